@@ -1,0 +1,22 @@
+//! # athlos-core
+//!
+//! The deterministic heart of Athlos: seeding and draws, elimination brackets, round robin,
+//! the FIDE Dutch Swiss system, tie-breaks and standings.
+//!
+//! ## Overview
+//!
+//! The crate is *sans-IO*: it reads no clock, file, socket or entropy source. Every function
+//! takes its inputs (including `now` and a random `seed` where needed) as arguments and returns
+//! new values, so the same input always gives byte-identical output.
+//!
+//! - [`model`]: participants and ids.
+//! - [`seeding`]: seed order, bracket placement, first-round orderings, byes, seeded draws and
+//!   club/nation separation.
+
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod model;
+pub mod seeding;
+
+pub use error::{Error, Result};

@@ -1,0 +1,212 @@
+//! Participants and identifiers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ModelError;
+
+/// Identifies a participant: a non-empty string without control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ParticipantId(String);
+
+impl ParticipantId {
+    /// Makes an id from a string.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidId`] when the string is empty, longer than 200 bytes or contains a
+    /// control character.
+    pub fn new(id: impl Into<String>) -> Result<Self, ModelError> {
+        let id = id.into();
+        if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
+            return Err(ModelError::InvalidId { id });
+        }
+        Ok(Self(id))
+    }
+
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ParticipantId {
+    type Error = ModelError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<ParticipantId> for String {
+    fn from(value: ParticipantId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for ParticipantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Someone (or something: a team, a bot) taking part in a competition.
+///
+/// Only `id` and `name` are required. `seed` is an explicit seed number given by the organiser
+/// (1 = strongest); `rank` is a ranking position (1 = best); `rating` is a rating or ranking
+/// points (higher = stronger). See [`crate::seeding::seed_order`] for how they combine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Participant {
+    /// Unique id within a competition.
+    pub id: ParticipantId,
+    /// Display name.
+    pub name: String,
+    /// Rating or ranking points; higher is stronger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u32>,
+    /// Ranking position; 1 is best.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u32>,
+    /// Explicit seed; 1 is the top seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u32>,
+    /// Club, kept apart from team-mates in a draw where possible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub club: Option<String>,
+    /// Nation (federation), kept apart after clubs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nation: Option<String>,
+    /// Free-form data carried through unchanged.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+impl Participant {
+    /// A participant with an id and a name and nothing else.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidId`] when `id` is not a valid [`ParticipantId`].
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Result<Self, ModelError> {
+        Ok(Self {
+            id: ParticipantId::new(id)?,
+            name: name.into(),
+            rating: None,
+            rank: None,
+            seed: None,
+            club: None,
+            nation: None,
+            metadata: BTreeMap::new(),
+        })
+    }
+
+    /// Sets the explicit seed.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u32) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Sets the rating.
+    #[must_use]
+    pub fn with_rating(mut self, rating: u32) -> Self {
+        self.rating = Some(rating);
+        self
+    }
+
+    /// Sets the ranking position.
+    #[must_use]
+    pub fn with_rank(mut self, rank: u32) -> Self {
+        self.rank = Some(rank);
+        self
+    }
+
+    /// Sets the club.
+    #[must_use]
+    pub fn with_club(mut self, club: impl Into<String>) -> Self {
+        self.club = Some(club.into());
+        self
+    }
+
+    /// Sets the nation.
+    #[must_use]
+    pub fn with_nation(mut self, nation: impl Into<String>) -> Self {
+        self.nation = Some(nation.into());
+        self
+    }
+}
+
+/// Checks that a field has at least two entries and no duplicate ids.
+///
+/// # Errors
+/// [`ModelError::TooFewParticipants`] or [`ModelError::DuplicateId`].
+pub fn validate_field(participants: &[Participant]) -> Result<(), ModelError> {
+    if participants.len() < 2 {
+        return Err(ModelError::TooFewParticipants {
+            count: participants.len(),
+        });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for p in participants {
+        if !seen.insert(&p.id) {
+            return Err(ModelError::DuplicateId { id: p.id.clone() });
+        }
+    }
+    let mut seeds = std::collections::BTreeMap::new();
+    for p in participants {
+        if let Some(seed) = p.seed {
+            if seed == 0 {
+                return Err(ModelError::InvalidSeed { id: p.id.clone() });
+            }
+            if let Some(other) = seeds.insert(seed, &p.id) {
+                return Err(ModelError::DuplicateSeed {
+                    seed,
+                    first: other.clone(),
+                    second: p.id.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_rejects_empty_and_control_characters() {
+        assert!(ParticipantId::new("").is_err());
+        assert!(ParticipantId::new("a\nb").is_err());
+        assert_eq!(ParticipantId::new("judoka-7").unwrap().as_str(), "judoka-7");
+    }
+
+    #[test]
+    fn id_is_validated_when_deserialized() {
+        let err = serde_json::from_str::<ParticipantId>("\"\"").unwrap_err();
+        assert!(err.to_string().contains("invalid participant id"), "{err}");
+    }
+
+    #[test]
+    fn field_validation_names_the_duplicate() {
+        let a = Participant::new("a", "A").unwrap();
+        let err = validate_field(&[a.clone(), a]).unwrap_err();
+        assert_eq!(err.to_string(), "duplicate participant id \"a\"");
+        let one = Participant::new("a", "A").unwrap();
+        assert!(matches!(
+            validate_field(&[one]),
+            Err(ModelError::TooFewParticipants { count: 1 })
+        ));
+    }
+
+    #[test]
+    fn field_validation_refuses_duplicate_seeds() {
+        let a = Participant::new("a", "A").unwrap().with_seed(1);
+        let b = Participant::new("b", "B").unwrap().with_seed(1);
+        assert_eq!(
+            validate_field(&[a, b]).unwrap_err().to_string(),
+            "seed 1 given to both \"a\" and \"b\""
+        );
+    }
+}
