@@ -15,6 +15,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bracket;
 pub mod error;
 pub mod model;
 pub mod seeding;

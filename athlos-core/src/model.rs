@@ -1,6 +1,6 @@
 //! Participants and identifiers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -147,13 +147,13 @@ pub fn validate_field(participants: &[Participant]) -> Result<(), ModelError> {
             count: participants.len(),
         });
     }
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for p in participants {
         if !seen.insert(&p.id) {
             return Err(ModelError::DuplicateId { id: p.id.clone() });
         }
     }
-    let mut seeds = std::collections::BTreeMap::new();
+    let mut seeds = BTreeMap::new();
     for p in participants {
         if let Some(seed) = p.seed {
             if seed == 0 {

@@ -81,7 +81,11 @@ impl Ordering {
         Ok(match self {
             Ordering::Natural => items.to_vec(),
             Ordering::Reverse => items.iter().rev().cloned().collect(),
-            Ordering::HalfShift => items[half..].iter().chain(&items[..half]).cloned().collect(),
+            Ordering::HalfShift => items[half..]
+                .iter()
+                .chain(&items[..half])
+                .cloned()
+                .collect(),
             Ordering::ReverseHalfShift => items[..half]
                 .iter()
                 .rev()
@@ -115,10 +119,7 @@ pub fn standard_positions(size: usize) -> Vec<usize> {
     let mut current = 1;
     while current < size {
         let doubled = current * 2;
-        slots = slots
-            .iter()
-            .flat_map(|&s| [s, doubled - 1 - s])
-            .collect();
+        slots = slots.iter().flat_map(|&s| [s, doubled - 1 - s]).collect();
         current = doubled;
     }
     slots.truncate(size.max(1));
@@ -160,15 +161,30 @@ mod tests {
 
     #[test]
     fn documented_table_for_eight() {
-        assert_eq!(pairs(Ordering::Natural, 8), [(1, 2), (3, 4), (5, 6), (7, 8)]);
-        assert_eq!(pairs(Ordering::Reverse, 8), [(8, 7), (6, 5), (4, 3), (2, 1)]);
-        assert_eq!(pairs(Ordering::HalfShift, 8), [(5, 6), (7, 8), (1, 2), (3, 4)]);
+        assert_eq!(
+            pairs(Ordering::Natural, 8),
+            [(1, 2), (3, 4), (5, 6), (7, 8)]
+        );
+        assert_eq!(
+            pairs(Ordering::Reverse, 8),
+            [(8, 7), (6, 5), (4, 3), (2, 1)]
+        );
+        assert_eq!(
+            pairs(Ordering::HalfShift, 8),
+            [(5, 6), (7, 8), (1, 2), (3, 4)]
+        );
         assert_eq!(
             pairs(Ordering::ReverseHalfShift, 8),
             [(4, 3), (2, 1), (8, 7), (6, 5)]
         );
-        assert_eq!(pairs(Ordering::PairFlip, 8), [(2, 1), (4, 3), (6, 5), (8, 7)]);
-        assert_eq!(pairs(Ordering::InnerOuter, 8), [(1, 8), (4, 5), (2, 7), (3, 6)]);
+        assert_eq!(
+            pairs(Ordering::PairFlip, 8),
+            [(2, 1), (4, 3), (6, 5), (8, 7)]
+        );
+        assert_eq!(
+            pairs(Ordering::InnerOuter, 8),
+            [(1, 8), (4, 5), (2, 7), (3, 6)]
+        );
     }
 
     #[test]
@@ -192,7 +208,10 @@ mod tests {
     fn names_round_trip_and_unknown_is_an_error() {
         for o in Ordering::ALL {
             assert_eq!(o.name().parse::<Ordering>().unwrap(), o);
-            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{}\"", o.name()));
+            assert_eq!(
+                serde_json::to_string(&o).unwrap(),
+                format!("\"{}\"", o.name())
+            );
         }
         assert_eq!(
             "snake".parse::<Ordering>().unwrap_err(),

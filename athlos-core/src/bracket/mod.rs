@@ -1,0 +1,5 @@
+//! The bracket document shared by every format, its generation and its progression.
+
+mod options;
+
+pub use options::{BracketOptions, Format, GrandFinal};
