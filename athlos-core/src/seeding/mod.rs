@@ -1,5 +1,16 @@
 //! Seed order, bracket placement, first-round orderings, byes, seeded draws and separation.
+//!
+//! - [`seed_order`] ranks a field: explicit seeds, then rank, then rating, ties by id.
+//! - [`Ordering`] names the first-round orderings (brackets-manager.js semantics).
+//! - [`place`] puts a field into the first round: byes, `max_seeds` draws, separation.
+//! - [`DrawRng`] is the only source of randomness, seeded from an explicit `u64`.
 
+mod order;
 mod ordering;
+mod placement;
+mod rng;
 
+pub use order::{compare, seed_order};
 pub use ordering::{standard_positions, Ordering};
+pub use placement::{meeting_round, place, Placement, MAX_ENTRIES};
+pub use rng::DrawRng;

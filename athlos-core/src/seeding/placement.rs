@@ -1,0 +1,609 @@
+//! Bracket placement: where each entry stands in the first round of an elimination bracket.
+//!
+//! The placement works on a *virtual seed list* of the bracket size P (the smallest power of
+//! two holding the field): entry `v` of the list is the entry with seed `v + 1`, or a bye.
+//! The chosen [`Ordering`] then turns the list into slots, exactly as brackets-manager.js
+//! does with its seeding array. With the default `inner_outer` ordering this is the standard
+//! seeded placement: seeds 1 and 2 can only meet in the final, 1–4 only from the semi-finals,
+//! 1–8 only from the quarter-finals, and so on.
+//!
+//! ## Byes
+//! A field of N < P gets P − N byes. By default the byes take the virtual seeds N+1…P, so they
+//! stand opposite the top seeds (seed 1 gets the first bye, seed 2 the second, …). With
+//! `balance_byes`, the top seeds play instead: the byes go to the weakest seeds of the top half
+//! (seeds P/2 − B + 1 … P/2 for B byes), whose slots the standard placement spreads evenly over
+//! the halves and quarters, and the strongest seeds meet the weakest entries.
+//!
+//! ## Seeded draws (`max_seeds`)
+//! With `max_seeds = K` only the top K entries keep their seeded slots; the others are drawn
+//! into the remaining entry slots with [`DrawRng`] seeded from the draw's `seed`
+//! (IJF style: seeded athletes fixed, everyone else drawn).
+//!
+//! ## Separation
+//! Members of the same club, then of the same nation, are kept apart as long as the bracket
+//! allows, without moving a byed slot or breaking seed placement:
+//! - drawn (unseeded) entries are distributed half by half: at every level of the bracket each
+//!   entry goes to the half holding fewer of its club-mates (then compatriots), so team-mates
+//!   are spread over halves, then quarters, then eighths;
+//! - seeded entries may only trade slots with seeds of the same tier (3–4, 5–8, 9–16, …),
+//!   which keeps every seeding guarantee; a seed moves only when that lowers its club
+//!   (then nation) meetings, and otherwise stays in its standard slot.
+//!
+//! Where a meeting cannot be avoided, the quality report says so and in which round it can
+//! first happen.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::order::seed_order;
+use super::rng::DrawRng;
+use crate::bracket::BracketOptions;
+use crate::error::{Error, SeedingError};
+use crate::model::{validate_field, Participant, ParticipantId};
+
+/// The largest field a bracket accepts (2^20 entries).
+pub const MAX_ENTRIES: usize = 1 << 20;
+
+/// The outcome of a placement: the first-round slots and the order behind them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// Slots in bracket order; slots `2k` and `2k + 1` meet in the first round. `None` is a bye.
+    pub slots: Vec<Option<ParticipantId>>,
+    /// The field in seed order, strongest first.
+    pub seed_order: Vec<ParticipantId>,
+    /// How many entries were placed by seed (the rest were drawn).
+    pub seeded: usize,
+}
+
+impl Placement {
+    /// The number of byes.
+    pub fn byes(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_none()).count()
+    }
+}
+
+/// Places a field into the first round of an elimination bracket.
+///
+/// Uses `options.ordering`, `options.balance_byes`, `options.max_seeds`,
+/// `options.separate_clubs` and `options.separate_nations`; `seed` drives the draw of
+/// unseeded entries and nothing else, so a fully seeded field ignores it.
+///
+/// # Errors
+/// Invalid fields ([`crate::error::ModelError`]), `max_seeds` larger than the field or a field
+/// above [`MAX_ENTRIES`] ([`SeedingError`]).
+pub fn place(
+    participants: &[Participant],
+    options: &BracketOptions,
+    seed: u64,
+) -> Result<Placement, Error> {
+    validate_field(participants)?;
+    let n = participants.len();
+    if n > MAX_ENTRIES {
+        return Err(SeedingError::TooLarge {
+            entries: n,
+            max: MAX_ENTRIES,
+        }
+        .into());
+    }
+    let seeded = match options.max_seeds {
+        Some(k) if k as usize > n => {
+            return Err(SeedingError::TooManySeeds {
+                max_seeds: k as usize,
+                entries: n,
+            }
+            .into())
+        }
+        Some(k) => k as usize,
+        None => n,
+    };
+    let ranked = seed_order(participants);
+    let size = n.next_power_of_two();
+    let virtual_list = virtual_seed_list(n, size, options.balance_byes);
+
+    // slot_of[v]: the slot the ordering gives virtual seed v.
+    let identity: Vec<usize> = (0..size).collect();
+    let slot_to_virtual = options.ordering.apply(&identity)?;
+    let mut slot_of = vec![0usize; size];
+    for (slot, &v) in slot_to_virtual.iter().enumerate() {
+        slot_of[v] = slot;
+    }
+
+    // occupant[slot] = rank (index into `ranked`) of the entry placed there.
+    let mut occupant: Vec<Option<usize>> = vec![None; size];
+    for (v, entry) in virtual_list.iter().enumerate() {
+        if let Some(rank) = *entry {
+            if rank < seeded {
+                occupant[slot_of[v]] = Some(rank);
+            }
+        }
+    }
+
+    let groups = Groups::new(participants, &ranked, options);
+    if seeded == n {
+        if groups.any() {
+            separate_seeds(&virtual_list, &slot_of, &groups, &mut occupant);
+        }
+    } else {
+        let free_slots: Vec<usize> = virtual_list
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| matches!(entry, Some(rank) if *rank >= seeded))
+            .map(|(v, _)| slot_of[v])
+            .collect();
+        let drawn: Vec<usize> = (seeded..n).collect();
+        draw_unseeded(free_slots, drawn, &groups, &mut occupant, seed);
+    }
+
+    let slots = occupant
+        .into_iter()
+        .map(|o| o.map(|rank| participants[ranked[rank]].id.clone()))
+        .collect();
+    Ok(Placement {
+        slots,
+        seed_order: ranked.iter().map(|&i| participants[i].id.clone()).collect(),
+        seeded,
+    })
+}
+
+/// The virtual seed list: entry `v` is `Some(rank)` (0-based seed) or `None` for a bye.
+fn virtual_seed_list(n: usize, size: usize, balance_byes: bool) -> Vec<Option<usize>> {
+    if !balance_byes || n == size {
+        return (0..size).map(|v| (v < n).then_some(v)).collect();
+    }
+    let half = size / 2;
+    let byes = size - n;
+    (0..size)
+        .map(|v| {
+            if v < half {
+                return Some(v);
+            }
+            // Virtual seed v meets virtual seed `size - 1 - v` (= m) in the standard placement.
+            let m = size - 1 - v;
+            if m >= half - byes {
+                None
+            } else {
+                // The strongest of the top half meet the weakest entries.
+                Some(n - 1 - m)
+            }
+        })
+        .collect()
+}
+
+/// The round (1-based) in which slots `a` and `b` can first meet.
+pub fn meeting_round(a: usize, b: usize) -> u32 {
+    usize::BITS - (a ^ b).leading_zeros()
+}
+
+/// Club and nation keys of the field, by rank; empty strings count as none.
+#[derive(Debug)]
+struct Groups {
+    club: Vec<Option<u32>>,
+    nation: Vec<Option<u32>>,
+}
+
+impl Groups {
+    fn new(participants: &[Participant], ranked: &[usize], options: &BracketOptions) -> Self {
+        fn keys(values: impl Iterator<Item = Option<String>>, enabled: bool) -> Vec<Option<u32>> {
+            let mut ids: BTreeMap<String, u32> = BTreeMap::new();
+            values
+                .map(|value| {
+                    let value = value.filter(|v| enabled && !v.trim().is_empty())?;
+                    let next = ids.len() as u32;
+                    Some(*ids.entry(value).or_insert(next))
+                })
+                .collect()
+        }
+        let by_rank = |f: fn(&Participant) -> &Option<String>| {
+            ranked
+                .iter()
+                .map(move |&i| f(&participants[i]).clone())
+                .collect::<Vec<_>>()
+        };
+        Self {
+            club: keys(by_rank(|p| &p.club).into_iter(), options.separate_clubs),
+            nation: keys(by_rank(|p| &p.nation).into_iter(), options.separate_nations),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.club.iter().chain(&self.nation).any(Option::is_some)
+    }
+}
+
+/// Cost of putting `rank` in `slot` against the entries already placed: club meetings first,
+/// then nation meetings, each weighted so an earlier possible meeting costs more than any
+/// number of later ones would gain back in practice (4^(rounds - round)).
+fn conflict_cost(
+    rank: usize,
+    slot: usize,
+    groups: &Groups,
+    placed_by_club: &BTreeMap<u32, Vec<usize>>,
+    placed_by_nation: &BTreeMap<u32, Vec<usize>>,
+    rounds: u32,
+) -> (u128, u128) {
+    let cost = |key: Option<u32>, placed: &BTreeMap<u32, Vec<usize>>| -> u128 {
+        key.and_then(|k| placed.get(&k))
+            .map(|slots| {
+                slots
+                    .iter()
+                    .map(|&other| 1u128 << (2 * (rounds - meeting_round(slot, other)).min(60)))
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    (
+        cost(groups.club[rank], placed_by_club),
+        cost(groups.nation[rank], placed_by_nation),
+    )
+}
+
+/// Separation for a fully seeded field: seeds trade slots only within their tier.
+fn separate_seeds(
+    virtual_list: &[Option<usize>],
+    slot_of: &[usize],
+    groups: &Groups,
+    occupant: &mut [Option<usize>],
+) {
+    let size = virtual_list.len();
+    let rounds = meeting_round(0, size - 1);
+    let mut by_club: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    let mut by_nation: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    let record = |rank: usize,
+                      slot: usize,
+                      by_club: &mut BTreeMap<u32, Vec<usize>>,
+                      by_nation: &mut BTreeMap<u32, Vec<usize>>| {
+        if let Some(c) = groups.club[rank] {
+            by_club.entry(c).or_default().push(slot);
+        }
+        if let Some(n) = groups.nation[rank] {
+            by_nation.entry(n).or_default().push(slot);
+        }
+    };
+    // Tier t holds virtual seeds [2^(t-1), 2^t): {1}, {2}, {3,4}, {5..8}, … (1-based).
+    let mut start = 0;
+    while start < size {
+        let end = if start == 0 { 1 } else { start * 2 };
+        // The tier's entries (not byes) and the slots they hold in the standard placement.
+        let mut members: Vec<(usize, usize)> = (start..end.min(size))
+            .filter_map(|v| virtual_list[v].map(|rank| (rank, slot_of[v])))
+            .collect();
+        // Members with a club or nation choose first; the others then keep their standard
+        // slot whenever it is still open.
+        members.sort_by_key(|&(rank, _)| {
+            (
+                groups.club[rank].is_none() && groups.nation[rank].is_none(),
+                rank,
+            )
+        });
+        let mut open: Vec<usize> = members.iter().map(|&(_, slot)| slot).collect();
+        open.sort_unstable();
+        for &(rank, own) in &members {
+            let choice = open
+                .iter()
+                .enumerate()
+                .min_by_key(|&(_, &slot)| {
+                    (
+                        conflict_cost(rank, slot, groups, &by_club, &by_nation, rounds),
+                        slot != own,
+                        slot,
+                    )
+                })
+                .map(|(i, _)| i);
+            let Some(i) = choice else { continue };
+            let slot = open.remove(i);
+            occupant[slot] = Some(rank);
+            record(rank, slot, &mut by_club, &mut by_nation);
+        }
+        start = end;
+    }
+}
+
+/// Draws the unseeded entries into the free slots, spreading clubs and nations half by half.
+fn draw_unseeded(
+    mut free_slots: Vec<usize>,
+    mut drawn: Vec<usize>,
+    groups: &Groups,
+    occupant: &mut [Option<usize>],
+    seed: u64,
+) {
+    let mut rng = DrawRng::new(seed);
+    free_slots.sort_unstable();
+    rng.shuffle(&mut drawn);
+    if !groups.any() {
+        for (slot, rank) in free_slots.into_iter().zip(drawn) {
+            occupant[slot] = Some(rank);
+        }
+        return;
+    }
+    // Fixed (seeded) entries' slots by club and nation, for counting per half.
+    let mut fixed_club: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    let mut fixed_nation: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (slot, o) in occupant.iter().enumerate() {
+        if let Some(rank) = *o {
+            if let Some(c) = groups.club[rank] {
+                fixed_club.entry(c).or_default().push(slot);
+            }
+            if let Some(n) = groups.nation[rank] {
+                fixed_nation.entry(n).or_default().push(slot);
+            }
+        }
+    }
+    // Larger clubs are spread first: they are the hardest to keep apart.
+    let mut club_size: BTreeMap<u32, usize> = BTreeMap::new();
+    for &rank in &drawn {
+        if let Some(c) = groups.club[rank] {
+            *club_size.entry(c).or_default() += 1;
+        }
+    }
+    drawn.sort_by_key(|&rank| std::cmp::Reverse(groups.club[rank].map_or(0, |c| club_size[&c])));
+    let ctx = SplitContext {
+        groups,
+        fixed_club: &fixed_club,
+        fixed_nation: &fixed_nation,
+    };
+    split(
+        &ctx,
+        0,
+        occupant.len(),
+        &free_slots,
+        drawn,
+        occupant,
+        &mut rng,
+    );
+}
+
+struct SplitContext<'a> {
+    groups: &'a Groups,
+    fixed_club: &'a BTreeMap<u32, Vec<usize>>,
+    fixed_nation: &'a BTreeMap<u32, Vec<usize>>,
+}
+
+/// Counts fixed slots of a group within `lo..hi` (slots are sorted).
+fn count_in(map: &BTreeMap<u32, Vec<usize>>, key: Option<u32>, lo: usize, hi: usize) -> usize {
+    key.and_then(|k| map.get(&k)).map_or(0, |slots| {
+        slots.partition_point(|&s| s < hi) - slots.partition_point(|&s| s < lo)
+    })
+}
+
+/// Assigns `entries` to the free slots of `lo..hi` (`free` sorted, all inside the range).
+fn split(
+    ctx: &SplitContext<'_>,
+    lo: usize,
+    hi: usize,
+    free: &[usize],
+    entries: Vec<usize>,
+    occupant: &mut [Option<usize>],
+    rng: &mut DrawRng,
+) {
+    if entries.is_empty() {
+        return;
+    }
+    if hi - lo == 1 || free.len() == 1 {
+        for (&slot, rank) in free.iter().zip(entries) {
+            occupant[slot] = Some(rank);
+        }
+        return;
+    }
+    let mid = lo + (hi - lo) / 2;
+    let cut = free.partition_point(|&s| s < mid);
+    let (left_free, right_free) = free.split_at(cut);
+    let mut room = [left_free.len(), right_free.len()];
+    let mut sides: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+    let mut club_count: [BTreeMap<u32, usize>; 2] = [BTreeMap::new(), BTreeMap::new()];
+    let mut nation_count: [BTreeMap<u32, usize>; 2] = [BTreeMap::new(), BTreeMap::new()];
+    let ranges = [(lo, mid), (mid, hi)];
+    for rank in entries {
+        let club = ctx.groups.club[rank];
+        let nation = ctx.groups.nation[rank];
+        let load = |side: usize,
+                    key: Option<u32>,
+                    fixed: &BTreeMap<u32, Vec<usize>>,
+                    counts: &BTreeMap<u32, usize>| {
+            let (a, b) = ranges[side];
+            count_in(fixed, key, a, b) + key.and_then(|k| counts.get(&k)).copied().unwrap_or(0)
+        };
+        let side = if room[0] == 0 {
+            1
+        } else if room[1] == 0 {
+            0
+        } else {
+            let key = |side: usize| {
+                (
+                    load(side, club, ctx.fixed_club, &club_count[side]),
+                    load(side, nation, ctx.fixed_nation, &nation_count[side]),
+                    std::cmp::Reverse(room[side]),
+                )
+            };
+            let (k0, k1) = (key(0), key(1));
+            match k0.cmp(&k1) {
+                std::cmp::Ordering::Less => 0,
+                std::cmp::Ordering::Greater => 1,
+                std::cmp::Ordering::Equal => rng.index(2),
+            }
+        };
+        room[side] -= 1;
+        if let Some(c) = club {
+            *club_count[side].entry(c).or_default() += 1;
+        }
+        if let Some(n) = nation {
+            *nation_count[side].entry(n).or_default() += 1;
+        }
+        sides[side].push(rank);
+    }
+    let [left, right] = sides;
+    split(ctx, lo, mid, left_free, left, occupant, rng);
+    split(ctx, mid, hi, right_free, right, occupant, rng);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bracket::Format;
+    use crate::seeding::Ordering;
+
+    fn field(n: usize) -> Vec<Participant> {
+        (1..=n)
+            .map(|i| {
+                Participant::new(format!("p{i}"), format!("P{i}"))
+                    .unwrap()
+                    .with_seed(i as u32)
+            })
+            .collect()
+    }
+
+    fn seeds(placement: &Placement) -> Vec<Option<u32>> {
+        placement
+            .slots
+            .iter()
+            .map(|s| s.as_ref().map(|id| id.as_str()[1..].parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn standard_placement_gives_byes_to_top_seeds() {
+        let options = BracketOptions::new(Format::SingleElimination);
+        let p = place(&field(6), &options, 0).unwrap();
+        assert_eq!(
+            seeds(&p),
+            [
+                Some(1),
+                None,
+                Some(4),
+                Some(5),
+                Some(2),
+                None,
+                Some(3),
+                Some(6)
+            ]
+        );
+        assert_eq!(p.byes(), 2);
+    }
+
+    #[test]
+    fn balanced_byes_go_to_the_weakest_of_the_top_half() {
+        let mut options = BracketOptions::new(Format::SingleElimination);
+        options.balance_byes = true;
+        let p = place(&field(6), &options, 0).unwrap();
+        // Seeds 3 and 4 get the byes; 1 plays 6, 2 plays 5.
+        assert_eq!(
+            seeds(&p),
+            [
+                Some(1),
+                Some(6),
+                Some(4),
+                None,
+                Some(2),
+                Some(5),
+                Some(3),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn orderings_match_brackets_manager_with_byes() {
+        let mut options = BracketOptions::new(Format::SingleElimination);
+        options.ordering = Ordering::Reverse;
+        let p = place(&field(6), &options, 0).unwrap();
+        assert_eq!(
+            seeds(&p),
+            [
+                None,
+                None,
+                Some(6),
+                Some(5),
+                Some(4),
+                Some(3),
+                Some(2),
+                Some(1)
+            ]
+        );
+    }
+
+    #[test]
+    fn meeting_round_is_the_level_of_the_common_ancestor() {
+        assert_eq!(meeting_round(0, 1), 1);
+        assert_eq!(meeting_round(0, 2), 2);
+        assert_eq!(meeting_round(3, 4), 3);
+        assert_eq!(meeting_round(0, 15), 4);
+    }
+
+    #[test]
+    fn max_seeds_fixes_top_seeds_and_draws_the_rest() {
+        let mut options = BracketOptions::new(Format::Repechage);
+        options.max_seeds = Some(4);
+        let a = place(&field(16), &options, 1).unwrap();
+        let b = place(&field(16), &options, 2).unwrap();
+        for p in [&a, &b] {
+            let s = seeds(p);
+            assert_eq!(
+                (s[0], s[4], s[8], s[12]),
+                (Some(1), Some(4), Some(2), Some(3))
+            );
+        }
+        assert_ne!(
+            a.slots, b.slots,
+            "different seeds should give different draws"
+        );
+        assert_eq!(a, place(&field(16), &options, 1).unwrap());
+    }
+
+    #[test]
+    fn too_many_seeds_is_an_error() {
+        let mut options = BracketOptions::new(Format::SingleElimination);
+        options.max_seeds = Some(9);
+        let err = place(&field(8), &options, 0).unwrap_err();
+        assert_eq!(err.to_string(), "max_seeds 9 is larger than the 8 entries");
+    }
+
+    #[test]
+    fn seeded_club_mates_trade_slots_within_their_tier() {
+        // In the standard placement seed 4 is in seed 1's half: as club-mates they could
+        // meet in the semi-final. Trading slots with seed 3 delays that to the final.
+        let mut f = field(8);
+        f[0] = f[0].clone().with_club("Kodokan");
+        f[3] = f[3].clone().with_club("Kodokan");
+        let options = BracketOptions::new(Format::SingleElimination);
+        let p = place(&f, &options, 0).unwrap();
+        let s = seeds(&p);
+        assert_eq!(
+            s,
+            [
+                Some(1),
+                Some(8),
+                Some(3),
+                Some(5),
+                Some(2),
+                Some(7),
+                Some(4),
+                Some(6)
+            ]
+        );
+    }
+
+    #[test]
+    fn drawn_club_mates_are_spread_over_quarters() {
+        let mut f = field(16);
+        for (i, p) in f.iter_mut().enumerate().skip(4) {
+            *p = p.clone().with_club(if i % 3 == 0 { "A" } else { "B" });
+        }
+        let mut options = BracketOptions::new(Format::SingleElimination);
+        options.max_seeds = Some(4);
+        for seed in 0..20 {
+            let p = place(&f, &options, seed).unwrap();
+            for club in ["A", "B"] {
+                let mut per_quarter = [0usize; 4];
+                for (slot, id) in p.slots.iter().enumerate() {
+                    let id = id.as_ref().unwrap();
+                    let member = f.iter().find(|x| &x.id == id).unwrap();
+                    if member.club.as_deref() == Some(club) {
+                        per_quarter[slot / 4] += 1;
+                    }
+                }
+                let (min, max) = (per_quarter.iter().min(), per_quarter.iter().max());
+                assert!(max.unwrap() - min.unwrap() <= 1, "{club}: {per_quarter:?}");
+            }
+        }
+    }
+}
