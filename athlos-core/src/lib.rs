@@ -18,6 +18,7 @@
 pub mod bracket;
 pub mod error;
 pub mod model;
+pub mod report;
 pub mod seeding;
 
 pub use error::{Error, Result};

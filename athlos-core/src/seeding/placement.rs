@@ -250,9 +250,9 @@ fn separate_seeds(
     let mut by_club: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     let mut by_nation: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     let record = |rank: usize,
-                      slot: usize,
-                      by_club: &mut BTreeMap<u32, Vec<usize>>,
-                      by_nation: &mut BTreeMap<u32, Vec<usize>>| {
+                  slot: usize,
+                  by_club: &mut BTreeMap<u32, Vec<usize>>,
+                  by_nation: &mut BTreeMap<u32, Vec<usize>>| {
         if let Some(c) = groups.club[rank] {
             by_club.entry(c).or_default().push(slot);
         }
