@@ -180,11 +180,9 @@ impl DrawReport {
     }
 
     fn compute_score(&self, participants: &[Participant]) -> u32 {
-        let integrity = if self.seed_integrity.levels_checked == 0 {
-            400
-        } else {
-            400 * self.seed_integrity.levels_intact / self.seed_integrity.levels_checked
-        };
+        let integrity = (400 * self.seed_integrity.levels_intact)
+            .checked_div(self.seed_integrity.levels_checked)
+            .unwrap_or(400);
         let separation = |groups: &[GroupMeeting], points: u32| -> u32 {
             if groups.is_empty() {
                 return points;
@@ -217,11 +215,9 @@ impl DrawReport {
             100
         } else {
             let mean = rated.iter().sum::<u64>() / rated.len() as u64;
-            let percent = if mean == 0 {
-                0
-            } else {
-                u64::from(self.balance.halves_gap) * 100 / mean
-            };
+            let percent = (u64::from(self.balance.halves_gap) * 100)
+                .checked_div(mean)
+                .unwrap_or(0);
             100u32.saturating_sub(10 * percent.min(10) as u32)
         };
         // Points are kept in tenths until here so partial shares are not lost to rounding.
