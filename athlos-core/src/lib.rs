@@ -20,5 +20,7 @@ pub mod error;
 pub mod model;
 pub mod report;
 pub mod seeding;
+#[cfg(any(test, feature = "proptest"))]
+pub mod testing;
 
 pub use error::{Error, Result};

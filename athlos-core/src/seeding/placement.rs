@@ -211,34 +211,38 @@ impl Groups {
     }
 }
 
-/// Cost of putting `rank` in `slot` against the entries already placed: club meetings first,
-/// then nation meetings, each weighted so an earlier possible meeting costs more than any
-/// number of later ones would gain back in practice (4^(rounds - round)).
-fn conflict_cost(
-    rank: usize,
-    slot: usize,
-    groups: &Groups,
-    placed_by_club: &BTreeMap<u32, Vec<usize>>,
-    placed_by_nation: &BTreeMap<u32, Vec<usize>>,
-    rounds: u32,
-) -> (u128, u128) {
-    let cost = |key: Option<u32>, placed: &BTreeMap<u32, Vec<usize>>| -> u128 {
-        key.and_then(|k| placed.get(&k))
-            .map(|slots| {
-                slots
-                    .iter()
-                    .map(|&other| 1u128 << (2 * (rounds - meeting_round(slot, other)).min(60)))
-                    .sum()
-            })
+/// Placed club and nation members counted per node of the bracket tree.
+///
+/// A node at depth `d` (0 = the whole bracket) covers the slots whose top `d` bits (of the
+/// bracket's `rounds` bits) equal its index.
+#[derive(Debug, Default)]
+struct TreeCounts {
+    counts: BTreeMap<(u32, u32, usize), u32>,
+}
+
+impl TreeCounts {
+    fn add(&mut self, key: Option<u32>, slot: usize, rounds: u32) {
+        let Some(key) = key else { return };
+        for depth in 0..=rounds {
+            *self
+                .counts
+                .entry((key, depth, slot >> (rounds - depth)))
+                .or_default() += 1;
+        }
+    }
+
+    fn get(&self, key: Option<u32>, depth: u32, node: usize) -> u32 {
+        key.and_then(|k| self.counts.get(&(k, depth, node)).copied())
             .unwrap_or(0)
-    };
-    (
-        cost(groups.club[rank], placed_by_club),
-        cost(groups.nation[rank], placed_by_nation),
-    )
+    }
 }
 
 /// Separation for a fully seeded field: seeds trade slots only within their tier.
+///
+/// The tier of virtual seeds [2^(t-1), 2^t) holds one slot in each section of size P/2^(t-1)
+/// under the standard placement, so any permutation of the tier keeps every seeding level
+/// intact. Each member walks down the bracket from the top, at every split taking the side
+/// with fewer placed club-mates, then compatriots, then the side of its own standard slot.
 fn separate_seeds(
     virtual_list: &[Option<usize>],
     slot_of: &[usize],
@@ -247,55 +251,89 @@ fn separate_seeds(
 ) {
     let size = virtual_list.len();
     let rounds = meeting_round(0, size - 1);
-    let mut by_club: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    let mut by_nation: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    let record = |rank: usize,
-                  slot: usize,
-                  by_club: &mut BTreeMap<u32, Vec<usize>>,
-                  by_nation: &mut BTreeMap<u32, Vec<usize>>| {
-        if let Some(c) = groups.club[rank] {
-            by_club.entry(c).or_default().push(slot);
-        }
-        if let Some(n) = groups.nation[rank] {
-            by_nation.entry(n).or_default().push(slot);
-        }
-    };
-    // Tier t holds virtual seeds [2^(t-1), 2^t): {1}, {2}, {3,4}, {5..8}, … (1-based).
+    let mut is_bye_slot = vec![false; size];
+    for (v, entry) in virtual_list.iter().enumerate() {
+        is_bye_slot[slot_of[v]] = entry.is_none();
+    }
+    let mut clubs = TreeCounts::default();
+    let mut nations = TreeCounts::default();
     let mut start = 0;
     while start < size {
         let end = if start == 0 { 1 } else { start * 2 };
-        // The tier's entries (not byes) and the slots they hold in the standard placement.
-        let mut members: Vec<(usize, usize)> = (start..end.min(size))
-            .filter_map(|v| virtual_list[v].map(|rank| (rank, slot_of[v])))
-            .collect();
-        // Members with a club or nation choose first; the others then keep their standard
-        // slot whenever it is still open.
-        members.sort_by_key(|&(rank, _)| {
-            (
-                groups.club[rank].is_none() && groups.nation[rank].is_none(),
-                rank,
-            )
-        });
-        let mut open: Vec<usize> = members.iter().map(|&(_, slot)| slot).collect();
-        open.sort_unstable();
-        for &(rank, own) in &members {
-            let choice = open
-                .iter()
-                .enumerate()
-                .min_by_key(|&(_, &slot)| {
-                    (
-                        conflict_cost(rank, slot, groups, &by_club, &by_nation, rounds),
-                        slot != own,
-                        slot,
-                    )
-                })
-                .map(|(i, _)| i);
-            let Some(i) = choice else { continue };
-            let slot = open.remove(i);
-            occupant[slot] = Some(rank);
-            record(rank, slot, &mut by_club, &mut by_nation);
+        // Entries facing a bye only trade with each other, so the byes go where they would
+        // without separation.
+        for facing_bye in [true, false] {
+            let mut members: Vec<(usize, usize)> = (start..end.min(size))
+                .filter_map(|v| virtual_list[v].map(|rank| (rank, slot_of[v])))
+                .filter(|&(_, slot)| is_bye_slot[slot ^ 1] == facing_bye)
+                .collect();
+            place_class(
+                &mut members,
+                groups,
+                rounds,
+                &mut clubs,
+                &mut nations,
+                occupant,
+            );
         }
         start = end;
+    }
+}
+
+/// Places one class of a tier's members into the slots they hold between them.
+fn place_class(
+    members: &mut [(usize, usize)],
+    groups: &Groups,
+    rounds: u32,
+    clubs: &mut TreeCounts,
+    nations: &mut TreeCounts,
+    occupant: &mut [Option<usize>],
+) {
+    // Members with a club or nation choose first; the others then keep their standard slot
+    // whenever it is still open.
+    members.sort_by_key(|&(rank, _)| {
+        (
+            groups.club[rank].is_none() && groups.nation[rank].is_none(),
+            rank,
+        )
+    });
+    let mut open: Vec<usize> = members.iter().map(|&(_, slot)| slot).collect();
+    open.sort_unstable();
+    for &(rank, own) in members.iter() {
+        let (club, nation) = (groups.club[rank], groups.nation[rank]);
+        let (mut lo, mut hi) = (0usize, open.len());
+        let mut depth = 0;
+        // Descend while the open slots in range span both children of the current node.
+        while hi - lo > 1 && depth < rounds {
+            let child_depth = depth + 1;
+            let shift = rounds - child_depth;
+            let left = (open[lo] >> (rounds - depth)) * 2;
+            let cut = lo + open[lo..hi].partition_point(|&s| (s >> shift) == left);
+            depth = child_depth;
+            if cut == lo || cut == hi {
+                continue;
+            }
+            let key = |child: usize, contains_own: bool| {
+                (
+                    clubs.get(club, child_depth, child),
+                    nations.get(nation, child_depth, child),
+                    !contains_own,
+                )
+            };
+            let own_left = (own >> shift) == left;
+            if key(left, own_left) <= key(left + 1, !own_left) {
+                hi = cut;
+            } else {
+                lo = cut;
+            }
+        }
+        if lo >= open.len() {
+            continue;
+        }
+        let slot = open.remove(lo);
+        occupant[slot] = Some(rank);
+        clubs.add(club, slot, rounds);
+        nations.add(nation, slot, rounds);
     }
 }
 
@@ -603,6 +641,66 @@ mod tests {
                 }
                 let (min, max) = (per_quarter.iter().min(), per_quarter.iter().max());
                 assert!(max.unwrap() - min.unwrap() <= 1, "{club}: {per_quarter:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::{check_placement, elimination_options, field, resolve_max_seeds};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn placements_keep_their_promises(
+            participants in field(2..300),
+            (mut options, share) in elimination_options(),
+            seed in any::<u64>(),
+        ) {
+            resolve_max_seeds(&mut options, share, participants.len());
+            let placement = place(&participants, &options, seed).unwrap();
+            if let Err(violation) = check_placement(&participants, &options, &placement) {
+                return Err(TestCaseError::fail(violation.to_string()));
+            }
+            // Same input and seed, same placement; input order does not matter.
+            let mut reversed = participants.clone();
+            reversed.reverse();
+            prop_assert_eq!(&placement, &place(&reversed, &options, seed).unwrap());
+        }
+
+        #[test]
+        fn large_fields_keep_their_promises(
+            participants in field(300..=4096),
+            (mut options, share) in elimination_options(),
+            seed in any::<u64>(),
+        ) {
+            resolve_max_seeds(&mut options, share, participants.len());
+            let placement = place(&participants, &options, seed).unwrap();
+            if let Err(violation) = check_placement(&participants, &options, &placement) {
+                return Err(TestCaseError::fail(violation.to_string()));
+            }
+        }
+
+        #[test]
+        fn separation_never_breaks_seed_placement(
+            participants in field(2..200),
+            seed in any::<u64>(),
+        ) {
+            // With and without separation, the seeding guarantees are the same.
+            let mut options = BracketOptions::new(crate::bracket::Format::SingleElimination);
+            let separated = place(&participants, &options, seed).unwrap();
+            options.separate_clubs = false;
+            options.separate_nations = false;
+            let plain = place(&participants, &options, seed).unwrap();
+            for placement in [&separated, &plain] {
+                if let Err(violation) = check_placement(&participants, &options, placement) {
+                    return Err(TestCaseError::fail(violation.to_string()));
+                }
             }
         }
     }
