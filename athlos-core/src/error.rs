@@ -14,6 +14,9 @@ pub enum Error {
     /// A draw or seeding could not be made.
     #[error(transparent)]
     Seeding(#[from] SeedingError),
+    /// A field of participants could not be read.
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
 }
 
 /// Shorthand for results with the core's [`Error`].

@@ -17,6 +17,7 @@
 
 pub mod bracket;
 pub mod error;
+pub mod import;
 pub mod model;
 pub mod report;
 pub mod seeding;
