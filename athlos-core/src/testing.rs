@@ -108,7 +108,7 @@ pub fn resolve_max_seeds(options: &mut BracketOptions, share: Option<u8>, entrie
 /// Checks a placement against the promises of [`crate::seeding::place`]:
 /// - the bracket is the smallest power of two holding the field;
 /// - every entry appears exactly once and nothing else does;
-/// - with `inner_outer`: no bye meets a bye;
+/// - with `inner_outer` or balanced byes: no bye meets a bye;
 /// - with `inner_outer` and byes to the top seeds, the byes go to seeds 1…B; with balanced
 ///   byes, they spread over the quarters with counts differing by at most one;
 /// - with `inner_outer`, for every k the top 2^k placed seeds are in different 2^k-ths.
@@ -147,18 +147,20 @@ pub fn check_placement(
     if seen.len() != n {
         return Err(broken("entry_once", "unknown entries in the bracket"));
     }
-    if options.ordering != Ordering::InnerOuter {
-        // Other orderings follow brackets-manager.js, where byes padded at the end of the
-        // seed list may meet each other (e.g. `natural`).
-        return Ok(());
-    }
-    for (pair, slots) in placement.slots.chunks(2).enumerate() {
-        if slots.iter().all(Option::is_none) {
-            return Err(broken(
-                "no_double_bye",
-                format!("match {} is bye v bye", pair + 1),
-            ));
+    // Without balanced byes the other orderings follow brackets-manager.js, where byes padded
+    // at the end of the seed list may meet each other (e.g. `natural`).
+    if options.balance_byes || options.ordering == Ordering::InnerOuter {
+        for (pair, slots) in placement.slots.chunks(2).enumerate() {
+            if slots.iter().all(Option::is_none) {
+                return Err(broken(
+                    "no_double_bye",
+                    format!("match {} is bye v bye", pair + 1),
+                ));
+            }
         }
+    }
+    if options.ordering != Ordering::InnerOuter {
+        return Ok(());
     }
     let slot_of = |id: &ParticipantId| seen.get(id).copied();
     let byes = size - n;

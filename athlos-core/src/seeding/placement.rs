@@ -8,11 +8,17 @@
 //! 1–8 only from the quarter-finals, and so on.
 //!
 //! ## Byes
-//! A field of N < P gets P − N byes. By default the byes take the virtual seeds N+1…P, so they
-//! stand opposite the top seeds (seed 1 gets the first bye, seed 2 the second, …). With
-//! `balance_byes`, the top seeds play instead: the byes go to the weakest seeds of the top half
-//! (seeds P/2 − B + 1 … P/2 for B byes), whose slots the standard placement spreads evenly over
-//! the halves and quarters, and the strongest seeds meet the weakest entries.
+//! A field of N < P gets B = P − N byes. By default the byes take the virtual seeds N+1…P
+//! (brackets-manager.js pads its seeding the same way), so under `inner_outer` they stand
+//! opposite the top seeds: seed 1 gets the first bye, seed 2 the second, …
+//!
+//! With `balance_byes` the byes are spread instead:
+//! - under `inner_outer`, the top seeds play: the byes go to the weakest seeds of the top half
+//!   (seeds P/2 − B + 1 … P/2), whose slots the standard placement spreads evenly over the
+//!   halves and quarters, and seed 1 meets seed N, seed 2 meets seed N − 1, and so on;
+//! - under the other orderings, the list is built as brackets-manager.js' `balanceByes` does
+//!   (the strongest N − B entries in consecutive pairs, then the weakest B each followed by a
+//!   bye), so no bye meets a bye and the draw is identical to that library's.
 //!
 //! ## Seeded draws (`max_seeds`)
 //! With `max_seeds = K` only the top K entries keep their seeded slots; the others are drawn
@@ -41,6 +47,7 @@ use super::rng::DrawRng;
 use crate::bracket::BracketOptions;
 use crate::error::{Error, SeedingError};
 use crate::model::{validate_field, Participant, ParticipantId};
+use crate::seeding::Ordering;
 
 /// The largest field a bracket accepts (2^20 entries).
 pub const MAX_ENTRIES: usize = 1 << 20;
@@ -99,7 +106,11 @@ pub fn place(
     };
     let ranked = seed_order(participants);
     let size = n.next_power_of_two();
-    let virtual_list = virtual_seed_list(n, size, options.balance_byes);
+    let virtual_list = if options.balance_byes && options.ordering != Ordering::InnerOuter {
+        brackets_manager_balanced_list(n, size)
+    } else {
+        virtual_seed_list(n, size, options.balance_byes)
+    };
 
     // slot_of[v]: the slot the ordering gives virtual seed v.
     let identity: Vec<usize> = (0..size).collect();
@@ -168,6 +179,19 @@ fn virtual_seed_list(n: usize, size: usize, balance_byes: bool) -> Vec<Option<us
             }
         })
         .collect()
+}
+
+/// brackets-manager.js' `balanceByes` list: the strongest entries in consecutive pairs, then
+/// the weakest `P − N` each followed by a bye, so no bye meets a bye under any ordering.
+fn brackets_manager_balanced_list(n: usize, size: usize) -> Vec<Option<usize>> {
+    let byes = size - n;
+    let paired = n - byes;
+    let mut list: Vec<Option<usize>> = (0..paired).map(Some).collect();
+    for rank in paired..n {
+        list.push(Some(rank));
+        list.push(None);
+    }
+    list
 }
 
 /// The round (1-based) in which slots `a` and `b` can first meet.
