@@ -2,7 +2,7 @@
 //!
 //! Run with `UPDATE_GOLDEN=1` to rewrite the files, then review the diff.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 
