@@ -24,6 +24,35 @@ pub enum Format {
     Auto,
 }
 
+/// How seeds are spread over the pools of a round robin or a groups stage.
+///
+/// Pool sizes differ by at most one, the larger pools first. With eight seeds in three pools:
+///
+/// | distribution       | pool A  | pool B  | pool C |
+/// |--------------------|---------|---------|--------|
+/// | `snake`            | 1, 6, 7 | 2, 5, 8 | 3, 4   |
+/// | `balanced`         | 1, 4, 7 | 2, 5, 8 | 3, 6   |
+/// | `bracket_optimized`| (an even number of pools; odd counts fall back to `snake`) |
+///
+/// They match brackets-manager.js' `groups.seed_optimized`, `groups.effort_balanced` and
+/// `groups.bracket_optimized`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PoolDistribution {
+    /// Seeds snake over the pools: 1, 2, 3 then 6, 5, 4, then 7, 8 … A last, partial run fills
+    /// the first pools.
+    #[default]
+    Snake,
+    /// Seed `s` goes to pool `(s - 1) mod G`.
+    Balanced,
+    /// The pairs of a standard seeded bracket (1–8, 4–5, …) are split over opposite pools so
+    /// that pool-mates would meet as late as possible in that bracket.
+    BracketOptimized,
+}
+
 /// How the winners' and losers' champions settle a double elimination.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
@@ -68,6 +97,9 @@ pub struct BracketOptions {
     /// Everyone meets twice, home and away swapped (round robin and pools).
     #[serde(default)]
     pub double_round_robin: bool,
+    /// How seeds are spread over pools (round robin with several pools, groups).
+    #[serde(default)]
+    pub pool_distribution: PoolDistribution,
     /// Only the top K are placed by seed; the rest are drawn (IJF-style).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_seeds: Option<u32>,
@@ -77,6 +109,46 @@ pub struct BracketOptions {
     /// Keep members of the same nation apart (after clubs).
     #[serde(default = "default_true")]
     pub separate_nations: bool,
+}
+
+impl Format {
+    /// The concrete format for a field of `entries`: every format but [`Format::Auto`] is
+    /// returned unchanged.
+    ///
+    /// `Auto` follows the low-numbers practice of judo competition software (German DJB rules,
+    /// IJF Sport and Organisation Rules 2.3 "Regulations for low numbers"):
+    ///
+    /// | entries | format                                                          |
+    /// |---------|-----------------------------------------------------------------|
+    /// | 2–5     | [`Format::RoundRobin`]: one pool, everyone meets everyone        |
+    /// | 6–7     | [`Format::Groups`]: two pools, then A1–B2 and B1–A2 semi-finals, a final, two shared bronzes |
+    /// | 8 and more | [`Format::Repechage`]: IJF elimination with repechage          |
+    pub fn resolve(self, entries: usize) -> Format {
+        match self {
+            Format::Auto if entries <= 5 => Format::RoundRobin,
+            Format::Auto if entries <= 7 => Format::Groups,
+            Format::Auto => Format::Repechage,
+            other => other,
+        }
+    }
+
+    /// The snake_case name used in JSON and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::SingleElimination => "single_elimination",
+            Format::DoubleElimination => "double_elimination",
+            Format::Repechage => "repechage",
+            Format::RoundRobin => "round_robin",
+            Format::Groups => "groups",
+            Format::Auto => "auto",
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 fn default_ordering() -> Ordering {
@@ -105,6 +177,7 @@ impl BracketOptions {
             groups: None,
             advance_per_group: default_advance(),
             double_round_robin: false,
+            pool_distribution: PoolDistribution::default(),
             max_seeds: None,
             separate_clubs: true,
             separate_nations: true,

@@ -1,0 +1,967 @@
+//! Generation of every format's structure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::id::pool_letters;
+use super::{
+    Bracket, BracketOptions, Format, GrandFinal, Index, Match, MatchId, MatchStatus, Meta,
+    Occupant, Part, Pool, PoolDistribution, Slot, Source,
+};
+use crate::error::BracketError;
+use crate::model::{validate_field, Participant, ParticipantId};
+use crate::seeding::{standard_positions, Ordering};
+
+/// Largest elimination bracket (first-round slots).
+const MAX_SLOTS: usize = 1 << 20;
+/// Largest round-robin field (pools of up to this many make about 2 million matches).
+const MAX_ROUND_ROBIN: usize = 2048;
+
+/// The loser-bracket orderings a double elimination of `bracket_size` slots uses by default:
+/// element 0 arranges the winners' round-1 losers into losers' round 1, element `t` the
+/// winners' round `t + 1` losers dropping into losers' round `2t`.
+///
+/// Up to 128 slots these are brackets-manager.js' defaults (so drops match its brackets); above,
+/// `reverse` and `half_shift` alternate. Neither has a fixed point, so a dropped player never
+/// meets, in the round they drop into, the part of the bracket they came from — no immediate
+/// rematch of a winners' bracket match.
+pub fn default_loser_orderings(bracket_size: usize) -> Vec<Ordering> {
+    use Ordering::{HalfShift, Natural, PairFlip, Reverse, ReverseHalfShift};
+    match bracket_size {
+        0..=2 => vec![Natural],
+        4 => vec![Natural, Reverse],
+        8 => vec![Natural, Reverse, Natural],
+        16 => vec![Natural, ReverseHalfShift, Reverse, Natural],
+        32 => vec![Natural, Reverse, HalfShift, Natural, Natural],
+        64 => vec![Natural, Reverse, HalfShift, Reverse, Natural, Natural],
+        128 => vec![
+            Natural, Reverse, HalfShift, PairFlip, PairFlip, PairFlip, Natural,
+        ],
+        _ => {
+            let rounds = bracket_size.trailing_zeros() as usize;
+            let mut list = vec![Natural];
+            for t in 1..rounds {
+                let drops = bracket_size >> (t + 1);
+                list.push(if drops <= 1 {
+                    Natural
+                } else if t % 2 == 1 {
+                    Reverse
+                } else {
+                    HalfShift
+                });
+            }
+            list
+        }
+    }
+}
+
+impl Bracket {
+    /// Builds a single elimination, double elimination or repechage bracket.
+    ///
+    /// `participants` is the field in seed order (index 0 = seed 1). `slots` is the first-round
+    /// placement in bracket order, a power of two of at least 2 long: slots `2k` and `2k + 1`
+    /// meet in round 1; `None` is a bye. Byes resolve at once (the opponent goes through; in a
+    /// double elimination the bye "loser" is a bye in the losers' bracket).
+    ///
+    /// # Errors
+    /// [`BracketError::Field`] for an invalid field; [`BracketError::WrongBuilder`] when the
+    /// (resolved) format is not an elimination format; [`BracketError::SlotCount`],
+    /// [`BracketError::TooFewSlots`], [`BracketError::TooLarge`],
+    /// [`BracketError::UnknownEntrant`], [`BracketError::DuplicateEntrant`] and
+    /// [`BracketError::MissingEntrant`] for a bad draw; [`BracketError::UnsupportedOption`] for
+    /// a third-place match with a double elimination, a repechage or fewer than 4 slots.
+    pub fn elimination(
+        options: &BracketOptions,
+        participants: &[Participant],
+        slots: &[Option<ParticipantId>],
+    ) -> Result<Bracket, BracketError> {
+        validate_field(participants).map_err(BracketError::Field)?;
+        let format = options.format.resolve(participants.len());
+        if !matches!(
+            format,
+            Format::SingleElimination | Format::DoubleElimination | Format::Repechage
+        ) {
+            return Err(BracketError::WrongBuilder {
+                format,
+                builder: "elimination",
+            });
+        }
+        if slots.len() > MAX_SLOTS {
+            return Err(BracketError::TooLarge {
+                format,
+                entries: slots.len(),
+                max: MAX_SLOTS,
+            });
+        }
+        if slots.len() < 2 || !slots.len().is_power_of_two() {
+            return Err(BracketError::SlotCount { len: slots.len() });
+        }
+        if slots.len() < participants.len() {
+            return Err(BracketError::TooFewSlots {
+                slots: slots.len(),
+                entries: participants.len(),
+            });
+        }
+        let seed_of = seed_map(participants);
+        let mut placed: BTreeMap<&ParticipantId, usize> = BTreeMap::new();
+        for (slot, entry) in slots.iter().enumerate() {
+            if let Some(id) = entry {
+                if !seed_of.contains_key(id) {
+                    return Err(BracketError::UnknownEntrant {
+                        slot: slot + 1,
+                        participant: id.clone(),
+                    });
+                }
+                if let Some(first) = placed.insert(id, slot + 1) {
+                    return Err(BracketError::DuplicateEntrant {
+                        participant: id.clone(),
+                        first,
+                        second: slot + 1,
+                    });
+                }
+            }
+        }
+        if let Some(missing) = participants.iter().find(|p| !placed.contains_key(&p.id)) {
+            return Err(BracketError::MissingEntrant {
+                participant: missing.id.clone(),
+            });
+        }
+        if options.third_place {
+            let refused = match format {
+                Format::DoubleElimination => Some("third_place"),
+                Format::Repechage => Some("third_place (repechage gives two bronzes)"),
+                _ if slots.len() < 4 => Some("third_place with fewer than 4 slots"),
+                _ => None,
+            };
+            if let Some(option) = refused {
+                return Err(BracketError::UnsupportedOption { format, option });
+            }
+        }
+
+        let mut builder = Builder::default();
+        let entries: Vec<Feed> = slots
+            .iter()
+            .map(|s| match s {
+                Some(id) => Feed::Entry(Occupant::Participant { id: id.clone() }),
+                None => Feed::Entry(Occupant::Bye),
+            })
+            .collect();
+        let rounds = match format {
+            Format::DoubleElimination => builder.double_elimination(
+                entries,
+                options.grand_final,
+                &default_loser_orderings(slots.len()),
+            ),
+            Format::Repechage => builder.repechage(entries),
+            _ => builder.knockout(Part::Main, entries, options.third_place),
+        };
+        Ok(builder.finish(
+            format,
+            options,
+            participants,
+            slots.to_vec(),
+            Vec::new(),
+            seed_of,
+            rounds,
+            0,
+        ))
+    }
+
+    /// Builds a round robin (one or more pools, no knockout) or a groups stage (pools, then a
+    /// knockout of the best `advance_per_group` of each pool).
+    ///
+    /// Pools are filled by `options.pool_distribution` (snake by default) and play Berger
+    /// tables (FIDE Handbook C.05 Annex 1): with `n` players (one more, a bye, when odd), round
+    /// `r` pairs `i` with `j` when `i + j ≡ r + 1 (mod n − 1)`, the player who would meet
+    /// themselves plays `n`; `n` has white (slot 1, home) in even rounds. With
+    /// `double_round_robin` the cycle is played again with colours swapped.
+    ///
+    /// The knockout seeds pool winners first (pool order), then runners-up, and so on; each
+    /// lower finisher takes the free seed position farthest from its pool-mates, so pool winners
+    /// meet other pools' runners-up and pool-mates meet as late as the bracket allows.
+    /// With `Format::Auto` (6–7 entries) it is two pools, semi-finals A1–B2 and B1–A2, a final
+    /// and two shared bronzes.
+    ///
+    /// Pools: `options.groups` (round robin: 1 by default; groups: 2 for auto, else one pool per
+    /// four entries, at least 2).
+    ///
+    /// # Errors
+    /// [`BracketError::Field`], [`BracketError::WrongBuilder`], [`BracketError::TooLarge`],
+    /// [`BracketError::PoolCount`] (0 pools or more pools than entries),
+    /// [`BracketError::AdvanceCount`] (no qualifier, more than the smallest pool holds, or a
+    /// knockout of one), [`BracketError::UnsupportedOption`] (third place with a knockout of
+    /// fewer than 4).
+    pub fn round_robin(
+        options: &BracketOptions,
+        participants: &[Participant],
+    ) -> Result<Bracket, BracketError> {
+        validate_field(participants).map_err(BracketError::Field)?;
+        let entries = participants.len();
+        let format = options.format.resolve(entries);
+        if !matches!(format, Format::RoundRobin | Format::Groups) {
+            return Err(BracketError::WrongBuilder {
+                format,
+                builder: "round_robin",
+            });
+        }
+        if entries > MAX_ROUND_ROBIN {
+            return Err(BracketError::TooLarge {
+                format,
+                entries,
+                max: MAX_ROUND_ROBIN,
+            });
+        }
+        let auto = options.format == Format::Auto;
+        let group_count = match (format, options.groups) {
+            (_, Some(g)) => g,
+            (Format::Groups, None) if auto => 2,
+            (Format::Groups, None) => u32::try_from(entries.div_ceil(4).max(2)).unwrap_or(u32::MAX),
+            _ => 1,
+        };
+        if group_count == 0 || group_count as usize > entries {
+            return Err(BracketError::PoolCount {
+                groups: group_count,
+                entries,
+            });
+        }
+        let distribution = distribute(entries, group_count as usize, options.pool_distribution);
+        let smallest = distribution.iter().map(Vec::len).min().unwrap_or(0);
+        let (advance, third_place) = if auto {
+            (2, false)
+        } else {
+            (options.advance_per_group, options.third_place)
+        };
+        if format == Format::Groups
+            && (advance == 0
+                || advance as usize > smallest
+                || (advance as usize) * (group_count as usize) < 2)
+        {
+            return Err(BracketError::AdvanceCount {
+                advance,
+                smallest_pool: smallest,
+            });
+        }
+        let qualifiers = (advance as usize) * (group_count as usize);
+        if format == Format::Groups && third_place && qualifiers < 3 {
+            return Err(BracketError::UnsupportedOption {
+                format,
+                option: "third_place with a knockout of fewer than 4",
+            });
+        }
+
+        let mut builder = Builder::default();
+        let mut pools = Vec::with_capacity(distribution.len());
+        let mut pool_rounds = 0;
+        for (p, members) in distribution.iter().enumerate() {
+            let number = u32::try_from(p + 1).unwrap_or(u32::MAX);
+            let ids: Vec<ParticipantId> = members
+                .iter()
+                .map(|&i| participants[i].id.clone())
+                .collect();
+            pool_rounds = pool_rounds.max(builder.berger(number, &ids, options.double_round_robin));
+            pools.push(Pool {
+                number,
+                name: pool_letters(number),
+                members: ids,
+            });
+        }
+        let rounds = if format == Format::Groups {
+            let feeds = knockout_feeds(group_count, advance);
+            builder.knockout(Part::Knockout, feeds, third_place)
+        } else {
+            pool_rounds
+        };
+        Ok(builder.finish(
+            format,
+            options,
+            participants,
+            Vec::new(),
+            pools,
+            seed_map(participants),
+            rounds,
+            if format == Format::Groups { advance } else { 0 },
+        ))
+    }
+}
+
+fn seed_map(participants: &[Participant]) -> BTreeMap<ParticipantId, u32> {
+    participants
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect()
+}
+
+/// Seed indices per pool.
+fn distribute(entries: usize, groups: usize, how: PoolDistribution) -> Vec<Vec<usize>> {
+    let sizes: Vec<usize> = (0..groups)
+        .map(|g| entries / groups + usize::from(g < entries % groups))
+        .collect();
+    let chunk = |order: Vec<usize>| -> Vec<Vec<usize>> {
+        let mut out = Vec::with_capacity(groups);
+        let mut rest = order.as_slice();
+        for &size in &sizes {
+            let (head, tail) = rest.split_at(size.min(rest.len()));
+            out.push(head.to_vec());
+            rest = tail;
+        }
+        out
+    };
+    match how {
+        PoolDistribution::Balanced => {
+            let mut out = vec![Vec::new(); groups];
+            for s in 0..entries {
+                out[s % groups].push(s);
+            }
+            out
+        }
+        PoolDistribution::BracketOptimized if groups >= 2 && groups % 2 == 0 => {
+            let size = entries.next_power_of_two().max(2);
+            let positions = standard_positions(size);
+            let half = groups / 2;
+            let base = |i: usize| {
+                let t = i % half;
+                let block = i / half;
+                let inverted = (block / 2) % 2 == 1;
+                match (block % 2 == 0, inverted) {
+                    (true, false) => t,
+                    (true, true) => half - 1 - t,
+                    (false, false) => groups - 1 - t,
+                    (false, true) => half + t,
+                }
+            };
+            let mut out = vec![Vec::new(); groups];
+            let pairs = positions.len() / 2;
+            for i in 0..pairs {
+                if positions[2 * i] < entries {
+                    out[base(i)].push(positions[2 * i]);
+                }
+            }
+            for i in 0..pairs {
+                if positions[2 * i + 1] < entries {
+                    out[(base(i) + half) % groups].push(positions[2 * i + 1]);
+                }
+            }
+            for g in &mut out {
+                g.sort_unstable();
+            }
+            chunk(out.concat())
+        }
+        PoolDistribution::BracketOptimized if groups < 2 => chunk((0..entries).collect()),
+        _ => {
+            // Snake; a last, partial run going backwards fills the first pools.
+            let mut out = vec![Vec::new(); groups];
+            for (run, start) in (0..entries).step_by(groups).enumerate() {
+                let len = groups.min(entries - start);
+                for j in 0..len {
+                    let g = if run % 2 == 0 { j } else { len - 1 - j };
+                    out[g].push(start + j);
+                }
+            }
+            out
+        }
+    }
+}
+
+/// First-round feeds of the knockout after pools (see [`Bracket::round_robin`]).
+fn knockout_feeds(groups: u32, advance: u32) -> Vec<Feed> {
+    let qualifiers = (groups as usize) * (advance as usize);
+    let size = qualifiers.next_power_of_two().max(2);
+    let positions = standard_positions(size);
+    // slot_of_seed[s] = slot of the 0-based seed s.
+    let mut slot_of_seed = vec![0usize; size];
+    for (slot, &seed) in positions.iter().enumerate() {
+        slot_of_seed[seed] = slot;
+    }
+    let mut feeds = vec![Feed::Entry(Occupant::Bye); size];
+    let mut pool_slots: Vec<Vec<usize>> = vec![Vec::new(); groups as usize];
+    for rank in 0..advance as usize {
+        let band: Vec<usize> = (rank * groups as usize..(rank + 1) * groups as usize).collect();
+        let mut free: BTreeSet<usize> = band.iter().copied().collect();
+        for (pool, mates) in pool_slots.iter_mut().enumerate() {
+            let choice = if rank == 0 {
+                Some(pool)
+            } else {
+                free.iter().copied().max_by_key(|&seed| {
+                    let slot = slot_of_seed[seed];
+                    let latest = mates
+                        .iter()
+                        .map(|&mate| usize::BITS - (slot ^ mate).leading_zeros())
+                        .min()
+                        .unwrap_or(u32::MAX);
+                    (latest, std::cmp::Reverse(seed))
+                })
+            };
+            if let Some(seed) = choice {
+                free.remove(&seed);
+                let slot = slot_of_seed[seed];
+                mates.push(slot);
+                feeds[slot] = Feed::PoolRank {
+                    pool: u32::try_from(pool + 1).unwrap_or(u32::MAX),
+                    rank: u32::try_from(rank + 1).unwrap_or(u32::MAX),
+                };
+            }
+        }
+    }
+    feeds
+}
+
+/// How a slot is filled, by match index.
+#[derive(Debug, Clone)]
+enum Feed {
+    Entry(Occupant),
+    Winner(u32),
+    Loser(u32),
+    Rematch(u32, u8),
+    PoolRank { pool: u32, rank: u32 },
+}
+
+#[derive(Debug, Default)]
+struct Builder {
+    matches: Vec<Match>,
+    meta: Vec<Meta>,
+}
+
+impl Builder {
+    fn push(
+        &mut self,
+        id: MatchId,
+        feeds: [Feed; 2],
+        winner_level: Option<i64>,
+        loser_level: Option<i64>,
+    ) -> u32 {
+        let index = u32::try_from(self.matches.len()).unwrap_or(u32::MAX);
+        let mut sources = [None, None];
+        let slots = [0, 1].map(|s| {
+            let (source, occupant) = match &feeds[s] {
+                Feed::Entry(occupant) => (Source::Entry, occupant.clone()),
+                Feed::Winner(i) => {
+                    sources[s] = Some(*i);
+                    (
+                        Source::Winner {
+                            match_id: self.id(*i),
+                        },
+                        Occupant::Pending,
+                    )
+                }
+                Feed::Loser(i) => {
+                    sources[s] = Some(*i);
+                    (
+                        Source::Loser {
+                            match_id: self.id(*i),
+                        },
+                        Occupant::Pending,
+                    )
+                }
+                Feed::Rematch(i, slot) => {
+                    sources[s] = Some(*i);
+                    (
+                        Source::Rematch {
+                            match_id: self.id(*i),
+                            slot: *slot,
+                        },
+                        Occupant::Pending,
+                    )
+                }
+                Feed::PoolRank { pool, rank } => (
+                    Source::PoolRank {
+                        pool: *pool,
+                        rank: *rank,
+                    },
+                    Occupant::Pending,
+                ),
+            };
+            Slot { source, occupant }
+        });
+        self.matches.push(Match {
+            id,
+            part: id.part(),
+            pool: id.pool(),
+            round: id.round(),
+            number: id.number(),
+            slots,
+            status: MatchStatus::Pending,
+            result: None,
+            winner: None,
+        });
+        self.meta.push(Meta {
+            sources,
+            winner_level,
+            loser_level,
+            ..Meta::default()
+        });
+        index
+    }
+
+    fn id(&self, index: u32) -> MatchId {
+        self.matches
+            .get(index as usize)
+            .map(|m| m.id)
+            .unwrap_or(MatchId::new(Part::Main, 0, 1, 1))
+    }
+
+    /// A single-elimination tree over `entries` (a power of two of at least 2), with levels for
+    /// placements: losers of round `r` at level `2r`, the champion at `2k + 2`. Returns the
+    /// number of rounds.
+    fn knockout(&mut self, part: Part, entries: Vec<Feed>, third_place: bool) -> u32 {
+        let rounds = entries.len().trailing_zeros();
+        let k = i64::from(rounds);
+        let third = third_place && rounds >= 2;
+        let mut feeds = entries;
+        let mut semi = Vec::new();
+        for round in 1..=rounds {
+            let mut next = Vec::with_capacity(feeds.len() / 2);
+            let r = i64::from(round);
+            for (m, pair) in feeds.chunks_exact(2).enumerate() {
+                let id = MatchId::new(part, 0, round, u32::try_from(m + 1).unwrap_or(u32::MAX));
+                let final_match = round == rounds;
+                let loser_level = if third && round + 1 == rounds {
+                    None
+                } else {
+                    Some(2 * r)
+                };
+                let winner_level = final_match.then_some(2 * k + 2);
+                let index = self.push(
+                    id,
+                    [pair[0].clone(), pair[1].clone()],
+                    winner_level,
+                    loser_level,
+                );
+                if round + 1 == rounds {
+                    semi.push(index);
+                }
+                next.push(Feed::Winner(index));
+            }
+            feeds = next;
+        }
+        if third {
+            if let [a, b] = semi[..] {
+                self.push(
+                    MatchId::new(Part::ThirdPlace, 0, 1, 1),
+                    [Feed::Loser(a), Feed::Loser(b)],
+                    Some(2 * k - 1),
+                    Some(2 * k - 2),
+                );
+            }
+        }
+        rounds
+    }
+
+    /// IJF repechage: the main table, then the losers of the quarter-finals of each half meet
+    /// (REP-R1), and each winner meets the loser of the other half's semi-final for a bronze
+    /// (REP-R2). Levels: final loser `2k`, bronze winners `2k − 1` (3rd, shared), bronze losers
+    /// `2k − 2` (5th), repechage losers `2k − 4` (7th).
+    fn repechage(&mut self, entries: Vec<Feed>) -> u32 {
+        let rounds = entries.len().trailing_zeros();
+        if rounds < 3 {
+            return self.knockout(Part::Main, entries, false);
+        }
+        let k = i64::from(rounds);
+        let quarter = rounds - 2;
+        let mut feeds = entries;
+        let mut quarters = Vec::new();
+        let mut semis = Vec::new();
+        for round in 1..=rounds {
+            let mut next = Vec::with_capacity(feeds.len() / 2);
+            for (m, pair) in feeds.chunks_exact(2).enumerate() {
+                let id = MatchId::new(
+                    Part::Main,
+                    0,
+                    round,
+                    u32::try_from(m + 1).unwrap_or(u32::MAX),
+                );
+                let loser_level = if round >= quarter && round < rounds {
+                    None
+                } else {
+                    Some(2 * i64::from(round))
+                };
+                let winner_level = (round == rounds).then_some(2 * k + 2);
+                let index = self.push(
+                    id,
+                    [pair[0].clone(), pair[1].clone()],
+                    winner_level,
+                    loser_level,
+                );
+                if round == quarter {
+                    quarters.push(index);
+                } else if round == quarter + 1 {
+                    semis.push(index);
+                }
+                next.push(Feed::Winner(index));
+            }
+            feeds = next;
+        }
+        if let (&[q1, q2, q3, q4], &[s1, s2]) = (&quarters[..], &semis[..]) {
+            let rep_level = Some(2 * i64::from(quarter));
+            let a = self.push(
+                MatchId::new(Part::Repechage, 0, 1, 1),
+                [Feed::Loser(q1), Feed::Loser(q2)],
+                None,
+                rep_level,
+            );
+            let b = self.push(
+                MatchId::new(Part::Repechage, 0, 1, 2),
+                [Feed::Loser(q3), Feed::Loser(q4)],
+                None,
+                rep_level,
+            );
+            self.push(
+                MatchId::new(Part::Repechage, 0, 2, 1),
+                [Feed::Winner(a), Feed::Loser(s2)],
+                Some(2 * k - 1),
+                Some(2 * k - 2),
+            );
+            self.push(
+                MatchId::new(Part::Repechage, 0, 2, 2),
+                [Feed::Winner(b), Feed::Loser(s1)],
+                Some(2 * k - 1),
+                Some(2 * k - 2),
+            );
+        }
+        rounds
+    }
+
+    /// Double elimination as brackets-manager.js lays it out: losers' round 1 pairs the
+    /// winners' round-1 losers; each even ("minor") losers' round puts the losers of one winners'
+    /// round (slot 1) against the losers' bracket survivors (slot 2); odd rounds pair survivors.
+    /// Levels: losers' round `r` loser at `r`; grand-final loser `L + 1`, champion `L + 2`
+    /// (`L` = losers' rounds).
+    fn double_elimination(
+        &mut self,
+        entries: Vec<Feed>,
+        grand_final: GrandFinal,
+        orderings: &[Ordering],
+    ) -> u32 {
+        let size = entries.len();
+        let rounds = size.trailing_zeros();
+        let lb_rounds = 2 * i64::from(rounds.saturating_sub(1));
+        let has_gf = grand_final != GrandFinal::None;
+        // Winners' bracket.
+        let mut wb: Vec<Vec<u32>> = Vec::new();
+        let mut feeds = entries;
+        for round in 1..=rounds {
+            let mut ids = Vec::with_capacity(feeds.len() / 2);
+            for (m, pair) in feeds.chunks_exact(2).enumerate() {
+                let id = MatchId::new(
+                    Part::Winners,
+                    0,
+                    round,
+                    u32::try_from(m + 1).unwrap_or(u32::MAX),
+                );
+                let last = round == rounds;
+                let drops = rounds >= 2 || has_gf;
+                let winner_level = (last && !has_gf).then_some(lb_rounds + 2);
+                let loser_level = (!drops).then_some(lb_rounds + 1);
+                ids.push(self.push(
+                    id,
+                    [pair[0].clone(), pair[1].clone()],
+                    winner_level,
+                    loser_level,
+                ));
+            }
+            feeds = ids.iter().map(|&i| Feed::Winner(i)).collect();
+            wb.push(ids);
+        }
+        let ordered_losers = |ids: &[u32], t: usize| -> Vec<u32> {
+            let ordering = orderings.get(t).copied().unwrap_or(Ordering::Natural);
+            ordering.apply(ids).unwrap_or_else(|_| ids.to_vec())
+        };
+        // Losers' bracket.
+        let mut lb_last: Option<u32> = None;
+        if rounds >= 2 {
+            let mut survivors: Vec<u32> = Vec::new();
+            let first = ordered_losers(&wb[0], 0);
+            let mut lb_round = 1u32;
+            let level = |r: u32| Some(i64::from(r));
+            let final_round = 2 * (rounds - 1);
+            let lb_winner_level = |r: u32| (r == final_round && !has_gf).then_some(lb_rounds + 1);
+            for (m, pair) in first.chunks_exact(2).enumerate() {
+                let id = MatchId::new(
+                    Part::Losers,
+                    0,
+                    lb_round,
+                    u32::try_from(m + 1).unwrap_or(u32::MAX),
+                );
+                survivors.push(self.push(
+                    id,
+                    [Feed::Loser(pair[0]), Feed::Loser(pair[1])],
+                    lb_winner_level(lb_round),
+                    level(lb_round),
+                ));
+            }
+            for j in 2..=rounds as usize {
+                // Minor round: drops from winners' round j.
+                lb_round += 1;
+                let drops = ordered_losers(&wb[j - 1], j - 1);
+                let mut next = Vec::with_capacity(drops.len());
+                for (m, (&drop, &survivor)) in drops.iter().zip(&survivors).enumerate() {
+                    let id = MatchId::new(
+                        Part::Losers,
+                        0,
+                        lb_round,
+                        u32::try_from(m + 1).unwrap_or(u32::MAX),
+                    );
+                    next.push(self.push(
+                        id,
+                        [Feed::Loser(drop), Feed::Winner(survivor)],
+                        lb_winner_level(lb_round),
+                        level(lb_round),
+                    ));
+                }
+                survivors = next;
+                if j < rounds as usize {
+                    // Major round: survivors meet.
+                    lb_round += 1;
+                    let mut next = Vec::with_capacity(survivors.len() / 2);
+                    for (m, pair) in survivors.chunks_exact(2).enumerate() {
+                        let id = MatchId::new(
+                            Part::Losers,
+                            0,
+                            lb_round,
+                            u32::try_from(m + 1).unwrap_or(u32::MAX),
+                        );
+                        next.push(self.push(
+                            id,
+                            [Feed::Winner(pair[0]), Feed::Winner(pair[1])],
+                            lb_winner_level(lb_round),
+                            level(lb_round),
+                        ));
+                    }
+                    survivors = next;
+                }
+            }
+            lb_last = survivors.first().copied();
+        }
+        if has_gf {
+            let wb_final = wb.last().and_then(|r| r.first()).copied().unwrap_or(0);
+            let challenger = match lb_last {
+                Some(i) => Feed::Winner(i),
+                None => Feed::Loser(wb_final),
+            };
+            let gf1 = self.push(
+                MatchId::new(Part::GrandFinal, 0, 1, 1),
+                [Feed::Winner(wb_final), challenger],
+                Some(lb_rounds + 2),
+                Some(lb_rounds + 1),
+            );
+            if grand_final == GrandFinal::Double {
+                if let Some(meta) = self.meta.last_mut() {
+                    meta.levels_if_first_wins = true;
+                }
+                self.push(
+                    MatchId::new(Part::GrandFinal, 0, 2, 1),
+                    [Feed::Rematch(gf1, 1), Feed::Rematch(gf1, 2)],
+                    Some(lb_rounds + 2),
+                    Some(lb_rounds + 1),
+                );
+            }
+        }
+        rounds
+    }
+
+    /// Berger tables for one pool; returns the number of rounds.
+    fn berger(&mut self, pool: u32, members: &[ParticipantId], double: bool) -> u32 {
+        let m = members.len();
+        if m < 2 {
+            return 0;
+        }
+        let n = m + m % 2;
+        let q = n - 1;
+        let cycle_rounds = u32::try_from(q).unwrap_or(u32::MAX);
+        let cycles = if double { 2 } else { 1 };
+        let entry = |berger_number: usize| -> Option<Feed> {
+            members
+                .get(berger_number - 1)
+                .map(|id| Feed::Entry(Occupant::Participant { id: id.clone() }))
+        };
+        for cycle in 0..cycles {
+            for r in 1..=q {
+                // x: the player who meets `n` this round (2x ≡ r + 1 mod q, numbers 1..=q).
+                let x = match ((r + 1) * (q + 1) / 2) % q {
+                    0 => q,
+                    v => v,
+                };
+                let mut games: Vec<(usize, usize)> = Vec::with_capacity(n / 2);
+                games.push(if r % 2 == 0 { (n, x) } else { (x, n) });
+                for k in 1..n / 2 {
+                    let white = (x + k - 1) % q + 1;
+                    let black = (x + q - (k % q) - 1) % q + 1;
+                    games.push((white, black));
+                }
+                let round = u32::try_from(cycle * q + r).unwrap_or(u32::MAX);
+                let mut number = 0u32;
+                for (white, black) in games {
+                    let (a, b) = if cycle == 1 {
+                        (black, white)
+                    } else {
+                        (white, black)
+                    };
+                    if let (Some(fa), Some(fb)) = (entry(a), entry(b)) {
+                        number += 1;
+                        self.push(
+                            MatchId::new(Part::Pool, pool, round, number),
+                            [fa, fb],
+                            None,
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+        cycle_rounds * cycles as u32
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        self,
+        format: Format,
+        options: &BracketOptions,
+        participants: &[Participant],
+        slots: Vec<Option<ParticipantId>>,
+        pools: Vec<Pool>,
+        seed_of: BTreeMap<ParticipantId, u32>,
+        rounds: u32,
+        advance: u32,
+    ) -> Bracket {
+        let Builder { matches, mut meta } = self;
+        let count = matches.len();
+        // Pool membership of pool matches and the match range of each pool.
+        let mut pool_ranges: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
+        for (i, m) in matches.iter().enumerate() {
+            if let Some(pool) = m.pool {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                let range = pool_ranges.entry(pool).or_insert((i, i));
+                range.1 = i + 1;
+                if let Some(meta) = meta.get_mut(i as usize) {
+                    meta.pool = Some(pool - 1);
+                }
+            }
+        }
+        // Dependents (compressed adjacency) and the level of a double walkover.
+        let mut edges: Vec<(u32, u32)> = Vec::with_capacity(count * 2);
+        let mut loser_target: Vec<Option<u32>> = vec![None; count];
+        for (j, m) in matches.iter().enumerate() {
+            let j = u32::try_from(j).unwrap_or(u32::MAX);
+            for (s, slot) in m.slots.iter().enumerate() {
+                match &slot.source {
+                    Source::Entry => {}
+                    Source::PoolRank { pool, .. } => {
+                        if let Some(&(start, end)) = pool_ranges.get(pool) {
+                            edges.extend((start..end).map(|i| (i, j)));
+                        }
+                    }
+                    source => {
+                        if let Some(i) = meta.get(j as usize).and_then(|x| x.sources[s]) {
+                            edges.push((i, j));
+                            if matches!(source, Source::Loser { .. }) {
+                                loser_target[i as usize] = Some(j);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        let mut dependents = Vec::with_capacity(edges.len());
+        let mut cursor = 0;
+        for (i, entry) in meta.iter_mut().enumerate() {
+            let start = dependents.len();
+            while let Some(&(from, to)) = edges.get(cursor) {
+                if from as usize != i {
+                    break;
+                }
+                dependents.push(to);
+                cursor += 1;
+            }
+            entry.dependents = (
+                u32::try_from(start).unwrap_or(u32::MAX),
+                u32::try_from(dependents.len()).unwrap_or(u32::MAX),
+            );
+        }
+        let both_out: Vec<i64> = (0..count)
+            .map(|i| {
+                loser_target[i]
+                    .and_then(|t| meta.get(t as usize).and_then(|m| m.loser_level))
+                    .or_else(|| meta.get(i).and_then(|m| m.loser_level))
+                    .unwrap_or(0)
+            })
+            .collect();
+        for (entry, level) in meta.iter_mut().zip(both_out) {
+            entry.both_out_level = level;
+        }
+        let mut bracket = Bracket {
+            format,
+            options: options.clone(),
+            participants: participants.to_vec(),
+            slots,
+            pools,
+            matches,
+            withdrawn: BTreeSet::new(),
+            index: Index {
+                meta,
+                dependents,
+                seed_of,
+                rounds,
+                advance,
+            },
+        };
+        bracket.recompute_all();
+        bracket
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pools(entries: usize, groups: usize, how: PoolDistribution) -> Vec<Vec<usize>> {
+        distribute(entries, groups, how)
+            .into_iter()
+            .map(|g| g.into_iter().map(|s| s + 1).collect())
+            .collect()
+    }
+
+    #[test]
+    fn snake_and_balanced_distributions() {
+        assert_eq!(
+            pools(8, 3, PoolDistribution::Snake),
+            [vec![1, 6, 7], vec![2, 5, 8], vec![3, 4]]
+        );
+        assert_eq!(
+            pools(6, 4, PoolDistribution::Snake),
+            [vec![1, 6], vec![2, 5], vec![3], vec![4]]
+        );
+        assert_eq!(
+            pools(8, 3, PoolDistribution::Balanced),
+            [vec![1, 4, 7], vec![2, 5, 8], vec![3, 6]]
+        );
+    }
+
+    #[test]
+    fn bracket_optimized_splits_first_round_pairs() {
+        let groups = pools(8, 4, PoolDistribution::BracketOptimized);
+        assert_eq!(groups, [vec![1, 6], vec![4, 7], vec![3, 8], vec![2, 5]]);
+    }
+
+    #[test]
+    fn knockout_after_four_pools_crosses_winners_and_runners_up() {
+        let feeds = knockout_feeds(4, 2);
+        let names: Vec<String> = feeds
+            .iter()
+            .map(|f| match f {
+                Feed::PoolRank { pool, rank } => format!("{}{rank}", pool_letters(*pool)),
+                _ => "-".into(),
+            })
+            .collect();
+        assert_eq!(names, ["A1", "C2", "D1", "B2", "B1", "D2", "C1", "A2"]);
+    }
+
+    #[test]
+    fn generic_loser_orderings_have_one_entry_per_drop_round() {
+        let list = default_loser_orderings(1024);
+        assert_eq!(list.len(), 10);
+        assert_eq!(list[1], Ordering::Reverse);
+        assert_eq!(list[2], Ordering::HalfShift);
+        assert_eq!(list[9], Ordering::Natural);
+    }
+}
