@@ -3,6 +3,23 @@
 //! The deterministic heart of Athlos: seeding and draws, elimination brackets, round robin,
 //! the FIDE Dutch Swiss system, tie-breaks and standings.
 //!
+//! ```
+//! use athlos_core::bracket::{BracketOptions, Format};
+//! use athlos_core::import::participants_from_csv;
+//! use athlos_core::report::DrawReport;
+//!
+//! let field = participants_from_csv(
+//!     "name,club,rating\nAiko,Kodokan,2100\nBruno,Paris,1950\nChen,Kodokan,1900\nDara,Lyon,1800\nEli,Paris,1700\n",
+//! )?;
+//! let mut options = BracketOptions::new(Format::Repechage);
+//! options.max_seeds = Some(2);
+//! let bracket = athlos_core::draw(&field, &options, 2026)?;
+//! let report = DrawReport::for_bracket(&bracket);
+//! assert!(report.seed_integrity.intact);
+//! assert_eq!(report.byes.count, 3);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Overview
 //!
 //! The crate is *sans-IO*: it reads no clock, file, socket or entropy source. Every function
@@ -12,10 +29,16 @@
 //! - [`model`]: participants and ids.
 //! - [`seeding`]: seed order, bracket placement, first-round orderings, byes, seeded draws and
 //!   club/nation separation.
+//! - [`bracket`]: the bracket document shared by every format, generation, progression and
+//!   final placements.
+//! - [`report`]: the draw quality report.
+//! - [`import`]: reading a field from JSON or CSV.
+//! - [`draw()`]: the paved path from a field to a bracket.
 
 #![deny(missing_docs)]
 
 pub mod bracket;
+mod draw;
 pub mod error;
 pub mod import;
 pub mod model;
@@ -24,4 +47,5 @@ pub mod seeding;
 #[cfg(any(test, feature = "proptest"))]
 pub mod testing;
 
+pub use draw::draw;
 pub use error::{Error, Result};

@@ -19,7 +19,7 @@
 //! - 10 points for byes: full marks when the quarters' bye counts differ by at most one,
 //!   minus 5 for each bye beyond that;
 //! - 10 points for rating balance: minus one point per percent the halves' mean ratings
-//!   differ by.
+//!   (or pools') differ by.
 //!
 //! All arithmetic is on integers, so the same draw always gets the same score.
 
@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bracket::{Bracket, Pool};
 use crate::model::{Participant, ParticipantId};
 use crate::seeding::{meeting_round, Placement};
 
@@ -133,9 +134,137 @@ pub struct RatingBalance {
     pub halves_gap: u32,
     /// Largest difference between quarters' means.
     pub quarters_gap: u32,
+    /// Mean rating of each pool (pool formats only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<Option<u32>>,
+    /// Largest difference between pools' means.
+    #[serde(default)]
+    pub pools_gap: u32,
 }
 
 impl DrawReport {
+    /// The report of a bracket's draw: its first-round placement for elimination formats, its
+    /// pools for round robin and groups.
+    ///
+    /// For pool formats, "round" 1 means the pool stage and 2 anything later: a club's
+    /// `earliest_round` is 1 when two members share a pool, and seed integrity checks that
+    /// the top seeds (one per pool) are in different pools.
+    pub fn for_bracket(bracket: &Bracket) -> Self {
+        let participants = bracket.participants();
+        let seeded = bracket
+            .options()
+            .max_seeds
+            .map_or(participants.len(), |k| (k as usize).min(participants.len()));
+        match bracket.first_round_slots() {
+            Some(slots) => {
+                let placement = Placement {
+                    slots: slots.to_vec(),
+                    seed_order: participants.iter().map(|p| p.id.clone()).collect(),
+                    seeded,
+                };
+                Self::for_placement(participants, &placement)
+            }
+            None => Self::for_pools(participants, bracket.pools(), bracket.rounds()),
+        }
+    }
+
+    fn for_pools(participants: &[Participant], pools: &[Pool], rounds: u32) -> Self {
+        let pool_of: BTreeMap<&ParticipantId, usize> = pools
+            .iter()
+            .enumerate()
+            .flat_map(|(i, pool)| pool.members.iter().map(move |id| (id, i)))
+            .collect();
+        // Top seeds: one per pool, in seed order (the field is in seed order).
+        let top: Vec<usize> = participants
+            .iter()
+            .take(pools.len())
+            .filter_map(|p| pool_of.get(&p.id).copied())
+            .collect();
+        let distinct = top.iter().collect::<std::collections::BTreeSet<_>>().len() == top.len();
+        let checked = u32::from(pools.len() > 1);
+        let seed_integrity = SeedIntegrity {
+            intact: distinct || checked == 0,
+            levels_checked: checked,
+            levels_intact: if distinct { checked } else { 0 },
+            violations: Vec::new(),
+        };
+        let group = |key: fn(&Participant) -> Option<&str>| {
+            let mut groups: BTreeMap<&str, Vec<&Participant>> = BTreeMap::new();
+            for p in participants {
+                if let Some(name) = key(p).map(str::trim).filter(|n| !n.is_empty()) {
+                    groups.entry(name).or_default().push(p);
+                }
+            }
+            groups
+                .into_iter()
+                .filter(|(_, members)| members.len() > 1)
+                .map(|(name, members)| {
+                    let mut first_meetings = Vec::new();
+                    for (i, a) in members.iter().enumerate() {
+                        for b in &members[i + 1..] {
+                            if pool_of.get(&a.id) == pool_of.get(&b.id) {
+                                first_meetings.push([a.id.clone(), b.id.clone()]);
+                            }
+                        }
+                    }
+                    let earliest = if first_meetings.is_empty() { 2 } else { 1 };
+                    let best = if members.len() > pools.len() { 1 } else { 2 };
+                    GroupMeeting {
+                        name: name.to_owned(),
+                        members: members.iter().map(|p| p.id.clone()).collect(),
+                        earliest_round: earliest,
+                        best_possible_round: best,
+                        unavoidable: earliest >= best,
+                        first_meetings,
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        let clubs = group(|p| p.club.as_deref());
+        let nations = group(|p| p.nation.as_deref());
+        let by_id: BTreeMap<&ParticipantId, &Participant> =
+            participants.iter().map(|p| (&p.id, p)).collect();
+        let pool_means: Vec<Option<u32>> = pools
+            .iter()
+            .map(|pool| {
+                let ratings: Vec<u64> = pool
+                    .members
+                    .iter()
+                    .filter_map(|id| by_id.get(id).and_then(|p| p.rating).map(u64::from))
+                    .collect();
+                let count = ratings.len() as u64;
+                (count > 0).then(|| ((ratings.iter().sum::<u64>() + count / 2) / count) as u32)
+            })
+            .collect();
+        let pools_gap = gap(&pool_means);
+        let mut report = DrawReport {
+            entries: participants.len(),
+            bracket_size: 0,
+            rounds,
+            seeded: participants.len(),
+            seed_integrity,
+            clubs,
+            nations,
+            byes: ByeReport {
+                count: 0,
+                recipients: Vec::new(),
+                to_top_seeds: true,
+                per_quarter: Vec::new(),
+            },
+            balance: RatingBalance {
+                halves: Vec::new(),
+                quarters: Vec::new(),
+                halves_gap: 0,
+                quarters_gap: 0,
+                pools: pool_means,
+                pools_gap,
+            },
+            score: 0,
+        };
+        report.score = report.compute_score(participants);
+        report
+    }
+
     /// The report of an elimination placement of `participants`.
     pub fn for_placement(participants: &[Participant], placement: &Placement) -> Self {
         let by_id: BTreeMap<&ParticipantId, &Participant> =
@@ -215,7 +344,7 @@ impl DrawReport {
             100
         } else {
             let mean = rated.iter().sum::<u64>() / rated.len() as u64;
-            let percent = (u64::from(self.balance.halves_gap) * 100)
+            let percent = (u64::from(self.balance.halves_gap.max(self.balance.pools_gap)) * 100)
                 .checked_div(mean)
                 .unwrap_or(0);
             100u32.saturating_sub(10 * percent.min(10) as u32)
@@ -370,13 +499,6 @@ fn rating_balance(
             .map(|(total, count)| (count > 0).then(|| ((total + count / 2) / count) as u32))
             .collect()
     };
-    let gap = |means: &[Option<u32>]| {
-        let known: Vec<u32> = means.iter().flatten().copied().collect();
-        match (known.iter().min(), known.iter().max()) {
-            (Some(lo), Some(hi)) => hi - lo,
-            _ => 0,
-        }
-    };
     let halves = means(2);
     let quarters = means(if size >= 4 { 4 } else { 2 });
     RatingBalance {
@@ -384,6 +506,17 @@ fn rating_balance(
         quarters_gap: gap(&quarters),
         halves,
         quarters,
+        pools: Vec::new(),
+        pools_gap: 0,
+    }
+}
+
+/// The largest difference between known means.
+fn gap(means: &[Option<u32>]) -> u32 {
+    let known: Vec<u32> = means.iter().flatten().copied().collect();
+    match (known.iter().min(), known.iter().max()) {
+        (Some(lo), Some(hi)) => hi - lo,
+        _ => 0,
     }
 }
 

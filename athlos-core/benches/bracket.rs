@@ -1,0 +1,40 @@
+//! Draw and bracket generation at realistic sizes.
+//!
+//! `cargo bench -p athlos-core --bench bracket`
+
+use std::hint::black_box;
+
+use athlos_core::bracket::{BracketOptions, Format};
+use athlos_core::model::Participant;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+
+fn field(n: usize) -> Vec<Participant> {
+    (1..=n)
+        .map(|i| {
+            Participant::new(format!("p{i}"), format!("Entry {i}"))
+                .map(|p| p.with_seed(i as u32))
+                .unwrap_or_else(|_| unreachable!("generated ids are valid"))
+        })
+        .collect()
+}
+
+fn draw(c: &mut Criterion) {
+    let mut group = c.benchmark_group("draw");
+    for format in [Format::SingleElimination, Format::DoubleElimination] {
+        for n in [64usize, 1024, 16384] {
+            let participants = field(n);
+            let options = BracketOptions::new(format);
+            let name = match format {
+                Format::SingleElimination => "single",
+                _ => "double",
+            };
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter(|| athlos_core::draw(black_box(&participants), &options, 7))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, draw);
+criterion_main!(benches);
