@@ -3,11 +3,12 @@
 use crate::bracket::{Bracket, BracketOptions, Format};
 use crate::error::Error;
 use crate::model::{validate_field, Participant};
-use crate::seeding::{place, seed_order};
+use crate::seeding::{place_ranked, seed_order};
 
 /// Draws `participants` into a bracket of `options.format`.
 ///
-/// Elimination formats (single, double, repechage) are placed by [`place`]: standard seeding,
+/// Elimination formats (single, double, repechage) are placed by
+/// [`place`](crate::seeding::place): standard seeding,
 /// byes, `max_seeds` draws from `seed` and club/nation separation, then built with
 /// [`Bracket::elimination`]. Round robin and groups take the field in seed order
 /// ([`seed_order`]) and are built with [`Bracket::round_robin`]. [`Format::Auto`] resolves by
@@ -40,13 +41,11 @@ pub fn draw(
 ) -> Result<Bracket, Error> {
     validate_field(participants)?;
     let format = options.format.resolve(participants.len());
-    let ranked: Vec<Participant> = seed_order(participants)
-        .into_iter()
-        .map(|i| participants[i].clone())
-        .collect();
+    let order = seed_order(participants);
+    let ranked: Vec<Participant> = order.iter().map(|&i| participants[i].clone()).collect();
     match format {
         Format::SingleElimination | Format::DoubleElimination | Format::Repechage => {
-            let placement = place(participants, options, seed)?;
+            let placement = place_ranked(participants, &order, options, seed)?;
             Ok(Bracket::elimination(options, &ranked, &placement.slots)?)
         }
         _ => Ok(Bracket::round_robin(options, &ranked)?),

@@ -12,5 +12,6 @@ mod rng;
 
 pub use order::{compare, seed_order};
 pub use ordering::{standard_positions, Ordering};
+pub(crate) use placement::place_ranked;
 pub use placement::{meeting_round, place, Placement, MAX_ENTRIES};
 pub use rng::DrawRng;

@@ -85,6 +85,16 @@ pub fn place(
     seed: u64,
 ) -> Result<Placement, Error> {
     validate_field(participants)?;
+    place_ranked(participants, &seed_order(participants), options, seed)
+}
+
+/// [`place`] for a field already validated and ranked (`ranked` = [`seed_order`]).
+pub(crate) fn place_ranked(
+    participants: &[Participant],
+    ranked: &[usize],
+    options: &BracketOptions,
+    seed: u64,
+) -> Result<Placement, Error> {
     let n = participants.len();
     if n > MAX_ENTRIES {
         return Err(SeedingError::TooLarge {
@@ -104,7 +114,6 @@ pub fn place(
         Some(k) => k as usize,
         None => n,
     };
-    let ranked = seed_order(participants);
     let size = n.next_power_of_two();
     let virtual_list = if options.balance_byes && options.ordering != Ordering::InnerOuter {
         brackets_manager_balanced_list(n, size)
@@ -130,7 +139,7 @@ pub fn place(
         }
     }
 
-    let groups = Groups::new(participants, &ranked, options);
+    let groups = Groups::new(participants, ranked, options);
     if seeded == n {
         if groups.any() {
             separate_seeds(&virtual_list, &slot_of, &groups, &mut occupant);
