@@ -593,6 +593,28 @@ mod tests {
     }
 
     #[test]
+    fn default_placement_is_the_ordering_of_the_padded_seed_list() {
+        // The brackets-manager.js conformance corpus builds its stages from exactly this list:
+        // seeds 1..N padded with byes to P, then the ordering.
+        for ordering in Ordering::ALL {
+            for n in 2..=64usize {
+                let mut options = BracketOptions::new(Format::SingleElimination);
+                options.ordering = ordering;
+                let size = n.next_power_of_two();
+                let padded: Vec<Option<u32>> = (1..=size as u32)
+                    .map(|s| (s as usize <= n).then_some(s))
+                    .collect();
+                let expected = ordering.apply(&padded).unwrap();
+                assert_eq!(
+                    seeds(&place(&field(n), &options, 0).unwrap()),
+                    expected,
+                    "{ordering} {n}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn meeting_round_is_the_level_of_the_common_ancestor() {
         assert_eq!(meeting_round(0, 1), 1);
         assert_eq!(meeting_round(0, 2), 2);
