@@ -36,5 +36,18 @@ fn draw(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, draw);
+/// Placement alone (seed order, byes, orderings), without building the bracket.
+fn place(c: &mut Criterion) {
+    let mut group = c.benchmark_group("place");
+    for n in [1024usize, 16384] {
+        let participants = field(n);
+        let options = BracketOptions::new(Format::SingleElimination);
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| athlos_core::seeding::place(black_box(&participants), &options, 7))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, draw, place);
 criterion_main!(benches);

@@ -1,0 +1,25 @@
+//! `import athlos`: Python bindings of the Athlos core.
+//!
+//! The classes and functions here only convert between Python and the core; every rule lives
+//! in `athlos-core`, so Python, Rust and HTTP give the same bytes for the same input and seed.
+//! Documents cross the boundary as the same JSON the HTTP API carries (`to_dict()` equals the
+//! HTTP body).
+
+use pyo3::prelude::*;
+
+mod bracket;
+mod convert;
+mod error;
+mod participant;
+
+/// The compiled module, re-exported by the `athlos` package.
+#[pymodule]
+fn _athlos(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    error::register(m)?;
+    m.add_class::<participant::PyParticipant>()?;
+    m.add_class::<bracket::PyBracket>()?;
+    m.add_function(wrap_pyfunction!(bracket::draw, m)?)?;
+    m.add_function(wrap_pyfunction!(bracket::orderings, m)?)?;
+    Ok(())
+}
