@@ -139,21 +139,20 @@ impl PyBracket {
         score: Option<[u32; 2]>,
     ) -> PyResult<()> {
         let id = self::match_id(match_id)?;
-        let result = match (winner, draw, walkover) {
-            (Some(w), false, false) => MatchResult::Win {
-                winner: participant_id(w)?,
-                score,
-            },
-            (None, true, false) => MatchResult::Draw { score },
-            (Some(w), false, true) => MatchResult::Walkover {
-                winner: participant_id(w)?,
-            },
-            _ => {
-                return Err(InvalidInput::new_err(
+        let result =
+            match (winner, draw, walkover) {
+                (Some(w), false, false) => MatchResult::Win {
+                    winner: participant_id(w)?,
+                    score,
+                },
+                (None, true, false) => MatchResult::Draw { score },
+                (Some(w), false, true) => MatchResult::Walkover {
+                    winner: participant_id(w)?,
+                },
+                _ => return Err(InvalidInput::new_err(
                     "give a winner, or draw=True without a winner, or a winner with walkover=True",
-                ))
-            }
-        };
+                )),
+            };
         self.inner
             .record_result(&id, result)
             .map_err(|e| bracket_error(&e, e.to_string()))

@@ -15,7 +15,10 @@ pub(crate) fn to_python<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<
 }
 
 /// Plain Python data (as `json.dumps` accepts it) as a core value.
-pub(crate) fn from_python<T: DeserializeOwned>(value: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+pub(crate) fn from_python<T: DeserializeOwned>(
+    value: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<T> {
     let dumps = value.py().import("json")?.getattr("dumps")?;
     let text: String = dumps
         .call1((value,))

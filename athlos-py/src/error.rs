@@ -5,7 +5,12 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
-create_exception!(athlos, AthlosError, PyException, "Base of every error Athlos raises.");
+create_exception!(
+    athlos,
+    AthlosError,
+    PyException,
+    "Base of every error Athlos raises."
+);
 create_exception!(
     athlos,
     InvalidInput,

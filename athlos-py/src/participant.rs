@@ -11,7 +11,13 @@ use crate::error::InvalidInput;
 
 /// Someone (or something) taking part: an id, a name, and optional rating, rank, seed, club,
 /// nation and metadata.
-#[pyclass(name = "Participant", module = "athlos", frozen, eq, skip_from_py_object)]
+#[pyclass(
+    name = "Participant",
+    module = "athlos",
+    frozen,
+    eq,
+    skip_from_py_object
+)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct PyParticipant {
     pub(crate) inner: Participant,
@@ -107,7 +113,11 @@ impl PyParticipant {
     }
 
     fn __repr__(&self) -> String {
-        format!("Participant(id={:?}, name={:?})", self.inner.id.as_str(), self.inner.name)
+        format!(
+            "Participant(id={:?}, name={:?})",
+            self.inner.id.as_str(),
+            self.inner.name
+        )
     }
 }
 
