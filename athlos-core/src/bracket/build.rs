@@ -1,6 +1,6 @@
 //! Generation of every format's structure.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::id::pool_letters;
 use super::{
@@ -74,7 +74,7 @@ impl Bracket {
         participants: &[Participant],
         slots: &[Option<ParticipantId>],
     ) -> Result<Bracket, BracketError> {
-        validate_field(participants).map_err(BracketError::Field)?;
+        let by_id = check_field(participants)?;
         let format = options.format.resolve(participants.len());
         if !matches!(
             format,
@@ -101,30 +101,7 @@ impl Bracket {
                 entries: participants.len(),
             });
         }
-        let seed_of = seed_map(participants);
-        let mut placed: BTreeMap<&ParticipantId, usize> = BTreeMap::new();
-        for (slot, entry) in slots.iter().enumerate() {
-            if let Some(id) = entry {
-                if !seed_of.contains_key(id) {
-                    return Err(BracketError::UnknownEntrant {
-                        slot: slot + 1,
-                        participant: id.clone(),
-                    });
-                }
-                if let Some(first) = placed.insert(id, slot + 1) {
-                    return Err(BracketError::DuplicateEntrant {
-                        participant: id.clone(),
-                        first,
-                        second: slot + 1,
-                    });
-                }
-            }
-        }
-        if let Some(missing) = participants.iter().find(|p| !placed.contains_key(&p.id)) {
-            return Err(BracketError::MissingEntrant {
-                participant: missing.id.clone(),
-            });
-        }
+        check_draw(participants, &by_id, slots)?;
         if options.third_place {
             let refused = match format {
                 Format::DoubleElimination => Some("third_place"),
@@ -160,7 +137,6 @@ impl Bracket {
             participants,
             slots.to_vec(),
             Vec::new(),
-            seed_of,
             rounds,
             0,
         ))
@@ -194,7 +170,7 @@ impl Bracket {
         options: &BracketOptions,
         participants: &[Participant],
     ) -> Result<Bracket, BracketError> {
-        validate_field(participants).map_err(BracketError::Field)?;
+        check_field(participants)?;
         let entries = participants.len();
         let format = options.format.resolve(entries);
         if !matches!(format, Format::RoundRobin | Format::Groups) {
@@ -223,7 +199,11 @@ impl Bracket {
                 entries,
             });
         }
-        let distribution = distribute(entries, group_count as usize, options.pool_distribution);
+        let mut distribution = distribute(entries, group_count as usize, options.pool_distribution);
+        // Members in seed order: Berger numbers follow seeds, and ties in tables fall back on them.
+        for members in &mut distribution {
+            members.sort_unstable();
+        }
         let smallest = distribution.iter().map(Vec::len).min().unwrap_or(0);
         let (advance, third_place) = if auto {
             (2, false)
@@ -276,19 +256,65 @@ impl Bracket {
             participants,
             Vec::new(),
             pools,
-            seed_map(participants),
             rounds,
             if format == Format::Groups { advance } else { 0 },
         ))
     }
 }
 
-fn seed_map(participants: &[Participant]) -> BTreeMap<ParticipantId, u32> {
-    participants
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
-        .collect()
+/// [`validate_field`], with a fast path: hashing finds that nothing is wrong far quicker than
+/// the general check, which is run (for its exact error) only when something is.
+///
+/// Returns each id's index in the field. The map is only looked up, never iterated, so its
+/// order cannot reach any output.
+fn check_field(participants: &[Participant]) -> Result<HashMap<&str, usize>, BracketError> {
+    let mut index = HashMap::with_capacity(participants.len());
+    let mut ids_unique = true;
+    for (i, p) in participants.iter().enumerate() {
+        ids_unique &= index.insert(p.id.as_str(), i).is_none();
+    }
+    let mut seeds: Vec<u32> = participants.iter().filter_map(|p| p.seed).collect();
+    seeds.sort_unstable();
+    let seeds_valid = seeds.first() != Some(&0) && seeds.windows(2).all(|w| w[0] != w[1]);
+    if !(participants.len() >= 2 && ids_unique && seeds_valid) {
+        validate_field(participants).map_err(BracketError::Field)?;
+    }
+    Ok(index)
+}
+
+/// Checks that the draw places every participant exactly once and nobody else; errors name
+/// the first offending slot.
+fn check_draw(
+    participants: &[Participant],
+    index: &HashMap<&str, usize>,
+    slots: &[Option<ParticipantId>],
+) -> Result<(), BracketError> {
+    // placed_at[i] = 1-based slot of participant i, 0 while unplaced.
+    let mut placed_at = vec![0usize; participants.len()];
+    for (k, entry) in slots.iter().enumerate() {
+        let Some(id) = entry else { continue };
+        let slot = k + 1;
+        let Some(&i) = index.get(id.as_str()) else {
+            return Err(BracketError::UnknownEntrant {
+                slot,
+                participant: id.clone(),
+            });
+        };
+        if placed_at[i] != 0 {
+            return Err(BracketError::DuplicateEntrant {
+                participant: id.clone(),
+                first: placed_at[i],
+                second: slot,
+            });
+        }
+        placed_at[i] = slot;
+    }
+    if let Some(i) = placed_at.iter().position(|&s| s == 0) {
+        return Err(BracketError::MissingEntrant {
+            participant: participants[i].id.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// Seed indices per pool.
@@ -405,6 +431,12 @@ fn knockout_feeds(groups: u32, advance: u32) -> Vec<Feed> {
     feeds
 }
 
+/// Consecutive pairs, moved out of the list.
+fn pairs<T>(items: Vec<T>) -> impl Iterator<Item = [T; 2]> {
+    let mut it = items.into_iter();
+    std::iter::from_fn(move || Some([it.next()?, it.next()?]))
+}
+
 /// How a slot is filled, by match index.
 #[derive(Debug, Clone)]
 enum Feed {
@@ -431,44 +463,43 @@ impl Builder {
     ) -> u32 {
         let index = u32::try_from(self.matches.len()).unwrap_or(u32::MAX);
         let mut sources = [None, None];
-        let slots = [0, 1].map(|s| {
-            let (source, occupant) = match &feeds[s] {
-                Feed::Entry(occupant) => (Source::Entry, occupant.clone()),
+        let mut side = 0;
+        let slots = feeds.map(|feed| {
+            let s = side;
+            side += 1;
+            let (source, occupant) = match feed {
+                Feed::Entry(occupant) => (Source::Entry, occupant),
                 Feed::Winner(i) => {
-                    sources[s] = Some(*i);
+                    sources[s] = Some(i);
                     (
                         Source::Winner {
-                            match_id: self.id(*i),
+                            match_id: self.id(i),
                         },
                         Occupant::Pending,
                     )
                 }
                 Feed::Loser(i) => {
-                    sources[s] = Some(*i);
+                    sources[s] = Some(i);
                     (
                         Source::Loser {
-                            match_id: self.id(*i),
+                            match_id: self.id(i),
                         },
                         Occupant::Pending,
                     )
                 }
                 Feed::Rematch(i, slot) => {
-                    sources[s] = Some(*i);
+                    sources[s] = Some(i);
                     (
                         Source::Rematch {
-                            match_id: self.id(*i),
-                            slot: *slot,
+                            match_id: self.id(i),
+                            slot,
                         },
                         Occupant::Pending,
                     )
                 }
-                Feed::PoolRank { pool, rank } => (
-                    Source::PoolRank {
-                        pool: *pool,
-                        rank: *rank,
-                    },
-                    Occupant::Pending,
-                ),
+                Feed::PoolRank { pool, rank } => {
+                    (Source::PoolRank { pool, rank }, Occupant::Pending)
+                }
             };
             Slot { source, occupant }
         });
@@ -511,7 +542,7 @@ impl Builder {
         for round in 1..=rounds {
             let mut next = Vec::with_capacity(feeds.len() / 2);
             let r = i64::from(round);
-            for (m, pair) in feeds.chunks_exact(2).enumerate() {
+            for (m, pair) in pairs(feeds).enumerate() {
                 let id = MatchId::new(part, 0, round, u32::try_from(m + 1).unwrap_or(u32::MAX));
                 let final_match = round == rounds;
                 let loser_level = if third && round + 1 == rounds {
@@ -520,12 +551,7 @@ impl Builder {
                     Some(2 * r)
                 };
                 let winner_level = final_match.then_some(2 * k + 2);
-                let index = self.push(
-                    id,
-                    [pair[0].clone(), pair[1].clone()],
-                    winner_level,
-                    loser_level,
-                );
+                let index = self.push(id, pair, winner_level, loser_level);
                 if round + 1 == rounds {
                     semi.push(index);
                 }
@@ -562,7 +588,7 @@ impl Builder {
         let mut semis = Vec::new();
         for round in 1..=rounds {
             let mut next = Vec::with_capacity(feeds.len() / 2);
-            for (m, pair) in feeds.chunks_exact(2).enumerate() {
+            for (m, pair) in pairs(feeds).enumerate() {
                 let id = MatchId::new(
                     Part::Main,
                     0,
@@ -575,12 +601,7 @@ impl Builder {
                     Some(2 * i64::from(round))
                 };
                 let winner_level = (round == rounds).then_some(2 * k + 2);
-                let index = self.push(
-                    id,
-                    [pair[0].clone(), pair[1].clone()],
-                    winner_level,
-                    loser_level,
-                );
+                let index = self.push(id, pair, winner_level, loser_level);
                 if round == quarter {
                     quarters.push(index);
                 } else if round == quarter + 1 {
@@ -640,7 +661,7 @@ impl Builder {
         let mut feeds = entries;
         for round in 1..=rounds {
             let mut ids = Vec::with_capacity(feeds.len() / 2);
-            for (m, pair) in feeds.chunks_exact(2).enumerate() {
+            for (m, pair) in pairs(feeds).enumerate() {
                 let id = MatchId::new(
                     Part::Winners,
                     0,
@@ -651,12 +672,7 @@ impl Builder {
                 let drops = rounds >= 2 || has_gf;
                 let winner_level = (last && !has_gf).then_some(lb_rounds + 2);
                 let loser_level = (!drops).then_some(lb_rounds + 1);
-                ids.push(self.push(
-                    id,
-                    [pair[0].clone(), pair[1].clone()],
-                    winner_level,
-                    loser_level,
-                ));
+                ids.push(self.push(id, pair, winner_level, loser_level));
             }
             feeds = ids.iter().map(|&i| Feed::Winner(i)).collect();
             wb.push(ids);
@@ -818,7 +834,6 @@ impl Builder {
         participants: &[Participant],
         slots: Vec<Option<ParticipantId>>,
         pools: Vec<Pool>,
-        seed_of: BTreeMap<ParticipantId, u32>,
         rounds: u32,
         advance: u32,
     ) -> Bracket {
@@ -900,7 +915,6 @@ impl Builder {
             index: Index {
                 meta,
                 dependents,
-                seed_of,
                 rounds,
                 advance,
             },
