@@ -11,10 +11,13 @@ use crate::error::BracketError;
 use crate::model::{validate_field, Participant, ParticipantId};
 use crate::seeding::{standard_positions, Ordering};
 
-/// Largest elimination bracket (first-round slots).
-const MAX_SLOTS: usize = 1 << 20;
-/// Largest round-robin field (pools of up to this many make about 2 million matches).
-const MAX_ROUND_ROBIN: usize = 2048;
+/// Largest elimination bracket (first-round slots): a double elimination of this size has
+/// about 131,000 matches.
+pub const MAX_SLOTS: usize = 1 << 16;
+/// Largest field of a round robin or groups stage.
+pub const MAX_POOL_FIELD: usize = 1 << 16;
+/// Largest pool (a pool of this size plays 32,640 matches per cycle).
+pub const MAX_POOL: usize = 256;
 
 /// The loser-bracket orderings a double elimination of `bracket_size` slots uses by default:
 /// element 0 arranges the winners' round-1 losers into losers' round 1, element `t` the
@@ -64,7 +67,8 @@ impl Bracket {
     ///
     /// # Errors
     /// [`BracketError::Field`] for an invalid field; [`BracketError::WrongBuilder`] when the
-    /// (resolved) format is not an elimination format; [`BracketError::SlotCount`],
+    /// (resolved) format is not an elimination format (see [`Format::is_elimination`]: `auto`
+    /// resolves to pools below 8 entries); [`BracketError::SlotCount`],
     /// [`BracketError::TooFewSlots`], [`BracketError::TooLarge`],
     /// [`BracketError::UnknownEntrant`], [`BracketError::DuplicateEntrant`] and
     /// [`BracketError::MissingEntrant`] for a bad draw; [`BracketError::UnsupportedOption`] for
@@ -162,6 +166,7 @@ impl Bracket {
     ///
     /// # Errors
     /// [`BracketError::Field`], [`BracketError::WrongBuilder`], [`BracketError::TooLarge`],
+    /// [`BracketError::PoolTooLarge`],
     /// [`BracketError::PoolCount`] (0 pools or more pools than entries),
     /// [`BracketError::AdvanceCount`] (no qualifier, more than the smallest pool holds, or a
     /// knockout of one), [`BracketError::UnsupportedOption`] (third place with a knockout of
@@ -179,11 +184,11 @@ impl Bracket {
                 builder: "round_robin",
             });
         }
-        if entries > MAX_ROUND_ROBIN {
+        if entries > MAX_POOL_FIELD {
             return Err(BracketError::TooLarge {
                 format,
                 entries,
-                max: MAX_ROUND_ROBIN,
+                max: MAX_POOL_FIELD,
             });
         }
         let auto = options.format == Format::Auto;
@@ -205,6 +210,13 @@ impl Bracket {
             members.sort_unstable();
         }
         let smallest = distribution.iter().map(Vec::len).min().unwrap_or(0);
+        let largest = distribution.iter().map(Vec::len).max().unwrap_or(0);
+        if largest > MAX_POOL {
+            return Err(BracketError::PoolTooLarge {
+                size: largest,
+                max: MAX_POOL,
+            });
+        }
         let (advance, third_place) = if auto {
             (2, false)
         } else {

@@ -74,7 +74,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::BracketError;
 use crate::model::{Participant, ParticipantId};
 
-pub use build::default_loser_orderings;
+pub use build::{default_loser_orderings, MAX_POOL, MAX_POOL_FIELD, MAX_SLOTS};
 pub use id::{MatchId, Part};
 pub use options::{BracketOptions, Format, GrandFinal, PoolDistribution};
 pub use standings::Standing;
