@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 
 use athlos_core::bracket::{
-    Bracket, BracketOptions, Format, GrandFinal, MatchResult, MatchStatus, Occupant, Source,
+    Bracket, BracketOptions, Format, GrandFinal, MatchResult, MatchStatus, Occupant, Part, Source,
 };
 use athlos_core::model::{Participant, ParticipantId};
 use athlos_core::seeding::Ordering;
@@ -99,7 +99,7 @@ fn play(bracket: &mut Bracket, case: &Case) {
         }
         for (id, part, a, b) in ready {
             let roll = rng.next() % 10;
-            let result = if part == athlos_core::bracket::Part::Pool && roll == 0 {
+            let result = if part == Part::Pool && roll == 0 {
                 MatchResult::Draw { score: None }
             } else if roll % 2 == 0 {
                 MatchResult::win(a)
@@ -178,6 +178,33 @@ fn check_second_loss(bracket: &Bracket, grand_final: GrandFinal) {
     }
 }
 
+/// Players who met in the winners' bracket meet again no earlier than the default drops allow:
+/// brackets-manager's orderings up to 128 slots, losers' round 9 above.
+fn check_rematches_are_late(bracket: &Bracket, size: usize) {
+    let slots = size.next_power_of_two();
+    let earliest = match slots {
+        0..=2 => u32::MAX,
+        4 => 2,
+        8 | 16 => 3,
+        32 => 5,
+        64 => 6,
+        128 => 7,
+        _ => 9,
+    };
+    let mut met: BTreeSet<(&ParticipantId, &ParticipantId)> = BTreeSet::new();
+    for m in bracket.matches() {
+        let (Some(a), Some(b)) = (m.participant(0), m.participant(1)) else {
+            continue;
+        };
+        let pair = if a < b { (a, b) } else { (b, a) };
+        if !met.insert(pair) {
+            let late =
+                m.part == Part::GrandFinal || (m.part == Part::Losers && m.round >= earliest);
+            assert!(late, "{a} and {b} meet again as early as {}", m.id);
+        }
+    }
+}
+
 fn elimination_case() -> impl Strategy<Value = Case> {
     (
         2usize..=512,
@@ -243,6 +270,7 @@ proptest! {
         check_placements(&bracket);
         if case.format == Format::DoubleElimination {
             check_second_loss(&bracket, case.grand_final);
+            check_rematches_are_late(&bracket, case.size);
         }
     }
 

@@ -23,10 +23,12 @@ pub const MAX_POOL: usize = 256;
 /// element 0 arranges the winners' round-1 losers into losers' round 1, element `t` the
 /// winners' round `t + 1` losers dropping into losers' round `2t`.
 ///
-/// Up to 128 slots these are brackets-manager.js' defaults (so drops match its brackets); above,
-/// `reverse` and `half_shift` alternate. Neither has a fixed point, so a dropped player never
-/// meets, in the round they drop into, the part of the bracket they came from — no immediate
-/// rematch of a winners' bracket match.
+/// Up to 128 slots these are brackets-manager.js' defaults, so drops match its brackets. Above,
+/// `natural, reverse, half_shift, reverse_half_shift`, then `pair_flip` until the last three
+/// drop rounds, `reverse, reverse, natural`: no two players who may have met in the winners'
+/// bracket can meet in losers' rounds 1–8, the latest first possible rematch any choice among
+/// the named orderings reaches (a search over them found none later; a test checks the
+/// structure up to 2048 slots and proptest checks played brackets).
 pub fn default_loser_orderings(bracket_size: usize) -> Vec<Ordering> {
     use Ordering::{HalfShift, Natural, PairFlip, Reverse, ReverseHalfShift};
     match bracket_size {
@@ -41,17 +43,9 @@ pub fn default_loser_orderings(bracket_size: usize) -> Vec<Ordering> {
         ],
         _ => {
             let rounds = bracket_size.trailing_zeros() as usize;
-            let mut list = vec![Natural];
-            for t in 1..rounds {
-                let drops = bracket_size >> (t + 1);
-                list.push(if drops <= 1 {
-                    Natural
-                } else if t % 2 == 1 {
-                    Reverse
-                } else {
-                    HalfShift
-                });
-            }
+            let mut list = vec![Natural, Reverse, HalfShift, ReverseHalfShift];
+            list.extend(std::iter::repeat_n(PairFlip, rounds.saturating_sub(7)));
+            list.extend([Reverse, Reverse, Natural]);
             list
         }
     }
@@ -982,12 +976,74 @@ mod tests {
         assert_eq!(names, ["A1", "C2", "D1", "B2", "B1", "D2", "C1", "A2"]);
     }
 
+    /// Losers' bracket rounds in which two players who may already have met in the winners'
+    /// bracket can meet, for a double elimination of `size` slots with the default drops.
+    ///
+    /// A player who lost in winners' round `j` may have met anyone of their level-`j` region
+    /// (the winners' round-1 matches feeding that match), so each losers' slot is described by
+    /// the regions (ranges of round-1 matches) its possible occupants come from; two sides can
+    /// hold a rematch when a region of one overlaps a region of the other.
+    fn rematch_rounds(size: usize) -> Vec<u32> {
+        type Side = Vec<(usize, usize)>;
+        let clash = |a: &Side, b: &Side| a.iter().any(|x| b.iter().any(|y| x.0 < y.1 && y.0 < x.1));
+        let merge = |sides: &[Side]| -> Vec<Side> {
+            sides
+                .chunks(2)
+                .map(|p| [p[0].clone(), p[1].clone()].concat())
+                .collect()
+        };
+        let orderings = default_loser_orderings(size);
+        let rounds = size.trailing_zeros() as usize;
+        let mut risky = Vec::new();
+        let first: Vec<Side> = (0..size / 2).map(|m| vec![(m, m + 1)]).collect();
+        let first = orderings[0].apply(&first).unwrap();
+        let mut lb_round = 1;
+        if first.chunks(2).any(|p| clash(&p[0], &p[1])) {
+            risky.push(lb_round);
+        }
+        let mut survivors = merge(&first);
+        for t in 1..rounds {
+            let block = 1usize << t;
+            let drops: Vec<Side> = (0..size >> (t + 1))
+                .map(|i| vec![(i * block, (i + 1) * block)])
+                .collect();
+            let drops = orderings[t].apply(&drops).unwrap_or(drops);
+            lb_round += 1;
+            if drops.iter().zip(&survivors).any(|(d, s)| clash(d, s)) {
+                risky.push(lb_round);
+            }
+            survivors = drops
+                .iter()
+                .zip(&survivors)
+                .map(|(d, s)| [d.clone(), s.clone()].concat())
+                .collect();
+            if t + 1 < rounds {
+                lb_round += 1;
+                if survivors.chunks(2).any(|p| clash(&p[0], &p[1])) {
+                    risky.push(lb_round);
+                }
+                survivors = merge(&survivors);
+            }
+        }
+        risky
+    }
+
     #[test]
-    fn generic_loser_orderings_have_one_entry_per_drop_round() {
-        let list = default_loser_orderings(1024);
-        assert_eq!(list.len(), 10);
-        assert_eq!(list[1], Ordering::Reverse);
-        assert_eq!(list[2], Ordering::HalfShift);
-        assert_eq!(list[9], Ordering::Natural);
+    fn loser_orderings_put_off_rematches() {
+        for size in [8usize, 16, 32, 64, 128, 256, 512, 1024, 2048] {
+            let rounds = size.trailing_zeros() as usize;
+            assert_eq!(default_loser_orderings(size).len(), rounds, "{size}");
+            let first = rematch_rounds(size).first().copied().unwrap_or(u32::MAX);
+            // brackets-manager's defaults up to 128; ours above keep the first four drop
+            // rounds (losers' rounds 1-8) free of any possible rematch.
+            let expected = match size {
+                8 | 16 => 3,
+                32 => 5,
+                64 => 6,
+                128 => 7,
+                _ => 9,
+            };
+            assert_eq!(first, expected, "{size}: {:?}", rematch_rounds(size));
+        }
     }
 }
