@@ -1002,12 +1002,12 @@ mod tests {
             risky.push(lb_round);
         }
         let mut survivors = merge(&first);
-        for t in 1..rounds {
+        for (t, ordering) in orderings.iter().enumerate().take(rounds).skip(1) {
             let block = 1usize << t;
             let drops: Vec<Side> = (0..size >> (t + 1))
                 .map(|i| vec![(i * block, (i + 1) * block)])
                 .collect();
-            let drops = orderings[t].apply(&drops).unwrap_or(drops);
+            let drops = ordering.apply(&drops).unwrap_or(drops);
             lb_round += 1;
             if drops.iter().zip(&survivors).any(|(d, s)| clash(d, s)) {
                 risky.push(lb_round);
