@@ -66,7 +66,8 @@ impl Bracket {
     /// [`BracketError::TooFewSlots`], [`BracketError::TooLarge`],
     /// [`BracketError::UnknownEntrant`], [`BracketError::DuplicateEntrant`] and
     /// [`BracketError::MissingEntrant`] for a bad draw; [`BracketError::UnsupportedOption`] for
-    /// a third-place match with a double elimination, a repechage or fewer than 4 slots.
+    /// a third-place match with a double elimination, a repechage or fewer than 4 slots
+    /// (`Format::Auto` ignores `third_place`: its formats give two bronzes).
     pub fn elimination(
         options: &BracketOptions,
         participants: &[Participant],
@@ -100,7 +101,8 @@ impl Bracket {
             });
         }
         check_draw(participants, &by_id, slots)?;
-        if options.third_place {
+        // `auto` decides the medal structure itself (two bronzes), so it ignores `third_place`.
+        if options.third_place && options.format != Format::Auto {
             let refused = match format {
                 Format::DoubleElimination => Some("third_place"),
                 Format::Repechage => Some("third_place (repechage gives two bronzes)"),
