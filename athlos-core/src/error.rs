@@ -183,6 +183,14 @@ pub enum BracketError {
         /// The number of entries.
         entries: usize,
     },
+    /// A pool would be larger than a pool may be.
+    #[error("a pool of {size} exceeds the maximum of {max}; use more pools")]
+    PoolTooLarge {
+        /// The size of the largest pool.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// More qualifiers per pool than the smallest pool holds, or none.
     #[error("{advance} qualifiers per pool do not fit pools of {smallest_pool}")]
     AdvanceCount {

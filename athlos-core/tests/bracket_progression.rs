@@ -624,3 +624,50 @@ fn golden_documents() {
         assert_eq!(text, expected, "{name}: document shape changed");
     }
 }
+
+#[test]
+fn results_parse_from_documented_json_and_refuse_unknown_fields() {
+    let win: MatchResult =
+        serde_json::from_str(r#"{"type":"win","winner":"s1","score":[3,1]}"#).unwrap();
+    assert_eq!(
+        win,
+        MatchResult::Win {
+            winner: pid(1),
+            score: Some([3, 1])
+        }
+    );
+    let walkover: MatchResult =
+        serde_json::from_str(r#"{"type":"walkover","winner":"s2"}"#).unwrap();
+    assert_eq!(walkover.winner(), Some(&pid(2)));
+    assert!(
+        serde_json::from_str::<MatchResult>(r#"{"type":"win","winner":"s1","points":2}"#).is_err()
+    );
+    assert!(serde_json::from_str::<MatchResult>(r#"{"type":"forfeit","winner":"s1"}"#).is_err());
+}
+
+#[test]
+fn organiser_walkover_and_auto_third_place() {
+    let mut b = elimination(Format::SingleElimination, 4, |_| {});
+    b.record_result(&id("MAIN-R1-M1"), MatchResult::Walkover { winner: pid(4) })
+        .unwrap();
+    let m = b.match_by_id(&id("MAIN-R1-M1")).unwrap();
+    assert_eq!(
+        (m.status, m.winner.clone()),
+        (MatchStatus::Walkover, Some(pid(4)))
+    );
+    // `auto` gives two bronzes itself and ignores a third-place request.
+    let b = elimination(Format::Auto, 9, |o| o.third_place = true);
+    assert_eq!(b.format(), Format::Repechage);
+    assert!(b.match_by_id(&id("3RD")).is_none());
+    let options = {
+        let mut o = BracketOptions::new(Format::Repechage);
+        o.third_place = true;
+        o
+    };
+    let f = field(8);
+    let slots: Vec<_> = f.iter().map(|p| Some(p.id.clone())).collect();
+    assert!(matches!(
+        Bracket::elimination(&options, &f, &slots),
+        Err(BracketError::UnsupportedOption { .. })
+    ));
+}

@@ -1,6 +1,6 @@
 //! Generation of every format's structure.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::id::pool_letters;
 use super::{
@@ -11,19 +11,24 @@ use crate::error::BracketError;
 use crate::model::{validate_field, Participant, ParticipantId};
 use crate::seeding::{standard_positions, Ordering};
 
-/// Largest elimination bracket (first-round slots).
-const MAX_SLOTS: usize = 1 << 20;
-/// Largest round-robin field (pools of up to this many make about 2 million matches).
-const MAX_ROUND_ROBIN: usize = 2048;
+/// Largest elimination bracket (first-round slots): a double elimination of this size has
+/// about 131,000 matches.
+pub const MAX_SLOTS: usize = 1 << 16;
+/// Largest field of a round robin or groups stage.
+pub const MAX_POOL_FIELD: usize = 1 << 16;
+/// Largest pool (a pool of this size plays 32,640 matches per cycle).
+pub const MAX_POOL: usize = 256;
 
 /// The loser-bracket orderings a double elimination of `bracket_size` slots uses by default:
 /// element 0 arranges the winners' round-1 losers into losers' round 1, element `t` the
 /// winners' round `t + 1` losers dropping into losers' round `2t`.
 ///
-/// Up to 128 slots these are brackets-manager.js' defaults (so drops match its brackets); above,
-/// `reverse` and `half_shift` alternate. Neither has a fixed point, so a dropped player never
-/// meets, in the round they drop into, the part of the bracket they came from — no immediate
-/// rematch of a winners' bracket match.
+/// Up to 128 slots these are brackets-manager.js' defaults, so drops match its brackets. Above,
+/// `natural, reverse, half_shift, reverse_half_shift`, then `pair_flip` until the last three
+/// drop rounds, `reverse, reverse, natural`: no two players who may have met in the winners'
+/// bracket can meet in losers' rounds 1–8, the latest first possible rematch any choice among
+/// the named orderings reaches (a search over them found none later; a test checks the
+/// structure up to 2048 slots and proptest checks played brackets).
 pub fn default_loser_orderings(bracket_size: usize) -> Vec<Ordering> {
     use Ordering::{HalfShift, Natural, PairFlip, Reverse, ReverseHalfShift};
     match bracket_size {
@@ -38,17 +43,9 @@ pub fn default_loser_orderings(bracket_size: usize) -> Vec<Ordering> {
         ],
         _ => {
             let rounds = bracket_size.trailing_zeros() as usize;
-            let mut list = vec![Natural];
-            for t in 1..rounds {
-                let drops = bracket_size >> (t + 1);
-                list.push(if drops <= 1 {
-                    Natural
-                } else if t % 2 == 1 {
-                    Reverse
-                } else {
-                    HalfShift
-                });
-            }
+            let mut list = vec![Natural, Reverse, HalfShift, ReverseHalfShift];
+            list.extend(std::iter::repeat_n(PairFlip, rounds.saturating_sub(7)));
+            list.extend([Reverse, Reverse, Natural]);
             list
         }
     }
@@ -64,17 +61,19 @@ impl Bracket {
     ///
     /// # Errors
     /// [`BracketError::Field`] for an invalid field; [`BracketError::WrongBuilder`] when the
-    /// (resolved) format is not an elimination format; [`BracketError::SlotCount`],
+    /// (resolved) format is not an elimination format (see [`Format::is_elimination`]: `auto`
+    /// resolves to pools below 8 entries); [`BracketError::SlotCount`],
     /// [`BracketError::TooFewSlots`], [`BracketError::TooLarge`],
     /// [`BracketError::UnknownEntrant`], [`BracketError::DuplicateEntrant`] and
     /// [`BracketError::MissingEntrant`] for a bad draw; [`BracketError::UnsupportedOption`] for
-    /// a third-place match with a double elimination, a repechage or fewer than 4 slots.
+    /// a third-place match with a double elimination, a repechage or fewer than 4 slots
+    /// (`Format::Auto` ignores `third_place`: its formats give two bronzes).
     pub fn elimination(
         options: &BracketOptions,
         participants: &[Participant],
         slots: &[Option<ParticipantId>],
     ) -> Result<Bracket, BracketError> {
-        validate_field(participants).map_err(BracketError::Field)?;
+        let by_id = check_field(participants)?;
         let format = options.format.resolve(participants.len());
         if !matches!(
             format,
@@ -101,31 +100,9 @@ impl Bracket {
                 entries: participants.len(),
             });
         }
-        let seed_of = seed_map(participants);
-        let mut placed: BTreeMap<&ParticipantId, usize> = BTreeMap::new();
-        for (slot, entry) in slots.iter().enumerate() {
-            if let Some(id) = entry {
-                if !seed_of.contains_key(id) {
-                    return Err(BracketError::UnknownEntrant {
-                        slot: slot + 1,
-                        participant: id.clone(),
-                    });
-                }
-                if let Some(first) = placed.insert(id, slot + 1) {
-                    return Err(BracketError::DuplicateEntrant {
-                        participant: id.clone(),
-                        first,
-                        second: slot + 1,
-                    });
-                }
-            }
-        }
-        if let Some(missing) = participants.iter().find(|p| !placed.contains_key(&p.id)) {
-            return Err(BracketError::MissingEntrant {
-                participant: missing.id.clone(),
-            });
-        }
-        if options.third_place {
+        check_draw(participants, &by_id, slots)?;
+        // `auto` decides the medal structure itself (two bronzes), so it ignores `third_place`.
+        if options.third_place && options.format != Format::Auto {
             let refused = match format {
                 Format::DoubleElimination => Some("third_place"),
                 Format::Repechage => Some("third_place (repechage gives two bronzes)"),
@@ -160,7 +137,6 @@ impl Bracket {
             participants,
             slots.to_vec(),
             Vec::new(),
-            seed_of,
             rounds,
             0,
         ))
@@ -186,6 +162,7 @@ impl Bracket {
     ///
     /// # Errors
     /// [`BracketError::Field`], [`BracketError::WrongBuilder`], [`BracketError::TooLarge`],
+    /// [`BracketError::PoolTooLarge`],
     /// [`BracketError::PoolCount`] (0 pools or more pools than entries),
     /// [`BracketError::AdvanceCount`] (no qualifier, more than the smallest pool holds, or a
     /// knockout of one), [`BracketError::UnsupportedOption`] (third place with a knockout of
@@ -194,7 +171,7 @@ impl Bracket {
         options: &BracketOptions,
         participants: &[Participant],
     ) -> Result<Bracket, BracketError> {
-        validate_field(participants).map_err(BracketError::Field)?;
+        check_field(participants)?;
         let entries = participants.len();
         let format = options.format.resolve(entries);
         if !matches!(format, Format::RoundRobin | Format::Groups) {
@@ -203,11 +180,11 @@ impl Bracket {
                 builder: "round_robin",
             });
         }
-        if entries > MAX_ROUND_ROBIN {
+        if entries > MAX_POOL_FIELD {
             return Err(BracketError::TooLarge {
                 format,
                 entries,
-                max: MAX_ROUND_ROBIN,
+                max: MAX_POOL_FIELD,
             });
         }
         let auto = options.format == Format::Auto;
@@ -223,8 +200,19 @@ impl Bracket {
                 entries,
             });
         }
-        let distribution = distribute(entries, group_count as usize, options.pool_distribution);
+        let mut distribution = distribute(entries, group_count as usize, options.pool_distribution);
+        // Members in seed order: Berger numbers follow seeds, and ties in tables fall back on them.
+        for members in &mut distribution {
+            members.sort_unstable();
+        }
         let smallest = distribution.iter().map(Vec::len).min().unwrap_or(0);
+        let largest = distribution.iter().map(Vec::len).max().unwrap_or(0);
+        if largest > MAX_POOL {
+            return Err(BracketError::PoolTooLarge {
+                size: largest,
+                max: MAX_POOL,
+            });
+        }
         let (advance, third_place) = if auto {
             (2, false)
         } else {
@@ -276,19 +264,65 @@ impl Bracket {
             participants,
             Vec::new(),
             pools,
-            seed_map(participants),
             rounds,
             if format == Format::Groups { advance } else { 0 },
         ))
     }
 }
 
-fn seed_map(participants: &[Participant]) -> BTreeMap<ParticipantId, u32> {
-    participants
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
-        .collect()
+/// [`validate_field`], with a fast path: hashing finds that nothing is wrong far quicker than
+/// the general check, which is run (for its exact error) only when something is.
+///
+/// Returns each id's index in the field. The map is only looked up, never iterated, so its
+/// order cannot reach any output.
+fn check_field(participants: &[Participant]) -> Result<HashMap<&str, usize>, BracketError> {
+    let mut index = HashMap::with_capacity(participants.len());
+    let mut ids_unique = true;
+    for (i, p) in participants.iter().enumerate() {
+        ids_unique &= index.insert(p.id.as_str(), i).is_none();
+    }
+    let mut seeds: Vec<u32> = participants.iter().filter_map(|p| p.seed).collect();
+    seeds.sort_unstable();
+    let seeds_valid = seeds.first() != Some(&0) && seeds.windows(2).all(|w| w[0] != w[1]);
+    if !(participants.len() >= 2 && ids_unique && seeds_valid) {
+        validate_field(participants).map_err(BracketError::Field)?;
+    }
+    Ok(index)
+}
+
+/// Checks that the draw places every participant exactly once and nobody else; errors name
+/// the first offending slot.
+fn check_draw(
+    participants: &[Participant],
+    index: &HashMap<&str, usize>,
+    slots: &[Option<ParticipantId>],
+) -> Result<(), BracketError> {
+    // placed_at[i] = 1-based slot of participant i, 0 while unplaced.
+    let mut placed_at = vec![0usize; participants.len()];
+    for (k, entry) in slots.iter().enumerate() {
+        let Some(id) = entry else { continue };
+        let slot = k + 1;
+        let Some(&i) = index.get(id.as_str()) else {
+            return Err(BracketError::UnknownEntrant {
+                slot,
+                participant: id.clone(),
+            });
+        };
+        if placed_at[i] != 0 {
+            return Err(BracketError::DuplicateEntrant {
+                participant: id.clone(),
+                first: placed_at[i],
+                second: slot,
+            });
+        }
+        placed_at[i] = slot;
+    }
+    if let Some(i) = placed_at.iter().position(|&s| s == 0) {
+        return Err(BracketError::MissingEntrant {
+            participant: participants[i].id.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// Seed indices per pool.
@@ -405,6 +439,12 @@ fn knockout_feeds(groups: u32, advance: u32) -> Vec<Feed> {
     feeds
 }
 
+/// Consecutive pairs, moved out of the list.
+fn pairs<T>(items: Vec<T>) -> impl Iterator<Item = [T; 2]> {
+    let mut it = items.into_iter();
+    std::iter::from_fn(move || Some([it.next()?, it.next()?]))
+}
+
 /// How a slot is filled, by match index.
 #[derive(Debug, Clone)]
 enum Feed {
@@ -431,44 +471,43 @@ impl Builder {
     ) -> u32 {
         let index = u32::try_from(self.matches.len()).unwrap_or(u32::MAX);
         let mut sources = [None, None];
-        let slots = [0, 1].map(|s| {
-            let (source, occupant) = match &feeds[s] {
-                Feed::Entry(occupant) => (Source::Entry, occupant.clone()),
+        let mut side = 0;
+        let slots = feeds.map(|feed| {
+            let s = side;
+            side += 1;
+            let (source, occupant) = match feed {
+                Feed::Entry(occupant) => (Source::Entry, occupant),
                 Feed::Winner(i) => {
-                    sources[s] = Some(*i);
+                    sources[s] = Some(i);
                     (
                         Source::Winner {
-                            match_id: self.id(*i),
+                            match_id: self.id(i),
                         },
                         Occupant::Pending,
                     )
                 }
                 Feed::Loser(i) => {
-                    sources[s] = Some(*i);
+                    sources[s] = Some(i);
                     (
                         Source::Loser {
-                            match_id: self.id(*i),
+                            match_id: self.id(i),
                         },
                         Occupant::Pending,
                     )
                 }
                 Feed::Rematch(i, slot) => {
-                    sources[s] = Some(*i);
+                    sources[s] = Some(i);
                     (
                         Source::Rematch {
-                            match_id: self.id(*i),
-                            slot: *slot,
+                            match_id: self.id(i),
+                            slot,
                         },
                         Occupant::Pending,
                     )
                 }
-                Feed::PoolRank { pool, rank } => (
-                    Source::PoolRank {
-                        pool: *pool,
-                        rank: *rank,
-                    },
-                    Occupant::Pending,
-                ),
+                Feed::PoolRank { pool, rank } => {
+                    (Source::PoolRank { pool, rank }, Occupant::Pending)
+                }
             };
             Slot { source, occupant }
         });
@@ -511,7 +550,7 @@ impl Builder {
         for round in 1..=rounds {
             let mut next = Vec::with_capacity(feeds.len() / 2);
             let r = i64::from(round);
-            for (m, pair) in feeds.chunks_exact(2).enumerate() {
+            for (m, pair) in pairs(feeds).enumerate() {
                 let id = MatchId::new(part, 0, round, u32::try_from(m + 1).unwrap_or(u32::MAX));
                 let final_match = round == rounds;
                 let loser_level = if third && round + 1 == rounds {
@@ -520,12 +559,7 @@ impl Builder {
                     Some(2 * r)
                 };
                 let winner_level = final_match.then_some(2 * k + 2);
-                let index = self.push(
-                    id,
-                    [pair[0].clone(), pair[1].clone()],
-                    winner_level,
-                    loser_level,
-                );
+                let index = self.push(id, pair, winner_level, loser_level);
                 if round + 1 == rounds {
                     semi.push(index);
                 }
@@ -562,7 +596,7 @@ impl Builder {
         let mut semis = Vec::new();
         for round in 1..=rounds {
             let mut next = Vec::with_capacity(feeds.len() / 2);
-            for (m, pair) in feeds.chunks_exact(2).enumerate() {
+            for (m, pair) in pairs(feeds).enumerate() {
                 let id = MatchId::new(
                     Part::Main,
                     0,
@@ -575,12 +609,7 @@ impl Builder {
                     Some(2 * i64::from(round))
                 };
                 let winner_level = (round == rounds).then_some(2 * k + 2);
-                let index = self.push(
-                    id,
-                    [pair[0].clone(), pair[1].clone()],
-                    winner_level,
-                    loser_level,
-                );
+                let index = self.push(id, pair, winner_level, loser_level);
                 if round == quarter {
                     quarters.push(index);
                 } else if round == quarter + 1 {
@@ -640,7 +669,7 @@ impl Builder {
         let mut feeds = entries;
         for round in 1..=rounds {
             let mut ids = Vec::with_capacity(feeds.len() / 2);
-            for (m, pair) in feeds.chunks_exact(2).enumerate() {
+            for (m, pair) in pairs(feeds).enumerate() {
                 let id = MatchId::new(
                     Part::Winners,
                     0,
@@ -651,12 +680,7 @@ impl Builder {
                 let drops = rounds >= 2 || has_gf;
                 let winner_level = (last && !has_gf).then_some(lb_rounds + 2);
                 let loser_level = (!drops).then_some(lb_rounds + 1);
-                ids.push(self.push(
-                    id,
-                    [pair[0].clone(), pair[1].clone()],
-                    winner_level,
-                    loser_level,
-                ));
+                ids.push(self.push(id, pair, winner_level, loser_level));
             }
             feeds = ids.iter().map(|&i| Feed::Winner(i)).collect();
             wb.push(ids);
@@ -818,7 +842,6 @@ impl Builder {
         participants: &[Participant],
         slots: Vec<Option<ParticipantId>>,
         pools: Vec<Pool>,
-        seed_of: BTreeMap<ParticipantId, u32>,
         rounds: u32,
         advance: u32,
     ) -> Bracket {
@@ -900,7 +923,6 @@ impl Builder {
             index: Index {
                 meta,
                 dependents,
-                seed_of,
                 rounds,
                 advance,
             },
@@ -956,12 +978,74 @@ mod tests {
         assert_eq!(names, ["A1", "C2", "D1", "B2", "B1", "D2", "C1", "A2"]);
     }
 
+    /// Losers' bracket rounds in which two players who may already have met in the winners'
+    /// bracket can meet, for a double elimination of `size` slots with the default drops.
+    ///
+    /// A player who lost in winners' round `j` may have met anyone of their level-`j` region
+    /// (the winners' round-1 matches feeding that match), so each losers' slot is described by
+    /// the regions (ranges of round-1 matches) its possible occupants come from; two sides can
+    /// hold a rematch when a region of one overlaps a region of the other.
+    fn rematch_rounds(size: usize) -> Vec<u32> {
+        type Side = Vec<(usize, usize)>;
+        let clash = |a: &Side, b: &Side| a.iter().any(|x| b.iter().any(|y| x.0 < y.1 && y.0 < x.1));
+        let merge = |sides: &[Side]| -> Vec<Side> {
+            sides
+                .chunks(2)
+                .map(|p| [p[0].clone(), p[1].clone()].concat())
+                .collect()
+        };
+        let orderings = default_loser_orderings(size);
+        let rounds = size.trailing_zeros() as usize;
+        let mut risky = Vec::new();
+        let first: Vec<Side> = (0..size / 2).map(|m| vec![(m, m + 1)]).collect();
+        let first = orderings[0].apply(&first).unwrap();
+        let mut lb_round = 1;
+        if first.chunks(2).any(|p| clash(&p[0], &p[1])) {
+            risky.push(lb_round);
+        }
+        let mut survivors = merge(&first);
+        for (t, ordering) in orderings.iter().enumerate().take(rounds).skip(1) {
+            let block = 1usize << t;
+            let drops: Vec<Side> = (0..size >> (t + 1))
+                .map(|i| vec![(i * block, (i + 1) * block)])
+                .collect();
+            let drops = ordering.apply(&drops).unwrap_or(drops);
+            lb_round += 1;
+            if drops.iter().zip(&survivors).any(|(d, s)| clash(d, s)) {
+                risky.push(lb_round);
+            }
+            survivors = drops
+                .iter()
+                .zip(&survivors)
+                .map(|(d, s)| [d.clone(), s.clone()].concat())
+                .collect();
+            if t + 1 < rounds {
+                lb_round += 1;
+                if survivors.chunks(2).any(|p| clash(&p[0], &p[1])) {
+                    risky.push(lb_round);
+                }
+                survivors = merge(&survivors);
+            }
+        }
+        risky
+    }
+
     #[test]
-    fn generic_loser_orderings_have_one_entry_per_drop_round() {
-        let list = default_loser_orderings(1024);
-        assert_eq!(list.len(), 10);
-        assert_eq!(list[1], Ordering::Reverse);
-        assert_eq!(list[2], Ordering::HalfShift);
-        assert_eq!(list[9], Ordering::Natural);
+    fn loser_orderings_put_off_rematches() {
+        for size in [8usize, 16, 32, 64, 128, 256, 512, 1024, 2048] {
+            let rounds = size.trailing_zeros() as usize;
+            assert_eq!(default_loser_orderings(size).len(), rounds, "{size}");
+            let first = rematch_rounds(size).first().copied().unwrap_or(u32::MAX);
+            // brackets-manager's defaults up to 128; ours above keep the first four drop
+            // rounds (losers' rounds 1-8) free of any possible rematch.
+            let expected = match size {
+                8 | 16 => 3,
+                32 => 5,
+                64 => 6,
+                128 => 7,
+                _ => 9,
+            };
+            assert_eq!(first, expected, "{size}: {:?}", rematch_rounds(size));
+        }
     }
 }

@@ -66,7 +66,7 @@ mod options;
 mod progress;
 mod standings;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::BracketError;
 use crate::model::{Participant, ParticipantId};
 
-pub use build::default_loser_orderings;
+pub use build::{default_loser_orderings, MAX_POOL, MAX_POOL_FIELD, MAX_SLOTS};
 pub use id::{MatchId, Part};
 pub use options::{BracketOptions, Format, GrandFinal, PoolDistribution};
 pub use standings::Standing;
@@ -406,8 +406,9 @@ impl Bracket {
         self.matches.binary_search_by(|m| m.id.cmp(id)).ok()
     }
 
-    fn seed_index(&self, id: &ParticipantId) -> Option<u32> {
-        self.index.seed_of.get(id).copied()
+    /// The 0-based seed (field position) of a participant; a linear scan, used off hot paths.
+    fn seed_index(&self, id: &ParticipantId) -> Option<usize> {
+        self.participants.iter().position(|p| &p.id == id)
     }
 }
 
@@ -416,7 +417,6 @@ impl Bracket {
 struct Index {
     meta: Vec<Meta>,
     dependents: Vec<u32>,
-    seed_of: BTreeMap<ParticipantId, u32>,
     rounds: u32,
     advance: u32,
 }

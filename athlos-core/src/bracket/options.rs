@@ -132,6 +132,16 @@ impl Format {
         }
     }
 
+    /// Whether the format is built from a first-round draw ([`crate::bracket::Bracket::elimination`])
+    /// rather than from pools ([`crate::bracket::Bracket::round_robin`]). `Auto` is not: resolve
+    /// it first.
+    pub fn is_elimination(self) -> bool {
+        matches!(
+            self,
+            Format::SingleElimination | Format::DoubleElimination | Format::Repechage
+        )
+    }
+
     /// The snake_case name used in JSON and on the command line.
     pub fn name(self) -> &'static str {
         match self {

@@ -157,24 +157,24 @@ impl Bracket {
         }
         let mut levels: Vec<i64> = level.values().copied().collect();
         levels.sort_unstable_by(|a, b| b.cmp(a));
-        let mut out: Vec<Placement> = Vec::with_capacity(self.participants.len());
-        for p in &self.participants {
+        let mut out: Vec<(u32, usize, ParticipantId)> = Vec::with_capacity(self.participants.len());
+        for (seed, p) in self.participants.iter().enumerate() {
             // Every participant stands in a decided match or a pool, so has a level; one
             // without (impossible by construction) is placed last.
             let own = level.get(&p.id).copied().unwrap_or(i64::MIN);
             let better = levels.partition_point(|&l| l > own);
-            out.push(Placement {
-                place: u32::try_from(better + 1).unwrap_or(u32::MAX),
-                participant: p.id.clone(),
-            });
+            out.push((
+                u32::try_from(better + 1).unwrap_or(u32::MAX),
+                seed,
+                p.id.clone(),
+            ));
         }
-        let seed = |id: &ParticipantId| self.seed_index(id).unwrap_or(u32::MAX);
-        out.sort_by(|x, y| {
-            x.place
-                .cmp(&y.place)
-                .then_with(|| seed(&x.participant).cmp(&seed(&y.participant)))
-                .then_with(|| x.participant.cmp(&y.participant))
-        });
+        // Places, then seeds: a total order (seeds are distinct positions).
+        out.sort_unstable_by_key(|&(place, seed, _)| (place, seed));
+        let out = out
+            .into_iter()
+            .map(|(place, _, participant)| Placement { place, participant })
+            .collect();
         Ok(out)
     }
 
@@ -240,16 +240,25 @@ impl Bracket {
 
     /// Recomputes a match's occupants, status and winner from its sources; true if it changed.
     fn evaluate(&mut self, index: usize) -> bool {
-        let occupants = [self.pull(index, 0), self.pull(index, 1)];
-        let (status, winner, keep_result) = self.decide(index, &occupants);
+        let pulled = [self.pull(index, 0), self.pull(index, 1)];
+        let (status, winner, keep_result) = {
+            let m = &self.matches[index];
+            let occupants = [
+                pulled[0].as_ref().unwrap_or(&m.slots[0].occupant),
+                pulled[1].as_ref().unwrap_or(&m.slots[1].occupant),
+            ];
+            self.decide(index, occupants)
+        };
         let m = &mut self.matches[index];
-        let [o0, o1] = occupants;
-        let changed = m.slots[0].occupant != o0
-            || m.slots[1].occupant != o1
-            || m.status != status
-            || m.winner != winner;
-        m.slots[0].occupant = o0;
-        m.slots[1].occupant = o1;
+        let mut changed = m.status != status || m.winner != winner;
+        for (slot, occupant) in m.slots.iter_mut().zip(pulled) {
+            if let Some(occupant) = occupant {
+                if slot.occupant != occupant {
+                    slot.occupant = occupant;
+                    changed = true;
+                }
+            }
+        }
         m.status = status;
         m.winner = winner;
         if !keep_result {
@@ -258,11 +267,12 @@ impl Bracket {
         changed
     }
 
-    fn pull(&self, index: usize, side: usize) -> Occupant {
+    /// The occupant a slot's source gives now; `None` for entries, which never change.
+    fn pull(&self, index: usize, side: usize) -> Option<Occupant> {
         let m = &self.matches[index];
         let source_index = self.index.meta[index].sources[side].map(|i| i as usize);
-        match (&m.slots[side].source, source_index) {
-            (Source::Entry, _) => m.slots[side].occupant.clone(),
+        Some(match (&m.slots[side].source, source_index) {
+            (Source::Entry, _) => return None,
             (Source::Winner { .. }, Some(i)) => self.outcome(i, true),
             (Source::Loser { .. }, Some(i)) => self.outcome(i, false),
             (Source::Rematch { slot, .. }, Some(i)) => {
@@ -279,7 +289,7 @@ impl Bracket {
             (Source::PoolRank { pool, rank }, _) => {
                 let pool = pool.saturating_sub(1) as usize;
                 if !self.pool_complete(pool) {
-                    return Occupant::Pending;
+                    return Some(Occupant::Pending);
                 }
                 self.pool_order(pool)
                     .get(rank.saturating_sub(1) as usize)
@@ -288,7 +298,7 @@ impl Bracket {
             }
             // A winner/loser source always has its index; a missing one reads as nobody.
             _ => Occupant::Bye,
-        }
+        })
     }
 
     /// The winner (or loser) coming out of match `i`.
@@ -310,7 +320,7 @@ impl Bracket {
     fn decide(
         &self,
         index: usize,
-        occupants: &[Occupant; 2],
+        occupants: [&Occupant; 2],
     ) -> (MatchStatus, Option<ParticipantId>, bool) {
         let m = &self.matches[index];
         if let Source::Rematch { .. } = m.slots[0].source {

@@ -119,9 +119,9 @@ impl Bracket {
                 .then(diff(ry).cmp(&diff(rx)))
                 .then(ry.score_for.cmp(&rx.score_for))
         };
-        let seed = |i: usize| self.seed_index(&rows[i].participant).unwrap_or(u32::MAX);
+        // Members are listed in seed order, so the member index breaks ties by seed.
         let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by(|&x, &y| sporting(x, y).then(seed(x).cmp(&seed(y))).then(x.cmp(&y)));
+        order.sort_by(|&x, &y| sporting(x, y).then(x.cmp(&y)));
         let mut ranks = vec![0u32; rows.len()];
         for (k, &i) in order.iter().enumerate() {
             ranks[i] = match k.checked_sub(1).map(|p| order[p]) {
