@@ -155,6 +155,10 @@ fn check_placements(bracket: &Bracket) {
 }
 
 fn check_second_loss(bracket: &Bracket, grand_final: GrandFinal) {
+    if !bracket.matches().iter().any(|m| m.part == Part::Losers) {
+        // Two entries: one match, as in brackets-manager.js.
+        return;
+    }
     let mut losses: BTreeMap<&ParticipantId, usize> = BTreeMap::new();
     for m in bracket.matches() {
         if let Some(loser) = m.loser() {
@@ -198,8 +202,8 @@ fn check_rematches_are_late(bracket: &Bracket, size: usize) {
         };
         let pair = if a < b { (a, b) } else { (b, a) };
         if !met.insert(pair) {
-            let late =
-                m.part == Part::GrandFinal || (m.part == Part::Losers && m.round >= earliest);
+            let late = matches!(m.part, Part::GrandFinal | Part::ThirdPlace)
+                || (m.part == Part::Losers && m.round >= earliest);
             assert!(late, "{a} and {b} meet again as early as {}", m.id);
         }
     }
@@ -226,7 +230,7 @@ fn elimination_case() -> impl Strategy<Value = Case> {
                 size,
                 format,
                 grand_final,
-                third_place: third && format == Format::SingleElimination && size >= 3,
+                third_place: third && format != Format::Repechage && size >= 3,
                 ordering: Ordering::ALL[ordering],
                 groups: None,
                 seed,
