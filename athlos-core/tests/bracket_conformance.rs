@@ -541,3 +541,86 @@ fn every_corpus_case_is_reproduced() {
     );
     assert_eq!(cases.len(), 216);
 }
+
+/// Play-throughs recorded from brackets-manager.js for cases the shared corpus leaves out
+/// (balanced byes, third-place matches, double eliminations with byes and a consolation
+/// final): every match's final occupants must be the same.
+#[test]
+fn brackets_manager_playthroughs_are_reproduced() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/bracket/brackets-manager/playthrough.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut count = 0;
+    for line in text.lines() {
+        let fields: Vec<&str> = line.splitn(8, ' ').collect();
+        let [kind, n, ordering, bb, cf, gf, rule, expected] = fields[..] else {
+            panic!("malformed line {line}");
+        };
+        assert_eq!(rule, "0", "only top-seed-wins play-throughs are recorded");
+        let n: usize = n.parse().unwrap();
+        let format = match kind {
+            "single_elimination" => Format::SingleElimination,
+            _ => Format::DoubleElimination,
+        };
+        let mut options = BracketOptions::new(format);
+        options.ordering = ordering.parse().unwrap();
+        options.balance_byes = bb == "true";
+        options.third_place = cf == "true";
+        options.grand_final = match gf {
+            "none" => GrandFinal::None,
+            "double" => GrandFinal::Double,
+            _ => GrandFinal::Simple,
+        };
+        let size = n.next_power_of_two().max(2);
+        let participants = field(n);
+        let seeds: Vec<Option<ParticipantId>> =
+            participants.iter().map(|p| Some(p.id.clone())).collect();
+        let padded = if options.balance_byes {
+            balance_byes(&seeds, size)
+        } else {
+            let mut padded = seeds;
+            padded.resize(size, None);
+            padded
+        };
+        let slots = options.ordering.apply(&padded).unwrap();
+        let mut bracket = Bracket::elimination(&options, &participants, &slots).unwrap();
+        play(&mut bracket, 0);
+        let final_rounds = bracket
+            .matches()
+            .iter()
+            .filter(|m| m.part == Part::GrandFinal)
+            .count();
+        let show = |o: &Occupant| match o {
+            Occupant::Pending => "TBD".to_owned(),
+            Occupant::Bye => "BYE".to_owned(),
+            Occupant::Participant { id } => id.to_string(),
+        };
+        let mut ours: Vec<String> = bracket
+            .matches()
+            .iter()
+            .map(|m| {
+                let (group, round, number) = match m.part {
+                    Part::Main | Part::Winners => (1, m.round as usize, m.number),
+                    Part::Losers => (2, m.round as usize, m.number),
+                    Part::GrandFinal => (3, m.round as usize, 1),
+                    Part::ThirdPlace if format == Format::SingleElimination => (2, 1, 1),
+                    Part::ThirdPlace => (3, final_rounds + 1, 2),
+                    other => panic!("unexpected part {other:?}"),
+                };
+                format!(
+                    "G{group}R{round}M{number}:{}v{}",
+                    show(&m.slots[0].occupant),
+                    show(&m.slots[1].occupant)
+                )
+            })
+            .collect();
+        ours.sort();
+        assert_eq!(
+            ours.join(" "),
+            expected,
+            "{kind} {n} {ordering} bb={bb} cf={cf} gf={gf}"
+        );
+        count += 1;
+    }
+    assert!(count >= 200, "{count} play-throughs");
+}
