@@ -1003,6 +1003,40 @@ mod tests {
     }
 
     #[test]
+    fn berger_tables_pair_everyone_once_with_balanced_colours() {
+        for m in 2..=24usize {
+            let members: Vec<ParticipantId> = (0..m)
+                .map(|i| ParticipantId::new(format!("p{i}")).unwrap())
+                .collect();
+            let mut builder = Builder::default();
+            let rounds = builder.berger(1, &members, false) as usize;
+            assert_eq!(rounds, m + m % 2 - 1, "{m}");
+            let mut pairs = BTreeSet::new();
+            let mut whites = vec![0i64; m];
+            let mut per_round: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
+            let index = |o: &Occupant| members.iter().position(|p| Some(p) == o.participant());
+            for game in &builder.matches {
+                let a = index(&game.slots[0].occupant).unwrap();
+                let b = index(&game.slots[1].occupant).unwrap();
+                assert!(pairs.insert((a.min(b), a.max(b))), "{m}: {a}-{b} twice");
+                let round = per_round.entry(game.round).or_default();
+                assert!(
+                    round.insert(a) && round.insert(b),
+                    "{m}: twice in round {}",
+                    game.round
+                );
+                whites[a] += 1;
+                whites[b] -= 1;
+            }
+            assert_eq!(pairs.len(), m * (m - 1) / 2, "{m}");
+            assert!(
+                whites.iter().all(|w| w.abs() <= 1),
+                "{m}: colours {whites:?}"
+            );
+        }
+    }
+
+    #[test]
     fn bracket_optimized_splits_first_round_pairs() {
         let groups = pools(8, 4, PoolDistribution::BracketOptimized);
         assert_eq!(groups, [vec![1, 6], vec![4, 7], vec![3, 8], vec![2, 5]]);
