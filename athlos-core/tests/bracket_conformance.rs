@@ -624,3 +624,43 @@ fn brackets_manager_playthroughs_are_reproduced() {
     }
     assert!(count >= 200, "{count} play-throughs");
 }
+
+/// Round-robin stages recorded from brackets-manager.js beyond the shared corpus (3 to 16
+/// entries, 1 to 4 pools, every groups ordering, single and double): the same pools play the
+/// same pairings.
+#[test]
+fn brackets_manager_round_robins_are_reproduced() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/bracket/brackets-manager/round_robin.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut count = 0;
+    for line in text.lines() {
+        let fields: Vec<&str> = line.splitn(5, ' ').collect();
+        let [n, groups, ordering, mode, expected] = fields[..] else {
+            panic!("malformed line {line}");
+        };
+        let mut options = BracketOptions::new(Format::RoundRobin);
+        options.groups = Some(groups.parse().unwrap());
+        options.double_round_robin = mode == "double";
+        options.pool_distribution = match ordering {
+            "groups.effort_balanced" => PoolDistribution::Balanced,
+            "groups.seed_optimized" => PoolDistribution::Snake,
+            "groups.bracket_optimized" => PoolDistribution::BracketOptimized,
+            other => panic!("unknown groups ordering {other}"),
+        };
+        let bracket = Bracket::round_robin(&options, &field(n.parse().unwrap())).unwrap();
+        let mut ours: Vec<String> = bracket
+            .matches()
+            .iter()
+            .map(|m| {
+                let a = seed_of(m.participant(0).unwrap());
+                let b = seed_of(m.participant(1).unwrap());
+                format!("{}:{}-{}", m.pool.unwrap(), a.min(b), a.max(b))
+            })
+            .collect();
+        ours.sort();
+        assert_eq!(ours.join(" "), expected, "{line}");
+        count += 1;
+    }
+    assert!(count >= 200, "{count} stages");
+}
