@@ -298,4 +298,27 @@ proptest! {
         let back: Bracket = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(&back, &first);
     }
+
+    #[test]
+    fn damaged_documents_are_refused_or_consistent(
+        case in prop_oneof![elimination_case(), pool_case()],
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), prop::sample::select(vec!["0", "1", "9", "\"s\"", "null", "[]", "\"e001\"", "\"WB-R1-M1\"", "true"])), 1..4),
+    ) {
+        let mut bracket = build(&case);
+        play(&mut bracket, &case);
+        let mut json = serde_json::to_string(&bracket).unwrap();
+        for (at, text) in edits {
+            // Replace one JSON value (after a ':' ) by another kind of value.
+            let colons: Vec<usize> = json.match_indices(':').map(|(i, _)| i).collect();
+            let start = colons[at.index(colons.len())] + 1;
+            let end = json[start..]
+                .find([',', '}', ']'])
+                .map_or(json.len(), |e| start + e);
+            json.replace_range(start..end, text);
+        }
+        if let Ok(back) = serde_json::from_str::<Bracket>(&json) {
+            let again = serde_json::to_string(&back).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Bracket>(&again).unwrap(), back);
+        }
+    }
 }
