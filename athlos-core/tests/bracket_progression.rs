@@ -216,22 +216,40 @@ fn double_elimination_without_grand_final_ranks_winners_champion_first() {
 }
 
 #[test]
-fn double_elimination_of_two_is_a_final_and_a_rematch() {
+fn double_elimination_of_two_is_one_match() {
     let mut b = elimination(Format::DoubleElimination, 2, |o| {
-        o.grand_final = GrandFinal::Double
+        o.grand_final = GrandFinal::Double;
+        o.third_place = true;
     });
+    assert_eq!(b.matches().len(), 1);
+    play_all(&mut b, |_, a, c| a.max(c));
+    assert_eq!(places(&b), [(1, 2), (2, 1)]);
+}
+
+#[test]
+fn double_elimination_consolation_final_is_between_the_last_two_losers_rounds() {
+    let mut b = elimination(Format::DoubleElimination, 8, |o| o.third_place = true);
+    let third = b.match_by_id(&id("3RD")).unwrap();
+    assert_eq!(
+        third.slots.clone().map(|s| s.source),
+        [
+            Source::Loser {
+                match_id: id("LB-R3-M1")
+            },
+            Source::Loser {
+                match_id: id("LB-R4-M1")
+            }
+        ]
+    );
     play_all(&mut b, |m, a, c| {
-        if m.part() == Part::GrandFinal && m.round() == 1 {
+        if m.part() == Part::ThirdPlace {
             a.max(c)
         } else {
             a.min(c)
         }
     });
-    assert_eq!(
-        b.match_by_id(&id("GF-2")).unwrap().status,
-        MatchStatus::Completed
-    );
-    assert_eq!(places(&b), [(1, 1), (2, 2)]);
+    // Without it 3 and 4 finish 3rd and 4th; here 4 wins the consolation final.
+    assert_eq!(&places(&b)[..4], [(1, 1), (2, 2), (3, 4), (4, 3)]);
 }
 
 #[test]

@@ -155,6 +155,10 @@ fn check_placements(bracket: &Bracket) {
 }
 
 fn check_second_loss(bracket: &Bracket, grand_final: GrandFinal) {
+    if !bracket.matches().iter().any(|m| m.part == Part::Losers) {
+        // Two entries: one match, as in brackets-manager.js.
+        return;
+    }
     let mut losses: BTreeMap<&ParticipantId, usize> = BTreeMap::new();
     for m in bracket.matches() {
         if let Some(loser) = m.loser() {
@@ -198,8 +202,8 @@ fn check_rematches_are_late(bracket: &Bracket, size: usize) {
         };
         let pair = if a < b { (a, b) } else { (b, a) };
         if !met.insert(pair) {
-            let late =
-                m.part == Part::GrandFinal || (m.part == Part::Losers && m.round >= earliest);
+            let late = matches!(m.part, Part::GrandFinal | Part::ThirdPlace)
+                || (m.part == Part::Losers && m.round >= earliest);
             assert!(late, "{a} and {b} meet again as early as {}", m.id);
         }
     }
@@ -226,7 +230,7 @@ fn elimination_case() -> impl Strategy<Value = Case> {
                 size,
                 format,
                 grand_final,
-                third_place: third && format == Format::SingleElimination && size >= 3,
+                third_place: third && format != Format::Repechage && size >= 3,
                 ordering: Ordering::ALL[ordering],
                 groups: None,
                 seed,
@@ -293,5 +297,28 @@ proptest! {
         prop_assert_eq!(&json, &serde_json::to_string(&second).unwrap());
         let back: Bracket = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(&back, &first);
+    }
+
+    #[test]
+    fn damaged_documents_are_refused_or_consistent(
+        case in prop_oneof![elimination_case(), pool_case()],
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), prop::sample::select(vec!["0", "1", "9", "\"s\"", "null", "[]", "\"e001\"", "\"WB-R1-M1\"", "true"])), 1..4),
+    ) {
+        let mut bracket = build(&case);
+        play(&mut bracket, &case);
+        let mut json = serde_json::to_string(&bracket).unwrap();
+        for (at, text) in edits {
+            // Replace one JSON value (after a ':' ) by another kind of value.
+            let colons: Vec<usize> = json.match_indices(':').map(|(i, _)| i).collect();
+            let start = colons[at.index(colons.len())] + 1;
+            let end = json[start..]
+                .find([',', '}', ']'])
+                .map_or(json.len(), |e| start + e);
+            json.replace_range(start..end, text);
+        }
+        if let Ok(back) = serde_json::from_str::<Bracket>(&json) {
+            let again = serde_json::to_string(&back).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Bracket>(&again).unwrap(), back);
+        }
     }
 }

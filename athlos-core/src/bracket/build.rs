@@ -57,7 +57,9 @@ impl Bracket {
     /// `participants` is the field in seed order (index 0 = seed 1). `slots` is the first-round
     /// placement in bracket order, a power of two of at least 2 long: slots `2k` and `2k + 1`
     /// meet in round 1; `None` is a bye. Byes resolve at once (the opponent goes through; in a
-    /// double elimination the bye "loser" is a bye in the losers' bracket).
+    /// double elimination the bye "loser" is a bye in the losers' bracket). A double
+    /// elimination of two slots is a single match (no losers' bracket, no grand final, no
+    /// third place), as in brackets-manager.js.
     ///
     /// # Errors
     /// [`BracketError::Field`] for an invalid field; [`BracketError::WrongBuilder`] when the
@@ -66,7 +68,7 @@ impl Bracket {
     /// [`BracketError::TooFewSlots`], [`BracketError::TooLarge`],
     /// [`BracketError::UnknownEntrant`], [`BracketError::DuplicateEntrant`] and
     /// [`BracketError::MissingEntrant`] for a bad draw; [`BracketError::UnsupportedOption`] for
-    /// a third-place match with a double elimination, a repechage or fewer than 4 slots
+    /// a third-place match with a repechage or a single elimination of fewer than 4 slots
     /// (`Format::Auto` ignores `third_place`: its formats give two bronzes).
     pub fn elimination(
         options: &BracketOptions,
@@ -104,7 +106,9 @@ impl Bracket {
         // `auto` decides the medal structure itself (two bronzes), so it ignores `third_place`.
         if options.third_place && options.format != Format::Auto {
             let refused = match format {
-                Format::DoubleElimination => Some("third_place"),
+                // A double elimination of two is one match; brackets-manager.js drops the
+                // consolation final there too.
+                Format::DoubleElimination => None,
                 Format::Repechage => Some("third_place (repechage gives two bronzes)"),
                 _ if slots.len() < 4 => Some("third_place with fewer than 4 slots"),
                 _ => None,
@@ -123,11 +127,18 @@ impl Bracket {
             })
             .collect();
         let rounds = match format {
-            Format::DoubleElimination => builder.double_elimination(
-                entries,
-                options.grand_final,
-                &default_loser_orderings(slots.len()),
-            ),
+            Format::DoubleElimination => {
+                let mut orderings = default_loser_orderings(slots.len());
+                for (slot, &chosen) in orderings.iter_mut().zip(&options.loser_orderings) {
+                    *slot = chosen;
+                }
+                builder.double_elimination(
+                    entries,
+                    options.grand_final,
+                    &orderings,
+                    options.third_place,
+                )
+            }
             Format::Repechage => builder.repechage(entries),
             _ => builder.knockout(Part::Main, entries, options.third_place),
         };
@@ -439,6 +450,14 @@ fn knockout_feeds(groups: u32, advance: u32) -> Vec<Feed> {
     feeds
 }
 
+/// Index of the first match of a part.
+fn first_round_match(matches: &[Match], part: Part) -> Option<u32> {
+    matches
+        .iter()
+        .position(|m| m.part == part)
+        .and_then(|i| u32::try_from(i).ok())
+}
+
 /// Consecutive pairs, moved out of the list.
 fn pairs<T>(items: Vec<T>) -> impl Iterator<Item = [T; 2]> {
     let mut it = items.into_iter();
@@ -659,11 +678,13 @@ impl Builder {
         entries: Vec<Feed>,
         grand_final: GrandFinal,
         orderings: &[Ordering],
+        third_place: bool,
     ) -> u32 {
         let size = entries.len();
         let rounds = size.trailing_zeros();
         let lb_rounds = 2 * i64::from(rounds.saturating_sub(1));
-        let has_gf = grand_final != GrandFinal::None;
+        // Two entries play one match, as in brackets-manager.js: no losers' bracket, no final.
+        let has_gf = grand_final != GrandFinal::None && rounds >= 2;
         // Winners' bracket.
         let mut wb: Vec<Vec<u32>> = Vec::new();
         let mut feeds = entries;
@@ -691,6 +712,7 @@ impl Builder {
         };
         // Losers' bracket.
         let mut lb_last: Option<u32> = None;
+        let mut lb_semi: Option<u32> = None;
         if rounds >= 2 {
             let mut survivors: Vec<u32> = Vec::new();
             let first = ordered_losers(&wb[0], 0);
@@ -752,6 +774,12 @@ impl Builder {
                     }
                     survivors = next;
                 }
+                if j + 1 == rounds as usize {
+                    lb_semi = survivors.first().copied();
+                }
+            }
+            if rounds == 2 {
+                lb_semi = first_round_match(&self.matches, Part::Losers);
             }
             lb_last = survivors.first().copied();
         }
@@ -778,6 +806,21 @@ impl Builder {
                     Some(lb_rounds + 1),
                 );
             }
+        }
+        if let (true, Some(semi), Some(last)) = (third_place && rounds >= 2, lb_semi, lb_last) {
+            // The losers of the last two losers' rounds play for third place instead of
+            // taking 4th and 3rd.
+            for i in [semi, last] {
+                if let Some(meta) = self.meta.get_mut(i as usize) {
+                    meta.loser_level = None;
+                }
+            }
+            self.push(
+                MatchId::new(Part::ThirdPlace, 0, 1, 1),
+                [Feed::Loser(semi), Feed::Loser(last)],
+                Some(lb_rounds),
+                Some(lb_rounds - 1),
+            );
         }
         rounds
     }
@@ -957,6 +1000,40 @@ mod tests {
             pools(8, 3, PoolDistribution::Balanced),
             [vec![1, 4, 7], vec![2, 5, 8], vec![3, 6]]
         );
+    }
+
+    #[test]
+    fn berger_tables_pair_everyone_once_with_balanced_colours() {
+        for m in 2..=24usize {
+            let members: Vec<ParticipantId> = (0..m)
+                .map(|i| ParticipantId::new(format!("p{i}")).unwrap())
+                .collect();
+            let mut builder = Builder::default();
+            let rounds = builder.berger(1, &members, false) as usize;
+            assert_eq!(rounds, m + m % 2 - 1, "{m}");
+            let mut pairs = BTreeSet::new();
+            let mut whites = vec![0i64; m];
+            let mut per_round: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
+            let index = |o: &Occupant| members.iter().position(|p| Some(p) == o.participant());
+            for game in &builder.matches {
+                let a = index(&game.slots[0].occupant).unwrap();
+                let b = index(&game.slots[1].occupant).unwrap();
+                assert!(pairs.insert((a.min(b), a.max(b))), "{m}: {a}-{b} twice");
+                let round = per_round.entry(game.round).or_default();
+                assert!(
+                    round.insert(a) && round.insert(b),
+                    "{m}: twice in round {}",
+                    game.round
+                );
+                whites[a] += 1;
+                whites[b] -= 1;
+            }
+            assert_eq!(pairs.len(), m * (m - 1) / 2, "{m}");
+            assert!(
+                whites.iter().all(|w| w.abs() <= 1),
+                "{m}: colours {whites:?}"
+            );
+        }
     }
 
     #[test]

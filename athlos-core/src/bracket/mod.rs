@@ -21,7 +21,8 @@
 //! let mut bracket = Bracket::elimination(&BracketOptions::new(Format::SingleElimination), &field, &slots)?;
 //! let semi = "MAIN-R1-M1".parse()?;
 //! bracket.record_result(&semi, MatchResult::win(field[0].id.clone()))?;
-//! assert_eq!(bracket.match_by_id(&"MAIN-R2-M1".parse()?).unwrap().slots[0].occupant.participant(), Some(&field[0].id));
+//! let final_match = bracket.match_by_id(&"MAIN-R2-M1".parse()?).ok_or("no final")?;
+//! assert_eq!(final_match.participant(0), Some(&field[0].id));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

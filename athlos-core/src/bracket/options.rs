@@ -82,12 +82,20 @@ pub struct BracketOptions {
     /// Spread byes evenly over the bracket instead of giving them to the top seeds.
     #[serde(default)]
     pub balance_byes: bool,
-    /// Play a third-place match (single elimination).
+    /// Play a third-place match: between the semi-final losers (single elimination, knockout
+    /// after groups), or between the losers of the last two losers' rounds (double
+    /// elimination, brackets-manager.js' "consolation final").
     #[serde(default)]
     pub third_place: bool,
     /// Grand final mode (double elimination).
     #[serde(default)]
     pub grand_final: GrandFinal,
+    /// Loser-bracket orderings (double elimination): element 0 arranges the winners' round-1
+    /// losers into losers' round 1, element `t` the losers of winners' round `t + 1` dropping
+    /// into losers' round `2t`. Missing elements take
+    /// [`default_loser_orderings`](crate::bracket::default_loser_orderings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loser_orderings: Vec<Ordering>,
     /// Number of pools (groups format); chosen from the field size when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<u32>,
@@ -184,6 +192,7 @@ impl BracketOptions {
             balance_byes: false,
             third_place: false,
             grand_final: GrandFinal::default(),
+            loser_orderings: Vec::new(),
             groups: None,
             advance_per_group: default_advance(),
             double_round_robin: false,

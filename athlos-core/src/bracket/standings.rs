@@ -65,7 +65,7 @@ impl Bracket {
                 score_against: 0,
             })
             .collect();
-        // (winner, loser-or-draw partner, points each) of every decided match, by member index.
+        // (slot 1, slot 2, their points) of every decided match, by member index.
         let mut results: Vec<(usize, usize, u32, u32)> = Vec::new();
         for m in self.pool_matches(pool) {
             if !m.status.is_decided() || m.status == MatchStatus::Bye {
@@ -84,10 +84,9 @@ impl Bracket {
                 None if m.status == MatchStatus::Completed => (1, 1),
                 None => (0, 0),
             };
-            for (me, other, mine, theirs, pts) in [
-                (a, b, score[0], score[1], pa),
-                (b, a, score[1], score[0], pb),
-            ] {
+            for (me, mine, theirs, pts) in
+                [(a, score[0], score[1], pa), (b, score[1], score[0], pb)]
+            {
                 let row = &mut rows[me];
                 row.played += 1;
                 row.points += pts;
@@ -98,7 +97,6 @@ impl Bracket {
                 }
                 row.score_for += u64::from(mine);
                 row.score_against += u64::from(theirs);
-                let _ = other;
             }
             results.push((a, b, pa, pb));
         }
