@@ -545,6 +545,14 @@ fn every_corpus_case_is_reproduced() {
 /// Play-throughs recorded from brackets-manager.js for cases the shared corpus leaves out
 /// (balanced byes, third-place matches, double eliminations with byes and a consolation
 /// final): every match's final occupants must be the same.
+///
+/// `playthrough.txt` was recorded outside this repository with brackets-manager 1.11.1 and
+/// brackets-memory-db 1.0.6: for each case, a stage was created with the seeding `s1…sN`
+/// padded with nulls to the bracket size and the settings on the line, then every ready match
+/// was won by slot 1's lower seed (the grand-final reset only when the losers' champion won
+/// the first final) until none was ready. Each line holds type, entries, ordering,
+/// balanceByes, consolationFinal, grandFinal, rule (0 = the top seed always wins), then every
+/// match as `G{group}R{round}M{number}:{slot1}v{slot2}`, sorted.
 #[test]
 fn brackets_manager_playthroughs_are_reproduced() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -628,6 +636,11 @@ fn brackets_manager_playthroughs_are_reproduced() {
 /// Round-robin stages recorded from brackets-manager.js beyond the shared corpus (3 to 16
 /// entries, 1 to 4 pools, every groups ordering, single and double): the same pools play the
 /// same pairings.
+///
+/// `round_robin.txt` was recorded outside this repository with brackets-manager 1.11.1 and
+/// brackets-memory-db 1.0.6 by creating each stage from the seeding `s1…sN`. Each line holds
+/// entries, groups, groups ordering, mode, then every match as `{group}:{seed}-{seed}` (lower
+/// seed first), sorted.
 #[test]
 fn brackets_manager_round_robins_are_reproduced() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
