@@ -549,7 +549,7 @@ fn every_corpus_case_is_reproduced() {
 /// `playthrough.txt` was recorded outside this repository with brackets-manager 1.11.1 and
 /// brackets-memory-db 1.0.6: for each case, a stage was created with the seeding `s1…sN`
 /// padded with nulls to the bracket size and the settings on the line, then every ready match
-/// was won by slot 1's lower seed (the grand-final reset only when the losers' champion won
+/// was won by its better seed (the grand-final reset only when the losers' champion won
 /// the first final) until none was ready. Each line holds type, entries, ordering,
 /// balanceByes, consolationFinal, grandFinal, rule (0 = the top seed always wins), then every
 /// match as `G{group}R{round}M{number}:{slot1}v{slot2}`, sorted.
