@@ -2,15 +2,18 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
 
 /// Identifies a participant: a non-empty string without control characters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ParticipantId(String);
+///
+/// Cheap to clone (a shared string): brackets and pairings hold an id in every slot.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ParticipantId(Arc<str>);
 
 impl ParticipantId {
     /// Makes an id from a string.
@@ -23,7 +26,7 @@ impl ParticipantId {
         if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
             return Err(ModelError::InvalidId { id });
         }
-        Ok(Self(id))
+        Ok(Self(Arc::from(id)))
     }
 
     /// The id as a string slice.
@@ -41,7 +44,13 @@ impl TryFrom<String> for ParticipantId {
 
 impl From<ParticipantId> for String {
     fn from(value: ParticipantId) -> Self {
-        value.0
+        value.0.as_ref().to_owned()
+    }
+}
+
+impl Serialize for ParticipantId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
     }
 }
 
@@ -152,7 +161,7 @@ pub fn validate_field(participants: &[Participant]) -> Result<(), ModelError> {
     ids.sort_unstable();
     if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
         return Err(ModelError::DuplicateId {
-            id: ParticipantId(pair[0].to_owned()),
+            id: ParticipantId(Arc::from(pair[0])),
         });
     }
     let mut seeds: Vec<(u32, usize)> = Vec::new();
