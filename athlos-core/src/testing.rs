@@ -1,6 +1,37 @@
 //! Proptest strategies and invariant checks, public so users can test their own code with
 //! the same tools (feature `proptest`).
 //!
+//! Checking your own code: here a result-entry function (standing in for yours, which might
+//! parse a form or an API call) is run over random brackets and histories, and the bracket is
+//! checked after every step.
+//!
+//! ```
+//! use athlos_core::bracket::{Bracket, MatchId, MatchResult};
+//! use athlos_core::testing::{any_bracket, check_bracket, play_random};
+//! use proptest::test_runner::TestRunner;
+//!
+//! /// The code under test: records "slot 1 wins" or "slot 2 wins" as a club's form sends it.
+//! fn enter_result(bracket: &mut Bracket, id: MatchId, form_value: &str) -> Result<(), String> {
+//!     let side = if form_value == "home" { 0 } else { 1 };
+//!     let m = bracket.match_by_id(&id).ok_or("no such match")?;
+//!     let winner = m.participant(side).cloned().ok_or("no participant there")?;
+//!     bracket.record_result(&id, MatchResult::win(winner)).map_err(|e| e.to_string())
+//! }
+//!
+//! let mut runner = TestRunner::default();
+//! runner.run(&(any_bracket(2..40), proptest::prelude::any::<u64>()), |(mut bracket, seed)| {
+//!     play_random(&mut bracket, seed, |bracket, id, coin| {
+//!         enter_result(bracket, id, if coin { "home" } else { "away" }).unwrap();
+//!         check_bracket(bracket).unwrap();
+//!     });
+//!     assert!(bracket.is_complete());
+//!     Ok(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Placements have their own check:
+//!
 //! ```
 //! use athlos_core::bracket::{BracketOptions, Format};
 //! use athlos_core::seeding::place;
@@ -24,9 +55,9 @@ use std::fmt;
 use proptest::collection::SizeRange;
 use proptest::prelude::*;
 
-use crate::bracket::{BracketOptions, Format};
+use crate::bracket::{Bracket, BracketOptions, Format, MatchStatus, Occupant, Source};
 use crate::model::{Participant, ParticipantId};
-use crate::seeding::{meeting_round, Ordering, Placement};
+use crate::seeding::{meeting_round, DrawRng, Ordering, Placement};
 
 /// An invariant that a value breaks, with the facts that show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,6 +257,208 @@ pub fn check_placement(
         }
         if top == seeded.len() {
             break;
+        }
+    }
+    Ok(())
+}
+
+/// A drawn bracket of any format over a random [`field`] of `size` entries, with random
+/// options (any elimination format and ordering, or round robin, groups and auto).
+pub fn any_bracket(size: impl Into<SizeRange>) -> impl Strategy<Value = Bracket> {
+    (field(size), elimination_options(), 0u8..4, any::<u64>()).prop_filter_map(
+        "options the field cannot take",
+        |(participants, (mut options, share), pools, seed)| {
+            match pools {
+                1 => options.format = Format::RoundRobin,
+                2 => options.format = Format::Groups,
+                3 => options.format = Format::Auto,
+                _ => {}
+            }
+            resolve_max_seeds(&mut options, share, participants.len());
+            crate::draw(&participants, &options, seed).ok()
+        },
+    )
+}
+
+/// Plays `bracket` to the end: while a match is ready, picks one with the [`DrawRng`] of
+/// `seed` and calls `step(bracket, match id, coin)`, where `coin` says whether slot 1 should
+/// win. `step` records the result (it is the code under test); the loop stops when nothing is
+/// ready, or after as many steps as the bracket has matches twice over (a `step` that records
+/// nothing cannot loop forever).
+pub fn play_random(
+    bracket: &mut Bracket,
+    seed: u64,
+    mut step: impl FnMut(&mut Bracket, crate::bracket::MatchId, bool),
+) {
+    let mut rng = DrawRng::new(seed);
+    for _ in 0..bracket.matches().len() * 2 + 1 {
+        let ready: Vec<crate::bracket::MatchId> = bracket
+            .matches()
+            .iter()
+            .filter(|m| m.status == MatchStatus::Ready)
+            .map(|m| m.id)
+            .collect();
+        if ready.is_empty() {
+            return;
+        }
+        let id = ready[rng.index(ready.len())];
+        let coin = rng.index(2) == 0;
+        step(bracket, id, coin);
+    }
+}
+
+/// Checks a bracket's structure and state:
+/// - every participant enters exactly once (one first-round slot, or one pool);
+/// - every match's sources are earlier matches (ids are a playable order);
+/// - a participant in a slot fed by a decided match is that match's winner (or loser);
+/// - statuses agree with occupants: `ready` has two participants and no winner, `pending`
+///   waits for someone, a winner is always one of the two occupants;
+/// - a complete bracket places every participant exactly once, in competition ranking
+///   (1, 2, 3, 3, 5, …), with one champion in an elimination bracket.
+///
+/// # Errors
+/// The first invariant found broken.
+pub fn check_bracket(bracket: &Bracket) -> Result<(), InvariantViolation> {
+    let participants: BTreeMap<&ParticipantId, usize> = bracket
+        .participants()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (&p.id, i))
+        .collect();
+    let mut entered = vec![0usize; participants.len()];
+    let mut count = |id: &ParticipantId| -> Result<(), InvariantViolation> {
+        match participants.get(id) {
+            Some(&i) => {
+                entered[i] += 1;
+                Ok(())
+            }
+            None => Err(broken("entry_once", format!("unknown entrant {id}"))),
+        }
+    };
+    match bracket.first_round_slots() {
+        Some(slots) => {
+            for id in slots.iter().flatten() {
+                count(id)?;
+            }
+        }
+        None => {
+            for pool in bracket.pools() {
+                for id in &pool.members {
+                    count(id)?;
+                }
+            }
+        }
+    }
+    if let Some(i) = entered.iter().position(|&n| n != 1) {
+        return Err(broken(
+            "entry_once",
+            format!(
+                "{} enters {} times",
+                bracket.participants()[i].id,
+                entered[i]
+            ),
+        ));
+    }
+    let position: BTreeMap<_, usize> = bracket
+        .matches()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id, i))
+        .collect();
+    for (i, m) in bracket.matches().iter().enumerate() {
+        for slot in &m.slots {
+            let from = match &slot.source {
+                Source::Winner { match_id }
+                | Source::Loser { match_id }
+                | Source::Rematch { match_id, .. } => Some(match_id),
+                _ => None,
+            };
+            let Some(from) = from else { continue };
+            let Some(&j) = position.get(from) else {
+                return Err(broken(
+                    "sources_exist",
+                    format!("{} reads unknown {from}", m.id),
+                ));
+            };
+            if j >= i {
+                return Err(broken(
+                    "playable_order",
+                    format!("{} reads later {from}", m.id),
+                ));
+            }
+            let source = &bracket.matches()[j];
+            if let Occupant::Participant { id } = &slot.occupant {
+                let expected = match &slot.source {
+                    Source::Winner { .. } => source.winner.as_ref(),
+                    Source::Loser { .. } => source.loser(),
+                    _ => Some(id),
+                };
+                if source.status.is_decided() && expected != Some(id) {
+                    return Err(broken(
+                        "slots_follow_results",
+                        format!("{} holds {id}, but {from} sends {expected:?}", m.id),
+                    ));
+                }
+            }
+        }
+        let both = m.participant(0).is_some() && m.participant(1).is_some();
+        let status_ok = match m.status {
+            MatchStatus::Ready => both && m.winner.is_none(),
+            MatchStatus::Pending => m
+                .slots
+                .iter()
+                .any(|s| matches!(s.occupant, Occupant::Pending)),
+            MatchStatus::Completed => m.result.is_some(),
+            _ => true,
+        };
+        if !status_ok {
+            return Err(broken(
+                "status_agrees",
+                format!("{} is {} with slots {:?}", m.id, m.status, m.slots),
+            ));
+        }
+        if let Some(winner) = &m.winner {
+            if m.participant(0) != Some(winner) && m.participant(1) != Some(winner) {
+                return Err(broken(
+                    "winner_played",
+                    format!("{} won by outsider {winner}", m.id),
+                ));
+            }
+        }
+    }
+    if bracket.is_complete() {
+        let places = bracket
+            .placements()
+            .map_err(|e| broken("placements", e.to_string()))?;
+        let placed: std::collections::BTreeSet<_> = places.iter().map(|p| &p.participant).collect();
+        if places.len() != participants.len() || placed.len() != participants.len() {
+            return Err(broken(
+                "placements",
+                format!(
+                    "{} places for {} participants",
+                    places.len(),
+                    participants.len()
+                ),
+            ));
+        }
+        // Shared places follow competition ranking: 1, 2, 3, 3, 5, … (pools may share first
+        // place when tie-breaks cannot separate; an elimination bracket has one champion).
+        let mut sorted: Vec<u32> = places.iter().map(|p| p.place).collect();
+        sorted.sort_unstable();
+        for (i, &place) in sorted.iter().enumerate() {
+            let expected_new = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            if place != expected_new && (i == 0 || place != sorted[i - 1]) {
+                return Err(broken(
+                    "placements",
+                    format!("places {sorted:?} skip or repeat wrongly"),
+                ));
+            }
+        }
+        if bracket.format().is_elimination() && sorted.get(1) == Some(&1) {
+            return Err(broken(
+                "placements",
+                format!("two champions in a {} bracket", bracket.format()),
+            ));
         }
     }
     Ok(())

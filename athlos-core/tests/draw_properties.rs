@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use athlos_core::bracket::{Bracket, MatchResult, MatchStatus};
 use athlos_core::model::ParticipantId;
 use athlos_core::seeding::DrawRng;
-use athlos_core::testing::{check_placement, elimination_options, field, resolve_max_seeds};
+use athlos_core::testing::{
+    check_bracket, check_placement, elimination_options, field, resolve_max_seeds,
+};
 use proptest::prelude::*;
 
 /// Plays every ready match with a winner chosen by `rng` until nothing is ready.
@@ -21,6 +23,9 @@ fn play_through(bracket: &mut Bracket, rng: &mut DrawRng) {
             .filter(|m| m.status == MatchStatus::Ready)
             .map(|m| (m.id, m.participant(rng.index(2)).cloned()))
             .collect();
+        if let Err(violation) = check_bracket(bracket) {
+            panic!("{violation}");
+        }
         if ready.is_empty() {
             return;
         }
