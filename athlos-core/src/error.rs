@@ -21,6 +21,15 @@ pub enum Error {
     /// A bracket could not be built or a result could not be applied.
     #[error(transparent)]
     Bracket(#[from] BracketError),
+    /// An action the lifecycle does not allow now.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// A version, tag or patch problem.
+    #[error(transparent)]
+    Version(#[from] VersionError),
+    /// A diff or preview problem.
+    #[error(transparent)]
+    Diff(#[from] DiffError),
 }
 
 /// Shorthand for results with the core's [`Error`].
@@ -276,5 +285,156 @@ pub enum BracketError {
         found: usize,
         /// Matches regenerated.
         expected: usize,
+    },
+}
+
+/// An action a lifecycle refuses. Deciding is pure: nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LifecycleError {
+    /// The table has no rule for this action in this state.
+    #[error("{machine} in state {state} does not allow {action}")]
+    InvalidTransition {
+        /// The machine (`bracket`, `tournament`, `match`, `draft`).
+        machine: &'static str,
+        /// The current state.
+        state: String,
+        /// The refused action.
+        action: String,
+    },
+    /// The action is allowed in this state but its guard does not hold.
+    #[error("{machine} in state {state} cannot {action} now: {guard} does not hold")]
+    GuardFailed {
+        /// The machine.
+        machine: &'static str,
+        /// The current state.
+        state: String,
+        /// The refused action.
+        action: String,
+        /// The guard that refused.
+        guard: &'static str,
+    },
+}
+
+/// A version, tag or patch problem.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VersionError {
+    /// A content hash that is not 64 lower-case hex digits.
+    #[error("invalid content hash {text:?}")]
+    InvalidHash {
+        /// The refused text.
+        text: String,
+    },
+    /// A bracket could not be serialized.
+    #[error("cannot serialize bracket: {reason}")]
+    Serialize {
+        /// The serializer's message.
+        reason: String,
+    },
+    /// A stored blob does not hash to its address or is not a bracket.
+    #[error("blob {hash} is corrupt: {reason}")]
+    CorruptBlob {
+        /// The address.
+        hash: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Edits need a first-round draw.
+    #[error("{format} brackets have no first-round draw to edit")]
+    NoDraw {
+        /// The format.
+        format: Format,
+    },
+    /// Edits need a bracket without results.
+    #[error("cannot edit the draw: match {match_id} has a result")]
+    ResultsRecorded {
+        /// A match with a result.
+        match_id: MatchId,
+    },
+    /// Edits need a bracket without withdrawals.
+    #[error("cannot edit the draw: \"{participant}\" has withdrawn")]
+    Withdrawn {
+        /// A withdrawn participant.
+        participant: ParticipantId,
+    },
+    /// The entry is not in the draw.
+    #[error("\"{participant}\" is not in the draw")]
+    NotPlaced {
+        /// The entry.
+        participant: ParticipantId,
+    },
+    /// A replacement whose id is already in the field.
+    #[error("\"{participant}\" is already in the field")]
+    AlreadyInField {
+        /// The id.
+        participant: ParticipantId,
+    },
+    /// A move to a slot outside the draw.
+    #[error("slot {slot} is outside the draw of {slots} slots")]
+    SlotOutOfRange {
+        /// The 1-based slot.
+        slot: usize,
+        /// Slots in the draw.
+        slots: usize,
+    },
+    /// A move to a slot that is not a bye.
+    #[error("slot {slot} is taken by \"{occupant}\"")]
+    SlotOccupied {
+        /// The 1-based slot.
+        slot: usize,
+        /// Who is there.
+        occupant: ParticipantId,
+    },
+    /// The edited draw could not be built.
+    #[error("the edited draw is invalid: {0}")]
+    Bracket(#[source] BracketError),
+    /// No version with this number.
+    #[error("no version {number} in the history")]
+    UnknownVersion {
+        /// The number.
+        number: u32,
+    },
+    /// No tag with this name.
+    #[error("no tag \"{tag}\"")]
+    UnknownTag {
+        /// The tag.
+        tag: String,
+    },
+    /// Undo with nothing to undo.
+    #[error("no tag move to undo")]
+    NothingToUndo,
+    /// Redo with nothing to redo.
+    #[error("no undone tag move to redo")]
+    NothingToRedo,
+    /// More versions than a history may hold.
+    #[error("the version history is full")]
+    HistoryFull,
+}
+
+/// A diff that cannot be applied, or preview overrides that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DiffError {
+    /// The bracket is not the one the diff starts from.
+    #[error("the diff does not start from this bracket: its {part} differ")]
+    Mismatch {
+        /// The part that differs.
+        part: &'static str,
+    },
+    /// The new bracket could not be built.
+    #[error("cannot rebuild the bracket: {0}")]
+    Rebuild(#[source] BracketError),
+    /// A recorded result could not be replayed.
+    #[error("cannot replay the result of {}", match_id.map_or_else(|| "a match".to_owned(), |m| m.to_string()))]
+    Unapplied {
+        /// The first match whose result did not go in.
+        match_id: Option<MatchId>,
+    },
+    /// Overrides with an unknown rule or a value of the wrong type.
+    #[error("invalid overrides: {reason}")]
+    InvalidOverrides {
+        /// The parser's message.
+        reason: String,
     },
 }
