@@ -4,6 +4,7 @@ use thiserror::Error;
 
 use crate::bracket::{Format, MatchId, MatchStatus};
 use crate::model::ParticipantId;
+use crate::store::JobId;
 
 /// Any error the core returns.
 #[derive(Debug, Error)]
@@ -30,6 +31,12 @@ pub enum Error {
     /// A diff or preview problem.
     #[error(transparent)]
     Diff(#[from] DiffError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A use case of the service layer was refused.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
 }
 
 /// Shorthand for results with the core's [`Error`].
@@ -434,6 +441,157 @@ pub enum DiffError {
     /// Overrides with an unknown rule or a value of the wrong type.
     #[error("invalid overrides: {reason}")]
     InvalidOverrides {
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// A store refused a write or failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An aggregate is not at the version the write expected; nothing was written.
+    #[error("conflict on {aggregate}: expected version {}, found {}", version_text(*expected), version_text(*found))]
+    Conflict {
+        /// The aggregate (`division:u17-60`).
+        aggregate: String,
+        /// The version expected (`None`: absent).
+        expected: Option<u64>,
+        /// The version found (`None`: absent).
+        found: Option<u64>,
+    },
+    /// No job with this id.
+    #[error("unknown job {id}")]
+    UnknownJob {
+        /// The id.
+        id: JobId,
+    },
+    /// The worker no longer holds the job's lease.
+    #[error("job {id} is not leased to worker {worker:?}")]
+    LeaseLost {
+        /// The job.
+        id: JobId,
+        /// The worker.
+        worker: String,
+    },
+    /// The storage backend failed (adapters only).
+    #[error("storage failed: {reason}")]
+    Backend {
+        /// What failed.
+        reason: String,
+    },
+}
+
+fn version_text(version: Option<u64>) -> String {
+    version.map_or_else(|| "none".to_owned(), |v| v.to_string())
+}
+
+/// A use case the service layer refuses for a reason other than a lifecycle rule.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// No competition with this id.
+    #[error("unknown competition \"{id}\"")]
+    UnknownCompetition {
+        /// The id.
+        id: String,
+    },
+    /// No division with this id.
+    #[error("unknown division \"{id}\"")]
+    UnknownDivision {
+        /// The id.
+        id: String,
+    },
+    /// No tournament with this id.
+    #[error("unknown tournament \"{id}\"")]
+    UnknownTournament {
+        /// The id.
+        id: String,
+    },
+    /// A division that belongs to another competition.
+    #[error("division \"{division}\" is not in competition \"{competition}\"")]
+    WrongCompetition {
+        /// The division.
+        division: String,
+        /// The competition.
+        competition: String,
+    },
+    /// The field may not change once the bracket is locked.
+    #[error("division \"{division}\" is {state}: its field can no longer change")]
+    FieldFrozen {
+        /// The division.
+        division: String,
+        /// Its state.
+        state: String,
+    },
+    /// A division without a bracket.
+    #[error("division \"{division}\" has no bracket")]
+    NoBracket {
+        /// The division.
+        division: String,
+    },
+    /// A stored version whose blob is missing.
+    #[error("blob {hash} of version {version} is missing")]
+    MissingBlob {
+        /// The version.
+        version: u32,
+        /// Its hash.
+        hash: String,
+    },
+    /// The `current` tag moves only before the bracket is locked.
+    #[error("tag current of division \"{division}\" cannot move: the bracket is {state}")]
+    CurrentFrozen {
+        /// The division.
+        division: String,
+        /// Its state.
+        state: String,
+    },
+    /// An entry joining twice.
+    #[error("\"{participant}\" is already entered in \"{tournament}\"")]
+    AlreadyEntered {
+        /// The tournament.
+        tournament: String,
+        /// The entry.
+        participant: ParticipantId,
+    },
+    /// An entry that is not registered.
+    #[error("\"{participant}\" is not entered in \"{tournament}\"")]
+    NotEntered {
+        /// The tournament.
+        tournament: String,
+        /// The entry.
+        participant: ParticipantId,
+    },
+    /// A result for a match outside the current round, or one that is not pending play.
+    #[error("match {match_id} cannot take a result in round {round}: it is {status} in round {match_round}")]
+    NotInCurrentRound {
+        /// The match.
+        match_id: MatchId,
+        /// The current round.
+        round: u32,
+        /// The match's round.
+        match_round: u32,
+        /// Its status.
+        status: MatchStatus,
+    },
+    /// A tournament format that is not played round by round yet.
+    #[error("tournaments cannot be played as {format} yet: use single_elimination or round_robin")]
+    UnsupportedFormat {
+        /// The format.
+        format: Format,
+    },
+    /// A transition emitted an event type its use case does not build (a table/service
+    /// mismatch).
+    #[error("{action} emitted {event}, which its use case does not build")]
+    UnexpectedEvent {
+        /// The action.
+        action: String,
+        /// The event type.
+        event: String,
+    },
+    /// A stored document could not be serialized or parsed.
+    #[error("stored document is invalid: {reason}")]
+    Document {
         /// The parser's message.
         reason: String,
     },

@@ -40,6 +40,8 @@
 //! - [`lifecycle`]: the bracket, tournament, match and draft state machines as tables.
 //! - [`version`]: content-addressed bracket versions, tags with undo/redo, manual edits.
 //! - [`diff`]: structural and text diffs of brackets, and previews.
+//! - [`store`]: async store traits and the in-memory store.
+//! - [`service`]: the use cases over a store and a clock, with optimistic concurrency.
 
 #![deny(missing_docs)]
 
@@ -55,6 +57,8 @@ pub mod lifecycle;
 pub mod model;
 pub mod report;
 pub mod seeding;
+pub mod service;
+pub mod store;
 #[cfg(any(test, feature = "proptest"))]
 pub mod testing;
 pub mod version;
