@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bracket::{Bracket, BracketOptions, MatchId, MatchResult};
+use crate::bracket::{Bracket, BracketOptions, MatchId, MatchResult, Occupant};
 use crate::error::{DiffError, Error};
 use crate::model::{Participant, ParticipantId};
 use crate::report::DrawReport;
@@ -380,9 +380,10 @@ pub fn render(bracket: &Bracket) -> String {
     }
     let _ = writeln!(out, "matches:");
     for m in bracket.matches() {
-        let side = |i: usize| {
-            m.participant(i)
-                .map_or_else(|| "?".to_owned(), ToString::to_string)
+        let side = |i: usize| match m.slots.get(i).map(|slot| &slot.occupant) {
+            Some(Occupant::Participant { id }) => id.to_string(),
+            Some(Occupant::Bye) => "bye".to_owned(),
+            _ => "?".to_owned(),
         };
         let winner = m
             .winner

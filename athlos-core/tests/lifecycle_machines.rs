@@ -438,3 +438,137 @@ fn event_envelope_is_pinned() {
     assert!(text.find("\"version\"") < text.find("\"data\""));
     assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
 }
+
+#[test]
+fn event_catalog_is_pinned() {
+    use athlos_core::bracket::{Format, Placement};
+    use athlos_core::event::Pairing;
+    use athlos_core::id::{DivisionId, DraftId, TagName};
+    use athlos_core::version::{ContentHash, Patch};
+
+    let division = DivisionId::new("m73").unwrap();
+    let tournament = TournamentId::new("cup").unwrap();
+    let draft = DraftId::new("league-draft").unwrap();
+    let hash = ContentHash::of(b"bracket");
+    let p1 = ParticipantId::new("p1").unwrap();
+    let p2 = ParticipantId::new("p2").unwrap();
+    let placements: Vec<Placement> =
+        serde_json::from_str(r#"[{"place":1,"participant":"p1"},{"place":2,"participant":"p2"}]"#)
+            .unwrap();
+    let final_match = "MAIN-R1-M1".parse().unwrap();
+    let catalog = vec![
+        EventData::BracketGenerated {
+            division: division.clone(),
+            version: 1,
+            hash: hash.clone(),
+            format: Format::Repechage,
+            entries: 14,
+            seed: 2026,
+        },
+        EventData::BracketFailed {
+            division: division.clone(),
+            reason: "a competition needs at least 2 participants, got 1".to_owned(),
+        },
+        EventData::BracketEdited {
+            division: division.clone(),
+            version: 2,
+            hash: hash.clone(),
+            patch: Patch::Swap {
+                a: p1.clone(),
+                b: p2.clone(),
+            },
+        },
+        EventData::BracketLocked {
+            division: division.clone(),
+            version: 2,
+            hash,
+        },
+        EventData::BracketCompleted {
+            division: division.clone(),
+            placements: placements.clone(),
+        },
+        EventData::TagMoved {
+            division,
+            tag: TagName::published(),
+            from: None,
+            to: Some(2),
+        },
+        EventData::TournamentStateChanged {
+            tournament: tournament.clone(),
+            from: TS::Registration,
+            to: TS::Active,
+        },
+        EventData::RoundStarted {
+            tournament: tournament.clone(),
+            round: 1,
+        },
+        EventData::PairingReady {
+            tournament: tournament.clone(),
+            round: 1,
+            pairings: vec![Pairing {
+                match_id: final_match,
+                sides: [Some(p1.clone()), Some(p2.clone())],
+            }],
+        },
+        EventData::MatchResult {
+            owner: MatchOwner::Tournament(tournament.clone()),
+            match_id: final_match,
+            result: MatchResult::win(p1.clone()),
+        },
+        EventData::RoundFinished {
+            tournament: tournament.clone(),
+            round: 1,
+        },
+        EventData::TournamentFinished {
+            tournament,
+            placements,
+        },
+        EventData::DraftStarted {
+            draft: draft.clone(),
+        },
+        EventData::DraftPickMade {
+            draft: draft.clone(),
+            pick: 1,
+            team: 0,
+            player: p1,
+        },
+        EventData::DraftAutopicked {
+            draft: draft.clone(),
+            pick: 2,
+            team: 1,
+            player: p2,
+        },
+        EventData::DraftPaused {
+            draft: draft.clone(),
+        },
+        EventData::DraftResumed {
+            draft: draft.clone(),
+        },
+        EventData::DraftCompleted { draft },
+    ];
+    let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();
+    assert_eq!(
+        kinds,
+        EventType::ALL.to_vec(),
+        "one example of every type, in catalog order"
+    );
+    let events: Vec<Event> = catalog
+        .into_iter()
+        .zip(1u64..)
+        .map(|(data, version)| Event {
+            id: EventId::new(format!("example:{version}:0")).unwrap(),
+            timestamp: Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+            version,
+            data,
+        })
+        .collect();
+    let lines: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    assert_golden("event/catalog.ndjson", &(lines.join("\n") + "\n"));
+    for (line, event) in lines.iter().zip(&events) {
+        assert_eq!(&serde_json::from_str::<Event>(line).unwrap(), event);
+        assert!(line.contains(&format!("\"type\":\"{}\"", event.event_type())));
+    }
+}

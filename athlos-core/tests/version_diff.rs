@@ -343,3 +343,44 @@ fn preview_changes_max_seeds_and_saves_nothing() {
     assert!(error.to_string().contains("invalid overrides"), "{error}");
     assert!(serde_json::from_str::<Overrides>(r#"{"ruls": {}}"#).is_err());
 }
+
+fn assert_golden(relative: &str, actual: &str) {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(relative);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("missing golden file {} ({e})", path.display()));
+    assert!(expected == actual, "{} differs:\n{actual}", path.display());
+}
+
+#[test]
+fn diff_of_a_swap_is_pinned() {
+    let base = athlos_core::draw(
+        &field(6),
+        &BracketOptions::new(Format::SingleElimination),
+        1,
+    )
+    .unwrap();
+    let edited = apply_patch(
+        &base,
+        &Patch::Swap {
+            a: id("p1"),
+            b: id("p6"),
+        },
+    )
+    .unwrap();
+    let diff = BracketDiff::between(&base, &edited);
+    assert_eq!(diff.moved.len(), 2);
+    assert!(diff.options.is_none() && diff.field.is_none());
+    let json = serde_json::to_string_pretty(&diff).unwrap() + "\n";
+    assert_golden("version/swap_diff.json", &json);
+    assert_golden(
+        "version/swap_diff.txt",
+        &text_diff(&base, &edited, "version 1", "version 2"),
+    );
+}
