@@ -83,10 +83,11 @@ pub enum ClockState {
 }
 
 impl PickClock {
-    /// The clock of a pick that comes on the clock at `now`.
+    /// The clock of a pick that comes on the clock at `now` (a deadline past the end of
+    /// time saturates there).
     pub fn start(self, now: DateTime<Utc>) -> ClockState {
         ClockState::Running {
-            deadline: now + Duration::seconds(i64::from(self.seconds_per_pick)),
+            deadline: later(now, Duration::seconds(i64::from(self.seconds_per_pick))),
         }
     }
 }
@@ -106,7 +107,10 @@ impl ClockState {
     pub fn resume(self, now: DateTime<Utc>) -> ClockState {
         match self {
             ClockState::Paused { remaining_ms } => ClockState::Running {
-                deadline: now + Duration::milliseconds(remaining_ms),
+                deadline: later(
+                    now,
+                    Duration::try_milliseconds(remaining_ms.max(0)).unwrap_or(Duration::MAX),
+                ),
             },
             running => running,
         }
@@ -116,6 +120,12 @@ impl ClockState {
     pub fn expired(self, now: DateTime<Utc>) -> bool {
         matches!(self, ClockState::Running { deadline } if now >= deadline)
     }
+}
+
+/// `now + by`, saturating at the latest representable instant.
+fn later(now: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    now.checked_add_signed(by)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 #[cfg(test)]
@@ -158,5 +168,25 @@ mod tests {
         let resumed = paused.resume(t0 + Duration::seconds(100));
         assert!(!resumed.expired(t0 + Duration::seconds(139)));
         assert!(resumed.expired(t0 + Duration::seconds(140)));
+    }
+
+    #[test]
+    fn extreme_clocks_saturate_instead_of_panicking() {
+        let end = DateTime::<Utc>::MAX_UTC;
+        let clock = PickClock {
+            seconds_per_pick: u32::MAX,
+        }
+        .start(end);
+        assert_eq!(clock, ClockState::Running { deadline: end });
+        let resumed = ClockState::Paused {
+            remaining_ms: i64::MIN,
+        }
+        .resume(end);
+        assert_eq!(resumed, ClockState::Running { deadline: end });
+        let huge = ClockState::Paused {
+            remaining_ms: i64::MAX,
+        }
+        .resume(DateTime::<Utc>::MIN_UTC);
+        assert!(!huge.expired(DateTime::<Utc>::MIN_UTC));
     }
 }

@@ -183,7 +183,13 @@ impl JobStore for MemoryStore {
                 return Ok(existing.clone());
             }
         }
-        let id = JobId(inner.jobs.keys().next_back().map_or(1, |id| id.0 + 1));
+        let id = JobId(
+            inner
+                .jobs
+                .keys()
+                .next_back()
+                .map_or(1, |id| id.0.saturating_add(1)),
+        );
         let stored = Job {
             id,
             kind: job.kind,
