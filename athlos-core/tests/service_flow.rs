@@ -69,11 +69,8 @@ async fn a_division_goes_from_draft_to_completed() {
     let (service, division) = division_service(6, Format::SingleElimination).await;
     let generated = service.generate(&division).await.unwrap();
     assert_eq!(generated.division.value.state, BracketState::Ready);
-    assert_eq!(generated.events.len(), 1);
-    assert_eq!(
-        generated.events[0].event_type(),
-        EventType::BracketGenerated
-    );
+    let kinds: Vec<EventType> = generated.events.iter().map(|e| e.event_type()).collect();
+    assert_eq!(kinds, [EventType::BracketGenerated, EventType::TagMoved]);
     assert_eq!(generated.events[0].version, generated.division.version);
 
     // Preview saves nothing.

@@ -86,7 +86,7 @@ const BRACKET_RULES: &[Rule<BracketState, BracketAction, BracketContext>] = &[
         action: BracketAction::Generate,
         guard: None,
         to: BracketState::Ready,
-        emits: &[EventType::BracketGenerated],
+        emits: &[EventType::BracketGenerated, EventType::TagMoved],
     },
     Rule {
         from: BracketState::Draft,
@@ -100,7 +100,7 @@ const BRACKET_RULES: &[Rule<BracketState, BracketAction, BracketContext>] = &[
         action: BracketAction::Generate,
         guard: None,
         to: BracketState::Ready,
-        emits: &[EventType::BracketGenerated],
+        emits: &[EventType::BracketGenerated, EventType::TagMoved],
     },
     Rule {
         from: BracketState::Ready,
@@ -114,7 +114,7 @@ const BRACKET_RULES: &[Rule<BracketState, BracketAction, BracketContext>] = &[
         action: BracketAction::Edit,
         guard: None,
         to: BracketState::Ready,
-        emits: &[EventType::BracketEdited],
+        emits: &[EventType::BracketEdited, EventType::TagMoved],
     },
     Rule {
         from: BracketState::Ready,

@@ -198,21 +198,23 @@ impl<S: Store, C: Clock> Service<S, C> {
                 .record_edit(number, edit_hash.clone(), patch.clone(), now)?;
             blobs.push((edit_hash, edit_bytes));
         }
-        value.history.move_tag(TagName::current(), number, now)?;
+        let moved = value.history.move_tag(TagName::current(), number, now)?;
         let format = bracket.format();
         let entries = bracket.participants().len();
         value.bracket = Some(bracket);
         value.state = step.to;
         let seed = value.rules.seed;
-        let data = emitted(&step.action, step.emits, |kind| {
-            (kind == EventType::BracketGenerated).then(|| EventData::BracketGenerated {
+        let data = emitted(&step.action, step.emits, |kind| match kind {
+            EventType::BracketGenerated => Some(EventData::BracketGenerated {
                 division: id.clone(),
                 version: base_number,
                 hash: hash.clone(),
                 format,
                 entries,
                 seed,
-            })
+            }),
+            EventType::TagMoved => Some(tag_moved(id, &moved)),
+            _ => None,
         })?;
         let (division, events) = self.save_division(value, version, blobs, data).await?;
         Ok(Generated {
@@ -259,7 +261,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         let number = value
             .history
             .record_edit(parent, hash.clone(), patch.clone(), now)?;
-        value.history.move_tag(TagName::current(), number, now)?;
+        let moved = value.history.move_tag(TagName::current(), number, now)?;
         if let Patch::Replace { out, with } = &patch {
             if let Some(entry) = value.participants.iter_mut().find(|p| p.id == *out) {
                 *entry = with.clone();
@@ -267,13 +269,15 @@ impl<S: Store, C: Clock> Service<S, C> {
         }
         value.bracket = Some(edited);
         value.state = step.to;
-        let data = emitted(&step.action, step.emits, |kind| {
-            (kind == EventType::BracketEdited).then(|| EventData::BracketEdited {
+        let data = emitted(&step.action, step.emits, |kind| match kind {
+            EventType::BracketEdited => Some(EventData::BracketEdited {
                 division: id.clone(),
                 version: number,
                 hash: hash.clone(),
                 patch: patch.clone(),
-            })
+            }),
+            EventType::TagMoved => Some(tag_moved(id, &moved)),
+            _ => None,
         })?;
         self.save_division(value, version, vec![(hash, bytes)], data)
             .await
@@ -424,12 +428,7 @@ impl<S: Store, C: Clock> Service<S, C> {
                 BracketState::Draft
             };
         }
-        let data = vec![EventData::TagMoved {
-            division: id.clone(),
-            tag: step.tag,
-            from: step.from,
-            to: step.to,
-        }];
+        let data = vec![tag_moved(id, &step)];
         self.save_division(value, version, Vec::new(), data).await
     }
 
@@ -491,6 +490,15 @@ fn current_of(division: &Division) -> Result<(u32, &Bracket), ServiceError> {
         .ok_or_else(no_bracket)?;
     let bracket = division.bracket.as_ref().ok_or_else(no_bracket)?;
     Ok((number, bracket))
+}
+
+fn tag_moved(division: &DivisionId, step: &TagMove) -> EventData {
+    EventData::TagMoved {
+        division: division.clone(),
+        tag: step.tag.clone(),
+        from: step.from,
+        to: step.to,
+    }
 }
 
 fn addressed(bracket: &Bracket) -> Result<(ContentHash, Vec<u8>), VersionError> {
