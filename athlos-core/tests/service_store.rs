@@ -141,3 +141,63 @@ async fn deadlines_come_due_in_order() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
+    use athlos_core::bracket::{BracketOptions, Format};
+    use athlos_core::lifecycle::TournamentState;
+    use athlos_core::store::{AggregateStore, Commit, Store, Tournament, TournamentRules, Write};
+
+    let store = MemoryStore::new();
+    let id = TournamentId::new("t").unwrap();
+    let tournament = Tournament {
+        id: id.clone(),
+        name: "T".to_owned(),
+        rules: TournamentRules {
+            options: BracketOptions::new(Format::SingleElimination),
+            min_entries: 2,
+            max_entries: None,
+            seed: 1,
+        },
+        state: TournamentState::Draft,
+        entries: Vec::new(),
+        bracket: None,
+        round: 0,
+    };
+    let key = DeadlineKey {
+        aggregate: AggregateRef::Tournament(id.clone()),
+        purpose: "round_timer".to_owned(),
+    };
+    let commit = |expected| Commit {
+        writes: vec![Write::Tournament {
+            value: tournament.clone(),
+            expected,
+        }],
+        jobs: vec![job(Some("notify-t"), 3)],
+        deadlines: vec![Deadline {
+            key: key.clone(),
+            due: t0(),
+            sequence: 1,
+        }],
+        ..Commit::default()
+    };
+    // A conflicting commit schedules nothing.
+    assert!(store.commit(commit(Some(4))).await.is_err());
+    assert!(store.claim("w", t0(), t0(), 10).await.unwrap().is_empty());
+    assert!(store.due_deadlines(t0(), 10).await.unwrap().is_empty());
+    assert!(store.tournament(&id).await.unwrap().is_none());
+
+    store.commit(commit(None)).await.unwrap();
+    assert_eq!(store.due_deadlines(t0(), 10).await.unwrap().len(), 1);
+    assert_eq!(store.claim("w", t0(), t0(), 10).await.unwrap().len(), 1);
+    let cleared = Commit {
+        writes: vec![Write::Tournament {
+            value: tournament.clone(),
+            expected: Some(1),
+        }],
+        cleared_deadlines: vec![key.clone()],
+        ..Commit::default()
+    };
+    store.commit(cleared).await.unwrap();
+    assert!(store.due_deadlines(t0(), 10).await.unwrap().is_empty());
+}

@@ -470,7 +470,7 @@ impl<S: Store, C: Clock> Service<S, C> {
                 expected: Some(expected),
             }],
             blobs,
-            events: Vec::new(),
+            ..Commit::default()
         };
         let now = self.clock().now();
         let events = self

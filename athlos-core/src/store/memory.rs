@@ -49,6 +49,39 @@ impl MemoryStore {
 }
 
 impl Inner {
+    fn enqueue(&mut self, job: NewJob) -> Job {
+        if let Some(key) = &job.idempotency_key {
+            if let Some(existing) = self
+                .jobs
+                .values()
+                .find(|j| j.idempotency_key.as_ref() == Some(key))
+            {
+                return existing.clone();
+            }
+        }
+        let id = JobId(
+            self.jobs
+                .keys()
+                .next_back()
+                .map_or(1, |id| id.0.saturating_add(1)),
+        );
+        let stored = Job {
+            id,
+            kind: job.kind,
+            payload: job.payload,
+            idempotency_key: job.idempotency_key,
+            state: JobState::Queued,
+            run_at: job.run_at,
+            attempts: 0,
+            max_attempts: job.max_attempts.max(1),
+            worker: None,
+            lease_until: None,
+            last_error: None,
+        };
+        self.jobs.insert(id, stored.clone());
+        stored
+    }
+
     fn version_of(&self, aggregate: &AggregateRef) -> Option<u64> {
         match aggregate {
             AggregateRef::Competition(id) => self.competitions.get(id).map(|s| s.version),
@@ -163,6 +196,15 @@ impl Store for MemoryStore {
                 event,
             });
         }
+        for job in commit.jobs {
+            inner.enqueue(job);
+        }
+        for deadline in commit.deadlines {
+            inner.deadlines.insert(deadline.key.clone(), deadline);
+        }
+        for key in &commit.cleared_deadlines {
+            inner.deadlines.remove(key);
+        }
         Ok(Receipt {
             versions,
             sequences,
@@ -173,38 +215,7 @@ impl Store for MemoryStore {
 #[async_trait]
 impl JobStore for MemoryStore {
     async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
-        let mut inner = self.lock();
-        if let Some(key) = &job.idempotency_key {
-            if let Some(existing) = inner
-                .jobs
-                .values()
-                .find(|j| j.idempotency_key.as_ref() == Some(key))
-            {
-                return Ok(existing.clone());
-            }
-        }
-        let id = JobId(
-            inner
-                .jobs
-                .keys()
-                .next_back()
-                .map_or(1, |id| id.0.saturating_add(1)),
-        );
-        let stored = Job {
-            id,
-            kind: job.kind,
-            payload: job.payload,
-            idempotency_key: job.idempotency_key,
-            state: JobState::Queued,
-            run_at: job.run_at,
-            attempts: 0,
-            max_attempts: job.max_attempts.max(1),
-            worker: None,
-            lease_until: None,
-            last_error: None,
-        };
-        inner.jobs.insert(id, stored.clone());
-        Ok(stored)
+        Ok(self.lock().enqueue(job))
     }
 
     async fn claim(

@@ -12,7 +12,8 @@
 //! [`Tournament`]s with their entries, rules, state, bracket and round. Bracket snapshots are
 //! content blobs addressed by their hash. Every change goes through [`Store::commit`]: a
 //! [`Commit`] holds aggregate writes, each with the version it expects (`None`: the aggregate
-//! must not exist yet), blobs, and the events to append to the log. The commit is all or
+//! must not exist yet), blobs, the events to append to the log, and the jobs and deadlines the
+//! change schedules. The commit is all or
 //! nothing: if any expected version differs, it fails with [`StoreError::Conflict`] and
 //! changes nothing, so no update is ever lost.
 //!
@@ -208,6 +209,12 @@ pub struct Commit {
     pub blobs: Vec<(ContentHash, Vec<u8>)>,
     /// Events to append, with the aggregate each concerns, in order.
     pub events: Vec<(AggregateRef, Event)>,
+    /// Jobs to enqueue with the change (idempotency keys apply as in [`JobStore::enqueue`]).
+    pub jobs: Vec<NewJob>,
+    /// Deadlines to set or re-arm with the change.
+    pub deadlines: Vec<Deadline>,
+    /// Deadlines to remove with the change.
+    pub cleared_deadlines: Vec<DeadlineKey>,
 }
 
 /// An event in the log.
