@@ -559,3 +559,60 @@ async fn cancel_before_start_then_archive() {
         })
     ));
 }
+
+#[tokio::test]
+async fn the_third_place_match_is_played_with_the_final() {
+    let service = Service::new(MemoryStore::new(), clock());
+    let id = TournamentId::new("bronze").unwrap();
+    let mut rules = knockout_rules();
+    rules.options.third_place = true;
+    service
+        .create_tournament(id.clone(), "Bronze", rules)
+        .await
+        .unwrap();
+    service.publish(&id).await.unwrap();
+    for p in judoka(4) {
+        service.join(&id, p).await.unwrap();
+    }
+    let started = service.start(&id).await.unwrap();
+    let EventData::PairingReady { pairings, .. } = &started.events[2].data else {
+        panic!("pairings expected");
+    };
+    assert_eq!(pairings.len(), 2, "the semi-finals only");
+    for _ in 0..2 {
+        let t = service.tournament(&id).await.unwrap().value;
+        let bracket = t.bracket.unwrap();
+        let ready: Vec<_> = bracket
+            .matches()
+            .iter()
+            .filter(|m| {
+                athlos_core::service::playing_round(&bracket, m) == t.round
+                    && m.status == MatchStatus::Ready
+            })
+            .map(|m| (m.id, m.participant(0).unwrap().clone()))
+            .collect();
+        for (match_id, winner) in ready {
+            service
+                .record_result(&id, match_id, MatchResult::win(winner))
+                .await
+                .unwrap();
+        }
+        let step = service.advance(&id).await.unwrap();
+        if t.round == 1 {
+            let EventData::PairingReady { pairings, .. } = &step.events[2].data else {
+                panic!("pairings expected");
+            };
+            assert_eq!(pairings.len(), 2, "the final and the third-place match");
+        }
+    }
+    let t = service.tournament(&id).await.unwrap().value;
+    assert_eq!(t.state, TournamentState::Completed);
+    let places: Vec<u32> = service
+        .standings(&id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.place)
+        .collect();
+    assert_eq!(places, [1, 2, 3, 4]);
+}

@@ -52,7 +52,7 @@ use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store};
 
 pub use divisions::Generated;
-pub use tournaments::{round_complete, TournamentChange};
+pub use tournaments::{playing_round, round_complete, TournamentChange};
 
 /// The use cases, generic over a store and a clock.
 #[derive(Debug)]

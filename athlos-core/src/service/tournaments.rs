@@ -1,6 +1,6 @@
 //! Tournaments: publish, join and withdraw, start, results, advance, standings, archive.
 
-use crate::bracket::{Bracket, Format, MatchId, MatchResult, MatchStatus, Placement};
+use crate::bracket::{Bracket, Format, Match, MatchId, MatchResult, MatchStatus, Part, Placement};
 use crate::clock::Clock;
 use crate::error::{Error, ServiceError};
 use crate::event::{Event, EventData, EventType, MatchOwner, Pairing};
@@ -197,11 +197,12 @@ impl<S: Store, C: Clock> Service<S, C> {
         let found = bracket
             .match_by_id(&match_id)
             .ok_or(crate::error::BracketError::UnknownMatch { match_id })?;
-        if found.round != round || found.status != MatchStatus::Ready {
+        let match_round = playing_round(bracket, found);
+        if match_round != round || found.status != MatchStatus::Ready {
             return Err(ServiceError::NotInCurrentRound {
                 match_id,
                 round,
-                match_round: found.round,
+                match_round,
                 status: found.status,
             }
             .into());
@@ -332,12 +333,21 @@ pub struct TournamentChange {
     pub events: Vec<Event>,
 }
 
-/// Whether every match of `round` is decided.
+/// The tournament round a match is played in: its bracket round, except the third-place
+/// match, which is played with the final.
+pub fn playing_round(bracket: &Bracket, m: &Match) -> u32 {
+    match m.part {
+        Part::ThirdPlace => bracket.rounds(),
+        _ => m.round,
+    }
+}
+
+/// Whether every match of tournament round `round` is decided.
 pub fn round_complete(bracket: &Bracket, round: u32) -> bool {
     bracket
         .matches()
         .iter()
-        .filter(|m| m.round == round)
+        .filter(|m| playing_round(bracket, m) == round)
         .all(|m| m.status.is_decided())
 }
 
@@ -363,7 +373,7 @@ fn pairings(bracket: Option<&Bracket>, round: u32) -> Vec<Pairing> {
         .map(|b| {
             b.matches()
                 .iter()
-                .filter(|m| m.round == round)
+                .filter(|m| playing_round(b, m) == round)
                 .map(|m| Pairing {
                     match_id: m.id,
                     sides: [m.participant(0).cloned(), m.participant(1).cloned()],
