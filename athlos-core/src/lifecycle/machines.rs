@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{Guard, Lifecycle, Rule};
+use crate::bracket::MatchStatus;
 use crate::event::EventType;
 
 macro_rules! named_enum {
@@ -388,6 +389,21 @@ named_enum!(
     }
 );
 
+impl MatchState {
+    /// The lifecycle state of a bracket match: `None` for matches the lifecycle does not
+    /// govern (byes and matches not needed). A match the bracket knows only as ready may
+    /// also be `in_progress` for a scoreboard that tracks play.
+    pub fn of(status: MatchStatus) -> Option<MatchState> {
+        match status {
+            MatchStatus::Pending => Some(MatchState::Pending),
+            MatchStatus::Ready => Some(MatchState::Ready),
+            MatchStatus::Completed => Some(MatchState::Completed),
+            MatchStatus::Walkover => Some(MatchState::Walkover),
+            _ => None,
+        }
+    }
+}
+
 /// `pending → ready → in_progress → completed`, or walkover / double forfeit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MatchLifecycle;
@@ -582,5 +598,28 @@ impl Lifecycle for DraftLifecycle {
     }
     fn rules() -> &'static [Rule<DraftState, DraftAction, DraftContext>] {
         DRAFT_RULES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bracket_statuses_map_to_match_states() {
+        assert_eq!(MatchState::of(MatchStatus::Ready), Some(MatchState::Ready));
+        assert_eq!(
+            MatchState::of(MatchStatus::Walkover),
+            Some(MatchState::Walkover)
+        );
+        assert_eq!(MatchState::of(MatchStatus::Bye), None);
+        assert_eq!(
+            MatchLifecycle::allowed(MatchState::Ready),
+            vec![
+                MatchAction::Begin,
+                MatchAction::Walkover,
+                MatchAction::DoubleForfeit
+            ]
+        );
     }
 }
