@@ -4,6 +4,7 @@ use thiserror::Error;
 
 use crate::bracket::{Format, MatchId, MatchStatus};
 use crate::model::ParticipantId;
+use crate::store::JobId;
 
 /// Any error the core returns.
 #[derive(Debug, Error)]
@@ -21,6 +22,21 @@ pub enum Error {
     /// A bracket could not be built or a result could not be applied.
     #[error(transparent)]
     Bracket(#[from] BracketError),
+    /// An action the lifecycle does not allow now.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// A version, tag or patch problem.
+    #[error(transparent)]
+    Version(#[from] VersionError),
+    /// A diff or preview problem.
+    #[error(transparent)]
+    Diff(#[from] DiffError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A use case of the service layer was refused.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
 }
 
 /// Shorthand for results with the core's [`Error`].
@@ -284,5 +300,307 @@ pub enum BracketError {
         found: usize,
         /// Matches regenerated.
         expected: usize,
+    },
+}
+
+/// An action a lifecycle refuses. Deciding is pure: nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LifecycleError {
+    /// The table has no rule for this action in this state.
+    #[error("{machine} in state {state} does not allow {action}")]
+    InvalidTransition {
+        /// The machine (`bracket`, `tournament`, `match`, `draft`).
+        machine: &'static str,
+        /// The current state.
+        state: String,
+        /// The refused action.
+        action: String,
+    },
+    /// The action is allowed in this state but its guard does not hold.
+    #[error("{machine} in state {state} cannot {action} now: {guard} does not hold")]
+    GuardFailed {
+        /// The machine.
+        machine: &'static str,
+        /// The current state.
+        state: String,
+        /// The refused action.
+        action: String,
+        /// The guard that refused.
+        guard: &'static str,
+    },
+}
+
+/// A version, tag or patch problem.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VersionError {
+    /// A content hash that is not 64 lower-case hex digits.
+    #[error("invalid content hash {text:?}")]
+    InvalidHash {
+        /// The refused text.
+        text: String,
+    },
+    /// A bracket could not be serialized.
+    #[error("cannot serialize bracket: {reason}")]
+    Serialize {
+        /// The serializer's message.
+        reason: String,
+    },
+    /// A stored blob does not hash to its address or is not a bracket.
+    #[error("blob {hash} is corrupt: {reason}")]
+    CorruptBlob {
+        /// The address.
+        hash: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Edits need a first-round draw.
+    #[error("{format} brackets have no first-round draw to edit")]
+    NoDraw {
+        /// The format.
+        format: Format,
+    },
+    /// Edits need a bracket without results.
+    #[error("cannot edit the draw: match {match_id} has a result")]
+    ResultsRecorded {
+        /// A match with a result.
+        match_id: MatchId,
+    },
+    /// Edits need a bracket without withdrawals.
+    #[error("cannot edit the draw: \"{participant}\" has withdrawn")]
+    Withdrawn {
+        /// A withdrawn participant.
+        participant: ParticipantId,
+    },
+    /// The entry is not in the draw.
+    #[error("\"{participant}\" is not in the draw")]
+    NotPlaced {
+        /// The entry.
+        participant: ParticipantId,
+    },
+    /// A replacement whose id is already in the field.
+    #[error("\"{participant}\" is already in the field")]
+    AlreadyInField {
+        /// The id.
+        participant: ParticipantId,
+    },
+    /// A move to a slot outside the draw.
+    #[error("slot {slot} is outside the draw of {slots} slots")]
+    SlotOutOfRange {
+        /// The 1-based slot.
+        slot: usize,
+        /// Slots in the draw.
+        slots: usize,
+    },
+    /// A move to a slot that is not a bye.
+    #[error("slot {slot} is taken by \"{occupant}\"")]
+    SlotOccupied {
+        /// The 1-based slot.
+        slot: usize,
+        /// Who is there.
+        occupant: ParticipantId,
+    },
+    /// The edited draw could not be built.
+    #[error("the edited draw is invalid: {0}")]
+    Bracket(#[source] BracketError),
+    /// No version with this number.
+    #[error("no version {number} in the history")]
+    UnknownVersion {
+        /// The number.
+        number: u32,
+    },
+    /// No tag with this name.
+    #[error("no tag \"{tag}\"")]
+    UnknownTag {
+        /// The tag.
+        tag: String,
+    },
+    /// Undo with nothing to undo.
+    #[error("no tag move to undo")]
+    NothingToUndo,
+    /// Redo with nothing to redo.
+    #[error("no undone tag move to redo")]
+    NothingToRedo,
+    /// More versions than a history may hold.
+    #[error("the version history is full")]
+    HistoryFull,
+}
+
+/// A diff that cannot be applied, or preview overrides that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DiffError {
+    /// The bracket is not the one the diff starts from.
+    #[error("the diff does not start from this bracket: its {part} differ")]
+    Mismatch {
+        /// The part that differs.
+        part: &'static str,
+    },
+    /// The new bracket could not be built.
+    #[error("cannot rebuild the bracket: {0}")]
+    Rebuild(#[source] BracketError),
+    /// A recorded result could not be replayed.
+    #[error("cannot replay the result of {}", match_id.map_or_else(|| "a match".to_owned(), |m| m.to_string()))]
+    Unapplied {
+        /// The first match whose result did not go in.
+        match_id: Option<MatchId>,
+    },
+    /// Overrides with an unknown rule or a value of the wrong type.
+    #[error("invalid overrides: {reason}")]
+    InvalidOverrides {
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// A store refused a write or failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An aggregate is not at the version the write expected; nothing was written.
+    #[error("conflict on {aggregate}: expected version {}, found {}", version_text(*expected), version_text(*found))]
+    Conflict {
+        /// The aggregate (`division:u17-60`).
+        aggregate: String,
+        /// The version expected (`None`: absent).
+        expected: Option<u64>,
+        /// The version found (`None`: absent).
+        found: Option<u64>,
+    },
+    /// No job with this id.
+    #[error("unknown job {id}")]
+    UnknownJob {
+        /// The id.
+        id: JobId,
+    },
+    /// The worker no longer holds the job's lease.
+    #[error("job {id} is not leased to worker {worker:?}")]
+    LeaseLost {
+        /// The job.
+        id: JobId,
+        /// The worker.
+        worker: String,
+    },
+    /// The storage backend failed (adapters only).
+    #[error("storage failed: {reason}")]
+    Backend {
+        /// What failed.
+        reason: String,
+    },
+}
+
+fn version_text(version: Option<u64>) -> String {
+    version.map_or_else(|| "none".to_owned(), |v| v.to_string())
+}
+
+/// A use case the service layer refuses for a reason other than a lifecycle rule.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// No competition with this id.
+    #[error("unknown competition \"{id}\"")]
+    UnknownCompetition {
+        /// The id.
+        id: String,
+    },
+    /// No division with this id.
+    #[error("unknown division \"{id}\"")]
+    UnknownDivision {
+        /// The id.
+        id: String,
+    },
+    /// No tournament with this id.
+    #[error("unknown tournament \"{id}\"")]
+    UnknownTournament {
+        /// The id.
+        id: String,
+    },
+    /// A division that belongs to another competition.
+    #[error("division \"{division}\" is not in competition \"{competition}\"")]
+    WrongCompetition {
+        /// The division.
+        division: String,
+        /// The competition.
+        competition: String,
+    },
+    /// The field may not change once the bracket is locked.
+    #[error("division \"{division}\" is {state}: its field can no longer change")]
+    FieldFrozen {
+        /// The division.
+        division: String,
+        /// Its state.
+        state: String,
+    },
+    /// A division without a bracket.
+    #[error("division \"{division}\" has no bracket")]
+    NoBracket {
+        /// The division.
+        division: String,
+    },
+    /// A stored version whose blob is missing.
+    #[error("blob {hash} of version {version} is missing")]
+    MissingBlob {
+        /// The version.
+        version: u32,
+        /// Its hash.
+        hash: String,
+    },
+    /// The `current` tag moves only before the bracket is locked.
+    #[error("tag current of division \"{division}\" cannot move: the bracket is {state}")]
+    CurrentFrozen {
+        /// The division.
+        division: String,
+        /// Its state.
+        state: String,
+    },
+    /// An entry joining twice.
+    #[error("\"{participant}\" is already entered in \"{tournament}\"")]
+    AlreadyEntered {
+        /// The tournament.
+        tournament: String,
+        /// The entry.
+        participant: ParticipantId,
+    },
+    /// An entry that is not registered.
+    #[error("\"{participant}\" is not entered in \"{tournament}\"")]
+    NotEntered {
+        /// The tournament.
+        tournament: String,
+        /// The entry.
+        participant: ParticipantId,
+    },
+    /// A result for a match outside the current round, or one that is not pending play.
+    #[error("match {match_id} cannot take a result in round {round}: it is {status} in round {match_round}")]
+    NotInCurrentRound {
+        /// The match.
+        match_id: MatchId,
+        /// The current round.
+        round: u32,
+        /// The match's round.
+        match_round: u32,
+        /// Its status.
+        status: MatchStatus,
+    },
+    /// A tournament format that is not played round by round yet.
+    #[error("tournaments cannot be played as {format} yet: use single_elimination or round_robin")]
+    UnsupportedFormat {
+        /// The format.
+        format: Format,
+    },
+    /// A transition emitted an event type its use case does not build (a table/service
+    /// mismatch).
+    #[error("{action} emitted {event}, which its use case does not build")]
+    UnexpectedEvent {
+        /// The action.
+        action: String,
+        /// The event type.
+        event: String,
+    },
+    /// A stored document could not be serialized or parsed.
+    #[error("stored document is invalid: {reason}")]
+    Document {
+        /// The parser's message.
+        reason: String,
     },
 }

@@ -34,18 +34,34 @@
 //! - [`report`]: the draw quality report.
 //! - [`import`]: reading a field from JSON or CSV.
 //! - [`draw()`]: the paved path from a field to a bracket.
+//! - [`clock`]: time as an input ([`clock::Clock`], system and manual clocks).
+//! - [`id`]: ids of competitions, divisions, tournaments, drafts, events and tags.
+//! - [`event`]: the domain event catalog and its envelope.
+//! - [`lifecycle`]: the bracket, tournament, match and draft state machines as tables.
+//! - [`version`]: content-addressed bracket versions, tags with undo/redo, manual edits.
+//! - [`diff`]: structural and text diffs of brackets, and previews.
+//! - [`store`]: async store traits and the in-memory store.
+//! - [`service`]: the use cases over a store and a clock, with optimistic concurrency.
 
 #![deny(missing_docs)]
 
 pub mod bracket;
+pub mod clock;
+pub mod diff;
 mod draw;
 pub mod error;
+pub mod event;
+pub mod id;
 pub mod import;
+pub mod lifecycle;
 pub mod model;
 pub mod report;
 pub mod seeding;
+pub mod service;
+pub mod store;
 #[cfg(any(test, feature = "proptest"))]
 pub mod testing;
+pub mod version;
 
 pub use draw::draw;
 pub use error::{Error, Result};

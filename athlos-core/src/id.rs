@@ -1,0 +1,113 @@
+//! Identifiers of the aggregates the service layer keeps: competitions (the "events" of the
+//! HTTP API), divisions, tournaments, drafts and domain events.
+//!
+//! Each is a newtype over a string of 1 to 200 bytes without control characters, serialized
+//! as a plain string and validated when deserialized.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ModelError;
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Makes an id from a string.
+            ///
+            /// # Errors
+            /// [`ModelError::InvalidId`] when the string is empty, longer than 200 bytes or
+            /// contains a control character.
+            pub fn new(id: impl Into<String>) -> Result<Self, ModelError> {
+                let id = id.into();
+                if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
+                    return Err(ModelError::InvalidId { id });
+                }
+                Ok(Self(id))
+            }
+
+            /// The id as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ModelError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::new(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// Identifies a competition (an "event" such as a judo championship) holding divisions.
+    CompetitionId
+);
+string_id!(
+    /// Identifies a division of a competition: one bracket (e.g. "men -73 kg").
+    DivisionId
+);
+string_id!(
+    /// Identifies a live tournament with registration, rounds and results.
+    TournamentId
+);
+string_id!(
+    /// Identifies a fantasy draft.
+    DraftId
+);
+string_id!(
+    /// Identifies a domain event; unique in the event log.
+    EventId
+);
+string_id!(
+    /// Names a tag of a division's version history (`current`, `published` or a user tag).
+    TagName
+);
+
+impl TagName {
+    /// The tag that always names the version in use.
+    pub fn current() -> Self {
+        Self("current".to_owned())
+    }
+
+    /// The tag naming the version shown to the public.
+    pub fn published() -> Self {
+        Self("published".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_validate_on_construction_and_deserialization() {
+        assert!(DivisionId::new("").is_err());
+        assert!(TournamentId::new("t\u{7}").is_err());
+        assert_eq!(
+            CompetitionId::new("judo-2026").unwrap().as_str(),
+            "judo-2026"
+        );
+        assert!(serde_json::from_str::<DraftId>("\"\"").is_err());
+        assert_eq!(TagName::current().to_string(), "current");
+    }
+}

@@ -1,0 +1,625 @@
+//! The four tables.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Guard, Lifecycle, Rule};
+use crate::bracket::MatchStatus;
+use crate::event::EventType;
+
+macro_rules! named_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The snake_case name used in JSON and errors.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// Where a division's bracket stands.
+    BracketState {
+        /// No bracket yet.
+        Draft => "draft",
+        /// Generated; may be edited or regenerated.
+        Ready => "ready",
+        /// Frozen for play: results only.
+        Locked => "locked",
+        /// The final result is in.
+        Completed => "completed",
+    }
+);
+
+named_enum!(
+    /// What may be done to a division's bracket.
+    BracketAction {
+        /// Generate (or regenerate) the bracket.
+        Generate => "generate",
+        /// Record that generation failed.
+        Fail => "fail",
+        /// Apply a manual edit.
+        Edit => "edit",
+        /// Lock for play.
+        Lock => "lock",
+        /// Record a match result.
+        RecordResult => "record_result",
+        /// Close the bracket once every match is decided.
+        Complete => "complete",
+    }
+);
+
+/// What the bracket guards look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BracketContext {
+    /// Every match of the bracket is decided.
+    pub complete: bool,
+}
+
+/// `draft → ready → locked → completed`; generate and edit only before `locked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BracketLifecycle;
+
+const BRACKET_RULES: &[Rule<BracketState, BracketAction, BracketContext>] = &[
+    Rule {
+        from: BracketState::Draft,
+        action: BracketAction::Generate,
+        guard: None,
+        to: BracketState::Ready,
+        emits: &[EventType::BracketGenerated, EventType::TagMoved],
+    },
+    Rule {
+        from: BracketState::Draft,
+        action: BracketAction::Fail,
+        guard: None,
+        to: BracketState::Draft,
+        emits: &[EventType::BracketFailed],
+    },
+    Rule {
+        from: BracketState::Ready,
+        action: BracketAction::Generate,
+        guard: None,
+        to: BracketState::Ready,
+        emits: &[EventType::BracketGenerated, EventType::TagMoved],
+    },
+    Rule {
+        from: BracketState::Ready,
+        action: BracketAction::Fail,
+        guard: None,
+        to: BracketState::Ready,
+        emits: &[EventType::BracketFailed],
+    },
+    Rule {
+        from: BracketState::Ready,
+        action: BracketAction::Edit,
+        guard: None,
+        to: BracketState::Ready,
+        emits: &[EventType::BracketEdited, EventType::TagMoved],
+    },
+    Rule {
+        from: BracketState::Ready,
+        action: BracketAction::Lock,
+        guard: None,
+        to: BracketState::Locked,
+        emits: &[EventType::BracketLocked],
+    },
+    Rule {
+        from: BracketState::Locked,
+        action: BracketAction::RecordResult,
+        guard: Some(Guard {
+            name: "bracket_not_complete",
+            check: |c: &BracketContext| !c.complete,
+        }),
+        to: BracketState::Locked,
+        emits: &[EventType::MatchResult],
+    },
+    Rule {
+        from: BracketState::Locked,
+        action: BracketAction::Complete,
+        guard: Some(Guard {
+            name: "every_match_decided",
+            check: |c: &BracketContext| c.complete,
+        }),
+        to: BracketState::Completed,
+        emits: &[EventType::BracketCompleted],
+    },
+];
+
+impl Lifecycle for BracketLifecycle {
+    type State = BracketState;
+    type Action = BracketAction;
+    type Context = BracketContext;
+    const NAME: &'static str = "bracket";
+
+    fn states() -> &'static [BracketState] {
+        BracketState::ALL
+    }
+    fn actions() -> &'static [BracketAction] {
+        BracketAction::ALL
+    }
+    fn rules() -> &'static [Rule<BracketState, BracketAction, BracketContext>] {
+        BRACKET_RULES
+    }
+}
+
+named_enum!(
+    /// Where a tournament stands.
+    TournamentState {
+        /// Being set up; not visible.
+        Draft => "draft",
+        /// Published: entries may join and withdraw.
+        Registration => "registration",
+        /// Started: rounds are played.
+        Active => "active",
+        /// The last round is complete.
+        Completed => "completed",
+        /// Kept for the record; read-only.
+        Archived => "archived",
+        /// Called off before the start.
+        Cancelled => "cancelled",
+    }
+);
+
+named_enum!(
+    /// What may be done to a tournament.
+    TournamentAction {
+        /// Open registration.
+        Publish => "publish",
+        /// An entry joins.
+        Join => "join",
+        /// An entry withdraws.
+        Withdraw => "withdraw",
+        /// Start round 1.
+        Start => "start",
+        /// Record a result of the current round.
+        RecordResult => "record_result",
+        /// Finish the current round and start the next, or finish the tournament.
+        Advance => "advance",
+        /// Call the tournament off (before the start).
+        Cancel => "cancel",
+        /// Archive.
+        Archive => "archive",
+    }
+);
+
+/// What the tournament guards look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TournamentContext {
+    /// Entries registered.
+    pub entries: usize,
+    /// Entries needed to start.
+    pub min_entries: usize,
+    /// Entries allowed at most (`None`: no limit).
+    pub max_entries: Option<usize>,
+    /// Every match of the current round is decided.
+    pub round_complete: bool,
+    /// The current round is the last.
+    pub last_round: bool,
+}
+
+/// `draft → registration → active → completed → archived`, plus `cancel` before the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TournamentLifecycle;
+
+const ROUND_IN_PROGRESS: Guard<TournamentContext> = Guard {
+    name: "round_in_progress",
+    check: |c| !c.round_complete,
+};
+
+const TOURNAMENT_RULES: &[Rule<TournamentState, TournamentAction, TournamentContext>] = &[
+    Rule {
+        from: TournamentState::Draft,
+        action: TournamentAction::Publish,
+        guard: None,
+        to: TournamentState::Registration,
+        emits: &[EventType::TournamentStateChanged],
+    },
+    Rule {
+        from: TournamentState::Draft,
+        action: TournamentAction::Cancel,
+        guard: None,
+        to: TournamentState::Cancelled,
+        emits: &[EventType::TournamentStateChanged],
+    },
+    Rule {
+        from: TournamentState::Registration,
+        action: TournamentAction::Join,
+        guard: Some(Guard {
+            name: "entries_below_maximum",
+            check: |c| c.max_entries.is_none_or(|max| c.entries < max),
+        }),
+        to: TournamentState::Registration,
+        emits: &[],
+    },
+    Rule {
+        from: TournamentState::Registration,
+        action: TournamentAction::Withdraw,
+        guard: None,
+        to: TournamentState::Registration,
+        emits: &[],
+    },
+    Rule {
+        from: TournamentState::Registration,
+        action: TournamentAction::Start,
+        guard: Some(Guard {
+            name: "minimum_entries",
+            check: |c| c.entries >= c.min_entries.max(2),
+        }),
+        to: TournamentState::Active,
+        emits: &[
+            EventType::TournamentStateChanged,
+            EventType::RoundStarted,
+            EventType::PairingReady,
+        ],
+    },
+    Rule {
+        from: TournamentState::Registration,
+        action: TournamentAction::Cancel,
+        guard: None,
+        to: TournamentState::Cancelled,
+        emits: &[EventType::TournamentStateChanged],
+    },
+    Rule {
+        from: TournamentState::Active,
+        action: TournamentAction::RecordResult,
+        guard: Some(ROUND_IN_PROGRESS),
+        to: TournamentState::Active,
+        emits: &[EventType::MatchResult],
+    },
+    Rule {
+        from: TournamentState::Active,
+        action: TournamentAction::Withdraw,
+        guard: None,
+        to: TournamentState::Active,
+        emits: &[],
+    },
+    Rule {
+        from: TournamentState::Active,
+        action: TournamentAction::Advance,
+        guard: Some(Guard {
+            name: "round_complete_and_more_rounds",
+            check: |c| c.round_complete && !c.last_round,
+        }),
+        to: TournamentState::Active,
+        emits: &[
+            EventType::RoundFinished,
+            EventType::RoundStarted,
+            EventType::PairingReady,
+        ],
+    },
+    Rule {
+        from: TournamentState::Active,
+        action: TournamentAction::Advance,
+        guard: Some(Guard {
+            name: "last_round_complete",
+            check: |c| c.round_complete && c.last_round,
+        }),
+        to: TournamentState::Completed,
+        emits: &[
+            EventType::RoundFinished,
+            EventType::TournamentFinished,
+            EventType::TournamentStateChanged,
+        ],
+    },
+    Rule {
+        from: TournamentState::Completed,
+        action: TournamentAction::Archive,
+        guard: None,
+        to: TournamentState::Archived,
+        emits: &[EventType::TournamentStateChanged],
+    },
+    Rule {
+        from: TournamentState::Cancelled,
+        action: TournamentAction::Archive,
+        guard: None,
+        to: TournamentState::Archived,
+        emits: &[EventType::TournamentStateChanged],
+    },
+];
+
+impl Lifecycle for TournamentLifecycle {
+    type State = TournamentState;
+    type Action = TournamentAction;
+    type Context = TournamentContext;
+    const NAME: &'static str = "tournament";
+
+    fn states() -> &'static [TournamentState] {
+        TournamentState::ALL
+    }
+    fn actions() -> &'static [TournamentAction] {
+        TournamentAction::ALL
+    }
+    fn rules() -> &'static [Rule<TournamentState, TournamentAction, TournamentContext>] {
+        TOURNAMENT_RULES
+    }
+}
+
+named_enum!(
+    /// Where a match stands in play.
+    MatchState {
+        /// An opponent is not known yet.
+        Pending => "pending",
+        /// Both opponents known.
+        Ready => "ready",
+        /// Being played.
+        InProgress => "in_progress",
+        /// Played to a result.
+        Completed => "completed",
+        /// Decided without play: one side did not compete.
+        Walkover => "walkover",
+        /// Neither side competed.
+        DoubleForfeit => "double_forfeit",
+    }
+);
+
+named_enum!(
+    /// What may happen to a match.
+    MatchAction {
+        /// Both opponents became known.
+        Fill => "fill",
+        /// Play begins.
+        Begin => "begin",
+        /// A played result.
+        Finish => "finish",
+        /// One side does not compete.
+        Walkover => "walkover",
+        /// Neither side competes.
+        DoubleForfeit => "double_forfeit",
+    }
+);
+
+impl MatchState {
+    /// The lifecycle state of a bracket match: `None` for matches the lifecycle does not
+    /// govern (byes and matches not needed). A match the bracket knows only as ready may
+    /// also be `in_progress` for a scoreboard that tracks play.
+    pub fn of(status: MatchStatus) -> Option<MatchState> {
+        match status {
+            MatchStatus::Pending => Some(MatchState::Pending),
+            MatchStatus::Ready => Some(MatchState::Ready),
+            MatchStatus::Completed => Some(MatchState::Completed),
+            MatchStatus::Walkover => Some(MatchState::Walkover),
+            _ => None,
+        }
+    }
+}
+
+/// `pending → ready → in_progress → completed`, or walkover / double forfeit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MatchLifecycle;
+
+const MATCH_RULES: &[Rule<MatchState, MatchAction, ()>] = &[
+    Rule {
+        from: MatchState::Pending,
+        action: MatchAction::Fill,
+        guard: None,
+        to: MatchState::Ready,
+        emits: &[],
+    },
+    Rule {
+        from: MatchState::Ready,
+        action: MatchAction::Begin,
+        guard: None,
+        to: MatchState::InProgress,
+        emits: &[],
+    },
+    Rule {
+        from: MatchState::Ready,
+        action: MatchAction::Walkover,
+        guard: None,
+        to: MatchState::Walkover,
+        emits: &[EventType::MatchResult],
+    },
+    Rule {
+        from: MatchState::Ready,
+        action: MatchAction::DoubleForfeit,
+        guard: None,
+        to: MatchState::DoubleForfeit,
+        emits: &[EventType::MatchResult],
+    },
+    Rule {
+        from: MatchState::InProgress,
+        action: MatchAction::Finish,
+        guard: None,
+        to: MatchState::Completed,
+        emits: &[EventType::MatchResult],
+    },
+    Rule {
+        from: MatchState::InProgress,
+        action: MatchAction::Walkover,
+        guard: None,
+        to: MatchState::Walkover,
+        emits: &[EventType::MatchResult],
+    },
+    Rule {
+        from: MatchState::InProgress,
+        action: MatchAction::DoubleForfeit,
+        guard: None,
+        to: MatchState::DoubleForfeit,
+        emits: &[EventType::MatchResult],
+    },
+];
+
+impl Lifecycle for MatchLifecycle {
+    type State = MatchState;
+    type Action = MatchAction;
+    type Context = ();
+    const NAME: &'static str = "match";
+
+    fn states() -> &'static [MatchState] {
+        MatchState::ALL
+    }
+    fn actions() -> &'static [MatchAction] {
+        MatchAction::ALL
+    }
+    fn rules() -> &'static [Rule<MatchState, MatchAction, ()>] {
+        MATCH_RULES
+    }
+}
+
+named_enum!(
+    /// Where a fantasy draft stands.
+    DraftState {
+        /// Not started.
+        Scheduled => "scheduled",
+        /// Picks are being made.
+        InProgress => "in_progress",
+        /// Stopped; the pick clock is frozen.
+        Paused => "paused",
+        /// Every pick made.
+        Completed => "completed",
+    }
+);
+
+named_enum!(
+    /// What may happen to a draft.
+    DraftAction {
+        /// Begin picking.
+        Start => "start",
+        /// The team on the clock picks.
+        Pick => "pick",
+        /// The clock ran out: pick for the team.
+        Autopick => "autopick",
+        /// Freeze the clock.
+        Pause => "pause",
+        /// Restart the clock.
+        Resume => "resume",
+    }
+);
+
+/// What the draft guards look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DraftContext {
+    /// Picks made so far.
+    pub picks_made: u32,
+    /// Picks in the whole draft.
+    pub total_picks: u32,
+}
+
+/// `scheduled → in_progress ⇄ paused → completed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DraftLifecycle;
+
+const MORE_PICKS: Guard<DraftContext> = Guard {
+    name: "more_picks_after_this",
+    check: |c| c.picks_made.saturating_add(1) < c.total_picks,
+};
+const LAST_PICK: Guard<DraftContext> = Guard {
+    name: "last_pick",
+    check: |c| c.picks_made.saturating_add(1) == c.total_picks,
+};
+
+const DRAFT_RULES: &[Rule<DraftState, DraftAction, DraftContext>] = &[
+    Rule {
+        from: DraftState::Scheduled,
+        action: DraftAction::Start,
+        guard: Some(Guard {
+            name: "has_picks",
+            check: |c| c.total_picks > 0,
+        }),
+        to: DraftState::InProgress,
+        emits: &[EventType::DraftStarted],
+    },
+    Rule {
+        from: DraftState::InProgress,
+        action: DraftAction::Pick,
+        guard: Some(MORE_PICKS),
+        to: DraftState::InProgress,
+        emits: &[EventType::DraftPickMade],
+    },
+    Rule {
+        from: DraftState::InProgress,
+        action: DraftAction::Pick,
+        guard: Some(LAST_PICK),
+        to: DraftState::Completed,
+        emits: &[EventType::DraftPickMade, EventType::DraftCompleted],
+    },
+    Rule {
+        from: DraftState::InProgress,
+        action: DraftAction::Autopick,
+        guard: Some(MORE_PICKS),
+        to: DraftState::InProgress,
+        emits: &[EventType::DraftAutopicked],
+    },
+    Rule {
+        from: DraftState::InProgress,
+        action: DraftAction::Autopick,
+        guard: Some(LAST_PICK),
+        to: DraftState::Completed,
+        emits: &[EventType::DraftAutopicked, EventType::DraftCompleted],
+    },
+    Rule {
+        from: DraftState::InProgress,
+        action: DraftAction::Pause,
+        guard: None,
+        to: DraftState::Paused,
+        emits: &[EventType::DraftPaused],
+    },
+    Rule {
+        from: DraftState::Paused,
+        action: DraftAction::Resume,
+        guard: None,
+        to: DraftState::InProgress,
+        emits: &[EventType::DraftResumed],
+    },
+];
+
+impl Lifecycle for DraftLifecycle {
+    type State = DraftState;
+    type Action = DraftAction;
+    type Context = DraftContext;
+    const NAME: &'static str = "draft";
+
+    fn states() -> &'static [DraftState] {
+        DraftState::ALL
+    }
+    fn actions() -> &'static [DraftAction] {
+        DraftAction::ALL
+    }
+    fn rules() -> &'static [Rule<DraftState, DraftAction, DraftContext>] {
+        DRAFT_RULES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bracket_statuses_map_to_match_states() {
+        assert_eq!(MatchState::of(MatchStatus::Ready), Some(MatchState::Ready));
+        assert_eq!(
+            MatchState::of(MatchStatus::Walkover),
+            Some(MatchState::Walkover)
+        );
+        assert_eq!(MatchState::of(MatchStatus::Bye), None);
+        assert_eq!(
+            MatchLifecycle::allowed(MatchState::Ready),
+            vec![
+                MatchAction::Begin,
+                MatchAction::Walkover,
+                MatchAction::DoubleForfeit
+            ]
+        );
+    }
+}

@@ -1,0 +1,507 @@
+//! Competitions, divisions and their brackets: generate, preview, edit, lock, results, tags.
+
+use crate::bracket::{Bracket, MatchId, MatchResult};
+use crate::clock::Clock;
+use crate::diff::{Overrides, Preview};
+use crate::error::{Error, ModelError, ServiceError, VersionError};
+use crate::event::{Event, EventData, EventType, MatchOwner};
+use crate::id::{CompetitionId, DivisionId, TagName};
+use crate::lifecycle::{BracketAction, BracketContext, BracketLifecycle, BracketState, Lifecycle};
+use crate::model::Participant;
+use crate::store::{
+    AggregateRef, Commit, Competition, Division, DivisionRules, Store, Stored, Write,
+};
+use crate::version::{
+    apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove,
+};
+
+use super::{emitted, next_version, Service};
+
+/// The outcome of [`Service::generate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// The division as committed.
+    pub division: Stored<Division>,
+    /// The events committed.
+    pub events: Vec<Event>,
+    /// Manual edits of the previous current version that no longer apply to the new draw
+    /// (the others were replayed over it).
+    pub dropped: Vec<DroppedPatch>,
+}
+
+impl<S: Store, C: Clock> Service<S, C> {
+    /// Creates a competition.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`](crate::error::StoreError::Conflict) if the id is taken.
+    pub async fn create_competition(
+        &self,
+        id: CompetitionId,
+        name: impl Into<String>,
+    ) -> Result<Stored<Competition>, Error> {
+        let value = Competition {
+            id,
+            name: name.into(),
+            divisions: Vec::new(),
+        };
+        let commit = Commit {
+            writes: vec![Write::Competition {
+                value: value.clone(),
+                expected: None,
+            }],
+            ..Commit::default()
+        };
+        self.store().commit(commit).await?;
+        Ok(Stored { version: 1, value })
+    }
+
+    /// Creates a division of a competition, with no participants and no bracket.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownCompetition`]; a conflict if the id is taken or the competition
+    /// changed meanwhile.
+    pub async fn create_division(
+        &self,
+        competition: &CompetitionId,
+        id: DivisionId,
+        name: impl Into<String>,
+        rules: DivisionRules,
+    ) -> Result<Stored<Division>, Error> {
+        let mut parent = self
+            .store()
+            .competition(competition)
+            .await?
+            .ok_or_else(|| ServiceError::UnknownCompetition {
+                id: competition.to_string(),
+            })?;
+        parent.value.divisions.push(id.clone());
+        let value = Division {
+            id,
+            competition: competition.clone(),
+            name: name.into(),
+            participants: Vec::new(),
+            rules,
+            state: BracketState::Draft,
+            bracket: None,
+            history: crate::version::History::new(),
+        };
+        let commit = Commit {
+            writes: vec![
+                Write::Competition {
+                    value: parent.value,
+                    expected: Some(parent.version),
+                },
+                Write::Division {
+                    value: value.clone(),
+                    expected: None,
+                },
+            ],
+            ..Commit::default()
+        };
+        self.store().commit(commit).await?;
+        Ok(Stored { version: 1, value })
+    }
+
+    /// A division.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownDivision`].
+    pub async fn division(&self, id: &DivisionId) -> Result<Stored<Division>, Error> {
+        Ok(self
+            .store()
+            .division(id)
+            .await?
+            .ok_or_else(|| ServiceError::UnknownDivision { id: id.to_string() })?)
+    }
+
+    /// Adds participants to a division's field (before the bracket is locked).
+    ///
+    /// # Errors
+    /// [`ServiceError::FieldFrozen`] once locked; [`ModelError::DuplicateId`] for an id
+    /// already in the field; a conflict.
+    pub async fn add_participants(
+        &self,
+        id: &DivisionId,
+        participants: Vec<Participant>,
+    ) -> Result<Stored<Division>, Error> {
+        let Stored { version, mut value } = self.division(id).await?;
+        if matches!(value.state, BracketState::Locked | BracketState::Completed) {
+            return Err(ServiceError::FieldFrozen {
+                division: id.to_string(),
+                state: value.state.to_string(),
+            }
+            .into());
+        }
+        for participant in participants {
+            if value.participants.iter().any(|p| p.id == participant.id) {
+                return Err(ModelError::DuplicateId { id: participant.id }.into());
+            }
+            value.participants.push(participant);
+        }
+        self.save_division(value, version, Vec::new(), Vec::new())
+            .await
+            .map(|(division, _)| division)
+    }
+
+    /// Generates (or regenerates) the division's bracket from its field and rules: records a
+    /// new version, moves `current` to it, and replays the manual edits of the previous
+    /// current version over it, reporting those that no longer apply.
+    ///
+    /// A draw that fails commits a `bracket.failed` event and returns the draw's error.
+    ///
+    /// # Errors
+    /// [`LifecycleError`](crate::error::LifecycleError) once locked; the draw's error; a
+    /// conflict.
+    pub async fn generate(&self, id: &DivisionId) -> Result<Generated, Error> {
+        let Stored { version, mut value } = self.division(id).await?;
+        let context = BracketContext::default();
+        let step = BracketLifecycle::apply(value.state, BracketAction::Generate, &context)?;
+        let now = self.clock().now();
+        let base = match crate::draw(&value.participants, &value.rules.options, value.rules.seed) {
+            Ok(bracket) => bracket,
+            Err(error) => {
+                let failed = BracketLifecycle::apply(value.state, BracketAction::Fail, &context)?;
+                let reason = error.to_string();
+                let data = emitted(&BracketAction::Fail, failed.emits, |kind| {
+                    (kind == EventType::BracketFailed).then(|| EventData::BracketFailed {
+                        division: id.clone(),
+                        reason: reason.clone(),
+                    })
+                })?;
+                self.save_division(value, version, Vec::new(), data).await?;
+                return Err(error);
+            }
+        };
+        let patches = value
+            .history
+            .tag(&TagName::current())
+            .and_then(|n| value.history.version(n))
+            .map(|record| record.patches.clone())
+            .unwrap_or_default();
+        let mut blobs = Vec::new();
+        let (hash, bytes) = addressed(&base)?;
+        let mut number = value.history.record_generated(
+            hash.clone(),
+            value.rules.options.clone(),
+            value.rules.seed,
+            now,
+        )?;
+        let base_number = number;
+        blobs.push((hash.clone(), bytes));
+        let replayed = rebase(&base, &patches);
+        let mut bracket = base;
+        for patch in &replayed.applied {
+            bracket = apply_patch(&bracket, patch)?;
+            let (edit_hash, edit_bytes) = addressed(&bracket)?;
+            number = value
+                .history
+                .record_edit(number, edit_hash.clone(), patch.clone(), now)?;
+            blobs.push((edit_hash, edit_bytes));
+        }
+        let moved = value.history.move_tag(TagName::current(), number, now)?;
+        let format = bracket.format();
+        let entries = bracket.participants().len();
+        value.bracket = Some(bracket);
+        value.state = step.to;
+        let seed = value.rules.seed;
+        let data = emitted(&step.action, step.emits, |kind| match kind {
+            EventType::BracketGenerated => Some(EventData::BracketGenerated {
+                division: id.clone(),
+                version: base_number,
+                hash: hash.clone(),
+                format,
+                entries,
+                seed,
+            }),
+            EventType::TagMoved => Some(tag_moved(id, &moved)),
+            _ => None,
+        })?;
+        let (division, events) = self.save_division(value, version, blobs, data).await?;
+        Ok(Generated {
+            division,
+            events,
+            dropped: replayed.dropped,
+        })
+    }
+
+    /// What regenerating with `overrides` would give, compared with the current bracket;
+    /// saves nothing.
+    ///
+    /// # Errors
+    /// [`ServiceError::NoBracket`]; invalid overrides; the draw's error.
+    pub async fn preview(&self, id: &DivisionId, overrides: &Overrides) -> Result<Preview, Error> {
+        let Stored { value, .. } = self.division(id).await?;
+        let current = value
+            .bracket
+            .as_ref()
+            .ok_or_else(|| ServiceError::NoBracket {
+                division: id.to_string(),
+            })?;
+        crate::diff::preview(&value.participants, current, overrides, value.rules.seed)
+    }
+
+    /// Applies a manual edit to the current (ready) bracket: a new version, `current` moves.
+    /// A `replace` also replaces the participant in the division's field.
+    ///
+    /// # Errors
+    /// [`LifecycleError`](crate::error::LifecycleError) unless ready; the patch's
+    /// [`VersionError`]; a conflict.
+    pub async fn edit(
+        &self,
+        id: &DivisionId,
+        patch: Patch,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let Stored { version, mut value } = self.division(id).await?;
+        let step =
+            BracketLifecycle::apply(value.state, BracketAction::Edit, &BracketContext::default())?;
+        let now = self.clock().now();
+        let (parent, current) = current_of(&value)?;
+        let edited = apply_patch(current, &patch)?;
+        let (hash, bytes) = addressed(&edited)?;
+        let number = value
+            .history
+            .record_edit(parent, hash.clone(), patch.clone(), now)?;
+        let moved = value.history.move_tag(TagName::current(), number, now)?;
+        if let Patch::Replace { out, with } = &patch {
+            if let Some(entry) = value.participants.iter_mut().find(|p| p.id == *out) {
+                *entry = with.clone();
+            }
+        }
+        value.bracket = Some(edited);
+        value.state = step.to;
+        let data = emitted(&step.action, step.emits, |kind| match kind {
+            EventType::BracketEdited => Some(EventData::BracketEdited {
+                division: id.clone(),
+                version: number,
+                hash: hash.clone(),
+                patch: patch.clone(),
+            }),
+            EventType::TagMoved => Some(tag_moved(id, &moved)),
+            _ => None,
+        })?;
+        self.save_division(value, version, vec![(hash, bytes)], data)
+            .await
+    }
+
+    /// Locks the current bracket for play.
+    ///
+    /// # Errors
+    /// [`LifecycleError`](crate::error::LifecycleError) unless ready; a conflict.
+    pub async fn lock(&self, id: &DivisionId) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let Stored { version, mut value } = self.division(id).await?;
+        let step =
+            BracketLifecycle::apply(value.state, BracketAction::Lock, &BracketContext::default())?;
+        let (number, _) = current_of(&value)?;
+        let hash = value
+            .history
+            .version(number)
+            .map(|record| record.hash.clone())
+            .ok_or(VersionError::UnknownVersion { number })?;
+        value.state = step.to;
+        let data = emitted(&step.action, step.emits, |kind| {
+            (kind == EventType::BracketLocked).then(|| EventData::BracketLocked {
+                division: id.clone(),
+                version: number,
+                hash: hash.clone(),
+            })
+        })?;
+        self.save_division(value, version, Vec::new(), data).await
+    }
+
+    /// Records a result in a locked bracket; the final result also completes the bracket
+    /// (`bracket.completed` with the placements) in the same commit.
+    ///
+    /// # Errors
+    /// [`LifecycleError`](crate::error::LifecycleError) unless locked and not complete; the
+    /// bracket's [`BracketError`](crate::error::BracketError); a conflict.
+    pub async fn record_division_result(
+        &self,
+        id: &DivisionId,
+        match_id: MatchId,
+        result: MatchResult,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let Stored { version, mut value } = self.division(id).await?;
+        let complete = value.bracket.as_ref().is_some_and(Bracket::is_complete);
+        let step = BracketLifecycle::apply(
+            value.state,
+            BracketAction::RecordResult,
+            &BracketContext { complete },
+        )?;
+        let bracket = value
+            .bracket
+            .as_mut()
+            .ok_or_else(|| ServiceError::NoBracket {
+                division: id.to_string(),
+            })?;
+        bracket.record_result(&match_id, result.clone())?;
+        let mut data = emitted(&step.action, step.emits, |kind| {
+            (kind == EventType::MatchResult).then(|| EventData::MatchResult {
+                owner: MatchOwner::Division(id.clone()),
+                match_id,
+                result: result.clone(),
+            })
+        })?;
+        value.state = step.to;
+        let context = BracketContext {
+            complete: bracket.is_complete(),
+        };
+        if context.complete {
+            let done = BracketLifecycle::apply(value.state, BracketAction::Complete, &context)?;
+            let placements = bracket.placements()?;
+            data.extend(emitted(&done.action, done.emits, |kind| {
+                (kind == EventType::BracketCompleted).then(|| EventData::BracketCompleted {
+                    division: id.clone(),
+                    placements: placements.clone(),
+                })
+            })?);
+            value.state = done.to;
+        }
+        self.save_division(value, version, Vec::new(), data).await
+    }
+
+    /// The bracket version `number` of a division, read from its blob.
+    ///
+    /// # Errors
+    /// [`VersionError::UnknownVersion`]; [`ServiceError::MissingBlob`];
+    /// [`VersionError::CorruptBlob`].
+    pub async fn version_bracket(&self, id: &DivisionId, number: u32) -> Result<Bracket, Error> {
+        let Stored { value, .. } = self.division(id).await?;
+        self.load_version(&value, number).await
+    }
+
+    /// Points `tag` at version `number`. `current` moves only before the bracket is locked,
+    /// and the division's bracket follows it.
+    ///
+    /// # Errors
+    /// [`ServiceError::CurrentFrozen`]; [`VersionError::UnknownVersion`]; a conflict.
+    pub async fn move_tag(
+        &self,
+        id: &DivisionId,
+        tag: TagName,
+        number: u32,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let now = self.clock().now();
+        self.change_tags(id, |history| history.move_tag(tag, number, now))
+            .await
+    }
+
+    /// Undoes the division's last tag move.
+    ///
+    /// # Errors
+    /// [`VersionError::NothingToUndo`]; [`ServiceError::CurrentFrozen`]; a conflict.
+    pub async fn undo_tag(&self, id: &DivisionId) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let now = self.clock().now();
+        self.change_tags(id, |history| history.undo(now)).await
+    }
+
+    /// Redoes the division's last undone tag move.
+    ///
+    /// # Errors
+    /// [`VersionError::NothingToRedo`]; [`ServiceError::CurrentFrozen`]; a conflict.
+    pub async fn redo_tag(&self, id: &DivisionId) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let now = self.clock().now();
+        self.change_tags(id, |history| history.redo(now)).await
+    }
+
+    async fn change_tags(
+        &self,
+        id: &DivisionId,
+        change: impl FnOnce(&mut crate::version::History) -> Result<TagMove, VersionError>,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let Stored { version, mut value } = self.division(id).await?;
+        let step = change(&mut value.history)?;
+        if step.tag == TagName::current() {
+            if !matches!(value.state, BracketState::Draft | BracketState::Ready) {
+                return Err(ServiceError::CurrentFrozen {
+                    division: id.to_string(),
+                    state: value.state.to_string(),
+                }
+                .into());
+            }
+            value.bracket = match step.to {
+                Some(number) => Some(self.load_version(&value, number).await?),
+                None => None,
+            };
+            value.state = if value.bracket.is_some() {
+                BracketState::Ready
+            } else {
+                BracketState::Draft
+            };
+        }
+        let data = vec![tag_moved(id, &step)];
+        self.save_division(value, version, Vec::new(), data).await
+    }
+
+    async fn load_version(&self, division: &Division, number: u32) -> Result<Bracket, Error> {
+        let record = division
+            .history
+            .version(number)
+            .ok_or(VersionError::UnknownVersion { number })?;
+        let bytes =
+            self.store()
+                .blob(&record.hash)
+                .await?
+                .ok_or_else(|| ServiceError::MissingBlob {
+                    version: number,
+                    hash: record.hash.to_string(),
+                })?;
+        let corrupt = |reason: String| VersionError::CorruptBlob {
+            hash: record.hash.to_string(),
+            reason,
+        };
+        if ContentHash::of(&bytes) != record.hash {
+            return Err(corrupt("content does not match its hash".to_owned()).into());
+        }
+        serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()).into())
+    }
+
+    async fn save_division(
+        &self,
+        value: Division,
+        expected: u64,
+        blobs: Vec<(ContentHash, Vec<u8>)>,
+        data: Vec<EventData>,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let version = next_version(expected);
+        let aggregate = AggregateRef::Division(value.id.clone());
+        let commit = Commit {
+            writes: vec![Write::Division {
+                value: value.clone(),
+                expected: Some(expected),
+            }],
+            blobs,
+            ..Commit::default()
+        };
+        let now = self.clock().now();
+        let events = self
+            .commit_with_events(commit, &aggregate, version, now, data)
+            .await?;
+        Ok((Stored { version, value }, events))
+    }
+}
+
+fn current_of(division: &Division) -> Result<(u32, &Bracket), ServiceError> {
+    let no_bracket = || ServiceError::NoBracket {
+        division: division.id.to_string(),
+    };
+    let number = division
+        .history
+        .tag(&TagName::current())
+        .ok_or_else(no_bracket)?;
+    let bracket = division.bracket.as_ref().ok_or_else(no_bracket)?;
+    Ok((number, bracket))
+}
+
+fn tag_moved(division: &DivisionId, step: &TagMove) -> EventData {
+    EventData::TagMoved {
+        division: division.clone(),
+        tag: step.tag.clone(),
+        from: step.from,
+        to: step.to,
+    }
+}
+
+fn addressed(bracket: &Bracket) -> Result<(ContentHash, Vec<u8>), VersionError> {
+    let bytes = canonical_json(bracket)?;
+    Ok((ContentHash::of(&bytes), bytes))
+}

@@ -1,0 +1,318 @@
+//! The in-memory store: every trait of [`crate::store`] over maps behind one lock.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{
+    AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
+    DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob,
+    Receipt, Store, Stored, Tournament, Write,
+};
+use crate::error::StoreError;
+use crate::id::{CompetitionId, DivisionId, TournamentId};
+use crate::lifecycle::TournamentState;
+use crate::version::ContentHash;
+
+/// Every store trait in memory, for tests and embedding. Cheap to share behind an `Arc`.
+///
+/// One lock guards everything, so a [`Store::commit`] is trivially atomic and isolated.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    competitions: BTreeMap<CompetitionId, Stored<Competition>>,
+    divisions: BTreeMap<DivisionId, Stored<Division>>,
+    tournaments: BTreeMap<TournamentId, Stored<Tournament>>,
+    blobs: BTreeMap<ContentHash, Vec<u8>>,
+    log: Vec<LoggedEvent>,
+    jobs: BTreeMap<JobId, Job>,
+    deadlines: BTreeMap<DeadlineKey, Deadline>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every write below validates first and mutates after, without panicking in
+        // between, so a poisoned lock still guards consistent data.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Inner {
+    fn enqueue(&mut self, job: NewJob) -> Job {
+        if let Some(key) = &job.idempotency_key {
+            if let Some(existing) = self
+                .jobs
+                .values()
+                .find(|j| j.idempotency_key.as_ref() == Some(key))
+            {
+                return existing.clone();
+            }
+        }
+        let id = JobId(
+            self.jobs
+                .keys()
+                .next_back()
+                .map_or(1, |id| id.0.saturating_add(1)),
+        );
+        let stored = Job {
+            id,
+            kind: job.kind,
+            payload: job.payload,
+            idempotency_key: job.idempotency_key,
+            state: JobState::Queued,
+            run_at: job.run_at,
+            attempts: 0,
+            max_attempts: job.max_attempts.max(1),
+            worker: None,
+            lease_until: None,
+            last_error: None,
+        };
+        self.jobs.insert(id, stored.clone());
+        stored
+    }
+
+    fn version_of(&self, aggregate: &AggregateRef) -> Option<u64> {
+        match aggregate {
+            AggregateRef::Competition(id) => self.competitions.get(id).map(|s| s.version),
+            AggregateRef::Division(id) => self.divisions.get(id).map(|s| s.version),
+            AggregateRef::Tournament(id) => self.tournaments.get(id).map(|s| s.version),
+        }
+    }
+}
+
+#[async_trait]
+impl AggregateStore for MemoryStore {
+    async fn competition(
+        &self,
+        id: &CompetitionId,
+    ) -> Result<Option<Stored<Competition>>, StoreError> {
+        Ok(self.lock().competitions.get(id).cloned())
+    }
+
+    async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>, StoreError> {
+        Ok(self.lock().divisions.get(id).cloned())
+    }
+
+    async fn tournament(
+        &self,
+        id: &TournamentId,
+    ) -> Result<Option<Stored<Tournament>>, StoreError> {
+        Ok(self.lock().tournaments.get(id).cloned())
+    }
+
+    async fn tournaments(
+        &self,
+        state: Option<TournamentState>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Tournament>>, StoreError> {
+        Ok(self
+            .lock()
+            .tournaments
+            .values()
+            .filter(|t| state.is_none_or(|s| t.value.state == s))
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl BlobStore for MemoryStore {
+    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().blobs.get(hash).cloned())
+    }
+}
+
+#[async_trait]
+impl EventLog for MemoryStore {
+    async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+        let inner = self.lock();
+        // Sequences are 1-based positions in the vector, without gaps.
+        let start = usize::try_from(after).unwrap_or(usize::MAX);
+        Ok(inner.log.iter().skip(start).take(limit).cloned().collect())
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError> {
+        let mut inner = self.lock();
+        for write in &commit.writes {
+            let aggregate = write.aggregate();
+            let found = inner.version_of(&aggregate);
+            if found != write.expected() {
+                return Err(StoreError::Conflict {
+                    aggregate: aggregate.to_string(),
+                    expected: write.expected(),
+                    found,
+                });
+            }
+        }
+        let mut versions = Vec::with_capacity(commit.writes.len());
+        for write in commit.writes {
+            let version = write.expected().map_or(1, |v| v.saturating_add(1));
+            versions.push(version);
+            match write {
+                Write::Competition { value, .. } => {
+                    inner
+                        .competitions
+                        .insert(value.id.clone(), Stored { version, value });
+                }
+                Write::Division { value, .. } => {
+                    inner
+                        .divisions
+                        .insert(value.id.clone(), Stored { version, value });
+                }
+                Write::Tournament { value, .. } => {
+                    inner
+                        .tournaments
+                        .insert(value.id.clone(), Stored { version, value });
+                }
+            }
+        }
+        for (hash, bytes) in commit.blobs {
+            inner.blobs.entry(hash).or_insert(bytes);
+        }
+        let mut sequences = Vec::with_capacity(commit.events.len());
+        for (aggregate, event) in commit.events {
+            let sequence = inner.log.len() as u64 + 1;
+            sequences.push(sequence);
+            inner.log.push(LoggedEvent {
+                sequence,
+                aggregate,
+                event,
+            });
+        }
+        for job in commit.jobs {
+            inner.enqueue(job);
+        }
+        for deadline in commit.deadlines {
+            inner.deadlines.insert(deadline.key.clone(), deadline);
+        }
+        for key in &commit.cleared_deadlines {
+            inner.deadlines.remove(key);
+        }
+        Ok(Receipt {
+            versions,
+            sequences,
+        })
+    }
+}
+
+#[async_trait]
+impl JobStore for MemoryStore {
+    async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
+        Ok(self.lock().enqueue(job))
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let mut inner = self.lock();
+        let mut due: Vec<(DateTime<Utc>, JobId)> = inner
+            .jobs
+            .values()
+            .filter(|j| match j.state {
+                JobState::Queued | JobState::Failed => j.run_at <= now,
+                JobState::Running => j.lease_until.is_some_and(|l| l <= now),
+                _ => false,
+            })
+            .map(|j| (j.run_at, j.id))
+            .collect();
+        due.sort();
+        let mut claimed = Vec::new();
+        for (_, id) in due.into_iter().take(limit) {
+            if let Some(job) = inner.jobs.get_mut(&id) {
+                job.state = JobState::Running;
+                job.attempts = job.attempts.saturating_add(1);
+                job.worker = Some(worker.to_owned());
+                job.lease_until = Some(lease_until);
+                claimed.push(job.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        let mut inner = self.lock();
+        let job = leased(&mut inner, id, worker)?;
+        job.state = JobState::Succeeded;
+        job.lease_until = None;
+        Ok(job.clone())
+    }
+
+    async fn fail(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: String,
+        retry_at: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        let mut inner = self.lock();
+        let job = leased(&mut inner, id, worker)?;
+        job.state = if job.attempts >= job.max_attempts {
+            JobState::Dead
+        } else {
+            JobState::Failed
+        };
+        job.run_at = retry_at;
+        job.lease_until = None;
+        job.last_error = Some(error);
+        Ok(job.clone())
+    }
+}
+
+fn leased<'a>(inner: &'a mut Inner, id: JobId, worker: &str) -> Result<&'a mut Job, StoreError> {
+    let job = inner
+        .jobs
+        .get_mut(&id)
+        .ok_or(StoreError::UnknownJob { id })?;
+    if job.state != JobState::Running || job.worker.as_deref() != Some(worker) {
+        return Err(StoreError::LeaseLost {
+            id,
+            worker: worker.to_owned(),
+        });
+    }
+    Ok(job)
+}
+
+#[async_trait]
+impl DeadlineStore for MemoryStore {
+    async fn set_deadline(&self, deadline: Deadline) -> Result<(), StoreError> {
+        self.lock().deadlines.insert(deadline.key.clone(), deadline);
+        Ok(())
+    }
+
+    async fn clear_deadline(&self, key: &DeadlineKey) -> Result<(), StoreError> {
+        self.lock().deadlines.remove(key);
+        Ok(())
+    }
+
+    async fn due_deadlines(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError> {
+        let inner = self.lock();
+        let mut due: Vec<&Deadline> = inner.deadlines.values().filter(|d| d.due <= now).collect();
+        due.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.key.cmp(&b.key)));
+        Ok(due.into_iter().take(limit).cloned().collect())
+    }
+}

@@ -1,0 +1,374 @@
+//! What the service layer persists, as async traits, and an in-memory implementation.
+//!
+//! The traits are the one contract the storage adapters implement (SQLite and PostgreSQL in
+//! `athlos-store`); [`MemoryStore`] implements them here for tests and embedding. The core
+//! picks no async runtime: the traits use `async-trait` and the memory store never waits.
+//!
+//! # Aggregates and optimistic concurrency
+//!
+//! Aggregates are JSON documents with a version ([`Stored`]): [`Competition`]s (an "event" in
+//! the HTTP API), [`Division`]s with their participants, rules, lifecycle state, live bracket
+//! (matches and results) and version [`History`] (versions, tags and the tag reflog), and
+//! [`Tournament`]s with their entries, rules, state, bracket and round. Bracket snapshots are
+//! content blobs addressed by their hash. Every change goes through [`Store::commit`]: a
+//! [`Commit`] holds aggregate writes, each with the version it expects (`None`: the aggregate
+//! must not exist yet), blobs, the events to append to the log, and the jobs and deadlines the
+//! change schedules. The commit is all or
+//! nothing: if any expected version differs, it fails with [`StoreError::Conflict`] and
+//! changes nothing, so no update is ever lost.
+//!
+//! # Event log, jobs and deadlines
+//!
+//! The event log is append-only with a global sequence from 1 that doubles as the outbox.
+//! [`JobStore`] (a queue with leases, retries and idempotency keys) and [`DeadlineStore`]
+//! (due times claimed by a scheduler) are defined here for the issues that use them.
+
+mod jobs;
+mod memory;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::bracket::{Bracket, BracketOptions};
+use crate::error::StoreError;
+use crate::event::Event;
+use crate::id::{CompetitionId, DivisionId, TournamentId};
+use crate::lifecycle::{BracketState, TournamentState};
+use crate::model::Participant;
+use crate::version::{ContentHash, History};
+
+pub use jobs::{Deadline, DeadlineKey, Job, JobId, JobState, NewJob};
+pub use memory::MemoryStore;
+
+/// A document with the version it was stored at (1 after creation, +1 per write).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stored<T> {
+    /// The version.
+    pub version: u64,
+    /// The document.
+    pub value: T,
+}
+
+/// A competition: a named set of divisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Competition {
+    /// Id.
+    pub id: CompetitionId,
+    /// Display name.
+    pub name: String,
+    /// Its divisions, in creation order.
+    pub divisions: Vec<DivisionId>,
+}
+
+/// How a division's bracket is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DivisionRules {
+    /// Bracket options.
+    pub options: BracketOptions,
+    /// The draw seed.
+    pub seed: u64,
+}
+
+/// A division: a field, its rules, and its bracket through the bracket lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Division {
+    /// Id.
+    pub id: DivisionId,
+    /// The competition it belongs to.
+    pub competition: CompetitionId,
+    /// Display name.
+    pub name: String,
+    /// The field.
+    pub participants: Vec<Participant>,
+    /// The rules.
+    pub rules: DivisionRules,
+    /// Where the bracket stands.
+    pub state: BracketState,
+    /// The bracket in use: the version tagged `current`, with results once locked.
+    pub bracket: Option<Bracket>,
+    /// Versions, tags and reflog.
+    pub history: History,
+}
+
+/// How a tournament is played.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TournamentRules {
+    /// Bracket options; knockout (single elimination) and round robin formats are played
+    /// round by round.
+    pub options: BracketOptions,
+    /// Entries needed to start (at least 2).
+    pub min_entries: usize,
+    /// Entries allowed at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<usize>,
+    /// The draw seed.
+    pub seed: u64,
+}
+
+/// A live tournament.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tournament {
+    /// Id.
+    pub id: TournamentId,
+    /// Display name.
+    pub name: String,
+    /// The rules.
+    pub rules: TournamentRules,
+    /// Lifecycle state.
+    pub state: TournamentState,
+    /// Registered entries, in joining order.
+    pub entries: Vec<Participant>,
+    /// The bracket, from the start.
+    pub bracket: Option<Bracket>,
+    /// The current round, from 1 (0 before the start).
+    pub round: u32,
+}
+
+/// Names an aggregate (in conflicts and the event log).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AggregateRef {
+    /// A competition.
+    Competition(CompetitionId),
+    /// A division.
+    Division(DivisionId),
+    /// A tournament.
+    Tournament(TournamentId),
+}
+
+impl std::fmt::Display for AggregateRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AggregateRef::Competition(id) => write!(f, "competition:{id}"),
+            AggregateRef::Division(id) => write!(f, "division:{id}"),
+            AggregateRef::Tournament(id) => write!(f, "tournament:{id}"),
+        }
+    }
+}
+
+/// One aggregate write of a [`Commit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Write {
+    /// Store a competition.
+    Competition {
+        /// The new document.
+        value: Competition,
+        /// The version it must be at now (`None`: must not exist).
+        expected: Option<u64>,
+    },
+    /// Store a division.
+    Division {
+        /// The new document.
+        value: Division,
+        /// The version it must be at now.
+        expected: Option<u64>,
+    },
+    /// Store a tournament.
+    Tournament {
+        /// The new document.
+        value: Tournament,
+        /// The version it must be at now.
+        expected: Option<u64>,
+    },
+}
+
+impl Write {
+    /// The aggregate written.
+    pub fn aggregate(&self) -> AggregateRef {
+        match self {
+            Write::Competition { value, .. } => AggregateRef::Competition(value.id.clone()),
+            Write::Division { value, .. } => AggregateRef::Division(value.id.clone()),
+            Write::Tournament { value, .. } => AggregateRef::Tournament(value.id.clone()),
+        }
+    }
+
+    /// The version expected.
+    pub fn expected(&self) -> Option<u64> {
+        match self {
+            Write::Competition { expected, .. }
+            | Write::Division { expected, .. }
+            | Write::Tournament { expected, .. } => *expected,
+        }
+    }
+}
+
+/// A unit of change: writes, blobs and events, applied together or not at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Commit {
+    /// Aggregate writes with their expected versions.
+    pub writes: Vec<Write>,
+    /// Content blobs (stored under their hash; storing one twice is harmless).
+    pub blobs: Vec<(ContentHash, Vec<u8>)>,
+    /// Events to append, with the aggregate each concerns, in order.
+    pub events: Vec<(AggregateRef, Event)>,
+    /// Jobs to enqueue with the change (idempotency keys apply as in [`JobStore::enqueue`]).
+    pub jobs: Vec<NewJob>,
+    /// Deadlines to set or re-arm with the change.
+    pub deadlines: Vec<Deadline>,
+    /// Deadlines to remove with the change.
+    pub cleared_deadlines: Vec<DeadlineKey>,
+}
+
+/// An event in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggedEvent {
+    /// Global position in the log, from 1, without gaps.
+    pub sequence: u64,
+    /// The aggregate concerned.
+    pub aggregate: AggregateRef,
+    /// The event.
+    pub event: Event,
+}
+
+/// What a successful commit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The new version of each written aggregate, in write order.
+    pub versions: Vec<u64>,
+    /// The sequence numbers given to the events, in order.
+    pub sequences: Vec<u64>,
+}
+
+/// Reading aggregates.
+#[async_trait]
+pub trait AggregateStore: Send + Sync {
+    /// A competition.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the storage fails.
+    async fn competition(
+        &self,
+        id: &CompetitionId,
+    ) -> Result<Option<Stored<Competition>>, StoreError>;
+
+    /// A division.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>, StoreError>;
+
+    /// A tournament.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn tournament(&self, id: &TournamentId)
+        -> Result<Option<Stored<Tournament>>, StoreError>;
+
+    /// Tournaments, by id, optionally only those in `state`, paged.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn tournaments(
+        &self,
+        state: Option<TournamentState>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Tournament>>, StoreError>;
+}
+
+/// Content blobs by hash.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// The blob stored under `hash`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// Reading the append-only event log.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Up to `limit` events with a sequence greater than `after`, in order.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError>;
+}
+
+/// The job queue: `queued → running → succeeded | failed → dead`.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Enqueues a job; a job with the same idempotency key is returned instead of a new one.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError>;
+
+    /// Claims up to `limit` jobs due at `now` (queued, failed and due for retry, or running
+    /// with an expired lease), oldest first, leasing them to `worker` until `lease_until`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn claim(
+        &self,
+        worker: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        lease_until: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
+
+    /// Marks a leased job succeeded.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`] when `worker` no longer holds it.
+    async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError>;
+
+    /// Marks a leased job failed: retried at `retry_at` while attempts remain, else dead.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`].
+    async fn fail(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: String,
+        retry_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Job, StoreError>;
+}
+
+/// Deadlines (pick clocks, round timers) claimed by a scheduler.
+#[async_trait]
+pub trait DeadlineStore: Send + Sync {
+    /// Sets (or re-arms) a deadline.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn set_deadline(&self, deadline: Deadline) -> Result<(), StoreError>;
+
+    /// Removes a deadline; absent is fine.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn clear_deadline(&self, key: &DeadlineKey) -> Result<(), StoreError>;
+
+    /// Up to `limit` deadlines due at `now`, earliest first (ties by key).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn due_deadlines(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError>;
+}
+
+/// Everything the service layer needs, plus the atomic commit.
+#[async_trait]
+pub trait Store: AggregateStore + BlobStore + EventLog + JobStore + DeadlineStore {
+    /// Applies a [`Commit`] atomically.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when an expected version differs (nothing is applied);
+    /// [`StoreError::Backend`].
+    async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError>;
+}

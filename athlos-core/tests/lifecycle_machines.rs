@@ -1,0 +1,574 @@
+//! The lifecycle tables: every (state, action) pair against an independent reference model,
+//! random action sequences, event replay, and the event envelope golden file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use athlos_core::bracket::MatchResult;
+use athlos_core::error::LifecycleError;
+use athlos_core::event::{Event, EventData, EventType, MatchOwner};
+use athlos_core::id::{EventId, TournamentId};
+use athlos_core::lifecycle::{
+    BracketAction as BA, BracketContext, BracketLifecycle, BracketState as BS, DraftAction as DA,
+    DraftContext, DraftLifecycle, DraftState as DS, Lifecycle, MatchAction as MA, MatchLifecycle,
+    MatchState as MS, TournamentAction as TA, TournamentContext, TournamentLifecycle,
+    TournamentState as TS,
+};
+use athlos_core::model::ParticipantId;
+use chrono::{TimeZone, Utc};
+use proptest::prelude::*;
+
+// Reference models, written from the issue text independently of the tables.
+
+fn bracket_model(state: BS, action: BA, complete: bool) -> Option<BS> {
+    match (state, action) {
+        (BS::Draft, BA::Generate) => Some(BS::Ready),
+        (BS::Draft | BS::Ready, BA::Fail) => Some(state),
+        (BS::Ready, BA::Generate | BA::Edit) => Some(BS::Ready),
+        (BS::Ready, BA::Lock) => Some(BS::Locked),
+        (BS::Locked, BA::RecordResult) if !complete => Some(BS::Locked),
+        (BS::Locked, BA::Complete) if complete => Some(BS::Completed),
+        _ => None,
+    }
+}
+
+fn tournament_model(state: TS, action: TA, c: &TournamentContext) -> Option<TS> {
+    match (state, action) {
+        (TS::Draft, TA::Publish) => Some(TS::Registration),
+        (TS::Draft | TS::Registration, TA::Cancel) => Some(TS::Cancelled),
+        (TS::Registration, TA::Join) if c.max_entries.is_none_or(|m| c.entries < m) => {
+            Some(TS::Registration)
+        }
+        (TS::Registration, TA::Withdraw) => Some(TS::Registration),
+        (TS::Registration, TA::Start) if c.entries >= c.min_entries.max(2) => Some(TS::Active),
+        (TS::Active, TA::RecordResult) if !c.round_complete => Some(TS::Active),
+        (TS::Active, TA::Withdraw) => Some(TS::Active),
+        (TS::Active, TA::Advance) if c.round_complete => Some(if c.last_round {
+            TS::Completed
+        } else {
+            TS::Active
+        }),
+        (TS::Completed | TS::Cancelled, TA::Archive) => Some(TS::Archived),
+        _ => None,
+    }
+}
+
+fn match_model(state: MS, action: MA) -> Option<MS> {
+    match (state, action) {
+        (MS::Pending, MA::Fill) => Some(MS::Ready),
+        (MS::Ready, MA::Begin) => Some(MS::InProgress),
+        (MS::InProgress, MA::Finish) => Some(MS::Completed),
+        (MS::Ready | MS::InProgress, MA::Walkover) => Some(MS::Walkover),
+        (MS::Ready | MS::InProgress, MA::DoubleForfeit) => Some(MS::DoubleForfeit),
+        _ => None,
+    }
+}
+
+fn draft_model(state: DS, action: DA, c: &DraftContext) -> Option<DS> {
+    match (state, action) {
+        (DS::Scheduled, DA::Start) if c.total_picks > 0 => Some(DS::InProgress),
+        (DS::InProgress, DA::Pick | DA::Autopick) if c.picks_made < c.total_picks => {
+            Some(if c.picks_made + 1 == c.total_picks {
+                DS::Completed
+            } else {
+                DS::InProgress
+            })
+        }
+        (DS::InProgress, DA::Pause) => Some(DS::Paused),
+        (DS::Paused, DA::Resume) => Some(DS::InProgress),
+        _ => None,
+    }
+}
+
+fn check_error<S: std::fmt::Display, A: std::fmt::Display>(
+    error: &LifecycleError,
+    machine: &str,
+    state: S,
+    action: A,
+) {
+    let (m, s, a) = match error {
+        LifecycleError::InvalidTransition {
+            machine,
+            state,
+            action,
+        }
+        | LifecycleError::GuardFailed {
+            machine,
+            state,
+            action,
+            ..
+        } => (*machine, state.clone(), action.clone()),
+        other => panic!("unexpected error {other:?}"),
+    };
+    assert_eq!((m, s, a), (machine, state.to_string(), action.to_string()));
+    let text = error.to_string();
+    assert!(
+        text.contains(&state.to_string()) && text.contains(&action.to_string()),
+        "{text}"
+    );
+}
+
+#[test]
+fn bracket_table_matches_the_model_for_every_pair() {
+    for &state in BracketLifecycle::states() {
+        for &action in BracketLifecycle::actions() {
+            for complete in [false, true] {
+                let context = BracketContext { complete };
+                let decided = BracketLifecycle::apply(state, action, &context);
+                match (bracket_model(state, action, complete), decided) {
+                    (Some(to), Ok(step)) => assert_eq!(step.to, to, "{state} {action}"),
+                    (None, Err(error)) => check_error(&error, "bracket", state, action),
+                    (model, table) => panic!("{state} {action} {complete}: {model:?} vs {table:?}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn tournament_table_matches_the_model_for_every_pair() {
+    let mut contexts = Vec::new();
+    for entries in [0, 1, 2, 4, 8] {
+        for min_entries in [0, 4] {
+            for max_entries in [None, Some(4)] {
+                for round_complete in [false, true] {
+                    for last_round in [false, true] {
+                        contexts.push(TournamentContext {
+                            entries,
+                            min_entries,
+                            max_entries,
+                            round_complete,
+                            last_round,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for &state in TournamentLifecycle::states() {
+        for &action in TournamentLifecycle::actions() {
+            for context in &contexts {
+                let decided = TournamentLifecycle::apply(state, action, context);
+                match (tournament_model(state, action, context), decided) {
+                    (Some(to), Ok(step)) => assert_eq!(step.to, to),
+                    (None, Err(error)) => check_error(&error, "tournament", state, action),
+                    (model, table) => {
+                        panic!("{state} {action} {context:?}: {model:?} vs {table:?}")
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn match_and_draft_tables_match_their_models_for_every_pair() {
+    for &state in MatchLifecycle::states() {
+        for &action in MatchLifecycle::actions() {
+            match (
+                match_model(state, action),
+                MatchLifecycle::apply(state, action, &()),
+            ) {
+                (Some(to), Ok(step)) => assert_eq!(step.to, to),
+                (None, Err(error)) => check_error(&error, "match", state, action),
+                (model, table) => panic!("{state} {action}: {model:?} vs {table:?}"),
+            }
+        }
+    }
+    for &state in DraftLifecycle::states() {
+        for &action in DraftLifecycle::actions() {
+            for (picks_made, total_picks) in [(0, 0), (0, 1), (0, 3), (2, 3), (3, 3)] {
+                let context = DraftContext {
+                    picks_made,
+                    total_picks,
+                };
+                match (
+                    draft_model(state, action, &context),
+                    DraftLifecycle::apply(state, action, &context),
+                ) {
+                    (Some(to), Ok(step)) => assert_eq!(step.to, to),
+                    (None, Err(error)) => check_error(&error, "draft", state, action),
+                    (model, table) => {
+                        panic!("{state} {action} {context:?}: {model:?} vs {table:?}")
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn allowed_actions_answer_what_may_i_do_now() {
+    assert_eq!(
+        TournamentLifecycle::allowed(TS::Registration),
+        vec![TA::Join, TA::Withdraw, TA::Start, TA::Cancel]
+    );
+    assert!(TournamentLifecycle::allowed(TS::Archived).is_empty());
+    let few = TournamentContext {
+        entries: 1,
+        min_entries: 2,
+        ..TournamentContext::default()
+    };
+    assert_eq!(
+        TournamentLifecycle::available(TS::Registration, &few),
+        vec![TA::Join, TA::Withdraw, TA::Cancel]
+    );
+    let error = TournamentLifecycle::apply(TS::Registration, TA::Start, &few).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "tournament in state registration cannot start now: minimum_entries does not hold"
+    );
+    let error =
+        BracketLifecycle::apply(BS::Locked, BA::Generate, &BracketContext::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "bracket in state locked does not allow generate"
+    );
+}
+
+/// A simulated tournament: the state, the context, and the events the transitions emitted.
+#[derive(Debug, Clone)]
+struct Sim {
+    state: TS,
+    context: TournamentContext,
+    rounds: u32,
+    round: u32,
+    log: Vec<Event>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Act(TA),
+    FinishRound,
+}
+
+fn step_strategy() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => prop::sample::select(TournamentLifecycle::actions().to_vec()).prop_map(Step::Act),
+        1 => Just(Step::FinishRound),
+    ]
+}
+
+impl Sim {
+    fn run(&mut self, step: Step) {
+        let Step::Act(action) = step else {
+            self.context.round_complete = true;
+            return;
+        };
+        let before = (self.state, self.context);
+        let expected = tournament_model(self.state, action, &self.context);
+        match TournamentLifecycle::apply(self.state, action, &self.context) {
+            Err(_) => {
+                assert_eq!(expected, None, "{} {action}", self.state);
+                assert_eq!(
+                    (self.state, self.context),
+                    before,
+                    "a refusal changes nothing"
+                );
+            }
+            Ok(step) => {
+                assert_eq!(Some(step.to), expected);
+                assert!(TournamentLifecycle::allowed(self.state).contains(&action));
+                let from = self.state;
+                let finished = self.round;
+                self.state = step.to;
+                match action {
+                    TA::Join => self.context.entries += 1,
+                    TA::Withdraw if from == TS::Registration => {
+                        self.context.entries = self.context.entries.saturating_sub(1)
+                    }
+                    TA::Start | TA::Advance if step.to == TS::Active => {
+                        self.round += 1;
+                        self.context.round_complete = false;
+                        self.context.last_round = self.round >= self.rounds;
+                    }
+                    _ => {}
+                }
+                for &kind in step.emits {
+                    let tournament = TournamentId::new("t").unwrap();
+                    let data = match kind {
+                        EventType::TournamentStateChanged => EventData::TournamentStateChanged {
+                            tournament,
+                            from,
+                            to: step.to,
+                        },
+                        EventType::RoundStarted => EventData::RoundStarted {
+                            tournament,
+                            round: self.round,
+                        },
+                        EventType::RoundFinished => EventData::RoundFinished {
+                            tournament,
+                            round: finished,
+                        },
+                        EventType::PairingReady => EventData::PairingReady {
+                            tournament,
+                            round: self.round,
+                            pairings: Vec::new(),
+                        },
+                        EventType::TournamentFinished => EventData::TournamentFinished {
+                            tournament,
+                            placements: Vec::new(),
+                        },
+                        EventType::MatchResult => EventData::MatchResult {
+                            owner: MatchOwner::Tournament(tournament),
+                            match_id: "MAIN-R1-M1".parse().unwrap(),
+                            result: MatchResult::win(ParticipantId::new("p1").unwrap()),
+                        },
+                        other => panic!("unexpected emitted type {other}"),
+                    };
+                    let version = self.log.len() as u64 + 1;
+                    self.log.push(Event {
+                        id: EventId::new(format!("t:{version}")).unwrap(),
+                        timestamp: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+                        version,
+                        data,
+                    });
+                }
+                if from != step.to {
+                    // Every change of state is announced, exactly once, as the last change.
+                    let changes: Vec<_> = self
+                        .log
+                        .iter()
+                        .filter(|e| e.event_type() == EventType::TournamentStateChanged)
+                        .collect();
+                    let last = changes.last().expect("a state change emits an event");
+                    assert!(matches!(
+                        last.data,
+                        EventData::TournamentStateChanged { from: f, to: t, .. } if f == from && t == step.to
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Rebuilds the state from the log alone.
+fn replay(log: &[Event]) -> TS {
+    log.iter().fold(TS::Draft, |state, event| match event.data {
+        EventData::TournamentStateChanged { from, to, .. } => {
+            assert_eq!(from, state, "the log is a chain");
+            to
+        }
+        _ => state,
+    })
+}
+
+proptest! {
+    #[test]
+    fn random_tournament_runs_stay_in_the_table_and_replay(
+        steps in prop::collection::vec(step_strategy(), 0..80),
+        rounds in 1u32..5,
+    ) {
+        let mut sim = Sim {
+            state: TS::Draft,
+            context: TournamentContext { min_entries: 2, max_entries: Some(6), ..TournamentContext::default() },
+            rounds,
+            round: 0,
+            log: Vec::new(),
+        };
+        for step in steps {
+            sim.run(step);
+            prop_assert!(TournamentLifecycle::states().contains(&sim.state));
+            prop_assert_eq!(replay(&sim.log), sim.state);
+        }
+        // The log survives a JSON round trip unchanged: no event is lost or altered.
+        let text = serde_json::to_string(&sim.log).unwrap();
+        let back: Vec<Event> = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(&back, &sim.log);
+        let rounds_started = sim.log.iter().filter(|e| e.event_type() == EventType::RoundStarted).count();
+        prop_assert_eq!(rounds_started as u32, sim.round);
+    }
+
+    #[test]
+    fn random_draft_runs_follow_the_model(
+        actions in prop::collection::vec(prop::sample::select(DraftLifecycle::actions().to_vec()), 0..60),
+        total_picks in 0u32..12,
+    ) {
+        let mut state = DS::Scheduled;
+        let mut context = DraftContext { picks_made: 0, total_picks };
+        for action in actions {
+            let expected = draft_model(state, action, &context);
+            match DraftLifecycle::apply(state, action, &context) {
+                Ok(step) => {
+                    prop_assert_eq!(Some(step.to), expected);
+                    if matches!(action, DA::Pick | DA::Autopick) {
+                        context.picks_made += 1;
+                        prop_assert_eq!(step.emits.contains(&EventType::DraftCompleted), step.to == DS::Completed);
+                    }
+                    state = step.to;
+                }
+                Err(_) => prop_assert_eq!(expected, None),
+            }
+            prop_assert!(context.picks_made <= total_picks);
+            prop_assert_eq!(state == DS::Completed, total_picks > 0 && context.picks_made == total_picks);
+        }
+    }
+}
+
+fn assert_golden(relative: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(relative);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("missing golden file {} ({e})", path.display()));
+    assert!(expected == actual, "{} differs:\n{actual}", path.display());
+}
+
+#[test]
+fn event_envelope_is_pinned() {
+    let event = Event {
+        id: EventId::new("tournament:t1:2:0").unwrap(),
+        timestamp: Utc.with_ymd_and_hms(2026, 11, 23, 9, 30, 0).unwrap(),
+        version: 2,
+        data: EventData::TournamentStateChanged {
+            tournament: TournamentId::new("t1").unwrap(),
+            from: TS::Draft,
+            to: TS::Registration,
+        },
+    };
+    let text = serde_json::to_string_pretty(&event).unwrap() + "\n";
+    assert_golden("event/tournament_state_changed.json", &text);
+    assert!(text.find("\"id\"") < text.find("\"type\""));
+    assert!(text.find("\"version\"") < text.find("\"data\""));
+    assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
+}
+
+#[test]
+fn event_catalog_is_pinned() {
+    use athlos_core::bracket::{Format, Placement};
+    use athlos_core::event::Pairing;
+    use athlos_core::id::{DivisionId, DraftId, TagName};
+    use athlos_core::version::{ContentHash, Patch};
+
+    let division = DivisionId::new("m73").unwrap();
+    let tournament = TournamentId::new("cup").unwrap();
+    let draft = DraftId::new("league-draft").unwrap();
+    let hash = ContentHash::of(b"bracket");
+    let p1 = ParticipantId::new("p1").unwrap();
+    let p2 = ParticipantId::new("p2").unwrap();
+    let placements: Vec<Placement> =
+        serde_json::from_str(r#"[{"place":1,"participant":"p1"},{"place":2,"participant":"p2"}]"#)
+            .unwrap();
+    let final_match = "MAIN-R1-M1".parse().unwrap();
+    let catalog = vec![
+        EventData::BracketGenerated {
+            division: division.clone(),
+            version: 1,
+            hash: hash.clone(),
+            format: Format::Repechage,
+            entries: 14,
+            seed: 2026,
+        },
+        EventData::BracketFailed {
+            division: division.clone(),
+            reason: "a competition needs at least 2 participants, got 1".to_owned(),
+        },
+        EventData::BracketEdited {
+            division: division.clone(),
+            version: 2,
+            hash: hash.clone(),
+            patch: Patch::Swap {
+                a: p1.clone(),
+                b: p2.clone(),
+            },
+        },
+        EventData::BracketLocked {
+            division: division.clone(),
+            version: 2,
+            hash,
+        },
+        EventData::BracketCompleted {
+            division: division.clone(),
+            placements: placements.clone(),
+        },
+        EventData::TagMoved {
+            division,
+            tag: TagName::published(),
+            from: None,
+            to: Some(2),
+        },
+        EventData::TournamentStateChanged {
+            tournament: tournament.clone(),
+            from: TS::Registration,
+            to: TS::Active,
+        },
+        EventData::RoundStarted {
+            tournament: tournament.clone(),
+            round: 1,
+        },
+        EventData::PairingReady {
+            tournament: tournament.clone(),
+            round: 1,
+            pairings: vec![Pairing {
+                match_id: final_match,
+                sides: [Some(p1.clone()), Some(p2.clone())],
+            }],
+        },
+        EventData::MatchResult {
+            owner: MatchOwner::Tournament(tournament.clone()),
+            match_id: final_match,
+            result: MatchResult::win(p1.clone()),
+        },
+        EventData::RoundFinished {
+            tournament: tournament.clone(),
+            round: 1,
+        },
+        EventData::TournamentFinished {
+            tournament,
+            placements,
+        },
+        EventData::DraftStarted {
+            draft: draft.clone(),
+        },
+        EventData::DraftPickMade {
+            draft: draft.clone(),
+            pick: 1,
+            team: 0,
+            player: p1,
+        },
+        EventData::DraftAutopicked {
+            draft: draft.clone(),
+            pick: 2,
+            team: 1,
+            player: p2,
+        },
+        EventData::DraftPaused {
+            draft: draft.clone(),
+        },
+        EventData::DraftResumed {
+            draft: draft.clone(),
+        },
+        EventData::DraftCompleted { draft },
+    ];
+    let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();
+    assert_eq!(
+        kinds,
+        EventType::ALL.to_vec(),
+        "one example of every type, in catalog order"
+    );
+    let events: Vec<Event> = catalog
+        .into_iter()
+        .zip(1u64..)
+        .map(|(data, version)| Event {
+            id: EventId::new(format!("example:{version}:0")).unwrap(),
+            timestamp: Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+            version,
+            data,
+        })
+        .collect();
+    let lines: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    assert_golden("event/catalog.ndjson", &(lines.join("\n") + "\n"));
+    for (line, event) in lines.iter().zip(&events) {
+        assert_eq!(&serde_json::from_str::<Event>(line).unwrap(), event);
+        assert!(line.contains(&format!("\"type\":\"{}\"", event.event_type())));
+    }
+}

@@ -1,0 +1,147 @@
+//! Random division use-case sequences: refusals change nothing, the log holds exactly the
+//! returned events, and a ready division's bracket is always the version `current` names.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
+use athlos_core::clock::ManualClock;
+use athlos_core::event::{EventData, EventType};
+use athlos_core::id::{CompetitionId, DivisionId, TagName};
+use athlos_core::lifecycle::BracketState;
+use athlos_core::model::Participant;
+use athlos_core::service::Service;
+use athlos_core::store::{DivisionRules, EventLog, MemoryStore};
+use athlos_core::version::{content_hash, Origin, Patch};
+use chrono::{Duration, TimeZone, Utc};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    Add(usize),
+    Generate,
+    Swap(usize, usize),
+    Lock,
+    Play,
+    Undo,
+    Redo,
+    Publish(u32),
+}
+
+fn call() -> impl Strategy<Value = Call> {
+    prop_oneof![
+        1 => (0usize..12).prop_map(Call::Add),
+        2 => Just(Call::Generate),
+        2 => (0usize..12, 0usize..12).prop_map(|(a, b)| Call::Swap(a, b)),
+        1 => Just(Call::Lock),
+        3 => Just(Call::Play),
+        2 => Just(Call::Undo),
+        1 => Just(Call::Redo),
+        1 => (1u32..6).prop_map(Call::Publish),
+    ]
+}
+
+fn entry(i: usize) -> Participant {
+    Participant::new(format!("e{i}"), format!("Entry {i}"))
+        .unwrap()
+        .with_rating(1500 + i as u32)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn division_runs_keep_the_bracket_the_log_and_the_tags_consistent(
+        calls in prop::collection::vec(call(), 0..50),
+        format in prop::sample::select(vec![Format::SingleElimination, Format::Repechage]),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
+            let service = Service::new(MemoryStore::new(), clock);
+            let competition = CompetitionId::new("c").unwrap();
+            service.create_competition(competition.clone(), "C").await.unwrap();
+            let id = DivisionId::new("d").unwrap();
+            let mut options = BracketOptions::new(format);
+            options.max_seeds = Some(2);
+            let rules = DivisionRules { options, seed: 9 };
+            service.create_division(&competition, id.clone(), "D", rules).await.unwrap();
+            service.add_participants(&id, (0..3).map(entry).collect()).await.unwrap();
+            let mut returned = service.store().events_after(0, 1000).await.unwrap()
+                .into_iter().map(|l| l.event).collect::<Vec<_>>();
+            for call in calls {
+                service.clock().advance(Duration::seconds(30));
+                let before = service.division(&id).await.unwrap();
+                let outcome = match call {
+                    Call::Add(i) => service.add_participants(&id, vec![entry(i)]).await.map(|d| (d, Vec::new())),
+                    Call::Generate => service.generate(&id).await.map(|g| (g.division, g.events)),
+                    Call::Swap(a, b) => service.edit(&id, Patch::Swap { a: entry(a).id, b: entry(b).id }).await,
+                    Call::Lock => service.lock(&id).await,
+                    Call::Undo => service.undo_tag(&id).await,
+                    Call::Redo => service.redo_tag(&id).await,
+                    Call::Publish(v) => service.move_tag(&id, TagName::published(), v).await,
+                    Call::Play => {
+                        let next = before.value.bracket.as_ref().and_then(|b| {
+                            b.matches().iter().find(|m| m.status == MatchStatus::Ready)
+                                .map(|m| (m.id, m.participant(1).cloned()))
+                        });
+                        match next {
+                            Some((match_id, Some(winner))) => {
+                                service.record_division_result(&id, match_id, MatchResult::win(winner)).await
+                            }
+                            _ => continue,
+                        }
+                    }
+                };
+                let after = service.division(&id).await.unwrap();
+                match outcome {
+                    Ok((division, events)) => {
+                        prop_assert_eq!(&division, &after);
+                        prop_assert_eq!(after.version, before.version + 1);
+                        returned.extend(events);
+                    }
+                    Err(_) => {
+                        // A failed draw logs bracket.failed and keeps everything else.
+                        let log = service.store().events_after(0, 10_000).await.unwrap();
+                        if after != before {
+                            let last = &log.last().unwrap().event;
+                            prop_assert_eq!(last.event_type(), EventType::BracketFailed);
+                            prop_assert_eq!(&after.value, &before.value);
+                            returned.push(last.clone());
+                        }
+                    }
+                }
+                let division = &after.value;
+                if division.state == BracketState::Ready {
+                    let current = division.history.tag(&TagName::current()).unwrap();
+                    let bracket = division.bracket.as_ref().unwrap();
+                    prop_assert_eq!(&content_hash(bracket).unwrap(), &division.history.version(current).unwrap().hash);
+                    prop_assert_eq!(&service.version_bracket(&id, current).await.unwrap(), bracket);
+                }
+                if division.state == BracketState::Completed {
+                    prop_assert!(division.bracket.as_ref().unwrap().is_complete());
+                }
+            }
+            let log: Vec<_> = service.store().events_after(0, 10_000).await.unwrap()
+                .into_iter().map(|l| l.event).collect();
+            prop_assert_eq!(&log, &returned);
+            let division = service.division(&id).await.unwrap().value;
+            let generated = division.history.versions().iter()
+                .filter(|v| matches!(v.origin, Origin::Generated { .. })).count();
+            let generated_events = log.iter()
+                .filter(|e| e.event_type() == EventType::BracketGenerated).count();
+            prop_assert_eq!(generated, generated_events);
+            // Every tag move is logged: replaying the tag events gives the stored tags.
+            let mut tags = std::collections::BTreeMap::new();
+            for event in &log {
+                if let EventData::TagMoved { tag, to, .. } = &event.data {
+                    match to {
+                        Some(v) => { tags.insert(tag.clone(), *v); }
+                        None => { tags.remove(tag); }
+                    }
+                }
+            }
+            prop_assert_eq!(&tags, division.history.tags());
+            Ok(())
+        })?;
+    }
+}

@@ -1,0 +1,286 @@
+//! Concurrency through the service: two tasks racing on one aggregate, and random use-case
+//! sequences whose event log replays to the stored state.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use async_trait::async_trait;
+use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
+use athlos_core::clock::ManualClock;
+use athlos_core::error::{Error, StoreError};
+use athlos_core::event::{EventData, EventType};
+use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
+use athlos_core::lifecycle::TournamentState;
+use athlos_core::model::Participant;
+use athlos_core::service::Service;
+use athlos_core::store::{
+    AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
+    EventLog, Job, JobId, JobStore, LoggedEvent, MemoryStore, NewJob, Receipt, Store, Stored,
+    Tournament, TournamentRules,
+};
+use athlos_core::version::ContentHash;
+use chrono::{DateTime, TimeZone, Utc};
+use proptest::prelude::*;
+
+/// A memory store that yields to the executor after every read, so that two use cases on one
+/// thread interleave between their load and their commit, as two server tasks would.
+#[derive(Debug, Default)]
+struct YieldingStore(MemoryStore);
+
+#[async_trait]
+impl AggregateStore for YieldingStore {
+    async fn competition(
+        &self,
+        id: &CompetitionId,
+    ) -> Result<Option<Stored<Competition>>, StoreError> {
+        let found = self.0.competition(id).await;
+        tokio::task::yield_now().await;
+        found
+    }
+    async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>, StoreError> {
+        let found = self.0.division(id).await;
+        tokio::task::yield_now().await;
+        found
+    }
+    async fn tournament(
+        &self,
+        id: &TournamentId,
+    ) -> Result<Option<Stored<Tournament>>, StoreError> {
+        let found = self.0.tournament(id).await;
+        tokio::task::yield_now().await;
+        found
+    }
+    async fn tournaments(
+        &self,
+        state: Option<TournamentState>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Tournament>>, StoreError> {
+        self.0.tournaments(state, limit, offset).await
+    }
+}
+
+#[async_trait]
+impl BlobStore for YieldingStore {
+    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.blob(hash).await
+    }
+}
+
+#[async_trait]
+impl EventLog for YieldingStore {
+    async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+        self.0.events_after(after, limit).await
+    }
+}
+
+#[async_trait]
+impl JobStore for YieldingStore {
+    async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
+        self.0.enqueue(job).await
+    }
+    async fn claim(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.0.claim(worker, now, lease_until, limit).await
+    }
+    async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        self.0.complete(id, worker).await
+    }
+    async fn fail(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: String,
+        retry_at: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        self.0.fail(id, worker, error, retry_at).await
+    }
+}
+
+#[async_trait]
+impl DeadlineStore for YieldingStore {
+    async fn set_deadline(&self, deadline: Deadline) -> Result<(), StoreError> {
+        self.0.set_deadline(deadline).await
+    }
+    async fn clear_deadline(&self, key: &DeadlineKey) -> Result<(), StoreError> {
+        self.0.clear_deadline(key).await
+    }
+    async fn due_deadlines(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError> {
+        self.0.due_deadlines(now, limit).await
+    }
+}
+
+#[async_trait]
+impl Store for YieldingStore {
+    async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError> {
+        self.0.commit(commit).await
+    }
+}
+
+fn clock() -> ManualClock {
+    ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap())
+}
+
+fn rules(max_entries: Option<usize>) -> TournamentRules {
+    TournamentRules {
+        options: BracketOptions::new(Format::SingleElimination),
+        min_entries: 2,
+        max_entries,
+        seed: 5,
+    }
+}
+
+fn entry(i: usize) -> Participant {
+    Participant::new(format!("e{i}"), format!("Entry {i}")).unwrap()
+}
+
+#[tokio::test]
+async fn two_tasks_joining_at_once_one_wins_the_other_conflicts() {
+    let service = Service::new(YieldingStore::default(), clock());
+    let id = TournamentId::new("race").unwrap();
+    service
+        .create_tournament(id.clone(), "Race", rules(None))
+        .await
+        .unwrap();
+    service.publish(&id).await.unwrap();
+    let log_before = service.store().events_after(0, 100).await.unwrap();
+
+    let (a, b) = tokio::join!(service.join(&id, entry(1)), service.join(&id, entry(2)));
+    let (winner, error) = match (a, b) {
+        (Ok(change), Err(error)) | (Err(error), Ok(change)) => (change, error),
+        other => panic!("expected exactly one winner: {other:?}"),
+    };
+    assert!(
+        matches!(error, Error::Store(StoreError::Conflict { .. })),
+        "{error}"
+    );
+    let stored = service.tournament(&id).await.unwrap();
+    assert_eq!(stored, winner.tournament);
+    assert_eq!(stored.value.entries.len(), 1);
+    assert_eq!(
+        service.store().events_after(0, 100).await.unwrap(),
+        log_before
+    );
+
+    // Two racing starts: one start, one conflict, and the round is opened exactly once.
+    service.join(&id, entry(3)).await.unwrap();
+    let (a, b) = tokio::join!(service.start(&id), service.start(&id));
+    assert_eq!(usize::from(a.is_ok()) + usize::from(b.is_ok()), 1);
+    let log = service.store().events_after(0, 100).await.unwrap();
+    let rounds = log
+        .iter()
+        .filter(|e| e.event.event_type() == EventType::RoundStarted)
+        .count();
+    assert_eq!(rounds, 1);
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    Publish,
+    Join(usize),
+    Withdraw(usize),
+    Start,
+    Play,
+    Advance,
+    Cancel,
+    Archive,
+}
+
+fn call() -> impl Strategy<Value = Call> {
+    prop_oneof![
+        1 => Just(Call::Publish),
+        2 => (0usize..8).prop_map(Call::Join),
+        1 => (0usize..8).prop_map(Call::Withdraw),
+        1 => Just(Call::Start),
+        4 => Just(Call::Play),
+        2 => Just(Call::Advance),
+        1 => Just(Call::Cancel),
+        1 => Just(Call::Archive),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_committed_event_is_logged_and_the_log_replays_the_state(
+        calls in prop::collection::vec(call(), 0..60),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let service = Service::new(MemoryStore::new(), clock());
+            let id = TournamentId::new("t").unwrap();
+            service.create_tournament(id.clone(), "T", rules(Some(6))).await.unwrap();
+            let mut returned = Vec::new();
+            for call in calls {
+                let before = service.tournament(&id).await.unwrap();
+                let outcome = match call {
+                    Call::Publish => service.publish(&id).await,
+                    Call::Join(i) => service.join(&id, entry(i)).await,
+                    Call::Withdraw(i) => service.withdraw(&id, &entry(i).id).await,
+                    Call::Start => service.start(&id).await,
+                    Call::Advance => service.advance(&id).await,
+                    Call::Cancel => service.cancel(&id).await,
+                    Call::Archive => service.archive(&id).await,
+                    Call::Play => {
+                        let t = before.value.clone();
+                        let ready = t.bracket.as_ref().and_then(|b| {
+                            b.matches()
+                                .iter()
+                                .find(|m| m.round == t.round && m.status == MatchStatus::Ready)
+                                .map(|m| (m.id, m.participant(0).cloned()))
+                        });
+                        match ready {
+                            Some((match_id, Some(winner))) => {
+                                service.record_result(&id, match_id, MatchResult::win(winner)).await
+                            }
+                            _ => continue,
+                        }
+                    }
+                };
+                match outcome {
+                    Ok(change) => {
+                        prop_assert_eq!(change.tournament.version, before.version + 1);
+                        prop_assert!(change.events.iter().all(|e| e.version == change.tournament.version));
+                        returned.extend(change.events);
+                    }
+                    // A refusal changes nothing.
+                    Err(_) => prop_assert_eq!(service.tournament(&id).await.unwrap(), before),
+                }
+            }
+            let log: Vec<_> = service
+                .store()
+                .events_after(0, 10_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|logged| logged.event)
+                .collect();
+            prop_assert_eq!(&log, &returned, "no event lost, none invented");
+            let mut state = TournamentState::Draft;
+            let mut round = 0;
+            for event in &log {
+                match event.data {
+                    EventData::TournamentStateChanged { from, to, .. } => {
+                        prop_assert_eq!(from, state);
+                        state = to;
+                    }
+                    EventData::RoundStarted { round: r, .. } => round = r,
+                    _ => {}
+                }
+            }
+            let stored = service.tournament(&id).await.unwrap().value;
+            prop_assert_eq!(state, stored.state);
+            prop_assert_eq!(round, stored.round);
+            Ok(())
+        })?;
+    }
+}
