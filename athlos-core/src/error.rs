@@ -1,4 +1,4 @@
-//! Errors of the core, one enum per area gathered in [`Error`].
+//! Errors of the core, one enum per area gathered in [`Error`](enum@Error).
 
 use thiserror::Error;
 
@@ -39,7 +39,7 @@ pub enum Error {
     Service(#[from] ServiceError),
 }
 
-/// Shorthand for results with the core's [`Error`].
+/// Shorthand for results with the core's [`Error`](enum@Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Invalid participants or ids.
