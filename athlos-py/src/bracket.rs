@@ -84,7 +84,7 @@ pub(crate) fn orderings() -> Vec<&'static str> {
 #[pyclass(name = "Bracket", module = "athlos", skip_from_py_object)]
 #[derive(Debug, Clone)]
 pub struct PyBracket {
-    inner: Bracket,
+    pub(crate) inner: Bracket,
 }
 
 fn match_id(text: &str) -> PyResult<MatchId> {

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 mod bracket;
 mod convert;
 mod error;
+mod lifecycle;
 mod participant;
 
 /// The compiled module, re-exported by the `athlos` package.
@@ -21,5 +22,8 @@ fn _athlos(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bracket::PyBracket>()?;
     m.add_function(wrap_pyfunction!(bracket::draw, m)?)?;
     m.add_function(wrap_pyfunction!(bracket::orderings, m)?)?;
+    m.add_function(wrap_pyfunction!(lifecycle::states, m)?)?;
+    m.add_function(wrap_pyfunction!(lifecycle::allowed_actions, m)?)?;
+    m.add_function(wrap_pyfunction!(lifecycle::diff, m)?)?;
     Ok(())
 }

@@ -20,8 +20,11 @@ from ._athlos import (
     NotFound,
     Participant,
     __version__,
+    allowed_actions,
+    diff,
     draw,
     orderings,
+    states,
 )
 
 __all__ = [
@@ -33,6 +36,9 @@ __all__ = [
     "NotFound",
     "Participant",
     "__version__",
+    "allowed_actions",
+    "diff",
     "draw",
     "orderings",
+    "states",
 ]
