@@ -14,6 +14,15 @@ pub enum Error {
     /// A draw or seeding could not be made.
     #[error(transparent)]
     Seeding(#[from] SeedingError),
+    /// A TRF file could not be read.
+    #[error(transparent)]
+    Trf(#[from] crate::trf::TrfError),
+    /// A Swiss round could not be paired.
+    #[error(transparent)]
+    Swiss(#[from] crate::swiss::SwissError),
+    /// A tie-break could not be computed.
+    #[error(transparent)]
+    Tiebreak(#[from] crate::tiebreak::TiebreakError),
 }
 
 /// Shorthand for results with the core's [`Error`].

@@ -12,6 +12,9 @@
 //! - [`model`]: participants and ids.
 //! - [`seeding`]: seed order, bracket placement, first-round orderings, byes, seeded draws and
 //!   club/nation separation.
+//! - [`swiss`]: the FIDE Dutch system (C.04.3, 2025 edition).
+//! - [`trf`]: TRF-16 reading and writing with the pairing-program extension lines.
+//! - [`tiebreak`]: FIDE tie-breaks (C.07) and standings.
 
 #![deny(missing_docs)]
 
@@ -19,5 +22,8 @@ pub mod bracket;
 pub mod error;
 pub mod model;
 pub mod seeding;
+pub mod swiss;
+pub mod tiebreak;
+pub mod trf;
 
 pub use error::{Error, Result};

@@ -1,0 +1,710 @@
+//! The Dutch pairing procedure (C.04.3, 2025): brackets from the top, candidates in the
+//! transposition and exchange order of article 4, the best candidate by the quality criteria
+//! C5–C19, and the completion criterion C4 checked on every candidate.
+
+use std::collections::BTreeMap;
+
+use super::colour::{allocate, Strength};
+use super::state::{Float, PlayerState, RoundState};
+use super::{Colour, Pairing, SwissError};
+
+/// How many search steps a bracket may take before the best candidate so far is kept.
+const BRACKET_BUDGET: u64 = 400_000;
+/// How many search steps one completion check may take before it is assumed to succeed.
+const COMPLETION_BUDGET: u64 = 200_000;
+
+/// Pairs the round described by `state`.
+pub(crate) fn pair(state: &RoundState) -> Result<Pairing, SwissError> {
+    let engine = Engine::new(state);
+    engine.run()
+}
+
+struct Engine<'a> {
+    state: &'a RoundState,
+    compatible: Vec<Vec<bool>>,
+}
+
+/// What a bracket produced.
+struct BracketOutcome {
+    pairs: Vec<(usize, usize)>,
+    floaters: Vec<usize>,
+}
+
+/// Quality of a candidate; smaller is better, compared field by field in criteria order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Quality {
+    /// C6: score differences, largest first.
+    psd: Vec<u32>,
+    /// C8: topscorers (or their opponents) with a colour difference beyond ±2.
+    topscorer_difference: u32,
+    /// C9: topscorers (or their opponents) with the same colour three times running.
+    topscorer_same: u32,
+    /// C10: players not getting their colour preference.
+    colour: u32,
+    /// C11: players not getting their strong colour preference.
+    strong: u32,
+    /// C12–C15: repeated floats.
+    down_last: u32,
+    up_last: u32,
+    down_before: u32,
+    up_before: u32,
+    /// C16–C19: score differences of repeated floats.
+    down_last_sd: u32,
+    up_last_sd: u32,
+    down_before_sd: u32,
+    up_before_sd: u32,
+}
+
+struct Search {
+    steps: u64,
+    best: Option<(Quality, Vec<(usize, usize)>, Vec<usize>)>,
+    perfect: bool,
+    ideal_psd: Vec<u32>,
+    completion_cache: BTreeMap<Vec<usize>, bool>,
+}
+
+impl Search {
+    fn exhausted(&self) -> bool {
+        self.perfect || self.steps > BRACKET_BUDGET
+    }
+}
+
+struct Bracket<'b> {
+    lower: &'b [usize],
+    last: bool,
+    lowest_score: u32,
+}
+
+impl<'a> Engine<'a> {
+    fn new(state: &'a RoundState) -> Self {
+        let n = state.players.len();
+        let mut compatible = vec![vec![false; n]; n];
+        for i in 0..n {
+            for j in 0..n {
+                compatible[i][j] =
+                    i != j && Self::may_meet(state, &state.players[i], &state.players[j]);
+            }
+        }
+        Self { state, compatible }
+    }
+
+    /// Absolute criteria C1 and C3, plus forbidden pairs.
+    fn may_meet(state: &RoundState, a: &PlayerState, b: &PlayerState) -> bool {
+        if a.opponents.contains(&b.number) {
+            return false;
+        }
+        let key = (a.number.min(b.number), a.number.max(b.number));
+        if state.forbidden.contains(&key) {
+            return false;
+        }
+        let (pa, pb) = (a.preference, b.preference);
+        if !a.topscorer
+            && !b.topscorer
+            && pa.strength == Strength::Absolute
+            && pb.strength == Strength::Absolute
+            && pa.colour == pb.colour
+        {
+            return false;
+        }
+        true
+    }
+
+    fn player(&self, i: usize) -> &PlayerState {
+        &self.state.players[i]
+    }
+
+    fn run(&self) -> Result<Pairing, SwissError> {
+        let n = self.state.players.len();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for i in 0..n {
+            match groups.last_mut() {
+                Some(g)
+                    if g.first().map(|&f| self.player(f).pairing_score)
+                        == Some(self.player(i).pairing_score) =>
+                {
+                    g.push(i)
+                }
+                _ => groups.push(vec![i]),
+            }
+        }
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        let mut moved: Vec<usize> = Vec::new();
+        for g in 0..groups.len() {
+            let mut bracket = moved.clone();
+            bracket.extend(groups[g].iter().copied());
+            let lower: Vec<usize> = groups[g + 1..].concat();
+            let outcome = self.pair_bracket(&bracket, moved.len(), &lower, g + 1 == groups.len());
+            pairs.extend(outcome.pairs);
+            moved = outcome.floaters;
+        }
+        let bye = match moved.as_slice() {
+            [] => None,
+            [one] if !self.player(*one).bye_ineligible => Some(*one),
+            _ => {
+                return Err(SwissError::NoLegalPairing {
+                    round: self.state.round,
+                })
+            }
+        };
+        Ok(self.finish(pairs, bye))
+    }
+
+    fn finish(&self, mut pairs: Vec<(usize, usize)>, bye: Option<usize>) -> Pairing {
+        for pair in &mut pairs {
+            if pair.1 < pair.0 {
+                *pair = (pair.1, pair.0);
+            }
+        }
+        pairs.sort_unstable();
+        let mut out = Pairing::default();
+        for (high, low) in pairs {
+            let colour = self.colour_of_high(high, low);
+            let (h, l) = (self.player(high).number, self.player(low).number);
+            out.pairs.push(if colour == Colour::White {
+                (h, l)
+            } else {
+                (l, h)
+            });
+        }
+        out.bye = bye.map(|b| self.player(b).number);
+        out
+    }
+
+    /// The colour of the higher-ranked player `high` (lower index) against `low`.
+    fn colour_of_high(&self, high: usize, low: usize) -> Colour {
+        let (h, l) = (self.player(high), self.player(low));
+        let odd = if self.state.round == 1 {
+            high % 2 == 0
+        } else {
+            h.number % 2 == 1
+        };
+        allocate(h, l, self.state.initial_colour, odd)
+    }
+
+    fn pair_bracket(
+        &self,
+        bracket: &[usize],
+        moved: usize,
+        lower: &[usize],
+        last: bool,
+    ) -> BracketOutcome {
+        let lowest_score = bracket
+            .iter()
+            .map(|&i| self.player(i).pairing_score)
+            .min()
+            .unwrap_or(0);
+        let context = Bracket {
+            lower,
+            last,
+            lowest_score,
+        };
+        let mut cache = BTreeMap::new();
+        for p in (0..=bracket.len() / 2).rev() {
+            let mut search = Search {
+                steps: 0,
+                best: None,
+                perfect: false,
+                ideal_psd: self.ideal_psd(bracket, moved, p, lowest_score),
+                completion_cache: std::mem::take(&mut cache),
+            };
+            self.enumerate(bracket, moved, p, &context, &mut search);
+            cache = std::mem::take(&mut search.completion_cache);
+            if let Some((_, pairs, floaters)) = search.best {
+                return BracketOutcome { pairs, floaters };
+            }
+        }
+        // Nothing completes the round: move everybody down (the brackets below collapse).
+        BracketOutcome {
+            pairs: Vec::new(),
+            floaters: bracket.to_vec(),
+        }
+    }
+
+    fn ideal_psd(&self, bracket: &[usize], moved: usize, p: usize, lowest: u32) -> Vec<u32> {
+        let residents = &bracket[moved..];
+        let m1 = moved.min(p).min(residents.len());
+        let resident_score = residents
+            .first()
+            .map_or(lowest, |&r| self.player(r).pairing_score);
+        let mut psd = Vec::new();
+        for &m in &bracket[..m1] {
+            psd.push(self.player(m).pairing_score.saturating_sub(resident_score));
+        }
+        let rest_pairs = p - m1;
+        for _ in 0..rest_pairs {
+            psd.push(0);
+        }
+        for &m in &bracket[m1..moved] {
+            psd.push(self.player(m).pairing_score + 2 - lowest);
+        }
+        let resident_floaters = residents.len().saturating_sub(m1 + 2 * rest_pairs);
+        for _ in 0..resident_floaters {
+            psd.push(resident_score + 2 - lowest);
+        }
+        psd.sort_unstable_by(|a, b| b.cmp(a));
+        psd
+    }
+
+    /// Enumerates the candidates of a bracket with `p` pairs in the order of article 4.
+    fn enumerate(
+        &self,
+        bracket: &[usize],
+        moved: usize,
+        p: usize,
+        context: &Bracket<'_>,
+        search: &mut Search,
+    ) {
+        if moved == 0 {
+            self.homogeneous(bracket, p, &[], &[], context, search);
+            return;
+        }
+        let mdps = &bracket[..moved];
+        let residents = &bracket[moved..];
+        let top = moved.min(p).min(residents.len());
+        for m1 in (0..=top).rev() {
+            let rest = p - m1;
+            if 2 * rest > residents.len() - m1 {
+                continue;
+            }
+            for s1 in combinations(mdps.len(), m1) {
+                if search.exhausted() {
+                    return;
+                }
+                let chosen: Vec<usize> = s1.iter().map(|&k| mdps[k]).collect();
+                let limbo: Vec<usize> = (0..mdps.len())
+                    .filter(|k| !s1.contains(k))
+                    .map(|k| mdps[k])
+                    .collect();
+                let mut used = vec![false; residents.len()];
+                let mut pairs = Vec::new();
+                self.mdp_pairing(
+                    &chosen, 0, residents, &mut used, &mut pairs, rest, &limbo, context, search,
+                );
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn mdp_pairing(
+        &self,
+        s1: &[usize],
+        i: usize,
+        residents: &[usize],
+        used: &mut Vec<bool>,
+        pairs: &mut Vec<(usize, usize)>,
+        rest: usize,
+        limbo: &[usize],
+        context: &Bracket<'_>,
+        search: &mut Search,
+    ) {
+        if search.exhausted() {
+            return;
+        }
+        search.steps += 1;
+        if i == s1.len() {
+            let remainder: Vec<usize> = residents
+                .iter()
+                .zip(used.iter())
+                .filter(|(_, u)| !**u)
+                .map(|(r, _)| *r)
+                .collect();
+            self.homogeneous(&remainder, rest, pairs, limbo, context, search);
+            return;
+        }
+        for k in 0..residents.len() {
+            if used[k] || !self.compatible[s1[i]][residents[k]] {
+                continue;
+            }
+            used[k] = true;
+            pairs.push((s1[i], residents[k]));
+            self.mdp_pairing(
+                s1,
+                i + 1,
+                residents,
+                used,
+                pairs,
+                rest,
+                limbo,
+                context,
+                search,
+            );
+            pairs.pop();
+            used[k] = false;
+            if search.exhausted() {
+                return;
+            }
+        }
+    }
+
+    /// A homogeneous bracket or remainder: exchanges (article 4.3), then transpositions (4.2).
+    fn homogeneous(
+        &self,
+        players: &[usize],
+        q: usize,
+        fixed: &[(usize, usize)],
+        extra_floaters: &[usize],
+        context: &Bracket<'_>,
+        search: &mut Search,
+    ) {
+        if q == 0 {
+            let mut floaters = extra_floaters.to_vec();
+            floaters.extend_from_slice(players);
+            self.leaf(fixed.to_vec(), floaters, context, search);
+            return;
+        }
+        let s1_len = q;
+        let s2_len = players.len() - q;
+        for (from_s1, from_s2) in exchanges(s1_len, s2_len) {
+            if search.exhausted() {
+                return;
+            }
+            let mut s1: Vec<usize> = (0..s1_len).filter(|k| !from_s1.contains(k)).collect();
+            s1.extend(from_s2.iter().map(|k| s1_len + k));
+            s1.sort_unstable();
+            let mut s2: Vec<usize> = (0..s2_len)
+                .filter(|k| !from_s2.contains(k))
+                .map(|k| s1_len + k)
+                .collect();
+            s2.extend(from_s1.iter().copied());
+            s2.sort_unstable();
+            let s1: Vec<usize> = s1.iter().map(|&k| players[k]).collect();
+            let s2: Vec<usize> = s2.iter().map(|&k| players[k]).collect();
+            let mut used = vec![false; s2.len()];
+            let mut pairs = fixed.to_vec();
+            self.transpose(
+                &s1,
+                0,
+                &s2,
+                &mut used,
+                &mut pairs,
+                extra_floaters,
+                context,
+                search,
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transpose(
+        &self,
+        s1: &[usize],
+        i: usize,
+        s2: &[usize],
+        used: &mut Vec<bool>,
+        pairs: &mut Vec<(usize, usize)>,
+        extra_floaters: &[usize],
+        context: &Bracket<'_>,
+        search: &mut Search,
+    ) {
+        if search.exhausted() {
+            return;
+        }
+        search.steps += 1;
+        if i == s1.len() {
+            let mut floaters = extra_floaters.to_vec();
+            floaters.extend(
+                s2.iter()
+                    .zip(used.iter())
+                    .filter(|(_, u)| !**u)
+                    .map(|(p, _)| *p),
+            );
+            floaters.sort_unstable();
+            self.leaf(pairs.clone(), floaters, context, search);
+            return;
+        }
+        for k in 0..s2.len() {
+            if used[k] || !self.compatible[s1[i]][s2[k]] {
+                continue;
+            }
+            used[k] = true;
+            pairs.push((s1[i], s2[k]));
+            self.transpose(s1, i + 1, s2, used, pairs, extra_floaters, context, search);
+            pairs.pop();
+            used[k] = false;
+            if search.exhausted() {
+                return;
+            }
+        }
+    }
+
+    fn leaf(
+        &self,
+        pairs: Vec<(usize, usize)>,
+        mut floaters: Vec<usize>,
+        context: &Bracket<'_>,
+        search: &mut Search,
+    ) {
+        floaters.sort_unstable();
+        let completes = if let Some(&known) = search.completion_cache.get(&floaters) {
+            known
+        } else {
+            let result = if context.last {
+                match floaters.as_slice() {
+                    [] => true,
+                    [one] => !self.player(*one).bye_ineligible,
+                    _ => false,
+                }
+            } else {
+                let mut rest = floaters.clone();
+                rest.extend_from_slice(context.lower);
+                let mut steps = 0;
+                self.completable(&mut rest, &mut steps)
+            };
+            search.completion_cache.insert(floaters.clone(), result);
+            result
+        };
+        if !completes {
+            return;
+        }
+        let (quality, perfect) = self.quality(&pairs, &floaters, context, &search.ideal_psd);
+        let better = match &search.best {
+            None => true,
+            Some((best, _, _)) => quality < *best,
+        };
+        if better {
+            search.best = Some((quality, pairs, floaters));
+            search.perfect = perfect;
+        }
+    }
+
+    fn quality(
+        &self,
+        pairs: &[(usize, usize)],
+        floaters: &[usize],
+        context: &Bracket<'_>,
+        ideal: &[u32],
+    ) -> (Quality, bool) {
+        let mut q = Quality {
+            psd: Vec::with_capacity(pairs.len() + floaters.len()),
+            topscorer_difference: 0,
+            topscorer_same: 0,
+            colour: 0,
+            strong: 0,
+            down_last: 0,
+            up_last: 0,
+            down_before: 0,
+            up_before: 0,
+            down_last_sd: 0,
+            up_last_sd: 0,
+            down_before_sd: 0,
+            up_before_sd: 0,
+        };
+        let (mut want_white, mut want_black, mut strong_white, mut strong_black) =
+            (0u32, 0u32, 0u32, 0u32);
+        for &(a, b) in pairs {
+            let (high, low) = (a.min(b), a.max(b));
+            let (h, l) = (self.player(high), self.player(low));
+            let difference = h.pairing_score.abs_diff(l.pairing_score);
+            q.psd.push(difference);
+            let colour = self.colour_of_high(high, low);
+            for (player, got) in [(h, colour), (l, colour.opposite())] {
+                if let Some(wanted) = player.preference.colour {
+                    if wanted == Colour::White {
+                        want_white += 1;
+                        if player.preference.strength >= Strength::Strong {
+                            strong_white += 1;
+                        }
+                    } else {
+                        want_black += 1;
+                        if player.preference.strength >= Strength::Strong {
+                            strong_black += 1;
+                        }
+                    }
+                    if wanted != got {
+                        q.colour += 1;
+                        if player.preference.strength >= Strength::Strong {
+                            q.strong += 1;
+                        }
+                    }
+                }
+            }
+            if h.topscorer || l.topscorer {
+                for (player, got) in [(h, colour), (l, colour.opposite())] {
+                    let step = if got == Colour::White { 1 } else { -1 };
+                    if (player.colour_difference + step).abs() > 2 {
+                        q.topscorer_difference += 1;
+                    }
+                    let n = player.colours.len();
+                    if n >= 2 && player.colours[n - 1] == got && player.colours[n - 2] == got {
+                        q.topscorer_same += 1;
+                    }
+                }
+            }
+            if difference > 0 {
+                count_float(&mut q, h, Float::Down, difference);
+                count_float(&mut q, l, Float::Up, difference);
+            }
+        }
+        for &f in floaters {
+            let player = self.player(f);
+            let difference = player.pairing_score + 2 - context.lowest_score;
+            q.psd.push(difference);
+            count_float(&mut q, player, Float::Down, difference);
+        }
+        q.psd.sort_unstable_by(|a, b| b.cmp(a));
+        let p = pairs.len() as u32;
+        let colour_bound = want_white.saturating_sub(p) + want_black.saturating_sub(p);
+        let strong_bound = strong_white.saturating_sub(p) + strong_black.saturating_sub(p);
+        let perfect = q.psd.as_slice() <= ideal
+            && q.topscorer_difference == 0
+            && q.topscorer_same == 0
+            && q.colour <= colour_bound
+            && q.strong <= strong_bound
+            && q.down_last == 0
+            && q.up_last == 0
+            && q.down_before == 0
+            && q.up_before == 0;
+        (q, perfect)
+    }
+
+    /// C4: whether `players` can all be paired (one bye-eligible player may be left over).
+    fn completable(&self, players: &mut Vec<usize>, steps: &mut u64) -> bool {
+        if players.len() % 2 == 0 {
+            return self.completable_even(players, steps);
+        }
+        for k in (0..players.len()).rev() {
+            if self.player(players[k]).bye_ineligible {
+                continue;
+            }
+            let mut others = players.clone();
+            others.remove(k);
+            if self.completable_even(&mut others, steps) {
+                return true;
+            }
+            if *steps > COMPLETION_BUDGET {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn completable_even(&self, players: &mut Vec<usize>, steps: &mut u64) -> bool {
+        *steps += 1;
+        if *steps > COMPLETION_BUDGET {
+            return true;
+        }
+        if players.is_empty() {
+            return true;
+        }
+        let mut pick = 0;
+        let mut fewest = usize::MAX;
+        for (k, &a) in players.iter().enumerate() {
+            let degree = players.iter().filter(|&&b| self.compatible[a][b]).count();
+            if degree < fewest {
+                fewest = degree;
+                pick = k;
+            }
+        }
+        if fewest == 0 {
+            return false;
+        }
+        let a = players.swap_remove(pick);
+        let mut result = false;
+        for k in 0..players.len() {
+            if !self.compatible[a][players[k]] {
+                continue;
+            }
+            let b = players.swap_remove(k);
+            let ok = self.completable_even(players, steps);
+            players.push(b);
+            let last = players.len() - 1;
+            players.swap(k, last);
+            if ok {
+                result = true;
+                break;
+            }
+        }
+        players.push(a);
+        let last = players.len() - 1;
+        players.swap(pick, last);
+        result
+    }
+}
+
+fn count_float(q: &mut Quality, player: &PlayerState, float: Float, difference: u32) {
+    if player.float_last == Some(float) {
+        match float {
+            Float::Down => {
+                q.down_last += 1;
+                q.down_last_sd += difference;
+            }
+            Float::Up => {
+                q.up_last += 1;
+                q.up_last_sd += difference;
+            }
+        }
+    }
+    if player.float_before_last == Some(float) {
+        match float {
+            Float::Down => {
+                q.down_before += 1;
+                q.down_before_sd += difference;
+            }
+            Float::Up => {
+                q.up_before += 1;
+                q.up_before_sd += difference;
+            }
+        }
+    }
+}
+
+/// All `k`-subsets of `0..n`, in lexicographic order.
+fn combinations(n: usize, k: usize) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    let mut current = Vec::with_capacity(k);
+    fn go(start: usize, n: usize, k: usize, current: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if out.len() > 100_000 {
+            return;
+        }
+        if current.len() == k {
+            out.push(current.clone());
+            return;
+        }
+        for i in start..n {
+            if n - i < k - current.len() {
+                break;
+            }
+            current.push(i);
+            go(i + 1, n, k, current, out);
+            current.pop();
+        }
+    }
+    go(0, n, k, &mut current, &mut out);
+    out
+}
+
+/// Exchanges between S1 (`0..s1`) and S2 (`0..s2`, indices within S2) in the order of
+/// article 4.3: fewer players first, then the smallest difference of the sums of bracket
+/// sequence numbers, then the highest S1 players, then the lowest S2 players. The empty
+/// exchange comes first. Large exchange sets are cut to keep the search bounded.
+fn exchanges(s1: usize, s2: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let mut out = vec![(Vec::new(), Vec::new())];
+    for k in 1..=s1.min(s2) {
+        let a = combinations(s1, k);
+        let b = combinations(s2, k);
+        if a.len().saturating_mul(b.len()) > 20_000 {
+            break;
+        }
+        let mut level: Vec<(i64, Vec<usize>, Vec<usize>)> = Vec::new();
+        for x in &a {
+            for y in &b {
+                let sum_s1: i64 = x.iter().map(|&i| i as i64).sum();
+                let sum_s2: i64 = y.iter().map(|&j| (s1 + j) as i64).sum();
+                level.push((sum_s2 - sum_s1, x.clone(), y.clone()));
+            }
+        }
+        level.sort_by(|(da, xa, ya), (db, xb, yb)| {
+            da.cmp(db)
+                .then_with(|| {
+                    let mut ra = xa.clone();
+                    ra.reverse();
+                    let mut rb = xb.clone();
+                    rb.reverse();
+                    rb.cmp(&ra)
+                })
+                .then_with(|| ya.cmp(yb))
+        });
+        out.extend(level.into_iter().map(|(_, x, y)| (x, y)));
+    }
+    out
+}
