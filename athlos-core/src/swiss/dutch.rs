@@ -9,7 +9,9 @@ use super::state::{Float, PlayerState, RoundState};
 use super::{Colour, Pairing, SwissError};
 
 /// How many search steps a bracket may take before the best candidate so far is kept.
-const BRACKET_BUDGET: u64 = 400_000;
+const BRACKET_BUDGET: u64 = 300_000;
+/// Steps of the first, cost-guided search that finds a good bound quickly.
+const GUIDED_BUDGET: u64 = 3_000;
 /// How many search steps one completion check may take before it is assumed to succeed.
 const COMPLETION_BUDGET: u64 = 200_000;
 
@@ -30,42 +32,62 @@ struct BracketOutcome {
     floaters: Vec<usize>,
 }
 
-/// Quality of a candidate; smaller is better, compared field by field in criteria order.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Quality {
-    /// C6: score differences, largest first.
+/// Additive costs of a candidate, in criteria order C8–C19; smaller is better, compared
+/// lexicographically: topscorer colour difference, topscorer colour repeat, colour preference,
+/// strong colour preference, repeated down/up floats (last round, round before), and their
+/// score differences.
+type Cost = [u32; 12];
+
+const COLOUR: usize = 2;
+const STRONG: usize = 3;
+
+fn add(a: &mut Cost, b: &Cost) {
+    for (x, y) in a.iter_mut().zip(b.iter()) {
+        *x += *y;
+    }
+}
+
+fn sub(a: &mut Cost, b: &Cost) {
+    for (x, y) in a.iter_mut().zip(b.iter()) {
+        *x -= *y;
+    }
+}
+
+struct Best {
     psd: Vec<u32>,
-    /// C8: topscorers (or their opponents) with a colour difference beyond ±2.
-    topscorer_difference: u32,
-    /// C9: topscorers (or their opponents) with the same colour three times running.
-    topscorer_same: u32,
-    /// C10: players not getting their colour preference.
-    colour: u32,
-    /// C11: players not getting their strong colour preference.
-    strong: u32,
-    /// C12–C15: repeated floats.
-    down_last: u32,
-    up_last: u32,
-    down_before: u32,
-    up_before: u32,
-    /// C16–C19: score differences of repeated floats.
-    down_last_sd: u32,
-    up_last_sd: u32,
-    down_before_sd: u32,
-    up_before_sd: u32,
+    cost: Cost,
+    pairs: Vec<(usize, usize)>,
+    floaters: Vec<usize>,
+    guided: bool,
 }
 
 struct Search {
     steps: u64,
-    best: Option<(Quality, Vec<(usize, usize)>, Vec<usize>)>,
+    budget: u64,
+    guided: bool,
+    best: Option<Best>,
     perfect: bool,
     ideal_psd: Vec<u32>,
+    colour_bound: u32,
+    strong_bound: u32,
     completion_cache: BTreeMap<Vec<usize>, bool>,
 }
 
 impl Search {
     fn exhausted(&self) -> bool {
-        self.perfect || self.steps > BRACKET_BUDGET
+        self.perfect || self.steps > self.budget
+    }
+
+    /// Whether a branch with this PSD and partial cost can no longer beat the best candidate.
+    fn pruned(&self, psd: &[u32], cost: &Cost) -> bool {
+        match &self.best {
+            None => false,
+            Some(best) => match psd.cmp(best.psd.as_slice()) {
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Less => false,
+                std::cmp::Ordering::Equal => *cost > best.cost,
+            },
+        }
     }
 }
 
@@ -73,6 +95,13 @@ struct Bracket<'b> {
     lower: &'b [usize],
     last: bool,
     lowest_score: u32,
+}
+
+/// The partial state of one enumeration branch.
+struct Branch {
+    psd: Vec<u32>,
+    cost: Cost,
+    pairs: Vec<(usize, usize)>,
 }
 
 impl<'a> Engine<'a> {
@@ -117,11 +146,9 @@ impl<'a> Engine<'a> {
         let n = self.state.players.len();
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for i in 0..n {
+            let score = self.player(i).pairing_score;
             match groups.last_mut() {
-                Some(g)
-                    if g.first().map(|&f| self.player(f).pairing_score)
-                        == Some(self.player(i).pairing_score) =>
-                {
+                Some(g) if g.first().map(|&f| self.player(f).pairing_score) == Some(score) => {
                     g.push(i)
                 }
                 _ => groups.push(vec![i]),
@@ -181,6 +208,50 @@ impl<'a> Engine<'a> {
         allocate(h, l, self.state.initial_colour, odd)
     }
 
+    /// The cost of pairing `a` with `b` (C8–C19 terms).
+    fn pair_cost(&self, a: usize, b: usize) -> Cost {
+        let (high, low) = (a.min(b), a.max(b));
+        let (h, l) = (self.player(high), self.player(low));
+        let mut cost = [0; 12];
+        let colour = self.colour_of_high(high, low);
+        for (player, got) in [(h, colour), (l, colour.opposite())] {
+            if let Some(wanted) = player.preference.colour {
+                if wanted != got {
+                    cost[COLOUR] += 1;
+                    if player.preference.strength >= Strength::Strong {
+                        cost[STRONG] += 1;
+                    }
+                }
+            }
+        }
+        if h.topscorer || l.topscorer {
+            for (player, got) in [(h, colour), (l, colour.opposite())] {
+                let step = if got == Colour::White { 1 } else { -1 };
+                if (player.colour_difference + step).abs() > 2 {
+                    cost[0] += 1;
+                }
+                let n = player.colours.len();
+                if n >= 2 && player.colours[n - 1] == got && player.colours[n - 2] == got {
+                    cost[1] += 1;
+                }
+            }
+        }
+        let difference = h.pairing_score.abs_diff(l.pairing_score);
+        if difference > 0 {
+            float_cost(&mut cost, h, Float::Down, difference);
+            float_cost(&mut cost, l, Float::Up, difference);
+        }
+        cost
+    }
+
+    fn floater_cost(&self, f: usize, lowest: u32) -> (u32, Cost) {
+        let player = self.player(f);
+        let difference = player.pairing_score + 2 - lowest;
+        let mut cost = [0; 12];
+        float_cost(&mut cost, player, Float::Down, difference);
+        (difference, cost)
+    }
+
     fn pair_bracket(
         &self,
         bracket: &[usize],
@@ -198,19 +269,50 @@ impl<'a> Engine<'a> {
             last,
             lowest_score,
         };
+        let (mut want_white, mut want_black, mut strong_white, mut strong_black) =
+            (0u32, 0u32, 0u32, 0u32);
+        for &x in bracket {
+            let pref = self.player(x).preference;
+            let strong = u32::from(pref.strength >= Strength::Strong);
+            match pref.colour {
+                Some(Colour::White) => {
+                    want_white += 1;
+                    strong_white += strong;
+                }
+                Some(Colour::Black) => {
+                    want_black += 1;
+                    strong_black += strong;
+                }
+                None => {}
+            }
+        }
         let mut cache = BTreeMap::new();
         for p in (0..=bracket.len() / 2).rev() {
+            let f = (bracket.len() - 2 * p) as u32;
+            let relief = p as u32 + f;
             let mut search = Search {
                 steps: 0,
+                budget: GUIDED_BUDGET,
+                guided: true,
                 best: None,
                 perfect: false,
                 ideal_psd: self.ideal_psd(bracket, moved, p, lowest_score),
+                colour_bound: want_white.saturating_sub(relief) + want_black.saturating_sub(relief),
+                strong_bound: strong_white.saturating_sub(relief)
+                    + strong_black.saturating_sub(relief),
                 completion_cache: std::mem::take(&mut cache),
             };
             self.enumerate(bracket, moved, p, &context, &mut search);
+            search.guided = false;
+            search.steps = 0;
+            search.budget = BRACKET_BUDGET;
+            self.enumerate(bracket, moved, p, &context, &mut search);
             cache = std::mem::take(&mut search.completion_cache);
-            if let Some((_, pairs, floaters)) = search.best {
-                return BracketOutcome { pairs, floaters };
+            if let Some(best) = search.best {
+                return BracketOutcome {
+                    pairs: best.pairs,
+                    floaters: best.floaters,
+                };
             }
         }
         // Nothing completes the round: move everybody down (the brackets below collapse).
@@ -223,19 +325,37 @@ impl<'a> Engine<'a> {
     fn ideal_psd(&self, bracket: &[usize], moved: usize, p: usize, lowest: u32) -> Vec<u32> {
         let residents = &bracket[moved..];
         let m1 = moved.min(p).min(residents.len());
+        let chosen: Vec<usize> = (0..m1).collect();
+        self.configuration_psd(bracket, moved, &chosen, p, lowest)
+    }
+
+    /// The PSD (C6) when the MDPs at `chosen` (indices into the bracket) are paired with
+    /// residents and `p` pairs are made in all.
+    fn configuration_psd(
+        &self,
+        bracket: &[usize],
+        moved: usize,
+        chosen: &[usize],
+        p: usize,
+        lowest: u32,
+    ) -> Vec<u32> {
+        let residents = &bracket[moved..];
         let resident_score = residents
             .first()
             .map_or(lowest, |&r| self.player(r).pairing_score);
         let mut psd = Vec::new();
-        for &m in &bracket[..m1] {
-            psd.push(self.player(m).pairing_score.saturating_sub(resident_score));
+        for k in 0..moved {
+            let score = self.player(bracket[k]).pairing_score;
+            if chosen.contains(&k) {
+                psd.push(score.saturating_sub(resident_score));
+            } else {
+                psd.push(score + 2 - lowest);
+            }
         }
-        let rest_pairs = p - m1;
+        let m1 = chosen.len();
+        let rest_pairs = p.saturating_sub(m1);
         for _ in 0..rest_pairs {
             psd.push(0);
-        }
-        for &m in &bracket[m1..moved] {
-            psd.push(self.player(m).pairing_score + 2 - lowest);
         }
         let resident_floaters = residents.len().saturating_sub(m1 + 2 * rest_pairs);
         for _ in 0..resident_floaters {
@@ -255,7 +375,13 @@ impl<'a> Engine<'a> {
         search: &mut Search,
     ) {
         if moved == 0 {
-            self.homogeneous(bracket, p, &[], &[], context, search);
+            let psd = self.configuration_psd(bracket, 0, &[], p, context.lowest_score);
+            let mut branch = Branch {
+                psd,
+                cost: [0; 12],
+                pairs: Vec::new(),
+            };
+            self.homogeneous(bracket, p, &mut branch, &[], context, search);
             return;
         }
         let mdps = &bracket[..moved];
@@ -270,18 +396,46 @@ impl<'a> Engine<'a> {
                 if search.exhausted() {
                     return;
                 }
+                let psd = self.configuration_psd(bracket, moved, &s1, p, context.lowest_score);
+                if search.pruned(&psd, &[0; 12]) {
+                    continue;
+                }
                 let chosen: Vec<usize> = s1.iter().map(|&k| mdps[k]).collect();
                 let limbo: Vec<usize> = (0..mdps.len())
                     .filter(|k| !s1.contains(k))
                     .map(|k| mdps[k])
                     .collect();
                 let mut used = vec![false; residents.len()];
-                let mut pairs = Vec::new();
+                let mut branch = Branch {
+                    psd,
+                    cost: [0; 12],
+                    pairs: Vec::new(),
+                };
                 self.mdp_pairing(
-                    &chosen, 0, residents, &mut used, &mut pairs, rest, &limbo, context, search,
+                    &chosen,
+                    0,
+                    residents,
+                    &mut used,
+                    &mut branch,
+                    rest,
+                    &limbo,
+                    context,
+                    search,
                 );
             }
         }
+    }
+
+    /// Children of an S1 player in search order: S2 order, or by cost when guided.
+    fn children(&self, a: usize, s2: &[usize], used: &[bool], guided: bool) -> Vec<(usize, Cost)> {
+        let mut out: Vec<(usize, Cost)> = (0..s2.len())
+            .filter(|&k| !used[k] && self.compatible[a][s2[k]])
+            .map(|k| (k, self.pair_cost(a, s2[k])))
+            .collect();
+        if guided {
+            out.sort_by(|x, y| x.1.cmp(&y.1));
+        }
+        out
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -291,13 +445,13 @@ impl<'a> Engine<'a> {
         i: usize,
         residents: &[usize],
         used: &mut Vec<bool>,
-        pairs: &mut Vec<(usize, usize)>,
+        branch: &mut Branch,
         rest: usize,
         limbo: &[usize],
         context: &Bracket<'_>,
         search: &mut Search,
     ) {
-        if search.exhausted() {
+        if search.exhausted() || search.pruned(&branch.psd, &branch.cost) {
             return;
         }
         search.steps += 1;
@@ -308,27 +462,26 @@ impl<'a> Engine<'a> {
                 .filter(|(_, u)| !**u)
                 .map(|(r, _)| *r)
                 .collect();
-            self.homogeneous(&remainder, rest, pairs, limbo, context, search);
+            self.homogeneous(&remainder, rest, branch, limbo, context, search);
             return;
         }
-        for k in 0..residents.len() {
-            if used[k] || !self.compatible[s1[i]][residents[k]] {
-                continue;
-            }
+        for (k, cost) in self.children(s1[i], residents, used, search.guided) {
             used[k] = true;
-            pairs.push((s1[i], residents[k]));
+            branch.pairs.push((s1[i], residents[k]));
+            add(&mut branch.cost, &cost);
             self.mdp_pairing(
                 s1,
                 i + 1,
                 residents,
                 used,
-                pairs,
+                branch,
                 rest,
                 limbo,
                 context,
                 search,
             );
-            pairs.pop();
+            sub(&mut branch.cost, &cost);
+            branch.pairs.pop();
             used[k] = false;
             if search.exhausted() {
                 return;
@@ -341,7 +494,7 @@ impl<'a> Engine<'a> {
         &self,
         players: &[usize],
         q: usize,
-        fixed: &[(usize, usize)],
+        branch: &mut Branch,
         extra_floaters: &[usize],
         context: &Bracket<'_>,
         search: &mut Search,
@@ -349,13 +502,13 @@ impl<'a> Engine<'a> {
         if q == 0 {
             let mut floaters = extra_floaters.to_vec();
             floaters.extend_from_slice(players);
-            self.leaf(fixed.to_vec(), floaters, context, search);
+            self.leaf(branch, floaters, context, search);
             return;
         }
         let s1_len = q;
         let s2_len = players.len() - q;
         for (from_s1, from_s2) in exchanges(s1_len, s2_len) {
-            if search.exhausted() {
+            if search.exhausted() || search.pruned(&branch.psd, &branch.cost) {
                 return;
             }
             let mut s1: Vec<usize> = (0..s1_len).filter(|k| !from_s1.contains(k)).collect();
@@ -370,13 +523,12 @@ impl<'a> Engine<'a> {
             let s1: Vec<usize> = s1.iter().map(|&k| players[k]).collect();
             let s2: Vec<usize> = s2.iter().map(|&k| players[k]).collect();
             let mut used = vec![false; s2.len()];
-            let mut pairs = fixed.to_vec();
             self.transpose(
                 &s1,
                 0,
                 &s2,
                 &mut used,
-                &mut pairs,
+                branch,
                 extra_floaters,
                 context,
                 search,
@@ -391,12 +543,12 @@ impl<'a> Engine<'a> {
         i: usize,
         s2: &[usize],
         used: &mut Vec<bool>,
-        pairs: &mut Vec<(usize, usize)>,
+        branch: &mut Branch,
         extra_floaters: &[usize],
         context: &Bracket<'_>,
         search: &mut Search,
     ) {
-        if search.exhausted() {
+        if search.exhausted() || search.pruned(&branch.psd, &branch.cost) {
             return;
         }
         search.steps += 1;
@@ -408,18 +560,16 @@ impl<'a> Engine<'a> {
                     .filter(|(_, u)| !**u)
                     .map(|(p, _)| *p),
             );
-            floaters.sort_unstable();
-            self.leaf(pairs.clone(), floaters, context, search);
+            self.leaf(branch, floaters, context, search);
             return;
         }
-        for k in 0..s2.len() {
-            if used[k] || !self.compatible[s1[i]][s2[k]] {
-                continue;
-            }
+        for (k, cost) in self.children(s1[i], s2, used, search.guided) {
             used[k] = true;
-            pairs.push((s1[i], s2[k]));
-            self.transpose(s1, i + 1, s2, used, pairs, extra_floaters, context, search);
-            pairs.pop();
+            branch.pairs.push((s1[i], s2[k]));
+            add(&mut branch.cost, &cost);
+            self.transpose(s1, i + 1, s2, used, branch, extra_floaters, context, search);
+            sub(&mut branch.cost, &cost);
+            branch.pairs.pop();
             used[k] = false;
             if search.exhausted() {
                 return;
@@ -429,12 +579,30 @@ impl<'a> Engine<'a> {
 
     fn leaf(
         &self,
-        pairs: Vec<(usize, usize)>,
+        branch: &Branch,
         mut floaters: Vec<usize>,
         context: &Bracket<'_>,
         search: &mut Search,
     ) {
         floaters.sort_unstable();
+        let mut cost = branch.cost;
+        for &f in &floaters {
+            let (_, c) = self.floater_cost(f, context.lowest_score);
+            add(&mut cost, &c);
+        }
+        let replaces = match &search.best {
+            None => true,
+            Some(best) => match branch.psd.cmp(&best.psd) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Greater => false,
+                std::cmp::Ordering::Equal => {
+                    cost < best.cost || (cost == best.cost && best.guided && !search.guided)
+                }
+            },
+        };
+        if !replaces {
+            return;
+        }
         let completes = if let Some(&known) = search.completion_cache.get(&floaters) {
             known
         } else {
@@ -456,105 +624,19 @@ impl<'a> Engine<'a> {
         if !completes {
             return;
         }
-        let (quality, perfect) = self.quality(&pairs, &floaters, context, &search.ideal_psd);
-        let better = match &search.best {
-            None => true,
-            Some((best, _, _)) => quality < *best,
-        };
-        if better {
-            search.best = Some((quality, pairs, floaters));
-            search.perfect = perfect;
-        }
-    }
-
-    fn quality(
-        &self,
-        pairs: &[(usize, usize)],
-        floaters: &[usize],
-        context: &Bracket<'_>,
-        ideal: &[u32],
-    ) -> (Quality, bool) {
-        let mut q = Quality {
-            psd: Vec::with_capacity(pairs.len() + floaters.len()),
-            topscorer_difference: 0,
-            topscorer_same: 0,
-            colour: 0,
-            strong: 0,
-            down_last: 0,
-            up_last: 0,
-            down_before: 0,
-            up_before: 0,
-            down_last_sd: 0,
-            up_last_sd: 0,
-            down_before_sd: 0,
-            up_before_sd: 0,
-        };
-        let (mut want_white, mut want_black, mut strong_white, mut strong_black) =
-            (0u32, 0u32, 0u32, 0u32);
-        for &(a, b) in pairs {
-            let (high, low) = (a.min(b), a.max(b));
-            let (h, l) = (self.player(high), self.player(low));
-            let difference = h.pairing_score.abs_diff(l.pairing_score);
-            q.psd.push(difference);
-            let colour = self.colour_of_high(high, low);
-            for (player, got) in [(h, colour), (l, colour.opposite())] {
-                if let Some(wanted) = player.preference.colour {
-                    if wanted == Colour::White {
-                        want_white += 1;
-                        if player.preference.strength >= Strength::Strong {
-                            strong_white += 1;
-                        }
-                    } else {
-                        want_black += 1;
-                        if player.preference.strength >= Strength::Strong {
-                            strong_black += 1;
-                        }
-                    }
-                    if wanted != got {
-                        q.colour += 1;
-                        if player.preference.strength >= Strength::Strong {
-                            q.strong += 1;
-                        }
-                    }
-                }
-            }
-            if h.topscorer || l.topscorer {
-                for (player, got) in [(h, colour), (l, colour.opposite())] {
-                    let step = if got == Colour::White { 1 } else { -1 };
-                    if (player.colour_difference + step).abs() > 2 {
-                        q.topscorer_difference += 1;
-                    }
-                    let n = player.colours.len();
-                    if n >= 2 && player.colours[n - 1] == got && player.colours[n - 2] == got {
-                        q.topscorer_same += 1;
-                    }
-                }
-            }
-            if difference > 0 {
-                count_float(&mut q, h, Float::Down, difference);
-                count_float(&mut q, l, Float::Up, difference);
-            }
-        }
-        for &f in floaters {
-            let player = self.player(f);
-            let difference = player.pairing_score + 2 - context.lowest_score;
-            q.psd.push(difference);
-            count_float(&mut q, player, Float::Down, difference);
-        }
-        q.psd.sort_unstable_by(|a, b| b.cmp(a));
-        let p = pairs.len() as u32;
-        let colour_bound = want_white.saturating_sub(p) + want_black.saturating_sub(p);
-        let strong_bound = strong_white.saturating_sub(p) + strong_black.saturating_sub(p);
-        let perfect = q.psd.as_slice() <= ideal
-            && q.topscorer_difference == 0
-            && q.topscorer_same == 0
-            && q.colour <= colour_bound
-            && q.strong <= strong_bound
-            && q.down_last == 0
-            && q.up_last == 0
-            && q.down_before == 0
-            && q.up_before == 0;
-        (q, perfect)
+        let ideal = cost.iter().enumerate().all(|(k, &v)| match k {
+            COLOUR => v <= search.colour_bound,
+            STRONG => v <= search.strong_bound,
+            _ => v == 0,
+        });
+        search.perfect = !search.guided && ideal && branch.psd <= search.ideal_psd;
+        search.best = Some(Best {
+            psd: branch.psd.clone(),
+            cost,
+            pairs: branch.pairs.clone(),
+            floaters,
+            guided: search.guided,
+        });
     }
 
     /// C4: whether `players` can all be paired (one bye-eligible player may be left over).
@@ -621,30 +703,18 @@ impl<'a> Engine<'a> {
     }
 }
 
-fn count_float(q: &mut Quality, player: &PlayerState, float: Float, difference: u32) {
+fn float_cost(cost: &mut Cost, player: &PlayerState, float: Float, difference: u32) {
+    let (count, sd) = match float {
+        Float::Down => (4, 8),
+        Float::Up => (5, 9),
+    };
     if player.float_last == Some(float) {
-        match float {
-            Float::Down => {
-                q.down_last += 1;
-                q.down_last_sd += difference;
-            }
-            Float::Up => {
-                q.up_last += 1;
-                q.up_last_sd += difference;
-            }
-        }
+        cost[count] += 1;
+        cost[sd] += difference;
     }
     if player.float_before_last == Some(float) {
-        match float {
-            Float::Down => {
-                q.down_before += 1;
-                q.down_before_sd += difference;
-            }
-            Float::Up => {
-                q.up_before += 1;
-                q.up_before_sd += difference;
-            }
-        }
+        cost[count + 2] += 1;
+        cost[sd + 2] += difference;
     }
 }
 
