@@ -548,7 +548,14 @@ impl<'a> Engine<'a> {
         context: &Bracket<'_>,
         search: &mut Search,
     ) {
-        if search.exhausted() || search.pruned(&branch.psd, &branch.cost) {
+        if search.exhausted() {
+            return;
+        }
+        let mut bounded = branch.cost;
+        let (colour, strong) = self.remaining_colour_bound(&s1[i..], s2, used);
+        bounded[COLOUR] += colour;
+        bounded[STRONG] += strong;
+        if search.pruned(&branch.psd, &bounded) {
             return;
         }
         search.steps += 1;
@@ -575,6 +582,39 @@ impl<'a> Engine<'a> {
                 return;
             }
         }
+    }
+
+    /// A lower bound on the colour (C10) and strong colour (C11) violations still to come
+    /// when `rest` are yet to be paired with the unused players of `s2`.
+    fn remaining_colour_bound(&self, rest: &[usize], s2: &[usize], used: &[bool]) -> (u32, u32) {
+        let pairs = rest.len() as u32;
+        let unused = s2
+            .iter()
+            .zip(used.iter())
+            .filter(|(_, u)| !**u)
+            .map(|(p, _)| *p);
+        let floaters = (s2.len() - (used.iter().filter(|u| **u).count())) as u32 - pairs;
+        let (mut white, mut black, mut strong_white, mut strong_black) = (0u32, 0u32, 0u32, 0u32);
+        for x in rest.iter().copied().chain(unused) {
+            let pref = self.player(x).preference;
+            let strong = u32::from(pref.strength >= Strength::Strong);
+            match pref.colour {
+                Some(Colour::White) => {
+                    white += 1;
+                    strong_white += strong;
+                }
+                Some(Colour::Black) => {
+                    black += 1;
+                    strong_black += strong;
+                }
+                None => {}
+            }
+        }
+        let relief = pairs + floaters;
+        (
+            white.saturating_sub(relief) + black.saturating_sub(relief),
+            strong_white.saturating_sub(relief) + strong_black.saturating_sub(relief),
+        )
     }
 
     fn leaf(
