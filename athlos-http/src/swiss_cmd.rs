@@ -114,16 +114,19 @@ fn read(path: &Path) -> Result<TrfDocument, CommandError> {
 /// A [`CommandError`] for unreadable or unpairable input.
 pub fn pair(args: &PairArgs) -> Result<(), CommandError> {
     let document = read(&args.dutch)?;
-    let pairing = pair_next_round(&document.to_tournament()).map_err(|source| CommandError::Swiss {
-        path: args.dutch.clone(),
-        source,
-    })?;
+    let pairing =
+        pair_next_round(&document.to_tournament()).map_err(|source| CommandError::Swiss {
+            path: args.dutch.clone(),
+            source,
+        })?;
     let text = pairing.to_engine_text();
     match &args.output {
-        Some(out) if out.as_os_str() != "-" => std::fs::write(out, text).map_err(|source| CommandError::Io {
-            path: out.clone(),
-            source,
-        }),
+        Some(out) if out.as_os_str() != "-" => {
+            std::fs::write(out, text).map_err(|source| CommandError::Io {
+                path: out.clone(),
+                source,
+            })
+        }
         _ => {
             use std::io::Write as _;
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
@@ -191,11 +194,15 @@ pub fn standings_command(args: &StandingsArgs) -> Result<(), CommandError> {
     let document = read(&args.file)?;
     let rows = standings(&document.to_tournament(), &order, PointSystem::default());
     if args.json {
-        let value = serde_json::to_string_pretty(&rows).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+        let value = serde_json::to_string_pretty(&rows)
+            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
         say!("{value}");
         return Ok(());
     }
-    let mut header = format!("{:>4} {:>4} {:<33} {:>5} {:>3} {:>3} {:>3}", "rank", "no", "name", "pts", "w", "d", "l");
+    let mut header = format!(
+        "{:>4} {:>4} {:<33} {:>5} {:>3} {:>3} {:>3}",
+        "rank", "no", "name", "pts", "w", "d", "l"
+    );
     for tb in &order {
         header.push_str(&format!(" {:>7}", tb.code()));
     }

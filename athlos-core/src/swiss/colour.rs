@@ -58,7 +58,7 @@ pub(crate) fn preference(colours: &[Colour]) -> Preference {
             colour: None,
         },
         Some(last) => {
-            if difference > 1 || difference < -1 || last_two_same {
+            if !(-1..=1).contains(&difference) || last_two_same {
                 let colour = if difference > 1 {
                     Colour::Black
                 } else if difference < -1 {

@@ -107,13 +107,13 @@ struct Branch {
 impl<'a> Engine<'a> {
     fn new(state: &'a RoundState) -> Self {
         let n = state.players.len();
-        let mut compatible = vec![vec![false; n]; n];
-        for i in 0..n {
-            for j in 0..n {
-                compatible[i][j] =
-                    i != j && Self::may_meet(state, &state.players[i], &state.players[j]);
-            }
-        }
+        let compatible = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| i != j && Self::may_meet(state, &state.players[i], &state.players[j]))
+                    .collect()
+            })
+            .collect();
         Self { state, compatible }
     }
 
@@ -344,8 +344,8 @@ impl<'a> Engine<'a> {
             .first()
             .map_or(lowest, |&r| self.player(r).pairing_score);
         let mut psd = Vec::new();
-        for k in 0..moved {
-            let score = self.player(bracket[k]).pairing_score;
+        for (k, &member) in bracket.iter().enumerate().take(moved) {
+            let score = self.player(member).pairing_score;
             if chosen.contains(&k) {
                 psd.push(score.saturating_sub(resident_score));
             } else {
@@ -354,9 +354,7 @@ impl<'a> Engine<'a> {
         }
         let m1 = chosen.len();
         let rest_pairs = p.saturating_sub(m1);
-        for _ in 0..rest_pairs {
-            psd.push(0);
-        }
+        psd.extend(std::iter::repeat_n(0, rest_pairs));
         let resident_floaters = residents.len().saturating_sub(m1 + 2 * rest_pairs);
         for _ in 0..resident_floaters {
             psd.push(resident_score + 2 - lowest);
@@ -433,7 +431,7 @@ impl<'a> Engine<'a> {
             .map(|k| (k, self.pair_cost(a, s2[k])))
             .collect();
         if guided {
-            out.sort_by(|x, y| x.1.cmp(&y.1));
+            out.sort_by_key(|x| x.1);
         }
         out
     }

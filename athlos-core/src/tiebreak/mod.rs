@@ -210,7 +210,11 @@ pub struct StandingRow {
 }
 
 /// Computes the standings after all recorded rounds.
-pub fn standings(tournament: &Tournament, order: &[Tiebreak], points: PointSystem) -> Vec<StandingRow> {
+pub fn standings(
+    tournament: &Tournament,
+    order: &[Tiebreak],
+    points: PointSystem,
+) -> Vec<StandingRow> {
     let rounds = crate::swiss::rounds_paired(tournament) as usize;
     let facts = Facts::new(tournament, rounds);
     let mut rows: Vec<StandingRow> = tournament
@@ -329,7 +333,10 @@ impl<'a> Facts<'a> {
     }
 
     fn records(&self, number: StartNumber) -> Vec<Option<&'a RoundRecord>> {
-        let player = self.by_number.get(&number).map(|&i| &self.tournament.players[i]);
+        let player = self
+            .by_number
+            .get(&number)
+            .map(|&i| &self.tournament.players[i]);
         (0..self.rounds)
             .map(|r| player.and_then(|p| p.rounds.get(r)))
             .collect()
@@ -362,7 +369,9 @@ impl<'a> Facts<'a> {
             let result = i64::from(standard(record));
             let opponent = match record {
                 Some(RoundRecord::Game {
-                    opponent, result: r, ..
+                    opponent,
+                    result: r,
+                    ..
                 }) if r.is_played() => Some(*opponent),
                 _ => None,
             };
@@ -398,11 +407,17 @@ impl<'a> Facts<'a> {
         match tb.kind {
             Kind::Wins => count(&|r| r.half_points() == 2),
             Kind::GamesWon => count(&|r| {
-                matches!(r, RoundRecord::Game { result: GameResult::Win, .. })
+                matches!(
+                    r,
+                    RoundRecord::Game {
+                        result: GameResult::Win,
+                        ..
+                    }
+                )
             }),
-            Kind::GamesWithBlack => count(&|r| {
-                matches!(r.played(), Some((_, crate::swiss::Colour::Black)))
-            }),
+            Kind::GamesWithBlack => {
+                count(&|r| matches!(r.played(), Some((_, crate::swiss::Colour::Black))))
+            }
             Kind::WinsWithBlack => count(&|r| {
                 matches!(
                     r,
@@ -436,7 +451,9 @@ impl<'a> Facts<'a> {
                 // Rounded to the nearest rating point, halves up.
                 ((sum / 100) * 2 + n) / (2 * n) * 100
             }
-            _ => cut(self.contributions(number, tb.kind), tb.modifier).iter().sum(),
+            _ => cut(self.contributions(number, tb.kind), tb.modifier)
+                .iter()
+                .sum(),
         }
     }
 
@@ -447,9 +464,11 @@ impl<'a> Facts<'a> {
         for &a in group {
             for &b in group {
                 if a < b
-                    && !self.records(a).iter().flatten().any(|r| {
-                        matches!(r, RoundRecord::Game { opponent, .. } if *opponent == b)
-                    })
+                    && !self
+                        .records(a)
+                        .iter()
+                        .flatten()
+                        .any(|r| matches!(r, RoundRecord::Game { opponent, .. } if *opponent == b))
                 {
                     all_met = false;
                 }
@@ -503,7 +522,10 @@ mod tests {
     #[test]
     fn parses_codes_and_rejects_others() {
         assert_eq!(Tiebreak::parse("bh:c1").unwrap().code(), "BH:C1");
-        assert_eq!(Tiebreak::parse("BH:M1").unwrap().modifier, Modifier::Median(1));
+        assert_eq!(
+            Tiebreak::parse("BH:M1").unwrap().modifier,
+            Modifier::Median(1)
+        );
         assert!(Tiebreak::parse("XX").is_err());
         assert!(Tiebreak::parse("DE:C1").is_err());
         assert!(Tiebreak::parse("BH:C0").is_err());
