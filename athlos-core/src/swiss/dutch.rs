@@ -36,10 +36,11 @@ struct BracketOutcome {
 /// lexicographically: topscorer colour difference, topscorer colour repeat, colour preference,
 /// strong colour preference, repeated down/up floats (last round, round before), and their
 /// score differences.
-type Cost = [u32; 12];
+type Cost = [u32; 13];
 
-const COLOUR: usize = 2;
-const STRONG: usize = 3;
+const BYE: usize = 0;
+const COLOUR: usize = 3;
+const STRONG: usize = 4;
 
 fn add(a: &mut Cost, b: &Cost) {
     for (x, y) in a.iter_mut().zip(b.iter()) {
@@ -212,7 +213,7 @@ impl<'a> Engine<'a> {
     fn pair_cost(&self, a: usize, b: usize) -> Cost {
         let (high, low) = (a.min(b), a.max(b));
         let (h, l) = (self.player(high), self.player(low));
-        let mut cost = [0; 12];
+        let mut cost = [0; 13];
         let colour = self.colour_of_high(high, low);
         for (player, got) in [(h, colour), (l, colour.opposite())] {
             if let Some(wanted) = player.preference.colour {
@@ -228,11 +229,11 @@ impl<'a> Engine<'a> {
             for (player, got) in [(h, colour), (l, colour.opposite())] {
                 let step = if got == Colour::White { 1 } else { -1 };
                 if (player.colour_difference + step).abs() > 2 {
-                    cost[0] += 1;
+                    cost[1] += 1;
                 }
                 let n = player.colours.len();
                 if n >= 2 && player.colours[n - 1] == got && player.colours[n - 2] == got {
-                    cost[1] += 1;
+                    cost[2] += 1;
                 }
             }
         }
@@ -247,7 +248,7 @@ impl<'a> Engine<'a> {
     fn floater_cost(&self, f: usize, lowest: u32) -> (u32, Cost) {
         let player = self.player(f);
         let difference = player.pairing_score + 2 - lowest;
-        let mut cost = [0; 12];
+        let mut cost = [0; 13];
         float_cost(&mut cost, player, Float::Down, difference);
         (difference, cost)
     }
@@ -376,7 +377,7 @@ impl<'a> Engine<'a> {
             let psd = self.configuration_psd(bracket, 0, &[], p, context.lowest_score);
             let mut branch = Branch {
                 psd,
-                cost: [0; 12],
+                cost: [0; 13],
                 pairs: Vec::new(),
             };
             self.homogeneous(bracket, p, &mut branch, &[], context, search);
@@ -395,7 +396,7 @@ impl<'a> Engine<'a> {
                     return;
                 }
                 let psd = self.configuration_psd(bracket, moved, &s1, p, context.lowest_score);
-                if search.pruned(&psd, &[0; 12]) {
+                if search.pruned(&psd, &[0; 13]) {
                     continue;
                 }
                 let chosen: Vec<usize> = s1.iter().map(|&k| mdps[k]).collect();
@@ -406,7 +407,7 @@ impl<'a> Engine<'a> {
                 let mut used = vec![false; residents.len()];
                 let mut branch = Branch {
                     psd,
-                    cost: [0; 12],
+                    cost: [0; 13],
                     pairs: Vec::new(),
                 };
                 self.mdp_pairing(
@@ -628,6 +629,11 @@ impl<'a> Engine<'a> {
             let (_, c) = self.floater_cost(f, context.lowest_score);
             add(&mut cost, &c);
         }
+        if context.last {
+            if let [bye] = floaters.as_slice() {
+                cost[BYE] += self.player(*bye).unplayed_games;
+            }
+        }
         let replaces = match &search.best {
             None => true,
             Some(best) => match branch.psd.cmp(&best.psd) {
@@ -743,8 +749,8 @@ impl<'a> Engine<'a> {
 
 fn float_cost(cost: &mut Cost, player: &PlayerState, float: Float, difference: u32) {
     let (count, sd) = match float {
-        Float::Down => (4, 8),
-        Float::Up => (5, 9),
+        Float::Down => (5, 9),
+        Float::Up => (6, 10),
     };
     if player.float_last == Some(float) {
         cost[count] += 1;

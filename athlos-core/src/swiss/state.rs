@@ -32,6 +32,9 @@ pub struct PlayerState {
     pub bye_ineligible: bool,
     /// Whether the player is a topscorer (final round, more than half the maximum score).
     pub topscorer: bool,
+    /// Rounds without a game played over the board (absences, byes, forfeits); the
+    /// pairing-allocated bye goes preferably to a player with fewer of them.
+    pub unplayed_games: u32,
     pub(crate) float_last: Option<Float>,
     pub(crate) float_before_last: Option<Float>,
 }
@@ -112,9 +115,13 @@ impl RoundState {
             let mut colours = Vec::new();
             let mut opponents = BTreeSet::new();
             let mut bye_ineligible = false;
+            let mut unplayed_games = 0;
             let mut floats = Vec::with_capacity(played_usize);
             for r in 0..played_usize {
                 let record = p.rounds.get(r).copied().unwrap_or(RoundRecord::ZeroBye);
+                if record.played().is_none() {
+                    unplayed_games += 1;
+                }
                 if let Some((opponent, colour)) = record.played() {
                     colours.push(colour);
                     opponents.insert(opponent);
@@ -178,6 +185,7 @@ impl RoundState {
                 opponents,
                 bye_ineligible,
                 topscorer,
+                unplayed_games,
                 float_last: floats.last().copied().flatten(),
                 float_before_last: if floats.len() >= 2 {
                     floats[floats.len() - 2]
