@@ -166,7 +166,8 @@ impl RoundState {
                         ..
                     }
                     | RoundRecord::PairingBye
-                    | RoundRecord::FullBye => Some(Float::Down),
+                    | RoundRecord::FullBye
+                    | RoundRecord::HalfBye => Some(Float::Down),
                     _ => None,
                 };
                 floats.push(float);
