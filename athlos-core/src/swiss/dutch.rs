@@ -12,6 +12,8 @@ use super::{Colour, Pairing, SwissError};
 const BRACKET_BUDGET: u64 = 300_000;
 /// Steps of the first, cost-guided search that finds a good bound quickly.
 const GUIDED_BUDGET: u64 = 3_000;
+/// Steps of the look-ahead into the next bracket (criterion C7).
+const LOOKAHEAD_BUDGET: u64 = 300;
 /// How many search steps one completion check may take before it is assumed to succeed.
 const COMPLETION_BUDGET: u64 = 200_000;
 
@@ -54,8 +56,13 @@ fn sub(a: &mut Cost, b: &Cost) {
     }
 }
 
+/// C7: how well the next bracket can be paired with a set of downfloaters: players left
+/// unpaired there, then its PSD.
+type NextBracket = (u32, Vec<u32>);
+
 struct Best {
     psd: Vec<u32>,
+    next: NextBracket,
     cost: Cost,
     pairs: Vec<(usize, usize)>,
     floaters: Vec<usize>,
@@ -72,6 +79,7 @@ struct Search {
     colour_bound: u32,
     strong_bound: u32,
     completion_cache: BTreeMap<Vec<usize>, bool>,
+    next_cache: BTreeMap<Vec<usize>, NextBracket>,
 }
 
 impl Search {
@@ -94,6 +102,8 @@ impl Search {
 
 struct Bracket<'b> {
     lower: &'b [usize],
+    /// How many of `lower` form the next scoregroup; `None` disables criterion C7.
+    next_len: Option<usize>,
     last: bool,
     lowest_score: u32,
 }
@@ -161,7 +171,14 @@ impl<'a> Engine<'a> {
             let mut bracket = moved.clone();
             bracket.extend(groups[g].iter().copied());
             let lower: Vec<usize> = groups[g + 1..].concat();
-            let outcome = self.pair_bracket(&bracket, moved.len(), &lower, g + 1 == groups.len());
+            let next_len = groups.get(g + 1).map(Vec::len);
+            let outcome = self.pair_bracket(
+                &bracket,
+                moved.len(),
+                &lower,
+                next_len,
+                g + 1 == groups.len(),
+            );
             pairs.extend(outcome.pairs);
             moved = outcome.floaters;
         }
@@ -258,6 +275,7 @@ impl<'a> Engine<'a> {
         bracket: &[usize],
         moved: usize,
         lower: &[usize],
+        next_len: Option<usize>,
         last: bool,
     ) -> BracketOutcome {
         let lowest_score = bracket
@@ -267,6 +285,7 @@ impl<'a> Engine<'a> {
             .unwrap_or(0);
         let context = Bracket {
             lower,
+            next_len,
             last,
             lowest_score,
         };
@@ -302,6 +321,7 @@ impl<'a> Engine<'a> {
                 strong_bound: strong_white.saturating_sub(relief)
                     + strong_black.saturating_sub(relief),
                 completion_cache: std::mem::take(&mut cache),
+                next_cache: BTreeMap::new(),
             };
             self.enumerate(bracket, moved, p, &context, &mut search);
             search.guided = false;
@@ -583,6 +603,46 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// C7: pairs and PSD the next bracket can reach with `floaters` moved down into it.
+    fn next_bracket(&self, floaters: &[usize], context: &Bracket<'_>) -> NextBracket {
+        let Some(next_len) = context.next_len else {
+            return (0, Vec::new());
+        };
+        let (next, beyond) = context.lower.split_at(next_len.min(context.lower.len()));
+        let mut bracket = floaters.to_vec();
+        bracket.extend_from_slice(next);
+        let lowest_score = bracket
+            .iter()
+            .map(|&i| self.player(i).pairing_score)
+            .min()
+            .unwrap_or(0);
+        let inner = Bracket {
+            lower: beyond,
+            next_len: None,
+            last: beyond.is_empty(),
+            lowest_score,
+        };
+        for p in (0..=bracket.len() / 2).rev() {
+            let mut search = Search {
+                steps: 0,
+                budget: LOOKAHEAD_BUDGET,
+                guided: true,
+                best: None,
+                perfect: false,
+                ideal_psd: Vec::new(),
+                colour_bound: 0,
+                strong_bound: 0,
+                completion_cache: BTreeMap::new(),
+                next_cache: BTreeMap::new(),
+            };
+            self.enumerate(&bracket, floaters.len(), p, &inner, &mut search);
+            if let Some(best) = search.best {
+                return ((bracket.len() - 2 * p) as u32, best.psd);
+            }
+        }
+        (bracket.len() as u32, Vec::new())
+    }
+
     /// A lower bound on the colour (C10) and strong colour (C11) violations still to come
     /// when `rest` are yet to be paired with the unused players of `s2`.
     fn remaining_colour_bound(&self, rest: &[usize], s2: &[usize], used: &[bool]) -> (u32, u32) {
@@ -634,18 +694,10 @@ impl<'a> Engine<'a> {
                 cost[BYE] += self.player(*bye).unplayed_games;
             }
         }
-        let replaces = match &search.best {
-            None => true,
-            Some(best) => match branch.psd.cmp(&best.psd) {
-                std::cmp::Ordering::Less => true,
-                std::cmp::Ordering::Greater => false,
-                std::cmp::Ordering::Equal => {
-                    cost < best.cost || (cost == best.cost && best.guided && !search.guided)
-                }
-            },
-        };
-        if !replaces {
-            return;
+        if let Some(best) = &search.best {
+            if branch.psd > best.psd {
+                return;
+            }
         }
         let completes = if let Some(&known) = search.completion_cache.get(&floaters) {
             known
@@ -668,14 +720,40 @@ impl<'a> Engine<'a> {
         if !completes {
             return;
         }
+        let next = match search.next_cache.get(&floaters) {
+            Some(known) => known.clone(),
+            None => {
+                let value = self.next_bracket(&floaters, context);
+                search.next_cache.insert(floaters.clone(), value.clone());
+                value
+            }
+        };
+        let replaces = match &search.best {
+            None => true,
+            Some(best) => match (&branch.psd, &next).cmp(&(&best.psd, &best.next)) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Greater => false,
+                std::cmp::Ordering::Equal => {
+                    cost < best.cost || (cost == best.cost && best.guided && !search.guided)
+                }
+            },
+        };
+        if !replaces {
+            return;
+        }
         let ideal = cost.iter().enumerate().all(|(k, &v)| match k {
             COLOUR => v <= search.colour_bound,
             STRONG => v <= search.strong_bound,
             _ => v == 0,
         });
-        search.perfect = !search.guided && ideal && branch.psd <= search.ideal_psd;
+        let next_ideal = match context.next_len {
+            None => true,
+            Some(len) => next.0 as usize == (floaters.len() + len) % 2,
+        };
+        search.perfect = !search.guided && ideal && branch.psd <= search.ideal_psd && next_ideal;
         search.best = Some(Best {
             psd: branch.psd.clone(),
+            next,
             cost,
             pairs: branch.pairs.clone(),
             floaters,
