@@ -116,3 +116,70 @@ fn first_round_pairs_top_half_against_bottom_half() {
     assert_eq!(pairing.bye, None);
     assert_eq!(pairing.to_engine_text(), "3\n1 4\n5 2\n3 6\n");
 }
+
+#[test]
+fn checker_names_the_broken_criterion() {
+    use athlos_core::swiss::{check_pairing, CheckFinding, Pairing};
+    let doc = TrfDocument::parse(SAMPLE).unwrap();
+    let mut tournament = doc.to_tournament();
+    // Round 3 of the sample: everyone present.
+    tournament.total_rounds = 5;
+    let rematch = Pairing {
+        pairs: vec![(1, 3)],
+        bye: Some(2),
+    };
+    let findings = check_pairing(&tournament, &rematch).unwrap();
+    assert!(findings.contains(&CheckFinding::Rematch { white: 1, black: 3 }));
+    let twice = Pairing {
+        pairs: vec![(1, 2), (2, 3)],
+        bye: None,
+    };
+    let findings = check_pairing(&tournament, &twice).unwrap();
+    assert!(findings.contains(&CheckFinding::PairedTwice { player: 2 }));
+    let ours = pair_next_round(&tournament).unwrap();
+    assert!(check_pairing(&tournament, &ours).unwrap().is_empty());
+}
+
+#[test]
+fn inconsistent_histories_are_typed_errors() {
+    use athlos_core::swiss::SwissError;
+    let bad = SAMPLE.replace("    1 b 0     2 b =", "    1 b 1     2 b =");
+    let tournament = TrfDocument::parse(&bad).unwrap().to_tournament();
+    let err = pair_next_round(&tournament).unwrap_err();
+    assert!(
+        matches!(err, SwissError::InconsistentGame { round: 1, .. }),
+        "{err}"
+    );
+    let unknown = SAMPLE.replace("    3 w 1", "    9 w 1");
+    let err = pair_next_round(&TrfDocument::parse(&unknown).unwrap().to_tournament()).unwrap_err();
+    assert_eq!(
+        err,
+        SwissError::UnknownOpponent {
+            player: 1,
+            round: 1,
+            opponent: 9
+        }
+    );
+}
+
+#[test]
+fn standings_with_buchholz_on_unplayed_rounds() {
+    use athlos_core::tiebreak::{parse_list, standings, PointSystem};
+    let tournament = TrfDocument::parse(SAMPLE).unwrap().to_tournament();
+    let order = parse_list("BH,BH:C1,WIN").unwrap();
+    let rows = standings(&tournament, &order, PointSystem::default());
+    let summary: Vec<(u32, u32, u32, Vec<i64>)> = rows
+        .iter()
+        .map(|r| (r.rank, r.number, r.half_points, r.tiebreak_values.clone()))
+        .collect();
+    // Own unplayed rounds count the player's own score; an opponent's unplayed rounds count
+    // as draws; the cut removes the unplayed contribution first.
+    assert_eq!(
+        summary,
+        vec![
+            (1, 1, 3, vec![200, 50, 100]),
+            (2, 2, 2, vec![150, 50, 0]),
+            (3, 3, 1, vec![250, 150, 0]),
+        ]
+    );
+}
