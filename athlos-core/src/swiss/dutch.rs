@@ -652,7 +652,8 @@ impl<'a> Engine<'a> {
             .zip(used.iter())
             .filter(|(_, u)| !**u)
             .map(|(p, _)| *p);
-        let floaters = (s2.len() - (used.iter().filter(|u| **u).count())) as u32 - pairs;
+        let floaters = (s2.len().saturating_sub(used.iter().filter(|u| **u).count()) as u32)
+            .saturating_sub(pairs);
         let (mut white, mut black, mut strong_white, mut strong_black) = (0u32, 0u32, 0u32, 0u32);
         for x in rest.iter().copied().chain(unused) {
             let pref = self.player(x).preference;
