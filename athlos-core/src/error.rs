@@ -37,6 +37,15 @@ pub enum Error {
     /// A use case of the service layer was refused.
     #[error(transparent)]
     Service(#[from] ServiceError),
+    /// A TRF file could not be read.
+    #[error(transparent)]
+    Trf(#[from] crate::trf::TrfError),
+    /// A Swiss round could not be paired.
+    #[error(transparent)]
+    Swiss(#[from] crate::swiss::SwissError),
+    /// A tie-break could not be computed.
+    #[error(transparent)]
+    Tiebreak(#[from] crate::tiebreak::TiebreakError),
 }
 
 /// Shorthand for results with the core's [`Error`](enum@Error).

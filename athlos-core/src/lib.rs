@@ -42,6 +42,9 @@
 //! - [`diff`]: structural and text diffs of brackets, and previews.
 //! - [`store`]: async store traits and the in-memory store.
 //! - [`service`]: the use cases over a store and a clock, with optimistic concurrency.
+//! - [`swiss`]: the FIDE Dutch system (C.04.3, 2025 edition).
+//! - [`trf`]: TRF-16 reading and writing with the pairing-program extension lines.
+//! - [`tiebreak`]: FIDE tie-breaks (C.07) and standings.
 
 #![deny(missing_docs)]
 
@@ -59,8 +62,11 @@ pub mod report;
 pub mod seeding;
 pub mod service;
 pub mod store;
+pub mod swiss;
 #[cfg(any(test, feature = "proptest"))]
 pub mod testing;
+pub mod tiebreak;
+pub mod trf;
 pub mod version;
 
 pub use draw::draw;

@@ -3,6 +3,7 @@
 pub mod bracket;
 pub mod demo;
 pub mod render;
+pub mod swiss;
 
 use std::path::PathBuf;
 

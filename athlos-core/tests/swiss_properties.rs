@@ -1,0 +1,182 @@
+//! Properties of the Dutch pairing on random tournaments: no rematch, nobody paired twice, at
+//! most one pairing-allocated bye per player, absolute colour rules kept, determinism.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use athlos_core::swiss::{
+    pair_next_round, Acceleration, Colour, GameResult, RoundRecord, SwissError, SwissPlayer,
+    Tournament,
+};
+use proptest::prelude::*;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn colours_of(player: &SwissPlayer) -> Vec<Colour> {
+    player
+        .rounds
+        .iter()
+        .filter_map(|r| r.played().map(|(_, c)| c))
+        .collect()
+}
+
+/// Plays a random tournament round by round, checking every pairing.
+fn simulate(players: usize, rounds: u32, seed: u64) -> Result<(), TestCaseError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut tournament = Tournament {
+        players: (1..=players as u32)
+            .map(|n| SwissPlayer {
+                number: n,
+                name: format!("P{n}"),
+                rating: 2800 - n as u16,
+                rounds: Vec::new(),
+            })
+            .collect(),
+        total_rounds: rounds,
+        initial_colour: if seed % 2 == 0 {
+            Colour::White
+        } else {
+            Colour::Black
+        },
+        acceleration: if seed % 5 == 0 {
+            Acceleration::Baku
+        } else {
+            Acceleration::None
+        },
+        forbidden_pairs: BTreeSet::new(),
+    };
+    let mut withdrawn = BTreeSet::new();
+    let mut byes: BTreeMap<u32, u32> = BTreeMap::new();
+    for round in 1..=rounds {
+        // Withdrawals and pre-announced byes for this round.
+        for p in &mut tournament.players {
+            if rng.next_u32() % 60 == 0 {
+                withdrawn.insert(p.number);
+            }
+            if withdrawn.contains(&p.number) {
+                p.rounds.push(RoundRecord::ZeroBye);
+            } else if rng.next_u32() % 25 == 0 {
+                p.rounds.push(if rng.next_u32() % 2 == 0 {
+                    RoundRecord::HalfBye
+                } else {
+                    RoundRecord::ZeroBye
+                });
+            }
+        }
+        let pairing = match pair_next_round(&tournament) {
+            Ok(p) => p,
+            Err(SwissError::NoLegalPairing { .. }) => return Ok(()),
+            Err(e) => return Err(TestCaseError::fail(format!("round {round}: {e}"))),
+        };
+        let again = pair_next_round(&tournament).unwrap();
+        prop_assert_eq!(&pairing, &again, "pairing is not deterministic");
+        let present: BTreeSet<u32> = tournament
+            .players
+            .iter()
+            .filter(|p| p.rounds.len() < round as usize)
+            .map(|p| p.number)
+            .collect();
+        let mut seen = BTreeSet::new();
+        for &(w, b) in &pairing.pairs {
+            prop_assert!(seen.insert(w) && seen.insert(b), "someone paired twice");
+            let white = tournament.players.iter().find(|p| p.number == w).unwrap();
+            prop_assert!(
+                !white
+                    .rounds
+                    .iter()
+                    .any(|r| matches!(r.played(), Some((o, _)) if o == b)),
+                "rematch {w}-{b}"
+            );
+        }
+        if let Some(bye) = pairing.bye {
+            prop_assert!(seen.insert(bye), "bye player also paired");
+            let count = byes.entry(bye).or_default();
+            *count += 1;
+            prop_assert!(*count <= 1, "second pairing-allocated bye for {bye}");
+        }
+        prop_assert_eq!(
+            &seen,
+            &present,
+            "paired players differ from present players"
+        );
+        // Results.
+        let mut results: BTreeMap<u32, RoundRecord> = BTreeMap::new();
+        for &(w, b) in &pairing.pairs {
+            let roll = rng.next_u32() % 20;
+            let (rw, rb) = match roll {
+                0 => (GameResult::ForfeitWin, GameResult::ForfeitLoss),
+                1 => (GameResult::ForfeitLoss, GameResult::ForfeitLoss),
+                2..=6 => (GameResult::Draw, GameResult::Draw),
+                7..=13 => (GameResult::Win, GameResult::Loss),
+                _ => (GameResult::Loss, GameResult::Win),
+            };
+            results.insert(
+                w,
+                RoundRecord::Game {
+                    opponent: b,
+                    colour: Colour::White,
+                    result: rw,
+                },
+            );
+            results.insert(
+                b,
+                RoundRecord::Game {
+                    opponent: w,
+                    colour: Colour::Black,
+                    result: rb,
+                },
+            );
+        }
+        if let Some(bye) = pairing.bye {
+            results.insert(bye, RoundRecord::PairingBye);
+        }
+        let last_round = round == rounds;
+        for p in &mut tournament.players {
+            if let Some(r) = results.remove(&p.number) {
+                p.rounds.push(r);
+            }
+            // Absolute colour rules: outside the final round (topscorers), no colour
+            // difference beyond ±2 and never the same colour three times running.
+            if !last_round {
+                let colours = colours_of(p);
+                let difference: i32 = colours
+                    .iter()
+                    .map(|c| if *c == Colour::White { 1 } else { -1 })
+                    .sum();
+                prop_assert!(
+                    difference.abs() <= 2,
+                    "player {} colour difference {}",
+                    p.number,
+                    difference
+                );
+                let n = colours.len();
+                prop_assert!(
+                    !(n >= 3
+                        && colours[n - 1] == colours[n - 2]
+                        && colours[n - 2] == colours[n - 3]),
+                    "player {} has the same colour three times",
+                    p.number
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn small_tournaments_keep_the_rules(players in 2usize..40, rounds in 1u32..=15, seed in any::<u64>()) {
+        simulate(players, rounds, seed)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3, ..ProptestConfig::default() })]
+
+    #[test]
+    fn large_tournaments_keep_the_rules(players in 40usize..=400, rounds in 1u32..=9, seed in any::<u64>()) {
+        simulate(players, rounds, seed)?;
+    }
+}
