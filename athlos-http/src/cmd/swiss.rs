@@ -38,6 +38,12 @@ pub enum CommandError {
         #[source]
         source: TrfError,
     },
+    /// The file holds no player (`001`) line.
+    #[error("{path}: no player lines (001) found; is this a TRF-16 file?")]
+    NoPlayers {
+        /// The file.
+        path: PathBuf,
+    },
     /// The history cannot be paired.
     #[error("{path}: {source}")]
     Swiss {
@@ -102,10 +108,16 @@ fn read(path: &Path) -> Result<TrfDocument, CommandError> {
         path: path.to_path_buf(),
         source,
     })?;
-    TrfDocument::parse(&text).map_err(|source| CommandError::Trf {
+    let document = TrfDocument::parse(&text).map_err(|source| CommandError::Trf {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    if document.players.is_empty() {
+        return Err(CommandError::NoPlayers {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(document)
 }
 
 /// Pairs the next round and prints it in the bbpPairings/JaVaFo format.
