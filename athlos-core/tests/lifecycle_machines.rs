@@ -3,7 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+mod common;
+use common::assert_golden;
 
 use athlos_core::bracket::MatchResult;
 use athlos_core::error::LifecycleError;
@@ -404,20 +405,6 @@ proptest! {
             prop_assert_eq!(state == DS::Completed, total_picks > 0 && context.picks_made == total_picks);
         }
     }
-}
-
-fn assert_golden(relative: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(relative);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("missing golden file {} ({e})", path.display()));
-    assert!(expected == actual, "{} differs:\n{actual}", path.display());
 }
 
 #[test]

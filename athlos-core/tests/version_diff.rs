@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+use common::assert_golden;
+
 use std::collections::BTreeMap;
 
 use athlos_core::bracket::{Bracket, BracketOptions, Format, MatchResult, MatchStatus};
@@ -342,20 +345,6 @@ fn preview_changes_max_seeds_and_saves_nothing() {
     let error = preview(&participants, &current, &bad, 3).unwrap_err();
     assert!(error.to_string().contains("invalid overrides"), "{error}");
     assert!(serde_json::from_str::<Overrides>(r#"{"ruls": {}}"#).is_err());
-}
-
-fn assert_golden(relative: &str, actual: &str) {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(relative);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("missing golden file {} ({e})", path.display()));
-    assert!(expected == actual, "{} differs:\n{actual}", path.display());
 }
 
 #[test]
