@@ -12,6 +12,7 @@ mod convert;
 mod error;
 mod lifecycle;
 mod participant;
+mod swiss;
 
 /// The compiled module, re-exported by the `athlos` package.
 #[pymodule]
@@ -20,6 +21,7 @@ fn _athlos(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error::register(m)?;
     m.add_class::<participant::PyParticipant>()?;
     m.add_class::<bracket::PyBracket>()?;
+    m.add_class::<swiss::PySwiss>()?;
     m.add_function(wrap_pyfunction!(bracket::draw, m)?)?;
     m.add_function(wrap_pyfunction!(bracket::orderings, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::states, m)?)?;
