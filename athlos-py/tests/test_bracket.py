@@ -101,15 +101,6 @@ def test_errors_form_one_hierarchy():
     assert bracket.to_json() == athlos.draw(field(8)).to_json()
 
 
-def athlos_bin():
-    path = os.environ.get("ATHLOS_BIN")
-    if not path:
-        if os.environ.get("CI") == "true":
-            pytest.fail("ATHLOS_BIN is not set under CI=true")
-        pytest.skip("ATHLOS_BIN not set: cross-check with the command line skipped")
-    return path
-
-
 @pytest.mark.parametrize("fmt,cli", [
     ("single_elimination", "single"),
     ("double_elimination", "double"),
@@ -117,9 +108,9 @@ def athlos_bin():
     ("round_robin", "round-robin"),
     ("groups", "groups"),
 ])
-def test_python_and_command_line_give_the_same_bytes(fmt, cli):
+def test_python_and_command_line_give_the_same_bytes(fmt, cli, athlos_bin):
     out = subprocess.run(
-        [athlos_bin(), "bracket", "--format", cli, "--size", "13", "--max-seeds", "4",
+        [athlos_bin, "bracket", "--format", cli, "--size", "13", "--max-seeds", "4",
          "--seed", "5", "--json"],
         check=True, capture_output=True, text=True,
     ).stdout

@@ -22,15 +22,6 @@ def corpus_file(name):
     return path
 
 
-def athlos_bin():
-    path = os.environ.get("ATHLOS_BIN")
-    if not path:
-        if os.environ.get("CI") == "true":
-            pytest.fail("ATHLOS_BIN is not set under CI=true")
-        pytest.skip("ATHLOS_BIN not set: cross-check with the command line skipped")
-    return path
-
-
 def test_what_we_write_reads_back_identically():
     swiss = athlos.Swiss.from_trf(corpus_file("t0003.trf").read_text())
     written = swiss.to_trf()
@@ -38,12 +29,12 @@ def test_what_we_write_reads_back_identically():
     assert swiss.rounds_played == 5
 
 
-def test_next_round_matches_athlos_pair(tmp_path):
+def test_next_round_matches_athlos_pair(tmp_path, athlos_bin):
     # Announce one more round than was played, so the engine pairs round 6.
     trf = tmp_path / "t0003-6.trf"
     trf.write_text(corpus_file("t0003.trf").read_text() + "XXR 6\n")
     pairing = athlos.Swiss.from_trf(trf.read_text()).pair_next_round()
-    out = subprocess.run([athlos_bin(), "pair", "--dutch", str(trf)], check=True,
+    out = subprocess.run([athlos_bin, "pair", "--dutch", str(trf)], check=True,
                          capture_output=True, text=True).stdout.split("\n")
     lines = [line.split() for line in out[1:] if line]
     assert int(out[0]) == len(lines)
@@ -52,10 +43,10 @@ def test_next_round_matches_athlos_pair(tmp_path):
     assert pairing == {"pairs": expected_pairs, "bye": expected_bye}
 
 
-def test_standings_match_athlos_standings():
+def test_standings_match_athlos_standings(athlos_bin):
     path = corpus_file("t0003.trf")
     rows = athlos.Swiss.from_trf(path.read_text()).standings("BH:C1,BH,SB,DE")
-    out = subprocess.run([athlos_bin(), "standings", str(path), "--tiebreaks", "BH:C1,BH,SB,DE",
+    out = subprocess.run([athlos_bin, "standings", str(path), "--tiebreaks", "BH:C1,BH,SB,DE",
                           "--json"], check=True, capture_output=True, text=True).stdout
     assert rows == json.loads(out)
     assert rows[0]["rank"] == 1
