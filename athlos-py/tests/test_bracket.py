@@ -1,7 +1,6 @@
 """athlos from Python: draws, results, errors, and agreement with the command line."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
