@@ -60,3 +60,50 @@ def test_bad_trf_and_finished_events_raise():
         swiss.pair_next_round()
     with pytest.raises(athlos.InvalidInput):
         swiss.standings("XYZ")
+
+
+def play_event(swiss, rounds, results):
+    """Pairs and records `rounds` rounds, the result of board k taken from `results`."""
+    for round_number in range(1, rounds + 1):
+        pairing = swiss.pair_next_round()
+        for board, (white, black) in enumerate(pairing["pairs"]):
+            swiss.record(round_number, white, black, results[(round_number + board) % len(results)])
+        if pairing["bye"] is not None:
+            swiss.record_bye(round_number, pairing["bye"])
+
+
+def test_a_tournament_built_and_played_from_python():
+    players = [(f"Player {i:02}", 2300 - 25 * i) for i in range(1, 12)]
+    swiss = athlos.Swiss(players, rounds=5)
+    play_event(swiss, 5, ["1-0", "1/2-1/2", "0-1", "1-0"])
+    assert swiss.rounds_played == 5
+    table = swiss.standings()
+    assert len(table) == 11
+    points = sorted((row["half_points"] for row in table), reverse=True)
+    assert points == [row["half_points"] for row in table]
+    # Five boards hand out 2 half points each per round, and the bye 2: 12 per round.
+    assert sum(points) == 5 * 12
+    # The same history read back from TRF gives the same standings.
+    again = athlos.Swiss.from_trf(swiss.to_trf())
+    assert again.standings() == table
+    with pytest.raises(athlos.AthlosError):
+        swiss.pair_next_round()
+
+
+def test_recording_refuses_what_the_history_cannot_hold():
+    swiss = athlos.Swiss([("A", 2000), ("B", 1900), ("C", 1800), ("D", 1700)], rounds=3)
+    with pytest.raises(athlos.InvalidInput):
+        swiss.record(1, 1, 3, "2-0")
+    with pytest.raises(athlos.NotFound):
+        swiss.record(1, 1, 9, "1-0")
+    with pytest.raises(athlos.InvalidInput):
+        swiss.record(4, 1, 3, "1-0")
+    with pytest.raises(athlos.IllegalTransition):
+        swiss.record(2, 1, 3, "1-0")
+    swiss.record(1, 1, 3, "1-0")
+    with pytest.raises(athlos.IllegalTransition):
+        swiss.record(1, 3, 2, "1-0")
+    with pytest.raises(athlos.InvalidInput):
+        athlos.Swiss([("Alone", 2000)], rounds=3)
+    with pytest.raises(athlos.InvalidInput):
+        swiss.record_bye(1, 2, "quarter")
