@@ -711,7 +711,7 @@ pub enum DraftError {
         needed: u64,
     },
     /// A draft id too long to build event ids from.
-    #[error("draft id \"{id}\" is too long: at most 150 bytes")]
+    #[error("draft id \"{id}\" is too long: at most 170 bytes")]
     IdTooLong {
         /// The id.
         id: DraftId,

@@ -49,6 +49,8 @@
 //! ```
 
 mod settings;
+#[cfg(test)]
+mod tests;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
