@@ -646,7 +646,9 @@ pub enum DraftError {
     #[error("the pick clock needs at least 1 second per pick")]
     ZeroPickTime,
     /// A position name that is empty, too long or contains whitespace or control characters.
-    #[error("invalid position {text:?}: must be 1-32 bytes without whitespace or control characters")]
+    #[error(
+        "invalid position {text:?}: must be 1-32 bytes without whitespace or control characters"
+    )]
     InvalidPosition {
         /// The refused text.
         text: String,

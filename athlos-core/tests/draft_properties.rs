@@ -2,6 +2,8 @@
 //! accepted one follows the lifecycle table and keeps every invariant, and the events
 //! replay to the live state.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use athlos_core::draft::{
     Command, Draft, DraftConfig, DraftSettings, Player, Position, RosterPosition,
 };

@@ -7,6 +7,8 @@
 //! drafts (default 100); `ATHLOS_DRAFT_SIMULATIONS=1000` runs the full set. Throughput is
 //! measured by `cargo run --release -p athlos-examples --example draft`, not here.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 
 use athlos_core::clock::{Clock, ManualClock};
@@ -118,7 +120,10 @@ fn run_draft(seed: u64) -> Outcome {
     // A few trades before the start; the ones between picks of one team are refused.
     for _ in 0..below(&mut rng, 4) {
         let total = u64::from(settings.total_picks());
-        let picks = [below(&mut rng, total) as u32 + 1, below(&mut rng, total) as u32 + 1];
+        let picks = [
+            below(&mut rng, total) as u32 + 1,
+            below(&mut rng, total) as u32 + 1,
+        ];
         if apply(&mut draft, Command::Trade { picks }, &clock).is_err() {
             outcome.refused += 1;
         }
@@ -206,7 +211,8 @@ fn run_draft(seed: u64) -> Outcome {
                 let team = below(&mut rng, u64::from(TEAMS)) as u32;
                 let mut players = Vec::new();
                 for _ in 0..below(&mut rng, 6) {
-                    let p = &settings.pool()[below(&mut rng, settings.pool().len() as u64) as usize];
+                    let p =
+                        &settings.pool()[below(&mut rng, settings.pool().len() as u64) as usize];
                     if !players.contains(&p.id) {
                         players.push(p.id.clone());
                     }
@@ -215,7 +221,10 @@ fn run_draft(seed: u64) -> Outcome {
             }
             94..=95 => {
                 let total = u64::from(settings.total_picks());
-                let picks = [below(&mut rng, total) as u32 + 1, below(&mut rng, total) as u32 + 1];
+                let picks = [
+                    below(&mut rng, total) as u32 + 1,
+                    below(&mut rng, total) as u32 + 1,
+                ];
                 if apply(&mut draft, Command::Trade { picks }, &clock).is_err() {
                     outcome.refused += 1;
                 }

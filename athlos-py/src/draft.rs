@@ -112,7 +112,8 @@ impl PyDraft {
 
     /// Whether `team` may take `player` now.
     fn fits(&self, team: u32, player: &str) -> PyResult<bool> {
-        let player = ParticipantId::new(player).map_err(|e| InvalidInput::new_err(e.to_string()))?;
+        let player =
+            ParticipantId::new(player).map_err(|e| InvalidInput::new_err(e.to_string()))?;
         Ok(self.inner.fits(team, &player))
     }
 
@@ -147,7 +148,9 @@ pub(crate) fn pick_order(order: &str, teams: u32, rounds: u32) -> PyResult<Vec<u
         .checked_mul(rounds)
         .filter(|&total| total <= 1_000_000)
         .ok_or_else(|| InvalidInput::new_err("teams × rounds must be at most 1,000,000"))?;
-    Ok((0..total).filter_map(|pick| order.team(teams, pick)).collect())
+    Ok((0..total)
+        .filter_map(|pick| order.team(teams, pick))
+        .collect())
 }
 
 fn settings_from(settings: &Bound<'_, PyAny>) -> PyResult<DraftSettings> {
@@ -167,9 +170,7 @@ fn instant(now: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(&text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| {
-            InvalidInput::new_err(format!(
-                "now {text:?} is not a timezone-aware instant: {e}"
-            ))
+            InvalidInput::new_err(format!("now {text:?} is not a timezone-aware instant: {e}"))
         })
 }
 

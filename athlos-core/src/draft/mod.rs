@@ -247,12 +247,10 @@ impl Draft {
                 ),
                 EventData::DraftPaused { draft: id } => (id, Step::Command(Command::Pause)),
                 EventData::DraftResumed { draft: id } => (id, Step::Command(Command::Resume)),
-                EventData::DraftPickUndone { draft: id, .. } => {
-                    (id, Step::Command(Command::Undo))
-                }
-                EventData::DraftPicksTraded { draft: id, picks, .. } => {
-                    (id, Step::Command(Command::Trade { picks: *picks }))
-                }
+                EventData::DraftPickUndone { draft: id, .. } => (id, Step::Command(Command::Undo)),
+                EventData::DraftPicksTraded {
+                    draft: id, picks, ..
+                } => (id, Step::Command(Command::Trade { picks: *picks })),
                 EventData::DraftQueueSet {
                     draft: id,
                     team,
@@ -493,8 +491,24 @@ impl Draft {
                 (EventType::DraftStarted, _) => EventData::DraftStarted {
                     draft: draft.clone(),
                 },
-                (EventType::DraftPickMade, Change::Pick { index, team, player, .. })
-                | (EventType::DraftAutopicked, Change::Pick { index, team, player, .. }) => {
+                (
+                    EventType::DraftPickMade,
+                    Change::Pick {
+                        index,
+                        team,
+                        player,
+                        ..
+                    },
+                )
+                | (
+                    EventType::DraftAutopicked,
+                    Change::Pick {
+                        index,
+                        team,
+                        player,
+                        ..
+                    },
+                ) => {
                     let (pick, team, player) = (
                         pick_number(*index),
                         *team,
@@ -633,12 +647,11 @@ impl Draft {
                     index: 0,
                     reason: "undo without a pick".to_owned(),
                 })?;
-                let player = self
-                    .settings
-                    .index_of(&last.player)
-                    .ok_or_else(|| DraftError::UnknownPlayer {
+                let player = self.settings.index_of(&last.player).ok_or_else(|| {
+                    DraftError::UnknownPlayer {
                         player: last.player.clone(),
-                    })?;
+                    }
+                })?;
                 Change::Undo {
                     team: last.team,
                     player,
@@ -739,7 +752,8 @@ impl Draft {
             Change::Undo { team, player } => {
                 self.picks.pop();
                 self.taken[player] = None;
-                let held = &mut self.held[team as usize * positions + self.settings.position_of(player)];
+                let held =
+                    &mut self.held[team as usize * positions + self.settings.position_of(player)];
                 *held = held.saturating_sub(1);
                 let fresh = clock.start(now);
                 self.clock = Some(if self.state == DraftState::Paused {
@@ -835,9 +849,8 @@ impl Draft {
         let fits: Vec<bool> = (0..positions)
             .map(|p| self.position_fits(team, p))
             .collect();
-        let usable = |index: usize| {
-            self.taken[index].is_none() && fits[self.settings.position_of(index)]
-        };
+        let usable =
+            |index: usize| self.taken[index].is_none() && fits[self.settings.position_of(index)];
         self.queues
             .get(team as usize)
             .into_iter()
@@ -858,7 +871,10 @@ impl Draft {
 #[derive(Debug, Clone)]
 enum Step {
     Command(Command),
-    Autopick { sequence: u64, player: ParticipantId },
+    Autopick {
+        sequence: u64,
+        player: ParticipantId,
+    },
 }
 
 impl Step {
@@ -887,7 +903,10 @@ enum Change {
     /// Swap the owners of two picks (0-based).
     Trade { picks: [usize; 2] },
     /// Replace a queue.
-    Queue { team: u32, players: Vec<ParticipantId> },
+    Queue {
+        team: u32,
+        players: Vec<ParticipantId>,
+    },
 }
 
 /// The 1-based number of 0-based pick `index` (picks are at most 100,000).

@@ -182,12 +182,12 @@ impl DraftSettings {
             total_starters += u64::from(slot.starters);
         }
         let rounds = config.rounds;
-        let bench = u64::from(rounds)
-            .checked_sub(total_starters)
-            .ok_or(DraftError::StartersExceedRounds {
+        let bench = u64::from(rounds).checked_sub(total_starters).ok_or(
+            DraftError::StartersExceedRounds {
                 starters: u32::try_from(total_starters).unwrap_or(u32::MAX),
                 rounds,
-            })?;
+            },
+        )?;
         let mut starters = Vec::with_capacity(config.roster.len());
         let mut limits = Vec::with_capacity(config.roster.len());
         for slot in &config.roster {

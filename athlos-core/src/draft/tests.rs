@@ -104,7 +104,10 @@ fn settings_are_checked_on_construction() {
     check(&|c| c.seconds_per_pick = 0, "at least 1 second");
     check(&|c| c.roster.clear(), "names no position");
     check(&|c| c.roster[1].position = pos("GK"), "GK is listed twice");
-    check(&|c| c.roster[1].starters = 3, "4 starters but the draft only 3 rounds");
+    check(
+        &|c| c.roster[1].starters = 3,
+        "4 starters but the draft only 3 rounds",
+    );
     check(
         &|c| c.roster[1].max = Some(0),
         "FW allows at most 0 players but needs 1 starters",
@@ -190,7 +193,10 @@ fn start_arms_the_clock_and_refuses_a_second_start() {
             action: "start".to_owned(),
         })
     );
-    assert_eq!(error.to_string(), "draft in state in_progress does not allow start");
+    assert_eq!(
+        error.to_string(),
+        "draft in state in_progress does not allow start"
+    );
 }
 
 #[test]
@@ -358,7 +364,9 @@ fn a_timeout_fires_only_when_due_and_with_the_current_sequence() {
             },
             deadline.at - Duration::milliseconds(1)
         ),
-        DraftError::NotDue { deadline: deadline.at }
+        DraftError::NotDue {
+            deadline: deadline.at
+        }
     );
     assert_eq!(
         refused(
@@ -487,9 +495,15 @@ fn pause_freezes_the_clock_and_resume_restarts_it_with_the_time_left() {
         })
     );
     let far = t0() + Duration::hours(2);
-    assert!(refused(&mut d, Command::Timeout { sequence: armed.sequence }, far)
-        .to_string()
-        .contains("does not allow autopick"));
+    assert!(refused(
+        &mut d,
+        Command::Timeout {
+            sequence: armed.sequence
+        },
+        far
+    )
+    .to_string()
+    .contains("does not allow autopick"));
     assert!(refused(&mut d, Command::Pause, far)
         .to_string()
         .contains("does not allow pause"));
@@ -500,7 +514,13 @@ fn pause_freezes_the_clock_and_resume_restarts_it_with_the_time_left() {
     assert!(resumed.sequence > armed.sequence);
     // The deadline read before the pause no longer fires.
     assert!(matches!(
-        refused(&mut d, Command::Timeout { sequence: armed.sequence }, resumed.at),
+        refused(
+            &mut d,
+            Command::Timeout {
+                sequence: armed.sequence
+            },
+            resumed.at
+        ),
         DraftError::StaleTimeout { .. }
     ));
     assert!(refused(&mut d, Command::Resume, far)
@@ -662,7 +682,9 @@ fn commands_read_from_json() {
         serde_json::to_string(&Command::Timeout { sequence: 4 }).unwrap(),
         r#"{"type":"timeout","sequence":4}"#
     );
-    assert!(serde_json::from_str::<Command>(r#"{"type":"timeout","sequence":1,"extra":1}"#).is_err());
+    assert!(
+        serde_json::from_str::<Command>(r#"{"type":"timeout","sequence":1,"extra":1}"#).is_err()
+    );
     assert!(serde_json::from_str::<Command>(r#"{"type":"explode"}"#).is_err());
 }
 
@@ -675,23 +697,50 @@ fn replay_rebuilds_the_live_draft_and_refuses_a_foreign_or_altered_log() {
     let mut run = |d: &mut Draft, command: Command, now: DateTime<Utc>| {
         log.extend(d.apply(&command, now).unwrap());
     };
-    run(&mut d, Command::SetQueue { team: 1, players: vec![id("fw07")] }, now);
+    run(
+        &mut d,
+        Command::SetQueue {
+            team: 1,
+            players: vec![id("fw07")],
+        },
+        now,
+    );
     run(&mut d, Command::Trade { picks: [2, 9] }, now);
     run(&mut d, Command::Start, now);
     now += Duration::seconds(5);
     let on = d.on_the_clock().unwrap();
-    run(&mut d, Command::Pick { pick: on.pick, team: on.team, player: id("fw03") }, now);
+    run(
+        &mut d,
+        Command::Pick {
+            pick: on.pick,
+            team: on.team,
+            player: id("fw03"),
+        },
+        now,
+    );
     now += Duration::seconds(20);
     run(&mut d, Command::Pause, now);
     now += Duration::seconds(500);
     run(&mut d, Command::Resume, now);
     let deadline = d.next_deadline().unwrap();
-    run(&mut d, Command::Timeout { sequence: deadline.sequence }, deadline.at);
+    run(
+        &mut d,
+        Command::Timeout {
+            sequence: deadline.sequence,
+        },
+        deadline.at,
+    );
     now = deadline.at + Duration::seconds(1);
     run(&mut d, Command::Undo, now);
     while d.state() != DraftState::Completed {
         let deadline = d.next_deadline().unwrap();
-        run(&mut d, Command::Timeout { sequence: deadline.sequence }, deadline.at);
+        run(
+            &mut d,
+            Command::Timeout {
+                sequence: deadline.sequence,
+            },
+            deadline.at,
+        );
     }
     d.check_invariants().unwrap();
     let rebuilt = Draft::replay(settings.clone(), &log).unwrap();
@@ -700,7 +749,10 @@ fn replay_rebuilds_the_live_draft_and_refuses_a_foreign_or_altered_log() {
     let mut other = config(3, 3);
     other.id = DraftId::new("other").unwrap();
     let error = Draft::replay(DraftSettings::new(other).unwrap(), &log).unwrap_err();
-    assert!(error.to_string().contains("belongs to draft \"league\""), "{error}");
+    assert!(
+        error.to_string().contains("belongs to draft \"league\""),
+        "{error}"
+    );
 
     let mut altered = log.clone();
     let last = altered.len() - 2;
@@ -712,7 +764,10 @@ fn replay_rebuilds_the_live_draft_and_refuses_a_foreign_or_altered_log() {
     let mut truncated = log.clone();
     truncated.pop();
     let error = Draft::replay(settings.clone(), &truncated).unwrap_err();
-    assert!(error.to_string().contains("emits draft.completed"), "{error}");
+    assert!(
+        error.to_string().contains("emits draft.completed"),
+        "{error}"
+    );
 
     let mut reordered = log;
     reordered.swap(0, 1);
