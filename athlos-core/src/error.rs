@@ -823,6 +823,15 @@ pub enum DraftError {
         /// The player.
         player: ParticipantId,
     },
+    /// A transition of the draft table emitted an event type its command does not build (a
+    /// table/engine mismatch).
+    #[error("{action} emitted {event}, which the draft does not build for it")]
+    UnexpectedEvent {
+        /// The action.
+        action: String,
+        /// The event type.
+        event: String,
+    },
     /// An event of the log that does not belong to this draft or does not follow from it.
     #[error("event {index} of the log does not replay: {reason}")]
     Replay {

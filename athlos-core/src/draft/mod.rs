@@ -55,7 +55,7 @@ mod tests;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::DraftError;
+use crate::error::{DraftError, LifecycleError};
 use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
 use crate::lifecycle::draft::{ClockState, PickClock};
@@ -461,7 +461,7 @@ impl Draft {
         for team in 0..self.settings.teams() as usize {
             let counts = &self.held[team * positions..(team + 1) * positions];
             for (p, &count) in counts.iter().enumerate() {
-                if count > self.settings.limit_slice()[p] {
+                if count > self.settings.maximums()[p] {
                     return Err(format!("team {team} holds too many of position {p}"));
                 }
                 if complete && count < self.settings.starters()[p] {
@@ -563,9 +563,9 @@ impl Draft {
                     }
                 }
                 (kind, _) => {
-                    return Err(DraftError::Replay {
-                        index: 0,
-                        reason: format!("{} emitted {kind} without its data", step.action()),
+                    return Err(DraftError::UnexpectedEvent {
+                        action: step.action().to_string(),
+                        event: kind.to_string(),
                     })
                 }
             });
@@ -643,10 +643,15 @@ impl Draft {
                 }
             }
             Step::Command(Command::Undo) => {
-                let last = self.picks.last().ok_or(DraftError::Replay {
-                    index: 0,
-                    reason: "undo without a pick".to_owned(),
-                })?;
+                // The table's `a_pick_made` guard already refused an undo without picks.
+                let last = self.picks.last().ok_or(DraftError::Lifecycle(
+                    LifecycleError::GuardFailed {
+                        machine: DraftLifecycle::NAME,
+                        state: self.state.to_string(),
+                        action: DraftAction::Undo.to_string(),
+                        guard: "a_pick_made",
+                    },
+                ))?;
                 let player = self.settings.index_of(&last.player).ok_or_else(|| {
                     DraftError::UnknownPlayer {
                         player: last.player.clone(),
@@ -827,7 +832,7 @@ impl Draft {
         let Some(held) = self.held.get(start..start + positions) else {
             return false;
         };
-        let limits = self.settings.limit_slice();
+        let limits = self.settings.maximums();
         let starters = self.settings.starters();
         if held[position] >= limits[position] {
             return false;

@@ -331,7 +331,7 @@ impl DraftSettings {
         &self.starters
     }
 
-    pub(crate) fn limit_slice(&self) -> &[u32] {
+    pub(crate) fn maximums(&self) -> &[u32] {
         &self.limits
     }
 
