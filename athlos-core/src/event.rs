@@ -87,11 +87,17 @@ pub enum EventType {
     DraftResumed,
     /// `draft.completed`: the last pick was made.
     DraftCompleted,
+    /// `draft.pick_undone`: the commissioner took back the last pick.
+    DraftPickUndone,
+    /// `draft.picks_traded`: two teams swapped picks not yet made.
+    DraftPicksTraded,
+    /// `draft.queue_set`: a team set its queue of wanted players.
+    DraftQueueSet,
 }
 
 impl EventType {
     /// Every type, in catalog order.
-    pub const ALL: [EventType; 18] = [
+    pub const ALL: [EventType; 21] = [
         EventType::BracketGenerated,
         EventType::BracketFailed,
         EventType::BracketEdited,
@@ -110,6 +116,9 @@ impl EventType {
         EventType::DraftPaused,
         EventType::DraftResumed,
         EventType::DraftCompleted,
+        EventType::DraftPickUndone,
+        EventType::DraftPicksTraded,
+        EventType::DraftQueueSet,
     ];
 
     /// The dotted lower-case name written in the envelope's `type`.
@@ -133,6 +142,9 @@ impl EventType {
             EventType::DraftPaused => "draft.paused",
             EventType::DraftResumed => "draft.resumed",
             EventType::DraftCompleted => "draft.completed",
+            EventType::DraftPickUndone => "draft.pick_undone",
+            EventType::DraftPicksTraded => "draft.picks_traded",
+            EventType::DraftQueueSet => "draft.queue_set",
         }
     }
 
@@ -344,6 +356,39 @@ pub enum EventData {
         /// The draft.
         draft: DraftId,
     },
+    /// `draft.pick_undone`.
+    #[serde(rename = "draft.pick_undone")]
+    DraftPickUndone {
+        /// The draft.
+        draft: DraftId,
+        /// Overall pick number taken back, from 1; it is on the clock again.
+        pick: u32,
+        /// The team that had made it.
+        team: u32,
+        /// The player returned to the pool.
+        player: ParticipantId,
+    },
+    /// `draft.picks_traded`.
+    #[serde(rename = "draft.picks_traded")]
+    DraftPicksTraded {
+        /// The draft.
+        draft: DraftId,
+        /// The two overall pick numbers swapped, from 1.
+        picks: [u32; 2],
+        /// Their owners after the trade, in the same order.
+        teams: [u32; 2],
+    },
+    /// `draft.queue_set`: a team's queue is private to it; streams to other teams should
+    /// leave it out.
+    #[serde(rename = "draft.queue_set")]
+    DraftQueueSet {
+        /// The draft.
+        draft: DraftId,
+        /// The team, from 0.
+        team: u32,
+        /// The queue, most wanted first.
+        players: Vec<ParticipantId>,
+    },
 }
 
 impl EventData {
@@ -368,6 +413,9 @@ impl EventData {
             EventData::DraftPaused { .. } => EventType::DraftPaused,
             EventData::DraftResumed { .. } => EventType::DraftResumed,
             EventData::DraftCompleted { .. } => EventType::DraftCompleted,
+            EventData::DraftPickUndone { .. } => EventType::DraftPickUndone,
+            EventData::DraftPicksTraded { .. } => EventType::DraftPicksTraded,
+            EventData::DraftQueueSet { .. } => EventType::DraftQueueSet,
         }
     }
 }

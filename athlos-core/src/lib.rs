@@ -38,6 +38,8 @@
 //! - [`id`]: ids of competitions, divisions, tournaments, drafts, events and tags.
 //! - [`event`]: the domain event catalog and its envelope.
 //! - [`lifecycle`]: the bracket, tournament, match and draft state machines as tables.
+//! - [`draft`]: fantasy drafts: settings, picks, the pick clock, auto-pick, trades, queues and
+//!   replay.
 //! - [`version`]: content-addressed bracket versions, tags with undo/redo, manual edits.
 //! - [`diff`]: structural and text diffs of brackets, and previews.
 //! - [`store`]: async store traits and the in-memory store.
@@ -51,6 +53,7 @@
 pub mod bracket;
 pub mod clock;
 pub mod diff;
+pub mod draft;
 mod draw;
 pub mod error;
 pub mod event;

@@ -78,6 +78,8 @@ fn draft_model(state: DS, action: DA, c: &DraftContext) -> Option<DS> {
         }
         (DS::InProgress, DA::Pause) => Some(DS::Paused),
         (DS::Paused, DA::Resume) => Some(DS::InProgress),
+        (DS::InProgress | DS::Paused, DA::Undo) if c.picks_made > 0 => Some(state),
+        (DS::Scheduled | DS::InProgress | DS::Paused, DA::Trade | DA::SetQueue) => Some(state),
         _ => None,
     }
 }
@@ -397,6 +399,9 @@ proptest! {
                         context.picks_made += 1;
                         prop_assert_eq!(step.emits.contains(&EventType::DraftCompleted), step.to == DS::Completed);
                     }
+                    if action == DA::Undo {
+                        context.picks_made -= 1;
+                    }
                     state = step.to;
                 }
                 Err(_) => prop_assert_eq!(expected, None),
@@ -531,7 +536,25 @@ fn event_catalog_is_pinned() {
         EventData::DraftResumed {
             draft: draft.clone(),
         },
-        EventData::DraftCompleted { draft },
+        EventData::DraftCompleted {
+            draft: draft.clone(),
+        },
+        EventData::DraftPickUndone {
+            draft: draft.clone(),
+            pick: 2,
+            team: 1,
+            player: ParticipantId::new("p2").unwrap(),
+        },
+        EventData::DraftPicksTraded {
+            draft: draft.clone(),
+            picks: [5, 8],
+            teams: [1, 0],
+        },
+        EventData::DraftQueueSet {
+            draft,
+            team: 0,
+            players: vec![ParticipantId::new("p2").unwrap()],
+        },
     ];
     let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();
     assert_eq!(

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 
 mod bracket;
 mod convert;
+mod draft;
 mod error;
 mod lifecycle;
 mod participant;
@@ -22,10 +23,12 @@ fn _athlos(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<participant::PyParticipant>()?;
     m.add_class::<bracket::PyBracket>()?;
     m.add_class::<swiss::PySwiss>()?;
+    m.add_class::<draft::PyDraft>()?;
     m.add_function(wrap_pyfunction!(bracket::draw, m)?)?;
     m.add_function(wrap_pyfunction!(bracket::orderings, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::states, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::allowed_actions, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::diff, m)?)?;
+    m.add_function(wrap_pyfunction!(draft::pick_order, m)?)?;
     Ok(())
 }

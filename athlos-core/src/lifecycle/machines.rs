@@ -504,6 +504,12 @@ named_enum!(
         Pause => "pause",
         /// Restart the clock.
         Resume => "resume",
+        /// The commissioner takes back the last pick.
+        Undo => "undo",
+        /// Two teams swap picks not yet made.
+        Trade => "trade",
+        /// A team sets its queue of wanted players.
+        SetQueue => "set_queue",
     }
 );
 
@@ -516,7 +522,8 @@ pub struct DraftContext {
     pub total_picks: u32,
 }
 
-/// `scheduled → in_progress ⇄ paused → completed`.
+/// `scheduled → in_progress ⇄ paused → completed`; the commissioner may undo the last pick
+/// while picking or paused, and picks not yet made may be traded and queues set until the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DraftLifecycle;
 
@@ -527,6 +534,11 @@ const MORE_PICKS: Guard<DraftContext> = Guard {
 const LAST_PICK: Guard<DraftContext> = Guard {
     name: "last_pick",
     check: |c| c.picks_made.saturating_add(1) == c.total_picks,
+};
+
+const PICKS_MADE: Guard<DraftContext> = Guard {
+    name: "a_pick_made",
+    check: |c| c.picks_made > 0,
 };
 
 const DRAFT_RULES: &[Rule<DraftState, DraftAction, DraftContext>] = &[
@@ -581,6 +593,62 @@ const DRAFT_RULES: &[Rule<DraftState, DraftAction, DraftContext>] = &[
         guard: None,
         to: DraftState::InProgress,
         emits: &[EventType::DraftResumed],
+    },
+    Rule {
+        from: DraftState::InProgress,
+        action: DraftAction::Undo,
+        guard: Some(PICKS_MADE),
+        to: DraftState::InProgress,
+        emits: &[EventType::DraftPickUndone],
+    },
+    Rule {
+        from: DraftState::Paused,
+        action: DraftAction::Undo,
+        guard: Some(PICKS_MADE),
+        to: DraftState::Paused,
+        emits: &[EventType::DraftPickUndone],
+    },
+    Rule {
+        from: DraftState::Scheduled,
+        action: DraftAction::Trade,
+        guard: None,
+        to: DraftState::Scheduled,
+        emits: &[EventType::DraftPicksTraded],
+    },
+    Rule {
+        from: DraftState::InProgress,
+        action: DraftAction::Trade,
+        guard: None,
+        to: DraftState::InProgress,
+        emits: &[EventType::DraftPicksTraded],
+    },
+    Rule {
+        from: DraftState::Paused,
+        action: DraftAction::Trade,
+        guard: None,
+        to: DraftState::Paused,
+        emits: &[EventType::DraftPicksTraded],
+    },
+    Rule {
+        from: DraftState::Scheduled,
+        action: DraftAction::SetQueue,
+        guard: None,
+        to: DraftState::Scheduled,
+        emits: &[EventType::DraftQueueSet],
+    },
+    Rule {
+        from: DraftState::InProgress,
+        action: DraftAction::SetQueue,
+        guard: None,
+        to: DraftState::InProgress,
+        emits: &[EventType::DraftQueueSet],
+    },
+    Rule {
+        from: DraftState::Paused,
+        action: DraftAction::SetQueue,
+        guard: None,
+        to: DraftState::Paused,
+        emits: &[EventType::DraftQueueSet],
     },
 ];
 

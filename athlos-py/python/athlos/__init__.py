@@ -15,6 +15,7 @@ from ._athlos import (
     AthlosError,
     Bracket,
     Conflict,
+    Draft,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -25,6 +26,7 @@ from ._athlos import (
     diff,
     draw,
     orderings,
+    pick_order,
     states,
 )
 
@@ -32,6 +34,7 @@ __all__ = [
     "AthlosError",
     "Bracket",
     "Conflict",
+    "Draft",
     "IllegalTransition",
     "InvalidInput",
     "NotFound",
@@ -42,5 +45,6 @@ __all__ = [
     "diff",
     "draw",
     "orderings",
+    "pick_order",
     "states",
 ]
