@@ -303,6 +303,46 @@ impl TrfDocument {
         }
     }
 
+    /// A document holding `tournament`: one player line per player (points recomputed from
+    /// the rounds, no rank), the number of rounds, the initial colour, the forbidden pairs and,
+    /// for Baku acceleration, the pairing system line. [`TrfDocument::to_tournament`] of the
+    /// result gives `tournament` back (players in starting-number order) when its numbers and
+    /// ratings fit their TRF columns (up to 9999) and its names fit 33 characters.
+    pub fn from_tournament(tournament: &Tournament) -> Self {
+        let mut doc = Self {
+            total_rounds: Some(tournament.total_rounds),
+            initial_colour: Some(tournament.initial_colour),
+            ..Self::default()
+        };
+        if tournament.acceleration == Acceleration::Baku {
+            let system = "FIDE_DUTCH_2025_BAKU".to_string();
+            doc.other_lines.push(format!("092 {system}"));
+            doc.system = Some(system);
+        }
+        for &(a, b) in &tournament.forbidden_pairs {
+            doc.forbidden_pairs.insert((a.min(b), a.max(b)));
+        }
+        for p in &tournament.players {
+            doc.players.insert(
+                p.number,
+                TrfPlayer {
+                    number: p.number,
+                    sex: String::new(),
+                    title: String::new(),
+                    name: p.name.clone(),
+                    rating: p.rating,
+                    federation: String::new(),
+                    fide_id: String::new(),
+                    birth_date: String::new(),
+                    points: p.rounds.iter().map(RoundRecord::half_points).sum(),
+                    rank: 0,
+                    rounds: p.rounds.clone(),
+                },
+            );
+        }
+        doc
+    }
+
     /// Replaces the players' rounds with those of `tournament`, recomputing points.
     pub fn set_rounds(&mut self, tournament: &Tournament) {
         for p in &tournament.players {

@@ -1,0 +1,37 @@
+//! Inputs the fuzz targets (and their smoke run) found breaking Athlos, kept as regression
+//! tests: each must now be refused with a typed error or handled, never panic.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use athlos_core::testing::fuzz;
+use athlos_core::tiebreak::{parse_list, Tiebreak, TiebreakError};
+
+/// `tiebreak_standings`: a cut modifier starting with a multi-byte character (`BH:é1`)
+/// split the text inside the character and panicked.
+#[test]
+fn tiebreak_modifier_with_a_multibyte_letter_is_refused() {
+    for code in ["BH:\u{e9}1", "SB:\u{1f3c6}", "BH:\u{e9}", "BH:C\u{e9}"] {
+        assert!(matches!(
+            Tiebreak::parse(code),
+            Err(TiebreakError::UnknownCode { .. })
+        ));
+    }
+    assert!(parse_list("BH,SB:\u{e9}1,DE").is_err());
+    fuzz::tiebreak_standings("BH:\u{e9}1\n".as_bytes()).unwrap();
+}
+
+/// `bracket_progression`: both finalists of a single elimination withdrew, so the final was
+/// decided without a winner and the two share first place. The check allows exactly that
+/// case (any other shared first place in an elimination bracket is still refused).
+#[test]
+fn both_finalists_withdrawing_share_first_place() {
+    let input: &[u8] = &[
+        74, 216, 180, 70, 150, 120, 23, 240, 174, 37, 113, 178, 226, 166, 83, 186, 202, 90, 117,
+        29, 7, 157, 90, 57, 146, 99, 36, 10, 118, 250, 68, 120, 189, 11, 63, 220, 124, 204, 13, 36,
+        208, 67, 248, 212, 145, 92, 233, 237, 143, 116, 105, 233, 54, 3, 211, 70, 223, 132, 99, 51,
+        68, 10, 111, 141, 135, 16, 126, 155, 127, 40, 37, 46, 194, 121, 194, 159, 198, 78, 244,
+        161, 153, 81, 61, 167, 153, 110, 119, 227, 23, 211, 27, 96, 1, 165, 38, 205, 119, 161, 16,
+        191, 192, 243, 131, 23, 115, 160, 86, 127, 98, 30, 73,
+    ];
+    fuzz::bracket_progression(input).unwrap();
+}
