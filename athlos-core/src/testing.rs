@@ -1,6 +1,16 @@
 //! Proptest strategies and invariant checks, public so users can test their own code with
 //! the same tools (feature `proptest`).
 //!
+//! | what | strategies | checks |
+//! |---|---|---|
+//! | fields and brackets | [`field`], [`elimination_options`], [`any_bracket`], [`play_random`] | [`check_placement`], [`check_bracket`] |
+//! | Swiss histories and TRF files | [`swiss_history`], [`random_history`], [`trf_document`], [`trf_text`] | [`check_pairing`], [`check_standings`] |
+//! | lifecycle machines | [`bracket_actions`], [`tournament_actions`], [`match_actions`], [`draft_actions`] | [`check_lifecycle`], [`run_lifecycle`] |
+//! | arbitrary bytes | the bodies of the fuzz targets, in [`fuzz`] | |
+//!
+//! Every check returns `Ok(())` or the [`InvariantViolation`] naming the [`Invariant`] broken
+//! and the facts that show it.
+//!
 //! Checking your own code: here a result-entry function (standing in for yours, which might
 //! parse a form or an API call) is run over random brackets and histories, and the bracket is
 //! checked after every step.
