@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use athlos_core::testing::fuzz;
+use athlos_core::trf::TrfDocument;
 use athlos_core::tiebreak::{parse_list, Tiebreak, TiebreakError};
 
 /// `tiebreak_standings`: a cut modifier starting with a multi-byte character (`BH:é1`)
@@ -34,4 +35,18 @@ fn both_finalists_withdrawing_share_first_place() {
         191, 192, 243, 131, 23, 115, 160, 86, 127, 98, 30, 73,
     ];
     fuzz::bracket_progression(input).unwrap();
+}
+
+/// `trf_parse`: points written without a decimal point (`260`, columns 81–84) were written
+/// back as `260.0`, one column too wide, which shifted the rank and every round entry: the
+/// file read back differently.
+#[test]
+fn whole_points_too_wide_for_a_decimal_are_written_in_four_columns() {
+    let line = "001    8      Player 8                          1698                             260          3 b =  0000 - U  0000 - Z";
+    let doc = TrfDocument::parse(line).unwrap();
+    assert_eq!(doc.players[&8].points, 520);
+    let written = doc.write();
+    assert!(written.contains(" 260     "), "{written}");
+    assert_eq!(TrfDocument::parse(&written).unwrap(), doc);
+    fuzz::trf_parse(line.as_bytes()).unwrap();
 }

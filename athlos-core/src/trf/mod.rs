@@ -440,6 +440,17 @@ fn format_points(half: u32) -> String {
     format!("{}.{}", half / 2, if half % 2 == 1 { 5 } else { 0 })
 }
 
+/// Points for the four columns 81–84: `12.5`, or a whole number without `.0` when it would
+/// not fit (`260` rather than `260.0`, which would shift every later column).
+fn points_column(half: u32) -> String {
+    let text = format_points(half);
+    if text.len() > 4 && half % 2 == 0 {
+        (half / 2).to_string()
+    } else {
+        text
+    }
+}
+
 /// Characters `from..=to` (1-based columns) of `raw`, or "" past the end.
 fn columns(raw: &str, from: usize, to: usize) -> &str {
     let start = from - 1;
@@ -610,7 +621,7 @@ fn write_player(p: &TrfPlayer) -> String {
         p.federation,
         p.fide_id,
         p.birth_date,
-        format_points(p.points),
+        points_column(p.points),
         if p.rank == 0 {
             String::new()
         } else {
