@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use athlos_core::testing::fuzz;
-use athlos_core::trf::TrfDocument;
 use athlos_core::tiebreak::{parse_list, Tiebreak, TiebreakError};
+use athlos_core::trf::TrfDocument;
 
 /// `tiebreak_standings`: a cut modifier starting with a multi-byte character (`BH:é1`)
 /// split the text inside the character and panicked.
@@ -49,4 +49,20 @@ fn whole_points_too_wide_for_a_decimal_are_written_in_four_columns() {
     assert!(written.contains(" 260     "), "{written}");
     assert_eq!(TrfDocument::parse(&written).unwrap(), doc);
     fuzz::trf_parse(line.as_bytes()).unwrap();
+}
+
+/// `trf_parse` (from a pairings file of the conformance data): a TRF-2026 line that sets
+/// nothing (`260` with a single number, `152 rank`) marked the document as TRF-2026, but
+/// nothing of it was written back, so the file read back as TRF-16.
+#[test]
+fn a_trf2026_line_that_sets_nothing_does_not_change_the_spelling() {
+    for text in ["1\t1\t4\n260\t0\n", "152 rank\nXXR 3\n"] {
+        let doc = TrfDocument::parse(text).unwrap();
+        assert!(!doc.trf2026, "{text:?}");
+        assert_eq!(TrfDocument::parse(&doc.write()).unwrap(), doc);
+        fuzz::trf_parse(text.as_bytes()).unwrap();
+    }
+    let doc = TrfDocument::parse("260 1 2\n152 black1\n").unwrap();
+    assert!(doc.trf2026);
+    assert_eq!(TrfDocument::parse(&doc.write()).unwrap(), doc);
 }

@@ -160,11 +160,13 @@ impl TrfDocument {
                     doc.total_rounds = Some(number(rest, line, 5, "number of rounds")?);
                 }
                 "XXC" | "152" => {
-                    doc.trf2026 |= tag == "152";
+                    // The TRF-2026 spelling is remembered only from a line that sets
+                    // something written back; otherwise it could not survive a round trip.
+                    let mut colour = None;
                     for word in rest.split_whitespace() {
                         match word.to_ascii_lowercase().as_str() {
-                            "white1" | "w" | "white" => doc.initial_colour = Some(Colour::White),
-                            "black1" | "b" | "black" => doc.initial_colour = Some(Colour::Black),
+                            "white1" | "w" | "white" => colour = Some(Colour::White),
+                            "black1" | "b" | "black" => colour = Some(Colour::Black),
                             "rank" => {}
                             _ => {
                                 return Err(err(
@@ -177,6 +179,10 @@ impl TrfDocument {
                                 ))
                             }
                         }
+                    }
+                    if colour.is_some() {
+                        doc.initial_colour = colour;
+                        doc.trf2026 |= tag == "152";
                     }
                 }
                 "XXA" | "250" => {
@@ -191,11 +197,11 @@ impl TrfDocument {
                     doc.acceleration.insert(who, points);
                 }
                 "XXP" | "260" => {
-                    doc.trf2026 |= tag == "260";
                     let ids: Vec<StartNumber> = rest
                         .split_whitespace()
                         .map(|w| number(w, line, 5, "starting number"))
                         .collect::<Result<_, _>>()?;
+                    doc.trf2026 |= tag == "260" && ids.len() >= 2;
                     for (i, &a) in ids.iter().enumerate() {
                         for &b in &ids[i + 1..] {
                             doc.forbidden_pairs.insert((a.min(b), a.max(b)));
