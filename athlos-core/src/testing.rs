@@ -1,6 +1,16 @@
 //! Proptest strategies and invariant checks, public so users can test their own code with
 //! the same tools (feature `proptest`).
 //!
+//! | what | strategies | checks |
+//! |---|---|---|
+//! | fields and brackets | [`field`], [`elimination_options`], [`any_bracket`], [`play_random`] | [`check_placement`], [`check_bracket`] |
+//! | Swiss histories and TRF files | [`swiss_history`], [`random_history`], [`trf_document`], [`trf_text`] | [`check_pairing`], [`check_standings`] |
+//! | lifecycle machines | [`bracket_actions`], [`tournament_actions`], [`match_actions`], [`draft_actions`] | [`check_lifecycle`], [`run_lifecycle`] |
+//! | arbitrary bytes | the bodies of the fuzz targets, in [`fuzz`] | |
+//!
+//! Every check returns `Ok(())` or the [`InvariantViolation`] naming the [`Invariant`] broken
+//! and the facts that show it.
+//!
 //! Checking your own code: here a result-entry function (standing in for yours, which might
 //! parse a form or an API call) is run over random brackets and histories, and the bracket is
 //! checked after every step.
@@ -52,6 +62,18 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub mod fuzz;
+mod lifecycle;
+mod swiss;
+
+pub use lifecycle::{
+    bracket_actions, check_lifecycle, draft_actions, match_actions, run_lifecycle,
+    tournament_actions,
+};
+pub use swiss::{
+    check_pairing, check_standings, random_history, swiss_history, trf_document, trf_text,
+};
+
 use proptest::collection::SizeRange;
 use proptest::prelude::*;
 
@@ -59,11 +81,114 @@ use crate::bracket::{Bracket, BracketOptions, Format, MatchStatus, Occupant, Sou
 use crate::model::{Participant, ParticipantId};
 use crate::seeding::{meeting_round, DrawRng, Ordering, Placement};
 
+macro_rules! invariants {
+    ($($(#[$doc:meta])* $variant:ident => $text:literal,)+) => {
+        /// Which promise a checked value breaks. Each checker documents the invariants it
+        /// checks; the snake_case [`Invariant::name`] is what [`InvariantViolation`] prints.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum Invariant {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Invariant {
+            /// The snake_case name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Invariant::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
+invariants! {
+    /// Placement: the bracket is the smallest power of two holding the field.
+    BracketSize => "bracket_size",
+    /// Placement and bracket: every entry appears exactly once and nothing else does.
+    EntryOnce => "entry_once",
+    /// Placement: no first-round match is bye v bye.
+    NoDoubleBye => "no_double_bye",
+    /// Placement: balanced byes spread over the quarters.
+    ByesBalanced => "byes_balanced",
+    /// Placement: byes go to the top seeds.
+    ByesToTopSeeds => "byes_to_top_seeds",
+    /// Placement: the top 2^k seeds lie in different 2^k-ths.
+    SeedsApart => "seeds_apart",
+    /// Bracket: every source names an existing match.
+    SourcesExist => "sources_exist",
+    /// Bracket: matches only read earlier matches.
+    PlayableOrder => "playable_order",
+    /// Bracket: a slot fed by a decided match holds that match's winner (or loser).
+    SlotsFollowResults => "slots_follow_results",
+    /// Bracket: statuses agree with occupants and results.
+    StatusAgrees => "status_agrees",
+    /// Bracket: a winner is one of the two occupants.
+    WinnerPlayed => "winner_played",
+    /// Bracket: a complete bracket places everyone once, in competition ranking.
+    Placements => "placements",
+    /// Bracket: an unfinished bracket has a match ready to play.
+    Progress => "progress",
+    /// Pairing: nobody appears twice (in two pairs, or paired and given the bye).
+    PairedOnce => "paired_once",
+    /// Pairing: every present player is paired or gets the bye.
+    EveryonePaired => "everyone_paired",
+    /// Pairing: only known players without a pre-announced absence are paired.
+    OnlyPresentPaired => "only_present_paired",
+    /// Pairing: nobody meets an opponent already met over the board (C1).
+    NoRematch => "no_rematch",
+    /// Pairing: no forbidden pair meets.
+    NoForbiddenPair => "no_forbidden_pair",
+    /// Pairing: a bye exactly when an odd number of players is present.
+    ByeParity => "bye_parity",
+    /// Pairing: the bye goes to nobody who already had a full point without playing (C2).
+    ByeEligible => "bye_eligible",
+    /// Pairing: two non-topscorers with the same absolute colour preference do not meet (C3),
+    /// and every other absolute preference of a non-topscorer is granted.
+    AbsoluteColour => "absolute_colour",
+    /// Pairing: the engine's own checker accepts the engine's own pairing.
+    CheckerAgrees => "checker_agrees",
+    /// Standings: one row per player.
+    OneRowEach => "one_row_each",
+    /// Standings: points, wins, draws and losses agree with the recorded rounds.
+    ScoresMatchRecords => "scores_match_records",
+    /// Standings: rows are ordered by points, then tie-breaks, then starting number.
+    RankOrder => "rank_order",
+    /// Standings: ranks are competition ranks (1, 2, 2, 4, …), shared exactly by rows equal
+    /// on points and every tie-break.
+    SharedRanks => "shared_ranks",
+    /// Standings: every row has one value per tie-break asked, keyed by its code, in range.
+    TiebreakColumns => "tiebreak_columns",
+    /// Lifecycle: a transition names the state and action it was asked for.
+    TransitionEcho => "transition_echo",
+    /// Lifecycle: the outcome is the one the table decides (target state and events).
+    TableAgrees => "table_agrees",
+    /// Lifecycle: a refusal is `InvalidTransition` exactly when the table has no rule for the
+    /// pair, otherwise `GuardFailed` naming one of the pair's guards.
+    TypedRefusal => "typed_refusal",
+    /// Lifecycle: the available actions are the allowed ones whose guard holds.
+    AvailableAgrees => "available_agrees",
+    /// Inputs: what is written and read back is the same value.
+    RoundTrip => "round_trip",
+    /// Inputs: the same input gives the same output.
+    Deterministic => "deterministic",
+    /// Inputs: a refused step leaves the value unchanged.
+    RefusalChangesNothing => "refusal_changes_nothing",
+    /// Inputs: a refusal is a typed error with a message.
+    ErrorMessage => "error_message",
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// An invariant that a value breaks, with the facts that show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvariantViolation {
-    /// Short name of the invariant.
-    pub invariant: &'static str,
+    /// The invariant.
+    pub invariant: Invariant,
     /// What was found.
     pub detail: String,
 }
@@ -76,7 +201,7 @@ impl fmt::Display for InvariantViolation {
 
 impl std::error::Error for InvariantViolation {}
 
-fn broken(invariant: &'static str, detail: impl Into<String>) -> InvariantViolation {
+pub(crate) fn broken(invariant: Invariant, detail: impl Into<String>) -> InvariantViolation {
     InvariantViolation {
         invariant,
         detail: detail.into(),
@@ -155,7 +280,7 @@ pub fn check_placement(
     let size = placement.slots.len();
     if size != n.next_power_of_two() {
         return Err(broken(
-            "bracket_size",
+            Invariant::BracketSize,
             format!("{size} slots for {n} entries"),
         ));
     }
@@ -164,7 +289,7 @@ pub fn check_placement(
         if let Some(id) = id {
             if let Some(first) = seen.insert(id, slot) {
                 return Err(broken(
-                    "entry_once",
+                    Invariant::EntryOnce,
                     format!("{id} in slots {first} and {slot}"),
                 ));
             }
@@ -172,11 +297,14 @@ pub fn check_placement(
     }
     for p in participants {
         if !seen.contains_key(&p.id) {
-            return Err(broken("entry_once", format!("{} is missing", p.id)));
+            return Err(broken(Invariant::EntryOnce, format!("{} is missing", p.id)));
         }
     }
     if seen.len() != n {
-        return Err(broken("entry_once", "unknown entries in the bracket"));
+        return Err(broken(
+            Invariant::EntryOnce,
+            "unknown entries in the bracket",
+        ));
     }
     // Without balanced byes the other orderings follow brackets-manager.js, where byes padded
     // at the end of the seed list may meet each other (e.g. `natural`).
@@ -184,7 +312,7 @@ pub fn check_placement(
         for (pair, slots) in placement.slots.chunks(2).enumerate() {
             if slots.iter().all(Option::is_none) {
                 return Err(broken(
-                    "no_double_bye",
+                    Invariant::NoDoubleBye,
                     format!("match {} is bye v bye", pair + 1),
                 ));
             }
@@ -215,14 +343,14 @@ pub fn check_placement(
                 per_quarter.iter().max().unwrap_or(&0) - per_quarter.iter().min().unwrap_or(&0);
             if spread > 1 {
                 return Err(broken(
-                    "byes_balanced",
+                    Invariant::ByesBalanced,
                     format!("byes per quarter {per_quarter:?}"),
                 ));
             }
         }
     } else if placement.seeded == n && recipients != (0..byes).collect::<Vec<_>>() {
         return Err(broken(
-            "byes_to_top_seeds",
+            Invariant::ByesToTopSeeds,
             format!(
                 "byes went to seeds {:?}",
                 recipients.iter().map(|r| r + 1).collect::<Vec<_>>()
@@ -244,7 +372,7 @@ pub fn check_placement(
         for (i, &slot) in seeded.iter().take(top).enumerate() {
             if let Some(j) = holder.insert(slot >> (rounds - level), i) {
                 return Err(broken(
-                    "seeds_apart",
+                    Invariant::SeedsApart,
                     format!(
                         "seeds {} and {} can meet in round {}, promised {}",
                         j + 1,
@@ -314,7 +442,8 @@ pub fn play_random(
 /// - statuses agree with occupants: `ready` has two participants and no winner, `pending`
 ///   waits for someone, a winner is always one of the two occupants;
 /// - a complete bracket places every participant exactly once, in competition ranking
-///   (1, 2, 3, 3, 5, …), with one champion in an elimination bracket.
+///   (1, 2, 3, 3, 5, …), with one champion in an elimination bracket (two when both
+///   finalists withdrew and the final was decided without a winner).
 ///
 /// # Errors
 /// The first invariant found broken.
@@ -332,7 +461,10 @@ pub fn check_bracket(bracket: &Bracket) -> Result<(), InvariantViolation> {
                 entered[i] += 1;
                 Ok(())
             }
-            None => Err(broken("entry_once", format!("unknown entrant {id}"))),
+            None => Err(broken(
+                Invariant::EntryOnce,
+                format!("unknown entrant {id}"),
+            )),
         }
     };
     match bracket.first_round_slots() {
@@ -351,7 +483,7 @@ pub fn check_bracket(bracket: &Bracket) -> Result<(), InvariantViolation> {
     }
     if let Some(i) = entered.iter().position(|&n| n != 1) {
         return Err(broken(
-            "entry_once",
+            Invariant::EntryOnce,
             format!(
                 "{} enters {} times",
                 bracket.participants()[i].id,
@@ -376,13 +508,13 @@ pub fn check_bracket(bracket: &Bracket) -> Result<(), InvariantViolation> {
             let Some(from) = from else { continue };
             let Some(&j) = position.get(from) else {
                 return Err(broken(
-                    "sources_exist",
+                    Invariant::SourcesExist,
                     format!("{} reads unknown {from}", m.id),
                 ));
             };
             if j >= i {
                 return Err(broken(
-                    "playable_order",
+                    Invariant::PlayableOrder,
                     format!("{} reads later {from}", m.id),
                 ));
             }
@@ -395,7 +527,7 @@ pub fn check_bracket(bracket: &Bracket) -> Result<(), InvariantViolation> {
                 };
                 if source.status.is_decided() && expected != Some(id) {
                     return Err(broken(
-                        "slots_follow_results",
+                        Invariant::SlotsFollowResults,
                         format!("{} holds {id}, but {from} sends {expected:?}", m.id),
                     ));
                 }
@@ -413,14 +545,14 @@ pub fn check_bracket(bracket: &Bracket) -> Result<(), InvariantViolation> {
         };
         if !status_ok {
             return Err(broken(
-                "status_agrees",
+                Invariant::StatusAgrees,
                 format!("{} is {} with slots {:?}", m.id, m.status, m.slots),
             ));
         }
         if let Some(winner) = &m.winner {
             if m.participant(0) != Some(winner) && m.participant(1) != Some(winner) {
                 return Err(broken(
-                    "winner_played",
+                    Invariant::WinnerPlayed,
                     format!("{} won by outsider {winner}", m.id),
                 ));
             }
@@ -429,11 +561,11 @@ pub fn check_bracket(bracket: &Bracket) -> Result<(), InvariantViolation> {
     if bracket.is_complete() {
         let places = bracket
             .placements()
-            .map_err(|e| broken("placements", e.to_string()))?;
+            .map_err(|e| broken(Invariant::Placements, e.to_string()))?;
         let placed: std::collections::BTreeSet<_> = places.iter().map(|p| &p.participant).collect();
         if places.len() != participants.len() || placed.len() != participants.len() {
             return Err(broken(
-                "placements",
+                Invariant::Placements,
                 format!(
                     "{} places for {} participants",
                     places.len(),
@@ -449,14 +581,27 @@ pub fn check_bracket(bracket: &Bracket) -> Result<(), InvariantViolation> {
             let expected_new = u32::try_from(i + 1).unwrap_or(u32::MAX);
             if place != expected_new && (i == 0 || place != sorted[i - 1]) {
                 return Err(broken(
-                    "placements",
+                    Invariant::Placements,
                     format!("places {sorted:?} skip or repeat wrongly"),
                 ));
             }
         }
-        if bracket.format().is_elimination() && sorted.get(1) == Some(&1) {
+        // Two finalists who both withdrew share first place: their final has no winner.
+        let champions: std::collections::BTreeSet<&ParticipantId> = places
+            .iter()
+            .filter(|p| p.place == 1)
+            .map(|p| &p.participant)
+            .collect();
+        let final_without_winner = bracket.matches().iter().any(|m| {
+            m.status.is_decided()
+                && m.winner.is_none()
+                && (0..2).all(|side| m.participant(side).is_some_and(|p| champions.contains(p)))
+        });
+        if bracket.format().is_elimination()
+            && (champions.len() > 2 || (champions.len() == 2 && !final_without_winner))
+        {
             return Err(broken(
-                "placements",
+                Invariant::Placements,
                 format!("two champions in a {} bracket", bracket.format()),
             ));
         }

@@ -582,3 +582,67 @@ fn event_catalog_is_pinned() {
         assert!(line.contains(&format!("\"type\":\"{}\"", event.event_type())));
     }
 }
+
+proptest! {
+    /// Any action sequence with any contexts, from any state of each machine: every step
+    /// obeys the table (`testing::check_lifecycle`), refusals change nothing.
+    #[test]
+    fn any_action_sequence_obeys_every_table(
+        start in 0usize..8,
+        bracket in athlos_core::testing::bracket_actions(0..40),
+        tournament in athlos_core::testing::tournament_actions(0..40),
+        matches in athlos_core::testing::match_actions(0..20),
+        draft in athlos_core::testing::draft_actions(0..40),
+    ) {
+        use athlos_core::testing::run_lifecycle;
+        let pick = |n: usize| start % n;
+        let fail = |v: athlos_core::testing::InvariantViolation| TestCaseError::fail(v.to_string());
+        run_lifecycle::<BracketLifecycle>(BS::ALL[pick(BS::ALL.len())], &bracket).map_err(fail)?;
+        run_lifecycle::<TournamentLifecycle>(TS::ALL[pick(TS::ALL.len())], &tournament).map_err(fail)?;
+        run_lifecycle::<MatchLifecycle>(MS::ALL[pick(MS::ALL.len())], &matches).map_err(fail)?;
+        run_lifecycle::<DraftLifecycle>(DS::ALL[pick(DS::ALL.len())], &draft).map_err(fail)?;
+    }
+}
+
+#[test]
+fn the_lifecycle_check_catches_a_wrapper_that_disobeys_the_table() {
+    use athlos_core::lifecycle::Transition;
+    use athlos_core::testing::{check_lifecycle, Invariant};
+    let context = DraftContext {
+        picks_made: 2,
+        total_picks: 3,
+    };
+    // A wrapper that forgets the last-pick rule and keeps the draft running.
+    let wrong: Result<Transition<DS, DA>, LifecycleError> = Ok(Transition {
+        from: DS::InProgress,
+        action: DA::Pick,
+        to: DS::InProgress,
+        emits: &[EventType::DraftPickMade],
+    });
+    let violation =
+        check_lifecycle::<DraftLifecycle>(DS::InProgress, DA::Pick, &context, &wrong).unwrap_err();
+    assert_eq!(violation.invariant, Invariant::TableAgrees);
+    // One that refuses an allowed action with the wrong kind of error.
+    let refused: Result<Transition<DS, DA>, LifecycleError> =
+        Err(LifecycleError::InvalidTransition {
+            machine: "draft",
+            state: "paused".to_owned(),
+            action: "resume".to_owned(),
+        });
+    let violation =
+        check_lifecycle::<DraftLifecycle>(DS::Paused, DA::Resume, &context, &refused).unwrap_err();
+    assert_eq!(violation.invariant, Invariant::TableAgrees);
+    // One that refuses a forbidden action as a guard failure.
+    let guarded: Result<Transition<DS, DA>, LifecycleError> = Err(LifecycleError::GuardFailed {
+        machine: "draft",
+        state: "paused".to_owned(),
+        action: "pick".to_owned(),
+        guard: "last_pick",
+    });
+    let violation =
+        check_lifecycle::<DraftLifecycle>(DS::Paused, DA::Pick, &context, &guarded).unwrap_err();
+    assert_eq!(violation.invariant, Invariant::TypedRefusal);
+    // The table itself passes.
+    let right = DraftLifecycle::apply(DS::InProgress, DA::Pick, &context);
+    check_lifecycle::<DraftLifecycle>(DS::InProgress, DA::Pick, &context, &right).unwrap();
+}

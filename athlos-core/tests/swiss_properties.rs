@@ -1,5 +1,7 @@
 //! Properties of the Dutch pairing on random tournaments: no rematch, nobody paired twice, at
-//! most one pairing-allocated bye per player, absolute colour rules kept, determinism.
+//! most one pairing-allocated bye per player, absolute colour rules kept, determinism; on
+//! arbitrary histories (`testing::swiss_history`) the same absolute rules; and standings that
+//! agree with the records whatever the tie-breaks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,6 +10,8 @@ use athlos_core::swiss::{
     pair_next_round, Acceleration, Colour, GameResult, RoundRecord, SwissError, SwissPlayer,
     Tournament,
 };
+use athlos_core::testing::{check_pairing, check_standings, swiss_history};
+use athlos_core::tiebreak::{standings, Kind, Modifier, PointSystem, Tiebreak};
 use proptest::prelude::*;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -70,6 +74,9 @@ fn simulate(players: usize, rounds: u32, seed: u64) -> Result<(), TestCaseError>
         };
         let again = pair_next_round(&tournament).unwrap();
         prop_assert_eq!(&pairing, &again, "pairing is not deterministic");
+        if let Err(violation) = check_pairing(&tournament, &pairing) {
+            return Err(TestCaseError::fail(format!("round {round}: {violation}")));
+        }
         let present: BTreeSet<u32> = tournament
             .players
             .iter()
@@ -179,4 +186,150 @@ proptest! {
     fn large_tournaments_keep_the_rules(players in 40usize..=400, rounds in 1u32..=9, seed in any::<u64>()) {
         simulate(players, rounds, seed)?;
     }
+}
+
+fn tiebreak() -> impl Strategy<Value = Tiebreak> {
+    let kind = prop::sample::select(vec![
+        Kind::Buchholz,
+        Kind::SonnebornBerger,
+        Kind::DirectEncounter,
+        Kind::Progressive,
+        Kind::Wins,
+        Kind::GamesWon,
+        Kind::GamesWithBlack,
+        Kind::WinsWithBlack,
+        Kind::AverageRatingOfOpponents,
+        Kind::RoundsElectedToPlay,
+    ]);
+    (kind, 0u8..3, 1u8..3).prop_map(|(kind, m, n)| {
+        let cuttable = matches!(
+            kind,
+            Kind::Buchholz
+                | Kind::SonnebornBerger
+                | Kind::Progressive
+                | Kind::AverageRatingOfOpponents
+        );
+        let modifier = match m {
+            1 if cuttable => Modifier::Cut(n),
+            2 if cuttable => Modifier::Median(n),
+            _ => Modifier::None,
+        };
+        Tiebreak { kind, modifier }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Arbitrary consistent histories (random pairings with rematches, colour runs, byes,
+    /// forfeits and withdrawals): the engine pairs within the absolute rules or says why not,
+    /// the same way twice.
+    #[test]
+    fn arbitrary_histories_pair_within_the_absolute_rules(tournament in swiss_history(0..=30, 0..=9)) {
+        match pair_next_round(&tournament) {
+            Ok(pairing) => {
+                if let Err(violation) = check_pairing(&tournament, &pairing) {
+                    return Err(TestCaseError::fail(violation.to_string()));
+                }
+                prop_assert_eq!(pair_next_round(&tournament).unwrap(), pairing);
+            }
+            Err(error) => prop_assert!(
+                matches!(error, SwissError::NoLegalPairing { .. } | SwissError::TournamentOver { .. }),
+                "a consistent history refused: {}", error
+            ),
+        }
+    }
+
+    /// Standings of arbitrary histories with any tie-break list and point system: one row per
+    /// player, points from the records, ordered, with shared ranks only for full ties.
+    #[test]
+    fn standings_agree_with_the_records(
+        tournament in swiss_history(1..=40, 0..=11),
+        order in prop::collection::vec(tiebreak(), 0..5),
+        (win, draw, loss) in (0u32..7, 0u32..4, 0u32..2),
+    ) {
+        let points = PointSystem { win, draw, loss };
+        let rows = standings(&tournament, &order, points);
+        if let Err(violation) = check_standings(&tournament, &order, points, &rows) {
+            return Err(TestCaseError::fail(violation.to_string()));
+        }
+    }
+}
+
+#[test]
+fn the_checks_name_the_broken_invariant() {
+    use athlos_core::swiss::Pairing;
+    use athlos_core::testing::{random_history, Invariant};
+    let mut tournament = random_history(4, 0, 7);
+    for p in &mut tournament.players {
+        p.rounds.clear();
+    }
+    let ok = Pairing {
+        pairs: vec![(1, 3), (4, 2)],
+        bye: None,
+    };
+    check_pairing(&tournament, &ok).unwrap();
+    let twice = Pairing {
+        pairs: vec![(1, 3), (3, 2)],
+        bye: Some(4),
+    };
+    assert_eq!(
+        check_pairing(&tournament, &twice).unwrap_err().invariant,
+        Invariant::PairedOnce
+    );
+    let missing = Pairing {
+        pairs: vec![(1, 3)],
+        bye: None,
+    };
+    assert_eq!(
+        check_pairing(&tournament, &missing).unwrap_err().invariant,
+        Invariant::EveryonePaired
+    );
+    // After 1-3 was played, meeting again is a rematch.
+    for (p, record) in tournament.players.iter_mut().zip([
+        RoundRecord::Game {
+            opponent: 3,
+            colour: Colour::White,
+            result: GameResult::Win,
+        },
+        RoundRecord::Game {
+            opponent: 4,
+            colour: Colour::White,
+            result: GameResult::Draw,
+        },
+        RoundRecord::Game {
+            opponent: 1,
+            colour: Colour::Black,
+            result: GameResult::Loss,
+        },
+        RoundRecord::Game {
+            opponent: 2,
+            colour: Colour::Black,
+            result: GameResult::Draw,
+        },
+    ]) {
+        p.rounds = vec![record];
+    }
+    assert_eq!(
+        check_pairing(&tournament, &ok).unwrap_err().invariant,
+        Invariant::NoRematch
+    );
+    let order = [Tiebreak::parse("BH").unwrap()];
+    let mut rows = standings(&tournament, &order, PointSystem::default());
+    check_standings(&tournament, &order, PointSystem::default(), &rows).unwrap();
+    rows.swap(0, 3);
+    assert_eq!(
+        check_standings(&tournament, &order, PointSystem::default(), &rows)
+            .unwrap_err()
+            .invariant,
+        Invariant::RankOrder
+    );
+    rows.swap(0, 3);
+    rows[0].half_points += 1;
+    assert_eq!(
+        check_standings(&tournament, &order, PointSystem::default(), &rows)
+            .unwrap_err()
+            .invariant,
+        Invariant::ScoresMatchRecords
+    );
 }

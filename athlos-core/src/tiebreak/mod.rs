@@ -107,7 +107,7 @@ impl Tiebreak {
         let modifier = match modifier.as_deref() {
             None => Modifier::None,
             Some(m) => {
-                let (letter, digits) = m.split_at(1.min(m.len()));
+                let (letter, digits) = m.split_at(m.chars().next().map_or(0, char::len_utf8));
                 let n: u8 = digits.parse().map_err(|_| unknown())?;
                 if n == 0 || n > 9 {
                     return Err(unknown());

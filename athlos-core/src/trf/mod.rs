@@ -160,11 +160,13 @@ impl TrfDocument {
                     doc.total_rounds = Some(number(rest, line, 5, "number of rounds")?);
                 }
                 "XXC" | "152" => {
-                    doc.trf2026 |= tag == "152";
+                    // The TRF-2026 spelling is remembered only from a line that sets
+                    // something written back; otherwise it could not survive a round trip.
+                    let mut colour = None;
                     for word in rest.split_whitespace() {
                         match word.to_ascii_lowercase().as_str() {
-                            "white1" | "w" | "white" => doc.initial_colour = Some(Colour::White),
-                            "black1" | "b" | "black" => doc.initial_colour = Some(Colour::Black),
+                            "white1" | "w" | "white" => colour = Some(Colour::White),
+                            "black1" | "b" | "black" => colour = Some(Colour::Black),
                             "rank" => {}
                             _ => {
                                 return Err(err(
@@ -177,6 +179,10 @@ impl TrfDocument {
                                 ))
                             }
                         }
+                    }
+                    if colour.is_some() {
+                        doc.initial_colour = colour;
+                        doc.trf2026 |= tag == "152";
                     }
                 }
                 "XXA" | "250" => {
@@ -191,11 +197,11 @@ impl TrfDocument {
                     doc.acceleration.insert(who, points);
                 }
                 "XXP" | "260" => {
-                    doc.trf2026 |= tag == "260";
                     let ids: Vec<StartNumber> = rest
                         .split_whitespace()
                         .map(|w| number(w, line, 5, "starting number"))
                         .collect::<Result<_, _>>()?;
+                    doc.trf2026 |= tag == "260" && ids.len() >= 2;
                     for (i, &a) in ids.iter().enumerate() {
                         for &b in &ids[i + 1..] {
                             doc.forbidden_pairs.insert((a.min(b), a.max(b)));
@@ -303,6 +309,46 @@ impl TrfDocument {
         }
     }
 
+    /// A document holding `tournament`: one player line per player (points recomputed from
+    /// the rounds, no rank), the number of rounds, the initial colour, the forbidden pairs and,
+    /// for Baku acceleration, the pairing system line. [`TrfDocument::to_tournament`] of the
+    /// result gives `tournament` back (players in starting-number order) when its numbers and
+    /// ratings fit their TRF columns (up to 9999) and its names fit 33 characters.
+    pub fn from_tournament(tournament: &Tournament) -> Self {
+        let mut doc = Self {
+            total_rounds: Some(tournament.total_rounds),
+            initial_colour: Some(tournament.initial_colour),
+            ..Self::default()
+        };
+        if tournament.acceleration == Acceleration::Baku {
+            let system = "FIDE_DUTCH_2025_BAKU".to_string();
+            doc.other_lines.push(format!("092 {system}"));
+            doc.system = Some(system);
+        }
+        for &(a, b) in &tournament.forbidden_pairs {
+            doc.forbidden_pairs.insert((a.min(b), a.max(b)));
+        }
+        for p in &tournament.players {
+            doc.players.insert(
+                p.number,
+                TrfPlayer {
+                    number: p.number,
+                    sex: String::new(),
+                    title: String::new(),
+                    name: p.name.clone(),
+                    rating: p.rating,
+                    federation: String::new(),
+                    fide_id: String::new(),
+                    birth_date: String::new(),
+                    points: p.rounds.iter().map(RoundRecord::half_points).sum(),
+                    rank: 0,
+                    rounds: p.rounds.clone(),
+                },
+            );
+        }
+        doc
+    }
+
     /// Replaces the players' rounds with those of `tournament`, recomputing points.
     pub fn set_rounds(&mut self, tournament: &Tournament) {
         for p in &tournament.players {
@@ -398,6 +444,17 @@ fn half_points(
 
 fn format_points(half: u32) -> String {
     format!("{}.{}", half / 2, if half % 2 == 1 { 5 } else { 0 })
+}
+
+/// Points for the four columns 81–84: `12.5`, or a whole number without `.0` when it would
+/// not fit (`260` rather than `260.0`, which would shift every later column).
+fn points_column(half: u32) -> String {
+    let text = format_points(half);
+    if text.len() > 4 && half % 2 == 0 {
+        (half / 2).to_string()
+    } else {
+        text
+    }
 }
 
 /// Characters `from..=to` (1-based columns) of `raw`, or "" past the end.
@@ -570,7 +627,7 @@ fn write_player(p: &TrfPlayer) -> String {
         p.federation,
         p.fide_id,
         p.birth_date,
-        format_points(p.points),
+        points_column(p.points),
         if p.rank == 0 {
             String::new()
         } else {
