@@ -844,6 +844,12 @@ pub enum DraftError {
         /// The event type.
         event: String,
     },
+    /// A stored draft document that is not a draft the commands could have made.
+    #[error("invalid draft document: {reason}")]
+    InvalidDocument {
+        /// What is wrong.
+        reason: String,
+    },
     /// An event of the log that does not belong to this draft or does not follow from it.
     #[error("event {index} of the log does not replay: {reason}")]
     Replay {

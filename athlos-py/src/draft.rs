@@ -38,6 +38,19 @@ impl PyDraft {
         Ok(Self { inner })
     }
 
+    /// The draft as its stored JSON document (the same the HTTP API returns).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_python(py, &self.inner)
+    }
+
+    /// Reads a draft document written by `to_dict`, checking it.
+    #[staticmethod]
+    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(Self {
+            inner: from_python(data, "draft")?,
+        })
+    }
+
     /// Applies a command (`{"type": "pick", "pick": 1, "team": 0, "player": "p1"}`, `start`,
     /// `timeout` with `sequence`, `pause`, `resume`, `undo`, `trade` with `picks`,
     /// `set_queue` with `team` and `players`) at `now` (a timezone-aware `datetime` or an

@@ -106,6 +106,12 @@ def test_pause_resume_and_replay():
     while draft.state != "completed":
         deadline = draft.next_deadline
         log += draft.apply({"type": "timeout", "sequence": deadline["sequence"]}, deadline["at"])
+    document = draft.to_dict()
+    assert document["state"] == "completed"
+    assert athlos.Draft.from_dict(document).to_dict() == document
+    document["picks"][0]["player"] = document["picks"][1]["player"]
+    with pytest.raises(athlos.InvalidInput, match="invalid draft document"):
+        athlos.Draft.from_dict(document)
     rebuilt = athlos.Draft.replay(settings(teams=3, rounds=2), log)
     assert rebuilt.picks == draft.picks
     assert rebuilt.order == draft.order

@@ -167,6 +167,10 @@ pub struct OnTheClock {
 ///
 /// Two drafts are equal when everything a command or query could observe is equal; a draft
 /// rebuilt with [`Draft::replay`] equals the live one.
+///
+/// Serialized, a draft is the document a store keeps: `{"settings", "state", "version",
+/// "order", "picks", "queues", "clock", "sequence"}`; reading one checks it the way commands
+/// would have (legal picks in order, a clock that matches the state).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
     settings: DraftSettings,
@@ -310,6 +314,83 @@ impl Draft {
         now: DateTime<Utc>,
     ) -> Result<Vec<Event>, DraftError> {
         self.execute(Step::Command(command.clone()), now)
+    }
+
+    /// Rebuilds a draft from its stored document, checking it.
+    fn from_document(document: DraftDocument) -> Result<Self, DraftError> {
+        let invalid = |reason: String| DraftError::InvalidDocument { reason };
+        let mut draft = Draft::new(document.settings);
+        let total = draft.order.len();
+        let teams = draft.settings.teams();
+        let mut per_team = vec![0u32; teams as usize];
+        for &team in &document.order {
+            match per_team.get_mut(team as usize) {
+                Some(count) => *count += 1,
+                None => return Err(invalid(format!("the order names team {team}"))),
+            }
+        }
+        if document.order.len() != total || per_team.iter().any(|&n| n != draft.settings.rounds()) {
+            return Err(invalid(
+                "the order does not give every team one pick per round".to_owned(),
+            ));
+        }
+        draft.order = document.order;
+        if document.picks.len() > total {
+            return Err(invalid("more picks than the draft has".to_owned()));
+        }
+        let positions = draft.settings.position_count();
+        for (index, pick) in document.picks.into_iter().enumerate() {
+            let team = draft.order[index];
+            if pick.number != pick_number(index)
+                || pick.team != team
+                || pick.round != round_of(index, teams)
+            {
+                return Err(invalid(format!("pick {} is out of order", pick.number)));
+            }
+            let player = draft
+                .available(team, &pick.player)
+                .map_err(|error| invalid(format!("pick {}: {error}", pick.number)))?;
+            draft.taken[player] = Some(index as u32);
+            draft.held[team as usize * positions + draft.settings.position_of(player)] += 1;
+            draft.picks.push(pick);
+        }
+        if document.queues.len() != teams as usize {
+            return Err(invalid(format!(
+                "{} queues for {teams} teams",
+                document.queues.len()
+            )));
+        }
+        for (team, players) in document.queues.into_iter().enumerate() {
+            let command = Command::SetQueue {
+                team: team as u32,
+                players,
+            };
+            match draft.decide(&Step::Command(command), DateTime::<Utc>::MIN_UTC) {
+                Ok(Change::Queue { team, players }) => draft.queues[team as usize] = players,
+                Ok(_) => return Err(invalid("a queue could not be read".to_owned())),
+                Err(error) => return Err(invalid(error.to_string())),
+            }
+        }
+        let picking = draft.picks.len() < total;
+        let consistent = match (document.state, document.clock) {
+            (DraftState::Scheduled, None) => draft.picks.is_empty(),
+            (DraftState::InProgress, Some(ClockState::Running { .. })) => picking,
+            (DraftState::Paused, Some(ClockState::Paused { .. })) => picking,
+            (DraftState::Completed, None) => !picking,
+            _ => false,
+        };
+        if !consistent {
+            return Err(invalid(format!(
+                "state {} does not match {} of {total} picks and the clock",
+                document.state,
+                draft.picks.len()
+            )));
+        }
+        draft.state = document.state;
+        draft.clock = document.clock;
+        draft.version = document.version;
+        draft.sequence = document.sequence;
+        Ok(draft)
     }
 
     /// The settings.
@@ -869,6 +950,56 @@ impl Draft {
                     .copied()
                     .find(|&index| usable(index))
             })
+    }
+}
+
+/// The stored form of a [`Draft`], written.
+#[derive(Serialize)]
+struct DraftDocumentRef<'a> {
+    settings: &'a DraftSettings,
+    state: DraftState,
+    version: u64,
+    order: &'a [u32],
+    picks: &'a [Pick],
+    queues: &'a [Vec<ParticipantId>],
+    clock: Option<ClockState>,
+    sequence: u64,
+}
+
+/// The stored form of a [`Draft`], read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DraftDocument {
+    settings: DraftSettings,
+    state: DraftState,
+    version: u64,
+    order: Vec<u32>,
+    picks: Vec<Pick>,
+    queues: Vec<Vec<ParticipantId>>,
+    clock: Option<ClockState>,
+    sequence: u64,
+}
+
+impl Serialize for Draft {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        DraftDocumentRef {
+            settings: &self.settings,
+            state: self.state,
+            version: self.version,
+            order: &self.order,
+            picks: &self.picks,
+            queues: &self.queues,
+            clock: self.clock,
+            sequence: self.sequence,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Draft {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let document = DraftDocument::deserialize(deserializer)?;
+        Draft::from_document(document).map_err(serde::de::Error::custom)
     }
 }
 

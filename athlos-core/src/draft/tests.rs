@@ -773,3 +773,51 @@ fn replay_rebuilds_the_live_draft_and_refuses_a_foreign_or_altered_log() {
     reordered.swap(0, 1);
     assert!(Draft::replay(settings, &reordered).is_err());
 }
+
+#[test]
+fn a_stored_document_reads_back_to_the_same_draft_and_is_checked() {
+    let mut d = started(2, 3);
+    d.apply(
+        &Command::SetQueue {
+            team: 1,
+            players: vec![id("fw02")],
+        },
+        t0(),
+    )
+    .unwrap();
+    pick(&mut d, "fw00", t0()).unwrap();
+    pick(&mut d, "gk01", t0()).unwrap();
+    d.apply(&Command::Pause, t0() + Duration::seconds(20))
+        .unwrap();
+    let text = serde_json::to_string(&d).unwrap();
+    let back: Draft = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, d);
+
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let refused = |value: &serde_json::Value| {
+        serde_json::from_value::<Draft>(value.clone())
+            .unwrap_err()
+            .to_string()
+    };
+    let mut twice = value.clone();
+    twice["picks"][1]["player"] = serde_json::json!("fw00");
+    assert!(
+        refused(&twice).contains("taken with pick 1"),
+        "{}",
+        refused(&twice)
+    );
+    let mut wrong_team = value.clone();
+    wrong_team["picks"][1]["team"] = serde_json::json!(0);
+    assert!(refused(&wrong_team).contains("out of order"));
+    let mut running = value.clone();
+    running["state"] = serde_json::json!("in_progress");
+    assert!(refused(&running).contains("does not match"));
+    let mut order = value.clone();
+    order["order"][0] = serde_json::json!(1);
+    assert!(refused(&order).contains("one pick per round"));
+    let mut queue = value.clone();
+    queue["queues"][0] = serde_json::json!(["ghost"]);
+    assert!(refused(&queue).contains("ghost"));
+    value["extra"] = serde_json::json!(1);
+    assert!(refused(&value).contains("unknown field"));
+}
