@@ -379,6 +379,57 @@ pub fn check_pairing(tournament: &Tournament, pairing: &Pairing) -> Result<(), I
 /// - [`Invariant::SharedRanks`]: ranks are competition ranks, shared exactly by rows equal on
 ///   points and every tie-break.
 ///
+/// Checking your own result entry: here a function that records a game from a form's
+/// `1-0` / `0-1` / `½-½` (standing in for yours) plays random tournaments round by round, and
+/// every pairing and the standings after every round are checked.
+///
+/// ```
+/// use athlos_core::swiss::{pair_next_round, Colour, GameResult, RoundRecord, Tournament};
+/// use athlos_core::testing::{check_pairing, check_standings, swiss_history};
+/// use athlos_core::tiebreak::{parse_list, standings, PointSystem};
+/// use proptest::test_runner::TestRunner;
+///
+/// /// The code under test.
+/// fn enter_result(t: &mut Tournament, white: u32, black: u32, form: &str) {
+///     let (w, b) = match form {
+///         "1-0" => (GameResult::Win, GameResult::Loss),
+///         "0-1" => (GameResult::Loss, GameResult::Win),
+///         _ => (GameResult::Draw, GameResult::Draw),
+///     };
+///     for (me, opponent, colour, result) in
+///         [(white, black, Colour::White, w), (black, white, Colour::Black, b)]
+///     {
+///         if let Some(p) = t.players.iter_mut().find(|p| p.number == me) {
+///             p.rounds.push(RoundRecord::Game { opponent, colour, result });
+///         }
+///     }
+/// }
+///
+/// let order = parse_list("BH:C1,BH,SB")?;
+/// let mut runner = TestRunner::default();
+/// runner.run(&(swiss_history(2..=16, 0..=0), 0usize..3), |(mut t, first_form)| {
+///     t.total_rounds = 5;
+///     for round in 0..5 {
+///         let Ok(pairing) = pair_next_round(&t) else { break };
+///         check_pairing(&t, &pairing).unwrap();
+///         for (board, &(white, black)) in pairing.pairs.iter().enumerate() {
+///             enter_result(&mut t, white, black, ["1-0", "0-1", "½-½"][(first_form + board) % 3]);
+///         }
+///         for p in &mut t.players {
+///             if Some(p.number) == pairing.bye {
+///                 p.rounds.push(RoundRecord::PairingBye);
+///             } else if p.rounds.len() == round {
+///                 p.rounds.push(RoundRecord::ZeroBye); // absent this round
+///             }
+///         }
+///         let rows = standings(&t, &order, PointSystem::default());
+///         check_standings(&t, &order, PointSystem::default(), &rows).unwrap();
+///     }
+///     Ok(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 /// The first invariant found broken.
 pub fn check_standings(
