@@ -11,6 +11,8 @@ byte-identical output from Python, Rust and HTTP.
 3
 """
 
+from typing import Literal
+
 from ._athlos import (
     AthlosError,
     Bracket,
@@ -30,15 +32,35 @@ from ._athlos import (
     states,
 )
 
+#: Bracket formats `draw` accepts.
+Format = Literal[
+    "single_elimination", "double_elimination", "repechage", "round_robin", "groups", "auto"
+]
+#: First-round orderings of the placed seeds.
+OrderingName = Literal[
+    "natural", "reverse", "half_shift", "reverse_half_shift", "pair_flip", "inner_outer"
+]
+#: Grand-final modes of a double elimination.
+GrandFinalMode = Literal["none", "simple", "double"]
+#: The lifecycle state machines.
+Machine = Literal["bracket", "tournament", "match", "draft"]
+#: Draft pick orders.
+PickOrder = Literal["linear", "snake", "third_round_reversal"]
+
 __all__ = [
     "AthlosError",
     "Bracket",
     "Conflict",
     "Draft",
+    "Format",
+    "GrandFinalMode",
     "IllegalTransition",
     "InvalidInput",
+    "Machine",
     "NotFound",
+    "OrderingName",
     "Participant",
+    "PickOrder",
     "Swiss",
     "__version__",
     "allowed_actions",

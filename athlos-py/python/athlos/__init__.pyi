@@ -1,7 +1,32 @@
 from datetime import datetime
-from typing import Any, Literal, Mapping, Optional, Sequence, Union
+from typing import Any, Literal, Mapping, Optional, Sequence, Union, final
+
 
 __version__: str
+
+__all__ = [
+    "AthlosError",
+    "Bracket",
+    "Conflict",
+    "Draft",
+    "Format",
+    "GrandFinalMode",
+    "IllegalTransition",
+    "InvalidInput",
+    "Machine",
+    "NotFound",
+    "OrderingName",
+    "Participant",
+    "PickOrder",
+    "Swiss",
+    "__version__",
+    "allowed_actions",
+    "diff",
+    "draw",
+    "orderings",
+    "pick_order",
+    "states",
+]
 
 Format = Literal["single_elimination", "double_elimination", "repechage", "round_robin", "groups", "auto"]
 OrderingName = Literal["natural", "reverse", "half_shift", "reverse_half_shift", "pair_flip", "inner_outer"]
@@ -13,9 +38,10 @@ class IllegalTransition(AthlosError): ...
 class NotFound(AthlosError): ...
 class Conflict(AthlosError): ...
 
+@final
 class Participant:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         id: str,
         name: str,
         *,
@@ -25,7 +51,7 @@ class Participant:
         club: Optional[str] = None,
         nation: Optional[str] = None,
         metadata: Optional[Mapping[str, Any]] = None,
-    ) -> None: ...
+    ) -> "Participant": ...
     @property
     def id(self) -> str: ...
     @property
@@ -44,6 +70,7 @@ class Participant:
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> "Participant": ...
 
+@final
 class Bracket:
     @property
     def format(self) -> str: ...
@@ -96,13 +123,14 @@ def states(machine: Machine) -> list[str]: ...
 def allowed_actions(machine: Machine, state: str) -> list[str]: ...
 def diff(old: Bracket, new: Bracket) -> dict[str, Any]: ...
 
+@final
 class Swiss:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         players: list[tuple[str, int]],
         rounds: int,
         initial_colour: Literal["white", "black"] = "white",
-    ) -> None: ...
+    ) -> "Swiss": ...
     def record(self, round: int, white: int, black: int, result: str) -> None: ...
     def record_bye(
         self, round: int, player: int, kind: Literal["pairing", "half", "full", "zero"] = "pairing"
@@ -119,8 +147,9 @@ PickOrder = Literal["linear", "snake", "third_round_reversal"]
 
 def pick_order(order: PickOrder, teams: int, rounds: int) -> list[int]: ...
 
+@final
 class Draft:
-    def __init__(self, settings: Mapping[str, Any]) -> None: ...
+    def __new__(cls, settings: Mapping[str, Any]) -> "Draft": ...
     @staticmethod
     def replay(settings: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> "Draft": ...
     def apply(self, command: Mapping[str, Any], now: Union[datetime, str]) -> list[dict[str, Any]]: ...
