@@ -7,7 +7,9 @@
 mod check;
 mod colour;
 mod dutch;
+mod matching;
 mod state;
+mod wide;
 
 use std::collections::BTreeSet;
 
