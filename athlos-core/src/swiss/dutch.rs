@@ -33,6 +33,9 @@ pub(crate) fn pair(state: &RoundState) -> Result<Pairing, SwissError> {
     }
 }
 
+/// Width of the lowest field, where several S1 players choose their opponents at once.
+const LEX_BITS: u32 = 64;
+
 fn bits_for(value: usize) -> u32 {
     usize::BITS - value.leading_zeros()
 }
@@ -44,6 +47,8 @@ struct Layout {
     /// Offset of each score group's counter inside a score field, by pairing score.
     score_shift: BTreeMap<u32, u32>,
     tail_x1: u32,
+    /// The lowest tail bit; the article 4 nudges are added here.
+    x4: u32,
     us2: u32,
     ds2: u32,
     us1: u32,
@@ -85,7 +90,8 @@ impl Layout {
             offset += width;
             at
         };
-        next(1); // X4
+        next(LEX_BITS);
+        let x4 = next(1);
         next(count); // X3
         next(count); // X2
         let tail_x1 = next(count);
@@ -112,6 +118,7 @@ impl Layout {
             count,
             score_shift,
             tail_x1,
+            x4,
             us2,
             ds2,
             us1,
@@ -361,8 +368,7 @@ impl<'a, const L: usize> Engine<'a, L> {
             .filter(|(_, _, w)| !w.is_zero())
             .map(|(a, b, w)| (position[a], position[b], w))
             .collect();
-        let mate =
-            max_weight_matching(vertices.len(), &local).map_err(|_| self.no_pairing())?;
+        let mate = max_weight_matching(vertices.len(), &local).map_err(|_| self.no_pairing())?;
         let mut out: Vec<usize> = (0..n).collect();
         for (k, m) in mate.into_iter().enumerate() {
             if let Some(m) = m {
@@ -481,13 +487,8 @@ impl<'a, const L: usize> Engine<'a, L> {
                     if low < moved {
                         current[slot] = carried[high + low * end];
                     } else {
-                        let w = self.weight(
-                            local[high],
-                            local[low],
-                            low < end,
-                            low >= end,
-                            is_single,
-                        );
+                        let w =
+                            self.weight(local[high], local[low], low < end, low >= end, is_single);
                         current[slot] = w;
                         base[slot] = w;
                     }
@@ -496,10 +497,18 @@ impl<'a, const L: usize> Engine<'a, L> {
             let mut fixed = Vec::new();
             for low in below..n {
                 for &high in &local {
-                    fixed.push((high, low, self.weight(high, low, false, false, initial_single)));
+                    fixed.push((
+                        high,
+                        low,
+                        self.weight(high, low, false, false, initial_single),
+                    ));
                 }
                 for high in below..low {
-                    fixed.push((high, low, self.weight(high, low, false, false, initial_single)));
+                    fixed.push((
+                        high,
+                        low,
+                        self.weight(high, low, false, false, initial_single),
+                    ));
                 }
             }
             let mut bracket = Bracket {
@@ -510,7 +519,8 @@ impl<'a, const L: usize> Engine<'a, L> {
                 base,
                 fixed,
             };
-            let progress = self.pair_bracket(&mut bracket, &mut finalized, &mut pairs, &mut mate)?;
+            let progress =
+                self.pair_bracket(&mut bracket, &mut finalized, &mut pairs, &mut mate)?;
             // Players for the next bracket.
             let next_score = next_range.map(|r| self.info[r.0].score);
             is_single = matches!(next_score, Some(s) if n % 2 == 1 && self.bye_score >= s);
@@ -636,9 +646,10 @@ impl<'a, const L: usize> Engine<'a, L> {
         let local = bracket.local.clone();
         // Ranking-index bounds of the resident score group.
         let group_begin = local.get(moved).copied().unwrap_or(usize::MAX);
-        let group_end = local.get(end).copied().unwrap_or_else(|| {
-            local.get(end.wrapping_sub(1)).map_or(0, |&x| x + 1)
-        });
+        let group_end = local
+            .get(end)
+            .copied()
+            .unwrap_or_else(|| local.get(end.wrapping_sub(1)).map_or(0, |&x| x + 1));
         let in_group = |x: usize| x >= group_begin && x < group_end;
         self.rematch(bracket, finalized, mate)?;
 
@@ -678,7 +689,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                     let w = bracket.base[slot];
                     if !w.is_zero() {
                         let mut w = w;
-                        w.add_at(0, 1);
+                        w.add_at(self.layout.x4, 1);
                         bracket.current[slot] = w;
                     }
                 }
@@ -692,7 +703,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                     let w = bracket.base[slot];
                     if !w.is_zero() {
                         let mut w = w;
-                        w.add_at(0, residents as u64 + 1);
+                        w.add_at(self.layout.x4, residents as u64 + 1);
                         bracket.current[slot] = w;
                     }
                 }
@@ -714,7 +725,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                 let w = bracket.base[slot];
                 if !w.is_zero() {
                     let mut w = w;
-                    w.add_at(0, addend);
+                    w.add_at(self.layout.x4, addend);
                     bracket.current[slot] = w;
                     addend += 1;
                 }
@@ -725,14 +736,18 @@ impl<'a, const L: usize> Engine<'a, L> {
         }
 
         // The remainder: residents not paired with a moved-down player.
-        let remainder: Vec<usize> = (moved..end)
-            .filter(|&j| !finalized[local[j]])
-            .collect();
+        let remainder: Vec<usize> = (moved..end).filter(|&j| !finalized[local[j]]).collect();
         let remainder_pairs = remainder
             .iter()
             .filter(|&&j| mate[local[j]] < local[j])
             .count();
         let count_shift = self.layout.tail_x1;
+        let x4 = self.layout.x4;
+        let low = |value: u64| -> Wide<L> {
+            let mut w = Wide::ZERO;
+            w.add_at(x4, value);
+            w
+        };
         let exchange_weight = |base: &Wide<L>, index: usize| -> Wide<L> {
             if base.is_zero() {
                 return *base;
@@ -741,7 +756,7 @@ impl<'a, const L: usize> Engine<'a, L> {
             if index < remainder_pairs {
                 w.add_at(count_shift, 1);
             }
-            w.sub(&Wide::from_u64(2 * index as u64))
+            w.sub(&low(2 * index as u64))
         };
         let s1_like = |mate: &[usize], x: usize| mate[x] > x && mate[x] < group_end;
         for (a, &pa) in remainder.iter().enumerate() {
@@ -768,7 +783,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                     let slot = bracket.at(pa, pb);
                     let w = exchange_weight(&bracket.base[slot], k);
                     if !w.is_zero() {
-                        bracket.current[slot] = w.sub(&Wide::from_u64(1));
+                        bracket.current[slot] = w.sub(&low(1));
                     }
                 }
                 self.rematch(bracket, finalized, mate)?;
@@ -798,7 +813,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                     let slot = bracket.at(pa, pb);
                     let w = exchange_weight(&bracket.base[slot], k);
                     if !w.is_zero() {
-                        bracket.current[slot] = w.add(&Wide::from_u64(1));
+                        bracket.current[slot] = w.add(&low(1));
                     }
                 }
                 self.rematch(bracket, finalized, mate)?;
@@ -836,29 +851,40 @@ impl<'a, const L: usize> Engine<'a, L> {
             }
         }
 
-        // Opponents of S1, highest first.
-        for &pa in &remainder {
-            let p = local[pa];
-            if finalized[p] || !s1_like(mate, p) {
-                continue;
-            }
-            let mut addend = 0u64;
-            for &pb in remainder.iter().rev() {
-                if pb <= pa || finalized[local[pb]] {
-                    continue;
+        // Opponents of S1, highest first. The players' preferences are lexicographic in
+        // S1 order, so several of them are settled by one matching, each in its own slice of
+        // the lowest field (the earlier player in the more significant slice).
+        let s1: Vec<usize> = remainder
+            .iter()
+            .copied()
+            .filter(|&pa| !finalized[local[pa]] && s1_like(mate, local[pa]))
+            .collect();
+        let width = bits_for(remainder.len()).max(1);
+        let per_matching = (LEX_BITS / width).max(1) as usize;
+        for chunk in s1.chunks(per_matching) {
+            for (slice, &pa) in chunk.iter().enumerate() {
+                let offset = width * (chunk.len() - 1 - slice) as u32;
+                let mut addend = 0u64;
+                for &pb in remainder.iter().rev() {
+                    if pb <= pa || finalized[local[pb]] {
+                        continue;
+                    }
+                    let slot = bracket.at(pa, pb);
+                    let w = bracket.base[slot];
+                    if !w.is_zero() {
+                        let mut w = w;
+                        w.add_at(offset, addend);
+                        bracket.current[slot] = w;
+                    }
+                    addend += 1;
                 }
-                let slot = bracket.at(pa, pb);
-                let w = bracket.base[slot];
-                if !w.is_zero() {
-                    let mut w = w;
-                    w.add_at(0, addend);
-                    bracket.current[slot] = w;
-                }
-                addend += 1;
             }
             self.rematch(bracket, finalized, mate)?;
-            let q = mate[p];
-            Self::finalize(finalized, pairs, p, q);
+            for &pa in chunk {
+                let p = local[pa];
+                let q = mate[p];
+                Self::finalize(finalized, pairs, p, q);
+            }
         }
         Ok(pairs.len() > before)
     }
