@@ -10,6 +10,8 @@
 //! alternating colours, one pairing-allocated bye per round when the count is odd) and
 //! results drawn from the rating difference.
 
+#![allow(clippy::panic)]
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::process::Command;

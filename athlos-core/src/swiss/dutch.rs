@@ -365,7 +365,11 @@ impl<'a, const L: usize> Engine<'a, L> {
         }
         let local: Vec<(usize, usize, Wide<L>)> = edges
             .into_iter()
-            .filter(|(_, _, w)| !w.is_zero())
+            .filter(|(a, b, w)| {
+                !w.is_zero()
+                    && position.get(*a).is_some_and(|&x| x != usize::MAX)
+                    && position.get(*b).is_some_and(|&x| x != usize::MAX)
+            })
             .map(|(a, b, w)| (position[a], position[b], w))
             .collect();
         let mate = max_weight_matching(vertices.len(), &local).map_err(|_| self.no_pairing())?;

@@ -490,8 +490,8 @@ impl<'e, const L: usize> Solver<'e, L> {
                     return Err(MatchingFailed);
                 }
                 while let Some(v) = self.queue.pop() {
-                    let ends = self.neighbours[v].clone();
-                    for p in ends {
+                    for index in 0..self.neighbours[v].len() {
+                        let p = self.neighbours[v][index];
                         let k = p / 2;
                         let w = self.endpoint[p];
                         if self.in_blossom[v] == self.in_blossom[w] {
