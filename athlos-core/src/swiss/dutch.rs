@@ -1,205 +1,903 @@
-//! The Dutch pairing procedure (C.04.3, 2025): brackets from the top, candidates in the
-//! transposition and exchange order of article 4, the best candidate by the quality criteria
-//! C5–C19, and the completion criterion C4 checked on every candidate.
+//! The Dutch pairing procedure (C.04.3, 2025) as a sequence of maximum-weight matchings.
+//!
+//! Brackets are paired from the top. For each bracket a matching over every player still to
+//! be paired is computed with integer edge weights whose bit fields encode, from the most
+//! significant down: completion of the round and the bye (C2, C4), the pairs and the paired
+//! scores of the bracket (C5, C6), of the following bracket (C7), the unplayed games of the
+//! bye assignee, the topscorer and colour criteria (C8–C11), the float criteria (C12–C19), and
+//! finally the order of article 4 (which MDPs, which exchanges, which transposition). Every
+//! optimal matching satisfies the criteria in that order; the article 4 order is then fixed
+//! one decision at a time by nudging the low fields and re-optimising.
 
 use std::collections::BTreeMap;
 
 use super::colour::{allocate, Strength};
+use super::matching::max_weight_matching;
 use super::state::{Float, PlayerState, RoundState};
+use super::wide::Wide;
 use super::{Colour, Pairing, SwissError};
-
-/// How many search steps a bracket may take before the best candidate so far is kept.
-const BRACKET_BUDGET: u64 = 300_000;
-/// Steps of the first, cost-guided search that finds a good bound quickly.
-const GUIDED_BUDGET: u64 = 3_000;
-/// Steps of the look-ahead into the next bracket (criterion C7).
-const LOOKAHEAD_BUDGET: u64 = 300;
-/// How many search steps one completion check may take before it is assumed to succeed.
-const COMPLETION_BUDGET: u64 = 200_000;
 
 /// Pairs the round described by `state`.
 pub(crate) fn pair(state: &RoundState) -> Result<Pairing, SwissError> {
-    let engine = Engine::new(state);
-    engine.run()
-}
-
-struct Engine<'a> {
-    state: &'a RoundState,
-    compatible: Vec<Vec<bool>>,
-}
-
-/// What a bracket produced.
-struct BracketOutcome {
-    pairs: Vec<(usize, usize)>,
-    floaters: Vec<usize>,
-}
-
-/// Additive costs of a candidate, in criteria order C8–C19; smaller is better, compared
-/// lexicographically: topscorer colour difference, topscorer colour repeat, colour preference,
-/// strong colour preference, repeated down/up floats (last round, round before), and their
-/// score differences.
-type Cost = [u32; 13];
-
-const BYE: usize = 0;
-const COLOUR: usize = 3;
-const STRONG: usize = 4;
-
-fn add(a: &mut Cost, b: &Cost) {
-    for (x, y) in a.iter_mut().zip(b.iter()) {
-        *x += *y;
+    let layout = Layout::new(state);
+    let limbs = (layout.total_bits as usize + 8).div_ceil(64);
+    match limbs {
+        0..=1 => Engine::<1>::new(state, layout).run(),
+        2 => Engine::<2>::new(state, layout).run(),
+        3..=4 => Engine::<4>::new(state, layout).run(),
+        5..=8 => Engine::<8>::new(state, layout).run(),
+        9..=16 => Engine::<16>::new(state, layout).run(),
+        17..=32 => Engine::<32>::new(state, layout).run(),
+        33..=64 => Engine::<64>::new(state, layout).run(),
+        _ => Engine::<128>::new(state, layout).run(),
     }
 }
 
-fn sub(a: &mut Cost, b: &Cost) {
-    for (x, y) in a.iter_mut().zip(b.iter()) {
-        *x -= *y;
-    }
+/// Width of the lowest field, where several S1 players choose their opponents at once.
+const LEX_BITS: u32 = 64;
+
+fn bits_for(value: usize) -> u32 {
+    usize::BITS - value.leading_zeros()
 }
 
-/// C7: how well the next bracket can be paired with a set of downfloaters: players left
-/// unpaired there, then its PSD.
-type NextBracket = (u32, Vec<u32>);
-
-struct Best {
-    psd: Vec<u32>,
-    next: NextBracket,
-    cost: Cost,
-    pairs: Vec<(usize, usize)>,
-    floaters: Vec<usize>,
-    guided: bool,
+/// Bit offsets of the weight fields, least significant first.
+struct Layout {
+    /// Width of a counter field.
+    count: u32,
+    /// Offset of each score group's counter inside a score field, by pairing score.
+    score_shift: BTreeMap<u32, u32>,
+    tail_x1: u32,
+    /// The lowest tail bit; the article 4 nudges are added here.
+    x4: u32,
+    us2: u32,
+    ds2: u32,
+    us1: u32,
+    ds1: u32,
+    u2: u32,
+    d2: u32,
+    u1: u32,
+    d1: u32,
+    strong: u32,
+    colour: u32,
+    repeat: u32,
+    imbalance: u32,
+    bye: u32,
+    next_scores: u32,
+    next_pairs: u32,
+    scores: u32,
+    pairs: u32,
+    completion: u32,
+    total_bits: u32,
 }
 
-struct Search {
-    steps: u64,
-    budget: u64,
-    guided: bool,
-    best: Option<Best>,
-    perfect: bool,
-    ideal_psd: Vec<u32>,
-    colour_bound: u32,
-    strong_bound: u32,
-    completion_cache: BTreeMap<Vec<usize>, bool>,
-    next_cache: BTreeMap<Vec<usize>, NextBracket>,
-}
-
-impl Search {
-    fn exhausted(&self) -> bool {
-        self.perfect || self.steps > self.budget
-    }
-
-    /// Whether a branch with this PSD and partial cost can no longer beat the best candidate.
-    fn pruned(&self, psd: &[u32], cost: &Cost) -> bool {
-        match &self.best {
-            None => false,
-            Some(best) => match psd.cmp(best.psd.as_slice()) {
-                std::cmp::Ordering::Greater => true,
-                std::cmp::Ordering::Less => false,
-                std::cmp::Ordering::Equal => *cost > best.cost,
-            },
+impl Layout {
+    fn new(state: &RoundState) -> Self {
+        let n = state.players.len();
+        let count = bits_for(n) + 1;
+        let mut sizes: BTreeMap<u32, usize> = BTreeMap::new();
+        for p in &state.players {
+            *sizes.entry(p.pairing_score).or_insert(0) += 1;
+        }
+        let mut score_shift = BTreeMap::new();
+        let mut score_width = 0;
+        for (&score, &size) in &sizes {
+            score_shift.insert(score, score_width);
+            score_width += bits_for(size) + 1;
+        }
+        let mut offset = 0u32;
+        let mut next = |width: u32| {
+            let at = offset;
+            offset += width;
+            at
+        };
+        next(LEX_BITS);
+        let x4 = next(1);
+        next(count); // X3
+        next(count); // X2
+        let tail_x1 = next(count);
+        let us2 = next(score_width);
+        let ds2 = next(score_width);
+        let us1 = next(score_width);
+        let ds1 = next(score_width);
+        let u2 = next(count);
+        let d2 = next(count);
+        let u1 = next(count);
+        let d1 = next(count);
+        let strong = next(count);
+        let colour = next(count);
+        let repeat = next(count);
+        let imbalance = next(count);
+        let bye = next(2 * count);
+        let next_scores = next(score_width);
+        let next_pairs = next(count);
+        let scores = next(score_width);
+        let pairs = next(count);
+        let completion = next(count);
+        let total_bits = offset;
+        Self {
+            count,
+            score_shift,
+            tail_x1,
+            x4,
+            us2,
+            ds2,
+            us1,
+            ds1,
+            u2,
+            d2,
+            u1,
+            d1,
+            strong,
+            colour,
+            repeat,
+            imbalance,
+            bye,
+            next_scores,
+            next_pairs,
+            scores,
+            pairs,
+            completion,
+            total_bits: total_bits.max(2 * count + score_width + 8),
         }
     }
 }
 
-struct Bracket<'b> {
-    lower: &'b [usize],
-    /// How many of `lower` form the next scoregroup; `None` disables criterion C7.
-    next_len: Option<usize>,
-    last: bool,
-    lowest_score: u32,
+/// What the weights need to know of a player.
+struct Info {
+    score: u32,
+    eligible: bool,
+    played: u32,
+    preference: Option<Colour>,
+    absolute: bool,
+    strong: bool,
+    imbalance: u32,
+    repeated: Option<Colour>,
+    float1: Option<Float>,
+    float2: Option<Float>,
 }
 
-/// The partial state of one enumeration branch.
-struct Branch {
-    psd: Vec<u32>,
-    cost: Cost,
-    pairs: Vec<(usize, usize)>,
+impl Info {
+    fn of(p: &PlayerState) -> Self {
+        let n = p.colours.len();
+        let repeated = if n >= 2 && p.colours[n - 1] == p.colours[n - 2] {
+            Some(p.colours[n - 1])
+        } else {
+            None
+        };
+        Self {
+            score: p.pairing_score,
+            eligible: !p.bye_ineligible,
+            played: n as u32,
+            preference: p.preference.colour,
+            absolute: p.preference.strength == Strength::Absolute,
+            strong: p.preference.strength == Strength::Strong,
+            imbalance: p.colour_difference.unsigned_abs(),
+            repeated,
+            float1: p.float_last,
+            float2: p.float_before_last,
+        }
+    }
 }
 
-impl<'a> Engine<'a> {
-    fn new(state: &'a RoundState) -> Self {
+struct Engine<'a, const L: usize> {
+    state: &'a RoundState,
+    layout: Layout,
+    info: Vec<Info>,
+    compatible: Vec<Vec<bool>>,
+    played_rounds: u32,
+    bye_score: u32,
+    /// Ranks of the played-game counts among the players at the bye assignee's score.
+    ranks: BTreeMap<u32, u64>,
+    /// Score groups as ranges of ranking indices.
+    groups: Vec<(usize, usize)>,
+}
+
+/// The matching problem of one bracket: the bracket and the next score group (`local`,
+/// indexed by position) followed by every lower player.
+struct Bracket<const L: usize> {
+    /// Ranking indices of the bracket and the next score group.
+    local: Vec<usize>,
+    /// Moved-down players at the front of `local`.
+    moved: usize,
+    /// End of the bracket in `local` (the next score group follows).
+    end: usize,
+    /// Current edge weights among `local`, at `high + low * local.len()` with `high < low`.
+    current: Vec<Wide<L>>,
+    /// Base edge weights among `local` (same indexing).
+    base: Vec<Wide<L>>,
+    /// Edges with an endpoint below the next score group (ranking indices, weight).
+    fixed: Vec<(usize, usize, Wide<L>)>,
+}
+
+impl<const L: usize> Bracket<L> {
+    fn at(&self, a: usize, b: usize) -> usize {
+        let (high, low) = (a.min(b), a.max(b));
+        high + low * self.local.len()
+    }
+}
+
+impl<'a, const L: usize> Engine<'a, L> {
+    fn new(state: &'a RoundState, layout: Layout) -> Self {
         let n = state.players.len();
         let compatible = (0..n)
             .map(|i| {
                 (0..n)
-                    .map(|j| i != j && Self::may_meet(state, &state.players[i], &state.players[j]))
+                    .map(|j| i != j && may_meet(state, &state.players[i], &state.players[j]))
                     .collect()
             })
             .collect();
-        Self { state, compatible }
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        for i in 0..n {
+            match groups.last_mut() {
+                Some(g) if state.players[g.0].pairing_score == state.players[i].pairing_score => {
+                    g.1 = i + 1;
+                }
+                _ => groups.push((i, i + 1)),
+            }
+        }
+        Self {
+            state,
+            layout,
+            info: state.players.iter().map(Info::of).collect(),
+            compatible,
+            played_rounds: state.round.saturating_sub(1),
+            bye_score: 0,
+            ranks: BTreeMap::new(),
+            groups,
+        }
     }
 
-    /// Absolute criteria C1 and C3, plus forbidden pairs.
-    fn may_meet(state: &RoundState, a: &PlayerState, b: &PlayerState) -> bool {
-        if a.opponents.contains(&b.number) {
-            return false;
+    fn no_pairing(&self) -> SwissError {
+        SwissError::NoLegalPairing {
+            round: self.state.round,
         }
-        let key = (a.number.min(b.number), a.number.max(b.number));
-        if state.forbidden.contains(&key) {
-            return false;
+    }
+
+    fn shift(&self, score: u32) -> u32 {
+        self.layout.score_shift.get(&score).copied().unwrap_or(0)
+    }
+
+    fn bye_candidate(&self, p: usize) -> bool {
+        self.info[p].eligible && self.info[p].score <= self.bye_score
+    }
+
+    /// The weight of pairing `high` (ranked above) with `low`; zero when they may not meet.
+    fn weight(
+        &self,
+        high: usize,
+        low: usize,
+        in_bracket: bool,
+        in_next: bool,
+        bye_field: bool,
+    ) -> Wide<L> {
+        let mut w = Wide::ZERO;
+        if !self.compatible[high][low] {
+            return w;
         }
-        let (pa, pb) = (a.preference, b.preference);
-        if !a.topscorer
-            && !b.topscorer
-            && pa.strength == Strength::Absolute
-            && pb.strength == Strength::Absolute
-            && pa.colour == pb.colour
-        {
-            return false;
+        let lay = &self.layout;
+        let (h, l) = (&self.info[high], &self.info[low]);
+        w.add_at(
+            lay.completion,
+            1 + u64::from(!self.bye_candidate(high)) + u64::from(!self.bye_candidate(low)),
+        );
+        if in_bracket {
+            w.add_at(lay.pairs, 1);
+            w.add_at(lay.scores + self.shift(h.score), 1);
+        }
+        if in_next {
+            w.add_at(lay.next_pairs, 1);
+            w.add_at(lay.next_scores + self.shift(h.score), 1);
+        }
+        if bye_field {
+            let mut rank = 0;
+            if h.score == self.bye_score {
+                rank += self.ranks.get(&h.played).copied().unwrap_or(0);
+            }
+            if l.score == self.bye_score {
+                rank += self.ranks.get(&l.played).copied().unwrap_or(0);
+            }
+            w.add_at(lay.bye, rank);
+        }
+        if !in_bracket {
+            return w;
+        }
+        let same = l.preference == h.preference;
+        let imbalance_ok = l.imbalance <= 1 || h.imbalance <= 1 || !same;
+        let repeat_ok = !l.absolute
+            || !h.absolute
+            || !same
+            || if l.imbalance == h.imbalance {
+                l.repeated.is_none() || l.repeated != h.repeated
+            } else {
+                let lesser = if l.imbalance > h.imbalance { h } else { l };
+                lesser.repeated != l.preference.map(Colour::opposite)
+            };
+        let colour_ok = !same || l.preference.is_none() || h.preference.is_none();
+        let strong_ok = (!l.strong && !l.absolute)
+            || (!h.strong && !h.absolute)
+            || (l.absolute && h.absolute)
+            || !same;
+        w.add_at(lay.imbalance, u64::from(imbalance_ok));
+        w.add_at(lay.repeat, u64::from(repeat_ok));
+        w.add_at(lay.colour, u64::from(colour_ok));
+        w.add_at(lay.strong, u64::from(strong_ok));
+        let down = Some(Float::Down);
+        let up = Some(Float::Up);
+        let h_higher = h.score > l.score;
+        if self.played_rounds >= 1 {
+            w.add_at(
+                lay.d1,
+                u64::from(l.float1 == down) + u64::from(!h_higher && h.float1 == down),
+            );
+            w.add_at(lay.u1, u64::from(!(h_higher && l.float1 == up)));
+            w.add_at(lay.ds1 + self.shift(l.score), u64::from(l.float1 == down));
+            w.add_at(lay.ds1 + self.shift(h.score), u64::from(h.float1 == down));
+            if !(l.float1 == up && h_higher) {
+                w.add_at(lay.us1 + self.shift(h.score), 1);
+            }
+        }
+        if self.played_rounds >= 2 {
+            w.add_at(
+                lay.d2,
+                u64::from(l.float2 == down) + u64::from(!h_higher && h.float2 == down),
+            );
+            w.add_at(lay.u2, u64::from(!(h_higher && l.float2 == up)));
+            w.add_at(lay.ds2 + self.shift(l.score), u64::from(l.float2 == down));
+            w.add_at(lay.ds2 + self.shift(h.score), u64::from(h.float2 == down));
+            if !(l.float2 == up && h_higher) {
+                w.add_at(lay.us2 + self.shift(h.score), 1);
+            }
+        }
+        w
+    }
+
+    /// The matching over `vertices` (ranking indices, ascending) with `weight(high, low)`;
+    /// returns the partner of each ranking index (itself when unmatched).
+    fn solve(
+        &self,
+        vertices: &[usize],
+        edges: Vec<(usize, usize, Wide<L>)>,
+    ) -> Result<Vec<usize>, SwissError> {
+        let n = self.info.len();
+        let mut position = vec![usize::MAX; n];
+        for (k, &v) in vertices.iter().enumerate() {
+            position[v] = k;
+        }
+        let local: Vec<(usize, usize, Wide<L>)> = edges
+            .into_iter()
+            .filter(|(a, b, w)| {
+                !w.is_zero()
+                    && position.get(*a).is_some_and(|&x| x != usize::MAX)
+                    && position.get(*b).is_some_and(|&x| x != usize::MAX)
+            })
+            .map(|(a, b, w)| (position[a], position[b], w))
+            .collect();
+        let mate = max_weight_matching(vertices.len(), &local).map_err(|_| self.no_pairing())?;
+        let mut out: Vec<usize> = (0..n).collect();
+        for (k, m) in mate.into_iter().enumerate() {
+            if let Some(m) = m {
+                out[vertices[k]] = vertices[m];
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether all but at most one bye-eligible player are matched.
+    fn complete(&self, vertices: &[usize], mate: &[usize]) -> bool {
+        let mut single = 0;
+        for &v in vertices {
+            if mate[v] == v {
+                single += 1;
+                if single > 1 || !self.info[v].eligible {
+                    return false;
+                }
+            }
         }
         true
+    }
+
+    fn run(mut self) -> Result<Pairing, SwissError> {
+        let n = self.info.len();
+        if n == 0 {
+            return Ok(Pairing::default());
+        }
+        let everybody: Vec<usize> = (0..n).collect();
+        let top_score = self.info[0].score;
+        let mut is_single = false;
+        // Completion and the score of the bye assignee.
+        if n % 2 == 1 {
+            let lay = &self.layout;
+            let mut edges = Vec::new();
+            for low in 0..n {
+                for high in 0..low {
+                    if !self.compatible[high][low] {
+                        continue;
+                    }
+                    let mut w = Wide::<L>::ZERO;
+                    let (h, l) = (&self.info[high], &self.info[low]);
+                    w.add_at(
+                        lay.completion,
+                        1 + u64::from(!h.eligible) + u64::from(!l.eligible),
+                    );
+                    w.add_at(
+                        lay.count,
+                        u64::from(self.shift(h.score)) + u64::from(self.shift(l.score)),
+                    );
+                    w.add_at(0, u64::from(l.score >= top_score));
+                    edges.push((high, low, w));
+                }
+            }
+            let mate = self.solve(&everybody, edges)?;
+            if !self.complete(&everybody, &mate) {
+                return Err(self.no_pairing());
+            }
+            if let Some(single) = (0..n).find(|&v| mate[v] == v) {
+                self.bye_score = self.info[single].score;
+            }
+            if self.bye_score >= top_score {
+                is_single = (0..n)
+                    .take_while(|&v| self.info[v].score >= top_score)
+                    .all(|v| self.info[mate[v]].score >= top_score);
+            }
+            let mut counts: Vec<u32> = (0..n)
+                .filter(|&v| self.info[v].score == self.bye_score)
+                .map(|v| self.info[v].played)
+                .collect();
+            counts.sort_unstable_by(|a, b| b.cmp(a));
+            for (rank, played) in counts.into_iter().enumerate() {
+                self.ranks.insert(played, rank as u64);
+            }
+        } else {
+            let mut edges = Vec::new();
+            for low in 0..n {
+                for high in 0..low {
+                    edges.push((high, low, self.weight(high, low, false, false, false)));
+                }
+            }
+            let mate = self.solve(&everybody, edges)?;
+            if !self.complete(&everybody, &mate) {
+                return Err(self.no_pairing());
+            }
+        }
+        let initial_single = is_single;
+
+        let mut finalized = vec![false; n];
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        let mut group = 0usize;
+        let mut local: Vec<usize> = Vec::new();
+        let mut moved = 0usize;
+        let mut carried: Vec<Wide<L>> = Vec::new();
+        if let Some(&(a, b)) = self.groups.first() {
+            local.extend(a..b);
+            carried = vec![Wide::ZERO; local.len() * local.len()];
+            group = 1;
+        }
+        let mut mate: Vec<usize> = (0..n).collect();
+        while local.len() > 1 || group < self.groups.len() {
+            let end = local.len();
+            let next_range = self.groups.get(group).copied();
+            if let Some((a, b)) = next_range {
+                local.extend(a..b);
+                group += 1;
+            }
+            let below = next_range.map_or(n, |r| r.1);
+            let size = local.len();
+            // Weights of this bracket.
+            let mut current = vec![Wide::<L>::ZERO; size * size];
+            let mut base = vec![Wide::<L>::ZERO; size * size];
+            for low in 0..size {
+                for high in 0..low {
+                    let slot = high + low * size;
+                    if low < moved {
+                        current[slot] = carried[high + low * end];
+                    } else {
+                        let w =
+                            self.weight(local[high], local[low], low < end, low >= end, is_single);
+                        current[slot] = w;
+                        base[slot] = w;
+                    }
+                }
+            }
+            let mut fixed = Vec::new();
+            for low in below..n {
+                for &high in &local {
+                    fixed.push((
+                        high,
+                        low,
+                        self.weight(high, low, false, false, initial_single),
+                    ));
+                }
+                for high in below..low {
+                    fixed.push((
+                        high,
+                        low,
+                        self.weight(high, low, false, false, initial_single),
+                    ));
+                }
+            }
+            let mut bracket = Bracket {
+                local,
+                moved,
+                end,
+                current,
+                base,
+                fixed,
+            };
+            let progress =
+                self.pair_bracket(&mut bracket, &mut finalized, &mut pairs, &mut mate)?;
+            // Players for the next bracket.
+            let next_score = next_range.map(|r| self.info[r.0].score);
+            is_single = matches!(next_score, Some(s) if n % 2 == 1 && self.bye_score >= s);
+            let mut keep = Vec::new();
+            for (pos, &p) in bracket.local.iter().enumerate() {
+                if finalized[p] {
+                    continue;
+                }
+                keep.push(pos);
+                if let Some(s) = next_score {
+                    if self.info[mate[p]].score < s {
+                        is_single = false;
+                    }
+                }
+            }
+            let kept = keep.len();
+            carried = vec![Wide::ZERO; kept * kept];
+            for (b, &pb) in keep.iter().enumerate() {
+                for (a, &pa) in keep.iter().enumerate().take(b) {
+                    carried[a + b * kept] = bracket.current[bracket.at(pa, pb)];
+                }
+            }
+            moved = keep.iter().filter(|&&pos| pos < bracket.end).count();
+            local = keep.iter().map(|&pos| bracket.local[pos]).collect();
+            if next_range.is_none() && !progress {
+                // Nothing below and nothing paired: take the matching as it stands.
+                let mut left = Vec::new();
+                for &p in &local {
+                    if mate[p] == p {
+                        left.push(p);
+                    } else if p < mate[p] {
+                        pairs.push((p, mate[p]));
+                    }
+                }
+                local = left;
+                if local.len() > 1 {
+                    return Err(self.no_pairing());
+                }
+                break;
+            }
+        }
+        let bye = match local.as_slice() {
+            [] => None,
+            [one] if self.info[*one].eligible => Some(*one),
+            _ => return Err(self.no_pairing()),
+        };
+        Ok(self.finish(pairs, bye))
+    }
+
+    /// Recomputes the matching of the bracket; updates `mate`.
+    fn rematch(
+        &self,
+        bracket: &Bracket<L>,
+        finalized: &[bool],
+        mate: &mut [usize],
+    ) -> Result<(), SwissError> {
+        let mut vertices: Vec<usize> = bracket
+            .local
+            .iter()
+            .copied()
+            .filter(|&p| !finalized[p])
+            .collect();
+        let below = bracket
+            .local
+            .last()
+            .map_or(self.info.len(), |&last| last + 1);
+        vertices.extend(below..self.info.len());
+        let size = bracket.local.len();
+        let mut edges = Vec::new();
+        for low in 0..size {
+            if finalized[bracket.local[low]] {
+                continue;
+            }
+            for high in 0..low {
+                if finalized[bracket.local[high]] {
+                    continue;
+                }
+                let w = bracket.current[high + low * size];
+                if !w.is_zero() {
+                    edges.push((bracket.local[high], bracket.local[low], w));
+                }
+            }
+        }
+        for &(a, b, w) in &bracket.fixed {
+            if !finalized[a] && !finalized[b] && !w.is_zero() {
+                edges.push((a, b, w));
+            }
+        }
+        let result = self.solve(&vertices, edges)?;
+        for &v in &vertices {
+            mate[v] = result[v];
+        }
+        Ok(())
+    }
+
+    fn finalize(
+        finalized: &mut [bool],
+        pairs: &mut Vec<(usize, usize)>,
+        a: usize,
+        b: usize,
+    ) -> bool {
+        if a == b || finalized[a] || finalized[b] {
+            return false;
+        }
+        finalized[a] = true;
+        finalized[b] = true;
+        pairs.push((a.min(b), a.max(b)));
+        true
+    }
+
+    /// Pairs one bracket; returns whether any pair was made.
+    fn pair_bracket(
+        &self,
+        bracket: &mut Bracket<L>,
+        finalized: &mut [bool],
+        pairs: &mut Vec<(usize, usize)>,
+        mate: &mut [usize],
+    ) -> Result<bool, SwissError> {
+        let before = pairs.len();
+        let moved = bracket.moved;
+        let end = bracket.end;
+        let size = bracket.local.len();
+        let local = bracket.local.clone();
+        // Ranking-index bounds of the resident score group.
+        let group_begin = local.get(moved).copied().unwrap_or(usize::MAX);
+        let group_end = local
+            .get(end)
+            .copied()
+            .unwrap_or_else(|| local.get(end.wrapping_sub(1)).map_or(0, |&x| x + 1));
+        let in_group = |x: usize| x >= group_begin && x < group_end;
+        self.rematch(bracket, finalized, mate)?;
+
+        // Which moved-down players are paired in the bracket.
+        let mut chosen = vec![false; size];
+        let mut remaining = 0usize;
+        let mut remaining_matched = 0usize;
+        let mut current_score = u32::MAX;
+        let residents = end - moved;
+        for i in 0..moved {
+            let p = local[i];
+            if i == 0 || self.info[p].score < current_score {
+                current_score = self.info[p].score;
+                remaining = 0;
+                remaining_matched = 0;
+                for &q in local.iter().skip(i) {
+                    if self.info[q].score < current_score {
+                        break;
+                    }
+                    remaining += 1;
+                    if in_group(mate[q]) {
+                        remaining_matched += 1;
+                    }
+                }
+            }
+            if remaining_matched == 0 {
+                continue;
+            }
+            if remaining <= remaining_matched {
+                chosen[i] = true;
+                continue;
+            }
+            remaining -= 1;
+            if !in_group(mate[p]) {
+                for j in moved..end {
+                    let slot = bracket.at(i, j);
+                    let w = bracket.base[slot];
+                    if !w.is_zero() {
+                        let mut w = w;
+                        w.add_at(self.layout.x4, 1);
+                        bracket.current[slot] = w;
+                    }
+                }
+                self.rematch(bracket, finalized, mate)?;
+            }
+            if in_group(mate[p]) {
+                chosen[i] = true;
+                remaining_matched -= 1;
+                for j in moved..end {
+                    let slot = bracket.at(i, j);
+                    let w = bracket.base[slot];
+                    if !w.is_zero() {
+                        let mut w = w;
+                        w.add_at(self.layout.x4, residents as u64 + 1);
+                        bracket.current[slot] = w;
+                    }
+                }
+            }
+        }
+
+        // Their opponents, highest first.
+        for i in 0..moved {
+            if !chosen[i] {
+                continue;
+            }
+            let p = local[i];
+            let mut addend = size as u64;
+            for j in (moved..end).rev() {
+                if finalized[local[j]] {
+                    continue;
+                }
+                let slot = bracket.at(i, j);
+                let w = bracket.base[slot];
+                if !w.is_zero() {
+                    let mut w = w;
+                    w.add_at(self.layout.x4, addend);
+                    bracket.current[slot] = w;
+                    addend += 1;
+                }
+            }
+            self.rematch(bracket, finalized, mate)?;
+            let q = mate[p];
+            Self::finalize(finalized, pairs, p, q);
+        }
+
+        // The remainder: residents not paired with a moved-down player.
+        let remainder: Vec<usize> = (moved..end).filter(|&j| !finalized[local[j]]).collect();
+        let remainder_pairs = remainder
+            .iter()
+            .filter(|&&j| mate[local[j]] < local[j])
+            .count();
+        let count_shift = self.layout.tail_x1;
+        let x4 = self.layout.x4;
+        let low = |value: u64| -> Wide<L> {
+            let mut w = Wide::ZERO;
+            w.add_at(x4, value);
+            w
+        };
+        let exchange_weight = |base: &Wide<L>, index: usize| -> Wide<L> {
+            if base.is_zero() {
+                return *base;
+            }
+            let mut w = *base;
+            if index < remainder_pairs {
+                w.add_at(count_shift, 1);
+            }
+            w.sub(&low(2 * index as u64))
+        };
+        let s1_like = |mate: &[usize], x: usize| mate[x] > x && mate[x] < group_end;
+        for (a, &pa) in remainder.iter().enumerate() {
+            for &pb in &remainder[a + 1..] {
+                let slot = bracket.at(pa, pb);
+                bracket.current[slot] = exchange_weight(&bracket.base[slot], a);
+            }
+        }
+        self.rematch(bracket, finalized, mate)?;
+        let exchanges = remainder[..remainder_pairs]
+            .iter()
+            .filter(|&&j| !s1_like(mate, local[j]))
+            .count();
+
+        // Exchanged players of S1: the lowest where possible.
+        let mut left = exchanges;
+        let mut k = remainder_pairs;
+        while k > 0 && left > 0 {
+            k -= 1;
+            let pa = remainder[k];
+            let p = local[pa];
+            if s1_like(mate, p) {
+                for &pb in &remainder[k + 1..] {
+                    let slot = bracket.at(pa, pb);
+                    let w = exchange_weight(&bracket.base[slot], k);
+                    if !w.is_zero() {
+                        bracket.current[slot] = w.sub(&low(1));
+                    }
+                }
+                self.rematch(bracket, finalized, mate)?;
+            }
+            let exchanged = !s1_like(mate, p);
+            if exchanged {
+                left -= 1;
+            }
+            for &pb in &remainder[k + 1..] {
+                let slot = bracket.at(pa, pb);
+                if exchanged {
+                    bracket.base[slot] = Wide::ZERO;
+                }
+                bracket.current[slot] = exchange_weight(&bracket.base[slot], k);
+            }
+        }
+
+        // Exchanged players of S2: the highest where possible.
+        let mut left = exchanges;
+        let mut k = remainder_pairs;
+        while k < remainder.len() && left > 1 {
+            let pa = remainder[k];
+            let p = local[pa];
+            let already = s1_like(mate, p);
+            if !already {
+                for &pb in &remainder[k + 1..] {
+                    let slot = bracket.at(pa, pb);
+                    let w = exchange_weight(&bracket.base[slot], k);
+                    if !w.is_zero() {
+                        bracket.current[slot] = w.add(&low(1));
+                    }
+                }
+                self.rematch(bracket, finalized, mate)?;
+            }
+            if s1_like(mate, p) {
+                left -= 1;
+                for &pb in &remainder[..k] {
+                    let slot = bracket.at(pa, pb);
+                    bracket.base[slot] = Wide::ZERO;
+                    bracket.current[slot] = Wide::ZERO;
+                }
+                for pb in end..size {
+                    let slot = bracket.at(pa, pb);
+                    bracket.base[slot] = Wide::ZERO;
+                    bracket.current[slot] = Wide::ZERO;
+                }
+            }
+            if !already {
+                for &pb in &remainder[k + 1..] {
+                    let slot = bracket.at(pa, pb);
+                    bracket.current[slot] = exchange_weight(&bracket.base[slot], k);
+                }
+            }
+            k += 1;
+        }
+
+        // Fix who is in S1 and who in S2.
+        for (a, &pa) in remainder.iter().enumerate() {
+            for &pb in &remainder[a + 1..] {
+                let slot = bracket.at(pa, pb);
+                if !s1_like(mate, local[pa]) || s1_like(mate, local[pb]) {
+                    bracket.base[slot] = Wide::ZERO;
+                }
+                bracket.current[slot] = bracket.base[slot];
+            }
+        }
+
+        // Opponents of S1, highest first. The players' preferences are lexicographic in
+        // S1 order, so several of them are settled by one matching, each in its own slice of
+        // the lowest field (the earlier player in the more significant slice).
+        let s1: Vec<usize> = remainder
+            .iter()
+            .copied()
+            .filter(|&pa| !finalized[local[pa]] && s1_like(mate, local[pa]))
+            .collect();
+        let width = bits_for(remainder.len()).max(1);
+        let per_matching = (LEX_BITS / width).max(1) as usize;
+        for chunk in s1.chunks(per_matching) {
+            for (slice, &pa) in chunk.iter().enumerate() {
+                let offset = width * (chunk.len() - 1 - slice) as u32;
+                let mut addend = 0u64;
+                for &pb in remainder.iter().rev() {
+                    if pb <= pa || finalized[local[pb]] {
+                        continue;
+                    }
+                    let slot = bracket.at(pa, pb);
+                    let w = bracket.base[slot];
+                    if !w.is_zero() {
+                        let mut w = w;
+                        w.add_at(offset, addend);
+                        bracket.current[slot] = w;
+                    }
+                    addend += 1;
+                }
+            }
+            self.rematch(bracket, finalized, mate)?;
+            for &pa in chunk {
+                let p = local[pa];
+                let q = mate[p];
+                Self::finalize(finalized, pairs, p, q);
+            }
+        }
+        Ok(pairs.len() > before)
     }
 
     fn player(&self, i: usize) -> &PlayerState {
         &self.state.players[i]
     }
 
-    fn run(&self) -> Result<Pairing, SwissError> {
-        let n = self.state.players.len();
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        for i in 0..n {
-            let score = self.player(i).pairing_score;
-            match groups.last_mut() {
-                Some(g) if g.first().map(|&f| self.player(f).pairing_score) == Some(score) => {
-                    g.push(i)
-                }
-                _ => groups.push(vec![i]),
-            }
-        }
-        let mut pairs: Vec<(usize, usize)> = Vec::new();
-        let mut moved: Vec<usize> = Vec::new();
-        for g in 0..groups.len() {
-            let mut bracket = moved.clone();
-            bracket.extend(groups[g].iter().copied());
-            let lower: Vec<usize> = groups[g + 1..].concat();
-            let next_len = groups.get(g + 1).map(Vec::len);
-            let outcome = self.pair_bracket(
-                &bracket,
-                moved.len(),
-                &lower,
-                next_len,
-                g + 1 == groups.len(),
-            );
-            pairs.extend(outcome.pairs);
-            moved = outcome.floaters;
-        }
-        let bye = match moved.as_slice() {
-            [] => None,
-            [one] if !self.player(*one).bye_ineligible => Some(*one),
-            _ => {
-                return Err(SwissError::NoLegalPairing {
-                    round: self.state.round,
-                })
-            }
-        };
-        Ok(self.finish(pairs, bye))
-    }
-
     fn finish(&self, mut pairs: Vec<(usize, usize)>, bye: Option<usize>) -> Pairing {
-        for pair in &mut pairs {
-            if pair.1 < pair.0 {
-                *pair = (pair.1, pair.0);
-            }
-        }
         pairs.sort_unstable();
         let mut out = Pairing::default();
         for (high, low) in pairs {
@@ -225,679 +923,25 @@ impl<'a> Engine<'a> {
         };
         allocate(h, l, self.state.initial_colour, odd)
     }
-
-    /// The cost of pairing `a` with `b` (C8–C19 terms).
-    fn pair_cost(&self, a: usize, b: usize) -> Cost {
-        let (high, low) = (a.min(b), a.max(b));
-        let (h, l) = (self.player(high), self.player(low));
-        let mut cost = [0; 13];
-        let colour = self.colour_of_high(high, low);
-        for (player, got) in [(h, colour), (l, colour.opposite())] {
-            if let Some(wanted) = player.preference.colour {
-                if wanted != got {
-                    cost[COLOUR] += 1;
-                    if player.preference.strength >= Strength::Strong {
-                        cost[STRONG] += 1;
-                    }
-                }
-            }
-        }
-        if h.topscorer || l.topscorer {
-            for (player, got) in [(h, colour), (l, colour.opposite())] {
-                let step = if got == Colour::White { 1 } else { -1 };
-                if (player.colour_difference + step).abs() > 2 {
-                    cost[1] += 1;
-                }
-                let n = player.colours.len();
-                if n >= 2 && player.colours[n - 1] == got && player.colours[n - 2] == got {
-                    cost[2] += 1;
-                }
-            }
-        }
-        let difference = h.pairing_score.abs_diff(l.pairing_score);
-        if difference > 0 {
-            float_cost(&mut cost, h, Float::Down, difference);
-            float_cost(&mut cost, l, Float::Up, difference);
-        }
-        cost
-    }
-
-    fn floater_cost(&self, f: usize, lowest: u32) -> (u32, Cost) {
-        let player = self.player(f);
-        let difference = player.pairing_score + 2 - lowest;
-        let mut cost = [0; 13];
-        float_cost(&mut cost, player, Float::Down, difference);
-        (difference, cost)
-    }
-
-    fn pair_bracket(
-        &self,
-        bracket: &[usize],
-        moved: usize,
-        lower: &[usize],
-        next_len: Option<usize>,
-        last: bool,
-    ) -> BracketOutcome {
-        let lowest_score = bracket
-            .iter()
-            .map(|&i| self.player(i).pairing_score)
-            .min()
-            .unwrap_or(0);
-        let context = Bracket {
-            lower,
-            next_len,
-            last,
-            lowest_score,
-        };
-        let (mut want_white, mut want_black, mut strong_white, mut strong_black) =
-            (0u32, 0u32, 0u32, 0u32);
-        for &x in bracket {
-            let pref = self.player(x).preference;
-            let strong = u32::from(pref.strength >= Strength::Strong);
-            match pref.colour {
-                Some(Colour::White) => {
-                    want_white += 1;
-                    strong_white += strong;
-                }
-                Some(Colour::Black) => {
-                    want_black += 1;
-                    strong_black += strong;
-                }
-                None => {}
-            }
-        }
-        let mut cache = BTreeMap::new();
-        for p in (0..=bracket.len() / 2).rev() {
-            let f = (bracket.len() - 2 * p) as u32;
-            let relief = p as u32 + f;
-            let mut search = Search {
-                steps: 0,
-                budget: GUIDED_BUDGET,
-                guided: true,
-                best: None,
-                perfect: false,
-                ideal_psd: self.ideal_psd(bracket, moved, p, lowest_score),
-                colour_bound: want_white.saturating_sub(relief) + want_black.saturating_sub(relief),
-                strong_bound: strong_white.saturating_sub(relief)
-                    + strong_black.saturating_sub(relief),
-                completion_cache: std::mem::take(&mut cache),
-                next_cache: BTreeMap::new(),
-            };
-            self.enumerate(bracket, moved, p, &context, &mut search);
-            search.guided = false;
-            search.steps = 0;
-            search.budget = BRACKET_BUDGET;
-            self.enumerate(bracket, moved, p, &context, &mut search);
-            cache = std::mem::take(&mut search.completion_cache);
-            if let Some(best) = search.best {
-                return BracketOutcome {
-                    pairs: best.pairs,
-                    floaters: best.floaters,
-                };
-            }
-        }
-        // Nothing completes the round: move everybody down (the brackets below collapse).
-        BracketOutcome {
-            pairs: Vec::new(),
-            floaters: bracket.to_vec(),
-        }
-    }
-
-    fn ideal_psd(&self, bracket: &[usize], moved: usize, p: usize, lowest: u32) -> Vec<u32> {
-        let residents = &bracket[moved..];
-        let m1 = moved.min(p).min(residents.len());
-        let chosen: Vec<usize> = (0..m1).collect();
-        self.configuration_psd(bracket, moved, &chosen, p, lowest)
-    }
-
-    /// The PSD (C6) when the MDPs at `chosen` (indices into the bracket) are paired with
-    /// residents and `p` pairs are made in all.
-    fn configuration_psd(
-        &self,
-        bracket: &[usize],
-        moved: usize,
-        chosen: &[usize],
-        p: usize,
-        lowest: u32,
-    ) -> Vec<u32> {
-        let residents = &bracket[moved..];
-        let resident_score = residents
-            .first()
-            .map_or(lowest, |&r| self.player(r).pairing_score);
-        let mut psd = Vec::new();
-        for (k, &member) in bracket.iter().enumerate().take(moved) {
-            let score = self.player(member).pairing_score;
-            if chosen.contains(&k) {
-                psd.push(score.saturating_sub(resident_score));
-            } else {
-                psd.push(score + 2 - lowest);
-            }
-        }
-        let m1 = chosen.len();
-        let rest_pairs = p.saturating_sub(m1);
-        psd.extend(std::iter::repeat_n(0, rest_pairs));
-        let resident_floaters = residents.len().saturating_sub(m1 + 2 * rest_pairs);
-        for _ in 0..resident_floaters {
-            psd.push(resident_score + 2 - lowest);
-        }
-        psd.sort_unstable_by(|a, b| b.cmp(a));
-        psd
-    }
-
-    /// Enumerates the candidates of a bracket with `p` pairs in the order of article 4.
-    fn enumerate(
-        &self,
-        bracket: &[usize],
-        moved: usize,
-        p: usize,
-        context: &Bracket<'_>,
-        search: &mut Search,
-    ) {
-        if moved == 0 {
-            let psd = self.configuration_psd(bracket, 0, &[], p, context.lowest_score);
-            let mut branch = Branch {
-                psd,
-                cost: [0; 13],
-                pairs: Vec::new(),
-            };
-            self.homogeneous(bracket, p, &mut branch, &[], context, search);
-            return;
-        }
-        let mdps = &bracket[..moved];
-        let residents = &bracket[moved..];
-        let top = moved.min(p).min(residents.len());
-        for m1 in (0..=top).rev() {
-            let rest = p - m1;
-            if 2 * rest > residents.len() - m1 {
-                continue;
-            }
-            for s1 in combinations(mdps.len(), m1) {
-                if search.exhausted() {
-                    return;
-                }
-                let psd = self.configuration_psd(bracket, moved, &s1, p, context.lowest_score);
-                if search.pruned(&psd, &[0; 13]) {
-                    continue;
-                }
-                let chosen: Vec<usize> = s1.iter().map(|&k| mdps[k]).collect();
-                let limbo: Vec<usize> = (0..mdps.len())
-                    .filter(|k| !s1.contains(k))
-                    .map(|k| mdps[k])
-                    .collect();
-                let mut used = vec![false; residents.len()];
-                let mut branch = Branch {
-                    psd,
-                    cost: [0; 13],
-                    pairs: Vec::new(),
-                };
-                self.mdp_pairing(
-                    &chosen,
-                    0,
-                    residents,
-                    &mut used,
-                    &mut branch,
-                    rest,
-                    &limbo,
-                    context,
-                    search,
-                );
-            }
-        }
-    }
-
-    /// Children of an S1 player in search order: S2 order, or by cost when guided.
-    fn children(&self, a: usize, s2: &[usize], used: &[bool], guided: bool) -> Vec<(usize, Cost)> {
-        let mut out: Vec<(usize, Cost)> = (0..s2.len())
-            .filter(|&k| !used[k] && self.compatible[a][s2[k]])
-            .map(|k| (k, self.pair_cost(a, s2[k])))
-            .collect();
-        if guided {
-            out.sort_by_key(|x| x.1);
-        }
-        out
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn mdp_pairing(
-        &self,
-        s1: &[usize],
-        i: usize,
-        residents: &[usize],
-        used: &mut Vec<bool>,
-        branch: &mut Branch,
-        rest: usize,
-        limbo: &[usize],
-        context: &Bracket<'_>,
-        search: &mut Search,
-    ) {
-        if search.exhausted() || search.pruned(&branch.psd, &branch.cost) {
-            return;
-        }
-        search.steps += 1;
-        if i == s1.len() {
-            let remainder: Vec<usize> = residents
-                .iter()
-                .zip(used.iter())
-                .filter(|(_, u)| !**u)
-                .map(|(r, _)| *r)
-                .collect();
-            self.homogeneous(&remainder, rest, branch, limbo, context, search);
-            return;
-        }
-        for (k, cost) in self.children(s1[i], residents, used, search.guided) {
-            used[k] = true;
-            branch.pairs.push((s1[i], residents[k]));
-            add(&mut branch.cost, &cost);
-            self.mdp_pairing(
-                s1,
-                i + 1,
-                residents,
-                used,
-                branch,
-                rest,
-                limbo,
-                context,
-                search,
-            );
-            sub(&mut branch.cost, &cost);
-            branch.pairs.pop();
-            used[k] = false;
-            if search.exhausted() {
-                return;
-            }
-        }
-    }
-
-    /// A homogeneous bracket or remainder: exchanges (article 4.3), then transpositions (4.2).
-    fn homogeneous(
-        &self,
-        players: &[usize],
-        q: usize,
-        branch: &mut Branch,
-        extra_floaters: &[usize],
-        context: &Bracket<'_>,
-        search: &mut Search,
-    ) {
-        if q == 0 {
-            let mut floaters = extra_floaters.to_vec();
-            floaters.extend_from_slice(players);
-            self.leaf(branch, floaters, context, search);
-            return;
-        }
-        let s1_len = q;
-        let s2_len = players.len() - q;
-        for (from_s1, from_s2) in exchanges(s1_len, s2_len) {
-            if search.exhausted() || search.pruned(&branch.psd, &branch.cost) {
-                return;
-            }
-            let mut s1: Vec<usize> = (0..s1_len).filter(|k| !from_s1.contains(k)).collect();
-            s1.extend(from_s2.iter().map(|k| s1_len + k));
-            s1.sort_unstable();
-            let mut s2: Vec<usize> = (0..s2_len)
-                .filter(|k| !from_s2.contains(k))
-                .map(|k| s1_len + k)
-                .collect();
-            s2.extend(from_s1.iter().copied());
-            s2.sort_unstable();
-            let s1: Vec<usize> = s1.iter().map(|&k| players[k]).collect();
-            let s2: Vec<usize> = s2.iter().map(|&k| players[k]).collect();
-            let mut used = vec![false; s2.len()];
-            self.transpose(
-                &s1,
-                0,
-                &s2,
-                &mut used,
-                branch,
-                extra_floaters,
-                context,
-                search,
-            );
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn transpose(
-        &self,
-        s1: &[usize],
-        i: usize,
-        s2: &[usize],
-        used: &mut Vec<bool>,
-        branch: &mut Branch,
-        extra_floaters: &[usize],
-        context: &Bracket<'_>,
-        search: &mut Search,
-    ) {
-        if search.exhausted() {
-            return;
-        }
-        let mut bounded = branch.cost;
-        let (colour, strong) = self.remaining_colour_bound(&s1[i..], s2, used);
-        bounded[COLOUR] += colour;
-        bounded[STRONG] += strong;
-        if search.pruned(&branch.psd, &bounded) {
-            return;
-        }
-        search.steps += 1;
-        if i == s1.len() {
-            let mut floaters = extra_floaters.to_vec();
-            floaters.extend(
-                s2.iter()
-                    .zip(used.iter())
-                    .filter(|(_, u)| !**u)
-                    .map(|(p, _)| *p),
-            );
-            self.leaf(branch, floaters, context, search);
-            return;
-        }
-        for (k, cost) in self.children(s1[i], s2, used, search.guided) {
-            used[k] = true;
-            branch.pairs.push((s1[i], s2[k]));
-            add(&mut branch.cost, &cost);
-            self.transpose(s1, i + 1, s2, used, branch, extra_floaters, context, search);
-            sub(&mut branch.cost, &cost);
-            branch.pairs.pop();
-            used[k] = false;
-            if search.exhausted() {
-                return;
-            }
-        }
-    }
-
-    /// C7: pairs and PSD the next bracket can reach with `floaters` moved down into it.
-    fn next_bracket(&self, floaters: &[usize], context: &Bracket<'_>) -> NextBracket {
-        let Some(next_len) = context.next_len else {
-            return (0, Vec::new());
-        };
-        let (next, beyond) = context.lower.split_at(next_len.min(context.lower.len()));
-        let mut bracket = floaters.to_vec();
-        bracket.extend_from_slice(next);
-        let lowest_score = bracket
-            .iter()
-            .map(|&i| self.player(i).pairing_score)
-            .min()
-            .unwrap_or(0);
-        let inner = Bracket {
-            lower: beyond,
-            next_len: None,
-            last: beyond.is_empty(),
-            lowest_score,
-        };
-        for p in (0..=bracket.len() / 2).rev() {
-            let mut search = Search {
-                steps: 0,
-                budget: LOOKAHEAD_BUDGET,
-                guided: true,
-                best: None,
-                perfect: false,
-                ideal_psd: Vec::new(),
-                colour_bound: 0,
-                strong_bound: 0,
-                completion_cache: BTreeMap::new(),
-                next_cache: BTreeMap::new(),
-            };
-            self.enumerate(&bracket, floaters.len(), p, &inner, &mut search);
-            if let Some(best) = search.best {
-                return ((bracket.len() - 2 * p) as u32, best.psd);
-            }
-        }
-        (bracket.len() as u32, Vec::new())
-    }
-
-    /// A lower bound on the colour (C10) and strong colour (C11) violations still to come
-    /// when `rest` are yet to be paired with the unused players of `s2`.
-    fn remaining_colour_bound(&self, rest: &[usize], s2: &[usize], used: &[bool]) -> (u32, u32) {
-        let pairs = rest.len() as u32;
-        let unused = s2
-            .iter()
-            .zip(used.iter())
-            .filter(|(_, u)| !**u)
-            .map(|(p, _)| *p);
-        let floaters = (s2.len().saturating_sub(used.iter().filter(|u| **u).count()) as u32)
-            .saturating_sub(pairs);
-        let (mut white, mut black, mut strong_white, mut strong_black) = (0u32, 0u32, 0u32, 0u32);
-        for x in rest.iter().copied().chain(unused) {
-            let pref = self.player(x).preference;
-            let strong = u32::from(pref.strength >= Strength::Strong);
-            match pref.colour {
-                Some(Colour::White) => {
-                    white += 1;
-                    strong_white += strong;
-                }
-                Some(Colour::Black) => {
-                    black += 1;
-                    strong_black += strong;
-                }
-                None => {}
-            }
-        }
-        let relief = pairs + floaters;
-        (
-            white.saturating_sub(relief) + black.saturating_sub(relief),
-            strong_white.saturating_sub(relief) + strong_black.saturating_sub(relief),
-        )
-    }
-
-    fn leaf(
-        &self,
-        branch: &Branch,
-        mut floaters: Vec<usize>,
-        context: &Bracket<'_>,
-        search: &mut Search,
-    ) {
-        floaters.sort_unstable();
-        let mut cost = branch.cost;
-        for &f in &floaters {
-            let (_, c) = self.floater_cost(f, context.lowest_score);
-            add(&mut cost, &c);
-        }
-        if context.last {
-            if let [bye] = floaters.as_slice() {
-                cost[BYE] += self.player(*bye).unplayed_games;
-            }
-        }
-        if let Some(best) = &search.best {
-            if branch.psd > best.psd {
-                return;
-            }
-        }
-        let completes = if let Some(&known) = search.completion_cache.get(&floaters) {
-            known
-        } else {
-            let result = if context.last {
-                match floaters.as_slice() {
-                    [] => true,
-                    [one] => !self.player(*one).bye_ineligible,
-                    _ => false,
-                }
-            } else {
-                let mut rest = floaters.clone();
-                rest.extend_from_slice(context.lower);
-                let mut steps = 0;
-                self.completable(&mut rest, &mut steps)
-            };
-            search.completion_cache.insert(floaters.clone(), result);
-            result
-        };
-        if !completes {
-            return;
-        }
-        let next = match search.next_cache.get(&floaters) {
-            Some(known) => known.clone(),
-            None => {
-                let value = self.next_bracket(&floaters, context);
-                search.next_cache.insert(floaters.clone(), value.clone());
-                value
-            }
-        };
-        let replaces = match &search.best {
-            None => true,
-            Some(best) => match (&branch.psd, &next).cmp(&(&best.psd, &best.next)) {
-                std::cmp::Ordering::Less => true,
-                std::cmp::Ordering::Greater => false,
-                std::cmp::Ordering::Equal => {
-                    cost < best.cost || (cost == best.cost && best.guided && !search.guided)
-                }
-            },
-        };
-        if !replaces {
-            return;
-        }
-        let ideal = cost.iter().enumerate().all(|(k, &v)| match k {
-            COLOUR => v <= search.colour_bound,
-            STRONG => v <= search.strong_bound,
-            _ => v == 0,
-        });
-        let next_ideal = match context.next_len {
-            None => true,
-            Some(len) => next.0 as usize == (floaters.len() + len) % 2,
-        };
-        search.perfect = !search.guided && ideal && branch.psd <= search.ideal_psd && next_ideal;
-        search.best = Some(Best {
-            psd: branch.psd.clone(),
-            next,
-            cost,
-            pairs: branch.pairs.clone(),
-            floaters,
-            guided: search.guided,
-        });
-    }
-
-    /// C4: whether `players` can all be paired (one bye-eligible player may be left over).
-    fn completable(&self, players: &mut Vec<usize>, steps: &mut u64) -> bool {
-        if players.len() % 2 == 0 {
-            return self.completable_even(players, steps);
-        }
-        for k in (0..players.len()).rev() {
-            if self.player(players[k]).bye_ineligible {
-                continue;
-            }
-            let mut others = players.clone();
-            others.remove(k);
-            if self.completable_even(&mut others, steps) {
-                return true;
-            }
-            if *steps > COMPLETION_BUDGET {
-                return true;
-            }
-        }
-        false
-    }
-
-    fn completable_even(&self, players: &mut Vec<usize>, steps: &mut u64) -> bool {
-        *steps += 1;
-        if *steps > COMPLETION_BUDGET {
-            return true;
-        }
-        if players.is_empty() {
-            return true;
-        }
-        let mut pick = 0;
-        let mut fewest = usize::MAX;
-        for (k, &a) in players.iter().enumerate() {
-            let degree = players.iter().filter(|&&b| self.compatible[a][b]).count();
-            if degree < fewest {
-                fewest = degree;
-                pick = k;
-            }
-        }
-        if fewest == 0 {
-            return false;
-        }
-        let a = players.swap_remove(pick);
-        let mut result = false;
-        for k in 0..players.len() {
-            if !self.compatible[a][players[k]] {
-                continue;
-            }
-            let b = players.swap_remove(k);
-            let ok = self.completable_even(players, steps);
-            players.push(b);
-            let last = players.len() - 1;
-            players.swap(k, last);
-            if ok {
-                result = true;
-                break;
-            }
-        }
-        players.push(a);
-        let last = players.len() - 1;
-        players.swap(pick, last);
-        result
-    }
 }
 
-fn float_cost(cost: &mut Cost, player: &PlayerState, float: Float, difference: u32) {
-    let (count, sd) = match float {
-        Float::Down => (5, 9),
-        Float::Up => (6, 10),
-    };
-    if player.float_last == Some(float) {
-        cost[count] += 1;
-        cost[sd] += difference;
+/// Absolute criteria C1 and C3, plus forbidden pairs.
+fn may_meet(state: &RoundState, a: &PlayerState, b: &PlayerState) -> bool {
+    if a.opponents.contains(&b.number) {
+        return false;
     }
-    if player.float_before_last == Some(float) {
-        cost[count + 2] += 1;
-        cost[sd + 2] += difference;
+    let key = (a.number.min(b.number), a.number.max(b.number));
+    if state.forbidden.contains(&key) {
+        return false;
     }
-}
-
-/// All `k`-subsets of `0..n`, in lexicographic order.
-fn combinations(n: usize, k: usize) -> Vec<Vec<usize>> {
-    let mut out = Vec::new();
-    let mut current = Vec::with_capacity(k);
-    fn go(start: usize, n: usize, k: usize, current: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
-        if out.len() > 100_000 {
-            return;
-        }
-        if current.len() == k {
-            out.push(current.clone());
-            return;
-        }
-        for i in start..n {
-            if n - i < k - current.len() {
-                break;
-            }
-            current.push(i);
-            go(i + 1, n, k, current, out);
-            current.pop();
-        }
+    let (pa, pb) = (a.preference, b.preference);
+    if !a.topscorer
+        && !b.topscorer
+        && pa.strength == Strength::Absolute
+        && pb.strength == Strength::Absolute
+        && pa.colour == pb.colour
+    {
+        return false;
     }
-    go(0, n, k, &mut current, &mut out);
-    out
-}
-
-/// Exchanges between S1 (`0..s1`) and S2 (`0..s2`, indices within S2) in the order of
-/// article 4.3: fewer players first, then the smallest difference of the sums of bracket
-/// sequence numbers, then the highest S1 players, then the lowest S2 players. The empty
-/// exchange comes first. Large exchange sets are cut to keep the search bounded.
-fn exchanges(s1: usize, s2: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
-    let mut out = vec![(Vec::new(), Vec::new())];
-    for k in 1..=s1.min(s2) {
-        let a = combinations(s1, k);
-        let b = combinations(s2, k);
-        if a.len().saturating_mul(b.len()) > 20_000 {
-            break;
-        }
-        let mut level: Vec<(i64, Vec<usize>, Vec<usize>)> = Vec::new();
-        for x in &a {
-            for y in &b {
-                let sum_s1: i64 = x.iter().map(|&i| i as i64).sum();
-                let sum_s2: i64 = y.iter().map(|&j| (s1 + j) as i64).sum();
-                level.push((sum_s2 - sum_s1, x.clone(), y.clone()));
-            }
-        }
-        level.sort_by(|(da, xa, ya), (db, xb, yb)| {
-            da.cmp(db)
-                .then_with(|| {
-                    let mut ra = xa.clone();
-                    ra.reverse();
-                    let mut rb = xb.clone();
-                    rb.reverse();
-                    rb.cmp(&ra)
-                })
-                .then_with(|| ya.cmp(yb))
-        });
-        out.extend(level.into_iter().map(|(_, x, y)| (x, y)));
-    }
-    out
+    true
 }

@@ -8,8 +8,10 @@
 mod check;
 mod colour;
 mod dutch;
+mod matching;
 pub mod play;
 mod state;
+mod wide;
 
 use std::collections::BTreeSet;
 
