@@ -15,6 +15,7 @@ impl<const L: usize> Default for Wide<L> {
 }
 
 impl<const L: usize> Ord for Wide<L> {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         for k in (0..L).rev() {
             match self.0[k].cmp(&other.0[k]) {
@@ -37,11 +38,13 @@ impl<const L: usize> Wide<L> {
     pub(crate) const ZERO: Self = Self([0; L]);
 
     /// Whether the value is zero.
+    #[inline]
     pub(crate) fn is_zero(&self) -> bool {
         self.0.iter().all(|&x| x == 0)
     }
 
     /// `self + other`, wrapping.
+    #[inline]
     pub(crate) fn add(&self, other: &Self) -> Self {
         let mut out = [0u64; L];
         let mut carry = false;
@@ -55,6 +58,7 @@ impl<const L: usize> Wide<L> {
     }
 
     /// `self - other`, wrapping.
+    #[inline]
     pub(crate) fn sub(&self, other: &Self) -> Self {
         let mut out = [0u64; L];
         let mut borrow = false;
@@ -68,6 +72,7 @@ impl<const L: usize> Wide<L> {
     }
 
     /// `self / 2`.
+    #[inline]
     pub(crate) fn half(&self) -> Self {
         let mut out = [0u64; L];
         for (k, slot) in out.iter_mut().enumerate() {
@@ -78,6 +83,7 @@ impl<const L: usize> Wide<L> {
     }
 
     /// Adds `value << offset` (wrapping; bits beyond the width are dropped).
+    #[inline]
     pub(crate) fn add_at(&mut self, offset: u32, value: u64) {
         if value == 0 {
             return;
