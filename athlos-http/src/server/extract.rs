@@ -26,7 +26,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
+        let malformed = matches!(
+            e.inner().classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        );
+        let field = if malformed || path == "." {
+            "body".to_owned()
+        } else {
+            path
+        };
         ApiError::bad_input(field, format!("invalid JSON body: {}", e.inner()))
     })?;
     deserializer

@@ -27,7 +27,6 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
@@ -158,7 +157,6 @@ pub fn app(state: AppState) -> Router {
                 "this route does not take that method",
             )
         })
-        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
