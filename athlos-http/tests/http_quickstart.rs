@@ -179,11 +179,13 @@ async fn quick_start(server: &Server) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quick_start_in_memory() {
-    for database in common::databases() {
-        let server = Server::start_with(&database, |_| {}).await;
+async fn quick_start_on_every_store() {
+    for database in common::databases().await {
+        eprintln!("quick start on {}", database.url);
+        let server = Server::start_with(&database.url, |_| {}).await;
         quick_start(&server).await;
         server.stop().await;
+        database.drop_it().await;
     }
 }
 

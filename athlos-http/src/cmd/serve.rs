@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use athlos_http::server::{self, AppState, Config};
+use athlos_http::server::{self, Config};
 
 use super::CliError;
 
@@ -70,10 +70,10 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::Usage(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let (store, ready) = server::open_store(&args.database)
+        let opened = server::open_store(&args.database)
             .await
             .map_err(CliError::Usage)?;
-        let state = AppState::new(store, config, ready);
+        let state = opened.into_state(config);
         let running = server::start(state)
             .await
             .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.address)))?;

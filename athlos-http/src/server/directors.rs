@@ -64,13 +64,11 @@ async fn record(
     let payload = serde_json::to_value(proposed)
         .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     let job = store
-        .enqueue(NewJob {
-            kind: KIND.to_owned(),
-            payload,
-            idempotency_key: Some(format!("athlos.director:{aggregate}")),
-            run_at: never(),
-            max_attempts: 1,
-        })
+        .enqueue(
+            NewJob::new(KIND, payload, never())
+                .with_key(format!("athlos.director:{aggregate}"))
+                .with_max_attempts(1),
+        )
         .await?;
     Ok(serde_json::from_value(job.payload).unwrap_or_default())
 }

@@ -728,19 +728,21 @@ async fn generate_all(
     for division in &event.value.divisions {
         let job = state
             .store
-            .enqueue(NewJob {
-                kind: GENERATE_BRACKET.to_owned(),
-                payload: json!({ "event": event.value.id, "division": division }),
-                idempotency_key: key
-                    .as_ref()
-                    .map(|k| format!("generate:{}:{division}:{k}", event.value.id)),
-                run_at: SystemClock.now(),
-                max_attempts: 1,
+            .enqueue({
+                let job = NewJob::new(
+                    GENERATE_BRACKET,
+                    json!({ "event": event.value.id, "division": division }),
+                    SystemClock.now(),
+                )
+                .with_max_attempts(1);
+                match &key {
+                    Some(k) => job.with_key(format!("generate:{}:{division}:{k}", event.value.id)),
+                    None => job,
+                }
             })
             .await?;
         jobs.push(job_view(&state, &job).await);
     }
-    state.jobs_queued.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(json!({ "jobs": jobs }))))
 }
 
@@ -754,7 +756,8 @@ async fn get_job(
 ) -> Result<Json<Value>, ApiError> {
     let job = state
         .store
-        .known_job(JobId(job_id))
+        .job(JobId(job_id))
+        .await?
         .filter(|job| job.kind != directors::KIND)
         .ok_or_else(|| ApiError::not_found(format!("unknown job {job_id}")))?;
     Ok(Json(job_view(&state, &job).await))

@@ -87,8 +87,8 @@ pub struct AppState {
     pub store: SharedStore,
     /// The configuration.
     pub config: Arc<Config>,
-    /// Wakes idle workers when jobs are queued.
-    pub jobs_queued: Arc<tokio::sync::Notify>,
+    /// The SQL store, when the server runs on one (for wake-ups).
+    pub database: Option<athlos_store::AnyStore>,
     /// Reports whether the store is reachable and migrated.
     pub ready: Arc<dyn ReadyCheck>,
 }
@@ -118,7 +118,7 @@ impl AppState {
             service: Arc::new(Service::new(store.clone(), SystemClock)),
             store,
             config: Arc::new(config),
-            jobs_queued: Arc::new(tokio::sync::Notify::new()),
+            database: None,
             ready,
         }
     }
@@ -219,12 +219,31 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
     let listener = TcpListener::bind(state.config.address).await?;
     let address = listener.local_addr()?;
     let (shutdown, mut watch_rx) = watch::channel(false);
-    let workers = (0..state.config.workers)
-        .map(|n| {
-            let worker = jobs::Worker::new(state.clone(), format!("{}-{n}", worker_prefix(address)));
-            tokio::spawn(worker.run(shutdown.subscribe()))
-        })
-        .collect();
+    let mut workers = Vec::new();
+    if state.config.workers > 0 {
+        let mut config = athlos_store::WorkerConfig::new(worker_name(address));
+        config.concurrency = state.config.workers;
+        config.lease = state.config.job_lease;
+        config.heartbeat = state.config.job_lease / 3;
+        config.poll = state.config.job_poll;
+        let mut worker = athlos_store::Worker::new(
+            Arc::new(state.store.clone()),
+            jobs::Handler::new(state.clone()),
+            config,
+        );
+        if let Some(database) = &state.database {
+            worker = worker.with_wakeup(database.wakeup(athlos_store::Topic::Jobs));
+        }
+        let mut stop = shutdown.subscribe();
+        workers.push(tokio::spawn(async move {
+            let stats = worker
+                .run(async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                })
+                .await;
+            tracing::info!(?stats, "job worker stopped");
+        }));
+    }
     let app = app(state);
     let handle = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -242,7 +261,7 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
     })
 }
 
-fn worker_prefix(address: SocketAddr) -> String {
+fn worker_name(address: SocketAddr) -> String {
     format!("athlos-{}-{}", std::process::id(), address.port())
 }
 
@@ -271,18 +290,55 @@ pub async fn shutdown_signal() {
 /// The database `athlos serve` uses when none is given.
 pub const DEFAULT_DATABASE: &str = "sqlite://athlos.db";
 
-/// Opens the store named by `url` and the check behind `/ready`.
+/// A store opened from a URL.
+#[derive(Debug)]
+pub struct Opened {
+    /// The store.
+    pub store: SharedStore,
+    /// The check behind `/ready`.
+    pub ready: Arc<dyn ReadyCheck>,
+    /// The SQL store, if it is one.
+    pub database: Option<athlos_store::AnyStore>,
+}
+
+impl Opened {
+    /// The state to serve it with.
+    pub fn into_state(self, config: Config) -> AppState {
+        let mut state = AppState::new(self.store, config, self.ready);
+        state.database = self.database;
+        state
+    }
+}
+
+#[derive(Debug)]
+struct DatabaseReady(athlos_store::AnyStore);
+
+#[async_trait::async_trait]
+impl ReadyCheck for DatabaseReady {
+    async fn ready(&self) -> Result<(), String> {
+        self.0.ready().await.map_err(|e| e.to_string())
+    }
+}
+
+/// Opens the store named by `url` (`sqlite://FILE`, `postgres://…`, or `memory://` for a
+/// store that keeps nothing) and applies its migrations.
 ///
 /// # Errors
 /// A message naming the URL when it cannot be opened.
-pub async fn open_store(url: &str) -> Result<(SharedStore, Arc<dyn ReadyCheck>), String> {
+pub async fn open_store(url: &str) -> Result<Opened, String> {
     if url == "memory://" || url == "memory:" {
-        return Ok((
-            SharedStore::new(athlos_core::store::MemoryStore::new()),
-            Arc::new(AlwaysReady),
-        ));
+        return Ok(Opened {
+            store: SharedStore::new(athlos_core::store::MemoryStore::new()),
+            ready: Arc::new(AlwaysReady),
+            database: None,
+        });
     }
-    Err(format!(
-        "cannot open database {url:?}: only memory:// is available in this build"
-    ))
+    let database = athlos_store::connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Opened {
+        store: SharedStore::new(database.clone()),
+        ready: Arc::new(DatabaseReady(database.clone())),
+        database: Some(database),
+    })
 }

@@ -1,7 +1,6 @@
-//! The store the server runs on, behind one shared handle, and the jobs this process has seen.
+//! The store the server runs on, behind one shared handle.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,20 +10,15 @@ use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
     AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore,
-    Division, EventLog, Job, JobId, JobStore, LoggedEvent, NewJob, Receipt, Store, Stored,
+    Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store, Stored,
     Tournament,
 };
 use athlos_core::version::ContentHash;
 
 /// Any [`Store`] behind an `Arc`, so handlers are not generic over the backend.
-///
-/// It also remembers the last known record of every job enqueued, claimed, completed or
-/// failed through it: the [`JobStore`] contract has no read by id, so `GET /v1/jobs/{id}`
-/// answers from what this process has seen.
 #[derive(Clone)]
 pub struct SharedStore {
     inner: Arc<dyn Store>,
-    jobs: Arc<Mutex<BTreeMap<JobId, Job>>>,
 }
 
 impl std::fmt::Debug for SharedStore {
@@ -38,24 +32,7 @@ impl SharedStore {
     pub fn new(store: impl Store + 'static) -> Self {
         Self {
             inner: Arc::new(store),
-            jobs: Arc::new(Mutex::new(BTreeMap::new())),
         }
-    }
-
-    /// The last known record of job `id`.
-    pub fn known_job(&self, id: JobId) -> Option<Job> {
-        self.jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&id)
-            .cloned()
-    }
-
-    fn remember(&self, job: &Job) {
-        self.jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(job.id, job.clone());
     }
 }
 
@@ -106,9 +83,7 @@ impl EventLog for SharedStore {
 #[async_trait]
 impl JobStore for SharedStore {
     async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
-        let job = self.inner.enqueue(job).await?;
-        self.remember(&job);
-        Ok(job)
+        self.inner.enqueue(job).await
     }
 
     async fn claim(
@@ -118,17 +93,11 @@ impl JobStore for SharedStore {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
-        let jobs = self.inner.claim(worker, now, lease_until, limit).await?;
-        for job in &jobs {
-            self.remember(job);
-        }
-        Ok(jobs)
+        self.inner.claim(worker, now, lease_until, limit).await
     }
 
     async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
-        let job = self.inner.complete(id, worker).await?;
-        self.remember(&job);
-        Ok(job)
+        self.inner.complete(id, worker).await
     }
 
     async fn fail(
@@ -138,9 +107,41 @@ impl JobStore for SharedStore {
         error: String,
         retry_at: DateTime<Utc>,
     ) -> Result<Job, StoreError> {
-        let job = self.inner.fail(id, worker, error, retry_at).await?;
-        self.remember(&job);
-        Ok(job)
+        self.inner.fail(id, worker, error, retry_at).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.inner.job(id).await
+    }
+
+    async fn jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.inner.jobs(state, after, limit).await
+    }
+
+    async fn heartbeat(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        self.inner.heartbeat(id, worker, lease_until).await
+    }
+
+    async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError> {
+        self.inner.complete_all(ids, worker).await
+    }
+
+    async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        self.inner.release(id, worker).await
+    }
+
+    async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
+        self.inner.requeue(id, run_at).await
     }
 }
 
@@ -160,6 +161,26 @@ impl DeadlineStore for SharedStore {
         limit: usize,
     ) -> Result<Vec<Deadline>, StoreError> {
         self.inner.due_deadlines(now, limit).await
+    }
+
+    async fn deadline(&self, key: &DeadlineKey) -> Result<Option<Deadline>, StoreError> {
+        self.inner.deadline(key).await
+    }
+
+    async fn claim_deadlines(
+        &self,
+        scheduler: &str,
+        now: DateTime<Utc>,
+        claim_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError> {
+        self.inner
+            .claim_deadlines(scheduler, now, claim_until, limit)
+            .await
+    }
+
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.inner.next_deadline().await
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use athlos_http::server::auth::{mint, Claims};
-use athlos_http::server::{self, AppState, Config, Running};
+use athlos_http::server::{self, Config, Running};
 use serde_json::Value;
 
 /// The secret the test servers sign with.
@@ -17,10 +17,95 @@ pub struct Server {
     pub client: reqwest::Client,
 }
 
-/// The databases the end-to-end tests run against: in memory always, and each URL the
-/// environment names.
-pub fn databases() -> Vec<String> {
-    vec!["memory://".to_owned()]
+/// A database for one test: its URL, and what to drop afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    None,
+    File(std::path::PathBuf),
+    Postgres { admin: String, name: String },
+}
+
+impl TestDatabase {
+    /// Removes the SQLite file or drops the PostgreSQL database.
+    pub async fn drop_it(self) {
+        match self.cleanup {
+            Cleanup::None => {}
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin, name } => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// The databases the end-to-end tests run against: in memory, a fresh SQLite file, and a
+/// fresh PostgreSQL database made on the server `ATHLOS_TEST_DATABASE_URL` names (unset: a
+/// loud skip, or a failure when `CI=true`).
+pub async fn databases() -> Vec<TestDatabase> {
+    let path = std::env::temp_dir().join(format!("{}.db", unique("athlos_http")));
+    let mut out = vec![
+        TestDatabase {
+            url: "memory://".to_owned(),
+            cleanup: Cleanup::None,
+        },
+        TestDatabase {
+            url: format!("sqlite://{}", path.display()),
+            cleanup: Cleanup::File(path),
+        },
+    ];
+    match std::env::var("ATHLOS_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            use sqlx::Connection;
+            let name = unique("athlos_http");
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let base = match admin.rfind('/') {
+                Some(i) if admin[..i].ends_with(|c: char| c != '/') => admin[..i].to_owned(),
+                _ => admin.trim_end_matches('/').to_owned(),
+            };
+            out.push(TestDatabase {
+                url: format!("{base}/{name}"),
+                cleanup: Cleanup::Postgres { admin, name },
+            });
+        }
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "ATHLOS_TEST_DATABASE_URL is not set under CI=true: the PostgreSQL HTTP tests cannot run"
+            );
+            eprintln!(
+                "\n*** SKIPPED: PostgreSQL HTTP tests (set ATHLOS_TEST_DATABASE_URL, e.g. postgres://root@127.0.0.1:5432/test) ***\n"
+            );
+        }
+    }
+    out
 }
 
 impl Server {
@@ -33,10 +118,8 @@ impl Server {
             ..Config::default()
         };
         tweak(&mut config);
-        let (store, ready) = server::open_store(database).await.unwrap();
-        let running = server::start(AppState::new(store, config, ready))
-            .await
-            .unwrap();
+        let opened = server::open_store(database).await.unwrap();
+        let running = server::start(opened.into_state(config)).await.unwrap();
         let base = format!("http://{}", running.address);
         Server {
             running: Some(running),
