@@ -154,8 +154,25 @@ async fn results_only_for_pending_matches_of_the_current_round() {
     let again = server.post(&path, &director, json!({"type": "win", "winner": winner}), 409).await;
     assert_eq!(again["code"], "not_in_current_round");
     // The final is not in round 1.
-    let final_path = "/v1/tournaments/ko/matches/KO-R2-M1/result";
-    let refused = server.post(final_path, &director, json!({"type": "win", "winner": winner}), 409).await;
+    let export = server
+        .client
+        .get(server.url("/v1/tournaments/ko/export"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let final_id = export
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["type"] == "match" && l["round"] == 2)
+        .unwrap()["match_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let final_path = format!("/v1/tournaments/ko/matches/{final_id}/result");
+    let refused = server.post(&final_path, &director, json!({"type": "win", "winner": winner}), 409).await;
     assert_eq!(refused["code"], "not_in_current_round");
     // Advancing with the round unfinished is refused with the guard.
     let body = server.post("/v1/tournaments/ko/advance", &director, json!(null), 409).await;
