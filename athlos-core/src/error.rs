@@ -610,10 +610,22 @@ pub enum ServiceError {
         status: MatchStatus,
     },
     /// A tournament format that is not played round by round yet.
-    #[error("tournaments cannot be played as {format} yet: use single_elimination or round_robin")]
+    #[error("tournaments cannot be played as {format} yet: use single_elimination, round_robin or swiss rules")]
     UnsupportedFormat {
         /// The format.
         format: Format,
+    },
+    /// Swiss rules asking for no rounds.
+    #[error("tournament \"{id}\" is a Swiss of 0 rounds: ask for at least 1")]
+    NoRounds {
+        /// The tournament.
+        id: String,
+    },
+    /// A Swiss-only request for a tournament that is not a started Swiss.
+    #[error("tournament \"{id}\" is not a started Swiss")]
+    NotSwiss {
+        /// The tournament.
+        id: String,
     },
     /// A transition emitted an event type its use case does not build (a table/service
     /// mismatch).

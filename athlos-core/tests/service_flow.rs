@@ -278,6 +278,7 @@ fn knockout_rules() -> TournamentRules {
         min_entries: 4,
         max_entries: Some(6),
         seed: 3,
+        swiss: None,
     }
 }
 
@@ -414,6 +415,7 @@ async fn a_round_robin_tournament_completes() {
         min_entries: 2,
         max_entries: None,
         seed: 1,
+        swiss: None,
     };
     service
         .create_tournament(id.clone(), "League", rules)

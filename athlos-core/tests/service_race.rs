@@ -180,6 +180,7 @@ fn rules(max_entries: Option<usize>) -> TournamentRules {
         min_entries: 2,
         max_entries,
         seed: 5,
+        swiss: None,
     }
 }
 

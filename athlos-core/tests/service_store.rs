@@ -159,10 +159,12 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
             min_entries: 2,
             max_entries: None,
             seed: 1,
+            swiss: None,
         },
         state: TournamentState::Draft,
         entries: Vec::new(),
         bracket: None,
+        swiss: None,
         round: 0,
     };
     let key = DeadlineKey {

@@ -11,9 +11,10 @@
 //!
 //! Tournaments are played round by round on the bracket model: single elimination (a
 //! knockout; round `n` is every match of round `n`, the third-place match included in the
-//! last) and round robin (the circle method's rounds). Swiss pairing will plug in as another
-//! way to produce a round's pairings; other formats are refused with
-//! [`ServiceError::UnsupportedFormat`].
+//! last), round robin (the circle method's rounds), and the Swiss system when the rules carry
+//! [`SwissRules`](crate::swiss::play::SwissRules): each `advance` pairs the next round with the
+//! FIDE Dutch engine from the results so far ([`SwissPlay`](crate::swiss::play::SwissPlay)).
+//! Other bracket formats are refused with [`ServiceError::UnsupportedFormat`].
 //!
 //! ```
 //! use athlos_core::bracket::{BracketOptions, Format};

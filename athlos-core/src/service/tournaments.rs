@@ -11,6 +11,7 @@ use crate::lifecycle::{
 };
 use crate::model::{Participant, ParticipantId};
 use crate::store::{AggregateRef, Commit, Store, Stored, Tournament, TournamentRules, Write};
+use crate::swiss::play::{SwissPlay, SwissStanding};
 
 use super::{emitted, next_version, Service};
 
@@ -26,7 +27,13 @@ impl<S: Store, C: Clock> Service<S, C> {
         name: impl Into<String>,
         rules: TournamentRules,
     ) -> Result<Stored<Tournament>, Error> {
-        supported(rules.options.format)?;
+        match &rules.swiss {
+            Some(swiss) if swiss.rounds == 0 => {
+                return Err(ServiceError::NoRounds { id: id.to_string() }.into())
+            }
+            Some(_) => {}
+            None => supported(rules.options.format)?,
+        }
         let value = Tournament {
             id,
             name: name.into(),
@@ -34,6 +41,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             state: TournamentState::Draft,
             entries: Vec::new(),
             bracket: None,
+            swiss: None,
             round: 0,
         };
         let commit = Commit {
@@ -125,9 +133,10 @@ impl<S: Store, C: Clock> Service<S, C> {
             tournament: id.to_string(),
             participant: participant.clone(),
         };
-        match value.bracket.as_mut() {
-            Some(bracket) => bracket.withdraw(participant)?,
-            None => {
+        match (value.bracket.as_mut(), value.swiss.as_mut()) {
+            (Some(bracket), _) => bracket.withdraw(participant)?,
+            (None, Some(play)) => play.withdraw(participant)?,
+            (None, None) => {
                 let index = value
                     .entries
                     .iter()
@@ -148,13 +157,22 @@ impl<S: Store, C: Clock> Service<S, C> {
         let Stored { version, mut value } = self.tournament(id).await?;
         let step =
             TournamentLifecycle::apply(value.state, TournamentAction::Start, &context(&value))?;
-        let bracket = crate::draw(&value.entries, &value.rules.options, value.rules.seed)?;
-        supported(bracket.format())?;
-        value.bracket = Some(bracket);
+        match &value.rules.swiss {
+            Some(rules) => {
+                let mut play = SwissPlay::new(&value.entries);
+                play.pair_next(&value.entries, rules)?;
+                value.swiss = Some(play);
+            }
+            None => {
+                let bracket = crate::draw(&value.entries, &value.rules.options, value.rules.seed)?;
+                supported(bracket.format())?;
+                value.bracket = Some(bracket);
+            }
+        }
         value.round = 1;
         let from = value.state;
         value.state = step.to;
-        let pairings = pairings(value.bracket.as_ref(), 1);
+        let pairings = pairings(&value, 1);
         self.finish(value, version, &step, |kind| match kind {
             EventType::TournamentStateChanged => Some(EventData::TournamentStateChanged {
                 tournament: id.clone(),
@@ -175,11 +193,13 @@ impl<S: Store, C: Clock> Service<S, C> {
         .await
     }
 
-    /// Records the result of a pending match of the current round.
+    /// Records the result of a pending match of the current round. A Swiss whose rules ask
+    /// for it advances in the same change when this was the round's last result.
     ///
     /// # Errors
     /// [`LifecycleError`](crate::error::LifecycleError) unless active with the round in
-    /// progress; [`ServiceError::NotInCurrentRound`]; the bracket's error; a conflict.
+    /// progress; [`ServiceError::NotInCurrentRound`]; the bracket's error; the pairing
+    /// engine's error when an automatic advance finds no legal pairing; a conflict.
     pub async fn record_result(
         &self,
         id: &TournamentId,
@@ -193,53 +213,141 @@ impl<S: Store, C: Clock> Service<S, C> {
             &context(&value),
         )?;
         let round = value.round;
-        let bracket = bracket_of(&mut value)?;
-        let found = bracket
-            .match_by_id(&match_id)
-            .ok_or(crate::error::BracketError::UnknownMatch { match_id })?;
-        let match_round = playing_round(bracket, found);
-        if match_round != round || found.status != MatchStatus::Ready {
+        let (match_round, status) = match (&value.bracket, &value.swiss) {
+            (Some(bracket), _) => {
+                let found = bracket
+                    .match_by_id(&match_id)
+                    .ok_or(crate::error::BracketError::UnknownMatch { match_id })?;
+                (playing_round(bracket, found), found.status)
+            }
+            (None, Some(play)) => {
+                let found = play
+                    .round(match_id.round())
+                    .and_then(|r| r.games.iter().find(|g| g.id == match_id))
+                    .ok_or(crate::error::BracketError::UnknownMatch { match_id })?;
+                (match_id.round(), found.status())
+            }
+            (None, None) => return Err(no_play(&value).into()),
+        };
+        if match_round != round || status != MatchStatus::Ready {
             return Err(ServiceError::NotInCurrentRound {
                 match_id,
                 round,
                 match_round,
-                status: found.status,
+                status,
             }
             .into());
         }
-        bracket.record_result(&match_id, result.clone())?;
-        self.finish(value, version, &step, |kind| {
-            (kind == EventType::MatchResult).then(|| EventData::MatchResult {
-                owner: MatchOwner::Tournament(id.clone()),
-                match_id,
-                result: result.clone(),
-            })
-        })
-        .await
+        match (value.bracket.as_mut(), value.swiss.as_mut()) {
+            (Some(bracket), _) => bracket.record_result(&match_id, result.clone())?,
+            (None, Some(play)) => play.record(&match_id, result.clone())?,
+            (None, None) => return Err(no_play(&value).into()),
+        }
+        let recorded = EventData::MatchResult {
+            owner: MatchOwner::Tournament(id.clone()),
+            match_id,
+            result: result.clone(),
+        };
+        let mut data = emitted(&step.action, step.emits, |kind| {
+            (kind == EventType::MatchResult).then(|| recorded.clone())
+        })?;
+        let auto = value.rules.swiss.as_ref().is_some_and(|r| r.auto_advance);
+        if auto && context(&value).round_complete {
+            data.extend(self.advance_in_place(&mut value)?);
+        }
+        self.commit_tournament(value, version, data).await
     }
 
-    /// Closes the current round once every match in it is decided: opens the next round, or
-    /// finishes the tournament after the last.
+    /// Closes the current round once every match in it is decided: opens the next round
+    /// (pairing it, for a Swiss), or finishes the tournament after the last.
     ///
     /// # Errors
     /// [`LifecycleError`](crate::error::LifecycleError) unless active with the round
-    /// complete; a conflict.
+    /// complete; the pairing engine's error when no legal pairing exists; a conflict.
     pub async fn advance(&self, id: &TournamentId) -> Result<TournamentChange, Error> {
         let Stored { version, mut value } = self.tournament(id).await?;
+        let data = self.advance_in_place(&mut value)?;
+        self.commit_tournament(value, version, data).await
+    }
+
+    /// Final standings once every match is decided (for a Swiss, the ranks after the rounds
+    /// decided so far).
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownTournament`]; the bracket's
+    /// [`Incomplete`](crate::error::BracketError::Incomplete) before the end.
+    pub async fn standings(&self, id: &TournamentId) -> Result<Vec<Placement>, Error> {
+        let Stored { mut value, .. } = self.tournament(id).await?;
+        if let (Some(play), Some(rules)) = (&value.swiss, &value.rules.swiss) {
+            return Ok(play
+                .standings(&value.entries, rules)
+                .into_iter()
+                .map(|row| Placement {
+                    place: row.rank,
+                    participant: row.participant,
+                })
+                .collect());
+        }
+        Ok(bracket_of(&mut value)?.placements()?)
+    }
+
+    /// The Swiss standings table: points, wins, draws, losses and the rules' tie-breaks after
+    /// the rounds decided so far.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownTournament`]; [`ServiceError::NotSwiss`] for a bracket format
+    /// or a Swiss not started.
+    pub async fn swiss_standings(&self, id: &TournamentId) -> Result<Vec<SwissStanding>, Error> {
+        let Stored { value, .. } = self.tournament(id).await?;
+        match (&value.swiss, &value.rules.swiss) {
+            (Some(play), Some(rules)) => Ok(play.standings(&value.entries, rules)),
+            _ => Err(ServiceError::NotSwiss { id: id.to_string() }.into()),
+        }
+    }
+
+    /// A started Swiss as a TRF-16 report of its decided rounds.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownTournament`]; [`ServiceError::NotSwiss`].
+    pub async fn export_trf(&self, id: &TournamentId) -> Result<String, Error> {
+        let Stored { value, .. } = self.tournament(id).await?;
+        match (&value.swiss, &value.rules.swiss) {
+            (Some(play), Some(rules)) => {
+                Ok(play.to_trf(&value.name, &value.entries, rules).write())
+            }
+            _ => Err(ServiceError::NotSwiss { id: id.to_string() }.into()),
+        }
+    }
+
+    /// Applies `advance` to `value` and returns the payloads of the events it emits.
+    fn advance_in_place(&self, value: &mut Tournament) -> Result<Vec<EventData>, Error> {
+        let id = value.id.clone();
         let step =
-            TournamentLifecycle::apply(value.state, TournamentAction::Advance, &context(&value))?;
+            TournamentLifecycle::apply(value.state, TournamentAction::Advance, &context(value))?;
         let finished = value.round;
         let from = value.state;
         let mut placements = Vec::new();
         if step.to == TournamentState::Active {
             value.round = finished.saturating_add(1);
+            if let (Some(play), Some(rules)) = (value.swiss.as_mut(), &value.rules.swiss) {
+                play.pair_next(&value.entries, rules)?;
+            }
+        } else if let (Some(play), Some(rules)) = (&value.swiss, &value.rules.swiss) {
+            placements = play
+                .standings(&value.entries, rules)
+                .into_iter()
+                .map(|row| Placement {
+                    place: row.rank,
+                    participant: row.participant,
+                })
+                .collect();
         } else {
-            placements = bracket_of(&mut value)?.placements()?;
+            placements = bracket_of(value)?.placements()?;
         }
         value.state = step.to;
         let next = value.round;
-        let pairings = pairings(value.bracket.as_ref(), next);
-        self.finish(value, version, &step, |kind| match kind {
+        let pairings = pairings(value, next);
+        Ok(emitted(&step.action, step.emits, |kind| match kind {
             EventType::RoundFinished => Some(EventData::RoundFinished {
                 tournament: id.clone(),
                 round: finished,
@@ -263,18 +371,7 @@ impl<S: Store, C: Clock> Service<S, C> {
                 to: step.to,
             }),
             _ => None,
-        })
-        .await
-    }
-
-    /// Final standings once every match is decided.
-    ///
-    /// # Errors
-    /// [`ServiceError::UnknownTournament`]; the bracket's
-    /// [`Incomplete`](crate::error::BracketError::Incomplete) before the end.
-    pub async fn standings(&self, id: &TournamentId) -> Result<Vec<Placement>, Error> {
-        let Stored { mut value, .. } = self.tournament(id).await?;
-        Ok(bracket_of(&mut value)?.placements()?)
+        })?)
     }
 
     async fn simple_transition(
@@ -304,6 +401,15 @@ impl<S: Store, C: Clock> Service<S, C> {
         build: impl FnMut(EventType) -> Option<EventData>,
     ) -> Result<TournamentChange, Error> {
         let data = emitted(&step.action, step.emits, build)?;
+        self.commit_tournament(value, expected, data).await
+    }
+
+    async fn commit_tournament(
+        &self,
+        value: Tournament,
+        expected: u64,
+        data: Vec<EventData>,
+    ) -> Result<TournamentChange, Error> {
         let version = next_version(expected);
         let aggregate = AggregateRef::Tournament(value.id.clone());
         let commit = Commit {
@@ -352,12 +458,20 @@ pub fn round_complete(bracket: &Bracket, round: u32) -> bool {
 }
 
 fn context(tournament: &Tournament) -> TournamentContext {
-    let (round_complete, last_round) = match &tournament.bracket {
-        Some(bracket) => (
+    let (round_complete, last_round) = match (&tournament.bracket, &tournament.swiss) {
+        (Some(bracket), _) => (
             round_complete(bracket, tournament.round),
             tournament.round >= bracket.rounds(),
         ),
-        None => (false, false),
+        (None, Some(play)) => (
+            play.round_complete(tournament.round),
+            tournament
+                .rules
+                .swiss
+                .as_ref()
+                .is_none_or(|rules| tournament.round >= rules.rounds),
+        ),
+        (None, None) => (false, false),
     };
     TournamentContext {
         entries: tournament.entries.len(),
@@ -368,8 +482,24 @@ fn context(tournament: &Tournament) -> TournamentContext {
     }
 }
 
-fn pairings(bracket: Option<&Bracket>, round: u32) -> Vec<Pairing> {
-    bracket
+fn pairings(tournament: &Tournament, round: u32) -> Vec<Pairing> {
+    if let Some(play) = &tournament.swiss {
+        return play
+            .round(round)
+            .map(|r| {
+                r.games
+                    .iter()
+                    .map(|g| Pairing {
+                        match_id: g.id,
+                        sides: g.sides(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+    tournament
+        .bracket
+        .as_ref()
         .map(|b| {
             b.matches()
                 .iter()
@@ -381,6 +511,15 @@ fn pairings(bracket: Option<&Bracket>, round: u32) -> Vec<Pairing> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+fn no_play(tournament: &Tournament) -> ServiceError {
+    ServiceError::Document {
+        reason: format!(
+            "tournament \"{}\" has neither a bracket nor Swiss rounds",
+            tournament.id
+        ),
+    }
 }
 
 fn bracket_of(tournament: &mut Tournament) -> Result<&mut Bracket, ServiceError> {

@@ -36,6 +36,7 @@ use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, TournamentId};
 use crate::lifecycle::{BracketState, TournamentState};
 use crate::model::Participant;
+use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
 
 pub use jobs::{Backoff, Deadline, DeadlineKey, Job, JobId, JobState, NewJob};
@@ -109,6 +110,10 @@ pub struct TournamentRules {
     pub max_entries: Option<usize>,
     /// The draw seed.
     pub seed: u64,
+    /// Play a Swiss (FIDE Dutch) instead of a bracket: `options` then only carries the
+    /// seeding fields, and the rounds, colours, acceleration and tie-breaks come from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swiss: Option<SwissRules>,
 }
 
 /// A live tournament.
@@ -125,8 +130,11 @@ pub struct Tournament {
     pub state: TournamentState,
     /// Registered entries, in joining order.
     pub entries: Vec<Participant>,
-    /// The bracket, from the start.
+    /// The bracket, from the start (bracket formats).
     pub bracket: Option<Bracket>,
+    /// The rounds of a Swiss, from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swiss: Option<SwissPlay>,
     /// The current round, from 1 (0 before the start).
     pub round: u32,
 }

@@ -2,11 +2,13 @@
 //!
 //! A [`Tournament`] holds the players (by starting number) and their round-by-round history;
 //! [`pair_next_round`] pairs the next round with the Dutch rules and [`check_round`] explains
-//! which criterion a given pairing breaks.
+//! which criterion a given pairing breaks. [`play`] runs a Swiss tournament by participant id
+//! on top of them: rounds, results, withdrawals, standings and the TRF export.
 
 mod check;
 mod colour;
 mod dutch;
+pub mod play;
 mod state;
 
 use std::collections::BTreeSet;
