@@ -55,7 +55,10 @@ async fn play_division(server: &Server, director: &str, base: &str) -> usize {
             .filter(|m| m["status"] == "ready")
             .cloned()
             .collect();
-        assert!(!ready.is_empty(), "locked bracket with nothing to play: {bracket}");
+        assert!(
+            !ready.is_empty(),
+            "locked bracket with nothing to play: {bracket}"
+        );
         for m in ready {
             let winner = sides(&m)[0].clone();
             server
@@ -74,10 +77,20 @@ async fn play_division(server: &Server, director: &str, base: &str) -> usize {
 async fn quick_start(server: &Server) {
     let director = token("organiser", "director");
     server
-        .post("/v1/events", &director, json!({"id": "open-2026", "name": "Open 2026"}), 201)
+        .post(
+            "/v1/events",
+            &director,
+            json!({"id": "open-2026", "name": "Open 2026"}),
+            201,
+        )
         .await;
     let divisions = [
-        ("u73", "-73 kg", json!({"format": "single_elimination", "third_place": true}), 24),
+        (
+            "u73",
+            "-73 kg",
+            json!({"format": "single_elimination", "third_place": true}),
+            24,
+        ),
         ("u81", "-81 kg", json!({"format": "repechage"}), 12),
         ("u90", "-90 kg", json!({"format": "round_robin"}), 5),
     ];
@@ -130,7 +143,10 @@ async fn quick_start(server: &Server) {
         .map(|j| j["id"].as_u64().unwrap())
         .collect();
     assert_eq!(ids.len(), 3);
-    assert_eq!(ids, ids_again, "the Idempotency-Key must return the same jobs");
+    assert_eq!(
+        ids, ids_again,
+        "the Idempotency-Key must return the same jobs"
+    );
     let jobs = wait_for_jobs(server, &ids).await;
     for job in &jobs {
         assert_eq!(job["status"], "succeeded", "{job}");
@@ -194,7 +210,12 @@ async fn a_division_that_cannot_be_drawn_fails_alone() {
     let server = Server::start().await;
     let director = token("organiser", "director");
     server
-        .post("/v1/events", &director, json!({"id": "cup", "name": "Cup"}), 201)
+        .post(
+            "/v1/events",
+            &director,
+            json!({"id": "cup", "name": "Cup"}),
+            201,
+        )
         .await;
     for (id, n) in [("ok", 8), ("lonely", 1)] {
         server
@@ -215,7 +236,12 @@ async fn a_division_that_cannot_be_drawn_fails_alone() {
             .await;
     }
     let queued = server
-        .post("/v1/events/cup/generate-all-brackets", &director, json!(null), 202)
+        .post(
+            "/v1/events/cup/generate-all-brackets",
+            &director,
+            json!(null),
+            202,
+        )
         .await;
     let ids: Vec<u64> = queued["jobs"]
         .as_array()
@@ -240,7 +266,12 @@ async fn versions_tags_edits_undo_and_redo() {
     let server = Server::start().await;
     let director = token("organiser", "director");
     server
-        .post("/v1/events", &director, json!({"id": "ev", "name": "Ev"}), 201)
+        .post(
+            "/v1/events",
+            &director,
+            json!({"id": "ev", "name": "Ev"}),
+            201,
+        )
         .await;
     server
         .post(
@@ -252,7 +283,12 @@ async fn versions_tags_edits_undo_and_redo() {
         .await;
     let base = "/v1/events/ev/divisions/d";
     server
-        .post(&format!("{base}/participants"), &director, field("p", 6), 200)
+        .post(
+            &format!("{base}/participants"),
+            &director,
+            field("p", 6),
+            200,
+        )
         .await;
     server
         .post(&format!("{base}/generate"), &director, json!(null), 200)
@@ -273,7 +309,12 @@ async fn versions_tags_edits_undo_and_redo() {
     assert_ne!(v1["bracket"], v2["bracket"]);
     // Tag, undo, redo.
     let (status, _) = server
-        .send("PUT", &format!("{base}/tags/published"), Some(&director), Some(&json!({"version": 1})))
+        .send(
+            "PUT",
+            &format!("{base}/tags/published"),
+            Some(&director),
+            Some(&json!({"version": 1})),
+        )
         .await;
     assert_eq!(status, 200);
     let tags = server.get(&format!("{base}/tags")).await;

@@ -40,11 +40,17 @@ async fn play(server: &Server, id: &str, auto_advance: bool, director: &str) -> 
                 .iter()
                 .filter_map(|s| s.as_str().map(str::to_owned))
                 .collect();
-            let winner = players.iter().min_by_key(|b| b[1..].parse::<u32>().unwrap()).unwrap();
+            let winner = players
+                .iter()
+                .min_by_key(|b| b[1..].parse::<u32>().unwrap())
+                .unwrap();
             let reporter = token(&players[1], "bot");
             server
                 .post(
-                    &format!("/v1/tournaments/{id}/matches/{}/result", p["match_id"].as_str().unwrap()),
+                    &format!(
+                        "/v1/tournaments/{id}/matches/{}/result",
+                        p["match_id"].as_str().unwrap()
+                    ),
                     &reporter,
                     json!({"type": "win", "winner": winner}),
                     200,
@@ -54,7 +60,12 @@ async fn play(server: &Server, id: &str, auto_advance: bool, director: &str) -> 
         rounds += 1;
         if !auto_advance {
             server
-                .post(&format!("/v1/tournaments/{id}/advance"), director, json!(null), 200)
+                .post(
+                    &format!("/v1/tournaments/{id}/advance"),
+                    director,
+                    json!(null),
+                    200,
+                )
                 .await;
         }
     }
@@ -65,33 +76,85 @@ async fn bots_play_a_knockout_and_a_round_robin() {
     for database in common::databases().await {
         let server = Server::start_with(&database.url, |_| {}).await;
         let director = token("arena-director", "director");
-        create(&server, &director, "ko", "single_elimination", json!({"self_reporting": true, "auto_advance": true})).await;
-        create(&server, &director, "rr", "round_robin", json!({"self_reporting": true})).await;
+        create(
+            &server,
+            &director,
+            "ko",
+            "single_elimination",
+            json!({"self_reporting": true, "auto_advance": true}),
+        )
+        .await;
+        create(
+            &server,
+            &director,
+            "rr",
+            "round_robin",
+            json!({"self_reporting": true}),
+        )
+        .await;
         for id in ["ko", "rr"] {
-            server.post(&format!("/v1/tournaments/{id}/publish"), &director, json!(null), 200).await;
+            server
+                .post(
+                    &format!("/v1/tournaments/{id}/publish"),
+                    &director,
+                    json!(null),
+                    200,
+                )
+                .await;
         }
         // The list filters by state and pages.
-        let registration = server.get("/v1/tournaments?status=registration&limit=1&offset=1").await;
+        let registration = server
+            .get("/v1/tournaments?status=registration&limit=1&offset=1")
+            .await;
         assert_eq!(registration["tournaments"].as_array().unwrap().len(), 1);
         assert_eq!(registration["tournaments"][0]["id"], "rr");
         for n in 1..=8 {
             let bot = format!("b{n}");
             for id in ["ko", "rr"] {
                 server
-                    .post(&format!("/v1/tournaments/{id}/join"), &token(&bot, "bot"), json!({"name": format!("Bot {n}"), "rating": 2000 - n}), 200)
+                    .post(
+                        &format!("/v1/tournaments/{id}/join"),
+                        &token(&bot, "bot"),
+                        json!({"name": format!("Bot {n}"), "rating": 2000 - n}),
+                        200,
+                    )
                     .await;
             }
         }
         // b8 leaves the round robin before the start; the director registers a stand-in.
-        server.post("/v1/tournaments/rr/withdraw", &token("b8", "bot"), json!(null), 200).await;
         server
-            .post("/v1/tournaments/rr/register", &director, json!({"id": "b9", "name": "Stand-in"}), 200)
+            .post(
+                "/v1/tournaments/rr/withdraw",
+                &token("b8", "bot"),
+                json!(null),
+                200,
+            )
             .await;
         server
-            .post("/v1/tournaments/rr/unregister", &director, json!({"participant": "b9"}), 200)
+            .post(
+                "/v1/tournaments/rr/register",
+                &director,
+                json!({"id": "b9", "name": "Stand-in"}),
+                200,
+            )
+            .await;
+        server
+            .post(
+                "/v1/tournaments/rr/unregister",
+                &director,
+                json!({"participant": "b9"}),
+                200,
+            )
             .await;
         for id in ["ko", "rr"] {
-            let started = server.post(&format!("/v1/tournaments/{id}/start"), &director, json!(null), 200).await;
+            let started = server
+                .post(
+                    &format!("/v1/tournaments/{id}/start"),
+                    &director,
+                    json!(null),
+                    200,
+                )
+                .await;
             assert_eq!(started["state"], "active");
             assert_eq!(started["round"], 1);
         }
@@ -114,17 +177,40 @@ async fn bots_play_a_knockout_and_a_round_robin() {
         }
         let rr = server.get("/v1/tournaments/rr/standings").await;
         let b1 = &rr["standings"][0];
-        assert_eq!((b1["wins"].as_u64(), b1["points"].as_f64()), (Some(6), Some(6.0)));
+        assert_eq!(
+            (b1["wins"].as_u64(), b1["points"].as_f64()),
+            (Some(6), Some(6.0))
+        );
         // NDJSON export: one line per entry, match and standing.
-        let response = server.client.get(server.url("/v1/tournaments/rr/export?format=ndjson")).send().await.unwrap();
+        let response = server
+            .client
+            .get(server.url("/v1/tournaments/rr/export?format=ndjson"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.headers()["content-type"], "application/x-ndjson");
         let text = response.text().await.unwrap();
-        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         let count = |kind: &str| lines.iter().filter(|l| l["type"] == kind).count();
-        assert_eq!((count("tournament"), count("entry"), count("match"), count("standing")), (1, 7, 21, 7));
+        assert_eq!(
+            (
+                count("tournament"),
+                count("entry"),
+                count("match"),
+                count("standing")
+            ),
+            (1, 7, 21, 7)
+        );
         // Archive; a finished tournament cannot be cancelled.
-        server.post("/v1/tournaments/rr/archive", &director, json!(null), 200).await;
-        let refused = server.post("/v1/tournaments/ko/cancel", &director, json!(null), 409).await;
+        server
+            .post("/v1/tournaments/rr/archive", &director, json!(null), 200)
+            .await;
+        let refused = server
+            .post("/v1/tournaments/ko/cancel", &director, json!(null), 409)
+            .await;
         assert_eq!(refused["state"], "completed");
         assert_eq!(refused["allowed_actions"], json!(["archive"]));
         server.stop().await;
@@ -137,21 +223,51 @@ async fn results_only_for_pending_matches_of_the_current_round() {
     let server = Server::start().await;
     let director = token("td", "director");
     create(&server, &director, "ko", "single_elimination", json!({})).await;
-    server.post("/v1/tournaments/ko/publish", &director, json!(null), 200).await;
+    server
+        .post("/v1/tournaments/ko/publish", &director, json!(null), 200)
+        .await;
     for n in 1..=4 {
-        server.post("/v1/tournaments/ko/join", &token(&format!("b{n}"), "bot"), json!({}), 200).await;
+        server
+            .post(
+                "/v1/tournaments/ko/join",
+                &token(&format!("b{n}"), "bot"),
+                json!({}),
+                200,
+            )
+            .await;
     }
-    server.post("/v1/tournaments/ko/start", &director, json!(null), 200).await;
+    server
+        .post("/v1/tournaments/ko/start", &director, json!(null), 200)
+        .await;
     let t = server.get("/v1/tournaments/ko").await;
-    let (status, body) = server.send("GET", "/v1/tournaments/ko/rounds/2/pairings", None, None).await;
+    let (status, body) = server
+        .send("GET", "/v1/tournaments/ko/rounds/2/pairings", None, None)
+        .await;
     assert_eq!(status, 404, "{body}");
     let pairings = server.get("/v1/tournaments/ko/rounds/1/pairings").await;
     let first = &pairings["pairings"][0];
     let winner = first["sides"][0].as_str().unwrap();
-    let path = format!("/v1/tournaments/ko/matches/{}/result", first["match_id"].as_str().unwrap());
-    server.post(&path, &director, json!({"type": "win", "winner": winner}), 200).await;
+    let path = format!(
+        "/v1/tournaments/ko/matches/{}/result",
+        first["match_id"].as_str().unwrap()
+    );
+    server
+        .post(
+            &path,
+            &director,
+            json!({"type": "win", "winner": winner}),
+            200,
+        )
+        .await;
     // Twice: the match is no longer pending.
-    let again = server.post(&path, &director, json!({"type": "win", "winner": winner}), 409).await;
+    let again = server
+        .post(
+            &path,
+            &director,
+            json!({"type": "win", "winner": winner}),
+            409,
+        )
+        .await;
     assert_eq!(again["code"], "not_in_current_round");
     // The final is not in round 1.
     let export = server
@@ -172,10 +288,19 @@ async fn results_only_for_pending_matches_of_the_current_round() {
         .unwrap()
         .to_owned();
     let final_path = format!("/v1/tournaments/ko/matches/{final_id}/result");
-    let refused = server.post(&final_path, &director, json!({"type": "win", "winner": winner}), 409).await;
+    let refused = server
+        .post(
+            &final_path,
+            &director,
+            json!({"type": "win", "winner": winner}),
+            409,
+        )
+        .await;
     assert_eq!(refused["code"], "not_in_current_round");
     // Advancing with the round unfinished is refused with the guard.
-    let body = server.post("/v1/tournaments/ko/advance", &director, json!(null), 409).await;
+    let body = server
+        .post("/v1/tournaments/ko/advance", &director, json!(null), 409)
+        .await;
     assert_eq!(body["code"], "guard_failed");
     assert_eq!(t["round"], 1);
 

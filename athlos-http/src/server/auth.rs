@@ -89,7 +89,9 @@ impl FromRequestParts<AppState> for Caller {
         let token = text
             .strip_prefix("Bearer ")
             .or_else(|| text.strip_prefix("bearer "))
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
         verify(token.trim(), state.config.jwt_secret.as_bytes()).map(Caller)
     }
 }

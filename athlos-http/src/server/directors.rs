@@ -61,8 +61,13 @@ async fn record(
     aggregate: &AggregateRef,
     proposed: &Director,
 ) -> Result<Director, ApiError> {
-    let payload = serde_json::to_value(proposed)
-        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let payload = serde_json::to_value(proposed).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            e.to_string(),
+        )
+    })?;
     let job = store
         .enqueue(
             NewJob::new(KIND, payload, never())

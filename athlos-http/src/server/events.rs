@@ -1,11 +1,11 @@
 //! Events (competitions), their divisions, participants and brackets, and generation jobs.
 
+use athlos_core::clock::{Clock, SystemClock};
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use athlos_core::clock::{Clock, SystemClock};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -18,8 +18,8 @@ use athlos_core::error::ServiceError;
 use athlos_core::id::{CompetitionId, DivisionId, TagName};
 use athlos_core::lifecycle::{BracketLifecycle, Lifecycle};
 use athlos_core::store::{
-    AggregateRef, AggregateStore, Commit, Competition, Division, DivisionRules, JobId,
-    JobStore, NewJob, Store, Stored, Write,
+    AggregateRef, AggregateStore, Commit, Competition, Division, DivisionRules, JobId, JobStore,
+    NewJob, Store, Stored, Write,
 };
 use athlos_core::version::Patch;
 
@@ -182,8 +182,11 @@ async fn get_event(
     ApiPath(event_id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let event = load_event(&state, &event_id).await?;
-    let director =
-        directors::of(&state.store, &AggregateRef::Competition(event.value.id.clone())).await?;
+    let director = directors::of(
+        &state.store,
+        &AggregateRef::Competition(event.value.id.clone()),
+    )
+    .await?;
     Ok(Json(event_view(&event, &director)))
 }
 
@@ -209,8 +212,11 @@ async fn update_event(
     ApiJson(body): ApiJson<UpdateEvent>,
 ) -> Result<Json<Value>, ApiError> {
     let mut event = load_event(&state, &event_id).await?;
-    let director =
-        directors::of(&state.store, &AggregateRef::Competition(event.value.id.clone())).await?;
+    let director = directors::of(
+        &state.store,
+        &AggregateRef::Competition(event.value.id.clone()),
+    )
+    .await?;
     director.require(&caller)?;
     event.value.name = body.name;
     state
@@ -257,9 +263,12 @@ async fn create_division(
     ApiJson(body): ApiJson<CreateDivision>,
 ) -> Result<impl IntoResponse, ApiError> {
     let event = load_event(&state, &event_id).await?;
-    directors::of(&state.store, &AggregateRef::Competition(event.value.id.clone()))
-        .await?
-        .require(&caller)?;
+    directors::of(
+        &state.store,
+        &AggregateRef::Competition(event.value.id.clone()),
+    )
+    .await?
+    .require(&caller)?;
     let id = division_id(&body.id, "id")?;
     let rules = DivisionRules {
         options: body.rules,
@@ -431,7 +440,14 @@ async fn generate_bracket(
     let generated = state.service.generate(&division.value.id).await?;
     let mut view = with_events(division_view(&generated.division), &generated.events);
     if let Value::Object(map) = &mut view {
-        map.insert("dropped_edits".to_owned(), json!(generated.dropped.iter().map(|d| json!({"patch": d.patch, "reason": d.error.to_string()})).collect::<Vec<_>>()));
+        map.insert(
+            "dropped_edits".to_owned(),
+            json!(generated
+                .dropped
+                .iter()
+                .map(|d| json!({"patch": d.patch, "reason": d.error.to_string()}))
+                .collect::<Vec<_>>()),
+        );
     }
     Ok(Json(view))
 }
@@ -472,9 +488,9 @@ async fn get_bracket(
             let name = TagName::new(tag.as_str())
                 .map_err(|e| ApiError::bad_input("tag", e.to_string()))?;
             let number = d.history.tag(&name).ok_or_else(|| {
-                athlos_core::error::Error::from(
-                    athlos_core::error::VersionError::UnknownTag { tag: tag.clone() },
-                )
+                athlos_core::error::Error::from(athlos_core::error::VersionError::UnknownTag {
+                    tag: tag.clone(),
+                })
             })?;
             (
                 Some(number),
@@ -542,8 +558,9 @@ async fn lock_bracket(
 }
 
 fn match_id(text: &str) -> Result<MatchId, ApiError> {
-    text.parse()
-        .map_err(|e: athlos_core::error::BracketError| ApiError::bad_input("match_id", e.to_string()))
+    text.parse().map_err(|e: athlos_core::error::BracketError| {
+        ApiError::bad_input("match_id", e.to_string())
+    })
 }
 
 /// Records a match result in a locked bracket (director): `{"type": "win", "winner": "p1"}`,
@@ -598,7 +615,9 @@ async fn list_versions(
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
-    Ok(Json(json!({ "versions": division.value.history.versions() })))
+    Ok(Json(
+        json!({ "versions": division.value.history.versions() }),
+    ))
 }
 
 /// The tags and the versions they point at.
@@ -721,9 +740,12 @@ async fn generate_all(
         None => None,
     };
     let event = load_event(&state, &event_id).await?;
-    directors::of(&state.store, &AggregateRef::Competition(event.value.id.clone()))
-        .await?
-        .require(&caller)?;
+    directors::of(
+        &state.store,
+        &AggregateRef::Competition(event.value.id.clone()),
+    )
+    .await?
+    .require(&caller)?;
     let mut jobs = Vec::with_capacity(event.value.divisions.len());
     for division in &event.value.divisions {
         let job = state
@@ -762,4 +784,3 @@ async fn get_job(
         .ok_or_else(|| ApiError::not_found(format!("unknown job {job_id}")))?;
     Ok(Json(job_view(&state, &job).await))
 }
-

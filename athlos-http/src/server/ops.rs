@@ -22,7 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The document's frame.
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
-    info(title = "Athlos API", description = "Events, divisions, brackets and tournaments (v1). Reads are public; writes need a bearer token (HS256 JWT)."),
+    info(
+        title = "Athlos API",
+        description = "Events, divisions, brackets and tournaments (v1). Reads are public; writes need a bearer token (HS256 JWT)."
+    ),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
@@ -59,8 +62,10 @@ async fn health() -> Json<Value> {
 #[utoipa::path(get, path = "/ready", tag = "ops",
     responses((status = 200, body = Value), (status = 503, body = ErrorBody)))]
 async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.ready.ready().await.map_err(|reason| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", reason)
-    })?;
+    state
+        .ready
+        .ready()
+        .await
+        .map_err(|reason| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", reason))?;
     Ok(Json(json!({ "status": "ready" })))
 }

@@ -9,8 +9,8 @@ use athlos_core::error::StoreError;
 use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
-    AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore,
-    Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store, Stored,
+    AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
+    EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store, Stored,
     Tournament,
 };
 use athlos_core::version::ContentHash;

@@ -81,13 +81,53 @@ fn view(tournament: &Stored<Tournament>, director: &Director) -> Value {
         "state": t.state,
         "allowed_actions": TournamentLifecycle::allowed(t.state).iter().map(ToString::to_string).collect::<Vec<_>>(),
         "round": t.round,
-        "rounds": t.bracket.as_ref().map(Bracket::rounds),
+        "rounds": total_rounds(t),
         "rules": t.rules,
         "entries": t.entries,
         "director": director.director,
         "self_reporting": director.self_reporting,
         "auto_advance": director.auto_advance,
     })
+}
+
+fn total_rounds(t: &Tournament) -> Option<u32> {
+    match (&t.rules.swiss, &t.bracket) {
+        (Some(swiss), _) => Some(swiss.rounds),
+        (None, Some(bracket)) => Some(bracket.rounds()),
+        (None, None) => None,
+    }
+}
+
+/// The games of round `round`, bracket or Swiss, as the API shows them.
+fn round_games(t: &Tournament, round: u32) -> Option<Vec<Value>> {
+    if let Some(play) = &t.swiss {
+        return play.round(round).map(|r| {
+            r.games
+                .iter()
+                .map(|g| {
+                    json!({
+                        "match_id": g.id,
+                        "round": round,
+                        "sides": g.sides(),
+                        "status": g.status(),
+                        "result": g.result,
+                    })
+                })
+                .collect()
+        });
+    }
+    let bracket = t.bracket.as_ref()?;
+    if round == 0 || round > bracket.rounds() {
+        return None;
+    }
+    Some(
+        bracket
+            .matches()
+            .iter()
+            .filter(|m| playing_round(bracket, m) == round)
+            .map(|m| match_view(bracket, m))
+            .collect(),
+    )
 }
 
 fn change_view(change: &TournamentChange, director: &Director) -> Value {
@@ -170,21 +210,25 @@ async fn list_tournaments(
 ) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_input("limit", "limit must be between 1 and 500"));
+        return Err(ApiError::bad_input(
+            "limit",
+            "limit must be between 1 and 500",
+        ));
     }
     let offset = query.offset.unwrap_or(0);
-    let found = state
-        .store
-        .tournaments(query.status, limit, offset)
-        .await?;
+    let found = state.store.tournaments(query.status, limit, offset).await?;
     let mut items = Vec::with_capacity(found.len());
     for tournament in &found {
-        let director =
-            directors::of(&state.store, &AggregateRef::Tournament(tournament.value.id.clone()))
-                .await?;
+        let director = directors::of(
+            &state.store,
+            &AggregateRef::Tournament(tournament.value.id.clone()),
+        )
+        .await?;
         items.push(view(tournament, &director));
     }
-    Ok(Json(json!({ "tournaments": items, "limit": limit, "offset": offset })))
+    Ok(Json(
+        json!({ "tournaments": items, "limit": limit, "offset": offset }),
+    ))
 }
 
 /// A tournament.
@@ -219,16 +263,32 @@ macro_rules! director_action {
     };
 }
 
-director_action!(publish, "/v1/tournaments/{tournament_id}/publish", publish,
-    "Opens registration (director).");
+director_action!(
+    publish,
+    "/v1/tournaments/{tournament_id}/publish",
+    publish,
+    "Opens registration (director)."
+);
 director_action!(start, "/v1/tournaments/{tournament_id}/start", start,
     "Starts the tournament: draws and opens round 1 (director; needs the minimum entries, at least 2).");
-director_action!(advance, "/v1/tournaments/{tournament_id}/advance", advance,
-    "Closes the current round once every match is decided: opens the next or finishes (director).");
-director_action!(archive, "/v1/tournaments/{tournament_id}/archive", archive,
-    "Archives a completed or cancelled tournament (director).");
-director_action!(cancel, "/v1/tournaments/{tournament_id}/cancel", cancel,
-    "Cancels a tournament that has not started (director).");
+director_action!(
+    advance,
+    "/v1/tournaments/{tournament_id}/advance",
+    advance,
+    "Closes the current round once every match is decided: opens the next or finishes (director)."
+);
+director_action!(
+    archive,
+    "/v1/tournaments/{tournament_id}/archive",
+    archive,
+    "Archives a completed or cancelled tournament (director)."
+);
+director_action!(
+    cancel,
+    "/v1/tournaments/{tournament_id}/cancel",
+    cancel,
+    "Cancels a tournament that has not started (director)."
+);
 
 /// What an entrant tells about itself when joining.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -354,27 +414,24 @@ async fn pairings(
 ) -> Result<Json<Value>, ApiError> {
     let (tournament, _) = load(&state, &id).await?;
     let t = &tournament.value;
-    let bracket = t
-        .bracket
-        .as_ref()
-        .ok_or_else(|| ApiError::not_found(format!("tournament \"{}\" has not started", t.id)))?;
-    if round == 0 || round > t.round.max(1) || round > bracket.rounds() {
-        return Err(ApiError::not_found(format!(
+    let unpaired = || {
+        ApiError::not_found(format!(
             "round {round} has not been paired (current round {})",
             t.round
-        )));
+        ))
+    };
+    if round == 0 || round > t.round {
+        return Err(unpaired());
     }
-    let matches: Vec<Value> = bracket
-        .matches()
+    let games = round_games(t, round).ok_or_else(unpaired)?;
+    let complete = games
         .iter()
-        .filter(|m| playing_round(bracket, m) == round)
-        .map(|m| match_view(bracket, m))
-        .collect();
+        .all(|g| !matches!(g["status"].as_str(), Some("ready" | "pending")));
     Ok(Json(json!({
         "tournament": t.id,
         "round": round,
-        "complete": round_complete(bracket, round),
-        "pairings": matches,
+        "complete": complete,
+        "pairings": games,
     })))
 }
 
@@ -400,13 +457,14 @@ async fn record_result(
         })?;
     let (tournament, director) = load(&state, &id).await?;
     if !director.allows(&caller) {
-        let plays = tournament
-            .value
-            .bracket
-            .as_ref()
-            .and_then(|b| b.match_by_id(&match_id))
-            .is_some_and(|m| {
-                (0..2).any(|side| m.participant(side).map(ParticipantId::as_str) == Some(caller.sub()))
+        let plays = round_games(&tournament.value, match_id.round())
+            .unwrap_or_default()
+            .iter()
+            .filter(|g| g["match_id"] == json!(match_id))
+            .any(|g| {
+                g["sides"]
+                    .as_array()
+                    .is_some_and(|sides| sides.iter().any(|s| s.as_str() == Some(caller.sub())))
             });
         if !(director.self_reporting && plays) {
             return Err(ApiError::forbidden(if director.self_reporting {
@@ -419,12 +477,13 @@ async fn record_result(
     let t = &tournament.value.id;
     let change = state.service.record_result(t, match_id, result).await?;
     let mut body = change_view(&change, &director);
-    let done = change
-        .tournament
-        .value
-        .bracket
-        .as_ref()
-        .is_some_and(|b| round_complete(b, change.tournament.value.round));
+    let done = change.tournament.value.state == TournamentState::Active
+        && change
+            .tournament
+            .value
+            .bracket
+            .as_ref()
+            .is_some_and(|b| round_complete(b, change.tournament.value.round));
     if director.auto_advance && done {
         match state.service.advance(t).await {
             Ok(advanced) => body = change_view(&advanced, &director),
@@ -477,8 +536,10 @@ fn standings_of(t: &Tournament) -> Vec<Value> {
             }
         }
     }
-    let place: BTreeMap<&ParticipantId, u32> =
-        placements.iter().map(|p| (&p.participant, p.place)).collect();
+    let place: BTreeMap<&ParticipantId, u32> = placements
+        .iter()
+        .map(|p| (&p.participant, p.place))
+        .collect();
     let mut rows: Vec<(usize, &Participant, &Line)> = t
         .entries
         .iter()
@@ -502,7 +563,9 @@ fn standings_of(t: &Tournament) -> Vec<Value> {
             half_points(l),
         );
         if previous != Some(key) {
-            rank = u32::try_from(position).unwrap_or(u32::MAX).saturating_add(1);
+            rank = u32::try_from(position)
+                .unwrap_or(u32::MAX)
+                .saturating_add(1);
         }
         previous = Some(key);
         out.push(json!({
@@ -519,6 +582,24 @@ fn standings_of(t: &Tournament) -> Vec<Value> {
     out
 }
 
+fn swiss_rows(rows: &[athlos_core::swiss::play::SwissStanding]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| {
+            json!({
+                "rank": r.rank,
+                "participant": r.participant,
+                "name": r.name,
+                "number": r.number,
+                "points": f64::from(r.half_points) / 2.0,
+                "wins": r.wins,
+                "draws": r.draws,
+                "losses": r.losses,
+                "tie_breaks": r.tiebreaks.iter().map(|(code, value)| json!({"code": code, "value": *value as f64 / 100.0})).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
 /// Standings: rank, name, points, wins, draws, losses and tie-breaks; final once complete.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/standings", tag = "play",
     params(("tournament_id" = String, Path, description = "Tournament id")),
@@ -529,6 +610,16 @@ async fn standings(
 ) -> Result<Json<Value>, ApiError> {
     let (tournament, _) = load(&state, &id).await?;
     let t = &tournament.value;
+    if t.swiss.is_some() {
+        let rows = state.service.swiss_standings(&t.id).await?;
+        return Ok(Json(json!({
+            "tournament": t.id,
+            "state": t.state,
+            "round": t.round,
+            "final": matches!(t.state, TournamentState::Completed | TournamentState::Archived),
+            "standings": swiss_rows(&rows),
+        })));
+    }
     let complete = t.bracket.as_ref().is_some_and(Bracket::is_complete);
     Ok(Json(json!({
         "tournament": t.id,
@@ -543,27 +634,45 @@ async fn standings(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
-    /// `ndjson` (default).
+    /// `ndjson` (default) or `trf` (TRF-16, Swiss tournaments).
     pub format: Option<String>,
 }
 
-/// The tournament as NDJSON: a `tournament` line, one `entry` line per entry, one `match`
-/// line per match in id order, and one `standing` line per entry.
+/// The tournament as NDJSON (`?format=ndjson`, the default): a `tournament` line, one `entry`
+/// line per entry, one `match` line per match in round order, and one `standing` line per
+/// entry; or as TRF-16 (`?format=trf`, Swiss tournaments).
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/export", tag = "play",
     params(("tournament_id" = String, Path, description = "Tournament id"), ExportQuery),
-    responses((status = 200, description = "NDJSON lines", content_type = "application/x-ndjson", body = String),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "NDJSON lines, or a TRF-16 file", body = String),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn export(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let format = query.format.as_deref().unwrap_or("ndjson");
-    if format != "ndjson" {
-        return Err(ApiError::bad_input("format", "format must be ndjson"));
+    if format != "ndjson" && format != "trf" {
+        return Err(ApiError::bad_input(
+            "format",
+            "format must be ndjson or trf",
+        ));
     }
     let (tournament, _) = load(&state, &id).await?;
     let t = &tournament.value;
+    if format == "trf" {
+        if t.swiss.is_none() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_swiss",
+                format!(
+                    "tournament \"{}\" is not a started Swiss: TRF export needs one",
+                    t.id
+                ),
+            ));
+        }
+        let text = state.service.export_trf(&t.id).await?;
+        return Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response());
+    }
     let mut lines = vec![json!({
         "type": "tournament",
         "id": t.id,
@@ -572,17 +681,34 @@ async fn export(
         "round": t.round,
         "rules": t.rules,
     })];
-    lines.extend(t.entries.iter().map(|p| json!({ "type": "entry", "participant": p })));
-    if let Some(bracket) = &t.bracket {
-        lines.extend(bracket.matches().iter().map(|m| {
-            let mut v = match_view(bracket, m);
-            if let Value::Object(map) = &mut v {
-                map.insert("type".to_owned(), json!("match"));
-            }
-            v
-        }));
+    lines.extend(
+        t.entries
+            .iter()
+            .map(|p| json!({ "type": "entry", "participant": p })),
+    );
+    let played = if t.swiss.is_some() {
+        t.round
+    } else {
+        total_rounds(t).unwrap_or(0)
+    };
+    for round in 1..=played {
+        lines.extend(
+            round_games(t, round)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|mut v| {
+                    if let Value::Object(map) = &mut v {
+                        map.insert("type".to_owned(), json!("match"));
+                    }
+                    v
+                }),
+        );
     }
-    lines.extend(standings_of(t).into_iter().map(|mut v| {
+    let standings = match t.swiss {
+        Some(_) => swiss_rows(&state.service.swiss_standings(&t.id).await?),
+        None => standings_of(t),
+    };
+    lines.extend(standings.into_iter().map(|mut v| {
         if let Value::Object(map) = &mut v {
             map.insert("type".to_owned(), json!("standing"));
         }
@@ -595,4 +721,3 @@ async fn export(
     }
     Ok(([(CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }
-

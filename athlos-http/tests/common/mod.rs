@@ -167,8 +167,7 @@ impl Server {
         let value = if text.is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"))
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"))
         };
         (status, value)
     }
