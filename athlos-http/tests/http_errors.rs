@@ -1,6 +1,8 @@
 //! Auth refusals and the error shape over real HTTP: 400 with the field, 401, 403, 404,
 //! 409 with the state and allowed actions, 413, 422, and no 5xx for bad input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{token, token_at, Server};
