@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -37,8 +37,46 @@ impl ApiDoc {
     }
 }
 
-/// Adds what the routes do not carry: the bearer scheme.
+/// Adds what the routes do not carry: the bearer scheme, and the refusals every route of a
+/// kind can give (400 for a malformed path, query or header; 401 and 403 for writes; 413 for
+/// bodies), so no route can forget them.
 pub fn finish_document(api: &mut OpenApi) {
+    let error = || {
+        ResponseBuilder::new()
+            .description("An error")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))))
+                    .build(),
+            )
+            .build()
+    };
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str| {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::T(error()));
+            };
+            add("400");
+            if operation.security.is_some() {
+                add("401");
+                add("403");
+            }
+            if operation.request_body.is_some() {
+                add("413");
+            }
+        }
+    }
     let components = api.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",

@@ -187,6 +187,9 @@ async fn create_tournament(
     Ok((StatusCode::CREATED, Json(view(&tournament, &director))))
 }
 
+/// The largest `offset` of the tournament list (databases page with signed 64-bit numbers).
+const MAX_OFFSET: usize = 1 << 40;
+
 /// Paging and filter of the tournament list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -196,7 +199,7 @@ pub struct ListQuery {
     pub status: Option<TournamentState>,
     /// At most this many (1-500, default 50).
     pub limit: Option<usize>,
-    /// Skip this many.
+    /// Skip this many (at most 2^40).
     pub offset: Option<usize>,
 }
 
@@ -216,6 +219,12 @@ async fn list_tournaments(
         ));
     }
     let offset = query.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::bad_input(
+            "offset",
+            format!("offset must be at most {MAX_OFFSET}"),
+        ));
+    }
     let found = state.store.tournaments(query.status, limit, offset).await?;
     let mut items = Vec::with_capacity(found.len());
     for tournament in &found {
@@ -643,7 +652,8 @@ pub struct ExportQuery {
 /// entry; or as TRF-16 (`?format=trf`, Swiss tournaments).
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/export", tag = "play",
     params(("tournament_id" = String, Path, description = "Tournament id"), ExportQuery),
-    responses((status = 200, description = "NDJSON lines, or a TRF-16 file", body = String),
+    responses((status = 200, description = "NDJSON lines, or a TRF-16 file",
+            content((String = "application/x-ndjson"), (String = "text/plain"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn export(
     State(state): State<AppState>,

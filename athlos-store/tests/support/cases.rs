@@ -190,6 +190,7 @@ pub async fn tournaments_are_listed_by_state<S: Store>(store: S) {
         min_entries: 2,
         max_entries: None,
         seed: 1,
+        swiss: None,
     };
     for id in ["t3", "t1", "t2", "t10"] {
         service
