@@ -90,13 +90,18 @@ pub async fn claim(
 ) -> Result<Director, ApiError> {
     let found = record(store, aggregate, &proposed).await?;
     if found.director != proposed.director {
-        return Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "id_taken",
-            format!("{aggregate} already exists"),
-        ));
+        return Err(taken(aggregate));
     }
     Ok(found)
+}
+
+/// 409 `id_taken` for `aggregate`.
+pub fn taken(aggregate: &AggregateRef) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::CONFLICT,
+        "id_taken",
+        format!("{aggregate} already exists"),
+    )
 }
 
 /// The director record of an existing `aggregate` (one without a record gets an empty one:

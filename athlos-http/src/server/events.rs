@@ -160,6 +160,10 @@ async fn create_event(
     ApiJson(body): ApiJson<CreateEvent>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = competition_id(&body.id, "id")?;
+    // An event made outside the API has no director record: claiming one would hand it over.
+    if state.store.competition(&id).await?.is_some() {
+        return Err(directors::taken(&AggregateRef::Competition(id)));
+    }
     let director = directors::claim(
         &state.store,
         &AggregateRef::Competition(id.clone()),

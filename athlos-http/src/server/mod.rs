@@ -1,7 +1,7 @@
 //! `athlos serve`: the v1 HTTP API over the service layer.
 //!
 //! Handlers decode and check the request, call the [`Service`], and answer JSON; every error
-//! goes out as [`ApiError`](error::ApiError). Background jobs (bracket generation) run in
+//! goes out as [`ApiError`]. Background jobs (bracket generation) run in
 //! worker tasks of the same process that claim jobs from the store with leases.
 
 pub mod auth;

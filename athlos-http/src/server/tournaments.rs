@@ -170,6 +170,11 @@ async fn create_tournament(
     ApiJson(body): ApiJson<CreateTournament>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = tournament_id(&body.id).map_err(|e| e.with("field", "id"))?;
+    // A tournament made outside the API has no director record: claiming one would hand it
+    // over.
+    if state.store.tournament(&id).await?.is_some() {
+        return Err(directors::taken(&AggregateRef::Tournament(id)));
+    }
     let director = directors::claim(
         &state.store,
         &AggregateRef::Tournament(id.clone()),
