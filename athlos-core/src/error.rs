@@ -497,6 +497,24 @@ pub enum StoreError {
         /// The worker.
         worker: String,
     },
+    /// Only dead jobs can be requeued.
+    #[error("job {id} is {state}, not dead: only dead jobs can be requeued")]
+    JobNotDead {
+        /// The job.
+        id: JobId,
+        /// Its state (`queued`, `running` …).
+        state: String,
+    },
+    /// A deadline acted on was re-armed, cleared or fired since it was claimed.
+    #[error(
+        "deadline {key} at sequence {sequence} was re-armed, cleared or fired since it was claimed"
+    )]
+    DeadlineMoved {
+        /// The deadline (`tournament:t1/round_timer`).
+        key: String,
+        /// The sequence the commit expected.
+        sequence: u64,
+    },
     /// The storage backend failed (adapters only).
     #[error("storage failed: {reason}")]
     Backend {

@@ -14,8 +14,8 @@ use athlos_core::model::Participant;
 use athlos_core::service::Service;
 use athlos_core::store::{
     AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
-    EventLog, Job, JobId, JobStore, LoggedEvent, MemoryStore, NewJob, Receipt, Store, Stored,
-    Tournament, TournamentRules,
+    EventLog, Job, JobId, JobState, JobStore, LoggedEvent, MemoryStore, NewJob, Receipt, Store,
+    Stored, Tournament, TournamentRules,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, TimeZone, Utc};
@@ -99,6 +99,34 @@ impl JobStore for YieldingStore {
     ) -> Result<Job, StoreError> {
         self.0.fail(id, worker, error, retry_at).await
     }
+    async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.0.job(id).await
+    }
+    async fn jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.0.jobs(state, after, limit).await
+    }
+    async fn heartbeat(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        self.0.heartbeat(id, worker, lease_until).await
+    }
+    async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError> {
+        self.0.complete_all(ids, worker).await
+    }
+    async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        self.0.release(id, worker).await
+    }
+    async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
+        self.0.requeue(id, run_at).await
+    }
 }
 
 #[async_trait]
@@ -115,6 +143,23 @@ impl DeadlineStore for YieldingStore {
         limit: usize,
     ) -> Result<Vec<Deadline>, StoreError> {
         self.0.due_deadlines(now, limit).await
+    }
+    async fn deadline(&self, key: &DeadlineKey) -> Result<Option<Deadline>, StoreError> {
+        self.0.deadline(key).await
+    }
+    async fn claim_deadlines(
+        &self,
+        scheduler: &str,
+        now: DateTime<Utc>,
+        claim_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError> {
+        self.0
+            .claim_deadlines(scheduler, now, claim_until, limit)
+            .await
+    }
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.0.next_deadline().await
     }
 }
 

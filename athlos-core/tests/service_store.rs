@@ -20,6 +20,7 @@ fn job(key: Option<&str>, max_attempts: u32) -> NewJob {
         idempotency_key: key.map(str::to_owned),
         run_at: t0(),
         max_attempts,
+        priority: 0,
     }
 }
 

@@ -1,4 +1,4 @@
-//! The `athlos` command: bracket and Swiss tools.
+//! The `athlos` command: bracket and Swiss tools, and the HTTP server.
 //!
 //! Every subcommand prints its result on stdout. Bad input ends with exit code 2 and one
 //! message on stderr; `athlos check` ends with 1 when a recorded round differs.
@@ -30,6 +30,10 @@ enum Command {
     Check(cmd::swiss::CheckArgs),
     /// Standings with FIDE tie-breaks.
     Standings(cmd::swiss::StandingsArgs),
+    /// Run the v1 HTTP API.
+    Serve(cmd::serve::ServeArgs),
+    /// Mint a bearer token for local use.
+    Token(cmd::token::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,8 @@ fn main() -> ExitCode {
         Command::Standings(args) => {
             finish(cmd::swiss::standings_command(&args).map(|()| ExitCode::SUCCESS))
         }
+        Command::Serve(args) => finish(cmd::serve::run(&args).map(|()| ExitCode::SUCCESS)),
+        Command::Token(args) => finish(cmd::token::run(&args).map(|()| ExitCode::SUCCESS)),
     }
 }
 

@@ -33,6 +33,39 @@ pub enum JobState {
     Dead,
 }
 
+impl JobState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [JobState; 5] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Failed,
+        JobState::Dead,
+    ];
+
+    /// The snake-case name (`queued`, `running`, `succeeded`, `failed`, `dead`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Dead => "dead",
+        }
+    }
+
+    /// The state named `name`, if any.
+    pub fn parse(name: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A job to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +81,44 @@ pub struct NewJob {
     pub run_at: DateTime<Utc>,
     /// Attempts before it is dead (at least 1).
     pub max_attempts: u32,
+    /// Among due jobs, higher priorities are claimed first (default 0).
+    #[serde(default)]
+    pub priority: i32,
+}
+
+impl NewJob {
+    /// A job of `kind` with `payload`, due at `run_at`, priority 0, 25 attempts, no key.
+    pub fn new(kind: impl Into<String>, payload: serde_json::Value, run_at: DateTime<Utc>) -> Self {
+        Self {
+            kind: kind.into(),
+            payload,
+            idempotency_key: None,
+            run_at,
+            max_attempts: 25,
+            priority: 0,
+        }
+    }
+
+    /// With an idempotency key.
+    #[must_use]
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// With a priority (higher first).
+    #[must_use]
+    pub fn with_priority(mut self, priority: i32) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// With a number of attempts (at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
 }
 
 /// A job in the queue.
@@ -80,6 +151,52 @@ pub struct Job {
     /// The last failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Among due jobs, higher priorities are claimed first.
+    #[serde(default)]
+    pub priority: i32,
+}
+
+/// Exponential backoff with jitter for retries: attempt `n` (from 1) waits
+/// `base * 2^(n-1)`, capped at `max`, scaled by a factor in `[0.5, 1.0)` derived from the job
+/// id and the attempt, so retries of many jobs spread out while every run stays reproducible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The first delay.
+    pub base: chrono::Duration,
+    /// The longest delay.
+    pub max: chrono::Duration,
+}
+
+impl Default for Backoff {
+    /// 1 s doubling up to 1 h.
+    fn default() -> Self {
+        Self {
+            base: chrono::Duration::seconds(1),
+            max: chrono::Duration::hours(1),
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay before retrying `job` after its attempt number `attempts` failed.
+    pub fn delay(&self, id: JobId, attempts: u32) -> chrono::Duration {
+        let base = self.base.num_milliseconds().max(0);
+        let max = self.max.num_milliseconds().max(0);
+        let shift = attempts.saturating_sub(1).min(40);
+        let full = base.saturating_mul(1_i64 << shift).min(max);
+        // splitmix64 of (id, attempt): a well-mixed, deterministic jitter source.
+        let mut z =
+            id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(u64::from(attempts));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        // factor = 0.5 + (z / 2^64) / 2, applied in integer milliseconds.
+        let frac = i64::try_from(z >> 44).unwrap_or(0); // 20 bits
+        let half = i128::from(full / 2);
+        let jittered = full / 2 + i64::try_from((half * i128::from(frac)) >> 20).unwrap_or(0);
+        chrono::Duration::milliseconds(jittered)
+    }
 }
 
 /// Names a deadline: one per aggregate and purpose.
@@ -90,6 +207,12 @@ pub struct DeadlineKey {
     pub aggregate: AggregateRef,
     /// The purpose (`pick_clock`, `round_timer` …).
     pub purpose: String,
+}
+
+impl std::fmt::Display for DeadlineKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.aggregate, self.purpose)
+    }
 }
 
 /// A due time for an aggregate.

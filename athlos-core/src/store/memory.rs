@@ -33,6 +33,8 @@ struct Inner {
     log: Vec<LoggedEvent>,
     jobs: BTreeMap<JobId, Job>,
     deadlines: BTreeMap<DeadlineKey, Deadline>,
+    /// Claims of deadlines: the scheduler and the claim's expiry.
+    deadline_claims: BTreeMap<DeadlineKey, (String, DateTime<Utc>)>,
 }
 
 impl MemoryStore {
@@ -77,6 +79,7 @@ impl Inner {
             worker: None,
             lease_until: None,
             last_error: None,
+            priority: job.priority,
         };
         self.jobs.insert(id, stored.clone());
         stored
@@ -88,6 +91,16 @@ impl Inner {
             AggregateRef::Division(id) => self.divisions.get(id).map(|s| s.version),
             AggregateRef::Tournament(id) => self.tournaments.get(id).map(|s| s.version),
         }
+    }
+
+    fn set_deadline(&mut self, deadline: Deadline) {
+        self.deadline_claims.remove(&deadline.key);
+        self.deadlines.insert(deadline.key.clone(), deadline);
+    }
+
+    fn clear_deadline(&mut self, key: &DeadlineKey) {
+        self.deadline_claims.remove(key);
+        self.deadlines.remove(key);
     }
 }
 
@@ -161,6 +174,17 @@ impl Store for MemoryStore {
                 });
             }
         }
+        for fired in &commit.fired_deadlines {
+            if inner.deadlines.get(&fired.key).map(|d| d.sequence) != Some(fired.sequence) {
+                return Err(StoreError::DeadlineMoved {
+                    key: fired.key.to_string(),
+                    sequence: fired.sequence,
+                });
+            }
+        }
+        for (id, worker) in &commit.completed_jobs {
+            leased(&mut inner, *id, worker)?;
+        }
         let mut versions = Vec::with_capacity(commit.writes.len());
         for write in commit.writes {
             let version = write.expected().map_or(1, |v| v.saturating_add(1));
@@ -196,14 +220,23 @@ impl Store for MemoryStore {
                 event,
             });
         }
+        for (id, worker) in &commit.completed_jobs {
+            if let Ok(job) = leased(&mut inner, *id, worker) {
+                job.state = JobState::Succeeded;
+                job.lease_until = None;
+            }
+        }
         for job in commit.jobs {
             inner.enqueue(job);
         }
+        for fired in &commit.fired_deadlines {
+            inner.clear_deadline(&fired.key);
+        }
         for deadline in commit.deadlines {
-            inner.deadlines.insert(deadline.key.clone(), deadline);
+            inner.set_deadline(deadline);
         }
         for key in &commit.cleared_deadlines {
-            inner.deadlines.remove(key);
+            inner.clear_deadline(key);
         }
         Ok(Receipt {
             versions,
@@ -226,7 +259,7 @@ impl JobStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
         let mut inner = self.lock();
-        let mut due: Vec<(DateTime<Utc>, JobId)> = inner
+        let mut due: Vec<(std::cmp::Reverse<i32>, DateTime<Utc>, JobId)> = inner
             .jobs
             .values()
             .filter(|j| match j.state {
@@ -234,11 +267,11 @@ impl JobStore for MemoryStore {
                 JobState::Running => j.lease_until.is_some_and(|l| l <= now),
                 _ => false,
             })
-            .map(|j| (j.run_at, j.id))
+            .map(|j| (std::cmp::Reverse(j.priority), j.run_at, j.id))
             .collect();
         due.sort();
         let mut claimed = Vec::new();
-        for (_, id) in due.into_iter().take(limit) {
+        for (_, _, id) in due.into_iter().take(limit) {
             if let Some(job) = inner.jobs.get_mut(&id) {
                 job.state = JobState::Running;
                 job.attempts = job.attempts.saturating_add(1);
@@ -277,6 +310,83 @@ impl JobStore for MemoryStore {
         job.last_error = Some(error);
         Ok(job.clone())
     }
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        Ok(self.lock().jobs.get(&id).cloned())
+    }
+
+    async fn jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let inner = self.lock();
+        let start = after.map_or(JobId(0), |a| JobId(a.0.saturating_add(1)));
+        Ok(inner
+            .jobs
+            .range(start..)
+            .map(|(_, j)| j)
+            .filter(|j| state.is_none_or(|s| j.state == s))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn heartbeat(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        let mut inner = self.lock();
+        let job = leased(&mut inner, id, worker)?;
+        job.lease_until = Some(lease_until);
+        Ok(job.clone())
+    }
+
+    async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError> {
+        let mut inner = self.lock();
+        let mut done = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Ok(job) = leased(&mut inner, id, worker) {
+                job.state = JobState::Succeeded;
+                job.lease_until = None;
+                done.push(id);
+            }
+        }
+        Ok(done)
+    }
+
+    async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        let mut inner = self.lock();
+        let job = leased(&mut inner, id, worker)?;
+        job.state = JobState::Queued;
+        job.attempts = job.attempts.saturating_sub(1);
+        job.worker = None;
+        job.lease_until = None;
+        Ok(job.clone())
+    }
+
+    async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
+        let mut inner = self.lock();
+        let job = inner
+            .jobs
+            .get_mut(&id)
+            .ok_or(StoreError::UnknownJob { id })?;
+        if job.state != JobState::Dead {
+            return Err(StoreError::JobNotDead {
+                id,
+                state: job.state.to_string(),
+            });
+        }
+        job.state = JobState::Queued;
+        job.attempts = 0;
+        job.run_at = run_at;
+        job.worker = None;
+        job.lease_until = None;
+        Ok(job.clone())
+    }
 }
 
 fn leased<'a>(inner: &'a mut Inner, id: JobId, worker: &str) -> Result<&'a mut Job, StoreError> {
@@ -296,12 +406,12 @@ fn leased<'a>(inner: &'a mut Inner, id: JobId, worker: &str) -> Result<&'a mut J
 #[async_trait]
 impl DeadlineStore for MemoryStore {
     async fn set_deadline(&self, deadline: Deadline) -> Result<(), StoreError> {
-        self.lock().deadlines.insert(deadline.key.clone(), deadline);
+        self.lock().set_deadline(deadline);
         Ok(())
     }
 
     async fn clear_deadline(&self, key: &DeadlineKey) -> Result<(), StoreError> {
-        self.lock().deadlines.remove(key);
+        self.lock().clear_deadline(key);
         Ok(())
     }
 
@@ -314,5 +424,51 @@ impl DeadlineStore for MemoryStore {
         let mut due: Vec<&Deadline> = inner.deadlines.values().filter(|d| d.due <= now).collect();
         due.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.key.cmp(&b.key)));
         Ok(due.into_iter().take(limit).cloned().collect())
+    }
+
+    async fn deadline(&self, key: &DeadlineKey) -> Result<Option<Deadline>, StoreError> {
+        Ok(self.lock().deadlines.get(key).cloned())
+    }
+
+    async fn claim_deadlines(
+        &self,
+        scheduler: &str,
+        now: DateTime<Utc>,
+        claim_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError> {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let mut due: Vec<&Deadline> = inner
+            .deadlines
+            .values()
+            .filter(|d| {
+                d.due <= now
+                    && inner
+                        .deadline_claims
+                        .get(&d.key)
+                        .is_none_or(|(_, until)| *until <= now)
+            })
+            .collect();
+        due.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.key.cmp(&b.key)));
+        let claimed: Vec<Deadline> = due.into_iter().take(limit).cloned().collect();
+        for d in &claimed {
+            inner
+                .deadline_claims
+                .insert(d.key.clone(), (scheduler.to_owned(), claim_until));
+        }
+        Ok(claimed)
+    }
+
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .deadlines
+            .values()
+            .map(|d| match inner.deadline_claims.get(&d.key) {
+                Some((_, until)) => *until,
+                None => d.due,
+            })
+            .min())
     }
 }

@@ -21,7 +21,8 @@
 //!
 //! The event log is append-only with a global sequence from 1 that doubles as the outbox.
 //! [`JobStore`] (a queue with leases, retries and idempotency keys) and [`DeadlineStore`]
-//! (due times claimed by a scheduler) are defined here for the issues that use them.
+//! (due times claimed by schedulers, fenced by a sequence) are defined here for the issues
+//! that use them; a commit can complete jobs and act on deadlines atomically with its writes.
 
 mod jobs;
 mod memory;
@@ -38,7 +39,7 @@ use crate::model::Participant;
 use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
 
-pub use jobs::{Deadline, DeadlineKey, Job, JobId, JobState, NewJob};
+pub use jobs::{Backoff, Deadline, DeadlineKey, Job, JobId, JobState, NewJob};
 pub use memory::MemoryStore;
 
 /// A document with the version it was stored at (1 after creation, +1 per write).
@@ -223,6 +224,15 @@ pub struct Commit {
     pub deadlines: Vec<Deadline>,
     /// Deadlines to remove with the change.
     pub cleared_deadlines: Vec<DeadlineKey>,
+    /// Deadlines this change acts on (fencing): each must still be stored with the same
+    /// sequence, else the commit fails with [`StoreError::DeadlineMoved`] and changes
+    /// nothing; each is removed unless `deadlines` re-arms its key in the same commit (give
+    /// a re-armed deadline a new sequence, so a stale claim of the old one cannot act).
+    pub fired_deadlines: Vec<Deadline>,
+    /// Jobs this change completes, each with the worker holding its lease: the effect of a
+    /// job and its completion commit together. A lease no longer held fails the commit with
+    /// [`StoreError::LeaseLost`] and changes nothing.
+    pub completed_jobs: Vec<(JobId, String)>,
 }
 
 /// An event in the log.
@@ -342,6 +352,59 @@ pub trait JobStore: Send + Sync {
         error: String,
         retry_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<Job, StoreError>;
+
+    /// A job by id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
+
+    /// Jobs by id, optionally only those in `state`, with an id greater than `after`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
+
+    /// Extends the lease `worker` holds on a running job until `lease_until`.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`] when `worker` no longer holds it.
+    async fn heartbeat(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Job, StoreError>;
+
+    /// Marks several leased jobs succeeded in one round trip; returns the ids completed
+    /// (those whose lease `worker` no longer held are left out).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError>;
+
+    /// Gives a leased job back without counting the attempt (a worker shutting down before
+    /// or while running it): it is due again at once.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`].
+    async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError>;
+
+    /// Requeues a dead job (an operator's decision): queued at `run_at` with its attempts
+    /// reset, its last error kept.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownJob`], [`StoreError::JobNotDead`].
+    async fn requeue(
+        &self,
+        id: JobId,
+        run_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Job, StoreError>;
 }
 
 /// Deadlines (pick clocks, round timers) claimed by a scheduler.
@@ -368,6 +431,35 @@ pub trait DeadlineStore: Send + Sync {
         now: chrono::DateTime<chrono::Utc>,
         limit: usize,
     ) -> Result<Vec<Deadline>, StoreError>;
+
+    /// A deadline by key.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn deadline(&self, key: &DeadlineKey) -> Result<Option<Deadline>, StoreError>;
+
+    /// Claims up to `limit` deadlines due at `now` for `scheduler` until `claim_until`,
+    /// earliest first (ties by key). A claimed deadline is not claimed again until its claim
+    /// expires, so several schedulers share the work; a scheduler that dies leaves its claims
+    /// to expire. Act on a claimed deadline with a [`Commit`] that lists it in
+    /// [`Commit::fired_deadlines`]: the sequence fences a stale claim out.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn claim_deadlines(
+        &self,
+        scheduler: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        claim_until: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError>;
+
+    /// The earliest instant a deadline may be claimed: the earliest due time of unclaimed
+    /// deadlines or the earliest claim expiry, `None` without deadlines.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn next_deadline(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError>;
 }
 
 /// Everything the service layer needs, plus the atomic commit.
@@ -376,7 +468,9 @@ pub trait Store: AggregateStore + BlobStore + EventLog + JobStore + DeadlineStor
     /// Applies a [`Commit`] atomically.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] when an expected version differs (nothing is applied);
+    /// [`StoreError::Conflict`] when an expected version differs,
+    /// [`StoreError::DeadlineMoved`] when a fired deadline changed, [`StoreError::LeaseLost`]
+    /// when a completed job's lease is gone (nothing is applied in each case);
     /// [`StoreError::Backend`].
     async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError>;
 }

@@ -3,7 +3,9 @@
 pub mod bracket;
 pub mod demo;
 pub mod render;
+pub mod serve;
 pub mod swiss;
+pub mod token;
 
 use std::path::PathBuf;
 

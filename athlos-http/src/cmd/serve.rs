@@ -1,0 +1,98 @@
+//! `athlos serve`: the v1 HTTP API.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use athlos_http::server::{self, Config};
+
+use super::CliError;
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// Flags of `athlos serve`; each has an `ATHLOS_*` environment variable.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ATHLOS_ADDRESS", default_value = "127.0.0.1:3001")]
+    pub address: SocketAddr,
+    /// Database URL: `sqlite://FILE`, `postgres://…`, or `memory://` (nothing kept).
+    #[arg(long, env = "ATHLOS_DATABASE_URL", default_value = server::DEFAULT_DATABASE)]
+    pub database: String,
+    /// Background job workers in this process.
+    #[arg(long, env = "ATHLOS_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+    /// HS256 secret for bearer tokens (a development secret when unset).
+    #[arg(long, env = "ATHLOS_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Log format.
+    #[arg(long, env = "ATHLOS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Largest request body, bytes.
+    #[arg(long, env = "ATHLOS_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
+    pub body_limit: usize,
+    /// Longest a request may take, seconds.
+    #[arg(long, env = "ATHLOS_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// [`CliError::Usage`] for a bad database URL or an address in use.
+pub fn run(args: &ServeArgs) -> Result<(), CliError> {
+    init_logging(args.log_format);
+    let secret = match &args.jwt_secret {
+        Some(secret) if !secret.is_empty() => secret.clone(),
+        _ => {
+            tracing::warn!("ATHLOS_JWT_SECRET is not set: using the development secret; never do this in production");
+            server::DEV_SECRET.to_owned()
+        }
+    };
+    let config = Config {
+        address: args.address,
+        workers: args.workers,
+        jwt_secret: secret,
+        body_limit: args.body_limit,
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        ..Config::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let opened = server::open_store(&args.database)
+            .await
+            .map_err(CliError::Usage)?;
+        let state = opened.into_state(config);
+        let running = server::start(state)
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.address)))?;
+        println!("athlos listening on http://{}", running.address);
+        running
+            .wait_for_signal()
+            .await
+            .map_err(|e| CliError::Output(e.to_string()))
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

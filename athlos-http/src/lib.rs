@@ -1,0 +1,3 @@
+//! The `athlos` command's library side: the v1 HTTP server behind `athlos serve`.
+
+pub mod server;

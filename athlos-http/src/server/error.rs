@@ -1,0 +1,229 @@
+//! The one error shape of the API: `{"error": "...", "code": "..."}` plus context fields.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use athlos_core::error::{
+    BracketError, Error, LifecycleError, ServiceError, StoreError, VersionError,
+};
+use athlos_core::lifecycle::{
+    BracketLifecycle, BracketState, DraftLifecycle, DraftState, Lifecycle, MatchLifecycle,
+    MatchState, TournamentLifecycle, TournamentState,
+};
+
+/// An error answer: a status, a stable snake_case code, a message and optional context
+/// (`field` for malformed input, `state` and `allowed_actions` for lifecycle refusals).
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The code.
+    pub code: String,
+    /// The message.
+    pub message: String,
+    /// Context fields.
+    pub context: Map<String, Value>,
+}
+
+/// The JSON body of every error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    pub error: String,
+    /// What went wrong, for a program (stable, snake_case).
+    pub code: String,
+    /// The request field at fault (400).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The current state (409 lifecycle refusals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The actions the current state allows (409 lifecycle refusals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<String>>,
+}
+
+impl ApiError {
+    /// An error with no context.
+    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            message: message.into(),
+            context: Map::new(),
+        }
+    }
+
+    /// 400 for a malformed `field`.
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_input", message).with("field", field.into())
+    }
+
+    /// 401.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// Adds a context field.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.context.insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = Map::new();
+        body.insert("error".to_owned(), Value::String(self.message));
+        body.insert("code".to_owned(), Value::String(self.code));
+        body.extend(self.context);
+        (self.status, axum::Json(Value::Object(body))).into_response()
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let message = error.to_string();
+        let code = variant_code(&error);
+        let status = match &error {
+            Error::Lifecycle(refusal) => return lifecycle(refusal, message),
+            Error::Service(service) => service_status(service),
+            Error::Store(store) => match store {
+                StoreError::Conflict { .. } => StatusCode::CONFLICT,
+                StoreError::UnknownJob { .. } => StatusCode::NOT_FOUND,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            },
+            Error::Version(version) => match version {
+                VersionError::UnknownVersion { .. } | VersionError::UnknownTag { .. } => {
+                    StatusCode::NOT_FOUND
+                }
+                VersionError::NothingToUndo | VersionError::NothingToRedo => StatusCode::CONFLICT,
+                VersionError::Serialize { .. } | VersionError::CorruptBlob { .. } => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+            Error::Bracket(BracketError::UnknownMatch { .. }) => StatusCode::NOT_FOUND,
+            Error::Bracket(
+                BracketError::InconsistentDocument { .. } | BracketError::MatchCount { .. },
+            ) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let mut api = ApiError::new(status, code, message);
+        if let Error::Service(
+            ServiceError::FieldFrozen { state, .. } | ServiceError::CurrentFrozen { state, .. },
+        ) = &error
+        {
+            api = api.with("state", state.clone());
+        }
+        if status.is_server_error() {
+            tracing::error!(error = %api.message, code = %api.code, "request failed");
+        }
+        api
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Error::from(error).into()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        Error::from(error).into()
+    }
+}
+
+fn service_status(error: &ServiceError) -> StatusCode {
+    match error {
+        ServiceError::UnknownCompetition { .. }
+        | ServiceError::UnknownDivision { .. }
+        | ServiceError::UnknownTournament { .. }
+        | ServiceError::WrongCompetition { .. } => StatusCode::NOT_FOUND,
+        ServiceError::FieldFrozen { .. }
+        | ServiceError::NoBracket { .. }
+        | ServiceError::CurrentFrozen { .. }
+        | ServiceError::AlreadyEntered { .. }
+        | ServiceError::NotEntered { .. }
+        | ServiceError::NotInCurrentRound { .. } => StatusCode::CONFLICT,
+        ServiceError::UnsupportedFormat { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// 409 with the machine's current state and the actions its table allows there.
+fn lifecycle(error: &LifecycleError, message: String) -> ApiError {
+    let (code, machine, state) = match error {
+        LifecycleError::InvalidTransition { machine, state, .. } => {
+            ("invalid_transition", *machine, state.as_str())
+        }
+        LifecycleError::GuardFailed { machine, state, .. } => {
+            ("guard_failed", *machine, state.as_str())
+        }
+        _ => ("invalid_transition", "", ""),
+    };
+    let mut api = ApiError::new(StatusCode::CONFLICT, code, message).with("state", state);
+    if let LifecycleError::GuardFailed { guard, .. } = error {
+        api = api.with("guard", *guard);
+    }
+    api.with("allowed_actions", allowed_actions(machine, state))
+}
+
+/// The actions machine `machine` allows in the state named `state`.
+pub fn allowed_actions(machine: &str, state: &str) -> Vec<String> {
+    fn names<L: Lifecycle>(all: &[L::State], state: &str) -> Vec<String> {
+        all.iter()
+            .find(|s| s.to_string() == state)
+            .map(|&s| L::allowed(s).iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
+    match machine {
+        "bracket" => names::<BracketLifecycle>(BracketState::ALL, state),
+        "tournament" => names::<TournamentLifecycle>(TournamentState::ALL, state),
+        "match" => names::<MatchLifecycle>(MatchState::ALL, state),
+        "draft" => names::<DraftLifecycle>(DraftState::ALL, state),
+        _ => Vec::new(),
+    }
+}
+
+/// The innermost variant's name in snake_case: `DuplicateId { .. }` → `duplicate_id`.
+fn variant_code(error: &Error) -> String {
+    let debug = format!("{error:?}");
+    // `Service(UnknownDivision { id: .. })`: skip the area wrapper, keep the variant.
+    let inner = debug
+        .split_once('(')
+        .map_or(debug.as_str(), |(_, rest)| rest);
+    let name: String = inner
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    let mut code = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                code.push('_');
+            }
+            code.push(c.to_ascii_lowercase());
+        } else {
+            code.push(c);
+        }
+    }
+    if code.is_empty() {
+        "error".to_owned()
+    } else {
+        code
+    }
+}

@@ -1,0 +1,790 @@
+//! Events (competitions), their divisions, participants and brackets, and generation jobs.
+
+use athlos_core::clock::{Clock, SystemClock};
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use athlos_core::bracket::{BracketOptions, MatchId, MatchResult};
+use athlos_core::diff::Overrides;
+use athlos_core::error::ServiceError;
+use athlos_core::id::{CompetitionId, DivisionId, TagName};
+use athlos_core::lifecycle::{BracketLifecycle, Lifecycle};
+use athlos_core::store::{
+    AggregateRef, AggregateStore, Commit, Competition, Division, DivisionRules, JobId, JobStore,
+    NewJob, Store, Stored, Write,
+};
+use athlos_core::version::Patch;
+
+use super::auth::Caller;
+use super::directors::{self, Director};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{body_bytes, ApiJson, ApiPath, ApiQuery};
+use super::jobs::{job_view, GENERATE_BRACKET};
+use super::AppState;
+
+/// The routes of this module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_event))
+        .routes(routes!(get_event, update_event))
+        .routes(routes!(create_division, list_divisions))
+        .routes(routes!(get_division, update_division))
+        .routes(routes!(add_participants, list_participants))
+        .routes(routes!(generate_bracket))
+        .routes(routes!(get_bracket))
+        .routes(routes!(preview_bracket))
+        .routes(routes!(lock_bracket))
+        .routes(routes!(record_division_result))
+        .routes(routes!(edit_bracket))
+        .routes(routes!(list_versions))
+        .routes(routes!(list_tags))
+        .routes(routes!(move_tag))
+        .routes(routes!(undo_tag))
+        .routes(routes!(redo_tag))
+        .routes(routes!(tag_history))
+        .routes(routes!(generate_all))
+        .routes(routes!(get_job))
+}
+
+pub(crate) fn competition_id(text: &str, field: &str) -> Result<CompetitionId, ApiError> {
+    CompetitionId::new(text).map_err(|e| ApiError::bad_input(field, e.to_string()))
+}
+
+pub(crate) fn division_id(text: &str, field: &str) -> Result<DivisionId, ApiError> {
+    DivisionId::new(text).map_err(|e| ApiError::bad_input(field, e.to_string()))
+}
+
+async fn load_event(state: &AppState, id: &str) -> Result<Stored<Competition>, ApiError> {
+    let id = competition_id(id, "event_id")?;
+    state
+        .store
+        .competition(&id)
+        .await?
+        .ok_or_else(|| ServiceError::UnknownCompetition { id: id.to_string() }.into())
+}
+
+/// Loads a division and checks it belongs to the event.
+async fn load_division(
+    state: &AppState,
+    event: &str,
+    division: &str,
+) -> Result<Stored<Division>, ApiError> {
+    let event = competition_id(event, "event_id")?;
+    let id = division_id(division, "division_id")?;
+    let stored = state.service.division(&id).await?;
+    if stored.value.competition != event {
+        return Err(ServiceError::UnknownDivision { id: id.to_string() }.into());
+    }
+    Ok(stored)
+}
+
+/// Loads a division the caller directs.
+async fn directed_division(
+    state: &AppState,
+    caller: &Caller,
+    event: &str,
+    division: &str,
+) -> Result<Stored<Division>, ApiError> {
+    let stored = load_division(state, event, division).await?;
+    directors::of(
+        &state.store,
+        &AggregateRef::Competition(stored.value.competition.clone()),
+    )
+    .await?
+    .require(caller)?;
+    Ok(stored)
+}
+
+fn event_view(event: &Stored<Competition>, director: &Director) -> Value {
+    json!({
+        "id": event.value.id,
+        "name": event.value.name,
+        "version": event.version,
+        "director": director.director,
+        "divisions": event.value.divisions,
+    })
+}
+
+fn division_view(division: &Stored<Division>) -> Value {
+    let d = &division.value;
+    json!({
+        "id": d.id,
+        "event_id": d.competition,
+        "name": d.name,
+        "version": division.version,
+        "state": d.state,
+        "allowed_actions": BracketLifecycle::allowed(d.state).iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "rules": d.rules.options,
+        "seed": d.rules.seed,
+        "participants": d.participants.len(),
+        "current_version": d.history.tag(&TagName::current()),
+        "versions": d.history.versions().len(),
+        "tags": d.history.tags(),
+    })
+}
+
+fn with_events(mut view: Value, events: &[athlos_core::event::Event]) -> Value {
+    if let Value::Object(map) = &mut view {
+        map.insert("events".to_owned(), json!(events));
+    }
+    view
+}
+
+/// A new event.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEvent {
+    /// Id (1-200 bytes, no control characters).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// Creates an event; the caller becomes its director.
+#[utoipa::path(post, path = "/v1/events", tag = "events",
+    request_body = CreateEvent,
+    responses((status = 201, description = "Created", body = Value),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn create_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateEvent>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = competition_id(&body.id, "id")?;
+    // An event made outside the API has no director record: claiming one would hand it over.
+    if state.store.competition(&id).await?.is_some() {
+        return Err(directors::taken(&AggregateRef::Competition(id)));
+    }
+    let director = directors::claim(
+        &state.store,
+        &AggregateRef::Competition(id.clone()),
+        Director {
+            director: Some(caller.sub().to_owned()),
+            ..Director::default()
+        },
+    )
+    .await?;
+    let event = state.service.create_competition(id, body.name).await?;
+    Ok((StatusCode::CREATED, Json(event_view(&event, &director))))
+}
+
+/// An event and its divisions.
+#[utoipa::path(get, path = "/v1/events/{event_id}", tag = "events",
+    params(("event_id" = String, Path, description = "Event id")),
+    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+async fn get_event(
+    State(state): State<AppState>,
+    ApiPath(event_id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let event = load_event(&state, &event_id).await?;
+    let director = directors::of(
+        &state.store,
+        &AggregateRef::Competition(event.value.id.clone()),
+    )
+    .await?;
+    Ok(Json(event_view(&event, &director)))
+}
+
+/// Changes to an event.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEvent {
+    /// New display name.
+    pub name: String,
+}
+
+/// Renames an event (director).
+#[utoipa::path(patch, path = "/v1/events/{event_id}", tag = "events",
+    params(("event_id" = String, Path, description = "Event id")),
+    request_body = UpdateEvent,
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn update_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(event_id): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateEvent>,
+) -> Result<Json<Value>, ApiError> {
+    let mut event = load_event(&state, &event_id).await?;
+    let director = directors::of(
+        &state.store,
+        &AggregateRef::Competition(event.value.id.clone()),
+    )
+    .await?;
+    director.require(&caller)?;
+    event.value.name = body.name;
+    state
+        .store
+        .commit(Commit {
+            writes: vec![Write::Competition {
+                value: event.value.clone(),
+                expected: Some(event.version),
+            }],
+            ..Commit::default()
+        })
+        .await?;
+    event.version = event.version.saturating_add(1);
+    Ok(Json(event_view(&event, &director)))
+}
+
+/// A new division.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDivision {
+    /// Id, unique across events.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Bracket rules: `format` (required), `max_seeds`, `ordering`, `separate_clubs` …
+    #[schema(value_type = Object)]
+    pub rules: BracketOptions,
+    /// The draw seed.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// Adds a division to an event (director).
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions", tag = "divisions",
+    params(("event_id" = String, Path, description = "Event id")),
+    request_body = CreateDivision,
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn create_division(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(event_id): ApiPath<String>,
+    ApiJson(body): ApiJson<CreateDivision>,
+) -> Result<impl IntoResponse, ApiError> {
+    let event = load_event(&state, &event_id).await?;
+    directors::of(
+        &state.store,
+        &AggregateRef::Competition(event.value.id.clone()),
+    )
+    .await?
+    .require(&caller)?;
+    let id = division_id(&body.id, "id")?;
+    let rules = DivisionRules {
+        options: body.rules,
+        seed: body.seed,
+    };
+    let division = state
+        .service
+        .create_division(&event.value.id, id, body.name, rules)
+        .await?;
+    Ok((StatusCode::CREATED, Json(division_view(&division))))
+}
+
+/// The divisions of an event.
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions", tag = "divisions",
+    params(("event_id" = String, Path, description = "Event id")),
+    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+async fn list_divisions(
+    State(state): State<AppState>,
+    ApiPath(event_id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let event = load_event(&state, &event_id).await?;
+    let mut divisions = Vec::with_capacity(event.value.divisions.len());
+    for id in &event.value.divisions {
+        divisions.push(division_view(&state.service.division(id).await?));
+    }
+    Ok(Json(json!({ "divisions": divisions })))
+}
+
+/// A division: state, allowed actions, rules, versions and tags.
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}", tag = "divisions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+async fn get_division(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let division = load_division(&state, &event_id, &division_id).await?;
+    Ok(Json(division_view(&division)))
+}
+
+/// Changes to a division (before its bracket is locked).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDivision {
+    /// New display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New bracket rules (used by the next generation).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<BracketOptions>,
+    /// New draw seed.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// Renames a division or changes its rules (director; not once locked).
+#[utoipa::path(patch, path = "/v1/events/{event_id}/divisions/{division_id}", tag = "divisions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    request_body = UpdateDivision,
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn update_division(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<UpdateDivision>,
+) -> Result<Json<Value>, ApiError> {
+    let mut division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    if body.rules.is_some() || body.seed.is_some() {
+        if let Err(refusal) = BracketLifecycle::apply(
+            division.value.state,
+            athlos_core::lifecycle::BracketAction::Generate,
+            &Default::default(),
+        ) {
+            return Err(athlos_core::error::Error::from(refusal).into());
+        }
+    }
+    if let Some(name) = body.name {
+        division.value.name = name;
+    }
+    if let Some(rules) = body.rules {
+        division.value.rules.options = rules;
+    }
+    if let Some(seed) = body.seed {
+        division.value.rules.seed = seed;
+    }
+    state
+        .store
+        .commit(Commit {
+            writes: vec![Write::Division {
+                value: division.value.clone(),
+                expected: Some(division.version),
+            }],
+            ..Commit::default()
+        })
+        .await?;
+    division.version = division.version.saturating_add(1);
+    Ok(Json(division_view(&division)))
+}
+
+/// Adds participants (director): a JSON array (or `{"participants": [...]}`), or CSV with a
+/// header row when the content type is `text/csv`.
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/participants", tag = "divisions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    request_body(content = Value, description = "Participants as JSON, or CSV (text/csv)", content_type = "application/json"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn add_participants(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
+    let csv = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    let bytes = body_bytes(request, &()).await?;
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::bad_input("body", "the body is not UTF-8"))?;
+    let field = if csv {
+        athlos_core::import::participants_from_csv(text)
+    } else {
+        athlos_core::import::participants_from_json(text)
+    }
+    .map_err(|e| ApiError::bad_input("body", e.to_string()))?;
+    let added = field.len();
+    let division = state
+        .service
+        .add_participants(&division.value.id, field)
+        .await?;
+    let mut view = division_view(&division);
+    if let Value::Object(map) = &mut view {
+        map.insert("added".to_owned(), json!(added));
+    }
+    Ok(Json(view))
+}
+
+/// A division's participants.
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/participants", tag = "divisions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+async fn list_participants(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let division = load_division(&state, &event_id, &division_id).await?;
+    Ok(Json(json!({ "participants": division.value.participants })))
+}
+
+/// Generates (or regenerates) one division's bracket now (director).
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/generate", tag = "brackets",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn generate_bracket(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let generated = state.service.generate(&division.value.id).await?;
+    let mut view = with_events(division_view(&generated.division), &generated.events);
+    if let Value::Object(map) = &mut view {
+        map.insert(
+            "dropped_edits".to_owned(),
+            json!(generated
+                .dropped
+                .iter()
+                .map(|d| json!({"patch": d.patch, "reason": d.error.to_string()}))
+                .collect::<Vec<_>>()),
+        );
+    }
+    Ok(Json(view))
+}
+
+/// Which bracket version to read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BracketQuery {
+    /// A version number.
+    pub version: Option<u32>,
+    /// A tag name (`current`, `published` …).
+    pub tag: Option<String>,
+}
+
+/// The bracket: the live one (with results), or `?version=` / `?tag=` from the history.
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/bracket", tag = "brackets",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"), BracketQuery),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn get_bracket(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<BracketQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let division = load_division(&state, &event_id, &division_id).await?;
+    let d = &division.value;
+    let (number, bracket) = match (query.version, query.tag) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_input(
+                "version",
+                "give either version or tag, not both",
+            ))
+        }
+        (Some(number), None) => (
+            Some(number),
+            state.service.version_bracket(&d.id, number).await?,
+        ),
+        (None, Some(tag)) => {
+            let name = TagName::new(tag.as_str())
+                .map_err(|e| ApiError::bad_input("tag", e.to_string()))?;
+            let number = d.history.tag(&name).ok_or_else(|| {
+                athlos_core::error::Error::from(athlos_core::error::VersionError::UnknownTag {
+                    tag: tag.clone(),
+                })
+            })?;
+            (
+                Some(number),
+                state.service.version_bracket(&d.id, number).await?,
+            )
+        }
+        (None, None) => (
+            d.history.tag(&TagName::current()),
+            d.bracket.clone().ok_or_else(|| ServiceError::NoBracket {
+                division: d.id.to_string(),
+            })?,
+        ),
+    };
+    Ok(Json(json!({
+        "division": d.id,
+        "state": d.state,
+        "version": number,
+        "bracket": bracket,
+    })))
+}
+
+/// What regenerating with overrides would give: the bracket, its quality report and the diff
+/// from the current one. Saves nothing.
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/preview-bracket", tag = "brackets",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    request_body(content = Value, description = "`{\"overrides\": {\"rules\": {\"max_seeds\": 8}, \"seed\": 7}}`"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn preview_bracket(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<PreviewRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let division = load_division(&state, &event_id, &division_id).await?;
+    let preview = state
+        .service
+        .preview(&division.value.id, &body.overrides)
+        .await?;
+    Ok(Json(json!(preview)))
+}
+
+/// The body of a preview.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// The overrides.
+    #[serde(default)]
+    pub overrides: Overrides,
+}
+
+/// Locks the current bracket for play (director).
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/lock-bracket", tag = "brackets",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn lock_bracket(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let (division, events) = state.service.lock(&division.value.id).await?;
+    Ok(Json(with_events(division_view(&division), &events)))
+}
+
+fn match_id(text: &str) -> Result<MatchId, ApiError> {
+    text.parse().map_err(|e: athlos_core::error::BracketError| {
+        ApiError::bad_input("match_id", e.to_string())
+    })
+}
+
+/// Records a match result in a locked bracket (director): `{"type": "win", "winner": "p1"}`,
+/// `{"type": "draw"}` (pools) or `{"type": "walkover", "winner": "p1"}`.
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/matches/{match_id}/result", tag = "brackets",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("match_id" = String, Path, description = "Match id, e.g. KO-R1-M1")),
+    request_body(content = Value, description = "A match result"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn record_division_result(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event_id, division_id, match_text)): ApiPath<(String, String, String)>,
+    ApiJson(result): ApiJson<MatchResult>,
+) -> Result<Json<Value>, ApiError> {
+    let id = match_id(&match_text)?;
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let (division, events) = state
+        .service
+        .record_division_result(&division.value.id, id, result)
+        .await?;
+    Ok(Json(with_events(division_view(&division), &events)))
+}
+
+/// Applies a manual edit to the ready bracket (director): `{"type": "swap", "a", "b"}`,
+/// `{"type": "replace", "out", "with": {participant}}`, `{"type": "move", "participant", "slot"}`.
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/edits", tag = "brackets",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    request_body(content = Value, description = "A patch"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn edit_bracket(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+    ApiJson(patch): ApiJson<Patch>,
+) -> Result<Json<Value>, ApiError> {
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let (division, events) = state.service.edit(&division.value.id, patch).await?;
+    Ok(Json(with_events(division_view(&division), &events)))
+}
+
+/// The version history.
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/versions", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+async fn list_versions(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let division = load_division(&state, &event_id, &division_id).await?;
+    Ok(Json(
+        json!({ "versions": division.value.history.versions() }),
+    ))
+}
+
+/// The tags and the versions they point at.
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/tags", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+async fn list_tags(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let division = load_division(&state, &event_id, &division_id).await?;
+    let h = &division.value.history;
+    Ok(Json(json!({
+        "tags": h.tags(),
+        "can_undo": h.can_undo(),
+        "can_redo": h.can_redo(),
+    })))
+}
+
+/// Where to point a tag.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveTag {
+    /// The version number.
+    pub version: u32,
+}
+
+/// Points a tag at a version (director); `current` moves only before the lock.
+#[utoipa::path(put, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("tag" = String, Path, description = "Tag name")),
+    request_body = MoveTag,
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn move_tag(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
+    ApiJson(body): ApiJson<MoveTag>,
+) -> Result<Json<Value>, ApiError> {
+    let tag = TagName::new(tag.as_str()).map_err(|e| ApiError::bad_input("tag", e.to_string()))?;
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let (division, events) = state
+        .service
+        .move_tag(&division.value.id, tag, body.version)
+        .await?;
+    Ok(Json(with_events(division_view(&division), &events)))
+}
+
+/// Undoes the last tag move (director).
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/undo", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn undo_tag(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let (division, events) = state.service.undo_tag(&division.value.id).await?;
+    Ok(Json(with_events(division_view(&division), &events)))
+}
+
+/// Redoes the last undone tag move (director).
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/redo", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn redo_tag(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let (division, events) = state.service.redo_tag(&division.value.id).await?;
+    Ok(Json(with_events(division_view(&division), &events)))
+}
+
+/// The tag moves, oldest first (the reflog).
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/tags/history", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+async fn tag_history(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let division = load_division(&state, &event_id, &division_id).await?;
+    Ok(Json(json!({ "history": division.value.history.reflog() })))
+}
+
+/// Queues one generation job per division of the event (director) and answers 202 with the
+/// jobs; the same `Idempotency-Key` returns the same jobs.
+#[utoipa::path(post, path = "/v1/events/{event_id}/generate-all-brackets", tag = "brackets",
+    params(("event_id" = String, Path, description = "Event id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 202, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn generate_all(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(event_id): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let key = match headers.get("idempotency-key") {
+        Some(value) => {
+            let text = value
+                .to_str()
+                .ok()
+                .filter(|t| !t.is_empty() && t.len() <= 200)
+                .ok_or_else(|| {
+                    ApiError::bad_input("Idempotency-Key", "must be 1-200 visible characters")
+                })?;
+            Some(text.to_owned())
+        }
+        None => None,
+    };
+    let event = load_event(&state, &event_id).await?;
+    directors::of(
+        &state.store,
+        &AggregateRef::Competition(event.value.id.clone()),
+    )
+    .await?
+    .require(&caller)?;
+    let mut jobs = Vec::with_capacity(event.value.divisions.len());
+    for division in &event.value.divisions {
+        let job = state
+            .store
+            .enqueue({
+                let job = NewJob::new(
+                    GENERATE_BRACKET,
+                    json!({ "event": event.value.id, "division": division }),
+                    SystemClock.now(),
+                )
+                .with_max_attempts(1);
+                match &key {
+                    Some(k) => job.with_key(format!("generate:{}:{division}:{k}", event.value.id)),
+                    None => job,
+                }
+            })
+            .await?;
+        jobs.push(job_view(&state, &job).await);
+    }
+    Ok((StatusCode::ACCEPTED, Json(json!({ "jobs": jobs }))))
+}
+
+/// A background job: `queued`, `running`, `succeeded` or `failed` (with the reason).
+#[utoipa::path(get, path = "/v1/jobs/{job_id}", tag = "jobs",
+    params(("job_id" = u64, Path, description = "Job id")),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_job(
+    State(state): State<AppState>,
+    ApiPath(job_id): ApiPath<u64>,
+) -> Result<Json<Value>, ApiError> {
+    let job = state
+        .store
+        .job(JobId(job_id))
+        .await?
+        .filter(|job| job.kind != directors::KIND)
+        .ok_or_else(|| ApiError::not_found(format!("unknown job {job_id}")))?;
+    Ok(Json(job_view(&state, &job).await))
+}

@@ -1,0 +1,101 @@
+//! Background jobs: what they look like in the API, and the handler the store's worker runs.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use athlos_core::error::{Error, StoreError};
+use athlos_core::id::DivisionId;
+use athlos_core::store::{Job, JobState};
+use athlos_store::JobHandler;
+
+use super::AppState;
+
+/// Generates one division's bracket; payload `{"event", "division"}`.
+pub const GENERATE_BRACKET: &str = "generate_bracket";
+
+/// How often a job retries a write that lost an optimistic-concurrency race.
+const CONFLICT_RETRIES: u64 = 5;
+
+/// A job as the API shows it.
+pub async fn job_view(state: &AppState, job: &Job) -> Value {
+    let status = match job.state {
+        JobState::Queued => "queued",
+        JobState::Running => "running",
+        JobState::Succeeded => "succeeded",
+        JobState::Failed => "retrying",
+        _ => "failed",
+    };
+    let mut view = json!({
+        "id": job.id,
+        "kind": job.kind,
+        "status": status,
+        "attempts": job.attempts,
+        "payload": job.payload,
+        "error": job.last_error,
+    });
+    if job.kind == GENERATE_BRACKET {
+        let division = job
+            .payload
+            .get("division")
+            .and_then(Value::as_str)
+            .and_then(|d| DivisionId::new(d).ok());
+        if let Some(id) = division {
+            if let Ok(division) = state.service.division(&id).await {
+                if let Value::Object(map) = &mut view {
+                    map.insert("division".to_owned(), json!(id));
+                    map.insert("bracket_state".to_owned(), json!(division.value.state));
+                }
+            }
+        }
+    }
+    view
+}
+
+/// Runs the jobs this server queues.
+#[derive(Debug, Clone)]
+pub struct Handler {
+    state: AppState,
+}
+
+impl Handler {
+    /// A handler over `state`.
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    async fn generate(&self, job: &Job) -> Result<(), String> {
+        let division = job
+            .payload
+            .get("division")
+            .and_then(Value::as_str)
+            .ok_or("the job has no division")?;
+        let id = DivisionId::new(division).map_err(|e| e.to_string())?;
+        let mut attempt = 0;
+        loop {
+            match self.state.service.generate(&id).await {
+                Ok(_) => return Ok(()),
+                Err(Error::Store(StoreError::Conflict { .. })) if attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
+                }
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl JobHandler for Handler {
+    async fn run(&self, job: Job) -> Result<(), String> {
+        let outcome = match job.kind.as_str() {
+            GENERATE_BRACKET => self.generate(&job).await,
+            other => Err(format!("unknown job kind {other:?}")),
+        };
+        match &outcome {
+            Ok(()) => tracing::info!(job = %job.id, kind = %job.kind, "job succeeded"),
+            Err(reason) => tracing::warn!(job = %job.id, kind = %job.kind, %reason, "job failed"),
+        }
+        outcome
+    }
+}

@@ -1,0 +1,352 @@
+//! `athlos serve`: the v1 HTTP API over the service layer.
+//!
+//! Handlers decode and check the request, call the [`Service`], and answer JSON; every error
+//! goes out as [`ApiError`]. Background jobs (bracket generation) run in
+//! worker tasks of the same process that claim jobs from the store with leases.
+
+pub mod auth;
+pub mod directors;
+pub mod error;
+// The OpenAPI path macros expand to qualified paths.
+#[allow(unused_qualifications)]
+pub mod events;
+pub mod extract;
+pub mod jobs;
+#[allow(unused_qualifications)]
+pub mod ops;
+pub mod store;
+#[allow(unused_qualifications)]
+pub mod tournaments;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use athlos_core::clock::SystemClock;
+use athlos_core::service::Service;
+
+use error::ApiError;
+use store::SharedStore;
+
+/// The service the handlers call.
+pub type AppService = Service<SharedStore, SystemClock>;
+
+/// What the server needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub address: SocketAddr,
+    /// Background job workers in this process (0: none).
+    pub workers: usize,
+    /// The HS256 secret tokens are signed with.
+    pub jwt_secret: String,
+    /// Largest request body, bytes.
+    pub body_limit: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// How long a claimed job is leased to a worker.
+    pub job_lease: Duration,
+    /// How often an idle worker looks for jobs.
+    pub job_poll: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            address: SocketAddr::from(([127, 0, 0, 1], 3001)),
+            workers: 2,
+            jwt_secret: DEV_SECRET.to_owned(),
+            body_limit: 2 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            job_lease: Duration::from_secs(60),
+            job_poll: Duration::from_millis(100),
+        }
+    }
+}
+
+/// The secret used when none is configured: fine on a laptop, never in production (the
+/// server logs a warning).
+pub const DEV_SECRET: &str = "athlos-development-secret";
+
+/// State shared by every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The service.
+    pub service: Arc<AppService>,
+    /// The store (also inside the service).
+    pub store: SharedStore,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The SQL store, when the server runs on one (for wake-ups).
+    pub database: Option<athlos_store::AnyStore>,
+    /// Reports whether the store is reachable and migrated.
+    pub ready: Arc<dyn ReadyCheck>,
+}
+
+/// Answers `/ready`.
+#[async_trait::async_trait]
+pub trait ReadyCheck: Send + Sync + std::fmt::Debug {
+    /// `Ok` when the database is reachable and migrated, else the reason.
+    async fn ready(&self) -> Result<(), String>;
+}
+
+/// Always ready (in-memory stores).
+#[derive(Debug, Clone, Copy)]
+pub struct AlwaysReady;
+
+#[async_trait::async_trait]
+impl ReadyCheck for AlwaysReady {
+    async fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl AppState {
+    /// State over `store`.
+    pub fn new(store: SharedStore, config: Config, ready: Arc<dyn ReadyCheck>) -> Self {
+        Self {
+            service: Arc::new(Service::new(store.clone(), SystemClock)),
+            store,
+            config: Arc::new(config),
+            database: None,
+            ready,
+        }
+    }
+}
+
+/// The routes and the OpenAPI document they describe.
+pub fn routes() -> (Router<AppState>, OpenApi) {
+    let (router, mut api) = OpenApiRouter::with_openapi(ops::ApiDoc::base())
+        .merge(ops::routes())
+        .merge(events::routes())
+        .merge(tournaments::routes())
+        .split_for_parts();
+    ops::finish_document(&mut api);
+    (router, api)
+}
+
+/// The application: routes, error fallbacks and layers, with `state`.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = routes();
+    let api = Arc::new(api);
+    let body_limit = state.config.body_limit;
+    let timeout = state.config.request_timeout;
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let api = Arc::clone(&api);
+                async move { axum::Json(api.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    |_: tower::BoxError| async {
+                        ApiError::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "timeout",
+                            "the request took too long",
+                        )
+                    },
+                ))
+                .layer(tower::timeout::TimeoutLayer::new(timeout)),
+        )
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+            ))
+        }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    /// The address it listens on.
+    pub address: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, finishes in-flight requests and running jobs, and waits.
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        let served = self
+            .handle
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        served
+    }
+
+    /// Waits until the server ends (after [`shutdown_signal`] or a stop).
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn wait_for_signal(self) -> std::io::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests and jobs");
+        self.stop().await
+    }
+}
+
+/// Binds `state.config.address` and serves in the background, with the job workers.
+///
+/// # Errors
+/// The bind error.
+pub async fn start(state: AppState) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(state.config.address).await?;
+    let address = listener.local_addr()?;
+    let (shutdown, mut watch_rx) = watch::channel(false);
+    let mut workers = Vec::new();
+    if state.config.workers > 0 {
+        let mut config = athlos_store::WorkerConfig::new(worker_name(address));
+        config.concurrency = state.config.workers;
+        config.lease = state.config.job_lease;
+        config.heartbeat = state.config.job_lease / 3;
+        config.poll = state.config.job_poll;
+        let mut worker = athlos_store::Worker::new(
+            Arc::new(state.store.clone()),
+            jobs::Handler::new(state.clone()),
+            config,
+        );
+        if let Some(database) = &state.database {
+            worker = worker.with_wakeup(database.wakeup(athlos_store::Topic::Jobs));
+        }
+        let mut stop = shutdown.subscribe();
+        workers.push(tokio::spawn(async move {
+            let stats = worker
+                .run(async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                })
+                .await;
+            tracing::info!(?stats, "job worker stopped");
+        }));
+    }
+    let app = app(state);
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = watch_rx.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    tracing::info!(%address, "listening");
+    Ok(Running {
+        address,
+        shutdown,
+        handle,
+        workers,
+    })
+}
+
+fn worker_name(address: SocketAddr) -> String {
+    format!("athlos-{}-{}", std::process::id(), address.port())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// The database `athlos serve` uses when none is given.
+pub const DEFAULT_DATABASE: &str = "sqlite://athlos.db";
+
+/// A store opened from a URL.
+#[derive(Debug)]
+pub struct Opened {
+    /// The store.
+    pub store: SharedStore,
+    /// The check behind `/ready`.
+    pub ready: Arc<dyn ReadyCheck>,
+    /// The SQL store, if it is one.
+    pub database: Option<athlos_store::AnyStore>,
+}
+
+impl Opened {
+    /// The state to serve it with.
+    pub fn into_state(self, config: Config) -> AppState {
+        let mut state = AppState::new(self.store, config, self.ready);
+        state.database = self.database;
+        state
+    }
+}
+
+#[derive(Debug)]
+struct DatabaseReady(athlos_store::AnyStore);
+
+#[async_trait::async_trait]
+impl ReadyCheck for DatabaseReady {
+    async fn ready(&self) -> Result<(), String> {
+        self.0.ready().await.map_err(|e| e.to_string())
+    }
+}
+
+/// Opens the store named by `url` (`sqlite://FILE`, `postgres://…`, or `memory://` for a
+/// store that keeps nothing) and applies its migrations.
+///
+/// # Errors
+/// A message naming the URL when it cannot be opened.
+pub async fn open_store(url: &str) -> Result<Opened, String> {
+    if url == "memory://" || url == "memory:" {
+        return Ok(Opened {
+            store: SharedStore::new(athlos_core::store::MemoryStore::new()),
+            ready: Arc::new(AlwaysReady),
+            database: None,
+        });
+    }
+    let database = athlos_store::connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Opened {
+        store: SharedStore::new(database.clone()),
+        ready: Arc::new(DatabaseReady(database.clone())),
+        database: Some(database),
+    })
+}

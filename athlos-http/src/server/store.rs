@@ -1,0 +1,192 @@
+//! The store the server runs on, behind one shared handle.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use athlos_core::error::StoreError;
+use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
+use athlos_core::lifecycle::TournamentState;
+use athlos_core::store::{
+    AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
+    EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store, Stored,
+    Tournament,
+};
+use athlos_core::version::ContentHash;
+
+/// Any [`Store`] behind an `Arc`, so handlers are not generic over the backend.
+#[derive(Clone)]
+pub struct SharedStore {
+    inner: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for SharedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedStore").finish_non_exhaustive()
+    }
+}
+
+impl SharedStore {
+    /// Wraps `store`.
+    pub fn new(store: impl Store + 'static) -> Self {
+        Self {
+            inner: Arc::new(store),
+        }
+    }
+}
+
+#[async_trait]
+impl AggregateStore for SharedStore {
+    async fn competition(
+        &self,
+        id: &CompetitionId,
+    ) -> Result<Option<Stored<Competition>>, StoreError> {
+        self.inner.competition(id).await
+    }
+
+    async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>, StoreError> {
+        self.inner.division(id).await
+    }
+
+    async fn tournament(
+        &self,
+        id: &TournamentId,
+    ) -> Result<Option<Stored<Tournament>>, StoreError> {
+        self.inner.tournament(id).await
+    }
+
+    async fn tournaments(
+        &self,
+        state: Option<TournamentState>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Tournament>>, StoreError> {
+        self.inner.tournaments(state, limit, offset).await
+    }
+}
+
+#[async_trait]
+impl BlobStore for SharedStore {
+    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.blob(hash).await
+    }
+}
+
+#[async_trait]
+impl EventLog for SharedStore {
+    async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+        self.inner.events_after(after, limit).await
+    }
+}
+
+#[async_trait]
+impl JobStore for SharedStore {
+    async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
+        self.inner.enqueue(job).await
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.inner.claim(worker, now, lease_until, limit).await
+    }
+
+    async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        self.inner.complete(id, worker).await
+    }
+
+    async fn fail(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: String,
+        retry_at: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        self.inner.fail(id, worker, error, retry_at).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.inner.job(id).await
+    }
+
+    async fn jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.inner.jobs(state, after, limit).await
+    }
+
+    async fn heartbeat(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        self.inner.heartbeat(id, worker, lease_until).await
+    }
+
+    async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError> {
+        self.inner.complete_all(ids, worker).await
+    }
+
+    async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        self.inner.release(id, worker).await
+    }
+
+    async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
+        self.inner.requeue(id, run_at).await
+    }
+}
+
+#[async_trait]
+impl DeadlineStore for SharedStore {
+    async fn set_deadline(&self, deadline: Deadline) -> Result<(), StoreError> {
+        self.inner.set_deadline(deadline).await
+    }
+
+    async fn clear_deadline(&self, key: &DeadlineKey) -> Result<(), StoreError> {
+        self.inner.clear_deadline(key).await
+    }
+
+    async fn due_deadlines(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError> {
+        self.inner.due_deadlines(now, limit).await
+    }
+
+    async fn deadline(&self, key: &DeadlineKey) -> Result<Option<Deadline>, StoreError> {
+        self.inner.deadline(key).await
+    }
+
+    async fn claim_deadlines(
+        &self,
+        scheduler: &str,
+        now: DateTime<Utc>,
+        claim_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError> {
+        self.inner
+            .claim_deadlines(scheduler, now, claim_until, limit)
+            .await
+    }
+
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.inner.next_deadline().await
+    }
+}
+
+#[async_trait]
+impl Store for SharedStore {
+    async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError> {
+        self.inner.commit(commit).await
+    }
+}

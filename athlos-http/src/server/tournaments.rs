@@ -1,0 +1,738 @@
+//! Tournaments: create, list, publish, entries, start, pairings, results, advance,
+//! standings, export, archive, cancel.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use athlos_core::bracket::{Bracket, MatchId, MatchResult};
+use athlos_core::id::TournamentId;
+use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
+use athlos_core::model::{Participant, ParticipantId};
+use athlos_core::service::{playing_round, round_complete, TournamentChange};
+use athlos_core::store::{AggregateRef, AggregateStore, Stored, Tournament, TournamentRules};
+
+use super::auth::Caller;
+use super::directors::{self, Director};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::AppState;
+
+/// The routes of this module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_tournament, list_tournaments))
+        .routes(routes!(get_tournament))
+        .routes(routes!(publish))
+        .routes(routes!(join))
+        .routes(routes!(withdraw))
+        .routes(routes!(register))
+        .routes(routes!(unregister))
+        .routes(routes!(start))
+        .routes(routes!(pairings))
+        .routes(routes!(record_result))
+        .routes(routes!(advance))
+        .routes(routes!(standings))
+        .routes(routes!(export))
+        .routes(routes!(archive))
+        .routes(routes!(cancel))
+}
+
+fn tournament_id(text: &str) -> Result<TournamentId, ApiError> {
+    TournamentId::new(text).map_err(|e| ApiError::bad_input("tournament_id", e.to_string()))
+}
+
+fn participant_id(text: &str, field: &str) -> Result<ParticipantId, ApiError> {
+    ParticipantId::new(text).map_err(|e| ApiError::bad_input(field, e.to_string()))
+}
+
+async fn load(state: &AppState, id: &str) -> Result<(Stored<Tournament>, Director), ApiError> {
+    let id = tournament_id(id)?;
+    let tournament = state.service.tournament(&id).await?;
+    let director = directors::of(&state.store, &AggregateRef::Tournament(id)).await?;
+    Ok((tournament, director))
+}
+
+async fn directed(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Stored<Tournament>, Director), ApiError> {
+    let (tournament, director) = load(state, id).await?;
+    director.require(caller)?;
+    Ok((tournament, director))
+}
+
+fn view(tournament: &Stored<Tournament>, director: &Director) -> Value {
+    let t = &tournament.value;
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "version": tournament.version,
+        "state": t.state,
+        "allowed_actions": TournamentLifecycle::allowed(t.state).iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "round": t.round,
+        "rounds": total_rounds(t),
+        "rules": t.rules,
+        "entries": t.entries,
+        "director": director.director,
+        "self_reporting": director.self_reporting,
+        "auto_advance": director.auto_advance,
+    })
+}
+
+fn total_rounds(t: &Tournament) -> Option<u32> {
+    match (&t.rules.swiss, &t.bracket) {
+        (Some(swiss), _) => Some(swiss.rounds),
+        (None, Some(bracket)) => Some(bracket.rounds()),
+        (None, None) => None,
+    }
+}
+
+/// The games of round `round`, bracket or Swiss, as the API shows them.
+fn round_games(t: &Tournament, round: u32) -> Option<Vec<Value>> {
+    if let Some(play) = &t.swiss {
+        return play.round(round).map(|r| {
+            r.games
+                .iter()
+                .map(|g| {
+                    json!({
+                        "match_id": g.id,
+                        "round": round,
+                        "sides": g.sides(),
+                        "status": g.status(),
+                        "result": g.result,
+                    })
+                })
+                .collect()
+        });
+    }
+    let bracket = t.bracket.as_ref()?;
+    if round == 0 || round > bracket.rounds() {
+        return None;
+    }
+    Some(
+        bracket
+            .matches()
+            .iter()
+            .filter(|m| playing_round(bracket, m) == round)
+            .map(|m| match_view(bracket, m))
+            .collect(),
+    )
+}
+
+fn change_view(change: &TournamentChange, director: &Director) -> Value {
+    let mut v = view(&change.tournament, director);
+    if let Value::Object(map) = &mut v {
+        map.insert("events".to_owned(), json!(change.events));
+    }
+    v
+}
+
+/// A new tournament.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTournament {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// How it is played: `options` (bracket options with `format`), `min_entries`,
+    /// `max_entries`, `seed`.
+    #[schema(value_type = Object)]
+    pub rules: TournamentRules,
+    /// Entrants may report the results of their own matches.
+    #[serde(default)]
+    pub self_reporting: bool,
+    /// Close a round by itself when its last result arrives.
+    #[serde(default)]
+    pub auto_advance: bool,
+}
+
+/// Creates a tournament in `draft`; the caller becomes its director.
+#[utoipa::path(post, path = "/v1/tournaments", tag = "tournaments",
+    request_body = CreateTournament,
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn create_tournament(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateTournament>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = tournament_id(&body.id).map_err(|e| e.with("field", "id"))?;
+    // A tournament made outside the API has no director record: claiming one would hand it
+    // over.
+    if state.store.tournament(&id).await?.is_some() {
+        return Err(directors::taken(&AggregateRef::Tournament(id)));
+    }
+    let director = directors::claim(
+        &state.store,
+        &AggregateRef::Tournament(id.clone()),
+        Director {
+            director: Some(caller.sub().to_owned()),
+            self_reporting: body.self_reporting,
+            auto_advance: body.auto_advance,
+        },
+    )
+    .await?;
+    let tournament = state
+        .service
+        .create_tournament(id, body.name, body.rules)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view(&tournament, &director))))
+}
+
+/// The largest `offset` of the tournament list (databases page with signed 64-bit numbers).
+const MAX_OFFSET: usize = 1 << 40;
+
+/// Paging and filter of the tournament list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only tournaments in this state.
+    #[param(value_type = Option<String>)]
+    pub status: Option<TournamentState>,
+    /// At most this many (1-500, default 50).
+    pub limit: Option<usize>,
+    /// Skip this many (at most 2^40).
+    pub offset: Option<usize>,
+}
+
+/// Tournaments by id, optionally in one state, paged.
+#[utoipa::path(get, path = "/v1/tournaments", tag = "tournaments",
+    params(ListQuery),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody)))]
+async fn list_tournaments(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_input(
+            "limit",
+            "limit must be between 1 and 500",
+        ));
+    }
+    let offset = query.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::bad_input(
+            "offset",
+            format!("offset must be at most {MAX_OFFSET}"),
+        ));
+    }
+    let found = state.store.tournaments(query.status, limit, offset).await?;
+    let mut items = Vec::with_capacity(found.len());
+    for tournament in &found {
+        let director = directors::of(
+            &state.store,
+            &AggregateRef::Tournament(tournament.value.id.clone()),
+        )
+        .await?;
+        items.push(view(tournament, &director));
+    }
+    Ok(Json(
+        json!({ "tournaments": items, "limit": limit, "offset": offset }),
+    ))
+}
+
+/// A tournament.
+#[utoipa::path(get, path = "/v1/tournaments/{tournament_id}", tag = "tournaments",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+async fn get_tournament(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (tournament, director) = load(&state, &id).await?;
+    Ok(Json(view(&tournament, &director)))
+}
+
+macro_rules! director_action {
+    ($name:ident, $path:literal, $method:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "tournaments",
+            params(("tournament_id" = String, Path, description = "Tournament id")),
+            responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+                (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+            security(("bearer" = [])))]
+        async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            ApiPath(id): ApiPath<String>,
+        ) -> Result<Json<Value>, ApiError> {
+            let (tournament, director) = directed(&state, &caller, &id).await?;
+            let change = state.service.$method(&tournament.value.id).await?;
+            Ok(Json(change_view(&change, &director)))
+        }
+    };
+}
+
+director_action!(
+    publish,
+    "/v1/tournaments/{tournament_id}/publish",
+    publish,
+    "Opens registration (director)."
+);
+director_action!(start, "/v1/tournaments/{tournament_id}/start", start,
+    "Starts the tournament: draws and opens round 1 (director; needs the minimum entries, at least 2).");
+director_action!(
+    advance,
+    "/v1/tournaments/{tournament_id}/advance",
+    advance,
+    "Closes the current round once every match is decided: opens the next or finishes (director)."
+);
+director_action!(
+    archive,
+    "/v1/tournaments/{tournament_id}/archive",
+    archive,
+    "Archives a completed or cancelled tournament (director)."
+);
+director_action!(
+    cancel,
+    "/v1/tournaments/{tournament_id}/cancel",
+    cancel,
+    "Cancels a tournament that has not started (director)."
+);
+
+/// What an entrant tells about itself when joining.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRequest {
+    /// Display name (default: the token's subject).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Rating.
+    #[serde(default)]
+    pub rating: Option<u32>,
+    /// Club.
+    #[serde(default)]
+    pub club: Option<String>,
+    /// Nation.
+    #[serde(default)]
+    pub nation: Option<String>,
+}
+
+/// Joins as the token's subject (the entry id is the subject).
+#[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/join", tag = "entries",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    request_body = JoinRequest,
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn join(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<JoinRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let (tournament, director) = load(&state, &id).await?;
+    let name = body.name.unwrap_or_else(|| caller.sub().to_owned());
+    let mut entry = Participant::new(caller.sub(), name)
+        .map_err(|e| ApiError::bad_input("sub", e.to_string()))?;
+    entry.rating = body.rating;
+    entry.club = body.club;
+    entry.nation = body.nation;
+    let change = state.service.join(&tournament.value.id, entry).await?;
+    Ok(Json(change_view(&change, &director)))
+}
+
+/// Withdraws the token's subject: removed during registration, walkovers once active.
+#[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/withdraw", tag = "entries",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (tournament, director) = load(&state, &id).await?;
+    let entry = participant_id(caller.sub(), "sub")?;
+    let change = state.service.withdraw(&tournament.value.id, &entry).await?;
+    Ok(Json(change_view(&change, &director)))
+}
+
+/// Registers an entry on its behalf (director): a participant `{"id", "name", …}`.
+#[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/register", tag = "entries",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    request_body(content = Value, description = "A participant"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn register(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(entry): ApiJson<Participant>,
+) -> Result<Json<Value>, ApiError> {
+    let (tournament, director) = directed(&state, &caller, &id).await?;
+    let change = state.service.join(&tournament.value.id, entry).await?;
+    Ok(Json(change_view(&change, &director)))
+}
+
+/// Names an entry.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRef {
+    /// The entry's id.
+    pub participant: String,
+}
+
+/// Withdraws an entry on its behalf (director).
+#[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/unregister", tag = "entries",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    request_body = EntryRef,
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn unregister(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<EntryRef>,
+) -> Result<Json<Value>, ApiError> {
+    let entry = participant_id(&body.participant, "participant")?;
+    let (tournament, director) = directed(&state, &caller, &id).await?;
+    let change = state.service.withdraw(&tournament.value.id, &entry).await?;
+    Ok(Json(change_view(&change, &director)))
+}
+
+fn match_view(bracket: &Bracket, m: &athlos_core::bracket::Match) -> Value {
+    json!({
+        "match_id": m.id,
+        "round": playing_round(bracket, m),
+        "sides": [m.participant(0), m.participant(1)],
+        "status": m.status,
+        "result": m.result,
+    })
+}
+
+/// The pairings of round `n`.
+#[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/rounds/{round}/pairings", tag = "play",
+    params(("tournament_id" = String, Path, description = "Tournament id"), ("round" = u32, Path, description = "Round, from 1")),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn pairings(
+    State(state): State<AppState>,
+    ApiPath((id, round)): ApiPath<(String, u32)>,
+) -> Result<Json<Value>, ApiError> {
+    let (tournament, _) = load(&state, &id).await?;
+    let t = &tournament.value;
+    let unpaired = || {
+        ApiError::not_found(format!(
+            "round {round} has not been paired (current round {})",
+            t.round
+        ))
+    };
+    if round == 0 || round > t.round {
+        return Err(unpaired());
+    }
+    let games = round_games(t, round).ok_or_else(unpaired)?;
+    let complete = games
+        .iter()
+        .all(|g| !matches!(g["status"].as_str(), Some("ready" | "pending")));
+    Ok(Json(json!({
+        "tournament": t.id,
+        "round": round,
+        "complete": complete,
+        "pairings": games,
+    })))
+}
+
+/// Records the result of a pending match of the current round: the director, or an entrant
+/// of the match where self-reporting is allowed. With auto-advance, the round closes when
+/// its last result arrives.
+#[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/matches/{match_id}/result", tag = "play",
+    params(("tournament_id" = String, Path, description = "Tournament id"), ("match_id" = String, Path, description = "Match id")),
+    request_body(content = Value, description = "A match result"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn record_result(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, match_text)): ApiPath<(String, String)>,
+    ApiJson(result): ApiJson<MatchResult>,
+) -> Result<Json<Value>, ApiError> {
+    let match_id: MatchId = match_text
+        .parse()
+        .map_err(|e: athlos_core::error::BracketError| {
+            ApiError::bad_input("match_id", e.to_string())
+        })?;
+    let (tournament, director) = load(&state, &id).await?;
+    if !director.allows(&caller) {
+        let plays = round_games(&tournament.value, match_id.round())
+            .unwrap_or_default()
+            .iter()
+            .filter(|g| g["match_id"] == json!(match_id))
+            .any(|g| {
+                g["sides"]
+                    .as_array()
+                    .is_some_and(|sides| sides.iter().any(|s| s.as_str() == Some(caller.sub())))
+            });
+        if !(director.self_reporting && plays) {
+            return Err(ApiError::forbidden(if director.self_reporting {
+                "only the director or an entrant of this match may report its result"
+            } else {
+                "this tournament does not allow self-reporting: only the director may report results"
+            }));
+        }
+    }
+    let t = &tournament.value.id;
+    let change = state.service.record_result(t, match_id, result).await?;
+    let mut body = change_view(&change, &director);
+    let done = change.tournament.value.state == TournamentState::Active
+        && change
+            .tournament
+            .value
+            .bracket
+            .as_ref()
+            .is_some_and(|b| round_complete(b, change.tournament.value.round));
+    if director.auto_advance && done {
+        match state.service.advance(t).await {
+            Ok(advanced) => body = change_view(&advanced, &director),
+            // Another request advanced first: the round is closed either way.
+            Err(athlos_core::error::Error::Lifecycle(_) | athlos_core::error::Error::Store(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(Json(body))
+}
+
+/// One line of the standings.
+fn standings_of(t: &Tournament) -> Vec<Value> {
+    #[derive(Default)]
+    struct Line {
+        wins: u32,
+        draws: u32,
+        losses: u32,
+    }
+    let mut lines: BTreeMap<&ParticipantId, Line> =
+        t.entries.iter().map(|p| (&p.id, Line::default())).collect();
+    let placements = t
+        .bracket
+        .as_ref()
+        .and_then(|b| b.placements().ok())
+        .unwrap_or_default();
+    if let Some(bracket) = &t.bracket {
+        for m in bracket.matches() {
+            let Some(result) = &m.result else { continue };
+            let sides = [m.participant(0), m.participant(1)];
+            match result.winner() {
+                Some(winner) => {
+                    for side in sides.into_iter().flatten() {
+                        if let Some(line) = lines.get_mut(side) {
+                            if side == winner {
+                                line.wins += 1;
+                            } else {
+                                line.losses += 1;
+                            }
+                        }
+                    }
+                }
+                None => {
+                    for side in sides.into_iter().flatten() {
+                        if let Some(line) = lines.get_mut(side) {
+                            line.draws += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let place: BTreeMap<&ParticipantId, u32> = placements
+        .iter()
+        .map(|p| (&p.participant, p.place))
+        .collect();
+    let mut rows: Vec<(usize, &Participant, &Line)> = t
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| lines.get(&p.id).map(|l| (i, p, l)))
+        .collect();
+    let half_points = |l: &Line| 2 * l.wins + l.draws;
+    rows.sort_by(|a, b| {
+        let pa = place.get(&a.1.id).copied().unwrap_or(u32::MAX);
+        let pb = place.get(&b.1.id).copied().unwrap_or(u32::MAX);
+        pa.cmp(&pb)
+            .then(half_points(b.2).cmp(&half_points(a.2)))
+            .then(a.0.cmp(&b.0))
+    });
+    let mut out = Vec::with_capacity(rows.len());
+    let mut rank = 0u32;
+    let mut previous: Option<(u32, u32)> = None;
+    for (position, (_, p, l)) in rows.iter().enumerate() {
+        let key = (
+            place.get(&p.id).copied().unwrap_or(u32::MAX),
+            half_points(l),
+        );
+        if previous != Some(key) {
+            rank = u32::try_from(position)
+                .unwrap_or(u32::MAX)
+                .saturating_add(1);
+        }
+        previous = Some(key);
+        out.push(json!({
+            "rank": place.get(&p.id).copied().unwrap_or(rank),
+            "participant": p.id,
+            "name": p.name,
+            "points": f64::from(half_points(l)) / 2.0,
+            "wins": l.wins,
+            "draws": l.draws,
+            "losses": l.losses,
+            "tie_breaks": [],
+        }));
+    }
+    out
+}
+
+fn swiss_rows(rows: &[athlos_core::swiss::play::SwissStanding]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| {
+            json!({
+                "rank": r.rank,
+                "participant": r.participant,
+                "name": r.name,
+                "number": r.number,
+                "points": f64::from(r.half_points) / 2.0,
+                "wins": r.wins,
+                "draws": r.draws,
+                "losses": r.losses,
+                "tie_breaks": r.tiebreaks.iter().map(|(code, value)| json!({"code": code, "value": *value as f64 / 100.0})).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+/// Standings: rank, name, points, wins, draws, losses and tie-breaks; final once complete.
+#[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/standings", tag = "play",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+async fn standings(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (tournament, _) = load(&state, &id).await?;
+    let t = &tournament.value;
+    if t.swiss.is_some() {
+        let rows = state.service.swiss_standings(&t.id).await?;
+        return Ok(Json(json!({
+            "tournament": t.id,
+            "state": t.state,
+            "round": t.round,
+            "final": matches!(t.state, TournamentState::Completed | TournamentState::Archived),
+            "standings": swiss_rows(&rows),
+        })));
+    }
+    let complete = t.bracket.as_ref().is_some_and(Bracket::is_complete);
+    Ok(Json(json!({
+        "tournament": t.id,
+        "state": t.state,
+        "round": t.round,
+        "final": complete,
+        "standings": standings_of(t),
+    })))
+}
+
+/// Export format.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `ndjson` (default) or `trf` (TRF-16, Swiss tournaments).
+    pub format: Option<String>,
+}
+
+/// The tournament as NDJSON (`?format=ndjson`, the default): a `tournament` line, one `entry`
+/// line per entry, one `match` line per match in round order, and one `standing` line per
+/// entry; or as TRF-16 (`?format=trf`, Swiss tournaments).
+#[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/export", tag = "play",
+    params(("tournament_id" = String, Path, description = "Tournament id"), ExportQuery),
+    responses((status = 200, description = "NDJSON lines, or a TRF-16 file",
+            content((String = "application/x-ndjson"), (String = "text/plain"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn export(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let format = query.format.as_deref().unwrap_or("ndjson");
+    if format != "ndjson" && format != "trf" {
+        return Err(ApiError::bad_input(
+            "format",
+            "format must be ndjson or trf",
+        ));
+    }
+    let (tournament, _) = load(&state, &id).await?;
+    let t = &tournament.value;
+    if format == "trf" {
+        if t.swiss.is_none() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_swiss",
+                format!(
+                    "tournament \"{}\" is not a started Swiss: TRF export needs one",
+                    t.id
+                ),
+            ));
+        }
+        let text = state.service.export_trf(&t.id).await?;
+        return Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response());
+    }
+    let mut lines = vec![json!({
+        "type": "tournament",
+        "id": t.id,
+        "name": t.name,
+        "state": t.state,
+        "round": t.round,
+        "rules": t.rules,
+    })];
+    lines.extend(
+        t.entries
+            .iter()
+            .map(|p| json!({ "type": "entry", "participant": p })),
+    );
+    let played = if t.swiss.is_some() {
+        t.round
+    } else {
+        total_rounds(t).unwrap_or(0)
+    };
+    for round in 1..=played {
+        lines.extend(
+            round_games(t, round)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|mut v| {
+                    if let Value::Object(map) = &mut v {
+                        map.insert("type".to_owned(), json!("match"));
+                    }
+                    v
+                }),
+        );
+    }
+    let standings = match t.swiss {
+        Some(_) => swiss_rows(&state.service.swiss_standings(&t.id).await?),
+        None => standings_of(t),
+    };
+    lines.extend(standings.into_iter().map(|mut v| {
+        if let Value::Object(map) = &mut v {
+            map.insert("type".to_owned(), json!("standing"));
+        }
+        v
+    }));
+    let mut body = String::new();
+    for line in lines {
+        body.push_str(&line.to_string());
+        body.push('\n');
+    }
+    Ok(([(CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}

@@ -1,0 +1,224 @@
+//! A live server on 127.0.0.1:0 and a small JSON client for the HTTP tests.
+#![allow(dead_code)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use athlos_http::server::auth::{mint, Claims};
+use athlos_http::server::{self, Config, Running};
+use serde_json::Value;
+
+/// The secret the test servers sign with.
+pub const SECRET: &str = "test-secret";
+
+/// A running server and a client for it.
+pub struct Server {
+    pub running: Option<Running>,
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+/// A database for one test: its URL, and what to drop afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    None,
+    File(std::path::PathBuf),
+    Postgres { admin: String, name: String },
+}
+
+impl TestDatabase {
+    /// Removes the SQLite file or drops the PostgreSQL database.
+    pub async fn drop_it(self) {
+        match self.cleanup {
+            Cleanup::None => {}
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin, name } => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// The databases the end-to-end tests run against: in memory, a fresh SQLite file, and a
+/// fresh PostgreSQL database made on the server `ATHLOS_TEST_DATABASE_URL` names (unset: a
+/// loud skip, or a failure when `CI=true`).
+pub async fn databases() -> Vec<TestDatabase> {
+    let path = std::env::temp_dir().join(format!("{}.db", unique("athlos_http")));
+    let mut out = vec![
+        TestDatabase {
+            url: "memory://".to_owned(),
+            cleanup: Cleanup::None,
+        },
+        TestDatabase {
+            url: format!("sqlite://{}", path.display()),
+            cleanup: Cleanup::File(path),
+        },
+    ];
+    match std::env::var("ATHLOS_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            use sqlx::Connection;
+            let name = unique("athlos_http");
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let base = match admin.rfind('/') {
+                Some(i) if admin[..i].ends_with(|c: char| c != '/') => admin[..i].to_owned(),
+                _ => admin.trim_end_matches('/').to_owned(),
+            };
+            out.push(TestDatabase {
+                url: format!("{base}/{name}"),
+                cleanup: Cleanup::Postgres { admin, name },
+            });
+        }
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "ATHLOS_TEST_DATABASE_URL is not set under CI=true: the PostgreSQL HTTP tests cannot run"
+            );
+            eprintln!(
+                "\n*** SKIPPED: PostgreSQL HTTP tests (set ATHLOS_TEST_DATABASE_URL, e.g. postgres://root@127.0.0.1:5432/test) ***\n"
+            );
+        }
+    }
+    out
+}
+
+impl Server {
+    /// Starts a server over `database` with `config` tweaks.
+    pub async fn start_with(database: &str, tweak: impl FnOnce(&mut Config)) -> Server {
+        let mut config = Config {
+            address: "127.0.0.1:0".parse().unwrap(),
+            jwt_secret: SECRET.to_owned(),
+            job_poll: Duration::from_millis(20),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let opened = server::open_store(database).await.unwrap();
+        let running = server::start(opened.into_state(config)).await.unwrap();
+        let base = format!("http://{}", running.address);
+        Server {
+            running: Some(running),
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Starts a server in memory.
+    pub async fn start() -> Server {
+        Self::start_with("memory://", |_| {}).await
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends a request and returns the status and the JSON body (Null when empty).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert!(status < 500, "{path}: server error {status}: {text}");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.send("GET", path, None, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// POST that must answer `expected`.
+    pub async fn post(&self, path: &str, token: &str, body: Value, expected: u16) -> Value {
+        let (status, answer) = self.send("POST", path, Some(token), Some(&body)).await;
+        assert_eq!(status, expected, "POST {path} {body}: {answer}");
+        answer
+    }
+}
+
+/// A token for `sub` with `role`, valid for an hour (or already expired).
+pub fn token(sub: &str, role: &str) -> String {
+    token_at(sub, role, 3600)
+}
+
+pub fn token_at(sub: &str, role: &str, ttl: i64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let exp = if ttl >= 0 {
+        now + ttl as u64
+    } else {
+        now - (-ttl) as u64
+    };
+    mint(
+        &Claims {
+            sub: sub.to_owned(),
+            role: role.to_owned(),
+            exp,
+            iat: now,
+        },
+        SECRET.as_bytes(),
+    )
+    .unwrap()
+}
+
+/// The ids in a match's two slots (JSON of a bracket match).
+pub fn sides(m: &Value) -> Vec<String> {
+    m["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["occupant"]["id"].as_str().map(str::to_owned))
+        .collect()
+}

@@ -1,0 +1,310 @@
+//! Tournaments over real HTTP: bots join, the director starts, bots report their own results,
+//! rounds advance (by hand and by themselves), standings and the NDJSON export.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{token, Server};
+use serde_json::{json, Value};
+
+async fn create(server: &Server, director: &str, id: &str, format: &str, extra: Value) {
+    let mut body = json!({
+        "id": id,
+        "name": format!("{id} arena"),
+        "rules": {"options": {"format": format}, "min_entries": 4, "seed": 11},
+    });
+    if let (Value::Object(map), Value::Object(more)) = (&mut body, extra) {
+        map.extend(more);
+    }
+    server.post("/v1/tournaments", director, body, 201).await;
+}
+
+/// Plays every round: in each pairing the lower-numbered bot wins and reports it itself.
+async fn play(server: &Server, id: &str, auto_advance: bool, director: &str) -> u32 {
+    let mut rounds = 0;
+    loop {
+        let t = server.get(&format!("/v1/tournaments/{id}")).await;
+        if t["state"] != "active" {
+            return rounds;
+        }
+        let round = t["round"].as_u64().unwrap();
+        let pairings = server
+            .get(&format!("/v1/tournaments/{id}/rounds/{round}/pairings"))
+            .await;
+        for p in pairings["pairings"].as_array().unwrap() {
+            if p["status"] != "ready" {
+                continue;
+            }
+            let players: Vec<String> = p["sides"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect();
+            let winner = players
+                .iter()
+                .min_by_key(|b| b[1..].parse::<u32>().unwrap())
+                .unwrap();
+            let reporter = token(&players[1], "bot");
+            server
+                .post(
+                    &format!(
+                        "/v1/tournaments/{id}/matches/{}/result",
+                        p["match_id"].as_str().unwrap()
+                    ),
+                    &reporter,
+                    json!({"type": "win", "winner": winner}),
+                    200,
+                )
+                .await;
+        }
+        rounds += 1;
+        if !auto_advance {
+            server
+                .post(
+                    &format!("/v1/tournaments/{id}/advance"),
+                    director,
+                    json!(null),
+                    200,
+                )
+                .await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_play_a_knockout_and_a_round_robin() {
+    for database in common::databases().await {
+        let server = Server::start_with(&database.url, |_| {}).await;
+        let director = token("arena-director", "director");
+        create(
+            &server,
+            &director,
+            "ko",
+            "single_elimination",
+            json!({"self_reporting": true, "auto_advance": true}),
+        )
+        .await;
+        create(
+            &server,
+            &director,
+            "rr",
+            "round_robin",
+            json!({"self_reporting": true}),
+        )
+        .await;
+        for id in ["ko", "rr"] {
+            server
+                .post(
+                    &format!("/v1/tournaments/{id}/publish"),
+                    &director,
+                    json!(null),
+                    200,
+                )
+                .await;
+        }
+        // The list filters by state and pages.
+        let registration = server
+            .get("/v1/tournaments?status=registration&limit=1&offset=1")
+            .await;
+        assert_eq!(registration["tournaments"].as_array().unwrap().len(), 1);
+        assert_eq!(registration["tournaments"][0]["id"], "rr");
+        for n in 1..=8 {
+            let bot = format!("b{n}");
+            for id in ["ko", "rr"] {
+                server
+                    .post(
+                        &format!("/v1/tournaments/{id}/join"),
+                        &token(&bot, "bot"),
+                        json!({"name": format!("Bot {n}"), "rating": 2000 - n}),
+                        200,
+                    )
+                    .await;
+            }
+        }
+        // b8 leaves the round robin before the start; the director registers a stand-in.
+        server
+            .post(
+                "/v1/tournaments/rr/withdraw",
+                &token("b8", "bot"),
+                json!(null),
+                200,
+            )
+            .await;
+        server
+            .post(
+                "/v1/tournaments/rr/register",
+                &director,
+                json!({"id": "b9", "name": "Stand-in"}),
+                200,
+            )
+            .await;
+        server
+            .post(
+                "/v1/tournaments/rr/unregister",
+                &director,
+                json!({"participant": "b9"}),
+                200,
+            )
+            .await;
+        for id in ["ko", "rr"] {
+            let started = server
+                .post(
+                    &format!("/v1/tournaments/{id}/start"),
+                    &director,
+                    json!(null),
+                    200,
+                )
+                .await;
+            assert_eq!(started["state"], "active");
+            assert_eq!(started["round"], 1);
+        }
+        // A result outside the current round is refused.
+        let later = server.get("/v1/tournaments/ko").await;
+        assert_eq!(later["rounds"], 3);
+        let ko_rounds = play(&server, "ko", true, &director).await;
+        assert_eq!(ko_rounds, 3);
+        let rr_rounds = play(&server, "rr", false, &director).await;
+        assert_eq!(rr_rounds, 7, "7 entries: 7 rounds of the circle method");
+        for id in ["ko", "rr"] {
+            let t = server.get(&format!("/v1/tournaments/{id}")).await;
+            assert_eq!(t["state"], "completed", "{t}");
+            let standings = server.get(&format!("/v1/tournaments/{id}/standings")).await;
+            assert_eq!(standings["final"], true);
+            let first = &standings["standings"][0];
+            assert_eq!(first["participant"], "b1", "{standings}");
+            assert_eq!(first["rank"], 1);
+            assert_eq!(first["losses"], 0);
+        }
+        let rr = server.get("/v1/tournaments/rr/standings").await;
+        let b1 = &rr["standings"][0];
+        assert_eq!(
+            (b1["wins"].as_u64(), b1["points"].as_f64()),
+            (Some(6), Some(6.0))
+        );
+        // NDJSON export: one line per entry, match and standing.
+        let response = server
+            .client
+            .get(server.url("/v1/tournaments/rr/export?format=ndjson"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+        let text = response.text().await.unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let count = |kind: &str| lines.iter().filter(|l| l["type"] == kind).count();
+        assert_eq!(
+            (
+                count("tournament"),
+                count("entry"),
+                count("match"),
+                count("standing")
+            ),
+            (1, 7, 21, 7)
+        );
+        // Archive; a finished tournament cannot be cancelled.
+        server
+            .post("/v1/tournaments/rr/archive", &director, json!(null), 200)
+            .await;
+        let refused = server
+            .post("/v1/tournaments/ko/cancel", &director, json!(null), 409)
+            .await;
+        assert_eq!(refused["state"], "completed");
+        assert_eq!(refused["allowed_actions"], json!(["archive"]));
+        server.stop().await;
+        database.drop_it().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_only_for_pending_matches_of_the_current_round() {
+    let server = Server::start().await;
+    let director = token("td", "director");
+    create(&server, &director, "ko", "single_elimination", json!({})).await;
+    server
+        .post("/v1/tournaments/ko/publish", &director, json!(null), 200)
+        .await;
+    for n in 1..=4 {
+        server
+            .post(
+                "/v1/tournaments/ko/join",
+                &token(&format!("b{n}"), "bot"),
+                json!({}),
+                200,
+            )
+            .await;
+    }
+    server
+        .post("/v1/tournaments/ko/start", &director, json!(null), 200)
+        .await;
+    let t = server.get("/v1/tournaments/ko").await;
+    let (status, body) = server
+        .send("GET", "/v1/tournaments/ko/rounds/2/pairings", None, None)
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let pairings = server.get("/v1/tournaments/ko/rounds/1/pairings").await;
+    let first = &pairings["pairings"][0];
+    let winner = first["sides"][0].as_str().unwrap();
+    let path = format!(
+        "/v1/tournaments/ko/matches/{}/result",
+        first["match_id"].as_str().unwrap()
+    );
+    server
+        .post(
+            &path,
+            &director,
+            json!({"type": "win", "winner": winner}),
+            200,
+        )
+        .await;
+    // Twice: the match is no longer pending.
+    let again = server
+        .post(
+            &path,
+            &director,
+            json!({"type": "win", "winner": winner}),
+            409,
+        )
+        .await;
+    assert_eq!(again["code"], "not_in_current_round");
+    // The final is not in round 1.
+    let export = server
+        .client
+        .get(server.url("/v1/tournaments/ko/export"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let final_id = export
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["type"] == "match" && l["round"] == 2)
+        .unwrap()["match_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let final_path = format!("/v1/tournaments/ko/matches/{final_id}/result");
+    let refused = server
+        .post(
+            &final_path,
+            &director,
+            json!({"type": "win", "winner": winner}),
+            409,
+        )
+        .await;
+    assert_eq!(refused["code"], "not_in_current_round");
+    // Advancing with the round unfinished is refused with the guard.
+    let body = server
+        .post("/v1/tournaments/ko/advance", &director, json!(null), 409)
+        .await;
+    assert_eq!(body["code"], "guard_failed");
+    assert_eq!(t["round"], 1);
+
+    server.stop().await;
+}

@@ -1,0 +1,202 @@
+//! A deadline scheduler: one loop per process that claims due deadlines in batches and sleeps
+//! until the earliest next one (or a wake-up), never a task per timer.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use athlos_core::error::StoreError;
+use athlos_core::store::{Commit, Deadline, Store};
+use chrono::Utc;
+use tokio::task::JoinSet;
+
+use crate::signals::Wakeup;
+use crate::worker::chrono_duration;
+
+/// Acts on a due deadline.
+///
+/// To act exactly once, commit the effect with the deadline in
+/// [`Commit::fired_deadlines`] (and the next deadline, with a new sequence, in
+/// [`Commit::deadlines`]): a scheduler whose claim went stale then fails with
+/// [`StoreError::DeadlineMoved`] and changes nothing. A deadline the handler leaves in place
+/// is removed after an `Ok`; after an `Err` it is claimed again when the claim expires.
+#[async_trait]
+pub trait DeadlineHandler: Send + Sync + 'static {
+    /// Acts on `deadline`.
+    async fn fire(&self, deadline: Deadline) -> Result<(), String>;
+}
+
+#[async_trait]
+impl<F, Fut> DeadlineHandler for F
+where
+    F: Fn(Deadline) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    async fn fire(&self, deadline: Deadline) -> Result<(), String> {
+        self(deadline).await
+    }
+}
+
+/// How a [`Scheduler`] runs.
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// The scheduler's name on its claims.
+    pub id: String,
+    /// Deadlines claimed per round trip.
+    pub batch: usize,
+    /// Handlers run at once.
+    pub concurrency: usize,
+    /// How long a claim keeps other schedulers off a deadline.
+    pub claim: Duration,
+    /// The longest sleep without a wake-up (deadlines set by other processes without a
+    /// wake-up are seen by then).
+    pub poll: Duration,
+}
+
+impl SchedulerConfig {
+    /// Defaults for a scheduler named `id`: batches of 500, 16 handlers at once, 30 s claims,
+    /// 1 s polls.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            batch: 500,
+            concurrency: 16,
+            claim: Duration::from_secs(30),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What a scheduler did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SchedulerStats {
+    /// Deadlines claimed.
+    pub claimed: u64,
+    /// Deadlines whose handler succeeded.
+    pub fired: u64,
+    /// Handler failures (claimed again after the claim expires).
+    pub failed: u64,
+    /// Store calls that failed.
+    pub store_errors: u64,
+}
+
+/// Fires due deadlines of a store with a handler until shut down.
+#[derive(Debug)]
+pub struct Scheduler<S, H> {
+    store: Arc<S>,
+    handler: Arc<H>,
+    config: SchedulerConfig,
+    wakeup: Option<Wakeup>,
+}
+
+impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
+    /// A scheduler over `store` running `handler`.
+    pub fn new(store: Arc<S>, handler: H, config: SchedulerConfig) -> Self {
+        Self {
+            store,
+            handler: Arc::new(handler),
+            config,
+            wakeup: None,
+        }
+    }
+
+    /// Wakes on `wakeup` (e.g. [`crate::AnyStore::wakeup`] of [`crate::Topic::Deadlines`]),
+    /// so a deadline set sooner than the one it sleeps for is not missed.
+    #[must_use]
+    pub fn with_wakeup(mut self, wakeup: Wakeup) -> Self {
+        self.wakeup = Some(wakeup);
+        self
+    }
+
+    /// Runs until `shutdown` resolves (a round in progress finishes first).
+    pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> SchedulerStats {
+        let mut stats = SchedulerStats::default();
+        let batch = self.config.batch.max(1);
+        let mut wakeup = self.wakeup.take();
+        tokio::pin!(shutdown);
+        loop {
+            let now = Utc::now();
+            let claim_until = now + chrono_duration(self.config.claim);
+            let claimed = match self
+                .store
+                .claim_deadlines(&self.config.id, now, claim_until, batch)
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(_) => {
+                    stats.store_errors += 1;
+                    Vec::new()
+                }
+            };
+            let full = claimed.len() == batch;
+            stats.claimed += claimed.len() as u64;
+            self.fire_all(claimed, &mut stats).await;
+            if full {
+                continue;
+            }
+            let sleep = match self.store.next_deadline().await {
+                Ok(Some(next)) => (next - Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .min(self.config.poll),
+                Ok(None) => self.config.poll,
+                Err(_) => {
+                    stats.store_errors += 1;
+                    self.config.poll
+                }
+            };
+            if sleep.is_zero() {
+                continue;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = wait(&mut wakeup) => {}
+                () = &mut shutdown => return stats,
+            }
+        }
+    }
+
+    async fn fire_all(&self, claimed: Vec<Deadline>, stats: &mut SchedulerStats) {
+        let mut tasks = JoinSet::new();
+        let concurrency = self.config.concurrency.max(1);
+        let mut claimed = claimed.into_iter();
+        loop {
+            while tasks.len() < concurrency {
+                let Some(deadline) = claimed.next() else {
+                    break;
+                };
+                let handler = self.handler.clone();
+                let store = self.store.clone();
+                tasks.spawn(async move {
+                    match handler.fire(deadline.clone()).await {
+                        Ok(()) => {
+                            let consumed = Commit {
+                                fired_deadlines: vec![deadline],
+                                ..Commit::default()
+                            };
+                            match store.commit(consumed).await {
+                                Ok(_) | Err(StoreError::DeadlineMoved { .. }) => Ok(true),
+                                Err(_) => Err(()),
+                            }
+                        }
+                        Err(_) => Ok(false),
+                    }
+                });
+            }
+            match tasks.join_next().await {
+                Some(Ok(Ok(true))) => stats.fired += 1,
+                Some(Ok(Ok(false)) | Err(_)) => stats.failed += 1,
+                Some(Ok(Err(()))) => stats.store_errors += 1,
+                None => break,
+            }
+        }
+    }
+}
+
+async fn wait(wakeup: &mut Option<Wakeup>) {
+    match wakeup {
+        Some(wakeup) => wakeup.wait().await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,1074 @@
+//! The conformance cases, each generic over the store.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use athlos_core::bracket::{BracketOptions, Format};
+use athlos_core::clock::ManualClock;
+use athlos_core::error::{Error, StoreError};
+use athlos_core::id::{CompetitionId, DivisionId, TagName, TournamentId};
+use athlos_core::lifecycle::TournamentState;
+use athlos_core::model::Participant;
+use athlos_core::service::Service;
+use athlos_core::store::{
+    AggregateRef, Backoff, Commit, Deadline, DeadlineKey, DivisionRules, Job, JobId, JobState,
+    NewJob, Store, TournamentRules, Write,
+};
+use athlos_core::version::{ContentHash, Patch};
+use athlos_store::{Scheduler, SchedulerConfig, Worker, WorkerConfig};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+}
+
+fn secs(n: i64) -> Duration {
+    Duration::seconds(n)
+}
+
+fn cid(id: &str) -> CompetitionId {
+    CompetitionId::new(id).unwrap()
+}
+
+fn did(id: &str) -> DivisionId {
+    DivisionId::new(id).unwrap()
+}
+
+fn tid(id: &str) -> TournamentId {
+    TournamentId::new(id).unwrap()
+}
+
+fn field(n: usize) -> Vec<Participant> {
+    (1..=n)
+        .map(|i| Participant::new(format!("p{i}"), format!("Player {i}")).unwrap())
+        .collect()
+}
+
+fn rules() -> DivisionRules {
+    DivisionRules {
+        options: BracketOptions::new(Format::SingleElimination),
+        seed: 7,
+    }
+}
+
+/// A division with a generated bracket; returns the service.
+async fn generated<S: Store>(store: S) -> Service<S, ManualClock> {
+    let service = Service::new(store, ManualClock::new(t0()));
+    service
+        .create_competition(cid("open"), "Open")
+        .await
+        .unwrap();
+    service
+        .create_division(&cid("open"), did("u73"), "-73 kg", rules())
+        .await
+        .unwrap();
+    service
+        .add_participants(&did("u73"), field(6))
+        .await
+        .unwrap();
+    service.generate(&did("u73")).await.unwrap();
+    service
+}
+
+fn job(kind: &str) -> NewJob {
+    NewJob::new(kind, serde_json::json!({"kind": kind}), t0())
+}
+
+fn key(aggregate: &str, purpose: &str) -> DeadlineKey {
+    DeadlineKey {
+        aggregate: AggregateRef::Tournament(tid(aggregate)),
+        purpose: purpose.to_owned(),
+    }
+}
+
+fn ids(jobs: &[Job]) -> Vec<JobId> {
+    jobs.iter().map(|j| j.id).collect()
+}
+
+pub async fn aggregates_versions_and_conflicts<S: Store>(store: S) {
+    let service = generated(store).await;
+    let store = service.store();
+    let competition = store.competition(&cid("open")).await.unwrap().unwrap();
+    assert_eq!(competition.value.name, "Open");
+    assert_eq!(competition.value.divisions, vec![did("u73")]);
+    let division = store.division(&did("u73")).await.unwrap().unwrap();
+    assert_eq!(division.value.participants, field(6));
+    assert!(division.value.bracket.is_some());
+    assert!(store.division(&did("nope")).await.unwrap().is_none());
+    assert!(store.competition(&cid("nope")).await.unwrap().is_none());
+    assert!(store.tournament(&tid("nope")).await.unwrap().is_none());
+
+    // Creating what exists is a conflict.
+    let again = service.create_competition(cid("open"), "Again").await;
+    assert!(
+        matches!(
+            again,
+            Err(Error::Store(StoreError::Conflict { expected: None, found: Some(v), .. })) if v == competition.version
+        ),
+        "{again:?}"
+    );
+
+    // One stale write fails the whole commit: nothing else in it is applied.
+    let logged = store.events_after(0, 1000).await.unwrap();
+    let event = logged[0].clone();
+    let mut renamed = competition.value.clone();
+    renamed.name = "Renamed".to_owned();
+    let blob = b"not applied".to_vec();
+    let hash = ContentHash::of(&blob);
+    let stale = Commit {
+        writes: vec![
+            Write::Competition {
+                value: renamed.clone(),
+                expected: Some(competition.version),
+            },
+            Write::Division {
+                value: division.value.clone(),
+                expected: Some(division.version + 5),
+            },
+        ],
+        blobs: vec![(hash.clone(), blob)],
+        events: vec![(event.aggregate.clone(), event.event.clone())],
+        jobs: vec![job("never")],
+        deadlines: vec![Deadline {
+            key: key("t1", "never"),
+            due: t0(),
+            sequence: 1,
+        }],
+        ..Commit::default()
+    };
+    match store.commit(stale).await {
+        Err(StoreError::Conflict {
+            aggregate,
+            expected,
+            found,
+        }) => {
+            assert_eq!(aggregate, "division:u73");
+            assert_eq!(expected, Some(division.version + 5));
+            assert_eq!(found, Some(division.version));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        store.competition(&cid("open")).await.unwrap().unwrap(),
+        competition
+    );
+    assert!(store.blob(&hash).await.unwrap().is_none());
+    assert_eq!(store.events_after(0, 1000).await.unwrap(), logged);
+    assert!(store.jobs(None, None, 10).await.unwrap().is_empty());
+    assert!(store.deadline(&key("t1", "never")).await.unwrap().is_none());
+
+    // The same writes at the right versions apply together.
+    let receipt = store
+        .commit(Commit {
+            writes: vec![
+                Write::Competition {
+                    value: renamed.clone(),
+                    expected: Some(competition.version),
+                },
+                Write::Division {
+                    value: division.value.clone(),
+                    expected: Some(division.version),
+                },
+            ],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        receipt.versions,
+        vec![competition.version + 1, division.version + 1]
+    );
+    let now = store.competition(&cid("open")).await.unwrap().unwrap();
+    assert_eq!((now.version, now.value), (competition.version + 1, renamed));
+}
+
+pub async fn tournaments_are_listed_by_state<S: Store>(store: S) {
+    let service = Service::new(store, ManualClock::new(t0()));
+    let rules = TournamentRules {
+        options: BracketOptions::new(Format::SingleElimination),
+        min_entries: 2,
+        max_entries: None,
+        seed: 1,
+        swiss: None,
+    };
+    for id in ["t3", "t1", "t2", "t10"] {
+        service
+            .create_tournament(tid(id), format!("Cup {id}"), rules.clone())
+            .await
+            .unwrap();
+    }
+    service.publish(&tid("t2")).await.unwrap();
+    let store = service.store();
+    let listed = |all: Vec<athlos_core::store::Stored<athlos_core::store::Tournament>>| {
+        all.into_iter()
+            .map(|t| t.value.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed(store.tournaments(None, 10, 0).await.unwrap()),
+        ["t1", "t10", "t2", "t3"],
+        "by id, bytewise"
+    );
+    assert_eq!(
+        listed(store.tournaments(None, 2, 1).await.unwrap()),
+        ["t10", "t2"]
+    );
+    assert_eq!(
+        listed(
+            store
+                .tournaments(Some(TournamentState::Registration), 10, 0)
+                .await
+                .unwrap()
+        ),
+        ["t2"]
+    );
+    assert_eq!(
+        listed(
+            store
+                .tournaments(Some(TournamentState::Draft), 10, 0)
+                .await
+                .unwrap()
+        ),
+        ["t1", "t10", "t3"]
+    );
+    let t2 = store.tournament(&tid("t2")).await.unwrap().unwrap();
+    assert_eq!(
+        (t2.version, t2.value.state),
+        (2, TournamentState::Registration)
+    );
+}
+
+pub async fn event_log_is_gapless_and_replays<S: Store + 'static>(store: S) {
+    let service = generated(store).await;
+    let first = service.store().events_after(0, 1000).await.unwrap();
+    assert!(!first.is_empty());
+    let template = first[0].clone();
+    let store = Arc::new(service);
+    // Eight writers append two events per commit, five commits each, at the same time.
+    let mut writers = Vec::new();
+    for _ in 0..8 {
+        let service = store.clone();
+        let template = template.clone();
+        writers.push(tokio::spawn(async move {
+            let mut receipts = Vec::new();
+            for _ in 0..5 {
+                let receipt = service
+                    .store()
+                    .commit(Commit {
+                        events: vec![
+                            (template.aggregate.clone(), template.event.clone()),
+                            (template.aggregate.clone(), template.event.clone()),
+                        ],
+                        ..Commit::default()
+                    })
+                    .await
+                    .unwrap();
+                receipts.push(receipt.sequences);
+            }
+            receipts
+        }));
+    }
+    let mut given = Vec::new();
+    for writer in writers {
+        for sequences in writer.await.unwrap() {
+            assert_eq!(sequences.len(), 2);
+            assert_eq!(
+                sequences[1],
+                sequences[0] + 1,
+                "a commit's events are adjacent"
+            );
+            given.extend(sequences);
+        }
+    }
+    let store = store.store();
+    let log = store.events_after(0, 10_000).await.unwrap();
+    let total = first.len() + 80;
+    assert_eq!(log.len(), total);
+    let sequences: Vec<u64> = log.iter().map(|e| e.sequence).collect();
+    assert_eq!(
+        sequences,
+        (1..=total as u64).collect::<Vec<_>>(),
+        "gapless, in order"
+    );
+    given.sort_unstable();
+    assert_eq!(
+        given,
+        ((first.len() as u64 + 1)..=total as u64).collect::<Vec<_>>()
+    );
+    assert_eq!(&log[..first.len()], &first[..]);
+    assert_eq!(log[total - 1].event, template.event);
+    assert_eq!(log[total - 1].aggregate, template.aggregate);
+    // A consumer resumes from its cursor and misses nothing.
+    let mut cursor = 0;
+    let mut replayed = Vec::new();
+    loop {
+        let page = store.events_after(cursor, 7).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        cursor = page.last().unwrap().sequence;
+        replayed.extend(page);
+    }
+    assert_eq!(replayed, log);
+    assert!(store
+        .events_after(total as u64, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.events_after(3, 2).await.unwrap(), log[3..5].to_vec());
+}
+
+pub async fn blobs_are_stored_once<S: Store>(store: S) {
+    let bytes = b"{\"bracket\":1}".to_vec();
+    let hash = ContentHash::of(&bytes);
+    for _ in 0..2 {
+        store
+            .commit(Commit {
+                blobs: vec![(hash.clone(), bytes.clone())],
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+    }
+    // The address names the content: a second store under it keeps the first bytes.
+    store
+        .commit(Commit {
+            blobs: vec![(hash.clone(), b"other".to_vec())],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.blob(&hash).await.unwrap(), Some(bytes));
+    assert!(store
+        .blob(&ContentHash::of(b"missing"))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn tag_history_undo_redo<S: Store>(store: S) {
+    let service = generated(store).await;
+    let id = did("u73");
+    let current =
+        |division: &athlos_core::store::Division| division.history.tag(&TagName::current());
+    let reload = || async { service.store().division(&id).await.unwrap().unwrap() };
+    assert_eq!(current(&reload().await.value), Some(1));
+    service
+        .edit(
+            &id,
+            Patch::Swap {
+                a: field(6)[0].id.clone(),
+                b: field(6)[1].id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    service
+        .move_tag(&id, TagName::published(), 1)
+        .await
+        .unwrap();
+    let stored = reload().await;
+    assert_eq!(current(&stored.value), Some(2));
+    assert_eq!(stored.value.history.tag(&TagName::published()), Some(1));
+    // Every version's bracket is a stored blob.
+    for version in stored.value.history.versions() {
+        assert!(service.store().blob(&version.hash).await.unwrap().is_some());
+    }
+    let v2_bracket = stored.value.bracket.clone();
+
+    service.undo_tag(&id).await.unwrap();
+    let undone = reload().await;
+    assert_eq!(undone.value.history.tag(&TagName::published()), None);
+    assert_eq!(current(&undone.value), Some(2));
+    service.undo_tag(&id).await.unwrap();
+    let undone = reload().await;
+    assert_eq!(current(&undone.value), Some(1));
+    assert_ne!(undone.value.bracket, v2_bracket);
+    service.redo_tag(&id).await.unwrap();
+    let redone = reload().await;
+    assert_eq!(current(&redone.value), Some(2));
+    assert_eq!(redone.value.bracket, v2_bracket);
+    service.redo_tag(&id).await.unwrap();
+    let redone = reload().await;
+    assert_eq!(redone.value.history.tag(&TagName::published()), Some(1));
+    assert!(service.redo_tag(&id).await.is_err(), "nothing left to redo");
+    // The log holds every tag move, in order.
+    let moves = service
+        .store()
+        .events_after(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.event_type().as_str() == "tag.moved")
+        .count();
+    assert_eq!(moves, redone.value.history.reflog().len());
+}
+
+pub async fn job_queue<S: Store>(store: S) {
+    let lease = t0() + secs(30);
+    // Idempotency keys.
+    let first = store
+        .enqueue(job("a").with_key("gen-a").with_max_attempts(2))
+        .await
+        .unwrap();
+    let again = store
+        .enqueue(job("changed").with_key("gen-a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        again, first,
+        "a second enqueue with the key returns the first job"
+    );
+    assert_eq!(
+        (
+            first.state,
+            first.attempts,
+            first.max_attempts,
+            first.kind.as_str()
+        ),
+        (JobState::Queued, 0, 2, "a")
+    );
+    let low = store
+        .enqueue(job("low").with_max_attempts(1))
+        .await
+        .unwrap();
+    let urgent = store.enqueue(job("urgent").with_priority(5)).await.unwrap();
+    let later = store
+        .enqueue(NewJob::new(
+            "later",
+            serde_json::json!(null),
+            t0() + secs(60),
+        ))
+        .await
+        .unwrap();
+    assert!(first.id < low.id && low.id < urgent.id && urgent.id < later.id);
+    assert_eq!(store.job(urgent.id).await.unwrap(), Some(urgent.clone()));
+    assert!(store.job(JobId(9_999)).await.unwrap().is_none());
+
+    // Claims: due jobs only, higher priority first, then oldest.
+    let claimed = store.claim("w1", t0(), lease, 2).await.unwrap();
+    assert_eq!(ids(&claimed), vec![urgent.id, first.id]);
+    assert!(claimed.iter().all(|j| j.state == JobState::Running
+        && j.attempts == 1
+        && j.worker.as_deref() == Some("w1")
+        && j.lease_until == Some(lease)));
+    let running = store.jobs(Some(JobState::Running), None, 10).await.unwrap();
+    assert_eq!(ids(&running), vec![first.id, urgent.id]);
+    assert_eq!(
+        ids(&store.jobs(None, Some(first.id), 2).await.unwrap()),
+        vec![low.id, urgent.id]
+    );
+    // A lease keeps other workers off.
+    let second = store.claim("w2", t0(), lease, 10).await.unwrap();
+    assert_eq!(ids(&second), vec![low.id]);
+
+    // Heartbeats extend a lease; only its holder may.
+    let extended = lease + secs(30);
+    let beat = store.heartbeat(first.id, "w1", extended).await.unwrap();
+    assert_eq!(beat.lease_until, Some(extended));
+    assert!(matches!(
+        store.heartbeat(first.id, "w2", extended).await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+    assert!(matches!(
+        store.heartbeat(JobId(9_999), "w1", extended).await,
+        Err(StoreError::UnknownJob { .. })
+    ));
+
+    // Expired leases are claimed again (urgent's at `lease`, first's extended).
+    let rescued = store
+        .claim("w3", lease, lease + secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rescued), vec![urgent.id, low.id]);
+    assert_eq!(rescued[0].attempts, 2);
+    assert!(matches!(
+        store.complete(urgent.id, "w1").await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+    assert!(matches!(
+        store.complete(JobId(9_999), "w1").await,
+        Err(StoreError::UnknownJob { .. })
+    ));
+
+    // Failures: retried at the given time while attempts remain, then dead.
+    let retry_at = lease + secs(10);
+    let failed = store
+        .fail(low.id, "w3", "boom".to_owned(), retry_at)
+        .await
+        .unwrap();
+    assert_eq!(failed.state, JobState::Dead, "one attempt of one");
+    assert_eq!(failed.last_error.as_deref(), Some("boom"));
+    let failed = store
+        .fail(first.id, "w1", "first try".to_owned(), retry_at)
+        .await
+        .unwrap();
+    assert_eq!((failed.state, failed.run_at), (JobState::Failed, retry_at));
+    assert!(ids(&store
+        .claim("w4", retry_at - secs(1), retry_at, 10)
+        .await
+        .unwrap())
+    .is_empty());
+    let retried = store
+        .claim("w4", retry_at, retry_at + secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&retried), vec![first.id]);
+    assert_eq!(retried[0].attempts, 2);
+    let dead = store
+        .fail(first.id, "w4", "second try".to_owned(), retry_at)
+        .await
+        .unwrap();
+    assert_eq!(
+        (dead.state, dead.last_error.as_deref()),
+        (JobState::Dead, Some("second try"))
+    );
+    assert_eq!(
+        ids(&store.jobs(Some(JobState::Dead), None, 10).await.unwrap()),
+        vec![first.id, low.id]
+    );
+
+    // An operator requeues a dead letter; other jobs are refused.
+    assert!(matches!(
+        store.requeue(urgent.id, retry_at).await,
+        Err(StoreError::JobNotDead { .. })
+    ));
+    assert!(matches!(
+        store.requeue(JobId(9_999), retry_at).await,
+        Err(StoreError::UnknownJob { .. })
+    ));
+    let requeued = store.requeue(first.id, retry_at).await.unwrap();
+    assert_eq!(
+        (
+            requeued.state,
+            requeued.attempts,
+            requeued.last_error.as_deref()
+        ),
+        (JobState::Queued, 0, Some("second try"))
+    );
+
+    // Release gives a job back without counting the attempt; batch completion.
+    let claimed = store
+        .claim("w5", retry_at, retry_at + secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), vec![first.id]);
+    let released = store.release(first.id, "w5").await.unwrap();
+    assert_eq!(
+        (released.state, released.attempts, released.worker),
+        (JobState::Queued, 0, None)
+    );
+    assert!(matches!(
+        store.release(first.id, "w5").await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+    assert_eq!(
+        store.complete(urgent.id, "w3").await.unwrap().state,
+        JobState::Succeeded
+    );
+    let now = later.run_at;
+    let claimed = store.claim("w6", now, now + secs(30), 10).await.unwrap();
+    assert_eq!(ids(&claimed), vec![first.id, later.id]);
+    let done = store
+        .complete_all(&[first.id, later.id, urgent.id], "w6")
+        .await
+        .unwrap();
+    assert_eq!(done, vec![first.id, later.id], "urgent is done already");
+    assert_eq!(
+        ids(&store
+            .jobs(Some(JobState::Succeeded), None, 10)
+            .await
+            .unwrap()),
+        vec![first.id, urgent.id, later.id]
+    );
+    assert!(store
+        .claim("w7", now + secs(3600), now, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Jobs enqueued by a commit follow the same keys.
+    store
+        .commit(Commit {
+            jobs: vec![
+                job("again").with_key("gen-a"),
+                job("fresh").with_key("gen-b"),
+            ],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    let all = store.jobs(None, None, 100).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        all.iter()
+            .filter(|j| j.idempotency_key.as_deref() == Some("gen-a"))
+            .count(),
+        1
+    );
+}
+
+pub async fn job_completion_commits_with_its_effect<S: Store>(store: S) {
+    let queued = store.enqueue(job("effect")).await.unwrap();
+    store.claim("w1", t0(), t0() + secs(30), 1).await.unwrap();
+    let bytes = b"effect".to_vec();
+    let hash = ContentHash::of(&bytes);
+    // A worker that lost the lease commits nothing.
+    let lost = store
+        .commit(Commit {
+            blobs: vec![(hash.clone(), bytes.clone())],
+            completed_jobs: vec![(queued.id, "w2".to_owned())],
+            ..Commit::default()
+        })
+        .await;
+    assert!(
+        matches!(lost, Err(StoreError::LeaseLost { .. })),
+        "{lost:?}"
+    );
+    assert!(store.blob(&hash).await.unwrap().is_none());
+    assert_eq!(
+        store.job(queued.id).await.unwrap().unwrap().state,
+        JobState::Running
+    );
+    store
+        .commit(Commit {
+            blobs: vec![(hash.clone(), bytes.clone())],
+            completed_jobs: vec![(queued.id, "w1".to_owned())],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.blob(&hash).await.unwrap(), Some(bytes));
+    assert_eq!(
+        store.job(queued.id).await.unwrap().unwrap().state,
+        JobState::Succeeded
+    );
+}
+
+pub async fn deadlines_are_claimed_and_fenced<S: Store>(store: S) {
+    assert_eq!(store.next_deadline().await.unwrap(), None);
+    for (id, offset, sequence) in [("b", 10, 1), ("a", 10, 4), ("c", 20, 1), ("d", 90, 1)] {
+        store
+            .set_deadline(Deadline {
+                key: key(id, "round_timer"),
+                due: t0() + secs(offset),
+                sequence,
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.next_deadline().await.unwrap(), Some(t0() + secs(10)));
+    let due = store.due_deadlines(t0() + secs(20), 10).await.unwrap();
+    assert_eq!(
+        due.iter().map(|d| d.key.clone()).collect::<Vec<_>>(),
+        vec![
+            key("a", "round_timer"),
+            key("b", "round_timer"),
+            key("c", "round_timer")
+        ]
+    );
+    assert_eq!(
+        store.deadline(&key("a", "round_timer")).await.unwrap(),
+        Some(due[0].clone())
+    );
+    assert!(store
+        .deadline(&key("z", "round_timer"))
+        .await
+        .unwrap()
+        .is_none());
+
+    // Claims: due ones, earliest first, held until the claim expires.
+    let now = t0() + secs(20);
+    let claim_until = now + secs(30);
+    let first = store
+        .claim_deadlines("s1", now, claim_until, 2)
+        .await
+        .unwrap();
+    assert_eq!(first, due[..2].to_vec());
+    let second = store
+        .claim_deadlines("s2", now, claim_until, 10)
+        .await
+        .unwrap();
+    assert_eq!(second, due[2..].to_vec());
+    assert!(store
+        .claim_deadlines("s2", now, claim_until, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // The next moment anything is claimable: c's claim expires before d is due.
+    assert_eq!(store.next_deadline().await.unwrap(), Some(claim_until));
+
+    // Acting fences by sequence: a re-arm moves the deadline on.
+    let a = first[0].clone();
+    let rearmed = Deadline {
+        key: a.key.clone(),
+        due: t0() + secs(120),
+        sequence: a.sequence + 1,
+    };
+    store
+        .commit(Commit {
+            fired_deadlines: vec![a.clone()],
+            deadlines: vec![rearmed.clone()],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.deadline(&a.key).await.unwrap(), Some(rearmed.clone()));
+    // A stale claim of the old sequence changes nothing, even with other writes.
+    let stale = store
+        .commit(Commit {
+            fired_deadlines: vec![a.clone()],
+            cleared_deadlines: vec![key("d", "round_timer")],
+            ..Commit::default()
+        })
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::DeadlineMoved { sequence: 4, .. })),
+        "{stale:?}"
+    );
+    assert!(store
+        .deadline(&key("d", "round_timer"))
+        .await
+        .unwrap()
+        .is_some());
+    // Firing without a re-arm removes the deadline.
+    store
+        .commit(Commit {
+            fired_deadlines: vec![first[1].clone()],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert!(store.deadline(&first[1].key).await.unwrap().is_none());
+    // An expired claim is claimed again; the re-armed one is not due yet.
+    let after = claim_until + secs(1);
+    let reclaimed = store
+        .claim_deadlines("s3", after, after + secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        reclaimed.iter().map(|d| d.key.clone()).collect::<Vec<_>>(),
+        vec![key("c", "round_timer")]
+    );
+    // Setting a deadline again drops its claim.
+    let c = reclaimed[0].clone();
+    store
+        .set_deadline(Deadline {
+            sequence: c.sequence + 1,
+            ..c.clone()
+        })
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_deadlines("s4", after, after + secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].sequence, c.sequence + 1);
+    store.clear_deadline(&c.key).await.unwrap();
+    store.clear_deadline(&c.key).await.unwrap();
+    assert!(store.deadline(&c.key).await.unwrap().is_none());
+    assert_eq!(store.next_deadline().await.unwrap(), Some(t0() + secs(90)));
+    // Deadlines set by a commit, and cleared by one.
+    store
+        .commit(Commit {
+            deadlines: vec![Deadline {
+                key: key("e", "pick_clock"),
+                due: t0(),
+                sequence: 1,
+            }],
+            cleared_deadlines: vec![key("d", "round_timer")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.next_deadline().await.unwrap(), Some(t0()));
+    assert!(store
+        .deadline(&key("d", "round_timer"))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn concurrent_deadline_claims_never_overlap<S: Store + 'static>(store: S) {
+    let store = Arc::new(store);
+    let total = 200;
+    for i in 0..total {
+        store
+            .set_deadline(Deadline {
+                key: key(&format!("t{i:03}"), "clock"),
+                due: t0() + Duration::milliseconds(i),
+                sequence: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let now = t0() + secs(1);
+    let mut claimers = Vec::new();
+    for name in ["s1", "s2", "s3"] {
+        let store = store.clone();
+        claimers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .claim_deadlines(name, now, now + secs(30), 7)
+                    .await
+                    .unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(batch.into_iter().map(|d| d.key));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for claimer in claimers {
+        all.extend(claimer.await.unwrap());
+    }
+    let distinct: BTreeSet<_> = all.iter().cloned().collect();
+    assert_eq!(all.len(), total as usize, "no deadline claimed twice");
+    assert_eq!(distinct.len(), total as usize);
+}
+
+pub async fn two_schedulers_fire_each_deadline_once<S: Store + 'static>(store: S) {
+    let store = Arc::new(store);
+    let total = 120;
+    let start = Utc::now();
+    for i in 0..total {
+        store
+            .set_deadline(Deadline {
+                key: key(&format!("t{i:03}"), "clock"),
+                // Half are due already; the rest come due over 0.6 s.
+                due: start + Duration::milliseconds((i - total / 2).max(0) * 10),
+                sequence: 7,
+            })
+            .await
+            .unwrap();
+    }
+    let calls: Arc<Mutex<Vec<(DeadlineKey, u64)>>> = Arc::default();
+    let effects: Arc<Mutex<Vec<DeadlineKey>>> = Arc::default();
+    let mut runs = Vec::new();
+    let mut stops = Vec::new();
+    for name in ["s1", "s2"] {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        stops.push(stop);
+        let (calls, effects, handler_store) = (calls.clone(), effects.clone(), store.clone());
+        let handler = move |deadline: Deadline| {
+            let (calls, effects, store) = (calls.clone(), effects.clone(), handler_store.clone());
+            async move {
+                calls
+                    .lock()
+                    .unwrap()
+                    .push((deadline.key.clone(), deadline.sequence));
+                let key = deadline.key.clone();
+                // The effect commits with the fence: only one act per sequence can land.
+                match store
+                    .commit(Commit {
+                        fired_deadlines: vec![deadline],
+                        ..Commit::default()
+                    })
+                    .await
+                {
+                    Ok(_) => {
+                        effects.lock().unwrap().push(key);
+                        Ok(())
+                    }
+                    Err(StoreError::DeadlineMoved { .. }) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        };
+        let mut config = SchedulerConfig::new(name);
+        config.batch = 16;
+        config.poll = StdDuration::from_millis(50);
+        let scheduler = Scheduler::new(store.clone(), handler, config);
+        runs.push(tokio::spawn(scheduler.run(async move {
+            let _ = stopped.await;
+        })));
+    }
+    let waited = tokio::time::timeout(StdDuration::from_secs(30), async {
+        while effects.lock().unwrap().len() < total as usize {
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+    })
+    .await;
+    for stop in stops {
+        let _ = stop.send(());
+    }
+    let mut fired = 0;
+    for run in runs {
+        fired += run.await.unwrap().fired;
+    }
+    assert!(waited.is_ok(), "every deadline fired within 30 s");
+    let calls = calls.lock().unwrap().clone();
+    let effects = effects.lock().unwrap().clone();
+    let distinct: BTreeSet<_> = calls.iter().cloned().collect();
+    assert_eq!(
+        calls.len(),
+        total as usize,
+        "no deadline handed to two schedulers"
+    );
+    assert_eq!(distinct.len(), total as usize);
+    assert_eq!(effects.len(), total as usize);
+    assert_eq!(fired, total as u64);
+    assert_eq!(store.next_deadline().await.unwrap(), None);
+}
+
+pub async fn worker_runs_retries_and_releases<S: Store + 'static>(store: S) {
+    let store = Arc::new(store);
+    let now = Utc::now();
+    let mut noop = Vec::new();
+    for i in 0..40 {
+        noop.push(
+            store
+                .enqueue(NewJob::new("noop", serde_json::json!({"i": i}), now))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let flaky = store
+        .enqueue(NewJob::new("flaky", serde_json::json!(null), now).with_max_attempts(3))
+        .await
+        .unwrap()
+        .id;
+    let doomed = store
+        .enqueue(NewJob::new("doomed", serde_json::json!(null), now).with_max_attempts(2))
+        .await
+        .unwrap()
+        .id;
+    let runs: Arc<Mutex<BTreeMap<JobId, u32>>> = Arc::default();
+    let handler = {
+        let runs = runs.clone();
+        move |job: Job| {
+            let runs = runs.clone();
+            async move {
+                *runs.lock().unwrap().entry(job.id).or_default() += 1;
+                match job.kind.as_str() {
+                    "flaky" if job.attempts == 1 => Err("flaky once".to_owned()),
+                    "doomed" => Err(format!("doomed attempt {}", job.attempts)),
+                    "slow" => {
+                        tokio::time::sleep(StdDuration::from_secs(30)).await;
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    };
+    let mut config = WorkerConfig::new("worker-1");
+    config.concurrency = 4;
+    config.poll = StdDuration::from_millis(20);
+    config.backoff = Backoff {
+        base: Duration::milliseconds(20),
+        max: Duration::milliseconds(100),
+    };
+    config.grace = StdDuration::from_millis(200);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = Worker::new(store.clone(), handler, config);
+    let running = tokio::spawn(worker.run(async move {
+        let _ = stopped.await;
+    }));
+    let settled = tokio::time::timeout(StdDuration::from_secs(30), async {
+        loop {
+            let succeeded = store
+                .jobs(Some(JobState::Succeeded), None, 100)
+                .await
+                .unwrap();
+            let dead = store.jobs(Some(JobState::Dead), None, 100).await.unwrap();
+            if succeeded.len() == 41 && dead.len() == 1 {
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(settled.is_ok(), "the worker finished every job");
+    // A slow job is running when the worker stops: it is released, not lost.
+    let slow = store
+        .enqueue(NewJob::new("slow", serde_json::json!(null), Utc::now()))
+        .await
+        .unwrap()
+        .id;
+    tokio::time::timeout(StdDuration::from_secs(10), async {
+        while store.job(slow).await.unwrap().unwrap().state != JobState::Running {
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let _ = stop.send(());
+    let stats = running.await.unwrap();
+    let runs = runs.lock().unwrap().clone();
+    for id in &noop {
+        assert_eq!(runs.get(id), Some(&1), "job {id} ran once");
+    }
+    assert_eq!(runs.get(&flaky), Some(&2));
+    assert_eq!(runs.get(&doomed), Some(&2));
+    let flaky = store.job(flaky).await.unwrap().unwrap();
+    assert_eq!((flaky.state, flaky.attempts), (JobState::Succeeded, 2));
+    assert_eq!(flaky.last_error.as_deref(), Some("flaky once"));
+    let doomed_job = store.job(doomed).await.unwrap().unwrap();
+    assert_eq!(
+        (doomed_job.state, doomed_job.last_error.as_deref()),
+        (JobState::Dead, Some("doomed attempt 2"))
+    );
+    let slow = store.job(slow).await.unwrap().unwrap();
+    assert_eq!((slow.state, slow.attempts), (JobState::Queued, 0));
+    assert_eq!(stats.released, 1);
+    assert_eq!(stats.succeeded, 41);
+    assert_eq!(stats.failed, 3);
+    // The dead letter can be requeued and runs again.
+    let requeued = store.requeue(doomed, Utc::now()).await.unwrap();
+    assert_eq!((requeued.state, requeued.attempts), (JobState::Queued, 0));
+}
+
+pub async fn worker_rescues_expired_leases<S: Store + 'static>(store: S) {
+    let store = Arc::new(store);
+    let job = store
+        .enqueue(NewJob::new("orphan", serde_json::json!(null), Utc::now()))
+        .await
+        .unwrap();
+    // A worker claims it and dies: its lease runs out in 300 ms.
+    let claimed = store
+        .claim(
+            "dead-worker",
+            Utc::now(),
+            Utc::now() + Duration::milliseconds(300),
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), vec![job.id]);
+    let mut config = WorkerConfig::new("rescuer");
+    config.poll = StdDuration::from_millis(20);
+    let ran: Arc<Mutex<Vec<(JobId, u32)>>> = Arc::default();
+    let handler = {
+        let ran = ran.clone();
+        move |job: Job| {
+            let ran = ran.clone();
+            async move {
+                ran.lock().unwrap().push((job.id, job.attempts));
+                Ok(())
+            }
+        }
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(Worker::new(store.clone(), handler, config).run(async move {
+        let _ = stopped.await;
+    }));
+    let done = tokio::time::timeout(StdDuration::from_secs(10), async {
+        while store.job(job.id).await.unwrap().unwrap().state != JobState::Succeeded {
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let _ = stop.send(());
+    running.await.unwrap();
+    assert!(done.is_ok(), "the orphaned job ran after its lease expired");
+    assert_eq!(ran.lock().unwrap().clone(), vec![(job.id, 2)]);
+    assert!(matches!(
+        store.complete(job.id, "dead-worker").await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+}

@@ -1,0 +1,122 @@
+//! Opening each store for a test, and removing what it left behind.
+
+#![allow(dead_code)]
+
+pub mod cases;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use athlos_core::store::MemoryStore;
+use athlos_store::AnyStore;
+use sqlx::Connection;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// What to remove after a test.
+pub enum Cleanup {
+    Nothing,
+    Files(Vec<PathBuf>),
+    Database { admin_url: String, name: String },
+}
+
+impl Cleanup {
+    pub async fn finish(self) {
+        match self {
+            Cleanup::Nothing => {}
+            Cleanup::Files(files) => {
+                for file in files {
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            Cleanup::Database { admin_url, name } => {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+                sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+pub async fn open_memory() -> Option<(MemoryStore, Cleanup)> {
+    Some((MemoryStore::new(), Cleanup::Nothing))
+}
+
+pub async fn open_sqlite() -> Option<(AnyStore, Cleanup)> {
+    let path = std::env::temp_dir().join(format!("{}.db", unique("athlos_store_test")));
+    let url = format!("sqlite://{}", path.display());
+    let store = athlos_store::connect(&url).await.unwrap();
+    store.ready().await.unwrap();
+    assert_eq!(store.backend_name(), "sqlite");
+    let files = ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())))
+        .collect();
+    Some((store, Cleanup::Files(files)))
+}
+
+/// The URL of the test server, or `None` with a loud message (a failure under `CI=true`).
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("ATHLOS_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but ATHLOS_TEST_DATABASE_URL is not set: the PostgreSQL conformance \
+                 tests must run in CI"
+            );
+            eprintln!(
+                "\n*** SKIPPED: PostgreSQL store tests (set ATHLOS_TEST_DATABASE_URL, e.g. \
+                 postgres://postgres@127.0.0.1:5432/test) ***\n"
+            );
+            None
+        }
+    }
+}
+
+/// `url` pointing at database `name` instead.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+pub async fn open_postgres() -> Option<(AnyStore, Cleanup)> {
+    let admin_url = postgres_url()?;
+    let name = unique("athlos_store_test");
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("ATHLOS_TEST_DATABASE_URL must reach a PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let store = athlos_store::connect(&with_database(&admin_url, &name))
+        .await
+        .unwrap();
+    store.ready().await.unwrap();
+    assert_eq!(store.backend_name(), "postgres");
+    Some((store, Cleanup::Database { admin_url, name }))
+}
