@@ -358,15 +358,7 @@ impl SwissPlay {
 
     /// Standings after the decided rounds, ranked by points and then the rules' tie-breaks.
     pub fn standings(&self, entries: &[Participant], rules: &SwissRules) -> Vec<SwissStanding> {
-        let complete = self
-            .rounds
-            .iter()
-            .take_while(|r| self.round_complete(r.number))
-            .count();
-        let mut decided = self.clone();
-        decided.rounds.truncate(complete);
-        decided.withdrawn.clear();
-        let engine = decided.engine(entries, rules);
+        let engine = self.decided_engine(entries, rules);
         tiebreak::standings(&engine, &rules.tiebreaks, PointSystem::default())
             .into_iter()
             .filter_map(|row| {
@@ -395,15 +387,7 @@ impl SwissPlay {
     /// The tournament as a TRF-16 document: players with their decided rounds, points and
     /// ranks, the number of rounds and the first-round colour.
     pub fn to_trf(&self, name: &str, entries: &[Participant], rules: &SwissRules) -> TrfDocument {
-        let complete = self
-            .rounds
-            .iter()
-            .take_while(|r| self.round_complete(r.number))
-            .count();
-        let mut decided = self.clone();
-        decided.rounds.truncate(complete);
-        decided.withdrawn.clear();
-        let engine = decided.engine(entries, rules);
+        let engine = self.decided_engine(entries, rules);
         let ranks: BTreeMap<StartNumber, u32> = self
             .standings(entries, rules)
             .into_iter()
@@ -441,6 +425,22 @@ impl SwissPlay {
             );
         }
         doc
+    }
+
+    /// The engine's view of the rounds decided so far (a round still being played is left
+    /// out, and withdrawals add no announced absence).
+    fn decided_engine(&self, entries: &[Participant], rules: &SwissRules) -> Tournament {
+        let complete = self
+            .rounds
+            .iter()
+            .take_while(|r| self.round_complete(r.number))
+            .count();
+        let decided = SwissPlay {
+            players: self.players.clone(),
+            rounds: self.rounds.iter().take(complete).cloned().collect(),
+            withdrawn: Vec::new(),
+        };
+        decided.engine(entries, rules)
     }
 
     fn index(&self, participant: &ParticipantId) -> Option<usize> {
