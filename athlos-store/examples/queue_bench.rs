@@ -50,12 +50,15 @@ async fn main() {
     }
     for backend in backends {
         for concurrency in [4, 16] {
-            let db = Db::open(backend, pg.as_deref()).await;
-            let rate = throughput(&db.store, jobs, concurrency).await;
-            println!(
-                "| {backend} | no-op jobs/s, concurrency {concurrency} ({jobs} jobs) | {rate:.0} |"
-            );
-            db.drop().await;
+            for batch in [1, 500] {
+                let db = Db::open(backend, pg.as_deref()).await;
+                let rate = throughput(&db.store, jobs, concurrency, batch).await;
+                println!(
+                    "| {backend} | no-op jobs/s, concurrency {concurrency}, claim batch {} ({jobs} jobs) | {rate:.0} |",
+                    batch.max(concurrency)
+                );
+                db.drop().await;
+            }
             let db = Db::open(backend, pg.as_deref()).await;
             let (p50, p99, max) = latency(&db.store, concurrency).await;
             println!(
@@ -133,14 +136,15 @@ impl Db {
     }
 }
 
-fn worker_config(id: &str, concurrency: usize) -> WorkerConfig {
+fn worker_config(id: &str, concurrency: usize, batch: usize) -> WorkerConfig {
     let mut config = WorkerConfig::new(id);
     config.concurrency = concurrency;
+    config.batch = batch;
     config.poll = Duration::from_millis(100);
     config
 }
 
-async fn throughput(store: &AnyStore, jobs: usize, concurrency: usize) -> f64 {
+async fn throughput(store: &AnyStore, jobs: usize, concurrency: usize, batch: usize) -> f64 {
     let now = Utc::now();
     for chunk in (0..jobs).collect::<Vec<_>>().chunks(500) {
         let batch = chunk
@@ -172,7 +176,7 @@ async fn throughput(store: &AnyStore, jobs: usize, concurrency: usize) -> f64 {
     let worker = Worker::new(
         Arc::new(store.clone()),
         handler,
-        worker_config("bench", concurrency),
+        worker_config("bench", concurrency, batch),
     )
     .with_wakeup(store.wakeup(Topic::Jobs));
     let clock = Instant::now();
@@ -203,7 +207,7 @@ async fn latency(store: &AnyStore, concurrency: usize) -> (f64, f64, f64) {
     let worker = Worker::new(
         Arc::new(store.clone()),
         handler,
-        worker_config("bench", concurrency),
+        worker_config("bench", concurrency, 1),
     )
     .with_wakeup(store.wakeup(Topic::Jobs));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

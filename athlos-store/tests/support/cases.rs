@@ -1024,6 +1024,7 @@ pub async fn worker_runs_retries_and_releases<S: Store + 'static>(store: S) {
     };
     let mut config = WorkerConfig::new("worker-1");
     config.concurrency = 4;
+    config.batch = 8;
     config.poll = StdDuration::from_millis(20);
     config.backoff = Backoff {
         base: Duration::milliseconds(20),
