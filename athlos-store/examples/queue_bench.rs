@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! ATHLOS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
-//!     cargo run --release -p athlos-store --example queue_bench -- [jobs] [clocks] [window_secs]
+//!     cargo run --release -p athlos-store --example queue_bench -- [jobs] [clocks] [window_secs] [sqlite,postgres]
 //! ```
 //!
 //! - throughput: `jobs` no-op jobs enqueued first, then one worker at concurrency 4 and 16
@@ -42,10 +42,10 @@ async fn main() {
         .ok();
     println!("| backend | measure | figure |");
     println!("|---|---|---|");
-    let mut backends = vec!["sqlite"];
-    if pg.is_some() {
-        backends.push("postgres");
-    } else {
+    let wanted = args.get(3).map_or("sqlite,postgres", String::as_str);
+    let mut backends: Vec<&str> = wanted.split(',').collect();
+    if pg.is_none() {
+        backends.retain(|b| *b != "postgres");
         eprintln!("no ATHLOS_BENCH_DATABASE_URL: PostgreSQL skipped");
     }
     for backend in backends {

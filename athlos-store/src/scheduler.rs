@@ -161,7 +161,57 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
         }
     }
 
+    /// Decides every claimed deadline, then applies all their effects in one transaction (one
+    /// durable commit per batch instead of one per deadline); if that commit fails (a conflict
+    /// or a stale fence in any of them), each is committed on its own.
     async fn fire_all(&self, claimed: Vec<Deadline>, stats: &mut SchedulerStats) {
+        if claimed.len() <= 1 {
+            return self.fire_each(claimed, stats).await;
+        }
+        let mut decisions = JoinSet::new();
+        let concurrency = self.config.concurrency.max(1);
+        let mut pending = claimed.into_iter().enumerate();
+        let mut decided = Vec::new();
+        loop {
+            while decisions.len() < concurrency {
+                let Some((index, deadline)) = pending.next() else {
+                    break;
+                };
+                let handler = self.handler.clone();
+                decisions.spawn(async move {
+                    let decision = handler.fire(deadline.clone()).await;
+                    (index, deadline, decision)
+                });
+            }
+            match decisions.join_next().await {
+                Some(Ok(done)) => decided.push(done),
+                Some(Err(_)) => stats.failed += 1,
+                None => break,
+            }
+        }
+        decided.sort_by_key(|(index, _, _)| *index);
+        let mut merged = Commit::default();
+        let mut fired = Vec::new();
+        for (_, deadline, decision) in decided {
+            match decision {
+                Ok(commit) => {
+                    merge(&mut merged, commit);
+                    merged.fired_deadlines.push(deadline.clone());
+                    fired.push(deadline);
+                }
+                Err(_) => stats.failed += 1,
+            }
+        }
+        if fired.is_empty() {
+            return;
+        }
+        match self.store.commit(merged).await {
+            Ok(_) => stats.fired += fired.len() as u64,
+            Err(_) => self.fire_each(fired, stats).await,
+        }
+    }
+
+    async fn fire_each(&self, claimed: Vec<Deadline>, stats: &mut SchedulerStats) {
         let mut tasks = JoinSet::new();
         let concurrency = self.config.concurrency.max(1);
         let mut claimed = claimed.into_iter();
@@ -183,6 +233,28 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
             }
         }
     }
+}
+
+/// Appends `commit` to `merged`.
+fn merge(merged: &mut Commit, commit: Commit) {
+    let Commit {
+        writes,
+        blobs,
+        events,
+        jobs,
+        deadlines,
+        cleared_deadlines,
+        fired_deadlines,
+        completed_jobs,
+    } = commit;
+    merged.writes.extend(writes);
+    merged.blobs.extend(blobs);
+    merged.events.extend(events);
+    merged.jobs.extend(jobs);
+    merged.deadlines.extend(deadlines);
+    merged.cleared_deadlines.extend(cleared_deadlines);
+    merged.fired_deadlines.extend(fired_deadlines);
+    merged.completed_jobs.extend(completed_jobs);
 }
 
 enum Outcome {

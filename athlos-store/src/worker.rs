@@ -13,6 +13,9 @@ use tokio::task::JoinSet;
 
 use crate::signals::Wakeup;
 
+/// How long completions may wait to share a commit while claimed jobs are queued locally.
+const COMPLETION_DELAY: Duration = Duration::from_millis(10);
+
 /// A finished handler task.
 type Finished = Result<(tokio::task::Id, Result<(), String>), tokio::task::JoinError>;
 
@@ -139,6 +142,8 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         let mut wakeup = self.wakeup.take();
         // Jobs claimed but not started yet (when `batch` exceeds the free slots).
         let mut queue: VecDeque<Job> = VecDeque::new();
+        let mut succeeded: Vec<JobId> = Vec::new();
+        let mut first_success: Option<tokio::time::Instant> = None;
         loop {
             let mut full_batch = false;
             let free = concurrency.saturating_sub(tasks.len());
@@ -192,8 +197,21 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                     () = &mut shutdown => break,
                 }
             }
-            self.settle(finished, &mut running, &held, &mut stats).await;
+            self.settle(finished, &mut running, &held, &mut stats, &mut succeeded)
+                .await;
+            // Completions wait a little while more local work is queued, to share a commit.
+            let since = *first_success.get_or_insert_with(tokio::time::Instant::now);
+            if queue.is_empty()
+                || succeeded.len() >= self.config.batch.max(concurrency)
+                || since.elapsed() >= COMPLETION_DELAY
+            {
+                self.flush(&mut succeeded, &mut stats).await;
+            }
+            if succeeded.is_empty() {
+                first_success = None;
+            }
         }
+        self.flush(&mut succeeded, &mut stats).await;
         for job in std::mem::take(&mut queue) {
             if self.store.release(job.id, &self.config.id).await.is_ok() {
                 stats.released += 1;
@@ -204,8 +222,9 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         while !tasks.is_empty() {
             match tokio::time::timeout_at(deadline, tasks.join_next_with_id()).await {
                 Ok(Some(done)) => {
-                    self.settle(vec![done], &mut running, &held, &mut stats)
+                    self.settle(vec![done], &mut running, &held, &mut stats, &mut succeeded)
                         .await;
+                    self.flush(&mut succeeded, &mut stats).await;
                 }
                 Ok(None) | Err(_) => break,
             }
@@ -227,8 +246,8 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         running: &mut BTreeMap<tokio::task::Id, Job>,
         held: &Mutex<BTreeSet<JobId>>,
         stats: &mut WorkerStats,
+        succeeded: &mut Vec<JobId>,
     ) {
-        let mut succeeded = Vec::new();
         for done in finished {
             let (task, outcome) = match done {
                 Ok((task, outcome)) => (task, outcome),
@@ -254,9 +273,14 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 }
             }
         }
+    }
+
+    /// Completes the jobs that succeeded, in one statement.
+    async fn flush(&self, succeeded: &mut Vec<JobId>, stats: &mut WorkerStats) {
         if succeeded.is_empty() {
             return;
         }
+        let succeeded = std::mem::take(succeeded);
         match self.store.complete_all(&succeeded, &self.config.id).await {
             Ok(done) => {
                 stats.succeeded += done.len() as u64;
