@@ -14,26 +14,27 @@ use tokio::task::JoinSet;
 use crate::signals::Wakeup;
 use crate::worker::chrono_duration;
 
-/// Acts on a due deadline.
+/// Decides what a due deadline does.
 ///
-/// To act exactly once, commit the effect with the deadline in
-/// [`Commit::fired_deadlines`] (and the next deadline, with a new sequence, in
-/// [`Commit::deadlines`]): a scheduler whose claim went stale then fails with
-/// [`StoreError::DeadlineMoved`] and changes nothing. A deadline the handler leaves in place
-/// is removed after an `Ok`; after an `Err` it is claimed again when the claim expires.
+/// The handler returns the [`Commit`] of its effect (aggregate writes, events, jobs, the next
+/// deadline with a new sequence in [`Commit::deadlines`]); the scheduler adds the deadline to
+/// [`Commit::fired_deadlines`] and commits, so the effect lands exactly once: a scheduler
+/// whose claim went stale fails with [`StoreError::DeadlineMoved`] and changes nothing. An
+/// empty commit just consumes the deadline. After an `Err`, or a conflict on every try, the
+/// deadline is claimed again when the claim expires.
 #[async_trait]
 pub trait DeadlineHandler: Send + Sync + 'static {
-    /// Acts on `deadline`.
-    async fn fire(&self, deadline: Deadline) -> Result<(), String>;
+    /// The effect of `deadline`.
+    async fn fire(&self, deadline: Deadline) -> Result<Commit, String>;
 }
 
 #[async_trait]
 impl<F, Fut> DeadlineHandler for F
 where
     F: Fn(Deadline) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
+    Fut: Future<Output = Result<Commit, String>> + Send + 'static,
 {
-    async fn fire(&self, deadline: Deadline) -> Result<(), String> {
+    async fn fire(&self, deadline: Deadline) -> Result<Commit, String> {
         self(deadline).await
     }
 }
@@ -75,8 +76,11 @@ pub struct SchedulerStats {
     pub claimed: u64,
     /// Deadlines whose handler succeeded.
     pub fired: u64,
-    /// Handler failures (claimed again after the claim expires).
+    /// Handler failures, and commits that conflicted on every try (claimed again after the
+    /// claim expires).
     pub failed: u64,
+    /// Deadlines another scheduler fired or someone re-armed first (nothing was applied).
+    pub stale: u64,
     /// Store calls that failed.
     pub store_errors: u64,
 }
@@ -157,7 +161,57 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
         }
     }
 
+    /// Decides every claimed deadline, then applies all their effects in one transaction (one
+    /// durable commit per batch instead of one per deadline); if that commit fails (a conflict
+    /// or a stale fence in any of them), each is committed on its own.
     async fn fire_all(&self, claimed: Vec<Deadline>, stats: &mut SchedulerStats) {
+        if claimed.len() <= 1 {
+            return self.fire_each(claimed, stats).await;
+        }
+        let mut decisions = JoinSet::new();
+        let concurrency = self.config.concurrency.max(1);
+        let mut pending = claimed.into_iter().enumerate();
+        let mut decided = Vec::new();
+        loop {
+            while decisions.len() < concurrency {
+                let Some((index, deadline)) = pending.next() else {
+                    break;
+                };
+                let handler = self.handler.clone();
+                decisions.spawn(async move {
+                    let decision = handler.fire(deadline.clone()).await;
+                    (index, deadline, decision)
+                });
+            }
+            match decisions.join_next().await {
+                Some(Ok(done)) => decided.push(done),
+                Some(Err(_)) => stats.failed += 1,
+                None => break,
+            }
+        }
+        decided.sort_by_key(|(index, _, _)| *index);
+        let mut merged = Commit::default();
+        let mut fired = Vec::new();
+        for (_, deadline, decision) in decided {
+            match decision {
+                Ok(commit) => {
+                    merge(&mut merged, commit);
+                    merged.fired_deadlines.push(deadline.clone());
+                    fired.push(deadline);
+                }
+                Err(_) => stats.failed += 1,
+            }
+        }
+        if fired.is_empty() {
+            return;
+        }
+        match self.store.commit(merged).await {
+            Ok(_) => stats.fired += fired.len() as u64,
+            Err(_) => self.fire_each(fired, stats).await,
+        }
+    }
+
+    async fn fire_each(&self, claimed: Vec<Deadline>, stats: &mut SchedulerStats) {
         let mut tasks = JoinSet::new();
         let concurrency = self.config.concurrency.max(1);
         let mut claimed = claimed.into_iter();
@@ -168,30 +222,69 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
                 };
                 let handler = self.handler.clone();
                 let store = self.store.clone();
-                tasks.spawn(async move {
-                    match handler.fire(deadline.clone()).await {
-                        Ok(()) => {
-                            let consumed = Commit {
-                                fired_deadlines: vec![deadline],
-                                ..Commit::default()
-                            };
-                            match store.commit(consumed).await {
-                                Ok(_) | Err(StoreError::DeadlineMoved { .. }) => Ok(true),
-                                Err(_) => Err(()),
-                            }
-                        }
-                        Err(_) => Ok(false),
-                    }
-                });
+                tasks.spawn(fire_one(store, handler, deadline));
             }
             match tasks.join_next().await {
-                Some(Ok(Ok(true))) => stats.fired += 1,
-                Some(Ok(Ok(false)) | Err(_)) => stats.failed += 1,
-                Some(Ok(Err(()))) => stats.store_errors += 1,
+                Some(Ok(Outcome::Fired)) => stats.fired += 1,
+                Some(Ok(Outcome::Stale)) => stats.stale += 1,
+                Some(Ok(Outcome::Failed) | Err(_)) => stats.failed += 1,
+                Some(Ok(Outcome::StoreError)) => stats.store_errors += 1,
                 None => break,
             }
         }
     }
+}
+
+/// Appends `commit` to `merged`.
+fn merge(merged: &mut Commit, commit: Commit) {
+    let Commit {
+        writes,
+        blobs,
+        events,
+        jobs,
+        deadlines,
+        cleared_deadlines,
+        fired_deadlines,
+        completed_jobs,
+    } = commit;
+    merged.writes.extend(writes);
+    merged.blobs.extend(blobs);
+    merged.events.extend(events);
+    merged.jobs.extend(jobs);
+    merged.deadlines.extend(deadlines);
+    merged.cleared_deadlines.extend(cleared_deadlines);
+    merged.fired_deadlines.extend(fired_deadlines);
+    merged.completed_jobs.extend(completed_jobs);
+}
+
+enum Outcome {
+    Fired,
+    Stale,
+    Failed,
+    StoreError,
+}
+
+/// Conflicting commits are decided again this many times (the handler reloads).
+const TRIES: usize = 3;
+
+async fn fire_one<S: Store, H: DeadlineHandler>(
+    store: Arc<S>,
+    handler: Arc<H>,
+    deadline: Deadline,
+) -> Outcome {
+    for _ in 0..TRIES {
+        let Ok(mut commit) = handler.fire(deadline.clone()).await else {
+            return Outcome::Failed;
+        };
+        commit.fired_deadlines.push(deadline.clone());
+        match store.commit(commit).await {
+            Ok(_) => return Outcome::Fired,
+            Err(StoreError::DeadlineMoved { .. }) => return Outcome::Stale,
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(_) => return Outcome::StoreError,
+        }
+    }
+    Outcome::Failed
 }
 
 async fn wait(wakeup: &mut Option<Wakeup>) {

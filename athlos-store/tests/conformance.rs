@@ -35,6 +35,7 @@ macro_rules! all_cases {
             deadlines_are_claimed_and_fenced,
             concurrent_deadline_claims_never_overlap,
             two_schedulers_fire_each_deadline_once,
+            stale_scheduler_applies_nothing,
             worker_runs_retries_and_releases,
             worker_rescues_expired_leases,
         );

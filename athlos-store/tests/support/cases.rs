@@ -17,7 +17,7 @@ use athlos_core::store::{
 };
 use athlos_core::version::{ContentHash, Patch};
 use athlos_store::{Scheduler, SchedulerConfig, Worker, WorkerConfig};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
@@ -846,36 +846,28 @@ pub async fn two_schedulers_fire_each_deadline_once<S: Store + 'static>(store: S
             .unwrap();
     }
     let calls: Arc<Mutex<Vec<(DeadlineKey, u64)>>> = Arc::default();
-    let effects: Arc<Mutex<Vec<DeadlineKey>>> = Arc::default();
     let mut runs = Vec::new();
     let mut stops = Vec::new();
     for name in ["s1", "s2"] {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         stops.push(stop);
-        let (calls, effects, handler_store) = (calls.clone(), effects.clone(), store.clone());
+        let calls = calls.clone();
+        // The effect: a job per firing, committed with the fence.
         let handler = move |deadline: Deadline| {
-            let (calls, effects, store) = (calls.clone(), effects.clone(), handler_store.clone());
+            let calls = calls.clone();
             async move {
                 calls
                     .lock()
                     .unwrap()
                     .push((deadline.key.clone(), deadline.sequence));
-                let key = deadline.key.clone();
-                // The effect commits with the fence: only one act per sequence can land.
-                match store
-                    .commit(Commit {
-                        fired_deadlines: vec![deadline],
-                        ..Commit::default()
-                    })
-                    .await
-                {
-                    Ok(_) => {
-                        effects.lock().unwrap().push(key);
-                        Ok(())
-                    }
-                    Err(StoreError::DeadlineMoved { .. }) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                }
+                Ok(Commit {
+                    jobs: vec![NewJob::new(
+                        "fired",
+                        serde_json::to_value(&deadline.key).unwrap(),
+                        Utc::now(),
+                    )],
+                    ..Commit::default()
+                })
             }
         };
         let mut config = SchedulerConfig::new(name);
@@ -887,7 +879,7 @@ pub async fn two_schedulers_fire_each_deadline_once<S: Store + 'static>(store: S
         })));
     }
     let waited = tokio::time::timeout(StdDuration::from_secs(30), async {
-        while effects.lock().unwrap().len() < total as usize {
+        while store.next_deadline().await.unwrap().is_some() {
             tokio::time::sleep(StdDuration::from_millis(20)).await;
         }
     })
@@ -901,7 +893,6 @@ pub async fn two_schedulers_fire_each_deadline_once<S: Store + 'static>(store: S
     }
     assert!(waited.is_ok(), "every deadline fired within 30 s");
     let calls = calls.lock().unwrap().clone();
-    let effects = effects.lock().unwrap().clone();
     let distinct: BTreeSet<_> = calls.iter().cloned().collect();
     assert_eq!(
         calls.len(),
@@ -909,9 +900,85 @@ pub async fn two_schedulers_fire_each_deadline_once<S: Store + 'static>(store: S
         "no deadline handed to two schedulers"
     );
     assert_eq!(distinct.len(), total as usize);
-    assert_eq!(effects.len(), total as usize);
     assert_eq!(fired, total as u64);
-    assert_eq!(store.next_deadline().await.unwrap(), None);
+    let effects = store.jobs(None, None, 1000).await.unwrap();
+    let keys: BTreeSet<String> = effects.iter().map(|j| j.payload.to_string()).collect();
+    assert_eq!(effects.len(), total as usize, "each effect landed once");
+    assert_eq!(keys.len(), total as usize);
+}
+
+/// A scheduler whose claim went stale (another fired and re-armed the deadline) applies
+/// nothing.
+pub async fn stale_scheduler_applies_nothing<S: Store + 'static>(store: S) {
+    let store = Arc::new(store);
+    // The stores keep times to the microsecond.
+    let deadline = Deadline {
+        key: key("t1", "clock"),
+        due: Utc::now().trunc_subsecs(6) - secs(60),
+        sequence: 1,
+    };
+    store.set_deadline(deadline.clone()).await.unwrap();
+    // Claimed by a scheduler that then stalls past its claim.
+    let now = Utc::now();
+    let stalled = store
+        .claim_deadlines("stalled", now - secs(30), now - secs(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(stalled, vec![deadline.clone()]);
+    // A live scheduler fires it and re-arms it.
+    let rearmed = Deadline {
+        due: now.trunc_subsecs(6) + secs(3600),
+        sequence: 2,
+        ..deadline.clone()
+    };
+    let handler = {
+        let rearmed = rearmed.clone();
+        move |fired: Deadline| {
+            let rearmed = rearmed.clone();
+            async move {
+                Ok(Commit {
+                    jobs: vec![NewJob::new(
+                        "fired",
+                        serde_json::json!(fired.sequence),
+                        Utc::now(),
+                    )],
+                    deadlines: vec![rearmed],
+                    ..Commit::default()
+                })
+            }
+        }
+    };
+    let mut config = SchedulerConfig::new("live");
+    config.poll = StdDuration::from_millis(20);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(
+        Scheduler::new(store.clone(), handler, config).run(async move {
+            let _ = stopped.await;
+        }),
+    );
+    tokio::time::timeout(StdDuration::from_secs(10), async {
+        while store.deadline(&deadline.key).await.unwrap() != Some(rearmed.clone()) {
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let _ = stop.send(());
+    assert_eq!(run.await.unwrap().fired, 1);
+    // The stalled scheduler wakes up and acts on its old claim: nothing is applied.
+    let late = store
+        .commit(Commit {
+            jobs: vec![NewJob::new("fired", serde_json::json!(1), Utc::now())],
+            fired_deadlines: stalled,
+            ..Commit::default()
+        })
+        .await;
+    assert!(
+        matches!(late, Err(StoreError::DeadlineMoved { .. })),
+        "{late:?}"
+    );
+    assert_eq!(store.jobs(None, None, 10).await.unwrap().len(), 1);
+    assert_eq!(store.deadline(&deadline.key).await.unwrap(), Some(rearmed));
 }
 
 pub async fn worker_runs_retries_and_releases<S: Store + 'static>(store: S) {
@@ -958,6 +1025,7 @@ pub async fn worker_runs_retries_and_releases<S: Store + 'static>(store: S) {
     };
     let mut config = WorkerConfig::new("worker-1");
     config.concurrency = 4;
+    config.batch = 8;
     config.poll = StdDuration::from_millis(20);
     config.backoff = Backoff {
         base: Duration::milliseconds(20),
