@@ -24,7 +24,7 @@ from typing import Any, Callable
 import athlos
 
 ROUNDS_PLAYED = 4
-SWISSDUTCH_LIMIT = 300
+SWISSDUTCH_LIMIT = 120
 # The exact Dutch engine re-solves each bracket's matching from scratch: 1000 players take
 # minutes per round today (see the Swiss section of BENCHMARKS.md).
 SWISS_SIZES = (100, 200)
@@ -74,6 +74,9 @@ def swissdutch_in_child(trf: str) -> str:
                                  timeout=SWISSDUTCH_LIMIT).stdout
         except subprocess.TimeoutExpired:
             return f"no pairing within {SWISSDUTCH_LIMIT} s"
+        except subprocess.CalledProcessError as failure:
+            lines = failure.stderr.strip().splitlines()
+            return f"failed: {lines[-1] if lines else 'exit ' + str(failure.returncode)}"
     return f"{float(out) / 1000:.1f} ms"
 
 
