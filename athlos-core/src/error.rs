@@ -62,8 +62,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum ModelError {
     /// An id is empty, too long or contains control characters.
-    #[error("invalid participant id {id:?}: must be 1-200 bytes without control characters")]
+    #[error("invalid {kind} id {id:?}: must be 1-200 bytes without control characters")]
     InvalidId {
+        /// What the id names (`participant`, `event`, `division`, `tournament` …).
+        kind: &'static str,
         /// The refused id.
         id: String,
     },

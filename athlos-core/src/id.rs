@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ModelError;
 
 macro_rules! string_id {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -26,7 +26,7 @@ macro_rules! string_id {
             pub fn new(id: impl Into<String>) -> Result<Self, ModelError> {
                 let id = id.into();
                 if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
-                    return Err(ModelError::InvalidId { id });
+                    return Err(ModelError::InvalidId { kind: $kind, id });
                 }
                 Ok(Self(id))
             }
@@ -60,27 +60,33 @@ macro_rules! string_id {
 
 string_id!(
     /// Identifies a competition (an "event" such as a judo championship) holding divisions.
-    CompetitionId
+    CompetitionId,
+    "event"
 );
 string_id!(
     /// Identifies a division of a competition: one bracket (e.g. "men -73 kg").
-    DivisionId
+    DivisionId,
+    "division"
 );
 string_id!(
     /// Identifies a live tournament with registration, rounds and results.
-    TournamentId
+    TournamentId,
+    "tournament"
 );
 string_id!(
     /// Identifies a fantasy draft.
-    DraftId
+    DraftId,
+    "draft"
 );
 string_id!(
     /// Identifies a domain event; unique in the event log.
-    EventId
+    EventId,
+    "domain event"
 );
 string_id!(
     /// Names a tag of a division's version history (`current`, `published` or a user tag).
-    TagName
+    TagName,
+    "tag"
 );
 
 impl TagName {
@@ -109,5 +115,14 @@ mod tests {
         );
         assert!(serde_json::from_str::<DraftId>("\"\"").is_err());
         assert_eq!(TagName::current().to_string(), "current");
+    }
+
+    #[test]
+    fn a_refused_id_names_what_it_identifies() {
+        let message = |e: ModelError| e.to_string();
+        assert!(message(TournamentId::new("").unwrap_err()).starts_with("invalid tournament id"));
+        assert!(message(CompetitionId::new("a\nb").unwrap_err()).starts_with("invalid event id"));
+        assert!(message(DivisionId::new("x".repeat(201)).unwrap_err())
+            .starts_with("invalid division id"));
     }
 }

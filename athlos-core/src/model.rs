@@ -24,7 +24,10 @@ impl ParticipantId {
     pub fn new(id: impl Into<String>) -> Result<Self, ModelError> {
         let id = id.into();
         if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
-            return Err(ModelError::InvalidId { id });
+            return Err(ModelError::InvalidId {
+                kind: "participant",
+                id,
+            });
         }
         Ok(Self(Arc::from(id)))
     }
