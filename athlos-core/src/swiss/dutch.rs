@@ -11,8 +11,8 @@
 
 use std::collections::BTreeMap;
 
+use super::blossom::{EdgeWeights, Matcher};
 use super::colour::{allocate, Strength};
-use super::matching::max_weight_matching;
 use super::state::{Float, PlayerState, RoundState};
 use super::wide::Wide;
 use super::{Colour, Pairing, SwissError};
@@ -208,8 +208,56 @@ struct Bracket<const L: usize> {
     current: Vec<Wide<L>>,
     /// Base edge weights among `local` (same indexing).
     base: Vec<Wide<L>>,
-    /// Edges with an endpoint below the next score group (ranking indices, weight).
-    fixed: Vec<(usize, usize, Wide<L>)>,
+}
+
+const NONE: usize = usize::MAX;
+
+/// Edge weights given by a function.
+struct ByFunction<F>(F);
+
+impl<const L: usize, F: Fn(usize, usize) -> Wide<L>> EdgeWeights<L> for ByFunction<F> {
+    fn weight(&self, u: usize, v: usize) -> Wide<L> {
+        (self.0)(u, v)
+    }
+}
+
+/// The matching kept across the brackets of a round, and the weights it is optimal for.
+struct Sync<const L: usize> {
+    matcher: Matcher<L>,
+    /// The weight of an edge outside the bracket: `constant + separate[a] + separate[b]`.
+    constant: Wide<L>,
+    separate: Vec<Wide<L>>,
+    /// Position of each ranking index in `members`, or `NONE`.
+    position: Vec<usize>,
+    /// The bracket the matching was last solved for, and its weights.
+    members: Vec<usize>,
+    size: usize,
+    solved: Vec<Wide<L>>,
+}
+
+/// The weights of the whole graph while one bracket is paired.
+struct View<'s, const L: usize> {
+    compatible: &'s [Vec<bool>],
+    constant: Wide<L>,
+    separate: &'s [Wide<L>],
+    position: &'s [usize],
+    size: usize,
+    local: &'s [Wide<L>],
+}
+
+impl<const L: usize> EdgeWeights<L> for View<'_, L> {
+    #[inline]
+    fn weight(&self, u: usize, v: usize) -> Wide<L> {
+        let (pu, pv) = (self.position[u], self.position[v]);
+        if pu != NONE && pv != NONE {
+            let (high, low) = (pu.min(pv), pu.max(pv));
+            self.local[high + low * self.size]
+        } else if self.compatible[u][v] {
+            self.constant.add(&self.separate[u]).add(&self.separate[v])
+        } else {
+            Wide::ZERO
+        }
+    }
 }
 
 impl<const L: usize> Bracket<L> {
@@ -354,35 +402,40 @@ impl<'a, const L: usize> Engine<'a, L> {
         w
     }
 
-    /// The matching over `vertices` (ranking indices, ascending) with `weight(high, low)`;
-    /// returns the partner of each ranking index (itself when unmatched).
-    fn solve(
+    /// A maximum-weight matching of everybody under `weight`, from scratch; returns the
+    /// partner of each ranking index (itself when unmatched).
+    fn solve_all<F: Fn(usize, usize) -> Wide<L>>(
         &self,
-        vertices: &[usize],
-        edges: Vec<(usize, usize, Wide<L>)>,
+        weight: F,
     ) -> Result<Vec<usize>, SwissError> {
         let n = self.info.len();
-        let mut position = vec![usize::MAX; n];
-        for (k, &v) in vertices.iter().enumerate() {
-            position[v] = k;
-        }
-        let local: Vec<(usize, usize, Wide<L>)> = edges
-            .into_iter()
-            .filter(|(a, b, w)| {
-                !w.is_zero()
-                    && position.get(*a).is_some_and(|&x| x != usize::MAX)
-                    && position.get(*b).is_some_and(|&x| x != usize::MAX)
+        let mut matcher = Matcher::<L>::new(n);
+        matcher
+            .solve(&ByFunction(weight))
+            .map_err(|_| self.no_pairing())?;
+        Ok((0..n).map(|v| matcher.mate(v).unwrap_or(v)).collect())
+    }
+
+    /// The weight of an edge with an end below the bracket and its next score group:
+    /// `constant + separate[a] + separate[b]` when the two may meet.
+    fn separable(&self, bye_field: bool) -> (Wide<L>, Vec<Wide<L>>) {
+        let lay = &self.layout;
+        let mut constant = Wide::ZERO;
+        constant.add_at(lay.completion, 1);
+        let separate = (0..self.info.len())
+            .map(|p| {
+                let mut w = Wide::ZERO;
+                w.add_at(lay.completion, u64::from(!self.bye_candidate(p)));
+                if bye_field && self.info[p].score == self.bye_score {
+                    w.add_at(
+                        lay.bye,
+                        self.ranks.get(&self.info[p].played).copied().unwrap_or(0),
+                    );
+                }
+                w
             })
-            .map(|(a, b, w)| (position[a], position[b], w))
             .collect();
-        let mate = max_weight_matching(vertices.len(), &local).map_err(|_| self.no_pairing())?;
-        let mut out: Vec<usize> = (0..n).collect();
-        for (k, m) in mate.into_iter().enumerate() {
-            if let Some(m) = m {
-                out[vertices[k]] = vertices[m];
-            }
-        }
-        Ok(out)
+        (constant, separate)
     }
 
     /// Whether all but at most one bye-eligible player are matched.
@@ -410,27 +463,24 @@ impl<'a, const L: usize> Engine<'a, L> {
         // Completion and the score of the bye assignee.
         if n % 2 == 1 {
             let lay = &self.layout;
-            let mut edges = Vec::new();
-            for low in 0..n {
-                for high in 0..low {
-                    if !self.compatible[high][low] {
-                        continue;
-                    }
-                    let mut w = Wide::<L>::ZERO;
-                    let (h, l) = (&self.info[high], &self.info[low]);
-                    w.add_at(
-                        lay.completion,
-                        1 + u64::from(!h.eligible) + u64::from(!l.eligible),
-                    );
-                    w.add_at(
-                        lay.count,
-                        u64::from(self.shift(h.score)) + u64::from(self.shift(l.score)),
-                    );
-                    w.add_at(0, u64::from(l.score >= top_score));
-                    edges.push((high, low, w));
+            let mate = self.solve_all(|a, b| {
+                let (high, low) = (a.min(b), a.max(b));
+                let mut w = Wide::<L>::ZERO;
+                if !self.compatible[high][low] {
+                    return w;
                 }
-            }
-            let mate = self.solve(&everybody, edges)?;
+                let (h, l) = (&self.info[high], &self.info[low]);
+                w.add_at(
+                    lay.completion,
+                    1 + u64::from(!h.eligible) + u64::from(!l.eligible),
+                );
+                w.add_at(
+                    lay.count,
+                    u64::from(self.shift(h.score)) + u64::from(self.shift(l.score)),
+                );
+                w.add_at(0, u64::from(l.score >= top_score));
+                w
+            })?;
             if !self.complete(&everybody, &mate) {
                 return Err(self.no_pairing());
             }
@@ -451,18 +501,22 @@ impl<'a, const L: usize> Engine<'a, L> {
                 self.ranks.insert(played, rank as u64);
             }
         } else {
-            let mut edges = Vec::new();
-            for low in 0..n {
-                for high in 0..low {
-                    edges.push((high, low, self.weight(high, low, false, false, false)));
-                }
-            }
-            let mate = self.solve(&everybody, edges)?;
+            let mate =
+                self.solve_all(|a, b| self.weight(a.min(b), a.max(b), false, false, false))?;
             if !self.complete(&everybody, &mate) {
                 return Err(self.no_pairing());
             }
         }
-        let initial_single = is_single;
+        let (constant, separate) = self.separable(is_single);
+        let mut sync = Sync {
+            matcher: Matcher::new(n),
+            constant,
+            separate,
+            position: vec![NONE; n],
+            members: Vec::new(),
+            size: 0,
+            solved: Vec::new(),
+        };
 
         let mut finalized = vec![false; n];
         let mut pairs: Vec<(usize, usize)> = Vec::new();
@@ -483,7 +537,6 @@ impl<'a, const L: usize> Engine<'a, L> {
                 local.extend(a..b);
                 group += 1;
             }
-            let below = next_range.map_or(n, |r| r.1);
             let size = local.len();
             // Weights of this bracket.
             let mut current = vec![Wide::<L>::ZERO; size * size];
@@ -501,33 +554,20 @@ impl<'a, const L: usize> Engine<'a, L> {
                     }
                 }
             }
-            let mut fixed = Vec::new();
-            for low in below..n {
-                for &high in &local {
-                    fixed.push((
-                        high,
-                        low,
-                        self.weight(high, low, false, false, initial_single),
-                    ));
-                }
-                for high in below..low {
-                    fixed.push((
-                        high,
-                        low,
-                        self.weight(high, low, false, false, initial_single),
-                    ));
-                }
-            }
             let mut bracket = Bracket {
                 local,
                 moved,
                 end,
                 current,
                 base,
-                fixed,
             };
-            let progress =
-                self.pair_bracket(&mut bracket, &mut finalized, &mut pairs, &mut mate)?;
+            let progress = self.pair_bracket(
+                &mut bracket,
+                &mut sync,
+                &mut finalized,
+                &mut pairs,
+                &mut mate,
+            )?;
             // Players for the next bracket.
             let next_score = next_range.map(|r| self.info[r.0].score);
             is_single = matches!(next_score, Some(s) if n % 2 == 1 && self.bye_score >= s);
@@ -577,48 +617,108 @@ impl<'a, const L: usize> Engine<'a, L> {
         Ok(self.finish(pairs, bye))
     }
 
-    /// Recomputes the matching of the bracket; updates `mate`.
+    /// Re-optimises the matching after the bracket's weights changed; updates `mate`.
     fn rematch(
         &self,
         bracket: &Bracket<L>,
-        finalized: &[bool],
+        sync: &mut Sync<L>,
         mate: &mut [usize],
     ) -> Result<(), SwissError> {
-        let mut vertices: Vec<usize> = bracket
-            .local
-            .iter()
-            .copied()
-            .filter(|&p| !finalized[p])
-            .collect();
-        let below = bracket
-            .local
-            .last()
-            .map_or(self.info.len(), |&last| last + 1);
-        vertices.extend(below..self.info.len());
         let size = bracket.local.len();
-        let mut edges = Vec::new();
-        for low in 0..size {
-            if finalized[bracket.local[low]] {
-                continue;
-            }
-            for high in 0..low {
-                if finalized[bracket.local[high]] {
+        // Edges whose weight changed since the last solution.
+        let mut changed: Vec<(usize, usize)> = Vec::new();
+        if sync.members == bracket.local {
+            for low in 0..size {
+                let pl = bracket.local[low];
+                if !sync.matcher.is_active(pl) {
                     continue;
                 }
-                let w = bracket.current[high + low * size];
-                if !w.is_zero() {
-                    edges.push((bracket.local[high], bracket.local[low], w));
+                for high in 0..low {
+                    let slot = high + low * size;
+                    let ph = bracket.local[high];
+                    if sync.solved[slot] != bracket.current[slot] && sync.matcher.is_active(ph) {
+                        changed.push((ph, pl));
+                    }
                 }
             }
-        }
-        for &(a, b, w) in &bracket.fixed {
-            if !finalized[a] && !finalized[b] && !w.is_zero() {
-                edges.push((a, b, w));
+        } else {
+            let mut position = vec![NONE; self.info.len()];
+            for (k, &p) in bracket.local.iter().enumerate() {
+                position[p] = k;
             }
+            let old = View {
+                compatible: &self.compatible,
+                constant: sync.constant,
+                separate: &sync.separate,
+                position: &sync.position,
+                size: sync.size,
+                local: &sync.solved,
+            };
+            let new = View {
+                compatible: &self.compatible,
+                constant: sync.constant,
+                separate: &sync.separate,
+                position: &position,
+                size,
+                local: &bracket.current,
+            };
+            let mut touched: Vec<usize> = sync
+                .members
+                .iter()
+                .chain(bracket.local.iter())
+                .copied()
+                .filter(|&p| sync.matcher.is_active(p))
+                .collect();
+            touched.sort_unstable();
+            touched.dedup();
+            let mut in_touched = vec![false; self.info.len()];
+            for &p in &touched {
+                in_touched[p] = true;
+            }
+            for &u in &touched {
+                for &x in sync.matcher.active() {
+                    if x == u || (in_touched[x] && x < u) {
+                        continue;
+                    }
+                    if old.weight(u, x) != new.weight(u, x) {
+                        changed.push((u, x));
+                    }
+                }
+            }
+            sync.position = position;
         }
-        let result = self.solve(&vertices, edges)?;
-        for &v in &vertices {
-            mate[v] = result[v];
+        // Detach a vertex cover of the changed edges, the busier end first.
+        let mut degree: BTreeMap<usize, usize> = BTreeMap::new();
+        for &(a, b) in &changed {
+            *degree.entry(a).or_insert(0) += 1;
+            *degree.entry(b).or_insert(0) += 1;
+        }
+        let mut chosen: BTreeMap<usize, bool> = BTreeMap::new();
+        for &(a, b) in &changed {
+            if chosen.contains_key(&a) || chosen.contains_key(&b) {
+                continue;
+            }
+            let (da, db) = (degree[&a], degree[&b]);
+            let pick = if da > db || (da == db && a < b) { a } else { b };
+            chosen.insert(pick, true);
+        }
+        for &v in chosen.keys() {
+            sync.matcher.detach(v);
+        }
+        sync.members.clone_from(&bracket.local);
+        sync.size = size;
+        sync.solved.clone_from(&bracket.current);
+        let view = View {
+            compatible: &self.compatible,
+            constant: sync.constant,
+            separate: &sync.separate,
+            position: &sync.position,
+            size,
+            local: &sync.solved,
+        };
+        sync.matcher.solve(&view).map_err(|_| self.no_pairing())?;
+        for &v in sync.matcher.active() {
+            mate[v] = sync.matcher.mate(v).unwrap_or(v);
         }
         Ok(())
     }
@@ -626,6 +726,7 @@ impl<'a, const L: usize> Engine<'a, L> {
     fn finalize(
         finalized: &mut [bool],
         pairs: &mut Vec<(usize, usize)>,
+        sync: &mut Sync<L>,
         a: usize,
         b: usize,
     ) -> bool {
@@ -634,6 +735,8 @@ impl<'a, const L: usize> Engine<'a, L> {
         }
         finalized[a] = true;
         finalized[b] = true;
+        sync.matcher.remove(a);
+        sync.matcher.remove(b);
         pairs.push((a.min(b), a.max(b)));
         true
     }
@@ -642,6 +745,7 @@ impl<'a, const L: usize> Engine<'a, L> {
     fn pair_bracket(
         &self,
         bracket: &mut Bracket<L>,
+        sync: &mut Sync<L>,
         finalized: &mut [bool],
         pairs: &mut Vec<(usize, usize)>,
         mate: &mut [usize],
@@ -658,7 +762,7 @@ impl<'a, const L: usize> Engine<'a, L> {
             .copied()
             .unwrap_or_else(|| local.get(end.wrapping_sub(1)).map_or(0, |&x| x + 1));
         let in_group = |x: usize| x >= group_begin && x < group_end;
-        self.rematch(bracket, finalized, mate)?;
+        self.rematch(bracket, sync, mate)?;
 
         // Which moved-down players are paired in the bracket.
         let mut chosen = vec![false; size];
@@ -700,7 +804,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                         bracket.current[slot] = w;
                     }
                 }
-                self.rematch(bracket, finalized, mate)?;
+                self.rematch(bracket, sync, mate)?;
             }
             if in_group(mate[p]) {
                 chosen[i] = true;
@@ -737,9 +841,9 @@ impl<'a, const L: usize> Engine<'a, L> {
                     addend += 1;
                 }
             }
-            self.rematch(bracket, finalized, mate)?;
+            self.rematch(bracket, sync, mate)?;
             let q = mate[p];
-            Self::finalize(finalized, pairs, p, q);
+            Self::finalize(finalized, pairs, sync, p, q);
         }
 
         // The remainder: residents not paired with a moved-down player.
@@ -772,7 +876,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                 bracket.current[slot] = exchange_weight(&bracket.base[slot], a);
             }
         }
-        self.rematch(bracket, finalized, mate)?;
+        self.rematch(bracket, sync, mate)?;
         let exchanges = remainder[..remainder_pairs]
             .iter()
             .filter(|&&j| !s1_like(mate, local[j]))
@@ -793,7 +897,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                         bracket.current[slot] = w.sub(&low(1));
                     }
                 }
-                self.rematch(bracket, finalized, mate)?;
+                self.rematch(bracket, sync, mate)?;
             }
             let exchanged = !s1_like(mate, p);
             if exchanged {
@@ -823,7 +927,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                         bracket.current[slot] = w.add(&low(1));
                     }
                 }
-                self.rematch(bracket, finalized, mate)?;
+                self.rematch(bracket, sync, mate)?;
             }
             if s1_like(mate, p) {
                 left -= 1;
@@ -886,11 +990,11 @@ impl<'a, const L: usize> Engine<'a, L> {
                     addend += 1;
                 }
             }
-            self.rematch(bracket, finalized, mate)?;
+            self.rematch(bracket, sync, mate)?;
             for &pa in chunk {
                 let p = local[pa];
                 let q = mate[p];
-                Self::finalize(finalized, pairs, p, q);
+                Self::finalize(finalized, pairs, sync, p, q);
             }
         }
         Ok(pairs.len() > before)

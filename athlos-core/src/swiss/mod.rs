@@ -5,10 +5,10 @@
 //! which criterion a given pairing breaks. [`play`] runs a Swiss tournament by participant id
 //! on top of them: rounds, results, withdrawals, standings and the TRF export.
 
+mod blossom;
 mod check;
 mod colour;
 mod dutch;
-mod matching;
 pub mod play;
 mod state;
 mod wide;

@@ -101,12 +101,4 @@ impl<const L: usize> Wide<L> {
         }
         *self = self.add(&Self(addend));
     }
-
-    /// A small value.
-    #[cfg(test)]
-    pub(crate) fn from_u64(value: u64) -> Self {
-        let mut out = Self::ZERO;
-        out.add_at(0, value);
-        out
-    }
 }

@@ -1,0 +1,1049 @@
+//! Maximum-weight matching in a general graph that is re-optimised after local changes:
+//! Edmonds' blossom algorithm in its primal-dual form, over exact integer weights.
+//!
+//! The graph is dense and given by an [`EdgeWeights`] oracle over vertices `0..n` (weight zero:
+//! no edge). The solver keeps its matching, its dual solution and its blossoms between calls.
+//! When the weights of the edges at some vertices change, [`Matcher::detach`] takes those
+//! vertices out of their blossoms and their matched pairs and [`Matcher::solve`] gives each of
+//! them a feasible dual again and grows one alternating tree per free vertex whose dual is
+//! positive. A re-optimisation after `k` vertices change therefore costs `O(k)` searches of
+//! `O(n²)` each instead of a solution from scratch (`O(n³)`).
+//!
+//! Invariants between calls (with doubled weights, so every dual stays an integer):
+//! every edge has a non-negative slack `y_u + y_v - 2w + 2·Σ z_B` (blossoms holding both ends),
+//! matched edges and the edges of each blossom's cycle have slack zero, every blossom with a
+//! positive dual is full, and a free vertex has dual zero once it has been searched from — which
+//! is the optimality condition of a maximum-weight matching.
+
+use super::wide::Wide;
+
+const NONE: usize = usize::MAX;
+const NO_ARC: u64 = u64::MAX;
+
+/// The edge `{from, to}` seen from `from`: its head is `to`.
+fn arc(from: usize, to: usize) -> u64 {
+    ((from as u64) << 32) | to as u64
+}
+
+fn head(a: u64) -> usize {
+    (a & 0xffff_ffff) as usize
+}
+
+fn tail(a: u64) -> usize {
+    (a >> 32) as usize
+}
+
+fn rev(a: u64) -> u64 {
+    a.rotate_left(32)
+}
+
+/// Why a matching could not be computed (a broken invariant; never expected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MatchingFailed;
+
+/// The weights of a dense graph. Must be symmetric; zero means "no edge".
+pub(crate) trait EdgeWeights<const L: usize> {
+    /// The weight of the edge between `u` and `v`.
+    fn weight(&self, u: usize, v: usize) -> Wide<L>;
+}
+
+/// A maximum-weight matching kept optimal across weight changes.
+pub(crate) struct Matcher<const L: usize> {
+    n: usize,
+    active: Vec<bool>,
+    /// The active vertices, ascending.
+    order: Vec<usize>,
+    /// The arc from each vertex to its mate, or `NO_ARC`.
+    mate: Vec<u64>,
+    /// 0 free, 1 S (outer), 2 T (inner); indices `n..2n` are blossoms.
+    label: Vec<u8>,
+    /// The arc through which the label was given (its head is the giver).
+    label_end: Vec<u64>,
+    mark: Vec<bool>,
+    /// The top-level blossom holding each vertex.
+    in_blossom: Vec<usize>,
+    parent: Vec<usize>,
+    children: Vec<Vec<usize>>,
+    base: Vec<usize>,
+    /// Arcs linking consecutive children of a blossom.
+    links: Vec<Vec<u64>>,
+    best_edge: Vec<u64>,
+    blossom_best: Vec<Option<Vec<u64>>>,
+    unused: Vec<usize>,
+    dual: Vec<Wide<L>>,
+    queue: Vec<usize>,
+    /// Free vertices that may need a search.
+    pending: Vec<usize>,
+    /// Vertices whose dual must be recomputed from the weights.
+    stale: Vec<usize>,
+    is_stale: Vec<bool>,
+}
+
+impl<const L: usize> Matcher<L> {
+    /// A matcher over `n` vertices, all active, unmatched and to be solved.
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            n,
+            active: vec![true; n],
+            order: (0..n).collect(),
+            mate: vec![NO_ARC; n],
+            label: vec![0; 2 * n],
+            label_end: vec![NO_ARC; 2 * n],
+            mark: vec![false; 2 * n],
+            in_blossom: (0..n).collect(),
+            parent: vec![NONE; 2 * n],
+            children: vec![Vec::new(); 2 * n],
+            base: (0..n).chain(std::iter::repeat_n(NONE, n)).collect(),
+            links: vec![Vec::new(); 2 * n],
+            best_edge: vec![NO_ARC; 2 * n],
+            blossom_best: vec![None; 2 * n],
+            unused: (n..2 * n).rev().collect(),
+            dual: vec![Wide::ZERO; 2 * n],
+            queue: Vec::new(),
+            pending: (0..n).collect(),
+            stale: (0..n).collect(),
+            is_stale: vec![true; n],
+        }
+    }
+
+    /// The mate of `v` in the current matching.
+    pub(crate) fn mate(&self, v: usize) -> Option<usize> {
+        match self.mate.get(v) {
+            Some(&a) if a != NO_ARC => Some(head(a)),
+            _ => None,
+        }
+    }
+
+    /// The vertices still taking part, ascending.
+    pub(crate) fn active(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// Whether `v` still takes part in the matching.
+    pub(crate) fn is_active(&self, v: usize) -> bool {
+        self.active.get(v).copied().unwrap_or(false)
+    }
+
+    /// Prepares `v` for a change of the weights of its edges: it leaves its blossoms and its
+    /// matched pair. Call [`Matcher::solve`] with the new weights afterwards.
+    pub(crate) fn detach(&mut self, v: usize) {
+        if !self.is_active(v) {
+            return;
+        }
+        self.isolate(v);
+        if !self.is_stale[v] {
+            self.is_stale[v] = true;
+            self.stale.push(v);
+        }
+        self.pending.push(v);
+    }
+
+    /// Takes `v` out of the graph for good (its edges are gone).
+    pub(crate) fn remove(&mut self, v: usize) {
+        if !self.is_active(v) {
+            return;
+        }
+        self.isolate(v);
+        self.active[v] = false;
+        if let Ok(at) = self.order.binary_search(&v) {
+            self.order.remove(at);
+        }
+    }
+
+    /// Dissolves the blossoms holding `v` and unmatches it.
+    fn isolate(&mut self, v: usize) {
+        while self.in_blossom[v] != v {
+            let top = self.in_blossom[v];
+            self.dissolve(top);
+        }
+        let m = self.mate[v];
+        if m != NO_ARC {
+            let u = head(m);
+            self.mate[v] = NO_ARC;
+            self.mate[u] = NO_ARC;
+            self.pending.push(u);
+        }
+    }
+
+    /// Dissolves the top-level blossom `b`, moving its dual onto its vertices so that every
+    /// slack inside it is unchanged; its base leaves its mate when that edge stops being tight.
+    fn dissolve(&mut self, b: usize) {
+        let z = self.dual[b];
+        let leaves = self.leaves_of(b);
+        if !z.is_zero() {
+            for &leaf in &leaves {
+                self.dual[leaf] = self.dual[leaf].add(&z);
+            }
+            let base = self.base[b];
+            let m = self.mate[base];
+            self.pending.push(base);
+            if m != NO_ARC {
+                let u = head(m);
+                self.mate[base] = NO_ARC;
+                self.mate[u] = NO_ARC;
+                self.pending.push(u);
+            }
+        }
+        let children = std::mem::take(&mut self.children[b]);
+        for &child in &children {
+            self.parent[child] = NONE;
+            if child < self.n {
+                self.in_blossom[child] = child;
+            } else {
+                for leaf in self.leaves_of(child) {
+                    self.in_blossom[leaf] = child;
+                }
+            }
+        }
+        self.links[b].clear();
+        self.base[b] = NONE;
+        self.label[b] = 0;
+        self.label_end[b] = NO_ARC;
+        self.best_edge[b] = NO_ARC;
+        self.blossom_best[b] = None;
+        self.dual[b] = Wide::ZERO;
+        self.unused.push(b);
+    }
+
+    /// Restores optimality for the weights `w`.
+    pub(crate) fn solve<W: EdgeWeights<L>>(&mut self, w: &W) -> Result<(), MatchingFailed> {
+        self.refresh_duals(w);
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable();
+        pending.dedup();
+        for r in pending {
+            if self.is_active(r) && self.mate[r] == NO_ARC && !self.dual[r].is_zero() {
+                self.phase(r, w)?;
+            }
+        }
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Gives every stale vertex the least dual that keeps all its edges feasible. Two stale
+    /// vertices share the edge between them (half each), so a cold start begins from each
+    /// vertex's heaviest edge.
+    fn refresh_duals<W: EdgeWeights<L>>(&mut self, w: &W) {
+        let stale = std::mem::take(&mut self.stale);
+        for &v in &stale {
+            if !self.is_active(v) {
+                continue;
+            }
+            let mut y = Wide::ZERO;
+            for &x in &self.order {
+                if x == v {
+                    continue;
+                }
+                let weight = w.weight(v, x);
+                if weight.is_zero() {
+                    continue;
+                }
+                let need = if self.is_stale[x] {
+                    weight
+                } else {
+                    let doubled = weight.add(&weight);
+                    if doubled > self.dual[x] {
+                        doubled.sub(&self.dual[x])
+                    } else {
+                        Wide::ZERO
+                    }
+                };
+                if need > y {
+                    y = need;
+                }
+            }
+            self.dual[v] = y;
+        }
+        for &v in &stale {
+            self.is_stale[v] = false;
+        }
+    }
+
+    /// Twice the slack of the edge of arc `a` (its ends in different top-level blossoms).
+    fn slack<W: EdgeWeights<L>>(&self, w: &W, a: u64) -> Wide<L> {
+        let (u, v) = (tail(a), head(a));
+        let weight = w.weight(u, v);
+        self.dual[u].add(&self.dual[v]).sub(&weight).sub(&weight)
+    }
+
+    fn leaves(&self, b: usize, out: &mut Vec<usize>) {
+        if b < self.n {
+            out.push(b);
+            return;
+        }
+        let mut stack = vec![b];
+        while let Some(x) = stack.pop() {
+            if x < self.n {
+                out.push(x);
+            } else {
+                stack.extend(self.children[x].iter().rev().copied());
+            }
+        }
+    }
+
+    fn leaves_of(&self, b: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.leaves(b, &mut out);
+        out
+    }
+
+    fn assign_label(&mut self, w: usize, t: u8, p: u64) {
+        let mut w = w;
+        let mut t = t;
+        let mut p = p;
+        loop {
+            let b = self.in_blossom[w];
+            self.label[w] = t;
+            self.label[b] = t;
+            self.label_end[w] = p;
+            self.label_end[b] = p;
+            self.best_edge[w] = NO_ARC;
+            self.best_edge[b] = NO_ARC;
+            if t == 1 {
+                let mut leaves = Vec::new();
+                self.leaves(b, &mut leaves);
+                self.queue.extend(leaves);
+                return;
+            }
+            let base = self.base[b];
+            let m = self.mate[base];
+            if m == NO_ARC {
+                return;
+            }
+            w = head(m);
+            t = 1;
+            p = rev(m);
+        }
+    }
+
+    /// The base of the blossom closed by the edge `(v, w)`, or `NONE` when the two S
+    /// vertices lie in different trees.
+    fn scan_blossom(&mut self, v: usize, w: usize) -> usize {
+        let mut path = Vec::new();
+        let mut found = NONE;
+        let (mut v, mut w) = (v, w);
+        while v != NONE {
+            let b = self.in_blossom[v];
+            if self.mark[b] {
+                found = self.base[b];
+                break;
+            }
+            path.push(b);
+            self.mark[b] = true;
+            if self.label_end[b] == NO_ARC {
+                v = NONE;
+            } else {
+                let t = head(self.label_end[b]);
+                let bt = self.in_blossom[t];
+                v = if self.label_end[bt] == NO_ARC {
+                    NONE
+                } else {
+                    head(self.label_end[bt])
+                };
+            }
+            if w != NONE {
+                std::mem::swap(&mut v, &mut w);
+            }
+        }
+        for b in path {
+            self.mark[b] = false;
+        }
+        found
+    }
+
+    /// Makes a blossom of the cycle closed by arc `k` (from `v` to `w`, both S).
+    fn add_blossom<W: EdgeWeights<L>>(
+        &mut self,
+        weights: &W,
+        base: usize,
+        k: u64,
+    ) -> Result<(), MatchingFailed> {
+        let (mut v, mut w) = (tail(k), head(k));
+        let bb = self.in_blossom[base];
+        let mut bv = self.in_blossom[v];
+        let mut bw = self.in_blossom[w];
+        let b = self.unused.pop().ok_or(MatchingFailed)?;
+        self.base[b] = base;
+        self.parent[b] = NONE;
+        self.parent[bb] = b;
+        let mut path = Vec::new();
+        let mut links = Vec::new();
+        while bv != bb {
+            self.parent[bv] = b;
+            path.push(bv);
+            links.push(self.label_end[bv]);
+            if self.label_end[bv] == NO_ARC {
+                return Err(MatchingFailed);
+            }
+            v = head(self.label_end[bv]);
+            bv = self.in_blossom[v];
+        }
+        path.push(bb);
+        path.reverse();
+        links.reverse();
+        // The arc whose head is `v`'s end of the closing edge, as the cycle runs.
+        links.push(rev(k));
+        while bw != bb {
+            self.parent[bw] = b;
+            path.push(bw);
+            if self.label_end[bw] == NO_ARC {
+                return Err(MatchingFailed);
+            }
+            links.push(rev(self.label_end[bw]));
+            w = head(self.label_end[bw]);
+            bw = self.in_blossom[w];
+        }
+        self.children[b] = path.clone();
+        self.links[b] = links;
+        self.label[b] = 1;
+        self.label_end[b] = self.label_end[bb];
+        self.dual[b] = Wide::ZERO;
+        for leaf in self.leaves_of(b) {
+            if self.label[self.in_blossom[leaf]] == 2 {
+                self.queue.push(leaf);
+            }
+            self.in_blossom[leaf] = b;
+        }
+        let mut best_to = vec![NO_ARC; 2 * self.n];
+        for &child in &path {
+            let arcs: Vec<u64> = match self.blossom_best[child].take() {
+                Some(list) => list,
+                None => {
+                    let mut all = Vec::new();
+                    for leaf in self.leaves_of(child) {
+                        for &x in &self.order {
+                            if x != leaf && !weights.weight(leaf, x).is_zero() {
+                                all.push(arc(leaf, x));
+                            }
+                        }
+                    }
+                    all
+                }
+            };
+            for a in arcs {
+                let (mut i, mut j) = (tail(a), head(a));
+                if self.in_blossom[j] == b {
+                    std::mem::swap(&mut i, &mut j);
+                }
+                let bj = self.in_blossom[j];
+                if bj != b
+                    && self.label[bj] == 1
+                    && (best_to[bj] == NO_ARC
+                        || self.slack(weights, arc(i, j)) < self.slack(weights, best_to[bj]))
+                {
+                    best_to[bj] = arc(i, j);
+                }
+            }
+            self.best_edge[child] = NO_ARC;
+        }
+        let list: Vec<u64> = best_to.into_iter().filter(|&e| e != NO_ARC).collect();
+        let mut best = NO_ARC;
+        for &edge in &list {
+            if best == NO_ARC || self.slack(weights, edge) < self.slack(weights, best) {
+                best = edge;
+            }
+        }
+        self.best_edge[b] = best;
+        self.blossom_best[b] = Some(list);
+        Ok(())
+    }
+
+    fn at<T: Copy>(list: &[T], j: isize) -> T {
+        let len = list.len() as isize;
+        list[(((j % len) + len) % len) as usize]
+    }
+
+    /// The arc `p ^ trick` of the classic formulation: `rev` when `trick` is set.
+    fn flip(a: u64, trick: bool) -> u64 {
+        if trick {
+            rev(a)
+        } else {
+            a
+        }
+    }
+
+    fn expand_blossom(&mut self, b: usize, end_stage: bool) -> Result<(), MatchingFailed> {
+        let children = self.children[b].clone();
+        for &s in &children {
+            self.parent[s] = NONE;
+            if s < self.n {
+                self.in_blossom[s] = s;
+            } else if end_stage && self.dual[s].is_zero() {
+                self.expand_blossom(s, end_stage)?;
+            } else {
+                for leaf in self.leaves_of(s) {
+                    self.in_blossom[leaf] = s;
+                }
+            }
+        }
+        if !end_stage && self.label[b] == 2 {
+            let links = self.links[b].clone();
+            let entry_end = self.label_end[b];
+            if entry_end == NO_ARC {
+                return Err(MatchingFailed);
+            }
+            let entry = self.in_blossom[tail(entry_end)];
+            let position = children
+                .iter()
+                .position(|&c| c == entry)
+                .ok_or(MatchingFailed)?;
+            let len = children.len() as isize;
+            let mut j = position as isize;
+            let (step, trick): (isize, bool) = if j & 1 == 1 {
+                j -= len;
+                (1, false)
+            } else {
+                (-1, true)
+            };
+            let shift = isize::from(trick);
+            let mut p = entry_end;
+            while j != 0 {
+                let a = tail(p);
+                self.label[a] = 0;
+                let q = rev(Self::flip(Self::at(&links, j - shift), trick));
+                let c = head(q);
+                self.label[c] = 0;
+                self.assign_label(a, 2, p);
+                j += step;
+                p = Self::flip(Self::at(&links, j - shift), trick);
+                j += step;
+            }
+            let bv = Self::at(&children, j);
+            let a = tail(p);
+            self.label[a] = 2;
+            self.label[bv] = 2;
+            self.label_end[a] = p;
+            self.label_end[bv] = p;
+            self.best_edge[bv] = NO_ARC;
+            j += step;
+            let mut guard = 0usize;
+            while Self::at(&children, j) != entry {
+                guard += 1;
+                if guard > children.len() + 2 {
+                    return Err(MatchingFailed);
+                }
+                let bv = Self::at(&children, j);
+                if self.label[bv] == 1 {
+                    j += step;
+                    continue;
+                }
+                let leaves = self.leaves_of(bv);
+                if let Some(&v) = leaves.iter().find(|&&v| self.label[v] != 0) {
+                    self.label[v] = 0;
+                    let m = self.mate[self.base[bv]];
+                    if m != NO_ARC {
+                        let e = head(m);
+                        self.label[e] = 0;
+                    }
+                    let end = self.label_end[v];
+                    self.assign_label(v, 2, end);
+                }
+                j += step;
+            }
+        }
+        self.label[b] = 0;
+        self.label_end[b] = NO_ARC;
+        self.children[b] = Vec::new();
+        self.links[b] = Vec::new();
+        self.base[b] = NONE;
+        self.blossom_best[b] = None;
+        self.best_edge[b] = NO_ARC;
+        self.dual[b] = Wide::ZERO;
+        self.unused.push(b);
+        Ok(())
+    }
+
+    /// Rotates blossom `b` so that its vertex `v` becomes the base, rematching the cycle.
+    fn augment_blossom(&mut self, b: usize, v: usize) -> Result<(), MatchingFailed> {
+        let mut t = v;
+        while self.parent[t] != b {
+            t = self.parent[t];
+            if t == NONE {
+                return Err(MatchingFailed);
+            }
+        }
+        if t >= self.n {
+            self.augment_blossom(t, v)?;
+        }
+        let children = self.children[b].clone();
+        let links = self.links[b].clone();
+        let len = children.len() as isize;
+        let i = children
+            .iter()
+            .position(|&c| c == t)
+            .ok_or(MatchingFailed)?;
+        let mut j = i as isize;
+        let (step, trick): (isize, bool) = if j & 1 == 1 {
+            j -= len;
+            (1, false)
+        } else {
+            (-1, true)
+        };
+        let shift = isize::from(trick);
+        while j != 0 {
+            j += step;
+            let t = Self::at(&children, j);
+            let p = Self::flip(Self::at(&links, j - shift), trick);
+            if t >= self.n {
+                self.augment_blossom(t, head(p))?;
+            }
+            j += step;
+            let t = Self::at(&children, j);
+            if t >= self.n {
+                self.augment_blossom(t, tail(p))?;
+            }
+            let (a, c) = (head(p), tail(p));
+            self.mate[a] = arc(a, c);
+            self.mate[c] = arc(c, a);
+        }
+        let mut rotated = children[i..].to_vec();
+        rotated.extend_from_slice(&children[..i]);
+        let mut rotated_links = links[i..].to_vec();
+        rotated_links.extend_from_slice(&links[..i]);
+        self.base[b] = self.base[rotated[0]];
+        self.children[b] = rotated;
+        self.links[b] = rotated_links;
+        Ok(())
+    }
+
+    /// Flips the tree path from S vertex `start` up to the root; `start` is then matched
+    /// through `first` (an arc from `start`), or left free when `first` is `NO_ARC`.
+    fn flip_path(&mut self, start: usize, first: u64) -> Result<(), MatchingFailed> {
+        let mut s = start;
+        let mut p = first;
+        let mut guard = 0usize;
+        loop {
+            guard += 1;
+            if guard > 4 * self.n + 4 {
+                return Err(MatchingFailed);
+            }
+            let bs = self.in_blossom[s];
+            if bs >= self.n {
+                self.augment_blossom(bs, s)?;
+            }
+            self.mate[s] = p;
+            if self.label_end[bs] == NO_ARC {
+                return Ok(());
+            }
+            let t = head(self.label_end[bs]);
+            let bt = self.in_blossom[t];
+            let end = self.label_end[bt];
+            if end == NO_ARC {
+                return Err(MatchingFailed);
+            }
+            s = head(end);
+            let j = tail(end);
+            if bt >= self.n {
+                self.augment_blossom(bt, j)?;
+            }
+            self.mate[j] = end;
+            p = rev(end);
+        }
+    }
+
+    /// One search from the free vertex `root` (dual positive): it ends matched through an
+    /// augmenting path, or free with dual zero, or another S vertex of its tree reaches dual
+    /// zero and takes its place as the free vertex.
+    fn phase<W: EdgeWeights<L>>(&mut self, root: usize, w: &W) -> Result<(), MatchingFailed> {
+        let n = self.n;
+        self.label.iter_mut().for_each(|x| *x = 0);
+        self.label_end.iter_mut().for_each(|x| *x = NO_ARC);
+        self.best_edge.iter_mut().for_each(|x| *x = NO_ARC);
+        for b in n..2 * n {
+            self.blossom_best[b] = None;
+        }
+        self.queue.clear();
+        self.assign_label(root, 1, NO_ARC);
+        let mut substeps = 0usize;
+        let done = loop {
+            substeps += 1;
+            if substeps > 8 * n + 16 {
+                return Err(MatchingFailed);
+            }
+            if self.scan(w)? {
+                break true;
+            }
+            // Dual adjustment.
+            let mut kind = 1u8;
+            let mut delta = Wide::ZERO;
+            let mut zero_at = NONE;
+            for &v in &self.order {
+                if self.label[self.in_blossom[v]] == 1
+                    && (zero_at == NONE
+                        || self.dual[v] < delta
+                        || (self.dual[v] == delta && v == root))
+                {
+                    delta = self.dual[v];
+                    zero_at = v;
+                }
+            }
+            let mut delta_edge = NO_ARC;
+            let mut delta_blossom = NONE;
+            for &v in &self.order {
+                if self.label[self.in_blossom[v]] == 0 && self.best_edge[v] != NO_ARC {
+                    let d = self.slack(w, self.best_edge[v]);
+                    if d < delta {
+                        delta = d;
+                        kind = 2;
+                        delta_edge = self.best_edge[v];
+                    }
+                }
+            }
+            for b in 0..2 * n {
+                if self.parent[b] == NONE
+                    && self.label[b] == 1
+                    && self.best_edge[b] != NO_ARC
+                    && (b < n || self.base[b] != NONE)
+                {
+                    let doubled = self.slack(w, self.best_edge[b]);
+                    if doubled.0[0] & 1 == 1 {
+                        return Err(MatchingFailed);
+                    }
+                    let d = doubled.half();
+                    if d < delta {
+                        delta = d;
+                        kind = 3;
+                        delta_edge = self.best_edge[b];
+                    }
+                }
+            }
+            for b in n..2 * n {
+                if self.base[b] != NONE
+                    && self.parent[b] == NONE
+                    && self.label[b] == 2
+                    && self.dual[b] < delta
+                {
+                    delta = self.dual[b];
+                    kind = 4;
+                    delta_blossom = b;
+                }
+            }
+            if !delta.is_zero() {
+                for &v in &self.order {
+                    match self.label[self.in_blossom[v]] {
+                        1 => self.dual[v] = self.dual[v].sub(&delta),
+                        2 => self.dual[v] = self.dual[v].add(&delta),
+                        _ => {}
+                    }
+                }
+                for b in n..2 * n {
+                    if self.base[b] != NONE && self.parent[b] == NONE {
+                        match self.label[b] {
+                            1 => self.dual[b] = self.dual[b].add(&delta),
+                            2 => self.dual[b] = self.dual[b].sub(&delta),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            match kind {
+                1 => {
+                    if zero_at != root {
+                        self.flip_path(zero_at, NO_ARC)?;
+                    }
+                    break false;
+                }
+                2 => {
+                    let (mut i, j) = (tail(delta_edge), head(delta_edge));
+                    if self.label[self.in_blossom[i]] == 0 {
+                        i = j;
+                    }
+                    self.queue.push(i);
+                }
+                3 => self.queue.push(tail(delta_edge)),
+                _ => self.expand_blossom(delta_blossom, false)?,
+            }
+        };
+        let _ = done;
+        for b in n..2 * n {
+            if self.parent[b] == NONE
+                && self.base[b] != NONE
+                && self.label[b] == 1
+                && self.dual[b].is_zero()
+            {
+                self.expand_blossom(b, true)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Scans the queued S vertices; returns whether an augmenting path was used.
+    fn scan<W: EdgeWeights<L>>(&mut self, w: &W) -> Result<bool, MatchingFailed> {
+        while let Some(v) = self.queue.pop() {
+            for index in 0..self.order.len() {
+                let x = self.order[index];
+                if x == v || self.in_blossom[v] == self.in_blossom[x] {
+                    continue;
+                }
+                let weight = w.weight(v, x);
+                if weight.is_zero() {
+                    continue;
+                }
+                let p = arc(v, x);
+                let slack = self.dual[v].add(&self.dual[x]).sub(&weight).sub(&weight);
+                let bx = self.in_blossom[x];
+                if slack.is_zero() {
+                    if self.label[bx] == 0 {
+                        if self.mate[self.base[bx]] == NO_ARC {
+                            self.flip_path(v, p)?;
+                            self.flip_path(x, rev(p))?;
+                            return Ok(true);
+                        }
+                        self.assign_label(x, 2, rev(p));
+                    } else if self.label[bx] == 1 {
+                        let base = self.scan_blossom(v, x);
+                        if base == NONE {
+                            return Err(MatchingFailed);
+                        }
+                        self.add_blossom(w, base, p)?;
+                    } else if self.label[x] == 0 {
+                        self.label[x] = 2;
+                        self.label_end[x] = rev(p);
+                    }
+                } else if self.label[bx] == 1 {
+                    let b = self.in_blossom[v];
+                    if self.best_edge[b] == NO_ARC || slack < self.slack(w, self.best_edge[b]) {
+                        self.best_edge[b] = p;
+                    }
+                } else if self.label[x] == 0
+                    && (self.best_edge[x] == NO_ARC || slack < self.slack(w, self.best_edge[x]))
+                {
+                    self.best_edge[x] = p;
+                }
+            }
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::needless_range_loop)]
+    use super::*;
+
+    type W = Wide<2>;
+
+    struct Dense {
+        n: usize,
+        w: Vec<u64>,
+    }
+
+    impl Dense {
+        fn set(&mut self, u: usize, v: usize, value: u64) {
+            self.w[u * self.n + v] = value;
+            self.w[v * self.n + u] = value;
+        }
+    }
+
+    impl EdgeWeights<2> for Dense {
+        fn weight(&self, u: usize, v: usize) -> W {
+            let mut out = W::ZERO;
+            out.add_at(0, self.w[u * self.n + v]);
+            out
+        }
+    }
+
+    fn total(m: &Matcher<2>, g: &Dense, alive: &[bool]) -> u64 {
+        let mut sum = 0;
+        for v in 0..g.n {
+            if !alive[v] {
+                assert_eq!(m.mate(v), None);
+                continue;
+            }
+            if let Some(u) = m.mate(v) {
+                assert_eq!(m.mate(u), Some(v), "mates agree");
+                assert!(alive[u]);
+                assert!(g.w[u * g.n + v] > 0, "matched along an edge");
+                if u > v {
+                    sum += g.w[u * g.n + v];
+                }
+            }
+        }
+        sum
+    }
+
+    /// Exhaustive maximum over all matchings of the live part of a small graph.
+    fn brute(g: &Dense, alive: &[bool]) -> u64 {
+        fn go(v: usize, g: &Dense, used: &mut Vec<bool>) -> u64 {
+            if v == g.n {
+                return 0;
+            }
+            if used[v] {
+                return go(v + 1, g, used);
+            }
+            used[v] = true;
+            let mut best = go(v + 1, g, used);
+            for u in v + 1..g.n {
+                let w = g.w[v * g.n + u];
+                if !used[u] && w > 0 {
+                    used[u] = true;
+                    best = best.max(w + go(v + 1, g, used));
+                    used[u] = false;
+                }
+            }
+            used[v] = false;
+            best
+        }
+        let mut used: Vec<bool> = alive.iter().map(|a| !a).collect();
+        go(0, g, &mut used)
+    }
+
+    /// The optimality certificate: feasible duals, tight matched edges, free duals zero.
+    fn check_duals(m: &Matcher<2>, g: &Dense, alive: &[bool], case: usize, step: usize) {
+        let n = g.n;
+        let chain = |v: usize| {
+            let mut out = Vec::new();
+            let mut b = v;
+            while m.parent[b] != NONE {
+                b = m.parent[b];
+                out.push(b);
+            }
+            out
+        };
+        for u in 0..n {
+            if !alive[u] {
+                continue;
+            }
+            if m.mate(u).is_none() {
+                assert!(
+                    m.dual[u].is_zero(),
+                    "case {case} step {step}: free {u} has dual"
+                );
+            }
+            for v in u + 1..n {
+                let w = g.w[u * n + v];
+                if !alive[v] || w == 0 {
+                    continue;
+                }
+                let cu = chain(u);
+                let cv = chain(v);
+                let mut z = 0u64;
+                for b in &cu {
+                    if cv.contains(b) {
+                        z += 2 * m.dual[*b].0[0];
+                    }
+                }
+                let s = (m.dual[u].0[0] + m.dual[v].0[0] + z) as i64 - 2 * w as i64;
+                assert!(s >= 0, "case {case} step {step}: edge {u}-{v} slack {s}");
+                if m.mate(u) == Some(v) {
+                    assert_eq!(s, 0, "case {case} step {step}: matched {u}-{v} slack {s}");
+                }
+            }
+        }
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    fn random_graph(rng: &mut Rng, n: usize, spread: u64) -> Dense {
+        let mut g = Dense {
+            n,
+            w: vec![0; n * n],
+        };
+        for u in 0..n {
+            for v in u + 1..n {
+                if rng.next() % 3 != 0 {
+                    g.set(u, v, 1 + rng.next() % spread);
+                }
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn small_cases() {
+        let mut g = Dense {
+            n: 4,
+            w: vec![0; 16],
+        };
+        g.set(0, 1, 5);
+        g.set(1, 2, 11);
+        g.set(2, 3, 5);
+        let mut m = Matcher::<2>::new(4);
+        m.solve(&g).unwrap();
+        assert_eq!(total(&m, &g, &[true; 4]), 11);
+        assert_eq!(m.mate(1), Some(2));
+    }
+
+    #[test]
+    fn cold_solutions_agree_with_exhaustive_search() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for case in 0..400 {
+            let n = 2 + case % 10;
+            let g = random_graph(&mut rng, n, if case % 2 == 0 { 12 } else { 3 });
+            let mut m = Matcher::<2>::new(n);
+            m.solve(&g).unwrap();
+            let alive = vec![true; n];
+            assert_eq!(total(&m, &g, &alive), brute(&g, &alive), "case {case}");
+        }
+    }
+
+    #[test]
+    fn re_optimisation_after_changes_and_removals_stays_optimal() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for case in 0..150 {
+            let n = 4 + case % 9;
+            let mut g = random_graph(&mut rng, n, if case % 3 == 0 { 4 } else { 20 });
+            let mut m = Matcher::<2>::new(n);
+            m.solve(&g).unwrap();
+            let mut alive = vec![true; n];
+            check_duals(&m, &g, &alive, case, 99);
+            for step in 0..12 {
+                let v = (rng.next() % n as u64) as usize;
+                if !alive[v] {
+                    continue;
+                }
+                if step % 4 == 3 {
+                    // Remove a matched pair, as the pairing engine does.
+                    if let Some(u) = m.mate(v) {
+                        m.remove(v);
+                        m.remove(u);
+                        alive[v] = false;
+                        alive[u] = false;
+                        for x in 0..n {
+                            g.set(v, x, 0);
+                            g.set(u, x, 0);
+                        }
+                    }
+                } else {
+                    let changes = 1 + rng.next() % 2;
+                    let mut touched = vec![v];
+                    if changes == 2 {
+                        let u = (rng.next() % n as u64) as usize;
+                        if alive[u] && u != v {
+                            touched.push(u);
+                        }
+                    }
+                    for &t in &touched {
+                        m.detach(t);
+                        for x in 0..n {
+                            if x != t && alive[x] && rng.next() % 2 == 0 {
+                                let w = if rng.next() % 4 == 0 {
+                                    0
+                                } else {
+                                    1 + rng.next() % 25
+                                };
+                                g.set(t, x, w);
+                            }
+                        }
+                    }
+                }
+                m.solve(&g).unwrap();
+                check_duals(&m, &g, &alive, case, step);
+                assert_eq!(
+                    total(&m, &g, &alive),
+                    brute(&g, &alive),
+                    "case {case} step {step}"
+                );
+            }
+        }
+    }
+}
