@@ -68,6 +68,11 @@ pub(crate) struct Matcher<const L: usize> {
     /// Arcs linking consecutive children of a blossom.
     links: Vec<Vec<u64>>,
     best_edge: Vec<u64>,
+    /// The slack of `best_edge`, valid while `best_stamp` equals `stamp`.
+    best_slack: Vec<Wide<L>>,
+    best_stamp: Vec<u64>,
+    /// Bumped whenever the duals change.
+    stamp: u64,
     blossom_best: Vec<Option<Vec<u64>>>,
     unused: Vec<usize>,
     dual: Vec<Wide<L>>,
@@ -96,6 +101,9 @@ impl<const L: usize> Matcher<L> {
             base: (0..n).chain(std::iter::repeat_n(NONE, n)).collect(),
             links: vec![Vec::new(); 2 * n],
             best_edge: vec![NO_ARC; 2 * n],
+            best_slack: vec![Wide::ZERO; 2 * n],
+            best_stamp: vec![0; 2 * n],
+            stamp: 1,
             blossom_best: vec![None; 2 * n],
             unused: (n..2 * n).rev().collect(),
             dual: vec![Wide::ZERO; 2 * n],
@@ -266,6 +274,21 @@ impl<const L: usize> Matcher<L> {
         self.dual[u].add(&self.dual[v]).sub(&weight).sub(&weight)
     }
 
+    /// The slack of `best_edge[i]` (which must be set).
+    fn best_slack_of<W: EdgeWeights<L>>(&mut self, w: &W, i: usize) -> Wide<L> {
+        if self.best_stamp[i] != self.stamp {
+            self.best_slack[i] = self.slack(w, self.best_edge[i]);
+            self.best_stamp[i] = self.stamp;
+        }
+        self.best_slack[i]
+    }
+
+    fn set_best(&mut self, i: usize, a: u64, slack: Wide<L>) {
+        self.best_edge[i] = a;
+        self.best_slack[i] = slack;
+        self.best_stamp[i] = self.stamp;
+    }
+
     fn leaves(&self, b: usize, out: &mut Vec<usize>) {
         if b < self.n {
             out.push(b);
@@ -405,6 +428,7 @@ impl<const L: usize> Matcher<L> {
             self.in_blossom[leaf] = b;
         }
         let mut best_to = vec![NO_ARC; 2 * self.n];
+        let mut best_to_slack = vec![Wide::ZERO; 2 * self.n];
         for &child in &path {
             let arcs: Vec<u64> = match self.blossom_best[child].take() {
                 Some(list) => list,
@@ -412,7 +436,9 @@ impl<const L: usize> Matcher<L> {
                     let mut all = Vec::new();
                     for leaf in self.leaves_of(child) {
                         for &x in &self.order {
-                            if x != leaf && !weights.weight(leaf, x).is_zero() {
+                            let bx = self.in_blossom[x];
+                            if bx != b && self.label[bx] == 1 && !weights.weight(leaf, x).is_zero()
+                            {
                                 all.push(arc(leaf, x));
                             }
                         }
@@ -426,24 +452,34 @@ impl<const L: usize> Matcher<L> {
                     std::mem::swap(&mut i, &mut j);
                 }
                 let bj = self.in_blossom[j];
-                if bj != b
-                    && self.label[bj] == 1
-                    && (best_to[bj] == NO_ARC
-                        || self.slack(weights, arc(i, j)) < self.slack(weights, best_to[bj]))
-                {
-                    best_to[bj] = arc(i, j);
+                if bj != b && self.label[bj] == 1 {
+                    let slack = self.slack(weights, arc(i, j));
+                    if best_to[bj] == NO_ARC || slack < best_to_slack[bj] {
+                        best_to[bj] = arc(i, j);
+                        best_to_slack[bj] = slack;
+                    }
                 }
             }
             self.best_edge[child] = NO_ARC;
         }
-        let list: Vec<u64> = best_to.into_iter().filter(|&e| e != NO_ARC).collect();
+        let mut list = Vec::new();
         let mut best = NO_ARC;
-        for &edge in &list {
-            if best == NO_ARC || self.slack(weights, edge) < self.slack(weights, best) {
+        let mut best_slack = Wide::ZERO;
+        for (bj, &edge) in best_to.iter().enumerate() {
+            if edge == NO_ARC {
+                continue;
+            }
+            list.push(edge);
+            if best == NO_ARC || best_to_slack[bj] < best_slack {
                 best = edge;
+                best_slack = best_to_slack[bj];
             }
         }
-        self.best_edge[b] = best;
+        if best == NO_ARC {
+            self.best_edge[b] = NO_ARC;
+        } else {
+            self.set_best(b, best, best_slack);
+        }
         self.blossom_best[b] = Some(list);
         Ok(())
     }
@@ -653,6 +689,7 @@ impl<const L: usize> Matcher<L> {
             self.blossom_best[b] = None;
         }
         self.queue.clear();
+        self.stamp += 1;
         self.assign_label(root, 1, NO_ARC);
         let mut substeps = 0usize;
         let done = loop {
@@ -679,9 +716,10 @@ impl<const L: usize> Matcher<L> {
             }
             let mut delta_edge = NO_ARC;
             let mut delta_blossom = NONE;
-            for &v in &self.order {
+            for index in 0..self.order.len() {
+                let v = self.order[index];
                 if self.label[self.in_blossom[v]] == 0 && self.best_edge[v] != NO_ARC {
-                    let d = self.slack(w, self.best_edge[v]);
+                    let d = self.best_slack_of(w, v);
                     if d < delta {
                         delta = d;
                         kind = 2;
@@ -695,7 +733,7 @@ impl<const L: usize> Matcher<L> {
                     && self.best_edge[b] != NO_ARC
                     && (b < n || self.base[b] != NONE)
                 {
-                    let doubled = self.slack(w, self.best_edge[b]);
+                    let doubled = self.best_slack_of(w, b);
                     if doubled.0[0] & 1 == 1 {
                         return Err(MatchingFailed);
                     }
@@ -719,6 +757,7 @@ impl<const L: usize> Matcher<L> {
                 }
             }
             if !delta.is_zero() {
+                self.stamp += 1;
                 for &v in &self.order {
                     match self.label[self.in_blossom[v]] {
                         1 => self.dual[v] = self.dual[v].sub(&delta),
@@ -802,13 +841,13 @@ impl<const L: usize> Matcher<L> {
                     }
                 } else if self.label[bx] == 1 {
                     let b = self.in_blossom[v];
-                    if self.best_edge[b] == NO_ARC || slack < self.slack(w, self.best_edge[b]) {
-                        self.best_edge[b] = p;
+                    if self.best_edge[b] == NO_ARC || slack < self.best_slack_of(w, b) {
+                        self.set_best(b, p, slack);
                     }
                 } else if self.label[x] == 0
-                    && (self.best_edge[x] == NO_ARC || slack < self.slack(w, self.best_edge[x]))
+                    && (self.best_edge[x] == NO_ARC || slack < self.best_slack_of(w, x))
                 {
-                    self.best_edge[x] = p;
+                    self.set_best(x, p, slack);
                 }
             }
         }

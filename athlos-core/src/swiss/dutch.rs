@@ -407,13 +407,14 @@ impl<'a, const L: usize> Engine<'a, L> {
     fn solve_all<F: Fn(usize, usize) -> Wide<L>>(
         &self,
         weight: F,
-    ) -> Result<Vec<usize>, SwissError> {
+    ) -> Result<(Vec<usize>, Matcher<L>), SwissError> {
         let n = self.info.len();
         let mut matcher = Matcher::<L>::new(n);
         matcher
             .solve(&ByFunction(weight))
             .map_err(|_| self.no_pairing())?;
-        Ok((0..n).map(|v| matcher.mate(v).unwrap_or(v)).collect())
+        let mate = (0..n).map(|v| matcher.mate(v).unwrap_or(v)).collect();
+        Ok((mate, matcher))
     }
 
     /// The weight of an edge with an end below the bracket and its next score group:
@@ -460,10 +461,11 @@ impl<'a, const L: usize> Engine<'a, L> {
         let everybody: Vec<usize> = (0..n).collect();
         let top_score = self.info[0].score;
         let mut is_single = false;
+        let mut warm = None;
         // Completion and the score of the bye assignee.
         if n % 2 == 1 {
             let lay = &self.layout;
-            let mate = self.solve_all(|a, b| {
+            let (mate, _) = self.solve_all(|a, b| {
                 let (high, low) = (a.min(b), a.max(b));
                 let mut w = Wide::<L>::ZERO;
                 if !self.compatible[high][low] {
@@ -501,15 +503,17 @@ impl<'a, const L: usize> Engine<'a, L> {
                 self.ranks.insert(played, rank as u64);
             }
         } else {
-            let mate =
+            let (mate, matcher) =
                 self.solve_all(|a, b| self.weight(a.min(b), a.max(b), false, false, false))?;
             if !self.complete(&everybody, &mate) {
                 return Err(self.no_pairing());
             }
+            // The weights outside the first bracket are these same ones: start from here.
+            warm = Some(matcher);
         }
         let (constant, separate) = self.separable(is_single);
         let mut sync = Sync {
-            matcher: Matcher::new(n),
+            matcher: warm.unwrap_or_else(|| Matcher::new(n)),
             constant,
             separate,
             position: vec![NONE; n],
