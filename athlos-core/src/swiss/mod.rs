@@ -244,6 +244,36 @@ pub fn pair_next_round(tournament: &Tournament) -> Result<Pairing, SwissError> {
     dutch::pair(&state)
 }
 
+/// Pairs the next round like [`pair_next_round`], except that a first round is drawn at
+/// random: the players' order within each score group (the whole field, unless the event is
+/// accelerated) is shuffled with `first_round_seed` before the Dutch rules pair it, so the
+/// same seed always gives the same pairing. From round 2 on the seed changes nothing.
+///
+/// Bot arenas use this where rating order means nothing.
+///
+/// # Errors
+/// As [`pair_next_round`].
+pub fn pair_next_round_seeded(
+    tournament: &Tournament,
+    first_round_seed: u64,
+) -> Result<Pairing, SwissError> {
+    let mut state = RoundState::build(tournament)?;
+    if state.round == 1 {
+        let mut rng = crate::seeding::DrawRng::new(first_round_seed);
+        let mut start = 0;
+        while start < state.players.len() {
+            let score = state.players[start].pairing_score;
+            let len = state.players[start..]
+                .iter()
+                .take_while(|p| p.pairing_score == score)
+                .count();
+            rng.shuffle(&mut state.players[start..start + len]);
+            start += len;
+        }
+    }
+    dutch::pair(&state)
+}
+
 /// Re-pairs round `round` (1-based) from the rounds before it and compares with what was
 /// recorded; `Ok(None)` when they agree, otherwise the recorded and our pairing.
 ///

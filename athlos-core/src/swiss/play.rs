@@ -39,6 +39,10 @@ pub struct SwissRules {
     /// Pair the next round as soon as the last result of a round is recorded.
     #[serde(default)]
     pub auto_advance: bool,
+    /// Draw the first round at random from this seed instead of by rating
+    /// ([`pair_next_round_seeded`](crate::swiss::pair_next_round_seeded)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_round_seed: Option<u64>,
 }
 
 impl SwissRules {
@@ -51,6 +55,7 @@ impl SwissRules {
             acceleration: Acceleration::None,
             tiebreaks: default_tiebreaks(),
             auto_advance: false,
+            first_round_seed: None,
         }
     }
 }
@@ -251,7 +256,11 @@ impl SwissPlay {
             }
             .into());
         }
-        let pairing = pair_next_round(&self.engine(entries, rules))?;
+        let engine = self.engine(entries, rules);
+        let pairing = match rules.first_round_seed {
+            Some(seed) => crate::swiss::pair_next_round_seeded(&engine, seed)?,
+            None => pair_next_round(&engine)?,
+        };
         let player = |n: StartNumber| {
             usize::try_from(n)
                 .ok()
