@@ -4,9 +4,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use athlos_core::error::StoreError;
+use athlos_core::event::Event;
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
-    Commit, Deadline, DeadlineKey, Job, JobId, JobState, LoggedEvent, NewJob, Receipt, Stored,
+    AggregateRef, Commit, Deadline, DeadlineKey, Job, JobId, JobState, LoggedEvent, NewJob,
+    Receipt, Stored,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, Utc};
@@ -18,7 +20,7 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::codec::{
     backend, deadline_aggregate, deadline_key, from_json_text, from_micros, i64_of, job_state,
-    limit_of, micros, tournament_state, u32_of, u64_of, write_row, Document,
+    kind_and_id, limit_of, micros, tournament_state, u32_of, u64_of, write_row, Document,
 };
 use crate::OpenError;
 
@@ -125,6 +127,25 @@ impl SqliteStore {
         rows.iter().map(stored).collect()
     }
 
+    /// Documents of `T`'s kind, by id, paged.
+    pub(crate) async fn documents<T: Document>(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<T>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, document FROM aggregates WHERE kind = ?1 \
+             ORDER BY id LIMIT ?2 OFFSET ?3",
+        )
+        .bind(T::KIND)
+        .bind(limit_of(limit))
+        .bind(limit_of(offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(stored).collect()
+    }
+
     pub(crate) async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
         sqlx::query_scalar("SELECT bytes FROM blobs WHERE hash = ?")
             .bind(hash.as_str())
@@ -168,6 +189,57 @@ impl SqliteStore {
             .await
             .map_err(backend)?;
         let receipt = apply(&mut tx, commit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(receipt)
+    }
+
+    pub(crate) async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt, StoreError> {
+        let (kind, id) = kind_and_id(aggregate)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
+        let done = sqlx::query("DELETE FROM aggregates WHERE kind = ? AND id = ? AND version = ?")
+            .bind(&kind)
+            .bind(&id)
+            .bind(i64_of(expected)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if done.rows_affected() != 1 {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM aggregates WHERE kind = ? AND id = ?")
+                    .bind(&kind)
+                    .bind(&id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            // Dropping the transaction rolls it back.
+            return Err(StoreError::Conflict {
+                aggregate: aggregate.to_string(),
+                expected: Some(expected),
+                found: found.map(u64_of).transpose()?,
+            });
+        }
+        sqlx::query("DELETE FROM deadlines WHERE aggregate = ?")
+            .bind(aggregate.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let receipt = apply(
+            &mut tx,
+            Commit {
+                events,
+                ..Commit::default()
+            },
+        )
+        .await?;
         tx.commit().await.map_err(backend)?;
         Ok(receipt)
     }

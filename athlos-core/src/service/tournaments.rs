@@ -319,6 +319,32 @@ impl<S: Store, C: Clock> Service<S, C> {
         }
     }
 
+    /// Deletes a tournament that has not started (in `draft` or `registration`): its document
+    /// goes, and `tournament.deleted` is logged in the same commit. Returns the events.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownTournament`]; [`LifecycleError`](crate::error::LifecycleError)
+    /// once started; a conflict when it changed since it was read.
+    pub async fn delete_tournament(&self, id: &TournamentId) -> Result<Vec<Event>, Error> {
+        let Stored { version, value } = self.tournament(id).await?;
+        let step =
+            TournamentLifecycle::apply(value.state, TournamentAction::Delete, &context(&value))?;
+        let data = emitted(&step.action, step.emits, |kind| {
+            (kind == EventType::TournamentDeleted).then(|| EventData::TournamentDeleted {
+                tournament: id.clone(),
+                state: value.state,
+            })
+        })?;
+        let aggregate = AggregateRef::Tournament(id.clone());
+        // The deletion is the tournament's last change: its events carry the version after it.
+        let events = super::events(&aggregate, next_version(version), self.clock().now(), data)?;
+        let logged = events.iter().map(|e| (aggregate.clone(), e.clone()));
+        self.store()
+            .delete(&aggregate, version, logged.collect())
+            .await?;
+        Ok(events)
+    }
+
     /// Applies `advance` to `value` and returns the payloads of the events it emits.
     fn advance_in_place(&self, value: &mut Tournament) -> Result<Vec<EventData>, Error> {
         let id = value.id.clone();

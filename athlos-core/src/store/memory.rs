@@ -12,6 +12,7 @@ use super::{
     Receipt, Store, Stored, Tournament, Write,
 };
 use crate::error::StoreError;
+use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, TournamentId};
 use crate::lifecycle::TournamentState;
 use crate::version::ContentHash;
@@ -140,6 +141,21 @@ impl AggregateStore for MemoryStore {
             .cloned()
             .collect())
     }
+
+    async fn competitions(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Competition>>, StoreError> {
+        Ok(self
+            .lock()
+            .competitions
+            .values()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -240,6 +256,57 @@ impl Store for MemoryStore {
         }
         Ok(Receipt {
             versions,
+            sequences,
+        })
+    }
+
+    async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt, StoreError> {
+        let mut inner = self.lock();
+        let found = inner.version_of(aggregate);
+        if found != Some(expected) {
+            return Err(StoreError::Conflict {
+                aggregate: aggregate.to_string(),
+                expected: Some(expected),
+                found,
+            });
+        }
+        match aggregate {
+            AggregateRef::Competition(id) => {
+                inner.competitions.remove(id);
+            }
+            AggregateRef::Division(id) => {
+                inner.divisions.remove(id);
+            }
+            AggregateRef::Tournament(id) => {
+                inner.tournaments.remove(id);
+            }
+        }
+        let keys: Vec<DeadlineKey> = inner
+            .deadlines
+            .keys()
+            .filter(|key| key.aggregate == *aggregate)
+            .cloned()
+            .collect();
+        for key in &keys {
+            inner.clear_deadline(key);
+        }
+        let mut sequences = Vec::with_capacity(events.len());
+        for (aggregate, event) in events {
+            let sequence = inner.log.len() as u64 + 1;
+            sequences.push(sequence);
+            inner.log.push(LoggedEvent {
+                sequence,
+                aggregate,
+                event,
+            });
+        }
+        Ok(Receipt {
+            versions: Vec::new(),
             sequences,
         })
     }

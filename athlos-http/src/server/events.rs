@@ -33,7 +33,7 @@ use super::AppState;
 /// The routes of this module.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_event))
+        .routes(routes!(create_event, list_events))
         .routes(routes!(get_event, update_event))
         .routes(routes!(create_division, list_divisions))
         .routes(routes!(get_division, update_division))
@@ -175,6 +175,42 @@ async fn create_event(
     .await?;
     let event = state.service.create_competition(id, body.name).await?;
     Ok((StatusCode::CREATED, Json(event_view(&event, &director))))
+}
+
+/// Paging of the event list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventListQuery {
+    /// At most this many (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<usize>,
+    /// Skip this many (at most 2^40).
+    #[param(maximum = 1099511627776_u64)]
+    pub offset: Option<usize>,
+}
+
+/// Events by id, paged, each with its director and divisions.
+#[utoipa::path(get, path = "/v1/events", tag = "events",
+    params(EventListQuery),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody)))]
+async fn list_events(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<EventListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (limit, offset) = super::tournaments::page(query.limit, query.offset)?;
+    let found = state.store.competitions(limit, offset).await?;
+    let mut items = Vec::with_capacity(found.len());
+    for event in &found {
+        let director = directors::of(
+            &state.store,
+            &AggregateRef::Competition(event.value.id.clone()),
+        )
+        .await?;
+        items.push(event_view(event, &director));
+    }
+    Ok(Json(
+        json!({ "events": items, "limit": limit, "offset": offset }),
+    ))
 }
 
 /// An event and its divisions.
