@@ -97,3 +97,30 @@ async fn events_are_listed_by_id_and_paged() {
         database.drop_it().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_ids_beyond_the_databases_range_are_unknown() {
+    for database in common::databases().await {
+        let server = Server::start_with(&database.url, |_| {}).await;
+        for id in [
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+        ] {
+            let (status, body) = server
+                .send("GET", &format!("/v1/jobs/{id}"), None, None)
+                .await;
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (404, Some("not_found")),
+                "{id}: {body}"
+            );
+        }
+        let (status, _) = server
+            .send("GET", "/v1/jobs/18446744073709551616", None, None)
+            .await;
+        assert_eq!(status, 400);
+        server.stop().await;
+        database.drop_it().await;
+    }
+}

@@ -425,3 +425,45 @@ async fn a_tournament_is_deleted_only_by_its_director_before_the_start() {
         database.drop_it().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawing_someone_not_entered_is_a_conflict_before_and_after_the_start() {
+    let server = Server::start().await;
+    let director = token("td", "director");
+    create(&server, &director, "ko", "single_elimination", json!({})).await;
+    server
+        .post("/v1/tournaments/ko/publish", &director, json!(null), 200)
+        .await;
+    let outsider = token("outsider", "bot");
+    let refused = server
+        .post("/v1/tournaments/ko/withdraw", &outsider, json!(null), 409)
+        .await;
+    assert_eq!(refused["code"], "not_entered");
+    for n in 1..=4 {
+        server
+            .post(
+                "/v1/tournaments/ko/join",
+                &token(&format!("b{n}"), "bot"),
+                json!({}),
+                200,
+            )
+            .await;
+    }
+    server
+        .post("/v1/tournaments/ko/start", &director, json!(null), 200)
+        .await;
+    let refused = server
+        .post("/v1/tournaments/ko/withdraw", &outsider, json!(null), 409)
+        .await;
+    assert_eq!(refused["code"], "not_entered");
+    // An entrant withdraws once; the second time is a conflict too.
+    let b1 = token("b1", "bot");
+    server
+        .post("/v1/tournaments/ko/withdraw", &b1, json!(null), 200)
+        .await;
+    let again = server
+        .post("/v1/tournaments/ko/withdraw", &b1, json!(null), 409)
+        .await;
+    assert_eq!(again["code"], "already_withdrawn");
+    server.stop().await;
+}

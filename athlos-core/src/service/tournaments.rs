@@ -133,6 +133,10 @@ impl<S: Store, C: Clock> Service<S, C> {
             tournament: id.to_string(),
             participant: participant.clone(),
         };
+        // Not an entry is the same refusal before and after the start.
+        if !value.entries.iter().any(|p| p.id == *participant) {
+            return Err(not_entered().into());
+        }
         match (value.bracket.as_mut(), value.swiss.as_mut()) {
             (Some(bracket), _) => bracket.withdraw(participant)?,
             (None, Some(play)) => play.withdraw(participant)?,
