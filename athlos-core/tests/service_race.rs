@@ -134,6 +134,18 @@ impl JobStore for YieldingStore {
     async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
         self.0.requeue(id, run_at).await
     }
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.0
+            .claim_kinds(worker, kinds, now, lease_until, limit)
+            .await
+    }
 }
 
 #[async_trait]

@@ -52,7 +52,12 @@ struct Client {
 }
 
 impl Client {
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(u16, Value), Failure> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value), Failure> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -132,7 +137,9 @@ async fn fixtures(client: &Client, args: &Args) -> Result<(), Failure> {
             json!({"id": "bench-cup", "name": "Bench Cup", "rules": rules}),
         )
         .await?;
-    client.post("/v1/tournaments/bench-cup/publish", json!(null)).await?;
+    client
+        .post("/v1/tournaments/bench-cup/publish", json!(null))
+        .await?;
     for i in 1..=64 {
         client
             .post(
@@ -141,11 +148,16 @@ async fn fixtures(client: &Client, args: &Args) -> Result<(), Failure> {
             )
             .await?;
     }
-    client.post("/v1/tournaments/bench-cup/start", json!(null)).await?;
-    let pairings = client.get("/v1/tournaments/bench-cup/rounds/1/pairings").await?;
+    client
+        .post("/v1/tournaments/bench-cup/start", json!(null))
+        .await?;
+    let pairings = client
+        .get("/v1/tournaments/bench-cup/rounds/1/pairings")
+        .await?;
     let games = pairings["pairings"].as_array().cloned().unwrap_or_default();
     for game in games.iter().filter(|g| g["status"] == "ready") {
-        let (Some(id), Some(winner)) = (game["match_id"].as_str(), game["sides"][0].as_str()) else {
+        let (Some(id), Some(winner)) = (game["match_id"].as_str(), game["sides"][0].as_str())
+        else {
             continue;
         };
         client
@@ -191,7 +203,10 @@ async fn generate_all(client: &Client, poll: Duration) -> Result<(Duration, usiz
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args = Args::parse();
-    let secret = args.jwt_secret.clone().unwrap_or_else(|| DEV_SECRET.to_owned());
+    let secret = args
+        .jwt_secret
+        .clone()
+        .unwrap_or_else(|| DEV_SECRET.to_owned());
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let token = mint(
         &Claims {

@@ -235,7 +235,7 @@ impl JobStore for AnyStore {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
-        dispatch!(self, s => s.claim(worker, now, lease_until, limit).await)
+        dispatch!(self, s => s.claim(worker, None, now, lease_until, limit).await)
     }
 
     async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
@@ -291,6 +291,20 @@ impl JobStore for AnyStore {
         let job = dispatch!(self, s => s.requeue(id, run_at).await)?;
         self.inner.signals.wake(Topic::Jobs);
         Ok(job)
+    }
+
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, s => s.claim(worker, Some(kinds), now, lease_until, limit).await)
     }
 }
 

@@ -223,9 +223,11 @@ impl PgStore {
         enqueue(&mut conn, job).await
     }
 
+    /// Claims due jobs; `kinds` limits them when given.
     pub(crate) async fn claim(
         &self,
         worker: &str,
+        kinds: Option<&[String]>,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: usize,
@@ -233,9 +235,11 @@ impl PgStore {
         let sql = format!(
             "WITH expired AS (\
                SELECT id FROM athlos_jobs WHERE state = 'running' AND lease_until <= $3 \
+               AND ($5::text[] IS NULL OR kind = ANY($5)) \
                ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED), \
              due AS (\
                SELECT id FROM athlos_jobs WHERE state IN ('queued', 'failed') AND run_at <= $3 \
+               AND ($5::text[] IS NULL OR kind = ANY($5)) \
                ORDER BY priority DESC, run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), \
              picked AS (\
                SELECT j.id FROM athlos_jobs j \
@@ -251,6 +255,7 @@ impl PgStore {
             .bind(lease_until)
             .bind(now)
             .bind(limit_of(limit))
+            .bind(kinds)
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;

@@ -255,22 +255,30 @@ impl SqliteStore {
         Ok(job)
     }
 
+    /// Claims due jobs; `kinds` (a JSON array of kinds) limits them when given.
     pub(crate) async fn claim(
         &self,
         worker: &str,
+        kinds: Option<&[String]>,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
+        let kinds = kinds
+            .map(|kinds| serde_json::to_string(kinds).map_err(backend))
+            .transpose()?;
         let sql = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?1, \
              lease_until = ?2 WHERE id IN (SELECT id FROM (\
                SELECT * FROM (SELECT id, priority, run_at FROM jobs \
                  WHERE state IN ('queued', 'failed') AND run_at <= ?3 \
+                 AND (?5 IS NULL OR kind IN (SELECT value FROM json_each(?5))) \
                  ORDER BY priority DESC, run_at, id LIMIT ?4) \
                UNION ALL \
                SELECT * FROM (SELECT id, priority, run_at FROM jobs \
-                 WHERE state = 'running' AND lease_until <= ?3 ORDER BY lease_until LIMIT ?4)) \
+                 WHERE state = 'running' AND lease_until <= ?3 \
+                 AND (?5 IS NULL OR kind IN (SELECT value FROM json_each(?5))) \
+                 ORDER BY lease_until LIMIT ?4)) \
                ORDER BY priority DESC, run_at, id LIMIT ?4) \
              RETURNING {JOB_COLUMNS}"
         );
@@ -279,6 +287,7 @@ impl SqliteStore {
             .bind(micros(lease_until))
             .bind(micros(now))
             .bind(limit_of(limit))
+            .bind(kinds)
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;

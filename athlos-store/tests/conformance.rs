@@ -40,6 +40,7 @@ macro_rules! all_cases {
             worker_rescues_expired_leases,
             competitions_are_listed_by_id,
             aggregates_are_deleted_with_their_event,
+            jobs_are_claimed_by_kind,
         );
     };
 }

@@ -86,6 +86,40 @@ impl Inner {
         stored
     }
 
+    /// Claims up to `limit` due jobs (of `kinds`, when given), oldest first.
+    fn claim(
+        &mut self,
+        worker: &str,
+        kinds: Option<&[String]>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Vec<Job> {
+        let mut due: Vec<(std::cmp::Reverse<i32>, DateTime<Utc>, JobId)> = self
+            .jobs
+            .values()
+            .filter(|j| kinds.is_none_or(|kinds| kinds.contains(&j.kind)))
+            .filter(|j| match j.state {
+                JobState::Queued | JobState::Failed => j.run_at <= now,
+                JobState::Running => j.lease_until.is_some_and(|l| l <= now),
+                _ => false,
+            })
+            .map(|j| (std::cmp::Reverse(j.priority), j.run_at, j.id))
+            .collect();
+        due.sort();
+        let mut claimed = Vec::new();
+        for (_, _, id) in due.into_iter().take(limit) {
+            if let Some(job) = self.jobs.get_mut(&id) {
+                job.state = JobState::Running;
+                job.attempts = job.attempts.saturating_add(1);
+                job.worker = Some(worker.to_owned());
+                job.lease_until = Some(lease_until);
+                claimed.push(job.clone());
+            }
+        }
+        claimed
+    }
+
     fn version_of(&self, aggregate: &AggregateRef) -> Option<u64> {
         match aggregate {
             AggregateRef::Competition(id) => self.competitions.get(id).map(|s| s.version),
@@ -325,29 +359,7 @@ impl JobStore for MemoryStore {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
-        let mut inner = self.lock();
-        let mut due: Vec<(std::cmp::Reverse<i32>, DateTime<Utc>, JobId)> = inner
-            .jobs
-            .values()
-            .filter(|j| match j.state {
-                JobState::Queued | JobState::Failed => j.run_at <= now,
-                JobState::Running => j.lease_until.is_some_and(|l| l <= now),
-                _ => false,
-            })
-            .map(|j| (std::cmp::Reverse(j.priority), j.run_at, j.id))
-            .collect();
-        due.sort();
-        let mut claimed = Vec::new();
-        for (_, _, id) in due.into_iter().take(limit) {
-            if let Some(job) = inner.jobs.get_mut(&id) {
-                job.state = JobState::Running;
-                job.attempts = job.attempts.saturating_add(1);
-                job.worker = Some(worker.to_owned());
-                job.lease_until = Some(lease_until);
-                claimed.push(job.clone());
-            }
-        }
-        Ok(claimed)
+        Ok(self.lock().claim(worker, None, now, lease_until, limit))
     }
 
     async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
@@ -453,6 +465,19 @@ impl JobStore for MemoryStore {
         job.worker = None;
         job.lease_until = None;
         Ok(job.clone())
+    }
+
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        Ok(self
+            .lock()
+            .claim(worker, Some(kinds), now, lease_until, limit))
     }
 }
 

@@ -416,6 +416,21 @@ pub trait JobStore: Send + Sync {
         id: JobId,
         run_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<Job, StoreError>;
+
+    /// [`JobStore::claim`] limited to jobs whose kind is one of `kinds` (none: nothing is
+    /// claimed), so that workers with different handlers share one queue without taking each
+    /// other's jobs.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: chrono::DateTime<chrono::Utc>,
+        lease_until: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
 }
 
 /// Deadlines (pick clocks, round timers) claimed by a scheduler.

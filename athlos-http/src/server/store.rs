@@ -152,6 +152,19 @@ impl JobStore for SharedStore {
     async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
         self.inner.requeue(id, run_at).await
     }
+
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.inner
+            .claim_kinds(worker, kinds, now, lease_until, limit)
+            .await
+    }
 }
 
 #[async_trait]

@@ -1291,3 +1291,84 @@ pub async fn aggregates_are_deleted_with_their_event<S: Store>(store: S) {
     }
     assert!(store.tournament(&tid("t3")).await.unwrap().is_some());
 }
+
+pub async fn jobs_are_claimed_by_kind<S: Store + 'static>(store: S) {
+    let kinds = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+    let a = store.enqueue(job("bracket")).await.unwrap();
+    let b = store.enqueue(job("webhook")).await.unwrap();
+    let c = store.enqueue(job("bracket")).await.unwrap();
+    let lease = t0() + secs(30);
+    assert!(store
+        .claim_kinds("w0", &[], t0(), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let webhooks = store
+        .claim_kinds("w1", &kinds(&["webhook"]), t0(), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&webhooks), vec![b.id]);
+    let brackets = store
+        .claim_kinds("w2", &kinds(&["bracket", "other"]), t0(), lease, 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(&brackets), vec![a.id], "oldest first, up to the limit");
+    assert_eq!(brackets[0].worker.as_deref(), Some("w2"));
+    // An expired lease goes back only to a worker of its kind.
+    let later = lease + secs(1);
+    assert!(store
+        .claim_kinds("w3", &kinds(&["webhook"]), later, later + secs(30), 10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|j| j.kind == "webhook"));
+    let rest = store
+        .claim_kinds("w4", &kinds(&["bracket"]), later, later + secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), vec![a.id, c.id]);
+    assert_eq!(store.job(a.id).await.unwrap().unwrap().attempts, 2);
+
+    // A worker for one kind leaves the others (queued, or leased long ago) alone.
+    let d = store
+        .enqueue(NewJob::new("draw", serde_json::json!(null), Utc::now()))
+        .await
+        .unwrap();
+    let e = store
+        .enqueue(NewJob::new("mail", serde_json::json!(null), Utc::now()))
+        .await
+        .unwrap();
+    let store = Arc::new(store);
+    let mut config = WorkerConfig::new("draws-only");
+    config.poll = StdDuration::from_millis(10);
+    config.kinds = Some(kinds(&["draw"]));
+    let ran: Arc<Mutex<Vec<JobId>>> = Arc::default();
+    let handler = {
+        let ran = ran.clone();
+        move |job: Job| {
+            let ran = ran.clone();
+            async move {
+                ran.lock().unwrap().push(job.id);
+                Ok(())
+            }
+        }
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(Worker::new(store.clone(), handler, config).run(async move {
+        let _ = stopped.await;
+    }));
+    let done = tokio::time::timeout(StdDuration::from_secs(10), async {
+        while store.job(d.id).await.unwrap().unwrap().state != JobState::Succeeded {
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let _ = stop.send(());
+    running.await.unwrap();
+    assert!(done.is_ok(), "the draw job ran");
+    assert_eq!(ran.lock().unwrap().clone(), vec![d.id]);
+    let mail = store.job(e.id).await.unwrap().unwrap();
+    assert_eq!((mail.state, mail.attempts), (JobState::Queued, 0));
+    let expired = store.job(c.id).await.unwrap().unwrap();
+    assert_eq!((expired.worker.as_deref(), expired.attempts), (Some("w4"), 1));
+}
