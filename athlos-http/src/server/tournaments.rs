@@ -55,6 +55,12 @@ fn participant_id(text: &str, field: &str) -> Result<ParticipantId, ApiError> {
     ParticipantId::new(text).map_err(|e| ApiError::bad_input(field, e.to_string()))
 }
 
+/// A tournament, for reads that do not show its director (looking the director up takes the
+/// queue's write path on every request).
+async fn read(state: &AppState, id: &str) -> Result<Stored<Tournament>, ApiError> {
+    Ok(state.service.tournament(&tournament_id(id)?).await?)
+}
+
 async fn load(state: &AppState, id: &str) -> Result<(Stored<Tournament>, Director), ApiError> {
     let id = tournament_id(id)?;
     let tournament = state.service.tournament(&id).await?;
@@ -461,7 +467,7 @@ async fn pairings(
     State(state): State<AppState>,
     ApiPath((id, round)): ApiPath<(String, u32)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (tournament, _) = load(&state, &id).await?;
+    let tournament = read(&state, &id).await?;
     let t = &tournament.value;
     let unpaired = || {
         ApiError::not_found(format!(
@@ -657,7 +663,7 @@ async fn standings(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (tournament, _) = load(&state, &id).await?;
+    let tournament = read(&state, &id).await?;
     let t = &tournament.value;
     if t.swiss.is_some() {
         let rows = state.service.swiss_standings(&t.id).await?;
@@ -707,7 +713,7 @@ async fn export(
             "format must be ndjson or trf",
         ));
     }
-    let (tournament, _) = load(&state, &id).await?;
+    let tournament = read(&state, &id).await?;
     let t = &tournament.value;
     if format == "trf" {
         if t.swiss.is_none() {

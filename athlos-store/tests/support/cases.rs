@@ -1370,5 +1370,8 @@ pub async fn jobs_are_claimed_by_kind<S: Store + 'static>(store: S) {
     let mail = store.job(e.id).await.unwrap().unwrap();
     assert_eq!((mail.state, mail.attempts), (JobState::Queued, 0));
     let expired = store.job(c.id).await.unwrap().unwrap();
-    assert_eq!((expired.worker.as_deref(), expired.attempts), (Some("w4"), 1));
+    assert_eq!(
+        (expired.worker.as_deref(), expired.attempts),
+        (Some("w4"), 1)
+    );
 }
