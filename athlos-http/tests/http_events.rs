@@ -124,3 +124,34 @@ async fn job_ids_beyond_the_databases_range_are_unknown() {
         database.drop_it().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_and_read_options_are_documented_as_optional_query_parameters() {
+    let server = Server::start().await;
+    let api = server.get("/openapi.json").await;
+    for (path, names) in [
+        ("/v1/events", vec!["limit", "offset"]),
+        ("/v1/tournaments", vec!["status", "limit", "offset"]),
+        ("/v1/tournaments/{tournament_id}/export", vec!["format"]),
+        (
+            "/v1/events/{event_id}/divisions/{division_id}/bracket",
+            vec!["version", "tag"],
+        ),
+    ] {
+        let parameters = api["paths"][path]["get"]["parameters"].as_array().unwrap();
+        for name in names {
+            let parameter = parameters
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{path}: no parameter {name}"));
+            assert_eq!(parameter["in"], "query", "{path} {name}");
+            assert_ne!(parameter["required"], true, "{path} {name}");
+        }
+    }
+    let limit = &api["paths"]["/v1/events"]["get"]["parameters"][0]["schema"];
+    assert_eq!(
+        (limit["minimum"].as_u64(), limit["maximum"].as_u64()),
+        (Some(1), Some(500))
+    );
+    server.stop().await;
+}

@@ -416,6 +416,12 @@ async fn a_tournament_is_deleted_only_by_its_director_before_the_start() {
             .post("/v1/tournaments", &stranger, again.clone(), 409)
             .await;
         assert_eq!(taken["code"], "id_taken");
+        let mut other_settings = again.clone();
+        other_settings["self_reporting"] = json!(true);
+        let refused = server
+            .post("/v1/tournaments", &director, other_settings, 409)
+            .await;
+        assert_eq!(refused["code"], "id_taken");
         let recreated = server.post("/v1/tournaments", &director, again, 201).await;
         assert_eq!(
             (recreated["version"].as_u64(), recreated["state"].as_str()),

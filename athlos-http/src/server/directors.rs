@@ -98,8 +98,8 @@ pub async fn claim(
             axum::http::StatusCode::CONFLICT,
             "id_taken",
             format!(
-                "{aggregate} was created before (and deleted) with self_reporting {} and \
-                 auto_advance {}: its id keeps those settings; use them or another id",
+                "{aggregate} is already claimed with self_reporting {} and auto_advance {} \
+                 (a deleted tournament's id keeps its settings): use them or another id",
                 found.self_reporting, found.auto_advance
             ),
         ));

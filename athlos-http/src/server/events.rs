@@ -179,6 +179,7 @@ async fn create_event(
 
 /// Paging of the event list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventListQuery {
     /// At most this many (1-500, default 50).
@@ -494,6 +495,7 @@ async fn generate_bracket(
 
 /// Which bracket version to read.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BracketQuery {
     /// A version number.

@@ -229,6 +229,7 @@ pub(crate) fn page(
 
 /// Paging and filter of the tournament list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only tournaments in this state.
@@ -687,6 +688,7 @@ async fn standings(
 
 /// Export format.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `ndjson` (default) or `trf` (TRF-16, Swiss tournaments).
