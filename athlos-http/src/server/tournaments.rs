@@ -232,7 +232,8 @@ pub(crate) fn page(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// Only tournaments in this state.
+    /// Only tournaments in this state: `draft`, `registration`, `active`, `completed`,
+    /// `archived` or `cancelled`.
     #[param(value_type = Option<String>)]
     pub status: Option<TournamentState>,
     /// At most this many (1-500, default 50).
