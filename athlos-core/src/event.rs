@@ -93,11 +93,13 @@ pub enum EventType {
     DraftPicksTraded,
     /// `draft.queue_set`: a team set its queue of wanted players.
     DraftQueueSet,
+    /// `tournament.deleted`: a tournament that had not started was deleted.
+    TournamentDeleted,
 }
 
 impl EventType {
     /// Every type, in catalog order.
-    pub const ALL: [EventType; 21] = [
+    pub const ALL: [EventType; 22] = [
         EventType::BracketGenerated,
         EventType::BracketFailed,
         EventType::BracketEdited,
@@ -119,6 +121,7 @@ impl EventType {
         EventType::DraftPickUndone,
         EventType::DraftPicksTraded,
         EventType::DraftQueueSet,
+        EventType::TournamentDeleted,
     ];
 
     /// The dotted lower-case name written in the envelope's `type`.
@@ -145,6 +148,7 @@ impl EventType {
             EventType::DraftPickUndone => "draft.pick_undone",
             EventType::DraftPicksTraded => "draft.picks_traded",
             EventType::DraftQueueSet => "draft.queue_set",
+            EventType::TournamentDeleted => "tournament.deleted",
         }
     }
 
@@ -389,6 +393,14 @@ pub enum EventData {
         /// The queue, most wanted first.
         players: Vec<ParticipantId>,
     },
+    /// `tournament.deleted`: the last event of a tournament; its document is gone.
+    #[serde(rename = "tournament.deleted")]
+    TournamentDeleted {
+        /// The tournament.
+        tournament: TournamentId,
+        /// The state it was in (`draft` or `registration`).
+        state: TournamentState,
+    },
 }
 
 impl EventData {
@@ -416,6 +428,7 @@ impl EventData {
             EventData::DraftPickUndone { .. } => EventType::DraftPickUndone,
             EventData::DraftPicksTraded { .. } => EventType::DraftPicksTraded,
             EventData::DraftQueueSet { .. } => EventType::DraftQueueSet,
+            EventData::TournamentDeleted { .. } => EventType::TournamentDeleted,
         }
     }
 }

@@ -51,6 +51,8 @@ fn tournament_model(state: TS, action: TA, c: &TournamentContext) -> Option<TS> 
             TS::Active
         }),
         (TS::Completed | TS::Cancelled, TA::Archive) => Some(TS::Archived),
+        // Deleting removes the tournament; the table keeps the state it was in.
+        (TS::Draft | TS::Registration, TA::Delete) => Some(state),
         _ => None,
     }
 }
@@ -205,7 +207,7 @@ fn match_and_draft_tables_match_their_models_for_every_pair() {
 fn allowed_actions_answer_what_may_i_do_now() {
     assert_eq!(
         TournamentLifecycle::allowed(TS::Registration),
-        vec![TA::Join, TA::Withdraw, TA::Start, TA::Cancel]
+        vec![TA::Join, TA::Withdraw, TA::Start, TA::Cancel, TA::Delete]
     );
     assert!(TournamentLifecycle::allowed(TS::Archived).is_empty());
     let few = TournamentContext {
@@ -215,7 +217,7 @@ fn allowed_actions_answer_what_may_i_do_now() {
     };
     assert_eq!(
         TournamentLifecycle::available(TS::Registration, &few),
-        vec![TA::Join, TA::Withdraw, TA::Cancel]
+        vec![TA::Join, TA::Withdraw, TA::Cancel, TA::Delete]
     );
     let error = TournamentLifecycle::apply(TS::Registration, TA::Start, &few).unwrap_err();
     assert_eq!(
@@ -238,6 +240,8 @@ struct Sim {
     rounds: u32,
     round: u32,
     log: Vec<Event>,
+    /// Deleted: nothing happens to it any more.
+    deleted: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -255,6 +259,9 @@ fn step_strategy() -> impl Strategy<Value = Step> {
 
 impl Sim {
     fn run(&mut self, step: Step) {
+        if self.deleted {
+            return;
+        }
         let Step::Act(action) = step else {
             self.context.round_complete = true;
             return;
@@ -281,6 +288,7 @@ impl Sim {
                     TA::Withdraw if from == TS::Registration => {
                         self.context.entries = self.context.entries.saturating_sub(1)
                     }
+                    TA::Delete => self.deleted = true,
                     TA::Start | TA::Advance if step.to == TS::Active => {
                         self.round += 1;
                         self.context.round_complete = false;
@@ -312,6 +320,10 @@ impl Sim {
                         EventType::TournamentFinished => EventData::TournamentFinished {
                             tournament,
                             placements: Vec::new(),
+                        },
+                        EventType::TournamentDeleted => EventData::TournamentDeleted {
+                            tournament,
+                            state: from,
                         },
                         EventType::MatchResult => EventData::MatchResult {
                             owner: MatchOwner::Tournament(tournament),
@@ -369,6 +381,7 @@ proptest! {
             rounds,
             round: 0,
             log: Vec::new(),
+            deleted: false,
         };
         for step in steps {
             sim.run(step);
@@ -512,7 +525,7 @@ fn event_catalog_is_pinned() {
             round: 1,
         },
         EventData::TournamentFinished {
-            tournament,
+            tournament: tournament.clone(),
             placements,
         },
         EventData::DraftStarted {
@@ -554,6 +567,10 @@ fn event_catalog_is_pinned() {
             draft,
             team: 0,
             players: vec![ParticipantId::new("p2").unwrap()],
+        },
+        EventData::TournamentDeleted {
+            tournament,
+            state: TS::Registration,
         },
     ];
     let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();

@@ -7,15 +7,15 @@ use async_trait::async_trait;
 use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
 use athlos_core::clock::ManualClock;
 use athlos_core::error::{Error, StoreError};
-use athlos_core::event::{EventData, EventType};
+use athlos_core::event::{Event, EventData, EventType};
 use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::Participant;
 use athlos_core::service::Service;
 use athlos_core::store::{
-    AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
-    EventLog, Job, JobId, JobState, JobStore, LoggedEvent, MemoryStore, NewJob, Receipt, Store,
-    Stored, Tournament, TournamentRules,
+    AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
+    DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, MemoryStore,
+    NewJob, Receipt, Store, Stored, Tournament, TournamentRules,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, TimeZone, Utc};
@@ -56,6 +56,13 @@ impl AggregateStore for YieldingStore {
         offset: usize,
     ) -> Result<Vec<Stored<Tournament>>, StoreError> {
         self.0.tournaments(state, limit, offset).await
+    }
+    async fn competitions(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Competition>>, StoreError> {
+        self.0.competitions(limit, offset).await
     }
 }
 
@@ -127,6 +134,18 @@ impl JobStore for YieldingStore {
     async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
         self.0.requeue(id, run_at).await
     }
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.0
+            .claim_kinds(worker, kinds, now, lease_until, limit)
+            .await
+    }
 }
 
 #[async_trait]
@@ -167,6 +186,14 @@ impl DeadlineStore for YieldingStore {
 impl Store for YieldingStore {
     async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError> {
         self.0.commit(commit).await
+    }
+    async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt, StoreError> {
+        self.0.delete(aggregate, expected, events).await
     }
 }
 

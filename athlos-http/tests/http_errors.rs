@@ -363,7 +363,10 @@ async fn unknown_things_are_404_and_conflicts_409() {
         .post("/v1/tournaments/t/start", &alice, json!(null), 409)
         .await;
     assert_eq!(body["state"], "draft");
-    assert_eq!(body["allowed_actions"], json!(["publish", "cancel"]));
+    assert_eq!(
+        body["allowed_actions"],
+        json!(["publish", "cancel", "delete"])
+    );
     server
         .post("/v1/tournaments/t/publish", &alice, json!(null), 200)
         .await;

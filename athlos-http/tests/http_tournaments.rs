@@ -308,3 +308,168 @@ async fn results_only_for_pending_matches_of_the_current_round() {
 
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tournament_is_deleted_only_by_its_director_before_the_start() {
+    for database in common::databases().await {
+        let server = Server::start_with(&database.url, |_| {}).await;
+        let director = token("td", "director");
+        let stranger = token("someone-else", "director");
+        for id in ["draft-cup", "open-cup", "live-cup"] {
+            create(&server, &director, id, "single_elimination", json!({})).await;
+        }
+        let draft = server.get("/v1/tournaments/draft-cup").await;
+        assert_eq!(
+            draft["allowed_actions"],
+            json!(["publish", "cancel", "delete"])
+        );
+        for id in ["open-cup", "live-cup"] {
+            server
+                .post(
+                    &format!("/v1/tournaments/{id}/publish"),
+                    &director,
+                    json!(null),
+                    200,
+                )
+                .await;
+        }
+        for n in 1..=4 {
+            server
+                .post(
+                    "/v1/tournaments/live-cup/join",
+                    &token(&format!("b{n}"), "bot"),
+                    json!({}),
+                    200,
+                )
+                .await;
+        }
+        server
+            .post(
+                "/v1/tournaments/live-cup/start",
+                &director,
+                json!(null),
+                200,
+            )
+            .await;
+        let before = server.get("/v1/tournaments?limit=10").await["tournaments"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(before, 3);
+
+        // No token, someone else's token: refused, nothing deleted.
+        let (status, body) = server
+            .send("DELETE", "/v1/tournaments/open-cup", None, None)
+            .await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+        let (status, body) = server
+            .send("DELETE", "/v1/tournaments/open-cup", Some(&stranger), None)
+            .await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+
+        // In draft and in registration: deleted, with the event that says so.
+        for (id, state) in [("draft-cup", "draft"), ("open-cup", "registration")] {
+            let path = format!("/v1/tournaments/{id}");
+            let (status, body) = server.send("DELETE", &path, Some(&director), None).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["deleted"], true);
+            let event = &body["events"][0];
+            assert_eq!(event["type"], "tournament.deleted");
+            assert_eq!(event["data"], json!({"tournament": id, "state": state}));
+            let (status, body) = server.send("GET", &path, None, None).await;
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (404, Some("unknown_tournament"))
+            );
+            let (status, _) = server.send("DELETE", &path, Some(&director), None).await;
+            assert_eq!(status, 404);
+        }
+        let left = server.get("/v1/tournaments?limit=10").await;
+        let ids: Vec<&str> = left["tournaments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["live-cup"]);
+
+        // Started: 409 with the state and what may be done instead.
+        let (status, body) = server
+            .send("DELETE", "/v1/tournaments/live-cup", Some(&director), None)
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["code"], "invalid_transition");
+        assert_eq!(body["state"], "active");
+        assert_eq!(
+            body["allowed_actions"],
+            json!(["record_result", "withdraw", "advance"])
+        );
+        server.get("/v1/tournaments/live-cup").await;
+
+        // The id stays its director's: another creator is refused, the director may reuse it.
+        let again = json!({
+            "id": "draft-cup",
+            "name": "again",
+            "rules": {"options": {"format": "single_elimination"}, "min_entries": 2, "seed": 1},
+        });
+        let taken = server
+            .post("/v1/tournaments", &stranger, again.clone(), 409)
+            .await;
+        assert_eq!(taken["code"], "id_taken");
+        let mut other_settings = again.clone();
+        other_settings["self_reporting"] = json!(true);
+        let refused = server
+            .post("/v1/tournaments", &director, other_settings, 409)
+            .await;
+        assert_eq!(refused["code"], "id_taken");
+        let recreated = server.post("/v1/tournaments", &director, again, 201).await;
+        assert_eq!(
+            (recreated["version"].as_u64(), recreated["state"].as_str()),
+            (Some(1), Some("draft"))
+        );
+        server.stop().await;
+        database.drop_it().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawing_someone_not_entered_is_a_conflict_before_and_after_the_start() {
+    let server = Server::start().await;
+    let director = token("td", "director");
+    create(&server, &director, "ko", "single_elimination", json!({})).await;
+    server
+        .post("/v1/tournaments/ko/publish", &director, json!(null), 200)
+        .await;
+    let outsider = token("outsider", "bot");
+    let refused = server
+        .post("/v1/tournaments/ko/withdraw", &outsider, json!(null), 409)
+        .await;
+    assert_eq!(refused["code"], "not_entered");
+    for n in 1..=4 {
+        server
+            .post(
+                "/v1/tournaments/ko/join",
+                &token(&format!("b{n}"), "bot"),
+                json!({}),
+                200,
+            )
+            .await;
+    }
+    server
+        .post("/v1/tournaments/ko/start", &director, json!(null), 200)
+        .await;
+    let refused = server
+        .post("/v1/tournaments/ko/withdraw", &outsider, json!(null), 409)
+        .await;
+    assert_eq!(refused["code"], "not_entered");
+    // An entrant withdraws once; the second time is a conflict too.
+    let b1 = token("b1", "bot");
+    server
+        .post("/v1/tournaments/ko/withdraw", &b1, json!(null), 200)
+        .await;
+    let again = server
+        .post("/v1/tournaments/ko/withdraw", &b1, json!(null), 409)
+        .await;
+    assert_eq!(again["code"], "already_withdrawn");
+    server.stop().await;
+}

@@ -25,12 +25,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use athlos_core::error::StoreError;
+use athlos_core::event::Event;
 use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
-    AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
-    EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store, Stored,
-    Tournament,
+    AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
+    DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob,
+    Receipt, Store, Stored, Tournament,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, Utc};
@@ -195,6 +196,14 @@ impl AggregateStore for AnyStore {
     ) -> Result<Vec<Stored<Tournament>>, StoreError> {
         dispatch!(self, s => s.tournaments(state, limit, offset).await)
     }
+
+    async fn competitions(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Competition>>, StoreError> {
+        dispatch!(self, s => s.documents(limit, offset).await)
+    }
 }
 
 #[async_trait]
@@ -226,7 +235,7 @@ impl JobStore for AnyStore {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
-        dispatch!(self, s => s.claim(worker, now, lease_until, limit).await)
+        dispatch!(self, s => s.claim(worker, None, now, lease_until, limit).await)
     }
 
     async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
@@ -283,6 +292,20 @@ impl JobStore for AnyStore {
         self.inner.signals.wake(Topic::Jobs);
         Ok(job)
     }
+
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, s => s.claim(worker, Some(kinds), now, lease_until, limit).await)
+    }
 }
 
 #[async_trait]
@@ -337,6 +360,20 @@ impl Store for AnyStore {
             if changed {
                 self.inner.signals.wake(topic);
             }
+        }
+        Ok(receipt)
+    }
+
+    async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt, StoreError> {
+        let appends = !events.is_empty();
+        let receipt = dispatch!(self, s => s.delete(aggregate, expected, events).await)?;
+        if appends {
+            self.inner.signals.wake(Topic::Events);
         }
         Ok(receipt)
     }

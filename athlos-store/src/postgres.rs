@@ -4,9 +4,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use athlos_core::error::StoreError;
+use athlos_core::event::Event;
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
-    Commit, Deadline, DeadlineKey, Job, JobId, JobState, LoggedEvent, NewJob, Receipt, Stored,
+    AggregateRef, Commit, Deadline, DeadlineKey, Job, JobId, JobState, LoggedEvent, NewJob,
+    Receipt, Stored,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, Utc};
@@ -14,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use sqlx::Row;
 
 use crate::codec::{
-    backend, deadline_aggregate, deadline_key, from_json, i64_of, job_state, limit_of,
+    backend, deadline_aggregate, deadline_key, from_json, i64_of, job_state, kind_and_id, limit_of,
     tournament_state, u32_of, u64_of, write_row, Document,
 };
 use crate::OpenError;
@@ -104,6 +106,25 @@ impl PgStore {
         rows.iter().map(stored).collect()
     }
 
+    /// Documents of `T`'s kind, by id, paged.
+    pub(crate) async fn documents<T: Document>(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<T>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, document FROM athlos_aggregates WHERE kind = $1 \
+             ORDER BY id LIMIT $2 OFFSET $3",
+        )
+        .bind(T::KIND)
+        .bind(limit_of(limit))
+        .bind(limit_of(offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(stored).collect()
+    }
+
     pub(crate) async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
         sqlx::query_scalar("SELECT bytes FROM athlos_blobs WHERE hash = $1")
             .bind(hash.as_str())
@@ -147,14 +168,66 @@ impl PgStore {
         Ok(receipt)
     }
 
+    pub(crate) async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt, StoreError> {
+        let (kind, id) = kind_and_id(aggregate)?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let done = sqlx::query(
+            "DELETE FROM athlos_aggregates WHERE kind = $1 AND id = $2 AND version = $3",
+        )
+        .bind(&kind)
+        .bind(&id)
+        .bind(i64_of(expected)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() != 1 {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT version FROM athlos_aggregates WHERE kind = $1 AND id = $2",
+            )
+            .bind(&kind)
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            // Dropping the transaction rolls it back.
+            return Err(StoreError::Conflict {
+                aggregate: aggregate.to_string(),
+                expected: Some(expected),
+                found: found.map(u64_of).transpose()?,
+            });
+        }
+        sqlx::query("DELETE FROM athlos_deadlines WHERE aggregate = $1")
+            .bind(aggregate.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let receipt = apply(
+            &mut tx,
+            Commit {
+                events,
+                ..Commit::default()
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(receipt)
+    }
+
     pub(crate) async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         enqueue(&mut conn, job).await
     }
 
+    /// Claims due jobs; `kinds` limits them when given.
     pub(crate) async fn claim(
         &self,
         worker: &str,
+        kinds: Option<&[String]>,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: usize,
@@ -162,9 +235,11 @@ impl PgStore {
         let sql = format!(
             "WITH expired AS (\
                SELECT id FROM athlos_jobs WHERE state = 'running' AND lease_until <= $3 \
+               AND ($5::text[] IS NULL OR kind = ANY($5)) \
                ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED), \
              due AS (\
                SELECT id FROM athlos_jobs WHERE state IN ('queued', 'failed') AND run_at <= $3 \
+               AND ($5::text[] IS NULL OR kind = ANY($5)) \
                ORDER BY priority DESC, run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), \
              picked AS (\
                SELECT j.id FROM athlos_jobs j \
@@ -180,6 +255,7 @@ impl PgStore {
             .bind(lease_until)
             .bind(now)
             .bind(limit_of(limit))
+            .bind(kinds)
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;

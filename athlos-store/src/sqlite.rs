@@ -4,9 +4,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use athlos_core::error::StoreError;
+use athlos_core::event::Event;
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
-    Commit, Deadline, DeadlineKey, Job, JobId, JobState, LoggedEvent, NewJob, Receipt, Stored,
+    AggregateRef, Commit, Deadline, DeadlineKey, Job, JobId, JobState, LoggedEvent, NewJob,
+    Receipt, Stored,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, Utc};
@@ -18,7 +20,7 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::codec::{
     backend, deadline_aggregate, deadline_key, from_json_text, from_micros, i64_of, job_state,
-    limit_of, micros, tournament_state, u32_of, u64_of, write_row, Document,
+    kind_and_id, limit_of, micros, tournament_state, u32_of, u64_of, write_row, Document,
 };
 use crate::OpenError;
 
@@ -125,6 +127,25 @@ impl SqliteStore {
         rows.iter().map(stored).collect()
     }
 
+    /// Documents of `T`'s kind, by id, paged.
+    pub(crate) async fn documents<T: Document>(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<T>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, document FROM aggregates WHERE kind = ?1 \
+             ORDER BY id LIMIT ?2 OFFSET ?3",
+        )
+        .bind(T::KIND)
+        .bind(limit_of(limit))
+        .bind(limit_of(offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(stored).collect()
+    }
+
     pub(crate) async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
         sqlx::query_scalar("SELECT bytes FROM blobs WHERE hash = ?")
             .bind(hash.as_str())
@@ -172,6 +193,57 @@ impl SqliteStore {
         Ok(receipt)
     }
 
+    pub(crate) async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt, StoreError> {
+        let (kind, id) = kind_and_id(aggregate)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
+        let done = sqlx::query("DELETE FROM aggregates WHERE kind = ? AND id = ? AND version = ?")
+            .bind(&kind)
+            .bind(&id)
+            .bind(i64_of(expected)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if done.rows_affected() != 1 {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM aggregates WHERE kind = ? AND id = ?")
+                    .bind(&kind)
+                    .bind(&id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            // Dropping the transaction rolls it back.
+            return Err(StoreError::Conflict {
+                aggregate: aggregate.to_string(),
+                expected: Some(expected),
+                found: found.map(u64_of).transpose()?,
+            });
+        }
+        sqlx::query("DELETE FROM deadlines WHERE aggregate = ?")
+            .bind(aggregate.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let receipt = apply(
+            &mut tx,
+            Commit {
+                events,
+                ..Commit::default()
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(receipt)
+    }
+
     pub(crate) async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
         let mut tx = self
             .pool
@@ -183,22 +255,30 @@ impl SqliteStore {
         Ok(job)
     }
 
+    /// Claims due jobs; `kinds` (a JSON array of kinds) limits them when given.
     pub(crate) async fn claim(
         &self,
         worker: &str,
+        kinds: Option<&[String]>,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
+        let kinds = kinds
+            .map(|kinds| serde_json::to_string(kinds).map_err(backend))
+            .transpose()?;
         let sql = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?1, \
              lease_until = ?2 WHERE id IN (SELECT id FROM (\
                SELECT * FROM (SELECT id, priority, run_at FROM jobs \
                  WHERE state IN ('queued', 'failed') AND run_at <= ?3 \
+                 AND (?5 IS NULL OR kind IN (SELECT value FROM json_each(?5))) \
                  ORDER BY priority DESC, run_at, id LIMIT ?4) \
                UNION ALL \
                SELECT * FROM (SELECT id, priority, run_at FROM jobs \
-                 WHERE state = 'running' AND lease_until <= ?3 ORDER BY lease_until LIMIT ?4)) \
+                 WHERE state = 'running' AND lease_until <= ?3 \
+                 AND (?5 IS NULL OR kind IN (SELECT value FROM json_each(?5))) \
+                 ORDER BY lease_until LIMIT ?4)) \
                ORDER BY priority DESC, run_at, id LIMIT ?4) \
              RETURNING {JOB_COLUMNS}"
         );
@@ -207,6 +287,7 @@ impl SqliteStore {
             .bind(micros(lease_until))
             .bind(micros(now))
             .bind(limit_of(limit))
+            .bind(kinds)
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;

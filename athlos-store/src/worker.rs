@@ -61,11 +61,14 @@ pub struct WorkerConfig {
     pub backoff: Backoff,
     /// On shutdown, how long running jobs may finish before they are abandoned and released.
     pub grace: Duration,
+    /// The job kinds this worker's handler runs (`None`: every kind). Workers with
+    /// different handlers on one queue each name theirs, so none takes another's jobs.
+    pub kinds: Option<Vec<String>>,
 }
 
 impl WorkerConfig {
     /// Defaults for a worker named `id`: 4 jobs at once, claims of the free slots, 30 s leases renewed every 10 s,
-    /// polling every second, 1 s doubling backoff, 10 s grace.
+    /// polling every second, 1 s doubling backoff, 10 s grace, every job kind.
     pub fn new(id: impl Into<String>) -> Self {
         Self {
             id: id.into(),
@@ -76,6 +79,7 @@ impl WorkerConfig {
             poll: Duration::from_secs(1),
             backoff: Backoff::default(),
             grace: Duration::from_secs(10),
+            kinds: None,
         }
     }
 }
@@ -151,11 +155,19 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 let want = self.config.batch.max(free);
                 let now = Utc::now();
                 let lease_until = now + chrono_duration(self.config.lease);
-                match self
-                    .store
-                    .claim(&self.config.id, now, lease_until, want)
-                    .await
-                {
+                let claimed = match &self.config.kinds {
+                    Some(kinds) => {
+                        self.store
+                            .claim_kinds(&self.config.id, kinds, now, lease_until, want)
+                            .await
+                    }
+                    None => {
+                        self.store
+                            .claim(&self.config.id, now, lease_until, want)
+                            .await
+                    }
+                };
+                match claimed {
                     Ok(jobs) => {
                         full_batch = jobs.len() == want;
                         stats.claimed += jobs.len() as u64;

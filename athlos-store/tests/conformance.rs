@@ -38,6 +38,9 @@ macro_rules! all_cases {
             stale_scheduler_applies_nothing,
             worker_runs_retries_and_releases,
             worker_rescues_expired_leases,
+            competitions_are_listed_by_id,
+            aggregates_are_deleted_with_their_event,
+            jobs_are_claimed_by_kind,
         );
     };
 }

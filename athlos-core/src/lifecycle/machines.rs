@@ -200,6 +200,9 @@ named_enum!(
         Cancel => "cancel",
         /// Archive.
         Archive => "archive",
+        /// Delete the tournament (before the start). It leaves no state behind: the rule's
+        /// `to` is the state it was in, and the service removes the document.
+        Delete => "delete",
     }
 );
 
@@ -218,7 +221,8 @@ pub struct TournamentContext {
     pub last_round: bool,
 }
 
-/// `draft → registration → active → completed → archived`, plus `cancel` before the start.
+/// `draft → registration → active → completed → archived`, plus `cancel` and `delete` before
+/// the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TournamentLifecycle;
 
@@ -335,6 +339,20 @@ const TOURNAMENT_RULES: &[Rule<TournamentState, TournamentAction, TournamentCont
         guard: None,
         to: TournamentState::Archived,
         emits: &[EventType::TournamentStateChanged],
+    },
+    Rule {
+        from: TournamentState::Draft,
+        action: TournamentAction::Delete,
+        guard: None,
+        to: TournamentState::Draft,
+        emits: &[EventType::TournamentDeleted],
+    },
+    Rule {
+        from: TournamentState::Registration,
+        action: TournamentAction::Delete,
+        guard: None,
+        to: TournamentState::Registration,
+        emits: &[EventType::TournamentDeleted],
     },
 ];
 

@@ -133,6 +133,10 @@ impl<S: Store, C: Clock> Service<S, C> {
             tournament: id.to_string(),
             participant: participant.clone(),
         };
+        // Not an entry is the same refusal before and after the start.
+        if !value.entries.iter().any(|p| p.id == *participant) {
+            return Err(not_entered().into());
+        }
         match (value.bracket.as_mut(), value.swiss.as_mut()) {
             (Some(bracket), _) => bracket.withdraw(participant)?,
             (None, Some(play)) => play.withdraw(participant)?,
@@ -317,6 +321,32 @@ impl<S: Store, C: Clock> Service<S, C> {
             }
             _ => Err(ServiceError::NotSwiss { id: id.to_string() }.into()),
         }
+    }
+
+    /// Deletes a tournament that has not started (in `draft` or `registration`): its document
+    /// goes, and `tournament.deleted` is logged in the same commit. Returns the events.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownTournament`]; [`LifecycleError`](crate::error::LifecycleError)
+    /// once started; a conflict when it changed since it was read.
+    pub async fn delete_tournament(&self, id: &TournamentId) -> Result<Vec<Event>, Error> {
+        let Stored { version, value } = self.tournament(id).await?;
+        let step =
+            TournamentLifecycle::apply(value.state, TournamentAction::Delete, &context(&value))?;
+        let data = emitted(&step.action, step.emits, |kind| {
+            (kind == EventType::TournamentDeleted).then(|| EventData::TournamentDeleted {
+                tournament: id.clone(),
+                state: value.state,
+            })
+        })?;
+        let aggregate = AggregateRef::Tournament(id.clone());
+        // The deletion is the tournament's last change: its events carry the version after it.
+        let events = super::events(&aggregate, next_version(version), self.clock().now(), data)?;
+        let logged = events.iter().map(|e| (aggregate.clone(), e.clone()));
+        self.store()
+            .delete(&aggregate, version, logged.collect())
+            .await?;
+        Ok(events)
     }
 
     /// Applies `advance` to `value` and returns the payloads of the events it emits.

@@ -12,6 +12,7 @@ use super::{
     Receipt, Store, Stored, Tournament, Write,
 };
 use crate::error::StoreError;
+use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, TournamentId};
 use crate::lifecycle::TournamentState;
 use crate::version::ContentHash;
@@ -85,6 +86,40 @@ impl Inner {
         stored
     }
 
+    /// Claims up to `limit` due jobs (of `kinds`, when given), oldest first.
+    fn claim(
+        &mut self,
+        worker: &str,
+        kinds: Option<&[String]>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Vec<Job> {
+        let mut due: Vec<(std::cmp::Reverse<i32>, DateTime<Utc>, JobId)> = self
+            .jobs
+            .values()
+            .filter(|j| kinds.is_none_or(|kinds| kinds.contains(&j.kind)))
+            .filter(|j| match j.state {
+                JobState::Queued | JobState::Failed => j.run_at <= now,
+                JobState::Running => j.lease_until.is_some_and(|l| l <= now),
+                _ => false,
+            })
+            .map(|j| (std::cmp::Reverse(j.priority), j.run_at, j.id))
+            .collect();
+        due.sort();
+        let mut claimed = Vec::new();
+        for (_, _, id) in due.into_iter().take(limit) {
+            if let Some(job) = self.jobs.get_mut(&id) {
+                job.state = JobState::Running;
+                job.attempts = job.attempts.saturating_add(1);
+                job.worker = Some(worker.to_owned());
+                job.lease_until = Some(lease_until);
+                claimed.push(job.clone());
+            }
+        }
+        claimed
+    }
+
     fn version_of(&self, aggregate: &AggregateRef) -> Option<u64> {
         match aggregate {
             AggregateRef::Competition(id) => self.competitions.get(id).map(|s| s.version),
@@ -135,6 +170,21 @@ impl AggregateStore for MemoryStore {
             .tournaments
             .values()
             .filter(|t| state.is_none_or(|s| t.value.state == s))
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn competitions(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Competition>>, StoreError> {
+        Ok(self
+            .lock()
+            .competitions
+            .values()
             .skip(offset)
             .take(limit)
             .cloned()
@@ -243,6 +293,57 @@ impl Store for MemoryStore {
             sequences,
         })
     }
+
+    async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt, StoreError> {
+        let mut inner = self.lock();
+        let found = inner.version_of(aggregate);
+        if found != Some(expected) {
+            return Err(StoreError::Conflict {
+                aggregate: aggregate.to_string(),
+                expected: Some(expected),
+                found,
+            });
+        }
+        match aggregate {
+            AggregateRef::Competition(id) => {
+                inner.competitions.remove(id);
+            }
+            AggregateRef::Division(id) => {
+                inner.divisions.remove(id);
+            }
+            AggregateRef::Tournament(id) => {
+                inner.tournaments.remove(id);
+            }
+        }
+        let keys: Vec<DeadlineKey> = inner
+            .deadlines
+            .keys()
+            .filter(|key| key.aggregate == *aggregate)
+            .cloned()
+            .collect();
+        for key in &keys {
+            inner.clear_deadline(key);
+        }
+        let mut sequences = Vec::with_capacity(events.len());
+        for (aggregate, event) in events {
+            let sequence = inner.log.len() as u64 + 1;
+            sequences.push(sequence);
+            inner.log.push(LoggedEvent {
+                sequence,
+                aggregate,
+                event,
+            });
+        }
+        Ok(Receipt {
+            versions: Vec::new(),
+            sequences,
+        })
+    }
 }
 
 #[async_trait]
@@ -258,29 +359,7 @@ impl JobStore for MemoryStore {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
-        let mut inner = self.lock();
-        let mut due: Vec<(std::cmp::Reverse<i32>, DateTime<Utc>, JobId)> = inner
-            .jobs
-            .values()
-            .filter(|j| match j.state {
-                JobState::Queued | JobState::Failed => j.run_at <= now,
-                JobState::Running => j.lease_until.is_some_and(|l| l <= now),
-                _ => false,
-            })
-            .map(|j| (std::cmp::Reverse(j.priority), j.run_at, j.id))
-            .collect();
-        due.sort();
-        let mut claimed = Vec::new();
-        for (_, _, id) in due.into_iter().take(limit) {
-            if let Some(job) = inner.jobs.get_mut(&id) {
-                job.state = JobState::Running;
-                job.attempts = job.attempts.saturating_add(1);
-                job.worker = Some(worker.to_owned());
-                job.lease_until = Some(lease_until);
-                claimed.push(job.clone());
-            }
-        }
-        Ok(claimed)
+        Ok(self.lock().claim(worker, None, now, lease_until, limit))
     }
 
     async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
@@ -386,6 +465,19 @@ impl JobStore for MemoryStore {
         job.worker = None;
         job.lease_until = None;
         Ok(job.clone())
+    }
+
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        Ok(self
+            .lock()
+            .claim(worker, Some(kinds), now, lease_until, limit))
     }
 }
 

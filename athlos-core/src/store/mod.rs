@@ -15,7 +15,8 @@
 //! must not exist yet), blobs, the events to append to the log, and the jobs and deadlines the
 //! change schedules. The commit is all or
 //! nothing: if any expected version differs, it fails with [`StoreError::Conflict`] and
-//! changes nothing, so no update is ever lost.
+//! changes nothing, so no update is ever lost. [`Store::delete`] removes an aggregate the same
+//! way: at an expected version, together with the events that record it.
 //!
 //! # Event log, jobs and deadlines
 //!
@@ -291,6 +292,16 @@ pub trait AggregateStore: Send + Sync {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Stored<Tournament>>, StoreError>;
+
+    /// Competitions, by id, paged.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn competitions(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Competition>>, StoreError>;
 }
 
 /// Content blobs by hash.
@@ -405,6 +416,21 @@ pub trait JobStore: Send + Sync {
         id: JobId,
         run_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<Job, StoreError>;
+
+    /// [`JobStore::claim`] limited to jobs whose kind is one of `kinds` (none: nothing is
+    /// claimed), so that workers with different handlers share one queue without taking each
+    /// other's jobs.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: chrono::DateTime<chrono::Utc>,
+        lease_until: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
 }
 
 /// Deadlines (pick clocks, round timers) claimed by a scheduler.
@@ -473,4 +499,19 @@ pub trait Store: AggregateStore + BlobStore + EventLog + JobStore + DeadlineStor
     /// when a completed job's lease is gone (nothing is applied in each case);
     /// [`StoreError::Backend`].
     async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError>;
+
+    /// Deletes `aggregate`, which must be at version `expected`, with its deadlines, and
+    /// appends `events` (what the deletion means, e.g. `tournament.deleted`), atomically.
+    /// The receipt has no versions and the events' sequences. Deleting a competition does
+    /// not delete its divisions: that is the caller's decision.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the aggregate is at another version or absent (`found`
+    /// is `None`); nothing is applied then. [`StoreError::Backend`].
+    async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt, StoreError>;
 }

@@ -79,7 +79,8 @@ async fn record(
 }
 
 /// Makes `proposed.director` the director of `aggregate`, or answers 409 when someone else
-/// already is.
+/// already is. A record outlives a deleted tournament: its director may create the id again
+/// with the same settings, and nobody else may take it over.
 ///
 /// # Errors
 /// 409 `id_taken`; the store's errors.
@@ -91,6 +92,17 @@ pub async fn claim(
     let found = record(store, aggregate, &proposed).await?;
     if found.director != proposed.director {
         return Err(taken(aggregate));
+    }
+    if found != proposed {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "id_taken",
+            format!(
+                "{aggregate} is already claimed with self_reporting {} and auto_advance {} \
+                 (a deleted tournament's id keeps its settings): use them or another id",
+                found.self_reporting, found.auto_advance
+            ),
+        ));
     }
     Ok(found)
 }

@@ -116,6 +116,7 @@ impl From<Error> for ApiError {
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
             Error::Bracket(BracketError::UnknownMatch { .. }) => StatusCode::NOT_FOUND,
+            Error::Bracket(BracketError::AlreadyWithdrawn { .. }) => StatusCode::CONFLICT,
             Error::Bracket(
                 BracketError::InconsistentDocument { .. } | BracketError::MatchCount { .. },
             ) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -33,7 +33,7 @@ use super::AppState;
 /// The routes of this module.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_event))
+        .routes(routes!(create_event, list_events))
         .routes(routes!(get_event, update_event))
         .routes(routes!(create_division, list_divisions))
         .routes(routes!(get_division, update_division))
@@ -175,6 +175,43 @@ async fn create_event(
     .await?;
     let event = state.service.create_competition(id, body.name).await?;
     Ok((StatusCode::CREATED, Json(event_view(&event, &director))))
+}
+
+/// Paging of the event list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EventListQuery {
+    /// At most this many (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<usize>,
+    /// Skip this many (at most 2^40).
+    #[param(maximum = 1099511627776_u64)]
+    pub offset: Option<usize>,
+}
+
+/// Events by id, paged, each with its director and divisions.
+#[utoipa::path(get, path = "/v1/events", tag = "events",
+    params(EventListQuery),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody)))]
+async fn list_events(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<EventListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (limit, offset) = super::tournaments::page(query.limit, query.offset)?;
+    let found = state.store.competitions(limit, offset).await?;
+    let mut items = Vec::with_capacity(found.len());
+    for event in &found {
+        let director = directors::of(
+            &state.store,
+            &AggregateRef::Competition(event.value.id.clone()),
+        )
+        .await?;
+        items.push(event_view(event, &director));
+    }
+    Ok(Json(
+        json!({ "events": items, "limit": limit, "offset": offset }),
+    ))
 }
 
 /// An event and its divisions.
@@ -458,6 +495,7 @@ async fn generate_bracket(
 
 /// Which bracket version to read.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BracketQuery {
     /// A version number.
@@ -780,11 +818,16 @@ async fn get_job(
     State(state): State<AppState>,
     ApiPath(job_id): ApiPath<u64>,
 ) -> Result<Json<Value>, ApiError> {
+    let unknown = || ApiError::not_found(format!("unknown job {job_id}"));
+    // Databases number jobs with signed 64-bit integers: a larger id names no job.
+    if i64::try_from(job_id).is_err() {
+        return Err(unknown());
+    }
     let job = state
         .store
         .job(JobId(job_id))
         .await?
         .filter(|job| job.kind != directors::KIND)
-        .ok_or_else(|| ApiError::not_found(format!("unknown job {job_id}")))?;
+        .ok_or_else(unknown)?;
     Ok(Json(job_view(&state, &job).await))
 }

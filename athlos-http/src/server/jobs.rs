@@ -14,6 +14,10 @@ use super::AppState;
 /// Generates one division's bracket; payload `{"event", "division"}`.
 pub const GENERATE_BRACKET: &str = "generate_bracket";
 
+/// The job kinds [`Handler`] runs: the server's workers claim only these, so workers of
+/// other kinds can share the queue.
+pub const KINDS: &[&str] = &[GENERATE_BRACKET];
+
 /// How often a job retries a write that lost an optimistic-concurrency race.
 const CONFLICT_RETRIES: u64 = 5;
 

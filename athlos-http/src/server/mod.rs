@@ -234,6 +234,7 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
         config.lease = state.config.job_lease;
         config.heartbeat = state.config.job_lease / 3;
         config.poll = state.config.job_poll;
+        config.kinds = Some(jobs::KINDS.iter().map(|kind| (*kind).to_owned()).collect());
         let mut worker = athlos_store::Worker::new(
             Arc::new(state.store.clone()),
             jobs::Handler::new(state.clone()),

@@ -6,12 +6,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use athlos_core::error::StoreError;
+use athlos_core::event::Event;
 use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
-    AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
-    EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store, Stored,
-    Tournament,
+    AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
+    DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob,
+    Receipt, Store, Stored, Tournament,
 };
 use athlos_core::version::ContentHash;
 
@@ -63,6 +64,14 @@ impl AggregateStore for SharedStore {
         offset: usize,
     ) -> Result<Vec<Stored<Tournament>>, StoreError> {
         self.inner.tournaments(state, limit, offset).await
+    }
+
+    async fn competitions(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<Competition>>, StoreError> {
+        self.inner.competitions(limit, offset).await
     }
 }
 
@@ -143,6 +152,19 @@ impl JobStore for SharedStore {
     async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
         self.inner.requeue(id, run_at).await
     }
+
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.inner
+            .claim_kinds(worker, kinds, now, lease_until, limit)
+            .await
+    }
 }
 
 #[async_trait]
@@ -188,5 +210,14 @@ impl DeadlineStore for SharedStore {
 impl Store for SharedStore {
     async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError> {
         self.inner.commit(commit).await
+    }
+
+    async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt, StoreError> {
+        self.inner.delete(aggregate, expected, events).await
     }
 }

@@ -31,7 +31,7 @@ use super::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_tournament, list_tournaments))
-        .routes(routes!(get_tournament))
+        .routes(routes!(get_tournament, delete_tournament))
         .routes(routes!(publish))
         .routes(routes!(join))
         .routes(routes!(withdraw))
@@ -53,6 +53,12 @@ fn tournament_id(text: &str) -> Result<TournamentId, ApiError> {
 
 fn participant_id(text: &str, field: &str) -> Result<ParticipantId, ApiError> {
     ParticipantId::new(text).map_err(|e| ApiError::bad_input(field, e.to_string()))
+}
+
+/// A tournament, for reads that do not show its director (looking the director up takes the
+/// queue's write path on every request).
+async fn read(state: &AppState, id: &str) -> Result<Stored<Tournament>, ApiError> {
+    Ok(state.service.tournament(&tournament_id(id)?).await?)
 }
 
 async fn load(state: &AppState, id: &str) -> Result<(Stored<Tournament>, Director), ApiError> {
@@ -192,19 +198,49 @@ async fn create_tournament(
     Ok((StatusCode::CREATED, Json(view(&tournament, &director))))
 }
 
-/// The largest `offset` of the tournament list (databases page with signed 64-bit numbers).
-const MAX_OFFSET: usize = 1 << 40;
+/// The largest `offset` of a list (databases page with signed 64-bit numbers).
+pub(crate) const MAX_OFFSET: usize = 1 << 40;
+
+/// The largest `limit` of a list.
+pub(crate) const MAX_LIMIT: usize = 500;
+
+/// A list's `limit` (default 50) and `offset` (default 0), checked: 400 naming the one out
+/// of range.
+pub(crate) fn page(
+    limit: Option<usize>,
+    offset: Option<usize>,
+) -> Result<(usize, usize), ApiError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_input(
+            "limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let offset = offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::bad_input(
+            "offset",
+            format!("offset must be at most {MAX_OFFSET}"),
+        ));
+    }
+    Ok((limit, offset))
+}
 
 /// Paging and filter of the tournament list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// Only tournaments in this state.
+    /// Only tournaments in this state: `draft`, `registration`, `active`, `completed`,
+    /// `archived` or `cancelled`.
     #[param(value_type = Option<String>)]
     pub status: Option<TournamentState>,
     /// At most this many (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// Skip this many (at most 2^40).
+    #[param(maximum = 1099511627776_u64)]
     pub offset: Option<usize>,
 }
 
@@ -216,20 +252,7 @@ async fn list_tournaments(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_input(
-            "limit",
-            "limit must be between 1 and 500",
-        ));
-    }
-    let offset = query.offset.unwrap_or(0);
-    if offset > MAX_OFFSET {
-        return Err(ApiError::bad_input(
-            "offset",
-            format!("offset must be at most {MAX_OFFSET}"),
-        ));
-    }
+    let (limit, offset) = page(query.limit, query.offset)?;
     let found = state.store.tournaments(query.status, limit, offset).await?;
     let mut items = Vec::with_capacity(found.len());
     for tournament in &found {
@@ -255,6 +278,26 @@ async fn get_tournament(
 ) -> Result<Json<Value>, ApiError> {
     let (tournament, director) = load(&state, &id).await?;
     Ok(Json(view(&tournament, &director)))
+}
+
+/// Deletes a tournament that has not started, in `draft` or `registration` (director):
+/// `tournament.deleted` is logged with the deletion. Once started it is refused with 409, the
+/// state and the allowed actions (cancel or archive it instead). The id stays reserved to its
+/// director, with the same settings.
+#[utoipa::path(delete, path = "/v1/tournaments/{tournament_id}", tag = "tournaments",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn delete_tournament(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (tournament, _) = directed(&state, &caller, &id).await?;
+    let id = &tournament.value.id;
+    let events = state.service.delete_tournament(id).await?;
+    Ok(Json(json!({ "id": id, "deleted": true, "events": events })))
 }
 
 macro_rules! director_action {
@@ -426,7 +469,7 @@ async fn pairings(
     State(state): State<AppState>,
     ApiPath((id, round)): ApiPath<(String, u32)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (tournament, _) = load(&state, &id).await?;
+    let tournament = read(&state, &id).await?;
     let t = &tournament.value;
     let unpaired = || {
         ApiError::not_found(format!(
@@ -622,7 +665,7 @@ async fn standings(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (tournament, _) = load(&state, &id).await?;
+    let tournament = read(&state, &id).await?;
     let t = &tournament.value;
     if t.swiss.is_some() {
         let rows = state.service.swiss_standings(&t.id).await?;
@@ -646,6 +689,7 @@ async fn standings(
 
 /// Export format.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `ndjson` (default) or `trf` (TRF-16, Swiss tournaments).
@@ -672,7 +716,7 @@ async fn export(
             "format must be ndjson or trf",
         ));
     }
-    let (tournament, _) = load(&state, &id).await?;
+    let tournament = read(&state, &id).await?;
     let t = &tournament.value;
     if format == "trf" {
         if t.swiss.is_none() {

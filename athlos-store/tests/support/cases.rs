@@ -6,7 +6,8 @@ use std::time::Duration as StdDuration;
 
 use athlos_core::bracket::{BracketOptions, Format};
 use athlos_core::clock::ManualClock;
-use athlos_core::error::{Error, StoreError};
+use athlos_core::error::{Error, ServiceError, StoreError};
+use athlos_core::event::EventData;
 use athlos_core::id::{CompetitionId, DivisionId, TagName, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::Participant;
@@ -1139,4 +1140,238 @@ pub async fn worker_rescues_expired_leases<S: Store + 'static>(store: S) {
         store.complete(job.id, "dead-worker").await,
         Err(StoreError::LeaseLost { .. })
     ));
+}
+
+pub async fn competitions_are_listed_by_id<S: Store>(store: S) {
+    let service = Service::new(store, ManualClock::new(t0()));
+    for id in ["c3", "c1", "c2", "c10"] {
+        service
+            .create_competition(cid(id), format!("Open {id}"))
+            .await
+            .unwrap();
+    }
+    let store = service.store();
+    let listed = |all: Vec<athlos_core::store::Stored<athlos_core::store::Competition>>| {
+        all.into_iter()
+            .map(|c| c.value.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed(store.competitions(10, 0).await.unwrap()),
+        ["c1", "c10", "c2", "c3"],
+        "by id, bytewise"
+    );
+    assert_eq!(
+        listed(store.competitions(2, 1).await.unwrap()),
+        ["c10", "c2"]
+    );
+    assert!(store.competitions(10, 4).await.unwrap().is_empty());
+    // Tournaments and divisions are other kinds: never listed as competitions.
+    service
+        .create_division(&cid("c1"), did("u73"), "-73 kg", rules())
+        .await
+        .unwrap();
+    let first = store.competitions(1, 0).await.unwrap();
+    assert_eq!(
+        (first[0].version, first[0].value.divisions.clone()),
+        (2, vec![did("u73")])
+    );
+    assert_eq!(store.competitions(10, 0).await.unwrap().len(), 4);
+}
+
+pub async fn aggregates_are_deleted_with_their_event<S: Store>(store: S) {
+    let service = Service::new(store, ManualClock::new(t0()));
+    let rules = TournamentRules {
+        options: BracketOptions::new(Format::SingleElimination),
+        min_entries: 2,
+        max_entries: None,
+        seed: 1,
+        swiss: None,
+    };
+    for id in ["t1", "t2", "t3"] {
+        service
+            .create_tournament(tid(id), format!("Cup {id}"), rules.clone())
+            .await
+            .unwrap();
+    }
+    service.publish(&tid("t1")).await.unwrap();
+    let store = service.store();
+    for (tournament, purpose) in [("t1", "clock"), ("t2", "clock")] {
+        store
+            .set_deadline(Deadline {
+                key: key(tournament, purpose),
+                due: t0(),
+                sequence: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let logged = store.events_after(0, 1000).await.unwrap();
+    let t1 = AggregateRef::Tournament(tid("t1"));
+
+    // A stale or absent aggregate is a conflict, and nothing is applied.
+    let stray = logged[0].clone();
+    match store
+        .delete(&t1, 1, vec![(t1.clone(), stray.event.clone())])
+        .await
+    {
+        Err(StoreError::Conflict {
+            aggregate,
+            expected,
+            found,
+        }) => {
+            assert_eq!(aggregate, "tournament:t1");
+            assert_eq!((expected, found), (Some(1), Some(2)));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let nobody = AggregateRef::Tournament(tid("nobody"));
+    assert!(matches!(
+        store.delete(&nobody, 1, Vec::new()).await,
+        Err(StoreError::Conflict { found: None, .. })
+    ));
+    assert_eq!(store.events_after(0, 1000).await.unwrap(), logged);
+    assert_eq!(
+        store.tournament(&tid("t1")).await.unwrap().unwrap().version,
+        2
+    );
+    assert!(store.deadline(&key("t1", "clock")).await.unwrap().is_some());
+
+    // The service deletes it at its version, with `tournament.deleted` in the same commit.
+    let events = service.delete_tournament(&tid("t1")).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].id.as_str(), "tournament:t1:3:0");
+    assert_eq!(events[0].version, 3);
+    assert_eq!(
+        events[0].data,
+        EventData::TournamentDeleted {
+            tournament: tid("t1"),
+            state: TournamentState::Registration,
+        }
+    );
+    assert!(store.tournament(&tid("t1")).await.unwrap().is_none());
+    let after = store.events_after(0, 1000).await.unwrap();
+    assert_eq!(after.len(), logged.len() + 1);
+    let last = after.last().unwrap();
+    assert_eq!(last.sequence, logged.len() as u64 + 1);
+    assert_eq!((&last.aggregate, &last.event), (&t1, &events[0]));
+    // Its deadlines went with it; others stay.
+    assert!(store.deadline(&key("t1", "clock")).await.unwrap().is_none());
+    assert!(store.deadline(&key("t2", "clock")).await.unwrap().is_some());
+    let left: Vec<String> = store
+        .tournaments(None, 10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.value.id.to_string())
+        .collect();
+    assert_eq!(left, ["t2", "t3"]);
+    // Deleting again finds nothing; the id can be used again from version 1.
+    assert!(matches!(
+        service.delete_tournament(&tid("t1")).await,
+        Err(Error::Service(ServiceError::UnknownTournament { .. }))
+    ));
+    let again = service
+        .create_tournament(tid("t1"), "Cup again", rules.clone())
+        .await
+        .unwrap();
+    assert_eq!(again.version, 1);
+
+    // Once started, a tournament cannot be deleted.
+    service.publish(&tid("t3")).await.unwrap();
+    for p in field(2) {
+        service.join(&tid("t3"), p).await.unwrap();
+    }
+    service.start(&tid("t3")).await.unwrap();
+    match service.delete_tournament(&tid("t3")).await {
+        Err(Error::Lifecycle(refusal)) => {
+            assert!(refusal.to_string().contains("active"), "{refusal}");
+        }
+        other => panic!("expected a lifecycle refusal, got {other:?}"),
+    }
+    assert!(store.tournament(&tid("t3")).await.unwrap().is_some());
+}
+
+pub async fn jobs_are_claimed_by_kind<S: Store + 'static>(store: S) {
+    let kinds = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+    let a = store.enqueue(job("bracket")).await.unwrap();
+    let b = store.enqueue(job("webhook")).await.unwrap();
+    let c = store.enqueue(job("bracket")).await.unwrap();
+    let lease = t0() + secs(30);
+    assert!(store
+        .claim_kinds("w0", &[], t0(), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let webhooks = store
+        .claim_kinds("w1", &kinds(&["webhook"]), t0(), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&webhooks), vec![b.id]);
+    let brackets = store
+        .claim_kinds("w2", &kinds(&["bracket", "other"]), t0(), lease, 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(&brackets), vec![a.id], "oldest first, up to the limit");
+    assert_eq!(brackets[0].worker.as_deref(), Some("w2"));
+    // An expired lease goes back only to a worker of its kind.
+    let later = lease + secs(1);
+    assert!(store
+        .claim_kinds("w3", &kinds(&["webhook"]), later, later + secs(30), 10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|j| j.kind == "webhook"));
+    let rest = store
+        .claim_kinds("w4", &kinds(&["bracket"]), later, later + secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), vec![a.id, c.id]);
+    assert_eq!(store.job(a.id).await.unwrap().unwrap().attempts, 2);
+
+    // A worker for one kind leaves the others (queued, or leased long ago) alone.
+    let d = store
+        .enqueue(NewJob::new("draw", serde_json::json!(null), Utc::now()))
+        .await
+        .unwrap();
+    let e = store
+        .enqueue(NewJob::new("mail", serde_json::json!(null), Utc::now()))
+        .await
+        .unwrap();
+    let store = Arc::new(store);
+    let mut config = WorkerConfig::new("draws-only");
+    config.poll = StdDuration::from_millis(10);
+    config.kinds = Some(kinds(&["draw"]));
+    let ran: Arc<Mutex<Vec<JobId>>> = Arc::default();
+    let handler = {
+        let ran = ran.clone();
+        move |job: Job| {
+            let ran = ran.clone();
+            async move {
+                ran.lock().unwrap().push(job.id);
+                Ok(())
+            }
+        }
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(Worker::new(store.clone(), handler, config).run(async move {
+        let _ = stopped.await;
+    }));
+    let done = tokio::time::timeout(StdDuration::from_secs(10), async {
+        while store.job(d.id).await.unwrap().unwrap().state != JobState::Succeeded {
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let _ = stop.send(());
+    running.await.unwrap();
+    assert!(done.is_ok(), "the draw job ran");
+    assert_eq!(ran.lock().unwrap().clone(), vec![d.id]);
+    let mail = store.job(e.id).await.unwrap().unwrap();
+    assert_eq!((mail.state, mail.attempts), (JobState::Queued, 0));
+    let expired = store.job(c.id).await.unwrap().unwrap();
+    assert_eq!(
+        (expired.worker.as_deref(), expired.attempts),
+        (Some("w4"), 1)
+    );
 }
