@@ -183,7 +183,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 3, ..ProptestConfig::default() })]
 
     #[test]
-    fn large_tournaments_keep_the_rules(players in 40usize..=160, rounds in 1u32..=9, seed in any::<u64>()) {
+    fn large_tournaments_keep_the_rules(players in 40usize..=400, rounds in 1u32..=15, seed in any::<u64>()) {
         simulate(players, rounds, seed)?;
     }
 }
