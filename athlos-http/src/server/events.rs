@@ -780,11 +780,17 @@ async fn get_job(
     State(state): State<AppState>,
     ApiPath(job_id): ApiPath<u64>,
 ) -> Result<Json<Value>, ApiError> {
+    let unknown = || ApiError::not_found(format!("unknown job {job_id}"));
+    // The SQL stores number jobs with signed 64-bit integers: a larger id names no job (and
+    // is not the store's failure).
+    if i64::try_from(job_id).is_err() {
+        return Err(unknown());
+    }
     let job = state
         .store
         .job(JobId(job_id))
         .await?
         .filter(|job| job.kind != directors::KIND)
-        .ok_or_else(|| ApiError::not_found(format!("unknown job {job_id}")))?;
+        .ok_or_else(unknown)?;
     Ok(Json(job_view(&state, &job).await))
 }
