@@ -589,6 +589,20 @@ async fn registering(h: &Harness) -> Result<(), Failure> {
     .await
 }
 
+/// A registering three-round Swiss (`sreg`, entries `q1`, `q2`).
+async fn registering_swiss(h: &Harness) -> Result<(), Failure> {
+    tournament(
+        h,
+        "sreg",
+        json!({"options": {"format": "single_elimination"}, "min_entries": 2, "seed": 4,
+            "swiss": {"rounds": 3}}),
+        "q",
+        2,
+        false,
+    )
+    .await
+}
+
 /// An active single elimination of 4 (`ko`, entries `k1`–`k4`, self-reporting).
 async fn knockout(h: &Harness) -> Result<(), Failure> {
     tournament(
@@ -923,36 +937,30 @@ async fn create_tournament_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
 }
 
 /// `POST /v1/tournaments/{id}/join` (`JoinRequest`) by a newcomer: to a registering
-/// tournament (then started and played) and an active one (refused).
+/// knockout and Swiss (then started, played and exported) and an active one (refused).
 async fn join_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     registering(h).await?;
+    registering_swiss(h).await?;
     knockout(h).await?;
-    let newcomer = h.players[2].clone();
-    for id in ["reg", "ko"] {
+    for id in ["reg", "sreg", "ko"] {
         h.send(Call::json(
             Method::POST,
             &format!("{}/join", tournament_uri(id)),
-            &newcomer,
+            &h.players[2],
             data,
         ))
         .await?;
     }
-    h.director(
-        Method::POST,
-        &format!("{}/start", tournament_uri("reg")),
-        b"null",
-    )
-    .await?;
-    play_on(h, "reg", 2).await?;
-    tournament_reads(h, "ko").await
+    start_and_play(h).await
 }
 
 /// `POST /v1/tournaments/{id}/register` (`Participant`) by the director: to a registering
-/// tournament (then started and played) and an active one (refused).
+/// knockout and Swiss (then started, played and exported) and an active one (refused).
 async fn register_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     registering(h).await?;
+    registering_swiss(h).await?;
     knockout(h).await?;
-    for id in ["reg", "ko"] {
+    for id in ["reg", "sreg", "ko"] {
         h.director(
             Method::POST,
             &format!("{}/register", tournament_uri(id)),
@@ -960,13 +968,20 @@ async fn register_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
         )
         .await?;
     }
-    h.director(
-        Method::POST,
-        &format!("{}/start", tournament_uri("reg")),
-        b"null",
-    )
-    .await?;
-    play_on(h, "reg", 2).await?;
+    start_and_play(h).await
+}
+
+/// Starts `reg` and `sreg` and plays them on; reads `ko`.
+async fn start_and_play(h: &Harness) -> Result<(), Failure> {
+    for id in ["reg", "sreg"] {
+        h.director(
+            Method::POST,
+            &format!("{}/start", tournament_uri(id)),
+            b"null",
+        )
+        .await?;
+        play_on(h, id, 3).await?;
+    }
     tournament_reads(h, "ko").await
 }
 

@@ -38,3 +38,16 @@ fn a_job_id_too_large_for_the_store_is_unknown() {
     assert_eq!(status_of(&log, "GET /v1/jobs/9223372036854775807"), 404);
     run_on(SQLITE, "http_request", b"GET /v1/jobs/1\n").unwrap();
 }
+
+/// `http_create_tournament` (smoke run, a seed with edge values): a Swiss of 0 rounds was
+/// refused by the service with `no_rounds`, which the API answered as a 500. It is the
+/// client's rules at fault: 422.
+#[test]
+fn a_swiss_of_no_rounds_is_unprocessable() {
+    let body = br#"{"id": "s0", "name": "S", "rules": {"options": {"format": "auto"},
+        "min_entries": 2, "seed": 0, "swiss": {"rounds": 0, "tiebreaks": []}}}"#;
+    for store in [MEMORY, SQLITE] {
+        let log = trace_on(store, "http_create_tournament", body).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(status_of(&log, "POST /v1/tournaments"), 422, "{store}");
+    }
+}
