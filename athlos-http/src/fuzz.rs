@@ -112,7 +112,7 @@ pub fn trace_on(store_url: &str, name: &str, data: &[u8]) -> Result<Vec<(String,
         return Err(setup_failure("http", format!("no fuzz target {name:?}")));
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .map_err(|e| setup_failure(target, format!("no runtime: {e}")))?;
     runtime.block_on(async {

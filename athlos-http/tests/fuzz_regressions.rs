@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use athlos_http::fuzz::{run_on, trace_on, MEMORY, SQLITE};
 
 /// The status of the last request whose `METHOD URI` is `request`.
@@ -50,4 +52,64 @@ fn a_swiss_of_no_rounds_is_unprocessable() {
         let log = trace_on(store, "http_create_tournament", body).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(status_of(&log, "POST /v1/tournaments"), 422, "{store}");
     }
+}
+
+/// Runs `target` on `input` once on each store of `common::databases` (in memory, a SQLite
+/// file, and PostgreSQL when `ATHLOS_TEST_DATABASE_URL` names a server), each fresh, and
+/// answers each store's URL with the status of the last `request` there.
+fn on_every_store(target: &str, input: &[u8], request: &str) -> Vec<(String, u16)> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let databases = runtime.block_on(common::databases());
+    let mut statuses = Vec::new();
+    for database in databases {
+        let url = database.url.clone();
+        let outcome = trace_on(&url, target, input);
+        runtime.block_on(database.drop_it());
+        let log = outcome.unwrap_or_else(|e| panic!("{url}: {e}"));
+        statuses.push((url, status_of(&log, request)));
+    }
+    statuses
+}
+
+/// Found on PostgreSQL by replaying the seeds with a NUL character: a name holding U+0000
+/// (`"a\u0000b"` in JSON, or a raw NUL in CSV) was accepted by the in-memory and SQLite
+/// stores, and failed with a 503 `backend` error on PostgreSQL, whose JSONB cannot hold it.
+/// Every store now refuses it alike with a 400 naming the body.
+#[test]
+fn a_nul_character_in_a_body_is_refused_on_every_store() {
+    let cases: &[(&str, &[u8], &str)] = &[
+        (
+            "http_create_event",
+            br#"{"id": "nul", "name": "a\u0000b"}"#,
+            "POST /v1/events",
+        ),
+        (
+            "http_participants",
+            b"id,name\nn1,a\0b\n",
+            "POST /v1/events/ev/divisions/csv/participants",
+        ),
+        (
+            "http_participants",
+            br#"[{"id": "n1", "name": "N", "club": "\u0000"}]"#,
+            "POST /v1/events/ev/divisions/json/participants",
+        ),
+        (
+            "http_join",
+            br#"{"name": "x", "nation": "\u0000"}"#,
+            "POST /v1/tournaments/reg/join",
+        ),
+    ];
+    for (target, input, request) in cases {
+        for (store, status) in on_every_store(target, input, request) {
+            assert_eq!(status, 400, "{target} on {store}: {request}");
+        }
+    }
+    // An escaped backslash before `u0000` is text, not a NUL: accepted.
+    let log = trace_on(
+        MEMORY,
+        "http_create_event",
+        br#"{"id": "slash", "name": "a\\u0000b"}"#,
+    )
+    .unwrap();
+    assert_eq!(status_of(&log, "POST /v1/events"), 201);
 }
