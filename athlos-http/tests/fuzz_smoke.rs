@@ -479,7 +479,7 @@ fn seeds_reach_their_handlers() {
         let mut sent = log
             .iter()
             .filter(|(request, _)| request.starts_with(prefix));
-        let found = if first { sent.next() } else { sent.last() };
+        let found = if first { sent.next() } else { sent.next_back() };
         let (request, status) = found.unwrap_or_else(|| panic!("{target}/{seed}: no {prefix}"));
         assert_eq!(*status, expected, "{target}/{seed}: {request}");
     }
