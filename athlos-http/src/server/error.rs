@@ -159,8 +159,11 @@ fn service_status(error: &ServiceError) -> StatusCode {
         | ServiceError::CurrentFrozen { .. }
         | ServiceError::AlreadyEntered { .. }
         | ServiceError::NotEntered { .. }
-        | ServiceError::NotInCurrentRound { .. } => StatusCode::CONFLICT,
-        ServiceError::UnsupportedFormat { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        | ServiceError::NotInCurrentRound { .. }
+        | ServiceError::NotSwiss { .. } => StatusCode::CONFLICT,
+        ServiceError::UnsupportedFormat { .. } | ServiceError::NoRounds { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

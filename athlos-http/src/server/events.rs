@@ -26,7 +26,7 @@ use athlos_core::version::Patch;
 use super::auth::Caller;
 use super::directors::{self, Director};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{body_bytes, ApiJson, ApiPath, ApiQuery};
+use super::extract::{body_bytes, refuse_nul, ApiJson, ApiPath, ApiQuery};
 use super::jobs::{job_view, GENERATE_BRACKET};
 use super::AppState;
 
@@ -436,6 +436,7 @@ async fn add_participants(
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::bad_input("body", "the body is not UTF-8"))?;
+    refuse_nul(&bytes, !csv)?;
     let field = if csv {
         athlos_core::import::participants_from_csv(text)
     } else {

@@ -40,7 +40,44 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     deserializer
         .end()
         .map_err(|e| ApiError::bad_input("body", format!("invalid JSON body: {e}")))?;
+    refuse_nul(bytes, true)?;
     Ok(value)
+}
+
+/// Refuses text holding the NUL character (U+0000), raw or, in JSON, spelled `\u0000`:
+/// PostgreSQL cannot store it and no name or id needs it, so every store refuses it alike.
+///
+/// # Errors
+/// 400 naming the body.
+pub fn refuse_nul(bytes: &[u8], json: bool) -> Result<(), ApiError> {
+    if bytes.contains(&0) || (json && json_nul_escape(bytes)) {
+        return Err(ApiError::bad_input(
+            "body",
+            "text must not contain the NUL character (U+0000)",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a JSON text has a string with the escape `\u0000`.
+fn json_nul_escape(bytes: &[u8]) -> bool {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => in_string = !in_string,
+            b'\\' if in_string => {
+                if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000") {
+                    return true;
+                }
+                // The escaped character is not a quote that ends the string.
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// The raw body, with the size limit's refusal as 413.
