@@ -1,10 +1,13 @@
 """Python against Rust on the same work, measured in one run: a draw of 1024 and the FIDE
-Dutch pairing of round 5 of a 100- and a 200-player Swiss, plus the same pairing by the
-pure-Python `swissdutch` package (PyPI, 0.1.0) when it is installed, each of its runs in a
-child process stopped after SWISSDUTCH_LIMIT seconds.
+Dutch pairing of round 5 of a 100-, 200- and 1000-player Swiss, plus the same pairing by the
+pure-Python `caissify-pairings` package (PyPI, 0.5.0; its Dutch engine fed the same TRF
+through the package's own TRF reader) when it is installed, each of its runs in a child
+process stopped after PURE_PYTHON_LIMIT seconds; the table says whether its pairing is the
+same as ours.
 
     cargo build --release -p athlos-examples --example bench_core
     maturin develop --release -m athlos-py/Cargo.toml
+    pip install caissify-pairings==0.5.0
     python athlos-py/bench/overhead.py target/release/examples/bench_core
 
 Prints a Markdown table row by row: median times and the Python/Rust ratio.
@@ -24,10 +27,9 @@ from typing import Any, Callable
 import athlos
 
 ROUNDS_PLAYED = 4
-SWISSDUTCH_LIMIT = 120
-# The exact Dutch engine re-solves each bracket's matching from scratch: 1000 players take
-# minutes per round today (see the Swiss section of BENCHMARKS.md).
-SWISS_SIZES = (100, 200)
+PURE_PYTHON_LIMIT = 300
+# Players, and how many timed runs (after one warm-up) each side makes.
+SWISS_SIZES = ((100, 20), (200, 20), (1000, 3))
 
 
 def median_us(work: Callable[[], Any], runs: int) -> float:
@@ -59,96 +61,83 @@ def swiss_event(size: int) -> athlos.Swiss:
     return swiss
 
 
-def swissdutch_in_child(trf: str) -> str:
-    """Times swissdutch in a child process so a run that does not end can be stopped."""
+def pure_python_in_child(trf: str, ours: set[tuple[int, int]], runs: int) -> str:
+    """Times caissify-pairings in a child process so a run that does not end can be stopped."""
     try:
-        import swissdutch  # noqa: F401
+        import caissify_pairings  # noqa: F401
     except ImportError:
         return "not installed"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "event.trf"
         path.write_text(trf)
         try:
-            out = subprocess.run([sys.executable, __file__, "--swissdutch", str(path)],
+            out = subprocess.run([sys.executable, __file__, "--pure-python", str(path), str(runs)],
                                  check=True, capture_output=True, text=True,
-                                 timeout=SWISSDUTCH_LIMIT).stdout
+                                 timeout=PURE_PYTHON_LIMIT * (runs + 1)).stdout
         except subprocess.TimeoutExpired:
-            return f"no pairing within {SWISSDUTCH_LIMIT} s"
+            return f"no pairing within {PURE_PYTHON_LIMIT} s"
         except subprocess.CalledProcessError as failure:
             lines = failure.stderr.strip().splitlines()
             return f"failed: {lines[-1] if lines else 'exit ' + str(failure.returncode)}"
-    return f"{float(out) / 1000:.1f} ms"
+    result = json.loads(out)
+    theirs = {tuple(pair) for pair in result["pairs"]}
+    same = "same pairing" if theirs == ours else "different pairing"
+    return f"{result['median_us'] / 1000:.1f} ms ({same})"
 
 
-def swissdutch_us(trf: str, runs: int) -> float | None:
-    try:
-        from swissdutch.constants import Colour
-        from swissdutch.dutch import DutchPairingEngine
-        from swissdutch.player import Player
-    except ImportError:
-        return None
-    swiss = athlos.Swiss.from_trf(trf)
-    rows = {row["number"]: row for row in swiss.standings("")}
-    history = parse_history(trf)
-    players = {n: Player(rows[n]["name"], rating, pairing_no=n) for n, (rating, _) in history.items()}
-    for round_index in range(ROUNDS_PLAYED):
-        for number, (_, rounds) in history.items():
-            opponent, colour, points = rounds[round_index]
-            player = players[number]
-            if opponent == 0:
-                player.bye(1)
-                continue
-            player.pair(players[opponent], Colour.white if colour == "w" else Colour.black)
-        for number, (_, rounds) in history.items():
-            opponent, _, points = rounds[round_index]
-            if opponent != 0:
-                players[number]._score += points
-    engine = DutchPairingEngine(top_seed_colour_selection_fn=lambda: Colour.white)
-    field = list(players.values())
-    return median_us(lambda: engine.pair_round(ROUNDS_PLAYED + 1, field), runs)
+def pure_python_pairing(trf: str, runs: int) -> dict[str, Any]:
+    """Round ROUNDS_PLAYED + 1 by caissify-pairings' Dutch engine, from the same TRF."""
+    from caissify_pairings import fpc
+    from caissify_pairings.engines.dutch import DutchEngine
+    from caissify_pairings.trf import TRFParser
 
+    players = TRFParser(trf).parse()["players"]
+    by_number = {p["starting_number"]: p for p in players}
+    round_number = ROUNDS_PLAYED + 1
+    pairs: list[tuple[int, int]] = []
 
-def parse_history(trf: str) -> dict[int, tuple[int, list[tuple[int, str, float]]]]:
-    """Starting number -> (rating, [(opponent or 0, colour, points)]) from TRF-16 lines."""
-    scores = {"1": 1.0, "=": 0.5, "0": 0.0, "+": 1.0, "-": 0.0, "U": 1.0}
-    history = {}
-    for line in trf.splitlines():
-        if not line.startswith("001"):
-            continue
-        number = int(line[4:8])
-        rating = int(line[48:52] or 0)
-        rounds = []
-        for r in range(ROUNDS_PLAYED):
-            cell = line[91 + 10 * r: 99 + 10 * r]
-            opponent, colour, result = cell[0:4].strip(), cell[5], cell[7]
-            rounds.append((int(opponent) if opponent.isdigit() else 0, colour, scores[result]))
-        history[number] = (rating, rounds)
-    return history
+    def work() -> None:
+        engine = DutchEngine(
+            players=fpc._build_engine_players(by_number, round_number),
+            previous_pairings=fpc._build_previous_pairings(by_number, round_number),
+            round_number=round_number,
+            total_rounds=9,
+            initial_color=fpc._infer_initial_color(by_number),
+            accelerated=False,
+        )
+        pairs.clear()
+        for board in engine.generate_pairings():
+            if board.get("black") is not None:
+                pairs.append((int(board["white"]), int(board["black"])))
+
+    median = median_us(work, runs)
+    return {"median_us": median, "pairs": pairs}
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--swissdutch":
-        print(swissdutch_us(Path(sys.argv[2]).read_text(), 1))
+    if len(sys.argv) == 4 and sys.argv[1] == "--pure-python":
+        print(json.dumps(pure_python_pairing(Path(sys.argv[2]).read_text(), int(sys.argv[3]))))
         return
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     binary = sys.argv[1]
-    print("| work | Python (athlos) | Rust | Python/Rust | swissdutch (pure Python) |")
+    print("| work | Python (athlos) | Rust | Python/Rust | caissify-pairings (pure Python) |")
     print("|---|---|---|---|---|", flush=True)
     field = [athlos.Participant(f"p{i}", f"Entry {i}", seed=i) for i in range(1, 1025)]
     for fmt, name in [("single_elimination", "single"), ("double_elimination", "double")]:
         py = median_us(lambda: athlos.draw(field, format=fmt, seed=7), 200)
         rs = rust_us(binary, "draw", "1024", name, "200")
         row(f"draw 1024, {name} elimination", py, rs, "-")
-    for size in SWISS_SIZES:
+    for size, runs in SWISS_SIZES:
         trf = swiss_event(size).to_trf()
+        ours = {tuple(pair) for pair in athlos.Swiss.from_trf(trf).pair_next_round()["pairs"]}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "swiss.trf"
             path.write_text(trf)
-            py = median_us(lambda: athlos.Swiss.from_trf(trf).pair_next_round(), 20)
-            rs = rust_us(binary, "pair", str(path), "20")
+            py = median_us(lambda: athlos.Swiss.from_trf(trf).pair_next_round(), runs)
+            rs = rust_us(binary, "pair", str(path), str(runs))
         row(f"Swiss round {ROUNDS_PLAYED + 1} of {size} (parse TRF + pair)", py, rs,
-            swissdutch_in_child(trf))
+            pure_python_in_child(trf, ours, min(runs, 3)))
 
 
 def row(work: str, py: float, rs: float, other: str) -> None:

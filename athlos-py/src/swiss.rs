@@ -167,10 +167,21 @@ impl PySwiss {
     }
 
     /// The FIDE Dutch pairing of the next round: `{"pairs": [[white, black], …], "bye": n or
-    /// None}` by starting number, the same pairing `athlos pair` prints.
-    fn pair_next_round(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let pairing = pair_next_round(&self.document.to_tournament())
-            .map_err(|e| InvalidInput::new_err(e.to_string()))?;
+    /// None}` by starting number, the same pairing `athlos pair` prints. With
+    /// `first_round_seed`, a first round is drawn at random from that seed instead of by
+    /// rating (the same seed always gives the same round); later rounds ignore it.
+    #[pyo3(signature = (first_round_seed=None))]
+    fn pair_next_round(
+        &self,
+        py: Python<'_>,
+        first_round_seed: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        let tournament = self.document.to_tournament();
+        let pairing = match first_round_seed {
+            Some(seed) => athlos_core::swiss::pair_next_round_seeded(&tournament, seed),
+            None => pair_next_round(&tournament),
+        }
+        .map_err(|e| InvalidInput::new_err(e.to_string()))?;
         to_python(py, &pairing)
     }
 

@@ -107,3 +107,17 @@ def test_recording_refuses_what_the_history_cannot_hold():
         athlos.Swiss([("Alone", 2000)], rounds=3)
     with pytest.raises(athlos.InvalidInput):
         swiss.record_bye(1, 2, "quarter")
+
+
+def test_a_random_first_round_is_reproducible_and_only_the_first():
+    players = [(f"Bot {i:02}", 2000 - i) for i in range(1, 17)]
+    swiss = athlos.Swiss(players, rounds=4)
+    by_rating = swiss.pair_next_round()
+    drawn = swiss.pair_next_round(first_round_seed=11)
+    assert drawn == swiss.pair_next_round(first_round_seed=11)
+    assert drawn != by_rating
+    numbers = sorted(n for pair in drawn["pairs"] for n in pair)
+    assert numbers == list(range(1, 17))
+    for white, black in drawn["pairs"]:
+        swiss.record(1, white, black, "1-0")
+    assert swiss.pair_next_round(first_round_seed=11) == swiss.pair_next_round()
