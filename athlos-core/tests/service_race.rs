@@ -109,6 +109,9 @@ impl JobStore for YieldingStore {
     async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
         self.0.job(id).await
     }
+    async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        self.0.job_by_key(key).await
+    }
     async fn jobs(
         &self,
         state: Option<JobState>,

@@ -256,6 +256,10 @@ impl JobStore for AnyStore {
         dispatch!(self, s => s.job(id).await)
     }
 
+    async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        dispatch!(self, s => s.job_by_key(key).await)
+    }
+
     async fn jobs(
         &self,
         state: Option<JobState>,

@@ -400,6 +400,16 @@ impl PgStore {
         row.map(|row| job(&row)).transpose()
     }
 
+    pub(crate) async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE idempotency_key = $1");
+        let row = sqlx::query(&sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|row| job(&row)).transpose()
+    }
+
     pub(crate) async fn jobs(
         &self,
         state: Option<JobState>,

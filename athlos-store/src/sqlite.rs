@@ -434,6 +434,16 @@ impl SqliteStore {
         row.map(|row| job(&row)).transpose()
     }
 
+    pub(crate) async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE idempotency_key = ?");
+        let row = sqlx::query(&sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|row| job(&row)).transpose()
+    }
+
     pub(crate) async fn jobs(
         &self,
         state: Option<JobState>,

@@ -394,6 +394,15 @@ impl JobStore for MemoryStore {
         Ok(self.lock().jobs.get(&id).cloned())
     }
 
+    async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        Ok(self
+            .lock()
+            .jobs
+            .values()
+            .find(|j| j.idempotency_key.as_deref() == Some(key))
+            .cloned())
+    }
+
     async fn jobs(
         &self,
         state: Option<JobState>,

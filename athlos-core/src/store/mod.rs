@@ -370,6 +370,12 @@ pub trait JobStore: Send + Sync {
     /// [`StoreError::Backend`].
     async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
 
+    /// The job enqueued under an idempotency key, if any (a read: nothing is enqueued).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError>;
+
     /// Jobs by id, optionally only those in `state`, with an id greater than `after`.
     ///
     /// # Errors

@@ -56,6 +56,10 @@ fn never() -> DateTime<Utc> {
         .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
 }
 
+fn key(aggregate: &AggregateRef) -> String {
+    format!("athlos.director:{aggregate}")
+}
+
 async fn record(
     store: &SharedStore,
     aggregate: &AggregateRef,
@@ -71,7 +75,7 @@ async fn record(
     let job = store
         .enqueue(
             NewJob::new(KIND, payload, never())
-                .with_key(format!("athlos.director:{aggregate}"))
+                .with_key(key(aggregate))
                 .with_max_attempts(1),
         )
         .await?;
@@ -116,11 +120,14 @@ pub fn taken(aggregate: &AggregateRef) -> ApiError {
     )
 }
 
-/// The director record of an existing `aggregate` (one without a record gets an empty one:
-/// only admins may write to it).
+/// The director record of an existing `aggregate`, read without writing (one without a
+/// record gets an empty one: only admins may write to it).
 ///
 /// # Errors
 /// The store's errors.
 pub async fn of(store: &SharedStore, aggregate: &AggregateRef) -> Result<Director, ApiError> {
-    record(store, aggregate, &Director::default()).await
+    let found = store.job_by_key(&key(aggregate)).await?;
+    Ok(found
+        .and_then(|job| serde_json::from_value(job.payload).ok())
+        .unwrap_or_default())
 }

@@ -123,6 +123,10 @@ impl JobStore for SharedStore {
         self.inner.job(id).await
     }
 
+    async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        self.inner.job_by_key(key).await
+    }
+
     async fn jobs(
         &self,
         state: Option<JobState>,

@@ -607,6 +607,12 @@ pub async fn job_queue<S: Store>(store: S) {
             .count(),
         1
     );
+    // A job is found by its key without enqueueing anything.
+    let by_key = store.job_by_key("gen-b").await.unwrap().unwrap();
+    assert_eq!(by_key.kind, "fresh");
+    assert_eq!(by_key.idempotency_key.as_deref(), Some("gen-b"));
+    assert!(store.job_by_key("no-such-key").await.unwrap().is_none());
+    assert_eq!(store.jobs(None, None, 100).await.unwrap().len(), 5);
 }
 
 pub async fn job_completion_commits_with_its_effect<S: Store>(store: S) {
