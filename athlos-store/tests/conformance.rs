@@ -38,6 +38,7 @@ macro_rules! all_cases {
             stale_scheduler_applies_nothing,
             worker_runs_retries_and_releases,
             worker_rescues_expired_leases,
+            webhook_deliveries_in_order_with_dead_letters,
         );
     };
 }
