@@ -16,6 +16,8 @@ pub mod jobs;
 pub mod ops;
 pub mod store;
 #[allow(unused_qualifications)]
+pub mod streams;
+#[allow(unused_qualifications)]
 pub mod tournaments;
 
 use std::net::SocketAddr;
@@ -57,6 +59,10 @@ pub struct Config {
     pub job_lease: Duration,
     /// How often an idle worker looks for jobs.
     pub job_poll: Duration,
+    /// Events a stream subscriber may fall behind before it is dropped.
+    pub stream_buffer: usize,
+    /// How often an idle stream sends a keep-alive.
+    pub stream_keep_alive: Duration,
 }
 
 impl Default for Config {
@@ -69,6 +75,8 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             job_lease: Duration::from_secs(60),
             job_poll: Duration::from_millis(100),
+            stream_buffer: 4096,
+            stream_keep_alive: Duration::from_secs(15),
         }
     }
 }
@@ -90,6 +98,8 @@ pub struct AppState {
     pub database: Option<athlos_store::AnyStore>,
     /// Reports whether the store is reachable and migrated.
     pub ready: Arc<dyn ReadyCheck>,
+    /// The fan-out of the event log to streams.
+    pub streams: streams::Hub,
 }
 
 /// Answers `/ready`.
@@ -116,6 +126,7 @@ impl AppState {
         Self {
             service: Arc::new(Service::new(store.clone(), SystemClock)),
             store,
+            streams: streams::Hub::new(config.stream_buffer, config.stream_keep_alive),
             config: Arc::new(config),
             database: None,
             ready,
@@ -129,6 +140,8 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(ops::routes())
         .merge(events::routes())
         .merge(tournaments::routes())
+        // Streams, webhooks and metrics.
+        .merge(streams::routes())
         .split_for_parts();
     ops::finish_document(&mut api);
     (router, api)
@@ -252,11 +265,13 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
             tracing::info!(?stats, "job worker stopped");
         }));
     }
+    let streams = state.streams.clone();
     let app = app(state);
     let handle = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = watch_rx.wait_for(|stop| *stop).await;
+                streams.close();
             })
             .await
     });
