@@ -19,6 +19,8 @@ pub mod store;
 pub mod streams;
 #[allow(unused_qualifications)]
 pub mod tournaments;
+#[allow(unused_qualifications)]
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,6 +65,8 @@ pub struct Config {
     pub stream_buffer: usize,
     /// How often an idle stream sends a keep-alive.
     pub stream_keep_alive: Duration,
+    /// How webhooks are sent.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl Default for Config {
@@ -77,6 +81,7 @@ impl Default for Config {
             job_poll: Duration::from_millis(100),
             stream_buffer: 4096,
             stream_keep_alive: Duration::from_secs(15),
+            webhooks: webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -100,6 +105,8 @@ pub struct AppState {
     pub ready: Arc<dyn ReadyCheck>,
     /// The fan-out of the event log to streams.
     pub streams: streams::Hub,
+    /// The client webhooks go out with.
+    pub webhooks: webhooks::Sender,
 }
 
 /// Answers `/ready`.
@@ -127,6 +134,7 @@ impl AppState {
             service: Arc::new(Service::new(store.clone(), SystemClock)),
             store,
             streams: streams::Hub::new(config.stream_buffer, config.stream_keep_alive),
+            webhooks: webhooks::Sender::new(config.webhooks.clone()),
             config: Arc::new(config),
             database: None,
             ready,
@@ -142,6 +150,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(tournaments::routes())
         // Streams, webhooks and metrics.
         .merge(streams::routes())
+        .merge(webhooks::routes())
         .split_for_parts();
     ops::finish_document(&mut api);
     (router, api)
@@ -264,6 +273,10 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
                 .await;
             tracing::info!(?stats, "job worker stopped");
         }));
+        workers.push(tokio::spawn(webhooks::dispatch(
+            state.clone(),
+            shutdown.subscribe(),
+        )));
     }
     let streams = state.streams.clone();
     let app = app(state);
