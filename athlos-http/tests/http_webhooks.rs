@@ -662,3 +662,89 @@ async fn a_server_killed_mid_delivery_delivers_after_restart() {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_all_brackets_with_a_webhook_shortcut() {
+    let (receiver, base) = receiver().await;
+    let server = Server::start_with("memory://", |c| c.webhooks.allow_private = true).await;
+    let director = token("shortcut", "director");
+    server
+        .post(
+            "/v1/events",
+            &director,
+            json!({"id": "open", "name": "Open"}),
+            201,
+        )
+        .await;
+    for division in ["u60", "u66"] {
+        server
+            .post(
+                "/v1/events/open/divisions",
+                &director,
+                json!({"id": division, "name": division, "rules": {"format": "single_elimination"}}),
+                201,
+            )
+            .await;
+        let field: Vec<Value> = (1..=6)
+            .map(|i| json!({"id": format!("{division}-{i}"), "name": format!("Judoka {i}")}))
+            .collect();
+        server
+            .post(
+                &format!("/v1/events/open/divisions/{division}/participants"),
+                &director,
+                json!(field),
+                200,
+            )
+            .await;
+    }
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let body = json!({"webhook": {"url": format!("{base}/generated"), "secret": secret}});
+    let answer = server
+        .post(
+            "/v1/events/open/generate-all-brackets",
+            &director,
+            body.clone(),
+            202,
+        )
+        .await;
+    assert_eq!(answer["jobs"].as_array().unwrap().len(), 2);
+    assert_eq!(answer["webhook"]["secret"], secret);
+    assert_eq!(
+        answer["webhook"]["scope"],
+        json!({"type": "event", "id": "open"})
+    );
+    wait_for("both brackets announced", || {
+        hits(&receiver, "/generated")
+            .iter()
+            .filter(|h| h.body.contains("\"type\":\"bracket.generated\""))
+            .count()
+            == 2
+    })
+    .await;
+    for hit in hits(&receiver, "/generated") {
+        verify(secret, &hit);
+    }
+    // The same receiver again: the subscription is reused, its secret not shown.
+    let again = server
+        .post(
+            "/v1/events/open/generate-all-brackets",
+            &director,
+            body,
+            202,
+        )
+        .await;
+    assert_eq!(again["webhook"]["id"], answer["webhook"]["id"]);
+    assert!(again["webhook"].get("secret").is_none());
+    // Without a body it works as before.
+    let (status, plain) = server
+        .send(
+            "POST",
+            "/v1/events/open/generate-all-brackets",
+            Some(&director),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202);
+    assert!(plain.get("webhook").is_none());
+    server.stop().await;
+}

@@ -609,6 +609,52 @@ pub async fn subscribe(
     Ok(view)
 }
 
+/// A raw request body whose refusals (413) use the API's error shape.
+#[derive(Debug, Clone)]
+pub struct RawBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        super::extract::body_bytes(req, state).await.map(RawBody)
+    }
+}
+
+/// The optional body of `generate-all-brackets`: a receiver for the event's events.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateAllBody {
+    /// Subscribe this receiver to the event (reused when one with the same URL exists).
+    #[serde(default)]
+    pub webhook: Option<CreateWebhook>,
+}
+
+/// The `webhook {url, secret}` shortcut of `generate-all-brackets`: subscribes the receiver
+/// to the event unless a subscription with that URL exists (a repeated request reuses it and
+/// shows no secret). `None` for an empty or `null` body, or one without `webhook`.
+///
+/// # Errors
+/// 400 for a malformed body or a refused receiver; the store's errors.
+pub async fn shortcut(
+    state: &AppState,
+    scope: AggregateRef,
+    raw: &[u8],
+) -> Result<Option<Value>, ApiError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let body: Option<GenerateAllBody> = super::extract::parse_json(raw)?;
+    let Some(webhook) = body.and_then(|b| b.webhook) else {
+        return Ok(None);
+    };
+    let existing = state.store.webhooks(Some(&scope)).await?;
+    if let Some(found) = existing.iter().find(|h| h.url == webhook.url) {
+        return Ok(Some(webhook_view(found)));
+    }
+    subscribe(state, scope, webhook).await.map(Some)
+}
+
 async fn tournament_scope(
     state: &AppState,
     caller: &Caller,
