@@ -131,6 +131,13 @@ impl JobStore for YieldingStore {
     async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
         self.0.requeue(id, run_at).await
     }
+
+    async fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<athlos_core::store::QueueStat>, StoreError> {
+        self.0.queue_stats(now).await
+    }
 }
 
 #[async_trait]

@@ -748,3 +748,103 @@ async fn generate_all_brackets_with_a_webhook_shortcut() {
     assert!(plain.get("webhook").is_none());
     server.stop().await;
 }
+
+/// The value of the metric line starting with `prefix` (name and labels).
+fn metric(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"))
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_jobs_webhooks_and_streams() {
+    let (receiver, base) = receiver().await;
+    let server = Server::start_with("sqlite::memory:", |c| c.webhooks.allow_private = true).await;
+    let director = token("metrics", "director");
+    server
+        .post(
+            "/v1/tournaments",
+            &director,
+            json!({"id": "hooked", "name": "Hooked",
+                   "rules": {"options": {"format": "round_robin"}, "min_entries": 2, "seed": 1}}),
+            201,
+        )
+        .await;
+    subscribe(&server, &director, format!("{base}/flaky"), json!([])).await;
+    server
+        .post(
+            "/v1/tournaments/hooked/publish",
+            &director,
+            json!(null),
+            200,
+        )
+        .await;
+    wait_for("a delivery after two failures", || {
+        hits(&receiver, "/flaky").len() == 3
+    })
+    .await;
+    let stream = server
+        .client
+        .get(server.url("/v1/tournaments/hooked/stream"))
+        .send()
+        .await
+        .unwrap();
+    let scrape = || async {
+        let response = server
+            .client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"));
+        response.text().await.unwrap()
+    };
+    let start = Instant::now();
+    let mut text = scrape().await;
+    while metric(
+        &text,
+        "athlos_jobs{kind=\"deliver_webhook\",state=\"succeeded\"}",
+    ) < 1.0
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "{text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        text = scrape().await;
+    }
+    assert_eq!(
+        metric(
+            &text,
+            "athlos_http_requests_total{route=\"/v1/tournaments\",method=\"POST\",status=\"201\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "athlos_http_request_duration_seconds_count{route=\"/v1/tournaments/{tournament_id}/publish\",method=\"POST\"}"
+        ),
+        1.0
+    );
+    assert_eq!(metric(&text, "athlos_webhook_attempts_total"), 3.0);
+    assert_eq!(metric(&text, "athlos_webhook_failures_total"), 2.0);
+    assert_eq!(metric(&text, "athlos_webhook_dead_letters_total"), 0.0);
+    assert_eq!(metric(&text, "athlos_stream_subscribers"), 1.0);
+    assert_eq!(metric(&text, "athlos_stream_dropped_total"), 0.0);
+    assert!(text.contains("# TYPE athlos_deadline_lateness_seconds histogram"));
+    assert!(text.contains("# TYPE athlos_queue_depth gauge"));
+    assert!(
+        !text.contains("director_record"),
+        "director records are not jobs"
+    );
+    assert!(text.trim_end().ends_with("# EOF"));
+    drop(stream);
+    server.stop().await;
+}

@@ -292,6 +292,13 @@ impl JobStore for AnyStore {
         self.inner.signals.wake(Topic::Jobs);
         Ok(job)
     }
+
+    async fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<athlos_core::store::QueueStat>, StoreError> {
+        dispatch!(self, s => s.queue_stats(now).await)
+    }
 }
 
 #[async_trait]

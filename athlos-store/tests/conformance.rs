@@ -39,6 +39,7 @@ macro_rules! all_cases {
             worker_runs_retries_and_releases,
             worker_rescues_expired_leases,
             webhook_deliveries_in_order_with_dead_letters,
+            queue_stats_count_jobs_by_kind_and_state,
         );
     };
 }

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use super::{
     delivery_job, AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Commit, Competition,
     Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division, EventLog, Job, JobId,
-    JobState, JobStore, LoggedEvent, NewDelivery, NewJob, NewWebhook, Receipt, Store, Stored,
-    Tournament, Webhook, WebhookPatch, WebhookStore, Write,
+    JobState, JobStore, LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, Store,
+    Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
 };
 use crate::error::StoreError;
 use crate::id::{CompetitionId, DivisionId, TournamentId};
@@ -395,6 +395,28 @@ impl JobStore for MemoryStore {
         job.worker = None;
         job.lease_until = None;
         Ok(job.clone())
+    }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStat>, StoreError> {
+        let inner = self.lock();
+        let mut stats: BTreeMap<(String, JobState), QueueStat> = BTreeMap::new();
+        for job in inner.jobs.values() {
+            let stat = stats
+                .entry((job.kind.clone(), job.state))
+                .or_insert_with(|| QueueStat {
+                    kind: job.kind.clone(),
+                    state: job.state,
+                    count: 0,
+                    due: 0,
+                    oldest_due: None,
+                });
+            stat.count += 1;
+            if job.run_at <= now {
+                stat.due += 1;
+                stat.oldest_due = Some(stat.oldest_due.map_or(job.run_at, |t| t.min(job.run_at)));
+            }
+        }
+        Ok(stats.into_values().collect())
     }
 }
 

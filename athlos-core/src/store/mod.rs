@@ -40,7 +40,7 @@ use crate::model::Participant;
 use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
 
-pub use jobs::{Backoff, Deadline, DeadlineKey, Job, JobId, JobState, NewJob};
+pub use jobs::{Backoff, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat};
 pub use memory::MemoryStore;
 pub use webhooks::{
     delivery_job, AttemptOutcome, Delivery, DeliveryState, NewDelivery, NewWebhook, Webhook,
@@ -416,6 +416,16 @@ pub trait JobStore: Send + Sync {
         id: JobId,
         run_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<Job, StoreError>;
+
+    /// Jobs counted by kind and state, with those due at `now` and the earliest due
+    /// `run_at`, ordered by kind then state.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn queue_stats(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<QueueStat>, StoreError>;
 }
 
 /// Deadlines (pick clocks, round timers) claimed by a scheduler.

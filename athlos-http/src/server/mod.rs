@@ -13,6 +13,8 @@ pub mod events;
 pub mod extract;
 pub mod jobs;
 #[allow(unused_qualifications)]
+pub mod metrics;
+#[allow(unused_qualifications)]
 pub mod ops;
 pub mod store;
 #[allow(unused_qualifications)]
@@ -107,6 +109,8 @@ pub struct AppState {
     pub streams: streams::Hub,
     /// The client webhooks go out with.
     pub webhooks: webhooks::Sender,
+    /// The process's metrics.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Answers `/ready`.
@@ -130,11 +134,15 @@ impl ReadyCheck for AlwaysReady {
 impl AppState {
     /// State over `store`.
     pub fn new(store: SharedStore, config: Config, ready: Arc<dyn ReadyCheck>) -> Self {
+        let streams = streams::Hub::new(config.stream_buffer, config.stream_keep_alive);
+        let webhooks = webhooks::Sender::new(config.webhooks.clone());
+        let metrics = Arc::new(metrics::Metrics::new(&webhooks.counters, streams.dropped()));
         Self {
             service: Arc::new(Service::new(store.clone(), SystemClock)),
             store,
-            streams: streams::Hub::new(config.stream_buffer, config.stream_keep_alive),
-            webhooks: webhooks::Sender::new(config.webhooks.clone()),
+            streams,
+            webhooks,
+            metrics,
             config: Arc::new(config),
             database: None,
             ready,
@@ -151,6 +159,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         // Streams, webhooks and metrics.
         .merge(streams::routes())
         .merge(webhooks::routes())
+        .merge(metrics::routes())
         .split_for_parts();
     ops::finish_document(&mut api);
     (router, api)
@@ -163,6 +172,10 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     let timeout = state.config.request_timeout;
     router
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .route(
             "/openapi.json",
             axum::routing::get(move || {

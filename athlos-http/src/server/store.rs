@@ -148,6 +148,13 @@ impl JobStore for SharedStore {
     async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
         self.inner.requeue(id, run_at).await
     }
+
+    async fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<athlos_core::store::QueueStat>, StoreError> {
+        self.inner.queue_stats(now).await
+    }
 }
 
 #[async_trait]

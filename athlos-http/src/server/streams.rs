@@ -91,7 +91,7 @@ struct HubInner {
     /// Whether the tail task runs (it stops when the last subscriber leaves).
     tailing: Mutex<bool>,
     subscribers: AtomicU64,
-    dropped: AtomicU64,
+    dropped: prometheus_client::metrics::counter::Counter,
     keep_alive: Duration,
     buffer: usize,
 }
@@ -107,7 +107,7 @@ impl Hub {
                 closed: tokio::sync::watch::channel(false).0,
                 tailing: Mutex::new(false),
                 subscribers: AtomicU64::new(0),
-                dropped: AtomicU64::new(0),
+                dropped: prometheus_client::metrics::counter::Counter::default(),
                 keep_alive: keep_alive.max(Duration::from_millis(10)),
                 buffer,
             }),
@@ -124,9 +124,9 @@ impl Hub {
         self.inner.subscribers.load(Ordering::Relaxed)
     }
 
-    /// Streams dropped for falling behind, since the start.
-    pub fn dropped(&self) -> u64 {
-        self.inner.dropped.load(Ordering::Relaxed)
+    /// Streams dropped for falling behind, since the start (a metrics counter).
+    pub fn dropped(&self) -> &prometheus_client::metrics::counter::Counter {
+        &self.inner.dropped
     }
 
     /// A receiver of live events, starting the tail task if it is not running.
@@ -359,11 +359,7 @@ impl Subscriber {
 
     /// Drops a client that fell `missed` events behind the broadcast.
     fn drop_slow(&mut self, missed: u64) -> Bytes {
-        self.state
-            .streams
-            .inner
-            .dropped
-            .fetch_add(1, Ordering::Relaxed);
+        self.state.streams.inner.dropped.inc();
         let buffer = self.state.streams.inner.buffer;
         self.finish(
             "slow_consumer",

@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +28,7 @@ use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use prometheus_client::metrics::counter::Counter;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -76,11 +76,11 @@ impl Default for WebhookSettings {
 #[derive(Debug, Default)]
 pub struct WebhookCounters {
     /// Attempts made.
-    pub attempts: AtomicU64,
+    pub attempts: Counter,
     /// Attempts that failed.
-    pub failures: AtomicU64,
+    pub failures: Counter,
     /// Deliveries that became dead letters.
-    pub dead_letters: AtomicU64,
+    pub dead_letters: Counter,
 }
 
 /// The HTTP client deliveries go out with, and its policy.
@@ -421,7 +421,7 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
             format!("event {} is not in the log", delivery.sequence),
         )),
     };
-    sender.counters.attempts.fetch_add(1, Ordering::Relaxed);
+    sender.counters.attempts.inc();
     let last = job.attempts >= job.max_attempts;
     let outcome = match &result {
         Ok(status) => AttemptOutcome {
@@ -430,9 +430,9 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
             error: None,
         },
         Err((status, error)) => {
-            sender.counters.failures.fetch_add(1, Ordering::Relaxed);
+            sender.counters.failures.inc();
             if last {
-                sender.counters.dead_letters.fetch_add(1, Ordering::Relaxed);
+                sender.counters.dead_letters.inc();
             }
             AttemptOutcome {
                 state: if last {

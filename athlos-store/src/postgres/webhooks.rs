@@ -3,7 +3,7 @@
 use athlos_core::error::StoreError;
 use athlos_core::store::{
     delivery_job, AggregateRef, AttemptOutcome, Delivery, DeliveryState, JobId, NewDelivery,
-    NewWebhook, Webhook, WebhookPatch,
+    NewWebhook, QueueStat, Webhook, WebhookPatch,
 };
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -19,6 +19,41 @@ const DELIVERY_COLUMNS: &str = "id, webhook, sequence, message_id, state, attemp
                                 last_status, last_error, created_at, updated_at";
 
 impl PgStore {
+    pub(crate) async fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueStat>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, state, COUNT(*)::BIGINT AS count, \
+             COUNT(*) FILTER (WHERE run_at <= $1)::BIGINT AS due, \
+             MIN(run_at) FILTER (WHERE run_at <= $1) AS oldest_due \
+             FROM athlos_jobs GROUP BY kind, state ORDER BY kind COLLATE \"C\", state",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let state: String = row.try_get("state").map_err(backend)?;
+                let count: i64 = row.try_get("count").map_err(backend)?;
+                let due: i64 = row.try_get("due").map_err(backend)?;
+                Ok(QueueStat {
+                    kind: row.try_get("kind").map_err(backend)?,
+                    state: crate::codec::job_state(&state)?,
+                    count: u64_of(count)?,
+                    due: u64_of(due)?,
+                    oldest_due: row.try_get("oldest_due").map_err(backend)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(|mut stats| {
+                // The enum's order (queued, running …), as every store gives it.
+                stats.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.state.cmp(&b.state)));
+                stats
+            })
+    }
+
     pub(crate) async fn last_sequence(&self) -> Result<u64, StoreError> {
         let last: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(sequence), 0)::BIGINT FROM athlos_events")

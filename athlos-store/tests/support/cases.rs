@@ -1408,3 +1408,33 @@ pub async fn webhook_deliveries_in_order_with_dead_letters<S: Store>(store: S) {
         .is_empty());
     assert_eq!(store.webhooks(None).await.unwrap(), vec![other]);
 }
+
+/// Jobs counted by kind and state, with the due ones and the oldest due time.
+pub async fn queue_stats_count_jobs_by_kind_and_state<S: Store>(store: S) {
+    use athlos_core::store::QueueStat;
+    assert!(store.queue_stats(t0()).await.unwrap().is_empty());
+    for (kind, at) in [("b", 0), ("a", -5), ("a", -2), ("a", 60), ("b", 1)] {
+        store
+            .enqueue(NewJob::new(kind, serde_json::json!({}), t0() + secs(at)))
+            .await
+            .unwrap();
+    }
+    let claimed = store.claim("w", t0(), t0() + secs(30), 1).await.unwrap();
+    assert_eq!(claimed[0].kind, "a");
+    let stats = store.queue_stats(t0()).await.unwrap();
+    let stat = |kind: &str, state, count, due, oldest: Option<i64>| QueueStat {
+        kind: kind.to_owned(),
+        state,
+        count,
+        due,
+        oldest_due: oldest.map(|s| t0() + secs(s)),
+    };
+    assert_eq!(
+        stats,
+        vec![
+            stat("a", JobState::Queued, 2, 1, Some(-2)),
+            stat("a", JobState::Running, 1, 1, Some(-5)),
+            stat("b", JobState::Queued, 2, 1, Some(0)),
+        ]
+    );
+}
