@@ -611,3 +611,173 @@ async fn a_slow_client_is_dropped_with_a_final_event_and_others_keep_up() {
     assert!(frames.len() < total as usize);
     running.stop().await.unwrap();
 }
+
+/// Fan-out figures for BENCHMARKS.md (release build, a separate `athlos serve` process on
+/// SQLite): `BENCH_SUBSCRIBERS` streams (10,000) of one event follow `BENCH_GENERATIONS`
+/// bracket generations (2 events each, every 100 ms); prints events delivered per second
+/// and the delay from the event's commit timestamp to its receipt.
+/// `cargo test --release -p athlos-http --test http_streams -- --ignored --nocapture fan_out`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: run by hand in release"]
+async fn fan_out_benchmark() {
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let subscribers = env("BENCH_SUBSCRIBERS", 10_000);
+    let generations = env("BENCH_GENERATIONS", 50);
+    let path = std::env::temp_dir().join(format!("athlos_fanout_{}.db", std::process::id()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_athlos"))
+        .args(["serve", "--address", &format!("127.0.0.1:{port}")])
+        .args(["--database", &format!("sqlite://{}", path.display())])
+        .env("ATHLOS_JWT_SECRET", common::SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let director = token("bench", "director");
+    let post = |path: String, body: Value| {
+        let request = client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&director)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+        }
+    };
+    post("/v1/events".into(), json!({"id": "fan", "name": "Fan"})).await;
+    post(
+        "/v1/events/fan/divisions".into(),
+        json!({"id": "fan-u60", "name": "-60", "rules": {"format": "single_elimination"}}),
+    )
+    .await;
+    let field: Vec<Value> = (1..=8)
+        .map(|i| json!({"id": format!("j{i}"), "name": format!("J {i}")}))
+        .collect();
+    post(
+        "/v1/events/fan/divisions/fan-u60/participants".into(),
+        json!(field),
+    )
+    .await;
+    let after: u64 = {
+        // The log's end now: streams start there.
+        let mut s = client
+            .get(format!("{base}/v1/events/fan/stream?after=0"))
+            .header("accept", "application/x-ndjson")
+            .send()
+            .await
+            .unwrap();
+        let mut last = 0;
+        while let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout(Duration::from_millis(300), s.chunk()).await
+        {
+            for line in std::str::from_utf8(&chunk).unwrap().lines() {
+                if let Ok(v) = serde_json::from_str::<Value>(line) {
+                    last = v["sequence"].as_u64().unwrap_or(last);
+                }
+            }
+        }
+        last
+    };
+    let expected = generations * 2;
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(subscribers);
+    let mut tasks = Vec::with_capacity(subscribers);
+    for i in 0..subscribers {
+        let request = client
+            .get(format!("{base}/v1/events/fan/stream?after={after}"))
+            .header("accept", "application/x-ndjson");
+        let ready = ready_tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut response = request.send().await.unwrap();
+            ready.send(()).await.unwrap();
+            let mut delays = Vec::with_capacity(expected);
+            let mut rest = String::new();
+            while delays.len() < expected {
+                let chunk = response.chunk().await.unwrap().unwrap();
+                let now = chrono::Utc::now();
+                rest.push_str(std::str::from_utf8(&chunk).unwrap());
+                let complete = rest.rfind('\n').map_or(0, |i| i + 1);
+                for line in rest[..complete].lines().filter(|l| !l.trim().is_empty()) {
+                    let v: Value = serde_json::from_str(line).unwrap();
+                    let at: chrono::DateTime<chrono::Utc> =
+                        v["timestamp"].as_str().unwrap().parse().unwrap();
+                    delays.push((now - at).num_microseconds().unwrap() as f64 / 1000.0);
+                }
+                rest.drain(..complete);
+            }
+            (delays, now_ms())
+        }));
+        if i % 500 == 499 {
+            // Let the listener's backlog drain.
+            for _ in 0..500 {
+                ready_rx.recv().await.unwrap();
+            }
+        }
+    }
+    for _ in 0..(subscribers % 500) {
+        ready_rx.recv().await.unwrap();
+    }
+    let started = now_ms();
+    for _ in 0..generations {
+        post(
+            "/v1/events/fan/divisions/fan-u60/generate".into(),
+            json!(null),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut delays = Vec::with_capacity(subscribers * expected);
+    let mut finished = started;
+    for task in tasks {
+        let (d, end) = task.await.unwrap();
+        delays.extend(d);
+        finished = finished.max(end);
+    }
+    delays.sort_by(f64::total_cmp);
+    let pct = |p: f64| delays[((delays.len() as f64 * p) as usize).min(delays.len() - 1)];
+    let seconds = (finished - started) / 1000.0;
+    println!(
+        "fan-out: {subscribers} subscribers, {expected} events each, {} deliveries in {seconds:.2} s \
+         ({:.0} events/s delivered); commit-to-receipt delay p50 {:.1} ms, p99 {:.1} ms, \
+         p99.9 {:.1} ms, max {:.1} ms",
+        delays.len(),
+        delays.len() as f64 / seconds,
+        pct(0.5),
+        pct(0.99),
+        pct(0.999),
+        delays[delays.len() - 1],
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        * 1000.0
+}

@@ -848,3 +848,105 @@ async fn metrics_count_requests_jobs_webhooks_and_streams() {
     drop(stream);
     server.stop().await;
 }
+
+/// Delivery figures for BENCHMARKS.md (release build): `BENCH_HOOKS` subscriptions (4) of an
+/// event receive `BENCH_GENERATIONS` bracket generations (2 events each) on a receiver on
+/// loopback; prints deliveries per second from the first commit to the last delivery, on
+/// SQLite and (with `ATHLOS_TEST_DATABASE_URL`) PostgreSQL.
+/// `cargo test --release -p athlos-http --test http_webhooks -- --ignored --nocapture benchmark`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: run by hand in release"]
+async fn delivery_benchmark() {
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let hooks = env("BENCH_HOOKS", 4);
+    let generations = env("BENCH_GENERATIONS", 500);
+    let workers = env("BENCH_WORKERS", 8);
+    let (receiver, base) = receiver().await;
+    for database in common::databases().await {
+        if database.url.starts_with("memory") {
+            continue;
+        }
+        receiver.hits.lock().unwrap().clear();
+        let server = Server::start_with(&database.url, |c| {
+            c.webhooks.allow_private = true;
+            c.workers = workers;
+        })
+        .await;
+        let director = token("bench", "director");
+        server
+            .post(
+                "/v1/events",
+                &director,
+                json!({"id": "b", "name": "B"}),
+                201,
+            )
+            .await;
+        server
+            .post(
+                "/v1/events/b/divisions",
+                &director,
+                json!({"id": "b-u60", "name": "-60", "rules": {"format": "single_elimination"}}),
+                201,
+            )
+            .await;
+        let field: Vec<Value> = (1..=8)
+            .map(|i| json!({"id": format!("j{i}"), "name": format!("J {i}")}))
+            .collect();
+        server
+            .post(
+                "/v1/events/b/divisions/b-u60/participants",
+                &director,
+                json!(field),
+                200,
+            )
+            .await;
+        for n in 0..hooks {
+            server
+                .post(
+                    "/v1/events/b/webhooks",
+                    &director,
+                    json!({"url": format!("{base}/ok/{n}")}),
+                    201,
+                )
+                .await;
+        }
+        let start = Instant::now();
+        for _ in 0..generations {
+            server
+                .post(
+                    "/v1/events/b/divisions/b-u60/generate",
+                    &director,
+                    json!(null),
+                    200,
+                )
+                .await;
+        }
+        let committed = start.elapsed();
+        let total = hooks * generations * 2;
+        let until = Instant::now();
+        while receiver.hits.lock().unwrap().len() < total {
+            assert!(
+                until.elapsed() < Duration::from_secs(600),
+                "deliveries stalled"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let elapsed = start.elapsed();
+        println!(
+            "webhooks on {}: {total} deliveries ({hooks} subscriptions x {} events) in {:.2} s \
+             = {:.0} deliveries/s ({workers} worker slots; the events were committed in {:.2} s)",
+            database.url.split(':').next().unwrap_or("?"),
+            generations * 2,
+            elapsed.as_secs_f64(),
+            total as f64 / elapsed.as_secs_f64(),
+            committed.as_secs_f64(),
+        );
+        server.stop().await;
+        database.drop_it().await;
+    }
+}
