@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{token, Server};
@@ -538,6 +540,10 @@ async fn a_slow_client_is_dropped_with_a_final_event_and_others_keep_up() {
         .await
         .unwrap();
     let total = 50_000u64;
+    // The producer never runs more than 2,000 events ahead of the fast client (its buffer
+    // holds 8,192), however loaded the machine: only the client that does not read lags.
+    let received = Arc::new(AtomicU64::new(0));
+    let progress = received.clone();
     let reader = tokio::spawn(async move {
         let mut rest = String::new();
         let mut lines = 0u64;
@@ -552,6 +558,7 @@ async fn a_slow_client_is_dropped_with_a_final_event_and_others_keep_up() {
                 );
                 lines += 1;
             }
+            progress.store(lines, Ordering::SeqCst);
             rest.drain(..complete);
         }
         lines
@@ -572,7 +579,15 @@ async fn a_slow_client_is_dropped_with_a_final_event_and_others_keep_up() {
             })
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(15)).await;
+        let committed = (batch + 1) * 500;
+        let paced = std::time::Instant::now();
+        while committed.saturating_sub(received.load(Ordering::SeqCst)) > 2_000 {
+            assert!(
+                paced.elapsed() < Duration::from_secs(60),
+                "the fast client stalled"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
     }
     assert_eq!(
         tokio::time::timeout(Duration::from_secs(60), reader)

@@ -3,12 +3,12 @@
 //! A [`Webhook`] subscribes a URL to the events of one event (competition, with its
 //! divisions) or one tournament. A dispatcher reads the event log (the outbox) from a shared
 //! cursor and records one [`Delivery`] per matching event and subscription with
-//! [`WebhookStore::record_deliveries`]. Deliveries of one subscription go out one at a time,
+//! [`super::WebhookStore::record_deliveries`]. Deliveries of one subscription go out one at a time,
 //! in log order: the store keeps at most one of them `sending` and enqueues the job that
 //! sends it, in the same transaction that makes it `sending` (the *pump*). When that job
-//! finishes the delivery ([`WebhookStore::finish_delivery`]) with success or a dead letter,
+//! finishes the delivery ([`super::WebhookStore::finish_delivery`]) with success or a dead letter,
 //! the same transaction makes the next one `sending`. A redelivery puts deliveries back in
-//! line ([`WebhookStore::redeliver`]).
+//! line ([`super::WebhookStore::redeliver`]).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
