@@ -12,6 +12,7 @@ use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::Participant;
 use athlos_core::service::Service;
+use athlos_core::store::WebhookStore;
 use athlos_core::store::{
     AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
     DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, MemoryStore,
@@ -77,6 +78,9 @@ impl BlobStore for YieldingStore {
 impl EventLog for YieldingStore {
     async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
         self.0.events_after(after, limit).await
+    }
+    async fn last_sequence(&self) -> Result<u64, StoreError> {
+        self.0.last_sequence().await
     }
 }
 
@@ -149,6 +153,13 @@ impl JobStore for YieldingStore {
             .claim_kinds(worker, kinds, now, lease_until, limit)
             .await
     }
+
+    async fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<athlos_core::store::QueueStat>, StoreError> {
+        self.0.queue_stats(now).await
+    }
 }
 
 #[async_trait]
@@ -197,6 +208,86 @@ impl Store for YieldingStore {
         events: Vec<(AggregateRef, Event)>,
     ) -> Result<Receipt, StoreError> {
         self.0.delete(aggregate, expected, events).await
+    }
+}
+
+#[async_trait]
+impl WebhookStore for YieldingStore {
+    async fn create_webhook(
+        &self,
+        webhook: athlos_core::store::NewWebhook,
+    ) -> Result<athlos_core::store::Webhook, StoreError> {
+        self.0.create_webhook(webhook).await
+    }
+
+    async fn webhook(&self, id: u64) -> Result<Option<athlos_core::store::Webhook>, StoreError> {
+        self.0.webhook(id).await
+    }
+
+    async fn webhooks(
+        &self,
+        scope: Option<&AggregateRef>,
+    ) -> Result<Vec<athlos_core::store::Webhook>, StoreError> {
+        self.0.webhooks(scope).await
+    }
+
+    async fn update_webhook(
+        &self,
+        id: u64,
+        patch: athlos_core::store::WebhookPatch,
+    ) -> Result<Option<athlos_core::store::Webhook>, StoreError> {
+        self.0.update_webhook(id, patch).await
+    }
+
+    async fn delete_webhook(&self, id: u64) -> Result<bool, StoreError> {
+        self.0.delete_webhook(id).await
+    }
+
+    async fn webhook_cursor(&self) -> Result<u64, StoreError> {
+        self.0.webhook_cursor().await
+    }
+
+    async fn record_deliveries(
+        &self,
+        from: u64,
+        to: u64,
+        deliveries: Vec<athlos_core::store::NewDelivery>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.0.record_deliveries(from, to, deliveries, now).await
+    }
+
+    async fn delivery(&self, id: u64) -> Result<Option<athlos_core::store::Delivery>, StoreError> {
+        self.0.delivery(id).await
+    }
+
+    async fn deliveries(
+        &self,
+        webhook: u64,
+        state: Option<athlos_core::store::DeliveryState>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<athlos_core::store::Delivery>, StoreError> {
+        self.0.deliveries(webhook, state, after, limit).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        job: JobId,
+        outcome: athlos_core::store::AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<Option<athlos_core::store::Delivery>, StoreError> {
+        self.0.finish_delivery(id, job, outcome, now).await
+    }
+
+    async fn redeliver(
+        &self,
+        webhook: u64,
+        delivery: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<athlos_core::store::Delivery>, StoreError> {
+        self.0.redeliver(webhook, delivery, now).await
     }
 }
 

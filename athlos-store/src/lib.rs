@@ -19,6 +19,7 @@ mod postgres;
 mod scheduler;
 mod signals;
 mod sqlite;
+mod webhook_codec;
 mod worker;
 
 use std::sync::Arc;
@@ -29,9 +30,13 @@ use athlos_core::event::Event;
 use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
-    AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
-    DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob,
-    Receipt, Store, Stored, Tournament,
+    AggregateRef, AttemptOutcome, Delivery, DeliveryState, NewDelivery, NewWebhook, Webhook,
+    WebhookPatch, WebhookStore,
+};
+use athlos_core::store::{
+    AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
+    EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store, Stored,
+    Tournament,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, Utc};
@@ -218,6 +223,10 @@ impl EventLog for AnyStore {
     async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
         dispatch!(self, s => s.events_after(after, limit).await)
     }
+
+    async fn last_sequence(&self) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.last_sequence().await)
+    }
 }
 
 #[async_trait]
@@ -310,6 +319,13 @@ impl JobStore for AnyStore {
         }
         dispatch!(self, s => s.claim(worker, Some(kinds), now, lease_until, limit).await)
     }
+
+    async fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<athlos_core::store::QueueStat>, StoreError> {
+        dispatch!(self, s => s.queue_stats(now).await)
+    }
 }
 
 #[async_trait]
@@ -380,5 +396,92 @@ impl Store for AnyStore {
             self.inner.signals.wake(Topic::Events);
         }
         Ok(receipt)
+    }
+}
+
+#[async_trait]
+impl WebhookStore for AnyStore {
+    async fn create_webhook(&self, webhook: NewWebhook) -> Result<Webhook, StoreError> {
+        dispatch!(self, s => s.create_webhook(webhook).await)
+    }
+
+    async fn webhook(&self, id: u64) -> Result<Option<Webhook>, StoreError> {
+        dispatch!(self, s => s.webhook(id).await)
+    }
+
+    async fn webhooks(&self, scope: Option<&AggregateRef>) -> Result<Vec<Webhook>, StoreError> {
+        dispatch!(self, s => s.webhooks(scope).await)
+    }
+
+    async fn update_webhook(
+        &self,
+        id: u64,
+        patch: WebhookPatch,
+    ) -> Result<Option<Webhook>, StoreError> {
+        dispatch!(self, s => s.update_webhook(id, patch).await)
+    }
+
+    async fn delete_webhook(&self, id: u64) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_webhook(id).await)
+    }
+
+    async fn webhook_cursor(&self) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.webhook_cursor().await)
+    }
+
+    async fn record_deliveries(
+        &self,
+        from: u64,
+        to: u64,
+        deliveries: Vec<NewDelivery>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let wake = !deliveries.is_empty();
+        let moved = dispatch!(self, s => s.record_deliveries(from, to, deliveries, now).await)?;
+        if moved && wake {
+            self.inner.signals.wake(Topic::Jobs);
+        }
+        Ok(moved)
+    }
+
+    async fn delivery(&self, id: u64) -> Result<Option<Delivery>, StoreError> {
+        dispatch!(self, s => s.delivery(id).await)
+    }
+
+    async fn deliveries(
+        &self,
+        webhook: u64,
+        state: Option<DeliveryState>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        dispatch!(self, s => s.deliveries(webhook, state, after, limit).await)
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        job: JobId,
+        outcome: AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let done = dispatch!(self, s => s.finish_delivery(id, job, outcome, now).await)?;
+        if done.is_some() {
+            self.inner.signals.wake(Topic::Jobs);
+        }
+        Ok(done)
+    }
+
+    async fn redeliver(
+        &self,
+        webhook: u64,
+        delivery: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let again = dispatch!(self, s => s.redeliver(webhook, delivery, now).await)?;
+        if !again.is_empty() {
+            self.inner.signals.wake(Topic::Jobs);
+        }
+        Ok(again)
     }
 }

@@ -793,3 +793,5 @@ fn deadline(row: &PgRow) -> Result<Deadline, StoreError> {
         sequence: u64_of(sequence)?,
     })
 }
+
+mod webhooks;

@@ -793,3 +793,5 @@ fn deadline(row: &SqliteRow) -> Result<Deadline, StoreError> {
         sequence: u64_of(sequence)?,
     })
 }
+
+mod webhooks;

@@ -41,6 +41,8 @@ macro_rules! all_cases {
             competitions_are_listed_by_id,
             aggregates_are_deleted_with_their_event,
             jobs_are_claimed_by_kind,
+            webhook_deliveries_in_order_with_dead_letters,
+            queue_stats_count_jobs_by_kind_and_state,
         );
     };
 }

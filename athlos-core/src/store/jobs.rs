@@ -226,3 +226,20 @@ pub struct Deadline {
     /// A fencing sequence: the scheduler acts only if it still matches the aggregate.
     pub sequence: u64,
 }
+
+/// How many jobs of one kind are in one state (for metrics).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueStat {
+    /// The kind.
+    pub kind: String,
+    /// The state.
+    pub state: JobState,
+    /// Jobs of that kind in that state.
+    pub count: u64,
+    /// Of those, the ones due at the time asked (`run_at` reached).
+    pub due: u64,
+    /// The earliest `run_at` among the due ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_due: Option<DateTime<Utc>>,
+}

@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
-    DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob,
-    Receipt, Store, Stored, Tournament, Write,
+    delivery_job, AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Commit, Competition,
+    Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division, EventLog, Job, JobId,
+    JobState, JobStore, LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, Store,
+    Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
 };
 use crate::error::StoreError;
 use crate::event::Event;
@@ -36,6 +37,10 @@ struct Inner {
     deadlines: BTreeMap<DeadlineKey, Deadline>,
     /// Claims of deadlines: the scheduler and the claim's expiry.
     deadline_claims: BTreeMap<DeadlineKey, (String, DateTime<Utc>)>,
+    /// Webhook subscriptions, deliveries and the dispatcher's cursor.
+    webhooks: BTreeMap<u64, Webhook>,
+    deliveries: BTreeMap<u64, Delivery>,
+    webhook_cursor: u64,
 }
 
 impl MemoryStore {
@@ -206,6 +211,10 @@ impl EventLog for MemoryStore {
         // Sequences are 1-based positions in the vector, without gaps.
         let start = usize::try_from(after).unwrap_or(usize::MAX);
         Ok(inner.log.iter().skip(start).take(limit).cloned().collect())
+    }
+
+    async fn last_sequence(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().log.len() as u64)
     }
 }
 
@@ -488,6 +497,28 @@ impl JobStore for MemoryStore {
             .lock()
             .claim(worker, Some(kinds), now, lease_until, limit))
     }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStat>, StoreError> {
+        let inner = self.lock();
+        let mut stats: BTreeMap<(String, JobState), QueueStat> = BTreeMap::new();
+        for job in inner.jobs.values() {
+            let stat = stats
+                .entry((job.kind.clone(), job.state))
+                .or_insert_with(|| QueueStat {
+                    kind: job.kind.clone(),
+                    state: job.state,
+                    count: 0,
+                    due: 0,
+                    oldest_due: None,
+                });
+            stat.count += 1;
+            if job.run_at <= now {
+                stat.due += 1;
+                stat.oldest_due = Some(stat.oldest_due.map_or(job.run_at, |t| t.min(job.run_at)));
+            }
+        }
+        Ok(stats.into_values().collect())
+    }
 }
 
 fn leased<'a>(inner: &'a mut Inner, id: JobId, worker: &str) -> Result<&'a mut Job, StoreError> {
@@ -571,5 +602,232 @@ impl DeadlineStore for MemoryStore {
                 None => d.due,
             })
             .min())
+    }
+}
+
+impl Inner {
+    /// Makes the subscription's earliest pending delivery `sending` and enqueues its job,
+    /// unless one is `sending` already.
+    fn pump(&mut self, webhook: u64, now: DateTime<Utc>) {
+        let mut next: Option<(u64, u64)> = None;
+        for d in self.deliveries.values().filter(|d| d.webhook == webhook) {
+            match d.state {
+                DeliveryState::Sending => return,
+                DeliveryState::Pending if next.is_none_or(|n| (d.sequence, d.id) < n) => {
+                    next = Some((d.sequence, d.id));
+                }
+                _ => {}
+            }
+        }
+        let Some((_, id)) = next else { return };
+        let round = self.deliveries.get(&id).map_or(0, |d| d.round);
+        let job = self.enqueue(delivery_job(id, round, now));
+        if let Some(d) = self.deliveries.get_mut(&id) {
+            d.state = DeliveryState::Sending;
+            d.job = Some(job.id);
+            d.updated_at = now;
+        }
+    }
+}
+
+#[async_trait]
+impl WebhookStore for MemoryStore {
+    async fn create_webhook(&self, new: NewWebhook) -> Result<Webhook, StoreError> {
+        let mut inner = self.lock();
+        let id = inner
+            .webhooks
+            .keys()
+            .next_back()
+            .map_or(1, |id| id.saturating_add(1));
+        let webhook = Webhook {
+            id,
+            scope: new.scope,
+            url: new.url,
+            secret: new.secret,
+            event_types: new.event_types,
+            enabled: new.enabled,
+            after: inner.log.len() as u64,
+            created_at: new.created_at,
+        };
+        inner.webhooks.insert(id, webhook.clone());
+        Ok(webhook)
+    }
+
+    async fn webhook(&self, id: u64) -> Result<Option<Webhook>, StoreError> {
+        Ok(self.lock().webhooks.get(&id).cloned())
+    }
+
+    async fn webhooks(&self, scope: Option<&AggregateRef>) -> Result<Vec<Webhook>, StoreError> {
+        Ok(self
+            .lock()
+            .webhooks
+            .values()
+            .filter(|w| scope.is_none_or(|s| &w.scope == s))
+            .cloned()
+            .collect())
+    }
+
+    async fn update_webhook(
+        &self,
+        id: u64,
+        patch: WebhookPatch,
+    ) -> Result<Option<Webhook>, StoreError> {
+        let mut inner = self.lock();
+        let Some(webhook) = inner.webhooks.get_mut(&id) else {
+            return Ok(None);
+        };
+        if let Some(url) = patch.url {
+            webhook.url = url;
+        }
+        if let Some(types) = patch.event_types {
+            webhook.event_types = types;
+        }
+        if let Some(enabled) = patch.enabled {
+            webhook.enabled = enabled;
+        }
+        Ok(Some(webhook.clone()))
+    }
+
+    async fn delete_webhook(&self, id: u64) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let existed = inner.webhooks.remove(&id).is_some();
+        inner.deliveries.retain(|_, d| d.webhook != id);
+        Ok(existed)
+    }
+
+    async fn webhook_cursor(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().webhook_cursor)
+    }
+
+    async fn record_deliveries(
+        &self,
+        from: u64,
+        to: u64,
+        deliveries: Vec<NewDelivery>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if inner.webhook_cursor != from {
+            return Ok(false);
+        }
+        inner.webhook_cursor = to;
+        let mut touched = std::collections::BTreeSet::new();
+        for new in deliveries {
+            let exists = inner
+                .deliveries
+                .values()
+                .any(|d| d.webhook == new.webhook && d.sequence == new.sequence);
+            if exists || !inner.webhooks.contains_key(&new.webhook) {
+                continue;
+            }
+            let id = inner
+                .deliveries
+                .keys()
+                .next_back()
+                .map_or(1, |id| id.saturating_add(1));
+            touched.insert(new.webhook);
+            inner.deliveries.insert(
+                id,
+                Delivery {
+                    id,
+                    webhook: new.webhook,
+                    sequence: new.sequence,
+                    message_id: new.message_id,
+                    state: DeliveryState::Pending,
+                    attempts: 0,
+                    round: 0,
+                    job: None,
+                    last_status: None,
+                    last_error: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            );
+        }
+        for webhook in touched {
+            inner.pump(webhook, now);
+        }
+        Ok(true)
+    }
+
+    async fn delivery(&self, id: u64) -> Result<Option<Delivery>, StoreError> {
+        Ok(self.lock().deliveries.get(&id).cloned())
+    }
+
+    async fn deliveries(
+        &self,
+        webhook: u64,
+        state: Option<DeliveryState>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        Ok(self
+            .lock()
+            .deliveries
+            .range(after.saturating_add(1)..)
+            .map(|(_, d)| d)
+            .filter(|d| d.webhook == webhook && state.is_none_or(|s| d.state == s))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        job: JobId,
+        outcome: AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let mut inner = self.lock();
+        let Some(delivery) = inner.deliveries.get_mut(&id) else {
+            return Ok(None);
+        };
+        if delivery.state != DeliveryState::Sending || delivery.job != Some(job) {
+            return Ok(None);
+        }
+        delivery.attempts = delivery.attempts.saturating_add(1);
+        delivery.last_status = outcome.status;
+        delivery.last_error = outcome.error;
+        delivery.state = outcome.state;
+        delivery.updated_at = now;
+        let done = delivery.clone();
+        if matches!(done.state, DeliveryState::Succeeded | DeliveryState::Dead) {
+            inner.pump(done.webhook, now);
+        }
+        Ok(Some(done))
+    }
+
+    async fn redeliver(
+        &self,
+        webhook: u64,
+        delivery: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let mut inner = self.lock();
+        let mut again = Vec::new();
+        for d in inner.deliveries.values_mut() {
+            let chosen = d.webhook == webhook
+                && match delivery {
+                    Some(id) => {
+                        d.id == id
+                            && matches!(d.state, DeliveryState::Succeeded | DeliveryState::Dead)
+                    }
+                    None => d.state == DeliveryState::Dead,
+                };
+            if chosen {
+                d.state = DeliveryState::Pending;
+                d.round = d.round.saturating_add(1);
+                d.updated_at = now;
+                again.push(d.id);
+            }
+        }
+        if !again.is_empty() {
+            inner.pump(webhook, now);
+        }
+        Ok(again
+            .into_iter()
+            .filter_map(|id| inner.deliveries.get(&id).cloned())
+            .collect())
     }
 }

@@ -27,6 +27,7 @@
 
 mod jobs;
 mod memory;
+mod webhooks;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -40,8 +41,12 @@ use crate::model::Participant;
 use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
 
-pub use jobs::{Backoff, Deadline, DeadlineKey, Job, JobId, JobState, NewJob};
+pub use jobs::{Backoff, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat};
 pub use memory::MemoryStore;
+pub use webhooks::{
+    delivery_job, AttemptOutcome, Delivery, DeliveryState, NewDelivery, NewWebhook, Webhook,
+    WebhookPatch, DELIVERY_ATTEMPTS, DELIVER_WEBHOOK,
+};
 
 /// A document with the version it was stored at (1 after creation, +1 per write).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -322,6 +327,12 @@ pub trait EventLog: Send + Sync {
     /// # Errors
     /// [`StoreError::Backend`].
     async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError>;
+
+    /// The sequence of the last event in the log (0 when empty).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn last_sequence(&self) -> Result<u64, StoreError>;
 }
 
 /// The job queue: `queued → running → succeeded | failed → dead`.
@@ -437,6 +448,16 @@ pub trait JobStore: Send + Sync {
         lease_until: chrono::DateTime<chrono::Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError>;
+
+    /// Jobs counted by kind and state, with those due at `now` and the earliest due
+    /// `run_at`, ordered by kind then state.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn queue_stats(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<QueueStat>, StoreError>;
 }
 
 /// Deadlines (pick clocks, round timers) claimed by a scheduler.
@@ -496,7 +517,9 @@ pub trait DeadlineStore: Send + Sync {
 
 /// Everything the service layer needs, plus the atomic commit.
 #[async_trait]
-pub trait Store: AggregateStore + BlobStore + EventLog + JobStore + DeadlineStore {
+pub trait Store:
+    AggregateStore + BlobStore + EventLog + JobStore + DeadlineStore + WebhookStore
+{
     /// Applies a [`Commit`] atomically.
     ///
     /// # Errors
@@ -520,4 +543,112 @@ pub trait Store: AggregateStore + BlobStore + EventLog + JobStore + DeadlineStor
         expected: u64,
         events: Vec<(AggregateRef, Event)>,
     ) -> Result<Receipt, StoreError>;
+}
+
+/// Webhook subscriptions and deliveries (see the module `webhooks` notes on the pump).
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Creates a subscription; its `after` is the log's last sequence at that moment.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn create_webhook(&self, webhook: NewWebhook) -> Result<Webhook, StoreError>;
+
+    /// A subscription by id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn webhook(&self, id: u64) -> Result<Option<Webhook>, StoreError>;
+
+    /// Subscriptions by id, only those of `scope` when given.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn webhooks(&self, scope: Option<&AggregateRef>) -> Result<Vec<Webhook>, StoreError>;
+
+    /// Changes a subscription; `None` when there is none with this id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn update_webhook(
+        &self,
+        id: u64,
+        patch: WebhookPatch,
+    ) -> Result<Option<Webhook>, StoreError>;
+
+    /// Deletes a subscription and its deliveries; whether it existed. A job still queued
+    /// for one of its deliveries finds nothing to send.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn delete_webhook(&self, id: u64) -> Result<bool, StoreError>;
+
+    /// The log sequence up to which the dispatcher has recorded deliveries (0 at first).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn webhook_cursor(&self) -> Result<u64, StoreError>;
+
+    /// Moves the dispatcher's cursor from `from` to `to` and records `deliveries` (pending),
+    /// then pumps each subscription concerned, enqueueing the job of its next delivery; all
+    /// in one transaction. Returns `false` and changes nothing when the cursor is no longer
+    /// at `from` (another dispatcher moved it). A delivery already recorded for the same
+    /// subscription and sequence is left as it is.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn record_deliveries(
+        &self,
+        from: u64,
+        to: u64,
+        deliveries: Vec<NewDelivery>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// A delivery by id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn delivery(&self, id: u64) -> Result<Option<Delivery>, StoreError>;
+
+    /// Deliveries of subscription `webhook` by id, only those in `state` when given, with
+    /// an id greater than `after`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn deliveries(
+        &self,
+        webhook: u64,
+        state: Option<DeliveryState>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Records an attempt of delivery `id` by job `job`: counts it, keeps the status and
+    /// error, and moves it to `outcome.state`; when that is final (succeeded or dead) the
+    /// subscription's next delivery is pumped in the same transaction. `None` (and no change)
+    /// when the delivery is gone or no longer `sending` by that job (a stale job).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        job: JobId,
+        outcome: AttemptOutcome,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Delivery>, StoreError>;
+
+    /// Puts deliveries of subscription `webhook` back in line for another round: delivery
+    /// `delivery` when given (if succeeded or dead), else every dead letter of the
+    /// subscription; then pumps. Returns the deliveries put back, by id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn redeliver(
+        &self,
+        webhook: u64,
+        delivery: Option<u64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Delivery>, StoreError>;
 }

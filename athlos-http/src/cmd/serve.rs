@@ -42,6 +42,15 @@ pub struct ServeArgs {
     /// Longest a request may take, seconds.
     #[arg(long, env = "ATHLOS_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
+    /// How long a claimed job is leased, seconds (a crashed process's jobs run again after it).
+    #[arg(long, env = "ATHLOS_JOB_LEASE", default_value_t = 60)]
+    pub job_lease: u64,
+    /// Let webhooks target loopback, private and internal addresses.
+    #[arg(long, env = "ATHLOS_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
+    /// Longest one webhook delivery attempt may take, seconds.
+    #[arg(long, env = "ATHLOS_WEBHOOK_TIMEOUT", default_value_t = 10)]
+    pub webhook_timeout: u64,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -63,6 +72,11 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         jwt_secret: secret,
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        job_lease: Duration::from_secs(args.job_lease.max(1)),
+        webhooks: server::webhooks::WebhookSettings {
+            allow_private: args.webhook_allow_private,
+            timeout: Duration::from_secs(args.webhook_timeout.max(1)),
+        },
         ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

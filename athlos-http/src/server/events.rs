@@ -760,6 +760,7 @@ async fn tag_history(
 #[utoipa::path(post, path = "/v1/events/{event_id}/generate-all-brackets", tag = "brackets",
     params(("event_id" = String, Path, description = "Event id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    request_body(content = Option<super::webhooks::GenerateAllBody>, description = "Optional: `{\"webhook\": {\"url\", \"secret\"}}` subscribes a receiver to the event's events"),
     responses((status = 202, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -768,6 +769,7 @@ async fn generate_all(
     caller: Caller,
     ApiPath(event_id): ApiPath<String>,
     headers: HeaderMap,
+    super::webhooks::RawBody(body): super::webhooks::RawBody,
 ) -> Result<impl IntoResponse, ApiError> {
     let key = match headers.get("idempotency-key") {
         Some(value) => {
@@ -789,6 +791,12 @@ async fn generate_all(
     )
     .await?
     .require(&caller)?;
+    let webhook = super::webhooks::shortcut(
+        &state,
+        AggregateRef::Competition(event.value.id.clone()),
+        &body,
+    )
+    .await?;
     let mut jobs = Vec::with_capacity(event.value.divisions.len());
     for division in &event.value.divisions {
         let job = state
@@ -808,7 +816,11 @@ async fn generate_all(
             .await?;
         jobs.push(job_view(&state, &job).await);
     }
-    Ok((StatusCode::ACCEPTED, Json(json!({ "jobs": jobs }))))
+    let mut answer = json!({ "jobs": jobs });
+    if let (Some(view), Value::Object(map)) = (webhook, &mut answer) {
+        map.insert("webhook".to_owned(), view);
+    }
+    Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
 /// A background job: `queued`, `running`, `succeeded` or `failed` (with the reason).

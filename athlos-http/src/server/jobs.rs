@@ -94,6 +94,9 @@ impl JobHandler for Handler {
     async fn run(&self, job: Job) -> Result<(), String> {
         let outcome = match job.kind.as_str() {
             GENERATE_BRACKET => self.generate(&job).await,
+            athlos_core::store::DELIVER_WEBHOOK => {
+                super::webhooks::deliver(&self.state, &job).await
+            }
             other => Err(format!("unknown job kind {other:?}")),
         };
         match &outcome {

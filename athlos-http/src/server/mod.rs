@@ -13,10 +13,16 @@ pub mod events;
 pub mod extract;
 pub mod jobs;
 #[allow(unused_qualifications)]
+pub mod metrics;
+#[allow(unused_qualifications)]
 pub mod ops;
 pub mod store;
 #[allow(unused_qualifications)]
+pub mod streams;
+#[allow(unused_qualifications)]
 pub mod tournaments;
+#[allow(unused_qualifications)]
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -57,6 +63,12 @@ pub struct Config {
     pub job_lease: Duration,
     /// How often an idle worker looks for jobs.
     pub job_poll: Duration,
+    /// Events a stream subscriber may fall behind before it is dropped.
+    pub stream_buffer: usize,
+    /// How often an idle stream sends a keep-alive.
+    pub stream_keep_alive: Duration,
+    /// How webhooks are sent.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl Default for Config {
@@ -69,6 +81,9 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             job_lease: Duration::from_secs(60),
             job_poll: Duration::from_millis(100),
+            stream_buffer: 4096,
+            stream_keep_alive: Duration::from_secs(15),
+            webhooks: webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -90,6 +105,12 @@ pub struct AppState {
     pub database: Option<athlos_store::AnyStore>,
     /// Reports whether the store is reachable and migrated.
     pub ready: Arc<dyn ReadyCheck>,
+    /// The fan-out of the event log to streams.
+    pub streams: streams::Hub,
+    /// The client webhooks go out with.
+    pub webhooks: webhooks::Sender,
+    /// The process's metrics.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Answers `/ready`.
@@ -113,9 +134,15 @@ impl ReadyCheck for AlwaysReady {
 impl AppState {
     /// State over `store`.
     pub fn new(store: SharedStore, config: Config, ready: Arc<dyn ReadyCheck>) -> Self {
+        let streams = streams::Hub::new(config.stream_buffer, config.stream_keep_alive);
+        let webhooks = webhooks::Sender::new(config.webhooks.clone());
+        let metrics = Arc::new(metrics::Metrics::new(&webhooks.counters, streams.dropped()));
         Self {
             service: Arc::new(Service::new(store.clone(), SystemClock)),
             store,
+            streams,
+            webhooks,
+            metrics,
             config: Arc::new(config),
             database: None,
             ready,
@@ -129,6 +156,10 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(ops::routes())
         .merge(events::routes())
         .merge(tournaments::routes())
+        // Streams, webhooks and metrics.
+        .merge(streams::routes())
+        .merge(webhooks::routes())
+        .merge(metrics::routes())
         .split_for_parts();
     ops::finish_document(&mut api);
     (router, api)
@@ -141,6 +172,10 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     let timeout = state.config.request_timeout;
     router
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .route(
             "/openapi.json",
             axum::routing::get(move || {
@@ -252,12 +287,18 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
                 .await;
             tracing::info!(?stats, "job worker stopped");
         }));
+        workers.push(tokio::spawn(webhooks::dispatch(
+            state.clone(),
+            shutdown.subscribe(),
+        )));
     }
+    let streams = state.streams.clone();
     let app = app(state);
     let handle = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = watch_rx.wait_for(|stop| *stop).await;
+                streams.close();
             })
             .await
     });

@@ -9,6 +9,7 @@ use athlos_core::error::StoreError;
 use athlos_core::event::Event;
 use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
+use athlos_core::store::WebhookStore;
 use athlos_core::store::{
     AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
     DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob,
@@ -86,6 +87,10 @@ impl BlobStore for SharedStore {
 impl EventLog for SharedStore {
     async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
         self.inner.events_after(after, limit).await
+    }
+
+    async fn last_sequence(&self) -> Result<u64, StoreError> {
+        self.inner.last_sequence().await
     }
 }
 
@@ -169,6 +174,13 @@ impl JobStore for SharedStore {
             .claim_kinds(worker, kinds, now, lease_until, limit)
             .await
     }
+
+    async fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<athlos_core::store::QueueStat>, StoreError> {
+        self.inner.queue_stats(now).await
+    }
 }
 
 #[async_trait]
@@ -223,5 +235,87 @@ impl Store for SharedStore {
         events: Vec<(AggregateRef, Event)>,
     ) -> Result<Receipt, StoreError> {
         self.inner.delete(aggregate, expected, events).await
+    }
+}
+
+#[async_trait]
+impl WebhookStore for SharedStore {
+    async fn create_webhook(
+        &self,
+        webhook: athlos_core::store::NewWebhook,
+    ) -> Result<athlos_core::store::Webhook, StoreError> {
+        self.inner.create_webhook(webhook).await
+    }
+
+    async fn webhook(&self, id: u64) -> Result<Option<athlos_core::store::Webhook>, StoreError> {
+        self.inner.webhook(id).await
+    }
+
+    async fn webhooks(
+        &self,
+        scope: Option<&AggregateRef>,
+    ) -> Result<Vec<athlos_core::store::Webhook>, StoreError> {
+        self.inner.webhooks(scope).await
+    }
+
+    async fn update_webhook(
+        &self,
+        id: u64,
+        patch: athlos_core::store::WebhookPatch,
+    ) -> Result<Option<athlos_core::store::Webhook>, StoreError> {
+        self.inner.update_webhook(id, patch).await
+    }
+
+    async fn delete_webhook(&self, id: u64) -> Result<bool, StoreError> {
+        self.inner.delete_webhook(id).await
+    }
+
+    async fn webhook_cursor(&self) -> Result<u64, StoreError> {
+        self.inner.webhook_cursor().await
+    }
+
+    async fn record_deliveries(
+        &self,
+        from: u64,
+        to: u64,
+        deliveries: Vec<athlos_core::store::NewDelivery>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .record_deliveries(from, to, deliveries, now)
+            .await
+    }
+
+    async fn delivery(&self, id: u64) -> Result<Option<athlos_core::store::Delivery>, StoreError> {
+        self.inner.delivery(id).await
+    }
+
+    async fn deliveries(
+        &self,
+        webhook: u64,
+        state: Option<athlos_core::store::DeliveryState>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<athlos_core::store::Delivery>, StoreError> {
+        self.inner.deliveries(webhook, state, after, limit).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        job: JobId,
+        outcome: athlos_core::store::AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<Option<athlos_core::store::Delivery>, StoreError> {
+        self.inner.finish_delivery(id, job, outcome, now).await
+    }
+
+    async fn redeliver(
+        &self,
+        webhook: u64,
+        delivery: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<athlos_core::store::Delivery>, StoreError> {
+        self.inner.redeliver(webhook, delivery, now).await
     }
 }

@@ -553,7 +553,7 @@ async fn record_result(
 }
 
 /// One line of the standings.
-fn standings_of(t: &Tournament) -> Vec<Value> {
+pub(crate) fn standings_of(t: &Tournament) -> Vec<Value> {
     #[derive(Default)]
     struct Line {
         wins: u32,
@@ -639,7 +639,7 @@ fn standings_of(t: &Tournament) -> Vec<Value> {
     out
 }
 
-fn swiss_rows(rows: &[athlos_core::swiss::play::SwissStanding]) -> Vec<Value> {
+pub(crate) fn swiss_rows(rows: &[athlos_core::swiss::play::SwissStanding]) -> Vec<Value> {
     rows.iter()
         .map(|r| {
             json!({

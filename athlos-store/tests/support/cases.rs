@@ -1381,3 +1381,301 @@ pub async fn jobs_are_claimed_by_kind<S: Store + 'static>(store: S) {
         (Some("w4"), 1)
     );
 }
+
+/// Webhook subscriptions, the dispatcher's cursor, and deliveries pumped one at a time per
+/// subscription, in log order, through the job queue.
+pub async fn webhook_deliveries_in_order_with_dead_letters<S: Store>(store: S) {
+    use athlos_core::store::{
+        AttemptOutcome, DeliveryState, NewDelivery, NewWebhook, WebhookPatch, DELIVERY_ATTEMPTS,
+        DELIVER_WEBHOOK,
+    };
+    assert_eq!(store.last_sequence().await.unwrap(), 0);
+    let service = generated(store).await;
+    let store = service.store();
+    let last = store.last_sequence().await.unwrap();
+    let log = store.events_after(0, 1000).await.unwrap();
+    assert_eq!(
+        last,
+        log.last().unwrap().sequence,
+        "last_sequence is the log's end"
+    );
+
+    let scope = AggregateRef::Tournament(tid("cup"));
+    let new = |url: &str, scope: AggregateRef| NewWebhook {
+        scope,
+        url: url.to_owned(),
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+        event_types: vec!["match.result".to_owned()],
+        enabled: true,
+        created_at: t0(),
+    };
+    let hook = store
+        .create_webhook(new("https://example.com/a", scope.clone()))
+        .await
+        .unwrap();
+    let other = store
+        .create_webhook(new(
+            "https://example.com/b",
+            AggregateRef::Competition(cid("open")),
+        ))
+        .await
+        .unwrap();
+    assert!(other.id > hook.id);
+    assert_eq!(hook.after, last, "a subscription starts at the log's end");
+    assert_eq!(hook.secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    assert!(
+        !format!("{hook:?}").contains("whsec_"),
+        "Debug redacts the secret"
+    );
+    assert_eq!(store.webhook(hook.id).await.unwrap(), Some(hook.clone()));
+    assert_eq!(store.webhook(999).await.unwrap(), None);
+    assert_eq!(
+        store.webhooks(None).await.unwrap(),
+        vec![hook.clone(), other.clone()]
+    );
+    assert_eq!(
+        store.webhooks(Some(&scope)).await.unwrap(),
+        vec![hook.clone()]
+    );
+    let disabled = store
+        .update_webhook(
+            hook.id,
+            WebhookPatch {
+                enabled: Some(false),
+                event_types: Some(Vec::new()),
+                ..WebhookPatch::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!disabled.enabled && disabled.event_types.is_empty());
+    assert_eq!(disabled.url, hook.url);
+    assert_eq!(
+        store
+            .update_webhook(999, WebhookPatch::default())
+            .await
+            .unwrap(),
+        None
+    );
+
+    // The cursor moves only from where it is.
+    assert_eq!(store.webhook_cursor().await.unwrap(), 0);
+    let delivery = |sequence: u64| NewDelivery {
+        webhook: hook.id,
+        sequence,
+        message_id: format!("msg_{sequence}"),
+    };
+    assert!(!store
+        .record_deliveries(5, 9, vec![delivery(1)], t0())
+        .await
+        .unwrap());
+    assert!(store
+        .record_deliveries(0, 3, vec![delivery(1), delivery(2), delivery(3)], t0())
+        .await
+        .unwrap());
+    assert_eq!(store.webhook_cursor().await.unwrap(), 3);
+    // Recording the same ones again (a second dispatcher) changes nothing.
+    assert!(store
+        .record_deliveries(3, 3, vec![delivery(2)], t0())
+        .await
+        .unwrap());
+    let all = store.deliveries(hook.id, None, 0, 100).await.unwrap();
+    assert_eq!(all.len(), 3);
+    let ids: Vec<u64> = all.iter().map(|d| d.id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    let states: Vec<DeliveryState> = all.iter().map(|d| d.state).collect();
+    assert_eq!(
+        states,
+        [
+            DeliveryState::Sending,
+            DeliveryState::Pending,
+            DeliveryState::Pending
+        ],
+        "one delivery at a time per subscription, the earliest first"
+    );
+    assert_eq!(all[0].message_id, "msg_1");
+    assert_eq!(all[0].created_at, t0());
+    let job_id = all[0].job.unwrap();
+    let job = store.job(job_id).await.unwrap().unwrap();
+    assert_eq!(job.kind, DELIVER_WEBHOOK);
+    assert_eq!(job.payload, serde_json::json!({ "delivery": all[0].id }));
+    assert_eq!(job.max_attempts, DELIVERY_ATTEMPTS);
+    assert_eq!(job.state, JobState::Queued);
+    assert_eq!(
+        store
+            .deliveries(hook.id, Some(DeliveryState::Pending), 0, 100)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.deliveries(hook.id, None, ids[0], 1).await.unwrap()[0].id,
+        ids[1],
+        "paged by id"
+    );
+
+    let attempt = |state, status: Option<u16>| AttemptOutcome {
+        state,
+        status,
+        error: status.map(|s| format!("receiver answered {s}")),
+    };
+    // A stale job changes nothing.
+    assert_eq!(
+        store
+            .finish_delivery(
+                ids[0],
+                JobId(job_id.0 + 1000),
+                attempt(DeliveryState::Succeeded, Some(200)),
+                t0()
+            )
+            .await
+            .unwrap(),
+        None
+    );
+    // A failed attempt that will be retried keeps the line waiting.
+    let retried = store
+        .finish_delivery(
+            ids[0],
+            job_id,
+            attempt(DeliveryState::Sending, Some(503)),
+            t0() + secs(1),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(retried.attempts, 1);
+    assert_eq!(retried.last_status, Some(503));
+    assert_eq!(retried.updated_at, t0() + secs(1));
+    assert_eq!(
+        store.delivery(ids[1]).await.unwrap().unwrap().state,
+        DeliveryState::Pending
+    );
+    // Success moves the line on.
+    let done = store
+        .finish_delivery(
+            ids[0],
+            job_id,
+            attempt(DeliveryState::Succeeded, Some(204)),
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (done.state, done.attempts, done.last_status),
+        (DeliveryState::Succeeded, 2, Some(204))
+    );
+    let second = store.delivery(ids[1]).await.unwrap().unwrap();
+    assert_eq!(second.state, DeliveryState::Sending);
+    // A dead letter moves it on too, keeping the last status and error.
+    let dead = store
+        .finish_delivery(
+            ids[1],
+            second.job.unwrap(),
+            attempt(DeliveryState::Dead, Some(500)),
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dead.state, DeliveryState::Dead);
+    assert_eq!(dead.last_error.as_deref(), Some("receiver answered 500"));
+    let third = store.delivery(ids[2]).await.unwrap().unwrap();
+    assert_eq!(third.state, DeliveryState::Sending);
+    store
+        .finish_delivery(
+            ids[2],
+            third.job.unwrap(),
+            attempt(DeliveryState::Succeeded, Some(200)),
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Replaying the dead letters puts them back in line with a new job.
+    let again = store.redeliver(hook.id, None, t0()).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, ids[1]);
+    assert_eq!(again[0].state, DeliveryState::Sending);
+    assert_eq!(again[0].round, 1);
+    assert_ne!(again[0].job, second.job, "a new round has a new job");
+    let new_job = store.job(again[0].job.unwrap()).await.unwrap().unwrap();
+    assert_eq!(new_job.state, JobState::Queued);
+    // Redelivering one that succeeded queues it behind the one being sent.
+    let one = store.redeliver(hook.id, Some(ids[0]), t0()).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].state, DeliveryState::Pending);
+    assert_eq!(one[0].message_id, "msg_1", "the webhook-id never changes");
+    // Neither a delivery being sent nor one of another subscription is redelivered.
+    assert!(store
+        .redeliver(hook.id, Some(ids[1]), t0())
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .redeliver(other.id, Some(ids[2]), t0())
+        .await
+        .unwrap()
+        .is_empty());
+    store
+        .finish_delivery(
+            ids[1],
+            again[0].job.unwrap(),
+            attempt(DeliveryState::Succeeded, Some(200)),
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let first_again = store.delivery(ids[0]).await.unwrap().unwrap();
+    assert_eq!(first_again.state, DeliveryState::Sending);
+    assert_eq!(first_again.round, 1);
+
+    // Deleting a subscription deletes its deliveries; recording for it does nothing.
+    assert!(store.delete_webhook(hook.id).await.unwrap());
+    assert!(!store.delete_webhook(hook.id).await.unwrap());
+    assert_eq!(store.delivery(ids[0]).await.unwrap(), None);
+    assert!(store
+        .record_deliveries(3, 4, vec![delivery(4)], t0())
+        .await
+        .unwrap());
+    assert!(store
+        .deliveries(hook.id, None, 0, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.webhooks(None).await.unwrap(), vec![other]);
+}
+
+/// Jobs counted by kind and state, with the due ones and the oldest due time.
+pub async fn queue_stats_count_jobs_by_kind_and_state<S: Store>(store: S) {
+    use athlos_core::store::QueueStat;
+    assert!(store.queue_stats(t0()).await.unwrap().is_empty());
+    for (kind, at) in [("b", 0), ("a", -5), ("a", -2), ("a", 60), ("b", 1)] {
+        store
+            .enqueue(NewJob::new(kind, serde_json::json!({}), t0() + secs(at)))
+            .await
+            .unwrap();
+    }
+    let claimed = store.claim("w", t0(), t0() + secs(30), 1).await.unwrap();
+    assert_eq!(claimed[0].kind, "a");
+    let stats = store.queue_stats(t0()).await.unwrap();
+    let stat = |kind: &str, state, count, due, oldest: Option<i64>| QueueStat {
+        kind: kind.to_owned(),
+        state,
+        count,
+        due,
+        oldest_due: oldest.map(|s| t0() + secs(s)),
+    };
+    assert_eq!(
+        stats,
+        vec![
+            stat("a", JobState::Queued, 2, 1, Some(-2)),
+            stat("a", JobState::Running, 1, 1, Some(-5)),
+            stat("b", JobState::Queued, 2, 1, Some(0)),
+        ]
+    );
+}

@@ -1,0 +1,215 @@
+//! Webhook subscriptions and their deliveries, as every store keeps them.
+//!
+//! A [`Webhook`] subscribes a URL to the events of one event (competition, with its
+//! divisions) or one tournament. A dispatcher reads the event log (the outbox) from a shared
+//! cursor and records one [`Delivery`] per matching event and subscription with
+//! [`super::WebhookStore::record_deliveries`]. Deliveries of one subscription go out one at a time,
+//! in log order: the store keeps at most one of them `sending` and enqueues the job that
+//! sends it, in the same transaction that makes it `sending` (the *pump*). When that job
+//! finishes the delivery ([`super::WebhookStore::finish_delivery`]) with success or a dead letter,
+//! the same transaction makes the next one `sending`. A redelivery puts deliveries back in
+//! line ([`super::WebhookStore::redeliver`]).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{AggregateRef, JobId, NewJob};
+
+/// The job kind that sends a webhook delivery; its payload is `{"delivery": id}`.
+pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
+
+/// Attempts of one delivery round: the first and 3 retries.
+pub const DELIVERY_ATTEMPTS: u32 = 4;
+
+/// A webhook subscription.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// Id, assigned by the store, increasing.
+    pub id: u64,
+    /// The event (competition) or tournament whose events it receives.
+    pub scope: AggregateRef,
+    /// Where deliveries are posted.
+    pub url: String,
+    /// The signing secret, `whsec_<base64>` (never shown after creation).
+    pub secret: String,
+    /// Dotted event types it receives; empty: all.
+    pub event_types: Vec<String>,
+    /// Whether new events are delivered.
+    pub enabled: bool,
+    /// The log sequence when it was created: only later events are delivered.
+    pub after: u64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Webhook {
+    // The secret never appears in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("scope", &self.scope)
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .field("event_types", &self.event_types)
+            .field("enabled", &self.enabled)
+            .field("after", &self.after)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+impl Webhook {
+    /// Whether it wants events of type `event_type` (dotted name).
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.event_types.is_empty() || self.event_types.iter().any(|t| t == event_type)
+    }
+}
+
+/// A subscription to create.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewWebhook {
+    /// The scope.
+    pub scope: AggregateRef,
+    /// The URL.
+    pub url: String,
+    /// The secret.
+    pub secret: String,
+    /// Event types (empty: all).
+    pub event_types: Vec<String>,
+    /// Enabled.
+    pub enabled: bool,
+    /// Now.
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for NewWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewWebhook")
+            .field("scope", &self.scope)
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .field("event_types", &self.event_types)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Changes to a subscription (`None`: unchanged).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookPatch {
+    /// A new URL.
+    pub url: Option<String>,
+    /// New event types.
+    pub event_types: Option<Vec<String>>,
+    /// Enable or disable.
+    pub enabled: Option<bool>,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeliveryState {
+    /// Waiting for the subscription's earlier deliveries.
+    Pending,
+    /// Its job is sending it (attempting or waiting to retry).
+    Sending,
+    /// The receiver accepted it.
+    Succeeded,
+    /// Every attempt failed: a dead letter.
+    Dead,
+}
+
+impl DeliveryState {
+    /// Every state.
+    pub const ALL: [DeliveryState; 4] = [
+        DeliveryState::Pending,
+        DeliveryState::Sending,
+        DeliveryState::Succeeded,
+        DeliveryState::Dead,
+    ];
+
+    /// The snake-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Succeeded => "succeeded",
+            DeliveryState::Dead => "dead",
+        }
+    }
+
+    /// The state named `name`.
+    pub fn parse(name: &str) -> Option<DeliveryState> {
+        DeliveryState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One event to deliver to one subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// Id, assigned by the store, increasing.
+    pub id: u64,
+    /// The subscription.
+    pub webhook: u64,
+    /// The event's log sequence.
+    pub sequence: u64,
+    /// The `webhook-id` header: the same on every attempt and redelivery.
+    pub message_id: String,
+    /// State.
+    pub state: DeliveryState,
+    /// Attempts made, over every round.
+    pub attempts: u32,
+    /// 0 for the first round, +1 per redelivery.
+    pub round: u32,
+    /// The job sending it (while `sending`, and the last one after).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobId>,
+    /// The receiver's last HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<u16>,
+    /// The last failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A delivery to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// The subscription.
+    pub webhook: u64,
+    /// The event's sequence.
+    pub sequence: u64,
+    /// The `webhook-id`.
+    pub message_id: String,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptOutcome {
+    /// The state after it: `Succeeded`, `Sending` (a retry follows) or `Dead`.
+    pub state: DeliveryState,
+    /// The receiver's status, if it answered.
+    pub status: Option<u16>,
+    /// What failed.
+    pub error: Option<String>,
+}
+
+/// The job that sends delivery `id` in round `round`, due at `now`.
+pub fn delivery_job(id: u64, round: u32, now: DateTime<Utc>) -> NewJob {
+    NewJob::new(DELIVER_WEBHOOK, serde_json::json!({ "delivery": id }), now)
+        .with_key(format!("webhook_delivery:{id}:{round}"))
+        .with_max_attempts(DELIVERY_ATTEMPTS)
+}

@@ -1,0 +1,681 @@
+//! Live streams of a tournament's or an event's log: Server-Sent Events, or NDJSON.
+//!
+//! A stream replays the log from the client's position (`Last-Event-ID`, else `?after=`,
+//! else the start) and then follows it live. The SSE `id` of each event is its log
+//! sequence, and each JSON line carries it as `sequence`, so a client that reconnects with
+//! the last one it saw gets exactly what it missed.
+//!
+//! One tail task per process reads the log after every commit (or wake-up) and broadcasts
+//! each event, rendered once, to every subscriber; a subscriber that falls more than the
+//! broadcast buffer behind is dropped with a final `stream.dropped` event (it resumes from
+//! the log by reconnecting) instead of holding the others back. Gaps between the replay and
+//! the broadcast are filled from the log, so nothing committed is ever skipped.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use tokio::sync::broadcast;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use athlos_core::event::{EventData, Pairing};
+use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
+use athlos_core::lifecycle::TournamentState;
+use athlos_core::model::ParticipantId;
+use athlos_core::store::{AggregateRef, AggregateStore, EventLog, LoggedEvent};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiPath, ApiQuery};
+use super::store::SharedStore;
+use super::tournaments::{standings_of, swiss_rows};
+use super::AppState;
+
+/// Events read from the log per query.
+const PAGE: usize = 500;
+
+/// Bytes of ready events sent in one write.
+const BURST: usize = 64 * 1024;
+
+/// The routes of this module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tournament_stream))
+        .routes(routes!(event_stream))
+        .routes(routes!(results))
+}
+
+/// One logged event, rendered once for every subscriber.
+#[derive(Debug)]
+pub struct Shared {
+    /// The log entry.
+    pub logged: LoggedEvent,
+    /// Its JSON line: the envelope with `sequence`.
+    pub line: String,
+}
+
+impl Shared {
+    fn new(logged: LoggedEvent) -> Self {
+        let mut value = serde_json::to_value(&logged.event).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.insert("sequence".to_owned(), json!(logged.sequence));
+        }
+        Self {
+            line: value.to_string(),
+            logged,
+        }
+    }
+}
+
+/// The process's fan-out of the event log to stream subscribers.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+#[derive(Debug)]
+struct HubInner {
+    sender: broadcast::Sender<Arc<Shared>>,
+    /// Set when the server shuts down: every stream ends.
+    closed: tokio::sync::watch::Sender<bool>,
+    /// Whether the tail task runs (it stops when the last subscriber leaves).
+    tailing: Mutex<bool>,
+    subscribers: AtomicU64,
+    dropped: prometheus_client::metrics::counter::Counter,
+    keep_alive: Duration,
+    buffer: usize,
+}
+
+impl Hub {
+    /// A hub whose subscribers may fall `buffer` events behind, with a keep-alive every
+    /// `keep_alive`.
+    pub fn new(buffer: usize, keep_alive: Duration) -> Self {
+        let buffer = buffer.max(16);
+        Self {
+            inner: Arc::new(HubInner {
+                sender: broadcast::channel(buffer).0,
+                closed: tokio::sync::watch::channel(false).0,
+                tailing: Mutex::new(false),
+                subscribers: AtomicU64::new(0),
+                dropped: prometheus_client::metrics::counter::Counter::default(),
+                keep_alive: keep_alive.max(Duration::from_millis(10)),
+                buffer,
+            }),
+        }
+    }
+
+    /// Ends every stream (the server is shutting down, and waits for open requests).
+    pub fn close(&self) {
+        self.inner.closed.send_replace(true);
+    }
+
+    /// Streams open now.
+    pub fn subscribers(&self) -> u64 {
+        self.inner.subscribers.load(Ordering::Relaxed)
+    }
+
+    /// Streams dropped for falling behind, since the start (a metrics counter).
+    pub fn dropped(&self) -> &prometheus_client::metrics::counter::Counter {
+        &self.inner.dropped
+    }
+
+    /// A receiver of live events, starting the tail task if it is not running.
+    fn subscribe(&self, state: &AppState) -> broadcast::Receiver<Arc<Shared>> {
+        let mut tailing = self
+            .inner
+            .tailing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let receiver = self.inner.sender.subscribe();
+        if !*tailing {
+            *tailing = true;
+            let wakeup = state
+                .database
+                .as_ref()
+                .map(|db| db.wakeup(athlos_store::Topic::Events));
+            tokio::spawn(tail(self.inner.clone(), state.store.clone(), wakeup));
+        }
+        receiver
+    }
+}
+
+/// Reads the log from its end and broadcasts every new event until nobody listens.
+async fn tail(hub: Arc<HubInner>, store: SharedStore, mut wakeup: Option<athlos_store::Wakeup>) {
+    // Without wake-ups (the memory store) poll briskly; with them, poll only as a fallback.
+    let poll = if wakeup.is_some() {
+        Duration::from_millis(500)
+    } else {
+        Duration::from_millis(20)
+    };
+    let mut position = loop {
+        match store.last_sequence().await {
+            Ok(last) => break last,
+            Err(error) => {
+                tracing::warn!(%error, "stream tail cannot read the log; retrying");
+                tokio::time::sleep(poll).await;
+            }
+        }
+    };
+    loop {
+        {
+            let mut tailing = hub.tailing.lock().unwrap_or_else(PoisonError::into_inner);
+            if hub.sender.receiver_count() == 0 {
+                *tailing = false;
+                return;
+            }
+        }
+        match store.events_after(position, PAGE).await {
+            Ok(page) => {
+                let full = page.len() == PAGE;
+                for logged in page {
+                    position = logged.sequence;
+                    // No receiver is fine: the next subscriber replays from the log.
+                    let _ = hub.sender.send(Arc::new(Shared::new(logged)));
+                }
+                if full {
+                    continue;
+                }
+            }
+            Err(error) => tracing::warn!(%error, "stream tail cannot read the log; retrying"),
+        }
+        let sleep = tokio::time::sleep(poll);
+        match &mut wakeup {
+            Some(wakeup) => {
+                tokio::select! {
+                    () = wakeup.wait() => {}
+                    () = sleep => {}
+                }
+            }
+            None => sleep.await,
+        }
+    }
+}
+
+/// What a stream follows.
+#[derive(Debug, Clone)]
+enum Scope {
+    Tournament(TournamentId),
+    /// An event (competition) with its divisions (looked up once each).
+    Event(CompetitionId, BTreeMap<DivisionId, bool>),
+}
+
+/// How events are named on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Names {
+    /// The catalog's dotted types.
+    Dotted,
+    /// Bot-arena names (`tournamentStarted`, `roundStarted`, `pairingReady` …).
+    Arena,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Sse,
+    Ndjson,
+}
+
+/// Where a stream starts and how it names events.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    /// Replay events with a log sequence greater than this (the `Last-Event-ID` header
+    /// wins when both are given); without either, the whole history is replayed first.
+    pub after: Option<u64>,
+    /// `dotted` (default: the catalog's types) or `arena` (bot-arena names:
+    /// `tournamentStarted`, `roundStarted`, `pairingReady`, `roundFinished`,
+    /// `tournamentFinished`; other events are left out).
+    pub names: Option<String>,
+    /// With `names=arena`: the participant (bot) whose pairing, colour and opponent
+    /// `pairingReady` carries; rounds it does not play are left out.
+    pub participant: Option<String>,
+}
+
+struct Subscriber {
+    state: AppState,
+    scope: Scope,
+    names: Names,
+    participant: Option<ParticipantId>,
+    wire: Wire,
+    receiver: broadcast::Receiver<Arc<Shared>>,
+    closed: tokio::sync::watch::Receiver<bool>,
+    /// The last log sequence looked at (sent or filtered out).
+    position: u64,
+    /// Replay from the log before going live.
+    catching_up: bool,
+    /// Fell behind the broadcast by this many events: dropped at the next call.
+    lagged: Option<u64>,
+    finished: bool,
+    _guard: SubscriberGuard,
+}
+
+struct SubscriberGuard(Arc<HubInner>);
+
+impl Drop for SubscriberGuard {
+    fn drop(&mut self) {
+        self.0.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Subscriber {
+    /// The next bytes to send, or `None` to end the stream.
+    async fn next(&mut self) -> Option<Bytes> {
+        if self.finished || *self.closed.borrow() {
+            return None;
+        }
+        if let Some(missed) = self.lagged {
+            return Some(self.drop_slow(missed));
+        }
+        loop {
+            if self.catching_up {
+                // Subscribe afresh first: anything broadcast from now on is received, and
+                // anything before is in the log.
+                self.receiver = self.receiver.resubscribe();
+                match self.state.store.events_after(self.position, PAGE).await {
+                    Ok(page) => {
+                        if page.len() < PAGE {
+                            self.catching_up = false;
+                        }
+                        let mut out = Vec::new();
+                        for logged in page {
+                            self.position = logged.sequence;
+                            if let Some(frame) = self.frame(&Shared::new(logged)).await {
+                                out.extend_from_slice(&frame);
+                            }
+                        }
+                        if !out.is_empty() {
+                            return Some(Bytes::from(out));
+                        }
+                        continue;
+                    }
+                    Err(error) => {
+                        return Some(
+                            self.finish("the event log cannot be read", &error.to_string()),
+                        );
+                    }
+                }
+            }
+            let received =
+                tokio::time::timeout(self.state.streams.inner.keep_alive, self.receiver.recv())
+                    .await;
+            match received {
+                Err(_) => {
+                    return Some(Bytes::from_static(match self.wire {
+                        Wire::Sse => b": keep-alive\n\n",
+                        Wire::Ndjson => b"\n",
+                    }))
+                }
+                Ok(Ok(shared)) => {
+                    // Send what is ready with it in one write (fan-out of bursts).
+                    let mut out = Vec::new();
+                    let mut next = Some(shared);
+                    while let Some(shared) = next.take() {
+                        let sequence = shared.logged.sequence;
+                        if sequence > self.position + 1 {
+                            // Committed before this receiver existed: read the gap from the log.
+                            self.catching_up = true;
+                            break;
+                        }
+                        if sequence == self.position + 1 {
+                            self.position = sequence;
+                            if let Some(frame) = self.frame(&shared).await {
+                                out.extend_from_slice(&frame);
+                            }
+                        }
+                        if out.len() >= BURST {
+                            break;
+                        }
+                        match self.receiver.try_recv() {
+                            Ok(shared) => next = Some(shared),
+                            Err(broadcast::error::TryRecvError::Lagged(missed)) => {
+                                self.lagged = Some(missed);
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                    if !out.is_empty() {
+                        return Some(Bytes::from(out));
+                    }
+                    if let Some(missed) = self.lagged {
+                        return Some(self.drop_slow(missed));
+                    }
+                }
+                Ok(Err(broadcast::error::RecvError::Lagged(missed))) => {
+                    return Some(self.drop_slow(missed));
+                }
+                Ok(Err(broadcast::error::RecvError::Closed)) => return None,
+            }
+        }
+    }
+
+    /// Drops a client that fell `missed` events behind the broadcast.
+    fn drop_slow(&mut self, missed: u64) -> Bytes {
+        self.state.streams.inner.dropped.inc();
+        let buffer = self.state.streams.inner.buffer;
+        self.finish(
+            "slow_consumer",
+            &format!(
+                "the client fell more than {buffer} events behind ({missed} missed): \
+                 reconnect with Last-Event-ID to resume from the log"
+            ),
+        )
+    }
+
+    /// The final `stream.dropped` event; the stream ends after it.
+    fn finish(&mut self, reason: &str, message: &str) -> Bytes {
+        self.finished = true;
+        let body = json!({
+            "type": "stream.dropped",
+            "reason": reason,
+            "message": message,
+            "resume_after": self.position,
+        });
+        Bytes::from(self.encode(None, "stream.dropped", &body.to_string()))
+    }
+
+    fn encode(&self, id: Option<u64>, name: &str, line: &str) -> Vec<u8> {
+        match self.wire {
+            Wire::Sse => {
+                let mut frame = String::with_capacity(line.len() + 48);
+                if let Some(id) = id {
+                    frame.push_str(&format!("id: {id}\n"));
+                }
+                frame.push_str(&format!("event: {name}\ndata: {line}\n\n"));
+                frame.into_bytes()
+            }
+            Wire::Ndjson => {
+                let mut frame = line.as_bytes().to_vec();
+                frame.push(b'\n');
+                frame
+            }
+        }
+    }
+
+    /// The frame of `shared` for this subscriber, if it concerns it.
+    async fn frame(&mut self, shared: &Shared) -> Option<Vec<u8>> {
+        if !self.concerns(&shared.logged.aggregate).await {
+            return None;
+        }
+        let sequence = shared.logged.sequence;
+        match self.names {
+            Names::Dotted => Some(self.encode(
+                Some(sequence),
+                shared.logged.event.event_type().as_str(),
+                &shared.line,
+            )),
+            Names::Arena => {
+                let (name, mut body) = arena(&shared.logged.event.data, self.participant.as_ref())?;
+                body.insert("type".to_owned(), json!(name));
+                body.insert("sequence".to_owned(), json!(sequence));
+                body.insert("timestamp".to_owned(), json!(shared.logged.event.timestamp));
+                Some(self.encode(Some(sequence), name, &Value::Object(body).to_string()))
+            }
+        }
+    }
+
+    async fn concerns(&mut self, aggregate: &AggregateRef) -> bool {
+        match (&mut self.scope, aggregate) {
+            (Scope::Tournament(id), AggregateRef::Tournament(t)) => id == t,
+            (Scope::Event(id, _), AggregateRef::Competition(c)) => id == c,
+            (Scope::Event(id, divisions), AggregateRef::Division(d)) => {
+                if let Some(known) = divisions.get(d) {
+                    return *known;
+                }
+                // A division never changes event; a failed read is retried next time.
+                match self.state.store.division(d).await {
+                    Ok(found) => {
+                        let ours = found.is_some_and(|s| &s.value.competition == id);
+                        divisions.insert(d.clone(), ours);
+                        ours
+                    }
+                    Err(_) => false,
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The bot-arena name and body of an event, if it has one.
+fn arena(
+    data: &EventData,
+    participant: Option<&ParticipantId>,
+) -> Option<(&'static str, Map<String, Value>)> {
+    let mut body = Map::new();
+    let name = match data {
+        EventData::TournamentStateChanged { tournament, to, .. }
+            if *to == TournamentState::Active =>
+        {
+            body.insert("tournament".to_owned(), json!(tournament));
+            "tournamentStarted"
+        }
+        EventData::RoundStarted { tournament, round } => {
+            body.insert("tournament".to_owned(), json!(tournament));
+            body.insert("round".to_owned(), json!(round));
+            "roundStarted"
+        }
+        EventData::PairingReady {
+            tournament,
+            round,
+            pairings,
+        } => {
+            body.insert("tournament".to_owned(), json!(tournament));
+            body.insert("round".to_owned(), json!(round));
+            match participant {
+                Some(me) => {
+                    let (pairing, slot) = own_pairing(pairings, me)?;
+                    body.insert("match".to_owned(), json!(pairing.match_id));
+                    body.insert(
+                        "color".to_owned(),
+                        json!(if slot == 0 { "white" } else { "black" }),
+                    );
+                    body.insert("opponent".to_owned(), json!(pairing.sides[1 - slot]));
+                }
+                None => {
+                    body.insert("pairings".to_owned(), json!(pairings));
+                }
+            }
+            "pairingReady"
+        }
+        EventData::RoundFinished { tournament, round } => {
+            body.insert("tournament".to_owned(), json!(tournament));
+            body.insert("round".to_owned(), json!(round));
+            "roundFinished"
+        }
+        EventData::TournamentFinished {
+            tournament,
+            placements,
+        } => {
+            body.insert("tournament".to_owned(), json!(tournament));
+            body.insert("placements".to_owned(), json!(placements));
+            "tournamentFinished"
+        }
+        _ => return None,
+    };
+    Some((name, body))
+}
+
+/// The pairing `me` plays in and its slot (0: first side, white in a Swiss).
+fn own_pairing<'a>(pairings: &'a [Pairing], me: &ParticipantId) -> Option<(&'a Pairing, usize)> {
+    pairings.iter().find_map(|p| {
+        p.sides
+            .iter()
+            .position(|s| s.as_ref() == Some(me))
+            .map(|slot| (p, slot))
+    })
+}
+
+fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiError> {
+    match headers.get("last-event-id") {
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .ok_or_else(|| {
+                ApiError::bad_input("Last-Event-ID", "must be a log sequence (a whole number)")
+            }),
+        None => Ok(query.after.unwrap_or(0)),
+    }
+}
+
+fn open(
+    state: AppState,
+    scope: Scope,
+    headers: &HeaderMap,
+    query: StreamQuery,
+) -> Result<Response, ApiError> {
+    let position = start_position(headers, &query)?;
+    let names = match query.names.as_deref() {
+        None | Some("dotted") => Names::Dotted,
+        Some("arena") => Names::Arena,
+        Some(_) => {
+            return Err(ApiError::bad_input(
+                "names",
+                "names must be dotted or arena",
+            ))
+        }
+    };
+    let participant = query
+        .participant
+        .as_deref()
+        .map(|p| {
+            ParticipantId::new(p).map_err(|e| ApiError::bad_input("participant", e.to_string()))
+        })
+        .transpose()?;
+    let ndjson = headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/x-ndjson"));
+    let wire = if ndjson { Wire::Ndjson } else { Wire::Sse };
+    let hub = state.streams.clone();
+    let receiver = hub.subscribe(&state);
+    hub.inner.subscribers.fetch_add(1, Ordering::Relaxed);
+    let subscriber = Subscriber {
+        state,
+        scope,
+        names,
+        participant,
+        wire,
+        receiver,
+        closed: hub.inner.closed.subscribe(),
+        position,
+        catching_up: true,
+        lagged: None,
+        finished: false,
+        _guard: SubscriberGuard(hub.inner.clone()),
+    };
+    let stream = futures_util::stream::unfold(subscriber, |mut subscriber| async move {
+        subscriber
+            .next()
+            .await
+            .map(|bytes| (Ok::<Bytes, Infallible>(bytes), subscriber))
+    });
+    let content_type = match wire {
+        Wire::Sse => "text/event-stream",
+        Wire::Ndjson => "application/x-ndjson",
+    };
+    Ok((
+        StatusCode::OK,
+        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
+        [("x-accel-buffering", "no")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// A tournament's events, live: Server-Sent Events, or NDJSON when the client accepts
+/// `application/x-ndjson`. Each event's SSE `id` (and `sequence` in its JSON) is its log
+/// sequence: reconnect with `Last-Event-ID` (or `?after=`) to get exactly what was missed.
+/// Keep-alives are SSE comments (empty lines in NDJSON); a client that falls too far behind
+/// gets a final `stream.dropped` event.
+#[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/stream", tag = "streams",
+    params(("tournament_id" = String, Path, description = "Tournament id"),
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this log sequence"),
+        StreamQuery),
+    responses((status = 200, description = "An endless stream of events",
+            content((String = "text/event-stream"), (String = "application/x-ndjson"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn tournament_stream(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id =
+        TournamentId::new(&id).map_err(|e| ApiError::bad_input("tournament_id", e.to_string()))?;
+    state.service.tournament(&id).await?;
+    open(state, Scope::Tournament(id), &headers, query)
+}
+
+/// An event's events (the event itself and its divisions), live, as the tournament stream.
+#[utoipa::path(get, path = "/v1/events/{event_id}/stream", tag = "streams",
+    params(("event_id" = String, Path, description = "Event id"),
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this log sequence"),
+        StreamQuery),
+    responses((status = 200, description = "An endless stream of events",
+            content((String = "text/event-stream"), (String = "application/x-ndjson"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn event_stream(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = CompetitionId::new(&id).map_err(|e| ApiError::bad_input("event_id", e.to_string()))?;
+    if state.store.competition(&id).await?.is_none() {
+        return Err(
+            athlos_core::error::ServiceError::UnknownCompetition { id: id.to_string() }.into(),
+        );
+    }
+    open(state, Scope::Event(id, BTreeMap::new()), &headers, query)
+}
+
+/// The final standings as NDJSON, one line per entry in rank order (`rank`, `participant`,
+/// `name`, `points`, `wins`, `draws`, `losses`, `tie_breaks`); 409 until the tournament is
+/// complete.
+#[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/results", tag = "play",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    responses((status = 200, description = "NDJSON lines", content((String = "application/x-ndjson"))),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn results(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let id =
+        TournamentId::new(&id).map_err(|e| ApiError::bad_input("tournament_id", e.to_string()))?;
+    let tournament = state.service.tournament(&id).await?;
+    let t = &tournament.value;
+    if !matches!(
+        t.state,
+        TournamentState::Completed | TournamentState::Archived
+    ) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_final",
+            format!(
+                "tournament \"{}\" is {}: its results are final once it is completed",
+                t.id, t.state
+            ),
+        )
+        .with("state", t.state.to_string()));
+    }
+    let rows = match t.swiss {
+        Some(_) => swiss_rows(&state.service.swiss_standings(&t.id).await?),
+        None => standings_of(t),
+    };
+    let mut body = String::new();
+    for row in rows {
+        body.push_str(&row.to_string());
+        body.push('\n');
+    }
+    Ok(([(CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}

@@ -1,0 +1,798 @@
+//! Streams over real HTTP: SSE and NDJSON replay then follow the log; a client that
+//! disconnects mid-tournament resumes with `Last-Event-ID` and misses nothing; a slow client
+//! is dropped with a final event; bot-arena names; the final results as NDJSON.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{token, Server};
+use serde_json::{json, Value};
+
+/// One SSE event or NDJSON line as received.
+#[derive(Debug, Clone, PartialEq)]
+struct Received {
+    id: Option<u64>,
+    name: String,
+    data: Value,
+}
+
+/// An open stream and what is buffered of it.
+struct Stream {
+    response: reqwest::Response,
+    buffer: String,
+    ndjson: bool,
+    /// SSE comments and NDJSON blank lines seen.
+    keep_alives: usize,
+}
+
+impl Stream {
+    async fn open(server: &Server, path: &str, ndjson: bool, last_event_id: Option<u64>) -> Stream {
+        let mut request = server.client.get(server.url(path));
+        if ndjson {
+            request = request.header("accept", "application/x-ndjson");
+        }
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            content_type,
+            if ndjson {
+                "application/x-ndjson"
+            } else {
+                "text/event-stream"
+            }
+        );
+        Stream {
+            response,
+            buffer: String::new(),
+            ndjson,
+            keep_alives: 0,
+        }
+    }
+
+    /// The next event, `None` when the stream ended; panics after 20 s of silence.
+    async fn next(&mut self) -> Option<Received> {
+        loop {
+            if let Some(event) = self.parse() {
+                return Some(event);
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(20), self.response.chunk())
+                .await
+                .expect("the stream went silent")
+                .unwrap();
+            match chunk {
+                Some(bytes) => self.buffer.push_str(std::str::from_utf8(&bytes).unwrap()),
+                None => return None,
+            }
+        }
+    }
+
+    fn parse(&mut self) -> Option<Received> {
+        loop {
+            if self.ndjson {
+                let end = self.buffer.find('\n')?;
+                let line: String = self.buffer.drain(..=end).collect();
+                let line = line.trim();
+                if line.is_empty() {
+                    self.keep_alives += 1;
+                    continue;
+                }
+                let data: Value = serde_json::from_str(line).unwrap();
+                return Some(Received {
+                    id: data["sequence"].as_u64(),
+                    name: data["type"].as_str().unwrap().to_owned(),
+                    data,
+                });
+            }
+            let end = self.buffer.find("\n\n")?;
+            let frame: String = self.buffer.drain(..end + 2).collect();
+            let mut id = None;
+            let mut name = String::from("message");
+            let mut data = None;
+            for line in frame.lines() {
+                if line.starts_with(':') {
+                    self.keep_alives += 1;
+                } else if let Some(v) = line.strip_prefix("id: ") {
+                    id = Some(v.parse().unwrap());
+                } else if let Some(v) = line.strip_prefix("event: ") {
+                    name = v.to_owned();
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data = Some(serde_json::from_str(v).unwrap());
+                }
+            }
+            if let Some(data) = data {
+                return Some(Received { id, name, data });
+            }
+        }
+    }
+
+    /// Events until one named `name` (included).
+    async fn until(&mut self, name: &str) -> Vec<Received> {
+        let mut out = Vec::new();
+        loop {
+            let event = self.next().await.expect("the stream ended early");
+            let done = event.name == name;
+            out.push(event);
+            if done {
+                return out;
+            }
+        }
+    }
+}
+
+async fn tournament(server: &Server, director: &str, id: &str, entries: u32) {
+    server
+        .post(
+            "/v1/tournaments",
+            director,
+            json!({
+                "id": id,
+                "name": id,
+                "rules": {"options": {"format": "round_robin"}, "min_entries": 4, "seed": 3},
+                "self_reporting": true,
+            }),
+            201,
+        )
+        .await;
+    server
+        .post(
+            &format!("/v1/tournaments/{id}/publish"),
+            director,
+            json!(null),
+            200,
+        )
+        .await;
+    for n in 1..=entries {
+        server
+            .post(
+                &format!("/v1/tournaments/{id}/join"),
+                &token(&format!("b{n}"), "bot"),
+                json!({"name": format!("Bot {n}")}),
+                200,
+            )
+            .await;
+    }
+    server
+        .post(
+            &format!("/v1/tournaments/{id}/start"),
+            director,
+            json!(null),
+            200,
+        )
+        .await;
+}
+
+/// Plays the current round (the lower-numbered bot wins) and advances; whether one was played.
+async fn play_round(server: &Server, director: &str, id: &str) -> bool {
+    let t = server.get(&format!("/v1/tournaments/{id}")).await;
+    if t["state"] != "active" {
+        return false;
+    }
+    let round = t["round"].as_u64().unwrap();
+    let pairings = server
+        .get(&format!("/v1/tournaments/{id}/rounds/{round}/pairings"))
+        .await;
+    for p in pairings["pairings"].as_array().unwrap() {
+        if p["status"] != "ready" {
+            continue;
+        }
+        let players: Vec<String> = p["sides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect();
+        let winner = players
+            .iter()
+            .min_by_key(|b| b[1..].parse::<u32>().unwrap())
+            .unwrap();
+        server
+            .post(
+                &format!(
+                    "/v1/tournaments/{id}/matches/{}/result",
+                    p["match_id"].as_str().unwrap()
+                ),
+                &token(&players[1], "bot"),
+                json!({"type": "win", "winner": winner}),
+                200,
+            )
+            .await;
+    }
+    server
+        .post(
+            &format!("/v1/tournaments/{id}/advance"),
+            director,
+            json!(null),
+            200,
+        )
+        .await;
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_disconnects_mid_tournament_resumes_without_loss_or_duplicates() {
+    for database in common::databases().await {
+        let server = Server::start_with(&database.url, |c| {
+            c.stream_keep_alive = Duration::from_millis(200);
+        })
+        .await;
+        let director = token("streamer", "director");
+        // Another tournament's events interleave in the log and must never show up.
+        tournament(&server, &director, "other", 4).await;
+        tournament(&server, &director, "rr", 6).await;
+
+        // Phase 1: from the start, live through round 1, then the client goes away.
+        let mut first = Stream::open(&server, "/v1/tournaments/rr/stream", false, None).await;
+        let mut seen = first.until("pairing.ready").await;
+        assert!(play_round(&server, &director, "rr").await);
+        assert!(play_round(&server, &director, "other").await);
+        seen.extend(first.until("round.finished").await);
+        drop(first);
+        let last = seen.last().unwrap().id.unwrap();
+
+        // Phase 2: the tournament goes on without the client.
+        while play_round(&server, &director, "rr").await {}
+        while play_round(&server, &director, "other").await {}
+
+        // Phase 3: it reconnects with Last-Event-ID, gets what it missed, then live events.
+        let mut again = Stream::open(&server, "/v1/tournaments/rr/stream", false, Some(last)).await;
+        let missed = again.until("tournament.finished").await;
+        assert!(missed[0].id.unwrap() > last);
+        server
+            .post("/v1/tournaments/rr/archive", &director, json!(null), 200)
+            .await;
+        let mut live = Vec::new();
+        while live
+            .last()
+            .is_none_or(|e: &Received| e.data["data"]["to"] != "archived")
+        {
+            live.push(again.next().await.unwrap());
+        }
+        // Idle: keep-alive comments.
+        let mut ticks = 0;
+        while again.keep_alives == 0 {
+            let chunk = tokio::time::timeout(Duration::from_secs(5), again.response.chunk())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            again.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+            assert!(
+                again.parse().is_none(),
+                "nothing but keep-alives while idle"
+            );
+            ticks += 1;
+            assert!(ticks < 10);
+        }
+        let union: Vec<Received> = seen.into_iter().chain(missed).chain(live).collect();
+
+        // The whole log of the tournament, read afresh as NDJSON with ?after=0.
+        let mut full = Stream::open(&server, "/v1/tournaments/rr/stream?after=0", true, None).await;
+        let end = union.last().unwrap().id.unwrap();
+        let mut log = Vec::new();
+        while log.last().is_none_or(|e: &Received| e.id.unwrap() < end) {
+            log.push(full.next().await.unwrap());
+        }
+        let ids = |events: &[Received]| events.iter().map(|e| e.id.unwrap()).collect::<Vec<_>>();
+        assert!(
+            ids(&union).windows(2).all(|w| w[0] < w[1]),
+            "in order, without duplicates: {:?}",
+            ids(&union)
+        );
+        assert_eq!(ids(&union), ids(&log), "{}", database.url);
+        for (sse, line) in union.iter().zip(&log) {
+            assert_eq!(sse.name, line.name);
+            assert_eq!(sse.data, line.data, "the same envelope both ways");
+            assert_eq!(sse.data["type"], json!(sse.name));
+            assert_eq!(sse.data["sequence"], json!(sse.id.unwrap()));
+        }
+        assert!(union.iter().all(|e| {
+            let data = &e.data["data"];
+            data["tournament"] == "rr" || data["owner"]["id"] == "rr"
+        }));
+        assert_eq!(
+            union.iter().filter(|e| e.name == "round.finished").count(),
+            5,
+            "six entries play five rounds"
+        );
+        // `?after=` alone resumes the same way, and Last-Event-ID wins over it.
+        let mut resumed = Stream::open(
+            &server,
+            &format!("/v1/tournaments/rr/stream?after={last}"),
+            true,
+            None,
+        )
+        .await;
+        assert_eq!(resumed.next().await.unwrap().id, missed_first(&union, last));
+        let mut both = Stream::open(
+            &server,
+            "/v1/tournaments/rr/stream?after=0",
+            true,
+            Some(last),
+        )
+        .await;
+        assert_eq!(both.next().await.unwrap().id, missed_first(&union, last));
+        drop((full, resumed, both, again));
+        server.stop().await;
+        database.drop_it().await;
+    }
+}
+
+fn missed_first(union: &[Received], last: u64) -> Option<u64> {
+    union.iter().filter_map(|e| e.id).find(|&id| id > last)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_arena_names_and_final_results() {
+    let server = Server::start().await;
+    let director = token("arena", "director");
+    tournament(&server, &director, "arena", 4).await;
+    let (status, refused) = server
+        .send("GET", "/v1/tournaments/arena/results", None, None)
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["code"], "not_final");
+    let mut bot = Stream::open(
+        &server,
+        "/v1/tournaments/arena/stream?names=arena&participant=b2",
+        true,
+        None,
+    )
+    .await;
+    let start = bot.until("pairingReady").await;
+    let names: Vec<&str> = start.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["tournamentStarted", "roundStarted", "pairingReady"]);
+    let pairing = &start[2].data;
+    assert_eq!(pairing["round"], 1);
+    assert!(pairing["color"] == "white" || pairing["color"] == "black");
+    assert!(pairing["opponent"].as_str().unwrap().starts_with('b'));
+    assert!(pairing["match"].is_string());
+    while play_round(&server, &director, "arena").await {}
+    let rest = bot.until("tournamentFinished").await;
+    let names: Vec<&str> = rest.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "roundFinished",
+            "roundStarted",
+            "pairingReady",
+            "roundFinished",
+            "roundStarted",
+            "pairingReady",
+            "roundFinished",
+            "tournamentFinished"
+        ]
+    );
+    assert!(rest.windows(2).all(|w| w[0].id < w[1].id));
+
+    let response = server
+        .client
+        .get(server.url("/v1/tournaments/arena/results"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+    let text = response.text().await.unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["participant"], "b1", "b1 wins every game");
+    assert_eq!(lines[0]["points"], 3.0);
+    assert_eq!(lines[0]["rank"], 1);
+    drop(bot);
+    // Unknown tournaments and bad positions are refused before any stream opens.
+    let (status, _) = server
+        .send("GET", "/v1/tournaments/nope/stream", None, None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .send("GET", "/v1/events/nope/stream", None, None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = server
+        .send(
+            "GET",
+            "/v1/tournaments/arena/stream?names=fancy",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("names")));
+    let bad = server
+        .client
+        .get(server.url("/v1/tournaments/arena/stream"))
+        .header("last-event-id", "yesterday")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_stream_carries_its_divisions() {
+    let server = Server::start().await;
+    let director = token("events", "director");
+    for event in ["cup", "shield"] {
+        server
+            .post(
+                "/v1/events",
+                &director,
+                json!({"id": event, "name": event}),
+                201,
+            )
+            .await;
+        let division = format!("{event}-u60");
+        server
+            .post(
+                &format!("/v1/events/{event}/divisions"),
+                &director,
+                json!({"id": division, "name": "-60 kg", "rules": {"format": "single_elimination"}}),
+                201,
+            )
+            .await;
+        let field: Vec<Value> = (1..=5)
+            .map(|i| json!({"id": format!("{event}{i}"), "name": format!("Judoka {i}")}))
+            .collect();
+        server
+            .post(
+                &format!("/v1/events/{event}/divisions/{division}/participants"),
+                &director,
+                json!(field),
+                200,
+            )
+            .await;
+    }
+    let mut stream = Stream::open(&server, "/v1/events/cup/stream", false, None).await;
+    server
+        .post(
+            "/v1/events/shield/divisions/shield-u60/generate",
+            &director,
+            json!(null),
+            200,
+        )
+        .await;
+    server
+        .post(
+            "/v1/events/cup/divisions/cup-u60/generate",
+            &director,
+            json!(null),
+            200,
+        )
+        .await;
+    let events = stream.until("bracket.generated").await;
+    let generated = events.last().unwrap();
+    assert_eq!(generated.data["data"]["division"], "cup-u60");
+    assert!(events
+        .iter()
+        .all(|e| e.data["data"]["division"] != "shield-u60"));
+    drop(stream);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_client_is_dropped_with_a_final_event_and_others_keep_up() {
+    use athlos_core::event::{Event, EventData};
+    use athlos_core::id::{EventId, TournamentId};
+    use athlos_core::store::{AggregateRef, Commit, EventLog, Store};
+    use athlos_http::server;
+
+    let opened = server::open_store("memory://").await.unwrap();
+    let store = opened.store.clone();
+    let config = server::Config {
+        address: "127.0.0.1:0".parse().unwrap(),
+        stream_buffer: 8192,
+        ..server::Config::default()
+    };
+    let running = server::start(opened.into_state(config)).await.unwrap();
+    let base = format!("http://{}", running.address);
+    let client = reqwest::Client::new();
+    let id = TournamentId::new("flood").unwrap();
+    let event = |n: u64| Event {
+        id: EventId::new(format!("tournament:flood:{n}:0")).unwrap(),
+        timestamp: chrono::Utc::now(),
+        version: n,
+        data: EventData::RoundStarted {
+            tournament: id.clone(),
+            round: u32::try_from(n).unwrap(),
+        },
+    };
+    // The stream routes need the tournament to exist: any write of it will do.
+    let created =
+        athlos_core::service::Service::new(store.clone(), athlos_core::clock::SystemClock)
+            .create_tournament(
+                id.clone(),
+                "Flood",
+                serde_json::from_value(
+                    json!({"options": {"format": "round_robin"}, "min_entries": 2, "seed": 1}),
+                )
+                .unwrap(),
+            )
+            .await;
+    assert!(created.is_ok());
+    let start = store.last_sequence().await.unwrap();
+    // The slow client opens its stream and then does not read.
+    let mut slow = client
+        .get(format!("{base}/v1/tournaments/flood/stream?after={start}"))
+        .send()
+        .await
+        .unwrap();
+    // Wait until the replay is done (the stream is live) before flooding.
+    let _ = slow.chunk().await;
+    let mut fast = client
+        .get(format!("{base}/v1/tournaments/flood/stream?after={start}"))
+        .header("accept", "application/x-ndjson")
+        .send()
+        .await
+        .unwrap();
+    let total = 50_000u64;
+    // The producer never runs more than 2,000 events ahead of the fast client (its buffer
+    // holds 8,192), however loaded the machine: only the client that does not read lags.
+    let received = Arc::new(AtomicU64::new(0));
+    let progress = received.clone();
+    let reader = tokio::spawn(async move {
+        let mut rest = String::new();
+        let mut lines = 0u64;
+        while lines < total {
+            let chunk = fast.chunk().await.unwrap().unwrap();
+            rest.push_str(std::str::from_utf8(&chunk).unwrap());
+            let complete = rest.rfind('\n').map_or(0, |i| i + 1);
+            for line in rest[..complete].lines().filter(|l| !l.trim().is_empty()) {
+                assert!(
+                    line.contains("\"type\":\"round.started\""),
+                    "the fast client is not dropped: {line}"
+                );
+                lines += 1;
+            }
+            progress.store(lines, Ordering::SeqCst);
+            rest.drain(..complete);
+        }
+        lines
+    });
+    for batch in 0..(total / 500) {
+        let events = (0..500)
+            .map(|i| {
+                (
+                    AggregateRef::Tournament(id.clone()),
+                    event(batch * 500 + i + 2),
+                )
+            })
+            .collect();
+        store
+            .commit(Commit {
+                events,
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        let committed = (batch + 1) * 500;
+        let paced = std::time::Instant::now();
+        while committed.saturating_sub(received.load(Ordering::SeqCst)) > 2_000 {
+            assert!(
+                paced.elapsed() < Duration::from_secs(60),
+                "the fast client stalled"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(60), reader)
+            .await
+            .unwrap()
+            .unwrap(),
+        total
+    );
+    // Now the slow client reads: some events, then the final one, then the end.
+    let mut text = String::new();
+    // (A client that was never dropped would get keep-alives, not the end: time out.)
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), slow.chunk())
+        .await
+        .expect("the slow client was not dropped")
+        .unwrap()
+    {
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let frames: Vec<&str> = text
+        .split("\n\n")
+        .filter(|f| f.contains("data: "))
+        .collect();
+    let last = frames.last().unwrap();
+    assert!(last.contains("event: stream.dropped"), "{last}");
+    assert!(last.contains("slow_consumer"));
+    let before = frames[frames.len() - 2];
+    let last_id: u64 = before
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let dropped: Value =
+        serde_json::from_str(last.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
+    assert_eq!(dropped["resume_after"], last_id, "where to resume from");
+    assert!(frames.len() < total as usize);
+    running.stop().await.unwrap();
+}
+
+/// Fan-out figures for BENCHMARKS.md (release build, a separate `athlos serve` process on
+/// SQLite): `BENCH_SUBSCRIBERS` streams (10,000) of one event follow `BENCH_GENERATIONS`
+/// bracket generations (2 events each, every 100 ms); prints events delivered per second
+/// and the delay from the event's commit timestamp to its receipt.
+/// `cargo test --release -p athlos-http --test http_streams -- --ignored --nocapture fan_out`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: run by hand in release"]
+async fn fan_out_benchmark() {
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let subscribers = env("BENCH_SUBSCRIBERS", 10_000);
+    let generations = env("BENCH_GENERATIONS", 50);
+    let path = std::env::temp_dir().join(format!("athlos_fanout_{}.db", std::process::id()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_athlos"))
+        .args(["serve", "--address", &format!("127.0.0.1:{port}")])
+        .args(["--database", &format!("sqlite://{}", path.display())])
+        .env("ATHLOS_JWT_SECRET", common::SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let director = token("bench", "director");
+    let post = |path: String, body: Value| {
+        let request = client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&director)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+        }
+    };
+    post("/v1/events".into(), json!({"id": "fan", "name": "Fan"})).await;
+    post(
+        "/v1/events/fan/divisions".into(),
+        json!({"id": "fan-u60", "name": "-60", "rules": {"format": "single_elimination"}}),
+    )
+    .await;
+    let field: Vec<Value> = (1..=8)
+        .map(|i| json!({"id": format!("j{i}"), "name": format!("J {i}")}))
+        .collect();
+    post(
+        "/v1/events/fan/divisions/fan-u60/participants".into(),
+        json!(field),
+    )
+    .await;
+    let after: u64 = {
+        // The log's end now: streams start there.
+        let mut s = client
+            .get(format!("{base}/v1/events/fan/stream?after=0"))
+            .header("accept", "application/x-ndjson")
+            .send()
+            .await
+            .unwrap();
+        let mut last = 0;
+        while let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout(Duration::from_millis(300), s.chunk()).await
+        {
+            for line in std::str::from_utf8(&chunk).unwrap().lines() {
+                if let Ok(v) = serde_json::from_str::<Value>(line) {
+                    last = v["sequence"].as_u64().unwrap_or(last);
+                }
+            }
+        }
+        last
+    };
+    let expected = generations * 2;
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(subscribers);
+    let mut tasks = Vec::with_capacity(subscribers);
+    for i in 0..subscribers {
+        let request = client
+            .get(format!("{base}/v1/events/fan/stream?after={after}"))
+            .header("accept", "application/x-ndjson");
+        let ready = ready_tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut response = request.send().await.unwrap();
+            ready.send(()).await.unwrap();
+            let mut delays = Vec::with_capacity(expected);
+            let mut rest = String::new();
+            while delays.len() < expected {
+                let chunk = response.chunk().await.unwrap().unwrap();
+                let now = chrono::Utc::now();
+                rest.push_str(std::str::from_utf8(&chunk).unwrap());
+                let complete = rest.rfind('\n').map_or(0, |i| i + 1);
+                for line in rest[..complete].lines().filter(|l| !l.trim().is_empty()) {
+                    let v: Value = serde_json::from_str(line).unwrap();
+                    let at: chrono::DateTime<chrono::Utc> =
+                        v["timestamp"].as_str().unwrap().parse().unwrap();
+                    delays.push((now - at).num_microseconds().unwrap() as f64 / 1000.0);
+                }
+                rest.drain(..complete);
+            }
+            (delays, now_ms())
+        }));
+        if i % 500 == 499 {
+            // Let the listener's backlog drain.
+            for _ in 0..500 {
+                ready_rx.recv().await.unwrap();
+            }
+        }
+    }
+    for _ in 0..(subscribers % 500) {
+        ready_rx.recv().await.unwrap();
+    }
+    let started = now_ms();
+    for _ in 0..generations {
+        post(
+            "/v1/events/fan/divisions/fan-u60/generate".into(),
+            json!(null),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut delays = Vec::with_capacity(subscribers * expected);
+    let mut finished = started;
+    for task in tasks {
+        let (d, end) = task.await.unwrap();
+        delays.extend(d);
+        finished = finished.max(end);
+    }
+    delays.sort_by(f64::total_cmp);
+    let pct = |p: f64| delays[((delays.len() as f64 * p) as usize).min(delays.len() - 1)];
+    let seconds = (finished - started) / 1000.0;
+    println!(
+        "fan-out: {subscribers} subscribers, {expected} events each, {} deliveries in {seconds:.2} s \
+         ({:.0} events/s delivered); commit-to-receipt delay p50 {:.1} ms, p99 {:.1} ms, \
+         p99.9 {:.1} ms, max {:.1} ms",
+        delays.len(),
+        delays.len() as f64 / seconds,
+        pct(0.5),
+        pct(0.99),
+        pct(0.999),
+        delays[delays.len() - 1],
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        * 1000.0
+}

@@ -1,0 +1,952 @@
+//! Webhooks over real HTTP with receivers on loopback: signed deliveries in log order, a
+//! receiver that fails twice then succeeds (one logical delivery, one `webhook-id`), one that
+//! never succeeds (a dead letter after 3 retries, replayed on request), redelivery, the
+//! target policy, and a server killed with SIGKILL mid-delivery that delivers after restart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use common::{token, Server};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+/// One request a receiver got.
+#[derive(Debug, Clone)]
+struct Hit {
+    path: String,
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: String,
+}
+
+#[derive(Default)]
+struct Receiver {
+    hits: Mutex<Vec<Hit>>,
+    /// `/down` answers 503 while this is set.
+    down: Mutex<bool>,
+    /// `/slow` waits this long before answering.
+    slow: Mutex<Duration>,
+}
+
+async fn receive(
+    State(receiver): State<Arc<Receiver>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let hit = Hit {
+        path: uri.path().to_owned(),
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body,
+    };
+    let earlier = {
+        let mut hits = receiver.hits.lock().unwrap();
+        let earlier = hits
+            .iter()
+            .filter(|h| h.path == hit.path && h.id == hit.id)
+            .count();
+        hits.push(hit.clone());
+        earlier
+    };
+    match hit.path.as_str() {
+        "/flaky" if earlier < 2 => StatusCode::INTERNAL_SERVER_ERROR,
+        "/down" if *receiver.down.lock().unwrap() => StatusCode::SERVICE_UNAVAILABLE,
+        "/slow" => {
+            let wait = *receiver.slow.lock().unwrap();
+            tokio::time::sleep(wait).await;
+            StatusCode::OK
+        }
+        _ => StatusCode::NO_CONTENT,
+    }
+}
+
+/// A receiver on 127.0.0.1 and its base URL.
+async fn receiver() -> (Arc<Receiver>, String) {
+    let state = Arc::new(Receiver::default());
+    let app = axum::Router::new()
+        .fallback(receive)
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (state, format!("http://{address}"))
+}
+
+fn hits(receiver: &Receiver, path: &str) -> Vec<Hit> {
+    receiver
+        .hits
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|h| h.path == path)
+        .cloned()
+        .collect()
+}
+
+/// Checks a delivery's signature as a receiver would.
+fn verify(secret: &str, hit: &Hit) {
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.{}", hit.id, hit.timestamp, hit.body).as_bytes());
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    assert_eq!(hit.signature, expected, "signature of {}", hit.id);
+    let sent: i64 = hit.timestamp.parse().unwrap();
+    assert!((chrono::Utc::now().timestamp() - sent).abs() < 300);
+}
+
+async fn wait_for<F: FnMut() -> bool>(what: &str, mut done: F) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn deliveries(server: &Server, director: &str, hook: u64) -> Vec<Value> {
+    let (status, body) = server
+        .send(
+            "GET",
+            &format!("/v1/webhooks/{hook}/deliveries"),
+            Some(director),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["deliveries"].as_array().unwrap().clone()
+}
+
+async fn wait_deliveries(
+    server: &Server,
+    director: &str,
+    hook: u64,
+    what: &str,
+    mut done: impl FnMut(&[Value]) -> bool,
+) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let list = deliveries(server, director, hook).await;
+        if done(&list) {
+            return list;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out: {what}: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn subscribe(server: &Server, director: &str, url: String, types: Value) -> (u64, String) {
+    let created = server
+        .post(
+            "/v1/tournaments/hooked/webhooks",
+            director,
+            json!({"url": url, "event_types": types}),
+            201,
+        )
+        .await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(created["secret_hint"], format!("{}…", &secret[..10]));
+    (created["id"].as_u64().unwrap(), secret)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_deliveries_retries_dead_letters_and_replays() {
+    let (receiver, base) = receiver().await;
+    for database in common::databases().await {
+        receiver.hits.lock().unwrap().clear();
+        *receiver.down.lock().unwrap() = true;
+        let server = Server::start_with(&database.url, |c| {
+            c.webhooks.allow_private = true;
+        })
+        .await;
+        let director = token("hooks", "director");
+        server
+            .post(
+                "/v1/tournaments",
+                &director,
+                json!({"id": "hooked", "name": "Hooked",
+                       "rules": {"options": {"format": "round_robin"}, "min_entries": 4, "seed": 1}}),
+                201,
+            )
+            .await;
+        let (ok, ok_secret) = subscribe(&server, &director, format!("{base}/ok"), json!([])).await;
+        let (flaky, flaky_secret) = subscribe(
+            &server,
+            &director,
+            format!("{base}/flaky"),
+            json!(["tournament.state_changed"]),
+        )
+        .await;
+        server
+            .post(
+                "/v1/tournaments/hooked/publish",
+                &director,
+                json!(null),
+                200,
+            )
+            .await;
+        for n in 1..=4 {
+            server
+                .post(
+                    "/v1/tournaments/hooked/join",
+                    &token(&format!("p{n}"), "player"),
+                    json!({"name": format!("Player {n}")}),
+                    200,
+                )
+                .await;
+        }
+        // Subscribed just before the start: it gets only what follows.
+        let (down, _) = subscribe(
+            &server,
+            &director,
+            format!("{base}/down"),
+            json!(["tournament.state_changed"]),
+        )
+        .await;
+        server
+            .post("/v1/tournaments/hooked/start", &director, json!(null), 200)
+            .await;
+
+        // Everything reaches /ok, signed, in log order, the envelope as the body.
+        wait_for("round 1 reaches /ok", || {
+            hits(&receiver, "/ok")
+                .iter()
+                .any(|h| h.body.contains("\"type\":\"pairing.ready\""))
+        })
+        .await;
+        let list = wait_deliveries(&server, &director, ok, "all delivered to /ok", |l| {
+            !l.is_empty() && l.iter().all(|d| d["state"] == "succeeded")
+        })
+        .await;
+        let got = hits(&receiver, "/ok");
+        let ids: Vec<&str> = got.iter().map(|h| h.id.as_str()).collect();
+        let expected: Vec<&str> = list
+            .iter()
+            .map(|d| d["webhook_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, expected, "in log order, once each");
+        let sequences: Vec<u64> = list
+            .iter()
+            .map(|d| d["sequence"].as_u64().unwrap())
+            .collect();
+        assert!(sequences.windows(2).all(|w| w[0] < w[1]));
+        let types: Vec<String> = got
+            .iter()
+            .map(|h| {
+                verify(&ok_secret, h);
+                let body: Value = serde_json::from_str(&h.body).unwrap();
+                assert_eq!(body["id"], h.id.as_str(), "webhook-id is the event id");
+                for field in ["type", "timestamp", "version", "data"] {
+                    assert!(body.get(field).is_some(), "{field} in {body}");
+                }
+                body["type"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert!(types.iter().any(|t| t == "round.started"));
+        assert_eq!(
+            types
+                .iter()
+                .filter(|t| *t == "tournament.state_changed")
+                .count(),
+            2,
+            "published and started: {types:?}"
+        );
+
+        // /flaky fails twice, then succeeds: one logical delivery per event, one id.
+        let list = wait_deliveries(&server, &director, flaky, "flaky deliveries", |l| {
+            l.len() == 2 && l.iter().all(|d| d["state"] == "succeeded")
+        })
+        .await;
+        let got = hits(&receiver, "/flaky");
+        assert_eq!(got.len(), 6, "three attempts of each of two events");
+        for (i, d) in list.iter().enumerate() {
+            assert_eq!(d["attempts"], 3);
+            assert_eq!(d["last_status"], 204);
+            let attempts = &got[i * 3..i * 3 + 3];
+            assert!(attempts
+                .iter()
+                .all(|h| h.id == d["webhook_id"].as_str().unwrap()));
+            assert_eq!(
+                attempts[0].body, attempts[2].body,
+                "the same body each time"
+            );
+            for hit in attempts {
+                verify(&flaky_secret, hit);
+            }
+        }
+
+        // /down never answers well: a dead letter after 3 retries, with the last status.
+        let list = wait_deliveries(&server, &director, down, "a dead letter", |l| {
+            l.len() == 1 && l[0]["state"] == "dead"
+        })
+        .await;
+        assert_eq!(list[0]["attempts"], 4);
+        assert_eq!(list[0]["last_status"], 503);
+        assert!(list[0]["last_error"].as_str().unwrap().contains("503"));
+        assert_eq!(hits(&receiver, "/down").len(), 4);
+        let (status, dead) = server
+            .send(
+                "GET",
+                &format!("/v1/webhooks/{down}/deliveries?state=dead"),
+                Some(&director),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, dead["deliveries"].as_array().unwrap().len()),
+            (200, 1)
+        );
+        // The receiver is back: replaying the dead letters delivers them, same id.
+        *receiver.down.lock().unwrap() = false;
+        let replayed = server
+            .post(
+                &format!("/v1/webhooks/{down}/replay-dead-letters"),
+                &director,
+                json!(null),
+                202,
+            )
+            .await;
+        assert_eq!(replayed["deliveries"].as_array().unwrap().len(), 1);
+        let list = wait_deliveries(&server, &director, down, "replayed", |l| {
+            l[0]["state"] == "succeeded"
+        })
+        .await;
+        assert_eq!(list[0]["attempts"], 5);
+        assert_eq!(list[0]["round"], 1);
+        let got = hits(&receiver, "/down");
+        assert_eq!(got.len(), 5);
+        assert!(got.iter().all(|h| h.id == got[0].id));
+
+        // Redelivering one that succeeded sends it again with the same id; one in flight
+        // cannot be.
+        let first = deliveries(&server, &director, ok).await[0].clone();
+        let before = hits(&receiver, "/ok").len();
+        server
+            .post(
+                &format!("/v1/webhooks/{ok}/deliveries/{}/redeliver", first["id"]),
+                &director,
+                json!(null),
+                202,
+            )
+            .await;
+        wait_for("the redelivery", || {
+            hits(&receiver, "/ok").len() == before + 1
+        })
+        .await;
+        assert_eq!(
+            hits(&receiver, "/ok")[before].id,
+            first["webhook_id"].as_str().unwrap()
+        );
+
+        // The secret is never shown again; strangers see nothing.
+        let (status, hook) = server
+            .send("GET", &format!("/v1/webhooks/{ok}"), Some(&director), None)
+            .await;
+        assert_eq!(status, 200);
+        assert!(hook.get("secret").is_none());
+        assert!(!hook.to_string().contains(&ok_secret));
+        let stranger = token("stranger", "director");
+        let (status, _) = server
+            .send("GET", &format!("/v1/webhooks/{ok}"), Some(&stranger), None)
+            .await;
+        assert_eq!(status, 403);
+        let (status, listed) = server
+            .send(
+                "GET",
+                "/v1/tournaments/hooked/webhooks",
+                Some(&director),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, listed["webhooks"].as_array().unwrap().len()),
+            (200, 3)
+        );
+        // Disabled, it gets nothing new; deleted, it is gone.
+        let (status, patched) = server
+            .send(
+                "PATCH",
+                &format!("/v1/webhooks/{ok}"),
+                Some(&director),
+                Some(&json!({"enabled": false})),
+            )
+            .await;
+        assert_eq!((status, &patched["enabled"]), (200, &json!(false)));
+        let (status, _) = server
+            .send(
+                "DELETE",
+                &format!("/v1/webhooks/{flaky}"),
+                Some(&director),
+                None,
+            )
+            .await;
+        assert_eq!(status, 204);
+        let (status, _) = server
+            .send(
+                "GET",
+                &format!("/v1/webhooks/{flaky}"),
+                Some(&director),
+                None,
+            )
+            .await;
+        assert_eq!(status, 404);
+        server.stop().await;
+        database.drop_it().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_must_be_public_http_urls_and_secrets_well_formed() {
+    let server = Server::start().await;
+    let director = token("policy", "director");
+    server
+        .post(
+            "/v1/tournaments",
+            &director,
+            json!({"id": "hooked", "name": "Hooked",
+                   "rules": {"options": {"format": "round_robin"}, "min_entries": 2, "seed": 1}}),
+            201,
+        )
+        .await;
+    for (url, field) in [
+        ("http://127.0.0.1:9/hook", "url"),
+        ("http://localhost/hook", "url"),
+        ("http://10.1.2.3/hook", "url"),
+        ("http://[::1]/hook", "url"),
+        ("http://169.254.169.254/latest", "url"),
+        ("ftp://example.com/hook", "url"),
+        ("not a url", "url"),
+    ] {
+        let (status, body) = server
+            .send(
+                "POST",
+                "/v1/tournaments/hooked/webhooks",
+                Some(&director),
+                Some(&json!({"url": url})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["field"].as_str()),
+            (400, Some(field)),
+            "{url}: {body}"
+        );
+    }
+    for (body, field) in [
+        (
+            json!({"url": "https://example.com/h", "secret": "plain"}),
+            "secret",
+        ),
+        (
+            json!({"url": "https://example.com/h", "secret": "whsec_c2hvcnQ="}),
+            "secret",
+        ),
+        (
+            json!({"url": "https://example.com/h", "event_types": ["match.won"]}),
+            "event_types",
+        ),
+    ] {
+        let (status, answer) = server
+            .send(
+                "POST",
+                "/v1/tournaments/hooked/webhooks",
+                Some(&director),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(
+            (status, answer["field"].as_str()),
+            (400, Some(field)),
+            "{answer}"
+        );
+    }
+    let created = server
+        .post(
+            "/v1/tournaments/hooked/webhooks",
+            &director,
+            json!({"url": "https://example.com/h", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
+            201,
+        )
+        .await;
+    assert_eq!(created["secret"], "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    let (status, _) = server
+        .send(
+            "POST",
+            "/v1/tournaments/hooked/webhooks",
+            Some(&token("stranger", "director")),
+            Some(&json!({"url": "https://example.com/h"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    server.stop().await;
+}
+
+/// `athlos serve` as a child process.
+struct Child(std::process::Child);
+
+impl Child {
+    fn start(database: &str, port: u16) -> Child {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_athlos"))
+            .args(["serve", "--address", &format!("127.0.0.1:{port}")])
+            .args(["--database", database])
+            .env("ATHLOS_JWT_SECRET", common::SECRET)
+            .env("ATHLOS_JOB_LEASE", "2")
+            .env("ATHLOS_WEBHOOK_ALLOW_PRIVATE", "true")
+            .env("ATHLOS_WEBHOOK_TIMEOUT", "60")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Child(child)
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn up(client: &reqwest::Client, base: &str) {
+    let start = Instant::now();
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_delivery_delivers_after_restart() {
+    let (receiver, hook_base) = receiver().await;
+    // The first request to /slow hangs while the server is killed.
+    *receiver.slow.lock().unwrap() = Duration::from_secs(120);
+    let path = std::env::temp_dir().join(format!("athlos_kill_{}.db", std::process::id()));
+    let database = format!("sqlite://{}", path.display());
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let director = token("killer", "director");
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&director)
+            .json(&body)
+            .send()
+    };
+
+    let mut server = Child::start(&database, port);
+    up(&client, &base).await;
+    let created = post(
+        "/v1/tournaments",
+        json!({"id": "hooked", "name": "Hooked",
+               "rules": {"options": {"format": "round_robin"}, "min_entries": 2, "seed": 1}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), 201);
+    let hook: Value = post(
+        "/v1/tournaments/hooked/webhooks",
+        json!({"url": format!("{hook_base}/slow")}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        post("/v1/tournaments/hooked/publish", json!(null))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    for n in 1..=3 {
+        let joined = client
+            .post(format!("{base}/v1/tournaments/hooked/join"))
+            .bearer_auth(token(&format!("p{n}"), "player"))
+            .json(&json!({"name": format!("P{n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(joined.status(), 200);
+    }
+    // The first delivery is in flight, hanging: kill -9.
+    wait_for("the first attempt", || !hits(&receiver, "/slow").is_empty()).await;
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    let in_flight = hits(&receiver, "/slow")[0].id.clone();
+    *receiver.slow.lock().unwrap() = Duration::ZERO;
+
+    server = Child::start(&database, port);
+    up(&client, &base).await;
+    let expected: Vec<String> = {
+        // Everything the log holds for the tournament, from a stream replay.
+        let mut response = client
+            .get(format!("{base}/v1/tournaments/hooked/stream?after=0"))
+            .header("accept", "application/x-ndjson")
+            .send()
+            .await
+            .unwrap();
+        let mut text = String::new();
+        let mut ids = Vec::new();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(2) {
+            match tokio::time::timeout(Duration::from_millis(500), response.chunk()).await {
+                Ok(Ok(Some(chunk))) => text.push_str(std::str::from_utf8(&chunk).unwrap()),
+                _ => break,
+            }
+        }
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: Value = serde_json::from_str(line).unwrap();
+            ids.push(v["id"].as_str().unwrap().to_owned());
+        }
+        ids
+    };
+    assert!(!expected.is_empty());
+    assert_eq!(expected[0], in_flight);
+    wait_for("every delivery after the restart", || {
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for hit in hits(&receiver, "/slow") {
+            *seen.entry(hit.id).or_default() += 1;
+        }
+        expected.iter().all(|id| seen.contains_key(id))
+            && seen.get(&in_flight).is_some_and(|n| *n >= 2)
+    })
+    .await;
+    let got = hits(&receiver, "/slow");
+    // Nothing lost; the interrupted one came again with the same id; order kept.
+    let mut firsts: Vec<String> = Vec::new();
+    for hit in &got {
+        verify(&secret, hit);
+        if !firsts.contains(&hit.id) {
+            firsts.push(hit.id.clone());
+        }
+    }
+    assert_eq!(firsts, expected);
+    assert!(got.iter().filter(|h| h.id == in_flight).count() >= 2);
+    drop(server);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_all_brackets_with_a_webhook_shortcut() {
+    let (receiver, base) = receiver().await;
+    let server = Server::start_with("memory://", |c| c.webhooks.allow_private = true).await;
+    let director = token("shortcut", "director");
+    server
+        .post(
+            "/v1/events",
+            &director,
+            json!({"id": "open", "name": "Open"}),
+            201,
+        )
+        .await;
+    for division in ["u60", "u66"] {
+        server
+            .post(
+                "/v1/events/open/divisions",
+                &director,
+                json!({"id": division, "name": division, "rules": {"format": "single_elimination"}}),
+                201,
+            )
+            .await;
+        let field: Vec<Value> = (1..=6)
+            .map(|i| json!({"id": format!("{division}-{i}"), "name": format!("Judoka {i}")}))
+            .collect();
+        server
+            .post(
+                &format!("/v1/events/open/divisions/{division}/participants"),
+                &director,
+                json!(field),
+                200,
+            )
+            .await;
+    }
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let body = json!({"webhook": {"url": format!("{base}/generated"), "secret": secret}});
+    let answer = server
+        .post(
+            "/v1/events/open/generate-all-brackets",
+            &director,
+            body.clone(),
+            202,
+        )
+        .await;
+    assert_eq!(answer["jobs"].as_array().unwrap().len(), 2);
+    assert_eq!(answer["webhook"]["secret"], secret);
+    assert_eq!(
+        answer["webhook"]["scope"],
+        json!({"type": "event", "id": "open"})
+    );
+    wait_for("both brackets announced", || {
+        hits(&receiver, "/generated")
+            .iter()
+            .filter(|h| h.body.contains("\"type\":\"bracket.generated\""))
+            .count()
+            == 2
+    })
+    .await;
+    for hit in hits(&receiver, "/generated") {
+        verify(secret, &hit);
+    }
+    // The same receiver again: the subscription is reused, its secret not shown.
+    let again = server
+        .post(
+            "/v1/events/open/generate-all-brackets",
+            &director,
+            body,
+            202,
+        )
+        .await;
+    assert_eq!(again["webhook"]["id"], answer["webhook"]["id"]);
+    assert!(again["webhook"].get("secret").is_none());
+    // Without a body it works as before.
+    let (status, plain) = server
+        .send(
+            "POST",
+            "/v1/events/open/generate-all-brackets",
+            Some(&director),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202);
+    assert!(plain.get("webhook").is_none());
+    server.stop().await;
+}
+
+/// The value of the metric line starting with `prefix` (name and labels).
+fn metric(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"))
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_jobs_webhooks_and_streams() {
+    let (receiver, base) = receiver().await;
+    let server = Server::start_with("sqlite::memory:", |c| c.webhooks.allow_private = true).await;
+    let director = token("metrics", "director");
+    server
+        .post(
+            "/v1/tournaments",
+            &director,
+            json!({"id": "hooked", "name": "Hooked",
+                   "rules": {"options": {"format": "round_robin"}, "min_entries": 2, "seed": 1}}),
+            201,
+        )
+        .await;
+    subscribe(&server, &director, format!("{base}/flaky"), json!([])).await;
+    server
+        .post(
+            "/v1/tournaments/hooked/publish",
+            &director,
+            json!(null),
+            200,
+        )
+        .await;
+    wait_for("a delivery after two failures", || {
+        hits(&receiver, "/flaky").len() == 3
+    })
+    .await;
+    let stream = server
+        .client
+        .get(server.url("/v1/tournaments/hooked/stream"))
+        .send()
+        .await
+        .unwrap();
+    let scrape = || async {
+        let response = server
+            .client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"));
+        response.text().await.unwrap()
+    };
+    let start = Instant::now();
+    let mut text = scrape().await;
+    while metric(
+        &text,
+        "athlos_jobs{kind=\"deliver_webhook\",state=\"succeeded\"}",
+    ) < 1.0
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "{text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        text = scrape().await;
+    }
+    assert_eq!(
+        metric(
+            &text,
+            "athlos_http_requests_total{route=\"/v1/tournaments\",method=\"POST\",status=\"201\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "athlos_http_request_duration_seconds_count{route=\"/v1/tournaments/{tournament_id}/publish\",method=\"POST\"}"
+        ),
+        1.0
+    );
+    assert_eq!(metric(&text, "athlos_webhook_attempts_total"), 3.0);
+    assert_eq!(metric(&text, "athlos_webhook_failures_total"), 2.0);
+    assert_eq!(metric(&text, "athlos_webhook_dead_letters_total"), 0.0);
+    assert_eq!(metric(&text, "athlos_stream_subscribers"), 1.0);
+    assert_eq!(metric(&text, "athlos_stream_dropped_total"), 0.0);
+    assert!(text.contains("# TYPE athlos_deadline_lateness_seconds histogram"));
+    assert!(text.contains("# TYPE athlos_queue_depth gauge"));
+    assert!(
+        !text.contains("director_record"),
+        "director records are not jobs"
+    );
+    assert!(text.trim_end().ends_with("# EOF"));
+    drop(stream);
+    server.stop().await;
+}
+
+/// Delivery figures for BENCHMARKS.md (release build): `BENCH_HOOKS` subscriptions (4) of an
+/// event receive `BENCH_GENERATIONS` bracket generations (2 events each) on a receiver on
+/// loopback; prints deliveries per second from the first commit to the last delivery, on
+/// SQLite and (with `ATHLOS_TEST_DATABASE_URL`) PostgreSQL.
+/// `cargo test --release -p athlos-http --test http_webhooks -- --ignored --nocapture benchmark`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: run by hand in release"]
+async fn delivery_benchmark() {
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let hooks = env("BENCH_HOOKS", 4);
+    let generations = env("BENCH_GENERATIONS", 500);
+    let workers = env("BENCH_WORKERS", 8);
+    let (receiver, base) = receiver().await;
+    for database in common::databases().await {
+        if database.url.starts_with("memory") {
+            continue;
+        }
+        receiver.hits.lock().unwrap().clear();
+        let server = Server::start_with(&database.url, |c| {
+            c.webhooks.allow_private = true;
+            c.workers = workers;
+        })
+        .await;
+        let director = token("bench", "director");
+        server
+            .post(
+                "/v1/events",
+                &director,
+                json!({"id": "b", "name": "B"}),
+                201,
+            )
+            .await;
+        server
+            .post(
+                "/v1/events/b/divisions",
+                &director,
+                json!({"id": "b-u60", "name": "-60", "rules": {"format": "single_elimination"}}),
+                201,
+            )
+            .await;
+        let field: Vec<Value> = (1..=8)
+            .map(|i| json!({"id": format!("j{i}"), "name": format!("J {i}")}))
+            .collect();
+        server
+            .post(
+                "/v1/events/b/divisions/b-u60/participants",
+                &director,
+                json!(field),
+                200,
+            )
+            .await;
+        for n in 0..hooks {
+            server
+                .post(
+                    "/v1/events/b/webhooks",
+                    &director,
+                    json!({"url": format!("{base}/ok/{n}")}),
+                    201,
+                )
+                .await;
+        }
+        let start = Instant::now();
+        for _ in 0..generations {
+            server
+                .post(
+                    "/v1/events/b/divisions/b-u60/generate",
+                    &director,
+                    json!(null),
+                    200,
+                )
+                .await;
+        }
+        let committed = start.elapsed();
+        let total = hooks * generations * 2;
+        let until = Instant::now();
+        while receiver.hits.lock().unwrap().len() < total {
+            assert!(
+                until.elapsed() < Duration::from_secs(600),
+                "deliveries stalled"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let elapsed = start.elapsed();
+        println!(
+            "webhooks on {}: {total} deliveries ({hooks} subscriptions x {} events) in {:.2} s \
+             = {:.0} deliveries/s ({workers} worker slots; the events were committed in {:.2} s)",
+            database.url.split(':').next().unwrap_or("?"),
+            generations * 2,
+            elapsed.as_secs_f64(),
+            total as f64 / elapsed.as_secs_f64(),
+            committed.as_secs_f64(),
+        );
+        server.stop().await;
+        database.drop_it().await;
+    }
+}
