@@ -228,15 +228,25 @@ pub struct Running {
 
 impl Running {
     /// Stops accepting connections, finishes in-flight requests and running jobs, and waits.
+    /// Connections still open [`SHUTDOWN_GRACE`] after the stop (a stream client that stopped
+    /// reading holds its response open) are cut, so a stop always ends.
     ///
     /// # Errors
     /// The server's I/O error.
     pub async fn stop(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
-        let served = self
-            .handle
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let mut handle = self.handle;
+        let served = match tokio::time::timeout(SHUTDOWN_GRACE, &mut handle).await {
+            Ok(joined) => joined.map_err(|e| std::io::Error::other(e.to_string()))?,
+            Err(_) => {
+                tracing::warn!(
+                    grace = ?SHUTDOWN_GRACE,
+                    "connections still open after the grace period: closing them"
+                );
+                handle.abort();
+                Ok(())
+            }
+        };
         for worker in self.workers {
             let _ = worker.await;
         }
@@ -253,6 +263,9 @@ impl Running {
         self.stop().await
     }
 }
+
+/// How long a stop waits for open connections before cutting them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Binds `state.config.address` and serves in the background, with the job workers.
 ///
