@@ -20,7 +20,7 @@
 //!
 //! ```sh
 //! ATHLOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test ATHLOS_FAULT_JOBS=10000 \
-//!     cargo test --release -p athlos-store --test faults -- --nocapture --test-threads=1
+//!     cargo test -p athlos-store --test faults -- --nocapture --test-threads=1
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -49,6 +49,12 @@ fn job_count() -> usize {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(2_000)
+}
+
+/// How long a worker process may take for `jobs` jobs (a stuck queue fails the test).
+fn time_limit(jobs: usize) -> Duration {
+    Duration::from_secs(60)
+        + Duration::from_millis(20 * u64::try_from(jobs).unwrap_or(u64::MAX / 40))
 }
 
 /// The event id of a job's effect.
@@ -366,7 +372,7 @@ async fn two_workers_run_each_job_once() {
     );
     let mut outputs = Vec::new();
     for (_, child) in std::mem::take(&mut workers.0) {
-        outputs.push(finish(child, Duration::from_secs(600)).await);
+        outputs.push(finish(child, time_limit(jobs)).await);
     }
     let elapsed = clock.elapsed();
     db.assert_each_effect_once(&ids).await;
@@ -428,7 +434,7 @@ async fn killed_worker_jobs_are_claimed_again() {
     victim.wait().unwrap();
     let killed_at = clock.elapsed();
     let (_, survivor) = workers.0.remove(0);
-    let output = finish(survivor, Duration::from_secs(600)).await;
+    let output = finish(survivor, time_limit(jobs)).await;
     let elapsed = clock.elapsed();
     db.assert_each_effect_once(&ids).await;
     let runs = db.runs().await;
