@@ -385,6 +385,12 @@ async fn two_workers_run_each_job_once() {
         acc
     });
     assert_eq!(by_worker.len(), 2, "both workers ran jobs: {by_worker:?}");
+    // Completed in the handler's commit, each job counts as the worker's success, none lost.
+    for (output, worker) in outputs.iter().zip(["w1", "w2"]) {
+        let ran = by_worker[worker];
+        let expected = format!("claimed: {ran}, succeeded: {ran}, failed: 0, lost: 0,");
+        assert!(output.contains(&expected), "{worker}: {output}");
+    }
     eprintln!(
         "faults: two workers, {jobs} jobs in {:.1} s, runs per worker {by_worker:?}, \
          effects exactly once, duplicates 0\n{}",
