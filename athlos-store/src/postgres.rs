@@ -287,9 +287,15 @@ impl PgStore {
             .iter()
             .map(|id| i64_of(id.0))
             .collect::<Result<Vec<_>, _>>()?;
+        // Jobs this worker completed already (with their effect, in a commit) count as done;
+        // the SELECT sees the rows as they were before this statement's UPDATE.
         let done: Vec<i64> = sqlx::query_scalar(
-            "UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
-             WHERE id = ANY($1) AND state = 'running' AND worker = $2 RETURNING id",
+            "WITH completed AS (\
+               UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
+               WHERE id = ANY($1) AND state = 'running' AND worker = $2 RETURNING id) \
+             SELECT id FROM completed UNION ALL \
+             SELECT id FROM athlos_jobs WHERE id = ANY($1) AND state = 'succeeded' \
+               AND worker = $2",
         )
         .bind(&ids)
         .bind(worker)

@@ -333,6 +333,19 @@ impl SqliteStore {
             .map_err(backend)?;
             if updated.rows_affected() == 1 {
                 done.push(id);
+                continue;
+            }
+            // Completed already, with its effect, by this worker.
+            let before: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM jobs WHERE id = ? AND state = 'succeeded' AND worker = ?",
+            )
+            .bind(i64_of(id.0)?)
+            .bind(worker)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if before.is_some() {
+                done.push(id);
             }
         }
         tx.commit().await.map_err(backend)?;

@@ -450,6 +450,11 @@ impl JobStore for MemoryStore {
                 job.state = JobState::Succeeded;
                 job.lease_until = None;
                 done.push(id);
+            } else if inner.jobs.get(&id).is_some_and(|job| {
+                job.state == JobState::Succeeded && job.worker.as_deref() == Some(worker)
+            }) {
+                // Completed already, with its effect, by this worker.
+                done.push(id);
             }
         }
         Ok(done)

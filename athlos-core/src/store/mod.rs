@@ -409,8 +409,9 @@ pub trait JobStore: Send + Sync {
         lease_until: chrono::DateTime<chrono::Utc>,
     ) -> Result<Job, StoreError>;
 
-    /// Marks several leased jobs succeeded in one round trip; returns the ids completed
-    /// (those whose lease `worker` no longer held are left out).
+    /// Marks several leased jobs succeeded in one round trip; returns the ids `worker`
+    /// completed: now, or before (in a commit with their effect, [`Commit::completed_jobs`]).
+    /// Those whose lease `worker` no longer held are left out.
     ///
     /// # Errors
     /// [`StoreError::Backend`].

@@ -650,6 +650,20 @@ pub async fn job_completion_commits_with_its_effect<S: Store>(store: S) {
         store.job(queued.id).await.unwrap().unwrap().state,
         JobState::Succeeded
     );
+    // A worker completing it again (as `Worker` does after its handler returns) counts it as
+    // its own success, not as a lost lease; another worker does not.
+    assert_eq!(
+        store.complete_all(&[queued.id], "w1").await.unwrap(),
+        vec![queued.id]
+    );
+    assert_eq!(
+        store.complete_all(&[queued.id], "w2").await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.job(queued.id).await.unwrap().unwrap().state,
+        JobState::Succeeded
+    );
 }
 
 pub async fn deadlines_are_claimed_and_fenced<S: Store>(store: S) {
