@@ -16,7 +16,7 @@ pub const GENERATE_BRACKET: &str = "generate_bracket";
 
 /// The job kinds [`Handler`] runs: the server's workers claim only these, so workers of
 /// other kinds can share the queue.
-pub const KINDS: &[&str] = &[GENERATE_BRACKET];
+pub const KINDS: &[&str] = &[GENERATE_BRACKET, athlos_core::store::DELIVER_WEBHOOK];
 
 /// How often a job retries a write that lost an optimistic-concurrency race.
 const CONFLICT_RETRIES: u64 = 5;
