@@ -11,6 +11,7 @@ mod bracket;
 mod convert;
 mod draft;
 mod error;
+mod events;
 mod lifecycle;
 mod participant;
 mod swiss;
@@ -30,5 +31,7 @@ fn _athlos(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lifecycle::allowed_actions, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::diff, m)?)?;
     m.add_function(wrap_pyfunction!(draft::pick_order, m)?)?;
+    m.add_function(wrap_pyfunction!(events::event_types, m)?)?;
+    m.add_function(wrap_pyfunction!(events::parse_event, m)?)?;
     Ok(())
 }

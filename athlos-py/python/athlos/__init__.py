@@ -27,7 +27,9 @@ from ._athlos import (
     allowed_actions,
     diff,
     draw,
+    event_types,
     orderings,
+    parse_event,
     pick_order,
     states,
 )
@@ -66,7 +68,9 @@ __all__ = [
     "allowed_actions",
     "diff",
     "draw",
+    "event_types",
     "orderings",
+    "parse_event",
     "pick_order",
     "states",
 ]

@@ -23,7 +23,9 @@ __all__ = [
     "allowed_actions",
     "diff",
     "draw",
+    "event_types",
     "orderings",
+    "parse_event",
     "pick_order",
     "states",
 ]
@@ -173,3 +175,6 @@ class Draft:
     def to_dict(self) -> dict[str, Any]: ...
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> "Draft": ...
+
+def event_types() -> list[str]: ...
+def parse_event(payload: Union[str, bytes, Mapping[str, Any]]) -> dict[str, Any]: ...
