@@ -592,6 +592,21 @@ fn open(
         .into_response())
 }
 
+/// One Server-Sent Event of a stream, as a client reads it: `data` is the JSON event
+/// envelope (with `sequence`), `event` its type, `id` its log sequence.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // documents the wire format; the stream writes it directly
+pub struct SseEvent {
+    /// The log sequence (the value to send back as `Last-Event-ID`).
+    pub id: Option<String>,
+    /// The event type (`match.result`, `pairingReady`, `stream.dropped` …).
+    pub event: Option<String>,
+    /// The event as JSON text.
+    pub data: String,
+    /// A reconnection delay in milliseconds, when the server sets one.
+    pub retry: Option<u64>,
+}
+
 /// A tournament's events, live: Server-Sent Events, or NDJSON when the client accepts
 /// `application/x-ndjson`. Each event's SSE `id` (and `sequence` in its JSON) is its log
 /// sequence: reconnect with `Last-Event-ID` (or `?after=`) to get exactly what was missed.
@@ -602,7 +617,7 @@ fn open(
         ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this log sequence"),
         StreamQuery),
     responses((status = 200, description = "An endless stream of events",
-            content((String = "text/event-stream"), (String = "application/x-ndjson"))),
+            content((SseEvent = "text/event-stream"), (String = "application/x-ndjson"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn tournament_stream(
     State(state): State<AppState>,
@@ -622,7 +637,7 @@ async fn tournament_stream(
         ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this log sequence"),
         StreamQuery),
     responses((status = 200, description = "An endless stream of events",
-            content((String = "text/event-stream"), (String = "application/x-ndjson"))),
+            content((SseEvent = "text/event-stream"), (String = "application/x-ndjson"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn event_stream(
     State(state): State<AppState>,
