@@ -692,13 +692,13 @@ impl<const L: usize> Matcher<L> {
         self.stamp += 1;
         self.assign_label(root, 1, NO_ARC);
         let mut substeps = 0usize;
-        let done = loop {
+        loop {
             substeps += 1;
             if substeps > 8 * n + 16 {
                 return Err(MatchingFailed);
             }
             if self.scan(w)? {
-                break true;
+                break;
             }
             // Dual adjustment.
             let mut kind = 1u8;
@@ -780,7 +780,7 @@ impl<const L: usize> Matcher<L> {
                     if zero_at != root {
                         self.flip_path(zero_at, NO_ARC)?;
                     }
-                    break false;
+                    break;
                 }
                 2 => {
                     let (mut i, j) = (tail(delta_edge), head(delta_edge));
@@ -792,8 +792,7 @@ impl<const L: usize> Matcher<L> {
                 3 => self.queue.push(tail(delta_edge)),
                 _ => self.expand_blossom(delta_blossom, false)?,
             }
-        };
-        let _ = done;
+        }
         for b in n..2 * n {
             if self.parent[b] == NONE
                 && self.base[b] != NONE

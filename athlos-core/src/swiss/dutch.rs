@@ -9,7 +9,7 @@
 //! optimal matching satisfies the criteria in that order; the article 4 order is then fixed
 //! one decision at a time by nudging the low fields and re-optimising.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::blossom::{EdgeWeights, Matcher};
 use super::colour::{allocate, Strength};
@@ -697,16 +697,16 @@ impl<'a, const L: usize> Engine<'a, L> {
             *degree.entry(a).or_insert(0) += 1;
             *degree.entry(b).or_insert(0) += 1;
         }
-        let mut chosen: BTreeMap<usize, bool> = BTreeMap::new();
+        let mut chosen: BTreeSet<usize> = BTreeSet::new();
         for &(a, b) in &changed {
-            if chosen.contains_key(&a) || chosen.contains_key(&b) {
+            if chosen.contains(&a) || chosen.contains(&b) {
                 continue;
             }
             let (da, db) = (degree[&a], degree[&b]);
             let pick = if da > db || (da == db && a < b) { a } else { b };
-            chosen.insert(pick, true);
+            chosen.insert(pick);
         }
-        for &v in chosen.keys() {
+        for &v in &chosen {
             sync.matcher.detach(v);
         }
         sync.members.clone_from(&bracket.local);
