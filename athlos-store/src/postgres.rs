@@ -397,9 +397,13 @@ impl PgStore {
     }
 
     pub(crate) async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        // Ids are signed 64-bit in the database: a larger one names nothing.
+        let Ok(key) = i64::try_from(id.0) else {
+            return Ok(None);
+        };
         let sql = format!("SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE id = $1");
         let row = sqlx::query(&sql)
-            .bind(i64_of(id.0)?)
+            .bind(key)
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;

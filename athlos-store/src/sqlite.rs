@@ -438,9 +438,13 @@ impl SqliteStore {
     }
 
     pub(crate) async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        // Ids are signed 64-bit in the database: a larger one names nothing.
+        let Ok(key) = i64::try_from(id.0) else {
+            return Ok(None);
+        };
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?");
         let row = sqlx::query(&sql)
-            .bind(i64_of(id.0)?)
+            .bind(key)
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;

@@ -84,9 +84,13 @@ impl PgStore {
     }
 
     pub(crate) async fn webhook(&self, id: u64) -> Result<Option<Webhook>, StoreError> {
+        // Ids are signed 64-bit in the database: a larger one names nothing.
+        let Ok(key) = i64::try_from(id) else {
+            return Ok(None);
+        };
         let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM athlos_webhooks WHERE id = $1");
         let row = sqlx::query(&sql)
-            .bind(i64_of(id)?)
+            .bind(key)
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
@@ -198,9 +202,13 @@ impl PgStore {
     }
 
     pub(crate) async fn delivery(&self, id: u64) -> Result<Option<Delivery>, StoreError> {
+        // Ids are signed 64-bit in the database: a larger one names nothing.
+        let Ok(key) = i64::try_from(id) else {
+            return Ok(None);
+        };
         let sql = format!("SELECT {DELIVERY_COLUMNS} FROM athlos_webhook_deliveries WHERE id = $1");
         let row = sqlx::query(&sql)
-            .bind(i64_of(id)?)
+            .bind(key)
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;

@@ -86,9 +86,13 @@ impl SqliteStore {
     }
 
     pub(crate) async fn webhook(&self, id: u64) -> Result<Option<Webhook>, StoreError> {
+        // Ids are signed 64-bit in the database: a larger one names nothing.
+        let Ok(key) = i64::try_from(id) else {
+            return Ok(None);
+        };
         let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?");
         let row = sqlx::query(&sql)
-            .bind(i64_of(id)?)
+            .bind(key)
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
@@ -201,9 +205,13 @@ impl SqliteStore {
     }
 
     pub(crate) async fn delivery(&self, id: u64) -> Result<Option<Delivery>, StoreError> {
+        // Ids are signed 64-bit in the database: a larger one names nothing.
+        let Ok(key) = i64::try_from(id) else {
+            return Ok(None);
+        };
         let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?");
         let row = sqlx::query(&sql)
-            .bind(i64_of(id)?)
+            .bind(key)
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;

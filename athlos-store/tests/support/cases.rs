@@ -612,6 +612,8 @@ pub async fn job_queue<S: Store>(store: S) {
     assert_eq!(by_key.kind, "fresh");
     assert_eq!(by_key.idempotency_key.as_deref(), Some("gen-b"));
     assert!(store.job_by_key("no-such-key").await.unwrap().is_none());
+    // An id no database can hold names no job (not a storage failure).
+    assert!(store.job(JobId(u64::MAX)).await.unwrap().is_none());
     assert_eq!(store.jobs(None, None, 100).await.unwrap().len(), 5);
 }
 
@@ -1404,6 +1406,8 @@ pub async fn webhook_deliveries_in_order_with_dead_letters<S: Store>(store: S) {
         DELIVER_WEBHOOK,
     };
     assert_eq!(store.last_sequence().await.unwrap(), 0);
+    assert!(store.webhook(u64::MAX).await.unwrap().is_none());
+    assert!(store.delivery(u64::MAX).await.unwrap().is_none());
     let service = generated(store).await;
     let store = service.store();
     let last = store.last_sequence().await.unwrap();
