@@ -635,6 +635,22 @@ pub enum ServiceError {
         /// The tournament.
         id: String,
     },
+    /// No draft with this id.
+    #[error("unknown draft \"{id}\"")]
+    UnknownDraft {
+        /// The id.
+        id: String,
+    },
+    /// A draft's managers do not name one principal (or none) per team.
+    #[error("draft \"{id}\" has {teams} teams but {managers} managers were given")]
+    Managers {
+        /// The draft.
+        id: String,
+        /// Its teams.
+        teams: u32,
+        /// The managers given.
+        managers: usize,
+    },
     /// A transition emitted an event type its use case does not build (a table/service
     /// mismatch).
     #[error("{action} emitted {event}, which its use case does not build")]

@@ -6,17 +6,21 @@
 use async_trait::async_trait;
 use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
 use athlos_core::clock::ManualClock;
+use athlos_core::draft::{Command, DraftConfig, DraftSettings, Player, Position, RosterPosition};
 use athlos_core::error::{Error, StoreError};
 use athlos_core::event::{Event, EventData, EventType};
-use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
-use athlos_core::lifecycle::TournamentState;
+use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use athlos_core::lifecycle::draft::PickOrder;
+use athlos_core::lifecycle::{DraftState, TournamentState};
 use athlos_core::model::Participant;
+use athlos_core::model::ParticipantId;
+use athlos_core::service::pick_clock;
 use athlos_core::service::Service;
 use athlos_core::store::WebhookStore;
 use athlos_core::store::{
     AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
-    DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, MemoryStore,
-    NewJob, Receipt, Store, Stored, Tournament, TournamentRules,
+    DeadlineStore, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent,
+    MemoryStore, NewJob, Receipt, Store, Stored, Tournament, TournamentRules,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, TimeZone, Utc};
@@ -64,6 +68,19 @@ impl AggregateStore for YieldingStore {
         offset: usize,
     ) -> Result<Vec<Stored<Competition>>, StoreError> {
         self.0.competitions(limit, offset).await
+    }
+    async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>, StoreError> {
+        let found = self.0.draft(id).await;
+        tokio::task::yield_now().await;
+        found
+    }
+    async fn drafts(
+        &self,
+        state: Option<DraftState>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<DraftRecord>>, StoreError> {
+        self.0.drafts(state, limit, offset).await
     }
 }
 
@@ -347,6 +364,181 @@ async fn two_tasks_joining_at_once_one_wins_the_other_conflicts() {
         .filter(|e| e.event.event_type() == EventType::RoundStarted)
         .count();
     assert_eq!(rounds, 1);
+}
+
+/// Two teams, two rounds, one position; ranks follow the number in the id.
+fn draft_settings(id: &str) -> DraftSettings {
+    let fw = Position::new("FW").unwrap();
+    DraftSettings::new(DraftConfig {
+        id: DraftId::new(id).unwrap(),
+        teams: 2,
+        rounds: 2,
+        order: PickOrder::Snake,
+        seconds_per_pick: 30,
+        roster: vec![RosterPosition {
+            position: fw.clone(),
+            starters: 1,
+            max: None,
+        }],
+        pool: (0..6)
+            .map(|i| Player {
+                id: ParticipantId::new(format!("p{i}")).unwrap(),
+                position: fw.clone(),
+                rank: i,
+            })
+            .collect(),
+    })
+    .unwrap()
+}
+
+/// The stored pick clock matches the stored draft: armed with its sequence while a clock
+/// runs, absent otherwise.
+async fn assert_clock_matches(service: &Service<YieldingStore, ManualClock>, id: &DraftId) {
+    let stored = service.draft(id).await.unwrap().value.draft;
+    let deadline = service.store().deadline(&pick_clock(id)).await.unwrap();
+    match stored.next_deadline() {
+        Some(next) => {
+            let deadline = deadline.expect("a running clock has a deadline");
+            assert_eq!((deadline.due, deadline.sequence), (next.at, next.sequence));
+        }
+        None => assert_eq!(deadline, None, "state {}", stored.state()),
+    }
+}
+
+#[tokio::test]
+async fn a_draft_keeps_its_pick_clock_in_the_store_through_every_change() {
+    let service = Service::new(YieldingStore::default(), clock());
+    let id = DraftId::new("league").unwrap();
+    let created = service
+        .create_draft(draft_settings("league"), "commish", Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(created.value.managers, vec![None, None]);
+    assert_clock_matches(&service, &id).await;
+    let error = service
+        .create_draft(draft_settings("other"), "commish", vec![Some("a".into())])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "draft \"other\" has 2 teams but 1 managers were given"
+    );
+    for command in [Command::Start, Command::Pause, Command::Resume] {
+        service.draft_command(&id, &command).await.unwrap();
+        assert_clock_matches(&service, &id).await;
+    }
+    // The clock runs out: the scheduler's commit auto-picks and re-arms.
+    service.clock().advance(chrono::Duration::seconds(30));
+    let deadline = service
+        .store()
+        .deadline(&pick_clock(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut commit = service.pick_clock_commit(&deadline).await.unwrap();
+    commit.fired_deadlines.push(deadline.clone());
+    service.store().commit(commit).await.unwrap();
+    assert_clock_matches(&service, &id).await;
+    // The same deadline again is stale: an empty commit that the fence refuses.
+    let stale = service.pick_clock_commit(&deadline).await.unwrap();
+    assert_eq!(stale, Commit::default());
+    // A refused command changes nothing.
+    let before = service.draft(&id).await.unwrap();
+    let refused = Command::Pick {
+        pick: 1,
+        team: 0,
+        player: ParticipantId::new("p1").unwrap(),
+    };
+    assert!(service.draft_command(&id, &refused).await.is_err());
+    assert_eq!(service.draft(&id).await.unwrap(), before);
+    // Play to the end: the clock is cleared.
+    for (pick, team, player) in [(2, 1, "p1"), (3, 1, "p2"), (4, 0, "p3")] {
+        let command = Command::Pick {
+            pick,
+            team,
+            player: ParticipantId::new(player).unwrap(),
+        };
+        service.draft_command(&id, &command).await.unwrap();
+        assert_clock_matches(&service, &id).await;
+    }
+    let done = service.draft(&id).await.unwrap().value;
+    assert_eq!(done.draft.state(), DraftState::Completed);
+    assert_eq!(
+        service
+            .drafts(Some(DraftState::Completed), 10, 0)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The log replays to the stored draft.
+    let log: Vec<Event> = service
+        .store()
+        .events_after(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|logged| logged.event)
+        .collect();
+    let replayed = athlos_core::draft::Draft::replay(draft_settings("league"), &log).unwrap();
+    assert_eq!(replayed, done.draft);
+}
+
+#[tokio::test]
+async fn a_manual_pick_racing_the_pick_clock_lets_exactly_one_take_the_pick() {
+    for manual_first in [true, false] {
+        let service = Service::new(YieldingStore::default(), clock());
+        let id = DraftId::new("race").unwrap();
+        service
+            .create_draft(draft_settings("race"), "commish", Vec::new())
+            .await
+            .unwrap();
+        service.draft_command(&id, &Command::Start).await.unwrap();
+        service.clock().advance(chrono::Duration::seconds(30));
+        let deadline = service
+            .store()
+            .deadline(&pick_clock(&id))
+            .await
+            .unwrap()
+            .unwrap();
+        let manual = Command::Pick {
+            pick: 1,
+            team: 0,
+            player: ParticipantId::new("p4").unwrap(),
+        };
+        let timeout = async {
+            let mut commit = service.pick_clock_commit(&deadline).await?;
+            commit.fired_deadlines.push(deadline.clone());
+            service.store().commit(commit).await?;
+            Ok::<(), Error>(())
+        };
+        let (pick, fired) = if manual_first {
+            tokio::join!(service.draft_command(&id, &manual), timeout)
+        } else {
+            let (fired, pick) = tokio::join!(timeout, service.draft_command(&id, &manual));
+            (pick, fired)
+        };
+        assert_eq!(
+            usize::from(pick.is_ok()) + usize::from(fired.is_ok()),
+            1,
+            "manual first: {manual_first}: {pick:?} {fired:?}"
+        );
+        let draft = service.draft(&id).await.unwrap().value.draft;
+        assert_eq!(draft.picks().len(), 1);
+        assert_eq!(draft.picks()[0].auto, fired.is_ok());
+        let log = service.store().events_after(0, 100).await.unwrap();
+        let picks = log
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.event.event_type(),
+                    EventType::DraftPickMade | EventType::DraftAutopicked
+                )
+            })
+            .count();
+        assert_eq!(picks, 1);
+        assert_clock_matches(&service, &id).await;
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

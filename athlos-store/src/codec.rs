@@ -1,9 +1,8 @@
 //! Conversions between the core's records and database columns, shared by both backends.
 
 use athlos_core::error::StoreError;
-use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
-    AggregateRef, Competition, DeadlineKey, Division, JobState, Tournament, Write,
+    AggregateRef, Competition, DeadlineKey, Division, DraftRecord, JobState, Tournament, Write,
 };
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -64,6 +63,7 @@ pub(crate) fn write_row(write: &Write) -> Result<WriteRow, StoreError> {
         Write::Competition { value, .. } => (None, to_json(value)?),
         Write::Division { value, .. } => (Some(state_text(&value.state)?), to_json(value)?),
         Write::Tournament { value, .. } => (Some(state_text(&value.state)?), to_json(value)?),
+        Write::Draft { value, .. } => (Some(state_text(&value.draft.state())?), to_json(value)?),
         other => {
             return Err(backend(format!(
                 "this store cannot write {}",
@@ -89,10 +89,8 @@ pub(crate) fn state_text<T: Serialize>(state: &T) -> Result<String, StoreError> 
     }
 }
 
-/// The state column of a tournament filter.
-pub(crate) fn tournament_state(
-    state: Option<TournamentState>,
-) -> Result<Option<String>, StoreError> {
+/// The state column of a filter by lifecycle state.
+pub(crate) fn state_filter<T: Serialize>(state: Option<T>) -> Result<Option<String>, StoreError> {
     state.as_ref().map(state_text).transpose()
 }
 
@@ -153,4 +151,7 @@ impl Document for Division {
 }
 impl Document for Tournament {
     const KIND: &'static str = "tournament";
+}
+impl Document for DraftRecord {
+    const KIND: &'static str = "draft";
 }

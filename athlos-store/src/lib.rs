@@ -27,16 +27,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use athlos_core::error::StoreError;
 use athlos_core::event::Event;
-use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
-use athlos_core::lifecycle::TournamentState;
+use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use athlos_core::lifecycle::{DraftState, TournamentState};
 use athlos_core::store::{
     AggregateRef, AttemptOutcome, Delivery, DeliveryState, NewDelivery, NewWebhook, Webhook,
     WebhookPatch, WebhookStore,
 };
 use athlos_core::store::{
     AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
-    EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store, Stored,
-    Tournament,
+    DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store,
+    Stored, Tournament,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, Utc};
@@ -199,7 +199,8 @@ impl AggregateStore for AnyStore {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Stored<Tournament>>, StoreError> {
-        dispatch!(self, s => s.tournaments(state, limit, offset).await)
+        let state = codec::state_filter(state)?;
+        dispatch!(self, s => s.in_state(state, limit, offset).await)
     }
 
     async fn competitions(
@@ -208,6 +209,20 @@ impl AggregateStore for AnyStore {
         offset: usize,
     ) -> Result<Vec<Stored<Competition>>, StoreError> {
         dispatch!(self, s => s.documents(limit, offset).await)
+    }
+
+    async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>, StoreError> {
+        dispatch!(self, s => s.document(id.as_str()).await)
+    }
+
+    async fn drafts(
+        &self,
+        state: Option<DraftState>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<DraftRecord>>, StoreError> {
+        let state = codec::state_filter(state)?;
+        dispatch!(self, s => s.in_state(state, limit, offset).await)
     }
 }
 

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use athlos_core::error::StoreError;
 use athlos_core::event::Event;
-use athlos_core::lifecycle::TournamentState;
 use athlos_core::store::{
     AggregateRef, Commit, Deadline, DeadlineKey, Job, JobId, JobState, LoggedEvent, NewJob,
     Receipt, Stored,
@@ -20,7 +19,7 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::codec::{
     backend, deadline_aggregate, deadline_key, from_json_text, from_micros, i64_of, job_state,
-    kind_and_id, limit_of, micros, tournament_state, u32_of, u64_of, write_row, Document,
+    kind_and_id, limit_of, micros, u32_of, u64_of, write_row, Document,
 };
 use crate::OpenError;
 
@@ -107,17 +106,18 @@ impl SqliteStore {
         row.map(|row| stored(&row)).transpose()
     }
 
-    pub(crate) async fn tournaments<T: Document>(
+    /// Documents of `T`'s kind, by id, only those in `state` when given, paged.
+    pub(crate) async fn in_state<T: Document>(
         &self,
-        state: Option<TournamentState>,
+        state: Option<String>,
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Stored<T>>, StoreError> {
-        let state = tournament_state(state)?;
         let rows = sqlx::query(
-            "SELECT version, document FROM aggregates WHERE kind = 'tournament' \
-             AND (?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?2 OFFSET ?3",
+            "SELECT version, document FROM aggregates WHERE kind = ?1 \
+             AND (?2 IS NULL OR state = ?2) ORDER BY id LIMIT ?3 OFFSET ?4",
         )
+        .bind(T::KIND)
         .bind(state)
         .bind(limit_of(limit))
         .bind(limit_of(offset))

@@ -42,6 +42,7 @@
 //! ```
 
 mod divisions;
+mod drafts;
 mod tournaments;
 
 use chrono::{DateTime, Utc};
@@ -53,6 +54,7 @@ use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store};
 
 pub use divisions::Generated;
+pub use drafts::{pick_clock, DraftChange};
 pub use tournaments::{playing_round, round_complete, TournamentChange};
 
 /// The use cases, generic over a store and a clock.

@@ -8,14 +8,14 @@ use chrono::{DateTime, Utc};
 
 use super::{
     delivery_job, AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Commit, Competition,
-    Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division, EventLog, Job, JobId,
-    JobState, JobStore, LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, Store,
-    Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
+    Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division, DraftRecord, EventLog,
+    Job, JobId, JobState, JobStore, LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat,
+    Receipt, Store, Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
 };
 use crate::error::StoreError;
 use crate::event::Event;
-use crate::id::{CompetitionId, DivisionId, TournamentId};
-use crate::lifecycle::TournamentState;
+use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use crate::lifecycle::{DraftState, TournamentState};
 use crate::version::ContentHash;
 
 /// Every store trait in memory, for tests and embedding. Cheap to share behind an `Arc`.
@@ -31,6 +31,7 @@ struct Inner {
     competitions: BTreeMap<CompetitionId, Stored<Competition>>,
     divisions: BTreeMap<DivisionId, Stored<Division>>,
     tournaments: BTreeMap<TournamentId, Stored<Tournament>>,
+    drafts: BTreeMap<DraftId, Stored<DraftRecord>>,
     blobs: BTreeMap<ContentHash, Vec<u8>>,
     log: Vec<LoggedEvent>,
     jobs: BTreeMap<JobId, Job>,
@@ -130,6 +131,7 @@ impl Inner {
             AggregateRef::Competition(id) => self.competitions.get(id).map(|s| s.version),
             AggregateRef::Division(id) => self.divisions.get(id).map(|s| s.version),
             AggregateRef::Tournament(id) => self.tournaments.get(id).map(|s| s.version),
+            AggregateRef::Draft(id) => self.drafts.get(id).map(|s| s.version),
         }
     }
 
@@ -190,6 +192,27 @@ impl AggregateStore for MemoryStore {
             .lock()
             .competitions
             .values()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>, StoreError> {
+        Ok(self.lock().drafts.get(id).cloned())
+    }
+
+    async fn drafts(
+        &self,
+        state: Option<DraftState>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<DraftRecord>>, StoreError> {
+        Ok(self
+            .lock()
+            .drafts
+            .values()
+            .filter(|d| state.is_none_or(|s| d.value.draft.state() == s))
             .skip(offset)
             .take(limit)
             .cloned()
@@ -264,6 +287,15 @@ impl Store for MemoryStore {
                         .tournaments
                         .insert(value.id.clone(), Stored { version, value });
                 }
+                Write::Draft { value, .. } => {
+                    inner.drafts.insert(
+                        value.id().clone(),
+                        Stored {
+                            version,
+                            value: *value,
+                        },
+                    );
+                }
             }
         }
         for (hash, bytes) in commit.blobs {
@@ -327,6 +359,9 @@ impl Store for MemoryStore {
             }
             AggregateRef::Tournament(id) => {
                 inner.tournaments.remove(id);
+            }
+            AggregateRef::Draft(id) => {
+                inner.drafts.remove(id);
             }
         }
         let keys: Vec<DeadlineKey> = inner

@@ -8,8 +8,9 @@
 //!
 //! Aggregates are JSON documents with a version ([`Stored`]): [`Competition`]s (an "event" in
 //! the HTTP API), [`Division`]s with their participants, rules, lifecycle state, live bracket
-//! (matches and results) and version [`History`] (versions, tags and the tag reflog), and
-//! [`Tournament`]s with their entries, rules, state, bracket and round. Bracket snapshots are
+//! (matches and results) and version [`History`] (versions, tags and the tag reflog),
+//! [`Tournament`]s with their entries, rules, state, bracket and round, and [`DraftRecord`]s (a
+//! fantasy [`Draft`] with who may act on it). Bracket snapshots are
 //! content blobs addressed by their hash. Every change goes through [`Store::commit`]: a
 //! [`Commit`] holds aggregate writes, each with the version it expects (`None`: the aggregate
 //! must not exist yet), blobs, the events to append to the log, and the jobs and deadlines the
@@ -33,10 +34,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::bracket::{Bracket, BracketOptions};
+use crate::draft::Draft;
 use crate::error::StoreError;
 use crate::event::Event;
-use crate::id::{CompetitionId, DivisionId, TournamentId};
-use crate::lifecycle::{BracketState, TournamentState};
+use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use crate::lifecycle::{BracketState, DraftState, TournamentState};
 use crate::model::Participant;
 use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
@@ -145,6 +147,31 @@ pub struct Tournament {
     pub round: u32,
 }
 
+/// A fantasy draft as stored: the draft and who may act on it.
+///
+/// The principals are opaque strings (an adapter's user or token subject); the core only
+/// keeps them with the draft so that a check and the change it allows read one document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftRecord {
+    /// The draft.
+    pub draft: Draft,
+    /// Who controls the draft: start, pause, resume, undo, trades, and picks for any team.
+    pub commissioner: String,
+    /// Who picks and sets the queue for each team (index = team); `None`: the commissioner.
+    pub managers: Vec<Option<String>>,
+}
+
+impl DraftRecord {
+    /// The draft's id.
+    pub fn id(&self) -> &DraftId {
+        self.draft.settings().id()
+    }
+}
+
+/// The purpose of a draft's pick-clock deadline ([`DeadlineKey::purpose`]).
+pub const PICK_CLOCK: &str = "pick_clock";
+
 /// Names an aggregate (in conflicts and the event log).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
@@ -156,6 +183,8 @@ pub enum AggregateRef {
     Division(DivisionId),
     /// A tournament.
     Tournament(TournamentId),
+    /// A fantasy draft.
+    Draft(DraftId),
 }
 
 impl std::fmt::Display for AggregateRef {
@@ -164,6 +193,7 @@ impl std::fmt::Display for AggregateRef {
             AggregateRef::Competition(id) => write!(f, "competition:{id}"),
             AggregateRef::Division(id) => write!(f, "division:{id}"),
             AggregateRef::Tournament(id) => write!(f, "tournament:{id}"),
+            AggregateRef::Draft(id) => write!(f, "draft:{id}"),
         }
     }
 }
@@ -193,6 +223,13 @@ pub enum Write {
         /// The version it must be at now.
         expected: Option<u64>,
     },
+    /// Store a draft.
+    Draft {
+        /// The new document.
+        value: Box<DraftRecord>,
+        /// The version it must be at now.
+        expected: Option<u64>,
+    },
 }
 
 impl Write {
@@ -202,6 +239,7 @@ impl Write {
             Write::Competition { value, .. } => AggregateRef::Competition(value.id.clone()),
             Write::Division { value, .. } => AggregateRef::Division(value.id.clone()),
             Write::Tournament { value, .. } => AggregateRef::Tournament(value.id.clone()),
+            Write::Draft { value, .. } => AggregateRef::Draft(value.id().clone()),
         }
     }
 
@@ -210,7 +248,8 @@ impl Write {
         match self {
             Write::Competition { expected, .. }
             | Write::Division { expected, .. }
-            | Write::Tournament { expected, .. } => *expected,
+            | Write::Tournament { expected, .. }
+            | Write::Draft { expected, .. } => *expected,
         }
     }
 }
@@ -307,6 +346,23 @@ pub trait AggregateStore: Send + Sync {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Stored<Competition>>, StoreError>;
+
+    /// A draft.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>, StoreError>;
+
+    /// Drafts, by id, optionally only those in `state`, paged.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn drafts(
+        &self,
+        state: Option<DraftState>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<DraftRecord>>, StoreError>;
 }
 
 /// Content blobs by hash.

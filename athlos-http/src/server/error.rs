@@ -153,6 +153,7 @@ fn service_status(error: &ServiceError) -> StatusCode {
         ServiceError::UnknownCompetition { .. }
         | ServiceError::UnknownDivision { .. }
         | ServiceError::UnknownTournament { .. }
+        | ServiceError::UnknownDraft { .. }
         | ServiceError::WrongCompetition { .. } => StatusCode::NOT_FOUND,
         ServiceError::FieldFrozen { .. }
         | ServiceError::NoBracket { .. }
@@ -161,9 +162,9 @@ fn service_status(error: &ServiceError) -> StatusCode {
         | ServiceError::NotEntered { .. }
         | ServiceError::NotInCurrentRound { .. }
         | ServiceError::NotSwiss { .. } => StatusCode::CONFLICT,
-        ServiceError::UnsupportedFormat { .. } | ServiceError::NoRounds { .. } => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        ServiceError::UnsupportedFormat { .. }
+        | ServiceError::NoRounds { .. }
+        | ServiceError::Managers { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

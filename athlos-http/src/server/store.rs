@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 
 use athlos_core::error::StoreError;
 use athlos_core::event::Event;
-use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
-use athlos_core::lifecycle::TournamentState;
+use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use athlos_core::lifecycle::{DraftState, TournamentState};
 use athlos_core::store::WebhookStore;
 use athlos_core::store::{
     AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
-    DeadlineStore, Division, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob,
-    Receipt, Store, Stored, Tournament,
+    DeadlineStore, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent,
+    NewJob, Receipt, Store, Stored, Tournament,
 };
 use athlos_core::version::ContentHash;
 
@@ -73,6 +73,19 @@ impl AggregateStore for SharedStore {
         offset: usize,
     ) -> Result<Vec<Stored<Competition>>, StoreError> {
         self.inner.competitions(limit, offset).await
+    }
+
+    async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>, StoreError> {
+        self.inner.draft(id).await
+    }
+
+    async fn drafts(
+        &self,
+        state: Option<DraftState>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Stored<DraftRecord>>, StoreError> {
+        self.inner.drafts(state, limit, offset).await
     }
 }
 
