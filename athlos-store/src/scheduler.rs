@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use athlos_core::error::StoreError;
 use athlos_core::store::{Commit, Deadline, Store};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 
 use crate::signals::Wakeup;
@@ -26,6 +26,12 @@ use crate::worker::chrono_duration;
 pub trait DeadlineHandler: Send + Sync + 'static {
     /// The effect of `deadline`.
     async fn fire(&self, deadline: Deadline) -> Result<Commit, String>;
+
+    /// Called once the effect of `deadline` committed, at `at` (after the commit returned):
+    /// `at - deadline.due` is how late it fired. Does nothing unless overridden.
+    fn committed(&self, deadline: &Deadline, at: DateTime<Utc>) {
+        let _ = (deadline, at);
+    }
 }
 
 #[async_trait]
@@ -206,7 +212,13 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
             return;
         }
         match self.store.commit(merged).await {
-            Ok(_) => stats.fired += fired.len() as u64,
+            Ok(_) => {
+                let at = Utc::now();
+                for deadline in &fired {
+                    self.handler.committed(deadline, at);
+                }
+                stats.fired += fired.len() as u64;
+            }
             Err(_) => self.fire_each(fired, stats).await,
         }
     }
@@ -278,7 +290,10 @@ async fn fire_one<S: Store, H: DeadlineHandler>(
         };
         commit.fired_deadlines.push(deadline.clone());
         match store.commit(commit).await {
-            Ok(_) => return Outcome::Fired,
+            Ok(_) => {
+                handler.committed(&deadline, Utc::now());
+                return Outcome::Fired;
+            }
             Err(StoreError::DeadlineMoved { .. }) => return Outcome::Stale,
             Err(StoreError::Conflict { .. }) => continue,
             Err(_) => return Outcome::StoreError,

@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// How long a claimed job is leased, seconds (a crashed process's jobs run again after it).
     #[arg(long, env = "ATHLOS_JOB_LEASE", default_value_t = 60)]
     pub job_lease: u64,
+    /// How long a process's claim on a due pick clock lasts, seconds (a crashed process's
+    /// clocks fire in another process after it).
+    #[arg(long, env = "ATHLOS_DEADLINE_CLAIM", default_value_t = 5)]
+    pub deadline_claim: u64,
     /// Let webhooks target loopback, private and internal addresses.
     #[arg(long, env = "ATHLOS_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
     pub webhook_allow_private: bool,
@@ -73,6 +77,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         job_lease: Duration::from_secs(args.job_lease.max(1)),
+        deadline_claim: Duration::from_secs(args.deadline_claim.max(1)),
         webhooks: server::webhooks::WebhookSettings {
             allow_private: args.webhook_allow_private,
             timeout: Duration::from_secs(args.webhook_timeout.max(1)),

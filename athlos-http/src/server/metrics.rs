@@ -125,8 +125,10 @@ impl Metrics {
             "Webhook deliveries that became dead letters",
             webhooks.dead_letters.clone(),
         );
-        // 1 ms to about 16 s.
-        let deadline_lateness = Histogram::new(exponential_buckets(0.001, 2.0, 15));
+        // 1 ms to 60 s, with 100 ms (the pick-clock target) a bucket bound.
+        let deadline_lateness = Histogram::new([
+            0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+        ]);
         registry.register(
             "deadline_lateness_seconds",
             "How late deadlines fire after they are due",

@@ -5,6 +5,7 @@
 //! worker tasks of the same process that claim jobs from the store with leases.
 
 pub mod auth;
+pub mod clocks;
 pub mod directors;
 pub mod error;
 // The OpenAPI path macros expand to qualified paths.
@@ -61,6 +62,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How long a claimed job is leased to a worker.
     pub job_lease: Duration,
+    /// How long a scheduler's claim on a due deadline keeps other processes off it (a
+    /// crashed process's pick clocks fire elsewhere after it).
+    pub deadline_claim: Duration,
     /// How often an idle worker looks for jobs.
     pub job_poll: Duration,
     /// Events a stream subscriber may fall behind before it is dropped.
@@ -80,6 +84,7 @@ impl Default for Config {
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             job_lease: Duration::from_secs(60),
+            deadline_claim: Duration::from_secs(5),
             job_poll: Duration::from_millis(100),
             stream_buffer: 4096,
             stream_keep_alive: Duration::from_secs(15),
@@ -304,6 +309,7 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
             state.clone(),
             shutdown.subscribe(),
         )));
+        workers.push(spawn_scheduler(&state, address, shutdown.subscribe()));
     }
     let streams = state.streams.clone();
     let app = app(state);
@@ -321,6 +327,30 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
         shutdown,
         handle,
         workers,
+    })
+}
+
+/// The deadline scheduler of this process (pick clocks), until `stop`.
+fn spawn_scheduler(
+    state: &AppState,
+    address: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let mut config = athlos_store::SchedulerConfig::new(worker_name(address));
+    config.claim = state.config.deadline_claim;
+    let handler = clocks::Clocks::new(state.service.clone(), state.metrics.clone());
+    let mut scheduler =
+        athlos_store::Scheduler::new(Arc::new(state.store.clone()), handler, config);
+    if let Some(database) = &state.database {
+        scheduler = scheduler.with_wakeup(database.wakeup(athlos_store::Topic::Deadlines));
+    }
+    tokio::spawn(async move {
+        let stats = scheduler
+            .run(async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            })
+            .await;
+        tracing::info!(?stats, "deadline scheduler stopped");
     })
 }
 
