@@ -950,3 +950,103 @@ async fn delivery_benchmark() {
         database.drop_it().await;
     }
 }
+
+#[tokio::test]
+async fn a_delivery_whose_job_died_unrecorded_becomes_a_dead_letter_and_the_line_moves_on() {
+    use athlos_core::event::{Event, EventData};
+    use athlos_core::id::{EventId, TournamentId};
+    use athlos_core::lifecycle::TournamentState;
+    use athlos_core::store::{
+        AggregateRef, Commit, DeliveryState, JobState, JobStore, NewWebhook, Store, WebhookStore,
+    };
+    use athlos_http::server::webhooks::{dispatch_once, sweep_stranded};
+
+    for database in common::databases().await {
+        let config = athlos_http::server::Config::default();
+        let state = athlos_http::server::open_store(&database.url)
+            .await
+            .unwrap()
+            .into_state(config);
+        let store = &state.store;
+        let id = TournamentId::new("stranded").unwrap();
+        let scope = AggregateRef::Tournament(id.clone());
+        let now = chrono::Utc::now();
+        let hook = store
+            .create_webhook(NewWebhook {
+                scope: scope.clone(),
+                url: "http://127.0.0.1:9/hook".to_owned(),
+                secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=".to_owned(),
+                event_types: Vec::new(),
+                enabled: true,
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let event = |version: u64| Event {
+            id: EventId::new(format!("tournament:stranded:{version}:0")).unwrap(),
+            timestamp: now,
+            version,
+            data: EventData::TournamentStateChanged {
+                tournament: id.clone(),
+                from: TournamentState::Draft,
+                to: TournamentState::Registration,
+            },
+        };
+        let commit = Commit {
+            events: vec![(scope.clone(), event(2)), (scope.clone(), event(3))],
+            ..Commit::default()
+        };
+        store.commit(commit).await.unwrap();
+        dispatch_once(&state).await.unwrap();
+        let line = store.deliveries(hook.id, None, 0, 10).await.unwrap();
+        assert_eq!(line.len(), 2);
+        assert_eq!(line[0].state, DeliveryState::Sending);
+        let job = line[0].job.unwrap();
+
+        // Nothing is stranded while the job lives.
+        assert_eq!(sweep_stranded(&state, now).await.unwrap(), 0);
+
+        // A worker runs every attempt but never records the delivery's outcome (the store
+        // failed when it tried): the job dies, the delivery stays `sending`.
+        loop {
+            let claimed = store
+                .claim("ghost", chrono::Utc::now(), chrono::Utc::now(), 10)
+                .await
+                .unwrap();
+            let Some(found) = claimed.iter().find(|j| j.id == job) else {
+                panic!("the delivery job was not claimable: {claimed:?}");
+            };
+            let failed = store
+                .fail(
+                    found.id,
+                    "ghost",
+                    "connection reset".to_owned(),
+                    chrono::Utc::now(),
+                )
+                .await
+                .unwrap();
+            if failed.state == JobState::Dead {
+                break;
+            }
+        }
+        assert_eq!(
+            store.delivery(line[0].id).await.unwrap().unwrap().state,
+            DeliveryState::Sending
+        );
+
+        assert_eq!(sweep_stranded(&state, chrono::Utc::now()).await.unwrap(), 1);
+        let line = store.deliveries(hook.id, None, 0, 10).await.unwrap();
+        assert_eq!(line[0].state, DeliveryState::Dead);
+        let error = line[0].last_error.clone().unwrap_or_default();
+        assert!(
+            error.contains("ended without recording its last attempt: connection reset"),
+            "{error}"
+        );
+        assert_eq!(line[1].state, DeliveryState::Sending, "{line:?}");
+        assert_ne!(line[1].job, Some(job));
+        // A second sweep finds nothing more.
+        assert_eq!(sweep_stranded(&state, chrono::Utc::now()).await.unwrap(), 0);
+        drop(state);
+        database.drop_it().await;
+    }
+}

@@ -12,6 +12,9 @@
 //!   `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`. A 2xx answer
 //!   succeeds; anything else is retried 3 times with exponential backoff and jitter, then
 //!   kept as a dead letter with the last status and error.
+//! - A delivery whose job died without recording its last attempt (the store failed at that
+//!   moment) would hold its subscription's line forever; the dispatcher sweeps such
+//!   deliveries into dead letters every [`SWEEP`] and the line moves on.
 //! - Targets must be `http(s)` URLs whose host is not a loopback, private, link-local or
 //!   otherwise internal address (checked on the literal and on every resolved address, and
 //!   redirects are not followed) unless the operator allows them.
@@ -41,8 +44,8 @@ use athlos_core::error::{ServiceError, StoreError};
 use athlos_core::event::EventType;
 use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::store::{
-    AggregateRef, AggregateStore, AttemptOutcome, Delivery, DeliveryState, EventLog, Job,
-    NewDelivery, NewWebhook, Webhook, WebhookPatch, WebhookStore,
+    AggregateRef, AggregateStore, AttemptOutcome, Delivery, DeliveryState, EventLog, Job, JobState,
+    JobStore, NewDelivery, NewWebhook, Webhook, WebhookPatch, WebhookStore,
 };
 
 use super::auth::Caller;
@@ -296,9 +299,19 @@ pub async fn dispatch(state: AppState, mut stop: watch::Receiver<bool>) {
         Duration::from_millis(20)
     };
     let mut divisions: BTreeMap<DivisionId, Option<CompetitionId>> = BTreeMap::new();
+    let mut swept = tokio::time::Instant::now();
+    if let Err(error) = sweep_stranded(&state, chrono::Utc::now()).await {
+        tracing::warn!(%error, "webhook dispatcher cannot sweep stranded deliveries");
+    }
     loop {
         if *stop.borrow() {
             return;
+        }
+        if swept.elapsed() >= SWEEP {
+            swept = tokio::time::Instant::now();
+            if let Err(error) = sweep_stranded(&state, chrono::Utc::now()).await {
+                tracing::warn!(%error, "webhook dispatcher cannot sweep stranded deliveries");
+            }
         }
         match step(&state, &mut divisions).await {
             Ok(true) => continue,
@@ -318,6 +331,66 @@ pub async fn dispatch(state: AppState, mut stop: watch::Receiver<bool>) {
             },
         }
     }
+}
+
+/// How often the dispatcher sweeps deliveries stranded by a dead job.
+pub const SWEEP: Duration = Duration::from_secs(30);
+
+/// Records the deliveries of the next page of the log, as the dispatcher does on each
+/// round; whether there may be more.
+///
+/// # Errors
+/// The store's.
+pub async fn dispatch_once(state: &AppState) -> Result<bool, StoreError> {
+    step(state, &mut BTreeMap::new()).await
+}
+
+/// Turns deliveries left `sending` by a job that is dead or gone (its last attempt ran but
+/// its result could not be recorded) into dead letters with the reason, so that the
+/// subscription's next delivery goes out. Returns how many it swept.
+///
+/// # Errors
+/// The store's.
+pub async fn sweep_stranded(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, StoreError> {
+    let store = &state.store;
+    let mut swept = 0;
+    for hook in store.webhooks(None).await? {
+        let sending = store
+            .deliveries(hook.id, Some(DeliveryState::Sending), 0, 100)
+            .await?;
+        for delivery in sending {
+            let Some(job_id) = delivery.job else {
+                continue;
+            };
+            let reason = match store.job(job_id).await? {
+                None => format!("its delivery job {} is gone", job_id.0),
+                Some(job) if job.state == JobState::Dead => format!(
+                    "its delivery job {} ended without recording its last attempt: {}",
+                    job_id.0,
+                    job.last_error.as_deref().unwrap_or("no error recorded")
+                ),
+                Some(_) => continue,
+            };
+            let outcome = AttemptOutcome {
+                state: DeliveryState::Dead,
+                status: None,
+                error: Some(reason.clone()),
+            };
+            if store
+                .finish_delivery(delivery.id, job_id, outcome, now)
+                .await?
+                .is_some()
+            {
+                swept += 1;
+                state.webhooks.counters.dead_letters.inc();
+                tracing::warn!(webhook = hook.id, delivery = delivery.id, %reason, "stranded delivery became a dead letter");
+            }
+        }
+    }
+    Ok(swept)
 }
 
 /// Records the deliveries of the next page of the log; whether there may be more.
