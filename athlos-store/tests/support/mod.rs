@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cases;
+pub mod cluster;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
