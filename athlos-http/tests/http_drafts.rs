@@ -449,6 +449,9 @@ async fn bad_requests_are_refused_with_typed_errors() {
         ("PUT", queue, json!({"players": "g1"})),
         ("PUT", queue, json!({"players": [""]})),
         ("PUT", queue, json!(["g1"])),
+        ("PUT", queue, json!([["g1"]])),
+        ("POST", picks, json!([1, 0, "g1"])),
+        ("POST", trade, json!([[3, 4]])),
     ] {
         let answer = comm.send(method, path, Some(body), 400).await;
         assert_eq!(answer["code"], "invalid_input", "{path}: {answer}");
@@ -788,6 +791,25 @@ async fn the_document_describes_every_draft_route() {
         schemas["DraftOrder"]["enum"],
         json!(["linear", "snake", "third_round_reversal"])
     );
+    for stream in [
+        "/v1/drafts/{draft_id}/stream",
+        "/v1/tournaments/{tournament_id}/stream",
+        "/v1/events/{event_id}/stream",
+    ] {
+        let parameters = api["paths"][stream]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        for (name, place) in [
+            ("Last-Event-ID", "header"),
+            ("after", "query"),
+            ("names", "query"),
+            ("participant", "query"),
+        ] {
+            let parameter = parameters.iter().find(|p| p["name"] == name).unwrap();
+            assert_eq!(parameter["in"], place, "{stream} {name}");
+            assert_ne!(parameter["required"], true, "{stream} {name}");
+        }
+    }
     let parameters = api["paths"]["/v1/drafts"]["get"]["parameters"]
         .as_array()
         .unwrap();

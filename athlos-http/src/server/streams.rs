@@ -229,10 +229,12 @@ enum Wire {
 
 /// Where a stream starts and how it names events.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
     /// Replay events with a log sequence greater than this (the `Last-Event-ID` header
     /// wins when both are given); without either, the whole history is replayed first.
+    #[param(maximum = 9223372036854775807_u64)]
     pub after: Option<u64>,
     /// `dotted` (default: the catalog's types) or `arena` (bot-arena names:
     /// `tournamentStarted`, `roundStarted`, `pairingReady`, `roundFinished`,
@@ -522,16 +524,29 @@ fn own_pairing<'a>(pairings: &'a [Pairing], me: &ParticipantId) -> Option<(&'a P
     })
 }
 
+/// The largest log sequence: the databases keep sequences as signed 64-bit numbers.
+const MAX_SEQUENCE: u64 = i64::MAX as u64;
+
 fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiError> {
     match headers.get("last-event-id") {
         Some(value) => value
             .to_str()
             .ok()
             .and_then(|text| text.trim().parse::<u64>().ok())
+            .filter(|&sequence| sequence <= MAX_SEQUENCE)
             .ok_or_else(|| {
-                ApiError::bad_input("Last-Event-ID", "must be a log sequence (a whole number)")
+                ApiError::bad_input(
+                    "Last-Event-ID",
+                    format!("must be a log sequence (a whole number up to {MAX_SEQUENCE})"),
+                )
             }),
-        None => Ok(query.after.unwrap_or(0)),
+        None => match query.after {
+            Some(after) if after > MAX_SEQUENCE => Err(ApiError::bad_input(
+                "after",
+                format!("after must be a log sequence up to {MAX_SEQUENCE}"),
+            )),
+            after => Ok(after.unwrap_or(0)),
+        },
     }
 }
 
@@ -622,7 +637,8 @@ pub struct SseEvent {
 /// gets a final `stream.dropped` event.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/stream", tag = "streams",
     params(("tournament_id" = String, Path, description = "Tournament id"),
-        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this log sequence"),
+        ("Last-Event-ID" = Option<u64>, Header, maximum = 9223372036854775807_u64,
+            description = "Resume after this log sequence"),
         StreamQuery),
     responses((status = 200, description = "An endless stream of events",
             content((SseEvent = "text/event-stream"), (String = "application/x-ndjson"))),
@@ -642,7 +658,8 @@ async fn tournament_stream(
 /// An event's events (the event itself and its divisions), live, as the tournament stream.
 #[utoipa::path(get, path = "/v1/events/{event_id}/stream", tag = "streams",
     params(("event_id" = String, Path, description = "Event id"),
-        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this log sequence"),
+        ("Last-Event-ID" = Option<u64>, Header, maximum = 9223372036854775807_u64,
+            description = "Resume after this log sequence"),
         StreamQuery),
     responses((status = 200, description = "An endless stream of events",
             content((SseEvent = "text/event-stream"), (String = "application/x-ndjson"))),
@@ -668,7 +685,8 @@ async fn event_stream(
 /// a queue is private to its team.
 #[utoipa::path(get, path = "/v1/drafts/{draft_id}/stream", tag = "streams",
     params(("draft_id" = String, Path, description = "Draft id"),
-        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this log sequence"),
+        ("Last-Event-ID" = Option<u64>, Header, maximum = 9223372036854775807_u64,
+            description = "Resume after this log sequence"),
         StreamQuery),
     responses((status = 200, description = "An endless stream of events",
             content((SseEvent = "text/event-stream"), (String = "application/x-ndjson"))),

@@ -647,6 +647,7 @@ pub async fn shortcut(
         return Ok(None);
     }
     let body: Option<GenerateAllBody> = super::extract::parse_json(raw)?;
+    super::extract::refuse_array(raw, "a JSON object or null")?;
     let Some(webhook) = body.and_then(|b| b.webhook) else {
         return Ok(None);
     };
