@@ -10,10 +10,10 @@
 #                             test command's)
 #
 # Bounds: at most 50 examples per operation and phase (coverage, fuzzing, stateful) over the
-# 57 operations: about 4,000 requests, about 6.5 minutes on a 2-core machine once
-# schemathesis is installed — most of it the two endless event streams, each request of which
-# is read until the 10 s request timeout. The seed is fixed, so a run is reproducible; the
-# server listens on a free port of 127.0.0.1.
+# 72 operations: about 5,000 requests, about 9 minutes on a 2-core machine once
+# schemathesis is installed — most of it the three endless event streams, each request of
+# which is read until the 10 s request timeout. The seed is fixed, so a run is reproducible;
+# the server listens on a free port of 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -50,9 +50,9 @@ if [ -z "$base" ] || ! curl -fsS "$base/ready" >/dev/null; then
 fi
 token="$("$bin" token --sub schemathesis --role admin)"
 
-# Fixtures, so that generated requests also reach real events, divisions and tournaments in
-# every lifecycle state instead of only 404s: the config below hands their ids to the path
-# parameters most of the time.
+# Fixtures, so that generated requests also reach real events, divisions, tournaments and
+# drafts in every lifecycle state instead of only 404s: the config below hands their ids to the
+# path parameters most of the time.
 call() {
     local method="$1" path="$2" body="${3:-null}" status
     status="$(curl -sS -o "$work/fixture.json" -w '%{http_code}' -X "$method" \
@@ -87,6 +87,21 @@ for tournament in st-open st-live; do
     done
 done
 call POST /v1/tournaments/st-live/start
+pool='[{"id":"g1","position":"GK","rank":1},{"id":"g2","position":"GK","rank":2},
+       {"id":"f1","position":"FW","rank":3},{"id":"f2","position":"FW","rank":4},
+       {"id":"f3","position":"FW","rank":5}]'
+roster='[{"position":"GK","starters":1,"max":1},{"position":"FW","starters":1}]'
+for draft in st-sched st-drafting st-done; do
+    teams=2
+    [ "$draft" = st-done ] && teams=1
+    call POST /v1/drafts "{\"id\":\"$draft\",\"teams\":$teams,\"rounds\":2,\"order\":\"snake\",
+        \"seconds_per_pick\":86400,\"roster\":$roster,\"pool\":$pool}"
+done
+for draft in st-drafting st-done; do
+    call POST "/v1/drafts/$draft/start"
+    call POST "/v1/drafts/$draft/picks" '{"pick":1,"team":0,"player":"g1"}'
+done
+call POST /v1/drafts/st-done/picks '{"pick":2,"team":0,"player":"f1"}'
 
 cat >"$work/schemathesis.toml" <<'EOF'
 [dictionaries.events]
@@ -95,11 +110,14 @@ values = ["st-open"]
 values = ["st-u73", "st-u81", "st-u90"]
 [dictionaries.tournaments]
 values = ["st-draft", "st-open", "st-live"]
+[dictionaries.drafts]
+values = ["st-sched", "st-drafting", "st-done"]
 
 [parameters]
 "path.event_id" = { dictionary = "events", probability = 0.8 }
 "path.division_id" = { dictionary = "divisions", probability = 0.8 }
 "path.tournament_id" = { dictionary = "tournaments", probability = 0.8 }
+"path.draft_id" = { dictionary = "drafts", probability = 0.8 }
 EOF
 
 # Run from the temporary directory so that schemathesis keeps its files out of the work tree.

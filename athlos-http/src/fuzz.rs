@@ -4,7 +4,7 @@
 //! whole application ([`crate::server::app`]: routing, the token check, the body limit, the
 //! JSON or CSV decoding, the validation and the service call) in process, with
 //! `tower::ServiceExt::oneshot` on a current-thread runtime, against a fresh in-memory store
-//! prepared with the events, divisions and tournaments the route needs. It returns the
+//! prepared with the events, divisions, tournaments and drafts the route needs. It returns the
 //! [`Failure`] it found, if any:
 //!
 //! - any answer of status 500 or above (bad input must be refused with a 4xx);
@@ -82,6 +82,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_register", register),
     ("http_unregister", unregister),
     ("http_tournament_result", tournament_result),
+    ("http_create_draft", create_draft),
+    ("http_draft_pick", draft_pick),
+    ("http_draft_trade", draft_trade),
+    ("http_draft_queue", draft_queue),
     ("http_request", request),
 ];
 
@@ -133,6 +137,10 @@ pub fn trace_on(store_url: &str, name: &str, data: &[u8]) -> Result<Vec<(String,
             "http_register" => register_on(h, data).await,
             "http_unregister" => unregister_on(h, data).await,
             "http_tournament_result" => tournament_result_on(h, data).await,
+            "http_create_draft" => create_draft_on(h, data).await,
+            "http_draft_pick" => draft_pick_on(h, data).await,
+            "http_draft_trade" => draft_trade_on(h, data).await,
+            "http_draft_queue" => draft_queue_on(h, data).await,
             _ => request_on(h, data).await,
         }?;
         Ok(harness.log.take())
@@ -168,6 +176,10 @@ targets!(
     register => "http_register",
     unregister => "http_unregister",
     tournament_result => "http_tournament_result",
+    create_draft => "http_create_draft",
+    draft_pick => "http_draft_pick",
+    draft_trade => "http_draft_trade",
+    draft_queue => "http_draft_queue",
 );
 
 /// Target `http_request` on SQLite in memory (see the module docs).
@@ -191,7 +203,8 @@ fn setup_failure(target: &'static str, reason: String) -> Failure {
 const SECRET: &str = "athlos-fuzz-secret";
 /// The director of every fixture.
 const DIRECTOR: &str = "director";
-/// An entrant with its own token: `k1` plays in `ko`, `s1` in `sw`.
+/// An entrant with its own token: `k1` plays in `ko`, `s1` in `sw`; `k1` and `s1` manage the
+/// two teams of every draft fixture.
 const PLAYERS: [&str; 3] = ["k1", "s1", "newcomer"];
 const JSON: &str = "application/json";
 const CSV: &str = "text/csv";
@@ -630,6 +643,60 @@ async fn swiss(h: &Harness) -> Result<(), Failure> {
     .await
 }
 
+fn draft_uri(id: &str) -> String {
+    format!("/v1/drafts/{id}")
+}
+
+/// The draft fixtures, one per stage: scheduled, started (pick 1 on the clock) and completed.
+const DRAFTS: [&str; 3] = ["dr-sched", "dr-live", "dr-done"];
+
+/// Draft `id`: two teams managed by `k1` and `s1`, two rounds, snake (0 1 | 1 0), a goalkeeper
+/// (at most one) and a forward per roster.
+fn draft_settings(id: &str) -> Value {
+    json!({
+        "id": id,
+        "teams": 2,
+        "rounds": 2,
+        "order": "snake",
+        "seconds_per_pick": 3600,
+        "roster": [
+            {"position": "GK", "starters": 1, "max": 1},
+            {"position": "FW", "starters": 1},
+        ],
+        "pool": [
+            {"id": "g1", "position": "GK", "rank": 1},
+            {"id": "g2", "position": "GK", "rank": 2},
+            {"id": "g3", "position": "GK", "rank": 3},
+            {"id": "f1", "position": "FW", "rank": 4},
+            {"id": "f2", "position": "FW", "rank": 5},
+            {"id": "f3", "position": "FW", "rank": 6},
+            {"id": "f4", "position": "FW", "rank": 7},
+        ],
+        "managers": [PLAYERS[0], PLAYERS[1]],
+    })
+}
+
+/// The three draft fixtures of [`DRAFTS`].
+async fn drafts(h: &Harness) -> Result<(), Failure> {
+    for (stage, id) in DRAFTS.iter().enumerate() {
+        h.step(Method::POST, "/v1/drafts", &draft_settings(id), 201)
+            .await?;
+        let base = draft_uri(id);
+        if stage > 0 {
+            h.step(Method::POST, &format!("{base}/start"), &Value::Null, 200)
+                .await?;
+        }
+        if stage > 1 {
+            for (pick, team, player) in [(1, 0, "g1"), (2, 1, "g2"), (3, 1, "f1"), (4, 0, "f2")] {
+                let body = json!({"pick": pick, "team": team, "player": player});
+                h.step(Method::POST, &format!("{base}/picks"), &body, 200)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // Checks after an input
 // ---------------------------------------------------------------------------------------
@@ -661,6 +728,55 @@ async fn tournament_reads(h: &Harness, id: &str) -> Result<(), Failure> {
         h.read(&format!("{base}/rounds/{r}/pairings")).await?;
     }
     Ok(())
+}
+
+/// Every read of draft `id` still answers, its queues included (for the commissioner).
+async fn draft_reads(h: &Harness, id: &str) -> Result<(), Failure> {
+    let base = draft_uri(id);
+    let draft = h.read(&base).await?;
+    h.read(&format!("{base}/state")).await?;
+    h.read(&format!("{base}/state?recent=100")).await?;
+    h.read("/v1/drafts").await?;
+    let teams = draft.json["settings"]["teams"].as_u64().unwrap_or(0).min(4);
+    for team in 0..teams {
+        let uri = format!("{base}/teams/{team}/queue");
+        let call = Call {
+            token: Some(&h.director),
+            ..Call::new(Method::GET, &uri)
+        };
+        h.expect(call, 200).await?;
+    }
+    Ok(())
+}
+
+/// Drafts `id` on, as its commissioner: for each pick on the clock, the pool players in
+/// order until one is taken; at most `picks` picks. Each step may be refused, not fail.
+async fn draft_on(h: &Harness, id: &str, picks: usize) -> Result<(), Failure> {
+    let base = draft_uri(id);
+    for _ in 0..picks {
+        let view = h.read(&base).await?.json;
+        let on = &view["on_the_clock"];
+        let (Some(pick), Some(team)) = (on["pick"].as_u64(), on["team"].as_u64()) else {
+            break;
+        };
+        if view["state"] != "in_progress" {
+            break;
+        }
+        let pool = view["settings"]["pool"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for player in pool.iter().take(64).filter_map(|p| p["id"].as_str()) {
+            let body = json!({"pick": pick, "team": team, "player": player}).to_string();
+            let answer = h
+                .director(Method::POST, &format!("{base}/picks"), body.as_bytes())
+                .await?;
+            if answer.ok() {
+                break;
+            }
+        }
+    }
+    draft_reads(h, id).await
 }
 
 /// Plays tournament `id` on: every ready game of the current round won by its first side,
@@ -1031,6 +1147,94 @@ async fn tournament_result_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `POST /v1/drafts` (`CreateDraft`) next to an existing draft; a draft made takes a queue,
+/// starts, takes its first pick, pauses, resumes, trades, undoes and is drafted on.
+async fn create_draft_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
+    drafts(h).await?;
+    let answer = h.director(Method::POST, "/v1/drafts", data).await?;
+    let Some(id) = answer.json["id"].as_str().filter(|_| answer.ok()) else {
+        return draft_reads(h, DRAFTS[1]).await;
+    };
+    let id = path_segment(id);
+    let base = draft_uri(&id);
+    let first = answer.json["settings"]["pool"][0]["id"].clone();
+    let queue = json!({ "players": [first] }).to_string();
+    h.director(
+        Method::PUT,
+        &format!("{base}/teams/0/queue"),
+        queue.as_bytes(),
+    )
+    .await?;
+    h.director(Method::POST, &format!("{base}/start"), b"null")
+        .await?;
+    let pick = json!({"pick": 1, "team": 0, "player": first}).to_string();
+    h.director(Method::POST, &format!("{base}/picks"), pick.as_bytes())
+        .await?;
+    for action in ["pause", "resume"] {
+        h.director(Method::POST, &format!("{base}/{action}"), b"null")
+            .await?;
+    }
+    h.director(
+        Method::POST,
+        &format!("{base}/trade"),
+        br#"{"picks": [3, 4]}"#,
+    )
+    .await?;
+    h.director(Method::POST, &format!("{base}/undo"), b"null")
+        .await?;
+    draft_on(h, &id, 3).await?;
+    draft_reads(h, DRAFTS[1]).await
+}
+
+/// `POST /v1/drafts/{id}/picks` (`PickRequest`) by the commissioner and by both managers to a
+/// scheduled, a started and a completed draft; then the started one is drafted to the end.
+async fn draft_pick_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
+    drafts(h).await?;
+    for id in DRAFTS {
+        let uri = format!("{}/picks", draft_uri(id));
+        h.director(Method::POST, &uri, data).await?;
+        for token in &h.players[..2] {
+            h.send(Call::json(Method::POST, &uri, token, data)).await?;
+        }
+    }
+    draft_on(h, DRAFTS[1], 4).await?;
+    draft_reads(h, DRAFTS[0]).await?;
+    draft_reads(h, DRAFTS[2]).await
+}
+
+/// `POST /v1/drafts/{id}/trade` (`TradeRequest`) to a scheduled, a started and a completed
+/// draft; then the started one is drafted to the end.
+async fn draft_trade_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
+    drafts(h).await?;
+    for id in DRAFTS {
+        h.director(Method::POST, &format!("{}/trade", draft_uri(id)), data)
+            .await?;
+    }
+    draft_on(h, DRAFTS[0], 0).await?;
+    draft_on(h, DRAFTS[1], 4).await?;
+    draft_reads(h, DRAFTS[2]).await
+}
+
+/// `PUT /v1/drafts/{id}/teams/{team}/queue` (`QueueRequest`) by a team's manager (team 0), by
+/// the commissioner (team 1) and for a team the draft lacks, on a scheduled, a started and a
+/// completed draft; then the started one is drafted to the end.
+async fn draft_queue_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
+    drafts(h).await?;
+    for id in DRAFTS {
+        let base = draft_uri(id);
+        let uri = format!("{base}/teams/0/queue");
+        h.send(Call::json(Method::PUT, &uri, &h.players[0], data))
+            .await?;
+        for team in [1, 2] {
+            h.director(Method::PUT, &format!("{base}/teams/{team}/queue"), data)
+                .await?;
+        }
+    }
+    draft_on(h, DRAFTS[1], 4).await?;
+    draft_reads(h, DRAFTS[0]).await?;
+    draft_reads(h, DRAFTS[2]).await
+}
+
 /// Any request, as text: a request line `METHOD TARGET` (path and query), header lines
 /// `Name: value` (the director's token is added unless an `Authorization` is given, JSON
 /// unless a `Content-Type` is), an empty line, and the body. It is sent to an application
@@ -1055,6 +1259,7 @@ async fn request_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     registering(h).await?;
     knockout(h).await?;
     swiss(h).await?;
+    drafts(h).await?;
     let given = |name: HeaderName| parsed.headers.iter().any(|(n, _)| *n == name);
     let call = Call {
         method: parsed.method.clone(),
@@ -1071,6 +1276,9 @@ async fn request_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     }
     for id in ["reg", "ko", "sw"] {
         tournament_reads(h, id).await?;
+    }
+    for id in DRAFTS {
+        draft_reads(h, id).await?;
     }
     Ok(())
 }

@@ -295,6 +295,63 @@ async fn bad_input_is_400_with_the_field() {
     server.stop().await;
 }
 
+/// serde reads a struct from an array of its fields too: a body that must be an object is
+/// refused as an array, and the refused request changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrays_are_refused_where_an_object_is_expected() {
+    let server = Server::start().await;
+    let alice = token("alice", "director");
+    let (status, body) = server
+        .send("POST", "/v1/events", Some(&alice), Some(&json!(["e", "E"])))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("body")),
+        "{body}"
+    );
+    assert!(
+        body["error"].as_str().unwrap().contains("found an array"),
+        "{body}"
+    );
+    assert_eq!(server.get("/v1/events").await["events"], json!([]));
+    server
+        .post("/v1/events", &alice, json!({"id": "e", "name": "E"}), 201)
+        .await;
+    for body in ["[]", " [null]"] {
+        let (status, answer) = raw(
+            &server,
+            "POST",
+            "/v1/events/e/generate-all-brackets",
+            Some(&alice),
+            body,
+            "application/json",
+        )
+        .await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_error(&answer, "invalid_input");
+    }
+    // Beyond the log's range, a stream position is refused rather than read.
+    let beyond = "9223372036854775808";
+    let (status, _) = server
+        .send(
+            "GET",
+            &format!("/v1/events/e/stream?after={beyond}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    let response = server
+        .client
+        .get(server.url("/v1/events/e/stream"))
+        .header("last-event-id", beyond)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_things_are_404_and_conflicts_409() {
     let server = Server::start().await;

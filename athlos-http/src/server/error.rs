@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use athlos_core::error::{
-    BracketError, Error, LifecycleError, ServiceError, StoreError, VersionError,
+    BracketError, DraftError, Error, LifecycleError, ServiceError, StoreError, VersionError,
 };
 use athlos_core::lifecycle::{
     BracketLifecycle, BracketState, DraftLifecycle, DraftState, Lifecycle, MatchLifecycle,
@@ -98,7 +98,10 @@ impl From<Error> for ApiError {
         let message = error.to_string();
         let code = variant_code(&error);
         let status = match &error {
-            Error::Lifecycle(refusal) => return lifecycle(refusal, message),
+            Error::Lifecycle(refusal) | Error::Draft(DraftError::Lifecycle(refusal)) => {
+                return lifecycle(refusal, message)
+            }
+            Error::Draft(draft) => draft_status(draft),
             Error::Service(service) => service_status(service),
             Error::Store(store) => match store {
                 StoreError::Conflict { .. } => StatusCode::CONFLICT,
@@ -166,6 +169,28 @@ fn service_status(error: &ServiceError) -> StatusCode {
         | ServiceError::NoRounds { .. }
         | ServiceError::Managers { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A refused draft command or invalid draft settings: 409 when the draft has moved on (the
+/// pick named is no longer on the clock, the player is gone, the pick was made), 404 for a
+/// team the draft does not have, 422 for input the rules refuse, 500 for a stored draft that
+/// breaks its own invariants.
+fn draft_status(error: &DraftError) -> StatusCode {
+    match error {
+        DraftError::WrongPick { .. }
+        | DraftError::NotOnTheClock { .. }
+        | DraftError::PlayerTaken { .. }
+        | DraftError::StaleTimeout { .. }
+        | DraftError::NotDue { .. }
+        | DraftError::PickNotFuture { .. }
+        | DraftError::Lifecycle(_) => StatusCode::CONFLICT,
+        DraftError::UnknownTeam { .. } => StatusCode::NOT_FOUND,
+        DraftError::NoEligiblePlayer { .. }
+        | DraftError::UnexpectedEvent { .. }
+        | DraftError::InvalidDocument { .. }
+        | DraftError::Replay { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 

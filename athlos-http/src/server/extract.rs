@@ -8,7 +8,8 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// A JSON body; malformed JSON is 400 naming the field at fault, an oversized body 413.
+/// A JSON object body; malformed JSON is 400 naming the field at fault, another JSON value
+/// than an object 400, an oversized body 413.
 #[derive(Debug, Clone)]
 pub struct ApiJson<T>(pub T);
 
@@ -17,8 +18,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = body_bytes(req, state).await?;
-        parse_json(&bytes).map(ApiJson)
+        let value = parse_json(&bytes)?;
+        refuse_array(&bytes, "a JSON object")?;
+        Ok(ApiJson(value))
     }
+}
+
+/// Refuses a JSON array where the request type is an object (`what`): serde reads a struct
+/// from an array of its fields in order too, which no client means.
+///
+/// # Errors
+/// 400 naming the body.
+pub fn refuse_array(bytes: &[u8], what: &str) -> Result<(), ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::bad_input(
+            "body",
+            format!("invalid JSON body: expected {what}, found an array"),
+        ));
+    }
+    Ok(())
 }
 
 /// Parses `bytes` as JSON into `T`, reporting the path of the first bad field.

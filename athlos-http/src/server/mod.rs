@@ -7,6 +7,8 @@
 pub mod auth;
 pub mod clocks;
 pub mod directors;
+#[allow(unused_qualifications)]
+pub mod drafts;
 pub mod error;
 // The OpenAPI path macros expand to qualified paths.
 #[allow(unused_qualifications)]
@@ -161,6 +163,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(ops::routes())
         .merge(events::routes())
         .merge(tournaments::routes())
+        .merge(drafts::routes())
         // Streams, webhooks and metrics.
         .merge(streams::routes())
         .merge(webhooks::routes())

@@ -24,7 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[openapi(
     info(
         title = "Athlos API",
-        description = "Events, divisions, brackets and tournaments (v1). Reads are public; writes need a bearer token (HS256 JWT)."
+        description = "Events, divisions, brackets, tournaments and fantasy drafts (v1). Reads are public (a draft team's queue excepted); writes need a bearer token (HS256 JWT)."
     ),
     components(schemas(ErrorBody))
 )]

@@ -1,4 +1,4 @@
-//! Live streams of a tournament's or an event's log: Server-Sent Events, or NDJSON.
+//! Live streams of a tournament's, an event's or a draft's log: Server-Sent Events, or NDJSON.
 //!
 //! A stream replays the log from the client's position (`Last-Event-ID`, else `?after=`,
 //! else the start) and then follows it live. The SSE `id` of each event is its log
@@ -29,8 +29,8 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use athlos_core::event::{EventData, Pairing};
-use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
+use athlos_core::event::{EventData, EventType, Pairing};
+use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::ParticipantId;
 use athlos_core::store::{AggregateRef, AggregateStore, EventLog, LoggedEvent};
@@ -52,6 +52,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(tournament_stream))
         .routes(routes!(event_stream))
+        .routes(routes!(draft_stream))
         .routes(routes!(results))
 }
 
@@ -207,6 +208,8 @@ enum Scope {
     Tournament(TournamentId),
     /// An event (competition) with its divisions (looked up once each).
     Event(CompetitionId, BTreeMap<DivisionId, bool>),
+    /// A fantasy draft, without its queues' changes.
+    Draft(DraftId),
 }
 
 /// How events are named on the wire.
@@ -226,10 +229,12 @@ enum Wire {
 
 /// Where a stream starts and how it names events.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
     /// Replay events with a log sequence greater than this (the `Last-Event-ID` header
     /// wins when both are given); without either, the whole history is replayed first.
+    #[param(maximum = 9223372036854775807_u64)]
     pub after: Option<u64>,
     /// `dotted` (default: the catalog's types) or `arena` (bot-arena names:
     /// `tournamentStarted`, `roundStarted`, `pairingReady`, `roundFinished`,
@@ -405,6 +410,10 @@ impl Subscriber {
         if !self.concerns(&shared.logged.aggregate).await {
             return None;
         }
+        // A queue is private to its team: streams are public reads.
+        if shared.logged.event.event_type() == EventType::DraftQueueSet {
+            return None;
+        }
         let sequence = shared.logged.sequence;
         match self.names {
             Names::Dotted => Some(self.encode(
@@ -426,6 +435,7 @@ impl Subscriber {
         match (&mut self.scope, aggregate) {
             (Scope::Tournament(id), AggregateRef::Tournament(t)) => id == t,
             (Scope::Event(id, _), AggregateRef::Competition(c)) => id == c,
+            (Scope::Draft(id), AggregateRef::Draft(d)) => id == d,
             (Scope::Event(id, divisions), AggregateRef::Division(d)) => {
                 if let Some(known) = divisions.get(d) {
                     return *known;
@@ -514,16 +524,29 @@ fn own_pairing<'a>(pairings: &'a [Pairing], me: &ParticipantId) -> Option<(&'a P
     })
 }
 
+/// The largest log sequence: the databases keep sequences as signed 64-bit numbers.
+const MAX_SEQUENCE: u64 = i64::MAX as u64;
+
 fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiError> {
     match headers.get("last-event-id") {
         Some(value) => value
             .to_str()
             .ok()
             .and_then(|text| text.trim().parse::<u64>().ok())
+            .filter(|&sequence| sequence <= MAX_SEQUENCE)
             .ok_or_else(|| {
-                ApiError::bad_input("Last-Event-ID", "must be a log sequence (a whole number)")
+                ApiError::bad_input(
+                    "Last-Event-ID",
+                    format!("must be a log sequence (a whole number up to {MAX_SEQUENCE})"),
+                )
             }),
-        None => Ok(query.after.unwrap_or(0)),
+        None => match query.after {
+            Some(after) if after > MAX_SEQUENCE => Err(ApiError::bad_input(
+                "after",
+                format!("after must be a log sequence up to {MAX_SEQUENCE}"),
+            )),
+            after => Ok(after.unwrap_or(0)),
+        },
     }
 }
 
@@ -614,7 +637,8 @@ pub struct SseEvent {
 /// gets a final `stream.dropped` event.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/stream", tag = "streams",
     params(("tournament_id" = String, Path, description = "Tournament id"),
-        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this log sequence"),
+        ("Last-Event-ID" = Option<u64>, Header, maximum = 9223372036854775807_u64,
+            description = "Resume after this log sequence"),
         StreamQuery),
     responses((status = 200, description = "An endless stream of events",
             content((SseEvent = "text/event-stream"), (String = "application/x-ndjson"))),
@@ -634,7 +658,8 @@ async fn tournament_stream(
 /// An event's events (the event itself and its divisions), live, as the tournament stream.
 #[utoipa::path(get, path = "/v1/events/{event_id}/stream", tag = "streams",
     params(("event_id" = String, Path, description = "Event id"),
-        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this log sequence"),
+        ("Last-Event-ID" = Option<u64>, Header, maximum = 9223372036854775807_u64,
+            description = "Resume after this log sequence"),
         StreamQuery),
     responses((status = 200, description = "An endless stream of events",
             content((SseEvent = "text/event-stream"), (String = "application/x-ndjson"))),
@@ -652,6 +677,29 @@ async fn event_stream(
         );
     }
     open(state, Scope::Event(id, BTreeMap::new()), &headers, query)
+}
+
+/// A draft's events, live, as the tournament stream: `draft.started`, `draft.pick_made`,
+/// `draft.autopicked`, `draft.paused`, `draft.resumed`, `draft.pick_undone`,
+/// `draft.picks_traded` and `draft.completed`. Queue changes (`draft.queue_set`) are left out:
+/// a queue is private to its team.
+#[utoipa::path(get, path = "/v1/drafts/{draft_id}/stream", tag = "streams",
+    params(("draft_id" = String, Path, description = "Draft id"),
+        ("Last-Event-ID" = Option<u64>, Header, maximum = 9223372036854775807_u64,
+            description = "Resume after this log sequence"),
+        StreamQuery),
+    responses((status = 200, description = "An endless stream of events",
+            content((SseEvent = "text/event-stream"), (String = "application/x-ndjson"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn draft_stream(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = super::drafts::draft_id(&id)?;
+    state.service.draft(&id).await?;
+    open(state, Scope::Draft(id), &headers, query)
 }
 
 /// The final standings as NDJSON, one line per entry in rank order (`rank`, `participant`,

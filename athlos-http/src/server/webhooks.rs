@@ -1,8 +1,8 @@
 //! Signed webhooks (Standard Webhooks): subscriptions, the dispatcher that turns the event
 //! log into deliveries, the job that sends one, and the routes to list and redeliver them.
 //!
-//! - A subscription belongs to one event (with its divisions) or one tournament and is
-//!   managed by its director. Its secret (`whsec_<base64>`) is shown once, at creation; later
+//! - A subscription belongs to one event (with its divisions), one tournament or one draft
+//!   and is managed by its director (a draft's commissioner). Its secret (`whsec_<base64>`) is shown once, at creation; later
 //!   only a hint. Secrets never reach the logs.
 //! - The dispatcher (one task per process; several share the store's cursor) reads the log
 //!   and records a delivery per matching event and subscription. The store pumps each
@@ -254,6 +254,7 @@ pub fn webhook_view(hook: &Webhook) -> Value {
     let (kind, id) = match &hook.scope {
         AggregateRef::Competition(id) => ("event", id.to_string()),
         AggregateRef::Tournament(id) => ("tournament", id.to_string()),
+        AggregateRef::Draft(id) => ("draft", id.to_string()),
         other => ("other", other.to_string()),
     };
     json!({
@@ -588,6 +589,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_tournament_webhook, list_tournament_webhooks))
         .routes(routes!(create_event_webhook, list_event_webhooks))
+        .routes(routes!(create_draft_webhook, list_draft_webhooks))
         .routes(routes!(get_webhook, update_webhook, delete_webhook))
         .routes(routes!(list_deliveries))
         .routes(routes!(redeliver))
@@ -718,6 +720,7 @@ pub async fn shortcut(
         return Ok(None);
     }
     let body: Option<GenerateAllBody> = super::extract::parse_json(raw)?;
+    super::extract::refuse_array(raw, "a JSON object or null")?;
     let Some(webhook) = body.and_then(|b| b.webhook) else {
         return Ok(None);
     };
@@ -755,6 +758,34 @@ async fn event_scope(
     Ok(scope)
 }
 
+async fn draft_scope(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<AggregateRef, ApiError> {
+    let id = super::drafts::draft_id(id)?;
+    let draft = state.service.draft(&id).await?;
+    super::drafts::require_commissioner(&draft.value, caller)?;
+    Ok(AggregateRef::Draft(id))
+}
+
+/// 403 unless `caller` directs `scope`: its director, a draft's commissioner, or an admin.
+async fn require_director(
+    state: &AppState,
+    caller: &Caller,
+    scope: &AggregateRef,
+) -> Result<(), ApiError> {
+    match scope {
+        AggregateRef::Draft(id) => match state.store.draft(id).await? {
+            Some(draft) => super::drafts::require_commissioner(&draft.value, caller),
+            // A draft that is gone has no commissioner left: admins only.
+            None if caller.is_admin() => Ok(()),
+            None => Err(ApiError::forbidden("only an admin may do this")),
+        },
+        other => directors::of(&state.store, other).await?.require(caller),
+    }
+}
+
 /// A subscription the caller directs the scope of.
 async fn directed_webhook(state: &AppState, caller: &Caller, id: u64) -> Result<Webhook, ApiError> {
     let hook = state
@@ -762,9 +793,7 @@ async fn directed_webhook(state: &AppState, caller: &Caller, id: u64) -> Result<
         .webhook(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("unknown webhook {id}")))?;
-    directors::of(&state.store, &hook.scope)
-        .await?
-        .require(caller)?;
+    require_director(state, caller, &hook.scope).await?;
     Ok(hook)
 }
 
@@ -843,6 +872,42 @@ async fn list_event_webhooks(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let scope = event_scope(&state, &caller, &id).await?;
+    listed(&state, &scope).await
+}
+
+/// Subscribes a receiver to a draft's events (commissioner), its queue changes included. The
+/// answer carries the secret; it is never shown again.
+#[utoipa::path(post, path = "/v1/drafts/{draft_id}/webhooks", tag = "webhooks",
+    params(("draft_id" = String, Path, description = "Draft id")),
+    request_body = CreateWebhook,
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn create_draft_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<CreateWebhook>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = draft_scope(&state, &caller, &id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(subscribe(&state, scope, body).await?),
+    ))
+}
+
+/// A draft's subscriptions (commissioner).
+#[utoipa::path(get, path = "/v1/drafts/{draft_id}/webhooks", tag = "webhooks",
+    params(("draft_id" = String, Path, description = "Draft id")),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn list_draft_webhooks(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = draft_scope(&state, &caller, &id).await?;
     listed(&state, &scope).await
 }
 

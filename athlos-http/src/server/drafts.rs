@@ -1,0 +1,682 @@
+//! Fantasy drafts: create, list, read, the commissioner's actions (start, pause, resume,
+//! undo, trade), picks, queues and the live state of the clock.
+//!
+//! The caller that creates a draft is its commissioner; each team may have a manager (a token
+//! subject) who makes its picks and keeps its queue. The commissioner and admins may act for
+//! every team. Queues are private: the draft views never show them, and only a team's
+//! manager, the commissioner or an admin may read one.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use athlos_core::clock::Clock;
+use athlos_core::draft::{
+    Command, Draft, DraftConfig, DraftSettings, Player, Position, RosterPosition,
+};
+use athlos_core::error::{DraftError, Error};
+use athlos_core::id::DraftId;
+use athlos_core::lifecycle::draft::{ClockState, PickOrder};
+use athlos_core::lifecycle::DraftState;
+use athlos_core::model::ParticipantId;
+use athlos_core::service::DraftChange;
+use athlos_core::store::{AggregateRef, AggregateStore, DraftRecord, Stored};
+
+use super::auth::Caller;
+use super::directors;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::tournaments::page;
+use super::AppState;
+
+/// The routes of this module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_draft, list_drafts))
+        .routes(routes!(get_draft))
+        .routes(routes!(start))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(undo))
+        .routes(routes!(trade))
+        .routes(routes!(pick))
+        .routes(routes!(get_queue, set_queue))
+        .routes(routes!(live))
+}
+
+/// Recent picks the live view shows by default.
+pub const DEFAULT_RECENT: usize = 10;
+
+/// The most recent picks the live view shows.
+pub const MAX_RECENT: usize = 100;
+
+/// Parses a draft id from the path.
+///
+/// # Errors
+/// 400 naming `draft_id`.
+pub(crate) fn draft_id(text: &str) -> Result<DraftId, ApiError> {
+    DraftId::new(text).map_err(|e| ApiError::bad_input("draft_id", e.to_string()))
+}
+
+/// Whether `caller` may act as the commissioner of `record`: its commissioner, or an admin.
+pub(crate) fn commissions(record: &DraftRecord, caller: &Caller) -> bool {
+    caller.is_admin() || record.commissioner == caller.sub()
+}
+
+/// 403 unless `caller` may act as the commissioner of `record`.
+///
+/// # Errors
+/// 403.
+pub(crate) fn require_commissioner(record: &DraftRecord, caller: &Caller) -> Result<(), ApiError> {
+    if commissions(record, caller) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only the commissioner (the draft's creator) or an admin may do this",
+        ))
+    }
+}
+
+/// Whether `caller` may pick and keep the queue for `team`: its manager, the commissioner or
+/// an admin.
+fn manages(record: &DraftRecord, caller: &Caller, team: u32) -> bool {
+    commissions(record, caller)
+        || record
+            .managers
+            .get(team as usize)
+            .and_then(Option::as_deref)
+            == Some(caller.sub())
+}
+
+fn require_manager(record: &DraftRecord, caller: &Caller, team: u32) -> Result<(), ApiError> {
+    if manages(record, caller, team) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "only the manager of team {team}, the commissioner or an admin may do this"
+        )))
+    }
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Stored<DraftRecord>, ApiError> {
+    Ok(state.service.draft(&draft_id(id)?).await?)
+}
+
+/// 404 unless the draft has team `team`.
+fn known_team(draft: &Draft, team: u32) -> Result<(), ApiError> {
+    let teams = draft.settings().teams();
+    if team < teams {
+        return Ok(());
+    }
+    let error: Error = DraftError::UnknownTeam { team, teams }.into();
+    Err(error.into())
+}
+
+fn actions(draft: &Draft) -> Vec<String> {
+    draft
+        .available_actions()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// A draft as anyone may see it: everything but the queues.
+fn view(record: &DraftRecord) -> Value {
+    let d = &record.draft;
+    json!({
+        "id": record.id(),
+        "state": d.state(),
+        "version": d.version(),
+        "allowed_actions": actions(d),
+        "settings": d.settings().config(),
+        "commissioner": record.commissioner,
+        "managers": record.managers,
+        "order": d.order(),
+        "picks": d.picks(),
+        "picks_made": d.picks().len(),
+        "total_picks": d.settings().total_picks(),
+        "on_the_clock": d.on_the_clock(),
+        "clock": d.clock(),
+        "next_deadline": d.next_deadline().map(|deadline| deadline.at),
+    })
+}
+
+/// A draft in a list: its settings without the pool, and its progress without the picks.
+fn summary(record: &DraftRecord) -> Value {
+    let d = &record.draft;
+    let config = d.settings().config();
+    json!({
+        "id": record.id(),
+        "state": d.state(),
+        "version": d.version(),
+        "allowed_actions": actions(d),
+        "teams": config.teams,
+        "rounds": config.rounds,
+        "order": config.order,
+        "seconds_per_pick": config.seconds_per_pick,
+        "pool_size": config.pool.len(),
+        "commissioner": record.commissioner,
+        "managers": record.managers,
+        "picks_made": d.picks().len(),
+        "total_picks": d.settings().total_picks(),
+        "on_the_clock": d.on_the_clock(),
+        "next_deadline": d.next_deadline().map(|deadline| deadline.at),
+    })
+}
+
+fn change_view(change: &DraftChange) -> Value {
+    let mut v = view(&change.draft.value);
+    if let Value::Object(map) = &mut v {
+        map.insert("events".to_owned(), json!(change.events));
+    }
+    v
+}
+
+/// The order teams pick in, round after round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftOrder {
+    /// The same order every round.
+    Linear,
+    /// The order reverses every round.
+    Snake,
+    /// Snake, except that round 3 repeats round 2's order; from round 4 the snake resumes.
+    ThirdRoundReversal,
+}
+
+impl From<DraftOrder> for PickOrder {
+    fn from(value: DraftOrder) -> Self {
+        match value {
+            DraftOrder::Linear => PickOrder::Linear,
+            DraftOrder::Snake => PickOrder::Snake,
+            DraftOrder::ThirdRoundReversal => PickOrder::ThirdRoundReversal,
+        }
+    }
+}
+
+/// What a roster holds of one position.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RosterSlot {
+    /// The position (`QB`, `GK` …): 1-32 bytes without whitespace or control characters.
+    #[schema(value_type = String)]
+    pub position: Position,
+    /// Starting slots: every final roster holds at least this many.
+    pub starters: u32,
+    /// The most players of the position a roster may hold (default: its starters plus every
+    /// bench slot).
+    #[serde(default)]
+    pub max: Option<u32>,
+}
+
+/// A player of the pool.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolPlayer {
+    /// Unique in the pool (1-200 bytes, no control characters).
+    #[schema(value_type = String)]
+    pub id: ParticipantId,
+    /// A position the roster names.
+    #[schema(value_type = String)]
+    pub position: Position,
+    /// Pre-draft rank: lower is better (auto-pick takes the best available; ties by id).
+    pub rank: u32,
+}
+
+/// A new draft: its settings, and who manages each team.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDraft {
+    /// Id (1-170 bytes, no control characters).
+    #[schema(value_type = String)]
+    pub id: DraftId,
+    /// Number of teams (1-1000), numbered from 0 in the pick order of round 1.
+    pub teams: u32,
+    /// Number of rounds (1-100): each team's roster size.
+    pub rounds: u32,
+    /// The pick order.
+    pub order: DraftOrder,
+    /// The pick clock: seconds per pick (at least 1).
+    pub seconds_per_pick: u32,
+    /// The roster, by position (each position once).
+    pub roster: Vec<RosterSlot>,
+    /// The players that may be drafted: each position needs at least teams × its maximum.
+    pub pool: Vec<PoolPlayer>,
+    /// One entry per team (or none): the token subject that picks for the team and keeps
+    /// its queue, or `null` for the commissioner alone.
+    #[serde(default)]
+    pub managers: Vec<Option<String>>,
+}
+
+impl CreateDraft {
+    /// The core's settings as given, and the managers.
+    fn into_parts(self) -> (DraftConfig, Vec<Option<String>>) {
+        let config = DraftConfig {
+            id: self.id,
+            teams: self.teams,
+            rounds: self.rounds,
+            order: self.order.into(),
+            seconds_per_pick: self.seconds_per_pick,
+            roster: self
+                .roster
+                .into_iter()
+                .map(|slot| RosterPosition {
+                    position: slot.position,
+                    starters: slot.starters,
+                    max: slot.max,
+                })
+                .collect(),
+            pool: self
+                .pool
+                .into_iter()
+                .map(|player| Player {
+                    id: player.id,
+                    position: player.position,
+                    rank: player.rank,
+                })
+                .collect(),
+        };
+        (config, self.managers)
+    }
+}
+
+/// Creates a scheduled draft; the caller becomes its commissioner. 409 when the id is taken;
+/// 422 with the reason when the settings cannot be drafted to the end (too few players of a
+/// position, more starters than rounds …) or the managers do not match the teams.
+#[utoipa::path(post, path = "/v1/drafts", tag = "drafts",
+    request_body = CreateDraft,
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn create_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateDraft>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (config, managers) = body.into_parts();
+    if let Some(index) = managers
+        .iter()
+        .position(|m| m.as_deref().is_some_and(str::is_empty))
+    {
+        return Err(ApiError::bad_input(
+            format!("managers[{index}]"),
+            "a manager is a token subject (not empty), or null",
+        ));
+    }
+    if state.store.draft(&config.id).await?.is_some() {
+        return Err(directors::taken(&AggregateRef::Draft(config.id)));
+    }
+    let settings = DraftSettings::new(config).map_err(Error::from)?;
+    let record = state
+        .service
+        .create_draft(settings, caller.sub(), managers)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view(&record.value))))
+}
+
+/// Paging and filter of the draft list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DraftListQuery {
+    /// Only drafts in this state: `scheduled`, `in_progress`, `paused` or `completed`.
+    #[param(value_type = Option<String>)]
+    pub state: Option<DraftState>,
+    /// At most this many (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<usize>,
+    /// Skip this many (at most 2^40).
+    #[param(maximum = 1099511627776_u64)]
+    pub offset: Option<usize>,
+}
+
+/// Drafts by id, optionally in one state, paged; each as a summary (settings without the
+/// pool, progress without the picks).
+#[utoipa::path(get, path = "/v1/drafts", tag = "drafts",
+    params(DraftListQuery),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody)))]
+async fn list_drafts(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<DraftListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (limit, offset) = page(query.limit, query.offset)?;
+    let found = state.service.drafts(query.state, limit, offset).await?;
+    let items: Vec<Value> = found.iter().map(|d| summary(&d.value)).collect();
+    Ok(Json(
+        json!({ "drafts": items, "limit": limit, "offset": offset }),
+    ))
+}
+
+/// A draft: settings, state, version, the pick order after trades, the picks made, the pick
+/// on the clock and its clock, the commissioner and the managers. Never the queues.
+#[utoipa::path(get, path = "/v1/drafts/{draft_id}", tag = "drafts",
+    params(("draft_id" = String, Path, description = "Draft id")),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_draft(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(view(&load(&state, &id).await?.value)))
+}
+
+/// Applies `command` to the draft (the caller was checked) and answers the draft with the
+/// events of the change.
+async fn apply(
+    state: &AppState,
+    record: &Stored<DraftRecord>,
+    command: &Command,
+) -> Result<Json<Value>, ApiError> {
+    let change = state
+        .service
+        .draft_command(record.value.id(), command)
+        .await?;
+    Ok(Json(change_view(&change)))
+}
+
+macro_rules! commissioner_action {
+    ($name:ident, $path:literal, $command:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "drafts",
+            params(("draft_id" = String, Path, description = "Draft id")),
+            responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+            security(("bearer" = [])))]
+        async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            ApiPath(id): ApiPath<String>,
+        ) -> Result<Json<Value>, ApiError> {
+            let record = load(&state, &id).await?;
+            require_commissioner(&record.value, &caller)?;
+            apply(&state, &record, &$command).await
+        }
+    };
+}
+
+commissioner_action!(
+    start,
+    "/v1/drafts/{draft_id}/start",
+    Command::Start,
+    "Starts a scheduled draft: pick 1 comes on the clock (commissioner)."
+);
+commissioner_action!(
+    pause,
+    "/v1/drafts/{draft_id}/pause",
+    Command::Pause,
+    "Pauses the draft: the clock freezes with the time it has left (commissioner)."
+);
+commissioner_action!(
+    resume,
+    "/v1/drafts/{draft_id}/resume",
+    Command::Resume,
+    "Resumes a paused draft: the clock runs again with the time it had left (commissioner)."
+);
+commissioner_action!(
+    undo,
+    "/v1/drafts/{draft_id}/undo",
+    Command::Undo,
+    "Takes back the last pick, manual or automatic: its team is on the clock again with a full clock (commissioner)."
+);
+
+/// Two picks to swap.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TradeRequest {
+    /// Two overall pick numbers (from 1) still to come, owned by two different teams.
+    #[schema(min_items = 2, max_items = 2)]
+    pub picks: [u32; 2],
+}
+
+/// Swaps the owners of two picks still to come (commissioner): 409 when a pick was already
+/// made or is on the clock, 422 for a pick outside the draft or two picks of one team.
+#[utoipa::path(post, path = "/v1/drafts/{draft_id}/trade", tag = "drafts",
+    params(("draft_id" = String, Path, description = "Draft id")),
+    request_body = TradeRequest,
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn trade(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<TradeRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let record = load(&state, &id).await?;
+    require_commissioner(&record.value, &caller)?;
+    apply(&state, &record, &Command::Trade { picks: body.picks }).await
+}
+
+/// A pick.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PickRequest {
+    /// The overall pick number on the clock, from 1. Naming it makes a pick that arrives
+    /// after the clock (or anyone) took that pick fail with 409 instead of taking the team's
+    /// next one.
+    pub pick: u32,
+    /// The picking team, from 0.
+    pub team: u32,
+    /// The player taken.
+    #[schema(value_type = String)]
+    pub player: ParticipantId,
+}
+
+/// Makes the pick on the clock: the team's manager, the commissioner or an admin. 409 when
+/// the pick named is not on the clock (made already, by hand or by the clock), the team does
+/// not own it, or the player is taken; 422 for a player outside the pool or one the team's
+/// roster has no room for.
+#[utoipa::path(post, path = "/v1/drafts/{draft_id}/picks", tag = "drafts",
+    params(("draft_id" = String, Path, description = "Draft id")),
+    request_body = PickRequest,
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn pick(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<PickRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let record = load(&state, &id).await?;
+    require_manager(&record.value, &caller, body.team)?;
+    let command = Command::Pick {
+        pick: body.pick,
+        team: body.team,
+        player: body.player,
+    };
+    apply(&state, &record, &command).await
+}
+
+/// A team's queue.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueRequest {
+    /// Players of the pool, most wanted first, each once: auto-pick takes the first that
+    /// is available and fits the roster when the team's clock runs out.
+    #[schema(value_type = Vec<String>)]
+    pub players: Vec<ParticipantId>,
+}
+
+fn queue_view(record: &DraftRecord, team: u32) -> Value {
+    let d = &record.draft;
+    let queue = d.queue(team);
+    let available: Vec<&ParticipantId> = queue.iter().filter(|p| d.fits(team, p)).collect();
+    json!({
+        "draft": record.id(),
+        "team": team,
+        "manager": record.managers.get(team as usize).cloned().flatten(),
+        "version": d.version(),
+        "players": queue,
+        "available": available,
+    })
+}
+
+/// A team's queue (its manager, the commissioner or an admin): `players` as set, and
+/// `available`, those of them the team may still take (auto-pick takes the first).
+#[utoipa::path(get, path = "/v1/drafts/{draft_id}/teams/{team}/queue", tag = "drafts",
+    params(("draft_id" = String, Path, description = "Draft id"), ("team" = u32, Path, description = "Team, from 0")),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn get_queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, team)): ApiPath<(String, u32)>,
+) -> Result<Json<Value>, ApiError> {
+    let record = load(&state, &id).await?;
+    known_team(&record.value.draft, team)?;
+    require_manager(&record.value, &caller, team)?;
+    Ok(Json(queue_view(&record.value, team)))
+}
+
+/// Replaces a team's queue (its manager, the commissioner or an admin), until the draft is
+/// completed. 422 for a player outside the pool or named twice.
+#[utoipa::path(put, path = "/v1/drafts/{draft_id}/teams/{team}/queue", tag = "drafts",
+    params(("draft_id" = String, Path, description = "Draft id"), ("team" = u32, Path, description = "Team, from 0")),
+    request_body = QueueRequest,
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn set_queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, team)): ApiPath<(String, u32)>,
+    ApiJson(body): ApiJson<QueueRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let record = load(&state, &id).await?;
+    known_team(&record.value.draft, team)?;
+    require_manager(&record.value, &caller, team)?;
+    let command = Command::SetQueue {
+        team,
+        players: body.players,
+    };
+    let change = state
+        .service
+        .draft_command(record.value.id(), &command)
+        .await?;
+    let mut v = queue_view(&change.draft.value, team);
+    if let Value::Object(map) = &mut v {
+        map.insert("events".to_owned(), json!(change.events));
+    }
+    Ok(Json(v))
+}
+
+/// How many recent picks the live view shows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LiveQuery {
+    /// The last this many picks (0-100, default 10).
+    #[param(minimum = 0, maximum = 100)]
+    pub recent: Option<usize>,
+}
+
+/// Milliseconds left on `clock` at `now`: the time to the deadline (0 once past) while it
+/// runs, the frozen remainder while it is paused.
+fn time_left_ms(clock: Option<ClockState>, now: DateTime<Utc>) -> Option<i64> {
+    match clock? {
+        ClockState::Running { deadline } => Some((deadline - now).num_milliseconds().max(0)),
+        ClockState::Paused { remaining_ms } => Some(remaining_ms.max(0)),
+    }
+}
+
+/// The live state of a draft: its state and version, the pick on the clock (with its
+/// round, team and manager), the time left on the clock in milliseconds at the server's
+/// time (frozen while paused), the next deadline, the last `recent` picks in pick order, and
+/// the actions the state allows.
+#[utoipa::path(get, path = "/v1/drafts/{draft_id}/state", tag = "drafts",
+    params(("draft_id" = String, Path, description = "Draft id"), LiveQuery),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn live(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<LiveQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let recent = query.recent.unwrap_or(DEFAULT_RECENT);
+    if recent > MAX_RECENT {
+        return Err(ApiError::bad_input(
+            "recent",
+            format!("recent must be between 0 and {MAX_RECENT}"),
+        ));
+    }
+    let record = load(&state, &id).await?;
+    let now = state.service.clock().now();
+    let r = &record.value;
+    let d = &r.draft;
+    let on_the_clock = d.on_the_clock().map(|on| {
+        json!({
+            "pick": on.pick,
+            "round": on.round,
+            "team": on.team,
+            "manager": r.managers.get(on.team as usize).cloned().flatten(),
+        })
+    });
+    let picks = d.picks();
+    let recent_picks = &picks[picks.len().saturating_sub(recent)..];
+    Ok(Json(json!({
+        "draft": r.id(),
+        "state": d.state(),
+        "version": d.version(),
+        "server_time": now,
+        "on_the_clock": on_the_clock,
+        "clock": d.clock().map(|clock| match clock {
+            ClockState::Running { .. } => "running",
+            ClockState::Paused { .. } => "paused",
+        }),
+        "time_left_ms": time_left_ms(d.clock(), now),
+        "next_deadline": d.next_deadline().map(|deadline| deadline.at),
+        "picks_made": picks.len(),
+        "total_picks": d.settings().total_picks(),
+        "recent_picks": recent_picks,
+        "allowed_actions": actions(d),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    #[test]
+    fn time_left_counts_down_to_zero_and_freezes_while_paused() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 20, 0, 0).unwrap();
+        let running = Some(ClockState::Running {
+            deadline: t0 + Duration::seconds(30),
+        });
+        assert_eq!(time_left_ms(running, t0), Some(30_000));
+        assert_eq!(
+            time_left_ms(running, t0 + Duration::milliseconds(29_750)),
+            Some(250)
+        );
+        assert_eq!(time_left_ms(running, t0 + Duration::seconds(31)), Some(0));
+        let paused = Some(ClockState::Paused {
+            remaining_ms: 12_345,
+        });
+        assert_eq!(time_left_ms(paused, t0), Some(12_345));
+        assert_eq!(time_left_ms(paused, t0 + Duration::hours(5)), Some(12_345));
+        assert_eq!(time_left_ms(None, t0), None);
+    }
+
+    #[test]
+    fn extreme_clocks_do_not_overflow() {
+        let end = DateTime::<Utc>::MAX_UTC;
+        let start = DateTime::<Utc>::MIN_UTC;
+        let far = Some(ClockState::Running { deadline: end });
+        assert!(time_left_ms(far, start).is_some_and(|ms| ms > 0));
+        assert_eq!(
+            time_left_ms(Some(ClockState::Running { deadline: start }), end),
+            Some(0)
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! The HTTP API: `PUT /v1/drafts/{id}/teams/{team}/queue` bodies (`QueueRequest`), sent through the
+//! whole application in process; never a 5xx, a refusal always in the error shape.
+//! The body is `athlos_http::fuzz::draft_queue`, which the test suite's smoke run shares.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Err(failure) = athlos_http::fuzz::draft_queue(data) {
+        panic!("{failure}");
+    }
+});
