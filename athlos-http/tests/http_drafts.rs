@@ -319,6 +319,8 @@ async fn a_draft_runs_from_creation_to_completion() {
         assert_eq!(ids(&all), ["lg", "next"]);
         assert_eq!(all["drafts"][0]["pool_size"], 11);
         assert!(all["drafts"][0].get("picks").is_none());
+        assert!(all["drafts"][0]["settings"].get("pool").is_none());
+        assert_eq!(all["drafts"][0]["settings"]["order"], "snake");
         for (query, expected) in [
             ("state=completed", vec!["lg"]),
             ("state=scheduled", vec!["next"]),

@@ -148,7 +148,8 @@ fn view(record: &DraftRecord) -> Value {
     })
 }
 
-/// A draft in a list: its settings without the pool, and its progress without the picks.
+/// A draft in a list: its settings without the pool (its size instead), and its progress
+/// without the picks.
 fn summary(record: &DraftRecord) -> Value {
     let d = &record.draft;
     let config = d.settings().config();
@@ -157,10 +158,14 @@ fn summary(record: &DraftRecord) -> Value {
         "state": d.state(),
         "version": d.version(),
         "allowed_actions": actions(d),
-        "teams": config.teams,
-        "rounds": config.rounds,
-        "order": config.order,
-        "seconds_per_pick": config.seconds_per_pick,
+        "settings": {
+            "id": config.id,
+            "teams": config.teams,
+            "rounds": config.rounds,
+            "order": config.order,
+            "seconds_per_pick": config.seconds_per_pick,
+            "roster": config.roster,
+        },
         "pool_size": config.pool.len(),
         "commissioner": record.commissioner,
         "managers": record.managers,

@@ -528,6 +528,16 @@ fn own_pairing<'a>(pairings: &'a [Pairing], me: &ParticipantId) -> Option<(&'a P
 const MAX_SEQUENCE: u64 = i64::MAX as u64;
 
 fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiError> {
+    // Checked even when the header wins: a request with a bad `after` is a bad request.
+    let after = match query.after {
+        Some(after) if after > MAX_SEQUENCE => {
+            return Err(ApiError::bad_input(
+                "after",
+                format!("after must be a log sequence up to {MAX_SEQUENCE}"),
+            ))
+        }
+        after => after.unwrap_or(0),
+    };
     match headers.get("last-event-id") {
         Some(value) => value
             .to_str()
@@ -540,13 +550,7 @@ fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiEr
                     format!("must be a log sequence (a whole number up to {MAX_SEQUENCE})"),
                 )
             }),
-        None => match query.after {
-            Some(after) if after > MAX_SEQUENCE => Err(ApiError::bad_input(
-                "after",
-                format!("after must be a log sequence up to {MAX_SEQUENCE}"),
-            )),
-            after => Ok(after.unwrap_or(0)),
-        },
+        None => Ok(after),
     }
 }
 

@@ -2,8 +2,8 @@
 //! log into deliveries, the job that sends one, and the routes to list and redeliver them.
 //!
 //! - A subscription belongs to one event (with its divisions), one tournament or one draft
-//!   and is managed by its director (a draft's commissioner). Its secret (`whsec_<base64>`) is shown once, at creation; later
-//!   only a hint. Secrets never reach the logs.
+//!   and is managed by its director (a draft's commissioner). Its secret (`whsec_<base64>`)
+//!   is shown once, at creation; later only a hint. Secrets never reach the logs.
 //! - The dispatcher (one task per process; several share the store's cursor) reads the log
 //!   and records a delivery per matching event and subscription. The store pumps each
 //!   subscription's deliveries one at a time, in log order, through the job queue.
