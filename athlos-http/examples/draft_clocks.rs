@@ -166,10 +166,19 @@ fn token(sub: &str) -> Result<String, Failure> {
     )?)
 }
 
-/// A server process.
+/// A server process, killed if still running when dropped (a failed run leaves none).
 struct Server {
     child: Child,
     base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 fn spawn_server(args: &Args, url: &str, port: u16, log: &str) -> Result<Server, Failure> {
@@ -221,7 +230,11 @@ struct Tally {
 }
 
 struct Shared {
+    /// The managers' reads (their own pool, so the run's own commands never wait on them).
     store: athlos_store::AnyStore,
+    /// Reads at once (the pool's size).
+    reads: tokio::sync::Semaphore,
+    read_errors: AtomicU64,
     http: reqwest::Client,
     bases: [String; 2],
     second_dead: AtomicBool,
@@ -260,8 +273,18 @@ async fn play(shared: Arc<Shared>, id: DraftId, index: usize) -> Result<(), Fail
     let seconds = i64::from(shared.args.seconds);
     let mut last_seen = u32::MAX;
     while !shared.stop.load(Ordering::Relaxed) {
-        let Some(stored) = shared.store.draft(&id).await? else {
-            return Err(format!("draft {id} vanished").into());
+        let read = {
+            let _permit = shared.reads.acquire().await?;
+            shared.store.draft(&id).await
+        };
+        let stored = match read {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return Err(format!("draft {id} vanished").into()),
+            Err(_) => {
+                shared.read_errors.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
         let draft = stored.value.draft;
         if draft.state() == DraftState::Completed {
@@ -455,9 +478,12 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
         done??;
     }
     let create_seconds = created.elapsed().as_secs_f64();
+    eprintln!("{} drafts created in {create_seconds:.1} s", args.drafts);
 
     let shared = Arc::new(Shared {
-        store: store.clone(),
+        store: athlos_store::connect(url).await?,
+        reads: tokio::sync::Semaphore::new(12),
+        read_errors: AtomicU64::new(0),
         http: http.clone(),
         bases: [first.base.clone(), second.base.clone()],
         second_dead: AtomicBool::new(false),
@@ -471,19 +497,49 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
     let begun = Instant::now();
     let begun_at = Utc::now();
     let spread = Duration::from_secs(u64::from(args.seconds));
+    // Each draft starts at its moment of the spread (at most 16 starts in flight), then its
+    // managers play.
+    let starting = Arc::new(tokio::sync::Semaphore::new(16));
+    let late_starts = Arc::new(AtomicU64::new(0));
     let mut managers = tokio::task::JoinSet::new();
     for (index, id) in ids.iter().enumerate() {
         let offset = spread.mul_f64(index as f64 / ids.len() as f64);
-        if let Some(wait) = offset.checked_sub(begun.elapsed()) {
-            tokio::time::sleep(wait).await;
-        }
-        service
-            .draft_command(id, &Command::Start)
-            .await
-            .map_err(|e| e.to_string())?;
-        managers.spawn(play(shared.clone(), id.clone(), index));
+        let (service, shared, starting, late_starts) = (
+            service.clone(),
+            shared.clone(),
+            starting.clone(),
+            late_starts.clone(),
+        );
+        let id = id.clone();
+        managers.spawn(async move {
+            if let Some(wait) = offset.checked_sub(begun.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+            {
+                let _permit = starting.acquire().await?;
+                service
+                    .draft_command(&id, &Command::Start)
+                    .await
+                    .map_err(|e| format!("{id}: start: {e}"))?;
+            }
+            if begun.elapsed() > offset + Duration::from_secs(1) {
+                late_starts.fetch_add(1, Ordering::Relaxed);
+            }
+            play(shared, id, index).await
+        });
+    }
+    // Wait until the last one started.
+    tokio::time::sleep(spread).await;
+    while starting.available_permits() < 16 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    eprintln!(
+        "{} drafts started by {:.1} s ({} more than 1 s after their moment)",
+        ids.len(),
+        begun.elapsed().as_secs_f64(),
+        late_starts.load(Ordering::Relaxed)
+    );
     // Kill the second server mid-run.
     let mut killed_at = None;
     let run_for = Duration::from_secs_f64(args.minutes * 60.0);
@@ -496,6 +552,10 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
         let _ = second.child.wait();
         shared.second_dead.store(true, Ordering::Relaxed);
         killed_at = Some(Utc::now());
+        eprintln!(
+            "second server killed at {:.1} s",
+            begun.elapsed().as_secs_f64()
+        );
     }
     if let Some(wait) = run_for.checked_sub(begun.elapsed()) {
         tokio::time::sleep(wait).await;
@@ -522,6 +582,10 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
         let _ = second.child.wait();
     }
 
+    eprintln!(
+        "stopped at {:.1} s; checking the log",
+        begun.elapsed().as_secs_f64()
+    );
     // The checks.
     let mut failures = Vec::new();
     let mut conn = sqlx::PgConnection::connect(url).await?;
@@ -644,6 +708,7 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
         "seconds_per_pick": args.seconds,
         "minutes": args.minutes,
         "create_seconds": create_seconds,
+        "late_starts": late_starts.load(Ordering::Relaxed),
         "started_at": begun_at,
         "ended_at": ended_at,
         "killed_at": killed_at,
@@ -660,6 +725,7 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
             "transport_errors": tally.transport_errors.load(Ordering::Relaxed),
             "failovers": tally.failovers.load(Ordering::Relaxed),
             "manager_task_errors": manager_errors,
+            "read_errors": shared.read_errors.load(Ordering::Relaxed),
         },
         "lateness": summary(&mut lateness_all),
         "lateness_outside_recovery": summary(&mut lateness_steady),

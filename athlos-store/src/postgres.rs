@@ -673,33 +673,45 @@ async fn apply(conn: &mut PgConnection, commit: Commit) -> Result<Receipt, Store
     for key in &commit.cleared_deadlines {
         clear_deadline(conn, key).await?;
     }
-    // Events last: the counter row's lock serialises appends until this transaction ends, so
-    // the log has no gaps and its order is the commit order. Holding it briefly matters.
+    // Events last, in one statement: the counter row's lock serialises appends until this
+    // transaction ends, so the log has no gaps and its order is the commit order. Holding it
+    // briefly matters: one round trip, then the commit.
     let mut sequences = Vec::with_capacity(commit.events.len());
     if !commit.events.is_empty() {
         let count = i64::try_from(commit.events.len()).map_err(backend)?;
-        let last: i64 =
-            sqlx::query_scalar("UPDATE athlos_event_counter SET last = last + $1 RETURNING last")
-                .bind(count)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(backend)?;
-        let mut sequence = last - count;
+        let mut aggregates = Vec::with_capacity(commit.events.len());
+        let mut events = Vec::with_capacity(commit.events.len());
         for (aggregate, event) in &commit.events {
-            sequence += 1;
-            let aggregate = serde_json::to_value(aggregate).map_err(backend)?;
-            let event = serde_json::to_value(event).map_err(backend)?;
-            sqlx::query(
-                "INSERT INTO athlos_events (sequence, aggregate, event) VALUES ($1, $2, $3)",
-            )
-            .bind(sequence)
-            .bind(aggregate)
-            .bind(event)
-            .execute(&mut *conn)
-            .await
-            .map_err(backend)?;
-            sequences.push(u64_of(sequence)?);
+            aggregates.push(serde_json::to_value(aggregate).map_err(backend)?);
+            events.push(serde_json::to_value(event).map_err(backend)?);
         }
+        let appended: Vec<i64> = sqlx::query_scalar(
+            "WITH counter AS (\
+               UPDATE athlos_event_counter SET last = last + $1 RETURNING last) \
+             INSERT INTO athlos_events (sequence, aggregate, event) \
+             SELECT counter.last - $1 + e.ord, e.aggregate, e.event \
+             FROM counter, UNNEST($2::jsonb[], $3::jsonb[]) WITH ORDINALITY AS e(aggregate, event, ord) \
+             RETURNING sequence",
+        )
+        .bind(count)
+        .bind(&aggregates)
+        .bind(&events)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+        if appended.len() != commit.events.len() {
+            return Err(backend(format!(
+                "{} of {} events appended",
+                appended.len(),
+                commit.events.len()
+            )));
+        }
+        let mut appended = appended
+            .into_iter()
+            .map(u64_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        appended.sort_unstable();
+        sequences = appended;
     }
     Ok(Receipt {
         versions,
