@@ -20,6 +20,11 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, Stor
     serde_json::to_value(value).map_err(backend)
 }
 
+/// A document as JSON text (no intermediate tree).
+pub(crate) fn to_json_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(backend)
+}
+
 /// A document from JSON.
 pub(crate) fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, StoreError> {
     serde_json::from_value(value).map_err(|e| StoreError::Backend {
@@ -52,7 +57,8 @@ pub(crate) struct WriteRow {
     pub id: String,
     pub expected: Option<u64>,
     pub state: Option<String>,
-    pub document: serde_json::Value,
+    /// The document as JSON text.
+    pub document: String,
     pub aggregate: AggregateRef,
 }
 
@@ -60,10 +66,13 @@ pub(crate) fn write_row(write: &Write) -> Result<WriteRow, StoreError> {
     let aggregate = write.aggregate();
     let (kind, id) = kind_and_id(&aggregate)?;
     let (state, document) = match write {
-        Write::Competition { value, .. } => (None, to_json(value)?),
-        Write::Division { value, .. } => (Some(state_text(&value.state)?), to_json(value)?),
-        Write::Tournament { value, .. } => (Some(state_text(&value.state)?), to_json(value)?),
-        Write::Draft { value, .. } => (Some(state_text(&value.draft.state())?), to_json(value)?),
+        Write::Competition { value, .. } => (None, to_json_text(value)?),
+        Write::Division { value, .. } => (Some(state_text(&value.state)?), to_json_text(value)?),
+        Write::Tournament { value, .. } => (Some(state_text(&value.state)?), to_json_text(value)?),
+        Write::Draft { value, .. } => (
+            Some(state_text(&value.draft.state())?),
+            to_json_text(value)?,
+        ),
         other => {
             return Err(backend(format!(
                 "this store cannot write {}",

@@ -573,7 +573,7 @@ async fn apply(conn: &mut PgConnection, commit: Commit) -> Result<Receipt, Store
         let done = match row.expected {
             None => sqlx::query(
                 "INSERT INTO athlos_aggregates (kind, id, version, state, document) \
-                 VALUES ($1, $2, 1, $3, $4) ON CONFLICT (kind, id) DO NOTHING",
+                 VALUES ($1, $2, 1, $3, $4::text::jsonb) ON CONFLICT (kind, id) DO NOTHING",
             )
             .bind(&row.kind)
             .bind(&row.id)
@@ -583,7 +583,8 @@ async fn apply(conn: &mut PgConnection, commit: Commit) -> Result<Receipt, Store
             .await
             .map_err(backend)?,
             Some(expected) => sqlx::query(
-                "UPDATE athlos_aggregates SET version = version + 1, state = $1, document = $2 \
+                "UPDATE athlos_aggregates SET version = version + 1, state = $1, \
+                 document = $2::text::jsonb \
                  WHERE kind = $3 AND id = $4 AND version = $5",
             )
             .bind(&row.state)
@@ -777,10 +778,14 @@ async fn clear_deadline(conn: &mut PgConnection, key: &DeadlineKey) -> Result<()
 
 fn stored<T: Document>(row: &PgRow) -> Result<Stored<T>, StoreError> {
     let version: i64 = row.try_get("version").map_err(backend)?;
-    let document: serde_json::Value = row.try_get("document").map_err(backend)?;
+    // Straight from the column's bytes into the document, without a JSON tree between.
+    let document: sqlx::types::Json<T> =
+        row.try_get("document").map_err(|e| StoreError::Backend {
+            reason: format!("stored document is invalid: {e}"),
+        })?;
     Ok(Stored {
         version: u64_of(version)?,
-        value: from_json(document)?,
+        value: document.0,
     })
 }
 

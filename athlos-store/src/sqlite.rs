@@ -583,7 +583,7 @@ async fn apply(conn: &mut SqliteConnection, commit: Commit) -> Result<Receipt, S
     let mut versions = Vec::with_capacity(commit.writes.len());
     for write in &commit.writes {
         let row = write_row(write)?;
-        let document = row.document.to_string();
+        let document = &row.document;
         let done = match row.expected {
             None => sqlx::query(
                 "INSERT INTO aggregates (kind, id, version, state, document) \
@@ -592,7 +592,7 @@ async fn apply(conn: &mut SqliteConnection, commit: Commit) -> Result<Receipt, S
             .bind(&row.kind)
             .bind(&row.id)
             .bind(&row.state)
-            .bind(&document)
+            .bind(document)
             .execute(&mut *conn)
             .await
             .map_err(backend)?,
@@ -601,7 +601,7 @@ async fn apply(conn: &mut SqliteConnection, commit: Commit) -> Result<Receipt, S
                  WHERE kind = ? AND id = ? AND version = ?",
             )
             .bind(&row.state)
-            .bind(&document)
+            .bind(document)
             .bind(&row.kind)
             .bind(&row.id)
             .bind(i64_of(expected)?)
