@@ -82,6 +82,10 @@ pub(crate) struct Matcher<const L: usize> {
     /// Vertices whose dual must be recomputed from the weights.
     stale: Vec<usize>,
     is_stale: Vec<bool>,
+    /// Scratch of `add_blossom`: the best arc to each S blossom, its slack, and which are set.
+    best_to: Vec<u64>,
+    best_to_slack: Vec<Wide<L>>,
+    best_to_set: Vec<usize>,
 }
 
 impl<const L: usize> Matcher<L> {
@@ -111,6 +115,9 @@ impl<const L: usize> Matcher<L> {
             pending: (0..n).collect(),
             stale: (0..n).collect(),
             is_stale: vec![true; n],
+            best_to: vec![NO_ARC; 2 * n],
+            best_to_slack: vec![Wide::ZERO; 2 * n],
+            best_to_set: Vec::new(),
         }
     }
 
@@ -270,8 +277,7 @@ impl<const L: usize> Matcher<L> {
     /// Twice the slack of the edge of arc `a` (its ends in different top-level blossoms).
     fn slack<W: EdgeWeights<L>>(&self, w: &W, a: u64) -> Wide<L> {
         let (u, v) = (tail(a), head(a));
-        let weight = w.weight(u, v);
-        self.dual[u].add(&self.dual[v]).sub(&weight).sub(&weight)
+        self.dual[u].slack(&self.dual[v], &w.weight(u, v))
     }
 
     /// The slack of `best_edge[i]` (which must be set).
@@ -427,8 +433,10 @@ impl<const L: usize> Matcher<L> {
             }
             self.in_blossom[leaf] = b;
         }
-        let mut best_to = vec![NO_ARC; 2 * self.n];
-        let mut best_to_slack = vec![Wide::ZERO; 2 * self.n];
+        let mut best_to = std::mem::take(&mut self.best_to);
+        let mut best_to_slack = std::mem::take(&mut self.best_to_slack);
+        let mut best_to_set = std::mem::take(&mut self.best_to_set);
+        best_to_set.clear();
         for &child in &path {
             let arcs: Vec<u64> = match self.blossom_best[child].take() {
                 Some(list) => list,
@@ -454,6 +462,9 @@ impl<const L: usize> Matcher<L> {
                 let bj = self.in_blossom[j];
                 if bj != b && self.label[bj] == 1 {
                     let slack = self.slack(weights, arc(i, j));
+                    if best_to[bj] == NO_ARC {
+                        best_to_set.push(bj);
+                    }
                     if best_to[bj] == NO_ARC || slack < best_to_slack[bj] {
                         best_to[bj] = arc(i, j);
                         best_to_slack[bj] = slack;
@@ -465,10 +476,10 @@ impl<const L: usize> Matcher<L> {
         let mut list = Vec::new();
         let mut best = NO_ARC;
         let mut best_slack = Wide::ZERO;
-        for (bj, &edge) in best_to.iter().enumerate() {
-            if edge == NO_ARC {
-                continue;
-            }
+        best_to_set.sort_unstable();
+        for &bj in &best_to_set {
+            let edge = best_to[bj];
+            best_to[bj] = NO_ARC;
             list.push(edge);
             if best == NO_ARC || best_to_slack[bj] < best_slack {
                 best = edge;
@@ -481,6 +492,9 @@ impl<const L: usize> Matcher<L> {
             self.set_best(b, best, best_slack);
         }
         self.blossom_best[b] = Some(list);
+        self.best_to = best_to;
+        self.best_to_slack = best_to_slack;
+        self.best_to_set = best_to_set;
         Ok(())
     }
 
@@ -808,9 +822,12 @@ impl<const L: usize> Matcher<L> {
     /// Scans the queued S vertices; returns whether an augmenting path was used.
     fn scan<W: EdgeWeights<L>>(&mut self, w: &W) -> Result<bool, MatchingFailed> {
         while let Some(v) = self.queue.pop() {
+            let mut bv = self.in_blossom[v];
+            let dv = self.dual[v];
             for index in 0..self.order.len() {
                 let x = self.order[index];
-                if x == v || self.in_blossom[v] == self.in_blossom[x] {
+                let bx = self.in_blossom[x];
+                if bv == bx {
                     continue;
                 }
                 let weight = w.weight(v, x);
@@ -818,8 +835,7 @@ impl<const L: usize> Matcher<L> {
                     continue;
                 }
                 let p = arc(v, x);
-                let slack = self.dual[v].add(&self.dual[x]).sub(&weight).sub(&weight);
-                let bx = self.in_blossom[x];
+                let slack = dv.slack(&self.dual[x], &weight);
                 if slack.is_zero() {
                     if self.label[bx] == 0 {
                         if self.mate[self.base[bx]] == NO_ARC {
@@ -834,12 +850,13 @@ impl<const L: usize> Matcher<L> {
                             return Err(MatchingFailed);
                         }
                         self.add_blossom(w, base, p)?;
+                        bv = self.in_blossom[v];
                     } else if self.label[x] == 0 {
                         self.label[x] = 2;
                         self.label_end[x] = rev(p);
                     }
                 } else if self.label[bx] == 1 {
-                    let b = self.in_blossom[v];
+                    let b = bv;
                     if self.best_edge[b] == NO_ARC || slack < self.best_slack_of(w, b) {
                         self.set_best(b, p, slack);
                     }
