@@ -317,9 +317,10 @@ impl<const L: usize, F: Fn(usize, usize) -> Wide<L>> EdgeWeights<L> for ByFuncti
 /// The matching kept across the brackets of a round, and the weights it is optimal for.
 struct Sync<const L: usize> {
     matcher: Matcher<L>,
-    /// The weight of an edge outside the bracket: `constant + separate[a] + separate[b]`.
-    constant: Wide<L>,
+    /// The weight of an edge outside the bracket is `outside[a] + separate[b]`: a constant,
+    /// plus a term for each end.
     separate: Vec<Wide<L>>,
+    outside: Vec<Wide<L>>,
     /// Position of each ranking index in the bracket the matching was last solved for, or
     /// `NONE`.
     position: Vec<usize>,
@@ -333,7 +334,7 @@ struct Sync<const L: usize> {
 /// The weights of the whole graph while one bracket is paired.
 struct View<'s, 'a, const L: usize> {
     engine: &'s Engine<'a, L>,
-    constant: Wide<L>,
+    outside: &'s [Wide<L>],
     separate: &'s [Wide<L>],
     position: &'s [usize],
     bracket: Option<&'s Bracket<L>>,
@@ -349,10 +350,20 @@ impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
             }
         }
         if self.engine.compatible[u][v] {
-            self.constant.add(&self.separate[u]).add(&self.separate[v])
+            self.outside[u].add(&self.separate[v])
         } else {
             Wide::ZERO
         }
+    }
+
+    #[inline]
+    fn outer(&self, x: usize) -> bool {
+        self.position[x] == NONE
+    }
+
+    #[inline]
+    fn lone(&self, u: usize) -> Wide<L> {
+        self.outside[u]
     }
 }
 
@@ -787,10 +798,11 @@ impl<'a, const L: usize> Engine<'a, L> {
             warm = Some(matcher);
         }
         let (constant, separate) = self.separable(is_single);
+        let outside = separate.iter().map(|s| constant.add(s)).collect();
         let mut sync = Sync {
             matcher: warm.unwrap_or_else(|| Matcher::new(n)),
-            constant,
             separate,
+            outside,
             position: vec![NONE; n],
             fresh: false,
             previous: None,
@@ -935,14 +947,14 @@ impl<'a, const L: usize> Engine<'a, L> {
                     }
                     let old = View {
                         engine: self,
-                        constant: sync.constant,
+                        outside: &sync.outside,
                         separate: &sync.separate,
                         position: &sync.position,
                         bracket: previous.as_ref(),
                     };
                     let new = View {
                         engine: self,
-                        constant: sync.constant,
+                        outside: &sync.outside,
                         separate: &sync.separate,
                         position: &position,
                         bracket: Some(bracket),
@@ -990,7 +1002,7 @@ impl<'a, const L: usize> Engine<'a, L> {
         }
         let view = View {
             engine: self,
-            constant: sync.constant,
+            outside: &sync.outside,
             separate: &sync.separate,
             position: &sync.position,
             bracket: Some(bracket),

@@ -38,13 +38,13 @@ impl<const L: usize> Wide<L> {
     pub(crate) const ZERO: Self = Self([0; L]);
 
     /// Whether the value is zero.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_zero(&self) -> bool {
         self.0.iter().fold(0, |acc, &x| acc | x) == 0
     }
 
     /// `self + other`, wrapping.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add(&self, other: &Self) -> Self {
         let mut out = [0u64; L];
         let mut carry = 0u128;
@@ -57,7 +57,7 @@ impl<const L: usize> Wide<L> {
     }
 
     /// `self - other`, wrapping.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sub(&self, other: &Self) -> Self {
         let mut out = [0u64; L];
         let mut borrow = 0u128;
@@ -72,7 +72,7 @@ impl<const L: usize> Wide<L> {
     }
 
     /// `self + other - 2·weight`, wrapping, in one pass (the doubled slack of an edge).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn slack(&self, other: &Self, weight: &Self) -> Self {
         let mut out = [0u64; L];
         let mut carry = 0i128;
