@@ -455,16 +455,26 @@ impl<const L: usize> Matcher<L> {
         let mut best_to_slack = std::mem::take(&mut self.best_to_slack);
         let mut best_to_set = std::mem::take(&mut self.best_to_set);
         best_to_set.clear();
+        // The S vertices outside the new blossom, ascending (computed when first needed).
+        let mut outer_s: Option<Vec<usize>> = None;
         for &child in &path {
             let arcs: Vec<u64> = match self.blossom_best[child].take() {
                 Some(list) => list,
                 None => {
+                    let targets = outer_s.get_or_insert_with(|| {
+                        self.order
+                            .iter()
+                            .copied()
+                            .filter(|&x| {
+                                let bx = self.in_blossom[x];
+                                bx != b && self.label[bx] == 1
+                            })
+                            .collect()
+                    });
                     let mut all = Vec::new();
                     for leaf in self.leaves_of(child) {
-                        for &x in &self.order {
-                            let bx = self.in_blossom[x];
-                            if bx != b && self.label[bx] == 1 && !weights.weight(leaf, x).is_zero()
-                            {
+                        for &x in targets.iter() {
+                            if !weights.weight(leaf, x).is_zero() {
                                 all.push(arc(leaf, x));
                             }
                         }
