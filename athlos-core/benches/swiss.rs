@@ -3,7 +3,8 @@
 //! on the same TRF input, in the same run.
 //!
 //! `cargo bench -p athlos-core --bench swiss` (sizes from `SWISS_BENCH_SIZES`, default
-//! `1000`; e.g. `SWISS_BENCH_SIZES=1000,4000,9999`).
+//! `1000`; e.g. `SWISS_BENCH_SIZES=1000,4000,9999`). When `SWISS_BENCH_OUT` names a directory,
+//! the athlos pairing of each size is written there as `swiss-<n>.athlos.txt`.
 //!
 //! The history is generated deterministically from a seed: players rated in start-number
 //! order, each of rounds 1–5 paired by a simple score-ordered greedy rule (no rematches,
@@ -177,6 +178,10 @@ fn round_six(c: &mut Criterion) {
         let start = Instant::now();
         let ours = pair_next_round(&tournament).unwrap_or_else(|e| panic!("pairing: {e}"));
         let once = start.elapsed();
+        if let Some(out) = std::env::var_os("SWISS_BENCH_OUT") {
+            let path = PathBuf::from(out).join(format!("swiss-{n}.athlos.txt"));
+            std::fs::write(&path, ours.to_engine_text()).unwrap_or_else(|e| panic!("write: {e}"));
+        }
         let theirs = bbp(&file);
         if let Some(t) = theirs {
             let same = std::fs::read_to_string(file.with_extension("bbp.txt"))

@@ -42,9 +42,23 @@ fn rev(a: u64) -> u64 {
 pub(crate) struct MatchingFailed;
 
 /// The weights of a dense graph. Must be symmetric; zero means "no edge".
+///
+/// Some vertices may be declared *outer*: every edge of an outer vertex `x` weighs either zero
+/// or `lone(u) + t` for its other end `u`, where `t` depends on `x` alone, so the searches can
+/// skip most of them without computing their weights.
 pub(crate) trait EdgeWeights<const L: usize> {
     /// The weight of the edge between `u` and `v`.
     fn weight(&self, u: usize, v: usize) -> Wide<L>;
+
+    /// Whether `x` is outer.
+    fn outer(&self, _x: usize) -> bool {
+        false
+    }
+
+    /// The term of `u` in the weight of its edges to outer vertices (any `u`).
+    fn lone(&self, _u: usize) -> Wide<L> {
+        Wide::ZERO
+    }
 }
 
 /// A maximum-weight matching kept optimal across weight changes.
@@ -82,6 +96,13 @@ pub(crate) struct Matcher<const L: usize> {
     /// Vertices whose dual must be recomputed from the weights.
     stale: Vec<usize>,
     is_stale: Vec<bool>,
+    /// Scratch of `add_blossom`: the best arc to each S blossom, its slack, and which are set.
+    best_to: Vec<u64>,
+    best_to_slack: Vec<Wide<L>>,
+    best_to_set: Vec<usize>,
+    /// In the current search: the S vertex at the tail of a best edge of an outer vertex
+    /// whose `dual - 2·lone` is the largest, or `NONE`.
+    outer_holder: usize,
 }
 
 impl<const L: usize> Matcher<L> {
@@ -111,6 +132,10 @@ impl<const L: usize> Matcher<L> {
             pending: (0..n).collect(),
             stale: (0..n).collect(),
             is_stale: vec![true; n],
+            best_to: vec![NO_ARC; 2 * n],
+            best_to_slack: vec![Wide::ZERO; 2 * n],
+            best_to_set: Vec::new(),
+            outer_holder: NONE,
         }
     }
 
@@ -270,8 +295,7 @@ impl<const L: usize> Matcher<L> {
     /// Twice the slack of the edge of arc `a` (its ends in different top-level blossoms).
     fn slack<W: EdgeWeights<L>>(&self, w: &W, a: u64) -> Wide<L> {
         let (u, v) = (tail(a), head(a));
-        let weight = w.weight(u, v);
-        self.dual[u].add(&self.dual[v]).sub(&weight).sub(&weight)
+        self.dual[u].slack(&self.dual[v], &w.weight(u, v))
     }
 
     /// The slack of `best_edge[i]` (which must be set).
@@ -427,18 +451,30 @@ impl<const L: usize> Matcher<L> {
             }
             self.in_blossom[leaf] = b;
         }
-        let mut best_to = vec![NO_ARC; 2 * self.n];
-        let mut best_to_slack = vec![Wide::ZERO; 2 * self.n];
+        let mut best_to = std::mem::take(&mut self.best_to);
+        let mut best_to_slack = std::mem::take(&mut self.best_to_slack);
+        let mut best_to_set = std::mem::take(&mut self.best_to_set);
+        best_to_set.clear();
+        // The S vertices outside the new blossom, ascending (computed when first needed).
+        let mut outer_s: Option<Vec<usize>> = None;
         for &child in &path {
             let arcs: Vec<u64> = match self.blossom_best[child].take() {
                 Some(list) => list,
                 None => {
+                    let targets = outer_s.get_or_insert_with(|| {
+                        self.order
+                            .iter()
+                            .copied()
+                            .filter(|&x| {
+                                let bx = self.in_blossom[x];
+                                bx != b && self.label[bx] == 1
+                            })
+                            .collect()
+                    });
                     let mut all = Vec::new();
                     for leaf in self.leaves_of(child) {
-                        for &x in &self.order {
-                            let bx = self.in_blossom[x];
-                            if bx != b && self.label[bx] == 1 && !weights.weight(leaf, x).is_zero()
-                            {
+                        for &x in targets.iter() {
+                            if !weights.weight(leaf, x).is_zero() {
                                 all.push(arc(leaf, x));
                             }
                         }
@@ -454,6 +490,9 @@ impl<const L: usize> Matcher<L> {
                 let bj = self.in_blossom[j];
                 if bj != b && self.label[bj] == 1 {
                     let slack = self.slack(weights, arc(i, j));
+                    if best_to[bj] == NO_ARC {
+                        best_to_set.push(bj);
+                    }
                     if best_to[bj] == NO_ARC || slack < best_to_slack[bj] {
                         best_to[bj] = arc(i, j);
                         best_to_slack[bj] = slack;
@@ -465,10 +504,10 @@ impl<const L: usize> Matcher<L> {
         let mut list = Vec::new();
         let mut best = NO_ARC;
         let mut best_slack = Wide::ZERO;
-        for (bj, &edge) in best_to.iter().enumerate() {
-            if edge == NO_ARC {
-                continue;
-            }
+        best_to_set.sort_unstable();
+        for &bj in &best_to_set {
+            let edge = best_to[bj];
+            best_to[bj] = NO_ARC;
             list.push(edge);
             if best == NO_ARC || best_to_slack[bj] < best_slack {
                 best = edge;
@@ -481,6 +520,9 @@ impl<const L: usize> Matcher<L> {
             self.set_best(b, best, best_slack);
         }
         self.blossom_best[b] = Some(list);
+        self.best_to = best_to;
+        self.best_to_slack = best_to_slack;
+        self.best_to_set = best_to_set;
         Ok(())
     }
 
@@ -690,6 +732,7 @@ impl<const L: usize> Matcher<L> {
         }
         self.queue.clear();
         self.stamp += 1;
+        self.outer_holder = NONE;
         self.assign_label(root, 1, NO_ARC);
         let mut substeps = 0usize;
         loop {
@@ -806,11 +849,40 @@ impl<const L: usize> Matcher<L> {
     }
 
     /// Scans the queued S vertices; returns whether an augmenting path was used.
+    /// Whether `dual[a] - 2·lone(a)` exceeds `dual[b] - 2·lone(b)`: the edges of `a` to outer
+    /// vertices are then all looser than those of `b`.
+    fn looser<W: EdgeWeights<L>>(&self, w: &W, a: usize, b: usize) -> bool {
+        let (la, lb) = (w.lone(a), w.lone(b));
+        self.dual[a].add(&lb).add(&lb) > self.dual[b].add(&la).add(&la)
+    }
+
+    /// Scans the queued S vertices; returns whether an augmenting path was used.
+    ///
+    /// An outer vertex that is free of the tree and already has a best edge gains nothing from
+    /// an S vertex `v` whose edges to outer vertices are all at least as loose as those of the
+    /// best edges' S ends: its slack to `v` is at least its best slack, so not better, and
+    /// not tight either when `v` is strictly looser or the best slack is not zero. It is
+    /// skipped without computing the weight.
     fn scan<W: EdgeWeights<L>>(&mut self, w: &W) -> Result<bool, MatchingFailed> {
         while let Some(v) = self.queue.pop() {
+            let mut bv = self.in_blossom[v];
+            let dv = self.dual[v];
+            let strictly = self.outer_holder != NONE && self.looser(w, v, self.outer_holder);
+            let skip_outer =
+                strictly || (self.outer_holder != NONE && !self.looser(w, self.outer_holder, v));
             for index in 0..self.order.len() {
                 let x = self.order[index];
-                if x == v || self.in_blossom[v] == self.in_blossom[x] {
+                let bx = self.in_blossom[x];
+                if bv == bx {
+                    continue;
+                }
+                if skip_outer
+                    && self.label[bx] == 0
+                    && self.label[x] == 0
+                    && self.best_edge[x] != NO_ARC
+                    && w.outer(x)
+                    && (strictly || !self.best_slack_of(w, x).is_zero())
+                {
                     continue;
                 }
                 let weight = w.weight(v, x);
@@ -818,8 +890,7 @@ impl<const L: usize> Matcher<L> {
                     continue;
                 }
                 let p = arc(v, x);
-                let slack = self.dual[v].add(&self.dual[x]).sub(&weight).sub(&weight);
-                let bx = self.in_blossom[x];
+                let slack = dv.slack(&self.dual[x], &weight);
                 if slack.is_zero() {
                     if self.label[bx] == 0 {
                         if self.mate[self.base[bx]] == NO_ARC {
@@ -834,12 +905,13 @@ impl<const L: usize> Matcher<L> {
                             return Err(MatchingFailed);
                         }
                         self.add_blossom(w, base, p)?;
+                        bv = self.in_blossom[v];
                     } else if self.label[x] == 0 {
                         self.label[x] = 2;
                         self.label_end[x] = rev(p);
                     }
                 } else if self.label[bx] == 1 {
-                    let b = self.in_blossom[v];
+                    let b = bv;
                     if self.best_edge[b] == NO_ARC || slack < self.best_slack_of(w, b) {
                         self.set_best(b, p, slack);
                     }
@@ -847,6 +919,11 @@ impl<const L: usize> Matcher<L> {
                     && (self.best_edge[x] == NO_ARC || slack < self.best_slack_of(w, x))
                 {
                     self.set_best(x, p, slack);
+                    if w.outer(x)
+                        && (self.outer_holder == NONE || self.looser(w, v, self.outer_holder))
+                    {
+                        self.outer_holder = v;
+                    }
                 }
             }
         }
@@ -1021,6 +1098,108 @@ mod tests {
             m.solve(&g).unwrap();
             let alive = vec![true; n];
             assert_eq!(total(&m, &g, &alive), brute(&g, &alive), "case {case}");
+        }
+    }
+
+    /// A graph whose vertices from `first_outer` on are outer: their edges weigh
+    /// `lone[u] + term[x]` (or nothing), with `lone[x] = 20 + term[x]` for an outer `x` so that
+    /// the weights are symmetric.
+    struct Separable {
+        g: Dense,
+        lone: Vec<u64>,
+        first_outer: usize,
+        declared: bool,
+    }
+
+    impl EdgeWeights<2> for Separable {
+        fn weight(&self, u: usize, v: usize) -> W {
+            self.g.weight(u, v)
+        }
+
+        fn outer(&self, x: usize) -> bool {
+            self.declared && x >= self.first_outer
+        }
+
+        fn lone(&self, u: usize) -> W {
+            let mut out = W::ZERO;
+            out.add_at(0, self.lone[u]);
+            out
+        }
+    }
+
+    fn separable_graph(rng: &mut Rng, n: usize, first_outer: usize) -> Separable {
+        let term: Vec<u64> = (0..n).map(|_| rng.next() % 3).collect();
+        let lone: Vec<u64> = (0..n)
+            .map(|x| {
+                20 + if x >= first_outer {
+                    term[x]
+                } else {
+                    rng.next() % 4
+                }
+            })
+            .collect();
+        let mut g = Dense {
+            n,
+            w: vec![0; n * n],
+        };
+        for u in 0..n {
+            for v in u + 1..n {
+                if rng.next() % 5 == 0 {
+                    continue;
+                }
+                let w = if v >= first_outer {
+                    lone[u] + term[v]
+                } else {
+                    10 + rng.next() % 30
+                };
+                g.set(u, v, w);
+            }
+        }
+        Separable {
+            g,
+            lone,
+            first_outer,
+            declared: false,
+        }
+    }
+
+    #[test]
+    fn skipping_outer_vertices_changes_nothing() {
+        let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+        for case in 0..120 {
+            let n = 6 + case % 7;
+            let first_outer = 2 + (rng.next() as usize) % (n - 2);
+            let mut plain = separable_graph(&mut rng, n, first_outer);
+            let mut a = Matcher::<2>::new(n);
+            let mut b = Matcher::<2>::new(n);
+            a.solve(&plain).unwrap();
+            plain.declared = true;
+            b.solve(&plain).unwrap();
+            let alive = vec![true; n];
+            for step in 0..8 {
+                for v in 0..n {
+                    assert_eq!(a.mate(v), b.mate(v), "case {case} step {step}");
+                }
+                assert_eq!(total(&b, &plain.g, &alive), brute(&plain.g, &alive));
+                // Change the edges of a vertex before the outer ones, as a bracket does.
+                let t = (rng.next() as usize) % first_outer;
+                a.detach(t);
+                b.detach(t);
+                for x in 0..first_outer {
+                    if x != t && rng.next() % 2 == 0 {
+                        let w = if rng.next() % 4 == 0 {
+                            0
+                        } else {
+                            10 + rng.next() % 30
+                        };
+                        plain.g.set(t, x, w);
+                    }
+                }
+                plain.declared = false;
+                a.solve(&plain).unwrap();
+                plain.declared = true;
+                b.solve(&plain).unwrap();
+            }
         }
     }
 

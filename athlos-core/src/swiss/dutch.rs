@@ -193,10 +193,16 @@ struct Engine<'a, const L: usize> {
     ranks: BTreeMap<u32, u64>,
     /// Score groups as ranges of ranking indices.
     groups: Vec<(usize, usize)>,
+    /// Offset of each player's score group inside a score field.
+    shifts: Vec<u32>,
 }
 
 /// The matching problem of one bracket: the bracket and the next score group (`local`,
 /// indexed by position) followed by every lower player.
+///
+/// The weights among `local` are not stored: each is computed from the two players and the
+/// decisions taken so far, which are kept per pair as a removal bit and a small signed nudge
+/// of the low fields. Pairs are addressed by their triangular slot (`tri`).
 struct Bracket<const L: usize> {
     /// Ranking indices of the bracket and the next score group.
     local: Vec<usize>,
@@ -204,10 +210,97 @@ struct Bracket<const L: usize> {
     moved: usize,
     /// End of the bracket in `local` (the next score group follows).
     end: usize,
-    /// Current edge weights among `local`, at `high + low * local.len()` with `high < low`.
-    current: Vec<Wide<L>>,
-    /// Base edge weights among `local` (same indexing).
-    base: Vec<Wide<L>>,
+    /// Each position's share of an edge inside the bracket when it is the higher-ranked end
+    /// (with the terms every such edge has) and when it is the lower-ranked end.
+    high_in: Vec<Wide<L>>,
+    low_in: Vec<Wide<L>>,
+    /// The same for an edge with its lower end in the next score group.
+    high_next: Vec<Wide<L>>,
+    low_next: Vec<Wide<L>>,
+    /// Weights among the moved-down players, as the previous bracket left them, at
+    /// `high + low * moved`.
+    carried: Vec<Wide<L>>,
+    /// Pairs taken out of the bracket (weight zero), a bit per slot.
+    removed: Vec<u64>,
+    /// The nudge added to the weight of each pair inside the bracket, by slot.
+    nudge: Vec<i128>,
+    /// Slots changed since the matching was last solved (a bit per slot), and for each of
+    /// them its positions and its state at that solution.
+    dirty: Vec<u64>,
+    log: Vec<(usize, usize, bool, i128)>,
+}
+
+/// The triangular slot of the pair of positions `high < low`.
+#[inline]
+fn tri(high: usize, low: usize) -> usize {
+    low * (low - 1) / 2 + high
+}
+
+#[inline]
+fn bit(bits: &[u64], at: usize) -> bool {
+    bits.get(at / 64).is_some_and(|w| w & (1 << (at % 64)) != 0)
+}
+
+#[inline]
+fn set_bit(bits: &mut [u64], at: usize, on: bool) {
+    if let Some(w) = bits.get_mut(at / 64) {
+        if on {
+            *w |= 1 << (at % 64);
+        } else {
+            *w &= !(1 << (at % 64));
+        }
+    }
+}
+
+impl<const L: usize> Bracket<L> {
+    /// Records the state of the slot of `high < low` before its first change since the last
+    /// solution.
+    fn touch(&mut self, high: usize, low: usize, slot: usize) {
+        if !bit(&self.dirty, slot) {
+            set_bit(&mut self.dirty, slot, true);
+            let nudge = self.nudge.get(slot).copied().unwrap_or(0);
+            self.log.push((high, low, bit(&self.removed, slot), nudge));
+        }
+    }
+
+    /// Sets the nudge of the pair `{a, b}` (both inside the bracket).
+    fn set_nudge(&mut self, a: usize, b: usize, value: i128) {
+        let (high, low) = (a.min(b), a.max(b));
+        let slot = tri(high, low);
+        if self.nudge.get(slot).is_some_and(|&v| v != value) {
+            self.touch(high, low, slot);
+            self.nudge[slot] = value;
+        }
+    }
+
+    /// Takes the pair `{a, b}` out of the bracket.
+    fn remove(&mut self, a: usize, b: usize) {
+        let (high, low) = (a.min(b), a.max(b));
+        let slot = tri(high, low);
+        if !bit(&self.removed, slot) {
+            self.touch(high, low, slot);
+            set_bit(&mut self.removed, slot, true);
+        }
+    }
+
+    /// Marks the current state as the one the matching is optimal for.
+    fn settle(&mut self) {
+        for (high, low, _, _) in std::mem::take(&mut self.log) {
+            set_bit(&mut self.dirty, tri(high, low), false);
+        }
+    }
+
+    /// Forgets the changes since the last solution: the bracket is as the matching saw it.
+    fn revert(&mut self) {
+        for (high, low, removed, nudge) in std::mem::take(&mut self.log) {
+            let slot = tri(high, low);
+            set_bit(&mut self.dirty, slot, false);
+            set_bit(&mut self.removed, slot, removed);
+            if let Some(v) = self.nudge.get_mut(slot) {
+                *v = nudge;
+            }
+        }
+    }
 }
 
 const NONE: usize = usize::MAX;
@@ -224,46 +317,53 @@ impl<const L: usize, F: Fn(usize, usize) -> Wide<L>> EdgeWeights<L> for ByFuncti
 /// The matching kept across the brackets of a round, and the weights it is optimal for.
 struct Sync<const L: usize> {
     matcher: Matcher<L>,
-    /// The weight of an edge outside the bracket: `constant + separate[a] + separate[b]`.
-    constant: Wide<L>,
+    /// The weight of an edge outside the bracket is `outside[a] + separate[b]`: a constant,
+    /// plus a term for each end.
     separate: Vec<Wide<L>>,
-    /// Position of each ranking index in `members`, or `NONE`.
+    outside: Vec<Wide<L>>,
+    /// Position of each ranking index in the bracket the matching was last solved for, or
+    /// `NONE`.
     position: Vec<usize>,
-    /// The bracket the matching was last solved for, and its weights.
-    members: Vec<usize>,
-    size: usize,
-    solved: Vec<Wide<L>>,
+    /// Whether the bracket being paired has been solved for (its changes since are in its
+    /// log); otherwise the matching is optimal for `previous` (none: for the separable
+    /// weights alone).
+    fresh: bool,
+    previous: Option<Bracket<L>>,
 }
 
 /// The weights of the whole graph while one bracket is paired.
-struct View<'s, const L: usize> {
-    compatible: &'s [Vec<bool>],
-    constant: Wide<L>,
+struct View<'s, 'a, const L: usize> {
+    engine: &'s Engine<'a, L>,
+    outside: &'s [Wide<L>],
     separate: &'s [Wide<L>],
     position: &'s [usize],
-    size: usize,
-    local: &'s [Wide<L>],
+    bracket: Option<&'s Bracket<L>>,
 }
 
-impl<const L: usize> EdgeWeights<L> for View<'_, L> {
+impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
     #[inline]
     fn weight(&self, u: usize, v: usize) -> Wide<L> {
         let (pu, pv) = (self.position[u], self.position[v]);
         if pu != NONE && pv != NONE {
-            let (high, low) = (pu.min(pv), pu.max(pv));
-            self.local[high + low * self.size]
-        } else if self.compatible[u][v] {
-            self.constant.add(&self.separate[u]).add(&self.separate[v])
+            if let Some(b) = self.bracket {
+                return self.engine.current(b, pu.min(pv), pu.max(pv));
+            }
+        }
+        if self.engine.compatible[u][v] {
+            self.outside[u].add(&self.separate[v])
         } else {
             Wide::ZERO
         }
     }
-}
 
-impl<const L: usize> Bracket<L> {
-    fn at(&self, a: usize, b: usize) -> usize {
-        let (high, low) = (a.min(b), a.max(b));
-        high + low * self.local.len()
+    #[inline]
+    fn outer(&self, x: usize) -> bool {
+        self.position[x] == NONE
+    }
+
+    #[inline]
+    fn lone(&self, u: usize) -> Wide<L> {
+        self.outside[u]
     }
 }
 
@@ -286,9 +386,21 @@ impl<'a, const L: usize> Engine<'a, L> {
                 _ => groups.push((i, i + 1)),
             }
         }
+        let shifts = state
+            .players
+            .iter()
+            .map(|p| {
+                layout
+                    .score_shift
+                    .get(&p.pairing_score)
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect();
         Self {
             state,
             layout,
+            shifts,
             info: state.players.iter().map(Info::of).collect(),
             compatible,
             played_rounds: state.round.saturating_sub(1),
@@ -313,6 +425,8 @@ impl<'a, const L: usize> Engine<'a, L> {
     }
 
     /// The weight of pairing `high` (ranked above) with `low`; zero when they may not meet.
+    /// The reference the bracket's computed weights (`base_at`) are tested against.
+    #[cfg(test)]
     fn weight(
         &self,
         high: usize,
@@ -439,6 +553,180 @@ impl<'a, const L: usize> Engine<'a, L> {
         (constant, separate)
     }
 
+    /// The bracket of the positions `local` (moved-down players first, then the resident
+    /// score group up to `end`, then the next score group), with the weights among the
+    /// moved-down players carried from the previous bracket.
+    fn new_bracket(
+        &self,
+        local: Vec<usize>,
+        moved: usize,
+        end: usize,
+        carried: Vec<Wide<L>>,
+        bye_field: bool,
+    ) -> Bracket<L> {
+        let lay = &self.layout;
+        let down = Some(Float::Down);
+        let size = local.len();
+        let mut high_in = Vec::with_capacity(size);
+        let mut low_in = Vec::with_capacity(size);
+        let mut high_next = Vec::with_capacity(size);
+        let mut low_next = Vec::with_capacity(size);
+        for &p in &local {
+            let info = &self.info[p];
+            let shift = self.shifts[p];
+            let mut own = Wide::<L>::ZERO;
+            own.add_at(lay.completion, u64::from(!self.bye_candidate(p)));
+            if bye_field && info.score == self.bye_score {
+                own.add_at(lay.bye, self.ranks.get(&info.played).copied().unwrap_or(0));
+            }
+            let mut high = own;
+            high.add_at(lay.completion, 1);
+            high.add_at(lay.pairs, 1);
+            high.add_at(lay.scores + shift, 1);
+            let mut low = own;
+            if self.played_rounds >= 1 && info.float1 == down {
+                high.add_at(lay.ds1 + shift, 1);
+                low.add_at(lay.d1, 1);
+                low.add_at(lay.ds1 + shift, 1);
+            }
+            if self.played_rounds >= 2 && info.float2 == down {
+                high.add_at(lay.ds2 + shift, 1);
+                low.add_at(lay.d2, 1);
+                low.add_at(lay.ds2 + shift, 1);
+            }
+            high_in.push(high);
+            low_in.push(low);
+            let mut high = own;
+            high.add_at(lay.completion, 1);
+            high.add_at(lay.next_pairs, 1);
+            high.add_at(lay.next_scores + shift, 1);
+            high_next.push(high);
+            low_next.push(own);
+        }
+        let slots = size * size.saturating_sub(1) / 2;
+        Bracket {
+            local,
+            moved,
+            end,
+            high_in,
+            low_in,
+            high_next,
+            low_next,
+            carried,
+            removed: vec![0; slots.div_ceil(64)],
+            nudge: vec![0; end * end.saturating_sub(1) / 2],
+            dirty: vec![0; slots.div_ceil(64)],
+            log: Vec::new(),
+        }
+    }
+
+    /// The terms of an edge inside the bracket that depend on both players (`high` ranked
+    /// above `low`): colours and floats.
+    #[inline]
+    fn add_pair_terms(&self, w: &mut Wide<L>, high: usize, low: usize) {
+        let lay = &self.layout;
+        let (h, l) = (&self.info[high], &self.info[low]);
+        let same = l.preference == h.preference;
+        let imbalance_ok = l.imbalance <= 1 || h.imbalance <= 1 || !same;
+        let repeat_ok = !l.absolute
+            || !h.absolute
+            || !same
+            || if l.imbalance == h.imbalance {
+                l.repeated.is_none() || l.repeated != h.repeated
+            } else {
+                let lesser = if l.imbalance > h.imbalance { h } else { l };
+                lesser.repeated != l.preference.map(Colour::opposite)
+            };
+        let colour_ok = !same || l.preference.is_none() || h.preference.is_none();
+        let strong_ok = (!l.strong && !l.absolute)
+            || (!h.strong && !h.absolute)
+            || (l.absolute && h.absolute)
+            || !same;
+        w.add_at(lay.imbalance, u64::from(imbalance_ok));
+        w.add_at(lay.repeat, u64::from(repeat_ok));
+        w.add_at(lay.colour, u64::from(colour_ok));
+        w.add_at(lay.strong, u64::from(strong_ok));
+        let down = Some(Float::Down);
+        let up = Some(Float::Up);
+        let h_higher = h.score > l.score;
+        let shift = self.shifts[high];
+        if self.played_rounds >= 1 {
+            w.add_at(lay.d1, u64::from(!h_higher && h.float1 == down));
+            w.add_at(lay.u1, u64::from(!(h_higher && l.float1 == up)));
+            if !(l.float1 == up && h_higher) {
+                w.add_at(lay.us1 + shift, 1);
+            }
+        }
+        if self.played_rounds >= 2 {
+            w.add_at(lay.d2, u64::from(!h_higher && h.float2 == down));
+            w.add_at(lay.u2, u64::from(!(h_higher && l.float2 == up)));
+            if !(l.float2 == up && h_higher) {
+                w.add_at(lay.us2 + shift, 1);
+            }
+        }
+    }
+
+    /// The weight of the pair of positions `high < low` (`low` not a moved-down player) before
+    /// any decision: zero when they may not meet.
+    #[inline]
+    fn base_at(&self, b: &Bracket<L>, high: usize, low: usize) -> Wide<L> {
+        let (h, l) = (b.local[high], b.local[low]);
+        if !self.compatible[h][l] {
+            return Wide::ZERO;
+        }
+        if low >= b.end {
+            return b.high_next[high].add(&b.low_next[low]);
+        }
+        let mut w = b.high_in[high].add(&b.low_in[low]);
+        self.add_pair_terms(&mut w, h, l);
+        w
+    }
+
+    /// The weight of the pair of positions `high < low` when its slot is in the given state.
+    #[inline]
+    fn weight_with(
+        &self,
+        b: &Bracket<L>,
+        high: usize,
+        low: usize,
+        removed: bool,
+        nudge: i128,
+    ) -> Wide<L> {
+        if low < b.moved {
+            return b.carried[high + low * b.moved];
+        }
+        if removed {
+            return Wide::ZERO;
+        }
+        let w = self.base_at(b, high, low);
+        if nudge == 0 || w.is_zero() {
+            w
+        } else {
+            w.add_signed(nudge)
+        }
+    }
+
+    /// The current weight of the pair of positions `high < low`.
+    #[inline]
+    fn current(&self, b: &Bracket<L>, high: usize, low: usize) -> Wide<L> {
+        if low < b.moved {
+            return b.carried[high + low * b.moved];
+        }
+        let slot = tri(high, low);
+        let nudge = if low < b.end { b.nudge[slot] } else { 0 };
+        self.weight_with(b, high, low, bit(&b.removed, slot), nudge)
+    }
+
+    /// Whether the pair of positions `{a, b}` still has its base weight (not zero): neither
+    /// moved-down players both, nor unable to meet, nor taken out.
+    #[inline]
+    fn live(&self, bracket: &Bracket<L>, a: usize, b: usize) -> bool {
+        let (high, low) = (a.min(b), a.max(b));
+        low >= bracket.moved
+            && !bit(&bracket.removed, tri(high, low))
+            && self.compatible[bracket.local[high]][bracket.local[low]]
+    }
+
     /// Whether all but at most one bye-eligible player are matched.
     fn complete(&self, vertices: &[usize], mate: &[usize]) -> bool {
         let mut single = 0;
@@ -503,8 +791,20 @@ impl<'a, const L: usize> Engine<'a, L> {
                 self.ranks.insert(played, rank as u64);
             }
         } else {
-            let (mate, matcher) =
-                self.solve_all(|a, b| self.weight(a.min(b), a.max(b), false, false, false))?;
+            // Completion alone: every edge is separable, so every vertex is outer.
+            let (constant, separate) = self.separable(false);
+            let outside: Vec<Wide<L>> = separate.iter().map(|s| constant.add(s)).collect();
+            let position = vec![NONE; n];
+            let view = View {
+                engine: &self,
+                outside: &outside,
+                separate: &separate,
+                position: &position,
+                bracket: None,
+            };
+            let mut matcher = Matcher::<L>::new(n);
+            matcher.solve(&view).map_err(|_| self.no_pairing())?;
+            let mate: Vec<usize> = (0..n).map(|v| matcher.mate(v).unwrap_or(v)).collect();
             if !self.complete(&everybody, &mate) {
                 return Err(self.no_pairing());
             }
@@ -512,14 +812,14 @@ impl<'a, const L: usize> Engine<'a, L> {
             warm = Some(matcher);
         }
         let (constant, separate) = self.separable(is_single);
+        let outside = separate.iter().map(|s| constant.add(s)).collect();
         let mut sync = Sync {
             matcher: warm.unwrap_or_else(|| Matcher::new(n)),
-            constant,
             separate,
+            outside,
             position: vec![NONE; n],
-            members: Vec::new(),
-            size: 0,
-            solved: Vec::new(),
+            fresh: false,
+            previous: None,
         };
 
         let mut finalized = vec![false; n];
@@ -530,7 +830,6 @@ impl<'a, const L: usize> Engine<'a, L> {
         let mut carried: Vec<Wide<L>> = Vec::new();
         if let Some(&(a, b)) = self.groups.first() {
             local.extend(a..b);
-            carried = vec![Wide::ZERO; local.len() * local.len()];
             group = 1;
         }
         let mut mate: Vec<usize> = (0..n).collect();
@@ -541,30 +840,9 @@ impl<'a, const L: usize> Engine<'a, L> {
                 local.extend(a..b);
                 group += 1;
             }
-            let size = local.len();
-            // Weights of this bracket.
-            let mut current = vec![Wide::<L>::ZERO; size * size];
-            let mut base = vec![Wide::<L>::ZERO; size * size];
-            for low in 0..size {
-                for high in 0..low {
-                    let slot = high + low * size;
-                    if low < moved {
-                        current[slot] = carried[high + low * end];
-                    } else {
-                        let w =
-                            self.weight(local[high], local[low], low < end, low >= end, is_single);
-                        current[slot] = w;
-                        base[slot] = w;
-                    }
-                }
-            }
-            let mut bracket = Bracket {
-                local,
-                moved,
-                end,
-                current,
-                base,
-            };
+            let mut bracket =
+                self.new_bracket(local, moved, end, std::mem::take(&mut carried), is_single);
+            sync.fresh = false;
             let progress = self.pair_bracket(
                 &mut bracket,
                 &mut sync,
@@ -587,15 +865,17 @@ impl<'a, const L: usize> Engine<'a, L> {
                     }
                 }
             }
-            let kept = keep.len();
-            carried = vec![Wide::ZERO; kept * kept];
-            for (b, &pb) in keep.iter().enumerate() {
-                for (a, &pa) in keep.iter().enumerate().take(b) {
-                    carried[a + b * kept] = bracket.current[bracket.at(pa, pb)];
+            moved = keep.iter().filter(|&&pos| pos < bracket.end).count();
+            carried = vec![Wide::ZERO; moved * moved];
+            for b in 0..moved {
+                for a in 0..b {
+                    carried[a + b * moved] = self.current(&bracket, keep[a], keep[b]);
                 }
             }
-            moved = keep.iter().filter(|&&pos| pos < bracket.end).count();
             local = keep.iter().map(|&pos| bracket.local[pos]).collect();
+            // The matching stays optimal for the bracket as last solved.
+            bracket.revert();
+            sync.previous = Some(bracket);
             if next_range.is_none() && !progress {
                 // Nothing below and nothing paired: take the matching as it stands.
                 let mut left = Vec::new();
@@ -624,72 +904,97 @@ impl<'a, const L: usize> Engine<'a, L> {
     /// Re-optimises the matching after the bracket's weights changed; updates `mate`.
     fn rematch(
         &self,
-        bracket: &Bracket<L>,
+        bracket: &mut Bracket<L>,
         sync: &mut Sync<L>,
         mate: &mut [usize],
     ) -> Result<(), SwissError> {
         let size = bracket.local.len();
         // Edges whose weight changed since the last solution.
         let mut changed: Vec<(usize, usize)> = Vec::new();
-        if sync.members == bracket.local {
-            for low in 0..size {
-                let pl = bracket.local[low];
-                if !sync.matcher.is_active(pl) {
+        if sync.fresh {
+            let mut slots: Vec<(usize, usize)> = Vec::new();
+            for (high, low, removed, nudge) in std::mem::take(&mut bracket.log) {
+                let slot = tri(high, low);
+                set_bit(&mut bracket.dirty, slot, false);
+                let (ph, pl) = (bracket.local[high], bracket.local[low]);
+                if !sync.matcher.is_active(ph) || !sync.matcher.is_active(pl) {
                     continue;
                 }
-                for high in 0..low {
-                    let slot = high + low * size;
-                    let ph = bracket.local[high];
-                    if sync.solved[slot] != bracket.current[slot] && sync.matcher.is_active(ph) {
-                        changed.push((ph, pl));
-                    }
+                let now_nudge = bracket.nudge.get(slot).copied().unwrap_or(0);
+                if bit(&bracket.removed, slot) == removed && now_nudge == nudge {
+                    continue;
+                }
+                let old = self.weight_with(bracket, high, low, removed, nudge);
+                if old != self.current(bracket, high, low) {
+                    slots.push((low, high));
                 }
             }
+            slots.sort_unstable();
+            changed.extend(
+                slots
+                    .into_iter()
+                    .map(|(low, high)| (bracket.local[high], bracket.local[low])),
+            );
         } else {
-            let mut position = vec![NONE; self.info.len()];
-            for (k, &p) in bracket.local.iter().enumerate() {
-                position[p] = k;
-            }
-            let old = View {
-                compatible: &self.compatible,
-                constant: sync.constant,
-                separate: &sync.separate,
-                position: &sync.position,
-                size: sync.size,
-                local: &sync.solved,
-            };
-            let new = View {
-                compatible: &self.compatible,
-                constant: sync.constant,
-                separate: &sync.separate,
-                position: &position,
-                size,
-                local: &bracket.current,
-            };
-            let mut touched: Vec<usize> = sync
-                .members
-                .iter()
-                .chain(bracket.local.iter())
-                .copied()
-                .filter(|&p| sync.matcher.is_active(p))
-                .collect();
-            touched.sort_unstable();
-            touched.dedup();
-            let mut in_touched = vec![false; self.info.len()];
-            for &p in &touched {
-                in_touched[p] = true;
-            }
-            for &u in &touched {
-                for &x in sync.matcher.active() {
-                    if x == u || (in_touched[x] && x < u) {
-                        continue;
-                    }
-                    if old.weight(u, x) != new.weight(u, x) {
-                        changed.push((u, x));
+            let previous = sync.previous.take();
+            match &previous {
+                Some(old) if old.local == bracket.local => {
+                    for low in 0..size {
+                        let pl = bracket.local[low];
+                        if !sync.matcher.is_active(pl) {
+                            continue;
+                        }
+                        for high in 0..low {
+                            let ph = bracket.local[high];
+                            if sync.matcher.is_active(ph)
+                                && self.current(old, high, low) != self.current(bracket, high, low)
+                            {
+                                changed.push((ph, pl));
+                            }
+                        }
                     }
                 }
+                _ => {
+                    let mut position = vec![NONE; self.info.len()];
+                    for (k, &p) in bracket.local.iter().enumerate() {
+                        position[p] = k;
+                    }
+                    let old = View {
+                        engine: self,
+                        outside: &sync.outside,
+                        separate: &sync.separate,
+                        position: &sync.position,
+                        bracket: previous.as_ref(),
+                    };
+                    let new = View {
+                        engine: self,
+                        outside: &sync.outside,
+                        separate: &sync.separate,
+                        position: &position,
+                        bracket: Some(bracket),
+                    };
+                    // An edge with an end in neither bracket is separable in both.
+                    let mut touched: Vec<usize> = previous
+                        .iter()
+                        .flat_map(|b| b.local.iter())
+                        .chain(bracket.local.iter())
+                        .copied()
+                        .filter(|&p| sync.matcher.is_active(p))
+                        .collect();
+                    touched.sort_unstable();
+                    touched.dedup();
+                    for (k, &u) in touched.iter().enumerate() {
+                        for &x in &touched[k + 1..] {
+                            if old.weight(u, x) != new.weight(u, x) {
+                                changed.push((u, x));
+                            }
+                        }
+                    }
+                    sync.position = position;
+                }
             }
-            sync.position = position;
+            sync.fresh = true;
+            bracket.settle();
         }
         // Detach a vertex cover of the changed edges, the busier end first.
         let mut degree: BTreeMap<usize, usize> = BTreeMap::new();
@@ -709,16 +1014,12 @@ impl<'a, const L: usize> Engine<'a, L> {
         for &v in &chosen {
             sync.matcher.detach(v);
         }
-        sync.members.clone_from(&bracket.local);
-        sync.size = size;
-        sync.solved.clone_from(&bracket.current);
         let view = View {
-            compatible: &self.compatible,
-            constant: sync.constant,
+            engine: self,
+            outside: &sync.outside,
             separate: &sync.separate,
             position: &sync.position,
-            size,
-            local: &sync.solved,
+            bracket: Some(bracket),
         };
         sync.matcher.solve(&view).map_err(|_| self.no_pairing())?;
         for &v in sync.matcher.active() {
@@ -767,6 +1068,8 @@ impl<'a, const L: usize> Engine<'a, L> {
             .unwrap_or_else(|| local.get(end.wrapping_sub(1)).map_or(0, |&x| x + 1));
         let in_group = |x: usize| x >= group_begin && x < group_end;
         self.rematch(bracket, sync, mate)?;
+        let x4 = self.layout.x4;
+        let low = |value: u64| -> i128 { i128::from(value) << x4 };
 
         // Which moved-down players are paired in the bracket.
         let mut chosen = vec![false; size];
@@ -800,12 +1103,8 @@ impl<'a, const L: usize> Engine<'a, L> {
             remaining -= 1;
             if !in_group(mate[p]) {
                 for j in moved..end {
-                    let slot = bracket.at(i, j);
-                    let w = bracket.base[slot];
-                    if !w.is_zero() {
-                        let mut w = w;
-                        w.add_at(self.layout.x4, 1);
-                        bracket.current[slot] = w;
+                    if self.live(bracket, i, j) {
+                        bracket.set_nudge(i, j, low(1));
                     }
                 }
                 self.rematch(bracket, sync, mate)?;
@@ -814,12 +1113,8 @@ impl<'a, const L: usize> Engine<'a, L> {
                 chosen[i] = true;
                 remaining_matched -= 1;
                 for j in moved..end {
-                    let slot = bracket.at(i, j);
-                    let w = bracket.base[slot];
-                    if !w.is_zero() {
-                        let mut w = w;
-                        w.add_at(self.layout.x4, residents as u64 + 1);
-                        bracket.current[slot] = w;
+                    if self.live(bracket, i, j) {
+                        bracket.set_nudge(i, j, low(residents as u64 + 1));
                     }
                 }
             }
@@ -836,12 +1131,8 @@ impl<'a, const L: usize> Engine<'a, L> {
                 if finalized[local[j]] {
                     continue;
                 }
-                let slot = bracket.at(i, j);
-                let w = bracket.base[slot];
-                if !w.is_zero() {
-                    let mut w = w;
-                    w.add_at(self.layout.x4, addend);
-                    bracket.current[slot] = w;
+                if self.live(bracket, i, j) {
+                    bracket.set_nudge(i, j, low(addend));
                     addend += 1;
                 }
             }
@@ -857,27 +1148,21 @@ impl<'a, const L: usize> Engine<'a, L> {
             .filter(|&&j| mate[local[j]] < local[j])
             .count();
         let count_shift = self.layout.tail_x1;
-        let x4 = self.layout.x4;
-        let low = |value: u64| -> Wide<L> {
-            let mut w = Wide::ZERO;
-            w.add_at(x4, value);
-            w
-        };
-        let exchange_weight = |base: &Wide<L>, index: usize| -> Wide<L> {
-            if base.is_zero() {
-                return *base;
-            }
-            let mut w = *base;
-            if index < remainder_pairs {
-                w.add_at(count_shift, 1);
-            }
-            w.sub(&low(2 * index as u64))
+        // The nudge of the pairs whose higher end is the `index`-th of the remainder.
+        let exchange = |index: usize| -> i128 {
+            let counted = if index < remainder_pairs {
+                1i128 << count_shift
+            } else {
+                0
+            };
+            counted - low(2 * index as u64)
         };
         let s1_like = |mate: &[usize], x: usize| mate[x] > x && mate[x] < group_end;
         for (a, &pa) in remainder.iter().enumerate() {
             for &pb in &remainder[a + 1..] {
-                let slot = bracket.at(pa, pb);
-                bracket.current[slot] = exchange_weight(&bracket.base[slot], a);
+                if self.live(bracket, pa, pb) {
+                    bracket.set_nudge(pa, pb, exchange(a));
+                }
             }
         }
         self.rematch(bracket, sync, mate)?;
@@ -895,10 +1180,8 @@ impl<'a, const L: usize> Engine<'a, L> {
             let p = local[pa];
             if s1_like(mate, p) {
                 for &pb in &remainder[k + 1..] {
-                    let slot = bracket.at(pa, pb);
-                    let w = exchange_weight(&bracket.base[slot], k);
-                    if !w.is_zero() {
-                        bracket.current[slot] = w.sub(&low(1));
+                    if self.live(bracket, pa, pb) {
+                        bracket.set_nudge(pa, pb, exchange(k) - low(1));
                     }
                 }
                 self.rematch(bracket, sync, mate)?;
@@ -908,11 +1191,11 @@ impl<'a, const L: usize> Engine<'a, L> {
                 left -= 1;
             }
             for &pb in &remainder[k + 1..] {
-                let slot = bracket.at(pa, pb);
                 if exchanged {
-                    bracket.base[slot] = Wide::ZERO;
+                    bracket.remove(pa, pb);
+                } else if self.live(bracket, pa, pb) {
+                    bracket.set_nudge(pa, pb, exchange(k));
                 }
-                bracket.current[slot] = exchange_weight(&bracket.base[slot], k);
             }
         }
 
@@ -925,10 +1208,8 @@ impl<'a, const L: usize> Engine<'a, L> {
             let already = s1_like(mate, p);
             if !already {
                 for &pb in &remainder[k + 1..] {
-                    let slot = bracket.at(pa, pb);
-                    let w = exchange_weight(&bracket.base[slot], k);
-                    if !w.is_zero() {
-                        bracket.current[slot] = w.add(&low(1));
+                    if self.live(bracket, pa, pb) {
+                        bracket.set_nudge(pa, pb, exchange(k) + low(1));
                     }
                 }
                 self.rematch(bracket, sync, mate)?;
@@ -936,20 +1217,17 @@ impl<'a, const L: usize> Engine<'a, L> {
             if s1_like(mate, p) {
                 left -= 1;
                 for &pb in &remainder[..k] {
-                    let slot = bracket.at(pa, pb);
-                    bracket.base[slot] = Wide::ZERO;
-                    bracket.current[slot] = Wide::ZERO;
+                    bracket.remove(pa, pb);
                 }
                 for pb in end..size {
-                    let slot = bracket.at(pa, pb);
-                    bracket.base[slot] = Wide::ZERO;
-                    bracket.current[slot] = Wide::ZERO;
+                    bracket.remove(pa, pb);
                 }
             }
             if !already {
                 for &pb in &remainder[k + 1..] {
-                    let slot = bracket.at(pa, pb);
-                    bracket.current[slot] = exchange_weight(&bracket.base[slot], k);
+                    if self.live(bracket, pa, pb) {
+                        bracket.set_nudge(pa, pb, exchange(k));
+                    }
                 }
             }
             k += 1;
@@ -958,11 +1236,11 @@ impl<'a, const L: usize> Engine<'a, L> {
         // Fix who is in S1 and who in S2.
         for (a, &pa) in remainder.iter().enumerate() {
             for &pb in &remainder[a + 1..] {
-                let slot = bracket.at(pa, pb);
                 if !s1_like(mate, local[pa]) || s1_like(mate, local[pb]) {
-                    bracket.base[slot] = Wide::ZERO;
+                    bracket.remove(pa, pb);
+                } else if self.live(bracket, pa, pb) {
+                    bracket.set_nudge(pa, pb, 0);
                 }
-                bracket.current[slot] = bracket.base[slot];
             }
         }
 
@@ -984,12 +1262,8 @@ impl<'a, const L: usize> Engine<'a, L> {
                     if pb <= pa || finalized[local[pb]] {
                         continue;
                     }
-                    let slot = bracket.at(pa, pb);
-                    let w = bracket.base[slot];
-                    if !w.is_zero() {
-                        let mut w = w;
-                        w.add_at(offset, addend);
-                        bracket.current[slot] = w;
+                    if self.live(bracket, pa, pb) {
+                        bracket.set_nudge(pa, pb, i128::from(addend) << offset);
                     }
                     addend += 1;
                 }
@@ -1055,4 +1329,121 @@ fn may_meet(state: &RoundState, a: &PlayerState, b: &PlayerState) -> bool {
         return false;
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use crate::swiss::{
+        pair_next_round, Acceleration, GameResult, RoundRecord, SwissPlayer, Tournament,
+    };
+
+    /// A tournament of `n` players after `rounds` rounds paired by the engine, with results
+    /// that spread the scores (and so the floats and colour preferences).
+    fn played(n: u32, rounds: u32) -> Tournament {
+        let mut t = Tournament {
+            players: (1..=n)
+                .map(|number| SwissPlayer {
+                    number,
+                    name: format!("P{number}"),
+                    rating: 2400 - number as u16,
+                    rounds: Vec::new(),
+                })
+                .collect(),
+            total_rounds: 9,
+            initial_colour: Colour::White,
+            acceleration: Acceleration::None,
+            forbidden_pairs: Default::default(),
+        };
+        for round in 0..rounds {
+            let pairing = pair_next_round(&t).unwrap();
+            let mut records: BTreeMap<u32, RoundRecord> = BTreeMap::new();
+            for &(white, black) in &pairing.pairs {
+                let (rw, rb) = match (white * 7 + black * 3 + round) % 3 {
+                    0 => (GameResult::Win, GameResult::Loss),
+                    1 => (GameResult::Draw, GameResult::Draw),
+                    _ => (GameResult::Loss, GameResult::Win),
+                };
+                records.insert(
+                    white,
+                    RoundRecord::Game {
+                        opponent: black,
+                        colour: Colour::White,
+                        result: rw,
+                    },
+                );
+                records.insert(
+                    black,
+                    RoundRecord::Game {
+                        opponent: white,
+                        colour: Colour::Black,
+                        result: rb,
+                    },
+                );
+            }
+            if let Some(bye) = pairing.bye {
+                records.insert(bye, RoundRecord::PairingBye);
+            }
+            for p in &mut t.players {
+                p.rounds.push(records.remove(&p.number).unwrap());
+            }
+        }
+        t
+    }
+
+    /// Every bracket weight computed from the players' parts equals the reference weight.
+    fn parts_agree<const L: usize>(state: &RoundState) -> usize {
+        let layout = Layout::new(state);
+        let mut engine = Engine::<L>::new(state, layout);
+        engine.bye_score = engine.info[engine.info.len() / 2].score;
+        let mut counts: Vec<u32> = engine.info.iter().map(|i| i.played).collect();
+        counts.sort_unstable();
+        for (rank, played) in counts.into_iter().enumerate() {
+            engine.ranks.insert(played, rank as u64);
+        }
+        let mut checked = 0;
+        for g in 0..engine.groups.len() {
+            let (a, b) = engine.groups[g];
+            let next = engine.groups.get(g + 1).map_or(b, |r| r.1);
+            for bye_field in [false, true] {
+                // One moved-down player from the group above, when there is one.
+                let moved = usize::from(a > 0);
+                let local: Vec<usize> = (a - moved..next).collect();
+                let end = moved + (b - a);
+                let carried = vec![Wide::ZERO; moved * moved];
+                let bracket = engine.new_bracket(local.clone(), moved, end, carried, bye_field);
+                for low in moved..local.len() {
+                    for high in 0..low {
+                        let expected = engine.weight(
+                            local[high],
+                            local[low],
+                            low < end,
+                            low >= end,
+                            bye_field,
+                        );
+                        assert_eq!(engine.base_at(&bracket, high, low), expected);
+                        assert_eq!(engine.current(&bracket, high, low), expected);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        checked
+    }
+
+    #[test]
+    fn bracket_weights_from_player_parts_match_the_reference() {
+        for (n, rounds) in [(24, 3), (41, 5), (60, 6)] {
+            let state = RoundState::build(&played(n, rounds)).unwrap();
+            let layout = Layout::new(&state);
+            let limbs = (layout.total_bits as usize + 8).div_ceil(64);
+            let checked = match limbs {
+                0..=4 => parts_agree::<4>(&state),
+                5..=8 => parts_agree::<8>(&state),
+                _ => parts_agree::<16>(&state),
+            };
+            assert!(checked > 100, "{n} players: {checked} pairs checked");
+        }
+    }
 }

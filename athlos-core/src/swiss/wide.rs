@@ -38,35 +38,67 @@ impl<const L: usize> Wide<L> {
     pub(crate) const ZERO: Self = Self([0; L]);
 
     /// Whether the value is zero.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_zero(&self) -> bool {
-        self.0.iter().all(|&x| x == 0)
+        self.0.iter().fold(0, |acc, &x| acc | x) == 0
     }
 
     /// `self + other`, wrapping.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add(&self, other: &Self) -> Self {
         let mut out = [0u64; L];
-        let mut carry = false;
+        let mut carry = 0u128;
         for (k, slot) in out.iter_mut().enumerate() {
-            let (s, c1) = self.0[k].overflowing_add(other.0[k]);
-            let (s, c2) = s.overflowing_add(u64::from(carry));
-            *slot = s;
-            carry = c1 || c2;
+            let t = u128::from(self.0[k]) + u128::from(other.0[k]) + carry;
+            *slot = t as u64;
+            carry = t >> 64;
         }
         Self(out)
     }
 
     /// `self - other`, wrapping.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sub(&self, other: &Self) -> Self {
         let mut out = [0u64; L];
-        let mut borrow = false;
+        let mut borrow = 0u128;
         for (k, slot) in out.iter_mut().enumerate() {
-            let (s, b1) = self.0[k].overflowing_sub(other.0[k]);
-            let (s, b2) = s.overflowing_sub(u64::from(borrow));
-            *slot = s;
-            borrow = b1 || b2;
+            let t = u128::from(self.0[k])
+                .wrapping_sub(u128::from(other.0[k]))
+                .wrapping_sub(borrow);
+            *slot = t as u64;
+            borrow = t >> 127;
+        }
+        Self(out)
+    }
+
+    /// `self + other - 2·weight`, wrapping, in one pass (the doubled slack of an edge).
+    #[inline(always)]
+    pub(crate) fn slack(&self, other: &Self, weight: &Self) -> Self {
+        let mut out = [0u64; L];
+        let mut carry = 0i128;
+        for (k, slot) in out.iter_mut().enumerate() {
+            let t = i128::from(self.0[k]) + i128::from(other.0[k]) - 2 * i128::from(weight.0[k])
+                + carry;
+            *slot = t as u64;
+            carry = t >> 64;
+        }
+        Self(out)
+    }
+
+    /// `self + value` for a signed `value`, wrapping.
+    #[inline]
+    pub(crate) fn add_signed(&self, value: i128) -> Self {
+        let mut out = [0u64; L];
+        let mut carry = 0i128;
+        for (k, slot) in out.iter_mut().enumerate() {
+            let addend = match k {
+                0 => i128::from(value as u64),
+                1 => value >> 64,
+                _ => 0,
+            };
+            let t = i128::from(self.0[k]) + addend + carry;
+            *slot = t as u64;
+            carry = t >> 64;
         }
         Self(out)
     }
@@ -90,15 +122,92 @@ impl<const L: usize> Wide<L> {
         }
         let limb = (offset / 64) as usize;
         let bit = offset % 64;
-        let low = value << bit;
-        let high = if bit == 0 { 0 } else { value >> (64 - bit) };
-        let mut addend = [0u64; L];
-        if limb < L {
-            addend[limb] = low;
+        if limb >= L {
+            return;
         }
-        if limb + 1 < L {
-            addend[limb + 1] = high;
+        let (sum, overflow) = self.0[limb].overflowing_add(value << bit);
+        self.0[limb] = sum;
+        let mut carry = if bit == 0 { 0 } else { value >> (64 - bit) } + u64::from(overflow);
+        let mut k = limb + 1;
+        while carry != 0 && k < L {
+            let (sum, overflow) = self.0[k].overflowing_add(carry);
+            self.0[k] = sum;
+            carry = u64::from(overflow);
+            k += 1;
         }
-        *self = self.add(&Self(addend));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        /// Limbs that are often zero or all ones, so carries and borrows run far.
+        fn limb(&mut self) -> u64 {
+            match self.next() % 4 {
+                0 => 0,
+                1 => u64::MAX,
+                _ => self.next(),
+            }
+        }
+
+        fn wide(&mut self) -> Wide<3> {
+            Wide([self.limb(), self.limb(), self.limb()])
+        }
+    }
+
+    #[test]
+    fn fused_operations_agree_with_the_plain_ones() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for _ in 0..20_000 {
+            let (a, b, c) = (rng.wide(), rng.wide(), rng.wide());
+            let plain = a.add(&b).sub(&c).sub(&c);
+            assert_eq!(a.slack(&b, &c), plain);
+            let value =
+                (i128::from(rng.next()) << 64 | i128::from(rng.next())) >> (rng.next() % 128);
+            let mut expected = a;
+            let magnitude = value.unsigned_abs();
+            let as_wide = Wide::<3>([magnitude as u64, (magnitude >> 64) as u64, 0]);
+            expected = if value < 0 {
+                expected.sub(&as_wide)
+            } else {
+                expected.add(&as_wide)
+            };
+            assert_eq!(a.add_signed(value), expected);
+            let offset = (rng.next() % 200) as u32;
+            let small = rng.next() >> (rng.next() % 64);
+            let mut fast = a;
+            fast.add_at(offset, small);
+            let mut shifted = [0u64; 5];
+            let (limb, bit) = ((offset / 64) as usize, offset % 64);
+            shifted[limb] = small << bit;
+            if bit != 0 {
+                shifted[limb + 1] = small >> (64 - bit);
+            }
+            let slow = a.add(&Wide([shifted[0], shifted[1], shifted[2]]));
+            assert_eq!(fast, slow, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn addition_carries_and_subtraction_borrows_across_limbs() {
+        let one = Wide::<3>([1, 0, 0]);
+        let max = Wide::<3>([u64::MAX, u64::MAX, 0]);
+        assert_eq!(max.add(&one), Wide([0, 0, 1]));
+        assert_eq!(Wide::<3>([0, 0, 1]).sub(&one), max);
+        assert_eq!(Wide::<3>::ZERO.sub(&one), Wide([u64::MAX; 3]));
+        assert!(max < Wide([0, 0, 1]));
+        assert_eq!(Wide::<3>([0, 0, 3]).half(), Wide([0, 1 << 63, 1]));
     }
 }
