@@ -10,28 +10,16 @@ use std::error::Error;
 use std::time::{Duration as WallDuration, Instant};
 
 use athlos_core::clock::{Clock, ManualClock};
-use athlos_core::draft::{
-    Command, Draft, DraftConfig, DraftSettings, Player, Position, RosterPosition,
-};
+use athlos_core::draft::{Command, Draft, DraftSettings};
 use athlos_core::event::Event;
-use athlos_core::id::DraftId;
-use athlos_core::lifecycle::draft::PickOrder;
 use athlos_core::model::ParticipantId;
+use athlos_examples::{fantasy_draft, FANTASY_ROUNDS, FANTASY_TEAMS};
 use chrono::{Duration, TimeZone, Utc};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const TEAMS: u32 = 12;
-const ROUNDS: u32 = 15;
-/// (position, starters, max, players in the pool).
-const ROSTER: [(&str, u32, u32, u32); 6] = [
-    ("QB", 1, 3, 40),
-    ("RB", 2, 6, 80),
-    ("WR", 2, 7, 96),
-    ("TE", 1, 3, 40),
-    ("K", 1, 1, 16),
-    ("DEF", 1, 1, 16),
-];
+const TEAMS: u32 = FANTASY_TEAMS;
+const ROUNDS: u32 = FANTASY_ROUNDS;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
@@ -42,7 +30,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut totals = Totals::default();
     let wall = Instant::now();
     for n in 0..drafts {
-        let settings = settings(n, &mut rng)?;
+        let settings =
+            fantasy_draft(&format!("draft-{n}"), 30, &mut rng).map_err(|e| e as Box<dyn Error>)?;
         let (draft, log) = run(settings.clone(), &mut rng, &mut totals.live)?;
         totals.commands += draft.version();
         totals.events += log.len() as u64;
@@ -98,43 +87,6 @@ struct Totals {
 
 fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     rng.next_u64() % n.max(1)
-}
-
-fn settings(n: u64, rng: &mut ChaCha8Rng) -> Result<DraftSettings, Box<dyn Error>> {
-    let mut pool = Vec::new();
-    for (position, _, _, players) in ROSTER {
-        for i in 0..players {
-            pool.push(Player {
-                id: ParticipantId::new(format!("{position}-{i}"))?,
-                position: Position::new(position)?,
-                rank: below(rng, 250) as u32,
-            });
-        }
-    }
-    let roster = ROSTER
-        .iter()
-        .map(|&(position, starters, max, _)| {
-            Ok(RosterPosition {
-                position: Position::new(position)?,
-                starters,
-                max: Some(max),
-            })
-        })
-        .collect::<Result<Vec<_>, Box<dyn Error>>>()?;
-    let order = [
-        PickOrder::Linear,
-        PickOrder::Snake,
-        PickOrder::ThirdRoundReversal,
-    ][below(rng, 3) as usize];
-    Ok(DraftSettings::new(DraftConfig {
-        id: DraftId::new(format!("draft-{n}"))?,
-        teams: TEAMS,
-        rounds: ROUNDS,
-        order,
-        seconds_per_pick: 30,
-        roster,
-        pool,
-    })?)
 }
 
 /// One draft: each pick is made by hand within the clock (70 %) or by the timeout the

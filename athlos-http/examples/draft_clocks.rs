@@ -44,16 +44,14 @@ use serde_json::{json, Value};
 use sqlx::{Connection, Row};
 
 use athlos_core::clock::SystemClock;
-use athlos_core::draft::{
-    Command, Draft, DraftConfig, DraftSettings, Player, Position, RosterPosition,
-};
+use athlos_core::draft::{Command, Draft};
 use athlos_core::event::{Event, EventData};
 use athlos_core::id::DraftId;
-use athlos_core::lifecycle::draft::PickOrder;
 use athlos_core::lifecycle::DraftState;
 use athlos_core::model::ParticipantId;
 use athlos_core::service::Service;
 use athlos_core::store::{AggregateRef, AggregateStore};
+use athlos_examples::{fantasy_draft, FANTASY_ROUNDS, FANTASY_TEAMS};
 use athlos_http::server::auth::{mint, Claims};
 
 /// The run's shape.
@@ -100,54 +98,8 @@ struct Args {
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 const SECRET: &str = "draft-clocks-secret";
-const TEAMS: u32 = 12;
-const ROUNDS: u32 = 15;
-/// (position, starters, max, players in the pool).
-const ROSTER: [(&str, u32, u32, u32); 6] = [
-    ("QB", 1, 3, 40),
-    ("RB", 2, 6, 80),
-    ("WR", 2, 7, 96),
-    ("TE", 1, 3, 40),
-    ("K", 1, 1, 16),
-    ("DEF", 1, 1, 16),
-];
-
-fn settings(n: usize, seconds: u32, rng: &mut ChaCha8Rng) -> Result<DraftSettings, Failure> {
-    let mut pool = Vec::new();
-    for (position, _, _, players) in ROSTER {
-        for i in 0..players {
-            pool.push(Player {
-                id: ParticipantId::new(format!("{position}-{i}"))?,
-                position: Position::new(position)?,
-                rank: (rng.next_u64() % 250) as u32,
-            });
-        }
-    }
-    let roster = ROSTER
-        .iter()
-        .map(|&(position, starters, max, _)| {
-            Ok(RosterPosition {
-                position: Position::new(position)?,
-                starters,
-                max: Some(max),
-            })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    let order = [
-        PickOrder::Linear,
-        PickOrder::Snake,
-        PickOrder::ThirdRoundReversal,
-    ][(rng.next_u64() % 3) as usize];
-    Ok(DraftSettings::new(DraftConfig {
-        id: DraftId::new(format!("load-{n:05}"))?,
-        teams: TEAMS,
-        rounds: ROUNDS,
-        order,
-        seconds_per_pick: seconds,
-        roster,
-        pool,
-    })?)
-}
+const TEAMS: u32 = FANTASY_TEAMS;
+const ROUNDS: u32 = FANTASY_ROUNDS;
 
 fn manager(draft: &DraftId, team: u32) -> String {
     format!("{draft}/team-{team}")
@@ -455,7 +407,11 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let mut all = Vec::with_capacity(args.drafts);
     for n in 0..args.drafts {
-        all.push(settings(n, args.seconds, &mut rng)?);
+        all.push(fantasy_draft(
+            &format!("load-{n:05}"),
+            args.seconds,
+            &mut rng,
+        )?);
     }
     let ids: Vec<DraftId> = all.iter().map(|s| s.id().clone()).collect();
     let mut tasks = tokio::task::JoinSet::new();
