@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use athlos_core::draft::{Command, DraftConfig, DraftSettings, Player, Position, RosterPosition};
@@ -175,8 +174,6 @@ async fn two_servers_on_one_database_fire_each_pick_clock_once() {
         }
         wait_completed(&state, &ids, Duration::from_secs(60)).await;
         check_drafts(&state, &ids, 3, 2).await;
-        let picked: BTreeSet<String> = ids.iter().map(ToString::to_string).collect();
-        assert_eq!(picked.len(), 40);
         first.stop().await.unwrap();
         second.stop().await.unwrap();
         database.drop_it().await;

@@ -677,7 +677,7 @@ async fn apply(conn: &mut PgConnection, commit: Commit) -> Result<Receipt, Store
     // Events last, in one statement: the counter row's lock serialises appends until this
     // transaction ends, so the log has no gaps and its order is the commit order. Holding it
     // briefly matters: one round trip, then the commit.
-    let mut sequences = Vec::with_capacity(commit.events.len());
+    let mut sequences = Vec::new();
     if !commit.events.is_empty() {
         let count = i64::try_from(commit.events.len()).map_err(backend)?;
         let mut aggregates = Vec::with_capacity(commit.events.len());
@@ -707,12 +707,11 @@ async fn apply(conn: &mut PgConnection, commit: Commit) -> Result<Receipt, Store
                 commit.events.len()
             )));
         }
-        let mut appended = appended
+        sequences = appended
             .into_iter()
             .map(u64_of)
             .collect::<Result<Vec<_>, _>>()?;
-        appended.sort_unstable();
-        sequences = appended;
+        sequences.sort_unstable();
     }
     Ok(Receipt {
         versions,
