@@ -41,22 +41,26 @@ fn rev(a: u64) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MatchingFailed;
 
+/// How many classes of outer vertices the searches tell apart.
+pub(crate) const OUTER_CLASSES: usize = 2;
+
 /// The weights of a dense graph. Must be symmetric; zero means "no edge".
 ///
-/// Some vertices may be declared *outer*: every edge of an outer vertex `x` weighs either zero
-/// or `lone(u) + t` for its other end `u`, where `t` depends on `x` alone, so the searches can
-/// skip most of them without computing their weights.
+/// Some vertices may be declared *outer*, in one of the classes `1..=OUTER_CLASSES`: every
+/// edge of an outer vertex `x` of class `c` weighs either zero or `lone(u, c) + t` for its
+/// other end `u`, where `t` depends on `x` alone, so the searches can skip most of them
+/// without computing their weights.
 pub(crate) trait EdgeWeights<const L: usize> {
     /// The weight of the edge between `u` and `v`.
     fn weight(&self, u: usize, v: usize) -> Wide<L>;
 
-    /// Whether `x` is outer.
-    fn outer(&self, _x: usize) -> bool {
-        false
+    /// The class of `x`: zero when it is not outer.
+    fn class(&self, _x: usize) -> usize {
+        0
     }
 
-    /// The term of `u` in the weight of its edges to outer vertices (any `u`).
-    fn lone(&self, _u: usize) -> Wide<L> {
+    /// The term of `u` in the weight of its edges to the outer vertices of `class` (any `u`).
+    fn lone(&self, _u: usize, _class: usize) -> Wide<L> {
         Wide::ZERO
     }
 }
@@ -100,9 +104,16 @@ pub(crate) struct Matcher<const L: usize> {
     best_to: Vec<u64>,
     best_to_slack: Vec<Wide<L>>,
     best_to_set: Vec<usize>,
-    /// In the current search: the S vertex at the tail of a best edge of an outer vertex
-    /// whose `dual - 2·lone` is the largest, or `NONE`.
-    outer_holder: usize,
+    /// In the current search, for each class of outer vertices: the S vertex at the tail of a
+    /// best edge of an outer vertex of the class whose `dual - 2·lone` is the largest, or
+    /// `NONE` (index zero is unused).
+    outer_holder: [usize; OUTER_CLASSES + 1],
+    /// Scratch of the walks over a blossom's leaves.
+    leaf_stack: Vec<usize>,
+    leaf_buf: Vec<usize>,
+    /// Scratch of `scan_blossom` and of `add_blossom`'s S vertices.
+    path_buf: Vec<usize>,
+    targets_buf: Vec<usize>,
 }
 
 impl<const L: usize> Matcher<L> {
@@ -135,7 +146,11 @@ impl<const L: usize> Matcher<L> {
             best_to: vec![NO_ARC; 2 * n],
             best_to_slack: vec![Wide::ZERO; 2 * n],
             best_to_set: Vec::new(),
-            outer_holder: NONE,
+            outer_holder: [NONE; OUTER_CLASSES + 1],
+            leaf_stack: Vec::new(),
+            leaf_buf: Vec::new(),
+            path_buf: Vec::new(),
+            targets_buf: Vec::new(),
         }
     }
 
@@ -202,11 +217,12 @@ impl<const L: usize> Matcher<L> {
     /// slack inside it is unchanged; its base leaves its mate when that edge stops being tight.
     fn dissolve(&mut self, b: usize) {
         let z = self.dual[b];
-        let leaves = self.leaves_of(b);
         if !z.is_zero() {
+            let leaves = self.leaves_buf(b);
             for &leaf in &leaves {
                 self.dual[leaf] = self.dual[leaf].add(&z);
             }
+            self.leaf_buf = leaves;
             let base = self.base[b];
             let m = self.mate[base];
             self.pending.push(base);
@@ -223,9 +239,11 @@ impl<const L: usize> Matcher<L> {
             if child < self.n {
                 self.in_blossom[child] = child;
             } else {
-                for leaf in self.leaves_of(child) {
+                let leaves = self.leaves_buf(child);
+                for &leaf in &leaves {
                     self.in_blossom[leaf] = child;
                 }
+                self.leaf_buf = leaves;
             }
         }
         self.links[b].clear();
@@ -313,12 +331,15 @@ impl<const L: usize> Matcher<L> {
         self.best_stamp[i] = self.stamp;
     }
 
-    fn leaves(&self, b: usize, out: &mut Vec<usize>) {
+    /// Appends the leaves of `b` to `out`, in the order of its cycles.
+    fn leaves(&mut self, b: usize, out: &mut Vec<usize>) {
         if b < self.n {
             out.push(b);
             return;
         }
-        let mut stack = vec![b];
+        let mut stack = std::mem::take(&mut self.leaf_stack);
+        stack.clear();
+        stack.push(b);
         while let Some(x) = stack.pop() {
             if x < self.n {
                 out.push(x);
@@ -326,12 +347,15 @@ impl<const L: usize> Matcher<L> {
                 stack.extend(self.children[x].iter().rev().copied());
             }
         }
+        self.leaf_stack = stack;
     }
 
-    fn leaves_of(&self, b: usize) -> Vec<usize> {
-        let mut out = Vec::new();
-        self.leaves(b, &mut out);
-        out
+    /// The leaves of `b` in the scratch buffer (taken: give it back with `self.leaf_buf =`).
+    fn leaves_buf(&mut self, b: usize) -> Vec<usize> {
+        let mut buf = std::mem::take(&mut self.leaf_buf);
+        buf.clear();
+        self.leaves(b, &mut buf);
+        buf
     }
 
     fn assign_label(&mut self, w: usize, t: u8, p: u64) {
@@ -347,9 +371,9 @@ impl<const L: usize> Matcher<L> {
             self.best_edge[w] = NO_ARC;
             self.best_edge[b] = NO_ARC;
             if t == 1 {
-                let mut leaves = Vec::new();
-                self.leaves(b, &mut leaves);
-                self.queue.extend(leaves);
+                let mut queue = std::mem::take(&mut self.queue);
+                self.leaves(b, &mut queue);
+                self.queue = queue;
                 return;
             }
             let base = self.base[b];
@@ -366,7 +390,8 @@ impl<const L: usize> Matcher<L> {
     /// The base of the blossom closed by the edge `(v, w)`, or `NONE` when the two S
     /// vertices lie in different trees.
     fn scan_blossom(&mut self, v: usize, w: usize) -> usize {
-        let mut path = Vec::new();
+        let mut path = std::mem::take(&mut self.path_buf);
+        path.clear();
         let mut found = NONE;
         let (mut v, mut w) = (v, w);
         while v != NONE {
@@ -392,9 +417,10 @@ impl<const L: usize> Matcher<L> {
                 std::mem::swap(&mut v, &mut w);
             }
         }
-        for b in path {
+        for &b in &path {
             self.mark[b] = false;
         }
+        self.path_buf = path;
         found
     }
 
@@ -445,62 +471,70 @@ impl<const L: usize> Matcher<L> {
         self.label[b] = 1;
         self.label_end[b] = self.label_end[bb];
         self.dual[b] = Wide::ZERO;
-        for leaf in self.leaves_of(b) {
+        let leaves = self.leaves_buf(b);
+        for &leaf in &leaves {
             if self.label[self.in_blossom[leaf]] == 2 {
                 self.queue.push(leaf);
             }
             self.in_blossom[leaf] = b;
         }
+        self.leaf_buf = leaves;
         let mut best_to = std::mem::take(&mut self.best_to);
         let mut best_to_slack = std::mem::take(&mut self.best_to_slack);
         let mut best_to_set = std::mem::take(&mut self.best_to_set);
         best_to_set.clear();
+        let mut offer = |bj: usize, a: u64, slack: Wide<L>| {
+            if best_to[bj] == NO_ARC {
+                best_to_set.push(bj);
+            }
+            if best_to[bj] == NO_ARC || slack < best_to_slack[bj] {
+                best_to[bj] = a;
+                best_to_slack[bj] = slack;
+            }
+        };
         // The S vertices outside the new blossom, ascending (computed when first needed).
-        let mut outer_s: Option<Vec<usize>> = None;
+        let mut targets = std::mem::take(&mut self.targets_buf);
+        let mut have_targets = false;
         for &child in &path {
-            let arcs: Vec<u64> = match self.blossom_best[child].take() {
-                Some(list) => list,
-                None => {
-                    let targets = outer_s.get_or_insert_with(|| {
-                        self.order
-                            .iter()
-                            .copied()
-                            .filter(|&x| {
-                                let bx = self.in_blossom[x];
-                                bx != b && self.label[bx] == 1
-                            })
-                            .collect()
-                    });
-                    let mut all = Vec::new();
-                    for leaf in self.leaves_of(child) {
-                        for &x in targets.iter() {
-                            if !weights.weight(leaf, x).is_zero() {
-                                all.push(arc(leaf, x));
-                            }
+            if let Some(list) = self.blossom_best[child].take() {
+                for a in list {
+                    let (mut i, mut j) = (tail(a), head(a));
+                    if self.in_blossom[j] == b {
+                        std::mem::swap(&mut i, &mut j);
+                    }
+                    let bj = self.in_blossom[j];
+                    if bj != b && self.label[bj] == 1 {
+                        offer(bj, arc(i, j), self.slack(weights, arc(i, j)));
+                    }
+                }
+            } else {
+                if !have_targets {
+                    targets.clear();
+                    targets.extend(self.order.iter().copied().filter(|&x| {
+                        let bx = self.in_blossom[x];
+                        bx != b && self.label[bx] == 1
+                    }));
+                    have_targets = true;
+                }
+                let leaves = self.leaves_buf(child);
+                for &leaf in &leaves {
+                    let dl = self.dual[leaf];
+                    for &x in &targets {
+                        let weight = weights.weight(leaf, x);
+                        if !weight.is_zero() {
+                            offer(
+                                self.in_blossom[x],
+                                arc(leaf, x),
+                                dl.slack(&self.dual[x], &weight),
+                            );
                         }
                     }
-                    all
                 }
-            };
-            for a in arcs {
-                let (mut i, mut j) = (tail(a), head(a));
-                if self.in_blossom[j] == b {
-                    std::mem::swap(&mut i, &mut j);
-                }
-                let bj = self.in_blossom[j];
-                if bj != b && self.label[bj] == 1 {
-                    let slack = self.slack(weights, arc(i, j));
-                    if best_to[bj] == NO_ARC {
-                        best_to_set.push(bj);
-                    }
-                    if best_to[bj] == NO_ARC || slack < best_to_slack[bj] {
-                        best_to[bj] = arc(i, j);
-                        best_to_slack[bj] = slack;
-                    }
-                }
+                self.leaf_buf = leaves;
             }
             self.best_edge[child] = NO_ARC;
         }
+        self.targets_buf = targets;
         let mut list = Vec::new();
         let mut best = NO_ARC;
         let mut best_slack = Wide::ZERO;
@@ -549,9 +583,11 @@ impl<const L: usize> Matcher<L> {
             } else if end_stage && self.dual[s].is_zero() {
                 self.expand_blossom(s, end_stage)?;
             } else {
-                for leaf in self.leaves_of(s) {
+                let leaves = self.leaves_buf(s);
+                for &leaf in &leaves {
                     self.in_blossom[leaf] = s;
                 }
+                self.leaf_buf = leaves;
             }
         }
         if !end_stage && self.label[b] == 2 {
@@ -605,8 +641,10 @@ impl<const L: usize> Matcher<L> {
                     j += step;
                     continue;
                 }
-                let leaves = self.leaves_of(bv);
-                if let Some(&v) = leaves.iter().find(|&&v| self.label[v] != 0) {
+                let leaves = self.leaves_buf(bv);
+                let found = leaves.iter().copied().find(|&v| self.label[v] != 0);
+                self.leaf_buf = leaves;
+                if let Some(v) = found {
                     self.label[v] = 0;
                     let m = self.mate[self.base[bv]];
                     if m != NO_ARC {
@@ -732,7 +770,7 @@ impl<const L: usize> Matcher<L> {
         }
         self.queue.clear();
         self.stamp += 1;
-        self.outer_holder = NONE;
+        self.outer_holder = [NONE; OUTER_CLASSES + 1];
         self.assign_label(root, 1, NO_ARC);
         let mut substeps = 0usize;
         loop {
@@ -849,10 +887,10 @@ impl<const L: usize> Matcher<L> {
     }
 
     /// Scans the queued S vertices; returns whether an augmenting path was used.
-    /// Whether `dual[a] - 2·lone(a)` exceeds `dual[b] - 2·lone(b)`: the edges of `a` to outer
-    /// vertices are then all looser than those of `b`.
-    fn looser<W: EdgeWeights<L>>(&self, w: &W, a: usize, b: usize) -> bool {
-        let (la, lb) = (w.lone(a), w.lone(b));
+    /// Whether `dual[a] - 2·lone(a, c)` exceeds `dual[b] - 2·lone(b, c)`: the edges of `a` to
+    /// the outer vertices of class `c` are then all looser than those of `b`.
+    fn looser<W: EdgeWeights<L>>(&self, w: &W, a: usize, b: usize, c: usize) -> bool {
+        let (la, lb) = (w.lone(a, c), w.lone(b, c));
         self.dual[a].add(&lb).add(&lb) > self.dual[b].add(&la).add(&la)
     }
 
@@ -867,21 +905,29 @@ impl<const L: usize> Matcher<L> {
         while let Some(v) = self.queue.pop() {
             let mut bv = self.in_blossom[v];
             let dv = self.dual[v];
-            let strictly = self.outer_holder != NONE && self.looser(w, v, self.outer_holder);
-            let skip_outer =
-                strictly || (self.outer_holder != NONE && !self.looser(w, self.outer_holder, v));
+            // For each class: whether its free vertices with a best edge are skipped, and
+            // whether `v` is strictly looser than the holder.
+            let mut skip = [false; OUTER_CLASSES + 1];
+            let mut strictly = [false; OUTER_CLASSES + 1];
+            for c in 1..=OUTER_CLASSES {
+                let holder = self.outer_holder[c];
+                if holder != NONE {
+                    strictly[c] = self.looser(w, v, holder, c);
+                    skip[c] = strictly[c] || !self.looser(w, holder, v, c);
+                }
+            }
             for index in 0..self.order.len() {
                 let x = self.order[index];
                 let bx = self.in_blossom[x];
                 if bv == bx {
                     continue;
                 }
-                if skip_outer
+                let class = w.class(x);
+                if skip[class]
                     && self.label[bx] == 0
                     && self.label[x] == 0
                     && self.best_edge[x] != NO_ARC
-                    && w.outer(x)
-                    && (strictly || !self.best_slack_of(w, x).is_zero())
+                    && (strictly[class] || !self.best_slack_of(w, x).is_zero())
                 {
                     continue;
                 }
@@ -919,10 +965,11 @@ impl<const L: usize> Matcher<L> {
                     && (self.best_edge[x] == NO_ARC || slack < self.best_slack_of(w, x))
                 {
                     self.set_best(x, p, slack);
-                    if w.outer(x)
-                        && (self.outer_holder == NONE || self.looser(w, v, self.outer_holder))
-                    {
-                        self.outer_holder = v;
+                    if class != 0 {
+                        let holder = self.outer_holder[class];
+                        if holder == NONE || self.looser(w, v, holder, class) {
+                            self.outer_holder[class] = v;
+                        }
                     }
                 }
             }
@@ -1101,12 +1148,15 @@ mod tests {
         }
     }
 
-    /// A graph whose vertices from `first_outer` on are outer: their edges weigh
-    /// `lone[u] + term[x]` (or nothing), with `lone[x] = 20 + term[x]` for an outer `x` so that
-    /// the weights are symmetric.
+    /// A graph with outer vertices of both classes: those from `first_next` to `first_outer`
+    /// are of class 2, those from `first_outer` on of class 1. An edge to an outer vertex `x`
+    /// of class `c` weighs `lone[c][u] + term[x]` (or nothing), with `lone[1][x] = 20 +
+    /// term[x]` and `lone[2][y] = 20 + term[y]` for the outer vertices of the other class,
+    /// and `lone[2][x] = 25 + term[x]` within class 2, so that the weights are symmetric.
     struct Separable {
         g: Dense,
-        lone: Vec<u64>,
+        lone: [Vec<u64>; 3],
+        first_next: usize,
         first_outer: usize,
         declared: bool,
     }
@@ -1116,25 +1166,47 @@ mod tests {
             self.g.weight(u, v)
         }
 
-        fn outer(&self, x: usize) -> bool {
-            self.declared && x >= self.first_outer
+        fn class(&self, x: usize) -> usize {
+            if !self.declared || x < self.first_next {
+                0
+            } else if x < self.first_outer {
+                2
+            } else {
+                1
+            }
         }
 
-        fn lone(&self, u: usize) -> W {
+        fn lone(&self, u: usize, class: usize) -> W {
             let mut out = W::ZERO;
-            out.add_at(0, self.lone[u]);
+            out.add_at(0, self.lone[class][u]);
             out
         }
     }
 
-    fn separable_graph(rng: &mut Rng, n: usize, first_outer: usize) -> Separable {
+    fn separable_graph(
+        rng: &mut Rng,
+        n: usize,
+        first_next: usize,
+        first_outer: usize,
+    ) -> Separable {
         let term: Vec<u64> = (0..n).map(|_| rng.next() % 3).collect();
-        let lone: Vec<u64> = (0..n)
+        let lone1: Vec<u64> = (0..n)
             .map(|x| {
-                20 + if x >= first_outer {
-                    term[x]
+                if x >= first_next {
+                    20 + term[x]
                 } else {
-                    rng.next() % 4
+                    20 + rng.next() % 4
+                }
+            })
+            .collect();
+        let lone2: Vec<u64> = (0..n)
+            .map(|x| {
+                if x >= first_outer {
+                    20 + term[x]
+                } else if x >= first_next {
+                    25 + term[x]
+                } else {
+                    22 + rng.next() % 6
                 }
             })
             .collect();
@@ -1148,7 +1220,9 @@ mod tests {
                     continue;
                 }
                 let w = if v >= first_outer {
-                    lone[u] + term[v]
+                    lone1[u] + term[v]
+                } else if v >= first_next {
+                    lone2[u] + term[v]
                 } else {
                     10 + rng.next() % 30
                 };
@@ -1157,7 +1231,8 @@ mod tests {
         }
         Separable {
             g,
-            lone,
+            lone: [Vec::new(), lone1, lone2],
+            first_next,
             first_outer,
             declared: false,
         }
@@ -1168,8 +1243,9 @@ mod tests {
         let mut rng = Rng(0x5851_f42d_4c95_7f2d);
         for case in 0..120 {
             let n = 6 + case % 7;
-            let first_outer = 2 + (rng.next() as usize) % (n - 2);
-            let mut plain = separable_graph(&mut rng, n, first_outer);
+            let first_next = 2 + (rng.next() as usize) % (n - 3);
+            let first_outer = first_next + (rng.next() as usize) % (n - first_next);
+            let mut plain = separable_graph(&mut rng, n, first_next, first_outer);
             let mut a = Matcher::<2>::new(n);
             let mut b = Matcher::<2>::new(n);
             a.solve(&plain).unwrap();
@@ -1182,10 +1258,10 @@ mod tests {
                 }
                 assert_eq!(total(&b, &plain.g, &alive), brute(&plain.g, &alive));
                 // Change the edges of a vertex before the outer ones, as a bracket does.
-                let t = (rng.next() as usize) % first_outer;
+                let t = (rng.next() as usize) % first_next;
                 a.detach(t);
                 b.detach(t);
-                for x in 0..first_outer {
+                for x in 0..first_next {
                     if x != t && rng.next() % 2 == 0 {
                         let w = if rng.next() % 4 == 0 {
                             0

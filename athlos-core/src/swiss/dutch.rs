@@ -305,12 +305,50 @@ impl<const L: usize> Bracket<L> {
 
 const NONE: usize = usize::MAX;
 
-/// Edge weights given by a function.
-struct ByFunction<F>(F);
+/// The weights of the opening matching of a round with an odd number of players, which
+/// settles completion and the score of the bye assignee: completion, then the scores of the
+/// paired players (as their score groups' offsets), then pairs inside the top score group.
+/// Every edge with an end below the top score group is separable (class 1).
+struct OddStart<'s, 'a, const L: usize> {
+    engine: &'s Engine<'a, L>,
+    top_score: u32,
+}
 
-impl<const L: usize, F: Fn(usize, usize) -> Wide<L>> EdgeWeights<L> for ByFunction<F> {
-    fn weight(&self, u: usize, v: usize) -> Wide<L> {
-        (self.0)(u, v)
+impl<const L: usize> OddStart<'_, '_, L> {
+    /// A player's term in each of its edges, `extra` being added to the completion field.
+    #[inline]
+    fn term(&self, p: usize, extra: u64) -> Wide<L> {
+        let lay = &self.engine.layout;
+        let mut w = Wide::<L>::ZERO;
+        w.add_at(
+            lay.completion,
+            extra + u64::from(!self.engine.info[p].eligible),
+        );
+        w.add_at(lay.count, u64::from(self.engine.shifts[p]));
+        w
+    }
+}
+
+impl<const L: usize> EdgeWeights<L> for OddStart<'_, '_, L> {
+    #[inline]
+    fn weight(&self, a: usize, b: usize) -> Wide<L> {
+        let (high, low) = (a.min(b), a.max(b));
+        if !self.engine.compatible[high][low] {
+            return Wide::ZERO;
+        }
+        let mut w = self.term(high, 1).add(&self.term(low, 0));
+        w.add_at(0, u64::from(self.engine.info[low].score >= self.top_score));
+        w
+    }
+
+    #[inline]
+    fn class(&self, x: usize) -> usize {
+        usize::from(self.engine.info[x].score < self.top_score)
+    }
+
+    #[inline]
+    fn lone(&self, u: usize, _class: usize) -> Wide<L> {
+        self.term(u, 1)
     }
 }
 
@@ -338,6 +376,9 @@ struct View<'s, 'a, const L: usize> {
     separate: &'s [Wide<L>],
     position: &'s [usize],
     bracket: Option<&'s Bracket<L>>,
+    /// Whether the bracket's next score group is outer (class 2): its players' own terms
+    /// are the same inside the bracket as outside.
+    next_outer: bool,
 }
 
 impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
@@ -356,13 +397,31 @@ impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
         }
     }
 
+    /// Players below the bracket's next score group are of class 1 (their edges weigh
+    /// `outside[u] + separate[x]`), those of the next score group of class 2 (`high_next` of
+    /// the bracket's end, or `outside` below, plus `low_next`).
     #[inline]
-    fn outer(&self, x: usize) -> bool {
-        self.position[x] == NONE
+    fn class(&self, x: usize) -> usize {
+        let p = self.position[x];
+        if p == NONE {
+            1
+        } else if self.next_outer && self.bracket.is_some_and(|b| p >= b.end) {
+            2
+        } else {
+            0
+        }
     }
 
     #[inline]
-    fn lone(&self, u: usize) -> Wide<L> {
+    fn lone(&self, u: usize, class: usize) -> Wide<L> {
+        if class == 2 {
+            if let Some(b) = self.bracket {
+                let p = self.position[u];
+                if p != NONE {
+                    return b.high_next[p];
+                }
+            }
+        }
         self.outside[u]
     }
 }
@@ -416,6 +475,7 @@ impl<'a, const L: usize> Engine<'a, L> {
         }
     }
 
+    #[cfg(test)]
     fn shift(&self, score: u32) -> u32 {
         self.layout.score_shift.get(&score).copied().unwrap_or(0)
     }
@@ -514,21 +574,6 @@ impl<'a, const L: usize> Engine<'a, L> {
             }
         }
         w
-    }
-
-    /// A maximum-weight matching of everybody under `weight`, from scratch; returns the
-    /// partner of each ranking index (itself when unmatched).
-    fn solve_all<F: Fn(usize, usize) -> Wide<L>>(
-        &self,
-        weight: F,
-    ) -> Result<(Vec<usize>, Matcher<L>), SwissError> {
-        let n = self.info.len();
-        let mut matcher = Matcher::<L>::new(n);
-        matcher
-            .solve(&ByFunction(weight))
-            .map_err(|_| self.no_pairing())?;
-        let mate = (0..n).map(|v| matcher.mate(v).unwrap_or(v)).collect();
-        Ok((mate, matcher))
     }
 
     /// The weight of an edge with an end below the bracket and its next score group:
@@ -752,25 +797,14 @@ impl<'a, const L: usize> Engine<'a, L> {
         let mut warm = None;
         // Completion and the score of the bye assignee.
         if n % 2 == 1 {
-            let lay = &self.layout;
-            let (mate, _) = self.solve_all(|a, b| {
-                let (high, low) = (a.min(b), a.max(b));
-                let mut w = Wide::<L>::ZERO;
-                if !self.compatible[high][low] {
-                    return w;
-                }
-                let (h, l) = (&self.info[high], &self.info[low]);
-                w.add_at(
-                    lay.completion,
-                    1 + u64::from(!h.eligible) + u64::from(!l.eligible),
-                );
-                w.add_at(
-                    lay.count,
-                    u64::from(self.shift(h.score)) + u64::from(self.shift(l.score)),
-                );
-                w.add_at(0, u64::from(l.score >= top_score));
-                w
-            })?;
+            let mut matcher = Matcher::<L>::new(n);
+            matcher
+                .solve(&OddStart {
+                    engine: &self,
+                    top_score,
+                })
+                .map_err(|_| self.no_pairing())?;
+            let mate: Vec<usize> = (0..n).map(|v| matcher.mate(v).unwrap_or(v)).collect();
             if !self.complete(&everybody, &mate) {
                 return Err(self.no_pairing());
             }
@@ -801,6 +835,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                 separate: &separate,
                 position: &position,
                 bracket: None,
+                next_outer: false,
             };
             let mut matcher = Matcher::<L>::new(n);
             matcher.solve(&view).map_err(|_| self.no_pairing())?;
@@ -965,6 +1000,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                         separate: &sync.separate,
                         position: &sync.position,
                         bracket: previous.as_ref(),
+                        next_outer: false,
                     };
                     let new = View {
                         engine: self,
@@ -972,6 +1008,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                         separate: &sync.separate,
                         position: &position,
                         bracket: Some(bracket),
+                        next_outer: false,
                     };
                     // An edge with an end in neither bracket is separable in both.
                     let mut touched: Vec<usize> = previous
@@ -1014,12 +1051,15 @@ impl<'a, const L: usize> Engine<'a, L> {
         for &v in &chosen {
             sync.matcher.detach(v);
         }
+        let next_outer =
+            (bracket.end..size).all(|k| bracket.low_next[k] == sync.separate[bracket.local[k]]);
         let view = View {
             engine: self,
             outside: &sync.outside,
             separate: &sync.separate,
             position: &sync.position,
             bracket: Some(bracket),
+            next_outer,
         };
         sync.matcher.solve(&view).map_err(|_| self.no_pairing())?;
         for &v in sync.matcher.active() {
