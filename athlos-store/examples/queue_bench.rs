@@ -4,7 +4,8 @@
 //!
 //! ```sh
 //! ATHLOS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
-//!     cargo run --release -p athlos-store --example queue_bench -- [jobs] [clocks] [window_secs] [sqlite,postgres]
+//!     cargo run --release -p athlos-store --example queue_bench -- [jobs] [clocks] [window_secs] \
+//!     [sqlite,postgres] [throughput,latency,deadlines] [4,16]
 //! ```
 //!
 //! - throughput: `jobs` no-op jobs enqueued first, then one worker at concurrency 4 and 16
@@ -44,13 +45,24 @@ async fn main() {
     println!("|---|---|---|");
     let wanted = args.get(3).map_or("sqlite,postgres", String::as_str);
     let mut backends: Vec<&str> = wanted.split(',').collect();
+    let parts = args
+        .get(4)
+        .map_or("throughput,latency,deadlines", String::as_str);
+    let part = |name: &str| parts.split(',').any(|p| p == name);
+    let levels: Vec<usize> = args.get(5).map_or_else(
+        || vec![4, 16],
+        |l| l.split(',').filter_map(|c| c.parse().ok()).collect(),
+    );
     if pg.is_none() {
         backends.retain(|b| *b != "postgres");
         eprintln!("no ATHLOS_BENCH_DATABASE_URL: PostgreSQL skipped");
     }
     for backend in backends {
-        for concurrency in [4, 16] {
+        for &concurrency in &levels {
             for batch in [1, 500] {
+                if !part("throughput") {
+                    continue;
+                }
                 let db = Db::open(backend, pg.as_deref()).await;
                 let rate = throughput(&db.store, jobs, concurrency, batch).await;
                 println!(
@@ -58,6 +70,9 @@ async fn main() {
                     batch.max(concurrency)
                 );
                 db.drop().await;
+            }
+            if !part("latency") {
+                continue;
             }
             let db = Db::open(backend, pg.as_deref()).await;
             let (p50, p99, max) = latency(&db.store, concurrency).await;
@@ -67,6 +82,9 @@ async fn main() {
             db.drop().await;
         }
         for schedulers in [1, 2] {
+            if !part("deadlines") {
+                continue;
+            }
             let db = Db::open(backend, pg.as_deref()).await;
             let (p50, p99, max, within) = lateness(&db, clocks, window, schedulers).await;
             println!(
