@@ -8,6 +8,8 @@
 //!     [sqlite,postgres] [throughput,latency,deadlines] [4,16]
 //! ```
 //!
+//! (`throughput` is both `free` and `batched`.)
+//!
 //! - throughput: `jobs` no-op jobs enqueued first, then one worker at concurrency 4 and 16
 //!   drains them (claims and completions batched);
 //! - enqueue→start latency: jobs enqueued one at a time at 100/s for 5 s (far from saturation),
@@ -26,7 +28,9 @@ use athlos_core::id::TournamentId;
 use athlos_core::store::{
     AggregateRef, Commit, Deadline, DeadlineKey, DeadlineStore, Job, JobStore, NewJob, Store,
 };
-use athlos_store::{AnyStore, Scheduler, SchedulerConfig, Topic, Worker, WorkerConfig};
+use athlos_store::{
+    AnyStore, Scheduler, SchedulerConfig, Topic, Worker, WorkerConfig, WorkerStats,
+};
 use chrono::Utc;
 use sqlx::Connection;
 
@@ -60,14 +64,19 @@ async fn main() {
     for backend in backends {
         for &concurrency in &levels {
             for batch in [1, 500] {
-                if !part("throughput") {
+                let mode = if batch == 1 { "free" } else { "batched" };
+                if !part("throughput") && !part(mode) {
                     continue;
                 }
                 let db = Db::open(backend, pg.as_deref()).await;
-                let rate = throughput(&db.store, jobs, concurrency, batch).await;
+                let (rate, stats) = throughput(&db.store, jobs, concurrency, batch).await;
                 println!(
                     "| {backend} | no-op jobs/s, concurrency {concurrency}, claim batch {} ({jobs} jobs) | {rate:.0} |",
                     batch.max(concurrency)
+                );
+                eprintln!(
+                    "{backend}, concurrency {concurrency}, batch {batch}: {} claim and {} completion round trips",
+                    stats.claims, stats.completions
                 );
                 db.drop().await;
             }
@@ -162,7 +171,12 @@ fn worker_config(id: &str, concurrency: usize, batch: usize) -> WorkerConfig {
     config
 }
 
-async fn throughput(store: &AnyStore, jobs: usize, concurrency: usize, batch: usize) -> f64 {
+async fn throughput(
+    store: &AnyStore,
+    jobs: usize,
+    concurrency: usize,
+    batch: usize,
+) -> (f64, WorkerStats) {
     let now = Utc::now();
     for chunk in (0..jobs).collect::<Vec<_>>().chunks(500) {
         let batch = chunk
@@ -205,7 +219,7 @@ async fn throughput(store: &AnyStore, jobs: usize, concurrency: usize, batch: us
         .await;
     let elapsed = clock.elapsed().as_secs_f64();
     assert_eq!(stats.succeeded as usize, jobs, "{stats:?}");
-    jobs as f64 / elapsed
+    (jobs as f64 / elapsed, stats)
 }
 
 async fn latency(store: &AnyStore, concurrency: usize) -> (f64, f64, f64) {

@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,10 +15,12 @@ use tokio::task::JoinSet;
 
 use crate::signals::Wakeup;
 
-/// Claims under way at once (each for the slots that were free when it was sent).
-const MAX_CLAIMS: usize = 4;
-/// Completion statements under way at once; jobs that succeed meanwhile wait for the next.
-const MAX_FLUSHES: usize = 2;
+/// Claims refilling a local queue under way at once.
+const MAX_CLAIMS: usize = 2;
+/// Claims of free slots under way at once (each for the slots free when it is sent).
+const MAX_SLOT_CLAIMS: usize = 8;
+/// Completion statements under way at once; jobs that succeed meanwhile go in the next.
+const MAX_FLUSHES: usize = 1;
 
 /// A finished handler task.
 type Finished = Result<(tokio::task::Id, Result<(), String>), tokio::task::JoinError>;
@@ -47,9 +51,10 @@ pub struct WorkerConfig {
     pub id: String,
     /// Jobs run at once.
     pub concurrency: usize,
-    /// Jobs claimed per round trip when slots are free (at least the free slots): a larger
-    /// batch keeps a local queue of leased jobs, fewer round trips for short jobs, at the
-    /// cost of holding jobs other workers could run.
+    /// Jobs claimed per round trip. Up to `concurrency`, claims are of the free slots only;
+    /// a larger batch keeps a local queue of leased jobs, claiming a whole batch whenever the
+    /// queue is down to half (up to two batches under way if it runs dry): fewer round trips
+    /// for short jobs, at the cost of holding jobs other workers could run.
     pub batch: usize,
     /// How long a claim or heartbeat holds a job; a job whose worker died is claimed again
     /// this long after its last heartbeat.
@@ -101,6 +106,10 @@ pub struct WorkerStats {
     pub released: u64,
     /// Store calls that failed (the worker retries after `poll`).
     pub store_errors: u64,
+    /// Claim round trips.
+    pub claims: u64,
+    /// Round trips completing jobs that succeeded (several jobs each).
+    pub completions: u64,
 }
 
 /// Claims jobs from a store and runs them with a handler until shut down.
@@ -137,7 +146,7 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
     /// Claims and completions run beside the jobs, not between them: a slot that frees up is
     /// claimed for at once (several claims may be under way), a local queue (when `batch`
     /// exceeds `concurrency`) is refilled once it is down to half, and the jobs that succeeded
-    /// are completed in one statement per round trip, those that finish meanwhile in the next.
+    /// are completed in one statement, those that succeed meanwhile in the next.
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> WorkerStats {
         let mut stats = WorkerStats::default();
         let concurrency = self.config.concurrency.max(1);
@@ -154,23 +163,33 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         let mut polls = tokio::time::interval(self.config.poll.max(Duration::from_millis(1)));
         polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         polls.reset();
-        let mut claims: JoinSet<Claimed> = JoinSet::new();
-        let mut flushes: JoinSet<Flushed> = JoinSet::new();
+        // Claims and completions under way, driven by this task (no hand-over between tasks
+        // when their answer comes).
+        let mut claims: Vec<Pending<Claimed>> = Vec::new();
+        let mut flushes: Vec<Pending<Flushed>> = Vec::new();
         // Jobs claimed but not started yet (when `batch` exceeds the free slots).
         let mut queue: VecDeque<Job> = VecDeque::new();
         let mut succeeded: Vec<JobId> = Vec::new();
         // Slots asked for by the claims under way.
         let mut claiming = 0;
+        // Claims of free slots go out as slots free up, one per slot at most; a local queue is
+        // refilled by at most two at once.
+        let max_claims = if self.config.batch <= concurrency {
+            concurrency.min(MAX_SLOT_CLAIMS)
+        } else {
+            MAX_CLAIMS
+        };
         // Bumped by every wake-up and poll: a claim that comes back short since the last one
         // has seen every due job, and the next waits for a signal.
         let mut signal: u64 = 0;
         let mut due = true;
         loop {
-            if due && claims.len() < MAX_CLAIMS {
+            if due && claims.len() < max_claims {
                 let want = self.claim_size(concurrency, tasks.len(), queue.len(), claiming);
                 if want > 0 {
                     claiming += want;
-                    claims.spawn(self.claim(want, signal));
+                    stats.claims += 1;
+                    claims.push(Box::pin(self.claim(want, signal)));
                 }
             }
             while tasks.len() < concurrency {
@@ -186,7 +205,8 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 running.insert(handle.id(), started);
             }
             if !succeeded.is_empty() && flushes.len() < MAX_FLUSHES {
-                flushes.spawn(self.complete(std::mem::take(&mut succeeded)));
+                stats.completions += 1;
+                flushes.push(Box::pin(self.complete(std::mem::take(&mut succeeded))));
             }
             tokio::select! {
                 biased;
@@ -196,22 +216,26 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                     while let Some(done) = tasks.try_join_next_with_id() {
                         finished.push(done);
                     }
+                    if !tasks.is_empty() {
+                        // Jobs started together often end together: let those about to end
+                        // do so, and claim and complete them in the same round trips.
+                        tokio::task::yield_now().await;
+                        while let Some(done) = tasks.try_join_next_with_id() {
+                            finished.push(done);
+                        }
+                    }
                     self.settle(finished, &mut running, &held, &mut stats, &mut succeeded)
                         .await;
                 }
-                claimed = claims.join_next(), if !claims.is_empty() => {
-                    if let Some(Ok(claimed)) = claimed {
-                        claiming -= claimed.wanted;
-                        let seen = claimed.signal == signal;
-                        if self.take_claim(claimed, &held, &mut queue, &mut stats) && seen {
-                            due = false;
-                        }
+                claimed = next_done(&mut claims), if !claims.is_empty() => {
+                    claiming -= claimed.wanted;
+                    let seen = claimed.signal == signal;
+                    if self.take_claim(claimed, &held, &mut queue, &mut stats) && seen {
+                        due = false;
                     }
                 }
-                flushed = flushes.join_next(), if !flushes.is_empty() => {
-                    if let Some(Ok(flushed)) = flushed {
-                        count_completed(flushed, &mut stats);
-                    }
+                flushed = next_done(&mut flushes), if !flushes.is_empty() => {
+                    count_completed(flushed, &mut stats);
                 }
                 () = wait(&mut wakeup) => {
                     signal += 1;
@@ -225,10 +249,9 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         }
         // Shutdown: no more claims; the jobs of claims under way join the local queue, which
         // is given back.
-        while let Some(claimed) = claims.join_next().await {
-            if let Ok(claimed) = claimed {
-                self.take_claim(claimed, &held, &mut queue, &mut stats);
-            }
+        while !claims.is_empty() {
+            let claimed = next_done(&mut claims).await;
+            self.take_claim(claimed, &held, &mut queue, &mut stats);
         }
         for job in std::mem::take(&mut queue) {
             lock(&held).remove(&job.id);
@@ -236,10 +259,9 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 stats.released += 1;
             }
         }
-        while let Some(flushed) = flushes.join_next().await {
-            if let Ok(flushed) = flushed {
-                count_completed(flushed, &mut stats);
-            }
+        while !flushes.is_empty() {
+            let flushed = next_done(&mut flushes).await;
+            count_completed(flushed, &mut stats);
         }
         self.flush(&mut succeeded, &mut stats).await;
         // Running jobs get the grace period.
@@ -266,8 +288,9 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
     }
 
     /// How many jobs to claim now: the free slots no job or claim covers yet; with a local
-    /// queue (`batch` above `concurrency`), the room left in it once it is down to half and no
-    /// claim is under way.
+    /// queue (`batch` above `concurrency`), a whole batch once the queue is down to half, and
+    /// another while that one is under way if the queue has run dry meanwhile (never more
+    /// than a batch queued or coming).
     fn claim_size(
         &self,
         concurrency: usize,
@@ -275,15 +298,14 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         queued: usize,
         claiming: usize,
     ) -> usize {
-        let uncovered = concurrency.saturating_sub(running + queued + claiming);
         let batch = self.config.batch;
         if batch <= concurrency {
-            return uncovered;
+            return concurrency.saturating_sub(running + queued + claiming);
         }
-        if claiming == 0 && queued <= batch / 2 {
-            (batch - queued).max(uncovered)
+        if queued <= batch / 2 && queued + claiming <= batch {
+            batch
         } else {
-            uncovered
+            0
         }
     }
 
@@ -388,9 +410,27 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         if succeeded.is_empty() {
             return;
         }
+        stats.completions += 1;
         let flushed = self.complete(std::mem::take(succeeded)).await;
         count_completed(flushed, stats);
     }
+}
+
+/// A store call under way.
+type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The output of whichever of `calls` ends first (pending while there are none), which
+/// leaves `calls`.
+fn next_done<T>(calls: &mut Vec<Pending<T>>) -> impl Future<Output = T> + '_ {
+    std::future::poll_fn(move |cx| {
+        for index in 0..calls.len() {
+            if let Poll::Ready(output) = calls[index].as_mut().poll(cx) {
+                drop(calls.swap_remove(index));
+                return Poll::Ready(output);
+            }
+        }
+        Poll::Pending
+    })
 }
 
 /// A job handed to the handler.
