@@ -2,9 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::Poll;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -163,10 +161,10 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         let mut polls = tokio::time::interval(self.config.poll.max(Duration::from_millis(1)));
         polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         polls.reset();
-        // Claims and completions under way, driven by this task (no hand-over between tasks
-        // when their answer comes).
-        let mut claims: Vec<Pending<Claimed>> = Vec::new();
-        let mut flushes: Vec<Pending<Flushed>> = Vec::new();
+        // Claims and completions under way, each a task of its own: a transaction must go on
+        // while this loop awaits something else (SQLite holds its write lock meanwhile).
+        let mut claims: JoinSet<Claimed> = JoinSet::new();
+        let mut flushes: JoinSet<Flushed> = JoinSet::new();
         // Jobs claimed but not started yet (when `batch` exceeds the free slots).
         let mut queue: VecDeque<Job> = VecDeque::new();
         let mut succeeded: Vec<JobId> = Vec::new();
@@ -189,7 +187,7 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 if want > 0 {
                     claiming += want;
                     stats.claims += 1;
-                    claims.push(Box::pin(self.claim(want, signal)));
+                    claims.spawn(self.claim(want, signal));
                 }
             }
             while tasks.len() < concurrency {
@@ -206,7 +204,7 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
             }
             if !succeeded.is_empty() && flushes.len() < MAX_FLUSHES {
                 stats.completions += 1;
-                flushes.push(Box::pin(self.complete(std::mem::take(&mut succeeded))));
+                flushes.spawn(self.complete(std::mem::take(&mut succeeded)));
             }
             tokio::select! {
                 biased;
@@ -227,15 +225,19 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                     self.settle(finished, &mut running, &held, &mut stats, &mut succeeded)
                         .await;
                 }
-                claimed = next_done(&mut claims), if !claims.is_empty() => {
-                    claiming -= claimed.wanted;
-                    let seen = claimed.signal == signal;
-                    if self.take_claim(claimed, &held, &mut queue, &mut stats) && seen {
-                        due = false;
+                claimed = claims.join_next(), if !claims.is_empty() => {
+                    if let Some(Ok(claimed)) = claimed {
+                        claiming -= claimed.wanted;
+                        let seen = claimed.signal == signal;
+                        if self.take_claim(claimed, &held, &mut queue, &mut stats) && seen {
+                            due = false;
+                        }
                     }
                 }
-                flushed = next_done(&mut flushes), if !flushes.is_empty() => {
-                    count_completed(flushed, &mut stats);
+                flushed = flushes.join_next(), if !flushes.is_empty() => {
+                    if let Some(Ok(flushed)) = flushed {
+                        count_completed(flushed, &mut stats);
+                    }
                 }
                 () = wait(&mut wakeup) => {
                     signal += 1;
@@ -249,9 +251,10 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         }
         // Shutdown: no more claims; the jobs of claims under way join the local queue, which
         // is given back.
-        while !claims.is_empty() {
-            let claimed = next_done(&mut claims).await;
-            self.take_claim(claimed, &held, &mut queue, &mut stats);
+        while let Some(claimed) = claims.join_next().await {
+            if let Ok(claimed) = claimed {
+                self.take_claim(claimed, &held, &mut queue, &mut stats);
+            }
         }
         for job in std::mem::take(&mut queue) {
             lock(&held).remove(&job.id);
@@ -259,9 +262,10 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 stats.released += 1;
             }
         }
-        while !flushes.is_empty() {
-            let flushed = next_done(&mut flushes).await;
-            count_completed(flushed, &mut stats);
+        while let Some(flushed) = flushes.join_next().await {
+            if let Ok(flushed) = flushed {
+                count_completed(flushed, &mut stats);
+            }
         }
         self.flush(&mut succeeded, &mut stats).await;
         // Running jobs get the grace period.
@@ -414,23 +418,6 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         let flushed = self.complete(std::mem::take(succeeded)).await;
         count_completed(flushed, stats);
     }
-}
-
-/// A store call under way.
-type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-/// The output of whichever of `calls` ends first (pending while there are none), which
-/// leaves `calls`.
-fn next_done<T>(calls: &mut Vec<Pending<T>>) -> impl Future<Output = T> + '_ {
-    std::future::poll_fn(move |cx| {
-        for index in 0..calls.len() {
-            if let Poll::Ready(output) = calls[index].as_mut().poll(cx) {
-                drop(calls.swap_remove(index));
-                return Poll::Ready(output);
-            }
-        }
-        Poll::Pending
-    })
 }
 
 /// A job handed to the handler.
