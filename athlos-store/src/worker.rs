@@ -1,5 +1,6 @@
 //! A job worker: claims batches, runs a handler per job, heartbeats, completes or retries.
 
+use std::any::Any;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,10 +13,11 @@ use chrono::Utc;
 use tokio::task::JoinSet;
 
 use crate::signals::Wakeup;
+use crate::AnyStore;
 
 /// Claims refilling a local queue under way at once.
 const MAX_CLAIMS: usize = 2;
-/// Claims of free slots under way at once (each for the slots free when it is sent).
+/// Claims of free slots under way at once, at most, when the store takes writes side by side.
 const MAX_SLOT_CLAIMS: usize = 8;
 /// Completion statements under way at once; jobs that succeed meanwhile go in the next.
 const MAX_FLUSHES: usize = 1;
@@ -69,6 +71,11 @@ pub struct WorkerConfig {
     /// The job kinds this worker's handler runs (`None`: every kind). Workers with
     /// different handlers on one queue each name theirs, so none takes another's jobs.
     pub kinds: Option<Vec<String>>,
+    /// Claims of free slots under way at once (when `batch` is at most `concurrency`), each
+    /// for the slots free when it is sent; `0` chooses: one on SQLite, whose single writer
+    /// would only queue them (slots that free up meanwhile go in the next claim), and up to
+    /// `concurrency` (at most 8) on PostgreSQL, where they run side by side.
+    pub slot_claims: usize,
 }
 
 impl WorkerConfig {
@@ -85,6 +92,7 @@ impl WorkerConfig {
             backoff: Backoff::default(),
             grace: Duration::from_secs(10),
             kinds: None,
+            slot_claims: 0,
         }
     }
 }
@@ -141,10 +149,10 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
     /// Runs until `shutdown` resolves, then lets running jobs finish within the grace period,
     /// releases the leases of those that did not, and returns what it did.
     ///
-    /// Claims and completions run beside the jobs, not between them: a slot that frees up is
-    /// claimed for at once (several claims may be under way), a local queue (when `batch`
-    /// exceeds `concurrency`) is refilled once it is down to half, and the jobs that succeeded
-    /// are completed in one statement, those that succeed meanwhile in the next.
+    /// Claims and completions run beside the jobs, not between them: free slots are claimed
+    /// for at once (see [`WorkerConfig::slot_claims`]), a local queue (when `batch` exceeds
+    /// `concurrency`) is refilled once it is down to half, and the jobs that succeeded are
+    /// completed in one statement, those that succeed meanwhile in the next.
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> WorkerStats {
         let mut stats = WorkerStats::default();
         let concurrency = self.config.concurrency.max(1);
@@ -170,10 +178,13 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         let mut succeeded: Vec<JobId> = Vec::new();
         // Slots asked for by the claims under way.
         let mut claiming = 0;
-        // Claims of free slots go out as slots free up, one per slot at most; a local queue is
-        // refilled by at most two at once.
+        // A local queue is refilled by up to two claims at once.
         let max_claims = if self.config.batch <= concurrency {
-            concurrency.min(MAX_SLOT_CLAIMS)
+            match self.config.slot_claims {
+                0 if self.parallel_writes() => concurrency.min(MAX_SLOT_CLAIMS),
+                0 => 1,
+                chosen => chosen,
+            }
         } else {
             MAX_CLAIMS
         };
@@ -289,6 +300,14 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
             }
         }
         stats
+    }
+
+    /// Whether the store takes writes side by side (PostgreSQL).
+    fn parallel_writes(&self) -> bool {
+        let store: &dyn Any = &*self.store;
+        store
+            .downcast_ref::<AnyStore>()
+            .is_some_and(|store| store.backend_name() == "postgres")
     }
 
     /// How many jobs to claim now: the free slots no job or claim covers yet; with a local
