@@ -4,8 +4,11 @@
 //!
 //! ```sh
 //! ATHLOS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
-//!     cargo run --release -p athlos-store --example queue_bench -- [jobs] [clocks] [window_secs] [sqlite,postgres]
+//!     cargo run --release -p athlos-store --example queue_bench -- [jobs] [clocks] [window_secs] \
+//!     [sqlite,postgres] [throughput,latency,deadlines] [4,16]
 //! ```
+//!
+//! (`throughput` is both `free` and `batched`.)
 //!
 //! - throughput: `jobs` no-op jobs enqueued first, then one worker at concurrency 4 and 16
 //!   drains them (claims and completions batched);
@@ -25,7 +28,9 @@ use athlos_core::id::TournamentId;
 use athlos_core::store::{
     AggregateRef, Commit, Deadline, DeadlineKey, DeadlineStore, Job, JobStore, NewJob, Store,
 };
-use athlos_store::{AnyStore, Scheduler, SchedulerConfig, Topic, Worker, WorkerConfig};
+use athlos_store::{
+    AnyStore, Scheduler, SchedulerConfig, Topic, Worker, WorkerConfig, WorkerStats,
+};
 use chrono::Utc;
 use sqlx::Connection;
 
@@ -44,20 +49,39 @@ async fn main() {
     println!("|---|---|---|");
     let wanted = args.get(3).map_or("sqlite,postgres", String::as_str);
     let mut backends: Vec<&str> = wanted.split(',').collect();
+    let parts = args
+        .get(4)
+        .map_or("throughput,latency,deadlines", String::as_str);
+    let part = |name: &str| parts.split(',').any(|p| p == name);
+    let levels: Vec<usize> = args.get(5).map_or_else(
+        || vec![4, 16],
+        |l| l.split(',').filter_map(|c| c.parse().ok()).collect(),
+    );
     if pg.is_none() {
         backends.retain(|b| *b != "postgres");
         eprintln!("no ATHLOS_BENCH_DATABASE_URL: PostgreSQL skipped");
     }
     for backend in backends {
-        for concurrency in [4, 16] {
+        for &concurrency in &levels {
             for batch in [1, 500] {
+                let mode = if batch == 1 { "free" } else { "batched" };
+                if !part("throughput") && !part(mode) {
+                    continue;
+                }
                 let db = Db::open(backend, pg.as_deref()).await;
-                let rate = throughput(&db.store, jobs, concurrency, batch).await;
+                let (rate, stats) = throughput(&db.store, jobs, concurrency, batch).await;
                 println!(
                     "| {backend} | no-op jobs/s, concurrency {concurrency}, claim batch {} ({jobs} jobs) | {rate:.0} |",
                     batch.max(concurrency)
                 );
+                eprintln!(
+                    "{backend}, concurrency {concurrency}, batch {batch}: {} claim and {} completion round trips",
+                    stats.claims, stats.completions
+                );
                 db.drop().await;
+            }
+            if !part("latency") {
+                continue;
             }
             let db = Db::open(backend, pg.as_deref()).await;
             let (p50, p99, max) = latency(&db.store, concurrency).await;
@@ -67,6 +91,9 @@ async fn main() {
             db.drop().await;
         }
         for schedulers in [1, 2] {
+            if !part("deadlines") {
+                continue;
+            }
             let db = Db::open(backend, pg.as_deref()).await;
             let (p50, p99, max, within) = lateness(&db, clocks, window, schedulers).await;
             println!(
@@ -144,7 +171,12 @@ fn worker_config(id: &str, concurrency: usize, batch: usize) -> WorkerConfig {
     config
 }
 
-async fn throughput(store: &AnyStore, jobs: usize, concurrency: usize, batch: usize) -> f64 {
+async fn throughput(
+    store: &AnyStore,
+    jobs: usize,
+    concurrency: usize,
+    batch: usize,
+) -> (f64, WorkerStats) {
     let now = Utc::now();
     for chunk in (0..jobs).collect::<Vec<_>>().chunks(500) {
         let batch = chunk
@@ -187,7 +219,7 @@ async fn throughput(store: &AnyStore, jobs: usize, concurrency: usize, batch: us
         .await;
     let elapsed = clock.elapsed().as_secs_f64();
     assert_eq!(stats.succeeded as usize, jobs, "{stats:?}");
-    jobs as f64 / elapsed
+    (jobs as f64 / elapsed, stats)
 }
 
 async fn latency(store: &AnyStore, concurrency: usize) -> (f64, f64, f64) {

@@ -232,23 +232,25 @@ impl PgStore {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
+        // The candidates carry their order, so that neither picking nor updating goes back to
+        // the table for more than the rows picked (by primary key).
         let sql = format!(
-            "WITH expired AS (\
-               SELECT id FROM athlos_jobs WHERE state = 'running' AND lease_until <= $3 \
-               AND ($5::text[] IS NULL OR kind = ANY($5)) \
-               ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED), \
-             due AS (\
-               SELECT id FROM athlos_jobs WHERE state IN ('queued', 'failed') AND run_at <= $3 \
+            "WITH due AS (\
+               SELECT id, priority, run_at FROM athlos_jobs \
+               WHERE state IN ('queued', 'failed') AND run_at <= $3 \
                AND ($5::text[] IS NULL OR kind = ANY($5)) \
                ORDER BY priority DESC, run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), \
+             expired AS (\
+               SELECT id, priority, run_at FROM athlos_jobs \
+               WHERE state = 'running' AND lease_until <= $3 \
+               AND ($5::text[] IS NULL OR kind = ANY($5)) \
+               ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED), \
              picked AS (\
-               SELECT j.id FROM athlos_jobs j \
-               WHERE j.id IN (SELECT id FROM expired UNION ALL SELECT id FROM due) \
-               ORDER BY j.priority DESC, j.run_at, j.id LIMIT $4) \
+               SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM expired) candidates \
+               ORDER BY priority DESC, run_at, id LIMIT $4) \
              UPDATE athlos_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
-               lease_until = $2 FROM picked WHERE athlos_jobs.id = picked.id \
-             RETURNING {}",
-            qualified_job_columns("athlos_jobs")
+               lease_until = $2 WHERE id = ANY(ARRAY(SELECT id FROM picked)) \
+             RETURNING {JOB_COLUMNS}"
         );
         let rows = sqlx::query(&sql)
             .bind(worker)
@@ -288,14 +290,16 @@ impl PgStore {
             .map(|id| i64_of(id.0))
             .collect::<Result<Vec<_>, _>>()?;
         // Jobs this worker completed already (with their effect, in a commit) count as done;
-        // the SELECT sees the rows as they were before this statement's UPDATE.
+        // the SELECT sees the rows as they were before this statement's UPDATE, and runs only
+        // when the UPDATE left some out.
         let done: Vec<i64> = sqlx::query_scalar(
             "WITH completed AS (\
                UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
                WHERE id = ANY($1) AND state = 'running' AND worker = $2 RETURNING id) \
              SELECT id FROM completed UNION ALL \
              SELECT id FROM athlos_jobs WHERE id = ANY($1) AND state = 'succeeded' \
-               AND worker = $2",
+               AND worker = $2 \
+               AND (SELECT COUNT(*) FROM completed) < cardinality($1)",
         )
         .bind(&ids)
         .bind(worker)
@@ -426,12 +430,15 @@ impl PgStore {
         after: Option<JobId>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
+        // The state is written into the statement (one of a few constants), so that the
+        // planner sees which partial index serves it.
+        let filter = state.map_or(String::new(), |state| {
+            format!("state = '{}' AND ", state.as_str())
+        });
         let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE ($1::text IS NULL OR state = $1) \
-             AND id > $2 ORDER BY id LIMIT $3"
+            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE {filter}id > $1 ORDER BY id LIMIT $2"
         );
         let rows = sqlx::query(&sql)
-            .bind(state.map(JobState::as_str))
             .bind(i64_of(after.map_or(0, |a| a.0))?)
             .bind(limit_of(limit))
             .fetch_all(&self.pool)
@@ -545,14 +552,6 @@ impl PgStore {
         .await
         .map_err(backend)
     }
-}
-
-fn qualified_job_columns(table: &str) -> String {
-    JOB_COLUMNS
-        .split(", ")
-        .map(|c| format!("{table}.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 async fn apply(conn: &mut PgConnection, commit: Commit) -> Result<Receipt, StoreError> {
@@ -723,7 +722,8 @@ async fn enqueue(conn: &mut PgConnection, new: NewJob) -> Result<Job, StoreError
     let sql = format!(
         "INSERT INTO athlos_jobs (kind, payload, idempotency_key, state, priority, run_at, \
          attempts, max_attempts) VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6) \
-         ON CONFLICT (idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}"
+         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+         RETURNING {JOB_COLUMNS}"
     );
     let max_attempts = i32::try_from(new.max_attempts.max(1)).unwrap_or(i32::MAX);
     let row = sqlx::query(&sql)

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file in WAL mode (or memory), one writer at a time.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use athlos_core::error::StoreError;
@@ -29,6 +30,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
+    /// Taken by the writes a worker sends side by side (claims, completions, commits,
+    /// enqueues): they wait their turn here instead of in SQLite's busy handler, which
+    /// sleeps whole milliseconds.
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 const JOB_COLUMNS: &str = "id, kind, payload, idempotency_key, state, priority, run_at, attempts, \
@@ -71,7 +76,10 @@ impl SqliteStore {
         MIGRATOR.run(&pool).await.map_err(|e| OpenError::Migrate {
             reason: e.to_string(),
         })?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writes: Arc::default(),
+        })
     }
 
     pub(crate) async fn ready(&self) -> Result<(), StoreError> {
@@ -183,6 +191,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError> {
+        let _turn = self.writes.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -245,6 +254,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
+        let _turn = self.writes.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -264,6 +274,7 @@ impl SqliteStore {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
+        let _turn = self.writes.lock().await;
         let kinds = kinds
             .map(|kinds| serde_json::to_string(kinds).map_err(backend))
             .transpose()?;
@@ -315,6 +326,7 @@ impl SqliteStore {
         ids: &[JobId],
         worker: &str,
     ) -> Result<Vec<JobId>, StoreError> {
+        let _turn = self.writes.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")

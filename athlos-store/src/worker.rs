@@ -1,6 +1,7 @@
 //! A job worker: claims batches, runs a handler per job, heartbeats, completes or retries.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::any::Any;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -12,9 +13,14 @@ use chrono::Utc;
 use tokio::task::JoinSet;
 
 use crate::signals::Wakeup;
+use crate::AnyStore;
 
-/// How long completions may wait to share a commit while claimed jobs are queued locally.
-const COMPLETION_DELAY: Duration = Duration::from_millis(10);
+/// Claims refilling a local queue under way at once.
+const MAX_CLAIMS: usize = 2;
+/// Claims of free slots under way at once, at most, when the store takes writes side by side.
+const MAX_SLOT_CLAIMS: usize = 8;
+/// Completion statements under way at once; jobs that succeed meanwhile go in the next.
+const MAX_FLUSHES: usize = 1;
 
 /// A finished handler task.
 type Finished = Result<(tokio::task::Id, Result<(), String>), tokio::task::JoinError>;
@@ -45,9 +51,10 @@ pub struct WorkerConfig {
     pub id: String,
     /// Jobs run at once.
     pub concurrency: usize,
-    /// Jobs claimed per round trip when slots are free (at least the free slots): a larger
-    /// batch keeps a local queue of leased jobs, fewer round trips for short jobs, at the
-    /// cost of holding jobs other workers could run.
+    /// Jobs claimed per round trip. Up to `concurrency`, claims are of the free slots only;
+    /// a larger batch keeps a local queue of leased jobs, claiming a whole batch whenever the
+    /// queue is down to half (up to two batches under way if it runs dry): fewer round trips
+    /// for short jobs, at the cost of holding jobs other workers could run.
     pub batch: usize,
     /// How long a claim or heartbeat holds a job; a job whose worker died is claimed again
     /// this long after its last heartbeat.
@@ -64,6 +71,11 @@ pub struct WorkerConfig {
     /// The job kinds this worker's handler runs (`None`: every kind). Workers with
     /// different handlers on one queue each name theirs, so none takes another's jobs.
     pub kinds: Option<Vec<String>>,
+    /// Claims of free slots under way at once (when `batch` is at most `concurrency`), each
+    /// for the slots free when it is sent; `0` chooses: one on SQLite, whose single writer
+    /// would only queue them (slots that free up meanwhile go in the next claim), and up to
+    /// `concurrency` (at most 8) on PostgreSQL, where they run side by side.
+    pub slot_claims: usize,
 }
 
 impl WorkerConfig {
@@ -80,6 +92,7 @@ impl WorkerConfig {
             backoff: Backoff::default(),
             grace: Duration::from_secs(10),
             kinds: None,
+            slot_claims: 0,
         }
     }
 }
@@ -99,6 +112,10 @@ pub struct WorkerStats {
     pub released: u64,
     /// Store calls that failed (the worker retries after `poll`).
     pub store_errors: u64,
+    /// Claim round trips.
+    pub claims: u64,
+    /// Round trips completing jobs that succeeded (several jobs each).
+    pub completions: u64,
 }
 
 /// Claims jobs from a store and runs them with a handler until shut down.
@@ -131,12 +148,17 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
 
     /// Runs until `shutdown` resolves, then lets running jobs finish within the grace period,
     /// releases the leases of those that did not, and returns what it did.
+    ///
+    /// Claims and completions run beside the jobs, not between them: free slots are claimed
+    /// for at once (see [`WorkerConfig::slot_claims`]), a local queue (when `batch` exceeds
+    /// `concurrency`) is refilled once it is down to half, and the jobs that succeeded are
+    /// completed in one statement, those that succeed meanwhile in the next.
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> WorkerStats {
         let mut stats = WorkerStats::default();
         let concurrency = self.config.concurrency.max(1);
         let held: Arc<Mutex<BTreeSet<JobId>>> = Arc::default();
         let mut tasks: JoinSet<Result<(), String>> = JoinSet::new();
-        let mut running: BTreeMap<tokio::task::Id, Job> = BTreeMap::new();
+        let mut running: HashMap<tokio::task::Id, Started> = HashMap::new();
         let heartbeats = tokio::spawn(heartbeat_loop(
             self.store.clone(),
             held.clone(),
@@ -144,92 +166,120 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         ));
         tokio::pin!(shutdown);
         let mut wakeup = self.wakeup.take();
+        let mut polls = tokio::time::interval(self.config.poll.max(Duration::from_millis(1)));
+        polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        polls.reset();
+        // Claims and completions under way, each a task of its own: a transaction must go on
+        // while this loop awaits something else (SQLite holds its write lock meanwhile).
+        let mut claims: JoinSet<Claimed> = JoinSet::new();
+        let mut flushes: JoinSet<Flushed> = JoinSet::new();
         // Jobs claimed but not started yet (when `batch` exceeds the free slots).
         let mut queue: VecDeque<Job> = VecDeque::new();
         let mut succeeded: Vec<JobId> = Vec::new();
-        let mut first_success: Option<tokio::time::Instant> = None;
+        // Slots asked for by the claims under way.
+        let mut claiming = 0;
+        // A local queue is refilled by up to two claims at once.
+        let max_claims = if self.config.batch <= concurrency {
+            match self.config.slot_claims {
+                0 if self.parallel_writes() => concurrency.min(MAX_SLOT_CLAIMS),
+                0 => 1,
+                chosen => chosen,
+            }
+        } else {
+            MAX_CLAIMS
+        };
+        // Bumped by every wake-up and poll: a claim that comes back short since the last one
+        // has seen every due job, and the next waits for a signal.
+        let mut signal: u64 = 0;
+        let mut due = true;
         loop {
-            let mut full_batch = false;
-            let free = concurrency.saturating_sub(tasks.len());
-            if queue.is_empty() && free > 0 {
-                let want = self.config.batch.max(free);
-                let now = Utc::now();
-                let lease_until = now + chrono_duration(self.config.lease);
-                let claimed = match &self.config.kinds {
-                    Some(kinds) => {
-                        self.store
-                            .claim_kinds(&self.config.id, kinds, now, lease_until, want)
-                            .await
-                    }
-                    None => {
-                        self.store
-                            .claim(&self.config.id, now, lease_until, want)
-                            .await
-                    }
-                };
-                match claimed {
-                    Ok(jobs) => {
-                        full_batch = jobs.len() == want;
-                        stats.claimed += jobs.len() as u64;
-                        lock(&held).extend(jobs.iter().map(|j| j.id));
-                        queue.extend(jobs);
-                    }
-                    Err(_) => stats.store_errors += 1,
+            if due && claims.len() < max_claims {
+                let want = self.claim_size(concurrency, tasks.len(), queue.len(), claiming);
+                if want > 0 {
+                    claiming += want;
+                    stats.claims += 1;
+                    claims.spawn(self.claim(want, signal));
                 }
             }
             while tasks.len() < concurrency {
                 let Some(job) = queue.pop_front() else {
                     break;
                 };
+                let started = Started {
+                    id: job.id,
+                    attempts: job.attempts,
+                };
                 let handler = self.handler.clone();
-                let run = job.clone();
-                let handle = tasks.spawn(async move { handler.run(run).await });
-                running.insert(handle.id(), job);
+                let handle = tasks.spawn(async move { handler.run(job).await });
+                running.insert(handle.id(), started);
             }
-            // Finish whatever is done without waiting, completing successes in one batch.
-            let mut finished = Vec::new();
-            while let Some(done) = tasks.try_join_next_with_id() {
-                finished.push(done);
+            if !succeeded.is_empty() && flushes.len() < MAX_FLUSHES {
+                stats.completions += 1;
+                flushes.spawn(self.complete(std::mem::take(&mut succeeded)));
             }
-            let more_now = full_batch && tasks.len() < concurrency;
-            if finished.is_empty() && !more_now {
-                let idle = queue.is_empty() && tasks.len() < concurrency;
-                let poll = tokio::time::sleep(self.config.poll);
-                tokio::select! {
-                    done = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                        if let Some(done) = done {
-                            finished.push(done);
-                        }
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                done = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    let mut finished: Vec<Finished> = done.into_iter().collect();
+                    while let Some(done) = tasks.try_join_next_with_id() {
+                        finished.push(done);
+                    }
+                    if !tasks.is_empty() {
+                        // Jobs started together often end together: let those about to end
+                        // do so, and claim and complete them in the same round trips.
+                        tokio::task::yield_now().await;
                         while let Some(done) = tasks.try_join_next_with_id() {
                             finished.push(done);
                         }
                     }
-                    () = wait(&mut wakeup), if idle => {}
-                    () = poll => {}
-                    () = &mut shutdown => break,
+                    self.settle(finished, &mut running, &held, &mut stats, &mut succeeded)
+                        .await;
+                }
+                claimed = claims.join_next(), if !claims.is_empty() => {
+                    if let Some(Ok(claimed)) = claimed {
+                        claiming -= claimed.wanted;
+                        let seen = claimed.signal == signal;
+                        if self.take_claim(claimed, &held, &mut queue, &mut stats) && seen {
+                            due = false;
+                        }
+                    }
+                }
+                flushed = flushes.join_next(), if !flushes.is_empty() => {
+                    if let Some(Ok(flushed)) = flushed {
+                        count_completed(flushed, &mut stats);
+                    }
+                }
+                () = wait(&mut wakeup) => {
+                    signal += 1;
+                    due = true;
+                }
+                _ = polls.tick() => {
+                    signal += 1;
+                    due = true;
                 }
             }
-            self.settle(finished, &mut running, &held, &mut stats, &mut succeeded)
-                .await;
-            // Completions wait a little while more local work is queued, to share a commit.
-            let since = *first_success.get_or_insert_with(tokio::time::Instant::now);
-            if queue.is_empty()
-                || succeeded.len() >= self.config.batch.max(concurrency)
-                || since.elapsed() >= COMPLETION_DELAY
-            {
-                self.flush(&mut succeeded, &mut stats).await;
-            }
-            if succeeded.is_empty() {
-                first_success = None;
+        }
+        // Shutdown: no more claims; the jobs of claims under way join the local queue, which
+        // is given back.
+        while let Some(claimed) = claims.join_next().await {
+            if let Ok(claimed) = claimed {
+                self.take_claim(claimed, &held, &mut queue, &mut stats);
             }
         }
-        self.flush(&mut succeeded, &mut stats).await;
         for job in std::mem::take(&mut queue) {
+            lock(&held).remove(&job.id);
             if self.store.release(job.id, &self.config.id).await.is_ok() {
                 stats.released += 1;
             }
         }
-        // Shutdown: no more claims; give running jobs the grace period.
+        while let Some(flushed) = flushes.join_next().await {
+            if let Ok(flushed) = flushed {
+                count_completed(flushed, &mut stats);
+            }
+        }
+        self.flush(&mut succeeded, &mut stats).await;
+        // Running jobs get the grace period.
         let deadline = tokio::time::Instant::now() + self.config.grace;
         while !tasks.is_empty() {
             match tokio::time::timeout_at(deadline, tasks.join_next_with_id()).await {
@@ -252,10 +302,101 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         stats
     }
 
+    /// Whether the store takes writes side by side (PostgreSQL).
+    fn parallel_writes(&self) -> bool {
+        let store: &dyn Any = &*self.store;
+        store
+            .downcast_ref::<AnyStore>()
+            .is_some_and(|store| store.backend_name() == "postgres")
+    }
+
+    /// How many jobs to claim now: the free slots no job or claim covers yet; with a local
+    /// queue (`batch` above `concurrency`), a whole batch once the queue is down to half, and
+    /// another while that one is under way if the queue has run dry meanwhile (never more
+    /// than a batch queued or coming).
+    fn claim_size(
+        &self,
+        concurrency: usize,
+        running: usize,
+        queued: usize,
+        claiming: usize,
+    ) -> usize {
+        let batch = self.config.batch;
+        if batch <= concurrency {
+            return concurrency.saturating_sub(running + queued + claiming);
+        }
+        if queued <= batch / 2 && queued + claiming <= batch {
+            batch
+        } else {
+            0
+        }
+    }
+
+    /// A claim of `want` jobs, to run beside the worker's loop.
+    fn claim(&self, want: usize, signal: u64) -> impl Future<Output = Claimed> + Send + 'static {
+        let store = self.store.clone();
+        let worker = self.config.id.clone();
+        let kinds = self.config.kinds.clone();
+        let lease = self.config.lease;
+        async move {
+            let now = Utc::now();
+            let lease_until = now + chrono_duration(lease);
+            let jobs = match &kinds {
+                Some(kinds) => {
+                    store
+                        .claim_kinds(&worker, kinds, now, lease_until, want)
+                        .await
+                }
+                None => store.claim(&worker, now, lease_until, want).await,
+            };
+            Claimed {
+                wanted: want,
+                signal,
+                jobs,
+            }
+        }
+    }
+
+    /// Queues a claim's jobs; true when it brought fewer than wanted (or failed).
+    fn take_claim(
+        &self,
+        claimed: Claimed,
+        held: &Mutex<BTreeSet<JobId>>,
+        queue: &mut VecDeque<Job>,
+        stats: &mut WorkerStats,
+    ) -> bool {
+        match claimed.jobs {
+            Ok(jobs) => {
+                let short = jobs.len() < claimed.wanted;
+                stats.claimed += jobs.len() as u64;
+                lock(held).extend(jobs.iter().map(|j| j.id));
+                queue.extend(jobs);
+                short
+            }
+            Err(_) => {
+                stats.store_errors += 1;
+                true
+            }
+        }
+    }
+
+    /// Completes `ids`, to run beside the worker's loop.
+    fn complete(&self, ids: Vec<JobId>) -> impl Future<Output = Flushed> + Send + 'static {
+        let store = self.store.clone();
+        let worker = self.config.id.clone();
+        async move {
+            let done = store.complete_all(&ids, &worker).await;
+            Flushed {
+                sent: ids.len(),
+                done,
+            }
+        }
+    }
+
     async fn settle(
         &self,
         finished: Vec<Finished>,
-        running: &mut BTreeMap<tokio::task::Id, Job>,
+        running: &mut HashMap<tokio::task::Id, Started>,
         held: &Mutex<BTreeSet<JobId>>,
         stats: &mut WorkerStats,
         succeeded: &mut Vec<JobId>,
@@ -292,15 +433,43 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         if succeeded.is_empty() {
             return;
         }
-        let succeeded = std::mem::take(succeeded);
-        match self.store.complete_all(&succeeded, &self.config.id).await {
-            Ok(done) => {
-                stats.succeeded += done.len() as u64;
-                stats.lost += (succeeded.len() - done.len()) as u64;
-            }
-            // The leases run out and the jobs run again: at least once, never lost.
-            Err(_) => stats.store_errors += 1,
+        stats.completions += 1;
+        let flushed = self.complete(std::mem::take(succeeded)).await;
+        count_completed(flushed, stats);
+    }
+}
+
+/// A job handed to the handler.
+#[derive(Debug, Clone, Copy)]
+struct Started {
+    id: JobId,
+    attempts: u32,
+}
+
+/// What a claim brought.
+#[derive(Debug)]
+struct Claimed {
+    wanted: usize,
+    /// The worker's signal count when the claim was sent.
+    signal: u64,
+    jobs: Result<Vec<Job>, StoreError>,
+}
+
+/// What a completion of `sent` jobs did.
+#[derive(Debug)]
+struct Flushed {
+    sent: usize,
+    done: Result<Vec<JobId>, StoreError>,
+}
+
+fn count_completed(flushed: Flushed, stats: &mut WorkerStats) {
+    match flushed.done {
+        Ok(done) => {
+            stats.succeeded += done.len() as u64;
+            stats.lost += flushed.sent.saturating_sub(done.len()) as u64;
         }
+        // The leases run out and the jobs run again: at least once, never lost.
+        Err(_) => stats.store_errors += 1,
     }
 }
 
