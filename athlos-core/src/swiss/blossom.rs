@@ -93,6 +93,10 @@ pub(crate) struct Matcher<const L: usize> {
     stamp: u64,
     blossom_best: Vec<Option<Vec<u64>>>,
     unused: Vec<usize>,
+    /// The blossoms in use (not in `unused`), a bit each from `n` on.
+    live: Vec<u64>,
+    /// Scratch: the blossoms in use, ascending.
+    live_list: Vec<usize>,
     dual: Vec<Wide<L>>,
     queue: Vec<usize>,
     /// Free vertices that may need a search.
@@ -138,6 +142,8 @@ impl<const L: usize> Matcher<L> {
             stamp: 1,
             blossom_best: vec![None; 2 * n],
             unused: (n..2 * n).rev().collect(),
+            live: vec![0; n.div_ceil(64)],
+            live_list: Vec::new(),
             dual: vec![Wide::ZERO; 2 * n],
             queue: Vec::new(),
             pending: (0..n).collect(),
@@ -254,6 +260,7 @@ impl<const L: usize> Matcher<L> {
         self.blossom_best[b] = None;
         self.dual[b] = Wide::ZERO;
         self.unused.push(b);
+        self.set_live(b, false);
     }
 
     /// Restores optimality for the weights `w`.
@@ -329,6 +336,30 @@ impl<const L: usize> Matcher<L> {
         self.best_edge[i] = a;
         self.best_slack[i] = slack;
         self.best_stamp[i] = self.stamp;
+    }
+
+    fn set_live(&mut self, b: usize, on: bool) {
+        let k = b - self.n;
+        if on {
+            self.live[k / 64] |= 1 << (k % 64);
+        } else {
+            self.live[k / 64] &= !(1 << (k % 64));
+        }
+    }
+
+    /// The blossoms in use, ascending, in the scratch list (taken: give it back with
+    /// `self.live_list =`).
+    fn live_blossoms(&mut self) -> Vec<usize> {
+        let mut list = std::mem::take(&mut self.live_list);
+        list.clear();
+        for (i, &word) in self.live.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                list.push(self.n + i * 64 + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
+        list
     }
 
     /// Appends the leaves of `b` to `out`, in the order of its cycles.
@@ -436,6 +467,7 @@ impl<const L: usize> Matcher<L> {
         let mut bv = self.in_blossom[v];
         let mut bw = self.in_blossom[w];
         let b = self.unused.pop().ok_or(MatchingFailed)?;
+        self.set_live(b, true);
         self.base[b] = base;
         self.parent[b] = NONE;
         self.parent[bb] = b;
@@ -666,6 +698,7 @@ impl<const L: usize> Matcher<L> {
         self.best_edge[b] = NO_ARC;
         self.dual[b] = Wide::ZERO;
         self.unused.push(b);
+        self.set_live(b, false);
         Ok(())
     }
 
@@ -765,9 +798,11 @@ impl<const L: usize> Matcher<L> {
         self.label.iter_mut().for_each(|x| *x = 0);
         self.label_end.iter_mut().for_each(|x| *x = NO_ARC);
         self.best_edge.iter_mut().for_each(|x| *x = NO_ARC);
-        for b in n..2 * n {
+        let live = self.live_blossoms();
+        for &b in &live {
             self.blossom_best[b] = None;
         }
+        self.live_list = live;
         self.queue.clear();
         self.stamp += 1;
         self.outer_holder = [NONE; OUTER_CLASSES + 1];
@@ -808,7 +843,8 @@ impl<const L: usize> Matcher<L> {
                     }
                 }
             }
-            for b in 0..2 * n {
+            let live = self.live_blossoms();
+            for b in (0..n).chain(live.iter().copied()) {
                 if self.parent[b] == NONE
                     && self.label[b] == 1
                     && self.best_edge[b] != NO_ARC
@@ -826,7 +862,7 @@ impl<const L: usize> Matcher<L> {
                     }
                 }
             }
-            for b in n..2 * n {
+            for &b in &live {
                 if self.base[b] != NONE
                     && self.parent[b] == NONE
                     && self.label[b] == 2
@@ -846,7 +882,7 @@ impl<const L: usize> Matcher<L> {
                         _ => {}
                     }
                 }
-                for b in n..2 * n {
+                for &b in &live {
                     if self.base[b] != NONE && self.parent[b] == NONE {
                         match self.label[b] {
                             1 => self.dual[b] = self.dual[b].add(&delta),
@@ -856,6 +892,7 @@ impl<const L: usize> Matcher<L> {
                     }
                 }
             }
+            self.live_list = live;
             match kind {
                 1 => {
                     if zero_at != root {
@@ -874,7 +911,10 @@ impl<const L: usize> Matcher<L> {
                 _ => self.expand_blossom(delta_blossom, false)?,
             }
         }
-        for b in n..2 * n {
+        // A snapshot: expanding frees blossoms, and the ones it frees are not top-level S
+        // blossoms of zero dual at the time the plain loop would reach them.
+        let live = self.live_blossoms();
+        for &b in &live {
             if self.parent[b] == NONE
                 && self.base[b] != NONE
                 && self.label[b] == 1
@@ -883,6 +923,7 @@ impl<const L: usize> Matcher<L> {
                 self.expand_blossom(b, true)?;
             }
         }
+        self.live_list = live;
         Ok(())
     }
 
