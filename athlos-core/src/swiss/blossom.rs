@@ -37,6 +37,24 @@ fn rev(a: u64) -> u64 {
     a.rotate_left(32)
 }
 
+/// Whether bit `at` of the bitset `bits` is set.
+#[inline]
+pub(super) fn bit(bits: &[u64], at: usize) -> bool {
+    bits.get(at / 64).is_some_and(|w| w & (1 << (at % 64)) != 0)
+}
+
+/// Sets or clears bit `at` of the bitset `bits`.
+#[inline]
+pub(super) fn set_bit(bits: &mut [u64], at: usize, on: bool) {
+    if let Some(w) = bits.get_mut(at / 64) {
+        if on {
+            *w |= 1 << (at % 64);
+        } else {
+            *w &= !(1 << (at % 64));
+        }
+    }
+}
+
 /// Why a matching could not be computed (a broken invariant; never expected).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MatchingFailed;
@@ -339,12 +357,7 @@ impl<const L: usize> Matcher<L> {
     }
 
     fn set_live(&mut self, b: usize, on: bool) {
-        let k = b - self.n;
-        if on {
-            self.live[k / 64] |= 1 << (k % 64);
-        } else {
-            self.live[k / 64] &= !(1 << (k % 64));
-        }
+        set_bit(&mut self.live, b - self.n, on);
     }
 
     /// The blossoms in use, ascending, in the scratch list (taken: give it back with

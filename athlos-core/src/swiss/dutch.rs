@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::blossom::{EdgeWeights, Matcher};
+use super::blossom::{bit, set_bit, EdgeWeights, Matcher};
 use super::colour::{allocate, Strength};
 use super::state::{Float, PlayerState, RoundState};
 use super::wide::Wide;
@@ -234,22 +234,6 @@ struct Bracket<const L: usize> {
 #[inline]
 fn tri(high: usize, low: usize) -> usize {
     low * (low - 1) / 2 + high
-}
-
-#[inline]
-fn bit(bits: &[u64], at: usize) -> bool {
-    bits.get(at / 64).is_some_and(|w| w & (1 << (at % 64)) != 0)
-}
-
-#[inline]
-fn set_bit(bits: &mut [u64], at: usize, on: bool) {
-    if let Some(w) = bits.get_mut(at / 64) {
-        if on {
-            *w |= 1 << (at % 64);
-        } else {
-            *w &= !(1 << (at % 64));
-        }
-    }
 }
 
 impl<const L: usize> Bracket<L> {
@@ -576,6 +560,23 @@ impl<'a, const L: usize> Engine<'a, L> {
         w
     }
 
+    /// A maximum-weight matching of everybody under `weights`, from scratch: the partner of
+    /// each ranking index (itself when unmatched) and the solver. An error when more than one
+    /// player, or a player who may not get the bye, is left unmatched.
+    fn solve_complete<W: EdgeWeights<L>>(
+        &self,
+        weights: &W,
+    ) -> Result<(Vec<usize>, Matcher<L>), SwissError> {
+        let n = self.info.len();
+        let mut matcher = Matcher::<L>::new(n);
+        matcher.solve(weights).map_err(|_| self.no_pairing())?;
+        let mate: Vec<usize> = (0..n).map(|v| matcher.mate(v).unwrap_or(v)).collect();
+        if !self.complete(&mate) {
+            return Err(self.no_pairing());
+        }
+        Ok((mate, matcher))
+    }
+
     /// The weight of an edge with an end below the bracket and its next score group:
     /// `constant + separate[a] + separate[b]` when the two may meet.
     fn separable(&self, bye_field: bool) -> (Wide<L>, Vec<Wide<L>>) {
@@ -772,11 +773,12 @@ impl<'a, const L: usize> Engine<'a, L> {
             && self.compatible[bracket.local[high]][bracket.local[low]]
     }
 
-    /// Whether all but at most one bye-eligible player are matched.
-    fn complete(&self, vertices: &[usize], mate: &[usize]) -> bool {
+    /// Whether all but at most one bye-eligible player are matched (`mate`: the partner of
+    /// each ranking index, itself when unmatched).
+    fn complete(&self, mate: &[usize]) -> bool {
         let mut single = 0;
-        for &v in vertices {
-            if mate[v] == v {
+        for (v, &partner) in mate.iter().enumerate() {
+            if partner == v {
                 single += 1;
                 if single > 1 || !self.info[v].eligible {
                     return false;
@@ -791,23 +793,15 @@ impl<'a, const L: usize> Engine<'a, L> {
         if n == 0 {
             return Ok(Pairing::default());
         }
-        let everybody: Vec<usize> = (0..n).collect();
         let top_score = self.info[0].score;
         let mut is_single = false;
         let mut warm = None;
         // Completion and the score of the bye assignee.
         if n % 2 == 1 {
-            let mut matcher = Matcher::<L>::new(n);
-            matcher
-                .solve(&OddStart {
-                    engine: &self,
-                    top_score,
-                })
-                .map_err(|_| self.no_pairing())?;
-            let mate: Vec<usize> = (0..n).map(|v| matcher.mate(v).unwrap_or(v)).collect();
-            if !self.complete(&everybody, &mate) {
-                return Err(self.no_pairing());
-            }
+            let (mate, _) = self.solve_complete(&OddStart {
+                engine: &self,
+                top_score,
+            })?;
             if let Some(single) = (0..n).find(|&v| mate[v] == v) {
                 self.bye_score = self.info[single].score;
             }
@@ -837,12 +831,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                 bracket: None,
                 next_outer: false,
             };
-            let mut matcher = Matcher::<L>::new(n);
-            matcher.solve(&view).map_err(|_| self.no_pairing())?;
-            let mate: Vec<usize> = (0..n).map(|v| matcher.mate(v).unwrap_or(v)).collect();
-            if !self.complete(&everybody, &mate) {
-                return Err(self.no_pairing());
-            }
+            let (_, matcher) = self.solve_complete(&view)?;
             // The weights outside the first bracket are these same ones: start from here.
             warm = Some(matcher);
         }
