@@ -331,8 +331,8 @@ impl<const L: usize> EdgeWeights<L> for OddStart<'_, '_, L> {
     }
 
     #[inline]
-    fn lone(&self, u: usize, _class: usize) -> Wide<L> {
-        self.term(u, 1)
+    fn own(&self, x: usize) -> Wide<L> {
+        self.term(x, 0)
     }
 }
 
@@ -383,7 +383,7 @@ impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
 
     /// Players below the bracket's next score group are of class 1 (their edges weigh
     /// `outside[u] + separate[x]`), those of the next score group of class 2 (`high_next` of
-    /// the bracket's end, or `outside` below, plus `low_next`).
+    /// the bracket's end, or `outside` below, plus their `low_next`).
     #[inline]
     fn class(&self, x: usize) -> usize {
         let p = self.position[x];
@@ -397,16 +397,11 @@ impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
     }
 
     #[inline]
-    fn lone(&self, u: usize, class: usize) -> Wide<L> {
-        if class == 2 {
-            if let Some(b) = self.bracket {
-                let p = self.position[u];
-                if p != NONE {
-                    return b.high_next[p];
-                }
-            }
+    fn own(&self, x: usize) -> Wide<L> {
+        match (self.bracket, self.position[x]) {
+            (Some(b), p) if p != NONE => b.low_next[p],
+            _ => self.separate[x],
         }
-        self.outside[u]
     }
 }
 

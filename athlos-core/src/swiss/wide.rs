@@ -103,6 +103,17 @@ impl<const L: usize> Wide<L> {
         Self(out)
     }
 
+    /// The value with its top bit flipped: for values read as two's complement, the order of
+    /// the results is the signed order of the values.
+    #[inline]
+    pub(crate) fn biased(&self) -> Self {
+        let mut out = self.0;
+        if let Some(top) = out.last_mut() {
+            *top ^= 1 << 63;
+        }
+        Self(out)
+    }
+
     /// `self / 2`.
     #[inline]
     pub(crate) fn half(&self) -> Self {
