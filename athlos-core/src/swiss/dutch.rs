@@ -220,9 +220,11 @@ struct Bracket<const L: usize> {
     /// Weights among the moved-down players, as the previous bracket left them, at
     /// `high + low * moved`.
     carried: Vec<Wide<L>>,
-    /// Pairs taken out of the bracket (weight zero), a bit per slot.
+    /// Pairs taken out of the bracket (weight zero), a bit per ordered pair of positions
+    /// (`a * local.len() + b`, both orders set), so that one player's pairs lie together.
     removed: Vec<u64>,
-    /// The nudge added to the weight of each pair inside the bracket, by slot.
+    /// The nudge added to the weight of each pair inside the bracket, by ordered pair of
+    /// positions (`a * end + b`, both orders hold it).
     nudge: Vec<i128>,
     /// Slots changed since the matching was last solved (a bit per slot), and for each of
     /// them its positions and its state at that solution.
@@ -237,33 +239,64 @@ fn tri(high: usize, low: usize) -> usize {
 }
 
 impl<const L: usize> Bracket<L> {
-    /// Records the state of the slot of `high < low` before its first change since the last
-    /// solution.
-    fn touch(&mut self, high: usize, low: usize, slot: usize) {
+    /// The nudge of the pair of positions `{a, b}` (zero outside the bracket).
+    #[inline]
+    fn nudge_at(&self, a: usize, b: usize) -> i128 {
+        if a < self.end && b < self.end {
+            self.nudge[a * self.end + b]
+        } else {
+            0
+        }
+    }
+
+    /// Whether the pair of positions `{a, b}` was taken out.
+    #[inline]
+    fn removed_at(&self, a: usize, b: usize) -> bool {
+        bit(&self.removed, a * self.local.len() + b)
+    }
+
+    fn set_removed(&mut self, a: usize, b: usize, on: bool) {
+        let size = self.local.len();
+        set_bit(&mut self.removed, a * size + b, on);
+        set_bit(&mut self.removed, b * size + a, on);
+    }
+
+    fn store_nudge(&mut self, a: usize, b: usize, value: i128) {
+        if a < self.end && b < self.end {
+            self.nudge[a * self.end + b] = value;
+            self.nudge[b * self.end + a] = value;
+        }
+    }
+
+    /// Records the state of the pair of positions `high < low` before its first change since
+    /// the last solution.
+    fn touch(&mut self, high: usize, low: usize) {
+        let slot = tri(high, low);
         if !bit(&self.dirty, slot) {
             set_bit(&mut self.dirty, slot, true);
-            let nudge = self.nudge.get(slot).copied().unwrap_or(0);
-            self.log.push((high, low, bit(&self.removed, slot), nudge));
+            let entry = (
+                high,
+                low,
+                self.removed_at(high, low),
+                self.nudge_at(high, low),
+            );
+            self.log.push(entry);
         }
     }
 
     /// Sets the nudge of the pair `{a, b}` (both inside the bracket).
     fn set_nudge(&mut self, a: usize, b: usize, value: i128) {
-        let (high, low) = (a.min(b), a.max(b));
-        let slot = tri(high, low);
-        if self.nudge.get(slot).is_some_and(|&v| v != value) {
-            self.touch(high, low, slot);
-            self.nudge[slot] = value;
+        if a < self.end && b < self.end && a != b && self.nudge_at(a, b) != value {
+            self.touch(a.min(b), a.max(b));
+            self.store_nudge(a, b, value);
         }
     }
 
     /// Takes the pair `{a, b}` out of the bracket.
     fn remove(&mut self, a: usize, b: usize) {
-        let (high, low) = (a.min(b), a.max(b));
-        let slot = tri(high, low);
-        if !bit(&self.removed, slot) {
-            self.touch(high, low, slot);
-            set_bit(&mut self.removed, slot, true);
+        if !self.removed_at(a, b) {
+            self.touch(a.min(b), a.max(b));
+            self.set_removed(a, b, true);
         }
     }
 
@@ -277,12 +310,9 @@ impl<const L: usize> Bracket<L> {
     /// Forgets the changes since the last solution: the bracket is as the matching saw it.
     fn revert(&mut self) {
         for (high, low, removed, nudge) in std::mem::take(&mut self.log) {
-            let slot = tri(high, low);
-            set_bit(&mut self.dirty, slot, false);
-            set_bit(&mut self.removed, slot, removed);
-            if let Some(v) = self.nudge.get_mut(slot) {
-                *v = nudge;
-            }
+            set_bit(&mut self.dirty, tri(high, low), false);
+            self.set_removed(high, low, removed);
+            self.store_nudge(high, low, nudge);
         }
     }
 }
@@ -371,7 +401,7 @@ impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
         let (pu, pv) = (self.position[u], self.position[v]);
         if pu != NONE && pv != NONE {
             if let Some(b) = self.bracket {
-                return self.engine.current(b, pu.min(pv), pu.max(pv));
+                return self.engine.current(b, pu, pv);
             }
         }
         if self.engine.compatible[u][v] {
@@ -654,8 +684,8 @@ impl<'a, const L: usize> Engine<'a, L> {
             high_next,
             low_next,
             carried,
-            removed: vec![0; slots.div_ceil(64)],
-            nudge: vec![0; end * end.saturating_sub(1) / 2],
+            removed: vec![0; (size * size).div_ceil(64)],
+            nudge: vec![0; end * end],
             dirty: vec![0; slots.div_ceil(64)],
             log: Vec::new(),
         }
@@ -711,10 +741,17 @@ impl<'a, const L: usize> Engine<'a, L> {
     /// any decision: zero when they may not meet.
     #[inline]
     fn base_at(&self, b: &Bracket<L>, high: usize, low: usize) -> Wide<L> {
-        let (h, l) = (b.local[high], b.local[low]);
-        if !self.compatible[h][l] {
+        if !self.compatible[b.local[high]][b.local[low]] {
             return Wide::ZERO;
         }
+        self.pair_weight(b, high, low)
+    }
+
+    /// The weight of the pair of positions `high < low` (`low` not a moved-down player) of
+    /// players who may meet, before any decision.
+    #[inline]
+    fn pair_weight(&self, b: &Bracket<L>, high: usize, low: usize) -> Wide<L> {
+        let (h, l) = (b.local[high], b.local[low]);
         if low >= b.end {
             return b.high_next[high].add(&b.low_next[low]);
         }
@@ -747,15 +784,24 @@ impl<'a, const L: usize> Engine<'a, L> {
         }
     }
 
-    /// The current weight of the pair of positions `high < low`.
+    /// The current weight of the pair of positions `{a, c}`. Its state is read in the order
+    /// given: a caller that holds `a` and runs through `c` reads memory in sequence.
     #[inline]
-    fn current(&self, b: &Bracket<L>, high: usize, low: usize) -> Wide<L> {
+    fn current(&self, b: &Bracket<L>, a: usize, c: usize) -> Wide<L> {
+        let (high, low) = (a.min(c), a.max(c));
         if low < b.moved {
             return b.carried[high + low * b.moved];
         }
-        let slot = tri(high, low);
-        let nudge = if low < b.end { b.nudge[slot] } else { 0 };
-        self.weight_with(b, high, low, bit(&b.removed, slot), nudge)
+        if b.removed_at(a, c) || !self.compatible[b.local[a]][b.local[c]] {
+            return Wide::ZERO;
+        }
+        let w = self.pair_weight(b, high, low);
+        let nudge = b.nudge_at(a, c);
+        if nudge == 0 {
+            w
+        } else {
+            w.add_signed(nudge)
+        }
     }
 
     /// Whether the pair of positions `{a, b}` still has its base weight (not zero): neither
@@ -764,7 +810,7 @@ impl<'a, const L: usize> Engine<'a, L> {
     fn live(&self, bracket: &Bracket<L>, a: usize, b: usize) -> bool {
         let (high, low) = (a.min(b), a.max(b));
         low >= bracket.moved
-            && !bit(&bracket.removed, tri(high, low))
+            && !bracket.removed_at(high, low)
             && self.compatible[bracket.local[high]][bracket.local[low]]
     }
 
@@ -939,8 +985,8 @@ impl<'a, const L: usize> Engine<'a, L> {
                 if !sync.matcher.is_active(ph) || !sync.matcher.is_active(pl) {
                     continue;
                 }
-                let now_nudge = bracket.nudge.get(slot).copied().unwrap_or(0);
-                if bit(&bracket.removed, slot) == removed && now_nudge == nudge {
+                if bracket.removed_at(high, low) == removed && bracket.nudge_at(high, low) == nudge
+                {
                     continue;
                 }
                 let old = self.weight_with(bracket, high, low, removed, nudge);
