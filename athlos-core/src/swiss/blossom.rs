@@ -69,11 +69,10 @@ pub(crate) const OUTER_CLASSES: usize = 2;
 /// Some vertices may be declared *outer*, in one of the classes `1..=OUTER_CLASSES`: every
 /// edge of an outer vertex `x` of class `c` weighs either zero or `lone(u, c) + own(x)` for
 /// its other end `u`, where `lone` depends on `u` and the class alone. The searches then
-/// never visit the outer vertices one by one: the
-/// slack of an edge from a tree vertex `v` to a free outer vertex `x` is
-/// `(y_v - 2·lone(v, c)) + (y_x - 2·own(x))`, so with the free outer vertices of a class
-/// ordered by their own part, the tightest edge of `v` to them is its edge to the first one
-/// it has an edge to.
+/// never visit the outer vertices one by one: the slack of an edge from a tree vertex `v` to
+/// an outer vertex `x` outside the tree is `(y_v - 2·lone(v, c)) + (y_x - 2·own(x))`, so
+/// with those outer vertices ordered by their own part, the tightest edge of `v` to them is
+/// its edge to the first one it has an edge to.
 pub(crate) trait EdgeWeights<const L: usize> {
     /// The weight of the edge between `u` and `v`.
     fn weight(&self, u: usize, v: usize) -> Wide<L>;

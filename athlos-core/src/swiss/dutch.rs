@@ -1116,6 +1116,31 @@ impl<'a, const L: usize> Engine<'a, L> {
         true
     }
 
+    /// The nudge of the pairs whose higher end is the `index`-th player of the remainder, when
+    /// the remainder makes `count` pairs: a bonus for a higher end among the first `count`
+    /// (fewer exchanges), less the higher end's rank (the lower the exchanged players of S1,
+    /// the better).
+    fn exchange_nudge(&self, index: usize, count: usize) -> i128 {
+        let counted = if index < count {
+            1i128 << self.layout.tail_x1
+        } else {
+            0
+        };
+        counted - (i128::from(2 * index as u64) << self.layout.x4)
+    }
+
+    /// Sets the exchange nudges of every pair of the remainder (positions, ascending).
+    fn set_exchange_nudges(&self, bracket: &mut Bracket<L>, remainder: &[usize], count: usize) {
+        for (a, &pa) in remainder.iter().enumerate() {
+            let nudge = self.exchange_nudge(a, count);
+            for &pb in &remainder[a + 1..] {
+                if self.live(bracket, pa, pb) {
+                    bracket.set_nudge(pa, pb, nudge);
+                }
+            }
+        }
+    }
+
     /// Pairs one bracket; returns whether any pair was made.
     fn pair_bracket(
         &self,
@@ -1137,9 +1162,19 @@ impl<'a, const L: usize> Engine<'a, L> {
             .copied()
             .unwrap_or_else(|| local.get(end.wrapping_sub(1)).map_or(0, |&x| x + 1));
         let in_group = |x: usize| x >= group_begin && x < group_end;
-        self.rematch(bracket, sync, mate)?;
         let x4 = self.layout.x4;
         let low = |value: u64| -> i128 { i128::from(value) << x4 };
+        // Without moved-down players the remainder is the whole resident group before any
+        // solve, and the number of its pairs is fixed by fields above the nudges: the
+        // exchange nudges go in with the bracket's own weights (one re-optimisation instead
+        // of two) when the group pairs all but at most one of its players, as it nearly
+        // always does; otherwise they are set again below with the right count.
+        let guessed_pairs = (moved == 0).then_some((end - moved) / 2);
+        if let Some(count) = guessed_pairs {
+            let remainder: Vec<usize> = (moved..end).collect();
+            self.set_exchange_nudges(bracket, &remainder, count);
+        }
+        self.rematch(bracket, sync, mate)?;
 
         // Which moved-down players are paired in the bracket.
         let mut chosen = vec![false; size];
@@ -1217,25 +1252,12 @@ impl<'a, const L: usize> Engine<'a, L> {
             .iter()
             .filter(|&&j| mate[local[j]] < local[j])
             .count();
-        let count_shift = self.layout.tail_x1;
-        // The nudge of the pairs whose higher end is the `index`-th of the remainder.
-        let exchange = |index: usize| -> i128 {
-            let counted = if index < remainder_pairs {
-                1i128 << count_shift
-            } else {
-                0
-            };
-            counted - low(2 * index as u64)
-        };
+        let exchange = |index: usize| self.exchange_nudge(index, remainder_pairs);
         let s1_like = |mate: &[usize], x: usize| mate[x] > x && mate[x] < group_end;
-        for (a, &pa) in remainder.iter().enumerate() {
-            for &pb in &remainder[a + 1..] {
-                if self.live(bracket, pa, pb) {
-                    bracket.set_nudge(pa, pb, exchange(a));
-                }
-            }
+        if guessed_pairs != Some(remainder_pairs) {
+            self.set_exchange_nudges(bracket, &remainder, remainder_pairs);
+            self.rematch(bracket, sync, mate)?;
         }
-        self.rematch(bracket, sync, mate)?;
         let exchanges = remainder[..remainder_pairs]
             .iter()
             .filter(|&&j| !s1_like(mate, local[j]))
