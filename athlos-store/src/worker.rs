@@ -154,10 +154,10 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
     /// Claims and completions run beside the jobs, not between them: free slots are claimed
     /// for at once (see [`WorkerConfig::slot_claims`]), a local queue (when `batch` exceeds
     /// `concurrency`) is refilled once it is down to half, and the jobs that succeeded are
-    /// completed in one statement, those that succeed meanwhile in the next. A claim carries
-    /// the jobs that succeeded since the last round trip ([`JobStore::complete_and_claim`]),
-    /// so that a freed slot costs one round trip; claiming free slots, the jobs that succeed
-    /// while a claim is under way wait for the next one.
+    /// completed in one statement, those that succeed meanwhile in the next. Claiming free
+    /// slots, a claim carries the jobs that succeeded since the last round trip
+    /// ([`JobStore::complete_and_claim`]), so that a freed slot costs one round trip, and the
+    /// jobs that succeed while a claim is under way wait for the next one.
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> WorkerStats {
         let mut stats = WorkerStats::default();
         let concurrency = self.config.concurrency.max(1);
@@ -204,8 +204,15 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 if want > 0 {
                     claiming += want;
                     stats.claims += 1;
-                    // The jobs that succeeded go with the claim: one round trip for both.
-                    claims.spawn(self.claim(std::mem::take(&mut succeeded), want, signal));
+                    // Claiming free slots, the jobs that succeeded go with the claim: one round
+                    // trip for both. A local queue's claim of a whole batch goes alone, not
+                    // slowed down by completions while the queue runs low.
+                    let done = if free_slots {
+                        std::mem::take(&mut succeeded)
+                    } else {
+                        Vec::new()
+                    };
+                    claims.spawn(self.claim(done, want, signal));
                 }
             }
             while tasks.len() < concurrency {
@@ -222,7 +229,7 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
             }
             // Claiming free slots, the jobs that succeeded wait for the next claim while one is
             // under way (it comes back within a round trip, and their slots are free for the
-            // next); with a local queue, whose claims are rare, they go at once.
+            // next); with a local queue they go at once.
             let claim_follows = free_slots && due && !claims.is_empty();
             if !succeeded.is_empty() && flushes.len() < MAX_FLUSHES && !claim_follows {
                 stats.completions += 1;
