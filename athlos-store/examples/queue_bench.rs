@@ -5,7 +5,7 @@
 //! ```sh
 //! ATHLOS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
 //!     cargo run --release -p athlos-store --example queue_bench -- [jobs] [clocks] [window_secs] \
-//!     [sqlite,postgres] [throughput,latency,deadlines] [4,16]
+//!     [sqlite,postgres] [throughput,latency,deadlines] [4,16] [slot_claims]
 //! ```
 //!
 //! (`throughput` is both `free` and `batched`.)
@@ -167,6 +167,7 @@ fn worker_config(id: &str, concurrency: usize, batch: usize) -> WorkerConfig {
     let mut config = WorkerConfig::new(id);
     config.concurrency = concurrency;
     config.batch = batch;
+    config.slot_claims = slot_claims();
     config.poll = Duration::from_millis(100);
     config
 }
@@ -343,6 +344,15 @@ async fn lateness(db: &Db, clocks: usize, window: u64, schedulers: usize) -> (f6
         samples.last().copied().unwrap_or(0.0),
         within,
     )
+}
+
+/// `WorkerConfig::slot_claims` from the seventh argument (0, the default, lets the worker
+/// choose).
+fn slot_claims() -> usize {
+    std::env::args()
+        .nth(7)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -34,9 +34,9 @@ use athlos_core::store::{
     WebhookPatch, WebhookStore,
 };
 use athlos_core::store::{
-    AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey, DeadlineStore, Division,
-    DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewJob, Receipt, Store,
-    Stored, Tournament,
+    AggregateStore, BlobStore, Commit, Competition, CompletedAndClaimed, Deadline, DeadlineKey,
+    DeadlineStore, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent,
+    NewJob, Receipt, Store, Stored, Tournament,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, Utc};
@@ -307,6 +307,34 @@ impl JobStore for AnyStore {
             return Ok(Vec::new());
         }
         dispatch!(self, s => s.complete_all(ids, worker).await)
+    }
+
+    async fn complete_and_claim(
+        &self,
+        done: &[JobId],
+        worker: &str,
+        kinds: Option<&[String]>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<CompletedAndClaimed, StoreError> {
+        let limit = if kinds.is_some_and(<[String]>::is_empty) {
+            0
+        } else {
+            limit
+        };
+        if done.is_empty() {
+            let claimed = if limit == 0 {
+                Vec::new()
+            } else {
+                dispatch!(self, s => s.claim(worker, kinds, now, lease_until, limit).await)?
+            };
+            return Ok(CompletedAndClaimed {
+                completed: Vec::new(),
+                claimed,
+            });
+        }
+        dispatch!(self, s => s.complete_and_claim(done, worker, kinds, now, lease_until, limit).await)
     }
 
     async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {

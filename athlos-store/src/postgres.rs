@@ -6,13 +6,13 @@ use std::time::Duration;
 use athlos_core::error::StoreError;
 use athlos_core::event::Event;
 use athlos_core::store::{
-    AggregateRef, Commit, Deadline, DeadlineKey, Job, JobId, JobState, LoggedEvent, NewJob,
-    Receipt, Stored,
+    AggregateRef, Commit, CompletedAndClaimed, Deadline, DeadlineKey, Job, JobId, JobState,
+    LoggedEvent, NewJob, Receipt, Stored,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::Row;
+use sqlx::{Executor, Row};
 
 use crate::codec::{
     backend, deadline_aggregate, deadline_key, from_json, i64_of, job_state, kind_and_id, limit_of,
@@ -26,7 +26,16 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Debug, Clone)]
 pub(crate) struct PgStore {
     pub(crate) pool: PgPool,
+    /// Claims and completions of jobs, on connections of their own that plan each statement
+    /// once (`plan_cache_mode = force_generic_plan`). PostgreSQL would otherwise plan them
+    /// again on every call: a plan for the ids and limit at hand looks cheaper than the
+    /// generic one, and planning them cost about three times their execution. Their generic
+    /// plans are the ones wanted (index scans, with the limit written into the statement).
+    queue: PgPool,
 }
+
+/// Connections of [`PgStore::queue`] (claims of free slots run up to eight side by side).
+const QUEUE_CONNECTIONS: u32 = 8;
 
 const JOB_COLUMNS: &str = "id, kind, payload, idempotency_key, state, priority, run_at, attempts, \
                            max_attempts, worker, lease_until, last_error";
@@ -40,7 +49,7 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| OpenError::Connect {
                 reason: e.to_string(),
@@ -48,7 +57,18 @@ impl PgStore {
         MIGRATOR.run(&pool).await.map_err(|e| OpenError::Migrate {
             reason: e.to_string(),
         })?;
-        Ok(Self { pool })
+        let queue = PgPoolOptions::new()
+            .max_connections(QUEUE_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET plan_cache_mode = force_generic_plan")
+                        .await
+                        .map(|_| ())
+                })
+            })
+            .connect_lazy_with(options);
+        Ok(Self { pool, queue })
     }
 
     pub(crate) async fn ready(&self) -> Result<(), StoreError> {
@@ -67,6 +87,7 @@ impl PgStore {
     }
 
     pub(crate) async fn close(&self) {
+        self.queue.close().await;
         self.pool.close().await;
     }
 
@@ -232,38 +253,76 @@ impl PgStore {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
-        // The candidates carry their order, so that neither picking nor updating goes back to
-        // the table for more than the rows picked (by primary key).
         let sql = format!(
-            "WITH due AS (\
-               SELECT id, priority, run_at FROM athlos_jobs \
-               WHERE state IN ('queued', 'failed') AND run_at <= $3 \
-               AND ($5::text[] IS NULL OR kind = ANY($5)) \
-               ORDER BY priority DESC, run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), \
-             expired AS (\
-               SELECT id, priority, run_at FROM athlos_jobs \
-               WHERE state = 'running' AND lease_until <= $3 \
-               AND ($5::text[] IS NULL OR kind = ANY($5)) \
-               ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED), \
-             picked AS (\
-               SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM expired) candidates \
-               ORDER BY priority DESC, run_at, id LIMIT $4) \
-             UPDATE athlos_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
-               lease_until = $2 WHERE id = ANY(ARRAY(SELECT id FROM picked)) \
-             RETURNING {JOB_COLUMNS}"
+            "WITH {} SELECT {JOB_COLUMNS} FROM claimed",
+            claim_ctes(limit, kinds.map(|_| "$4"), None)
         );
-        let rows = sqlx::query(&sql)
-            .bind(worker)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit_of(limit))
-            .bind(kinds)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let query = sqlx::query(&sql).bind(worker).bind(lease_until).bind(now);
+        let query = match kinds {
+            Some(kinds) => query.bind(kinds),
+            None => query,
+        };
+        let rows = query.fetch_all(&self.queue).await.map_err(backend)?;
         let mut jobs = rows.iter().map(job).collect::<Result<Vec<_>, _>>()?;
         crate::sort_claimed(&mut jobs);
         Ok(jobs)
+    }
+
+    /// Completes `done` and claims up to `limit` due jobs (of `kinds`, when given) in one
+    /// statement.
+    pub(crate) async fn complete_and_claim(
+        &self,
+        done: &[JobId],
+        worker: &str,
+        kinds: Option<&[String]>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<CompletedAndClaimed, StoreError> {
+        let done = done
+            .iter()
+            .map(|id| i64_of(id.0))
+            .collect::<Result<Vec<_>, _>>()?;
+        // The claim leaves out the jobs this statement completes: a row is updated once per
+        // statement (a job held by this worker whose lease ran out would be a candidate).
+        // One row always comes back, with the completed ids and a claimed job or NULLs.
+        let sql = format!(
+            "WITH {}, {}, \
+             finished AS (SELECT array_agg(id) AS ids FROM completed) \
+             SELECT finished.ids AS finished, claimed.* FROM finished \
+             LEFT JOIN claimed ON true",
+            completed_ctes("$4"),
+            claim_ctes(limit, kinds.map(|_| "$5"), Some("$4"))
+        );
+        let query = sqlx::query(&sql)
+            .bind(worker)
+            .bind(lease_until)
+            .bind(now)
+            .bind(&done);
+        let query = match kinds {
+            Some(kinds) => query.bind(kinds),
+            None => query,
+        };
+        let rows = query.fetch_all(&self.queue).await.map_err(backend)?;
+        let mut completed: Vec<JobId> = Vec::new();
+        let mut claimed = Vec::with_capacity(rows.len());
+        for (index, row) in rows.iter().enumerate() {
+            if index == 0 {
+                let ids: Option<Vec<i64>> = row.try_get("finished").map_err(backend)?;
+                completed = ids
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|id| u64_of(id).map(JobId))
+                    .collect::<Result<_, _>>()?;
+            }
+            let id: Option<i64> = row.try_get("id").map_err(backend)?;
+            if id.is_some() {
+                claimed.push(job(row)?);
+            }
+        }
+        completed.sort();
+        crate::sort_claimed(&mut claimed);
+        Ok(CompletedAndClaimed { completed, claimed })
     }
 
     pub(crate) async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
@@ -289,23 +348,13 @@ impl PgStore {
             .iter()
             .map(|id| i64_of(id.0))
             .collect::<Result<Vec<_>, _>>()?;
-        // Jobs this worker completed already (with their effect, in a commit) count as done;
-        // the SELECT sees the rows as they were before this statement's UPDATE, and runs only
-        // when the UPDATE left some out.
-        let done: Vec<i64> = sqlx::query_scalar(
-            "WITH completed AS (\
-               UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
-               WHERE id = ANY($1) AND state = 'running' AND worker = $2 RETURNING id) \
-             SELECT id FROM completed UNION ALL \
-             SELECT id FROM athlos_jobs WHERE id = ANY($1) AND state = 'succeeded' \
-               AND worker = $2 \
-               AND (SELECT COUNT(*) FROM completed) < cardinality($1)",
-        )
-        .bind(&ids)
-        .bind(worker)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
+        let sql = format!("WITH {} SELECT id FROM completed", completed_ctes("$2"));
+        let done: Vec<i64> = sqlx::query_scalar(&sql)
+            .bind(worker)
+            .bind(&ids)
+            .fetch_all(&self.queue)
+            .await
+            .map_err(backend)?;
         let mut done = done
             .into_iter()
             .map(|id| u64_of(id).map(JobId))
@@ -552,6 +601,55 @@ impl PgStore {
         .await
         .map_err(backend)
     }
+}
+
+/// The CTEs completing the jobs whose ids the parameter `ids` names for worker `$1`, ending in
+/// `completed` (their ids): those it still holds, and those it completed already (with their
+/// effect, in a commit). The second SELECT sees the rows as they were before the UPDATE, and
+/// runs only when the UPDATE left some out.
+fn completed_ctes(ids: &str) -> String {
+    format!(
+        "marked AS (\
+           UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
+           WHERE id = ANY({ids}) AND state = 'running' AND worker = $1 RETURNING id), \
+         completed AS (\
+           SELECT id FROM marked UNION ALL \
+           SELECT id FROM athlos_jobs WHERE id = ANY({ids}) AND state = 'succeeded' \
+             AND worker = $1 AND (SELECT COUNT(*) FROM marked) < cardinality({ids}))"
+    )
+}
+
+/// The CTEs of a claim of up to `limit` jobs by worker `$1` until `$2`, due at `$3`, ending in
+/// `claimed` (the updated rows): of the kinds in the parameter `kinds` names when given, and
+/// never one of the ids in the parameter `skip` names that the worker holds.
+///
+/// The limit is written into the statement rather than bound, so that a generic plan knows
+/// how few rows it wants (see [`PgStore::queue`]). The candidates carry their order, so that
+/// neither picking nor updating goes back to the table for more than the rows picked (by
+/// primary key).
+fn claim_ctes(limit: usize, kinds: Option<&str>, skip: Option<&str>) -> String {
+    let limit = limit_of(limit);
+    let kinds = kinds.map_or(String::new(), |p| format!(" AND kind = ANY({p})"));
+    let skip = skip.map_or(String::new(), |p| {
+        format!(" AND NOT (id = ANY({p}) AND worker IS NOT DISTINCT FROM $1)")
+    });
+    format!(
+        "due AS (\
+           SELECT id, priority, run_at FROM athlos_jobs \
+           WHERE state IN ('queued', 'failed') AND run_at <= $3{kinds} \
+           ORDER BY priority DESC, run_at, id LIMIT {limit} FOR UPDATE SKIP LOCKED), \
+         expired AS (\
+           SELECT id, priority, run_at FROM athlos_jobs \
+           WHERE state = 'running' AND lease_until <= $3{kinds}{skip} \
+           ORDER BY lease_until LIMIT {limit} FOR UPDATE SKIP LOCKED), \
+         picked AS (\
+           SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM expired) candidates \
+           ORDER BY priority DESC, run_at, id LIMIT {limit}), \
+         claimed AS (\
+           UPDATE athlos_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
+             lease_until = $2 WHERE id = ANY(ARRAY(SELECT id FROM picked)) \
+           RETURNING {JOB_COLUMNS})"
+    )
 }
 
 async fn apply(conn: &mut PgConnection, commit: Commit) -> Result<Receipt, StoreError> {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use athlos_core::error::StoreError;
 use athlos_core::event::Event;
 use athlos_core::store::{
-    AggregateRef, Commit, Deadline, DeadlineKey, Job, JobId, JobState, LoggedEvent, NewJob,
-    Receipt, Stored,
+    AggregateRef, Commit, CompletedAndClaimed, Deadline, DeadlineKey, Job, JobId, JobState,
+    LoggedEvent, NewJob, Receipt, Stored,
 };
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, Utc};
@@ -265,7 +265,7 @@ impl SqliteStore {
         Ok(job)
     }
 
-    /// Claims due jobs; `kinds` (a JSON array of kinds) limits them when given.
+    /// Claims due jobs; `kinds` limits them when given.
     pub(crate) async fn claim(
         &self,
         worker: &str,
@@ -275,36 +275,32 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
         let _turn = self.writes.lock().await;
-        let kinds = kinds
-            .map(|kinds| serde_json::to_string(kinds).map_err(backend))
-            .transpose()?;
-        let sql = format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?1, \
-             lease_until = ?2 WHERE id IN (SELECT id FROM (\
-               SELECT * FROM (SELECT id, priority, run_at FROM jobs \
-                 WHERE state IN ('queued', 'failed') AND run_at <= ?3 \
-                 AND (?5 IS NULL OR kind IN (SELECT value FROM json_each(?5))) \
-                 ORDER BY priority DESC, run_at, id LIMIT ?4) \
-               UNION ALL \
-               SELECT * FROM (SELECT id, priority, run_at FROM jobs \
-                 WHERE state = 'running' AND lease_until <= ?3 \
-                 AND (?5 IS NULL OR kind IN (SELECT value FROM json_each(?5))) \
-                 ORDER BY lease_until LIMIT ?4)) \
-               ORDER BY priority DESC, run_at, id LIMIT ?4) \
-             RETURNING {JOB_COLUMNS}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(worker)
-            .bind(micros(lease_until))
-            .bind(micros(now))
-            .bind(limit_of(limit))
-            .bind(kinds)
-            .fetch_all(&self.pool)
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        claim(&mut conn, worker, kinds, now, lease_until, limit).await
+    }
+
+    /// Completes `done` and claims up to `limit` due jobs (of `kinds`, when given) in one
+    /// transaction.
+    pub(crate) async fn complete_and_claim(
+        &self,
+        done: &[JobId],
+        worker: &str,
+        kinds: Option<&[String]>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<CompletedAndClaimed, StoreError> {
+        let _turn = self.writes.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(backend)?;
-        let mut jobs = rows.iter().map(job).collect::<Result<Vec<_>, _>>()?;
-        crate::sort_claimed(&mut jobs);
-        Ok(jobs)
+        let mut completed = complete_all(&mut tx, done, worker).await?;
+        completed.sort();
+        let claimed = claim(&mut tx, worker, kinds, now, lease_until, limit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(CompletedAndClaimed { completed, claimed })
     }
 
     pub(crate) async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
@@ -332,34 +328,7 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(backend)?;
-        let mut done = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let updated = sqlx::query(
-                "UPDATE jobs SET state = 'succeeded', lease_until = NULL \
-                 WHERE id = ? AND state = 'running' AND worker = ?",
-            )
-            .bind(i64_of(id.0)?)
-            .bind(worker)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            if updated.rows_affected() == 1 {
-                done.push(id);
-                continue;
-            }
-            // Completed already, with its effect, by this worker.
-            let before: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM jobs WHERE id = ? AND state = 'succeeded' AND worker = ?",
-            )
-            .bind(i64_of(id.0)?)
-            .bind(worker)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-            if before.is_some() {
-                done.push(id);
-            }
-        }
+        let done = complete_all(&mut tx, ids, worker).await?;
         tx.commit().await.map_err(backend)?;
         Ok(done)
     }
@@ -655,16 +624,7 @@ async fn apply(conn: &mut SqliteConnection, commit: Commit) -> Result<Receipt, S
         }
     }
     for (id, worker) in &commit.completed_jobs {
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'succeeded', lease_until = NULL \
-             WHERE id = ? AND state = 'running' AND worker = ?",
-        )
-        .bind(i64_of(id.0)?)
-        .bind(worker)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-        if done.rows_affected() != 1 {
+        if !mark_succeeded(conn, *id, worker).await? {
             let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE id = ?")
                 .bind(i64_of(id.0)?)
                 .fetch_optional(&mut *conn)
@@ -721,6 +681,94 @@ async fn apply(conn: &mut SqliteConnection, commit: Commit) -> Result<Receipt, S
         versions,
         sequences,
     })
+}
+
+/// Claims up to `limit` due jobs (of `kinds`, when given) for `worker`, in claim order.
+async fn claim(
+    conn: &mut SqliteConnection,
+    worker: &str,
+    kinds: Option<&[String]>,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<Job>, StoreError> {
+    // `?5`: the kinds as a JSON array, or NULL for every kind.
+    let kinds = kinds
+        .map(|kinds| serde_json::to_string(kinds).map_err(backend))
+        .transpose()?;
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?1, \
+         lease_until = ?2 WHERE id IN (SELECT id FROM (\
+           SELECT * FROM (SELECT id, priority, run_at FROM jobs \
+             WHERE state IN ('queued', 'failed') AND run_at <= ?3 \
+             AND (?5 IS NULL OR kind IN (SELECT value FROM json_each(?5))) \
+             ORDER BY priority DESC, run_at, id LIMIT ?4) \
+           UNION ALL \
+           SELECT * FROM (SELECT id, priority, run_at FROM jobs \
+             WHERE state = 'running' AND lease_until <= ?3 \
+             AND (?5 IS NULL OR kind IN (SELECT value FROM json_each(?5))) \
+             ORDER BY lease_until LIMIT ?4)) \
+           ORDER BY priority DESC, run_at, id LIMIT ?4) \
+         RETURNING {JOB_COLUMNS}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(worker)
+        .bind(micros(lease_until))
+        .bind(micros(now))
+        .bind(limit_of(limit))
+        .bind(kinds)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let mut jobs = rows.iter().map(job).collect::<Result<Vec<_>, _>>()?;
+    crate::sort_claimed(&mut jobs);
+    Ok(jobs)
+}
+
+/// Marks job `id` succeeded if `worker` holds it; whether it did.
+async fn mark_succeeded(
+    conn: &mut SqliteConnection,
+    id: JobId,
+    worker: &str,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "UPDATE jobs SET state = 'succeeded', lease_until = NULL \
+         WHERE id = ? AND state = 'running' AND worker = ?",
+    )
+    .bind(i64_of(id.0)?)
+    .bind(worker)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Marks the jobs of `ids` that `worker` holds succeeded; returns those, and those it
+/// completed already (with their effect, in a commit), in the order of `ids`.
+async fn complete_all(
+    conn: &mut SqliteConnection,
+    ids: &[JobId],
+    worker: &str,
+) -> Result<Vec<JobId>, StoreError> {
+    let mut done = Vec::with_capacity(ids.len());
+    for &id in ids {
+        if mark_succeeded(conn, id, worker).await? {
+            done.push(id);
+            continue;
+        }
+        let before: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE id = ? AND state = 'succeeded' AND worker = ?",
+        )
+        .bind(i64_of(id.0)?)
+        .bind(worker)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+        if before.is_some() {
+            done.push(id);
+        }
+    }
+    Ok(done)
 }
 
 async fn enqueue(conn: &mut SqliteConnection, new: NewJob) -> Result<Job, StoreError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use athlos_core::error::StoreError;
-use athlos_core::store::{Backoff, Job, JobId, JobStore};
+use athlos_core::store::{Backoff, CompletedAndClaimed, Job, JobId, JobStore};
 use chrono::Utc;
 use tokio::task::JoinSet;
 
@@ -112,9 +112,11 @@ pub struct WorkerStats {
     pub released: u64,
     /// Store calls that failed (the worker retries after `poll`).
     pub store_errors: u64,
-    /// Claim round trips.
+    /// Claim round trips; each also completes the jobs that succeeded since the last round
+    /// trip that completed any ([`JobStore::complete_and_claim`]).
     pub claims: u64,
-    /// Round trips completing jobs that succeeded (several jobs each).
+    /// Round trips that only complete jobs that succeeded (several jobs each), when no claim
+    /// is going out to take them.
     pub completions: u64,
 }
 
@@ -152,7 +154,10 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
     /// Claims and completions run beside the jobs, not between them: free slots are claimed
     /// for at once (see [`WorkerConfig::slot_claims`]), a local queue (when `batch` exceeds
     /// `concurrency`) is refilled once it is down to half, and the jobs that succeeded are
-    /// completed in one statement, those that succeed meanwhile in the next.
+    /// completed in one statement, those that succeed meanwhile in the next. Claiming free
+    /// slots, a claim carries the jobs that succeeded since the last round trip
+    /// ([`JobStore::complete_and_claim`]), so that a freed slot costs one round trip, and the
+    /// jobs that succeed while a claim is under way wait for the next one.
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> WorkerStats {
         let mut stats = WorkerStats::default();
         let concurrency = self.config.concurrency.max(1);
@@ -178,8 +183,9 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         let mut succeeded: Vec<JobId> = Vec::new();
         // Slots asked for by the claims under way.
         let mut claiming = 0;
+        let free_slots = self.config.batch <= concurrency;
         // A local queue is refilled by up to two claims at once.
-        let max_claims = if self.config.batch <= concurrency {
+        let max_claims = if free_slots {
             match self.config.slot_claims {
                 0 if self.parallel_writes() => concurrency.min(MAX_SLOT_CLAIMS),
                 0 => 1,
@@ -198,7 +204,15 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 if want > 0 {
                     claiming += want;
                     stats.claims += 1;
-                    claims.spawn(self.claim(want, signal));
+                    // Claiming free slots, the jobs that succeeded go with the claim: one round
+                    // trip for both. A local queue's claim of a whole batch goes alone, not
+                    // slowed down by completions while the queue runs low.
+                    let done = if free_slots {
+                        std::mem::take(&mut succeeded)
+                    } else {
+                        Vec::new()
+                    };
+                    claims.spawn(self.claim(done, want, signal));
                 }
             }
             while tasks.len() < concurrency {
@@ -213,7 +227,11 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 let handle = tasks.spawn(async move { handler.run(job).await });
                 running.insert(handle.id(), started);
             }
-            if !succeeded.is_empty() && flushes.len() < MAX_FLUSHES {
+            // Claiming free slots, the jobs that succeeded wait for the next claim while one is
+            // under way (it comes back within a round trip, and their slots are free for the
+            // next); with a local queue they go at once.
+            let claim_follows = free_slots && due && !claims.is_empty();
+            if !succeeded.is_empty() && flushes.len() < MAX_FLUSHES && !claim_follows {
                 stats.completions += 1;
                 flushes.spawn(self.complete(std::mem::take(&mut succeeded)));
             }
@@ -247,7 +265,7 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 }
                 flushed = flushes.join_next(), if !flushes.is_empty() => {
                     if let Some(Ok(flushed)) = flushed {
-                        count_completed(flushed, &mut stats);
+                        count_completed(flushed.sent, flushed.done, &mut stats);
                     }
                 }
                 () = wait(&mut wakeup) => {
@@ -275,7 +293,7 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         }
         while let Some(flushed) = flushes.join_next().await {
             if let Ok(flushed) = flushed {
-                count_completed(flushed, &mut stats);
+                count_completed(flushed.sent, flushed.done, &mut stats);
             }
         }
         self.flush(&mut succeeded, &mut stats).await;
@@ -332,8 +350,13 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         }
     }
 
-    /// A claim of `want` jobs, to run beside the worker's loop.
-    fn claim(&self, want: usize, signal: u64) -> impl Future<Output = Claimed> + Send + 'static {
+    /// A claim of `want` jobs that also completes `done`, to run beside the worker's loop.
+    fn claim(
+        &self,
+        done: Vec<JobId>,
+        want: usize,
+        signal: u64,
+    ) -> impl Future<Output = Claimed> + Send + 'static {
         let store = self.store.clone();
         let worker = self.config.id.clone();
         let kinds = self.config.kinds.clone();
@@ -341,23 +364,20 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         async move {
             let now = Utc::now();
             let lease_until = now + chrono_duration(lease);
-            let jobs = match &kinds {
-                Some(kinds) => {
-                    store
-                        .claim_kinds(&worker, kinds, now, lease_until, want)
-                        .await
-                }
-                None => store.claim(&worker, now, lease_until, want).await,
-            };
+            let result = store
+                .complete_and_claim(&done, &worker, kinds.as_deref(), now, lease_until, want)
+                .await;
             Claimed {
                 wanted: want,
+                completing: done.len(),
                 signal,
-                jobs,
+                result,
             }
         }
     }
 
-    /// Queues a claim's jobs; true when it brought fewer than wanted (or failed).
+    /// Counts a claim's completions and queues its jobs; true when it brought fewer than
+    /// wanted (or failed).
     fn take_claim(
         &self,
         claimed: Claimed,
@@ -365,14 +385,20 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         queue: &mut VecDeque<Job>,
         stats: &mut WorkerStats,
     ) -> bool {
-        match claimed.jobs {
-            Ok(jobs) => {
+        match claimed.result {
+            Ok(CompletedAndClaimed {
+                completed,
+                claimed: jobs,
+            }) => {
+                count_completed(claimed.completing, Ok(completed), stats);
                 let short = jobs.len() < claimed.wanted;
                 stats.claimed += jobs.len() as u64;
                 lock(held).extend(jobs.iter().map(|j| j.id));
                 queue.extend(jobs);
                 short
             }
+            // The leases of the jobs it was to complete run out and they run again: at least
+            // once, never lost.
             Err(_) => {
                 stats.store_errors += 1;
                 true
@@ -435,7 +461,7 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         }
         stats.completions += 1;
         let flushed = self.complete(std::mem::take(succeeded)).await;
-        count_completed(flushed, stats);
+        count_completed(flushed.sent, flushed.done, stats);
     }
 }
 
@@ -450,9 +476,11 @@ struct Started {
 #[derive(Debug)]
 struct Claimed {
     wanted: usize,
+    /// Jobs it was to complete.
+    completing: usize,
     /// The worker's signal count when the claim was sent.
     signal: u64,
-    jobs: Result<Vec<Job>, StoreError>,
+    result: Result<CompletedAndClaimed, StoreError>,
 }
 
 /// What a completion of `sent` jobs did.
@@ -462,11 +490,12 @@ struct Flushed {
     done: Result<Vec<JobId>, StoreError>,
 }
 
-fn count_completed(flushed: Flushed, stats: &mut WorkerStats) {
-    match flushed.done {
+/// Counts what a completion of `sent` jobs did.
+fn count_completed(sent: usize, done: Result<Vec<JobId>, StoreError>, stats: &mut WorkerStats) {
+    match done {
         Ok(done) => {
             stats.succeeded += done.len() as u64;
-            stats.lost += flushed.sent.saturating_sub(done.len()) as u64;
+            stats.lost += sent.saturating_sub(done.len()) as u64;
         }
         // The leases run out and the jobs run again: at least once, never lost.
         Err(_) => stats.store_errors += 1,

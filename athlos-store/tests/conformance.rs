@@ -43,6 +43,7 @@ macro_rules! all_cases {
             jobs_are_claimed_by_kind,
             webhook_deliveries_in_order_with_dead_letters,
             queue_stats_count_jobs_by_kind_and_state,
+            jobs_are_completed_and_claimed_together,
         );
     };
 }
@@ -50,3 +51,13 @@ macro_rules! all_cases {
 all_cases!(memory, crate::support::open_memory);
 all_cases!(sqlite, crate::support::open_sqlite);
 all_cases!(postgres, crate::support::open_postgres);
+
+/// The trait's default `complete_and_claim` (over the memory store's other methods) keeps the
+/// promises the stores' own versions keep.
+#[tokio::test]
+async fn default_complete_and_claim() {
+    support::cases::jobs_are_completed_and_claimed_together(support::DefaultJobStore(
+        athlos_core::store::MemoryStore::new(),
+    ))
+    .await;
+}

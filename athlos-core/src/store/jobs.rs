@@ -66,6 +66,16 @@ impl std::fmt::Display for JobState {
     }
 }
 
+/// What [`crate::store::JobStore::complete_and_claim`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompletedAndClaimed {
+    /// The ids completed (as [`crate::store::JobStore::complete_all`] counts them), in
+    /// increasing order.
+    pub completed: Vec<JobId>,
+    /// The jobs claimed, in claim order (as [`crate::store::JobStore::claim`] returns them).
+    pub claimed: Vec<Job>,
+}
+
 /// A job to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 
 use super::{
     delivery_job, AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Commit, Competition,
-    Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division, DraftRecord, EventLog,
-    Job, JobId, JobState, JobStore, LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat,
-    Receipt, Store, Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
+    CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division,
+    DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewDelivery, NewJob,
+    NewWebhook, QueueStat, Receipt, Store, Stored, Tournament, Webhook, WebhookPatch, WebhookStore,
+    Write,
 };
 use crate::error::StoreError;
 use crate::event::Event;
@@ -124,6 +125,24 @@ impl Inner {
             }
         }
         claimed
+    }
+
+    /// Marks the jobs of `ids` that `worker` holds succeeded; returns those, and those it
+    /// completed already (with their effect, in a commit), in the order of `ids`.
+    fn complete_all(&mut self, ids: &[JobId], worker: &str) -> Vec<JobId> {
+        let mut done = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Ok(job) = leased(self, id, worker) {
+                job.state = JobState::Succeeded;
+                job.lease_until = None;
+                done.push(id);
+            } else if self.jobs.get(&id).is_some_and(|job| {
+                job.state == JobState::Succeeded && job.worker.as_deref() == Some(worker)
+            }) {
+                done.push(id);
+            }
+        }
+        done
     }
 
     fn version_of(&self, aggregate: &AggregateRef) -> Option<u64> {
@@ -478,21 +497,23 @@ impl JobStore for MemoryStore {
     }
 
     async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError> {
+        Ok(self.lock().complete_all(ids, worker))
+    }
+
+    async fn complete_and_claim(
+        &self,
+        done: &[JobId],
+        worker: &str,
+        kinds: Option<&[String]>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<CompletedAndClaimed, StoreError> {
         let mut inner = self.lock();
-        let mut done = Vec::with_capacity(ids.len());
-        for &id in ids {
-            if let Ok(job) = leased(&mut inner, id, worker) {
-                job.state = JobState::Succeeded;
-                job.lease_until = None;
-                done.push(id);
-            } else if inner.jobs.get(&id).is_some_and(|job| {
-                job.state == JobState::Succeeded && job.worker.as_deref() == Some(worker)
-            }) {
-                // Completed already, with its effect, by this worker.
-                done.push(id);
-            }
-        }
-        Ok(done)
+        let mut completed = inner.complete_all(done, worker);
+        completed.sort();
+        let claimed = inner.claim(worker, kinds, now, lease_until, limit);
+        Ok(CompletedAndClaimed { completed, claimed })
     }
 
     async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {

@@ -43,7 +43,9 @@ use crate::model::Participant;
 use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
 
-pub use jobs::{Backoff, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat};
+pub use jobs::{
+    Backoff, CompletedAndClaimed, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat,
+};
 pub use memory::MemoryStore;
 pub use webhooks::{
     delivery_job, AttemptOutcome, Delivery, DeliveryState, NewDelivery, NewWebhook, Webhook,
@@ -505,6 +507,44 @@ pub trait JobStore: Send + Sync {
         lease_until: chrono::DateTime<chrono::Utc>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError>;
+
+    /// Completes the jobs in `done` as [`JobStore::complete_all`] does, then claims up to
+    /// `limit` jobs due at `now` as [`JobStore::claim`] does (only of `kinds` when given, as
+    /// [`JobStore::claim_kinds`]): a worker whose jobs finished hands them in and takes as
+    /// many new ones in one call.
+    ///
+    /// The effect is that of the two calls one after the other: a job completed here is not
+    /// claimed again, and one in `done` that another worker holds is neither completed nor
+    /// protected from this claim. The stores of this workspace do both in one round trip and
+    /// one transaction; this default makes the two calls (two round trips), so a failed claim
+    /// leaves the completion done although it returns the error.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn complete_and_claim(
+        &self,
+        done: &[JobId],
+        worker: &str,
+        kinds: Option<&[String]>,
+        now: chrono::DateTime<chrono::Utc>,
+        lease_until: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<CompletedAndClaimed, StoreError> {
+        let mut completed = if done.is_empty() {
+            Vec::new()
+        } else {
+            self.complete_all(done, worker).await?
+        };
+        completed.sort();
+        let claimed = match kinds {
+            Some(kinds) => {
+                self.claim_kinds(worker, kinds, now, lease_until, limit)
+                    .await?
+            }
+            None => self.claim(worker, now, lease_until, limit).await?,
+        };
+        Ok(CompletedAndClaimed { completed, claimed })
+    }
 
     /// Jobs counted by kind and state, with those due at `now` and the earliest due
     /// `run_at`, ordered by kind then state.

@@ -11,9 +11,9 @@ use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
 use athlos_core::lifecycle::{DraftState, TournamentState};
 use athlos_core::store::WebhookStore;
 use athlos_core::store::{
-    AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
-    DeadlineStore, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent,
-    NewJob, Receipt, Store, Stored, Tournament,
+    AggregateRef, AggregateStore, BlobStore, Commit, Competition, CompletedAndClaimed, Deadline,
+    DeadlineKey, DeadlineStore, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore,
+    LoggedEvent, NewJob, Receipt, Store, Stored, Tournament,
 };
 use athlos_core::version::ContentHash;
 
@@ -165,6 +165,20 @@ impl JobStore for SharedStore {
 
     async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError> {
         self.inner.complete_all(ids, worker).await
+    }
+
+    async fn complete_and_claim(
+        &self,
+        done: &[JobId],
+        worker: &str,
+        kinds: Option<&[String]>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<CompletedAndClaimed, StoreError> {
+        self.inner
+            .complete_and_claim(done, worker, kinds, now, lease_until, limit)
+            .await
     }
 
     async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {

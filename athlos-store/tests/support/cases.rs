@@ -14,7 +14,7 @@ use athlos_core::model::Participant;
 use athlos_core::service::Service;
 use athlos_core::store::{
     AggregateRef, Backoff, Commit, Deadline, DeadlineKey, DivisionRules, Job, JobId, JobState,
-    NewJob, Store, TournamentRules, Write,
+    JobStore, NewJob, Store, TournamentRules, Write,
 };
 use athlos_core::version::{ContentHash, Patch};
 use athlos_store::{Scheduler, SchedulerConfig, Worker, WorkerConfig};
@@ -1696,4 +1696,135 @@ pub async fn queue_stats_count_jobs_by_kind_and_state<S: Store>(store: S) {
             stat("b", JobState::Queued, 2, 1, Some(0)),
         ]
     );
+}
+
+/// A worker hands in the jobs that finished and takes new ones in one call: completions as
+/// `complete_all` (only its own leases), then a claim as `claim` / `claim_kinds` (limit,
+/// kinds, priority then due time), never taking back a job it has just completed.
+pub async fn jobs_are_completed_and_claimed_together<S: JobStore>(store: S) {
+    let noop = vec!["noop".to_owned()];
+    let lease = t0() + secs(30);
+    let a = store.enqueue(job("noop")).await.unwrap();
+    let b = store.enqueue(job("noop")).await.unwrap();
+    let c = store.enqueue(job("noop")).await.unwrap();
+    let urgent = store.enqueue(job("noop").with_priority(5)).await.unwrap();
+    let mail = store.enqueue(job("mail").with_priority(9)).await.unwrap();
+    let later = store
+        .enqueue(NewJob::new(
+            "noop",
+            serde_json::json!(null),
+            t0() + secs(60),
+        ))
+        .await
+        .unwrap();
+
+    // Nothing to hand in: a claim, limited, of the kinds asked for, by priority then age.
+    let first = store
+        .complete_and_claim(&[], "w1", Some(&noop), t0(), lease, 2)
+        .await
+        .unwrap();
+    assert!(first.completed.is_empty());
+    assert_eq!(ids(&first.claimed), vec![urgent.id, a.id]);
+    assert!(first.claimed.iter().all(|j| j.state == JobState::Running
+        && j.attempts == 1
+        && j.worker.as_deref() == Some("w1")
+        && j.lease_until == Some(lease)));
+    let other = store.claim("w2", t0(), lease, 1).await.unwrap();
+    assert_eq!(ids(&other), vec![mail.id]);
+
+    // w1 hands in its two jobs and one w2 holds: only its own are completed, and it takes
+    // the due jobs of its kind that are left (fewer than asked for; `later` is not due).
+    let second = store
+        .complete_and_claim(
+            &[urgent.id, a.id, mail.id],
+            "w1",
+            Some(&noop),
+            t0(),
+            lease,
+            5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.completed, vec![a.id, urgent.id]);
+    assert_eq!(ids(&second.claimed), vec![b.id, c.id]);
+    for id in [a.id, urgent.id] {
+        let done = store.job(id).await.unwrap().unwrap();
+        assert_eq!(
+            (done.state, done.lease_until, done.worker.as_deref()),
+            (JobState::Succeeded, None, Some("w1"))
+        );
+    }
+    let held = store.job(mail.id).await.unwrap().unwrap();
+    assert_eq!(
+        (held.state, held.worker.as_deref(), held.lease_until),
+        (JobState::Running, Some("w2"), Some(lease)),
+        "another worker's lease is left alone"
+    );
+
+    // Handed in again, a job completed already counts for the worker that completed it, not
+    // for another; nothing is claimed with a limit of 0.
+    let again = store
+        .complete_and_claim(&[urgent.id], "w1", None, t0(), lease, 0)
+        .await
+        .unwrap();
+    assert_eq!(again.completed, vec![urgent.id]);
+    assert!(again.claimed.is_empty());
+    let stranger = store
+        .complete_and_claim(&[urgent.id], "w2", None, t0(), lease, 0)
+        .await
+        .unwrap();
+    assert!(stranger.completed.is_empty());
+    assert!(store
+        .complete_and_claim(&[], "w1", Some(&[]), t0(), lease, 5)
+        .await
+        .unwrap()
+        .claimed
+        .is_empty());
+
+    // Once the leases run out (b, c held by w1, mail by w2), w1 hands in b: b is completed
+    // and not taken back although its lease had expired; c and mail are taken again.
+    let expired = lease + secs(1);
+    let third = store
+        .complete_and_claim(&[b.id], "w1", None, expired, expired + secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(third.completed, vec![b.id]);
+    assert_eq!(ids(&third.claimed), vec![mail.id, c.id]);
+    assert!(third
+        .claimed
+        .iter()
+        .all(|j| j.attempts == 2 && j.worker.as_deref() == Some("w1")));
+    assert_eq!(
+        store.job(b.id).await.unwrap().unwrap().state,
+        JobState::Succeeded
+    );
+
+    // A job handed in by a worker that does not hold it is not completed, and is claimed
+    // like any other once its lease has run out.
+    let much_later = expired + secs(60);
+    let early = store
+        .enqueue(NewJob::new(
+            "noop",
+            serde_json::json!(null),
+            t0() + secs(50),
+        ))
+        .await
+        .unwrap();
+    let fourth = store
+        .complete_and_claim(&[c.id], "w3", None, much_later, much_later + secs(30), 3)
+        .await
+        .unwrap();
+    assert!(fourth.completed.is_empty());
+    // Priority first (mail), then the earlier due time (c, then early before later though
+    // enqueued after it), up to the limit.
+    assert_eq!(ids(&fourth.claimed), vec![mail.id, c.id, early.id]);
+    assert_eq!(
+        store.job(c.id).await.unwrap().unwrap().worker.as_deref(),
+        Some("w3")
+    );
+    let rest = store
+        .complete_and_claim(&[], "w3", None, much_later, much_later + secs(30), 3)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest.claimed), vec![later.id]);
 }

@@ -8,8 +8,10 @@ pub mod cluster;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use athlos_core::store::MemoryStore;
+use athlos_core::error::StoreError;
+use athlos_core::store::{Job, JobId, JobState, JobStore, MemoryStore, NewJob, QueueStat};
 use athlos_store::AnyStore;
+use chrono::{DateTime, Utc};
 use sqlx::Connection;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -120,4 +122,94 @@ pub async fn open_postgres() -> Option<(AnyStore, Cleanup)> {
     store.ready().await.unwrap();
     assert_eq!(store.backend_name(), "postgres");
     Some((store, Cleanup::Database { admin_url, name }))
+}
+
+/// The memory store's job queue without its own `complete_and_claim`: the trait's default
+/// (`complete_all`, then `claim` or `claim_kinds`) runs instead.
+pub struct DefaultJobStore(pub MemoryStore);
+
+#[async_trait::async_trait]
+impl JobStore for DefaultJobStore {
+    async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
+        self.0.enqueue(job).await
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.0.claim(worker, now, lease_until, limit).await
+    }
+
+    async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        self.0.complete(id, worker).await
+    }
+
+    async fn fail(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: String,
+        retry_at: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        self.0.fail(id, worker, error, retry_at).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.0.job(id).await
+    }
+
+    async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        self.0.job_by_key(key).await
+    }
+
+    async fn jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.0.jobs(state, after, limit).await
+    }
+
+    async fn heartbeat(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        self.0.heartbeat(id, worker, lease_until).await
+    }
+
+    async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError> {
+        self.0.complete_all(ids, worker).await
+    }
+
+    async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        self.0.release(id, worker).await
+    }
+
+    async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
+        self.0.requeue(id, run_at).await
+    }
+
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.0
+            .claim_kinds(worker, kinds, now, lease_until, limit)
+            .await
+    }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStat>, StoreError> {
+        self.0.queue_stats(now).await
+    }
 }
