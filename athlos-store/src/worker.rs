@@ -73,8 +73,10 @@ pub struct WorkerConfig {
     pub kinds: Option<Vec<String>>,
     /// Claims of free slots under way at once (when `batch` is at most `concurrency`), each
     /// for the slots free when it is sent; `0` chooses: one on SQLite, whose single writer
-    /// would only queue them (slots that free up meanwhile go in the next claim), and up to
-    /// `concurrency` (at most 8) on PostgreSQL, where they run side by side.
+    /// would only queue them (slots that free up meanwhile go in the next claim), and one per
+    /// four slots (at most 8) on PostgreSQL, where they run side by side: more claims under
+    /// way each carry fewer slots and completions, and at four slots one claim at a time
+    /// moved the most jobs.
     pub slot_claims: usize,
 }
 
@@ -187,7 +189,7 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         // A local queue is refilled by up to two claims at once.
         let max_claims = if free_slots {
             match self.config.slot_claims {
-                0 if self.parallel_writes() => concurrency.min(MAX_SLOT_CLAIMS),
+                0 if self.parallel_writes() => concurrency.div_ceil(4).min(MAX_SLOT_CLAIMS),
                 0 => 1,
                 chosen => chosen,
             }
