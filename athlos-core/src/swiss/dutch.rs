@@ -739,7 +739,7 @@ impl<'a, const L: usize> Engine<'a, L> {
 
     /// The weight of the pair of positions `high < low` (`low` not a moved-down player) before
     /// any decision: zero when they may not meet.
-    #[inline]
+    #[cfg(test)]
     fn base_at(&self, b: &Bracket<L>, high: usize, low: usize) -> Wide<L> {
         if !self.compatible[b.local[high]][b.local[low]] {
             return Wide::ZERO;
@@ -760,48 +760,38 @@ impl<'a, const L: usize> Engine<'a, L> {
         w
     }
 
-    /// The weight of the pair of positions `high < low` when its slot is in the given state.
+    /// The weight of the pair of positions `{a, c}` when its state is `removed` and `nudge`.
+    /// The compatibility table is read in the order given: a caller that holds `a` and runs
+    /// through `c` reads memory in sequence.
     #[inline]
     fn weight_with(
         &self,
         b: &Bracket<L>,
-        high: usize,
-        low: usize,
+        a: usize,
+        c: usize,
         removed: bool,
         nudge: i128,
     ) -> Wide<L> {
+        let (high, low) = (a.min(c), a.max(c));
         if low < b.moved {
             return b.carried[high + low * b.moved];
         }
-        if removed {
+        if removed || !self.compatible[b.local[a]][b.local[c]] {
             return Wide::ZERO;
         }
-        let w = self.base_at(b, high, low);
-        if nudge == 0 || w.is_zero() {
+        let w = self.pair_weight(b, high, low);
+        if nudge == 0 {
             w
         } else {
             w.add_signed(nudge)
         }
     }
 
-    /// The current weight of the pair of positions `{a, c}`. Its state is read in the order
-    /// given: a caller that holds `a` and runs through `c` reads memory in sequence.
+    /// The current weight of the pair of positions `{a, c}`, its state read in the order
+    /// given (see [`Engine::weight_with`]).
     #[inline]
     fn current(&self, b: &Bracket<L>, a: usize, c: usize) -> Wide<L> {
-        let (high, low) = (a.min(c), a.max(c));
-        if low < b.moved {
-            return b.carried[high + low * b.moved];
-        }
-        if b.removed_at(a, c) || !self.compatible[b.local[a]][b.local[c]] {
-            return Wide::ZERO;
-        }
-        let w = self.pair_weight(b, high, low);
-        let nudge = b.nudge_at(a, c);
-        if nudge == 0 {
-            w
-        } else {
-            w.add_signed(nudge)
-        }
+        self.weight_with(b, a, c, b.removed_at(a, c), b.nudge_at(a, c))
     }
 
     /// Whether the pair of positions `{a, b}` still has its base weight (not zero): neither
