@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::blossom::{bit, set_bit, EdgeWeights, Matcher};
+use super::blossom::{bit, set_bit, Change, EdgeWeights, Matcher};
 use super::colour::{allocate, Strength};
 use super::state::{Float, PlayerState, RoundState};
 use super::wide::Wide;
@@ -965,9 +965,9 @@ impl<'a, const L: usize> Engine<'a, L> {
     ) -> Result<(), SwissError> {
         let size = bracket.local.len();
         // Edges whose weight changed since the last solution.
-        let mut changed: Vec<(usize, usize)> = Vec::new();
+        let mut changed: Vec<Change<L>> = Vec::new();
         if sync.fresh {
-            let mut slots: Vec<(usize, usize)> = Vec::new();
+            let mut slots: Vec<(usize, usize, Wide<L>, Wide<L>)> = Vec::new();
             for (high, low, removed, nudge) in std::mem::take(&mut bracket.log) {
                 let slot = tri(high, low);
                 set_bit(&mut bracket.dirty, slot, false);
@@ -980,15 +980,16 @@ impl<'a, const L: usize> Engine<'a, L> {
                     continue;
                 }
                 let old = self.weight_with(bracket, high, low, removed, nudge);
-                if old != self.current(bracket, high, low) {
-                    slots.push((low, high));
+                let new = self.current(bracket, high, low);
+                if old != new {
+                    slots.push((low, high, old, new));
                 }
             }
-            slots.sort_unstable();
+            slots.sort_unstable_by_key(|&(low, high, _, _)| (low, high));
             changed.extend(
-                slots
-                    .into_iter()
-                    .map(|(low, high)| (bracket.local[high], bracket.local[low])),
+                slots.into_iter().map(|(low, high, old, new)| {
+                    (bracket.local[high], bracket.local[low], old, new)
+                }),
             );
         } else {
             let previous = sync.previous.take();
@@ -1001,10 +1002,15 @@ impl<'a, const L: usize> Engine<'a, L> {
                         }
                         for high in 0..low {
                             let ph = bracket.local[high];
-                            if sync.matcher.is_active(ph)
-                                && self.current(old, high, low) != self.current(bracket, high, low)
-                            {
-                                changed.push((ph, pl));
+                            if !sync.matcher.is_active(ph) {
+                                continue;
+                            }
+                            let (before, now) = (
+                                self.current(old, high, low),
+                                self.current(bracket, high, low),
+                            );
+                            if before != now {
+                                changed.push((ph, pl, before, now));
                             }
                         }
                     }
@@ -1042,8 +1048,9 @@ impl<'a, const L: usize> Engine<'a, L> {
                     touched.dedup();
                     for (k, &u) in touched.iter().enumerate() {
                         for &x in &touched[k + 1..] {
-                            if old.weight(u, x) != new.weight(u, x) {
-                                changed.push((u, x));
+                            let (before, now) = (old.weight(u, x), new.weight(u, x));
+                            if before != now {
+                                changed.push((u, x, before, now));
                             }
                         }
                     }
@@ -1053,7 +1060,9 @@ impl<'a, const L: usize> Engine<'a, L> {
             sync.fresh = true;
             bracket.settle();
         }
-        // Detach a vertex cover of the changed edges, the busier end first.
+        // The duals take what they can; detach a vertex cover of the rest, the busier end
+        // first.
+        let changed = sync.matcher.absorb(&changed);
         let mut degree: BTreeMap<usize, usize> = BTreeMap::new();
         for &(a, b) in &changed {
             *degree.entry(a).or_insert(0) += 1;

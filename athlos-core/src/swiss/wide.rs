@@ -43,6 +43,12 @@ impl<const L: usize> Wide<L> {
         self.0.iter().fold(0, |acc, &x| acc | x) == 0
     }
 
+    /// Whether the value read as two's complement is negative (its top bit is set).
+    #[inline]
+    pub(crate) fn is_negative(&self) -> bool {
+        self.0.last().is_some_and(|top| top >> 63 == 1)
+    }
+
     /// `self + other`, wrapping.
     #[inline(always)]
     pub(crate) fn add(&self, other: &Self) -> Self {
