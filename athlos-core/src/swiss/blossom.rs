@@ -63,17 +63,6 @@ pub(super) fn set_bit(bits: &mut [u64], at: usize, on: bool) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MatchingFailed;
 
-/// An edge whose weight changed: its ends, its weight before and its weight now.
-pub(crate) type Change<const L: usize> = (usize, usize, Wide<L>, Wide<L>);
-
-/// Which end of a matched edge takes the growth of its weight into its dual.
-#[derive(Debug, Clone, Copy)]
-enum Share {
-    Higher,
-    Lower,
-    Half,
-}
-
 /// How many classes of outer vertices the searches tell apart.
 pub(crate) const OUTER_CLASSES: usize = 2;
 
@@ -170,9 +159,11 @@ pub(crate) struct Matcher<const L: usize> {
     /// Whether outer vertices left the tree since `outer_best` was computed (it may then miss
     /// them).
     outer_stale: bool,
-    /// Scratch of `absorb`: each vertex's dual growth (zero outside `raise_list`).
-    raise: Vec<Wide<L>>,
+    /// Scratch of `absorb`: each vertex's dual growth under each way of sharing (zero
+    /// outside `raise_list`), and a bit per way for each changed edge.
+    raise: [Vec<Wide<L>>; 3],
     raise_list: Vec<usize>,
+    verdicts: Vec<u8>,
     /// Scratch of the walks over a blossom's leaves.
     leaf_stack: Vec<usize>,
     leaf_buf: Vec<usize>,
@@ -225,8 +216,9 @@ impl<const L: usize> Matcher<L> {
             is_scanned: vec![false; n],
             outer_best: vec![[(NONE, Wide::ZERO); OUTER_CLASSES + 1]; n],
             outer_stale: false,
-            raise: vec![Wide::ZERO; n],
+            raise: std::array::from_fn(|_| vec![Wide::ZERO; n]),
             raise_list: Vec::new(),
+            verdicts: Vec::new(),
             leaf_stack: Vec::new(),
             leaf_buf: Vec::new(),
             path_buf: Vec::new(),
@@ -270,102 +262,97 @@ impl<const L: usize> Matcher<L> {
     /// returns the changed edges that remain in the way (detach an end of each before
     /// [`Matcher::solve`]).
     ///
-    /// Each change is an edge, its weight before and its weight now, both ends active. The
-    /// blossoms holding both ends of a changed edge are dissolved first (their duals move to
-    /// their vertices, so no slack changes; a base whose matched edge is no longer tight is
-    /// freed for the next solve). A matched edge whose weight grew stays tight when the duals
-    /// of its ends grow by twice as much between them (the growth goes to the end with the
-    /// lower index, to the other one, or half to each: whichever leaves the fewest edges in
-    /// the way). Raising a dual only adds to the slack of the edges that did not change, so
-    /// the matching and duals stay optimal for every edge except those returned: a matched
-    /// edge that is no longer tight, or an edge whose slack is now negative.
-    pub(crate) fn absorb(&mut self, changes: &[Change<L>]) -> Vec<(usize, usize)> {
-        if changes.is_empty() {
+    /// `changed` lists the edges whose weight changed (both ends active), `weight` gives the
+    /// new weight of an edge, and `grown` each matched edge among them whose weight grew,
+    /// with the growth. The blossoms holding both ends of a changed edge are dissolved first
+    /// (their duals move to their vertices, so no slack changes; a base whose matched edge is
+    /// no longer tight is freed for the next solve). A matched edge that grew stays tight
+    /// when the duals of its ends grow by twice as much between them (the growth goes to the
+    /// end with the lower index, to the other one, or half to each: whichever leaves the
+    /// fewest edges in the way). Raising a dual only adds to the slack of the edges that did
+    /// not change, so the matching and duals stay optimal for every edge except those
+    /// returned: a matched edge that is no longer tight, or an edge whose slack is now
+    /// negative.
+    pub(crate) fn absorb<F: Fn(usize, usize) -> Wide<L>>(
+        &mut self,
+        changed: &[(usize, usize)],
+        grown: &[(usize, usize, Wide<L>)],
+        weight: F,
+    ) -> Vec<(usize, usize)> {
+        if changed.is_empty() {
             return Vec::new();
         }
-        // A changed edge inside a blossom: dissolve the blossoms holding both ends (every
-        // slack is unchanged; a base whose matched edge stops being tight is freed).
-        for &(u, v, _, _) in changes {
+        for &(u, v) in changed {
             while self.in_blossom[u] == self.in_blossom[v] {
                 let b = self.in_blossom[u];
                 self.dissolve(b);
             }
         }
-        let mut best = (usize::MAX, Share::Higher);
-        for share in [Share::Higher, Share::Lower, Share::Half] {
-            let raised = self.raise_for(changes, share);
-            let count = changes.iter().filter(|c| self.in_the_way(c)).count();
-            self.unraise(raised);
-            if count < best.0 {
-                best = (count, share);
+        // The dual growth of each way of sharing (by the lower index, the higher, half each).
+        let mut raised = std::mem::take(&mut self.raise_list);
+        raised.clear();
+        for &(u, v, growth) in grown {
+            if self.mate[u] == NO_ARC || head(self.mate[u]) != v {
+                continue;
+            }
+            let (first, second) = (u.min(v), u.max(v));
+            let single = |x: usize| self.in_blossom[x] == x && !self.is_stale[x];
+            let twice = growth.add(&growth);
+            if single(first) {
+                self.raise[0][first] = twice;
+            }
+            if single(second) {
+                self.raise[1][second] = twice;
+            }
+            if single(first) && single(second) {
+                self.raise[2][first] = growth;
+                self.raise[2][second] = growth;
+            }
+            raised.extend([first, second]);
+        }
+        // Which changed edges stand in the way under each share: a bit each.
+        let mut verdicts = std::mem::take(&mut self.verdicts);
+        verdicts.clear();
+        let mut counts = [0usize; 3];
+        for &(u, v) in changed {
+            let new = weight(u, v);
+            let matched = self.mate[u] != NO_ARC && head(self.mate[u]) == v;
+            let mut bits = 0u8;
+            for (share, count) in counts.iter_mut().enumerate() {
+                let yu = self.dual[u].add(&self.raise[share][u]);
+                let yv = self.dual[v].add(&self.raise[share][v]);
+                let slack = yu.slack(&yv, &new);
+                if (matched && !slack.is_zero()) || slack.is_negative() {
+                    bits |= 1 << share;
+                    *count += 1;
+                }
+            }
+            verdicts.push(bits);
+        }
+        let mut share = 0;
+        for k in 1..3 {
+            if counts[k] < counts[share] {
+                share = k;
             }
         }
-        let raised = self.raise_for(changes, best.1);
-        let blocking = changes
+        let blocking = changed
             .iter()
-            .filter(|c| self.in_the_way(c))
-            .map(|&(u, v, _, _)| (u, v))
+            .zip(&verdicts)
+            .filter(|&(_, bits)| bits & (1 << share) != 0)
+            .map(|(&edge, _)| edge)
             .collect();
         for &v in &raised {
-            self.dual[v] = self.dual[v].add(&self.raise[v]);
-            self.raise[v] = Wide::ZERO;
+            self.dual[v] = self.dual[v].add(&self.raise[share][v]);
+            for r in &mut self.raise {
+                r[v] = Wide::ZERO;
+            }
         }
         if !raised.is_empty() {
             self.stamp += 1;
         }
         self.raise_list = raised;
+        self.verdicts = verdicts;
         blocking
-    }
-
-    /// Fills `raise` with the dual growth `share` gives the ends of the matched edges that
-    /// grew; returns the vertices raised.
-    fn raise_for(&mut self, changes: &[Change<L>], share: Share) -> Vec<usize> {
-        let mut raised = std::mem::take(&mut self.raise_list);
-        raised.clear();
-        for &(u, v, old, new) in changes {
-            if self.mate[u] == NO_ARC || head(self.mate[u]) != v || new <= old {
-                continue;
-            }
-            let grown = new.sub(&old);
-            let (high, low) = (u.min(v), u.max(v));
-            let single = |x: usize| self.in_blossom[x] == x && !self.is_stale[x];
-            let gifts = match share {
-                Share::Higher if single(high) => [(high, grown.add(&grown)), (NONE, grown)],
-                Share::Lower if single(low) => [(low, grown.add(&grown)), (NONE, grown)],
-                Share::Half if single(high) && single(low) => [(high, grown), (low, grown)],
-                _ => continue,
-            };
-            for (x, amount) in gifts {
-                if x != NONE {
-                    self.raise[x] = amount;
-                    raised.push(x);
-                }
-            }
-        }
-        raised
-    }
-
-    fn unraise(&mut self, raised: Vec<usize>) {
-        for &v in &raised {
-            self.raise[v] = Wide::ZERO;
-        }
-        self.raise_list = raised;
-    }
-
-    /// Whether the changed edge stands in the way of optimality with the duals raised by
-    /// `raise`.
-    fn in_the_way(&self, &(u, v, _, new): &Change<L>) -> bool {
-        if self.in_blossom[u] == self.in_blossom[v] {
-            return true;
-        }
-        let yu = self.dual[u].add(&self.raise[u]);
-        let yv = self.dual[v].add(&self.raise[v]);
-        let slack = yu.slack(&yv, &new);
-        if self.mate[u] != NO_ARC && head(self.mate[u]) == v {
-            !slack.is_zero()
-        } else {
-            slack.is_negative()
-        }
     }
 
     /// Takes `v` out of the graph for good (its edges are gone).
@@ -1720,7 +1707,8 @@ mod tests {
             m.solve(&g).unwrap();
             let alive = vec![true; n];
             for step in 0..10 {
-                let mut changes: Vec<Change<2>> = Vec::new();
+                let mut changed: Vec<(usize, usize)> = Vec::new();
+                let mut grown: Vec<(usize, usize, W)> = Vec::new();
                 for u in 0..n {
                     for v in u + 1..n {
                         if rng.next() % 3 != 0 {
@@ -1735,13 +1723,16 @@ mod tests {
                         };
                         if new != old {
                             g.set(u, v, new);
-                            changes.push((u, v, wide(old), wide(new)));
+                            changed.push((u, v));
+                            if new > old && m.mate(u) == Some(v) {
+                                grown.push((u, v, wide(new - old)));
+                            }
                         }
                     }
                 }
-                let blocking = m.absorb(&changes);
-                total_changes += changes.len();
-                absorbed += changes.len() - blocking.len();
+                let blocking = m.absorb(&changed, &grown, |u, v| g.weight(u, v));
+                total_changes += changed.len();
+                absorbed += changed.len() - blocking.len();
                 for (u, v) in blocking {
                     m.detach(if rng.next() % 2 == 0 { u } else { v });
                 }

@@ -8,18 +8,46 @@
 //! finally the order of article 4 (which MDPs, which exchanges, which transposition). Every
 //! optimal matching satisfies the criteria in that order; the article 4 order is then fixed
 //! one decision at a time by nudging the low fields and re-optimising.
+//!
+//! The score fields hold a counter per score. Only the scores of the bracket being paired
+//! (its moved-down players, its residents and its next score group) can be counted there, so
+//! each bracket maps its scores onto a few slots, in order; the weights carried from one
+//! bracket to the next are re-expressed in the new slots. A round with a bracket of more
+//! scores than the slots is paired again with a slot for every score.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::blossom::{bit, set_bit, Change, EdgeWeights, Matcher};
+use super::blossom::{bit, set_bit, EdgeWeights, Matcher};
 use super::colour::{allocate, Strength};
 use super::state::{Float, PlayerState, RoundState};
 use super::wide::Wide;
 use super::{Colour, Pairing, SwissError};
 
 /// Pairs the round described by `state`.
+///
+/// The weights first give each bracket [`SLOTS`] score slots; a round with a bracket that
+/// holds more scores than that is paired again with a slot for every score of the round.
 pub(crate) fn pair(state: &RoundState) -> Result<Pairing, SwissError> {
-    let layout = Layout::new(state);
+    let scores = state
+        .players
+        .iter()
+        .map(|p| p.pairing_score)
+        .collect::<BTreeSet<u32>>()
+        .len() as u32;
+    match pair_with(state, Layout::new(state, SLOTS.min(scores))) {
+        Err(Halt::Slots) => match pair_with(state, Layout::new(state, scores)) {
+            Ok(pairing) => Ok(pairing),
+            // A bracket never holds more scores than the round.
+            Err(Halt::Slots) => Err(SwissError::NoLegalPairing { round: state.round }),
+            Err(Halt::Error(e)) => Err(e),
+        },
+        Ok(pairing) => Ok(pairing),
+        Err(Halt::Error(e)) => Err(e),
+    }
+}
+
+/// Pairs the round with the weights laid out as `layout`, in as few limbs as they need.
+fn pair_with(state: &RoundState, layout: Layout) -> Result<Pairing, Halt> {
     let limbs = (layout.total_bits as usize + 8).div_ceil(64);
     match limbs {
         0..=1 => Engine::<1>::new(state, layout).run(),
@@ -27,12 +55,32 @@ pub(crate) fn pair(state: &RoundState) -> Result<Pairing, SwissError> {
         3 => Engine::<3>::new(state, layout).run(),
         4 => Engine::<4>::new(state, layout).run(),
         5..=6 => Engine::<6>::new(state, layout).run(),
-        7..=8 => Engine::<8>::new(state, layout).run(),
-        9..=12 => Engine::<12>::new(state, layout).run(),
+        7 => Engine::<7>::new(state, layout).run(),
+        8 => Engine::<8>::new(state, layout).run(),
+        9 => Engine::<9>::new(state, layout).run(),
+        10 => Engine::<10>::new(state, layout).run(),
+        11..=12 => Engine::<12>::new(state, layout).run(),
         13..=16 => Engine::<16>::new(state, layout).run(),
         17..=32 => Engine::<32>::new(state, layout).run(),
         33..=64 => Engine::<64>::new(state, layout).run(),
         _ => Engine::<128>::new(state, layout).run(),
+    }
+}
+
+/// Score slots per score field in a round's first attempt: a bracket, its moved-down
+/// players and its next score group rarely hold more than three scores.
+const SLOTS: u32 = 3;
+
+/// Why an engine stopped without a pairing.
+enum Halt {
+    /// A bracket holds more scores than the layout has slots.
+    Slots,
+    Error(SwissError),
+}
+
+impl From<SwissError> for Halt {
+    fn from(e: SwissError) -> Self {
+        Self::Error(e)
     }
 }
 
@@ -47,7 +95,11 @@ fn bits_for(value: usize) -> u32 {
 struct Layout {
     /// Width of a counter field.
     count: u32,
-    /// Offset of each score group's counter inside a score field, by pairing score.
+    /// Score slots in a score field (each a counter field): a bracket gives each score among
+    /// its players a slot, the higher the score the more significant.
+    slots: u32,
+    /// Offset of each score group inside the opening matching's score field, by pairing
+    /// score.
     score_shift: BTreeMap<u32, u32>,
     tail_x1: u32,
     /// The lowest tail bit; the article 4 nudges are added here.
@@ -74,7 +126,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(state: &RoundState) -> Self {
+    fn new(state: &RoundState, slots: u32) -> Self {
         let n = state.players.len();
         let count = bits_for(n) + 1;
         let mut sizes: BTreeMap<u32, usize> = BTreeMap::new();
@@ -82,11 +134,12 @@ impl Layout {
             *sizes.entry(p.pairing_score).or_insert(0) += 1;
         }
         let mut score_shift = BTreeMap::new();
-        let mut score_width = 0;
+        let mut opening_width = 0;
         for (&score, &size) in &sizes {
-            score_shift.insert(score, score_width);
-            score_width += bits_for(size) + 1;
+            score_shift.insert(score, opening_width);
+            opening_width += bits_for(size) + 1;
         }
+        let score_width = slots * count;
         let mut offset = 0u32;
         let mut next = |width: u32| {
             let at = offset;
@@ -119,6 +172,7 @@ impl Layout {
         let total_bits = offset;
         Self {
             count,
+            slots,
             score_shift,
             tail_x1,
             x4,
@@ -140,7 +194,7 @@ impl Layout {
             scores,
             pairs,
             completion,
-            total_bits: total_bits.max(2 * count + score_width + 8),
+            total_bits: total_bits.max(2 * count + opening_width + 8),
         }
     }
 }
@@ -193,7 +247,7 @@ struct Engine<'a, const L: usize> {
     ranks: BTreeMap<u32, u64>,
     /// Score groups as ranges of ranking indices.
     groups: Vec<(usize, usize)>,
-    /// Offset of each player's score group inside a score field.
+    /// Offset of each player's score group inside the opening matching's score field.
     shifts: Vec<u32>,
 }
 
@@ -208,6 +262,9 @@ struct Bracket<const L: usize> {
     local: Vec<usize>,
     /// Moved-down players at the front of `local`.
     moved: usize,
+    /// The offset of each position's score inside a score field (its slot: the scores of
+    /// `local` in ascending order take the slots from the least significant up).
+    shift: Vec<u32>,
     /// End of the bracket in `local` (the next score group follows).
     end: usize,
     /// Each position's share of an edge inside the bracket when it is the higher-ranked end
@@ -217,8 +274,8 @@ struct Bracket<const L: usize> {
     /// The same for an edge with its lower end in the next score group.
     high_next: Vec<Wide<L>>,
     low_next: Vec<Wide<L>>,
-    /// Weights among the moved-down players, as the previous bracket left them, at
-    /// `high + low * moved`.
+    /// Weights among the moved-down players, as the previous bracket left them (re-expressed
+    /// in this bracket's score slots), at `high + low * moved`.
     carried: Vec<Wide<L>>,
     /// Pairs taken out of the bracket (weight zero), a bit per ordered pair of positions
     /// (`a * local.len() + b`, both orders set), so that one player's pairs lie together.
@@ -484,17 +541,13 @@ impl<'a, const L: usize> Engine<'a, L> {
         }
     }
 
-    #[cfg(test)]
-    fn shift(&self, score: u32) -> u32 {
-        self.layout.score_shift.get(&score).copied().unwrap_or(0)
-    }
-
     fn bye_candidate(&self, p: usize) -> bool {
         self.info[p].eligible && self.info[p].score <= self.bye_score
     }
 
-    /// The weight of pairing `high` (ranked above) with `low`; zero when they may not meet.
-    /// The reference the bracket's computed weights (`base_at`) are tested against.
+    /// The weight of pairing `high` (ranked above) with `low` in a bracket whose scores
+    /// have the offsets `slot` in the score fields; zero when they may not meet. The
+    /// reference the bracket's computed weights (`base_at`) are tested against.
     #[cfg(test)]
     fn weight(
         &self,
@@ -503,7 +556,9 @@ impl<'a, const L: usize> Engine<'a, L> {
         in_bracket: bool,
         in_next: bool,
         bye_field: bool,
+        slot: &BTreeMap<u32, u32>,
     ) -> Wide<L> {
+        let shift = |score: u32| slot.get(&score).copied().unwrap_or(u32::MAX);
         let mut w = Wide::ZERO;
         if !self.compatible[high][low] {
             return w;
@@ -516,11 +571,11 @@ impl<'a, const L: usize> Engine<'a, L> {
         );
         if in_bracket {
             w.add_at(lay.pairs, 1);
-            w.add_at(lay.scores + self.shift(h.score), 1);
+            w.add_at(lay.scores + shift(h.score), 1);
         }
         if in_next {
             w.add_at(lay.next_pairs, 1);
-            w.add_at(lay.next_scores + self.shift(h.score), 1);
+            w.add_at(lay.next_scores + shift(h.score), 1);
         }
         if bye_field {
             let mut rank = 0;
@@ -564,10 +619,10 @@ impl<'a, const L: usize> Engine<'a, L> {
                 u64::from(l.float1 == down) + u64::from(!h_higher && h.float1 == down),
             );
             w.add_at(lay.u1, u64::from(!(h_higher && l.float1 == up)));
-            w.add_at(lay.ds1 + self.shift(l.score), u64::from(l.float1 == down));
-            w.add_at(lay.ds1 + self.shift(h.score), u64::from(h.float1 == down));
+            w.add_at(lay.ds1 + shift(l.score), u64::from(l.float1 == down));
+            w.add_at(lay.ds1 + shift(h.score), u64::from(h.float1 == down));
             if !(l.float1 == up && h_higher) {
-                w.add_at(lay.us1 + self.shift(h.score), 1);
+                w.add_at(lay.us1 + shift(h.score), 1);
             }
         }
         if self.played_rounds >= 2 {
@@ -576,10 +631,10 @@ impl<'a, const L: usize> Engine<'a, L> {
                 u64::from(l.float2 == down) + u64::from(!h_higher && h.float2 == down),
             );
             w.add_at(lay.u2, u64::from(!(h_higher && l.float2 == up)));
-            w.add_at(lay.ds2 + self.shift(l.score), u64::from(l.float2 == down));
-            w.add_at(lay.ds2 + self.shift(h.score), u64::from(h.float2 == down));
+            w.add_at(lay.ds2 + shift(l.score), u64::from(l.float2 == down));
+            w.add_at(lay.ds2 + shift(h.score), u64::from(h.float2 == down));
             if !(l.float2 == up && h_higher) {
-                w.add_at(lay.us2 + self.shift(h.score), 1);
+                w.add_at(lay.us2 + shift(h.score), 1);
             }
         }
         w
@@ -626,25 +681,50 @@ impl<'a, const L: usize> Engine<'a, L> {
 
     /// The bracket of the positions `local` (moved-down players first, then the resident
     /// score group up to `end`, then the next score group), with the weights among the
-    /// moved-down players carried from the previous bracket.
+    /// moved-down players carried from the previous bracket, where the moved-down player of
+    /// each position had the offset `carried_shift` in the score fields. `None` when the
+    /// bracket holds more scores than the layout has slots.
     fn new_bracket(
         &self,
         local: Vec<usize>,
         moved: usize,
         end: usize,
-        carried: Vec<Wide<L>>,
+        mut carried: Vec<Wide<L>>,
+        carried_shift: &[u32],
         bye_field: bool,
-    ) -> Bracket<L> {
+    ) -> Option<Bracket<L>> {
         let lay = &self.layout;
         let down = Some(Float::Down);
         let size = local.len();
+        let scores: BTreeSet<u32> = local.iter().map(|&p| self.info[p].score).collect();
+        if scores.len() > lay.slots as usize {
+            return None;
+        }
+        let slot: BTreeMap<u32, u32> = scores
+            .into_iter()
+            .zip((0..).map(|k: u32| k * lay.count))
+            .collect();
+        let shift: Vec<u32> = local
+            .iter()
+            .map(|&p| slot.get(&self.info[p].score).copied().unwrap_or(0))
+            .collect();
+        for low in 0..moved {
+            for high in 0..low {
+                let w = &mut carried[high + low * moved];
+                if !w.is_zero() {
+                    let (h, l) = (local[high], local[low]);
+                    *w = w
+                        .sub(&self.slot_terms(h, l, carried_shift[high], carried_shift[low]))
+                        .add(&self.slot_terms(h, l, shift[high], shift[low]));
+                }
+            }
+        }
         let mut high_in = Vec::with_capacity(size);
         let mut low_in = Vec::with_capacity(size);
         let mut high_next = Vec::with_capacity(size);
         let mut low_next = Vec::with_capacity(size);
-        for &p in &local {
+        for (&p, &shift) in local.iter().zip(&shift) {
             let info = &self.info[p];
-            let shift = self.shifts[p];
             let mut own = Wide::<L>::ZERO;
             own.add_at(lay.completion, u64::from(!self.bye_candidate(p)));
             if bye_field && info.score == self.bye_score {
@@ -675,9 +755,10 @@ impl<'a, const L: usize> Engine<'a, L> {
             low_next.push(own);
         }
         let slots = size * size.saturating_sub(1) / 2;
-        Bracket {
+        Some(Bracket {
             local,
             moved,
+            shift,
             end,
             high_in,
             low_in,
@@ -688,13 +769,36 @@ impl<'a, const L: usize> Engine<'a, L> {
             nudge: vec![0; end * end],
             dirty: vec![0; slots.div_ceil(64)],
             log: Vec::new(),
+        })
+    }
+
+    /// The terms in the score fields of an edge inside a bracket between `high` (ranked
+    /// above) and `low`, whose scores have the offsets `shift_high` and `shift_low`.
+    fn slot_terms(&self, high: usize, low: usize, shift_high: u32, shift_low: u32) -> Wide<L> {
+        let lay = &self.layout;
+        let (h, l) = (&self.info[high], &self.info[low]);
+        let (down, up) = (Some(Float::Down), Some(Float::Up));
+        let h_higher = h.score > l.score;
+        let mut w = Wide::ZERO;
+        w.add_at(lay.scores + shift_high, 1);
+        let floats = [
+            (1, lay.ds1, lay.us1, h.float1, l.float1),
+            (2, lay.ds2, lay.us2, h.float2, l.float2),
+        ];
+        for (rounds, ds, us, h_float, l_float) in floats {
+            if self.played_rounds >= rounds {
+                w.add_at(ds + shift_high, u64::from(h_float == down));
+                w.add_at(ds + shift_low, u64::from(l_float == down));
+                w.add_at(us + shift_high, u64::from(!(l_float == up && h_higher)));
+            }
         }
+        w
     }
 
     /// The terms of an edge inside the bracket that depend on both players (`high` ranked
     /// above `low`): colours and floats.
     #[inline]
-    fn add_pair_terms(&self, w: &mut Wide<L>, high: usize, low: usize) {
+    fn add_pair_terms(&self, w: &mut Wide<L>, high: usize, low: usize, shift: u32) {
         let lay = &self.layout;
         let (h, l) = (&self.info[high], &self.info[low]);
         let same = l.preference == h.preference;
@@ -720,7 +824,6 @@ impl<'a, const L: usize> Engine<'a, L> {
         let down = Some(Float::Down);
         let up = Some(Float::Up);
         let h_higher = h.score > l.score;
-        let shift = self.shifts[high];
         if self.played_rounds >= 1 {
             w.add_at(lay.d1, u64::from(!h_higher && h.float1 == down));
             w.add_at(lay.u1, u64::from(!(h_higher && l.float1 == up)));
@@ -756,7 +859,7 @@ impl<'a, const L: usize> Engine<'a, L> {
             return b.high_next[high].add(&b.low_next[low]);
         }
         let mut w = b.high_in[high].add(&b.low_in[low]);
-        self.add_pair_terms(&mut w, h, l);
+        self.add_pair_terms(&mut w, h, l, b.shift[high]);
         w
     }
 
@@ -819,7 +922,7 @@ impl<'a, const L: usize> Engine<'a, L> {
         true
     }
 
-    fn run(mut self) -> Result<Pairing, SwissError> {
+    fn run(mut self) -> Result<Pairing, Halt> {
         let n = self.info.len();
         if n == 0 {
             return Ok(Pairing::default());
@@ -883,6 +986,7 @@ impl<'a, const L: usize> Engine<'a, L> {
         let mut local: Vec<usize> = Vec::new();
         let mut moved = 0usize;
         let mut carried: Vec<Wide<L>> = Vec::new();
+        let mut carried_shift: Vec<u32> = Vec::new();
         if let Some(&(a, b)) = self.groups.first() {
             local.extend(a..b);
             group = 1;
@@ -895,8 +999,16 @@ impl<'a, const L: usize> Engine<'a, L> {
                 local.extend(a..b);
                 group += 1;
             }
-            let mut bracket =
-                self.new_bracket(local, moved, end, std::mem::take(&mut carried), is_single);
+            let mut bracket = self
+                .new_bracket(
+                    local,
+                    moved,
+                    end,
+                    std::mem::take(&mut carried),
+                    &carried_shift,
+                    is_single,
+                )
+                .ok_or(Halt::Slots)?;
             sync.fresh = false;
             let progress = self.pair_bracket(
                 &mut bracket,
@@ -927,6 +1039,10 @@ impl<'a, const L: usize> Engine<'a, L> {
                     carried[a + b * moved] = self.current(&bracket, keep[a], keep[b]);
                 }
             }
+            carried_shift = keep[..moved]
+                .iter()
+                .map(|&pos| bracket.shift[pos])
+                .collect();
             local = keep.iter().map(|&pos| bracket.local[pos]).collect();
             // The matching stays optimal for the bracket as last solved.
             bracket.revert();
@@ -943,7 +1059,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                 }
                 local = left;
                 if local.len() > 1 {
-                    return Err(self.no_pairing());
+                    return Err(self.no_pairing().into());
                 }
                 break;
             }
@@ -951,7 +1067,7 @@ impl<'a, const L: usize> Engine<'a, L> {
         let bye = match local.as_slice() {
             [] => None,
             [one] if self.info[*one].eligible => Some(*one),
-            _ => return Err(self.no_pairing()),
+            _ => return Err(self.no_pairing().into()),
         };
         Ok(self.finish(pairs, bye))
     }
@@ -964,8 +1080,18 @@ impl<'a, const L: usize> Engine<'a, L> {
         mate: &mut [usize],
     ) -> Result<(), SwissError> {
         let size = bracket.local.len();
-        // Edges whose weight changed since the last solution.
-        let mut changed: Vec<Change<L>> = Vec::new();
+        // Edges whose weight changed since the last solution, and the growth of those of
+        // them that are matched and grew.
+        let mut changed: Vec<(usize, usize)> = Vec::new();
+        let mut grown: Vec<(usize, usize, Wide<L>)> = Vec::new();
+        let mut note = |matcher: &Matcher<L>, u: usize, v: usize, before: Wide<L>, now: Wide<L>| {
+            if before != now {
+                changed.push((u, v));
+                if now > before && matcher.mate(u) == Some(v) {
+                    grown.push((u, v, now.sub(&before)));
+                }
+            }
+        };
         if sync.fresh {
             let mut slots: Vec<(usize, usize, Wide<L>, Wide<L>)> = Vec::new();
             for (high, low, removed, nudge) in std::mem::take(&mut bracket.log) {
@@ -986,11 +1112,15 @@ impl<'a, const L: usize> Engine<'a, L> {
                 }
             }
             slots.sort_unstable_by_key(|&(low, high, _, _)| (low, high));
-            changed.extend(
-                slots.into_iter().map(|(low, high, old, new)| {
-                    (bracket.local[high], bracket.local[low], old, new)
-                }),
-            );
+            for (low, high, old, new) in slots {
+                note(
+                    &sync.matcher,
+                    bracket.local[high],
+                    bracket.local[low],
+                    old,
+                    new,
+                );
+            }
         } else {
             let previous = sync.previous.take();
             match &previous {
@@ -1009,9 +1139,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                                 self.current(old, high, low),
                                 self.current(bracket, high, low),
                             );
-                            if before != now {
-                                changed.push((ph, pl, before, now));
-                            }
+                            note(&sync.matcher, ph, pl, before, now);
                         }
                     }
                 }
@@ -1048,10 +1176,7 @@ impl<'a, const L: usize> Engine<'a, L> {
                     touched.dedup();
                     for (k, &u) in touched.iter().enumerate() {
                         for &x in &touched[k + 1..] {
-                            let (before, now) = (old.weight(u, x), new.weight(u, x));
-                            if before != now {
-                                changed.push((u, x, before, now));
-                            }
+                            note(&sync.matcher, u, x, old.weight(u, x), new.weight(u, x));
                         }
                     }
                     sync.position = position;
@@ -1060,9 +1185,21 @@ impl<'a, const L: usize> Engine<'a, L> {
             sync.fresh = true;
             bracket.settle();
         }
+        let next_outer =
+            (bracket.end..size).all(|k| bracket.low_next[k] == sync.separate[bracket.local[k]]);
+        let view = View {
+            engine: self,
+            outside: &sync.outside,
+            separate: &sync.separate,
+            position: &sync.position,
+            bracket: Some(bracket),
+            next_outer,
+        };
         // The duals take what they can; detach a vertex cover of the rest, the busier end
         // first.
-        let changed = sync.matcher.absorb(&changed);
+        let changed = sync
+            .matcher
+            .absorb(&changed, &grown, |u, v| view.weight(u, v));
         let mut degree: BTreeMap<usize, usize> = BTreeMap::new();
         for &(a, b) in &changed {
             *degree.entry(a).or_insert(0) += 1;
@@ -1080,16 +1217,6 @@ impl<'a, const L: usize> Engine<'a, L> {
         for &v in &chosen {
             sync.matcher.detach(v);
         }
-        let next_outer =
-            (bracket.end..size).all(|k| bracket.low_next[k] == sync.separate[bracket.local[k]]);
-        let view = View {
-            engine: self,
-            outside: &sync.outside,
-            separate: &sync.separate,
-            position: &sync.position,
-            bracket: Some(bracket),
-            next_outer,
-        };
         sync.matcher.solve(&view).map_err(|_| self.no_pairing())?;
         for &v in sync.matcher.active() {
             mate[v] = sync.matcher.mate(v).unwrap_or(v);
@@ -1483,9 +1610,10 @@ mod tests {
         t
     }
 
-    /// Every bracket weight computed from the players' parts equals the reference weight.
+    /// Every bracket weight computed from the players' parts equals the reference weight,
+    /// and the weights carried into a bracket are re-expressed in its score slots.
     fn parts_agree<const L: usize>(state: &RoundState) -> usize {
-        let layout = Layout::new(state);
+        let layout = Layout::new(state, 4);
         let mut engine = Engine::<L>::new(state, layout);
         engine.bye_score = engine.info[engine.info.len() / 2].score;
         let mut counts: Vec<u32> = engine.info.iter().map(|i| i.played).collect();
@@ -1498,12 +1626,47 @@ mod tests {
             let (a, b) = engine.groups[g];
             let next = engine.groups.get(g + 1).map_or(b, |r| r.1);
             for bye_field in [false, true] {
-                // One moved-down player from the group above, when there is one.
-                let moved = usize::from(a > 0);
+                // Two moved-down players from the groups above, when there are two, with the
+                // weight between them as a bracket of the scores above this one left it.
+                let moved = a.min(2);
                 let local: Vec<usize> = (a - moved..next).collect();
                 let end = moved + (b - a);
-                let carried = vec![Wide::ZERO; moved * moved];
-                let bracket = engine.new_bracket(local.clone(), moved, end, carried, bye_field);
+                let above: BTreeMap<u32, u32> = (0..g)
+                    .rev()
+                    .take(3)
+                    .map(|k| engine.info[engine.groups[k].0].score)
+                    .collect::<BTreeSet<u32>>()
+                    .into_iter()
+                    .zip((0..).map(|k: u32| k * engine.layout.count))
+                    .collect();
+                let mut carried = vec![Wide::ZERO; moved * moved];
+                let mut carried_shift = vec![0; moved];
+                if moved == 2 {
+                    carried[2] = engine.weight(local[0], local[1], true, false, bye_field, &above);
+                    carried_shift = local[..2]
+                        .iter()
+                        .map(|&p| above[&engine.info[p].score])
+                        .collect();
+                }
+                let bracket = engine
+                    .new_bracket(
+                        local.clone(),
+                        moved,
+                        end,
+                        carried,
+                        &carried_shift,
+                        bye_field,
+                    )
+                    .unwrap();
+                let slot: BTreeMap<u32, u32> = local
+                    .iter()
+                    .zip(&bracket.shift)
+                    .map(|(&p, &shift)| (engine.info[p].score, shift))
+                    .collect();
+                if moved == 2 {
+                    let expected = engine.weight(local[0], local[1], true, false, bye_field, &slot);
+                    assert_eq!(engine.current(&bracket, 0, 1), expected);
+                }
                 for low in moved..local.len() {
                     for high in 0..low {
                         let expected = engine.weight(
@@ -1512,6 +1675,7 @@ mod tests {
                             low < end,
                             low >= end,
                             bye_field,
+                            &slot,
                         );
                         assert_eq!(engine.base_at(&bracket, high, low), expected);
                         assert_eq!(engine.current(&bracket, high, low), expected);
@@ -1523,11 +1687,35 @@ mod tests {
         checked
     }
 
+    /// A bracket holding more scores than the layout has slots is refused (the round is
+    /// then paired with a slot for every score), and the pairing is the same either way.
+    #[test]
+    fn brackets_beyond_the_score_slots_fall_back_to_a_slot_per_score() {
+        let state = RoundState::build(&played(41, 5)).unwrap();
+        let scores: BTreeSet<u32> = state.players.iter().map(|p| p.pairing_score).collect();
+        assert!(scores.len() > 3);
+        let engine = Engine::<8>::new(&state, Layout::new(&state, 2));
+        let local: Vec<usize> = (0..state.players.len()).collect();
+        let size = local.len();
+        assert!(engine
+            .new_bracket(local, 0, size, Vec::new(), &[], false)
+            .is_none());
+        assert!(matches!(
+            pair_with(&state, Layout::new(&state, 1)),
+            Err(Halt::Slots)
+        ));
+        let narrow = pair(&state).unwrap();
+        let wide = pair_with(&state, Layout::new(&state, scores.len() as u32))
+            .ok()
+            .unwrap();
+        assert_eq!(narrow, wide);
+    }
+
     #[test]
     fn bracket_weights_from_player_parts_match_the_reference() {
         for (n, rounds) in [(24, 3), (41, 5), (60, 6)] {
             let state = RoundState::build(&played(n, rounds)).unwrap();
-            let layout = Layout::new(&state);
+            let layout = Layout::new(&state, 4);
             let limbs = (layout.total_bits as usize + 8).div_ceil(64);
             let checked = match limbs {
                 0..=4 => parts_agree::<4>(&state),
