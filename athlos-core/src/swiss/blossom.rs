@@ -1255,7 +1255,8 @@ impl<const L: usize> Matcher<L> {
             for index in 0..self.visited.len() {
                 let x = self.visited[index];
                 let bx = self.in_blossom[x];
-                if bv == bx {
+                // An edge to a labelled vertex of an inner blossom changes nothing.
+                if bv == bx || (self.label[bx] == 2 && self.label[x] != 0) {
                     continue;
                 }
                 let weight = w.weight(v, x);
