@@ -730,20 +730,16 @@ impl<'a, const L: usize> Engine<'a, L> {
             if bye_field && info.score == self.bye_score {
                 own.add_at(lay.bye, self.ranks.get(&info.played).copied().unwrap_or(0));
             }
-            let mut high = own;
+            let (slot_high, slot_low) = self.slot_ends(p, shift);
+            let mut high = own.add(&slot_high);
             high.add_at(lay.completion, 1);
             high.add_at(lay.pairs, 1);
-            high.add_at(lay.scores + shift, 1);
-            let mut low = own;
+            let mut low = own.add(&slot_low);
             if self.played_rounds >= 1 && info.float1 == down {
-                high.add_at(lay.ds1 + shift, 1);
                 low.add_at(lay.d1, 1);
-                low.add_at(lay.ds1 + shift, 1);
             }
             if self.played_rounds >= 2 && info.float2 == down {
-                high.add_at(lay.ds2 + shift, 1);
                 low.add_at(lay.d2, 1);
-                low.add_at(lay.ds2 + shift, 1);
             }
             high_in.push(high);
             low_in.push(low);
@@ -775,24 +771,42 @@ impl<'a, const L: usize> Engine<'a, L> {
     /// The terms in the score fields of an edge inside a bracket between `high` (ranked
     /// above) and `low`, whose scores have the offsets `shift_high` and `shift_low`.
     fn slot_terms(&self, high: usize, low: usize, shift_high: u32, shift_low: u32) -> Wide<L> {
+        let mut w = self.slot_ends(high, shift_high).0;
+        w = w.add(&self.slot_ends(low, shift_low).1);
+        self.add_up_terms(&mut w, high, low, shift_high);
+        w
+    }
+
+    /// The terms player `p` (score at offset `shift`) brings to the score fields of each
+    /// edge inside a bracket, as its higher-ranked end (its paired score and down-floats) and
+    /// as its lower end (its down-floats).
+    fn slot_ends(&self, p: usize, shift: u32) -> (Wide<L>, Wide<L>) {
         let lay = &self.layout;
-        let (h, l) = (&self.info[high], &self.info[low]);
-        let (down, up) = (Some(Float::Down), Some(Float::Up));
-        let h_higher = h.score > l.score;
-        let mut w = Wide::ZERO;
-        w.add_at(lay.scores + shift_high, 1);
-        let floats = [
-            (1, lay.ds1, lay.us1, h.float1, l.float1),
-            (2, lay.ds2, lay.us2, h.float2, l.float2),
-        ];
-        for (rounds, ds, us, h_float, l_float) in floats {
-            if self.played_rounds >= rounds {
-                w.add_at(ds + shift_high, u64::from(h_float == down));
-                w.add_at(ds + shift_low, u64::from(l_float == down));
-                w.add_at(us + shift_high, u64::from(!(l_float == up && h_higher)));
+        let info = &self.info[p];
+        let (mut high, mut low) = (Wide::ZERO, Wide::ZERO);
+        high.add_at(lay.scores + shift, 1);
+        for (rounds, ds, float) in [(1, lay.ds1, info.float1), (2, lay.ds2, info.float2)] {
+            if self.played_rounds >= rounds && float == Some(Float::Down) {
+                high.add_at(ds + shift, 1);
+                low.add_at(ds + shift, 1);
             }
         }
-        w
+        (high, low)
+    }
+
+    /// The up-float terms in the score fields of an edge inside a bracket (`high` ranked
+    /// above `low`, its score at offset `shift`): counted unless `low` floated up against a
+    /// higher score.
+    #[inline]
+    fn add_up_terms(&self, w: &mut Wide<L>, high: usize, low: usize, shift: u32) {
+        let lay = &self.layout;
+        let (h, l) = (&self.info[high], &self.info[low]);
+        let h_higher = h.score > l.score;
+        for (rounds, us, float) in [(1, lay.us1, l.float1), (2, lay.us2, l.float2)] {
+            if self.played_rounds >= rounds && !(float == Some(Float::Up) && h_higher) {
+                w.add_at(us + shift, 1);
+            }
+        }
     }
 
     /// The terms of an edge inside the bracket that depend on both players (`high` ranked
@@ -827,17 +841,12 @@ impl<'a, const L: usize> Engine<'a, L> {
         if self.played_rounds >= 1 {
             w.add_at(lay.d1, u64::from(!h_higher && h.float1 == down));
             w.add_at(lay.u1, u64::from(!(h_higher && l.float1 == up)));
-            if !(l.float1 == up && h_higher) {
-                w.add_at(lay.us1 + shift, 1);
-            }
         }
         if self.played_rounds >= 2 {
             w.add_at(lay.d2, u64::from(!h_higher && h.float2 == down));
             w.add_at(lay.u2, u64::from(!(h_higher && l.float2 == up)));
-            if !(l.float2 == up && h_higher) {
-                w.add_at(lay.us2 + shift, 1);
-            }
         }
+        self.add_up_terms(w, high, low, shift);
     }
 
     /// The weight of the pair of positions `high < low` (`low` not a moved-down player) before
