@@ -213,7 +213,31 @@ struct Info {
     float2: Option<Float>,
 }
 
+/// What the terms of a bracket edge that depend on both players read of each of them
+/// (besides the score): players of the same kind are interchangeable there.
+type Kind = (
+    Option<Colour>,
+    bool,
+    bool,
+    u32,
+    Option<Colour>,
+    Option<Float>,
+    Option<Float>,
+);
+
 impl Info {
+    fn kind(&self) -> Kind {
+        (
+            self.preference,
+            self.absolute,
+            self.strong,
+            self.imbalance,
+            self.repeated,
+            self.float1,
+            self.float2,
+        )
+    }
+
     fn of(p: &PlayerState) -> Self {
         let n = p.colours.len();
         let repeated = if n >= 2 && p.colours[n - 1] == p.colours[n - 2] {
@@ -240,7 +264,8 @@ struct Engine<'a, const L: usize> {
     state: &'a RoundState,
     layout: Layout,
     info: Vec<Info>,
-    compatible: Vec<Vec<bool>>,
+    /// Whether two players may meet, a bit per ordered pair (`a * n + b`).
+    compatible: Vec<u64>,
     played_rounds: u32,
     bye_score: u32,
     /// Ranks of the played-game counts among the players at the bye assignee's score.
@@ -249,6 +274,8 @@ struct Engine<'a, const L: usize> {
     groups: Vec<(usize, usize)>,
     /// Offset of each player's score group inside the opening matching's score field.
     shifts: Vec<u32>,
+    /// The most kinds of players for which a bracket tabulates its pair terms.
+    max_codes: usize,
 }
 
 /// The matching problem of one bracket: the bracket and the next score group (`local`,
@@ -277,6 +304,13 @@ struct Bracket<const L: usize> {
     /// Weights among the moved-down players, as the previous bracket left them (re-expressed
     /// in this bracket's score slots), at `high + low * moved`.
     carried: Vec<Wide<L>>,
+    /// The terms of an edge inside the bracket that depend on both players, by the codes of
+    /// its ends (`code[high] * codes + code[low]`): the players of a bracket fall into few
+    /// kinds (colour preference and history, floats, score). Empty when the bracket holds
+    /// more than [`MAX_CODES`] kinds; the terms are then computed for each edge.
+    code: Vec<u32>,
+    codes: usize,
+    terms: Vec<Wide<L>>,
     /// Pairs taken out of the bracket (weight zero), a bit per ordered pair of positions
     /// (`a * local.len() + b`, both orders set), so that one player's pairs lie together.
     removed: Vec<u64>,
@@ -376,6 +410,9 @@ impl<const L: usize> Bracket<L> {
 
 const NONE: usize = usize::MAX;
 
+/// The most kinds of players a bracket tabulates the pair terms of its edges for.
+const MAX_CODES: usize = 384;
+
 /// The weights of the opening matching of a round with an odd number of players, which
 /// settles completion and the score of the bye assignee: completion, then the scores of the
 /// paired players (as their score groups' offsets), then pairs inside the top score group.
@@ -404,7 +441,7 @@ impl<const L: usize> EdgeWeights<L> for OddStart<'_, '_, L> {
     #[inline]
     fn weight(&self, a: usize, b: usize) -> Wide<L> {
         let (high, low) = (a.min(b), a.max(b));
-        if !self.engine.compatible[high][low] {
+        if !self.engine.may_pair(high, low) {
             return Wide::ZERO;
         }
         let mut w = self.term(high, 1).add(&self.term(low, 0));
@@ -453,7 +490,7 @@ struct View<'s, 'a, const L: usize> {
 }
 
 impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
-    #[inline]
+    #[inline(always)]
     fn weight(&self, u: usize, v: usize) -> Wide<L> {
         let (pu, pv) = (self.position[u], self.position[v]);
         if pu != NONE && pv != NONE {
@@ -461,7 +498,7 @@ impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
                 return self.engine.current(b, pu, pv);
             }
         }
-        if self.engine.compatible[u][v] {
+        if self.engine.may_pair(u, v) {
             self.outside[u].add(&self.separate[v])
         } else {
             Wide::ZERO
@@ -495,13 +532,15 @@ impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
 impl<'a, const L: usize> Engine<'a, L> {
     fn new(state: &'a RoundState, layout: Layout) -> Self {
         let n = state.players.len();
-        let compatible = (0..n)
-            .map(|i| {
-                (0..n)
-                    .map(|j| i != j && may_meet(state, &state.players[i], &state.players[j]))
-                    .collect()
-            })
-            .collect();
+        let mut compatible = vec![0u64; (n * n).div_ceil(64)];
+        for i in 0..n {
+            for j in i + 1..n {
+                if may_meet(state, &state.players[i], &state.players[j]) {
+                    set_bit(&mut compatible, i * n + j, true);
+                    set_bit(&mut compatible, j * n + i, true);
+                }
+            }
+        }
         let mut groups: Vec<(usize, usize)> = Vec::new();
         for i in 0..n {
             match groups.last_mut() {
@@ -532,7 +571,15 @@ impl<'a, const L: usize> Engine<'a, L> {
             bye_score: 0,
             ranks: BTreeMap::new(),
             groups,
+            max_codes: MAX_CODES,
         }
+    }
+
+    /// Whether the players of ranking indices `a` and `b` may meet. The table is read in the
+    /// order given: a caller that holds `a` and runs through `b` reads memory in sequence.
+    #[inline]
+    fn may_pair(&self, a: usize, b: usize) -> bool {
+        bit(&self.compatible, a * self.info.len() + b)
     }
 
     fn no_pairing(&self) -> SwissError {
@@ -560,7 +607,7 @@ impl<'a, const L: usize> Engine<'a, L> {
     ) -> Wide<L> {
         let shift = |score: u32| slot.get(&score).copied().unwrap_or(u32::MAX);
         let mut w = Wide::ZERO;
-        if !self.compatible[high][low] {
+        if !self.may_pair(high, low) {
             return w;
         }
         let lay = &self.layout;
@@ -750,6 +797,35 @@ impl<'a, const L: usize> Engine<'a, L> {
             high_next.push(high);
             low_next.push(own);
         }
+        // The kinds of the bracket's players (with their score), and the pair terms of each
+        // ordered pair of kinds, from a player of each.
+        let mut kinds: BTreeMap<(Kind, u32), u32> = BTreeMap::new();
+        let mut first: Vec<usize> = Vec::new();
+        let mut code = Vec::with_capacity(end);
+        for &p in &local[..end] {
+            let info = &self.info[p];
+            let next = kinds.len() as u32;
+            let c = *kinds.entry((info.kind(), info.score)).or_insert(next);
+            if c == next {
+                first.push(p);
+            }
+            code.push(c);
+        }
+        let codes = first.len();
+        let mut terms = Vec::new();
+        if codes <= self.max_codes {
+            terms.reserve(codes * codes);
+            for &h in &first {
+                let shift_h = slot.get(&self.info[h].score).copied().unwrap_or(0);
+                for &l in &first {
+                    let mut w = Wide::ZERO;
+                    self.add_pair_terms(&mut w, h, l, shift_h);
+                    terms.push(w);
+                }
+            }
+        } else {
+            code.clear();
+        }
         let slots = size * size.saturating_sub(1) / 2;
         Some(Bracket {
             local,
@@ -761,6 +837,9 @@ impl<'a, const L: usize> Engine<'a, L> {
             high_next,
             low_next,
             carried,
+            code,
+            codes,
+            terms,
             removed: vec![0; (size * size).div_ceil(64)],
             nudge: vec![0; end * end],
             dirty: vec![0; slots.div_ceil(64)],
@@ -853,7 +932,7 @@ impl<'a, const L: usize> Engine<'a, L> {
     /// any decision: zero when they may not meet.
     #[cfg(test)]
     fn base_at(&self, b: &Bracket<L>, high: usize, low: usize) -> Wide<L> {
-        if !self.compatible[b.local[high]][b.local[low]] {
+        if !self.may_pair(b.local[high], b.local[low]) {
             return Wide::ZERO;
         }
         self.pair_weight(b, high, low)
@@ -868,8 +947,13 @@ impl<'a, const L: usize> Engine<'a, L> {
             return b.high_next[high].add(&b.low_next[low]);
         }
         let mut w = b.high_in[high].add(&b.low_in[low]);
-        self.add_pair_terms(&mut w, h, l, b.shift[high]);
-        w
+        if b.terms.is_empty() {
+            self.add_pair_terms(&mut w, h, l, b.shift[high]);
+            w
+        } else {
+            let at = b.code[high] as usize * b.codes + b.code[low] as usize;
+            w.add(&b.terms[at])
+        }
     }
 
     /// The weight of the pair of positions `{a, c}` when its state is `removed` and `nudge`.
@@ -888,7 +972,7 @@ impl<'a, const L: usize> Engine<'a, L> {
         if low < b.moved {
             return b.carried[high + low * b.moved];
         }
-        if removed || !self.compatible[b.local[a]][b.local[c]] {
+        if removed || !self.may_pair(b.local[a], b.local[c]) {
             return Wide::ZERO;
         }
         let w = self.pair_weight(b, high, low);
@@ -913,7 +997,7 @@ impl<'a, const L: usize> Engine<'a, L> {
         let (high, low) = (a.min(b), a.max(b));
         low >= bracket.moved
             && !bracket.removed_at(high, low)
-            && self.compatible[bracket.local[high]][bracket.local[low]]
+            && self.may_pair(bracket.local[high], bracket.local[low])
     }
 
     /// Whether all but at most one bye-eligible player are matched (`mate`: the partner of
@@ -1460,29 +1544,35 @@ impl<'a, const L: usize> Engine<'a, L> {
             k += 1;
         }
 
-        // Fix who is in S1 and who in S2.
+        // Fix who is in S1 and who in S2. Each pair left joins a player of S1 (the higher
+        // end) to one of S2 and keeps the exchange nudge of its S1 player: every optimal
+        // matching pairs each player of S1 inside the remainder, so a nudge shared by all of
+        // a player's pairs there changes none of the choices below, and the matching stays
+        // optimal as it is.
         for (a, &pa) in remainder.iter().enumerate() {
             for &pb in &remainder[a + 1..] {
                 if !s1_like(mate, local[pa]) || s1_like(mate, local[pb]) {
                     bracket.remove(pa, pb);
                 } else if self.live(bracket, pa, pb) {
-                    bracket.set_nudge(pa, pb, 0);
+                    bracket.set_nudge(pa, pb, exchange(a));
                 }
             }
         }
 
         // Opponents of S1, highest first. The players' preferences are lexicographic in
         // S1 order, so several of them are settled by one matching, each in its own slice of
-        // the lowest field (the earlier player in the more significant slice).
-        let s1: Vec<usize> = remainder
+        // the lowest field (the earlier player in the more significant slice), on top of its
+        // exchange nudge.
+        let s1: Vec<(usize, usize)> = remainder
             .iter()
             .copied()
-            .filter(|&pa| !finalized[local[pa]] && s1_like(mate, local[pa]))
+            .enumerate()
+            .filter(|&(_, pa)| !finalized[local[pa]] && s1_like(mate, local[pa]))
             .collect();
         let width = bits_for(remainder.len()).max(1);
         let per_matching = (LEX_BITS / width).max(1) as usize;
         for chunk in s1.chunks(per_matching) {
-            for (slice, &pa) in chunk.iter().enumerate() {
+            for (slice, &(a, pa)) in chunk.iter().enumerate() {
                 let offset = width * (chunk.len() - 1 - slice) as u32;
                 let mut addend = 0u64;
                 for &pb in remainder.iter().rev() {
@@ -1490,13 +1580,13 @@ impl<'a, const L: usize> Engine<'a, L> {
                         continue;
                     }
                     if self.live(bracket, pa, pb) {
-                        bracket.set_nudge(pa, pb, i128::from(addend) << offset);
+                        bracket.set_nudge(pa, pb, exchange(a) + (i128::from(addend) << offset));
                     }
                     addend += 1;
                 }
             }
             self.rematch(bracket, sync, mate)?;
-            for &pa in chunk {
+            for &(_, pa) in chunk {
                 let p = local[pa];
                 let q = mate[p];
                 Self::finalize(finalized, pairs, sync, p, q);
@@ -1620,10 +1710,12 @@ mod tests {
     }
 
     /// Every bracket weight computed from the players' parts equals the reference weight,
-    /// and the weights carried into a bracket are re-expressed in its score slots.
-    fn parts_agree<const L: usize>(state: &RoundState) -> usize {
+    /// and the weights carried into a bracket are re-expressed in its score slots. With
+    /// `max_codes` zero no bracket tabulates its pair terms.
+    fn parts_agree<const L: usize>(state: &RoundState, max_codes: usize) -> usize {
         let layout = Layout::new(state, 4);
         let mut engine = Engine::<L>::new(state, layout);
+        engine.max_codes = max_codes;
         engine.bye_score = engine.info[engine.info.len() / 2].score;
         let mut counts: Vec<u32> = engine.info.iter().map(|i| i.played).collect();
         counts.sort_unstable();
@@ -1667,6 +1759,7 @@ mod tests {
                         bye_field,
                     )
                     .unwrap();
+                assert_eq!(bracket.terms.is_empty(), max_codes == 0);
                 let slot: BTreeMap<u32, u32> = local
                     .iter()
                     .zip(&bracket.shift)
@@ -1726,12 +1819,14 @@ mod tests {
             let state = RoundState::build(&played(n, rounds)).unwrap();
             let layout = Layout::new(&state, 4);
             let limbs = (layout.total_bits as usize + 8).div_ceil(64);
-            let checked = match limbs {
-                0..=4 => parts_agree::<4>(&state),
-                5..=8 => parts_agree::<8>(&state),
-                _ => parts_agree::<16>(&state),
-            };
-            assert!(checked > 100, "{n} players: {checked} pairs checked");
+            for max_codes in [MAX_CODES, 0] {
+                let checked = match limbs {
+                    0..=4 => parts_agree::<4>(&state, max_codes),
+                    5..=8 => parts_agree::<8>(&state, max_codes),
+                    _ => parts_agree::<16>(&state, max_codes),
+                };
+                assert!(checked > 100, "{n} players: {checked} pairs checked");
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use super::{
 };
 
 /// A float received in a round (C.04.3 article 1.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Float {
     Down,
     Up,
