@@ -1627,9 +1627,9 @@ impl<'a, const L: usize> Engine<'a, L> {
     }
 }
 
-/// Absolute criteria C1 and C3, plus forbidden pairs.
+/// Whether `a` and `b` may be paired (C1, C3, forbidden pairs); symmetric in the two.
 fn may_meet(state: &RoundState, a: &PlayerState, b: &PlayerState) -> bool {
-    if a.opponents.contains(&b.number) {
+    if a.opponents.contains(&b.number) || b.opponents.contains(&a.number) {
         return false;
     }
     let key = (a.number.min(b.number), a.number.max(b.number));
