@@ -34,16 +34,15 @@ pub(crate) fn pair(state: &RoundState) -> Result<Pairing, SwissError> {
         .map(|p| p.pairing_score)
         .collect::<BTreeSet<u32>>()
         .len() as u32;
-    match pair_with(state, Layout::new(state, SLOTS.min(scores))) {
-        Err(Halt::Slots) => match pair_with(state, Layout::new(state, scores)) {
-            Ok(pairing) => Ok(pairing),
-            // A bracket never holds more scores than the round.
-            Err(Halt::Slots) => Err(SwissError::NoLegalPairing { round: state.round }),
-            Err(Halt::Error(e)) => Err(e),
-        },
-        Ok(pairing) => Ok(pairing),
-        Err(Halt::Error(e)) => Err(e),
+    for slots in [SLOTS.min(scores), scores] {
+        match pair_with(state, Layout::new(state, slots)) {
+            Ok(pairing) => return Ok(pairing),
+            Err(Halt::Error(e)) => return Err(e),
+            Err(Halt::Slots) => {}
+        }
     }
+    // A bracket never holds more scores than the round.
+    Err(SwissError::NoLegalPairing { round: state.round })
 }
 
 /// Pairs the round with the weights laid out as `layout`, in as few limbs as they need.
