@@ -797,16 +797,16 @@ impl<'a, const L: usize> Engine<'a, L> {
             low_next.push(own);
         }
         // The kinds of the bracket's players (with their score), and the pair terms of each
-        // ordered pair of kinds, from a player of each.
+        // ordered pair of kinds, from the first position of each.
         let mut kinds: BTreeMap<(Kind, u32), u32> = BTreeMap::new();
         let mut first: Vec<usize> = Vec::new();
         let mut code = Vec::with_capacity(end);
-        for &p in &local[..end] {
+        for (pos, &p) in local[..end].iter().enumerate() {
             let info = &self.info[p];
             let next = kinds.len() as u32;
             let c = *kinds.entry((info.kind(), info.score)).or_insert(next);
             if c == next {
-                first.push(p);
+                first.push(pos);
             }
             code.push(c);
         }
@@ -815,10 +815,9 @@ impl<'a, const L: usize> Engine<'a, L> {
         if codes <= self.max_codes {
             terms.reserve(codes * codes);
             for &h in &first {
-                let shift_h = slot.get(&self.info[h].score).copied().unwrap_or(0);
                 for &l in &first {
                     let mut w = Wide::ZERO;
-                    self.add_pair_terms(&mut w, h, l, shift_h);
+                    self.add_pair_terms(&mut w, local[h], local[l], shift[h]);
                     terms.push(w);
                 }
             }
