@@ -98,9 +98,10 @@ pub(crate) fn colour_difference(colours: &[Colour]) -> i32 {
         .sum()
 }
 
-/// The colour of `high` (the higher ranked player) against `low`, by articles 5.2.1–5.2.5.
-/// `initial` is the initial colour; `high_odd` tells whether article 5.2.5 sees `high` with an
-/// odd pairing number.
+/// The colour of `high` (the higher ranked player by article 1.2: score, then pairing number)
+/// against `low`, by articles 5.2.1–5.2.6. `initial` is the initial colour; `high_odd` tells
+/// whether `high` has an odd pairing number for article 5.2.6 (see
+/// [`PlayerState::effective_number`]).
 pub(crate) fn allocate(
     high: &PlayerState,
     low: &PlayerState,
@@ -113,6 +114,8 @@ pub(crate) fn allocate(
         (Some(h), None) => return h,
         (None, Some(l)) => return l.opposite(),
         (None, None) => {
+            // Article 5.2.6: neither has a preference (no game played yet), so the higher
+            // ranked player gets the initial colour if his pairing number is odd.
             return if high_odd {
                 initial
             } else {
@@ -137,7 +140,7 @@ pub(crate) fn allocate(
             Ordering::Equal => {}
         }
     }
-    // Article 5.2.3: alternate to the most recent time they had different colours.
+    // Article 5.2.4: alternate to the most recent time they had different colours.
     for (h, l) in high.colours.iter().rev().zip(low.colours.iter().rev()) {
         if h != l {
             return h.opposite();

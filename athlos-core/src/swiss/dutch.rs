@@ -1616,12 +1616,11 @@ impl<'a, const L: usize> Engine<'a, L> {
     /// The colour of the higher-ranked player `high` (lower index) against `low`.
     fn colour_of_high(&self, high: usize, low: usize) -> Colour {
         let (h, l) = (self.player(high), self.player(low));
-        let odd = if self.state.round == 1 {
-            high % 2 == 0
-        } else {
-            h.number % 2 == 1
-        };
-        allocate(h, l, self.state.initial_colour, odd)
+        // C.04.3 article 5.2.6 reads the parity of the pairing number of the higher ranked
+        // player (ranked by article 1.2, score then pairing number, which `high` already is):
+        // the number among the players who have entered the tournament, not the starting
+        // number, so players who have only ever been absent do not shift the colours.
+        allocate(h, l, self.state.initial_colour, h.effective_number % 2 == 1)
     }
 }
 

@@ -270,6 +270,11 @@ pub fn pair_next_round_seeded(
             rng.shuffle(&mut state.players[start..start + len]);
             start += len;
         }
+        // The drawn order stands for the pairing numbers of this round, so the initial-colour
+        // rule (C.04.3 article 5.2.6) alternates down the boards as in an undrawn first round.
+        for (position, player) in state.players.iter_mut().enumerate() {
+            player.effective_number = position as u32 + 1;
+        }
     }
     dutch::pair(&state)
 }

@@ -19,6 +19,13 @@ pub(crate) enum Float {
 pub struct PlayerState {
     /// Starting number.
     pub number: StartNumber,
+    /// The pairing number the initial-colour rule (C.04.3 article 5.2.6) reads, 1-based: the
+    /// rank by starting number among the players who have entered the tournament, that is,
+    /// who are present for this round or were paired in an earlier one (a game, forfeited or
+    /// not, or the pairing-allocated bye). A player who has only been absent so far and is
+    /// absent again has not entered yet and takes no number, as a late entry would not
+    /// (article 1.2.2); bbpPairings numbers the players the same way.
+    pub effective_number: u32,
     /// Score in half points including virtual (acceleration) points.
     pub pairing_score: u32,
     /// Colours of the games played over the board, oldest first.
@@ -102,6 +109,24 @@ impl RoundState {
             scores_before.insert(p.number, list);
         }
         let max_score = 2 * played;
+        // Article 5.2.6 gives the initial colour by the parity of the pairing number, counted
+        // over the players who have entered the tournament (see `effective_number`).
+        let mut effective_numbers: BTreeMap<StartNumber, u32> = BTreeMap::new();
+        for p in &by_number {
+            let absent_now = matches!(
+                p.rounds.get(played_usize),
+                Some(RoundRecord::HalfBye | RoundRecord::FullBye | RoundRecord::ZeroBye)
+            );
+            let paired_before = p
+                .rounds
+                .iter()
+                .take(played_usize)
+                .any(|r| matches!(r, RoundRecord::Game { .. } | RoundRecord::PairingBye));
+            if !absent_now || paired_before {
+                let next = effective_numbers.len() as u32 + 1;
+                effective_numbers.insert(p.number, next);
+            }
+        }
         let mut players = Vec::new();
         for p in &by_number {
             let absent = matches!(
@@ -179,6 +204,7 @@ impl RoundState {
                 && real * 2 > max_score;
             players.push(PlayerState {
                 number: p.number,
+                effective_number: effective_numbers.get(&p.number).copied().unwrap_or(0),
                 pairing_score,
                 colour_difference: colour_difference(&colours),
                 preference: preference(&colours),
