@@ -15,7 +15,7 @@ use athlos_core::service::Service;
 use athlos_core::store::{EventLog, MemoryStore, TournamentRules};
 use athlos_core::swiss::play::SwissRules;
 use athlos_core::swiss::{check_round, rounds_paired};
-use athlos_core::tiebreak::{self, PointSystem};
+use athlos_core::tiebreak::{self, Value};
 use athlos_core::trf::TrfDocument;
 use chrono::{TimeZone, Utc};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -142,18 +142,17 @@ async fn forty_bots_play_nine_rounds_that_the_engine_confirms() {
 
     let table = service.swiss_standings(&id).await.unwrap();
     let rules = tournament.rules.swiss.as_ref().unwrap();
-    let from_trf = tiebreak::standings(&engine, &rules.tiebreaks, PointSystem::default());
+    let from_trf = tiebreak::standings(&engine, &rules.tiebreaks, &rules.standings_options());
     assert_eq!(table.len(), 40);
     for (ours, theirs) in table.iter().zip(&from_trf) {
         assert_eq!(
-            (ours.rank, ours.number, ours.half_points),
-            (theirs.rank, theirs.number, theirs.half_points)
+            (ours.rank, ours.number, ours.points),
+            (theirs.rank, theirs.number, theirs.points)
         );
-        let values: Vec<i64> = ours.tiebreaks.iter().map(|(_, v)| *v).collect();
-        assert_eq!(values, theirs.tiebreak_values);
+        assert_eq!(ours.tiebreaks, theirs.tiebreaks);
     }
-    let total: u32 = table.iter().map(|r| r.half_points).sum();
-    assert_eq!(total, 9 * 20 * 2, "every game hands out one point");
+    let total: i64 = table.iter().map(|r| r.points.hundredths()).sum();
+    assert_eq!(total, 9 * 20 * 100, "every game hands out one point");
 
     let log = service.store().events_after(0, 10_000).await.unwrap();
     let count = |kind: EventType| {
@@ -273,7 +272,7 @@ async fn without_auto_advance_rounds_wait_for_the_director() {
         .iter()
         .find(|r| r.participant == *winner_of_forfeit)
         .unwrap();
-    assert_eq!(row.half_points, 2);
+    assert_eq!(row.points, Value::whole(1));
     assert_eq!(row.wins, 1);
 }
 

@@ -11,7 +11,9 @@ use athlos_core::swiss::{
     Tournament,
 };
 use athlos_core::testing::{check_pairing, check_standings, swiss_history};
-use athlos_core::tiebreak::{standings, Kind, Modifier, PointSystem, Tiebreak};
+use athlos_core::tiebreak::{
+    standings, Edition, EventKind, Kind, Modifier, Options, PointSystem, Tiebreak, Value,
+};
 use proptest::prelude::*;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -191,27 +193,35 @@ proptest! {
 fn tiebreak() -> impl Strategy<Value = Tiebreak> {
     let kind = prop::sample::select(vec![
         Kind::Buchholz,
+        Kind::ForeBuchholz,
         Kind::SonnebornBerger,
+        Kind::AverageOfBuchholz,
         Kind::DirectEncounter,
         Kind::Progressive,
+        Kind::Koya,
         Kind::Wins,
         Kind::GamesWon,
         Kind::GamesWithBlack,
         Kind::WinsWithBlack,
         Kind::AverageRatingOfOpponents,
+        Kind::PerformanceRating,
+        Kind::PerfectPerformance,
+        Kind::AveragePerformanceOfOpponents,
+        Kind::AveragePerfectPerformanceOfOpponents,
         Kind::RoundsElectedToPlay,
     ]);
     (kind, 0u8..3, 1u8..3).prop_map(|(kind, m, n)| {
         let cuttable = matches!(
             kind,
             Kind::Buchholz
+                | Kind::ForeBuchholz
                 | Kind::SonnebornBerger
                 | Kind::Progressive
                 | Kind::AverageRatingOfOpponents
         );
         let modifier = match m {
             1 if cuttable => Modifier::Cut(n),
-            2 if cuttable => Modifier::Median(n),
+            2 if cuttable && kind != Kind::Progressive => Modifier::Median(n),
             _ => Modifier::None,
         };
         Tiebreak { kind, modifier }
@@ -246,11 +256,17 @@ proptest! {
     fn standings_agree_with_the_records(
         tournament in swiss_history(1..=40, 0..=11),
         order in prop::collection::vec(tiebreak(), 0..5),
-        (win, draw, loss) in (0u32..7, 0u32..4, 0u32..2),
+        (win, draw, loss) in (0i64..7, 0i64..4, 0i64..2),
+        (edition_2024, round_robin) in (any::<bool>(), any::<bool>()),
     ) {
-        let points = PointSystem { win, draw, loss };
-        let rows = standings(&tournament, &order, points);
-        if let Err(violation) = check_standings(&tournament, &order, points, &rows) {
+        let options = Options {
+            edition: if edition_2024 { Edition::Fide2024 } else { Edition::Fide2026 },
+            points: PointSystem::new(Value(win * 50), Value(draw * 50), Value(loss * 50)),
+            kind: if round_robin { EventKind::RoundRobin } else { EventKind::Swiss },
+            unrated_rating: None,
+        };
+        let rows = standings(&tournament, &order, &options);
+        if let Err(violation) = check_standings(&tournament, &order, &options, &rows) {
             return Err(TestCaseError::fail(violation.to_string()));
         }
     }
@@ -315,19 +331,20 @@ fn the_checks_name_the_broken_invariant() {
         Invariant::NoRematch
     );
     let order = [Tiebreak::parse("BH").unwrap()];
-    let mut rows = standings(&tournament, &order, PointSystem::default());
-    check_standings(&tournament, &order, PointSystem::default(), &rows).unwrap();
+    let options = Options::default();
+    let mut rows = standings(&tournament, &order, &options);
+    check_standings(&tournament, &order, &options, &rows).unwrap();
     rows.swap(0, 3);
     assert_eq!(
-        check_standings(&tournament, &order, PointSystem::default(), &rows)
+        check_standings(&tournament, &order, &options, &rows)
             .unwrap_err()
             .invariant,
         Invariant::RankOrder
     );
     rows.swap(0, 3);
-    rows[0].half_points += 1;
+    rows[0].points.0 += 50;
     assert_eq!(
-        check_standings(&tournament, &order, PointSystem::default(), &rows)
+        check_standings(&tournament, &order, &options, &rows)
             .unwrap_err()
             .invariant,
         Invariant::ScoresMatchRecords

@@ -164,22 +164,28 @@ fn inconsistent_histories_are_typed_errors() {
 
 #[test]
 fn standings_with_buchholz_on_unplayed_rounds() {
-    use athlos_core::tiebreak::{parse_list, standings, PointSystem};
+    use athlos_core::tiebreak::{parse_list, standings, Options};
     let tournament = TrfDocument::parse(SAMPLE).unwrap().to_tournament();
     let order = parse_list("BH,BH:C1,WIN").unwrap();
-    let rows = standings(&tournament, &order, PointSystem::default());
-    let summary: Vec<(u32, u32, u32, Vec<i64>)> = rows
+    let rows = standings(&tournament, &order, &Options::default());
+    let summary: Vec<(u32, u32, String, Vec<String>)> = rows
         .iter()
-        .map(|r| (r.rank, r.number, r.half_points, r.tiebreak_values.clone()))
+        .map(|r| {
+            let values = r.tiebreaks.values().map(|v| v.unwrap().to_string());
+            (r.rank, r.number, r.points.to_string(), values.collect())
+        })
         .collect();
-    // Own unplayed rounds count the player's own score; an opponent's unplayed rounds count
-    // as draws; the cut removes the unplayed contribution first.
+    // After two of five rounds (2026 edition). Player 1's half-point bye in round 2 comes
+    // after his last played round, so opponents count it as a draw (1 + ½); his own bye counts
+    // his score capped at half the rounds (min(1½, 1)), and the cut takes it out first.
+    // The same values as FIDE's reference with the rounds limited to two (`-n 2`).
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     assert_eq!(
         summary,
         vec![
-            (1, 1, 3, vec![200, 50, 100]),
-            (2, 2, 2, vec![150, 50, 0]),
-            (3, 3, 1, vec![250, 150, 0]),
+            (1, 1, "1.5".into(), s(&["1.5", "0.5", "1"])),
+            (2, 2, "1".into(), s(&["1.5", "0.5", "0"])),
+            (3, 3, "0.5".into(), s(&["2.5", "1.5", "0"])),
         ]
     );
 }

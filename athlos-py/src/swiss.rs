@@ -4,7 +4,7 @@
 use athlos_core::swiss::{
     pair_next_round, rounds_paired, Colour, GameResult, RoundRecord, StartNumber,
 };
-use athlos_core::tiebreak::{parse_list, standings, PointSystem};
+use athlos_core::tiebreak::{parse_list, standings, Edition, EventKind, Options, PointSystem};
 use athlos_core::trf::{TrfDocument, TrfPlayer};
 use pyo3::prelude::*;
 
@@ -186,15 +186,42 @@ impl PySwiss {
     }
 
     /// Standings after the recorded rounds with the tie-breaks named by their FIDE codes
-    /// (`"BH:C1,BH,SB,DE"`); tie-break values are in hundredths.
-    #[pyo3(signature = (tiebreaks="BH:C1,BH,SB,DE"))]
-    fn standings(&self, py: Python<'_>, tiebreaks: &str) -> PyResult<Py<PyAny>> {
-        let order = parse_list(tiebreaks).map_err(|e| InvalidInput::new_err(e.to_string()))?;
-        let rows = standings(
-            &self.document.to_tournament(),
-            &order,
-            PointSystem::default(),
-        );
+    /// (`"BH:C1,BH,SB,DE"`). Each row: `rank`, `number`, `name`, `points`, `wins`, `draws`,
+    /// `losses` and `tiebreaks` (code -> value, in order); points and values are decimals
+    /// (`72.5`), `None` where a rating tie-break has no value.
+    ///
+    /// `edition` is `"2024"` or `"2026"` (FIDE Tie-Break Regulations; by default the one in
+    /// force on the file's start date, 2026 without one); `points` a `"win-draw-loss"` system
+    /// such as `"3-1-0"` (default: what the file declares, else 1-0.5-0); `kind` `"swiss"` or
+    /// `"round_robin"` (default: the file's `092` line, else swiss); `unrated_rating` the
+    /// rating unrated players count with in ARO, TPR and PTP.
+    #[pyo3(signature = (tiebreaks="BH:C1,BH,SB,DE", *, edition=None, points=None, kind=None, unrated_rating=None))]
+    fn standings(
+        &self,
+        py: Python<'_>,
+        tiebreaks: &str,
+        edition: Option<&str>,
+        points: Option<&str>,
+        kind: Option<&str>,
+        unrated_rating: Option<u16>,
+    ) -> PyResult<Py<PyAny>> {
+        let invalid =
+            |e: athlos_core::tiebreak::TiebreakError| InvalidInput::new_err(e.to_string());
+        let order = parse_list(tiebreaks).map_err(invalid)?;
+        let mut options = Options::for_trf(&self.document);
+        if let Some(edition) = edition {
+            options.edition = Edition::parse(edition).map_err(invalid)?;
+        }
+        options.points = match points {
+            Some(p) => PointSystem::parse(p),
+            None => PointSystem::from_trf(&self.document),
+        }
+        .map_err(invalid)?;
+        if let Some(kind) = kind {
+            options.kind = EventKind::parse(kind).map_err(invalid)?;
+        }
+        options.unrated_rating = unrated_rating;
+        let rows = standings(&self.document.to_tournament(), &order, &options);
         to_python(py, &rows)
     }
 

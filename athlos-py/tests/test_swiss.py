@@ -79,10 +79,10 @@ def test_a_tournament_built_and_played_from_python():
     assert swiss.rounds_played == 5
     table = swiss.standings()
     assert len(table) == 11
-    points = sorted((row["half_points"] for row in table), reverse=True)
-    assert points == [row["half_points"] for row in table]
-    # Five boards hand out 2 half points each per round, and the bye 2: 12 per round.
-    assert sum(points) == 5 * 12
+    points = sorted((row["points"] for row in table), reverse=True)
+    assert points == [row["points"] for row in table]
+    # Five boards hand out a point each per round, and the bye one: 6 per round.
+    assert sum(points) == 5 * 6
     # The same history read back from TRF gives the same standings.
     again = athlos.Swiss.from_trf(swiss.to_trf())
     assert again.standings() == table

@@ -107,8 +107,12 @@ pub struct Division {
 }
 
 /// How a tournament is played.
+///
+/// In JSON either a Swiss, `{"swiss": {"rounds": 5}}`, or a bracket,
+/// `{"options": {"format": "single_elimination"}}`; `min_entries` defaults to 2 and `seed` to
+/// 0. A Swiss may carry `options` for its seeding fields; a bracket needs them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "RulesInput")]
 pub struct TournamentRules {
     /// Bracket options; knockout (single elimination) and round robin formats are played
     /// round by round.
@@ -124,6 +128,44 @@ pub struct TournamentRules {
     /// seeding fields, and the rounds, colours, acceleration and tie-breaks come from here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swiss: Option<SwissRules>,
+}
+
+/// What a caller writes for [`TournamentRules`]: the defaults filled in, one of `swiss` and
+/// `options` required.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesInput {
+    #[serde(default)]
+    options: Option<BracketOptions>,
+    #[serde(default)]
+    min_entries: Option<usize>,
+    #[serde(default)]
+    max_entries: Option<usize>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    swiss: Option<SwissRules>,
+}
+
+impl TryFrom<RulesInput> for TournamentRules {
+    type Error = String;
+
+    fn try_from(input: RulesInput) -> Result<Self, Self::Error> {
+        let options = match (input.options, &input.swiss) {
+            (Some(options), _) => options,
+            (None, Some(_)) => BracketOptions::new(crate::bracket::Format::SingleElimination),
+            (None, None) => {
+                return Err("rules need either `swiss` (a Swiss: {\"swiss\": {\"rounds\": 5}}) or `options` (a bracket: {\"options\": {\"format\": \"single_elimination\"}})".to_string())
+            }
+        };
+        Ok(Self {
+            options,
+            min_entries: input.min_entries.unwrap_or(2),
+            max_entries: input.max_entries,
+            seed: input.seed.unwrap_or(0),
+            swiss: input.swiss,
+        })
+    }
 }
 
 /// A live tournament.

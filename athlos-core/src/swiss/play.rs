@@ -18,7 +18,7 @@ use crate::swiss::{
     pair_next_round, Acceleration, Colour, GameResult, RoundRecord, StartNumber, SwissPlayer,
     Tournament,
 };
-use crate::tiebreak::{self, PointSystem, Tiebreak};
+use crate::tiebreak::{self, Edition, Options, PointSystem, Tiebreak, TiebreakValues, Value};
 use crate::trf::{TrfDocument, TrfPlayer};
 
 /// How a Swiss tournament is played.
@@ -43,6 +43,13 @@ pub struct SwissRules {
     /// ([`pair_next_round_seeded`](crate::swiss::pair_next_round_seeded)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_round_seed: Option<u64>,
+    /// The edition of the FIDE Tie-Break Regulations the standings follow (`"2024"` or
+    /// `"2026"`); unset, the one in force now (2026).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<Edition>,
+    /// Points for each result; unset, 1 / ½ / 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<PointSystem>,
 }
 
 impl SwissRules {
@@ -56,6 +63,17 @@ impl SwissRules {
             tiebreaks: default_tiebreaks(),
             auto_advance: false,
             first_round_seed: None,
+            edition: None,
+            points: None,
+        }
+    }
+
+    /// The options the standings are computed with.
+    pub fn standings_options(&self) -> Options {
+        Options {
+            edition: self.edition.unwrap_or_default(),
+            points: self.points.unwrap_or_default(),
+            ..Options::default()
         }
     }
 }
@@ -128,16 +146,16 @@ pub struct SwissStanding {
     pub name: String,
     /// Starting number.
     pub number: StartNumber,
-    /// Points in half points.
-    pub half_points: u32,
+    /// Points under the rules' point system.
+    pub points: Value,
     /// Wins, played or by forfeit, and full-point byes.
     pub wins: u32,
     /// Draws and half-point byes.
     pub draws: u32,
     /// Losses, forfeits and rounds missed.
     pub losses: u32,
-    /// Tie-break values in hundredths, keyed by code, in the rules' order.
-    pub tiebreaks: Vec<(String, i64)>,
+    /// Tie-break values keyed by code, in the rules' order.
+    pub tiebreaks: TiebreakValues,
 }
 
 impl SwissPlay {
@@ -368,7 +386,7 @@ impl SwissPlay {
     /// Standings after the decided rounds, ranked by points and then the rules' tie-breaks.
     pub fn standings(&self, entries: &[Participant], rules: &SwissRules) -> Vec<SwissStanding> {
         let engine = self.decided_engine(entries, rules);
-        tiebreak::standings(&engine, &rules.tiebreaks, PointSystem::default())
+        tiebreak::standings(&engine, &rules.tiebreaks, &rules.standings_options())
             .into_iter()
             .filter_map(|row| {
                 let index = usize::try_from(row.number).ok()?.checked_sub(1)?;
@@ -378,16 +396,11 @@ impl SwissPlay {
                     participant,
                     name: row.name,
                     number: row.number,
-                    half_points: row.half_points,
+                    points: row.points,
                     wins: row.wins,
                     draws: row.draws,
                     losses: row.losses,
-                    tiebreaks: rules
-                        .tiebreaks
-                        .iter()
-                        .map(Tiebreak::code)
-                        .zip(row.tiebreak_values)
-                        .collect(),
+                    tiebreaks: row.tiebreaks,
                 })
             })
             .collect()
@@ -637,19 +650,23 @@ mod tests {
         }
         let table = play.standings(&entries, &rules);
         assert_eq!(table.len(), 8);
-        assert!(table
-            .windows(2)
-            .all(|w| w[0].half_points >= w[1].half_points));
-        assert_eq!(table[0].half_points, 6, "someone won all three");
+        assert!(table.windows(2).all(|w| w[0].points >= w[1].points));
+        assert_eq!(table[0].points, Value::whole(3), "someone won all three");
         let text = play.to_trf("Test", &entries, &rules).write();
         let parsed = TrfDocument::parse(&text).unwrap();
         let rows = tiebreak::standings(
             &parsed.to_tournament(),
             &rules.tiebreaks,
-            PointSystem::default(),
+            &rules.standings_options(),
         );
-        let from_trf: Vec<(u32, u32)> = rows.iter().map(|r| (r.number, r.half_points)).collect();
-        let ours: Vec<(u32, u32)> = table.iter().map(|r| (r.number, r.half_points)).collect();
+        let from_trf: Vec<_> = rows
+            .iter()
+            .map(|r| (r.number, r.points, r.tiebreaks.clone()))
+            .collect();
+        let ours: Vec<_> = table
+            .iter()
+            .map(|r| (r.number, r.points, r.tiebreaks.clone()))
+            .collect();
         assert_eq!(from_trf, ours);
         assert!(matches!(
             play.pair_next(&entries, &rules),

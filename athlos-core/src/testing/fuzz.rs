@@ -19,7 +19,9 @@ use crate::model::Participant;
 use crate::swiss::{
     check_round, pair_next_round, rounds_paired, Colour, GameResult, RoundRecord, Tournament,
 };
-use crate::tiebreak::{parse_list, standings, PointSystem, Tiebreak};
+use crate::tiebreak::{
+    parse_list, standings, Edition, EventKind, Options, PointSystem, Tiebreak, Value,
+};
 use crate::trf::TrfDocument;
 
 /// A fuzz target body.
@@ -429,25 +431,27 @@ pub fn tiebreak_standings(data: &[u8]) -> Result<(), InvariantViolation> {
     }
     let points = match list.len() % 4 {
         0 => PointSystem::default(),
-        1 => PointSystem {
-            win: 6,
-            draw: 2,
-            loss: 0,
-        },
-        2 => PointSystem {
-            win: 4,
-            draw: 2,
-            loss: 1,
-        },
-        _ => PointSystem {
-            win: 0,
-            draw: 0,
-            loss: 0,
-        },
+        1 => PointSystem::new(Value(300), Value(100), Value(0)),
+        2 => PointSystem::new(Value(200), Value(100), Value(50)),
+        _ => PointSystem::new(Value(0), Value(0), Value(0)),
     };
-    let rows = standings(&tournament, &order, points);
-    check_standings(&tournament, &order, points, &rows)?;
-    let again = standings(&reversed(&tournament), &order, points);
+    let options = Options {
+        edition: if list.len() % 3 == 0 {
+            Edition::Fide2024
+        } else {
+            Edition::Fide2026
+        },
+        points,
+        kind: if list.len() % 5 == 0 {
+            EventKind::RoundRobin
+        } else {
+            EventKind::Swiss
+        },
+        unrated_rating: None,
+    };
+    let rows = standings(&tournament, &order, &options);
+    check_standings(&tournament, &order, &options, &rows)?;
+    let again = standings(&reversed(&tournament), &order, &options);
     if again != rows {
         return Err(broken(
             Invariant::Deterministic,

@@ -10,7 +10,7 @@ use crate::swiss::{
     rounds_paired, Acceleration, Colour, GameResult, Pairing, RoundRecord, StartNumber,
     SwissPlayer, Tournament,
 };
-use crate::tiebreak::{Kind, PointSystem, StandingRow, Tiebreak};
+use crate::tiebreak::{Kind, Options, StandingRow, Tiebreak};
 use crate::trf::TrfDocument;
 
 /// A source of choices: `pick(n)` returns a number below `n` (0 when `n` is 0).
@@ -367,7 +367,7 @@ pub fn check_pairing(tournament: &Tournament, pairing: &Pairing) -> Result<(), I
     Ok(())
 }
 
-/// Checks standings computed with `order` and `points` for `tournament` (see
+/// Checks standings computed with `order` and `options` for `tournament` (see
 /// [`crate::tiebreak::standings`]):
 /// - [`Invariant::OneRowEach`]: one row per player;
 /// - [`Invariant::ScoresMatchRecords`]: wins, draws and losses add up to the rounds paired
@@ -375,7 +375,7 @@ pub fn check_pairing(tournament: &Tournament, pairing: &Pairing) -> Result<(), I
 /// - [`Invariant::TiebreakColumns`]: every row has one value per tie-break, keyed by its
 ///   code, and counting tie-breaks (WIN, WON, BPG, BWG, REP) lie between 0 and the rounds;
 /// - [`Invariant::RankOrder`]: rows are ordered by points, then tie-break values (higher
-///   first), then starting number;
+///   first, except direct encounter's rank; a missing value last), then starting number;
 /// - [`Invariant::SharedRanks`]: ranks are competition ranks, shared exactly by rows equal on
 ///   points and every tie-break.
 ///
@@ -386,7 +386,7 @@ pub fn check_pairing(tournament: &Tournament, pairing: &Pairing) -> Result<(), I
 /// ```
 /// use athlos_core::swiss::{pair_next_round, Colour, GameResult, RoundRecord, Tournament};
 /// use athlos_core::testing::{check_pairing, check_standings, swiss_history};
-/// use athlos_core::tiebreak::{parse_list, standings, PointSystem};
+/// use athlos_core::tiebreak::{parse_list, standings, Options};
 /// use proptest::test_runner::TestRunner;
 ///
 /// /// The code under test.
@@ -422,8 +422,8 @@ pub fn check_pairing(tournament: &Tournament, pairing: &Pairing) -> Result<(), I
 ///                 p.rounds.push(RoundRecord::ZeroBye); // absent this round
 ///             }
 ///         }
-///         let rows = standings(&t, &order, PointSystem::default());
-///         check_standings(&t, &order, PointSystem::default(), &rows).unwrap();
+///         let rows = standings(&t, &order, &Options::default());
+///         check_standings(&t, &order, &Options::default(), &rows).unwrap();
 ///     }
 ///     Ok(())
 /// })?;
@@ -435,7 +435,7 @@ pub fn check_pairing(tournament: &Tournament, pairing: &Pairing) -> Result<(), I
 pub fn check_standings(
     tournament: &Tournament,
     order: &[Tiebreak],
-    points: PointSystem,
+    options: &Options,
     rows: &[StandingRow],
 ) -> Result<(), InvariantViolation> {
     let numbers: BTreeSet<StartNumber> = tournament.players.iter().map(|p| p.number).collect();
@@ -449,56 +449,53 @@ pub fn check_standings(
     let rounds = rounds_paired(tournament) as usize;
     let by_number: BTreeMap<StartNumber, &SwissPlayer> =
         tournament.players.iter().map(|p| (p.number, p)).collect();
+    let system = options.points;
     for row in rows {
         let Some(player) = by_number.get(&row.number) else {
             continue;
         };
-        let (mut wins, mut draws, mut losses) = (0u32, 0u32, 0u32);
+        let (mut wins, mut draws, mut losses, mut points) = (0u32, 0u32, 0u32, 0i64);
         for r in 0..rounds {
-            match player.rounds.get(r).map_or(0, RoundRecord::half_points) {
+            let record = player.rounds.get(r);
+            match record.map_or(0, RoundRecord::half_points) {
                 2 => wins += 1,
                 1 => draws += 1,
                 _ => losses += 1,
             }
+            points += match record {
+                Some(RoundRecord::PairingBye) => system.pairing_bye.0,
+                Some(RoundRecord::FullBye) => system.win.0,
+                Some(RoundRecord::HalfBye) => system.draw.0,
+                Some(RoundRecord::Game { result, .. }) => match result {
+                    GameResult::Win | GameResult::ForfeitWin => system.win.0,
+                    GameResult::Draw => system.draw.0,
+                    GameResult::Loss => system.loss.0,
+                    GameResult::ForfeitLoss => system.zero.0,
+                },
+                Some(RoundRecord::ZeroBye) | None => system.zero.0,
+            };
         }
-        let half = u64::from(wins) * u64::from(points.win)
-            + u64::from(draws) * u64::from(points.draw)
-            + u64::from(losses) * u64::from(points.loss);
-        if (row.wins, row.draws, row.losses) != (wins, draws, losses)
-            || u64::from(row.half_points) != half
-        {
+        if (row.wins, row.draws, row.losses) != (wins, draws, losses) || row.points.0 != points {
             return Err(broken(
                 Invariant::ScoresMatchRecords,
                 format!(
-                    "{}: +{} ={} -{} ({} half points), records give +{wins} ={draws} -{losses} ({half})",
-                    row.number, row.wins, row.draws, row.losses, row.half_points
+                    "{}: +{} ={} -{} ({} points), records give +{wins} ={draws} -{losses} ({points} hundredths)",
+                    row.number, row.wins, row.draws, row.losses, row.points
                 ),
             ));
         }
-        if row.tiebreak_values.len() != order.len() {
+        let codes: Vec<&str> = row.tiebreaks.0.iter().map(|(c, _)| c.as_str()).collect();
+        let expected: Vec<String> = order.iter().map(Tiebreak::code).collect();
+        if codes != expected {
             return Err(broken(
                 Invariant::TiebreakColumns,
                 format!(
-                    "{}: {} values for {} tie-breaks",
-                    row.number,
-                    row.tiebreak_values.len(),
-                    order.len()
+                    "{}: columns {codes:?} for tie-breaks {expected:?}",
+                    row.number
                 ),
             ));
         }
-        for (tb, value) in order.iter().zip(&row.tiebreak_values) {
-            if row.tiebreaks.get(&tb.code()) != Some(value)
-                && order.iter().filter(|t| t.code() == tb.code()).count() == 1
-            {
-                return Err(broken(
-                    Invariant::TiebreakColumns,
-                    format!(
-                        "{}: {} missing from the keyed values",
-                        row.number,
-                        tb.code()
-                    ),
-                ));
-            }
+        for (tb, value) in order.iter().zip(row.tiebreaks.values()) {
             let counting = matches!(
                 tb.kind,
                 Kind::Wins
@@ -507,11 +504,12 @@ pub fn check_standings(
                     | Kind::WinsWithBlack
                     | Kind::RoundsElectedToPlay
             );
-            if counting && !(0..=rounds as i64 * 100).contains(value) {
+            let in_range = value.is_some_and(|v| (0..=rounds as i64 * 100).contains(&v.0));
+            if counting && !in_range {
                 return Err(broken(
                     Invariant::TiebreakColumns,
                     format!(
-                        "{}: {} = {value} over {rounds} rounds",
+                        "{}: {} = {value:?} over {rounds} rounds",
                         row.number,
                         tb.code()
                     ),
@@ -519,10 +517,21 @@ pub fn check_standings(
             }
         }
     }
+    let key = |row: &StandingRow| -> Vec<(i64, i64)> {
+        // Larger keys rank first: (present, value) with the value negated where lower wins.
+        let mut k = vec![(1, row.points.0)];
+        for (tb, v) in order.iter().zip(row.tiebreaks.values()) {
+            k.push(match v {
+                Some(v) if tb.kind.lower_is_better() => (1, -v.0),
+                Some(v) => (1, v.0),
+                None => (0, 0),
+            });
+        }
+        k
+    };
     for (i, pair) in rows.windows(2).enumerate() {
         let (a, b) = (&pair[0], &pair[1]);
-        let key_a = (a.half_points, &a.tiebreak_values);
-        let key_b = (b.half_points, &b.tiebreak_values);
+        let (key_a, key_b) = (key(a), key(b));
         if key_a < key_b || (key_a == key_b && a.number > b.number) {
             return Err(broken(
                 Invariant::RankOrder,

@@ -274,6 +274,24 @@ impl TrfDocument {
         out
     }
 
+    /// The start date as written on the `042` line, if any.
+    pub fn start_date(&self) -> Option<String> {
+        self.other_line("042")
+    }
+
+    /// The type of tournament as written on the `092` (or `192`) line, if any.
+    pub fn tournament_type(&self) -> Option<String> {
+        self.other_line("092").or_else(|| self.system.clone())
+    }
+
+    fn other_line(&self, tag: &str) -> Option<String> {
+        self.other_lines
+            .iter()
+            .find(|l| l.starts_with(tag))
+            .map(|l| l.get(tag.len()..).unwrap_or("").trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
     /// The tournament the pairing engine works on.
     ///
     /// The initial colour comes from `XXC`; without it, from the first round as recorded

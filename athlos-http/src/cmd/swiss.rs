@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use athlos_core::swiss::{check_round, pair_next_round, rounds_paired, SwissError};
-use athlos_core::tiebreak::{format_hundredths, parse_list, standings, PointSystem, TiebreakError};
+use athlos_core::tiebreak::{
+    parse_list, standings, Edition, EventKind, Options, PointSystem, TiebreakError,
+};
 use athlos_core::trf::{TrfDocument, TrfError};
 use clap::Args;
 use thiserror::Error;
@@ -101,6 +103,21 @@ pub struct StandingsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Edition of the FIDE Tie-Break Regulations: `2024` or `2026`; by default the one in
+    /// force on the tournament's start date (`042` line), 2026 without one.
+    #[arg(long)]
+    pub edition: Option<String>,
+    /// Points for win-draw-loss, e.g. `3-1-0`; by default what the file declares (`162` or
+    /// `BB?` lines), else 1-0.5-0.
+    #[arg(long)]
+    pub points: Option<String>,
+    /// `swiss` or `round-robin`; by default what the file's `092` line says, else swiss.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Rating counted for unrated players in ARO, TPR and PTP (without it those have no value
+    /// when a player is unrated).
+    #[arg(long)]
+    pub unrated_rating: Option<u16>,
 }
 
 fn read(path: &Path) -> Result<TrfDocument, CommandError> {
@@ -204,7 +221,20 @@ pub fn check(args: &CheckArgs) -> Result<bool, CommandError> {
 pub fn standings_command(args: &StandingsArgs) -> Result<(), CommandError> {
     let order = parse_list(&args.tiebreaks)?;
     let document = read(&args.file)?;
-    let rows = standings(&document.to_tournament(), &order, PointSystem::default());
+    let mut options = Options::for_trf(&document);
+    if let Some(edition) = &args.edition {
+        options.edition = Edition::parse(edition)?;
+    }
+    if let Some(points) = &args.points {
+        options.points = PointSystem::parse(points)?;
+    } else {
+        options.points = PointSystem::from_trf(&document)?;
+    }
+    if let Some(kind) = &args.kind {
+        options.kind = EventKind::parse(kind)?;
+    }
+    options.unrated_rating = args.unrated_rating;
+    let rows = standings(&document.to_tournament(), &order, &options);
     if args.json {
         let value = serde_json::to_string_pretty(&rows)
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
@@ -225,13 +255,16 @@ pub fn standings_command(args: &StandingsArgs) -> Result<(), CommandError> {
             row.rank,
             row.number,
             row.name,
-            format_hundredths(i64::from(row.half_points) * 50),
+            row.points.to_string(),
             row.wins,
             row.draws,
             row.losses
         );
-        for v in &row.tiebreak_values {
-            line.push_str(&format!(" {:>7}", format_hundredths(*v)));
+        for v in row.tiebreaks.values() {
+            line.push_str(&format!(
+                " {:>7}",
+                v.map_or("-".to_string(), |v| v.to_string())
+            ));
         }
         say!("{line}");
     }

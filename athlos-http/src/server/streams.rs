@@ -707,7 +707,7 @@ async fn draft_stream(
 }
 
 /// The final standings as NDJSON, one line per entry in rank order (`rank`, `participant`,
-/// `name`, `points`, `wins`, `draws`, `losses`, `tie_breaks`); 409 until the tournament is
+/// `name`, `points`, `wins`, `draws`, `losses`, `tiebreaks`); 409 until the tournament is
 /// complete.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/results", tag = "play",
     params(("tournament_id" = String, Path, description = "Tournament id")),

@@ -152,8 +152,11 @@ pub struct CreateTournament {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// How it is played: `options` (bracket options with `format`), `min_entries`,
-    /// `max_entries`, `seed`.
+    /// How it is played: a Swiss, `{"swiss": {"rounds": 5}}` (with optional `tiebreaks`,
+    /// `edition` "2024"/"2026" of the FIDE tie-break regulations, `points` such as "3-1-0",
+    /// `initial_colour`, `acceleration`, `auto_advance`, `first_round_seed`), or a bracket,
+    /// `{"options": {"format": "single_elimination"}}`; `min_entries` (default 2),
+    /// `max_entries`, `seed` (default 0).
     #[schema(value_type = Object)]
     pub rules: TournamentRules,
     /// Entrants may report the results of their own matches.
@@ -633,7 +636,7 @@ pub(crate) fn standings_of(t: &Tournament) -> Vec<Value> {
             "wins": l.wins,
             "draws": l.draws,
             "losses": l.losses,
-            "tie_breaks": [],
+            "tiebreaks": {},
         }));
     }
     out
@@ -647,11 +650,11 @@ pub(crate) fn swiss_rows(rows: &[athlos_core::swiss::play::SwissStanding]) -> Ve
                 "participant": r.participant,
                 "name": r.name,
                 "number": r.number,
-                "points": f64::from(r.half_points) / 2.0,
+                "points": r.points,
                 "wins": r.wins,
                 "draws": r.draws,
                 "losses": r.losses,
-                "tie_breaks": r.tiebreaks.iter().map(|(code, value)| json!({"code": code, "value": *value as f64 / 100.0})).collect::<Vec<_>>(),
+                "tiebreaks": r.tiebreaks,
             })
         })
         .collect()

@@ -143,7 +143,15 @@ class Swiss:
     @property
     def rounds_played(self) -> int: ...
     def pair_next_round(self, first_round_seed: int | None = None) -> dict[str, Any]: ...
-    def standings(self, tiebreaks: str = "BH:C1,BH,SB,DE") -> list[dict[str, Any]]: ...
+    def standings(
+        self,
+        tiebreaks: str = "BH:C1,BH,SB,DE",
+        *,
+        edition: str | None = None,
+        points: str | None = None,
+        kind: str | None = None,
+        unrated_rating: int | None = None,
+    ) -> list[dict[str, Any]]: ...
 
 PickOrder = Literal["linear", "snake", "third_round_reversal"]
 
