@@ -55,6 +55,17 @@ fn compare(
     edition: Edition,
     kind: Option<EventKind>,
 ) -> (Vec<String>, usize) {
+    compare_with(name, trf, tsv, edition, kind, None)
+}
+
+fn compare_with(
+    name: &str,
+    trf: &str,
+    tsv: &str,
+    edition: Edition,
+    kind: Option<EventKind>,
+    unrated_rating: Option<u16>,
+) -> (Vec<String>, usize) {
     let document = TrfDocument::parse(trf).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut lines = tsv.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
@@ -70,6 +81,7 @@ fn compare(
     if let Some(kind) = kind {
         options.kind = kind;
     }
+    options.unrated_rating = unrated_rating;
     let rows = standings(&document.to_tournament(), &order, &options);
     let mut problems = Vec::new();
     let mut compared = 0;
@@ -209,4 +221,22 @@ fn pinned_cases_agree_with_the_reference() {
         &problems,
         compared,
     );
+}
+
+#[test]
+fn unrated_players_leave_the_rating_tiebreaks_empty_unless_a_rating_stands_in() {
+    let dir = pinned();
+    let trf = read(&dir.join("unrated-sw-15p7r.trf"));
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for (table, unrated) in [
+        ("unrated-sw-15p7r.fide-2026.tsv", None),
+        ("unrated-sw-15p7r.u1000.fide-2026.tsv", Some(1000)),
+    ] {
+        let tsv = read(&dir.join(table));
+        let (p, c) = compare_with(table, &trf, &tsv, Edition::Fide2026, None, unrated);
+        problems.extend(p);
+        compared += c;
+    }
+    report("Unrated players", &problems, compared);
 }
