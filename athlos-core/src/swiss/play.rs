@@ -407,13 +407,14 @@ impl SwissPlay {
     }
 
     /// The tournament as a TRF-16 document: players with their decided rounds, points and
-    /// ranks, the number of rounds and the first-round colour.
+    /// ranks, the number of rounds, the first-round colour, and a point system other than
+    /// 1 / ½ / 0 on a `162` line (so that the file's standings read back the same).
     pub fn to_trf(&self, name: &str, entries: &[Participant], rules: &SwissRules) -> TrfDocument {
         let engine = self.decided_engine(entries, rules);
-        let ranks: BTreeMap<StartNumber, u32> = self
+        let table: BTreeMap<StartNumber, (u32, Value)> = self
             .standings(entries, rules)
             .into_iter()
-            .map(|s| (s.number, s.rank))
+            .map(|s| (s.number, (s.rank, s.points)))
             .collect();
         let federations: BTreeMap<&ParticipantId, &str> = entries
             .iter()
@@ -425,7 +426,23 @@ impl SwissPlay {
             initial_colour: Some(rules.initial_colour),
             ..TrfDocument::default()
         };
+        if let Some(system) = rules.points.filter(|p| *p != PointSystem::standard()) {
+            // TRF-2026 layout: a symbol every nine columns, its points in the four after it.
+            let line: String = [
+                ('W', system.win),
+                ('D', system.draw),
+                ('L', system.loss),
+                ('Z', system.zero),
+                ('P', system.pairing_bye),
+            ]
+            .iter()
+            .map(|(symbol, value)| format!(" {symbol}{:>4}   ", value.fixed(1)))
+            .collect();
+            doc.point_system
+                .insert("162".to_string(), line.trim_end().to_string());
+        }
         for (player, id) in engine.players.iter().zip(&self.players) {
+            let (rank, points) = table.get(&player.number).copied().unwrap_or_default();
             doc.players.insert(
                 player.number,
                 TrfPlayer {
@@ -440,8 +457,8 @@ impl SwissPlay {
                         .unwrap_or_default(),
                     fide_id: String::new(),
                     birth_date: String::new(),
-                    points: player.rounds.iter().map(RoundRecord::half_points).sum(),
-                    rank: ranks.get(&player.number).copied().unwrap_or(0),
+                    points: u32::try_from(points.hundredths() / 50).unwrap_or(0),
+                    rank,
                     rounds: player.rounds.clone(),
                 },
             );
@@ -674,6 +691,49 @@ mod tests {
                 crate::swiss::SwissError::TournamentOver { .. }
             ))
         ));
+    }
+
+    #[test]
+    fn a_point_system_travels_through_the_trf_export() {
+        let entries = field(7);
+        let mut rules = SwissRules::new(3);
+        rules.points = Some(PointSystem::parse("3-1-0").unwrap());
+        rules.tiebreaks = crate::tiebreak::parse_list("BH,SB,AOB").unwrap();
+        let mut play = SwissPlay::new(&entries);
+        for _ in 0..3 {
+            play.pair_next(&entries, &rules).unwrap();
+            play_round(&mut play);
+        }
+        let table = play.standings(&entries, &rules);
+        // Three rounds of three boards and a bye: 3 per decisive game or bye, 2 per draw.
+        assert!(table
+            .iter()
+            .any(|r| r.points.hundredths() % 300 == 0 && r.points.hundredths() > 300));
+        let text = play.to_trf("Test", &entries, &rules).write();
+        assert!(
+            text.contains("\n162  W 3.0    D 1.0    L 0.0    Z 0.0    P 3.0\n"),
+            "{text}"
+        );
+        let parsed = TrfDocument::parse(&text).unwrap();
+        let options = Options::for_trf(&parsed);
+        assert_eq!(options.points, rules.points.unwrap());
+        let rows = tiebreak::standings(&parsed.to_tournament(), &rules.tiebreaks, &options);
+        let from_trf: Vec<_> = rows
+            .iter()
+            .map(|r| (r.number, r.points, r.tiebreaks.clone()))
+            .collect();
+        let ours: Vec<_> = table
+            .iter()
+            .map(|r| (r.number, r.points, r.tiebreaks.clone()))
+            .collect();
+        assert_eq!(from_trf, ours);
+        // The points column is written under the event's system.
+        let first = parsed
+            .players
+            .values()
+            .find(|p| p.number == table[0].number)
+            .unwrap();
+        assert_eq!(i64::from(first.points) * 50, table[0].points.hundredths());
     }
 
     #[test]
