@@ -40,7 +40,7 @@ def main() -> None:
     if pairing["bye"] is not None:
         print(f"bye: {pairing['bye']}")
     for row in swiss.standings("BH:C1,BH,SB")[:3]:
-        print(f"{row['rank']}. {row['name']} {row['half_points'] / 2}")
+        print(f"{row['rank']}. {row['name']} {row['points']}")
 
 
 if __name__ == "__main__":
