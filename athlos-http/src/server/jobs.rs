@@ -75,9 +75,21 @@ impl Handler {
             .and_then(Value::as_str)
             .ok_or("the job has no division")?;
         let id = DivisionId::new(division).map_err(|e| e.to_string())?;
+        // The bracket and the job's completion commit together: a job that generated its
+        // bracket is succeeded in that transaction, so a crash after it leaves nothing to run
+        // again, and a crash before it leaves nothing generated.
+        let worker = job
+            .worker
+            .as_deref()
+            .ok_or("the job is not leased to a worker")?;
         let mut attempt = 0;
         loop {
-            match self.state.service.generate(&id).await {
+            match self
+                .state
+                .service
+                .generate_for_job(&id, job.id, worker)
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(Error::Store(StoreError::Conflict { .. })) if attempt < CONFLICT_RETRIES => {
                     attempt += 1;
