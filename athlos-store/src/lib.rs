@@ -13,6 +13,23 @@
 //! hint: the tables are the truth, so consumers also poll at a slow pace.
 //!
 //! [`Worker`] runs jobs and [`Scheduler`] fires deadlines on top of any store.
+//!
+//! # Effects exactly once
+//!
+//! The queue runs a job at least once: a job whose worker died (or stalled past its lease) is
+//! claimed again when the lease runs out. A job's effect happens once when the job commits
+//! it with its own completion: a [`Commit`] listing the job in
+//! [`Commit::completed_jobs`] (with the worker holding the lease) applies only if the job is
+//! still `running` under that worker and moves it to `succeeded` in the same transaction, on
+//! both backends as in the core's memory store. A run killed before that commit wrote
+//! nothing; one killed after it left a succeeded job that is never claimed again; a stale run
+//! fails with [`StoreError::LeaseLost`] and writes nothing. [`JobStore::complete_all`] (the
+//! worker's own completion afterwards) counts a job completed that way as completed.
+//! Deadlines work alike: a [`Scheduler`] commits a deadline's effect with the deadline in
+//! [`Commit::fired_deadlines`], fenced by its sequence, so a second firing fails with
+//! [`StoreError::DeadlineMoved`]. Webhook deliveries leave the process: their outcome is
+//! recorded once (a delivery is sent only while `sending` for its job), and a send whose
+//! worker died before recording it is sent again with the same `webhook-id`.
 
 mod codec;
 mod postgres;
