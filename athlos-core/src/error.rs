@@ -4,7 +4,7 @@ use thiserror::Error;
 
 use chrono::{DateTime, Utc};
 
-use crate::bracket::{Format, MatchId, MatchStatus};
+use crate::bracket::{Format, MatchId, MatchResult, MatchStatus};
 use crate::id::DraftId;
 use crate::model::ParticipantId;
 use crate::store::JobId;
@@ -659,6 +659,26 @@ pub enum ServiceError {
         action: String,
         /// The event type.
         event: String,
+    },
+    /// A result for a match that already has a different one, without `correction`: the
+    /// recorded result stands.
+    #[error(
+        "match {match_id} already has a result; send the request as a correction to replace it"
+    )]
+    ResultExists {
+        /// The match.
+        match_id: MatchId,
+        /// The result recorded.
+        recorded: MatchResult,
+    },
+    /// A write that expected another version of the aggregate (`If-Match`): someone changed
+    /// it since the writer read it. Nothing was written.
+    #[error("expected version {expected}, but the current version is {current}: reload and retry")]
+    PreconditionFailed {
+        /// The version the writer expected.
+        expected: u64,
+        /// The current version.
+        current: u64,
     },
     /// A stored document could not be serialized or parsed.
     #[error("stored document is invalid: {reason}")]

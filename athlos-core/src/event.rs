@@ -95,11 +95,13 @@ pub enum EventType {
     DraftQueueSet,
     /// `tournament.deleted`: a tournament that had not started was deleted.
     TournamentDeleted,
+    /// `match.corrected`: a recorded result was replaced by an explicit correction.
+    MatchCorrected,
 }
 
 impl EventType {
     /// Every type, in catalog order.
-    pub const ALL: [EventType; 22] = [
+    pub const ALL: [EventType; 23] = [
         EventType::BracketGenerated,
         EventType::BracketFailed,
         EventType::BracketEdited,
@@ -122,6 +124,7 @@ impl EventType {
         EventType::DraftPicksTraded,
         EventType::DraftQueueSet,
         EventType::TournamentDeleted,
+        EventType::MatchCorrected,
     ];
 
     /// The dotted lower-case name written in the envelope's `type`.
@@ -149,6 +152,7 @@ impl EventType {
             EventType::DraftPicksTraded => "draft.picks_traded",
             EventType::DraftQueueSet => "draft.queue_set",
             EventType::TournamentDeleted => "tournament.deleted",
+            EventType::MatchCorrected => "match.corrected",
         }
     }
 
@@ -401,6 +405,19 @@ pub enum EventData {
         /// The state it was in (`draft` or `registration`).
         state: TournamentState,
     },
+    /// `match.corrected`: the result recorded before and the one that replaced it.
+    #[serde(rename = "match.corrected")]
+    MatchCorrected {
+        /// The division or tournament.
+        owner: MatchOwner,
+        /// The match.
+        #[serde(rename = "match")]
+        match_id: MatchId,
+        /// The result recorded before the correction.
+        previous: MatchResult,
+        /// The result now recorded.
+        result: MatchResult,
+    },
 }
 
 impl EventData {
@@ -429,6 +446,7 @@ impl EventData {
             EventData::DraftPicksTraded { .. } => EventType::DraftPicksTraded,
             EventData::DraftQueueSet { .. } => EventType::DraftQueueSet,
             EventData::TournamentDeleted { .. } => EventType::TournamentDeleted,
+            EventData::MatchCorrected { .. } => EventType::MatchCorrected,
         }
     }
 }

@@ -569,8 +569,14 @@ fn event_catalog_is_pinned() {
             players: vec![ParticipantId::new("p2").unwrap()],
         },
         EventData::TournamentDeleted {
-            tournament,
+            tournament: tournament.clone(),
             state: TS::Registration,
+        },
+        EventData::MatchCorrected {
+            owner: MatchOwner::Tournament(tournament),
+            match_id: final_match,
+            previous: MatchResult::win(ParticipantId::new("p1").unwrap()),
+            result: MatchResult::win(ParticipantId::new("p2").unwrap()),
         },
     ];
     let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();

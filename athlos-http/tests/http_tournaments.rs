@@ -261,16 +261,28 @@ async fn results_only_for_pending_matches_of_the_current_round() {
             200,
         )
         .await;
-    // Twice: the match is no longer pending.
+    // Twice: the same result is a no-op (200, no event); another one is refused with the
+    // recorded result.
     let again = server
         .post(
             &path,
             &director,
             json!({"type": "win", "winner": winner}),
+            200,
+        )
+        .await;
+    assert_eq!(again["events"], json!([]));
+    let loser = first["sides"][1].as_str().unwrap();
+    let other = server
+        .post(
+            &path,
+            &director,
+            json!({"type": "win", "winner": loser}),
             409,
         )
         .await;
-    assert_eq!(again["code"], "not_in_current_round");
+    assert_eq!(other["code"], "result_exists");
+    assert_eq!(other["recorded"], json!({"type": "win", "winner": winner}));
     // The final is not in round 1.
     let export = server
         .client

@@ -1,15 +1,15 @@
 //! Competitions, divisions and their brackets: generate, preview, edit, lock, results, tags.
 
-use crate::bracket::{Bracket, MatchId, MatchResult};
+use crate::bracket::Bracket;
 use crate::clock::Clock;
 use crate::diff::{Overrides, Preview};
 use crate::error::{Error, ModelError, ServiceError, VersionError};
-use crate::event::{Event, EventData, EventType, MatchOwner};
+use crate::event::{Event, EventData, EventType};
 use crate::id::{CompetitionId, DivisionId, TagName};
 use crate::lifecycle::{BracketAction, BracketContext, BracketLifecycle, BracketState, Lifecycle};
 use crate::model::Participant;
 use crate::store::{
-    AggregateRef, Commit, Competition, Division, DivisionRules, JobId, Store, Stored, Write,
+    AggregateRef, Commit, Competition, Division, DivisionRules, Store, Stored, Write,
 };
 use crate::version::{
     apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove,
@@ -153,33 +153,6 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// [`LifecycleError`](crate::error::LifecycleError) once locked; the draw's error; a
     /// conflict.
     pub async fn generate(&self, id: &DivisionId) -> Result<Generated, Error> {
-        self.generate_completing(id, None).await
-    }
-
-    /// [`Service::generate`] as the effect of a job: the new version commits together with the
-    /// job's completion ([`Commit::completed_jobs`]), so a job that generated its bracket is
-    /// succeeded in the same transaction and never runs, nor generates, again. A draw that
-    /// fails commits its `bracket.failed` event without completing the job.
-    ///
-    /// # Errors
-    /// As [`Service::generate`];
-    /// [`StoreError::LeaseLost`](crate::error::StoreError::LeaseLost) (nothing committed) when
-    /// `worker` no longer holds the job, e.g. because it already succeeded.
-    pub async fn generate_for_job(
-        &self,
-        id: &DivisionId,
-        job: JobId,
-        worker: &str,
-    ) -> Result<Generated, Error> {
-        self.generate_completing(id, Some((job, worker.to_owned())))
-            .await
-    }
-
-    async fn generate_completing(
-        &self,
-        id: &DivisionId,
-        job: Option<(JobId, String)>,
-    ) -> Result<Generated, Error> {
         let Stored { version, mut value } = self.division(id).await?;
         let context = BracketContext::default();
         let step = BracketLifecycle::apply(value.state, BracketAction::Generate, &context)?;
@@ -243,9 +216,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             EventType::TagMoved => Some(tag_moved(id, &moved)),
             _ => None,
         })?;
-        let (division, events) = self
-            .save_division_completing(value, version, blobs, data, job)
-            .await?;
+        let (division, events) = self.save_division(value, version, blobs, data).await?;
         Ok(Generated {
             division,
             events,
@@ -334,57 +305,6 @@ impl<S: Store, C: Clock> Service<S, C> {
                 hash: hash.clone(),
             })
         })?;
-        self.save_division(value, version, Vec::new(), data).await
-    }
-
-    /// Records a result in a locked bracket; the final result also completes the bracket
-    /// (`bracket.completed` with the placements) in the same commit.
-    ///
-    /// # Errors
-    /// [`LifecycleError`](crate::error::LifecycleError) unless locked and not complete; the
-    /// bracket's [`BracketError`](crate::error::BracketError); a conflict.
-    pub async fn record_division_result(
-        &self,
-        id: &DivisionId,
-        match_id: MatchId,
-        result: MatchResult,
-    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
-        let Stored { version, mut value } = self.division(id).await?;
-        let complete = value.bracket.as_ref().is_some_and(Bracket::is_complete);
-        let step = BracketLifecycle::apply(
-            value.state,
-            BracketAction::RecordResult,
-            &BracketContext { complete },
-        )?;
-        let bracket = value
-            .bracket
-            .as_mut()
-            .ok_or_else(|| ServiceError::NoBracket {
-                division: id.to_string(),
-            })?;
-        bracket.record_result(&match_id, result.clone())?;
-        let mut data = emitted(&step.action, step.emits, |kind| {
-            (kind == EventType::MatchResult).then(|| EventData::MatchResult {
-                owner: MatchOwner::Division(id.clone()),
-                match_id,
-                result: result.clone(),
-            })
-        })?;
-        value.state = step.to;
-        let context = BracketContext {
-            complete: bracket.is_complete(),
-        };
-        if context.complete {
-            let done = BracketLifecycle::apply(value.state, BracketAction::Complete, &context)?;
-            let placements = bracket.placements()?;
-            data.extend(emitted(&done.action, done.emits, |kind| {
-                (kind == EventType::BracketCompleted).then(|| EventData::BracketCompleted {
-                    division: id.clone(),
-                    placements: placements.clone(),
-                })
-            })?);
-            value.state = done.to;
-        }
         self.save_division(value, version, Vec::new(), data).await
     }
 
@@ -491,19 +411,6 @@ impl<S: Store, C: Clock> Service<S, C> {
         blobs: Vec<(ContentHash, Vec<u8>)>,
         data: Vec<EventData>,
     ) -> Result<(Stored<Division>, Vec<Event>), Error> {
-        self.save_division_completing(value, expected, blobs, data, None)
-            .await
-    }
-
-    /// [`Self::save_division`], completing `job` (id, worker holding it) in the same commit.
-    async fn save_division_completing(
-        &self,
-        value: Division,
-        expected: u64,
-        blobs: Vec<(ContentHash, Vec<u8>)>,
-        data: Vec<EventData>,
-        job: Option<(JobId, String)>,
-    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
         let version = next_version(expected);
         let aggregate = AggregateRef::Division(value.id.clone());
         let commit = Commit {
@@ -512,7 +419,6 @@ impl<S: Store, C: Clock> Service<S, C> {
                 expected: Some(expected),
             }],
             blobs,
-            completed_jobs: job.into_iter().collect(),
             ..Commit::default()
         };
         let now = self.clock().now();

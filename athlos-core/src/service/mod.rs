@@ -43,6 +43,7 @@
 
 mod divisions;
 mod drafts;
+mod results;
 mod tournaments;
 
 use chrono::{DateTime, Utc};
@@ -55,6 +56,7 @@ use crate::store::{AggregateRef, Commit, Store};
 
 pub use divisions::Generated;
 pub use drafts::{pick_clock, DraftChange};
+pub use results::{write_bracket_result, ResultWrite, Written};
 pub use tournaments::{playing_round, round_complete, TournamentChange};
 
 /// The use cases, generic over a store and a clock.

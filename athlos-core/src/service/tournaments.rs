@@ -2,7 +2,7 @@
 
 use crate::bracket::{Bracket, Format, Match, MatchId, MatchResult, MatchStatus, Part, Placement};
 use crate::clock::Clock;
-use crate::error::{Error, ServiceError};
+use crate::error::{BracketError, Error, ServiceError};
 use crate::event::{Event, EventData, EventType, MatchOwner, Pairing};
 use crate::id::TournamentId;
 use crate::lifecycle::{
@@ -13,6 +13,7 @@ use crate::model::{Participant, ParticipantId};
 use crate::store::{AggregateRef, Commit, Store, Stored, Tournament, TournamentRules, Write};
 use crate::swiss::play::{SwissPlay, SwissStanding};
 
+use super::results::{self, Outcome, ResultWrite};
 use super::{emitted, next_version, Service};
 
 impl<S: Store, C: Clock> Service<S, C> {
@@ -197,43 +198,108 @@ impl<S: Store, C: Clock> Service<S, C> {
         .await
     }
 
-    /// Records the result of a pending match of the current round. A Swiss whose rules ask
-    /// for it advances in the same change when this was the round's last result.
+    /// Records the result of a pending match of the current round by the rules of
+    /// [`ResultWrite`]: refused with [`ServiceError::ResultExists`] when the match already has
+    /// another result; the same result again changes nothing. A Swiss whose rules ask for it
+    /// advances in the same change when this was the round's last result.
     ///
     /// # Errors
-    /// [`LifecycleError`](crate::error::LifecycleError) unless active with the round in
-    /// progress; [`ServiceError::NotInCurrentRound`]; the bracket's error; the pairing
-    /// engine's error when an automatic advance finds no legal pairing; a conflict.
+    /// As [`Service::write_result`].
     pub async fn record_result(
         &self,
         id: &TournamentId,
         match_id: MatchId,
         result: MatchResult,
     ) -> Result<TournamentChange, Error> {
+        self.write_result(id, match_id, result, ResultWrite::record())
+            .await
+    }
+
+    /// Records or corrects the result of a match by the rules of [`ResultWrite`]. A result
+    /// is recorded for a pending match of the current round. A correction replaces the
+    /// result of a decided match while no match depending on it has been played: in a
+    /// bracket, what the bracket's progression says; in a Swiss, a game of the current round
+    /// only (the next round's pairing depends on every result). The events are empty when
+    /// the same result was already recorded.
+    ///
+    /// # Errors
+    /// [`ServiceError::PreconditionFailed`]; [`ServiceError::ResultExists`];
+    /// [`LifecycleError`](crate::error::LifecycleError) unless active (with the round in
+    /// progress, for a new result); [`ServiceError::NotInCurrentRound`]; the bracket's error
+    /// ([`BracketError::DependentPlayed`] for a correction whose consequences were played);
+    /// the pairing engine's error when an automatic advance finds no legal pairing; a conflict
+    /// when the race was lost too often.
+    pub async fn write_result(
+        &self,
+        id: &TournamentId,
+        match_id: MatchId,
+        result: MatchResult,
+        write: ResultWrite,
+    ) -> Result<TournamentChange, Error> {
+        let mut attempt = 1;
+        loop {
+            match self.try_write_result(id, match_id, &result, write).await {
+                Err(error) if results::lost_race(&error) => {
+                    let current = self.tournament(id).await?.version;
+                    results::after_race(error, write, attempt, current)?;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_write_result(
+        &self,
+        id: &TournamentId,
+        match_id: MatchId,
+        result: &MatchResult,
+        write: ResultWrite,
+    ) -> Result<TournamentChange, Error> {
         let Stored { version, mut value } = self.tournament(id).await?;
-        let step = TournamentLifecycle::apply(
-            value.state,
-            TournamentAction::RecordResult,
-            &context(&value),
-        )?;
+        results::check_version(write, version)?;
         let round = value.round;
-        let (match_round, status) = match (&value.bracket, &value.swiss) {
+        let (match_round, status, recorded) = match (&value.bracket, &value.swiss) {
             (Some(bracket), _) => {
                 let found = bracket
                     .match_by_id(&match_id)
-                    .ok_or(crate::error::BracketError::UnknownMatch { match_id })?;
-                (playing_round(bracket, found), found.status)
+                    .ok_or(BracketError::UnknownMatch { match_id })?;
+                (
+                    playing_round(bracket, found),
+                    found.status,
+                    found.result.clone(),
+                )
             }
             (None, Some(play)) => {
                 let found = play
                     .round(match_id.round())
                     .and_then(|r| r.games.iter().find(|g| g.id == match_id))
-                    .ok_or(crate::error::BracketError::UnknownMatch { match_id })?;
-                (match_id.round(), found.status())
+                    .ok_or(BracketError::UnknownMatch { match_id })?;
+                (match_id.round(), found.status(), found.result.clone())
             }
             (None, None) => return Err(no_play(&value).into()),
         };
-        if match_round != round || status != MatchStatus::Ready {
+        let outcome = results::outcome(match_id, recorded.as_ref(), result, write)?;
+        let mut guards = context(&value);
+        match outcome {
+            Outcome::Unchanged => {
+                return Ok(TournamentChange {
+                    tournament: Stored { version, value },
+                    events: Vec::new(),
+                })
+            }
+            Outcome::Record => {}
+            // A correction reopens the match it corrects: the round is in progress for it.
+            Outcome::Correct(_) => guards.round_complete = false,
+        }
+        let step =
+            TournamentLifecycle::apply(value.state, TournamentAction::RecordResult, &guards)?;
+        let in_round = match (&outcome, &value.swiss) {
+            (Outcome::Correct(_), None) => match_round <= round,
+            (Outcome::Correct(_), Some(_)) => match_round == round,
+            _ => match_round == round && status == MatchStatus::Ready,
+        };
+        if !in_round {
             return Err(ServiceError::NotInCurrentRound {
                 match_id,
                 round,
@@ -244,7 +310,20 @@ impl<S: Store, C: Clock> Service<S, C> {
         }
         match (value.bracket.as_mut(), value.swiss.as_mut()) {
             (Some(bracket), _) => bracket.record_result(&match_id, result.clone())?,
-            (None, Some(play)) => play.record(&match_id, result.clone())?,
+            (None, Some(play)) => {
+                if let Outcome::Correct(_) = outcome {
+                    // The game is of the current round (checked above): it is played again
+                    // with the new result, checked as any result is. On error nothing is
+                    // committed.
+                    let game = play
+                        .rounds
+                        .last_mut()
+                        .and_then(|r| r.games.iter_mut().find(|g| g.id == match_id))
+                        .ok_or(BracketError::UnknownMatch { match_id })?;
+                    game.result = None;
+                }
+                play.record(&match_id, result.clone())?;
+            }
             (None, None) => return Err(no_play(&value).into()),
         }
         let recorded = EventData::MatchResult {
@@ -252,9 +331,10 @@ impl<S: Store, C: Clock> Service<S, C> {
             match_id,
             result: result.clone(),
         };
-        let mut data = emitted(&step.action, step.emits, |kind| {
+        let data = emitted(&step.action, step.emits, |kind| {
             (kind == EventType::MatchResult).then(|| recorded.clone())
         })?;
+        let mut data = results::corrected(data, &outcome);
         let auto = value.rules.swiss.as_ref().is_some_and(|r| r.auto_advance);
         if auto && context(&value).round_complete {
             data.extend(self.advance_in_place(&mut value)?);

@@ -43,6 +43,20 @@ pub struct ErrorBody {
     /// The actions the current state allows (409 lifecycle refusals).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_actions: Option<Vec<String>>,
+    /// The match whose result is already recorded (409 `result_exists`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_id: Option<String>,
+    /// The result recorded for it (409 `result_exists`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub recorded: Option<Value>,
+    /// The version the write expected (412 `precondition_failed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<u64>,
+    /// The aggregate's current version (412 `precondition_failed`); its `ETag` is
+    /// `"v{current_version}"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<u64>,
 }
 
 impl ApiError {
@@ -119,7 +133,9 @@ impl From<Error> for ApiError {
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
             Error::Bracket(BracketError::UnknownMatch { .. }) => StatusCode::NOT_FOUND,
-            Error::Bracket(BracketError::AlreadyWithdrawn { .. }) => StatusCode::CONFLICT,
+            Error::Bracket(
+                BracketError::AlreadyWithdrawn { .. } | BracketError::DependentPlayed { .. },
+            ) => StatusCode::CONFLICT,
             Error::Bracket(
                 BracketError::InconsistentDocument { .. } | BracketError::MatchCount { .. },
             ) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -131,6 +147,20 @@ impl From<Error> for ApiError {
         ) = &error
         {
             api = api.with("state", state.clone());
+        }
+        match &error {
+            Error::Service(ServiceError::ResultExists { match_id, recorded }) => {
+                api = api.with("match_id", match_id.to_string()).with(
+                    "recorded",
+                    serde_json::to_value(recorded).unwrap_or(Value::Null),
+                );
+            }
+            Error::Service(ServiceError::PreconditionFailed { expected, current }) => {
+                api = api
+                    .with("expected_version", *expected)
+                    .with("current_version", *current);
+            }
+            _ => {}
         }
         if status.is_server_error() {
             tracing::error!(error = %api.message, code = %api.code, "request failed");
@@ -164,7 +194,9 @@ fn service_status(error: &ServiceError) -> StatusCode {
         | ServiceError::AlreadyEntered { .. }
         | ServiceError::NotEntered { .. }
         | ServiceError::NotInCurrentRound { .. }
-        | ServiceError::NotSwiss { .. } => StatusCode::CONFLICT,
+        | ServiceError::NotSwiss { .. }
+        | ServiceError::ResultExists { .. } => StatusCode::CONFLICT,
+        ServiceError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
         ServiceError::UnsupportedFormat { .. }
         | ServiceError::NoRounds { .. }
         | ServiceError::Managers { .. } => StatusCode::UNPROCESSABLE_ENTITY,

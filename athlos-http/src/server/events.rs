@@ -7,12 +7,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use athlos_core::bracket::{BracketOptions, MatchId, MatchResult};
+use athlos_core::bracket::{BracketOptions, MatchId};
 use athlos_core::diff::Overrides;
 use athlos_core::error::ServiceError;
 use athlos_core::id::{CompetitionId, DivisionId, TagName};
@@ -24,6 +24,7 @@ use athlos_core::store::{
 use athlos_core::version::Patch;
 
 use super::auth::Caller;
+use super::concurrency::{IfMatch, ResultBody, Tagged};
 use super::directors::{self, Director};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{body_bytes, refuse_nul, ApiJson, ApiPath, ApiQuery};
@@ -345,9 +346,9 @@ async fn list_divisions(
 async fn get_division(
     State(state): State<AppState>,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
-    Ok(Json(division_view(&division)))
+    Ok(Tagged(division.version, division_view(&division)))
 }
 
 /// Changes to a division (before its bracket is locked).
@@ -366,20 +367,27 @@ pub struct UpdateDivision {
     pub seed: Option<u64>,
 }
 
-/// Renames a division or changes its rules (director; not once locked).
+/// Renames a division or changes its rules (director; not once locked). With
+/// `If-Match: "v{version}"` it applies only while the division is at that version.
 #[utoipa::path(patch, path = "/v1/events/{event_id}/divisions/{division_id}", tag = "divisions",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("If-Match" = Option<String>, Header, description = "The division's ETag as read, e.g. \"v12\"")),
     request_body = UpdateDivision,
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = Value, headers(("ETag" = String, description = "The division's version, e.g. \"v12\""))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 412, body = ErrorBody, description = "`precondition_failed`: the division is no longer at the `If-Match` version")),
     security(("bearer" = [])))]
 async fn update_division(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateDivision>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let mut division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    // The commit below expects the version read here, so the check holds until it commits.
+    if_match.check(division.version)?;
     if body.rules.is_some() || body.seed.is_some() {
         if let Err(refusal) = BracketLifecycle::apply(
             division.value.state,
@@ -409,7 +417,7 @@ async fn update_division(
         })
         .await?;
     division.version = division.version.saturating_add(1);
-    Ok(Json(division_view(&division)))
+    Ok(Tagged(division.version, division_view(&division)))
 }
 
 /// Adds participants (director): a JSON array (or `{"participants": [...]}`), or CSV with a
@@ -426,7 +434,7 @@ async fn add_participants(
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     request: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let csv = request
         .headers()
         .get(CONTENT_TYPE)
@@ -452,7 +460,7 @@ async fn add_participants(
     if let Value::Object(map) = &mut view {
         map.insert("added".to_owned(), json!(added));
     }
-    Ok(Json(view))
+    Ok(Tagged(division.version, view))
 }
 
 /// A division's participants.
@@ -477,7 +485,7 @@ async fn generate_bracket(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let generated = state.service.generate(&division.value.id).await?;
     let mut view = with_events(division_view(&generated.division), &generated.events);
@@ -491,7 +499,7 @@ async fn generate_bracket(
                 .collect::<Vec<_>>()),
         );
     }
-    Ok(Json(view))
+    Ok(Tagged(generated.division.version, view))
 }
 
 /// Which bracket version to read.
@@ -513,7 +521,7 @@ async fn get_bracket(
     State(state): State<AppState>,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<BracketQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
     let d = &division.value;
     let (number, bracket) = match (query.version, query.tag) {
@@ -547,12 +555,15 @@ async fn get_bracket(
             })?,
         ),
     };
-    Ok(Json(json!({
-        "division": d.id,
-        "state": d.state,
-        "version": number,
-        "bracket": bracket,
-    })))
+    Ok(Tagged(
+        division.version,
+        json!({
+            "division": d.id,
+            "state": d.state,
+            "version": number,
+            "bracket": bracket,
+        }),
+    ))
 }
 
 /// What regenerating with overrides would give: the bracket, its quality report and the diff
@@ -594,10 +605,13 @@ async fn lock_bracket(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let (division, events) = state.service.lock(&division.value.id).await?;
-    Ok(Json(with_events(division_view(&division), &events)))
+    Ok(Tagged(
+        division.version,
+        with_events(division_view(&division), &events),
+    ))
 }
 
 fn match_id(text: &str) -> Result<MatchId, ApiError> {
@@ -608,26 +622,48 @@ fn match_id(text: &str) -> Result<MatchId, ApiError> {
 
 /// Records a match result in a locked bracket (director): `{"type": "win", "winner": "p1"}`,
 /// `{"type": "draw"}` (pools) or `{"type": "walkover", "winner": "p1"}`.
+///
+/// A match that already has a result keeps it: the same result again answers 200 with the
+/// division as it stands and no new event; another result is 409 `result_exists` with the
+/// `recorded` one, unless the body says `"correction": true` — accepted while no match that
+/// depends on this one has been played (409 `dependent_played` otherwise) and logged as
+/// `match.corrected` with the previous and the new result. With `If-Match: "v{version}"`
+/// the write applies only while the division is at that version (412
+/// `precondition_failed` with `current_version` otherwise).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/matches/{match_id}/result", tag = "brackets",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
-        ("match_id" = String, Path, description = "Match id, e.g. KO-R1-M1")),
-    request_body(content = Value, description = "A match result"),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        ("match_id" = String, Path, description = "Match id, e.g. KO-R1-M1"),
+        ("If-Match" = Option<String>, Header, description = "The division's ETag as read, e.g. \"v12\"")),
+    request_body(content = Value, description = "A match result, with `\"correction\": true` to replace a recorded one"),
+    responses((status = 200, body = Value, headers(("ETag" = String, description = "The division's version, e.g. \"v12\""))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`result_exists` (with the recorded result), `dependent_played`, or a lifecycle refusal"),
+        (status = 412, body = ErrorBody, description = "`precondition_failed`: the division is no longer at the `If-Match` version"),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn record_division_result(
     State(state): State<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     ApiPath((event_id, division_id, match_text)): ApiPath<(String, String, String)>,
-    ApiJson(result): ApiJson<MatchResult>,
-) -> Result<Json<Value>, ApiError> {
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<Tagged, ApiError> {
     let id = match_id(&match_text)?;
+    let body = ResultBody::from_object(body)?;
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let (division, events) = state
         .service
-        .record_division_result(&division.value.id, id, result)
+        .write_division_result(
+            &division.value.id,
+            id,
+            body.result,
+            if_match.write(body.correction),
+        )
         .await?;
-    Ok(Json(with_events(division_view(&division), &events)))
+    Ok(Tagged(
+        division.version,
+        with_events(division_view(&division), &events),
+    ))
 }
 
 /// Applies a manual edit to the ready bracket (director): `{"type": "swap", "a", "b"}`,
@@ -643,10 +679,13 @@ async fn edit_bracket(
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     ApiJson(patch): ApiJson<Patch>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let (division, events) = state.service.edit(&division.value.id, patch).await?;
-    Ok(Json(with_events(division_view(&division), &events)))
+    Ok(Tagged(
+        division.version,
+        with_events(division_view(&division), &events),
+    ))
 }
 
 /// The version history.
@@ -701,14 +740,17 @@ async fn move_tag(
     caller: Caller,
     ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<MoveTag>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let tag = TagName::new(tag.as_str()).map_err(|e| ApiError::bad_input("tag", e.to_string()))?;
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let (division, events) = state
         .service
         .move_tag(&division.value.id, tag, body.version)
         .await?;
-    Ok(Json(with_events(division_view(&division), &events)))
+    Ok(Tagged(
+        division.version,
+        with_events(division_view(&division), &events),
+    ))
 }
 
 /// Undoes the last tag move (director).
@@ -721,10 +763,13 @@ async fn undo_tag(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let (division, events) = state.service.undo_tag(&division.value.id).await?;
-    Ok(Json(with_events(division_view(&division), &events)))
+    Ok(Tagged(
+        division.version,
+        with_events(division_view(&division), &events),
+    ))
 }
 
 /// Redoes the last undone tag move (director).
@@ -737,10 +782,13 @@ async fn redo_tag(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let (division, events) = state.service.redo_tag(&division.value.id).await?;
-    Ok(Json(with_events(division_view(&division), &events)))
+    Ok(Tagged(
+        division.version,
+        with_events(division_view(&division), &events),
+    ))
 }
 
 /// The tag moves, oldest first (the reflog).

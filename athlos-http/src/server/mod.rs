@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod clocks;
+pub mod concurrency;
 pub mod directors;
 #[allow(unused_qualifications)]
 pub mod drafts;

@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use athlos_core::bracket::{Bracket, MatchId, MatchResult};
+use athlos_core::bracket::{Bracket, MatchId};
 use athlos_core::id::TournamentId;
 use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
 use athlos_core::model::{Participant, ParticipantId};
@@ -22,6 +22,7 @@ use athlos_core::service::{playing_round, round_complete, TournamentChange};
 use athlos_core::store::{AggregateRef, AggregateStore, Stored, Tournament, TournamentRules};
 
 use super::auth::Caller;
+use super::concurrency::{IfMatch, ResultBody, Tagged};
 use super::directors::{self, Director};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -134,6 +135,11 @@ fn round_games(t: &Tournament, round: u32) -> Option<Vec<Value>> {
             .map(|m| match_view(bracket, m))
             .collect(),
     )
+}
+
+/// A change's view, tagged with the tournament's version.
+fn tagged(change: &TournamentChange, director: &Director) -> Tagged {
+    Tagged(change.tournament.version, change_view(change, director))
 }
 
 fn change_view(change: &TournamentChange, director: &Director) -> Value {
@@ -278,9 +284,9 @@ async fn list_tournaments(
 async fn get_tournament(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let (tournament, director) = load(&state, &id).await?;
-    Ok(Json(view(&tournament, &director)))
+    Ok(Tagged(tournament.version, view(&tournament, &director)))
 }
 
 /// Deletes a tournament that has not started, in `draft` or `registration` (director):
@@ -315,10 +321,10 @@ macro_rules! director_action {
             State(state): State<AppState>,
             caller: Caller,
             ApiPath(id): ApiPath<String>,
-        ) -> Result<Json<Value>, ApiError> {
+        ) -> Result<Tagged, ApiError> {
             let (tournament, director) = directed(&state, &caller, &id).await?;
             let change = state.service.$method(&tournament.value.id).await?;
-            Ok(Json(change_view(&change, &director)))
+            Ok(tagged(&change, &director))
         }
     };
 }
@@ -380,7 +386,7 @@ async fn join(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<JoinRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let (tournament, director) = load(&state, &id).await?;
     let name = body.name.unwrap_or_else(|| caller.sub().to_owned());
     let mut entry = Participant::new(caller.sub(), name)
@@ -389,7 +395,7 @@ async fn join(
     entry.club = body.club;
     entry.nation = body.nation;
     let change = state.service.join(&tournament.value.id, entry).await?;
-    Ok(Json(change_view(&change, &director)))
+    Ok(tagged(&change, &director))
 }
 
 /// Withdraws the token's subject: removed during registration, walkovers once active.
@@ -402,11 +408,11 @@ async fn withdraw(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let (tournament, director) = load(&state, &id).await?;
     let entry = participant_id(caller.sub(), "sub")?;
     let change = state.service.withdraw(&tournament.value.id, &entry).await?;
-    Ok(Json(change_view(&change, &director)))
+    Ok(tagged(&change, &director))
 }
 
 /// Registers an entry on its behalf (director): a participant `{"id", "name", …}`.
@@ -421,10 +427,10 @@ async fn register(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(entry): ApiJson<Participant>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let (tournament, director) = directed(&state, &caller, &id).await?;
     let change = state.service.join(&tournament.value.id, entry).await?;
-    Ok(Json(change_view(&change, &director)))
+    Ok(tagged(&change, &director))
 }
 
 /// Names an entry.
@@ -447,11 +453,11 @@ async fn unregister(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<EntryRef>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Tagged, ApiError> {
     let entry = participant_id(&body.participant, "participant")?;
     let (tournament, director) = directed(&state, &caller, &id).await?;
     let change = state.service.withdraw(&tournament.value.id, &entry).await?;
-    Ok(Json(change_view(&change, &director)))
+    Ok(tagged(&change, &director))
 }
 
 fn match_view(bracket: &Bracket, m: &athlos_core::bracket::Match) -> Value {
@@ -498,23 +504,37 @@ async fn pairings(
 /// Records the result of a pending match of the current round: the director, or an entrant
 /// of the match where self-reporting is allowed. With auto-advance, the round closes when
 /// its last result arrives.
+///
+/// A match that already has a result keeps it: the same result again answers 200 with the
+/// tournament as it stands and no new event; another result is 409 `result_exists` with the
+/// `recorded` one, unless the body says `"correction": true` — accepted while no match that
+/// depends on this one has been played (in a Swiss: for a game of the current round) and
+/// logged as `match.corrected` with the previous and the new result. With
+/// `If-Match: "v{version}"` the write applies only while the tournament is at that version
+/// (412 `precondition_failed` with `current_version` otherwise).
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/matches/{match_id}/result", tag = "play",
-    params(("tournament_id" = String, Path, description = "Tournament id"), ("match_id" = String, Path, description = "Match id")),
-    request_body(content = Value, description = "A match result"),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    params(("tournament_id" = String, Path, description = "Tournament id"), ("match_id" = String, Path, description = "Match id"),
+        ("If-Match" = Option<String>, Header, description = "The tournament's ETag as read, e.g. \"v12\"")),
+    request_body(content = Value, description = "A match result, with `\"correction\": true` to replace a recorded one"),
+    responses((status = 200, body = Value, headers(("ETag" = String, description = "The tournament's version, e.g. \"v12\""))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`result_exists` (with the recorded result), `dependent_played`, `not_in_current_round`, or a lifecycle refusal"),
+        (status = 412, body = ErrorBody, description = "`precondition_failed`: the tournament is no longer at the `If-Match` version"),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn record_result(
     State(state): State<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     ApiPath((id, match_text)): ApiPath<(String, String)>,
-    ApiJson(result): ApiJson<MatchResult>,
-) -> Result<Json<Value>, ApiError> {
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<Tagged, ApiError> {
     let match_id: MatchId = match_text
         .parse()
         .map_err(|e: athlos_core::error::BracketError| {
             ApiError::bad_input("match_id", e.to_string())
         })?;
+    let written = ResultBody::from_object(body)?;
     let (tournament, director) = load(&state, &id).await?;
     if !director.allows(&caller) {
         let plays = round_games(&tournament.value, match_id.round())
@@ -535,7 +555,16 @@ async fn record_result(
         }
     }
     let t = &tournament.value.id;
-    let change = state.service.record_result(t, match_id, result).await?;
+    let change = state
+        .service
+        .write_result(
+            t,
+            match_id,
+            written.result,
+            if_match.write(written.correction),
+        )
+        .await?;
+    let mut version = change.tournament.version;
     let mut body = change_view(&change, &director);
     let done = change.tournament.value.state == TournamentState::Active
         && change
@@ -546,13 +575,16 @@ async fn record_result(
             .is_some_and(|b| round_complete(b, change.tournament.value.round));
     if director.auto_advance && done {
         match state.service.advance(t).await {
-            Ok(advanced) => body = change_view(&advanced, &director),
+            Ok(advanced) => {
+                version = advanced.tournament.version;
+                body = change_view(&advanced, &director);
+            }
             // Another request advanced first: the round is closed either way.
             Err(athlos_core::error::Error::Lifecycle(_) | athlos_core::error::Error::Store(_)) => {}
             Err(error) => return Err(error.into()),
         }
     }
-    Ok(Json(body))
+    Ok(Tagged(version, body))
 }
 
 /// One line of the standings.
