@@ -4,11 +4,12 @@ use athlos_core::bracket::{Bracket, BracketOptions, MatchId, MatchResult};
 use athlos_core::model::ParticipantId;
 use athlos_core::report::DrawReport;
 use athlos_core::seeding::Ordering;
+use athlos_core::service::write_bracket_result;
 use pyo3::prelude::*;
 use serde::Serialize;
 
 use crate::convert::{from_python, to_python};
-use crate::error::{bracket_error, to_py, InvalidInput};
+use crate::error::{bracket_error, result_error, to_py, InvalidInput};
 use crate::participant::participant_from;
 
 /// Draws a field into a bracket.
@@ -129,14 +130,22 @@ impl PyBracket {
 
     /// Records a result: a win for `winner`, a draw (pools only) or a walkover for `winner`.
     /// `score` is in slot order and only informs pool tie-breaks.
-    #[pyo3(signature = (match_id, winner=None, *, draw=false, walkover=false, score=None))]
+    ///
+    /// A match that already has a result keeps it: the same result again changes nothing;
+    /// another one raises `ResultExists` (its `recorded` attribute holds the recorded result)
+    /// unless `correction=True`, which replaces it while no match depending on this one has
+    /// been played (`IllegalTransition` otherwise).
+    #[pyo3(signature = (match_id, winner=None, *, draw=false, walkover=false, score=None, correction=false))]
+    #[allow(clippy::too_many_arguments)]
     fn record_result(
         &mut self,
+        py: Python<'_>,
         match_id: &str,
         winner: Option<&str>,
         draw: bool,
         walkover: bool,
         score: Option<[u32; 2]>,
+        correction: bool,
     ) -> PyResult<()> {
         let id = self::match_id(match_id)?;
         let result =
@@ -153,9 +162,9 @@ impl PyBracket {
                     "give a winner, or draw=True without a winner, or a winner with walkover=True",
                 )),
             };
-        self.inner
-            .record_result(&id, result)
-            .map_err(|e| bracket_error(&e, e.to_string()))
+        write_bracket_result(&mut self.inner, &id, result, correction)
+            .map(|_| ())
+            .map_err(|e| result_error(py, e))
     }
 
     /// Withdraws a participant: their pending matches become walkovers for the opponents.

@@ -1,6 +1,6 @@
 //! The `athlos.AthlosError` hierarchy and the one mapping from core errors.
 
-use athlos_core::error::BracketError;
+use athlos_core::error::{BracketError, ServiceError};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -36,6 +36,13 @@ create_exception!(
     "A concurrent change won: the expected version did not match."
 );
 
+create_exception!(
+    athlos,
+    ResultExists,
+    Conflict,
+    "The match already has another result; `recorded` holds it. Pass `correction=True` to replace it."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("AthlosError", py.get_type::<AthlosError>())?;
@@ -43,6 +50,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("IllegalTransition", py.get_type::<IllegalTransition>())?;
     m.add("NotFound", py.get_type::<NotFound>())?;
     m.add("Conflict", py.get_type::<Conflict>())?;
+    m.add("ResultExists", py.get_type::<ResultExists>())?;
     Ok(())
 }
 
@@ -67,4 +75,22 @@ pub(crate) fn bracket_error(error: &BracketError, message: String) -> PyErr {
         | BracketError::Incomplete { .. } => IllegalTransition::new_err(message),
         _ => InvalidInput::new_err(message),
     }
+}
+
+/// A refused result write: `ResultExists` with the recorded result as its `recorded`
+/// attribute, or the error's usual exception.
+pub(crate) fn result_error(py: Python<'_>, error: athlos_core::Error) -> PyErr {
+    if let athlos_core::Error::Service(ServiceError::ResultExists { recorded, .. }) = &error {
+        let exists = ResultExists::new_err(error.to_string());
+        match crate::convert::to_python(py, recorded) {
+            Ok(value) => {
+                if let Err(failed) = exists.value(py).setattr("recorded", value) {
+                    return failed;
+                }
+            }
+            Err(failed) => return failed,
+        }
+        return exists;
+    }
+    to_py(error)
 }

@@ -130,3 +130,33 @@ def test_judo27_matches_the_demo():
     demo = json.loads((ROOT / "athlos-http" / "tests" / "golden" / "judo27.json").read_text())
     assert bracket.to_dict() == demo["bracket"]
     assert bracket.report() == demo["report"]
+
+
+def test_a_recorded_result_is_replaced_only_by_a_correction():
+    bracket = athlos.draw(field(4))
+    semis = [m for m in bracket.matches if m["status"] == "ready"]
+    first, second = semis[0], semis[1]
+    a, b = [slot["occupant"]["id"] for slot in first["slots"]]
+    bracket.record_result(first["id"], winner=a)
+    # The same result again changes nothing.
+    before = bracket.to_json()
+    bracket.record_result(first["id"], winner=a)
+    assert bracket.to_json() == before
+    # Another one is refused with the recorded result, and nothing changes.
+    with pytest.raises(athlos.ResultExists) as refused:
+        bracket.record_result(first["id"], winner=b)
+    assert refused.value.recorded == {"type": "win", "winner": a}
+    assert isinstance(refused.value, athlos.Conflict)
+    assert bracket.to_json() == before
+    # A correction replaces it while the final is not played...
+    bracket.record_result(first["id"], winner=b, correction=True)
+    assert next(m for m in bracket.matches if m["id"] == first["id"])["winner"] == b
+    # ... and is refused once it is.
+    c = second["slots"][0]["occupant"]["id"]
+    bracket.record_result(second["id"], winner=c)
+    final = next(m for m in bracket.matches if m["status"] == "ready")
+    bracket.record_result(final["id"], winner=c)
+    before = bracket.to_json()
+    with pytest.raises(athlos.IllegalTransition):
+        bracket.record_result(first["id"], winner=a, correction=True)
+    assert bracket.to_json() == before

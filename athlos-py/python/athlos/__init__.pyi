@@ -18,6 +18,7 @@ __all__ = [
     "OrderingName",
     "Participant",
     "PickOrder",
+    "ResultExists",
     "Swiss",
     "__version__",
     "allowed_actions",
@@ -39,6 +40,9 @@ class InvalidInput(AthlosError): ...
 class IllegalTransition(AthlosError): ...
 class NotFound(AthlosError): ...
 class Conflict(AthlosError): ...
+class ResultExists(Conflict):
+    recorded: dict[str, Any]
+
 
 @final
 class Participant:
@@ -91,6 +95,7 @@ class Bracket:
         draw: bool = False,
         walkover: bool = False,
         score: Optional[tuple[int, int]] = None,
+        correction: bool = False,
     ) -> None: ...
     def withdraw(self, participant_id: str) -> None: ...
     def placements(self) -> list[dict[str, Any]]: ...
