@@ -234,13 +234,29 @@ pub enum SwissError {
 
 /// Pairs the next round with the FIDE Dutch system (C.04.3, 2025).
 ///
-/// The round paired is the one after the last round holding a game or a pairing-allocated bye;
-/// `H`, `F` and `Z` records of that round are treated as pre-announced absences.
+/// The round paired is the one after the [`rounds_paired`] played rounds; `H`, `F` and `Z`
+/// records of that round are treated as pre-announced absences.
 ///
 /// # Errors
 /// A [`SwissError`] when the history is inconsistent or no legal pairing exists.
 pub fn pair_next_round(tournament: &Tournament) -> Result<Pairing, SwissError> {
     let state = RoundState::build(tournament)?;
+    dutch::pair(&state)
+}
+
+/// Pairs round `round` (1-based) of `tournament`, whose records up to the round before it
+/// are the history and whose `H`, `F` and `Z` records for `round` are its announced
+/// absences, with `first_round_seed` as in [`pair_next_round_seeded`]. For callers that know
+/// which round they pair even when nobody is present for it (see [`rounds_paired`]).
+pub(crate) fn pair_round(
+    tournament: &Tournament,
+    round: u32,
+    first_round_seed: Option<u64>,
+) -> Result<Pairing, SwissError> {
+    let mut state = RoundState::build_round(tournament, round)?;
+    if let Some(seed) = first_round_seed {
+        draw_first_round(&mut state, seed);
+    }
     dutch::pair(&state)
 }
 
@@ -258,6 +274,13 @@ pub fn pair_next_round_seeded(
     first_round_seed: u64,
 ) -> Result<Pairing, SwissError> {
     let mut state = RoundState::build(tournament)?;
+    draw_first_round(&mut state, first_round_seed);
+    dutch::pair(&state)
+}
+
+/// Shuffles a first round's players within their score groups with `seed` (see
+/// [`pair_next_round_seeded`]); later rounds are left alone.
+fn draw_first_round(state: &mut RoundState, first_round_seed: u64) {
     if state.round == 1 {
         let mut rng = crate::seeding::DrawRng::new(first_round_seed);
         let mut start = 0;
@@ -276,7 +299,6 @@ pub fn pair_next_round_seeded(
             player.effective_number = position as u32 + 1;
         }
     }
-    dutch::pair(&state)
 }
 
 /// Re-pairs round `round` (1-based) from the rounds before it and compares with what was
@@ -289,7 +311,9 @@ pub fn check_round(
     round: u32,
 ) -> Result<Option<(Pairing, Pairing)>, SwissError> {
     let truncated = state::truncate(tournament, round);
-    let ours = pair_next_round(&truncated)?;
+    // The round is named: a round in which everybody was absent is re-paired as itself (no
+    // one to pair), not read as played (see `rounds_paired`).
+    let ours = pair_round(&truncated, round, None)?;
     let recorded = state::recorded_pairing(tournament, round);
     if ours.canonical() == recorded.canonical() {
         Ok(None)
@@ -298,7 +322,11 @@ pub fn check_round(
     }
 }
 
-/// The number of rounds holding at least one game or pairing-allocated bye.
+/// The number of rounds played, as bbpPairings reads a TRF: every round holding a game or a
+/// pairing-allocated bye, every round before a player's last record, and a round in which
+/// every player has a record but nobody was paired (everybody absent). Records in the column
+/// after the played rounds are absences announced for the round to pair, unless every player
+/// has one.
 pub fn rounds_paired(tournament: &Tournament) -> u32 {
     state::rounds_paired(tournament)
 }

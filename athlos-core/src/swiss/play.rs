@@ -15,8 +15,7 @@ use crate::bracket::{MatchId, MatchResult, MatchStatus, Part};
 use crate::error::{BracketError, Error};
 use crate::model::{Participant, ParticipantId};
 use crate::swiss::{
-    pair_next_round, Acceleration, Colour, GameResult, RoundRecord, StartNumber, SwissPlayer,
-    Tournament,
+    pair_round, Acceleration, Colour, GameResult, RoundRecord, StartNumber, SwissPlayer, Tournament,
 };
 use crate::tiebreak::{self, Edition, Options, PointSystem, Tiebreak, TiebreakValues, Value};
 use crate::trf::{TrfDocument, TrfPlayer};
@@ -275,10 +274,9 @@ impl SwissPlay {
             .into());
         }
         let engine = self.engine(entries, rules);
-        let pairing = match rules.first_round_seed {
-            Some(seed) => crate::swiss::pair_next_round_seeded(&engine, seed)?,
-            None => pair_next_round(&engine)?,
-        };
+        // The round is named: with every player withdrawn, the engine would read the round
+        // as played by everybody absent and pair the one after it (see `rounds_paired`).
+        let pairing = pair_round(&engine, number, rules.first_round_seed)?;
         let player = |n: StartNumber| {
             usize::try_from(n)
                 .ok()
@@ -633,6 +631,20 @@ mod tests {
     }
 
     #[test]
+    fn a_round_after_everybody_withdrew_pairs_nobody() {
+        let entries = field(4);
+        let rules = SwissRules::new(3);
+        let mut play = SwissPlay::new(&entries);
+        play.pair_next(&entries, &rules).unwrap();
+        for entry in &entries {
+            play.withdraw(&entry.id).unwrap();
+        }
+        let round = play.pair_next(&entries, &rules).unwrap();
+        assert_eq!(round.number, 2);
+        assert!(round.games.is_empty());
+    }
+
+    #[test]
     fn a_withdrawn_player_forfeits_and_is_not_paired_again() {
         let entries = field(6);
         let rules = SwissRules::new(3);
@@ -698,7 +710,7 @@ mod tests {
         let entries = field(7);
         let mut rules = SwissRules::new(3);
         rules.points = Some(PointSystem::parse("3-1-0").unwrap());
-        rules.tiebreaks = crate::tiebreak::parse_list("BH,SB,AOB").unwrap();
+        rules.tiebreaks = tiebreak::parse_list("BH,SB,AOB").unwrap();
         let mut play = SwissPlay::new(&entries);
         for _ in 0..3 {
             play.pair_next(&entries, &rules).unwrap();

@@ -65,14 +65,23 @@ impl RoundState {
     /// # Errors
     /// A [`SwissError`] for an inconsistent history.
     pub fn build(tournament: &Tournament) -> Result<Self, SwissError> {
+        Self::build_round(tournament, rounds_paired(tournament).saturating_add(1))
+    }
+
+    /// Builds the state before `round` (1-based): the rounds before it are the history, and
+    /// the `H`, `F` and `Z` records of `round` itself are absences announced for it.
+    ///
+    /// # Errors
+    /// A [`SwissError`] for an inconsistent history or a round beyond the planned ones.
+    pub(crate) fn build_round(tournament: &Tournament, round: u32) -> Result<Self, SwissError> {
         validate(tournament)?;
-        let played = rounds_paired(tournament);
+        let round = round.max(1);
+        let played = round - 1;
         if played >= tournament.total_rounds && tournament.total_rounds > 0 {
             return Err(SwissError::TournamentOver {
                 total_rounds: tournament.total_rounds,
             });
         }
-        let round = played + 1;
         let played_usize = played as usize;
         let count = tournament.players.len();
         let mut by_number: Vec<&super::SwissPlayer> = tournament.players.iter().collect();
@@ -239,17 +248,34 @@ impl RoundState {
     }
 }
 
-/// Rounds holding at least one game or pairing-allocated bye.
+/// The number of rounds played, the next round being the one to pair. A TRF (or a history)
+/// holds the played rounds and, in the column after them, the absences announced for the
+/// round to pair; this reads them as bbpPairings v6.0.0 reads a TRF for `--dutch FILE -p`:
+///
+/// 1. a round holding a game (forfeited or not) or a pairing-allocated bye has been played;
+/// 2. so has every round before a player's last record: a record (an `H`, `F` or `Z`
+///    included) only stands for the round to pair when it is in the last column;
+/// 3. when every player has a record in the column after those rounds, nobody is left to
+///    pair in it: it is a played round in which everybody was absent, and the round after it
+///    is the one to pair.
+///
+/// So a round in which everybody was absent counts as played, and byes announced for the
+/// round to pair by some, not all, of the players stay announced byes.
 pub(crate) fn rounds_paired(tournament: &Tournament) -> u32 {
-    let mut last = 0;
+    let mut played = 0usize;
     for p in &tournament.players {
+        played = played.max(p.rounds.len().saturating_sub(1));
         for (i, r) in p.rounds.iter().enumerate() {
             if matches!(r, RoundRecord::Game { .. } | RoundRecord::PairingBye) {
-                last = last.max(i as u32 + 1);
+                played = played.max(i + 1);
             }
         }
     }
-    last
+    if !tournament.players.is_empty() && tournament.players.iter().all(|p| p.rounds.len() > played)
+    {
+        played += 1;
+    }
+    u32::try_from(played).unwrap_or(u32::MAX)
 }
 
 /// The tournament as it stood before `round` was paired: rounds before it, plus that round's

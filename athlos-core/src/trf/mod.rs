@@ -294,8 +294,9 @@ impl TrfDocument {
 
     /// The tournament the pairing engine works on.
     ///
-    /// The initial colour comes from `XXC`; without it, from the first round as recorded
-    /// (the top-ranked participant of round 1, alternating downwards past a bye).
+    /// The initial colour comes from `XXC`; without it, from the first round with a colour
+    /// as recorded (the top-ranked player paired by then, alternating downwards past the
+    /// others paired by then; see `infer_initial_colour`).
     pub fn to_tournament(&self) -> Tournament {
         let players: Vec<SwissPlayer> = self
             .players
@@ -378,22 +379,45 @@ impl TrfDocument {
     }
 }
 
+/// The initial colour a recorded tournament was paired with, read as bbpPairings v6.0.0 reads
+/// it when the file does not give it: from the first round in which any player has a colour
+/// (a game, forfeited or not), not necessarily round 1 (everybody may have been absent then).
+/// The players are taken by starting number, counting only those paired (a game or the
+/// pairing-allocated bye) in that round or before it, as C.04.3 article 5.2.6 numbers them;
+/// the first of them with a colour in that round had the initial colour if he is counted odd
+/// (1st, 3rd, …) and the other colour if even. White when no round has a colour.
 fn infer_initial_colour(players: &[SwissPlayer]) -> Colour {
+    let Some(first) = players
+        .iter()
+        .filter_map(|p| {
+            p.rounds
+                .iter()
+                .position(|r| matches!(r, RoundRecord::Game { .. }))
+        })
+        .min()
+    else {
+        return Colour::White;
+    };
     let mut sorted: Vec<&SwissPlayer> = players.iter().collect();
     sorted.sort_by_key(|p| p.number);
     let mut position = 0usize;
     for p in sorted {
-        match p.rounds.first() {
-            Some(RoundRecord::Game { colour, .. }) => {
-                return if position % 2 == 0 {
-                    *colour
-                } else {
-                    colour.opposite()
-                };
-            }
-            Some(RoundRecord::PairingBye) => position += 1,
-            _ => {}
+        let paired = p
+            .rounds
+            .iter()
+            .take(first + 1)
+            .any(|r| matches!(r, RoundRecord::Game { .. } | RoundRecord::PairingBye));
+        if !paired {
+            continue;
         }
+        if let Some(RoundRecord::Game { colour, .. }) = p.rounds.get(first) {
+            return if position % 2 == 0 {
+                *colour
+            } else {
+                colour.opposite()
+            };
+        }
+        position += 1;
     }
     Colour::White
 }
