@@ -1,7 +1,8 @@
 //! A webhook delivery job run again, as after a crash, on every store: once the delivery is
 //! recorded as sent, a re-run (its completion lost, or its lease run out and the job claimed
 //! by another worker) sends nothing; a send whose outcome was never recorded (the worker
-//! died in flight) is sent again with the same `webhook-id`.
+//! died in flight) is sent again with the same `webhook-id`, marked `webhook-possibly-sent`
+//! (and the delivery `possibly_sent`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -24,7 +25,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 
-/// The `webhook-id` of every request received; requests wait `slow` before the answer.
+/// The `webhook-id` of every request received (with ` possibly-sent` appended when the
+/// request says so); requests wait `slow` before the answer.
 #[derive(Default)]
 struct Receiver {
     ids: Mutex<Vec<String>>,
@@ -32,10 +34,14 @@ struct Receiver {
 }
 
 async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap) -> StatusCode {
-    let id = headers
+    let mut id = headers
         .get("webhook-id")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
+    if let Some(flag) = headers.get("webhook-possibly-sent") {
+        assert_eq!(flag, "true");
+        id.push_str(" possibly-sent");
+    }
     receiver.ids.lock().unwrap().push(id);
     let wait = *receiver.slow.lock().unwrap();
     tokio::time::sleep(wait).await;
@@ -156,6 +162,10 @@ async fn a_delivery_recorded_as_sent_is_not_sent_again_by_a_rerun() {
         assert_eq!(received(&receiver), ["msg_rerun"], "{}", database.url);
         let recorded = state.store.delivery(delivery).await.unwrap().unwrap();
         assert_eq!(recorded.attempts, 1, "{}: {recorded:?}", database.url);
+        assert!(
+            !recorded.in_flight && !recorded.possibly_sent,
+            "{recorded:?}"
+        );
         database.drop_it().await;
     }
 }
@@ -183,6 +193,10 @@ async fn a_send_cut_in_flight_is_sent_again_with_the_same_webhook_id() {
         let _ = running.await;
         let recorded = state.store.delivery(delivery).await.unwrap().unwrap();
         assert_eq!(recorded.state, DeliveryState::Sending);
+        assert!(
+            recorded.in_flight && !recorded.possibly_sent,
+            "{recorded:?}"
+        );
 
         *receiver.slow.lock().unwrap() = Duration::ZERO;
         let later = Utc::now() + chrono::Duration::seconds(5);
@@ -191,12 +205,16 @@ async fn a_send_cut_in_flight_is_sent_again_with_the_same_webhook_id() {
         handler.run(again).await.unwrap();
         assert_eq!(
             received(&receiver),
-            ["msg_rerun", "msg_rerun"],
+            ["msg_rerun", "msg_rerun possibly-sent"],
             "{}",
             database.url
         );
         let recorded = state.store.delivery(delivery).await.unwrap().unwrap();
         assert_eq!(recorded.state, DeliveryState::Succeeded);
+        assert!(
+            !recorded.in_flight && recorded.possibly_sent,
+            "{recorded:?}"
+        );
         database.drop_it().await;
     }
 }

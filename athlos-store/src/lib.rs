@@ -29,7 +29,9 @@
 //! [`Commit::fired_deadlines`], fenced by its sequence, so a second firing fails with
 //! [`StoreError::DeadlineMoved`]. Webhook deliveries leave the process: their outcome is
 //! recorded once (a delivery is sent only while `sending` for its job), and a send whose
-//! worker died before recording it is sent again with the same `webhook-id`.
+//! worker died before recording it is sent again with the same `webhook-id`, the delivery
+//! marked `possibly_sent` (an attempt marks it in flight before sending,
+//! [`WebhookStore::start_attempt`]) and the request `webhook-possibly-sent: true`.
 
 mod codec;
 mod postgres;
@@ -516,6 +518,15 @@ impl WebhookStore for AnyStore {
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         dispatch!(self, s => s.deliveries(webhook, state, after, limit).await)
+    }
+
+    async fn start_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, StoreError> {
+        dispatch!(self, s => s.start_attempt(id, job, now).await)
     }
 
     async fn finish_delivery(

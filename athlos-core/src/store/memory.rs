@@ -802,6 +802,8 @@ impl WebhookStore for MemoryStore {
                     last_error: None,
                     created_at: now,
                     updated_at: now,
+                    in_flight: false,
+                    possibly_sent: false,
                 },
             );
         }
@@ -833,6 +835,25 @@ impl WebhookStore for MemoryStore {
             .collect())
     }
 
+    async fn start_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let mut inner = self.lock();
+        let Some(delivery) = inner.deliveries.get_mut(&id) else {
+            return Ok(None);
+        };
+        if delivery.state != DeliveryState::Sending || delivery.job != Some(job) {
+            return Ok(None);
+        }
+        delivery.possibly_sent |= delivery.in_flight;
+        delivery.in_flight = true;
+        delivery.updated_at = now;
+        Ok(Some(delivery.clone()))
+    }
+
     async fn finish_delivery(
         &self,
         id: u64,
@@ -848,6 +869,7 @@ impl WebhookStore for MemoryStore {
             return Ok(None);
         }
         delivery.attempts = delivery.attempts.saturating_add(1);
+        delivery.in_flight = false;
         delivery.last_status = outcome.status;
         delivery.last_error = outcome.error;
         delivery.state = outcome.state;

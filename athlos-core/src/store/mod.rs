@@ -763,10 +763,31 @@ pub trait WebhookStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError>;
 
-    /// Records an attempt of delivery `id` by job `job`: counts it, keeps the status and
-    /// error, and moves it to `outcome.state`; when that is final (succeeded or dead) the
-    /// subscription's next delivery is pumped in the same transaction. `None` (and no change)
-    /// when the delivery is gone or no longer `sending` by that job (a stale job).
+    /// Starts an attempt of delivery `id` by job `job`, before it is sent: marks it
+    /// `in_flight`, and `possibly_sent` when it already was (an attempt whose worker stopped
+    /// before recording its outcome may have reached the receiver). `None` (and no change)
+    /// when the delivery is gone or no longer `sending` by that job (a stale job: send
+    /// nothing). This default marks nothing; the stores of this workspace mark.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn start_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let _ = now;
+        Ok(self
+            .delivery(id)
+            .await?
+            .filter(|d| d.state == DeliveryState::Sending && d.job == Some(job)))
+    }
+
+    /// Records an attempt of delivery `id` by job `job`: counts it, clears `in_flight`, keeps
+    /// the status and error, and moves it to `outcome.state`; when that is final (succeeded or
+    /// dead) the subscription's next delivery is pumped in the same transaction. `None` (and
+    /// no change) when the delivery is gone or no longer `sending` by that job (a stale job).
     ///
     /// # Errors
     /// [`StoreError::Backend`].

@@ -183,6 +183,15 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// An attempt is sending it and its outcome is not recorded yet
+    /// ([`super::WebhookStore::start_attempt`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_flight: bool,
+    /// An attempt started sending it and its worker stopped before recording the outcome:
+    /// the receiver may have it already (it deduplicates by `webhook-id`). Set when the
+    /// next attempt starts, and kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub possibly_sent: bool,
 }
 
 /// A delivery to record.

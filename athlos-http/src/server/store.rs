@@ -327,6 +327,15 @@ impl WebhookStore for SharedStore {
         self.inner.deliveries(webhook, state, after, limit).await
     }
 
+    async fn start_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<athlos_core::store::Delivery>, StoreError> {
+        self.inner.start_attempt(id, job, now).await
+    }
+
     async fn finish_delivery(
         &self,
         id: u64,

@@ -282,6 +282,7 @@ fn delivery_view(d: &Delivery) -> Value {
         "last_error": d.last_error,
         "created_at": d.created_at,
         "updated_at": d.updated_at,
+        "possibly_sent": d.possibly_sent,
     })
 }
 
@@ -484,10 +485,20 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .into_iter()
         .find(|e| e.sequence == delivery.sequence);
+    // Marked in flight before the send: a retry that finds it still so knows the receiver
+    // may have it already, and says so (`webhook-possibly-sent`); it deduplicates by
+    // `webhook-id`, the same on every attempt.
+    let Some(delivery) = store
+        .start_attempt(id, job.id, chrono::Utc::now())
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(()); // a stale job: the delivery moved on
+    };
     let sender = &state.webhooks;
     let result = match event {
         Some(event) => match serde_json::to_string(&event.event) {
-            Ok(body) => send(sender, &hook, &delivery.message_id, body).await,
+            Ok(body) => send(sender, &hook, &delivery, body).await,
             Err(e) => Err((None, format!("cannot encode the event: {e}"))),
         },
         None => Err((
@@ -535,33 +546,34 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
 async fn send(
     sender: &Sender,
     hook: &Webhook,
-    message_id: &str,
+    delivery: &Delivery,
     body: String,
 ) -> Result<u16, (Option<u16>, String)> {
+    let message_id = delivery.message_id.as_str();
     let url = check_target(&hook.url, sender.settings.allow_private).map_err(|e| (None, e))?;
     let timestamp = chrono::Utc::now().timestamp();
     let signature = sign(&hook.secret, message_id, timestamp, &body).map_err(|e| (None, e))?;
-    let response = sender
+    let mut request = sender
         .client
         .post(url)
         .timeout(sender.settings.timeout)
         .header("content-type", "application/json")
         .header("webhook-id", message_id)
         .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| {
-            let what = if e.is_timeout() {
-                "timed out"
-            } else if e.is_connect() {
-                "could not connect"
-            } else {
-                "failed"
-            };
-            (None, format!("the request {what}: {}", error_chain(&e)))
-        })?;
+        .header("webhook-signature", signature);
+    if delivery.possibly_sent {
+        request = request.header("webhook-possibly-sent", "true");
+    }
+    let response = request.body(body).send().await.map_err(|e| {
+        let what = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else {
+            "failed"
+        };
+        (None, format!("the request {what}: {}", error_chain(&e)))
+    })?;
     let status = response.status().as_u16();
     if response.status().is_success() {
         Ok(status)

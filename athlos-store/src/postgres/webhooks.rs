@@ -16,7 +16,8 @@ use crate::webhook_codec::{delivery_state, scope_of};
 const WEBHOOK_COLUMNS: &str =
     "id, scope, url, secret, event_types, enabled, after_sequence, created_at";
 const DELIVERY_COLUMNS: &str = "id, webhook, sequence, message_id, state, attempts, round, job, \
-                                last_status, last_error, created_at, updated_at";
+                                last_status, last_error, created_at, updated_at, in_flight, \
+                                possibly_sent";
 
 impl PgStore {
     pub(crate) async fn queue_stats(
@@ -237,6 +238,27 @@ impl PgStore {
         rows.iter().map(delivery).collect()
     }
 
+    pub(crate) async fn start_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let sql = format!(
+            "UPDATE athlos_webhook_deliveries SET possibly_sent = (possibly_sent OR in_flight), \
+             in_flight = TRUE, updated_at = $1 \
+             WHERE id = $2 AND state = 'sending' AND job = $3 RETURNING {DELIVERY_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(now)
+            .bind(i64_of(id)?)
+            .bind(i64_of(job.0)?)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(delivery).transpose()
+    }
+
     pub(crate) async fn finish_delivery(
         &self,
         id: u64,
@@ -247,7 +269,7 @@ impl PgStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let sql = format!(
             "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
-             last_error = $2, state = $3, updated_at = $4 \
+             last_error = $2, state = $3, updated_at = $4, in_flight = FALSE \
              WHERE id = $5 AND state = 'sending' AND job = $6 RETURNING {DELIVERY_COLUMNS}"
         );
         let row = sqlx::query(&sql)
@@ -398,5 +420,7 @@ fn delivery(row: &PgRow) -> Result<Delivery, StoreError> {
         last_error: row.try_get("last_error").map_err(backend)?,
         created_at: row.try_get("created_at").map_err(backend)?,
         updated_at: row.try_get("updated_at").map_err(backend)?,
+        in_flight: row.try_get("in_flight").map_err(backend)?,
+        possibly_sent: row.try_get("possibly_sent").map_err(backend)?,
     })
 }

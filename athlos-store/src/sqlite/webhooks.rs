@@ -18,7 +18,8 @@ use crate::webhook_codec::{delivery_state, scope_of};
 const WEBHOOK_COLUMNS: &str =
     "id, scope, url, secret, event_types, enabled, after_sequence, created_at";
 const DELIVERY_COLUMNS: &str = "id, webhook, sequence, message_id, state, attempts, round, job, \
-                                last_status, last_error, created_at, updated_at";
+                                last_status, last_error, created_at, updated_at, in_flight, \
+                                possibly_sent";
 
 impl SqliteStore {
     pub(crate) async fn queue_stats(
@@ -240,6 +241,28 @@ impl SqliteStore {
         rows.iter().map(delivery).collect()
     }
 
+    pub(crate) async fn start_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let _turn = self.writes.lock().await;
+        let sql = format!(
+            "UPDATE webhook_deliveries SET possibly_sent = (possibly_sent OR in_flight), \
+             in_flight = 1, updated_at = ? \
+             WHERE id = ? AND state = 'sending' AND job = ? RETURNING {DELIVERY_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(micros(now))
+            .bind(i64_of(id)?)
+            .bind(i64_of(job.0)?)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(delivery).transpose()
+    }
+
     pub(crate) async fn finish_delivery(
         &self,
         id: u64,
@@ -254,7 +277,7 @@ impl SqliteStore {
             .map_err(backend)?;
         let sql = format!(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?, \
-             last_error = ?, state = ?, updated_at = ? \
+             last_error = ?, state = ?, updated_at = ?, in_flight = 0 \
              WHERE id = ? AND state = 'sending' AND job = ? RETURNING {DELIVERY_COLUMNS}"
         );
         let row = sqlx::query(&sql)
@@ -408,5 +431,7 @@ fn delivery(row: &SqliteRow) -> Result<Delivery, StoreError> {
         last_error: row.try_get("last_error").map_err(backend)?,
         created_at: from_micros(created_at)?,
         updated_at: from_micros(updated_at)?,
+        in_flight: row.try_get("in_flight").map_err(backend)?,
+        possibly_sent: row.try_get("possibly_sent").map_err(backend)?,
     })
 }

@@ -1,0 +1,5 @@
+-- An attempt of a delivery is marked before it sends: one found in flight when the next
+-- attempt starts had its worker stop before recording the outcome, so the receiver may have
+-- it already (possibly_sent, kept).
+ALTER TABLE webhook_deliveries ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE webhook_deliveries ADD COLUMN possibly_sent INTEGER NOT NULL DEFAULT 0;
