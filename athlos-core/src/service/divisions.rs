@@ -9,7 +9,7 @@ use crate::id::{CompetitionId, DivisionId, TagName};
 use crate::lifecycle::{BracketAction, BracketContext, BracketLifecycle, BracketState, Lifecycle};
 use crate::model::Participant;
 use crate::store::{
-    AggregateRef, Commit, Competition, Division, DivisionRules, Store, Stored, Write,
+    AggregateRef, Commit, Competition, Division, DivisionRules, JobId, Store, Stored, Write,
 };
 use crate::version::{
     apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove,
@@ -153,6 +153,33 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// [`LifecycleError`](crate::error::LifecycleError) once locked; the draw's error; a
     /// conflict.
     pub async fn generate(&self, id: &DivisionId) -> Result<Generated, Error> {
+        self.generate_completing(id, None).await
+    }
+
+    /// [`Service::generate`] as the effect of a job: the new version commits together with the
+    /// job's completion ([`Commit::completed_jobs`]), so a job that generated its bracket is
+    /// succeeded in the same transaction and never runs, nor generates, again. A draw that
+    /// fails commits its `bracket.failed` event without completing the job.
+    ///
+    /// # Errors
+    /// As [`Service::generate`];
+    /// [`StoreError::LeaseLost`](crate::error::StoreError::LeaseLost) (nothing committed) when
+    /// `worker` no longer holds the job, e.g. because it already succeeded.
+    pub async fn generate_for_job(
+        &self,
+        id: &DivisionId,
+        job: JobId,
+        worker: &str,
+    ) -> Result<Generated, Error> {
+        self.generate_completing(id, Some((job, worker.to_owned())))
+            .await
+    }
+
+    async fn generate_completing(
+        &self,
+        id: &DivisionId,
+        job: Option<(JobId, String)>,
+    ) -> Result<Generated, Error> {
         let Stored { version, mut value } = self.division(id).await?;
         let context = BracketContext::default();
         let step = BracketLifecycle::apply(value.state, BracketAction::Generate, &context)?;
@@ -216,7 +243,9 @@ impl<S: Store, C: Clock> Service<S, C> {
             EventType::TagMoved => Some(tag_moved(id, &moved)),
             _ => None,
         })?;
-        let (division, events) = self.save_division(value, version, blobs, data).await?;
+        let (division, events) = self
+            .save_division_completing(value, version, blobs, data, job)
+            .await?;
         Ok(Generated {
             division,
             events,
@@ -411,6 +440,19 @@ impl<S: Store, C: Clock> Service<S, C> {
         blobs: Vec<(ContentHash, Vec<u8>)>,
         data: Vec<EventData>,
     ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        self.save_division_completing(value, expected, blobs, data, None)
+            .await
+    }
+
+    /// [`Self::save_division`], completing `job` (id, worker holding it) in the same commit.
+    async fn save_division_completing(
+        &self,
+        value: Division,
+        expected: u64,
+        blobs: Vec<(ContentHash, Vec<u8>)>,
+        data: Vec<EventData>,
+        job: Option<(JobId, String)>,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
         let version = next_version(expected);
         let aggregate = AggregateRef::Division(value.id.clone());
         let commit = Commit {
@@ -419,6 +461,7 @@ impl<S: Store, C: Clock> Service<S, C> {
                 expected: Some(expected),
             }],
             blobs,
+            completed_jobs: job.into_iter().collect(),
             ..Commit::default()
         };
         let now = self.clock().now();
