@@ -81,7 +81,7 @@ pub enum Written {
     },
 }
 
-/// Writes a result into a bracket by the rules of [this module](self), without a lifecycle
+/// Writes a result into a bracket by the result rules (see [`ResultWrite`]), without a lifecycle
 /// or a store (the Python `Bracket.record_result` is this).
 ///
 /// # Errors
@@ -202,7 +202,7 @@ pub(super) fn after_race(
 }
 
 impl<S: Store, C: Clock> Service<S, C> {
-    /// Records a result in a locked bracket by the rules of [this module](self): refused
+    /// Records a result in a locked bracket by the result rules (see [`ResultWrite`]): refused
     /// with [`ServiceError::ResultExists`] when the match already has another result; the
     /// same result again changes nothing. The final result also completes the bracket
     /// (`bracket.completed` with the placements) in the same commit.
@@ -219,7 +219,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             .await
     }
 
-    /// Records or corrects a result in a locked bracket by the rules of [this module](self).
+    /// Records or corrects a result in a locked bracket by the result rules (see [`ResultWrite`]).
     /// The events are empty when the same result was already recorded.
     ///
     /// # Errors
