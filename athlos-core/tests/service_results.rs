@@ -416,3 +416,80 @@ async fn tournament_results_follow_the_same_rules() {
     assert_eq!(count(&types, EventType::MatchResult), 3);
     assert_eq!(count(&types, EventType::MatchCorrected), 3);
 }
+
+/// `expecting` puts any division or tournament use case under a precondition: at another
+/// version it is refused with `PreconditionFailed` before any other rule and writes nothing;
+/// at the current version it applies; outside `expecting` nothing is checked.
+#[tokio::test]
+async fn any_write_can_expect_a_version() {
+    use athlos_core::service::expecting;
+    use athlos_core::store::AggregateStore;
+
+    let (service, division) = locked_division().await;
+    let version = service.division(&division).await.unwrap().version;
+    let log = service.store().last_sequence().await.unwrap();
+    // Stale: refused with the version found, even where another rule would refuse too
+    // (locking a locked division).
+    for (expected, write) in [(version - 1, 0), (version + 1, 1)] {
+        let outcome = if write == 0 {
+            expecting(Some(expected), service.lock(&division))
+                .await
+                .map(drop)
+        } else {
+            expecting(Some(expected), service.undo_tag(&division))
+                .await
+                .map(drop)
+        };
+        match outcome {
+            Err(Error::Service(ServiceError::PreconditionFailed {
+                expected: e,
+                current,
+            })) => assert_eq!((e, current), (expected, version)),
+            other => panic!("expected a refused precondition, got {other:?}"),
+        }
+    }
+    assert_eq!(service.store().last_sequence().await.unwrap(), log);
+    assert_eq!(
+        service
+            .store()
+            .division(&division)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        version
+    );
+
+    let (service, tournament) = started_tournament().await;
+    let version = service.tournament(&tournament).await.unwrap().version;
+    let stale = expecting(Some(version + 5), service.advance(&tournament)).await;
+    assert!(
+        matches!(
+            stale,
+            Err(Error::Service(ServiceError::PreconditionFailed { .. }))
+        ),
+        "{stale:?}"
+    );
+    // The current version: the rule of the action itself answers (the round is not over).
+    let current = expecting(Some(version), service.advance(&tournament)).await;
+    assert!(
+        !matches!(
+            current,
+            Err(Error::Service(ServiceError::PreconditionFailed { .. }))
+        ),
+        "{current:?}"
+    );
+    // A withdrawal at the current version applies and moves the version on.
+    let entry = service.tournament(&tournament).await.unwrap().value.entries[0]
+        .id
+        .clone();
+    let change = expecting(Some(version), service.withdraw(&tournament, &entry))
+        .await
+        .unwrap();
+    assert_eq!(change.tournament.version, version + 1);
+    // Outside `expecting`, no precondition is left behind.
+    let entry = service.tournament(&tournament).await.unwrap().value.entries[1]
+        .id
+        .clone();
+    service.withdraw(&tournament, &entry).await.unwrap();
+}

@@ -3,38 +3,60 @@
 //! Each target takes arbitrary bytes and sends them, as a real client would, through the
 //! whole application ([`crate::server::app`]: routing, the token check, the body limit, the
 //! JSON or CSV decoding, the validation and the service call) in process, with
-//! `tower::ServiceExt::oneshot` on a current-thread runtime, against a fresh in-memory store
-//! prepared with the events, divisions, tournaments and drafts the route needs. It returns the
-//! [`Failure`] it found, if any:
+//! `tower::ServiceExt::oneshot` on a current-thread runtime, against a store prepared with the
+//! events, divisions, tournaments and drafts the route needs. It returns the [`Failure`] it
+//! found, if any:
 //!
 //! - any answer of status 500 or above (bad input must be refused with a 4xx);
 //! - an error answer without the API's error shape (`{"error": "...", "code": "..."}`);
 //! - a JSON answer that is not JSON;
+//! - a refusal, or a read, that changed the store (bad input changes nothing);
 //! - a read that stops answering 200 after the input was accepted (an accepted body that
 //!   leaves an aggregate nobody can read back);
+//! - for `http_sequence`, a result overwritten without a correction, a result logged twice,
+//!   a state that disagrees with its event log, or an `If-Match` that did not guard its write;
 //! - a step of the fixture refused (the harness no longer matches the API).
 //!
 //! A panic inside a handler is a finding too: the server's panic layer turns it into a 500,
 //! and under cargo-fuzz the panic itself aborts the run.
 //!
+//! **Speed.** The public target functions ([`division_result`], [`request`], …) keep, per
+//! thread and per target, one runtime, one application and one in-memory store holding the
+//! target's fixture, built on the first input. Every input starts by putting the store back
+//! to the fixture ([`MemoryStore::restore`]), so inputs do not see each other and a fixture
+//! costs nothing after the first. Follow-up calls and the reads after an input run only when
+//! the input changed the store: a refused input is checked against the fixture instead.
+//! [`run_on`] with another store URL (SQLite, PostgreSQL) builds everything afresh per input.
+//!
 //! The cargo-fuzz binaries in `fuzz/` call [`TARGETS`]; `tests/fuzz_smoke.rs` replays them over
 //! the seed corpus in `fuzz/seeds/<target>/` and over generated inputs on every test run.
-//! There is one target per request input type, plus `http_request`, whose input is a whole
-//! request (request line with path and query, headers, body) against every fixture at once.
+//! There is one target per request input type; `http_request`, whose input is a whole request
+//! (request line with path and query, headers, body) against every fixture at once; and
+//! `http_sequence`, whose input is a sequence of calls (results, corrections, two clients
+//! racing, `If-Match`, rounds advanced, a server killed in the middle of a write and started
+//! again over the same store).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use athlos_core::event::{EventData, MatchOwner};
+use athlos_core::id::{DivisionId, TournamentId};
+use athlos_core::store::{EventLog, MemorySnapshot, MemoryStore, Store};
 use axum::body::Body;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH};
 use axum::http::{HeaderName, HeaderValue, Method, Request};
 use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use crate::server::auth::{mint, Claims};
-use crate::server::{self, Config};
+use crate::server::store::SharedStore;
+use crate::server::{self, AlwaysReady, AppState, Config, ReadyCheck};
 
 /// What a fuzz input broke: the request, the answer, and which promise it broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,27 +109,37 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_draft_trade", draft_trade),
     ("http_draft_queue", draft_queue),
     ("http_request", request),
+    ("http_sequence", sequence),
 ];
 
-/// The in-memory store, the fastest: what the body targets run on.
+/// The in-memory store, the fastest: what the public target functions run on, with the
+/// fixture kept and restored between inputs.
 pub const MEMORY: &str = "memory://";
 
-/// SQLite in memory, the store `athlos serve` runs on by default: what `http_request` runs
-/// on, so that path ids, paging and queries reach SQL.
+/// SQLite in memory, the store `athlos serve` runs on by default; [`run_on`] and [`trace_on`]
+/// take it so that path ids, paging and queries reach SQL (each input on a fresh store).
 pub const SQLITE: &str = "sqlite::memory:";
 
-/// Runs target `name` on `data` against a fresh store opened from `store_url` (`memory://`,
-/// `sqlite::memory:`, …).
+/// Runs target `name` on `data`. On [`MEMORY`] it reuses this thread's prepared application
+/// and fixture for the target (restored before the input); on any other store URL
+/// (`sqlite::memory:`, a file, PostgreSQL) everything is built afresh.
 ///
 /// # Errors
 /// The [`Failure`] found; an unknown target name or a store that cannot be opened is one too.
 pub fn run_on(store_url: &str, name: &str, data: &[u8]) -> Result<(), Failure> {
-    trace_on(store_url, name, data).map(drop)
+    let Some(&(target, _)) = TARGETS.iter().find(|(n, _)| *n == name) else {
+        return Err(setup_failure("http", format!("no fuzz target {name:?}")));
+    };
+    if store_url == MEMORY {
+        prepared(target, data).map(drop)
+    } else {
+        trace_on(store_url, name, data).map(drop)
+    }
 }
 
-/// Like [`run_on`], and answers every request sent (fixtures, the input, the reads after)
-/// as `METHOD URI` with its status, in order: what a test needs to see that an input
-/// reached the handler it aims at.
+/// Runs target `name` on `data` against a fresh store opened from `store_url`, and answers
+/// every request sent (fixture, the input, the calls and reads after) as `METHOD URI` with its
+/// status, in order: what a test needs to see that an input reached the handler it aims at.
 ///
 /// # Errors
 /// The [`Failure`] found.
@@ -115,36 +147,95 @@ pub fn trace_on(store_url: &str, name: &str, data: &[u8]) -> Result<Vec<(String,
     let Some(&(target, _)) = TARGETS.iter().find(|(n, _)| *n == name) else {
         return Err(setup_failure("http", format!("no fuzz target {name:?}")));
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| setup_failure(target, format!("no runtime: {e}")))?;
+    let runtime = runtime(target)?;
     runtime.block_on(async {
         let harness = Harness::open(target, store_url).await?;
-        let h = &harness;
-        match target {
-            "http_create_event" => create_event_on(h, data).await,
-            "http_update_event" => update_event_on(h, data).await,
-            "http_create_division" => create_division_on(h, data).await,
-            "http_update_division" => update_division_on(h, data).await,
-            "http_participants" => participants_on(h, data).await,
-            "http_preview" => preview_on(h, data).await,
-            "http_division_result" => division_result_on(h, data).await,
-            "http_edit" => edit_on(h, data).await,
-            "http_move_tag" => move_tag_on(h, data).await,
-            "http_create_tournament" => create_tournament_on(h, data).await,
-            "http_join" => join_on(h, data).await,
-            "http_register" => register_on(h, data).await,
-            "http_unregister" => unregister_on(h, data).await,
-            "http_tournament_result" => tournament_result_on(h, data).await,
-            "http_create_draft" => create_draft_on(h, data).await,
-            "http_draft_pick" => draft_pick_on(h, data).await,
-            "http_draft_trade" => draft_trade_on(h, data).await,
-            "http_draft_queue" => draft_queue_on(h, data).await,
-            _ => request_on(h, data).await,
-        }?;
+        fixture(&harness).await?;
+        harness.keep_fixture();
+        input(&harness, data).await?;
         Ok(harness.log.take())
     })
+}
+
+/// Like [`run_on`] on [`MEMORY`] (this thread's prepared fixture, restored first), and
+/// answers the requests the input made (the input and what followed it, not the fixture) as
+/// `METHOD URI` with their status.
+///
+/// # Errors
+/// The [`Failure`] found.
+pub fn trace_prepared(name: &str, data: &[u8]) -> Result<Vec<(String, u16)>, Failure> {
+    let Some(&(target, _)) = TARGETS.iter().find(|(n, _)| *n == name) else {
+        return Err(setup_failure("http", format!("no fuzz target {name:?}")));
+    };
+    prepared(target, data)
+}
+
+fn runtime(target: &'static str) -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| setup_failure(target, format!("no runtime: {e}")))
+}
+
+/// A target's application and fixture, kept for the next input.
+struct Prepared {
+    runtime: tokio::runtime::Runtime,
+    harness: Harness,
+    /// Set while an input runs: a panic leaves it set, and the next input starts afresh.
+    busy: bool,
+}
+
+thread_local! {
+    static PREPARED: RefCell<BTreeMap<&'static str, Prepared>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Runs `target` on `data` over this thread's prepared fixture (see the module docs), and
+/// answers the requests the input made.
+fn prepared(target: &'static str, data: &[u8]) -> Result<Vec<(String, u16)>, Failure> {
+    PREPARED.with(|cell| {
+        let mut all = cell.borrow_mut();
+        if all.get(target).is_some_and(|p| p.busy) {
+            all.remove(target);
+        }
+        if !all.contains_key(target) {
+            let runtime = runtime(target)?;
+            let harness = runtime.block_on(async {
+                let harness = Harness::open(target, MEMORY).await?;
+                fixture(&harness).await?;
+                harness.keep_fixture();
+                // The calls and reads that follow an accepted input must pass on the
+                // fixture itself, once.
+                after(&harness).await?;
+                Ok(harness)
+            })?;
+            all.insert(
+                target,
+                Prepared {
+                    runtime,
+                    harness,
+                    busy: false,
+                },
+            );
+        }
+        let Some(p) = all.get_mut(target) else {
+            return Err(setup_failure(target, "not prepared".to_owned()));
+        };
+        p.busy = true;
+        p.harness.reset();
+        let outcome = p.runtime.block_on(input(&p.harness, data));
+        p.busy = false;
+        outcome.map(|()| p.harness.log.take())
+    })
+}
+
+fn setup_failure(target: &'static str, reason: String) -> Failure {
+    Failure {
+        target,
+        request: String::new(),
+        status: 0,
+        response: String::new(),
+        reason,
+    }
 }
 
 macro_rules! targets {
@@ -155,7 +246,7 @@ macro_rules! targets {
             /// # Errors
             /// The [`Failure`] found.
             pub fn $name(data: &[u8]) -> Result<(), Failure> {
-                run_on(MEMORY, $target, data)
+                prepared($target, data).map(drop)
             }
         )+
     };
@@ -180,25 +271,9 @@ targets!(
     draft_pick => "http_draft_pick",
     draft_trade => "http_draft_trade",
     draft_queue => "http_draft_queue",
+    request => "http_request",
+    sequence => "http_sequence",
 );
-
-/// Target `http_request` on SQLite in memory (see the module docs).
-///
-/// # Errors
-/// The [`Failure`] found.
-pub fn request(data: &[u8]) -> Result<(), Failure> {
-    run_on(SQLITE, "http_request", data)
-}
-
-fn setup_failure(target: &'static str, reason: String) -> Failure {
-    Failure {
-        target,
-        request: String::new(),
-        status: 0,
-        response: String::new(),
-        reason,
-    }
-}
 
 const SECRET: &str = "athlos-fuzz-secret";
 /// The director of every fixture.
@@ -225,6 +300,8 @@ struct Answer {
     status: u16,
     /// The body as JSON (Null when not JSON or empty).
     json: Value,
+    /// The `ETag` header, if any.
+    etag: Option<String>,
 }
 
 impl Answer {
@@ -234,6 +311,7 @@ impl Answer {
 }
 
 /// One request to send.
+#[derive(Clone)]
 struct Call<'a> {
     method: Method,
     uri: &'a str,
@@ -263,28 +341,55 @@ impl<'a> Call<'a> {
             ..Self::new(method, uri)
         }
     }
+
+    /// Whether the method promises to change nothing.
+    fn safe(&self) -> bool {
+        matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS)
+    }
 }
 
-/// The application over a fresh store, with tokens for the director and the players.
+fn config() -> Config {
+    Config {
+        workers: 0,
+        jwt_secret: SECRET.to_owned(),
+        ..Config::default()
+    }
+}
+
+/// The application over a store, with tokens for the director and the players.
 struct Harness {
     target: &'static str,
-    app: Router,
+    app: RefCell<Router>,
+    store: SharedStore,
+    ready: Arc<dyn ReadyCheck>,
+    /// The store itself when it is the in-memory one: what an input is reset to and checked
+    /// against.
+    memory: Option<Arc<MemoryStore>>,
     director: String,
     players: Vec<String>,
     log: RefCell<Vec<(String, u16)>>,
+    /// Match ids the fixture noted for the input, by aggregate id.
+    notes: RefCell<BTreeMap<String, Vec<String>>>,
+    /// What the in-memory store held after the fixture.
+    fixture: RefCell<Option<MemorySnapshot>>,
+    /// Whether an input changed the store since the fixture (always true without `memory`,
+    /// where nothing can be compared).
+    changed: Cell<bool>,
 }
 
 impl Harness {
     async fn open(target: &'static str, store_url: &str) -> Result<Self, Failure> {
-        let opened = server::open_store(store_url)
-            .await
-            .map_err(|e| setup_failure(target, format!("store {store_url}: {e}")))?;
-        let config = Config {
-            workers: 0,
-            jwt_secret: SECRET.to_owned(),
-            ..Config::default()
+        let (store, ready, memory): (SharedStore, Arc<dyn ReadyCheck>, _) = if store_url == MEMORY {
+            let memory = Arc::new(MemoryStore::new());
+            let shared = SharedStore::from_arc(memory.clone() as Arc<dyn Store>);
+            (shared, Arc::new(AlwaysReady), Some(memory))
+        } else {
+            let opened = server::open_store(store_url)
+                .await
+                .map_err(|e| setup_failure(target, format!("store {store_url}: {e}")))?;
+            (opened.store, opened.ready, None)
         };
-        let app = server::app(opened.into_state(config));
+        let app = server::app(AppState::new(store.clone(), config(), ready.clone()));
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
@@ -294,20 +399,66 @@ impl Harness {
                 &Claims {
                     sub: sub.to_owned(),
                     role: "director".to_owned(),
-                    exp: now + 24 * 3600,
+                    exp: now + 30 * 24 * 3600,
                     iat: now,
                 },
                 SECRET.as_bytes(),
             )
             .map_err(|e| setup_failure(target, format!("token: {e}")))
         };
+        let changed = Cell::new(memory.is_none());
         Ok(Self {
             target,
-            app,
+            app: RefCell::new(app),
+            store,
+            ready,
+            memory,
             director: token(DIRECTOR)?,
             players: PLAYERS.iter().map(|p| token(p)).collect::<Result<_, _>>()?,
             log: RefCell::new(Vec::new()),
+            notes: RefCell::new(BTreeMap::new()),
+            fixture: RefCell::new(None),
+            changed,
         })
+    }
+
+    /// A new application over the same store, as a server started again after a crash.
+    fn restart(&self) {
+        let state = AppState::new(self.store.clone(), config(), self.ready.clone());
+        drop(self.app.replace(server::app(state)));
+    }
+
+    /// Notes `ids` under `key` for the input.
+    fn note(&self, key: &str, ids: Vec<String>) {
+        self.notes.borrow_mut().insert(key.to_owned(), ids);
+    }
+
+    /// The ids noted under `key`.
+    fn noted(&self, key: &str) -> Vec<String> {
+        self.notes.borrow().get(key).cloned().unwrap_or_default()
+    }
+
+    /// Keeps what the store holds now as the fixture every input starts from.
+    fn keep_fixture(&self) {
+        if let Some(memory) = &self.memory {
+            self.fixture.replace(Some(memory.snapshot()));
+        }
+        self.changed.set(self.memory.is_none());
+    }
+
+    /// Back to the fixture, for the next input.
+    fn reset(&self) {
+        if let (Some(memory), Some(fixture)) = (&self.memory, &*self.fixture.borrow()) {
+            memory.restore(fixture);
+        }
+        self.log.borrow_mut().clear();
+        self.changed.set(self.memory.is_none());
+    }
+
+    /// Whether the store may differ from the fixture: the calls and reads after an input run
+    /// only then.
+    fn changed(&self) -> bool {
+        self.changed.get()
     }
 
     fn failure(&self, call: &Call<'_>, status: u16, response: &[u8], reason: String) -> Failure {
@@ -336,9 +487,8 @@ impl Harness {
         let request = builder
             .body(Body::from(call.body.to_vec()))
             .map_err(|e| self.failure(&call, 0, b"", format!("request not built: {e}")))?;
-        let response = self
-            .app
-            .clone()
+        let app = self.app.borrow().clone();
+        let response = app
             .oneshot(request)
             .await
             .map_err(|e| self.failure(&call, 0, b"", format!("no answer: {e}")))?;
@@ -346,11 +496,15 @@ impl Harness {
         self.log
             .borrow_mut()
             .push((format!("{} {}", call.method, call.uri), status));
-        let json_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with(JSON));
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let json_type = header(CONTENT_TYPE).is_some_and(|v| v.starts_with(JSON));
+        let etag = header(ETAG);
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .map_err(|e| self.failure(&call, status, b"", format!("unreadable body: {e}")))?;
@@ -386,12 +540,58 @@ impl Harness {
                 ));
             }
         }
-        Ok(Answer { status, json })
+        Ok(Answer { status, json, etag })
     }
 
-    /// Sends JSON `body` as the director.
+    /// Sends a call carrying fuzz input: a refusal, or a read, must leave the store as it
+    /// was (checked on the in-memory store); an accepted write marks the store changed.
+    async fn input(&self, call: Call<'_>) -> Result<Answer, Failure> {
+        let before = match &self.memory {
+            Some(memory) if self.changed.get() || self.fixture.borrow().is_none() => {
+                Some(memory.snapshot())
+            }
+            _ => None,
+        };
+        let answer = self.send(call.clone()).await?;
+        let Some(memory) = &self.memory else {
+            return Ok(answer);
+        };
+        if answer.ok() && !call.safe() {
+            self.changed.set(true);
+            return Ok(answer);
+        }
+        let unchanged = match (&before, &*self.fixture.borrow()) {
+            (Some(before), _) => memory.holds(before),
+            // Unchanged since the fixture: the store must still hold it.
+            (None, Some(fixture)) => memory.holds(fixture),
+            (None, None) => true,
+        };
+        if !unchanged {
+            let what = if answer.ok() { "a read" } else { "a refusal" };
+            return Err(self.failure(
+                &call,
+                answer.status,
+                answer.json.to_string().as_bytes(),
+                format!("{what} changed the store"),
+            ));
+        }
+        Ok(answer)
+    }
+
+    /// Sends JSON `body` as the director (a call the harness makes, not fuzz input).
     async fn director(&self, method: Method, uri: &str, body: &[u8]) -> Result<Answer, Failure> {
         self.send(Call::json(method, uri, &self.director, body))
+            .await
+    }
+
+    /// Sends fuzz input `data` as JSON from the director.
+    async fn director_input(
+        &self,
+        method: Method,
+        uri: &str,
+        data: &[u8],
+    ) -> Result<Answer, Failure> {
+        self.input(Call::json(method, uri, &self.director, data))
             .await
     }
 
@@ -437,7 +637,6 @@ impl Harness {
         self.send(Call::new(Method::GET, uri)).await
     }
 }
-
 // ---------------------------------------------------------------------------------------
 // Fixtures
 // ---------------------------------------------------------------------------------------
@@ -813,13 +1012,385 @@ async fn play_on(h: &Harness, id: &str, rounds: usize) -> Result<(), Failure> {
 }
 
 // ---------------------------------------------------------------------------------------
-// The targets
+// The targets: a fixture (built once), the input, and what follows an accepted input
 // ---------------------------------------------------------------------------------------
+
+const KNOCKOUT: &str = r#"{"format": "single_elimination"}"#;
+const ROUND_ROBIN: &str = r#"{"format": "round_robin"}"#;
+
+/// The divisions of each target's fixture (of event [`EVENT`]): id, rules (JSON), entrants
+/// and stage.
+const DIVISIONS: &[(&str, &[(&str, &str, usize, Stage)])] = &[
+    (
+        "http_update_division",
+        &[
+            ("open", KNOCKOUT, 6, Stage::Entered),
+            ("done", KNOCKOUT, 4, Stage::Locked),
+        ],
+    ),
+    (
+        "http_participants",
+        &[
+            ("json", r#"{"format": "auto"}"#, 2, Stage::Entered),
+            ("csv", r#"{"format": "auto"}"#, 2, Stage::Entered),
+            ("shut", r#"{"format": "auto"}"#, 2, Stage::Locked),
+        ],
+    ),
+    (
+        "http_preview",
+        &[
+            ("ready", SEEDED, 11, Stage::Generated),
+            ("bare", ROUND_ROBIN, 5, Stage::Entered),
+            ("live", SEEDED, 6, Stage::Locked),
+        ],
+    ),
+    (
+        "http_division_result",
+        &[
+            ("ko", KNOCKOUT, 6, Stage::Locked),
+            ("rr", ROUND_ROBIN, 4, Stage::Locked),
+        ],
+    ),
+    (
+        "http_edit",
+        &[
+            ("draw", KNOCKOUT, 6, Stage::Generated),
+            ("live", KNOCKOUT, 4, Stage::Locked),
+        ],
+    ),
+    ("http_move_tag", &[("draw", KNOCKOUT, 5, Stage::Generated)]),
+    (
+        "http_request",
+        &[
+            ("draw", KNOCKOUT, 6, Stage::Generated),
+            ("live", KNOCKOUT, 6, Stage::Locked),
+            ("pool", ROUND_ROBIN, 4, Stage::Entered),
+        ],
+    ),
+    (
+        "http_sequence",
+        &[
+            ("ko", KNOCKOUT, 8, Stage::Locked),
+            ("rr", ROUND_ROBIN, 4, Stage::Locked),
+        ],
+    ),
+];
+
+const SEEDED: &str = r#"{"format": "single_elimination", "max_seeds": 4}"#;
+
+/// Builds the fixture of `h`'s target.
+async fn fixture(h: &Harness) -> Result<(), Failure> {
+    let divisions = DIVISIONS
+        .iter()
+        .find(|(target, _)| *target == h.target)
+        .map_or(&[][..], |(_, divisions)| *divisions);
+    if !divisions.is_empty() || h.target.contains("event") || h.target == "http_create_division" {
+        event(h).await?;
+    }
+    for &(id, rules, n, stage) in divisions {
+        let rules: Value = serde_json::from_str(rules)
+            .map_err(|e| setup_failure(h.target, format!("fixture rules: {e}")))?;
+        division(h, id, rules, n, stage).await?;
+    }
+    match h.target {
+        "http_division_result" => {
+            for id in ["ko", "rr"] {
+                let mut matches = ready_matches(h, id).await?;
+                matches.truncate(1);
+                matches.push("KO-R9-M9".to_owned());
+                h.note(id, matches);
+            }
+            Ok(())
+        }
+        "http_move_tag" => {
+            h.step(
+                Method::POST,
+                &format!("{}/edits", division_uri("draw")),
+                &json!({"type": "swap", "a": "draw1", "b": "draw2"}),
+                200,
+            )
+            .await?;
+            let rules: Value = serde_json::from_str(KNOCKOUT)
+                .map_err(|e| setup_failure(h.target, format!("fixture rules: {e}")))?;
+            division(h, "live", rules, 4, Stage::Locked).await
+        }
+        "http_create_tournament" => registering(h).await,
+        "http_join" | "http_register" => {
+            registering(h).await?;
+            registering_swiss(h).await?;
+            knockout(h).await
+        }
+        "http_unregister" => {
+            registering(h).await?;
+            knockout(h).await?;
+            swiss(h).await
+        }
+        "http_tournament_result" => {
+            knockout(h).await?;
+            swiss(h).await?;
+            for id in ["ko", "sw"] {
+                let games = ready_games(h, id).await?;
+                h.note(id, games);
+            }
+            Ok(())
+        }
+        "http_create_draft" | "http_draft_pick" | "http_draft_trade" | "http_draft_queue" => {
+            drafts(h).await
+        }
+        "http_request" => {
+            registering(h).await?;
+            knockout(h).await?;
+            swiss(h).await?;
+            drafts(h).await
+        }
+        "http_sequence" => {
+            knockout(h).await?;
+            swiss(h).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Sends `data` as `h`'s target says, then, when the store changed, what follows.
+async fn input(h: &Harness, data: &[u8]) -> Result<(), Failure> {
+    match h.target {
+        "http_create_event" => create_event_on(h, data).await?,
+        "http_update_event" => {
+            let uri = format!("/v1/events/{EVENT}");
+            h.director_input(Method::PATCH, &uri, data).await?;
+        }
+        "http_create_division" => create_division_on(h, data).await?,
+        "http_update_division" => {
+            for id in ["open", "done"] {
+                h.director_input(Method::PATCH, &division_uri(id), data)
+                    .await?;
+            }
+        }
+        "http_participants" => {
+            for (id, content_type) in [("json", JSON), ("csv", CSV), ("shut", JSON)] {
+                let uri = format!("{}/participants", division_uri(id));
+                h.input(Call {
+                    token: Some(&h.director),
+                    content_type: Some(content_type),
+                    body: data,
+                    ..Call::new(Method::POST, &uri)
+                })
+                .await?;
+            }
+        }
+        "http_preview" => {
+            for id in ["ready", "bare", "live"] {
+                let uri = format!("{}/preview-bracket", division_uri(id));
+                h.director_input(Method::POST, &uri, data).await?;
+            }
+        }
+        "http_division_result" => {
+            for id in ["ko", "rr"] {
+                for m in h.noted(id) {
+                    let uri = format!("{}/matches/{m}/result", division_uri(id));
+                    h.director_input(Method::POST, &uri, data).await?;
+                }
+            }
+        }
+        "http_edit" => {
+            for id in ["draw", "live"] {
+                let uri = format!("{}/edits", division_uri(id));
+                h.director_input(Method::POST, &uri, data).await?;
+            }
+        }
+        "http_move_tag" => {
+            for (id, tag) in [
+                ("draw", "current"),
+                ("draw", "published"),
+                ("draw", "fuzz"),
+                ("live", "current"),
+            ] {
+                let uri = format!("{}/tags/{tag}", division_uri(id));
+                h.director_input(Method::PUT, &uri, data).await?;
+            }
+        }
+        "http_create_tournament" => create_tournament_on(h, data).await?,
+        "http_join" => {
+            for id in ["reg", "sreg", "ko"] {
+                let uri = format!("{}/join", tournament_uri(id));
+                h.input(Call::json(Method::POST, &uri, &h.players[2], data))
+                    .await?;
+            }
+        }
+        "http_register" => {
+            for id in ["reg", "sreg", "ko"] {
+                let uri = format!("{}/register", tournament_uri(id));
+                h.director_input(Method::POST, &uri, data).await?;
+            }
+        }
+        "http_unregister" => {
+            for id in ["reg", "ko", "sw"] {
+                let uri = format!("{}/unregister", tournament_uri(id));
+                h.director_input(Method::POST, &uri, data).await?;
+            }
+        }
+        "http_tournament_result" => {
+            for (id, player) in [("ko", 0), ("sw", 1)] {
+                let base = tournament_uri(id);
+                let games = h.noted(id);
+                if let Some(game) = games.first() {
+                    let uri = format!("{base}/matches/{game}/result");
+                    h.director_input(Method::POST, &uri, data).await?;
+                }
+                for game in &games {
+                    let uri = format!("{base}/matches/{game}/result");
+                    h.input(Call::json(Method::POST, &uri, &h.players[player], data))
+                        .await?;
+                }
+            }
+        }
+        "http_create_draft" => create_draft_on(h, data).await?,
+        "http_draft_pick" => {
+            for id in DRAFTS {
+                let uri = format!("{}/picks", draft_uri(id));
+                h.director_input(Method::POST, &uri, data).await?;
+                for token in &h.players[..2] {
+                    h.input(Call::json(Method::POST, &uri, token, data)).await?;
+                }
+            }
+        }
+        "http_draft_trade" => {
+            for id in DRAFTS {
+                let uri = format!("{}/trade", draft_uri(id));
+                h.director_input(Method::POST, &uri, data).await?;
+            }
+        }
+        "http_draft_queue" => {
+            for id in DRAFTS {
+                let base = draft_uri(id);
+                let uri = format!("{base}/teams/0/queue");
+                h.input(Call::json(Method::PUT, &uri, &h.players[0], data))
+                    .await?;
+                for team in [1, 2] {
+                    let uri = format!("{base}/teams/{team}/queue");
+                    h.director_input(Method::PUT, &uri, data).await?;
+                }
+            }
+        }
+        "http_request" => request_on(h, data).await?,
+        _ => sequence_on(h, data).await?,
+    }
+    if h.changed() {
+        after(h).await?;
+    }
+    Ok(())
+}
+
+/// What follows an input that changed the store: the calls that use what it changed, and
+/// every read of the fixture's aggregates. Run once on the fixture itself when it is built.
+async fn after(h: &Harness) -> Result<(), Failure> {
+    match h.target {
+        "http_create_event" | "http_create_division" => {
+            h.read(&format!("/v1/events/{EVENT}")).await.map(drop)
+        }
+        "http_update_event" => {
+            let uri = format!("/v1/events/{EVENT}");
+            h.read(&uri).await?;
+            h.read(&format!("{uri}/divisions")).await.map(drop)
+        }
+        "http_update_division" => {
+            let base = division_uri("open");
+            h.director(Method::POST, &format!("{base}/preview-bracket"), b"{}")
+                .await?;
+            h.director(Method::POST, &format!("{base}/generate"), b"null")
+                .await?;
+            division_reads(h, "open").await?;
+            division_reads(h, "done").await
+        }
+        "http_participants" => {
+            for id in ["json", "csv"] {
+                let base = division_uri(id);
+                h.director(Method::POST, &format!("{base}/preview-bracket"), b"{}")
+                    .await?;
+                h.director(Method::POST, &format!("{base}/generate"), b"null")
+                    .await?;
+                division_reads(h, id).await?;
+            }
+            division_reads(h, "shut").await
+        }
+        "http_preview" => {
+            for id in ["ready", "bare", "live"] {
+                division_reads(h, id).await?;
+            }
+            Ok(())
+        }
+        "http_division_result" => {
+            division_reads(h, "ko").await?;
+            division_reads(h, "rr").await
+        }
+        "http_edit" => {
+            let base = division_uri("draw");
+            h.director(Method::POST, &format!("{base}/generate"), b"null")
+                .await?;
+            h.director(Method::POST, &format!("{base}/tags/undo"), b"null")
+                .await?;
+            division_reads(h, "draw").await?;
+            division_reads(h, "live").await
+        }
+        "http_move_tag" => {
+            let base = division_uri("draw");
+            for action in ["undo", "redo"] {
+                h.director(Method::POST, &format!("{base}/tags/{action}"), b"null")
+                    .await?;
+            }
+            h.look(&format!("{base}/bracket?tag=fuzz")).await?;
+            division_reads(h, "draw").await?;
+            division_reads(h, "live").await
+        }
+        "http_create_tournament" => tournament_reads(h, "reg").await,
+        "http_join" | "http_register" => start_and_play(h).await,
+        "http_unregister" => {
+            tournament_reads(h, "reg").await?;
+            play_on(h, "ko", 2).await?;
+            play_on(h, "sw", 2).await
+        }
+        "http_tournament_result" => {
+            play_on(h, "ko", 3).await?;
+            play_on(h, "sw", 3).await
+        }
+        "http_create_draft" => draft_reads(h, DRAFTS[1]).await,
+        "http_draft_pick" | "http_draft_queue" => {
+            draft_on(h, DRAFTS[1], 4).await?;
+            draft_reads(h, DRAFTS[0]).await?;
+            draft_reads(h, DRAFTS[2]).await
+        }
+        "http_draft_trade" => {
+            draft_on(h, DRAFTS[0], 0).await?;
+            draft_on(h, DRAFTS[1], 4).await?;
+            draft_reads(h, DRAFTS[2]).await
+        }
+        "http_request" => {
+            h.read(&format!("/v1/events/{EVENT}")).await?;
+            for id in ["draw", "live", "pool"] {
+                division_reads(h, id).await?;
+            }
+            for id in ["reg", "ko", "sw"] {
+                tournament_reads(h, id).await?;
+            }
+            for id in DRAFTS {
+                draft_reads(h, id).await?;
+            }
+            Ok(())
+        }
+        _ => {
+            for arena in ARENAS {
+                let seen = arena_matches(h, arena).await?;
+                let logged = logged(h, arena).await?;
+                consistent(h, arena, &seen, &logged)?;
+            }
+            Ok(())
+        }
+    }
+}
 
 /// `POST /v1/events` (`CreateEvent`); an event made is readable and takes a division.
 async fn create_event_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    event(h).await?;
-    let answer = h.director(Method::POST, "/v1/events", data).await?;
+    let answer = h.director_input(Method::POST, "/v1/events", data).await?;
     if answer.ok() {
         if let Some(id) = answer.json["id"].as_str() {
             let base = format!("/v1/events/{}", path_segment(id));
@@ -827,27 +1398,17 @@ async fn create_event_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
             h.read(&format!("{base}/divisions")).await?;
         }
     }
-    h.read(&format!("/v1/events/{EVENT}")).await.map(drop)
-}
-
-/// `PATCH /v1/events/{id}` (`UpdateEvent`).
-async fn update_event_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    event(h).await?;
-    let uri = format!("/v1/events/{EVENT}");
-    h.director(Method::PATCH, &uri, data).await?;
-    h.read(&uri).await?;
-    h.read(&format!("{uri}/divisions")).await.map(drop)
+    Ok(())
 }
 
 /// `POST /v1/events/{id}/divisions` (`CreateDivision`); a division made takes participants,
 /// generates (or refuses to) with its rules, previews and locks.
 async fn create_division_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    event(h).await?;
     let answer = h
-        .director(Method::POST, &format!("/v1/events/{EVENT}/divisions"), data)
+        .director_input(Method::POST, &format!("/v1/events/{EVENT}/divisions"), data)
         .await?;
     let Some(id) = answer.json["id"].as_str().filter(|_| answer.ok()) else {
-        return h.read(&format!("/v1/events/{EVENT}")).await.map(drop);
+        return Ok(());
     };
     let base = division_uri(&path_segment(id));
     let people = entrants("p", 6).to_string();
@@ -863,178 +1424,17 @@ async fn create_division_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
         .await?;
     h.director(Method::POST, &format!("{base}/lock-bracket"), b"null")
         .await?;
-    division_reads(h, &path_segment(id)).await?;
-    h.read(&format!("/v1/events/{EVENT}")).await.map(drop)
-}
-
-/// `PATCH /v1/events/{id}/divisions/{id}` (`UpdateDivision`) on a division with entries and
-/// no bracket (then generated with the new rules) and on a locked one (refused).
-async fn update_division_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    event(h).await?;
-    let rules = json!({"format": "single_elimination"});
-    division(h, "open", rules.clone(), 6, Stage::Entered).await?;
-    division(h, "done", rules, 4, Stage::Locked).await?;
-    for id in ["open", "done"] {
-        h.director(Method::PATCH, &division_uri(id), data).await?;
-    }
-    let base = division_uri("open");
-    h.director(Method::POST, &format!("{base}/preview-bracket"), b"{}")
-        .await?;
-    h.director(Method::POST, &format!("{base}/generate"), b"null")
-        .await?;
-    division_reads(h, "open").await?;
-    division_reads(h, "done").await
-}
-
-/// `POST …/participants` as JSON and as CSV (`text/csv`), then a generation with them.
-async fn participants_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    event(h).await?;
-    let rules = json!({"format": "auto"});
-    division(h, "json", rules.clone(), 2, Stage::Entered).await?;
-    division(h, "csv", rules.clone(), 2, Stage::Entered).await?;
-    division(h, "shut", rules, 2, Stage::Locked).await?;
-    for (id, content_type) in [("json", JSON), ("csv", CSV), ("shut", JSON)] {
-        let uri = format!("{}/participants", division_uri(id));
-        h.send(Call {
-            token: Some(&h.director),
-            content_type: Some(content_type),
-            body: data,
-            ..Call::new(Method::POST, &uri)
-        })
-        .await?;
-    }
-    for id in ["json", "csv"] {
-        let base = division_uri(id);
-        h.director(Method::POST, &format!("{base}/preview-bracket"), b"{}")
-            .await?;
-        h.director(Method::POST, &format!("{base}/generate"), b"null")
-            .await?;
-        division_reads(h, id).await?;
-    }
-    division_reads(h, "shut").await
-}
-
-/// `POST …/preview-bracket` (`PreviewRequest`) on a ready bracket, on a division without one
-/// and on a locked one.
-async fn preview_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    event(h).await?;
-    let rules = json!({"format": "single_elimination", "max_seeds": 4});
-    division(h, "ready", rules.clone(), 11, Stage::Generated).await?;
-    division(
-        h,
-        "bare",
-        json!({"format": "round_robin"}),
-        5,
-        Stage::Entered,
-    )
-    .await?;
-    division(h, "live", rules, 6, Stage::Locked).await?;
-    for id in ["ready", "bare", "live"] {
-        h.director(
-            Method::POST,
-            &format!("{}/preview-bracket", division_uri(id)),
-            data,
-        )
-        .await?;
-        division_reads(h, id).await?;
-    }
-    Ok(())
-}
-
-/// `POST …/matches/{id}/result` (`MatchResult`) of a division: a ready match of a locked
-/// single elimination and of a locked round robin, and a match id the bracket lacks.
-async fn division_result_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    event(h).await?;
-    division(
-        h,
-        "ko",
-        json!({"format": "single_elimination"}),
-        6,
-        Stage::Locked,
-    )
-    .await?;
-    division(h, "rr", json!({"format": "round_robin"}), 4, Stage::Locked).await?;
-    for id in ["ko", "rr"] {
-        let mut matches = ready_matches(h, id).await?;
-        matches.truncate(1);
-        matches.push("KO-R9-M9".to_owned());
-        for m in matches {
-            h.director(
-                Method::POST,
-                &format!("{}/matches/{m}/result", division_uri(id)),
-                data,
-            )
-            .await?;
-        }
-        division_reads(h, id).await?;
-    }
-    Ok(())
-}
-
-/// `POST …/edits` (`Patch`) on a ready bracket (with byes, so moves have room) and a locked
-/// one; then the versions, tags and a regeneration.
-async fn edit_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    event(h).await?;
-    let rules = json!({"format": "single_elimination"});
-    division(h, "draw", rules.clone(), 6, Stage::Generated).await?;
-    division(h, "live", rules, 4, Stage::Locked).await?;
-    for id in ["draw", "live"] {
-        h.director(Method::POST, &format!("{}/edits", division_uri(id)), data)
-            .await?;
-    }
-    let base = division_uri("draw");
-    h.director(Method::POST, &format!("{base}/generate"), b"null")
-        .await?;
-    h.director(Method::POST, &format!("{base}/tags/undo"), b"null")
-        .await?;
-    division_reads(h, "draw").await?;
-    division_reads(h, "live").await
-}
-
-/// `PUT …/tags/{tag}` (`MoveTag`) on a division with two versions (tags `current`, `published`
-/// and a new one) and on a locked one; then undo and redo.
-async fn move_tag_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    event(h).await?;
-    let rules = json!({"format": "single_elimination"});
-    division(h, "draw", rules.clone(), 5, Stage::Generated).await?;
-    let base = division_uri("draw");
-    h.step(
-        Method::POST,
-        &format!("{base}/edits"),
-        &json!({"type": "swap", "a": "draw1", "b": "draw2"}),
-        200,
-    )
-    .await?;
-    division(h, "live", rules, 4, Stage::Locked).await?;
-    for (id, tag) in [
-        ("draw", "current"),
-        ("draw", "published"),
-        ("draw", "fuzz"),
-        ("live", "current"),
-    ] {
-        h.director(
-            Method::PUT,
-            &format!("{}/tags/{tag}", division_uri(id)),
-            data,
-        )
-        .await?;
-    }
-    for action in ["undo", "redo"] {
-        h.director(Method::POST, &format!("{base}/tags/{action}"), b"null")
-            .await?;
-    }
-    h.look(&format!("{base}/bracket?tag=fuzz")).await?;
-    division_reads(h, "draw").await?;
-    division_reads(h, "live").await
+    division_reads(h, &path_segment(id)).await
 }
 
 /// `POST /v1/tournaments` (`CreateTournament`); a tournament made is published, takes four
 /// entries, starts (or refuses to) and is played for two rounds.
 async fn create_tournament_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    registering(h).await?;
-    let answer = h.director(Method::POST, "/v1/tournaments", data).await?;
+    let answer = h
+        .director_input(Method::POST, "/v1/tournaments", data)
+        .await?;
     let Some(id) = answer.json["id"].as_str().filter(|_| answer.ok()) else {
-        return tournament_reads(h, "reg").await;
+        return Ok(());
     };
     let id = path_segment(id);
     let base = tournament_uri(&id);
@@ -1052,41 +1452,6 @@ async fn create_tournament_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     play_on(h, &id, 2).await
 }
 
-/// `POST /v1/tournaments/{id}/join` (`JoinRequest`) by a newcomer: to a registering
-/// knockout and Swiss (then started, played and exported) and an active one (refused).
-async fn join_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    registering(h).await?;
-    registering_swiss(h).await?;
-    knockout(h).await?;
-    for id in ["reg", "sreg", "ko"] {
-        h.send(Call::json(
-            Method::POST,
-            &format!("{}/join", tournament_uri(id)),
-            &h.players[2],
-            data,
-        ))
-        .await?;
-    }
-    start_and_play(h).await
-}
-
-/// `POST /v1/tournaments/{id}/register` (`Participant`) by the director: to a registering
-/// knockout and Swiss (then started, played and exported) and an active one (refused).
-async fn register_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    registering(h).await?;
-    registering_swiss(h).await?;
-    knockout(h).await?;
-    for id in ["reg", "sreg", "ko"] {
-        h.director(
-            Method::POST,
-            &format!("{}/register", tournament_uri(id)),
-            data,
-        )
-        .await?;
-    }
-    start_and_play(h).await
-}
-
 /// Starts `reg` and `sreg` and plays them on; reads `ko`.
 async fn start_and_play(h: &Harness) -> Result<(), Failure> {
     for id in ["reg", "sreg"] {
@@ -1101,59 +1466,12 @@ async fn start_and_play(h: &Harness) -> Result<(), Failure> {
     tournament_reads(h, "ko").await
 }
 
-/// `POST /v1/tournaments/{id}/unregister` (`EntryRef`): during registration, and in an active
-/// knockout and Swiss (walkovers); then play goes on.
-async fn unregister_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    registering(h).await?;
-    knockout(h).await?;
-    swiss(h).await?;
-    for id in ["reg", "ko", "sw"] {
-        h.director(
-            Method::POST,
-            &format!("{}/unregister", tournament_uri(id)),
-            data,
-        )
-        .await?;
-    }
-    tournament_reads(h, "reg").await?;
-    play_on(h, "ko", 2).await?;
-    play_on(h, "sw", 2).await
-}
-
-/// `POST /v1/tournaments/{id}/matches/{id}/result` (`MatchResult`): by the director to a
-/// ready game of an active knockout and Swiss, and by an entrant (self-reporting) to its
-/// own game; then the round closes and play goes on.
-async fn tournament_result_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    knockout(h).await?;
-    swiss(h).await?;
-    for (id, player) in [("ko", 0), ("sw", 1)] {
-        let games = ready_games(h, id).await?;
-        let base = tournament_uri(id);
-        if let Some(game) = games.first() {
-            h.director(Method::POST, &format!("{base}/matches/{game}/result"), data)
-                .await?;
-        }
-        for game in &games {
-            h.send(Call::json(
-                Method::POST,
-                &format!("{base}/matches/{game}/result"),
-                &h.players[player],
-                data,
-            ))
-            .await?;
-        }
-        play_on(h, id, 3).await?;
-    }
-    Ok(())
-}
-
-/// `POST /v1/drafts` (`CreateDraft`) next to an existing draft; a draft made takes a queue,
-/// starts, takes its first pick, pauses, resumes, trades, undoes and is drafted on.
+/// `POST /v1/drafts` (`CreateDraft`) next to the fixture's drafts; a draft made takes a
+/// queue, starts, takes its first pick, pauses, resumes, trades, undoes and is drafted on.
 async fn create_draft_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    drafts(h).await?;
-    let answer = h.director(Method::POST, "/v1/drafts", data).await?;
+    let answer = h.director_input(Method::POST, "/v1/drafts", data).await?;
     let Some(id) = answer.json["id"].as_str().filter(|_| answer.ok()) else {
-        return draft_reads(h, DRAFTS[1]).await;
+        return Ok(());
     };
     let id = path_segment(id);
     let base = draft_uri(&id);
@@ -1182,57 +1500,7 @@ async fn create_draft_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     .await?;
     h.director(Method::POST, &format!("{base}/undo"), b"null")
         .await?;
-    draft_on(h, &id, 3).await?;
-    draft_reads(h, DRAFTS[1]).await
-}
-
-/// `POST /v1/drafts/{id}/picks` (`PickRequest`) by the commissioner and by both managers to a
-/// scheduled, a started and a completed draft; then the started one is drafted to the end.
-async fn draft_pick_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    drafts(h).await?;
-    for id in DRAFTS {
-        let uri = format!("{}/picks", draft_uri(id));
-        h.director(Method::POST, &uri, data).await?;
-        for token in &h.players[..2] {
-            h.send(Call::json(Method::POST, &uri, token, data)).await?;
-        }
-    }
-    draft_on(h, DRAFTS[1], 4).await?;
-    draft_reads(h, DRAFTS[0]).await?;
-    draft_reads(h, DRAFTS[2]).await
-}
-
-/// `POST /v1/drafts/{id}/trade` (`TradeRequest`) to a scheduled, a started and a completed
-/// draft; then the started one is drafted to the end.
-async fn draft_trade_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    drafts(h).await?;
-    for id in DRAFTS {
-        h.director(Method::POST, &format!("{}/trade", draft_uri(id)), data)
-            .await?;
-    }
-    draft_on(h, DRAFTS[0], 0).await?;
-    draft_on(h, DRAFTS[1], 4).await?;
-    draft_reads(h, DRAFTS[2]).await
-}
-
-/// `PUT /v1/drafts/{id}/teams/{team}/queue` (`QueueRequest`) by a team's manager (team 0), by
-/// the commissioner (team 1) and for a team the draft lacks, on a scheduled, a started and a
-/// completed draft; then the started one is drafted to the end.
-async fn draft_queue_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
-    drafts(h).await?;
-    for id in DRAFTS {
-        let base = draft_uri(id);
-        let uri = format!("{base}/teams/0/queue");
-        h.send(Call::json(Method::PUT, &uri, &h.players[0], data))
-            .await?;
-        for team in [1, 2] {
-            h.director(Method::PUT, &format!("{base}/teams/{team}/queue"), data)
-                .await?;
-        }
-    }
-    draft_on(h, DRAFTS[1], 4).await?;
-    draft_reads(h, DRAFTS[0]).await?;
-    draft_reads(h, DRAFTS[2]).await
+    draft_on(h, &id, 3).await
 }
 
 /// Any request, as text: a request line `METHOD TARGET` (path and query), header lines
@@ -1244,22 +1512,6 @@ async fn request_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     let Some(parsed) = parse_request(data) else {
         return Ok(());
     };
-    event(h).await?;
-    let rules = json!({"format": "single_elimination"});
-    division(h, "draw", rules.clone(), 6, Stage::Generated).await?;
-    division(h, "live", rules, 6, Stage::Locked).await?;
-    division(
-        h,
-        "pool",
-        json!({"format": "round_robin"}),
-        4,
-        Stage::Entered,
-    )
-    .await?;
-    registering(h).await?;
-    knockout(h).await?;
-    swiss(h).await?;
-    drafts(h).await?;
     let given = |name: HeaderName| parsed.headers.iter().any(|(n, _)| *n == name);
     let call = Call {
         method: parsed.method.clone(),
@@ -1269,16 +1521,558 @@ async fn request_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
         headers: parsed.headers.clone(),
         body: parsed.body,
     };
-    h.send(call).await?;
-    h.read(&format!("/v1/events/{EVENT}")).await?;
-    for id in ["draw", "live", "pool"] {
-        division_reads(h, id).await?;
+    h.input(call).await.map(drop)
+}
+
+// ---------------------------------------------------------------------------------------
+// `http_sequence`: calls one after another, two clients at once, and crashes
+// ---------------------------------------------------------------------------------------
+
+/// The most calls one sequence input makes.
+const SEQUENCE_CALLS: usize = 12;
+
+/// Where a sequence records results: two locked division brackets and two active
+/// tournaments (self-reporting: `k1` plays in `ko`, `s1` in `sw`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arena {
+    DivisionKnockout,
+    DivisionPool,
+    TournamentKnockout,
+    TournamentSwiss,
+}
+
+const ARENAS: [Arena; 4] = [
+    Arena::DivisionKnockout,
+    Arena::DivisionPool,
+    Arena::TournamentKnockout,
+    Arena::TournamentSwiss,
+];
+
+impl Arena {
+    fn of(byte: u8) -> Self {
+        ARENAS[usize::from(byte) % ARENAS.len()]
     }
-    for id in ["reg", "ko", "sw"] {
-        tournament_reads(h, id).await?;
+
+    fn base(self) -> String {
+        match self {
+            Arena::DivisionKnockout => division_uri("ko"),
+            Arena::DivisionPool => division_uri("rr"),
+            Arena::TournamentKnockout => tournament_uri("ko"),
+            Arena::TournamentSwiss => tournament_uri("sw"),
+        }
     }
-    for id in DRAFTS {
-        draft_reads(h, id).await?;
+
+    fn tournament(self) -> bool {
+        matches!(self, Arena::TournamentKnockout | Arena::TournamentSwiss)
+    }
+
+    /// The owner its events name.
+    fn owner(self) -> Option<MatchOwner> {
+        Some(match self {
+            Arena::DivisionKnockout => MatchOwner::Division(DivisionId::new("ko").ok()?),
+            Arena::DivisionPool => MatchOwner::Division(DivisionId::new("rr").ok()?),
+            Arena::TournamentKnockout => MatchOwner::Tournament(TournamentId::new("ko").ok()?),
+            Arena::TournamentSwiss => MatchOwner::Tournament(TournamentId::new("sw").ok()?),
+        })
+    }
+
+    /// The entrant with a token who plays here, if any.
+    fn player(self) -> Option<usize> {
+        match self {
+            Arena::TournamentKnockout => Some(0),
+            Arena::TournamentSwiss => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// The bytes of a sequence input, read one at a time (zeros past the end).
+struct Reader<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> u8 {
+        let byte = self.data.get(self.at).copied().unwrap_or(0);
+        self.at += 1;
+        byte
+    }
+
+    fn done(&self) -> bool {
+        self.at >= self.data.len()
+    }
+}
+
+/// A match as the API shows it.
+#[derive(Debug, Clone)]
+struct Seen {
+    id: String,
+    sides: [Option<String>; 2],
+    /// The recorded result (`null` when none).
+    result: Value,
+}
+
+/// What the event log says of one match: `match.result` events, `match.corrected` events,
+/// and the result the last of them recorded.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Logged {
+    results: usize,
+    corrections: usize,
+    last: Value,
+}
+
+/// Every match of `arena` (every round of a tournament).
+async fn arena_matches(h: &Harness, arena: Arena) -> Result<Vec<Seen>, Failure> {
+    let base = arena.base();
+    let side = |v: &Value| v.as_str().map(str::to_owned);
+    let mut seen = Vec::new();
+    if arena.tournament() {
+        let round = h.read(&base).await?.json["round"].as_u64().unwrap_or(0);
+        for r in 1..=round {
+            let pairings = h.read(&format!("{base}/rounds/{r}/pairings")).await?;
+            for game in pairings.json["pairings"].as_array().into_iter().flatten() {
+                let Some(id) = game["match_id"].as_str() else {
+                    continue;
+                };
+                seen.push(Seen {
+                    id: id.to_owned(),
+                    sides: [side(&game["sides"][0]), side(&game["sides"][1])],
+                    result: game["result"].clone(),
+                });
+            }
+        }
+    } else {
+        let bracket = h.read(&format!("{base}/bracket")).await?;
+        for m in bracket.json["bracket"]["matches"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(id) = m["id"].as_str() else {
+                continue;
+            };
+            let occupant = |i: usize| side(&m["slots"][i]["occupant"]["id"]);
+            seen.push(Seen {
+                id: id.to_owned(),
+                sides: [occupant(0), occupant(1)],
+                result: m["result"].clone(),
+            });
+        }
+    }
+    Ok(seen)
+}
+
+/// What the log says of every match of `arena`.
+async fn logged(h: &Harness, arena: Arena) -> Result<BTreeMap<String, Logged>, Failure> {
+    let events = h
+        .store
+        .events_after(0, usize::MAX)
+        .await
+        .map_err(|e| setup_failure(h.target, format!("event log: {e}")))?;
+    let owner = arena.owner();
+    let mut out: BTreeMap<String, Logged> = BTreeMap::new();
+    for logged in &events {
+        let (of, id, result, correction) = match &logged.event.data {
+            EventData::MatchResult {
+                owner,
+                match_id,
+                result,
+            } => (owner, match_id, result, false),
+            EventData::MatchCorrected {
+                owner,
+                match_id,
+                result,
+                ..
+            } => (owner, match_id, result, true),
+            _ => continue,
+        };
+        if Some(of) != owner.as_ref() {
+            continue;
+        }
+        let entry = out.entry(id.to_string()).or_default();
+        if correction {
+            entry.corrections += 1;
+        } else {
+            entry.results += 1;
+        }
+        entry.last = serde_json::to_value(result).unwrap_or(Value::Null);
+    }
+    Ok(out)
+}
+
+fn sequence_failure(h: &Harness, what: &str, detail: String) -> Failure {
+    Failure {
+        target: h.target,
+        request: what.to_owned(),
+        status: 0,
+        response: String::new(),
+        reason: detail,
+    }
+}
+
+/// The state agrees with the log: a match logged has at most one `match.result`, and shows
+/// the result its last event recorded.
+fn consistent(
+    h: &Harness,
+    arena: Arena,
+    seen: &[Seen],
+    logged: &BTreeMap<String, Logged>,
+) -> Result<(), Failure> {
+    for m in seen {
+        let Some(log) = logged.get(&m.id) else {
+            continue;
+        };
+        if log.results > 1 {
+            return Err(sequence_failure(
+                h,
+                &format!("{arena:?} {}", m.id),
+                format!("{} match.result events for one match", log.results),
+            ));
+        }
+        if m.result != log.last {
+            return Err(sequence_failure(
+                h,
+                &format!("{arena:?} {}", m.id),
+                format!(
+                    "the match shows {} but its last event recorded {}",
+                    m.result, log.last
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A result body: a win of either side (with or without a score), a draw, a walkover, or a
+/// winner who does not play; with `"correction": true` when asked.
+fn result_body(choice: u8, m: &Seen, correction: bool) -> Value {
+    let side = |i: usize| m.sides[i].clone().map_or(Value::Null, Value::String);
+    let mut body = match choice % 6 {
+        0 => json!({"type": "win", "winner": side(0)}),
+        1 => json!({"type": "win", "winner": side(1)}),
+        2 => json!({"type": "draw"}),
+        3 => json!({"type": "walkover", "winner": side(0)}),
+        4 => json!({"type": "win", "winner": side(1), "score": [1, 3]}),
+        _ => json!({"type": "win", "winner": "nobody"}),
+    };
+    if correction {
+        body["correction"] = Value::Bool(true);
+    }
+    body
+}
+
+/// The result a body records (without its `correction` flag).
+fn recorded(body: &Value) -> Value {
+    let mut result = body.clone();
+    if let Value::Object(map) = &mut result {
+        map.remove("correction");
+    }
+    result
+}
+
+/// Which `If-Match` a write carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Precondition {
+    None,
+    Current,
+    Stale,
+    Garbage,
+}
+
+/// One write of a sequence, ready to send.
+struct Write {
+    uri: String,
+    body: Vec<u8>,
+    value: Value,
+    correction: bool,
+    token: String,
+    precondition: Precondition,
+    if_match: Option<HeaderValue>,
+}
+
+impl Write {
+    fn call(&self) -> Call<'_> {
+        let mut call = Call::json(Method::POST, &self.uri, &self.token, &self.body);
+        if let Some(tag) = &self.if_match {
+            call.headers.push((IF_MATCH, tag.clone()));
+        }
+        call
+    }
+}
+
+/// A write to match `m` of `arena` read from three bytes: the body, the flags (bit 0 a
+/// correction, bits 1–2 the `If-Match`, bit 3 sent by the entrant rather than the director).
+async fn write_of(
+    h: &Harness,
+    arena: Arena,
+    m: &Seen,
+    choice: u8,
+    flags: u8,
+) -> Result<Write, Failure> {
+    let correction = flags & 1 != 0;
+    let value = result_body(choice, m, correction);
+    let precondition = match (flags >> 1) & 3 {
+        0 => Precondition::None,
+        1 => Precondition::Current,
+        2 => Precondition::Stale,
+        _ => Precondition::Garbage,
+    };
+    let if_match = match precondition {
+        Precondition::None => None,
+        Precondition::Garbage => Some(HeaderValue::from_static("\"fuzz\"")),
+        Precondition::Current | Precondition::Stale => {
+            let read = h.read(&arena.base()).await?;
+            let version = read.json["version"].as_u64().unwrap_or(0);
+            let tag = if precondition == Precondition::Current {
+                read.etag.unwrap_or_default()
+            } else {
+                format!("\"v{}\"", version.saturating_sub(1))
+            };
+            HeaderValue::from_str(&tag).ok()
+        }
+    };
+    let token = match arena.player() {
+        Some(player) if flags & 8 != 0 => h.players[player].clone(),
+        _ => h.director.clone(),
+    };
+    Ok(Write {
+        uri: format!("{}/matches/{}/result", arena.base(), path_segment(&m.id)),
+        body: value.to_string().into_bytes(),
+        value,
+        correction,
+        token,
+        precondition,
+        if_match,
+    })
+}
+
+/// Picks a match of `arena` with `byte`; `None` when it has none.
+fn pick(seen: &[Seen], byte: u8) -> Option<&Seen> {
+    (!seen.is_empty()).then(|| &seen[usize::from(byte) % seen.len()])
+}
+
+/// Runs the calls a sequence input spells, checking each.
+async fn sequence_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
+    let mut reader = Reader { data, at: 0 };
+    for _ in 0..SEQUENCE_CALLS {
+        if reader.done() {
+            break;
+        }
+        let op = reader.byte();
+        let arena = Arena::of(reader.byte());
+        match op % 8 {
+            0..=3 => single_write(h, arena, &mut reader).await?,
+            4 | 5 => race(h, arena, &mut reader).await?,
+            6 => crash(h, arena, &mut reader).await?,
+            _ => {
+                if arena.tournament() {
+                    let uri = format!("{}/advance", arena.base());
+                    h.director_input(Method::POST, &uri, b"null").await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One write, checked against the match before and after it and against the log.
+async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(), Failure> {
+    let seen = arena_matches(h, arena).await?;
+    let Some(m) = pick(&seen, reader.byte()) else {
+        return Ok(());
+    };
+    let (choice, flags) = (reader.byte(), reader.byte());
+    let write = write_of(h, arena, m, choice, flags).await?;
+    let before = logged(h, arena).await?;
+    let answer = h.input(write.call()).await?;
+    let after_seen = arena_matches(h, arena).await?;
+    let after = logged(h, arena).await?;
+    consistent(h, arena, &after_seen, &after)?;
+    let now = after_seen
+        .iter()
+        .find(|x| x.id == m.id)
+        .map_or(Value::Null, |x| x.result.clone());
+    let of = |log: &BTreeMap<String, Logged>| log.get(&m.id).cloned().unwrap_or_default();
+    let (was, is) = (of(&before), of(&after));
+    let wanted = recorded(&write.value);
+    let fail = |reason: String| {
+        Err(h.failure(
+            &write.call(),
+            answer.status,
+            answer.json.to_string().as_bytes(),
+            reason,
+        ))
+    };
+    let guarded = matches!(
+        write.precondition,
+        Precondition::Stale | Precondition::Garbage
+    );
+    match answer.status {
+        200 if guarded => fail("a write whose If-Match does not match was accepted".to_owned()),
+        200 if m.result == wanted => {
+            if now != m.result || is != was {
+                return fail("the same result again changed the match or its log".to_owned());
+            }
+            Ok(())
+        }
+        200 if m.result.is_null() => {
+            if now != wanted || is.results != was.results + 1 || is.corrections != was.corrections {
+                return fail(format!(
+                    "a first result was not recorded once: the match shows {now}, log {is:?}"
+                ));
+            }
+            Ok(())
+        }
+        200 => {
+            if !write.correction {
+                return fail(format!("{} was overwritten without a correction", m.result));
+            }
+            if now != wanted || is.corrections != was.corrections + 1 || is.results != was.results {
+                return fail(format!(
+                    "a correction was not recorded once: the match shows {now}, log {is:?}"
+                ));
+            }
+            Ok(())
+        }
+        409 if answer.json["code"] == "result_exists" => {
+            if m.result.is_null() || m.result == wanted || answer.json["recorded"] != m.result {
+                return fail(format!(
+                    "result_exists for a match that showed {} before",
+                    m.result
+                ));
+            }
+            Ok(())
+        }
+        412 if !guarded => fail("the current If-Match was refused".to_owned()),
+        _ => Ok(()),
+    }
+}
+
+/// Two clients send a write to one match at once.
+async fn race(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(), Failure> {
+    let seen = arena_matches(h, arena).await?;
+    let Some(m) = pick(&seen, reader.byte()) else {
+        return Ok(());
+    };
+    let (a, b, flags) = (reader.byte(), reader.byte(), reader.byte());
+    // Neither carries an If-Match: the service alone must keep them apart.
+    let first = write_of(h, arena, m, a, flags & 1).await?;
+    let second = write_of(h, arena, m, b, (flags >> 1) & 1).await?;
+    let before = logged(h, arena).await?;
+    let snapshot = h.memory.as_ref().map(|memory| memory.snapshot());
+    let (x, y) = tokio::join!(h.send(first.call()), h.send(second.call()));
+    let answers = [x?, y?];
+    let writes = [&first, &second];
+    let after_seen = arena_matches(h, arena).await?;
+    let after = logged(h, arena).await?;
+    consistent(h, arena, &after_seen, &after)?;
+    let now = after_seen
+        .iter()
+        .find(|x| x.id == m.id)
+        .map_or(Value::Null, |x| x.result.clone());
+    let of = |log: &BTreeMap<String, Logged>| log.get(&m.id).cloned().unwrap_or_default();
+    let (was, is) = (of(&before), of(&after));
+    let what = format!(
+        "{arena:?} {}: race of {} and {}",
+        m.id, first.value, second.value
+    );
+    let fail = |reason: String| {
+        Err(sequence_failure(
+            h,
+            &what,
+            format!(
+                "{reason} (answers {} {} and {} {})",
+                answers[0].status, answers[0].json, answers[1].status, answers[1].json
+            ),
+        ))
+    };
+    let accepted: Vec<Value> = (0..2)
+        .filter(|&i| answers[i].status == 200)
+        .map(|i| recorded(&writes[i].value))
+        .collect();
+    let plain: Vec<Value> = (0..2)
+        .filter(|&i| answers[i].status == 200 && !writes[i].correction)
+        .map(|i| recorded(&writes[i].value))
+        .collect();
+    if plain.len() == 2 && plain[0] != plain[1] {
+        return fail("two different results were both accepted".to_owned());
+    }
+    if !m.result.is_null() && plain.iter().any(|p| *p != m.result) && accepted.len() == plain.len()
+    {
+        return fail(format!("{} was overwritten without a correction", m.result));
+    }
+    if now != m.result && !accepted.contains(&now) {
+        return fail(format!("the match shows {now}, which nobody had accepted"));
+    }
+    if is.results > 1 || (m.result.is_null() && !now.is_null() && is.results != was.results + 1) {
+        return fail(format!("the result was not logged once: {is:?}"));
+    }
+    let corrections = writes
+        .iter()
+        .zip(&answers)
+        .filter(|(w, a)| w.correction && a.status == 200)
+        .count();
+    if is.corrections > was.corrections + corrections {
+        return fail(format!("more corrections logged than accepted: {is:?}"));
+    }
+    for (i, answer) in answers.iter().enumerate() {
+        if answer.status == 409
+            && answer.json["code"] == "result_exists"
+            && answer.json["recorded"] != m.result
+            && !accepted.contains(&answer.json["recorded"])
+        {
+            return fail(format!(
+                "result_exists for write {i} names a result nobody recorded"
+            ));
+        }
+    }
+    if let (Some(memory), Some(snapshot)) = (&h.memory, &snapshot) {
+        if accepted.is_empty() && !memory.holds(snapshot) {
+            return fail("both writes were refused yet the store changed".to_owned());
+        }
+    }
+    if !accepted.is_empty() {
+        h.changed.set(true);
+    }
+    Ok(())
+}
+
+/// A write the server dies in the middle of (after `polls` steps of its request), then a
+/// server started again over the same store: the match holds either the write or what it
+/// held before, and agrees with the log.
+async fn crash(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(), Failure> {
+    let seen = arena_matches(h, arena).await?;
+    let Some(m) = pick(&seen, reader.byte()) else {
+        return Ok(());
+    };
+    let (choice, flags, polls) = (reader.byte(), reader.byte(), reader.byte() % 6);
+    let write = write_of(h, arena, m, choice, flags & 1).await?;
+    {
+        let mut request = std::pin::pin!(h.send(write.call()));
+        let mut context = Context::from_waker(Waker::noop());
+        for _ in 0..polls {
+            if let Poll::Ready(answer) = request.as_mut().poll(&mut context) {
+                answer?;
+                break;
+            }
+        }
+    }
+    h.restart();
+    h.changed.set(true);
+    let after_seen = arena_matches(h, arena).await?;
+    let after = logged(h, arena).await?;
+    consistent(h, arena, &after_seen, &after)?;
+    let now = after_seen
+        .iter()
+        .find(|x| x.id == m.id)
+        .map_or(Value::Null, |x| x.result.clone());
+    if now != m.result && now != recorded(&write.value) {
+        return Err(sequence_failure(
+            h,
+            &format!("{arena:?} {}: crash during {}", m.id, write.value),
+            format!("after the restart the match shows {now}, neither before nor the write"),
+        ));
     }
     Ok(())
 }

@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use athlos_http::fuzz::{run_on, trace_on, Failure, MEMORY, SQLITE, TARGETS};
+use athlos_http::fuzz::{run_on, trace_on, trace_prepared, Failure, MEMORY, SQLITE, TARGETS};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -21,6 +21,8 @@ use serde_json::{Map, Value};
 /// Mutated inputs, and generated bodies of each kind (any JSON, seed-shaped), per target on
 /// top of the seeds.
 const MUTATED: usize = 64;
+/// Mutated call sequences for `http_sequence` (each makes up to a dozen checked calls).
+const SEQUENCES: usize = 400;
 const GENERATED: u32 = 40;
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
@@ -386,18 +388,18 @@ fn run(name: &str) {
         check(MEMORY, name, seed).unwrap_or_else(|e| panic!("{e}"));
         check(SQLITE, name, seed).unwrap_or_else(|e| panic!("sqlite: {e}"));
     }
-    // The store each fuzz binary runs the target on.
-    let store = if name == "http_request" {
-        SQLITE
-    } else {
-        MEMORY
-    };
+    // What the fuzz binaries run: the prepared in-memory fixture, restored between inputs.
     let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_4777);
-    for _ in 0..MUTATED {
+    let mutated = if name == "http_sequence" {
+        SEQUENCES
+    } else {
+        MUTATED
+    };
+    for _ in 0..mutated {
         let input = mutate(&seeds, &mut rng);
-        check(store, name, &input).unwrap_or_else(|e| panic!("{e}"));
+        check(MEMORY, name, &input).unwrap_or_else(|e| panic!("{e}"));
     }
-    if name == "http_request" {
+    if name == "http_request" || name == "http_sequence" {
         return;
     }
     let config = Config {
@@ -739,4 +741,74 @@ smoke!(
     draft_trade,
     draft_queue,
     request,
+    sequence,
 );
+
+/// The statuses of the writes to match results, in order.
+fn result_statuses(log: &[(String, u16)]) -> Vec<u16> {
+    log.iter()
+        .filter(|(request, _)| request.starts_with("POST ") && request.ends_with("/result"))
+        .map(|(_, status)| *status)
+        .collect()
+}
+
+/// The sequence seeds do what their names say, on every store: a second winner without a
+/// correction is a 409, a correction a 200, a stale `If-Match` a 412, a race one 200 and
+/// one 409, a crash and restart leaves the reads answering.
+#[test]
+fn sequence_seeds_reach_the_rules_they_aim_at() {
+    let cases: &[(&str, &[u16])] = &[
+        ("overwrite", &[200, 409]),
+        ("correction", &[200, 200]),
+        ("same_twice", &[200, 200]),
+        ("stale_if_match", &[412, 200]),
+        ("race", &[200, 409]),
+        ("tournament_overwrite", &[200, 409]),
+    ];
+    for store in [MEMORY, SQLITE] {
+        for (seed, expected) in cases {
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../fuzz/seeds/http_sequence")
+                .join(seed);
+            let input = std::fs::read(&path).unwrap();
+            let log = trace_on(store, "http_sequence", &input).unwrap_or_else(|e| panic!("{e}"));
+            let statuses = result_statuses(&log);
+            let mut sorted = statuses.clone();
+            if *seed == "race" {
+                sorted.sort_unstable();
+            }
+            assert_eq!(sorted, *expected, "{store} {seed}: {log:?}");
+        }
+        let crash = std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/http_sequence/crash"),
+        )
+        .unwrap();
+        trace_on(store, "http_sequence", &crash).unwrap_or_else(|e| panic!("{store}: {e}"));
+    }
+}
+
+/// The prepared fixture is put back before every input: an event created by one input is
+/// not there for the next (the same create is accepted again), a refused input leaves the
+/// fixture as it was, and a result recorded by one sequence is not there for the next.
+#[test]
+fn inputs_do_not_see_each_other() {
+    let first = |log: Vec<(String, u16)>| log.first().map(|(_, status)| *status);
+    let create = br#"{"id": "once", "name": "Once"}"#;
+    for _ in 0..3 {
+        let log = trace_prepared("http_create_event", create).unwrap();
+        assert_eq!(first(log), Some(201));
+    }
+    let taken = br#"{"id": "ev", "name": "Again"}"#;
+    for _ in 0..3 {
+        let log = trace_prepared("http_create_event", taken).unwrap();
+        assert_eq!(first(log), Some(409));
+    }
+    let sequence = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/http_sequence/overwrite"),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let log = trace_prepared("http_sequence", &sequence).unwrap();
+        assert_eq!(result_statuses(&log), [200, 409], "{log:?}");
+    }
+}

@@ -712,3 +712,90 @@ async fn tournament_corrections_before_and_after_a_dependent_match_is_played() {
         database.drop_it().await;
     }
 }
+
+/// Every other write to a division or a tournament honours `If-Match` the same way: a stale
+/// tag is 412 `precondition_failed` (before the action's own rules) and writes nothing; the
+/// current tag applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_match_guards_every_division_and_tournament_write() {
+    for database in common::databases().await {
+        let (server, store) = start(&database.url).await;
+        let director = token("dora", "director");
+        let base = locked_division(&server, &director, 8).await;
+        let version_of = |v: &Value| v["version"].as_u64().unwrap();
+        let division = server.get(&base).await;
+        let version = version_of(&division);
+        let stale = format!("\"v{}\"", version - 1);
+        let log = store.last_sequence().await.unwrap();
+        for (method, path, body) in [
+            ("POST", format!("{base}/lock-bracket"), json!(null)),
+            ("POST", format!("{base}/generate"), json!(null)),
+            ("POST", format!("{base}/tags/undo"), json!(null)),
+            (
+                "POST",
+                format!("{base}/participants"),
+                json!([{"id": "late", "name": "Late"}]),
+            ),
+        ] {
+            let (status, _, refused) =
+                send(&server, method, &path, &director, Some(&stale), Some(&body)).await;
+            assert_eq!(
+                (status, refused["code"].as_str()),
+                (412, Some("precondition_failed")),
+                "{path}: {refused}"
+            );
+            assert_eq!(refused["current_version"], version, "{path}");
+        }
+        assert_eq!(server.get(&base).await, division, "nothing written");
+        assert_eq!(store.last_sequence().await.unwrap(), log, "nothing logged");
+
+        // A tournament: publish, register and start under the current tag each move it on;
+        // a stale tag is refused at every step.
+        server
+            .post(
+                "/v1/tournaments",
+                &director,
+                json!({"id": "t", "name": "T",
+                    "rules": {"options": {"format": "single_elimination"}}}),
+                201,
+            )
+            .await;
+        let mut tag = format!(
+            "\"v{}\"",
+            version_of(&server.get("/v1/tournaments/t").await)
+        );
+        let steps = [
+            ("/v1/tournaments/t/publish", json!(null)),
+            (
+                "/v1/tournaments/t/register",
+                json!({"id": "a", "name": "A"}),
+            ),
+            (
+                "/v1/tournaments/t/register",
+                json!({"id": "b", "name": "B"}),
+            ),
+            ("/v1/tournaments/t/start", json!(null)),
+        ];
+        for (path, body) in steps {
+            let old = "\"v1000\"";
+            let (status, _, refused) =
+                send(&server, "POST", path, &director, Some(old), Some(&body)).await;
+            assert_eq!(status, 412, "{path}: {refused}");
+            let (status, etag, written) =
+                send(&server, "POST", path, &director, Some(&tag), Some(&body)).await;
+            assert_eq!(status, 200, "{path}: {written}");
+            let next = format!("\"v{}\"", version_of(&written));
+            assert_ne!(next, tag, "{path}: the version moves on");
+            assert_eq!(etag.as_deref(), Some(next.as_str()), "{path}");
+            tag = next;
+        }
+        assert_eq!(
+            server.get("/v1/tournaments/t").await["state"],
+            "active",
+            "{}",
+            database.url
+        );
+        server.stop().await;
+        database.drop_it().await;
+    }
+}

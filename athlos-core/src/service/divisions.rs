@@ -107,11 +107,13 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// # Errors
     /// [`ServiceError::UnknownDivision`].
     pub async fn division(&self, id: &DivisionId) -> Result<Stored<Division>, Error> {
-        Ok(self
+        let found = self
             .store()
             .division(id)
             .await?
-            .ok_or_else(|| ServiceError::UnknownDivision { id: id.to_string() })?)
+            .ok_or_else(|| ServiceError::UnknownDivision { id: id.to_string() })?;
+        super::check_expected(found.version)?;
+        Ok(found)
     }
 
     /// Adds participants to a division's field (before the bracket is locked).

@@ -59,6 +59,65 @@ pub use drafts::{pick_clock, DraftChange};
 pub use results::{write_bracket_result, ResultWrite, Written};
 pub use tournaments::{playing_round, round_complete, TournamentChange};
 
+std::thread_local! {
+    /// The version the aggregate of the write being polled must be at, set by [`expecting`].
+    static EXPECTED: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `write` (a division or tournament use case of [`Service`]) under a precondition: it
+/// applies only while the aggregate it changes is at `version` — what an HTTP `If-Match`
+/// asks. The use case checks when it loads the aggregate, so a stale precondition is refused
+/// before any other rule, and its commit expects that very version, so the check holds until
+/// the write lands. `None` sets no precondition. Works on any executor: the precondition is
+/// in force while `write` is polled, and only then.
+///
+/// Whatever `write` answers, plus [`ServiceError::PreconditionFailed`] (with the version
+/// found) when the aggregate is at another version.
+pub fn expecting<F: std::future::Future>(
+    version: Option<u64>,
+    write: F,
+) -> impl std::future::Future<Output = F::Output> {
+    Expecting {
+        version,
+        write: Box::pin(write),
+    }
+}
+
+/// The future of [`expecting`].
+struct Expecting<F> {
+    version: Option<u64>,
+    write: std::pin::Pin<Box<F>>,
+}
+
+impl<F: std::future::Future> std::future::Future for Expecting<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        /// Puts the outer precondition back, even if the write panics.
+        struct Restore(Option<u64>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                EXPECTED.with(|expected| expected.set(self.0));
+            }
+        }
+        let _restore = Restore(EXPECTED.with(|expected| expected.replace(self.version)));
+        self.write.as_mut().poll(cx)
+    }
+}
+
+/// Refuses the write under way when [`expecting`] named a version other than `current`.
+fn check_expected(current: u64) -> Result<(), ServiceError> {
+    match EXPECTED.with(std::cell::Cell::get) {
+        Some(expected) if expected != current => {
+            Err(ServiceError::PreconditionFailed { expected, current })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The use cases, generic over a store and a clock.
 #[derive(Debug)]
 pub struct Service<S, C> {
@@ -91,6 +150,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         now: DateTime<Utc>,
         data: Vec<EventData>,
     ) -> Result<Vec<Event>, Error> {
+        check_expected(version.saturating_sub(1))?;
         let events = events(aggregate, version, now, data)?;
         commit
             .events

@@ -61,11 +61,13 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// # Errors
     /// [`ServiceError::UnknownTournament`].
     pub async fn tournament(&self, id: &TournamentId) -> Result<Stored<Tournament>, Error> {
-        Ok(self
+        let found = self
             .store()
             .tournament(id)
             .await?
-            .ok_or_else(|| ServiceError::UnknownTournament { id: id.to_string() })?)
+            .ok_or_else(|| ServiceError::UnknownTournament { id: id.to_string() })?;
+        super::check_expected(found.version)?;
+        Ok(found)
     }
 
     /// Opens registration.

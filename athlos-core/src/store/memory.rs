@@ -27,7 +27,7 @@ pub struct MemoryStore {
     inner: Mutex<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq)]
 struct Inner {
     competitions: BTreeMap<CompetitionId, Stored<Competition>>,
     divisions: BTreeMap<DivisionId, Stored<Division>>,
@@ -51,12 +51,33 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// A copy of everything the store holds, to [`restore`](Self::restore) later: what lets a
+    /// fuzzer or a test prepare a fixture once and start every input from it.
+    pub fn snapshot(&self) -> MemorySnapshot {
+        MemorySnapshot(self.lock().clone())
+    }
+
+    /// Puts back what `snapshot` holds, dropping everything written since.
+    pub fn restore(&self, snapshot: &MemorySnapshot) {
+        self.lock().clone_from(&snapshot.0);
+    }
+
+    /// Whether the store holds exactly what `snapshot` holds (nothing written since, or
+    /// everything written since undone).
+    pub fn holds(&self, snapshot: &MemorySnapshot) -> bool {
+        *self.lock() == snapshot.0
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // Every write below validates first and mutates after, without panicking in
         // between, so a poisoned lock still guards consistent data.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+/// Everything a [`MemoryStore`] held at one moment (see [`MemoryStore::snapshot`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemorySnapshot(Inner);
 
 impl Inner {
     fn enqueue(&mut self, job: NewJob) -> Job {

@@ -46,7 +46,7 @@ use crate::version::{ContentHash, History};
 pub use jobs::{
     Backoff, CompletedAndClaimed, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat,
 };
-pub use memory::MemoryStore;
+pub use memory::{MemorySnapshot, MemoryStore};
 pub use webhooks::{
     delivery_job, AttemptOutcome, Delivery, DeliveryState, NewDelivery, NewWebhook, Webhook,
     WebhookPatch, DELIVERY_ATTEMPTS, DELIVER_WEBHOOK,

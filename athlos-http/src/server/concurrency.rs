@@ -86,6 +86,15 @@ impl IfMatch {
         }
     }
 
+    /// Runs a division or tournament use case of the service under this precondition
+    /// ([`athlos_core::service::expecting`]): refused with 412 once the aggregate has moved on.
+    pub fn guard<F: std::future::Future>(
+        self,
+        write: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        athlos_core::service::expecting(self.0, write)
+    }
+
     /// A result write under this precondition.
     pub fn write(self, correction: bool) -> ResultWrite {
         let write = if correction {

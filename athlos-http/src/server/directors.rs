@@ -86,6 +86,9 @@ async fn record(
 /// already is. A record outlives a deleted tournament: its director may create the id again
 /// with the same settings, and nobody else may take it over.
 ///
+/// Call [`check_claim`] before creating the aggregate and this after: a create that is
+/// refused then leaves no record behind.
+///
 /// # Errors
 /// 409 `id_taken`; the store's errors.
 pub async fn claim(
@@ -94,6 +97,30 @@ pub async fn claim(
     proposed: Director,
 ) -> Result<Director, ApiError> {
     let found = record(store, aggregate, &proposed).await?;
+    judge(aggregate, &found, &proposed)?;
+    Ok(found)
+}
+
+/// Answers, without writing, the 409 [`claim`] would answer.
+///
+/// # Errors
+/// 409 `id_taken`; the store's errors.
+pub async fn check_claim(
+    store: &SharedStore,
+    aggregate: &AggregateRef,
+    proposed: &Director,
+) -> Result<(), ApiError> {
+    match store.job_by_key(&key(aggregate)).await? {
+        Some(job) => judge(
+            aggregate,
+            &serde_json::from_value(job.payload).unwrap_or_default(),
+            proposed,
+        ),
+        None => Ok(()),
+    }
+}
+
+fn judge(aggregate: &AggregateRef, found: &Director, proposed: &Director) -> Result<(), ApiError> {
     if found.director != proposed.director {
         return Err(taken(aggregate));
     }
@@ -108,7 +135,7 @@ pub async fn claim(
             ),
         ));
     }
-    Ok(found)
+    Ok(())
 }
 
 /// 409 `id_taken` for `aggregate`.

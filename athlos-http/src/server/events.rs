@@ -165,16 +165,15 @@ async fn create_event(
     if state.store.competition(&id).await?.is_some() {
         return Err(directors::taken(&AggregateRef::Competition(id)));
     }
-    let director = directors::claim(
-        &state.store,
-        &AggregateRef::Competition(id.clone()),
-        Director {
-            director: Some(caller.sub().to_owned()),
-            ..Director::default()
-        },
-    )
-    .await?;
+    // The record is written after the event, so that a refused create leaves none.
+    let aggregate = AggregateRef::Competition(id.clone());
+    let proposed = Director {
+        director: Some(caller.sub().to_owned()),
+        ..Director::default()
+    };
+    directors::check_claim(&state.store, &aggregate, &proposed).await?;
     let event = state.service.create_competition(id, body.name).await?;
+    let director = directors::claim(&state.store, &aggregate, proposed).await?;
     Ok((StatusCode::CREATED, Json(event_view(&event, &director))))
 }
 
@@ -423,14 +422,15 @@ async fn update_division(
 /// Adds participants (director): a JSON array (or `{"participants": [...]}`), or CSV with a
 /// header row when the content type is `text/csv`.
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/participants", tag = "divisions",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
     request_body(content = Value, description = "Participants as JSON, or CSV (text/csv)", content_type = "application/json"),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn add_participants(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     request: Request,
@@ -452,10 +452,8 @@ async fn add_participants(
     }
     .map_err(|e| ApiError::bad_input("body", e.to_string()))?;
     let added = field.len();
-    let division = state
-        .service
-        .add_participants(&division.value.id, field)
-        .await?;
+    let division = state.service.add_participants(&division.value.id, field);
+    let division = if_match.guard(division).await?;
     let mut view = division_view(&division);
     if let Value::Object(map) = &mut view {
         map.insert("added".to_owned(), json!(added));
@@ -477,17 +475,20 @@ async fn list_participants(
 
 /// Generates (or regenerates) one division's bracket now (director).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/generate", tag = "brackets",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn generate_bracket(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
 ) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let generated = state.service.generate(&division.value.id).await?;
+    let generated = if_match
+        .guard(state.service.generate(&division.value.id))
+        .await?;
     let mut view = with_events(division_view(&generated.division), &generated.events);
     if let Value::Object(map) = &mut view {
         map.insert(
@@ -597,17 +598,20 @@ pub struct PreviewRequest {
 
 /// Locks the current bracket for play (director).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/lock-bracket", tag = "brackets",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn lock_bracket(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
 ) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = state.service.lock(&division.value.id).await?;
+    let (division, events) = if_match
+        .guard(state.service.lock(&division.value.id))
+        .await?;
     Ok(Tagged(
         division.version,
         with_events(division_view(&division), &events),
@@ -669,19 +673,22 @@ async fn record_division_result(
 /// Applies a manual edit to the ready bracket (director): `{"type": "swap", "a", "b"}`,
 /// `{"type": "replace", "out", "with": {participant}}`, `{"type": "move", "participant", "slot"}`.
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/edits", tag = "brackets",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
     request_body(content = Value, description = "A patch"),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn edit_bracket(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     ApiJson(patch): ApiJson<Patch>,
 ) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = state.service.edit(&division.value.id, patch).await?;
+    let (division, events) = if_match
+        .guard(state.service.edit(&division.value.id, patch))
+        .await?;
     Ok(Tagged(
         division.version,
         with_events(division_view(&division), &events),
@@ -729,24 +736,25 @@ pub struct MoveTag {
 
 /// Points a tag at a version (director); `current` moves only before the lock.
 #[utoipa::path(put, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}", tag = "versions",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
         ("tag" = String, Path, description = "Tag name")),
     request_body = MoveTag,
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn move_tag(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<MoveTag>,
 ) -> Result<Tagged, ApiError> {
     let tag = TagName::new(tag.as_str()).map_err(|e| ApiError::bad_input("tag", e.to_string()))?;
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = state
+    let write = state
         .service
-        .move_tag(&division.value.id, tag, body.version)
-        .await?;
+        .move_tag(&division.value.id, tag, body.version);
+    let (division, events) = if_match.guard(write).await?;
     Ok(Tagged(
         division.version,
         with_events(division_view(&division), &events),
@@ -755,17 +763,20 @@ async fn move_tag(
 
 /// Undoes the last tag move (director).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/undo", tag = "versions",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn undo_tag(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
 ) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = state.service.undo_tag(&division.value.id).await?;
+    let (division, events) = if_match
+        .guard(state.service.undo_tag(&division.value.id))
+        .await?;
     Ok(Tagged(
         division.version,
         with_events(division_view(&division), &events),
@@ -774,17 +785,20 @@ async fn undo_tag(
 
 /// Redoes the last undone tag move (director).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/redo", tag = "versions",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn redo_tag(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
 ) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = state.service.redo_tag(&division.value.id).await?;
+    let (division, events) = if_match
+        .guard(state.service.redo_tag(&division.value.id))
+        .await?;
     Ok(Tagged(
         division.version,
         with_events(division_view(&division), &events),

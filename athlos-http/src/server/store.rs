@@ -36,6 +36,12 @@ impl SharedStore {
             inner: Arc::new(store),
         }
     }
+
+    /// Shares a store the caller also keeps a handle on (the fuzz harness restores its
+    /// in-memory store between inputs through its own `Arc`).
+    pub fn from_arc(store: Arc<dyn Store>) -> Self {
+        Self { inner: store }
+    }
 }
 
 #[async_trait]

@@ -190,20 +190,19 @@ async fn create_tournament(
     if state.store.tournament(&id).await?.is_some() {
         return Err(directors::taken(&AggregateRef::Tournament(id)));
     }
-    let director = directors::claim(
-        &state.store,
-        &AggregateRef::Tournament(id.clone()),
-        Director {
-            director: Some(caller.sub().to_owned()),
-            self_reporting: body.self_reporting,
-            auto_advance: body.auto_advance,
-        },
-    )
-    .await?;
+    // The record is written after the tournament, so that a refused create leaves none.
+    let aggregate = AggregateRef::Tournament(id.clone());
+    let proposed = Director {
+        director: Some(caller.sub().to_owned()),
+        self_reporting: body.self_reporting,
+        auto_advance: body.auto_advance,
+    };
+    directors::check_claim(&state.store, &aggregate, &proposed).await?;
     let tournament = state
         .service
         .create_tournament(id, body.name, body.rules)
         .await?;
+    let director = directors::claim(&state.store, &aggregate, proposed).await?;
     Ok((StatusCode::CREATED, Json(view(&tournament, &director))))
 }
 
@@ -294,18 +293,19 @@ async fn get_tournament(
 /// state and the allowed actions (cancel or archive it instead). The id stays reserved to its
 /// director, with the same settings.
 #[utoipa::path(delete, path = "/v1/tournaments/{tournament_id}", tag = "tournaments",
-    params(("tournament_id" = String, Path, description = "Tournament id")),
-    responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn delete_tournament(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (tournament, _) = directed(&state, &caller, &id).await?;
     let id = &tournament.value.id;
-    let events = state.service.delete_tournament(id).await?;
+    let events = if_match.guard(state.service.delete_tournament(id)).await?;
     Ok(Json(json!({ "id": id, "deleted": true, "events": events })))
 }
 
@@ -313,17 +313,18 @@ macro_rules! director_action {
     ($name:ident, $path:literal, $method:ident, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "tournaments",
-            params(("tournament_id" = String, Path, description = "Tournament id")),
-            responses((status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
+            responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                 (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
             security(("bearer" = [])))]
         async fn $name(
             State(state): State<AppState>,
+    if_match: IfMatch,
             caller: Caller,
             ApiPath(id): ApiPath<String>,
         ) -> Result<Tagged, ApiError> {
             let (tournament, director) = directed(&state, &caller, &id).await?;
-            let change = state.service.$method(&tournament.value.id).await?;
+            let change = if_match.guard(state.service.$method(&tournament.value.id)).await?;
             Ok(tagged(&change, &director))
         }
     };
@@ -376,13 +377,14 @@ pub struct JoinRequest {
 
 /// Joins as the token's subject (the entry id is the subject).
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/join", tag = "entries",
-    params(("tournament_id" = String, Path, description = "Tournament id")),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
     request_body = JoinRequest,
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn join(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<JoinRequest>,
@@ -394,42 +396,50 @@ async fn join(
     entry.rating = body.rating;
     entry.club = body.club;
     entry.nation = body.nation;
-    let change = state.service.join(&tournament.value.id, entry).await?;
+    let change = if_match
+        .guard(state.service.join(&tournament.value.id, entry))
+        .await?;
     Ok(tagged(&change, &director))
 }
 
 /// Withdraws the token's subject: removed during registration, walkovers once active.
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/withdraw", tag = "entries",
-    params(("tournament_id" = String, Path, description = "Tournament id")),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn withdraw(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Tagged, ApiError> {
     let (tournament, director) = load(&state, &id).await?;
     let entry = participant_id(caller.sub(), "sub")?;
-    let change = state.service.withdraw(&tournament.value.id, &entry).await?;
+    let change = if_match
+        .guard(state.service.withdraw(&tournament.value.id, &entry))
+        .await?;
     Ok(tagged(&change, &director))
 }
 
 /// Registers an entry on its behalf (director): a participant `{"id", "name", …}`.
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/register", tag = "entries",
-    params(("tournament_id" = String, Path, description = "Tournament id")),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
     request_body(content = Value, description = "A participant"),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn register(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(entry): ApiJson<Participant>,
 ) -> Result<Tagged, ApiError> {
     let (tournament, director) = directed(&state, &caller, &id).await?;
-    let change = state.service.join(&tournament.value.id, entry).await?;
+    let change = if_match
+        .guard(state.service.join(&tournament.value.id, entry))
+        .await?;
     Ok(tagged(&change, &director))
 }
 
@@ -443,20 +453,23 @@ pub struct EntryRef {
 
 /// Withdraws an entry on its behalf (director).
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/unregister", tag = "entries",
-    params(("tournament_id" = String, Path, description = "Tournament id")),
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
     request_body = EntryRef,
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn unregister(
     State(state): State<AppState>,
+    if_match: IfMatch,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<EntryRef>,
 ) -> Result<Tagged, ApiError> {
     let entry = participant_id(&body.participant, "participant")?;
     let (tournament, director) = directed(&state, &caller, &id).await?;
-    let change = state.service.withdraw(&tournament.value.id, &entry).await?;
+    let change = if_match
+        .guard(state.service.withdraw(&tournament.value.id, &entry))
+        .await?;
     Ok(tagged(&change, &director))
 }
 
