@@ -204,3 +204,44 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
     store.commit(cleared).await.unwrap();
     assert!(store.due_deadlines(t0(), 10).await.unwrap().is_empty());
 }
+
+/// A snapshot puts the store back as it was (aggregates, log, jobs), `holds` tells whether
+/// anything was written since, and `changed_since` names the aggregates written or created.
+#[tokio::test]
+async fn snapshots_restore_and_name_what_changed() {
+    use athlos_core::clock::ManualClock;
+    use athlos_core::id::CompetitionId;
+    use athlos_core::service::Service;
+    use athlos_core::store::EventLog;
+
+    let service = Service::new(MemoryStore::new(), ManualClock::new(t0()));
+    let open = CompetitionId::new("open").unwrap();
+    service
+        .create_competition(open.clone(), "Open")
+        .await
+        .unwrap();
+    let store = service.store();
+    let before = store.snapshot();
+    assert!(store.holds(&before));
+    assert!(store.changed_since(&before).is_empty());
+
+    let other = CompetitionId::new("other").unwrap();
+    service
+        .create_competition(other.clone(), "Other")
+        .await
+        .unwrap();
+    store.enqueue(job(Some("k"), 1)).await.unwrap();
+    assert!(!store.holds(&before));
+    assert_eq!(
+        store.changed_since(&before),
+        [AggregateRef::Competition(other.clone())]
+    );
+
+    store.restore(&before);
+    assert!(store.holds(&before));
+    assert!(store.changed_since(&before).is_empty());
+    assert_eq!(store.job_by_key("k").await.unwrap(), None);
+    // The restored store goes on as if nothing had happened: the same id can be created.
+    service.create_competition(other, "Other").await.unwrap();
+    assert_eq!(store.last_sequence().await.unwrap(), 0);
+}

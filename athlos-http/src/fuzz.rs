@@ -46,7 +46,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use athlos_core::event::{EventData, MatchOwner};
 use athlos_core::id::{DivisionId, TournamentId};
-use athlos_core::store::{EventLog, MemorySnapshot, MemoryStore, Store};
+use athlos_core::store::{
+    AggregateRef, AggregateStore, EventLog, MemorySnapshot, MemoryStore, Store,
+};
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH};
 use axum::http::{HeaderName, HeaderValue, Method, Request};
@@ -453,6 +455,13 @@ impl Harness {
         }
         self.log.borrow_mut().clear();
         self.changed.set(self.memory.is_none());
+    }
+
+    /// The aggregates that differ from the fixture, when the store can tell.
+    fn changed_aggregates(&self) -> Option<Vec<AggregateRef>> {
+        let memory = self.memory.as_ref()?;
+        let fixture = self.fixture.borrow();
+        Some(memory.changed_since(fixture.as_ref()?))
     }
 
     /// Whether the store may differ from the fixture: the calls and reads after an input run
@@ -902,9 +911,14 @@ async fn drafts(h: &Harness) -> Result<(), Failure> {
 
 /// Every read of division `id` still answers (the bracket may be missing: 409).
 async fn division_reads(h: &Harness, id: &str) -> Result<(), Failure> {
-    let base = division_uri(id);
+    division_reads_in(h, EVENT, id).await
+}
+
+/// Every read of division `id` of event `event` (ids as path segments) still answers.
+async fn division_reads_in(h: &Harness, event: &str, id: &str) -> Result<(), Failure> {
+    let base = format!("/v1/events/{event}/divisions/{id}");
     h.read(&base).await?;
-    h.read(&format!("/v1/events/{EVENT}/divisions")).await?;
+    h.read(&format!("/v1/events/{event}/divisions")).await?;
     for tail in ["participants", "versions", "tags", "tags/history"] {
         h.read(&format!("{base}/{tail}")).await?;
     }
@@ -1018,9 +1032,11 @@ async fn play_on(h: &Harness, id: &str, rounds: usize) -> Result<(), Failure> {
 const KNOCKOUT: &str = r#"{"format": "single_elimination"}"#;
 const ROUND_ROBIN: &str = r#"{"format": "round_robin"}"#;
 
-/// The divisions of each target's fixture (of event [`EVENT`]): id, rules (JSON), entrants
-/// and stage.
-const DIVISIONS: &[(&str, &[(&str, &str, usize, Stage)])] = &[
+/// A division of a fixture: id, rules (JSON), entrants and stage.
+type DivisionFixture = (&'static str, &'static str, usize, Stage);
+
+/// The divisions of each target's fixture (of event [`EVENT`]).
+const DIVISIONS: &[(&str, &[DivisionFixture])] = &[
     (
         "http_update_division",
         &[
@@ -1275,7 +1291,8 @@ async fn input(h: &Harness, data: &[u8]) -> Result<(), Failure> {
         "http_request" => request_on(h, data).await?,
         _ => sequence_on(h, data).await?,
     }
-    if h.changed() {
+    // A sequence checks each of its calls as it goes.
+    if h.changed() && h.target != "http_sequence" {
         after(h).await?;
     }
     Ok(())
@@ -1364,19 +1381,22 @@ async fn after(h: &Harness) -> Result<(), Failure> {
             draft_on(h, DRAFTS[1], 4).await?;
             draft_reads(h, DRAFTS[2]).await
         }
-        "http_request" => {
-            h.read(&format!("/v1/events/{EVENT}")).await?;
-            for id in ["draw", "live", "pool"] {
-                division_reads(h, id).await?;
+        "http_request" => match h.changed_aggregates() {
+            Some(changed) => changed_reads(h, &changed).await,
+            None => {
+                h.read(&format!("/v1/events/{EVENT}")).await?;
+                for id in ["draw", "live", "pool"] {
+                    division_reads(h, id).await?;
+                }
+                for id in ["reg", "ko", "sw"] {
+                    tournament_reads(h, id).await?;
+                }
+                for id in DRAFTS {
+                    draft_reads(h, id).await?;
+                }
+                Ok(())
             }
-            for id in ["reg", "ko", "sw"] {
-                tournament_reads(h, id).await?;
-            }
-            for id in DRAFTS {
-                draft_reads(h, id).await?;
-            }
-            Ok(())
-        }
+        },
         _ => {
             for arena in ARENAS {
                 let seen = arena_matches(h, arena).await?;
@@ -1386,6 +1406,57 @@ async fn after(h: &Harness) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The reads of every aggregate in `changed` that still exists (one the input deleted has
+/// none).
+async fn changed_reads(h: &Harness, changed: &[AggregateRef]) -> Result<(), Failure> {
+    let store_failure =
+        |e: athlos_core::error::StoreError| setup_failure(h.target, format!("store: {e}"));
+    for aggregate in changed {
+        match aggregate {
+            AggregateRef::Competition(id) => {
+                if h.store
+                    .competition(id)
+                    .await
+                    .map_err(store_failure)?
+                    .is_some()
+                {
+                    let base = format!("/v1/events/{}", path_segment(id.as_str()));
+                    h.read(&base).await?;
+                    h.read(&format!("{base}/divisions")).await?;
+                }
+            }
+            AggregateRef::Division(id) => {
+                if let Some(division) = h.store.division(id).await.map_err(store_failure)? {
+                    let event = path_segment(division.value.competition.as_str());
+                    division_reads_in(h, &event, &path_segment(id.as_str())).await?;
+                }
+            }
+            AggregateRef::Tournament(id) => {
+                if h.store
+                    .tournament(id)
+                    .await
+                    .map_err(store_failure)?
+                    .is_some()
+                {
+                    tournament_reads(h, &path_segment(id.as_str())).await?;
+                }
+            }
+            AggregateRef::Draft(id) => {
+                if h.store.draft(id).await.map_err(store_failure)?.is_some() {
+                    draft_reads(h, &path_segment(id.as_str())).await?;
+                }
+            }
+            other => {
+                return Err(setup_failure(
+                    h.target,
+                    format!("no reads known for {other}"),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `POST /v1/events` (`CreateEvent`); an event made is readable and takes a division.
@@ -1869,6 +1940,8 @@ async fn sequence_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
                 if arena.tournament() {
                     let uri = format!("{}/advance", arena.base());
                     h.director_input(Method::POST, &uri, b"null").await?;
+                    let seen = arena_matches(h, arena).await?;
+                    consistent(h, arena, &seen, &logged(h, arena).await?)?;
                 }
             }
         }

@@ -68,6 +68,47 @@ impl MemoryStore {
         *self.lock() == snapshot.0
     }
 
+    /// The aggregates written, created or removed since `snapshot`, in the order
+    /// competitions, divisions, tournaments, drafts (each by id).
+    pub fn changed_since(&self, snapshot: &MemorySnapshot) -> Vec<AggregateRef> {
+        fn differ<K: Ord + Clone, V: PartialEq>(
+            now: &BTreeMap<K, V>,
+            then: &BTreeMap<K, V>,
+            to_ref: fn(K) -> AggregateRef,
+            out: &mut Vec<AggregateRef>,
+        ) {
+            let keys: std::collections::BTreeSet<&K> = now.keys().chain(then.keys()).collect();
+            out.extend(
+                keys.into_iter()
+                    .filter(|k| now.get(*k) != then.get(*k))
+                    .map(|k| to_ref(k.clone())),
+            );
+        }
+        let now = self.lock();
+        let then = &snapshot.0;
+        let mut out = Vec::new();
+        differ(
+            &now.competitions,
+            &then.competitions,
+            AggregateRef::Competition,
+            &mut out,
+        );
+        differ(
+            &now.divisions,
+            &then.divisions,
+            AggregateRef::Division,
+            &mut out,
+        );
+        differ(
+            &now.tournaments,
+            &then.tournaments,
+            AggregateRef::Tournament,
+            &mut out,
+        );
+        differ(&now.drafts, &then.drafts, AggregateRef::Draft, &mut out);
+        out
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // Every write below validates first and mutates after, without panicking in
         // between, so a poisoned lock still guards consistent data.

@@ -176,8 +176,16 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
 
 /// The application: routes, error fallbacks and layers, with `state`.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = routes();
-    let api = Arc::new(api);
+    // The routes and their OpenAPI document are the same for every application: built once
+    // per process (a test or a fuzzer starts many).
+    static ROUTES: std::sync::OnceLock<(Router<AppState>, Arc<OpenApi>)> =
+        std::sync::OnceLock::new();
+    let (router, api) = ROUTES
+        .get_or_init(|| {
+            let (router, api) = routes();
+            (router, Arc::new(api))
+        })
+        .clone();
     let body_limit = state.config.body_limit;
     let timeout = state.config.request_timeout;
     router
