@@ -316,6 +316,16 @@ struct Wanted<'a> {
 
 /// Enqueues `new`, or returns the job already enqueued under its idempotency key.
 pub(crate) async fn enqueue(conn: &mut Conn<'_>, new: NewJob) -> Result<Job, StoreError> {
+    // SQLite's one writer looks first, so that a repeated key uses up no id (its upsert
+    // would); on PostgreSQL the upsert alone decides, race-free, in one round trip.
+    if let (Some(key), false) = (&new.idempotency_key, conn.is_postgres()) {
+        let found = query(format!(
+            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE idempotency_key = $1"
+        ));
+        if let Some(row) = found.bind(key).row(conn).await? {
+            return job(&row);
+        }
+    }
     let inserted = query(format!(
         "INSERT INTO athlos_jobs (kind, payload, idempotency_key, state, priority, run_at, \
          attempts, max_attempts) VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6) \
