@@ -32,6 +32,12 @@
 //! worker died before recording it is sent again with the same `webhook-id`, the delivery
 //! marked `possibly_sent` (an attempt marks it in flight before sending,
 //! [`WebhookStore::start_attempt`]) and the request `webhook-possibly-sent: true`.
+//!
+//! [`Commit`]: athlos_core::store::Commit
+//! [`Commit::completed_jobs`]: athlos_core::store::Commit::completed_jobs
+//! [`Commit::fired_deadlines`]: athlos_core::store::Commit::fired_deadlines
+//! [`JobStore::complete_all`]: athlos_core::store::JobStore::complete_all
+//! [`WebhookStore::start_attempt`]: athlos_core::store::WebhookStore::start_attempt
 
 mod aggregates;
 mod codec;

@@ -6,7 +6,6 @@
 use athlos_core::store::{EventLog, JobId, JobStore, NewJob};
 use chrono::{TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-use sqlx::Connection;
 
 #[tokio::test]
 async fn sqlite_tables_are_renamed_with_their_rows() {
