@@ -28,3 +28,45 @@ async fn default_complete_and_claim() {
     )
     .await;
 }
+
+/// Behind `Arc<dyn Store>` (as `athlos serve` holds it) a store keeps its own claim behaviour
+/// and wake-ups: side by side on PostgreSQL, one writer on SQLite, and an enqueue wakes the
+/// queue's waiters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_stores_keep_their_claims_and_wakeups() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use athlos_core::store::{JobStore, NewJob, Store, Topic};
+
+    let memory: Arc<dyn Store> = Arc::new(athlos_core::store::MemoryStore::new());
+    assert!(!memory.parallel_writes());
+    assert!(memory.wakeup(Topic::Jobs).is_none());
+    let (sqlite, sqlite_files) = support::sqlite().await;
+    let mut opened = vec![(sqlite, sqlite_files, false)];
+    if let Some((postgres, database)) = support::postgres().await {
+        opened.push((postgres, database, true));
+    }
+    for (store, cleanup, parallel) in opened {
+        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        assert_eq!(
+            shared.parallel_writes(),
+            parallel,
+            "{}",
+            store.backend_name()
+        );
+        let mut wakeup = shared
+            .wakeup(Topic::Jobs)
+            .expect("a SQL store wakes its waiters");
+        let now = chrono::Utc::now();
+        shared
+            .enqueue(NewJob::new("noop", serde_json::json!({}), now))
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), wakeup.wait())
+            .await
+            .expect("the enqueue woke the queue's waiter");
+        store.close().await;
+        cleanup.finish().await;
+    }
+}
