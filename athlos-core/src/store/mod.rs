@@ -25,6 +25,13 @@
 //! [`JobStore`] (a queue with leases, retries and idempotency keys) and [`DeadlineStore`]
 //! (due times claimed by schedulers, fenced by a sequence) are defined here for the issues
 //! that use them; a commit can complete jobs and act on deadlines atomically with its writes.
+//!
+//! # Shared stores
+//!
+//! A store behind an [`Arc`](std::sync::Arc) or a [`Box`] is a store too, `Arc<dyn Store>`
+//! included: every call goes to the store within, its own [`JobStore::parallel_writes`] (how
+//! many claims a worker keeps under way) and [`JobStore::wakeup`] (hints that something
+//! changed, by [`Topic`]) among them.
 
 mod forward;
 mod jobs;
