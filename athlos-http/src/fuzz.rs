@@ -46,9 +46,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use athlos_core::event::{EventData, MatchOwner};
 use athlos_core::id::{DivisionId, TournamentId};
-use athlos_core::store::{
-    AggregateRef, AggregateStore, EventLog, MemorySnapshot, MemoryStore, Store,
-};
+use athlos_core::store::{AggregateRef, AggregateStore, EventLog, MemorySnapshot, MemoryStore};
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH};
 use axum::http::{HeaderName, HeaderValue, Method, Request};
@@ -383,7 +381,7 @@ impl Harness {
     async fn open(target: &'static str, store_url: &str) -> Result<Self, Failure> {
         let (store, ready, memory): (SharedStore, Arc<dyn ReadyCheck>, _) = if store_url == MEMORY {
             let memory = Arc::new(MemoryStore::new());
-            let shared = SharedStore::from_arc(memory.clone() as Arc<dyn Store>);
+            let shared: SharedStore = memory.clone();
             (shared, Arc::new(AlwaysReady), Some(memory))
         } else {
             let opened = server::open_store(store_url)

@@ -2,7 +2,8 @@
 
 use athlos_core::error::StoreError;
 use athlos_core::store::{
-    AggregateRef, Competition, DeadlineKey, Division, DraftRecord, JobState, Tournament, Write,
+    AggregateRef, Competition, DeadlineKey, DeliveryState, Division, DraftRecord, JobState,
+    Tournament, Write,
 };
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -115,6 +116,18 @@ pub(crate) fn deadline_key(aggregate: &str, purpose: String) -> Result<DeadlineK
         .ok_or_else(|| backend(format!("invalid deadline aggregate {aggregate:?}")))?;
     let aggregate: AggregateRef = from_json(serde_json::json!({"type": kind, "id": id}))?;
     Ok(DeadlineKey { aggregate, purpose })
+}
+
+/// A subscription's scope from its column (`tournament:t1`, `competition:open`).
+pub(crate) fn scope_of(text: &str) -> Result<AggregateRef, StoreError> {
+    let (kind, id) = text
+        .split_once(':')
+        .ok_or_else(|| backend(format!("invalid webhook scope {text:?}")))?;
+    from_json(serde_json::json!({"type": kind, "id": id}))
+}
+
+pub(crate) fn delivery_state(text: &str) -> Result<DeliveryState, StoreError> {
+    DeliveryState::parse(text).ok_or_else(|| backend(format!("invalid delivery state {text:?}")))
 }
 
 pub(crate) fn job_state(text: &str) -> Result<JobState, StoreError> {

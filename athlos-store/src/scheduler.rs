@@ -11,8 +11,8 @@ use athlos_core::store::{Commit, Deadline, Store};
 use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 
-use crate::signals::Wakeup;
 use crate::worker::chrono_duration;
+use athlos_core::store::Wakeup;
 
 /// Decides what a due deadline does.
 ///

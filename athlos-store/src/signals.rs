@@ -10,54 +10,32 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
+use athlos_core::store::{Topic, WakeSource, Wakeup};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::{watch, Notify};
 
-/// What changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Topic {
-    /// Events were appended to the log.
-    Events,
-    /// Jobs were enqueued, released or requeued.
-    Jobs,
-    /// Deadlines were set or re-armed.
-    Deadlines,
-}
+const TOPICS: [Topic; 3] = [Topic::Events, Topic::Jobs, Topic::Deadlines];
 
-impl Topic {
-    const ALL: [Topic; 3] = [Topic::Events, Topic::Jobs, Topic::Deadlines];
-
-    fn index(self) -> usize {
-        match self {
-            Topic::Events => 0,
-            Topic::Jobs => 1,
-            Topic::Deadlines => 2,
-        }
-    }
-
-    /// The PostgreSQL channel.
-    fn channel(self) -> &'static str {
-        match self {
-            Topic::Events => "athlos_events",
-            Topic::Jobs => "athlos_jobs",
-            Topic::Deadlines => "athlos_deadlines",
-        }
+/// The topic's slot and its PostgreSQL channel.
+fn slot(topic: Topic) -> (usize, &'static str) {
+    match topic {
+        Topic::Events => (0, "athlos_events"),
+        Topic::Jobs => (1, "athlos_jobs"),
+        // A topic added later shares the deadlines' slot until it has one of its own.
+        _ => (2, "athlos_deadlines"),
     }
 }
 
-/// Waits for changes of one topic. A change that happens while nobody waits is not lost: the
-/// next [`Wakeup::wait`] returns at once.
-#[derive(Debug, Clone)]
-pub struct Wakeup {
-    receiver: watch::Receiver<u64>,
-}
+/// A `watch` channel's receiver as a wake-up source.
+#[derive(Debug)]
+struct Watch(watch::Receiver<u64>);
 
-impl Wakeup {
-    /// Resolves after the next change (or at once if one happened since the last wait).
-    /// Never resolves once the store is closed.
-    pub async fn wait(&mut self) {
-        if self.receiver.changed().await.is_err() {
+#[async_trait]
+impl WakeSource for Watch {
+    async fn wait(&mut self) {
+        // Never resolves once the store is closed.
+        if self.0.changed().await.is_err() {
             std::future::pending::<()>().await;
         }
     }
@@ -109,18 +87,16 @@ impl Signals {
     }
 
     pub(crate) fn subscribe(&self, topic: Topic) -> Wakeup {
-        Wakeup {
-            receiver: self.senders[topic.index()].subscribe(),
-        }
+        Wakeup::new(Watch(self.senders[slot(topic).0].subscribe()))
     }
 
     pub(crate) fn wake(&self, topic: Topic) {
-        self.senders[topic.index()].send_modify(|n| *n = n.wrapping_add(1));
+        self.senders[slot(topic).0].send_modify(|n| *n = n.wrapping_add(1));
         if let Some(remote) = &self.remote {
             remote
                 .pending
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner)[topic.index()] = true;
+                .unwrap_or_else(PoisonError::into_inner)[slot(topic).0] = true;
             remote.requested.notify_one();
         }
     }
@@ -148,10 +124,10 @@ async fn notify_task(
             _ = stop.wait_for(|s| *s) => return,
         }
         let due = std::mem::take(&mut *pending.lock().unwrap_or_else(PoisonError::into_inner));
-        let channels: Vec<&str> = Topic::ALL
+        let channels: Vec<&str> = TOPICS
             .into_iter()
-            .filter(|t| due[t.index()])
-            .map(Topic::channel)
+            .filter(|t| due[slot(*t).0])
+            .map(|t| slot(t).1)
             .collect();
         if !channels.is_empty() {
             // A lost notification only delays remote consumers until their next poll.
@@ -178,7 +154,7 @@ async fn listen_task(
         let listener = async {
             let mut listener = PgListener::connect_with(&pool).await?;
             listener
-                .listen_all(Topic::ALL.into_iter().map(Topic::channel))
+                .listen_all(TOPICS.into_iter().map(|t| slot(t).1))
                 .await?;
             Ok::<_, sqlx::Error>(listener)
         };
@@ -196,11 +172,11 @@ async fn listen_task(
                 };
                 match received {
                     Ok(Some(notification)) => {
-                        if let Some(topic) = Topic::ALL
+                        if let Some(topic) = TOPICS
                             .into_iter()
-                            .find(|t| t.channel() == notification.channel())
+                            .find(|t| slot(*t).1 == notification.channel())
                         {
-                            senders[topic.index()].send_modify(|n| *n = n.wrapping_add(1));
+                            senders[slot(topic).0].send_modify(|n| *n = n.wrapping_add(1));
                         }
                     }
                     // The connection was lost: reconnect, and wake everyone, as

@@ -1,6 +1,5 @@
 //! A job worker: claims batches, runs a handler per job, heartbeats, completes or retries.
 
-use std::any::Any;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,8 +11,7 @@ use athlos_core::store::{Backoff, CompletedAndClaimed, Job, JobId, JobStore};
 use chrono::Utc;
 use tokio::task::JoinSet;
 
-use crate::signals::Wakeup;
-use crate::AnyStore;
+use athlos_core::store::Wakeup;
 
 /// Claims refilling a local queue under way at once.
 const MAX_CLAIMS: usize = 2;
@@ -72,9 +70,10 @@ pub struct WorkerConfig {
     /// different handlers on one queue each name theirs, so none takes another's jobs.
     pub kinds: Option<Vec<String>>,
     /// Claims of free slots under way at once (when `batch` is at most `concurrency`), each
-    /// for the slots free when it is sent; `0` chooses: one on SQLite, whose single writer
-    /// would only queue them (slots that free up meanwhile go in the next claim), and one per
-    /// four slots (at most 8) on PostgreSQL, where they run side by side: more claims under
+    /// for the slots free when it is sent; `0` chooses by [`JobStore::parallel_writes`]: one
+    /// on a store with a single writer (SQLite), which would only queue them (slots that free
+    /// up meanwhile go in the next claim), and one per four slots (at most 8) where they run
+    /// side by side (PostgreSQL): more claims under
     /// way each carry fewer slots and completions, and at four slots one claim at a time
     /// moved the most jobs.
     pub slot_claims: usize,
@@ -189,7 +188,7 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         // A local queue is refilled by up to two claims at once.
         let max_claims = if free_slots {
             match self.config.slot_claims {
-                0 if self.parallel_writes() => concurrency.div_ceil(4).min(MAX_SLOT_CLAIMS),
+                0 if self.store.parallel_writes() => concurrency.div_ceil(4).min(MAX_SLOT_CLAIMS),
                 0 => 1,
                 chosen => chosen,
             }
@@ -320,14 +319,6 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
             }
         }
         stats
-    }
-
-    /// Whether the store takes writes side by side (PostgreSQL).
-    fn parallel_writes(&self) -> bool {
-        let store: &dyn Any = &*self.store;
-        store
-            .downcast_ref::<AnyStore>()
-            .is_some_and(|store| store.backend_name() == "postgres")
     }
 
     /// How many jobs to claim now: the free slots no job or claim covers yet; with a local

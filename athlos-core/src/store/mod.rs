@@ -25,9 +25,18 @@
 //! [`JobStore`] (a queue with leases, retries and idempotency keys) and [`DeadlineStore`]
 //! (due times claimed by schedulers, fenced by a sequence) are defined here for the issues
 //! that use them; a commit can complete jobs and act on deadlines atomically with its writes.
+//!
+//! # Shared stores
+//!
+//! A store behind an [`Arc`](std::sync::Arc) or a [`Box`] is a store too, `Arc<dyn Store>`
+//! included: every call goes to the store within, its own [`JobStore::parallel_writes`] (how
+//! many claims a worker keeps under way) and [`JobStore::wakeup`] (hints that something
+//! changed, by [`Topic`]) among them.
 
+mod forward;
 mod jobs;
 mod memory;
+mod wakeup;
 mod webhooks;
 
 use async_trait::async_trait;
@@ -47,6 +56,7 @@ pub use jobs::{
     Backoff, CompletedAndClaimed, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat,
 };
 pub use memory::{MemorySnapshot, MemoryStore};
+pub use wakeup::{Topic, WakeSource, Wakeup};
 pub use webhooks::{
     delivery_job, AttemptOutcome, Delivery, DeliveryState, NewDelivery, NewWebhook, Webhook,
     WebhookPatch, DELIVERY_ATTEMPTS, DELIVER_WEBHOOK,
@@ -597,6 +607,21 @@ pub trait JobStore: Send + Sync {
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<QueueStat>, StoreError>;
+
+    /// Whether writes (claims above all) run side by side rather than one at a time: a
+    /// worker then keeps several claims of free slots under way. `false` by default (one
+    /// writer, as SQLite or a store behind one lock).
+    fn parallel_writes(&self) -> bool {
+        false
+    }
+
+    /// A wake-up for `topic`, resolving after this store's commits that change it (in this
+    /// process, or in others sharing the database), so that consumers of the log, the queue
+    /// and the deadlines need not poll tightly. `None` by default: consumers poll.
+    fn wakeup(&self, topic: Topic) -> Option<Wakeup> {
+        let _ = topic;
+        None
+    }
 }
 
 /// Deadlines (pick clocks, round timers) claimed by a scheduler.

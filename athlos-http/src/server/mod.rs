@@ -433,7 +433,7 @@ impl ReadyCheck for DatabaseReady {
 pub async fn open_store(url: &str) -> Result<Opened, String> {
     if url == "memory://" || url == "memory:" {
         return Ok(Opened {
-            store: SharedStore::new(athlos_core::store::MemoryStore::new()),
+            store: store::shared(athlos_core::store::MemoryStore::new()),
             ready: Arc::new(AlwaysReady),
             database: None,
         });
@@ -442,7 +442,7 @@ pub async fn open_store(url: &str) -> Result<Opened, String> {
         .await
         .map_err(|e| e.to_string())?;
     Ok(Opened {
-        store: SharedStore::new(database.clone()),
+        store: store::shared(database.clone()),
         ready: Arc::new(DatabaseReady(database.clone())),
         database: Some(database),
     })

@@ -2,7 +2,6 @@
 
 #![allow(dead_code)]
 
-pub mod cases;
 pub mod cluster;
 
 use std::path::PathBuf;
@@ -10,6 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use athlos_core::error::StoreError;
 use athlos_core::store::{Job, JobId, JobState, JobStore, MemoryStore, NewJob, QueueStat};
+use athlos_store::testing::Fixture;
 use athlos_store::AnyStore;
 use chrono::{DateTime, Utc};
 use sqlx::Connection;
@@ -52,11 +52,22 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{n}_{nanos}", std::process::id())
 }
 
-pub async fn open_memory() -> Option<(MemoryStore, Cleanup)> {
-    Some((MemoryStore::new(), Cleanup::Nothing))
+pub async fn open_memory() -> Option<Fixture<MemoryStore>> {
+    Some(Fixture::new(MemoryStore::new()))
 }
 
-pub async fn open_sqlite() -> Option<(AnyStore, Cleanup)> {
+pub async fn open_sqlite() -> Option<Fixture<AnyStore>> {
+    let (store, cleanup) = sqlite().await;
+    Some(Fixture::new(store).with_cleanup(cleanup.finish()))
+}
+
+pub async fn open_postgres() -> Option<Fixture<AnyStore>> {
+    let (store, cleanup) = postgres().await?;
+    Some(Fixture::new(store).with_cleanup(cleanup.finish()))
+}
+
+/// A SQLite store in a temporary file.
+pub async fn sqlite() -> (AnyStore, Cleanup) {
     let path = std::env::temp_dir().join(format!("{}.db", unique("athlos_store_test")));
     let url = format!("sqlite://{}", path.display());
     let store = athlos_store::connect(&url).await.unwrap();
@@ -66,7 +77,7 @@ pub async fn open_sqlite() -> Option<(AnyStore, Cleanup)> {
         .iter()
         .map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())))
         .collect();
-    Some((store, Cleanup::Files(files)))
+    (store, Cleanup::Files(files))
 }
 
 /// The URL of the test server, or `None` with a loud message (a failure under `CI=true`).
@@ -105,7 +116,8 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-pub async fn open_postgres() -> Option<(AnyStore, Cleanup)> {
+/// A PostgreSQL store in a fresh database of the test server, if one is configured.
+pub async fn postgres() -> Option<(AnyStore, Cleanup)> {
     let admin_url = postgres_url()?;
     let name = unique("athlos_store_test");
     let mut admin = sqlx::PgConnection::connect(&admin_url)

@@ -1,9 +1,19 @@
-//! The conformance cases, each generic over the store.
+//! The conformance cases, each generic over the store: call them through
+//! [`crate::store_conformance!`], or one by one on a store of your own.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    reason = "a test suite: a failed expectation panics"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
+use crate::{Scheduler, SchedulerConfig, Worker, WorkerConfig};
 use athlos_core::bracket::{BracketOptions, Format};
 use athlos_core::clock::ManualClock;
 use athlos_core::error::{Error, ServiceError, StoreError};
@@ -17,7 +27,6 @@ use athlos_core::store::{
     JobStore, NewJob, Store, TournamentRules, Write,
 };
 use athlos_core::version::{ContentHash, Patch};
-use athlos_store::{Scheduler, SchedulerConfig, Worker, WorkerConfig};
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 
 fn t0() -> DateTime<Utc> {

@@ -1,0 +1,142 @@
+//! Deadlines: one row per aggregate and purpose, claimed by schedulers and fenced by a
+//! sequence (a commit firing one deletes it only at the sequence it was claimed at).
+
+use async_trait::async_trait;
+use athlos_core::error::StoreError;
+use athlos_core::store::{Deadline, DeadlineKey, DeadlineStore, Topic};
+use chrono::{DateTime, Utc};
+
+use crate::codec::{deadline_aggregate, deadline_key, i64_of, limit_of, u64_of};
+use crate::dialect::{query, Conn, Row};
+use crate::AnyStore;
+
+/// The claim statement: on PostgreSQL the due and the expired rows are picked with
+/// `SKIP LOCKED` (schedulers of several processes claim side by side, each index serving its
+/// own predicate); SQLite's one writer picks them in one `UPDATE`.
+const CLAIM_SQLITE: &str = "UPDATE athlos_deadlines SET claimed_by = $1, claim_until = $2 \
+     WHERE (aggregate, purpose) IN (\
+       SELECT aggregate, purpose FROM athlos_deadlines WHERE next_deadline <= $3 \
+       AND (claim_until IS NULL OR claim_until <= $3) \
+       ORDER BY next_deadline, aggregate, purpose LIMIT $4) \
+     RETURNING aggregate, purpose, next_deadline, sequence";
+
+const CLAIM_POSTGRES: &str = "WITH expired AS (\
+       SELECT aggregate, purpose FROM athlos_deadlines \
+       WHERE claim_until IS NOT NULL AND claim_until <= $3 \
+       ORDER BY claim_until LIMIT $4 FOR UPDATE SKIP LOCKED), \
+     due AS (\
+       SELECT aggregate, purpose FROM athlos_deadlines \
+       WHERE claim_until IS NULL AND next_deadline <= $3 \
+       ORDER BY next_deadline, aggregate, purpose LIMIT $4 FOR UPDATE SKIP LOCKED), \
+     picked AS (\
+       SELECT d.aggregate, d.purpose FROM athlos_deadlines d \
+       JOIN (SELECT * FROM expired UNION ALL SELECT * FROM due) x \
+         ON d.aggregate = x.aggregate AND d.purpose = x.purpose \
+       ORDER BY d.next_deadline, d.aggregate, d.purpose LIMIT $4) \
+     UPDATE athlos_deadlines d SET claimed_by = $1, claim_until = $2 FROM picked p \
+     WHERE d.aggregate = p.aggregate AND d.purpose = p.purpose \
+     RETURNING d.aggregate, d.purpose, d.next_deadline, d.sequence";
+
+#[async_trait]
+impl DeadlineStore for AnyStore {
+    async fn set_deadline(&self, deadline: Deadline) -> Result<(), StoreError> {
+        set(&mut self.db().acquire().await?.conn(), &deadline).await?;
+        self.wake(Topic::Deadlines);
+        Ok(())
+    }
+
+    async fn clear_deadline(&self, key: &DeadlineKey) -> Result<(), StoreError> {
+        clear(&mut self.db().acquire().await?.conn(), key).await
+    }
+
+    async fn due_deadlines(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError> {
+        let due = query(
+            "SELECT aggregate, purpose, next_deadline, sequence FROM athlos_deadlines \
+             WHERE next_deadline <= $1 ORDER BY next_deadline, aggregate, purpose LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit_of(limit));
+        self.db().rows(due).await?.iter().map(deadline).collect()
+    }
+
+    async fn deadline(&self, key: &DeadlineKey) -> Result<Option<Deadline>, StoreError> {
+        let found = query(
+            "SELECT aggregate, purpose, next_deadline, sequence FROM athlos_deadlines \
+             WHERE aggregate = $1 AND purpose = $2",
+        )
+        .bind(deadline_aggregate(key))
+        .bind(&key.purpose);
+        self.db()
+            .row(found)
+            .await?
+            .map(|row| deadline(&row))
+            .transpose()
+    }
+
+    async fn claim_deadlines(
+        &self,
+        scheduler: &str,
+        now: DateTime<Utc>,
+        claim_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deadline>, StoreError> {
+        let claim = query(self.db().pick(CLAIM_SQLITE, CLAIM_POSTGRES))
+            .bind(scheduler)
+            .bind(claim_until)
+            .bind(now)
+            .bind(limit_of(limit));
+        let rows = self.db().rows(claim).await?;
+        let mut claimed = rows.iter().map(deadline).collect::<Result<Vec<_>, _>>()?;
+        claimed.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.key.cmp(&b.key)));
+        Ok(claimed)
+    }
+
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let next = query(
+            "SELECT MIN(t) AS next FROM (\
+               SELECT MIN(next_deadline) AS t FROM athlos_deadlines WHERE claim_until IS NULL \
+               UNION ALL \
+               SELECT MIN(claim_until) FROM athlos_deadlines WHERE claim_until IS NOT NULL\
+             ) AS candidates",
+        );
+        self.db().one(next).await?.opt_time("next")
+    }
+}
+
+/// Sets (or re-arms) a deadline, releasing any claim on it.
+pub(crate) async fn set(conn: &mut Conn<'_>, deadline: &Deadline) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO athlos_deadlines (aggregate, purpose, next_deadline, sequence) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (aggregate, purpose) DO UPDATE SET \
+         next_deadline = excluded.next_deadline, sequence = excluded.sequence, \
+         claimed_by = NULL, claim_until = NULL",
+    )
+    .bind(deadline_aggregate(&deadline.key))
+    .bind(&deadline.key.purpose)
+    .bind(deadline.due)
+    .bind(i64_of(deadline.sequence)?)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn clear(conn: &mut Conn<'_>, key: &DeadlineKey) -> Result<(), StoreError> {
+    query("DELETE FROM athlos_deadlines WHERE aggregate = $1 AND purpose = $2")
+        .bind(deadline_aggregate(key))
+        .bind(&key.purpose)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn deadline(row: &Row) -> Result<Deadline, StoreError> {
+    Ok(Deadline {
+        key: deadline_key(&row.get::<String>("aggregate")?, row.get("purpose")?)?,
+        due: row.time("next_deadline")?,
+        sequence: u64_of(row.get("sequence")?)?,
+    })
+}

@@ -1,0 +1,594 @@
+//! The job queue: enqueues with idempotency keys, claims with leases, completions (alone, in
+//! batches, with a claim, or in a commit with the job's effect), retries and dead letters.
+//!
+//! Claims are where the dialects differ most: PostgreSQL picks candidates with
+//! `FOR UPDATE SKIP LOCKED` so claims run side by side, and completes and claims in one
+//! statement; SQLite's one writer claims in one `UPDATE`, and completes and claims in one
+//! transaction.
+
+use async_trait::async_trait;
+use athlos_core::error::StoreError;
+use athlos_core::store::{
+    CompletedAndClaimed, Job, JobId, JobState, JobStore, NewJob, QueueStat, Topic, Wakeup,
+};
+use chrono::{DateTime, Utc};
+
+use crate::codec::{backend, i64_of, job_state, limit_of, u32_of, u64_of};
+use crate::dialect::{json, query, Conn, Query, Row, Value};
+use crate::AnyStore;
+
+const JOB_COLUMNS: &str = "id, kind, payload, idempotency_key, state, priority, run_at, attempts, \
+                           max_attempts, worker, lease_until, last_error";
+
+#[async_trait]
+impl JobStore for AnyStore {
+    async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
+        let job = enqueue(&mut self.db().writer().await?.conn(), job).await?;
+        self.wake(Topic::Jobs);
+        Ok(job)
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let wanted = Wanted {
+            kinds: None,
+            now,
+            lease_until,
+            limit,
+        };
+        claim(&mut self.db().queue().await?.conn(), worker, &wanted).await
+    }
+
+    async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        let done = query(format!(
+            "UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
+             WHERE id = $1 AND state = 'running' AND worker = $2 RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(i64_of(id.0)?)
+        .bind(worker);
+        self.leased(done, id, worker).await
+    }
+
+    async fn fail(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: String,
+        retry_at: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        let failed = query(format!(
+            "UPDATE athlos_jobs SET \
+             state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END, \
+             run_at = $1, lease_until = NULL, last_error = $2 \
+             WHERE id = $3 AND state = 'running' AND worker = $4 RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(retry_at)
+        .bind(error)
+        .bind(i64_of(id.0)?)
+        .bind(worker);
+        self.leased(failed, id, worker).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        // Ids are signed 64-bit in the database: a larger one names nothing.
+        let Ok(key) = i64::try_from(id.0) else {
+            return Ok(None);
+        };
+        let found = query(format!(
+            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE id = $1"
+        ))
+        .bind(key);
+        self.db().row(found).await?.map(|row| job(&row)).transpose()
+    }
+
+    async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        let found = query(format!(
+            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE idempotency_key = $1"
+        ))
+        .bind(key);
+        self.db().row(found).await?.map(|row| job(&row)).transpose()
+    }
+
+    async fn jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        // The state is written into the statement (one of a few constants), so that the
+        // planner sees which partial index serves it.
+        let filter = state.map_or(String::new(), |state| {
+            format!("state = '{}' AND ", state.as_str())
+        });
+        let page = query(format!(
+            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE {filter}id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(i64_of(after.map_or(0, |a| a.0))?)
+        .bind(limit_of(limit));
+        self.db().rows(page).await?.iter().map(job).collect()
+    }
+
+    async fn heartbeat(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        let extended = query(format!(
+            "UPDATE athlos_jobs SET lease_until = $1 \
+             WHERE id = $2 AND state = 'running' AND worker = $3 RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(lease_until)
+        .bind(i64_of(id.0)?)
+        .bind(worker);
+        self.leased(extended, id, worker).await
+    }
+
+    async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError> {
+        Ok(self.finish(ids, worker, None).await?.completed)
+    }
+
+    async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        let released = query(format!(
+            "UPDATE athlos_jobs SET state = 'queued', \
+             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+             worker = NULL, lease_until = NULL \
+             WHERE id = $1 AND state = 'running' AND worker = $2 RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(i64_of(id.0)?)
+        .bind(worker);
+        let job = self.leased(released, id, worker).await?;
+        self.wake(Topic::Jobs);
+        Ok(job)
+    }
+
+    async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
+        let requeued = query(format!(
+            "UPDATE athlos_jobs SET state = 'queued', attempts = 0, run_at = $1, worker = NULL, \
+             lease_until = NULL WHERE id = $2 AND state = 'dead' RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(run_at)
+        .bind(i64_of(id.0)?);
+        let job = match self.db().row(requeued).await? {
+            Some(row) => job(&row)?,
+            None => {
+                return Err(match self.job(id).await? {
+                    None => StoreError::UnknownJob { id },
+                    Some(found) => StoreError::JobNotDead {
+                        id,
+                        state: found.state.to_string(),
+                    },
+                })
+            }
+        };
+        self.wake(Topic::Jobs);
+        Ok(job)
+    }
+
+    async fn claim_kinds(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted = Wanted {
+            kinds: Some(kinds),
+            now,
+            lease_until,
+            limit,
+        };
+        claim(&mut self.db().queue().await?.conn(), worker, &wanted).await
+    }
+
+    async fn complete_and_claim(
+        &self,
+        done: &[JobId],
+        worker: &str,
+        kinds: Option<&[String]>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<CompletedAndClaimed, StoreError> {
+        let wanted = Wanted {
+            kinds,
+            now,
+            lease_until,
+            limit: if kinds.is_some_and(<[String]>::is_empty) {
+                0
+            } else {
+                limit
+            },
+        };
+        self.finish(done, worker, (wanted.limit > 0).then_some(&wanted))
+            .await
+    }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStat>, StoreError> {
+        let counted = query(
+            "SELECT kind, state, COUNT(*) AS count, \
+             COALESCE(SUM(CASE WHEN run_at <= $1 THEN 1 ELSE 0 END), 0) AS due, \
+             MIN(CASE WHEN run_at <= $1 THEN run_at END) AS oldest_due \
+             FROM athlos_jobs GROUP BY kind, state",
+        )
+        .bind(now);
+        let mut stats = self
+            .db()
+            .rows(counted)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(QueueStat {
+                    kind: row.get("kind")?,
+                    state: job_state(&row.get::<String>("state")?)?,
+                    count: u64_of(row.get("count")?)?,
+                    due: u64_of(row.get("due")?)?,
+                    oldest_due: row.opt_time("oldest_due")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // By kind (bytewise), then in the enum's order (queued, running …), as every store
+        // gives them.
+        stats.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.state.cmp(&b.state)));
+        Ok(stats)
+    }
+
+    fn parallel_writes(&self) -> bool {
+        self.db().parallel_writes()
+    }
+
+    fn wakeup(&self, topic: Topic) -> Option<Wakeup> {
+        Some(AnyStore::wakeup(self, topic))
+    }
+}
+
+impl AnyStore {
+    /// The job a statement on a job `worker` leases returned, or why there is none.
+    async fn leased(&self, statement: Query, id: JobId, worker: &str) -> Result<Job, StoreError> {
+        match self.db().row(statement).await? {
+            Some(row) => job(&row),
+            None => match self.job(id).await? {
+                None => Err(StoreError::UnknownJob { id }),
+                Some(_) => Err(StoreError::LeaseLost {
+                    id,
+                    worker: worker.to_owned(),
+                }),
+            },
+        }
+    }
+
+    /// Completes `done` as [`JobStore::complete_all`] does, then claims what `wanted` says
+    /// (if anything): one statement on PostgreSQL, one transaction on SQLite.
+    async fn finish(
+        &self,
+        done: &[JobId],
+        worker: &str,
+        wanted: Option<&Wanted<'_>>,
+    ) -> Result<CompletedAndClaimed, StoreError> {
+        let ids = done
+            .iter()
+            .map(|id| i64_of(id.0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (mut completed, mut claimed) = match wanted {
+            _ if ids.is_empty() && wanted.is_none() => (Vec::new(), Vec::new()),
+            Some(wanted) if ids.is_empty() => (
+                Vec::new(),
+                claim(&mut self.db().queue().await?.conn(), worker, wanted).await?,
+            ),
+            _ if self.db().parallel_writes() => {
+                let mut held = self.db().queue().await?;
+                complete_and_claim_at_once(&mut held.conn(), ids, worker, wanted).await?
+            }
+            _ => {
+                let mut tx = self.db().begin().await?;
+                let completed = complete(&mut tx.conn(), ids, worker).await?;
+                let claimed = match wanted {
+                    Some(wanted) => claim(&mut tx.conn(), worker, wanted).await?,
+                    None => Vec::new(),
+                };
+                tx.commit().await?;
+                (completed, claimed)
+            }
+        };
+        completed.sort();
+        sort_claimed(&mut claimed);
+        Ok(CompletedAndClaimed { completed, claimed })
+    }
+}
+
+/// What a claim asks for.
+struct Wanted<'a> {
+    /// Only jobs of these kinds, when given.
+    kinds: Option<&'a [String]>,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: usize,
+}
+
+/// Enqueues `new`, or returns the job already enqueued under its idempotency key.
+pub(crate) async fn enqueue(conn: &mut Conn<'_>, new: NewJob) -> Result<Job, StoreError> {
+    // SQLite's one writer looks first, so that a repeated key uses up no id (its upsert
+    // would); on PostgreSQL the upsert alone decides, race-free, in one round trip.
+    if let (Some(key), false) = (&new.idempotency_key, conn.is_postgres()) {
+        let found = query(format!(
+            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE idempotency_key = $1"
+        ));
+        if let Some(row) = found.bind(key).row(conn).await? {
+            return job(&row);
+        }
+    }
+    let inserted = query(format!(
+        "INSERT INTO athlos_jobs (kind, payload, idempotency_key, state, priority, run_at, \
+         attempts, max_attempts) VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6) \
+         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+         RETURNING {JOB_COLUMNS}"
+    ))
+    .bind(&new.kind)
+    .bind(json(new.payload.to_string()))
+    .bind(new.idempotency_key.clone())
+    .bind(new.priority)
+    .bind(new.run_at)
+    .bind(i32::try_from(new.max_attempts.max(1)).unwrap_or(i32::MAX))
+    .row(conn)
+    .await?;
+    if let Some(row) = inserted {
+        return job(&row);
+    }
+    let existing = query(format!(
+        "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE idempotency_key = $1"
+    ))
+    .bind(new.idempotency_key)
+    .one(conn)
+    .await?;
+    job(&existing)
+}
+
+/// Marks job `id` succeeded in a commit with its effect, if `worker` still holds it.
+pub(crate) async fn mark_succeeded(
+    conn: &mut Conn<'_>,
+    id: JobId,
+    worker: &str,
+) -> Result<(), StoreError> {
+    let marked = query(
+        "UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
+         WHERE id = $1 AND state = 'running' AND worker = $2",
+    )
+    .bind(i64_of(id.0)?)
+    .bind(worker)
+    .execute(conn)
+    .await?;
+    if marked == 1 {
+        return Ok(());
+    }
+    let exists = query("SELECT id FROM athlos_jobs WHERE id = $1")
+        .bind(i64_of(id.0)?)
+        .row(conn)
+        .await?;
+    Err(match exists {
+        None => StoreError::UnknownJob { id },
+        Some(_) => StoreError::LeaseLost {
+            id,
+            worker: worker.to_owned(),
+        },
+    })
+}
+
+/// Claims up to `wanted.limit` due jobs for `worker`, in claim order.
+async fn claim(
+    conn: &mut Conn<'_>,
+    worker: &str,
+    wanted: &Wanted<'_>,
+) -> Result<Vec<Job>, StoreError> {
+    let claimed = if conn.is_postgres() {
+        let sql = format!(
+            "WITH {} SELECT {JOB_COLUMNS} FROM claimed",
+            claim_ctes(wanted.limit, wanted.kinds.map(|_| "$4"), None)
+        );
+        let claim = query(sql)
+            .bind(worker)
+            .bind(wanted.lease_until)
+            .bind(wanted.now);
+        match wanted.kinds {
+            Some(kinds) => claim.bind(Value::Texts(Some(kinds.to_vec()))),
+            None => claim,
+        }
+    } else {
+        // `$5`: the kinds as a JSON array, or NULL for every kind.
+        query(format!(
+            "UPDATE athlos_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
+             lease_until = $2 WHERE id IN (SELECT id FROM (\
+               SELECT * FROM (SELECT id, priority, run_at FROM athlos_jobs \
+                 WHERE state IN ('queued', 'failed') AND run_at <= $3 \
+                 AND ($5 IS NULL OR kind IN (SELECT value FROM json_each($5))) \
+                 ORDER BY priority DESC, run_at, id LIMIT $4) \
+               UNION ALL \
+               SELECT * FROM (SELECT id, priority, run_at FROM athlos_jobs \
+                 WHERE state = 'running' AND lease_until <= $3 \
+                 AND ($5 IS NULL OR kind IN (SELECT value FROM json_each($5))) \
+                 ORDER BY lease_until LIMIT $4)) \
+               ORDER BY priority DESC, run_at, id LIMIT $4) \
+             RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(worker)
+        .bind(wanted.lease_until)
+        .bind(wanted.now)
+        .bind(limit_of(wanted.limit))
+        .bind(Value::Texts(wanted.kinds.map(<[String]>::to_vec)))
+    };
+    let mut jobs = claim_rows(claimed.rows(conn).await?)?;
+    sort_claimed(&mut jobs);
+    Ok(jobs)
+}
+
+/// SQLite: marks the jobs of `ids` that `worker` holds succeeded, in the transaction `conn`
+/// is in; returns those, and those it completed already (with their effect, in a commit).
+async fn complete(
+    conn: &mut Conn<'_>,
+    ids: Vec<i64>,
+    worker: &str,
+) -> Result<Vec<JobId>, StoreError> {
+    query(
+        "UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
+         WHERE id IN (SELECT value FROM json_each($1)) AND state = 'running' AND worker = $2",
+    )
+    .bind(Value::Ints(ids.clone()))
+    .bind(worker)
+    .execute(conn)
+    .await?;
+    // Those it has just completed and those it had completed before, alike now.
+    let done = query(
+        "SELECT id FROM athlos_jobs WHERE id IN (SELECT value FROM json_each($1)) \
+         AND state = 'succeeded' AND worker = $2",
+    )
+    .bind(Value::Ints(ids))
+    .bind(worker)
+    .rows(conn)
+    .await?;
+    done.iter()
+        .map(|row| Ok(JobId(u64_of(row.get("id")?)?)))
+        .collect()
+}
+
+/// PostgreSQL: completes `done` and claims what `wanted` says (if anything) in one statement.
+async fn complete_and_claim_at_once(
+    conn: &mut Conn<'_>,
+    done: Vec<i64>,
+    worker: &str,
+    wanted: Option<&Wanted<'_>>,
+) -> Result<(Vec<JobId>, Vec<Job>), StoreError> {
+    // The claim leaves out the jobs this statement completes: a row is updated once per
+    // statement (a job held by this worker whose lease ran out would be a candidate).
+    // One row always comes back, with the completed ids and a claimed job or NULLs.
+    let claims = match wanted {
+        Some(wanted) => claim_ctes(wanted.limit, wanted.kinds.map(|_| "$5"), Some("$4")),
+        None => String::from("claimed AS (SELECT NULL::BIGINT AS id WHERE false)"),
+    };
+    let sql = format!(
+        "WITH {}, {claims}, \
+         finished AS (SELECT array_agg(id) AS ids FROM completed) \
+         SELECT finished.ids AS finished, claimed.* FROM finished \
+         LEFT JOIN claimed ON true",
+        completed_ctes("$4"),
+    );
+    let (lease_until, now) = match wanted {
+        Some(wanted) => (Some(wanted.lease_until), Some(wanted.now)),
+        None => (None, None),
+    };
+    let statement = query(sql)
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(Value::Ints(done));
+    let statement = match wanted.and_then(|wanted| wanted.kinds) {
+        Some(kinds) => statement.bind(Value::Texts(Some(kinds.to_vec()))),
+        None => statement,
+    };
+    let rows = statement.rows(conn).await?;
+    let mut completed = Vec::new();
+    if let Some(Row::Postgres(first)) = rows.first() {
+        use sqlx::Row as _;
+        let ids: Option<Vec<i64>> = first.try_get("finished").map_err(backend)?;
+        completed = ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| u64_of(id).map(JobId))
+            .collect::<Result<_, _>>()?;
+    }
+    Ok((completed, claim_rows(rows)?))
+}
+
+/// The claimed jobs of rows that may have a NULL id (nothing claimed).
+fn claim_rows(rows: Vec<Row>) -> Result<Vec<Job>, StoreError> {
+    let mut jobs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.get::<Option<i64>>("id")?.is_some() {
+            jobs.push(job(row)?);
+        }
+    }
+    Ok(jobs)
+}
+
+/// The CTEs completing the jobs whose ids the parameter `ids` names for worker `$1`, ending in
+/// `completed` (their ids): those it still holds, and those it completed already (with their
+/// effect, in a commit). The second SELECT sees the rows as they were before the UPDATE, and
+/// runs only when the UPDATE left some out.
+fn completed_ctes(ids: &str) -> String {
+    format!(
+        "marked AS (\
+           UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
+           WHERE id = ANY({ids}) AND state = 'running' AND worker = $1 RETURNING id), \
+         completed AS (\
+           SELECT id FROM marked UNION ALL \
+           SELECT id FROM athlos_jobs WHERE id = ANY({ids}) AND state = 'succeeded' \
+             AND worker = $1 AND (SELECT COUNT(*) FROM marked) < cardinality({ids}))"
+    )
+}
+
+/// The CTEs of a PostgreSQL claim of up to `limit` jobs by worker `$1` until `$2`, due at
+/// `$3`, ending in `claimed` (the updated rows): of the kinds in the parameter `kinds` names
+/// when given, and never one of the ids in the parameter `skip` names that the worker holds.
+///
+/// The limit is written into the statement rather than bound, so that a generic plan knows
+/// how few rows it wants (the queue's connections plan generically). The candidates carry
+/// their order, so that neither picking nor updating goes back to the table for more than
+/// the rows picked (by primary key).
+fn claim_ctes(limit: usize, kinds: Option<&str>, skip: Option<&str>) -> String {
+    let limit = limit_of(limit);
+    let kinds = kinds.map_or(String::new(), |p| format!(" AND kind = ANY({p})"));
+    let skip = skip.map_or(String::new(), |p| {
+        format!(" AND NOT (id = ANY({p}) AND worker IS NOT DISTINCT FROM $1)")
+    });
+    format!(
+        "due AS (\
+           SELECT id, priority, run_at FROM athlos_jobs \
+           WHERE state IN ('queued', 'failed') AND run_at <= $3{kinds} \
+           ORDER BY priority DESC, run_at, id LIMIT {limit} FOR UPDATE SKIP LOCKED), \
+         expired AS (\
+           SELECT id, priority, run_at FROM athlos_jobs \
+           WHERE state = 'running' AND lease_until <= $3{kinds}{skip} \
+           ORDER BY lease_until LIMIT {limit} FOR UPDATE SKIP LOCKED), \
+         picked AS (\
+           SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM expired) candidates \
+           ORDER BY priority DESC, run_at, id LIMIT {limit}), \
+         claimed AS (\
+           UPDATE athlos_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
+             lease_until = $2 WHERE id = ANY(ARRAY(SELECT id FROM picked)) \
+           RETURNING {JOB_COLUMNS})"
+    )
+}
+
+/// Claimed jobs in claim order: higher priority first, then earlier run time, then id.
+fn sort_claimed(jobs: &mut [Job]) {
+    jobs.sort_by(|a, b| {
+        b.priority
+            .cmp(&a.priority)
+            .then(a.run_at.cmp(&b.run_at))
+            .then(a.id.cmp(&b.id))
+    });
+}
+
+fn job(row: &Row) -> Result<Job, StoreError> {
+    Ok(Job {
+        id: JobId(u64_of(row.get("id")?)?),
+        kind: row.get("kind")?,
+        payload: row.json("payload")?,
+        idempotency_key: row.get("idempotency_key")?,
+        state: job_state(&row.get::<String>("state")?)?,
+        run_at: row.time("run_at")?,
+        attempts: u32_of(row.int("attempts")?)?,
+        max_attempts: u32_of(row.int("max_attempts")?)?,
+        worker: row.get("worker")?,
+        lease_until: row.opt_time("lease_until")?,
+        last_error: row.get("last_error")?,
+        priority: row.get("priority")?,
+    })
+}

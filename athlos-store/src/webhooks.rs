@@ -1,0 +1,353 @@
+//! Webhook subscriptions and deliveries: one delivery per event and subscription, at most one
+//! `sending` per subscription (the pump), its job enqueued in the same transaction.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use athlos_core::error::StoreError;
+use athlos_core::store::{
+    delivery_job, AggregateRef, AttemptOutcome, Delivery, DeliveryState, JobId, NewDelivery,
+    NewWebhook, Topic, Webhook, WebhookPatch, WebhookStore,
+};
+use chrono::{DateTime, Utc};
+
+use crate::codec::{
+    backend, delivery_state, i64_of, limit_of, scope_of, to_json_text, u32_of, u64_of,
+};
+use crate::dialect::{json, query, Conn, Row, Value};
+use crate::jobs::enqueue;
+use crate::AnyStore;
+
+const WEBHOOK_COLUMNS: &str =
+    "id, scope, url, secret, event_types, enabled, after_sequence, created_at";
+const DELIVERY_COLUMNS: &str = "id, webhook, sequence, message_id, state, attempts, round, job, \
+                                last_status, last_error, created_at, updated_at, in_flight, \
+                                possibly_sent";
+
+#[async_trait]
+impl WebhookStore for AnyStore {
+    async fn create_webhook(&self, new: NewWebhook) -> Result<Webhook, StoreError> {
+        let created = query(format!(
+            "INSERT INTO athlos_webhooks (scope, url, secret, event_types, enabled, \
+             after_sequence, created_at) VALUES ($1, $2, $3, $4, $5, \
+             (SELECT COALESCE(MAX(sequence), 0) FROM athlos_events), $6) \
+             RETURNING {WEBHOOK_COLUMNS}"
+        ))
+        .bind(new.scope.to_string())
+        .bind(new.url)
+        .bind(new.secret)
+        .bind(json(to_json_text(&new.event_types)?))
+        .bind(new.enabled)
+        .bind(new.created_at);
+        webhook(&self.db().one(created).await?)
+    }
+
+    async fn webhook(&self, id: u64) -> Result<Option<Webhook>, StoreError> {
+        // Ids are signed 64-bit in the database: a larger one names nothing.
+        let Ok(key) = i64::try_from(id) else {
+            return Ok(None);
+        };
+        let found = query(format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM athlos_webhooks WHERE id = $1"
+        ))
+        .bind(key);
+        self.db().row(found).await?.map(|r| webhook(&r)).transpose()
+    }
+
+    async fn webhooks(&self, scope: Option<&AggregateRef>) -> Result<Vec<Webhook>, StoreError> {
+        let listed = query(format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM athlos_webhooks WHERE ($1 IS NULL OR scope = $1) \
+             ORDER BY id"
+        ))
+        .bind(scope.map(ToString::to_string));
+        self.db().rows(listed).await?.iter().map(webhook).collect()
+    }
+
+    async fn update_webhook(
+        &self,
+        id: u64,
+        patch: WebhookPatch,
+    ) -> Result<Option<Webhook>, StoreError> {
+        let types = patch.event_types.as_ref().map(to_json_text).transpose()?;
+        let updated = query(format!(
+            "UPDATE athlos_webhooks SET url = COALESCE($1, url), \
+             event_types = COALESCE($2, event_types), enabled = COALESCE($3, enabled) \
+             WHERE id = $4 RETURNING {WEBHOOK_COLUMNS}"
+        ))
+        .bind(patch.url)
+        .bind(Value::Json(types))
+        .bind(patch.enabled)
+        .bind(i64_of(id)?);
+        self.db()
+            .row(updated)
+            .await?
+            .map(|r| webhook(&r))
+            .transpose()
+    }
+
+    async fn delete_webhook(&self, id: u64) -> Result<bool, StoreError> {
+        let deleted = query("DELETE FROM athlos_webhooks WHERE id = $1").bind(i64_of(id)?);
+        Ok(self.db().execute(deleted).await? == 1)
+    }
+
+    async fn webhook_cursor(&self) -> Result<u64, StoreError> {
+        let cursor = query("SELECT position FROM athlos_webhook_cursor");
+        u64_of(self.db().one(cursor).await?.get("position")?)
+    }
+
+    async fn record_deliveries(
+        &self,
+        from: u64,
+        to: u64,
+        deliveries: Vec<NewDelivery>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db().begin().await?;
+        // The cursor row serialises dispatchers: only one moves it from `from`.
+        let moved = query("UPDATE athlos_webhook_cursor SET position = $1 WHERE position = $2")
+            .bind(i64_of(to)?)
+            .bind(i64_of(from)?)
+            .execute(&mut tx.conn())
+            .await?;
+        if moved != 1 {
+            return Ok(false);
+        }
+        let mut touched = BTreeSet::new();
+        for new in &deliveries {
+            let inserted = query(
+                "INSERT INTO athlos_webhook_deliveries (webhook, sequence, message_id, state, \
+                 created_at, updated_at) SELECT $1, $2, $3, 'pending', $4, $4 \
+                 WHERE EXISTS (SELECT 1 FROM athlos_webhooks WHERE id = $1) \
+                 ON CONFLICT (webhook, sequence) DO NOTHING",
+            )
+            .bind(i64_of(new.webhook)?)
+            .bind(i64_of(new.sequence)?)
+            .bind(&new.message_id)
+            .bind(now)
+            .execute(&mut tx.conn())
+            .await?;
+            if inserted == 1 {
+                touched.insert(new.webhook);
+            }
+        }
+        for webhook in touched {
+            pump(&mut tx.conn(), webhook, now).await?;
+        }
+        tx.commit().await?;
+        if !deliveries.is_empty() {
+            self.wake(Topic::Jobs);
+        }
+        Ok(true)
+    }
+
+    async fn delivery(&self, id: u64) -> Result<Option<Delivery>, StoreError> {
+        // Ids are signed 64-bit in the database: a larger one names nothing.
+        let Ok(key) = i64::try_from(id) else {
+            return Ok(None);
+        };
+        let found = query(format!(
+            "SELECT {DELIVERY_COLUMNS} FROM athlos_webhook_deliveries WHERE id = $1"
+        ))
+        .bind(key);
+        self.db()
+            .row(found)
+            .await?
+            .map(|r| delivery(&r))
+            .transpose()
+    }
+
+    async fn deliveries(
+        &self,
+        webhook: u64,
+        state: Option<DeliveryState>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let page = query(format!(
+            "SELECT {DELIVERY_COLUMNS} FROM athlos_webhook_deliveries WHERE webhook = $1 \
+             AND ($2 IS NULL OR state = $2) AND id > $3 ORDER BY id LIMIT $4"
+        ))
+        .bind(i64_of(webhook)?)
+        .bind(state.map(DeliveryState::as_str))
+        .bind(i64_of(after)?)
+        .bind(limit_of(limit));
+        self.db().rows(page).await?.iter().map(delivery).collect()
+    }
+
+    async fn start_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let started = query(format!(
+            "UPDATE athlos_webhook_deliveries SET possibly_sent = (possibly_sent OR in_flight), \
+             in_flight = TRUE, updated_at = $1 \
+             WHERE id = $2 AND state = 'sending' AND job = $3 RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(i64_of(id)?)
+        .bind(i64_of(job.0)?);
+        let row = started.row(&mut self.db().writer().await?.conn()).await?;
+        row.as_ref().map(delivery).transpose()
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        job: JobId,
+        outcome: AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let mut tx = self.db().begin().await?;
+        let finished = query(format!(
+            "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
+             last_error = $2, state = $3, updated_at = $4, in_flight = FALSE \
+             WHERE id = $5 AND state = 'sending' AND job = $6 RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .bind(outcome.status.map(i32::from))
+        .bind(outcome.error)
+        .bind(outcome.state.as_str())
+        .bind(now)
+        .bind(i64_of(id)?)
+        .bind(i64_of(job.0)?);
+        let Some(row) = finished.row(&mut tx.conn()).await? else {
+            return Ok(None);
+        };
+        let done = delivery(&row)?;
+        if matches!(done.state, DeliveryState::Succeeded | DeliveryState::Dead) {
+            pump(&mut tx.conn(), done.webhook, now).await?;
+        }
+        tx.commit().await?;
+        self.wake(Topic::Jobs);
+        Ok(Some(done))
+    }
+
+    async fn redeliver(
+        &self,
+        webhook: u64,
+        one: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let mut tx = self.db().begin().await?;
+        let ids = query(
+            "UPDATE athlos_webhook_deliveries SET state = 'pending', round = round + 1, \
+             updated_at = $1 WHERE webhook = $2 AND CASE WHEN $3 IS NULL THEN state = 'dead' \
+             ELSE id = $3 AND state IN ('succeeded', 'dead') END RETURNING id",
+        )
+        .bind(now)
+        .bind(i64_of(webhook)?)
+        .bind(one.map(i64_of).transpose()?)
+        .rows(&mut tx.conn())
+        .await?;
+        let mut ids = ids
+            .iter()
+            .map(|row| row.get::<i64>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !ids.is_empty() {
+            pump(&mut tx.conn(), webhook, now).await?;
+        }
+        ids.sort_unstable();
+        let mut again = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = query(format!(
+                "SELECT {DELIVERY_COLUMNS} FROM athlos_webhook_deliveries WHERE id = $1"
+            ))
+            .bind(id)
+            .one(&mut tx.conn())
+            .await?;
+            again.push(delivery(&row)?);
+        }
+        tx.commit().await?;
+        if !again.is_empty() {
+            self.wake(Topic::Jobs);
+        }
+        Ok(again)
+    }
+}
+
+/// Makes the subscription's earliest pending delivery `sending` and enqueues its job, unless
+/// one is `sending` already. Two transactions must not each see nothing `sending` and leave
+/// new deliveries stranded: SQLite has one writer (the transaction is the lock); on
+/// PostgreSQL the subscription's row lock serialises pumps.
+async fn pump(conn: &mut Conn<'_>, webhook: u64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let webhook = i64_of(webhook)?;
+    if conn.is_postgres() {
+        query("SELECT id FROM athlos_webhooks WHERE id = $1 FOR UPDATE")
+            .bind(webhook)
+            .row(conn)
+            .await?;
+    }
+    let sending = query(
+        "SELECT id FROM athlos_webhook_deliveries WHERE webhook = $1 AND state = 'sending' \
+         LIMIT 1",
+    )
+    .bind(webhook)
+    .row(conn)
+    .await?;
+    if sending.is_some() {
+        return Ok(());
+    }
+    let next = query(
+        "SELECT id, round FROM athlos_webhook_deliveries WHERE webhook = $1 \
+         AND state = 'pending' ORDER BY sequence, id LIMIT 1",
+    )
+    .bind(webhook)
+    .row(conn)
+    .await?;
+    let Some(next) = next else {
+        return Ok(());
+    };
+    let id: i64 = next.get("id")?;
+    let round = u32_of(next.int("round")?)?;
+    let job = enqueue(conn, delivery_job(u64_of(id)?, round, now)).await?;
+    query(
+        "UPDATE athlos_webhook_deliveries SET state = 'sending', job = $1, updated_at = $2 \
+         WHERE id = $3",
+    )
+    .bind(i64_of(job.id.0)?)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn webhook(row: &Row) -> Result<Webhook, StoreError> {
+    Ok(Webhook {
+        id: u64_of(row.get("id")?)?,
+        scope: scope_of(&row.get::<String>("scope")?)?,
+        url: row.get("url")?,
+        secret: row.get("secret")?,
+        event_types: row.json("event_types")?,
+        enabled: row.get("enabled")?,
+        after: u64_of(row.get("after_sequence")?)?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+fn delivery(row: &Row) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        id: u64_of(row.get("id")?)?,
+        webhook: u64_of(row.get("webhook")?)?,
+        sequence: u64_of(row.get("sequence")?)?,
+        message_id: row.get("message_id")?,
+        state: delivery_state(&row.get::<String>("state")?)?,
+        attempts: u32_of(row.int("attempts")?)?,
+        round: u32_of(row.int("round")?)?,
+        job: row
+            .get::<Option<i64>>("job")?
+            .map(u64_of)
+            .transpose()?
+            .map(JobId),
+        last_status: row
+            .opt_int("last_status")?
+            .map(|s| u16::try_from(s).map_err(backend))
+            .transpose()?,
+        last_error: row.get("last_error")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        in_flight: row.get("in_flight")?,
+        possibly_sent: row.get("possibly_sent")?,
+    })
+}
