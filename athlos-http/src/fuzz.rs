@@ -151,7 +151,7 @@ pub fn trace_on(store_url: &str, name: &str, data: &[u8]) -> Result<Vec<(String,
     runtime.block_on(async {
         let harness = Harness::open(target, store_url).await?;
         fixture(&harness).await?;
-        harness.keep_fixture();
+        harness.keep_fixture().await?;
         input(&harness, data).await?;
         Ok(harness.log.take())
     })
@@ -202,7 +202,7 @@ fn prepared(target: &'static str, data: &[u8]) -> Result<Vec<(String, u16)>, Fai
             let harness = runtime.block_on(async {
                 let harness = Harness::open(target, MEMORY).await?;
                 fixture(&harness).await?;
-                harness.keep_fixture();
+                harness.keep_fixture().await?;
                 // The calls and reads that follow an accepted input must pass on the
                 // fixture itself, once.
                 after(&harness).await?;
@@ -372,6 +372,8 @@ struct Harness {
     notes: RefCell<BTreeMap<String, Vec<String>>>,
     /// What the in-memory store held after the fixture.
     fixture: RefCell<Option<MemorySnapshot>>,
+    /// The last event of the fixture: a sequence reads the log from there.
+    fixture_sequence: Cell<u64>,
     /// Whether an input changed the store since the fixture (always true without `memory`,
     /// where nothing can be compared).
     changed: Cell<bool>,
@@ -418,6 +420,7 @@ impl Harness {
             log: RefCell::new(Vec::new()),
             notes: RefCell::new(BTreeMap::new()),
             fixture: RefCell::new(None),
+            fixture_sequence: Cell::new(0),
             changed,
         })
     }
@@ -439,11 +442,18 @@ impl Harness {
     }
 
     /// Keeps what the store holds now as the fixture every input starts from.
-    fn keep_fixture(&self) {
+    async fn keep_fixture(&self) -> Result<(), Failure> {
         if let Some(memory) = &self.memory {
             self.fixture.replace(Some(memory.snapshot()));
         }
         self.changed.set(self.memory.is_none());
+        let last = self
+            .store
+            .last_sequence()
+            .await
+            .map_err(|e| setup_failure(self.target, format!("event log: {e}")))?;
+        self.fixture_sequence.set(last);
+        Ok(())
     }
 
     /// Back to the fixture, for the next input.
@@ -1691,52 +1701,74 @@ struct Logged {
     last: Value,
 }
 
-/// Every match of `arena` (every round of a tournament).
+/// Every match of `arena` (every round of a tournament), as the store holds it: the calls
+/// of a sequence go through the API, its checks read the aggregates directly.
 async fn arena_matches(h: &Harness, arena: Arena) -> Result<Vec<Seen>, Failure> {
-    let base = arena.base();
-    let side = |v: &Value| v.as_str().map(str::to_owned);
-    let mut seen = Vec::new();
-    if arena.tournament() {
-        let round = h.read(&base).await?.json["round"].as_u64().unwrap_or(0);
-        for r in 1..=round {
-            let pairings = h.read(&format!("{base}/rounds/{r}/pairings")).await?;
-            for game in pairings.json["pairings"].as_array().into_iter().flatten() {
-                let Some(id) = game["match_id"].as_str() else {
-                    continue;
-                };
-                seen.push(Seen {
-                    id: id.to_owned(),
-                    sides: [side(&game["sides"][0]), side(&game["sides"][1])],
-                    result: game["result"].clone(),
-                });
+    let store_failure =
+        |e: athlos_core::error::StoreError| setup_failure(h.target, format!("store: {e}"));
+    let result = |r: Option<&athlos_core::bracket::MatchResult>| {
+        r.and_then(|r| serde_json::to_value(r).ok())
+            .unwrap_or(Value::Null)
+    };
+    let side = |p: Option<&athlos_core::model::ParticipantId>| p.map(ToString::to_string);
+    let from_bracket = |bracket: &athlos_core::bracket::Bracket| -> Vec<Seen> {
+        bracket
+            .matches()
+            .iter()
+            .map(|m| Seen {
+                id: m.id.to_string(),
+                sides: [side(m.participant(0)), side(m.participant(1))],
+                result: result(m.result.as_ref()),
+            })
+            .collect()
+    };
+    let missing = || setup_failure(h.target, format!("{arena:?} is gone"));
+    let seen = match arena.owner().ok_or_else(missing)? {
+        MatchOwner::Division(id) => {
+            let division = h
+                .store
+                .division(&id)
+                .await
+                .map_err(store_failure)?
+                .ok_or_else(missing)?;
+            division.value.bracket.as_ref().map(from_bracket)
+        }
+        MatchOwner::Tournament(id) => {
+            let t = h
+                .store
+                .tournament(&id)
+                .await
+                .map_err(store_failure)?
+                .ok_or_else(missing)?
+                .value;
+            match (&t.swiss, &t.bracket) {
+                (Some(play), _) => Some(
+                    (1..=t.round)
+                        .filter_map(|r| play.round(r))
+                        .flat_map(|round| &round.games)
+                        .map(|g| {
+                            let [white, black] = g.sides();
+                            Seen {
+                                id: g.id.to_string(),
+                                sides: [side(white.as_ref()), side(black.as_ref())],
+                                result: result(g.result.as_ref()),
+                            }
+                        })
+                        .collect(),
+                ),
+                (None, bracket) => bracket.as_ref().map(from_bracket),
             }
         }
-    } else {
-        let bracket = h.read(&format!("{base}/bracket")).await?;
-        for m in bracket.json["bracket"]["matches"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let Some(id) = m["id"].as_str() else {
-                continue;
-            };
-            let occupant = |i: usize| side(&m["slots"][i]["occupant"]["id"]);
-            seen.push(Seen {
-                id: id.to_owned(),
-                sides: [occupant(0), occupant(1)],
-                result: m["result"].clone(),
-            });
-        }
-    }
-    Ok(seen)
+        _ => None,
+    };
+    Ok(seen.unwrap_or_default())
 }
 
 /// What the log says of every match of `arena`.
 async fn logged(h: &Harness, arena: Arena) -> Result<BTreeMap<String, Logged>, Failure> {
     let events = h
         .store
-        .events_after(0, usize::MAX)
+        .events_after(h.fixture_sequence.get(), usize::MAX)
         .await
         .map_err(|e| setup_failure(h.target, format!("event log: {e}")))?;
     let owner = arena.owner();
@@ -1891,14 +1923,13 @@ async fn write_of(
         Precondition::None => None,
         Precondition::Garbage => Some(HeaderValue::from_static("\"fuzz\"")),
         Precondition::Current | Precondition::Stale => {
-            let read = h.read(&arena.base()).await?;
-            let version = read.json["version"].as_u64().unwrap_or(0);
-            let tag = if precondition == Precondition::Current {
-                read.etag.unwrap_or_default()
+            let version = arena_version(h, arena).await?;
+            let version = if precondition == Precondition::Current {
+                version
             } else {
-                format!("\"v{}\"", version.saturating_sub(1))
+                version.saturating_sub(1)
             };
-            HeaderValue::from_str(&tag).ok()
+            HeaderValue::from_str(&format!("\"v{version}\"")).ok()
         }
     };
     let token = match arena.player() {
@@ -1914,6 +1945,28 @@ async fn write_of(
         precondition,
         if_match,
     })
+}
+
+/// The stored version of `arena` (what its `ETag` names).
+async fn arena_version(h: &Harness, arena: Arena) -> Result<u64, Failure> {
+    let store_failure =
+        |e: athlos_core::error::StoreError| setup_failure(h.target, format!("store: {e}"));
+    let version = match arena.owner() {
+        Some(MatchOwner::Division(id)) => h
+            .store
+            .division(&id)
+            .await
+            .map_err(store_failure)?
+            .map(|d| d.version),
+        Some(MatchOwner::Tournament(id)) => h
+            .store
+            .tournament(&id)
+            .await
+            .map_err(store_failure)?
+            .map(|t| t.version),
+        _ => None,
+    };
+    version.ok_or_else(|| setup_failure(h.target, format!("{arena:?} is gone")))
 }
 
 /// Picks a match of `arena` with `byte`; `None` when it has none.
@@ -1979,6 +2032,15 @@ async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Res
         write.precondition,
         Precondition::Stale | Precondition::Garbage
     );
+    if answer.status == 200 {
+        let tag = format!("\"v{}\"", arena_version(h, arena).await?);
+        if answer.etag.as_deref() != Some(tag.as_str()) {
+            return fail(format!(
+                "the answer's ETag {:?} is not the stored version {tag}",
+                answer.etag
+            ));
+        }
+    }
     match answer.status {
         200 if guarded => fail("a write whose If-Match does not match was accepted".to_owned()),
         200 if m.result == wanted => {
