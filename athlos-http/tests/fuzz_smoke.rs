@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 /// Mutated inputs, and generated bodies of each kind (any JSON, seed-shaped), per target on
 /// top of the seeds.
 const MUTATED: usize = 64;
-/// Mutated call sequences for `http_sequence` (each makes up to a dozen checked calls).
+/// Mutated call sequences for `http_sequence` (each makes up to eight checked calls).
 const SEQUENCES: usize = 400;
 const GENERATED: u32 = 40;
 
