@@ -482,6 +482,11 @@ impl Harness {
         self.changed.get()
     }
 
+    /// A read of the store itself (not through the API) that failed.
+    fn store_failure(&self, error: athlos_core::error::StoreError) -> Failure {
+        setup_failure(self.target, format!("store: {error}"))
+    }
+
     fn failure(&self, call: &Call<'_>, status: u16, response: &[u8], reason: String) -> Failure {
         Failure {
             target: self.target,
@@ -1433,8 +1438,7 @@ async fn after(h: &Harness) -> Result<(), Failure> {
 /// The reads of every aggregate in `changed` that still exists (one the input deleted has
 /// none).
 async fn changed_reads(h: &Harness, changed: &[AggregateRef]) -> Result<(), Failure> {
-    let store_failure =
-        |e: athlos_core::error::StoreError| setup_failure(h.target, format!("store: {e}"));
+    let store_failure = |e| h.store_failure(e);
     for aggregate in changed {
         match aggregate {
             AggregateRef::Competition(id) => {
@@ -1719,8 +1723,7 @@ struct Logged {
 /// Every match of `arena` (every round of a tournament), as the store holds it: the calls
 /// of a sequence go through the API, its checks read the aggregates directly.
 async fn arena_matches(h: &Harness, arena: Arena) -> Result<Vec<Seen>, Failure> {
-    let store_failure =
-        |e: athlos_core::error::StoreError| setup_failure(h.target, format!("store: {e}"));
+    let store_failure = |e| h.store_failure(e);
     let result = |r: Option<&athlos_core::bracket::MatchResult>| {
         r.and_then(|r| serde_json::to_value(r).ok())
             .unwrap_or(Value::Null)
@@ -1965,8 +1968,7 @@ async fn write_of(
 
 /// The stored version of `arena` (what its `ETag` names).
 async fn arena_version(h: &Harness, arena: Arena) -> Result<u64, Failure> {
-    let store_failure =
-        |e: athlos_core::error::StoreError| setup_failure(h.target, format!("store: {e}"));
+    let store_failure = |e| h.store_failure(e);
     let version = match arena.owner() {
         Some(MatchOwner::Division(id)) => h
             .store
@@ -2016,6 +2018,19 @@ async fn sequence_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// After a call to `arena`: checks that its state agrees with the log, and answers the
+/// result match `id` now shows and what the log says of it.
+async fn settled(h: &Harness, arena: Arena, id: &str) -> Result<(Value, Logged), Failure> {
+    let seen = arena_matches(h, arena).await?;
+    let log = logged(h, arena).await?;
+    consistent(h, arena, &seen, &log)?;
+    let now = seen
+        .iter()
+        .find(|x| x.id == id)
+        .map_or(Value::Null, |x| x.result.clone());
+    Ok((now, log.get(id).cloned().unwrap_or_default()))
+}
+
 /// One write, checked against the match before and after it and against the log.
 async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(), Failure> {
     let seen = arena_matches(h, arena).await?;
@@ -2026,15 +2041,8 @@ async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Res
     let write = write_of(h, arena, m, choice, flags).await?;
     let before = logged(h, arena).await?;
     let answer = h.input(write.call()).await?;
-    let after_seen = arena_matches(h, arena).await?;
-    let after = logged(h, arena).await?;
-    consistent(h, arena, &after_seen, &after)?;
-    let now = after_seen
-        .iter()
-        .find(|x| x.id == m.id)
-        .map_or(Value::Null, |x| x.result.clone());
-    let of = |log: &BTreeMap<String, Logged>| log.get(&m.id).cloned().unwrap_or_default();
-    let (was, is) = (of(&before), of(&after));
+    let (now, is) = settled(h, arena, &m.id).await?;
+    let was = before.get(&m.id).cloned().unwrap_or_default();
     let wanted = recorded(&write.value);
     let fail = |reason: String| {
         Err(h.failure(
@@ -2113,15 +2121,8 @@ async fn race(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(), 
     let (x, y) = tokio::join!(h.send(first.call()), h.send(second.call()));
     let answers = [x?, y?];
     let writes = [&first, &second];
-    let after_seen = arena_matches(h, arena).await?;
-    let after = logged(h, arena).await?;
-    consistent(h, arena, &after_seen, &after)?;
-    let now = after_seen
-        .iter()
-        .find(|x| x.id == m.id)
-        .map_or(Value::Null, |x| x.result.clone());
-    let of = |log: &BTreeMap<String, Logged>| log.get(&m.id).cloned().unwrap_or_default();
-    let (was, is) = (of(&before), of(&after));
+    let (now, is) = settled(h, arena, &m.id).await?;
+    let was = before.get(&m.id).cloned().unwrap_or_default();
     let what = format!(
         "{arena:?} {}: race of {} and {}",
         m.id, first.value, second.value
@@ -2209,13 +2210,7 @@ async fn crash(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(),
     }
     h.restart();
     h.changed.set(true);
-    let after_seen = arena_matches(h, arena).await?;
-    let after = logged(h, arena).await?;
-    consistent(h, arena, &after_seen, &after)?;
-    let now = after_seen
-        .iter()
-        .find(|x| x.id == m.id)
-        .map_or(Value::Null, |x| x.result.clone());
+    let (now, _) = settled(h, arena, &m.id).await?;
     if now != m.result && now != recorded(&write.value) {
         return Err(sequence_failure(
             h,
