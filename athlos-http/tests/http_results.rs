@@ -513,46 +513,14 @@ async fn if_match_guards_division_and_tournament_writes() {
 }
 
 /// A started single-elimination tournament of `n` bots; returns its id.
-async fn start_tournament(server: &Server, director: &str, n: usize) -> String {
+async fn start_tournament(server: &Server, director: &str, n: u32) -> String {
     let id = "ko";
-    server
-        .post(
-            "/v1/tournaments",
-            director,
-            json!({
-                "id": id,
-                "name": "KO",
-                "rules": {"options": {"format": "single_elimination"}, "min_entries": 2, "seed": 11},
-            }),
-            201,
-        )
-        .await;
-    server
-        .post(
-            &format!("/v1/tournaments/{id}/publish"),
-            director,
-            json!(null),
-            200,
-        )
-        .await;
-    for i in 1..=n {
-        server
-            .post(
-                &format!("/v1/tournaments/{id}/join"),
-                &token(&format!("b{i}"), "bot"),
-                json!({"name": format!("Bot {i}")}),
-                200,
-            )
-            .await;
-    }
-    server
-        .post(
-            &format!("/v1/tournaments/{id}/start"),
-            director,
-            json!(null),
-            200,
-        )
-        .await;
+    let create = json!({
+        "id": id,
+        "name": "KO",
+        "rules": {"options": {"format": "single_elimination"}, "min_entries": 2, "seed": 11},
+    });
+    server.started_with_bots(director, create, n).await;
     id.to_owned()
 }
 

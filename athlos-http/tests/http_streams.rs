@@ -132,45 +132,13 @@ impl Stream {
 }
 
 async fn tournament(server: &Server, director: &str, id: &str, entries: u32) {
-    server
-        .post(
-            "/v1/tournaments",
-            director,
-            json!({
-                "id": id,
-                "name": id,
-                "rules": {"options": {"format": "round_robin"}, "min_entries": 4, "seed": 3},
-                "self_reporting": true,
-            }),
-            201,
-        )
-        .await;
-    server
-        .post(
-            &format!("/v1/tournaments/{id}/publish"),
-            director,
-            json!(null),
-            200,
-        )
-        .await;
-    for n in 1..=entries {
-        server
-            .post(
-                &format!("/v1/tournaments/{id}/join"),
-                &token(&format!("b{n}"), "bot"),
-                json!({"name": format!("Bot {n}")}),
-                200,
-            )
-            .await;
-    }
-    server
-        .post(
-            &format!("/v1/tournaments/{id}/start"),
-            director,
-            json!(null),
-            200,
-        )
-        .await;
+    let create = json!({
+        "id": id,
+        "name": id,
+        "rules": {"options": {"format": "round_robin"}, "min_entries": 4, "seed": 3},
+        "self_reporting": true,
+    });
+    server.started_with_bots(director, create, entries).await;
 }
 
 /// Plays the current round (the lower-numbered bot wins) and advances; whether one was played.

@@ -179,6 +179,26 @@ impl Server {
     }
 
     /// POST that must answer `expected`.
+    /// Creates the tournament `create` describes (as `director`), publishes it, has `bots`
+    /// bots `b1`, `b2` … join with their own tokens, and starts it; every step must succeed.
+    pub async fn started_with_bots(&self, director: &str, create: Value, bots: u32) {
+        let id = create["id"]
+            .as_str()
+            .expect("the tournament has an id")
+            .to_owned();
+        self.post("/v1/tournaments", director, create, 201).await;
+        let base = format!("/v1/tournaments/{id}");
+        self.post(&format!("{base}/publish"), director, Value::Null, 200)
+            .await;
+        for n in 1..=bots {
+            let body = serde_json::json!({"name": format!("Bot {n}")});
+            let bot = token(&format!("b{n}"), "bot");
+            self.post(&format!("{base}/join"), &bot, body, 200).await;
+        }
+        self.post(&format!("{base}/start"), director, Value::Null, 200)
+            .await;
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value, expected: u16) -> Value {
         let (status, answer) = self.send("POST", path, Some(token), Some(&body)).await;
         assert_eq!(status, expected, "POST {path} {body}: {answer}");
