@@ -1426,9 +1426,7 @@ async fn after(h: &Harness) -> Result<(), Failure> {
         },
         _ => {
             for arena in ARENAS {
-                let seen = arena_matches(h, arena).await?;
-                let logged = logged(h, arena).await?;
-                consistent(h, arena, &seen, &logged)?;
+                arena_state(h, arena).await?;
             }
             Ok(())
         }
@@ -1720,9 +1718,25 @@ struct Logged {
     last: Value,
 }
 
-/// Every match of `arena` (every round of a tournament), as the store holds it: the calls
-/// of a sequence go through the API, its checks read the aggregates directly.
-async fn arena_matches(h: &Harness, arena: Arena) -> Result<Vec<Seen>, Failure> {
+/// What a sequence knows of an arena at one moment: its stored version (what its `ETag`
+/// names), every match (every round of a tournament) and what the log says of them.
+struct ArenaState {
+    version: u64,
+    seen: Vec<Seen>,
+    log: BTreeMap<String, Logged>,
+}
+
+/// `arena` as the store holds it now, checked against its log: the calls of a sequence go
+/// through the API, its checks read the aggregates and the log directly.
+async fn arena_state(h: &Harness, arena: Arena) -> Result<ArenaState, Failure> {
+    let (version, seen) = arena_matches(h, arena).await?;
+    let log = logged(h, arena).await?;
+    consistent(h, arena, &seen, &log)?;
+    Ok(ArenaState { version, seen, log })
+}
+
+/// The stored version of `arena` and its matches.
+async fn arena_matches(h: &Harness, arena: Arena) -> Result<(u64, Vec<Seen>), Failure> {
     let store_failure = |e| h.store_failure(e);
     let result = |r: Option<&athlos_core::bracket::MatchResult>| {
         r.and_then(|r| serde_json::to_value(r).ok())
@@ -1741,7 +1755,7 @@ async fn arena_matches(h: &Harness, arena: Arena) -> Result<Vec<Seen>, Failure> 
             .collect()
     };
     let missing = || setup_failure(h.target, format!("{arena:?} is gone"));
-    let seen = match arena.owner().ok_or_else(missing)? {
+    let (version, seen) = match arena.owner().ok_or_else(missing)? {
         MatchOwner::Division(id) => {
             let division = h
                 .store
@@ -1749,17 +1763,18 @@ async fn arena_matches(h: &Harness, arena: Arena) -> Result<Vec<Seen>, Failure> 
                 .await
                 .map_err(store_failure)?
                 .ok_or_else(missing)?;
-            division.value.bracket.as_ref().map(from_bracket)
+            let seen = division.value.bracket.as_ref().map(from_bracket);
+            (division.version, seen)
         }
         MatchOwner::Tournament(id) => {
-            let t = h
+            let stored = h
                 .store
                 .tournament(&id)
                 .await
                 .map_err(store_failure)?
-                .ok_or_else(missing)?
-                .value;
-            match (&t.swiss, &t.bracket) {
+                .ok_or_else(missing)?;
+            let t = &stored.value;
+            let seen = match (&t.swiss, &t.bracket) {
                 (Some(play), _) => Some(
                     (1..=t.round)
                         .filter_map(|r| play.round(r))
@@ -1775,11 +1790,12 @@ async fn arena_matches(h: &Harness, arena: Arena) -> Result<Vec<Seen>, Failure> 
                         .collect(),
                 ),
                 (None, bracket) => bracket.as_ref().map(from_bracket),
-            }
+            };
+            (stored.version, seen)
         }
-        _ => None,
+        _ => return Err(missing()),
     };
-    Ok(seen.unwrap_or_default())
+    Ok((version, seen.unwrap_or_default()))
 }
 
 /// What the log says of every match of `arena`.
@@ -1923,13 +1939,7 @@ impl Write {
 
 /// A write to match `m` of `arena` read from three bytes: the body, the flags (bit 0 a
 /// correction, bits 1–2 the `If-Match`, bit 3 sent by the entrant rather than the director).
-async fn write_of(
-    h: &Harness,
-    arena: Arena,
-    m: &Seen,
-    choice: u8,
-    flags: u8,
-) -> Result<Write, Failure> {
+fn write_of(h: &Harness, arena: Arena, version: u64, m: &Seen, choice: u8, flags: u8) -> Write {
     let correction = flags & 1 != 0;
     let value = result_body(choice, m, correction);
     let precondition = match (flags >> 1) & 3 {
@@ -1942,7 +1952,6 @@ async fn write_of(
         Precondition::None => None,
         Precondition::Garbage => Some(HeaderValue::from_static("\"fuzz\"")),
         Precondition::Current | Precondition::Stale => {
-            let version = arena_version(h, arena).await?;
             let version = if precondition == Precondition::Current {
                 version
             } else {
@@ -1955,7 +1964,7 @@ async fn write_of(
         Some(player) if flags & 8 != 0 => h.players[player].clone(),
         _ => h.director.clone(),
     };
-    Ok(Write {
+    Write {
         uri: format!("{}/matches/{}/result", arena.base(), path_segment(&m.id)),
         body: value.to_string().into_bytes(),
         value,
@@ -1963,28 +1972,7 @@ async fn write_of(
         token,
         precondition,
         if_match,
-    })
-}
-
-/// The stored version of `arena` (what its `ETag` names).
-async fn arena_version(h: &Harness, arena: Arena) -> Result<u64, Failure> {
-    let store_failure = |e| h.store_failure(e);
-    let version = match arena.owner() {
-        Some(MatchOwner::Division(id)) => h
-            .store
-            .division(&id)
-            .await
-            .map_err(store_failure)?
-            .map(|d| d.version),
-        Some(MatchOwner::Tournament(id)) => h
-            .store
-            .tournament(&id)
-            .await
-            .map_err(store_failure)?
-            .map(|t| t.version),
-        _ => None,
-    };
-    version.ok_or_else(|| setup_failure(h.target, format!("{arena:?} is gone")))
+    }
 }
 
 /// Picks a match of `arena` with `byte`; `None` when it has none.
@@ -1992,57 +1980,70 @@ fn pick(seen: &[Seen], byte: u8) -> Option<&Seen> {
     (!seen.is_empty()).then(|| &seen[usize::from(byte) % seen.len()])
 }
 
-/// Runs the calls a sequence input spells, checking each.
+/// Runs the calls a sequence input spells, checking each. Each step starts from what the
+/// step before read of its arena, when it was the same arena (nothing runs in between).
 async fn sequence_on(h: &Harness, data: &[u8]) -> Result<(), Failure> {
     let mut reader = Reader { data, at: 0 };
+    let mut known: Option<(Arena, ArenaState)> = None;
     for _ in 0..SEQUENCE_CALLS {
         if reader.done() {
             break;
         }
         let op = reader.byte();
         let arena = Arena::of(reader.byte());
-        match op % 8 {
-            0..=3 => single_write(h, arena, &mut reader).await?,
-            4 | 5 => race(h, arena, &mut reader).await?,
-            6 => crash(h, arena, &mut reader).await?,
-            _ => {
-                if arena.tournament() {
-                    let uri = format!("{}/advance", arena.base());
-                    h.director_input(Method::POST, &uri, b"null").await?;
-                    let seen = arena_matches(h, arena).await?;
-                    consistent(h, arena, &seen, &logged(h, arena).await?)?;
-                }
+        let before = match known.take() {
+            Some((of, state)) if of == arena => state,
+            _ => arena_state(h, arena).await?,
+        };
+        // A write, a race or a crash names a match; an advance does not.
+        let kind = op % 8;
+        let m = if kind < 7 {
+            pick(&before.seen, reader.byte())
+        } else {
+            None
+        };
+        let after = match (kind, m) {
+            (0..=3, Some(m)) => single_write(h, arena, &before, m, &mut reader).await?,
+            (4 | 5, Some(m)) => race(h, arena, &before, m, &mut reader).await?,
+            (6, Some(m)) => crash(h, arena, &before, m, &mut reader).await?,
+            (7, _) if arena.tournament() => {
+                let uri = format!("{}/advance", arena.base());
+                h.director_input(Method::POST, &uri, b"null").await?;
+                arena_state(h, arena).await?
             }
-        }
+            _ => before,
+        };
+        known = Some((arena, after));
     }
     Ok(())
 }
 
-/// After a call to `arena`: checks that its state agrees with the log, and answers the
-/// result match `id` now shows and what the log says of it.
-async fn settled(h: &Harness, arena: Arena, id: &str) -> Result<(Value, Logged), Failure> {
-    let seen = arena_matches(h, arena).await?;
-    let log = logged(h, arena).await?;
-    consistent(h, arena, &seen, &log)?;
-    let now = seen
-        .iter()
-        .find(|x| x.id == id)
-        .map_or(Value::Null, |x| x.result.clone());
-    Ok((now, log.get(id).cloned().unwrap_or_default()))
+impl ArenaState {
+    /// The result match `id` shows (`null` when none) and what the log says of it.
+    fn of(&self, id: &str) -> (Value, Logged) {
+        let now = self
+            .seen
+            .iter()
+            .find(|x| x.id == id)
+            .map_or(Value::Null, |x| x.result.clone());
+        (now, self.log.get(id).cloned().unwrap_or_default())
+    }
 }
 
 /// One write, checked against the match before and after it and against the log.
-async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(), Failure> {
-    let seen = arena_matches(h, arena).await?;
-    let Some(m) = pick(&seen, reader.byte()) else {
-        return Ok(());
-    };
+async fn single_write(
+    h: &Harness,
+    arena: Arena,
+    before: &ArenaState,
+    m: &Seen,
+    reader: &mut Reader<'_>,
+) -> Result<ArenaState, Failure> {
     let (choice, flags) = (reader.byte(), reader.byte());
-    let write = write_of(h, arena, m, choice, flags).await?;
-    let before = logged(h, arena).await?;
+    let write = write_of(h, arena, before.version, m, choice, flags);
     let answer = h.input(write.call()).await?;
-    let (now, is) = settled(h, arena, &m.id).await?;
-    let was = before.get(&m.id).cloned().unwrap_or_default();
+    let after = arena_state(h, arena).await?;
+    let (now, is) = after.of(&m.id);
+    let was = before.log.get(&m.id).cloned().unwrap_or_default();
     let wanted = recorded(&write.value);
     let fail = |reason: String| {
         Err(h.failure(
@@ -2057,7 +2058,7 @@ async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Res
         Precondition::Stale | Precondition::Garbage
     );
     if answer.status == 200 {
-        let tag = format!("\"v{}\"", arena_version(h, arena).await?);
+        let tag = format!("\"v{}\"", after.version);
         if answer.etag.as_deref() != Some(tag.as_str()) {
             return fail(format!(
                 "the answer's ETag {:?} is not the stored version {tag}",
@@ -2071,7 +2072,7 @@ async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Res
             if now != m.result || is != was {
                 return fail("the same result again changed the match or its log".to_owned());
             }
-            Ok(())
+            Ok(after)
         }
         200 if m.result.is_null() => {
             if now != wanted || is.results != was.results + 1 || is.corrections != was.corrections {
@@ -2079,7 +2080,7 @@ async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Res
                     "a first result was not recorded once: the match shows {now}, log {is:?}"
                 ));
             }
-            Ok(())
+            Ok(after)
         }
         200 => {
             if !write.correction {
@@ -2090,7 +2091,7 @@ async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Res
                     "a correction was not recorded once: the match shows {now}, log {is:?}"
                 ));
             }
-            Ok(())
+            Ok(after)
         }
         409 if answer.json["code"] == "result_exists" => {
             if m.result.is_null() || m.result == wanted || answer.json["recorded"] != m.result {
@@ -2099,30 +2100,32 @@ async fn single_write(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Res
                     m.result
                 ));
             }
-            Ok(())
+            Ok(after)
         }
         412 if !guarded => fail("the current If-Match was refused".to_owned()),
-        _ => Ok(()),
+        _ => Ok(after),
     }
 }
 
 /// Two clients send a write to one match at once.
-async fn race(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(), Failure> {
-    let seen = arena_matches(h, arena).await?;
-    let Some(m) = pick(&seen, reader.byte()) else {
-        return Ok(());
-    };
+async fn race(
+    h: &Harness,
+    arena: Arena,
+    before: &ArenaState,
+    m: &Seen,
+    reader: &mut Reader<'_>,
+) -> Result<ArenaState, Failure> {
     let (a, b, flags) = (reader.byte(), reader.byte(), reader.byte());
     // Neither carries an If-Match: the service alone must keep them apart.
-    let first = write_of(h, arena, m, a, flags & 1).await?;
-    let second = write_of(h, arena, m, b, (flags >> 1) & 1).await?;
-    let before = logged(h, arena).await?;
+    let first = write_of(h, arena, before.version, m, a, flags & 1);
+    let second = write_of(h, arena, before.version, m, b, (flags >> 1) & 1);
     let snapshot = h.memory.as_ref().map(|memory| memory.snapshot());
     let (x, y) = tokio::join!(h.send(first.call()), h.send(second.call()));
     let answers = [x?, y?];
     let writes = [&first, &second];
-    let (now, is) = settled(h, arena, &m.id).await?;
-    let was = before.get(&m.id).cloned().unwrap_or_default();
+    let after = arena_state(h, arena).await?;
+    let (now, is) = after.of(&m.id);
+    let was = before.log.get(&m.id).cloned().unwrap_or_default();
     let what = format!(
         "{arena:?} {}: race of {} and {}",
         m.id, first.value, second.value
@@ -2185,19 +2188,21 @@ async fn race(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(), 
     if !accepted.is_empty() {
         h.changed.set(true);
     }
-    Ok(())
+    Ok(after)
 }
 
 /// A write the server dies in the middle of (after `polls` steps of its request), then a
 /// server started again over the same store: the match holds either the write or what it
 /// held before, and agrees with the log.
-async fn crash(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(), Failure> {
-    let seen = arena_matches(h, arena).await?;
-    let Some(m) = pick(&seen, reader.byte()) else {
-        return Ok(());
-    };
+async fn crash(
+    h: &Harness,
+    arena: Arena,
+    before: &ArenaState,
+    m: &Seen,
+    reader: &mut Reader<'_>,
+) -> Result<ArenaState, Failure> {
     let (choice, flags, polls) = (reader.byte(), reader.byte(), reader.byte() % 6);
-    let write = write_of(h, arena, m, choice, flags & 1).await?;
+    let write = write_of(h, arena, before.version, m, choice, flags & 1);
     {
         let mut request = std::pin::pin!(h.send(write.call()));
         let mut context = Context::from_waker(Waker::noop());
@@ -2210,7 +2215,8 @@ async fn crash(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(),
     }
     h.restart();
     h.changed.set(true);
-    let (now, _) = settled(h, arena, &m.id).await?;
+    let after = arena_state(h, arena).await?;
+    let (now, _) = after.of(&m.id);
     if now != m.result && now != recorded(&write.value) {
         return Err(sequence_failure(
             h,
@@ -2218,7 +2224,7 @@ async fn crash(h: &Harness, arena: Arena, reader: &mut Reader<'_>) -> Result<(),
             format!("after the restart the match shows {now}, neither before nor the write"),
         ));
     }
-    Ok(())
+    Ok(after)
 }
 
 /// A request read from fuzz bytes.

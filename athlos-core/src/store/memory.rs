@@ -1,7 +1,7 @@
 //! The in-memory store: every trait of [`crate::store`] over maps behind one lock.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,12 +29,12 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Inner {
-    competitions: BTreeMap<CompetitionId, Stored<Competition>>,
-    divisions: BTreeMap<DivisionId, Stored<Division>>,
-    tournaments: BTreeMap<TournamentId, Stored<Tournament>>,
-    drafts: BTreeMap<DraftId, Stored<DraftRecord>>,
-    blobs: BTreeMap<ContentHash, Vec<u8>>,
-    log: Vec<LoggedEvent>,
+    competitions: BTreeMap<CompetitionId, Shared<Stored<Competition>>>,
+    divisions: BTreeMap<DivisionId, Shared<Stored<Division>>>,
+    tournaments: BTreeMap<TournamentId, Shared<Stored<Tournament>>>,
+    drafts: BTreeMap<DraftId, Shared<Stored<DraftRecord>>>,
+    blobs: BTreeMap<ContentHash, Shared<Vec<u8>>>,
+    log: Vec<Shared<LoggedEvent>>,
     jobs: BTreeMap<JobId, Job>,
     deadlines: BTreeMap<DeadlineKey, Deadline>,
     /// Claims of deadlines: the scheduler and the claim's expiry.
@@ -113,6 +113,43 @@ impl MemoryStore {
         // Every write below validates first and mutates after, without panicking in
         // between, so a poisoned lock still guards consistent data.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A value the store and its snapshots share: a snapshot copies pointers, not aggregates, and
+/// two that point at one value are equal without a comparison.
+#[derive(Debug)]
+struct Shared<T>(Arc<T>);
+
+impl<T> Shared<T> {
+    fn new(value: T) -> Self {
+        Self(Arc::new(value))
+    }
+}
+
+impl<T: Clone> Shared<T> {
+    /// A copy of the value, for a reader.
+    fn value(&self) -> T {
+        T::clone(&self.0)
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
     }
 }
 
@@ -233,18 +270,18 @@ impl AggregateStore for MemoryStore {
         &self,
         id: &CompetitionId,
     ) -> Result<Option<Stored<Competition>>, StoreError> {
-        Ok(self.lock().competitions.get(id).cloned())
+        Ok(self.lock().competitions.get(id).map(Shared::value))
     }
 
     async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>, StoreError> {
-        Ok(self.lock().divisions.get(id).cloned())
+        Ok(self.lock().divisions.get(id).map(Shared::value))
     }
 
     async fn tournament(
         &self,
         id: &TournamentId,
     ) -> Result<Option<Stored<Tournament>>, StoreError> {
-        Ok(self.lock().tournaments.get(id).cloned())
+        Ok(self.lock().tournaments.get(id).map(Shared::value))
     }
 
     async fn tournaments(
@@ -260,7 +297,7 @@ impl AggregateStore for MemoryStore {
             .filter(|t| state.is_none_or(|s| t.value.state == s))
             .skip(offset)
             .take(limit)
-            .cloned()
+            .map(Shared::value)
             .collect())
     }
 
@@ -275,12 +312,12 @@ impl AggregateStore for MemoryStore {
             .values()
             .skip(offset)
             .take(limit)
-            .cloned()
+            .map(Shared::value)
             .collect())
     }
 
     async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>, StoreError> {
-        Ok(self.lock().drafts.get(id).cloned())
+        Ok(self.lock().drafts.get(id).map(Shared::value))
     }
 
     async fn drafts(
@@ -296,7 +333,7 @@ impl AggregateStore for MemoryStore {
             .filter(|d| state.is_none_or(|s| d.value.draft.state() == s))
             .skip(offset)
             .take(limit)
-            .cloned()
+            .map(Shared::value)
             .collect())
     }
 }
@@ -304,7 +341,7 @@ impl AggregateStore for MemoryStore {
 #[async_trait]
 impl BlobStore for MemoryStore {
     async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.lock().blobs.get(hash).cloned())
+        Ok(self.lock().blobs.get(hash).map(Shared::value))
     }
 }
 
@@ -314,7 +351,13 @@ impl EventLog for MemoryStore {
         let inner = self.lock();
         // Sequences are 1-based positions in the vector, without gaps.
         let start = usize::try_from(after).unwrap_or(usize::MAX);
-        Ok(inner.log.iter().skip(start).take(limit).cloned().collect())
+        Ok(inner
+            .log
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(Shared::value)
+            .collect())
     }
 
     async fn last_sequence(&self) -> Result<u64, StoreError> {
@@ -356,41 +399,44 @@ impl Store for MemoryStore {
                 Write::Competition { value, .. } => {
                     inner
                         .competitions
-                        .insert(value.id.clone(), Stored { version, value });
+                        .insert(value.id.clone(), Shared::new(Stored { version, value }));
                 }
                 Write::Division { value, .. } => {
                     inner
                         .divisions
-                        .insert(value.id.clone(), Stored { version, value });
+                        .insert(value.id.clone(), Shared::new(Stored { version, value }));
                 }
                 Write::Tournament { value, .. } => {
                     inner
                         .tournaments
-                        .insert(value.id.clone(), Stored { version, value });
+                        .insert(value.id.clone(), Shared::new(Stored { version, value }));
                 }
                 Write::Draft { value, .. } => {
                     inner.drafts.insert(
                         value.id().clone(),
-                        Stored {
+                        Shared::new(Stored {
                             version,
                             value: *value,
-                        },
+                        }),
                     );
                 }
             }
         }
         for (hash, bytes) in commit.blobs {
-            inner.blobs.entry(hash).or_insert(bytes);
+            inner
+                .blobs
+                .entry(hash)
+                .or_insert_with(|| Shared::new(bytes));
         }
         let mut sequences = Vec::with_capacity(commit.events.len());
         for (aggregate, event) in commit.events {
             let sequence = inner.log.len() as u64 + 1;
             sequences.push(sequence);
-            inner.log.push(LoggedEvent {
+            inner.log.push(Shared::new(LoggedEvent {
                 sequence,
                 aggregate,
                 event,
-            });
+            }));
         }
         for (id, worker) in &commit.completed_jobs {
             if let Ok(job) = leased(&mut inner, *id, worker) {
@@ -458,11 +504,11 @@ impl Store for MemoryStore {
         for (aggregate, event) in events {
             let sequence = inner.log.len() as u64 + 1;
             sequences.push(sequence);
-            inner.log.push(LoggedEvent {
+            inner.log.push(Shared::new(LoggedEvent {
                 sequence,
                 aggregate,
                 event,
-            });
+            }));
         }
         Ok(Receipt {
             versions: Vec::new(),

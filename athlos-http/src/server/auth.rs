@@ -38,22 +38,65 @@ pub fn mint(claims: &Claims, secret: &[u8]) -> Result<String, String> {
     .map_err(|e| e.to_string())
 }
 
-/// Checks a token's signature and expiry.
+/// Checks a token's signature, and its expiry at `now` (seconds since the epoch; no leeway).
 ///
 /// # Errors
 /// 401 with the reason.
-pub fn verify(token: &str, secret: &[u8]) -> Result<Claims, ApiError> {
+pub fn verify_at(token: &str, secret: &[u8], now: u64) -> Result<Claims, ApiError> {
     let mut validation = Validation::new(Algorithm::HS256);
-    validation.leeway = 0;
+    validation.validate_exp = false;
     validation.set_required_spec_claims(&["exp", "sub"]);
-    decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
+    let claims = decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
         .map(|data| data.claims)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                ApiError::unauthorized("token has expired").with("code_detail", "expired")
-            }
-            _ => ApiError::unauthorized(format!("invalid token: {e}")),
-        })
+        .map_err(|e| ApiError::unauthorized(format!("invalid token: {e}")))?;
+    unexpired(claims, now)
+}
+
+/// `claims`, unless they expired before `now`.
+fn unexpired(claims: Claims, now: u64) -> Result<Claims, ApiError> {
+    if claims.exp < now {
+        return Err(ApiError::unauthorized("token has expired").with("code_detail", "expired"));
+    }
+    Ok(claims)
+}
+
+/// How many verified tokens a server remembers (all are forgotten when it is full).
+const REMEMBERED_TOKENS: usize = 4096;
+
+/// The tokens a server has verified, with their claims: a token seen again costs a lookup and
+/// the expiry check instead of a signature check and a decode (a client sends the same token
+/// with every call).
+#[derive(Debug, Default)]
+pub struct Verified {
+    seen: std::sync::Mutex<std::collections::HashMap<String, Claims>>,
+}
+
+impl Verified {
+    /// The claims of `token` at `now`, as [`verify_at`] gives them.
+    ///
+    /// # Errors
+    /// 401 with the reason, as [`verify_at`].
+    pub fn check(&self, token: &str, secret: &[u8], now: u64) -> Result<Claims, ApiError> {
+        let remembered = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(token)
+            .cloned();
+        if let Some(claims) = remembered {
+            return unexpired(claims, now);
+        }
+        let claims = verify_at(token, secret, now)?;
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.len() >= REMEMBERED_TOKENS {
+            seen.clear();
+        }
+        seen.insert(token.to_owned(), claims.clone());
+        Ok(claims)
+    }
 }
 
 /// The caller of a write: a valid bearer token is required.
@@ -92,6 +135,85 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
-        verify(token.trim(), state.config.jwt_secret.as_bytes()).map(Caller)
+        state
+            .tokens
+            .check(
+                token.trim(),
+                state.config.jwt_secret.as_bytes(),
+                jsonwebtoken::get_current_timestamp(),
+            )
+            .map(Caller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"a secret for the tests";
+    const NOW: u64 = 1_800_000_000;
+
+    fn token(sub: &str, exp: u64) -> String {
+        let claims = Claims {
+            sub: sub.to_owned(),
+            role: "director".to_owned(),
+            exp,
+            iat: 0,
+        };
+        mint(&claims, SECRET).unwrap()
+    }
+
+    fn remembered(verified: &Verified) -> usize {
+        verified.seen.lock().unwrap().len()
+    }
+
+    #[test]
+    fn a_remembered_token_gives_the_claims_it_was_verified_with() {
+        let verified = Verified::default();
+        let alice = token("alice", NOW + 600);
+        let first = verified.check(&alice, SECRET, NOW).unwrap();
+        assert_eq!(first.sub, "alice");
+        assert_eq!(remembered(&verified), 1);
+        assert_eq!(verified.check(&alice, SECRET, NOW + 1).unwrap(), first);
+        assert_eq!(remembered(&verified), 1);
+    }
+
+    #[test]
+    fn a_remembered_token_is_refused_once_it_expires() {
+        let verified = Verified::default();
+        let alice = token("alice", NOW + 600);
+        verified.check(&alice, SECRET, NOW).unwrap();
+        // The last second it is valid, then the first it is not.
+        assert!(verified.check(&alice, SECRET, NOW + 600).is_ok());
+        let refused = verified.check(&alice, SECRET, NOW + 601).unwrap_err();
+        assert_eq!(refused.status, axum::http::StatusCode::UNAUTHORIZED);
+        assert_eq!(refused.context["code_detail"], "expired");
+    }
+
+    #[test]
+    fn a_refused_token_is_not_remembered() {
+        let verified = Verified::default();
+        let forged = token("mallory", NOW + 600);
+        assert!(verified.check(&forged, b"another secret", NOW).is_err());
+        let expired = token("bob", NOW - 120);
+        let refused = verified.check(&expired, SECRET, NOW).unwrap_err();
+        assert_eq!(refused.context["code_detail"], "expired");
+        assert_eq!(remembered(&verified), 0);
+        // A forged token is refused even after the real one was remembered.
+        let alice = token("alice", NOW + 600);
+        verified.check(&alice, SECRET, NOW).unwrap();
+        assert!(verified.check(&forged, b"another secret", NOW).is_err());
+        assert!(verified.check(&format!("{alice}x"), SECRET, NOW).is_err());
+    }
+
+    #[test]
+    fn the_memory_is_bounded() {
+        let verified = Verified::default();
+        for i in 0..=REMEMBERED_TOKENS {
+            verified
+                .check(&token(&format!("p{i}"), NOW + 600), SECRET, NOW)
+                .unwrap();
+        }
+        assert!(remembered(&verified) <= REMEMBERED_TOKENS);
     }
 }

@@ -180,18 +180,21 @@ impl Metrics {
     }
 }
 
-/// Counts a routed request and times it to its response head.
+/// Counts a routed request and times it to its response head. Runs outside the router, which
+/// puts the route a request matched on its response; a request no route matched is not
+/// counted.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().as_str().to_owned();
     let start = Instant::now();
     let response = next.run(request).await;
-    state
-        .metrics
-        .observe_request(&route, &method, response.status().as_u16(), start.elapsed());
+    if let Some(route) = response.extensions().get::<MatchedPath>() {
+        state.metrics.observe_request(
+            route.as_str(),
+            &method,
+            response.status().as_u16(),
+            start.elapsed(),
+        );
+    }
     response
 }
 

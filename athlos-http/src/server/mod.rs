@@ -119,6 +119,8 @@ pub struct AppState {
     pub webhooks: webhooks::Sender,
     /// The process's metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// The bearer tokens verified so far.
+    pub tokens: Arc<auth::Verified>,
 }
 
 /// Answers `/ready`.
@@ -154,6 +156,7 @@ impl AppState {
             config: Arc::new(config),
             database: None,
             ready,
+            tokens: Arc::default(),
         }
     }
 }
@@ -175,39 +178,51 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
 }
 
 /// The application: routes, error fallbacks and layers, with `state`.
+///
+/// Building it costs one pass over the routes (giving them `state`): the routes, their
+/// fallbacks and the OpenAPI document are built once per process, and the layers that depend
+/// on the state or the configuration wrap the routed application once from outside, not each
+/// route (a test, a fuzzer or a restarted server builds many).
 pub fn app(state: AppState) -> Router {
-    // The routes and their OpenAPI document are the same for every application: built once
-    // per process (a test or a fuzzer starts many).
-    static ROUTES: std::sync::OnceLock<(Router<AppState>, Arc<OpenApi>)> =
-        std::sync::OnceLock::new();
-    let (router, api) = ROUTES
+    static ROUTES: std::sync::OnceLock<Router<AppState>> = std::sync::OnceLock::new();
+    let routed = ROUTES
         .get_or_init(|| {
             let (router, api) = routes();
-            (router, Arc::new(api))
+            let api = Arc::new(api);
+            router
+                // The route a request matched, for the metrics layer outside the router.
+                .route_layer(axum::middleware::map_response(
+                    |path: Option<axum::extract::MatchedPath>,
+                     mut response: axum::response::Response| async move {
+                        if let Some(path) = path {
+                            response.extensions_mut().insert(path);
+                        }
+                        response
+                    },
+                ))
+                .route(
+                    "/openapi.json",
+                    axum::routing::get(move || {
+                        let api = Arc::clone(&api);
+                        async move { axum::Json(api.as_ref().clone()) }
+                    }),
+                )
+                .fallback(|| async { ApiError::not_found("no such route") })
+                .method_not_allowed_fallback(|| async {
+                    ApiError::new(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "method_not_allowed",
+                        "this route does not take that method",
+                    )
+                })
         })
-        .clone();
+        .clone()
+        .with_state(state.clone());
     let body_limit = state.config.body_limit;
     let timeout = state.config.request_timeout;
-    router
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
-        .route(
-            "/openapi.json",
-            axum::routing::get(move || {
-                let api = Arc::clone(&api);
-                async move { axum::Json(api.as_ref().clone()) }
-            }),
-        )
-        .fallback(|| async { ApiError::not_found("no such route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this route does not take that method",
-            )
-        })
+    Router::new()
+        .fallback_service(routed)
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(
             tower::ServiceBuilder::new()
@@ -230,7 +245,6 @@ pub fn app(state: AppState) -> Router {
             ))
         }))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 /// A running server.
