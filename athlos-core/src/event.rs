@@ -21,8 +21,8 @@ use serde::de::Error as _;
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::bracket::{Format, MatchId, MatchResult, Placement};
-use crate::id::{DivisionId, DraftId, EventId, TagName, TournamentId};
+use crate::bracket::{BracketOptions, Format, MatchId, MatchResult, Placement};
+use crate::id::{CompetitionId, DivisionId, DraftId, EventId, TagName, TournamentId};
 use crate::lifecycle::TournamentState;
 use crate::model::ParticipantId;
 use crate::version::ContentHash;
@@ -97,11 +97,15 @@ pub enum EventType {
     TournamentDeleted,
     /// `match.corrected`: a recorded result was replaced by an explicit correction.
     MatchCorrected,
+    /// `event.updated`: an event (a competition) was renamed.
+    EventUpdated,
+    /// `division.updated`: a division's name, bracket rules or draw seed changed.
+    DivisionUpdated,
 }
 
 impl EventType {
     /// Every type, in catalog order.
-    pub const ALL: [EventType; 23] = [
+    pub const ALL: [EventType; 25] = [
         EventType::BracketGenerated,
         EventType::BracketFailed,
         EventType::BracketEdited,
@@ -125,6 +129,8 @@ impl EventType {
         EventType::DraftQueueSet,
         EventType::TournamentDeleted,
         EventType::MatchCorrected,
+        EventType::EventUpdated,
+        EventType::DivisionUpdated,
     ];
 
     /// The dotted lower-case name written in the envelope's `type`.
@@ -153,6 +159,8 @@ impl EventType {
             EventType::DraftQueueSet => "draft.queue_set",
             EventType::TournamentDeleted => "tournament.deleted",
             EventType::MatchCorrected => "match.corrected",
+            EventType::EventUpdated => "event.updated",
+            EventType::DivisionUpdated => "division.updated",
         }
     }
 
@@ -418,6 +426,27 @@ pub enum EventData {
         /// The result now recorded.
         result: MatchResult,
     },
+    /// `event.updated`: the event's settings after the change.
+    #[serde(rename = "event.updated")]
+    EventUpdated {
+        /// The event.
+        event: CompetitionId,
+        /// Its display name.
+        name: String,
+    },
+    /// `division.updated`: the division's settings after the change (the rules and the seed
+    /// apply to its next generated bracket).
+    #[serde(rename = "division.updated")]
+    DivisionUpdated {
+        /// The division.
+        division: DivisionId,
+        /// Its display name.
+        name: String,
+        /// Its bracket rules.
+        rules: BracketOptions,
+        /// Its draw seed.
+        seed: u64,
+    },
 }
 
 impl EventData {
@@ -447,6 +476,8 @@ impl EventData {
             EventData::DraftQueueSet { .. } => EventType::DraftQueueSet,
             EventData::TournamentDeleted { .. } => EventType::TournamentDeleted,
             EventData::MatchCorrected { .. } => EventType::MatchCorrected,
+            EventData::EventUpdated { .. } => EventType::EventUpdated,
+            EventData::DivisionUpdated { .. } => EventType::DivisionUpdated,
         }
     }
 }

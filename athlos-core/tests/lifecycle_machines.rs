@@ -493,7 +493,7 @@ fn event_catalog_is_pinned() {
             placements: placements.clone(),
         },
         EventData::TagMoved {
-            division,
+            division: division.clone(),
             tag: TagName::published(),
             from: None,
             to: Some(2),
@@ -577,6 +577,16 @@ fn event_catalog_is_pinned() {
             match_id: final_match,
             previous: MatchResult::win(ParticipantId::new("p1").unwrap()),
             result: MatchResult::win(ParticipantId::new("p2").unwrap()),
+        },
+        EventData::EventUpdated {
+            event: athlos_core::id::CompetitionId::new("open-2026").unwrap(),
+            name: "Open 2026".to_owned(),
+        },
+        EventData::DivisionUpdated {
+            division,
+            name: "Men -73 kg".to_owned(),
+            rules: athlos_core::bracket::BracketOptions::new(Format::SingleElimination),
+            seed: 7,
         },
     ];
     let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();

@@ -9,7 +9,7 @@ use athlos_core::event::{EventData, EventType};
 use athlos_core::id::{CompetitionId, DivisionId, TagName};
 use athlos_core::lifecycle::BracketState;
 use athlos_core::model::Participant;
-use athlos_core::service::Service;
+use athlos_core::service::{DivisionChanges, Service};
 use athlos_core::store::{DivisionRules, EventLog, MemoryStore};
 use athlos_core::version::{content_hash, Origin, Patch};
 use chrono::{Duration, TimeZone, Utc};
@@ -25,6 +25,8 @@ enum Call {
     Undo,
     Redo,
     Publish(u32),
+    /// A new name (one of three) and, when odd, a new seed (one of three).
+    Update(u8),
 }
 
 fn call() -> impl Strategy<Value = Call> {
@@ -37,6 +39,7 @@ fn call() -> impl Strategy<Value = Call> {
         2 => Just(Call::Undo),
         1 => Just(Call::Redo),
         1 => (1u32..6).prop_map(Call::Publish),
+        1 => any::<u8>().prop_map(Call::Update),
     ]
 }
 
@@ -79,6 +82,14 @@ proptest! {
                     Call::Undo => service.undo_tag(&id).await,
                     Call::Redo => service.redo_tag(&id).await,
                     Call::Publish(v) => service.move_tag(&id, TagName::published(), v).await,
+                    Call::Update(n) => {
+                        let changes = DivisionChanges {
+                            name: Some(format!("D{}", n % 3)),
+                            seed: (n % 2 == 1).then_some(u64::from(n / 2 % 3)),
+                            ..DivisionChanges::default()
+                        };
+                        service.update_division(&id, changes).await
+                    }
                     Call::Play => {
                         let next = before.value.bracket.as_ref().and_then(|b| {
                             b.matches().iter().find(|m| m.status == MatchStatus::Ready)
@@ -96,7 +107,20 @@ proptest! {
                 match outcome {
                     Ok((division, events)) => {
                         prop_assert_eq!(&division, &after);
-                        prop_assert_eq!(after.version, before.version + 1);
+                        if matches!(call, Call::Update(_)) && events.is_empty() {
+                            // Nothing to change: nothing written.
+                            prop_assert_eq!(&after, &before);
+                        } else {
+                            prop_assert_eq!(after.version, before.version + 1);
+                        }
+                        for event in &events {
+                            if let EventData::DivisionUpdated { name, rules, seed, .. } = &event.data {
+                                prop_assert_eq!(name, &after.value.name);
+                                prop_assert_eq!(rules, &after.value.rules.options);
+                                prop_assert_eq!(*seed, after.value.rules.seed);
+                                prop_assert!((&before.value.name, &before.value.rules) != (name, &after.value.rules));
+                            }
+                        }
                         returned.extend(events);
                     }
                     Err(_) => {
@@ -144,4 +168,131 @@ proptest! {
             Ok(())
         })?;
     }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
+/// A competition `c` with a division `d` of four entries (a generated bracket when asked).
+async fn division_of_four(generated: bool) -> (Service<MemoryStore, ManualClock>, DivisionId) {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
+    let service = Service::new(MemoryStore::new(), clock);
+    let competition = CompetitionId::new("c").unwrap();
+    service
+        .create_competition(competition.clone(), "C")
+        .await
+        .unwrap();
+    let id = DivisionId::new("d").unwrap();
+    let rules = DivisionRules {
+        options: BracketOptions::new(Format::SingleElimination),
+        seed: 1,
+    };
+    service
+        .create_division(&competition, id.clone(), "D", rules)
+        .await
+        .unwrap();
+    service
+        .add_participants(&id, (0..4).map(entry).collect())
+        .await
+        .unwrap();
+    if generated {
+        service.generate(&id).await.unwrap();
+    }
+    (service, id)
+}
+
+#[test]
+fn a_renamed_competition_is_logged_once() {
+    runtime().block_on(async {
+        let (service, _) = division_of_four(false).await;
+        let c = CompetitionId::new("c").unwrap();
+        let last = service.store().last_sequence().await.unwrap();
+        let (renamed, events) = service.rename_competition(&c, "Open 2026").await.unwrap();
+        assert_eq!(renamed.value.name, "Open 2026");
+        assert_eq!(renamed, service.competition(&c).await.unwrap());
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            events[0].data,
+            EventData::EventUpdated {
+                event: c.clone(),
+                name: "Open 2026".to_owned()
+            }
+        );
+        let logged = service.store().events_after(last, 10).await.unwrap();
+        assert_eq!(logged.len(), 1);
+        assert_eq!(logged[0].event, events[0]);
+        // The same name again: nothing written, nothing logged.
+        let (same, none) = service.rename_competition(&c, "Open 2026").await.unwrap();
+        assert!(none.is_empty());
+        assert_eq!(same, renamed);
+        assert_eq!(service.store().last_sequence().await.unwrap(), last + 1);
+        let unknown = CompetitionId::new("nope").unwrap();
+        assert!(service.rename_competition(&unknown, "X").await.is_err());
+    });
+}
+
+#[test]
+fn division_rules_change_until_the_bracket_is_locked_and_the_name_always() {
+    runtime().block_on(async {
+        let (service, id) = division_of_four(true).await;
+        let mut rules = BracketOptions::new(Format::SingleElimination);
+        rules.third_place = true;
+        let (ready, events) = service
+            .update_division(
+                &id,
+                DivisionChanges {
+                    rules: Some(rules.clone()),
+                    seed: Some(5),
+                    ..DivisionChanges::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(ready.value.rules.options, rules);
+        assert_eq!(ready.value.rules.seed, 5);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event_type(), EventType::DivisionUpdated);
+        service.lock(&id).await.unwrap();
+        let locked = service.division(&id).await.unwrap();
+        let last = service.store().last_sequence().await.unwrap();
+        let refused = service
+            .update_division(
+                &id,
+                DivisionChanges {
+                    seed: Some(6),
+                    name: Some("Renamed".to_owned()),
+                    ..DivisionChanges::default()
+                },
+            )
+            .await;
+        assert!(refused.is_err(), "a new seed once locked: {refused:?}");
+        assert_eq!(service.division(&id).await.unwrap(), locked);
+        assert_eq!(service.store().last_sequence().await.unwrap(), last);
+        let (renamed, events) = service
+            .update_division(
+                &id,
+                DivisionChanges {
+                    name: Some("Men -73 kg".to_owned()),
+                    ..DivisionChanges::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(renamed.value.name, "Men -73 kg");
+        assert_eq!(renamed.version, locked.version + 1);
+        assert_eq!(renamed.value.bracket, locked.value.bracket);
+        match &events[..] {
+            [event] => match &event.data {
+                EventData::DivisionUpdated { name, seed, .. } => {
+                    assert_eq!(name, "Men -73 kg");
+                    assert_eq!(*seed, 5);
+                }
+                other => panic!("expected division.updated, got {other:?}"),
+            },
+            other => panic!("expected one event, got {other:?}"),
+        }
+    });
 }

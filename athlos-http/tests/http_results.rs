@@ -102,22 +102,7 @@ async fn logged(store: &SharedStore, match_id: &str) -> (usize, usize) {
 
 /// A locked single-elimination division of `n`; returns the result path prefix.
 async fn locked_division(server: &Server, director: &str, n: usize) -> String {
-    server
-        .post(
-            "/v1/events",
-            director,
-            json!({"id": "open", "name": "Open"}),
-            201,
-        )
-        .await;
-    server
-        .post(
-            "/v1/events/open/divisions",
-            director,
-            json!({"id": "d", "name": "D", "rules": {"format": "single_elimination"}}),
-            201,
-        )
-        .await;
+    server.event_with_division(director, "open", "d").await;
     let field: Vec<Value> = (1..=n)
         .map(|i| json!({"id": format!("p{i}"), "name": format!("Player {i}")}))
         .collect();

@@ -764,3 +764,55 @@ fn now_ms() -> f64 {
         .as_secs_f64()
         * 1000.0
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renames_and_rule_changes_reach_the_event_stream() {
+    let server = Server::start().await;
+    let director = token("director", "director");
+    server.event_with_division(&director, "open", "u73").await;
+    let patch = |path: &'static str, body: Value| {
+        let server = &server;
+        let director = &director;
+        async move {
+            let (status, answer) = server
+                .send("PATCH", path, Some(director), Some(&body))
+                .await;
+            assert_eq!(status, 200, "PATCH {path} {body}: {answer}");
+            answer
+        }
+    };
+    let renamed = patch("/v1/events/open", json!({"name": "Open 2026"})).await;
+    assert_eq!(renamed["name"], "Open 2026");
+    assert_eq!(renamed["version"], 3);
+    // The same name again changes nothing.
+    let same = patch("/v1/events/open", json!({"name": "Open 2026"})).await;
+    assert_eq!(same["version"], 3);
+    let division = patch(
+        "/v1/events/open/divisions/u73",
+        json!({"name": "Men -73 kg", "seed": 42}),
+    )
+    .await;
+    assert_eq!(division["name"], "Men -73 kg");
+
+    let mut stream = Stream::open(&server, "/v1/events/open/stream?after=0", true, None).await;
+    let mut updates = Vec::new();
+    while updates.len() < 2 {
+        let event = stream.next().await.expect("the stream ended");
+        if event.name.ends_with(".updated") {
+            updates.push((event.name, event.data["data"].clone()));
+        }
+    }
+    assert_eq!(
+        updates[0],
+        (
+            "event.updated".to_owned(),
+            json!({"event": "open", "name": "Open 2026"})
+        )
+    );
+    assert_eq!(updates[1].0, "division.updated");
+    assert_eq!(updates[1].1["division"], "u73");
+    assert_eq!(updates[1].1["name"], "Men -73 kg");
+    assert_eq!(updates[1].1["seed"], 42);
+    assert_eq!(updates[1].1["rules"]["format"], "single_elimination");
+    server.stop().await;
+}

@@ -878,22 +878,7 @@ async fn delivery_benchmark() {
         })
         .await;
         let director = token("bench", "director");
-        server
-            .post(
-                "/v1/events",
-                &director,
-                json!({"id": "b", "name": "B"}),
-                201,
-            )
-            .await;
-        server
-            .post(
-                "/v1/events/b/divisions",
-                &director,
-                json!({"id": "b-u60", "name": "-60", "rules": {"format": "single_elimination"}}),
-                201,
-            )
-            .await;
+        server.event_with_division(&director, "b", "b-u60").await;
         let field: Vec<Value> = (1..=8)
             .map(|i| json!({"id": format!("j{i}"), "name": format!("J {i}")}))
             .collect();

@@ -1,6 +1,6 @@
 //! Competitions, divisions and their brackets: generate, preview, edit, lock, results, tags.
 
-use crate::bracket::Bracket;
+use crate::bracket::{Bracket, BracketOptions};
 use crate::clock::Clock;
 use crate::diff::{Overrides, Preview};
 use crate::error::{Error, ModelError, ServiceError, VersionError};
@@ -16,6 +16,17 @@ use crate::version::{
 };
 
 use super::{emitted, next_version, Service};
+
+/// The settings a division update changes; `None` keeps a setting as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DivisionChanges {
+    /// A new display name.
+    pub name: Option<String>,
+    /// New bracket rules, for the next generated bracket.
+    pub rules: Option<BracketOptions>,
+    /// A new draw seed, for the next generated bracket.
+    pub seed: Option<u64>,
+}
 
 /// The outcome of [`Service::generate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +64,97 @@ impl<S: Store, C: Clock> Service<S, C> {
         };
         self.store().commit(commit).await?;
         Ok(Stored { version: 1, value })
+    }
+
+    /// A competition.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownCompetition`].
+    pub async fn competition(&self, id: &CompetitionId) -> Result<Stored<Competition>, Error> {
+        self.store()
+            .competition(id)
+            .await?
+            .ok_or_else(|| ServiceError::UnknownCompetition { id: id.to_string() }.into())
+    }
+
+    /// Renames a competition, logged as `event.updated`. The same name again changes nothing
+    /// and logs nothing.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownCompetition`]; a conflict.
+    pub async fn rename_competition(
+        &self,
+        id: &CompetitionId,
+        name: impl Into<String>,
+    ) -> Result<(Stored<Competition>, Vec<Event>), Error> {
+        let Stored { version, mut value } = self.competition(id).await?;
+        let name = name.into();
+        if value.name == name {
+            return Ok((Stored { version, value }, Vec::new()));
+        }
+        value.name = name;
+        let data = vec![EventData::EventUpdated {
+            event: id.clone(),
+            name: value.name.clone(),
+        }];
+        let commit = Commit {
+            writes: vec![Write::Competition {
+                value: value.clone(),
+                expected: Some(version),
+            }],
+            ..Commit::default()
+        };
+        let version = next_version(version);
+        let aggregate = AggregateRef::Competition(id.clone());
+        let now = self.clock().now();
+        let events = self
+            .commit_with_events(commit, &aggregate, version, now, data)
+            .await?;
+        Ok((Stored { version, value }, events))
+    }
+
+    /// Changes a division's name, bracket rules or draw seed, logged as `division.updated`.
+    /// The rules and the seed make the next bracket, so they change only while a bracket may
+    /// still be generated (not once locked); the name changes at any time. Changes that leave
+    /// every setting as it was change nothing and log nothing.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownDivision`]; a
+    /// [`LifecycleError`](crate::error::LifecycleError) for rules or a seed once locked; a
+    /// conflict.
+    pub async fn update_division(
+        &self,
+        id: &DivisionId,
+        changes: DivisionChanges,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let Stored { version, mut value } = self.division(id).await?;
+        if changes.rules.is_some() || changes.seed.is_some() {
+            BracketLifecycle::apply(
+                value.state,
+                BracketAction::Generate,
+                &BracketContext::default(),
+            )?;
+        }
+        let before = (value.name.clone(), value.rules.clone());
+        if let Some(name) = changes.name {
+            value.name = name;
+        }
+        if let Some(rules) = changes.rules {
+            value.rules.options = rules;
+        }
+        if let Some(seed) = changes.seed {
+            value.rules.seed = seed;
+        }
+        if (&value.name, &value.rules) == (&before.0, &before.1) {
+            return Ok((Stored { version, value }, Vec::new()));
+        }
+        let data = vec![EventData::DivisionUpdated {
+            division: id.clone(),
+            name: value.name.clone(),
+            rules: value.rules.options.clone(),
+            seed: value.rules.seed,
+        }];
+        self.save_division(value, version, Vec::new(), data).await
     }
 
     /// Creates a division of a competition, with no participants and no bracket.

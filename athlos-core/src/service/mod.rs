@@ -54,7 +54,7 @@ use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store};
 
-pub use divisions::Generated;
+pub use divisions::{DivisionChanges, Generated};
 pub use drafts::{pick_clock, DraftChange};
 pub use results::{write_bracket_result, ResultWrite, Written};
 pub use tournaments::{playing_round, round_complete, TournamentChange};

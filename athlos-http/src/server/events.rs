@@ -17,9 +17,10 @@ use athlos_core::diff::Overrides;
 use athlos_core::error::ServiceError;
 use athlos_core::id::{CompetitionId, DivisionId, TagName};
 use athlos_core::lifecycle::{BracketLifecycle, Lifecycle};
+use athlos_core::service::DivisionChanges;
 use athlos_core::store::{
-    AggregateRef, AggregateStore, Commit, Competition, Division, DivisionRules, JobId, JobStore,
-    NewJob, Store, Stored, Write,
+    AggregateRef, AggregateStore, Competition, Division, DivisionRules, JobId, JobStore, NewJob,
+    Stored,
 };
 use athlos_core::version::Patch;
 
@@ -252,25 +253,17 @@ async fn update_event(
     ApiPath(event_id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateEvent>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut event = load_event(&state, &event_id).await?;
+    let event = load_event(&state, &event_id).await?;
     let director = directors::of(
         &state.store,
         &AggregateRef::Competition(event.value.id.clone()),
     )
     .await?;
     director.require(&caller)?;
-    event.value.name = body.name;
-    state
-        .store
-        .commit(Commit {
-            writes: vec![Write::Competition {
-                value: event.value.clone(),
-                expected: Some(event.version),
-            }],
-            ..Commit::default()
-        })
+    let (event, _) = state
+        .service
+        .rename_competition(&event.value.id, body.name)
         .await?;
-    event.version = event.version.saturating_add(1);
     Ok(Json(event_view(&event, &director)))
 }
 
@@ -384,38 +377,15 @@ async fn update_division(
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateDivision>,
 ) -> Result<Tagged, ApiError> {
-    let mut division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    // The commit below expects the version read here, so the check holds until it commits.
-    if_match.check(division.version)?;
-    if body.rules.is_some() || body.seed.is_some() {
-        if let Err(refusal) = BracketLifecycle::apply(
-            division.value.state,
-            athlos_core::lifecycle::BracketAction::Generate,
-            &Default::default(),
-        ) {
-            return Err(athlos_core::error::Error::from(refusal).into());
-        }
-    }
-    if let Some(name) = body.name {
-        division.value.name = name;
-    }
-    if let Some(rules) = body.rules {
-        division.value.rules.options = rules;
-    }
-    if let Some(seed) = body.seed {
-        division.value.rules.seed = seed;
-    }
-    state
-        .store
-        .commit(Commit {
-            writes: vec![Write::Division {
-                value: division.value.clone(),
-                expected: Some(division.version),
-            }],
-            ..Commit::default()
-        })
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let changes = DivisionChanges {
+        name: body.name,
+        rules: body.rules,
+        seed: body.seed,
+    };
+    let (division, _) = if_match
+        .guard(state.service.update_division(&division.value.id, changes))
         .await?;
-    division.version = division.version.saturating_add(1);
     Ok(Tagged(division.version, division_view(&division)))
 }
 

@@ -199,6 +199,25 @@ impl Server {
             .await;
     }
 
+    /// Creates the event `event` with one single-elimination division `division` (no
+    /// participants yet), as `director`.
+    pub async fn event_with_division(&self, director: &str, event: &str, division: &str) {
+        let body = serde_json::json!({"id": event, "name": format!("Event {event}")});
+        self.post("/v1/events", director, body, 201).await;
+        let body = serde_json::json!({
+            "id": division,
+            "name": format!("Division {division}"),
+            "rules": {"format": "single_elimination"},
+        });
+        self.post(
+            &format!("/v1/events/{event}/divisions"),
+            director,
+            body,
+            201,
+        )
+        .await;
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value, expected: u16) -> Value {
         let (status, answer) = self.send("POST", path, Some(token), Some(&body)).await;
         assert_eq!(status, expected, "POST {path} {body}: {answer}");
