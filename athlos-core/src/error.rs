@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+pub use crate::codes::ErrorKind;
+
 use chrono::{DateTime, Utc};
 
 use crate::bracket::{Format, MatchId, MatchResult, MatchStatus};
@@ -52,6 +54,48 @@ pub enum Error {
     /// Draft settings were invalid or a draft command was refused.
     #[error(transparent)]
     Draft(#[from] DraftError),
+}
+
+impl Error {
+    /// The stable snake_case code of this error: the code of the area's error inside (a
+    /// lifecycle refusal of a draft is the lifecycle's `invalid_transition` or
+    /// `guard_failed`; an unreadable TRF file is `trf_error`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Model(e) => e.code(),
+            Error::Seeding(e) => e.code(),
+            Error::Import(e) => e.code(),
+            Error::Bracket(e) => e.code(),
+            Error::Lifecycle(e) | Error::Draft(DraftError::Lifecycle(e)) => e.code(),
+            Error::Version(e) => e.code(),
+            Error::Diff(e) => e.code(),
+            Error::Store(e) => e.code(),
+            Error::Service(e) => e.code(),
+            Error::Trf(_) => "trf_error",
+            Error::Swiss(e) => e.code(),
+            Error::Tiebreak(e) => e.code(),
+            Error::Draft(e) => e.code(),
+        }
+    }
+
+    /// What kind of refusal or failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Model(e) => e.kind(),
+            Error::Seeding(e) => e.kind(),
+            Error::Import(e) => e.kind(),
+            Error::Bracket(e) => e.kind(),
+            Error::Lifecycle(e) => e.kind(),
+            Error::Version(e) => e.kind(),
+            Error::Diff(e) => e.kind(),
+            Error::Store(e) => e.kind(),
+            Error::Service(e) => e.kind(),
+            Error::Trf(_) => ErrorKind::Invalid,
+            Error::Swiss(e) => e.kind(),
+            Error::Tiebreak(e) => e.kind(),
+            Error::Draft(e) => e.kind(),
+        }
+    }
 }
 
 /// Shorthand for results with the core's [`Error`](enum@Error).
@@ -914,4 +958,160 @@ pub enum DraftError {
         /// Why.
         reason: String,
     },
+}
+
+crate::codes::error_codes! {
+ModelError {
+    InvalidId => "invalid_id", Invalid;
+    DuplicateId => "duplicate_id", Invalid;
+    DuplicateSeed => "duplicate_seed", Invalid;
+    InvalidSeed => "invalid_seed", Invalid;
+    TooFewParticipants => "too_few_participants", Invalid;
+}
+}
+
+crate::codes::error_codes! {
+SeedingError {
+    TooManySeeds => "too_many_seeds", Invalid;
+    TooLarge => "too_large", Invalid;
+    UnknownOrdering => "unknown_ordering", Invalid;
+    BadOrderingLength => "bad_ordering_length", Invalid;
+}
+}
+
+crate::codes::error_codes! {
+BracketError {
+    Field => "field", Invalid;
+    SlotCount => "slot_count", Invalid;
+    TooFewSlots => "too_few_slots", Invalid;
+    UnknownEntrant => "unknown_entrant", Invalid;
+    DuplicateEntrant => "duplicate_entrant", Invalid;
+    MissingEntrant => "missing_entrant", Invalid;
+    TooLarge => "too_large", Invalid;
+    WrongBuilder => "wrong_builder", Invalid;
+    UnsupportedOption => "unsupported_option", Invalid;
+    PoolCount => "pool_count", Invalid;
+    PoolTooLarge => "pool_too_large", Invalid;
+    AdvanceCount => "advance_count", Invalid;
+    UnknownMatch => "unknown_match", NotFound;
+    InvalidMatchId => "invalid_match_id", Invalid;
+    UnknownParticipant => "unknown_participant", Invalid;
+    MatchNotReady => "match_not_ready", Invalid;
+    MatchNotPlayable => "match_not_playable", Invalid;
+    NotInMatch => "not_in_match", Invalid;
+    DrawNotAllowed => "draw_not_allowed", Invalid;
+    DependentPlayed => "dependent_played", Conflict;
+    AlreadyWithdrawn => "already_withdrawn", Conflict;
+    Incomplete => "incomplete", Invalid;
+    InconsistentDocument => "inconsistent_document", Internal;
+    MatchCount => "match_count", Internal;
+}
+}
+
+crate::codes::error_codes! {
+LifecycleError {
+    InvalidTransition => "invalid_transition", Conflict;
+    GuardFailed => "guard_failed", Conflict;
+}
+}
+
+crate::codes::error_codes! {
+VersionError {
+    InvalidHash => "invalid_hash", Invalid;
+    Serialize => "serialize", Internal;
+    CorruptBlob => "corrupt_blob", Internal;
+    NoDraw => "no_draw", Invalid;
+    ResultsRecorded => "results_recorded", Invalid;
+    Withdrawn => "withdrawn", Invalid;
+    NotPlaced => "not_placed", Invalid;
+    AlreadyInField => "already_in_field", Invalid;
+    SlotOutOfRange => "slot_out_of_range", Invalid;
+    SlotOccupied => "slot_occupied", Invalid;
+    Bracket => "bracket", Invalid;
+    UnknownVersion => "unknown_version", NotFound;
+    UnknownTag => "unknown_tag", NotFound;
+    NothingToUndo => "nothing_to_undo", Conflict;
+    NothingToRedo => "nothing_to_redo", Conflict;
+    HistoryFull => "history_full", Invalid;
+}
+}
+
+crate::codes::error_codes! {
+DiffError {
+    Mismatch => "mismatch", Invalid;
+    Rebuild => "rebuild", Invalid;
+    Unapplied => "unapplied", Invalid;
+    InvalidOverrides => "invalid_overrides", Invalid;
+}
+}
+
+crate::codes::error_codes! {
+StoreError {
+    Conflict => "conflict", Conflict;
+    UnknownJob => "unknown_job", NotFound;
+    LeaseLost => "lease_lost", Unavailable;
+    JobNotDead => "job_not_dead", Unavailable;
+    DeadlineMoved => "deadline_moved", Unavailable;
+    Backend => "backend", Unavailable;
+}
+}
+
+crate::codes::error_codes! {
+ServiceError {
+    UnknownCompetition => "unknown_competition", NotFound;
+    UnknownDivision => "unknown_division", NotFound;
+    UnknownTournament => "unknown_tournament", NotFound;
+    WrongCompetition => "wrong_competition", NotFound;
+    FieldFrozen => "field_frozen", Conflict;
+    NoBracket => "no_bracket", Conflict;
+    MissingBlob => "missing_blob", Internal;
+    CurrentFrozen => "current_frozen", Conflict;
+    AlreadyEntered => "already_entered", Conflict;
+    NotEntered => "not_entered", Conflict;
+    NotInCurrentRound => "not_in_current_round", Conflict;
+    UnsupportedFormat => "unsupported_format", Invalid;
+    NoRounds => "no_rounds", Invalid;
+    NotSwiss => "not_swiss", Conflict;
+    UnknownDraft => "unknown_draft", NotFound;
+    Managers => "managers", Invalid;
+    UnexpectedEvent => "unexpected_event", Internal;
+    ResultExists => "result_exists", Conflict;
+    PreconditionFailed => "precondition_failed", PreconditionFailed;
+    Document => "document", Internal;
+}
+}
+
+crate::codes::error_codes! {
+DraftError {
+    Teams => "teams", Invalid;
+    Rounds => "rounds", Invalid;
+    ZeroPickTime => "zero_pick_time", Invalid;
+    InvalidPosition => "invalid_position", Invalid;
+    EmptyRoster => "empty_roster", Invalid;
+    DuplicatePosition => "duplicate_position", Invalid;
+    StartersExceedRounds => "starters_exceed_rounds", Invalid;
+    MaxBelowStarters => "max_below_starters", Invalid;
+    RosterTooSmall => "roster_too_small", Invalid;
+    DuplicatePlayer => "duplicate_player", Invalid;
+    UnknownPosition => "unknown_position", Invalid;
+    ShortSupply => "short_supply", Invalid;
+    IdTooLong => "id_too_long", Invalid;
+    Lifecycle => "lifecycle", Conflict;
+    WrongPick => "wrong_pick", Conflict;
+    NotOnTheClock => "not_on_the_clock", Conflict;
+    UnknownPlayer => "unknown_player", Invalid;
+    PlayerTaken => "player_taken", Conflict;
+    NoRosterSlot => "no_roster_slot", Invalid;
+    StaleTimeout => "stale_timeout", Conflict;
+    NotDue => "not_due", Conflict;
+    NoEligiblePlayer => "no_eligible_player", Internal;
+    UnknownTeam => "unknown_team", NotFound;
+    PickOutOfRange => "pick_out_of_range", Invalid;
+    PickNotFuture => "pick_not_future", Conflict;
+    SameTeam => "same_team", Invalid;
+    DuplicateInQueue => "duplicate_in_queue", Invalid;
+    UnexpectedEvent => "unexpected_event", Internal;
+    InvalidDocument => "invalid_document", Internal;
+    Replay => "replay", Internal;
+}
 }

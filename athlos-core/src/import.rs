@@ -328,3 +328,13 @@ mod tests {
         assert!(participants_from_json("{").is_err());
     }
 }
+
+crate::codes::error_codes! {
+ImportError {
+    Json => "json", Invalid;
+    Csv => "csv", Invalid;
+    MissingColumn => "missing_column", Invalid;
+    InvalidValue => "invalid_value", Invalid;
+    Field => "field", Invalid;
+}
+}

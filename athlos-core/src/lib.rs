@@ -52,6 +52,7 @@
 
 pub mod bracket;
 pub mod clock;
+pub mod codes;
 pub mod diff;
 pub mod draft;
 mod draw;

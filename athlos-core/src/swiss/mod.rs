@@ -330,3 +330,14 @@ pub fn check_round(
 pub fn rounds_paired(tournament: &Tournament) -> u32 {
     state::rounds_paired(tournament)
 }
+
+crate::codes::error_codes! {
+SwissError {
+    DuplicateNumber => "duplicate_number", Invalid;
+    UnknownOpponent => "unknown_opponent", Invalid;
+    InconsistentGame => "inconsistent_game", Invalid;
+    SelfPairing => "self_pairing", Invalid;
+    TournamentOver => "tournament_over", Invalid;
+    NoLegalPairing => "no_legal_pairing", Invalid;
+}
+}

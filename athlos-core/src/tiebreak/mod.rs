@@ -832,3 +832,12 @@ mod tests {
         }
     }
 }
+
+crate::codes::error_codes! {
+TiebreakError {
+    UnknownCode => "unknown_code", Invalid;
+    UnknownEdition => "unknown_edition", Invalid;
+    UnknownKind => "unknown_kind", Invalid;
+    InvalidPointSystem => "invalid_point_system", Invalid;
+}
+}

@@ -5,9 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use athlos_core::error::{
-    BracketError, DraftError, Error, LifecycleError, ServiceError, StoreError, VersionError,
-};
+use athlos_core::error::{DraftError, Error, ErrorKind, LifecycleError, ServiceError, StoreError};
 use athlos_core::lifecycle::{
     BracketLifecycle, BracketState, DraftLifecycle, DraftState, Lifecycle, MatchLifecycle,
     MatchState, TournamentLifecycle, TournamentState,
@@ -110,38 +108,10 @@ impl IntoResponse for ApiError {
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let message = error.to_string();
-        let code = variant_code(&error);
-        let status = match &error {
-            Error::Lifecycle(refusal) | Error::Draft(DraftError::Lifecycle(refusal)) => {
-                return lifecycle(refusal, message)
-            }
-            Error::Draft(draft) => draft_status(draft),
-            Error::Service(service) => service_status(service),
-            Error::Store(store) => match store {
-                StoreError::Conflict { .. } => StatusCode::CONFLICT,
-                StoreError::UnknownJob { .. } => StatusCode::NOT_FOUND,
-                _ => StatusCode::SERVICE_UNAVAILABLE,
-            },
-            Error::Version(version) => match version {
-                VersionError::UnknownVersion { .. } | VersionError::UnknownTag { .. } => {
-                    StatusCode::NOT_FOUND
-                }
-                VersionError::NothingToUndo | VersionError::NothingToRedo => StatusCode::CONFLICT,
-                VersionError::Serialize { .. } | VersionError::CorruptBlob { .. } => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            },
-            Error::Bracket(BracketError::UnknownMatch { .. }) => StatusCode::NOT_FOUND,
-            Error::Bracket(
-                BracketError::AlreadyWithdrawn { .. } | BracketError::DependentPlayed { .. },
-            ) => StatusCode::CONFLICT,
-            Error::Bracket(
-                BracketError::InconsistentDocument { .. } | BracketError::MatchCount { .. },
-            ) => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        let mut api = ApiError::new(status, code, message);
+        if let Error::Lifecycle(refusal) | Error::Draft(DraftError::Lifecycle(refusal)) = &error {
+            return lifecycle(refusal, message);
+        }
+        let mut api = ApiError::new(status_of(error.kind()), error.code(), message);
         if let Error::Service(
             ServiceError::FieldFrozen { state, .. } | ServiceError::CurrentFrozen { state, .. },
         ) = &error
@@ -162,10 +132,22 @@ impl From<Error> for ApiError {
             }
             _ => {}
         }
-        if status.is_server_error() {
+        if api.status.is_server_error() {
             tracing::error!(error = %api.message, code = %api.code, "request failed");
         }
         api
+    }
+}
+
+/// The HTTP status of a kind of error.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -181,63 +163,15 @@ impl From<ServiceError> for ApiError {
     }
 }
 
-fn service_status(error: &ServiceError) -> StatusCode {
-    match error {
-        ServiceError::UnknownCompetition { .. }
-        | ServiceError::UnknownDivision { .. }
-        | ServiceError::UnknownTournament { .. }
-        | ServiceError::UnknownDraft { .. }
-        | ServiceError::WrongCompetition { .. } => StatusCode::NOT_FOUND,
-        ServiceError::FieldFrozen { .. }
-        | ServiceError::NoBracket { .. }
-        | ServiceError::CurrentFrozen { .. }
-        | ServiceError::AlreadyEntered { .. }
-        | ServiceError::NotEntered { .. }
-        | ServiceError::NotInCurrentRound { .. }
-        | ServiceError::NotSwiss { .. }
-        | ServiceError::ResultExists { .. } => StatusCode::CONFLICT,
-        ServiceError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-        ServiceError::UnsupportedFormat { .. }
-        | ServiceError::NoRounds { .. }
-        | ServiceError::Managers { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// A refused draft command or invalid draft settings: 409 when the draft has moved on (the
-/// pick named is no longer on the clock, the player is gone, the pick was made), 404 for a
-/// team the draft does not have, 422 for input the rules refuse, 500 for a stored draft that
-/// breaks its own invariants.
-fn draft_status(error: &DraftError) -> StatusCode {
-    match error {
-        DraftError::WrongPick { .. }
-        | DraftError::NotOnTheClock { .. }
-        | DraftError::PlayerTaken { .. }
-        | DraftError::StaleTimeout { .. }
-        | DraftError::NotDue { .. }
-        | DraftError::PickNotFuture { .. }
-        | DraftError::Lifecycle(_) => StatusCode::CONFLICT,
-        DraftError::UnknownTeam { .. } => StatusCode::NOT_FOUND,
-        DraftError::NoEligiblePlayer { .. }
-        | DraftError::UnexpectedEvent { .. }
-        | DraftError::InvalidDocument { .. }
-        | DraftError::Replay { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    }
-}
-
 /// 409 with the machine's current state and the actions its table allows there.
 fn lifecycle(error: &LifecycleError, message: String) -> ApiError {
-    let (code, machine, state) = match error {
-        LifecycleError::InvalidTransition { machine, state, .. } => {
-            ("invalid_transition", *machine, state.as_str())
-        }
-        LifecycleError::GuardFailed { machine, state, .. } => {
-            ("guard_failed", *machine, state.as_str())
-        }
-        _ => ("invalid_transition", "", ""),
+    let (machine, state) = match error {
+        LifecycleError::InvalidTransition { machine, state, .. }
+        | LifecycleError::GuardFailed { machine, state, .. } => (*machine, state.as_str()),
+        _ => ("", ""),
     };
-    let mut api = ApiError::new(StatusCode::CONFLICT, code, message).with("state", state);
+    let mut api =
+        ApiError::new(status_of(error.kind()), error.code(), message).with("state", state);
     if let LifecycleError::GuardFailed { guard, .. } = error {
         api = api.with("guard", *guard);
     }
@@ -258,34 +192,5 @@ pub fn allowed_actions(machine: &str, state: &str) -> Vec<String> {
         "match" => names::<MatchLifecycle>(MatchState::ALL, state),
         "draft" => names::<DraftLifecycle>(DraftState::ALL, state),
         _ => Vec::new(),
-    }
-}
-
-/// The innermost variant's name in snake_case: `DuplicateId { .. }` → `duplicate_id`.
-fn variant_code(error: &Error) -> String {
-    let debug = format!("{error:?}");
-    // `Service(UnknownDivision { id: .. })`: skip the area wrapper, keep the variant.
-    let inner = debug
-        .split_once('(')
-        .map_or(debug.as_str(), |(_, rest)| rest);
-    let name: String = inner
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .collect();
-    let mut code = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                code.push('_');
-            }
-            code.push(c.to_ascii_lowercase());
-        } else {
-            code.push(c);
-        }
-    }
-    if code.is_empty() {
-        "error".to_owned()
-    } else {
-        code
     }
 }
