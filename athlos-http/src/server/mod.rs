@@ -13,7 +13,7 @@ pub mod drafts;
 pub mod error;
 // The OpenAPI path macros expand to qualified paths.
 #[allow(unused_qualifications)]
-pub mod events;
+pub mod competitions;
 pub mod extract;
 pub mod jobs;
 #[allow(unused_qualifications)]
@@ -165,7 +165,7 @@ impl AppState {
 pub fn routes() -> (Router<AppState>, OpenApi) {
     let (router, mut api) = OpenApiRouter::with_openapi(ops::ApiDoc::base())
         .merge(ops::routes())
-        .merge(events::routes())
+        .merge(competitions::routes())
         .merge(tournaments::routes())
         .merge(drafts::routes())
         // Streams, webhooks and metrics.
