@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{AggregateRef, JobId, NewJob};
+use super::{AggregateRef, Job, JobId, JobState, NewJob};
 
 /// The job kind that sends a webhook delivery; its payload is `{"delivery": id}`.
 pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
@@ -216,9 +216,119 @@ pub struct AttemptOutcome {
     pub error: Option<String>,
 }
 
+impl AttemptOutcome {
+    /// How an attempt ended, from what the send gave: `Ok(status)`, a 2xx answer, succeeds;
+    /// a failure (`Err((the status if the receiver answered, the reason))`) is retried while
+    /// the job has attempts left (the delivery stays `Sending`) and is a dead letter after its
+    /// last (`attempt` counts from 1, up to `max_attempts`).
+    pub fn of_attempt(
+        sent: Result<u16, (Option<u16>, String)>,
+        attempt: u32,
+        max_attempts: u32,
+    ) -> Self {
+        match sent {
+            Ok(status) => Self {
+                state: DeliveryState::Succeeded,
+                status: Some(status),
+                error: None,
+            },
+            Err((status, error)) => Self {
+                state: if attempt >= max_attempts {
+                    DeliveryState::Dead
+                } else {
+                    DeliveryState::Sending
+                },
+                status,
+                error: Some(error),
+            },
+        }
+    }
+
+    /// The dead letter a delivery left `Sending` becomes when the job that sends it, `job`
+    /// (`None`: gone), can no longer record its attempt: it is gone, or dead (its last attempt
+    /// ran but its outcome was not recorded). `None` while the job may still record it.
+    pub fn stranded(job_id: JobId, job: Option<&Job>) -> Option<Self> {
+        let reason = match job {
+            None => format!("its delivery job {} is gone", job_id.0),
+            Some(job) if job.state == JobState::Dead => format!(
+                "its delivery job {} ended without recording its last attempt: {}",
+                job_id.0,
+                job.last_error.as_deref().unwrap_or("no error recorded")
+            ),
+            Some(_) => return None,
+        };
+        Some(Self {
+            state: DeliveryState::Dead,
+            status: None,
+            error: Some(reason),
+        })
+    }
+}
+
 /// The job that sends delivery `id` in round `round`, due at `now`.
 pub fn delivery_job(id: u64, round: u32, now: DateTime<Utc>) -> NewJob {
     NewJob::new(DELIVER_WEBHOOK, serde_json::json!({ "delivery": id }), now)
         .with_key(format!("webhook_delivery:{id}:{round}"))
         .with_max_attempts(DELIVERY_ATTEMPTS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attempt_succeeds_is_retried_or_dies_on_its_last_try() {
+        let ok = AttemptOutcome::of_attempt(Ok(204), 1, 3);
+        assert_eq!(ok.state, DeliveryState::Succeeded);
+        assert_eq!((ok.status, ok.error), (Some(204), None));
+        for (attempt, state) in [
+            (1, DeliveryState::Sending),
+            (2, DeliveryState::Sending),
+            (3, DeliveryState::Dead),
+            (4, DeliveryState::Dead),
+        ] {
+            let failed = AttemptOutcome::of_attempt(Err((Some(500), "500".to_owned())), attempt, 3);
+            assert_eq!(failed.state, state, "attempt {attempt} of 3");
+            assert_eq!(failed.status, Some(500));
+            assert_eq!(failed.error.as_deref(), Some("500"));
+        }
+        let unanswered = AttemptOutcome::of_attempt(Err((None, "timeout".to_owned())), 1, 1);
+        assert_eq!(
+            (unanswered.state, unanswered.status),
+            (DeliveryState::Dead, None)
+        );
+    }
+
+    #[test]
+    fn a_delivery_is_stranded_only_when_its_job_cannot_record_it() {
+        let id = JobId(7);
+        let gone = AttemptOutcome::stranded(id, None).unwrap();
+        assert_eq!(gone.state, DeliveryState::Dead);
+        assert_eq!(gone.error.as_deref(), Some("its delivery job 7 is gone"));
+        let now = DateTime::<Utc>::default();
+        let mut job = Job {
+            id,
+            kind: DELIVER_WEBHOOK.to_owned(),
+            payload: serde_json::json!({"delivery": 1}),
+            idempotency_key: None,
+            state: JobState::Running,
+            run_at: now,
+            attempts: 3,
+            max_attempts: 3,
+            worker: Some("w".to_owned()),
+            lease_until: Some(now),
+            last_error: Some("lease lost".to_owned()),
+            priority: 0,
+        };
+        assert_eq!(AttemptOutcome::stranded(id, Some(&job)), None);
+        job.state = JobState::Queued;
+        assert_eq!(AttemptOutcome::stranded(id, Some(&job)), None);
+        job.state = JobState::Dead;
+        let dead = AttemptOutcome::stranded(id, Some(&job)).unwrap();
+        assert_eq!(dead.state, DeliveryState::Dead);
+        assert_eq!(
+            dead.error.as_deref(),
+            Some("its delivery job 7 ended without recording its last attempt: lease lost")
+        );
+    }
 }

@@ -44,8 +44,8 @@ use athlos_core::error::{ServiceError, StoreError};
 use athlos_core::event::EventType;
 use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::store::{
-    AggregateRef, AggregateStore, AttemptOutcome, Delivery, DeliveryState, EventLog, Job, JobState,
-    JobStore, NewDelivery, NewWebhook, Webhook, WebhookPatch, WebhookStore,
+    AggregateRef, AggregateStore, AttemptOutcome, Delivery, DeliveryState, EventLog, Job, JobStore,
+    NewDelivery, NewWebhook, Webhook, WebhookPatch, WebhookStore,
 };
 
 use super::auth::Caller;
@@ -367,20 +367,11 @@ pub async fn sweep_stranded(
             let Some(job_id) = delivery.job else {
                 continue;
             };
-            let reason = match store.job(job_id).await? {
-                None => format!("its delivery job {} is gone", job_id.0),
-                Some(job) if job.state == JobState::Dead => format!(
-                    "its delivery job {} ended without recording its last attempt: {}",
-                    job_id.0,
-                    job.last_error.as_deref().unwrap_or("no error recorded")
-                ),
-                Some(_) => continue,
+            let job = store.job(job_id).await?;
+            let Some(outcome) = AttemptOutcome::stranded(job_id, job.as_ref()) else {
+                continue;
             };
-            let outcome = AttemptOutcome {
-                state: DeliveryState::Dead,
-                status: None,
-                error: Some(reason.clone()),
-            };
+            let reason = outcome.error.clone().unwrap_or_default();
             if store
                 .finish_delivery(delivery.id, job_id, outcome, now)
                 .await?
@@ -507,29 +498,13 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
         )),
     };
     sender.counters.attempts.inc();
-    let last = job.attempts >= job.max_attempts;
-    let outcome = match &result {
-        Ok(status) => AttemptOutcome {
-            state: DeliveryState::Succeeded,
-            status: Some(*status),
-            error: None,
-        },
-        Err((status, error)) => {
-            sender.counters.failures.inc();
-            if last {
-                sender.counters.dead_letters.inc();
-            }
-            AttemptOutcome {
-                state: if last {
-                    DeliveryState::Dead
-                } else {
-                    DeliveryState::Sending
-                },
-                status: *status,
-                error: Some(error.clone()),
-            }
-        }
-    };
+    let outcome = AttemptOutcome::of_attempt(result.clone(), job.attempts, job.max_attempts);
+    if result.is_err() {
+        sender.counters.failures.inc();
+    }
+    if outcome.state == DeliveryState::Dead {
+        sender.counters.dead_letters.inc();
+    }
     store
         .finish_delivery(id, job.id, outcome, chrono::Utc::now())
         .await
