@@ -195,7 +195,9 @@ fn ids(players: &[ParticipantId]) -> Vec<String> {
 /// race → `Conflict`; an unknown id → `NotFound`; the rest → `InvalidInput`.
 fn draft_error(error: DraftError) -> PyErr {
     let message = error.to_string();
-    match error {
+    // The code of the error as the umbrella gives it (a lifecycle refusal's own code).
+    let core = athlos_core::Error::from(error.clone());
+    let raised = match error {
         DraftError::Lifecycle(_)
         | DraftError::NotOnTheClock { .. }
         | DraftError::NotDue { .. }
@@ -207,5 +209,6 @@ fn draft_error(error: DraftError) -> PyErr {
             NotFound::new_err(message)
         }
         _ => InvalidInput::new_err(message),
-    }
+    };
+    crate::error::with_code(raised, core.code(), core.kind().as_str())
 }

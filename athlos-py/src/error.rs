@@ -45,6 +45,11 @@ create_exception!(
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    // Every exception has a `code` and a `kind`: the core's stable ones when the error comes
+    // from the core (the same `code` an HTTP refusal carries), `None` otherwise.
+    let base = py.get_type::<AthlosError>();
+    base.setattr("code", py.None())?;
+    base.setattr("kind", py.None())?;
     m.add("AthlosError", py.get_type::<AthlosError>())?;
     m.add("InvalidInput", py.get_type::<InvalidInput>())?;
     m.add("IllegalTransition", py.get_type::<IllegalTransition>())?;
@@ -54,17 +59,33 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// A core error as a Python exception, with the core's message.
+/// A core error as a Python exception, with the core's message, and its stable `code` and
+/// `kind` as attributes.
 pub(crate) fn to_py(error: athlos_core::Error) -> PyErr {
     let message = error.to_string();
-    match &error {
+    let raised = match &error {
         athlos_core::Error::Bracket(bracket) => bracket_error(bracket, message),
         _ => InvalidInput::new_err(message),
-    }
+    };
+    with_code(raised, error.code(), error.kind().as_str())
+}
+
+/// `raised` with `code` and `kind` set on its value.
+pub(crate) fn with_code(raised: PyErr, code: &str, kind: &str) -> PyErr {
+    Python::attach(|py| {
+        let value = raised.value(py);
+        if let Err(failed) = value
+            .setattr("code", code)
+            .and_then(|()| value.setattr("kind", kind))
+        {
+            return failed;
+        }
+        raised
+    })
 }
 
 pub(crate) fn bracket_error(error: &BracketError, message: String) -> PyErr {
-    match error {
+    let raised = match error {
         BracketError::UnknownMatch { .. } | BracketError::UnknownParticipant { .. } => {
             NotFound::new_err(message)
         }
@@ -74,14 +95,19 @@ pub(crate) fn bracket_error(error: &BracketError, message: String) -> PyErr {
         | BracketError::AlreadyWithdrawn { .. }
         | BracketError::Incomplete { .. } => IllegalTransition::new_err(message),
         _ => InvalidInput::new_err(message),
-    }
+    };
+    with_code(raised, error.code(), error.kind().as_str())
 }
 
 /// A refused result write: `ResultExists` with the recorded result as its `recorded`
 /// attribute, or the error's usual exception.
 pub(crate) fn result_error(py: Python<'_>, error: athlos_core::Error) -> PyErr {
     if let athlos_core::Error::Service(ServiceError::ResultExists { recorded, .. }) = &error {
-        let exists = ResultExists::new_err(error.to_string());
+        let exists = with_code(
+            ResultExists::new_err(error.to_string()),
+            error.code(),
+            error.kind().as_str(),
+        );
         match crate::convert::to_python(py, recorded) {
             Ok(value) => {
                 if let Err(failed) = exists.value(py).setattr("recorded", value) {

@@ -89,10 +89,16 @@ def test_errors_form_one_hierarchy():
     with pytest.raises(athlos.InvalidInput):
         athlos.Bracket.from_json("{not json")
     bracket = athlos.draw(field(8))
-    with pytest.raises(athlos.NotFound):
+    with pytest.raises(athlos.NotFound) as unknown:
         bracket.record_result("MAIN-R1-M9", winner="1")
-    with pytest.raises(athlos.IllegalTransition):
+    # The core's stable code and kind, the same an HTTP refusal carries.
+    assert (unknown.value.code, unknown.value.kind) == ("unknown_match", "not_found")
+    with pytest.raises(athlos.IllegalTransition) as early:
         bracket.record_result("MAIN-R2-M1", winner="1")
+    assert early.value.code == "match_not_ready"
+    with pytest.raises(athlos.InvalidInput) as seeds:
+        athlos.draw(field(8), max_seeds=9)
+    assert (seeds.value.code, seeds.value.kind) == ("too_many_seeds", "invalid")
     with pytest.raises(athlos.AthlosError):
         bracket.record_result("MAIN-R1-M1", winner="2", draw=True)
     assert issubclass(athlos.IllegalTransition, athlos.AthlosError)
@@ -147,6 +153,7 @@ def test_a_recorded_result_is_replaced_only_by_a_correction():
         bracket.record_result(first["id"], winner=b)
     assert refused.value.recorded == {"type": "win", "winner": a}
     assert isinstance(refused.value, athlos.Conflict)
+    assert (refused.value.code, refused.value.kind) == ("result_exists", "conflict")
     assert bracket.to_json() == before
     # A correction replaces it while the final is not played...
     bracket.record_result(first["id"], winner=b, correction=True)

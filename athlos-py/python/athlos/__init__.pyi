@@ -35,7 +35,13 @@ Format = Literal["single_elimination", "double_elimination", "repechage", "round
 OrderingName = Literal["natural", "reverse", "half_shift", "reverse_half_shift", "pair_flip", "inner_outer"]
 GrandFinalMode = Literal["none", "simple", "double"]
 
-class AthlosError(Exception): ...
+class AthlosError(Exception):
+    # The core's stable error code (`"unknown_match"` …, as in an HTTP refusal) and kind
+    # (`"invalid"`, `"not_found"`, `"conflict"`, `"precondition_failed"`, `"unavailable"`,
+    # `"internal"`); None for errors that do not come from the core.
+    code: str | None
+    kind: str | None
+
 class InvalidInput(AthlosError): ...
 class IllegalTransition(AthlosError): ...
 class NotFound(AthlosError): ...
