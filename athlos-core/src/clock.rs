@@ -73,6 +73,16 @@ impl Clock for ManualClock {
     }
 }
 
+/// A clock behind a `dyn` (a server that takes the system's or a test's) shows the time it
+/// reads.
+impl fmt::Debug for dyn Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("dyn Clock")
+            .field("now", &self.now())
+            .finish()
+    }
+}
+
 impl fmt::Debug for ManualClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManualClock")

@@ -814,5 +814,71 @@ async fn renames_and_rule_changes_reach_the_event_stream() {
     assert_eq!(updates[1].1["name"], "Men -73 kg");
     assert_eq!(updates[1].1["seed"], 42);
     assert_eq!(updates[1].1["rules"]["format"], "single_elimination");
+    drop(stream);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_reads_the_time_from_its_clock() {
+    use athlos_core::clock::{Clock, ManualClock};
+    use chrono::{Duration as Days, TimeZone, Utc};
+
+    // Years after the real time: tokens minted against the real clock have expired there.
+    let start = Utc.with_ymd_and_hms(2031, 3, 1, 9, 0, 0).unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let server = Server::start_on_clock(clock.clone()).await;
+    let real = token("director", "director");
+    let (status, refused) = server
+        .send(
+            "POST",
+            "/v1/events",
+            Some(&real),
+            Some(&json!({"id": "open", "name": "Open"})),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code_detail"].as_str()),
+        (401, Some("expired")),
+        "{refused}"
+    );
+    let issued = u64::try_from(start.timestamp()).unwrap();
+    let director = common::token_from("director", "director", issued, 3 * 24 * 3600);
+    server.event_with_division(&director, "open", "u73").await;
+    let rename = |name: &'static str| {
+        let server = &server;
+        let director = &director;
+        async move {
+            let body = json!({ "name": name });
+            let (status, answer) = server
+                .send("PATCH", "/v1/events/open", Some(director), Some(&body))
+                .await;
+            assert_eq!(status, 200, "{answer}");
+        }
+    };
+    rename("Open 2031").await;
+    clock.advance(Days::days(1));
+    rename("Open 2031, day 2").await;
+    let mut stream = Stream::open(&server, "/v1/events/open/stream?after=0", true, None).await;
+    let mut stamps = Vec::new();
+    while stamps.len() < 2 {
+        let event = stream.next().await.expect("the stream ended");
+        if event.name == "event.updated" {
+            stamps.push(event.data["timestamp"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(stamps, ["2031-03-01T09:00:00Z", "2031-03-02T09:00:00Z"]);
+    drop(stream);
+    // Three days on, the token it issued has expired too.
+    clock.advance(Days::days(2) + Days::seconds(1));
+    assert!(clock.now() > start + Days::days(3));
+    let (status, _) = server
+        .send(
+            "PATCH",
+            "/v1/events/open",
+            Some(&director),
+            Some(&json!({"name": "Late"})),
+        )
+        .await;
+    assert_eq!(status, 401);
     server.stop().await;
 }

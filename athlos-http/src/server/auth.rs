@@ -140,7 +140,7 @@ impl FromRequestParts<AppState> for Caller {
             .check(
                 token.trim(),
                 state.config.jwt_secret.as_bytes(),
-                jsonwebtoken::get_current_timestamp(),
+                u64::try_from(state.clock.now().timestamp()).unwrap_or(0),
             )
             .map(Caller)
     }

@@ -1,6 +1,6 @@
 //! Events (competitions), their divisions, participants and brackets, and generation jobs.
 
-use athlos_core::clock::{Clock, SystemClock};
+use athlos_core::clock::Clock;
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
@@ -837,7 +837,7 @@ async fn generate_all(
                 let job = NewJob::new(
                     GENERATE_BRACKET,
                     json!({ "event": event.value.id, "division": division }),
-                    SystemClock.now(),
+                    state.clock.now(),
                 )
                 .with_max_attempts(1);
                 match &key {

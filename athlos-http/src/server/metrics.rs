@@ -210,7 +210,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let metrics = &state.metrics;
     let _scrape = metrics.scrape.lock().await;
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let stats = state.store.queue_stats(now).await?;
     metrics.jobs.clear();
     metrics.depth.clear();

@@ -41,14 +41,18 @@ use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use athlos_core::clock::SystemClock;
+use athlos_core::clock::{Clock, SystemClock};
 use athlos_core::service::Service;
 
 use error::ApiError;
 use store::SharedStore;
 
 /// The service the handlers call.
-pub type AppService = Service<SharedStore, SystemClock>;
+/// The clock the server reads: the system's, or one a test sets (see [`AppState::with_clock`]).
+pub type SharedClock = Arc<dyn Clock>;
+
+/// The service the server runs.
+pub type AppService = Service<SharedStore, SharedClock>;
 
 /// What the server needs to run.
 #[derive(Debug, Clone)]
@@ -121,6 +125,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The bearer tokens verified so far.
     pub tokens: Arc<auth::Verified>,
+    /// What the server reads the time from (the service's clock too).
+    pub clock: SharedClock,
 }
 
 /// Answers `/ready`.
@@ -147,8 +153,9 @@ impl AppState {
         let streams = streams::Hub::new(config.stream_buffer, config.stream_keep_alive);
         let webhooks = webhooks::Sender::new(config.webhooks.clone());
         let metrics = Arc::new(metrics::Metrics::new(&webhooks.counters, streams.dropped()));
+        let clock: SharedClock = Arc::new(SystemClock);
         Self {
-            service: Arc::new(Service::new(store.clone(), SystemClock)),
+            service: Arc::new(Service::new(store.clone(), clock.clone())),
             store,
             streams,
             webhooks,
@@ -157,7 +164,18 @@ impl AppState {
             database: None,
             ready,
             tokens: Arc::default(),
+            clock,
         }
+    }
+
+    /// The same state reading the time from `clock`: the service's events and deadlines,
+    /// token expiry, webhook deliveries and metrics all follow it (a test runs the server on
+    /// a `ManualClock`).
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.service = Arc::new(Service::new(self.store.clone(), clock.clone()));
+        self.clock = clock;
+        self
     }
 }
 

@@ -302,7 +302,7 @@ pub async fn dispatch(state: AppState, mut stop: watch::Receiver<bool>) {
     };
     let mut divisions: BTreeMap<DivisionId, Option<CompetitionId>> = BTreeMap::new();
     let mut swept = tokio::time::Instant::now();
-    if let Err(error) = sweep_stranded(&state, chrono::Utc::now()).await {
+    if let Err(error) = sweep_stranded(&state, state.clock.now()).await {
         tracing::warn!(%error, "webhook dispatcher cannot sweep stranded deliveries");
     }
     loop {
@@ -311,7 +311,7 @@ pub async fn dispatch(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         if swept.elapsed() >= SWEEP {
             swept = tokio::time::Instant::now();
-            if let Err(error) = sweep_stranded(&state, chrono::Utc::now()).await {
+            if let Err(error) = sweep_stranded(&state, state.clock.now()).await {
                 tracing::warn!(%error, "webhook dispatcher cannot sweep stranded deliveries");
             }
         }
@@ -440,7 +440,7 @@ async fn step(
     }
     // `false`: another process moved the cursor first; read again from where it is.
     store
-        .record_deliveries(from, to, deliveries, chrono::Utc::now())
+        .record_deliveries(from, to, deliveries, state.clock.now())
         .await?;
     Ok(true)
 }
@@ -480,7 +480,7 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
     // may have it already, and says so (`webhook-possibly-sent`); it deduplicates by
     // `webhook-id`, the same on every attempt.
     let Some(delivery) = store
-        .start_attempt(id, job.id, chrono::Utc::now())
+        .start_attempt(id, job.id, state.clock.now())
         .await
         .map_err(|e| e.to_string())?
     else {
@@ -489,7 +489,16 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
     let sender = &state.webhooks;
     let result = match event {
         Some(event) => match serde_json::to_string(&event.event) {
-            Ok(body) => send(sender, &hook, &delivery, body).await,
+            Ok(body) => {
+                send(
+                    sender,
+                    &hook,
+                    &delivery,
+                    body,
+                    state.clock.now().timestamp(),
+                )
+                .await
+            }
             Err(e) => Err((None, format!("cannot encode the event: {e}"))),
         },
         None => Err((
@@ -506,7 +515,7 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
         sender.counters.dead_letters.inc();
     }
     store
-        .finish_delivery(id, job.id, outcome, chrono::Utc::now())
+        .finish_delivery(id, job.id, outcome, state.clock.now())
         .await
         .map_err(|e| e.to_string())?;
     match result {
@@ -523,10 +532,10 @@ async fn send(
     hook: &Webhook,
     delivery: &Delivery,
     body: String,
+    timestamp: i64,
 ) -> Result<u16, (Option<u16>, String)> {
     let message_id = delivery.message_id.as_str();
     let url = check_target(&hook.url, sender.settings.allow_private).map_err(|e| (None, e))?;
-    let timestamp = chrono::Utc::now().timestamp();
     let signature = sign(&hook.secret, message_id, timestamp, &body).map_err(|e| (None, e))?;
     let mut request = sender
         .client
@@ -661,7 +670,7 @@ pub async fn subscribe(
             secret: secret.clone(),
             event_types: check_types(&body.event_types)?,
             enabled: body.enabled.unwrap_or(true),
-            created_at: chrono::Utc::now(),
+            created_at: state.clock.now(),
         })
         .await?;
     let mut view = webhook_view(&hook);
@@ -1028,7 +1037,7 @@ async fn redeliver(
         .ok_or_else(|| ApiError::not_found(format!("unknown delivery {delivery}")))?;
     let again = state
         .store
-        .redeliver(id, Some(delivery), chrono::Utc::now())
+        .redeliver(id, Some(delivery), state.clock.now())
         .await?;
     let Some(again) = again.first() else {
         return Err(ApiError::new(
@@ -1056,7 +1065,7 @@ async fn replay_dead_letters(
     ApiPath(id): ApiPath<u64>,
 ) -> Result<impl IntoResponse, ApiError> {
     directed_webhook(&state, &caller, id).await?;
-    let again = state.store.redeliver(id, None, chrono::Utc::now()).await?;
+    let again = state.store.redeliver(id, None, state.clock.now()).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({

@@ -108,18 +108,33 @@ pub async fn databases() -> Vec<TestDatabase> {
     out
 }
 
+/// The test servers' configuration: any free port, the test secret, a quick job poll.
+fn config() -> Config {
+    Config {
+        address: "127.0.0.1:0".parse().unwrap(),
+        jwt_secret: SECRET.to_owned(),
+        job_poll: Duration::from_millis(20),
+        ..Config::default()
+    }
+}
+
 impl Server {
     /// Starts a server over `database` with `config` tweaks.
     pub async fn start_with(database: &str, tweak: impl FnOnce(&mut Config)) -> Server {
-        let mut config = Config {
-            address: "127.0.0.1:0".parse().unwrap(),
-            jwt_secret: SECRET.to_owned(),
-            job_poll: Duration::from_millis(20),
-            ..Config::default()
-        };
+        let mut config = config();
         tweak(&mut config);
         let opened = server::open_store(database).await.unwrap();
-        let running = server::start(opened.into_state(config)).await.unwrap();
+        Self::start_state(opened.into_state(config)).await
+    }
+
+    /// Starts a server in memory that reads the time from `clock`.
+    pub async fn start_on_clock(clock: server::SharedClock) -> Server {
+        let opened = server::open_store("memory://").await.unwrap();
+        Self::start_state(opened.into_state(config()).with_clock(clock)).await
+    }
+
+    async fn start_state(state: server::AppState) -> Server {
+        let running = server::start(state).await.unwrap();
         let base = format!("http://{}", running.address);
         Server {
             running: Some(running),
@@ -235,6 +250,11 @@ pub fn token_at(sub: &str, role: &str, ttl: i64) -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    token_from(sub, role, now, ttl)
+}
+
+/// A token issued at `now` (seconds since the epoch) for `ttl` seconds (negative: expired).
+pub fn token_from(sub: &str, role: &str, now: u64, ttl: i64) -> String {
     let exp = if ttl >= 0 {
         now + ttl as u64
     } else {
