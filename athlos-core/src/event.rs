@@ -164,6 +164,13 @@ impl EventType {
         }
     }
 
+    /// Whether anyone who may read the aggregate may see events of this type (its public
+    /// streams show them). `draft.queue_set` is not: a team's queue of wanted players is its
+    /// own; it goes to the draft's commissioner (webhooks) and to no public stream.
+    pub fn is_public(self) -> bool {
+        self != EventType::DraftQueueSet
+    }
+
     /// The type with this dotted name, if any.
     pub fn parse(name: &str) -> Option<EventType> {
         EventType::ALL.into_iter().find(|t| t.as_str() == name)
@@ -556,6 +563,15 @@ mod tests {
             assert_eq!(EventType::parse(name), Some(kind));
         }
         assert_eq!(EventType::parse("bracket.exploded"), None);
+    }
+
+    #[test]
+    fn only_a_teams_queue_is_private() {
+        let private: Vec<EventType> = EventType::ALL
+            .into_iter()
+            .filter(|t| !t.is_public())
+            .collect();
+        assert_eq!(private, [EventType::DraftQueueSet]);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use athlos_core::event::{EventData, EventType, Pairing};
+use athlos_core::event::{EventData, Pairing};
 use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::ParticipantId;
@@ -410,8 +410,8 @@ impl Subscriber {
         if !self.concerns(&shared.logged.aggregate).await {
             return None;
         }
-        // A queue is private to its team: streams are public reads.
-        if shared.logged.event.event_type() == EventType::DraftQueueSet {
+        // Streams are public reads.
+        if !shared.logged.event.event_type().is_public() {
             return None;
         }
         let sequence = shared.logged.sequence;
