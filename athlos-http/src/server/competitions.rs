@@ -133,6 +133,15 @@ fn division_view(division: &Stored<Division>) -> Value {
     })
 }
 
+/// A division after a write: its view with the events the write logged, tagged with its
+/// version.
+fn changed((division, events): (Stored<Division>, Vec<athlos_core::event::Event>)) -> Tagged {
+    Tagged(
+        division.version,
+        with_events(division_view(&division), &events),
+    )
+}
+
 fn with_events(mut view: Value, events: &[athlos_core::event::Event]) -> Value {
     if let Value::Object(map) = &mut view {
         map.insert("events".to_owned(), json!(events));
@@ -579,13 +588,10 @@ async fn lock_bracket(
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
 ) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = if_match
+    let written = if_match
         .guard(state.service.lock(&division.value.id))
         .await?;
-    Ok(Tagged(
-        division.version,
-        with_events(division_view(&division), &events),
-    ))
+    Ok(changed(written))
 }
 
 fn match_id(text: &str) -> Result<MatchId, ApiError> {
@@ -625,7 +631,7 @@ async fn record_division_result(
     let id = match_id(&match_text)?;
     let body = ResultBody::from_object(body)?;
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = state
+    let written = state
         .service
         .write_division_result(
             &division.value.id,
@@ -634,10 +640,7 @@ async fn record_division_result(
             if_match.write(body.correction),
         )
         .await?;
-    Ok(Tagged(
-        division.version,
-        with_events(division_view(&division), &events),
-    ))
+    Ok(changed(written))
 }
 
 /// Applies a manual edit to the ready bracket (director): `{"type": "swap", "a", "b"}`,
@@ -656,13 +659,10 @@ async fn edit_bracket(
     ApiJson(patch): ApiJson<Patch>,
 ) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = if_match
+    let written = if_match
         .guard(state.service.edit(&division.value.id, patch))
         .await?;
-    Ok(Tagged(
-        division.version,
-        with_events(division_view(&division), &events),
-    ))
+    Ok(changed(written))
 }
 
 /// The version history.
@@ -724,11 +724,8 @@ async fn move_tag(
     let write = state
         .service
         .move_tag(&division.value.id, tag, body.version);
-    let (division, events) = if_match.guard(write).await?;
-    Ok(Tagged(
-        division.version,
-        with_events(division_view(&division), &events),
-    ))
+    let written = if_match.guard(write).await?;
+    Ok(changed(written))
 }
 
 /// Undoes the last tag move (director).
@@ -744,13 +741,10 @@ async fn undo_tag(
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
 ) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = if_match
+    let written = if_match
         .guard(state.service.undo_tag(&division.value.id))
         .await?;
-    Ok(Tagged(
-        division.version,
-        with_events(division_view(&division), &events),
-    ))
+    Ok(changed(written))
 }
 
 /// Redoes the last undone tag move (director).
@@ -766,13 +760,10 @@ async fn redo_tag(
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
 ) -> Result<Tagged, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
-    let (division, events) = if_match
+    let written = if_match
         .guard(state.service.redo_tag(&division.value.id))
         .await?;
-    Ok(Tagged(
-        division.version,
-        with_events(division_view(&division), &events),
-    ))
+    Ok(changed(written))
 }
 
 /// The tag moves, oldest first (the reflog).
