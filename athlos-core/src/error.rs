@@ -61,39 +61,29 @@ impl Error {
     /// lifecycle refusal of a draft is the lifecycle's `invalid_transition` or
     /// `guard_failed`; an unreadable TRF file is `trf_error`).
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::Model(e) => e.code(),
-            Error::Seeding(e) => e.code(),
-            Error::Import(e) => e.code(),
-            Error::Bracket(e) => e.code(),
-            Error::Lifecycle(e) | Error::Draft(DraftError::Lifecycle(e)) => e.code(),
-            Error::Version(e) => e.code(),
-            Error::Diff(e) => e.code(),
-            Error::Store(e) => e.code(),
-            Error::Service(e) => e.code(),
-            Error::Trf(_) => "trf_error",
-            Error::Swiss(e) => e.code(),
-            Error::Tiebreak(e) => e.code(),
-            Error::Draft(e) => e.code(),
-        }
+        self.code_and_kind().0
     }
 
     /// What kind of refusal or failure this is.
     pub fn kind(&self) -> ErrorKind {
+        self.code_and_kind().1
+    }
+
+    fn code_and_kind(&self) -> (&'static str, ErrorKind) {
         match self {
-            Error::Model(e) => e.kind(),
-            Error::Seeding(e) => e.kind(),
-            Error::Import(e) => e.kind(),
-            Error::Bracket(e) => e.kind(),
-            Error::Lifecycle(e) => e.kind(),
-            Error::Version(e) => e.kind(),
-            Error::Diff(e) => e.kind(),
-            Error::Store(e) => e.kind(),
-            Error::Service(e) => e.kind(),
-            Error::Trf(_) => ErrorKind::Invalid,
-            Error::Swiss(e) => e.kind(),
-            Error::Tiebreak(e) => e.kind(),
-            Error::Draft(e) => e.kind(),
+            Error::Model(e) => (e.code(), e.kind()),
+            Error::Seeding(e) => (e.code(), e.kind()),
+            Error::Import(e) => (e.code(), e.kind()),
+            Error::Bracket(e) => (e.code(), e.kind()),
+            Error::Lifecycle(e) | Error::Draft(DraftError::Lifecycle(e)) => (e.code(), e.kind()),
+            Error::Version(e) => (e.code(), e.kind()),
+            Error::Diff(e) => (e.code(), e.kind()),
+            Error::Store(e) => (e.code(), e.kind()),
+            Error::Service(e) => (e.code(), e.kind()),
+            Error::Trf(_) => ("trf_error", ErrorKind::Invalid),
+            Error::Swiss(e) => (e.code(), e.kind()),
+            Error::Tiebreak(e) => (e.code(), e.kind()),
+            Error::Draft(e) => (e.code(), e.kind()),
         }
     }
 }

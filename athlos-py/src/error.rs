@@ -63,11 +63,15 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// `kind` as attributes.
 pub(crate) fn to_py(error: athlos_core::Error) -> PyErr {
     let message = error.to_string();
-    let raised = match &error {
+    match &error {
+        // Its code and kind are the bracket error's own, which `bracket_error` sets.
         athlos_core::Error::Bracket(bracket) => bracket_error(bracket, message),
-        _ => InvalidInput::new_err(message),
-    };
-    with_code(raised, error.code(), error.kind().as_str())
+        _ => with_code(
+            InvalidInput::new_err(message),
+            error.code(),
+            error.kind().as_str(),
+        ),
+    }
 }
 
 /// `raised` with `code` and `kind` set on its value.
