@@ -714,6 +714,13 @@ pub enum ServiceError {
         /// The current version.
         current: u64,
     },
+    /// A create under an id that is in use, or that a deleted aggregate of another director
+    /// keeps reserved.
+    #[error("{aggregate} already exists")]
+    IdTaken {
+        /// The aggregate, e.g. `tournament:spring-open`.
+        aggregate: String,
+    },
     /// A stored document could not be serialized or parsed.
     #[error("stored document is invalid: {reason}")]
     Document {
@@ -1067,6 +1074,7 @@ ServiceError {
     UnexpectedEvent => "unexpected_event", Internal;
     ResultExists => "result_exists", Conflict;
     PreconditionFailed => "precondition_failed", PreconditionFailed;
+    IdTaken => "id_taken", Conflict;
     Document => "document", Internal;
 }
 }

@@ -26,6 +26,7 @@
 //! takes its inputs (including `now` and a random `seed` where needed) as arguments and returns
 //! new values, so the same input always gives byte-identical output.
 //!
+//! - [`access`]: who may do what: the authorisation decisions adapters ask.
 //! - [`model`]: participants and ids.
 //! - [`seeding`]: seed order, bracket placement, first-round orderings, byes, seeded draws and
 //!   club/nation separation.
@@ -50,6 +51,7 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod bracket;
 pub mod clock;
 pub mod codes;

@@ -33,6 +33,12 @@ struct YieldingStore(MemoryStore);
 
 #[async_trait]
 impl AggregateStore for YieldingStore {
+    async fn tombstone(
+        &self,
+        aggregate: &AggregateRef,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        self.0.tombstone(aggregate).await
+    }
     async fn competition(
         &self,
         id: &CompetitionId,

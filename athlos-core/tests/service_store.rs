@@ -166,6 +166,9 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
         bracket: None,
         swiss: None,
         round: 0,
+        director: None,
+        self_reporting: false,
+        auto_advance: false,
     };
     let key = DeadlineKey {
         aggregate: AggregateRef::Tournament(id.clone()),

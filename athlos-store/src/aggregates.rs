@@ -50,8 +50,28 @@ impl AnyStore {
     }
 }
 
+/// The kind under which a deleted aggregate of `kind` keeps its last document.
+fn tombstone_kind(kind: &str) -> String {
+    format!("deleted_{kind}")
+}
+
 #[async_trait]
 impl AggregateStore for AnyStore {
+    async fn tombstone(
+        &self,
+        aggregate: &AggregateRef,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let (kind, id) = kind_and_id(aggregate)?;
+        let found = query("SELECT document FROM athlos_aggregates WHERE kind = $1 AND id = $2")
+            .bind(tombstone_kind(&kind))
+            .bind(id);
+        self.db()
+            .row(found)
+            .await?
+            .map(|row| row.json("document"))
+            .transpose()
+    }
+
     async fn competition(
         &self,
         id: &CompetitionId,
@@ -168,11 +188,20 @@ impl Store for AnyStore {
         let appends = !events.is_empty();
         let (kind, id) = kind_and_id(aggregate)?;
         let mut tx = self.db().begin().await?;
-        let deleted =
-            query("DELETE FROM athlos_aggregates WHERE kind = $1 AND id = $2 AND version = $3")
-                .bind(&kind)
-                .bind(&id)
-                .bind(i64_of(expected)?);
+        // The document stays as the aggregate's tombstone (replacing an earlier one).
+        query("DELETE FROM athlos_aggregates WHERE kind = $1 AND id = $2")
+            .bind(tombstone_kind(&kind))
+            .bind(&id)
+            .execute(&mut tx.conn())
+            .await?;
+        let deleted = query(
+            "UPDATE athlos_aggregates SET kind = $1, state = NULL \
+             WHERE kind = $2 AND id = $3 AND version = $4",
+        )
+        .bind(tombstone_kind(&kind))
+        .bind(&kind)
+        .bind(&id)
+        .bind(i64_of(expected)?);
         if deleted.execute(&mut tx.conn()).await? != 1 {
             // Dropping the transaction rolls it back.
             return Err(StoreError::Conflict {

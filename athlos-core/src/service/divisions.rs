@@ -41,19 +41,37 @@ pub struct Generated {
 }
 
 impl<S: Store, C: Clock> Service<S, C> {
-    /// Creates a competition.
+    /// Creates a competition that only administrators direct.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`](crate::error::StoreError::Conflict) if the id is taken.
+    /// As [`Service::create_competition_with`].
     pub async fn create_competition(
         &self,
         id: CompetitionId,
         name: impl Into<String>,
     ) -> Result<Stored<Competition>, Error> {
+        self.create_competition_with(id, name, None).await
+    }
+
+    /// Creates a competition directed by `director` (who directs its divisions too).
+    ///
+    /// # Errors
+    /// [`ServiceError::IdTaken`] if the id is in use.
+    pub async fn create_competition_with(
+        &self,
+        id: CompetitionId,
+        name: impl Into<String>,
+        director: Option<String>,
+    ) -> Result<Stored<Competition>, Error> {
+        let aggregate = AggregateRef::Competition(id.clone());
+        if self.store().competition(&id).await?.is_some() {
+            return Err(super::taken(&aggregate));
+        }
         let value = Competition {
             id,
             name: name.into(),
             divisions: Vec::new(),
+            director,
         };
         let commit = Commit {
             writes: vec![Write::Competition {
@@ -62,7 +80,10 @@ impl<S: Store, C: Clock> Service<S, C> {
             }],
             ..Commit::default()
         };
-        self.store().commit(commit).await?;
+        self.store()
+            .commit(commit)
+            .await
+            .map_err(|e| super::created(e, &aggregate))?;
         Ok(Stored { version: 1, value })
     }
 

@@ -44,12 +44,13 @@
 mod divisions;
 mod drafts;
 mod results;
+mod standings;
 mod tournaments;
 
 use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
-use crate::error::{Error, ServiceError};
+use crate::error::{Error, ServiceError, StoreError};
 use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store};
@@ -57,6 +58,7 @@ use crate::store::{AggregateRef, Commit, Store};
 pub use divisions::{DivisionChanges, Generated};
 pub use drafts::{pick_clock, DraftChange};
 pub use results::{write_bracket_result, ResultWrite, Written};
+pub use standings::{table_of, StandingRow, Standings};
 pub use tournaments::{playing_round, round_complete, TournamentChange};
 
 std::thread_local! {
@@ -141,6 +143,24 @@ impl<S: Store, C: Clock> Service<S, C> {
         &self.clock
     }
 
+    /// Refuses to create `aggregate` for `director` when a deleted aggregate of another
+    /// director keeps its id reserved (one without a director reserves nothing).
+    async fn check_reserved(
+        &self,
+        aggregate: &AggregateRef,
+        director: Option<&str>,
+    ) -> Result<(), Error> {
+        let Some(last) = self.store.tombstone(aggregate).await? else {
+            return Ok(());
+        };
+        // An aggregate nobody directed (made by an administrator or an embedding program)
+        // reserves nothing.
+        match last.get("director").and_then(serde_json::Value::as_str) {
+            Some(reserved_to) if Some(reserved_to) != director => Err(taken(aggregate)),
+            _ => Ok(()),
+        }
+    }
+
     /// Commits `commit` after appending `data` as events of `aggregate` at `version`.
     async fn commit_with_events(
         &self,
@@ -196,6 +216,23 @@ fn emitted(
             })
         })
         .collect()
+}
+
+/// [`ServiceError::IdTaken`] for `aggregate`.
+fn taken(aggregate: &AggregateRef) -> Error {
+    ServiceError::IdTaken {
+        aggregate: aggregate.to_string(),
+    }
+    .into()
+}
+
+/// A create's store error, a conflict (someone created the id first) as
+/// [`ServiceError::IdTaken`].
+fn created(error: StoreError, aggregate: &AggregateRef) -> Error {
+    match error {
+        StoreError::Conflict { .. } => taken(aggregate),
+        other => other.into(),
+    }
 }
 
 /// The version a write expecting `expected` produces.

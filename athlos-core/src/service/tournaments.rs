@@ -10,23 +10,44 @@ use crate::lifecycle::{
     Transition,
 };
 use crate::model::{Participant, ParticipantId};
-use crate::store::{AggregateRef, Commit, Store, Stored, Tournament, TournamentRules, Write};
+use crate::store::{
+    AggregateRef, Commit, Store, Stored, Tournament, TournamentRules, TournamentSettings, Write,
+};
 use crate::swiss::play::{SwissPlay, SwissStanding};
 
 use super::results::{self, Outcome, ResultWrite};
-use super::{emitted, next_version, Service};
+use super::{created, emitted, next_version, taken, Service};
 
 impl<S: Store, C: Clock> Service<S, C> {
-    /// Creates a tournament in `draft`.
+    /// Creates a tournament in `draft` that only administrators direct (no director, no
+    /// self-reporting, no automatic advance beyond what Swiss rules ask).
     ///
     /// # Errors
-    /// [`ServiceError::UnsupportedFormat`] unless single elimination or round robin; a
-    /// conflict if the id is taken.
+    /// As [`Service::create_tournament_with`].
     pub async fn create_tournament(
         &self,
         id: TournamentId,
         name: impl Into<String>,
         rules: TournamentRules,
+    ) -> Result<Stored<Tournament>, Error> {
+        self.create_tournament_with(id, name, rules, TournamentSettings::default())
+            .await
+    }
+
+    /// Creates a tournament in `draft` with its director and settings, in one commit.
+    ///
+    /// The id must be free: not in use, and not left reserved by a deleted tournament of
+    /// another director (a director may create a tournament again under an id of theirs).
+    ///
+    /// # Errors
+    /// [`ServiceError::UnsupportedFormat`] unless single elimination, round robin or Swiss;
+    /// [`ServiceError::NoRounds`]; [`ServiceError::IdTaken`].
+    pub async fn create_tournament_with(
+        &self,
+        id: TournamentId,
+        name: impl Into<String>,
+        rules: TournamentRules,
+        settings: TournamentSettings,
     ) -> Result<Stored<Tournament>, Error> {
         match &rules.swiss {
             Some(swiss) if swiss.rounds == 0 => {
@@ -35,6 +56,12 @@ impl<S: Store, C: Clock> Service<S, C> {
             Some(_) => {}
             None => supported(rules.options.format)?,
         }
+        let aggregate = AggregateRef::Tournament(id.clone());
+        if self.store().tournament(&id).await?.is_some() {
+            return Err(taken(&aggregate));
+        }
+        self.check_reserved(&aggregate, settings.director.as_deref())
+            .await?;
         let value = Tournament {
             id,
             name: name.into(),
@@ -44,6 +71,9 @@ impl<S: Store, C: Clock> Service<S, C> {
             bracket: None,
             swiss: None,
             round: 0,
+            director: settings.director,
+            self_reporting: settings.self_reporting,
+            auto_advance: settings.auto_advance,
         };
         let commit = Commit {
             writes: vec![Write::Tournament {
@@ -52,7 +82,10 @@ impl<S: Store, C: Clock> Service<S, C> {
             }],
             ..Commit::default()
         };
-        self.store().commit(commit).await?;
+        self.store()
+            .commit(commit)
+            .await
+            .map_err(|e| created(e, &aggregate))?;
         Ok(Stored { version: 1, value })
     }
 
@@ -202,8 +235,9 @@ impl<S: Store, C: Clock> Service<S, C> {
 
     /// Records the result of a pending match of the current round by the rules of
     /// [`ResultWrite`]: refused with [`ServiceError::ResultExists`] when the match already has
-    /// another result; the same result again changes nothing. A Swiss whose rules ask for it
-    /// advances in the same change when this was the round's last result.
+    /// another result; the same result again changes nothing. A tournament that advances by
+    /// itself ([`Tournament::auto_advances`]) closes the round in the same change when this
+    /// was its last result.
     ///
     /// # Errors
     /// As [`Service::write_result`].
@@ -337,8 +371,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             (kind == EventType::MatchResult).then(|| recorded.clone())
         })?;
         let mut data = results::corrected(data, &outcome);
-        let auto = value.rules.swiss.as_ref().is_some_and(|r| r.auto_advance);
-        if auto && context(&value).round_complete {
+        if value.auto_advances() && context(&value).round_complete {
             data.extend(self.advance_in_place(&mut value)?);
         }
         self.commit_tournament(value, version, data).await

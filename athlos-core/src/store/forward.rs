@@ -30,6 +30,13 @@ macro_rules! forward {
     ($pointer:ident) => {
         #[async_trait]
         impl<S: AggregateStore + ?Sized> AggregateStore for $pointer<S> {
+            async fn tombstone(
+                &self,
+                aggregate: &AggregateRef,
+            ) -> Result<Option<serde_json::Value>, StoreError> {
+                (**self).tombstone(aggregate).await
+            }
+
             async fn competition(
                 &self,
                 id: &CompetitionId,

@@ -43,6 +43,8 @@ struct Inner {
     webhooks: BTreeMap<u64, Webhook>,
     deliveries: BTreeMap<u64, Delivery>,
     webhook_cursor: u64,
+    /// The last documents of deleted aggregates.
+    tombstones: BTreeMap<AggregateRef, serde_json::Value>,
 }
 
 impl MemoryStore {
@@ -266,6 +268,13 @@ impl Inner {
 
 #[async_trait]
 impl AggregateStore for MemoryStore {
+    async fn tombstone(
+        &self,
+        aggregate: &AggregateRef,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        Ok(self.lock().tombstones.get(aggregate).cloned())
+    }
+
     async fn competition(
         &self,
         id: &CompetitionId,
@@ -477,19 +486,29 @@ impl Store for MemoryStore {
                 found,
             });
         }
-        match aggregate {
-            AggregateRef::Competition(id) => {
-                inner.competitions.remove(id);
-            }
-            AggregateRef::Division(id) => {
-                inner.divisions.remove(id);
-            }
-            AggregateRef::Tournament(id) => {
-                inner.tournaments.remove(id);
-            }
-            AggregateRef::Draft(id) => {
-                inner.drafts.remove(id);
-            }
+        let last = match aggregate {
+            AggregateRef::Competition(id) => inner
+                .competitions
+                .remove(id)
+                .map(|s| serde_json::to_value(&s.value)),
+            AggregateRef::Division(id) => inner
+                .divisions
+                .remove(id)
+                .map(|s| serde_json::to_value(&s.value)),
+            AggregateRef::Tournament(id) => inner
+                .tournaments
+                .remove(id)
+                .map(|s| serde_json::to_value(&s.value)),
+            AggregateRef::Draft(id) => inner
+                .drafts
+                .remove(id)
+                .map(|s| serde_json::to_value(&s.value)),
+        };
+        if let Some(last) = last {
+            let last = last.map_err(|e| StoreError::Backend {
+                reason: e.to_string(),
+            })?;
+            inner.tombstones.insert(aggregate.clone(), last);
         }
         let keys: Vec<DeadlineKey> = inner
             .deadlines

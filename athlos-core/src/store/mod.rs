@@ -42,13 +42,14 @@ mod webhooks;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::bracket::{Bracket, BracketOptions};
+use crate::access::{self, Principal, Refusal};
+use crate::bracket::{Bracket, BracketOptions, MatchId};
 use crate::draft::Draft;
 use crate::error::StoreError;
 use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
 use crate::lifecycle::{BracketState, DraftState, TournamentState};
-use crate::model::Participant;
+use crate::model::{Participant, ParticipantId};
 use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
 
@@ -82,6 +83,19 @@ pub struct Competition {
     pub name: String,
     /// Its divisions, in creation order.
     pub divisions: Vec<DivisionId>,
+    /// Who directs it, its divisions included (`None`: administrators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub director: Option<String>,
+}
+
+impl Competition {
+    /// Whether `principal` may direct the competition and its divisions.
+    ///
+    /// # Errors
+    /// [`Refusal::NotDirector`].
+    pub fn may_direct(&self, principal: &Principal) -> Result<(), Refusal> {
+        access::may_direct(principal, self.director.as_deref())
+    }
 }
 
 /// How a division's bracket is made.
@@ -199,6 +213,76 @@ pub struct Tournament {
     pub swiss: Option<SwissPlay>,
     /// The current round, from 1 (0 before the start).
     pub round: u32,
+    /// Who directs it (`None`: administrators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub director: Option<String>,
+    /// Entrants may report the results of their own matches.
+    #[serde(default)]
+    pub self_reporting: bool,
+    /// A round closes by itself, in the same change, when its last result arrives (as the
+    /// Swiss rules' `auto_advance` asks too).
+    #[serde(default)]
+    pub auto_advance: bool,
+}
+
+/// Who directs a new tournament and what it lets happen by itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TournamentSettings {
+    /// The director (`None`: administrators only).
+    pub director: Option<String>,
+    /// Entrants may report the results of their own matches.
+    pub self_reporting: bool,
+    /// A round closes by itself when its last result arrives.
+    pub auto_advance: bool,
+}
+
+impl Tournament {
+    /// Whether a round closes by itself when its last result arrives: the tournament's
+    /// setting or, for a Swiss, its rules'.
+    pub fn auto_advances(&self) -> bool {
+        self.auto_advance || self.rules.swiss.as_ref().is_some_and(|r| r.auto_advance)
+    }
+
+    /// Whether `principal` may direct the tournament.
+    ///
+    /// # Errors
+    /// [`Refusal::NotDirector`].
+    pub fn may_direct(&self, principal: &Principal) -> Result<(), Refusal> {
+        access::may_direct(principal, self.director.as_deref())
+    }
+
+    /// Whether `principal` may report the result of `match_id`: the director, or an
+    /// entrant of the match where self-reporting is allowed.
+    ///
+    /// # Errors
+    /// [`Refusal::NoSelfReporting`]; [`Refusal::NotInMatch`] (also for a match the
+    /// tournament does not have).
+    pub fn may_report(&self, principal: &Principal, match_id: &MatchId) -> Result<(), Refusal> {
+        let sides = self.sides(match_id);
+        access::may_report(
+            principal,
+            self.director.as_deref(),
+            self.self_reporting,
+            sides.iter().flatten().map(ParticipantId::as_str),
+        )
+    }
+
+    /// The two sides of a match of the bracket or the Swiss (`None` for an empty slot or a
+    /// bye); both `None` when there is no such match.
+    pub fn sides(&self, match_id: &MatchId) -> [Option<ParticipantId>; 2] {
+        if let Some(play) = &self.swiss {
+            return play
+                .round(match_id.round())
+                .and_then(|r| r.games.iter().find(|g| &g.id == match_id))
+                .map_or([None, None], |g| g.sides());
+        }
+        self.bracket
+            .as_ref()
+            .and_then(|b| b.match_by_id(match_id))
+            .map_or([None, None], |m| {
+                [m.participant(0).cloned(), m.participant(1).cloned()]
+            })
+    }
 }
 
 /// A fantasy draft as stored: the draft and who may act on it.
@@ -358,6 +442,17 @@ pub struct Receipt {
 /// Reading aggregates.
 #[async_trait]
 pub trait AggregateStore: Send + Sync {
+    /// What a deleted aggregate left behind: its last document, kept so that its id stays
+    /// reserved to its director (a new aggregate under the id would otherwise inherit the
+    /// old one's log and webhook subscriptions). `None` when it was never deleted.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the storage fails.
+    async fn tombstone(
+        &self,
+        aggregate: &AggregateRef,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
+
     /// A competition.
     ///
     /// # Errors

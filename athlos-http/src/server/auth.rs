@@ -6,6 +6,8 @@ use axum::http::request::Parts;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use athlos_core::access::Principal;
+
 use super::error::ApiError;
 use super::AppState;
 
@@ -112,6 +114,11 @@ impl Caller {
     /// The subject.
     pub fn sub(&self) -> &str {
         &self.0.sub
+    }
+
+    /// The caller as the core's authorisation decisions know it.
+    pub fn principal(&self) -> Principal {
+        Principal::new(self.sub(), self.is_admin())
     }
 }
 

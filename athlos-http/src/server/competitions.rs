@@ -26,7 +26,6 @@ use athlos_core::version::Patch;
 
 use super::auth::Caller;
 use super::concurrency::{IfMatch, ResultBody, Tagged};
-use super::directors::{self, Director};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{body_bytes, refuse_nul, ApiJson, ApiPath, ApiQuery};
 use super::jobs::{job_view, GENERATE_BRACKET};
@@ -96,21 +95,27 @@ async fn directed_division(
     division: &str,
 ) -> Result<Stored<Division>, ApiError> {
     let stored = load_division(state, event, division).await?;
-    directors::of(
-        &state.store,
-        &AggregateRef::Competition(stored.value.competition.clone()),
-    )
-    .await?
-    .require(caller)?;
+    directed_event(state, caller, stored.value.competition.as_str()).await?;
     Ok(stored)
 }
 
-fn event_view(event: &Stored<Competition>, director: &Director) -> Value {
+/// An event the caller directs (403 otherwise).
+pub(crate) async fn directed_event(
+    state: &AppState,
+    caller: &Caller,
+    event: &str,
+) -> Result<Stored<Competition>, ApiError> {
+    let stored = load_event(state, event).await?;
+    stored.value.may_direct(&caller.principal())?;
+    Ok(stored)
+}
+
+fn event_view(event: &Stored<Competition>) -> Value {
     json!({
         "id": event.value.id,
         "name": event.value.name,
         "version": event.version,
-        "director": director.director,
+        "director": event.value.director,
         "divisions": event.value.divisions,
     })
 }
@@ -171,20 +176,11 @@ async fn create_event(
     ApiJson(body): ApiJson<CreateEvent>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = competition_id(&body.id, "id")?;
-    // An event made outside the API has no director record: claiming one would hand it over.
-    if state.store.competition(&id).await?.is_some() {
-        return Err(directors::taken(&AggregateRef::Competition(id)));
-    }
-    // The record is written after the event, so that a refused create leaves none.
-    let aggregate = AggregateRef::Competition(id.clone());
-    let proposed = Director {
-        director: Some(caller.sub().to_owned()),
-        ..Director::default()
-    };
-    directors::check_claim(&state.store, &aggregate, &proposed).await?;
-    let event = state.service.create_competition(id, body.name).await?;
-    let director = directors::claim(&state.store, &aggregate, proposed).await?;
-    Ok((StatusCode::CREATED, Json(event_view(&event, &director))))
+    let event = state
+        .service
+        .create_competition_with(id, body.name, Some(caller.sub().to_owned()))
+        .await?;
+    Ok((StatusCode::CREATED, Json(event_view(&event))))
 }
 
 /// Paging of the event list.
@@ -210,15 +206,7 @@ async fn list_events(
 ) -> Result<Json<Value>, ApiError> {
     let (limit, offset) = super::tournaments::page(query.limit, query.offset)?;
     let found = state.store.competitions(limit, offset).await?;
-    let mut items = Vec::with_capacity(found.len());
-    for event in &found {
-        let director = directors::of(
-            &state.store,
-            &AggregateRef::Competition(event.value.id.clone()),
-        )
-        .await?;
-        items.push(event_view(event, &director));
-    }
+    let items: Vec<Value> = found.iter().map(event_view).collect();
     Ok(Json(
         json!({ "events": items, "limit": limit, "offset": offset }),
     ))
@@ -233,12 +221,7 @@ async fn get_event(
     ApiPath(event_id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let event = load_event(&state, &event_id).await?;
-    let director = directors::of(
-        &state.store,
-        &AggregateRef::Competition(event.value.id.clone()),
-    )
-    .await?;
-    Ok(Json(event_view(&event, &director)))
+    Ok(Json(event_view(&event)))
 }
 
 /// Changes to an event.
@@ -262,18 +245,12 @@ async fn update_event(
     ApiPath(event_id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateEvent>,
 ) -> Result<Json<Value>, ApiError> {
-    let event = load_event(&state, &event_id).await?;
-    let director = directors::of(
-        &state.store,
-        &AggregateRef::Competition(event.value.id.clone()),
-    )
-    .await?;
-    director.require(&caller)?;
+    let event = directed_event(&state, &caller, &event_id).await?;
     let (event, _) = state
         .service
         .rename_competition(&event.value.id, body.name)
         .await?;
-    Ok(Json(event_view(&event, &director)))
+    Ok(Json(event_view(&event)))
 }
 
 /// A new division.
@@ -305,13 +282,7 @@ async fn create_division(
     ApiPath(event_id): ApiPath<String>,
     ApiJson(body): ApiJson<CreateDivision>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let event = load_event(&state, &event_id).await?;
-    directors::of(
-        &state.store,
-        &AggregateRef::Competition(event.value.id.clone()),
-    )
-    .await?
-    .require(&caller)?;
+    let event = directed_event(&state, &caller, &event_id).await?;
     let id = division_id(&body.id, "id")?;
     let rules = DivisionRules {
         options: body.rules,
@@ -807,13 +778,7 @@ async fn generate_all(
         }
         None => None,
     };
-    let event = load_event(&state, &event_id).await?;
-    directors::of(
-        &state.store,
-        &AggregateRef::Competition(event.value.id.clone()),
-    )
-    .await?
-    .require(&caller)?;
+    let event = directed_event(&state, &caller, &event_id).await?;
     let webhook = super::webhooks::shortcut(
         &state,
         AggregateRef::Competition(event.value.id.clone()),
@@ -855,11 +820,6 @@ async fn get_job(
     ApiPath(job_id): ApiPath<u64>,
 ) -> Result<Json<Value>, ApiError> {
     let unknown = || ApiError::not_found(format!("unknown job {job_id}"));
-    let job = state
-        .store
-        .job(JobId(job_id))
-        .await?
-        .filter(|job| job.kind != directors::KIND)
-        .ok_or_else(unknown)?;
+    let job = state.store.job(JobId(job_id)).await?.ok_or_else(unknown)?;
     Ok(Json(job_view(&state, &job).await))
 }

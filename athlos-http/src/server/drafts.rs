@@ -21,7 +21,7 @@ use athlos_core::clock::Clock;
 use athlos_core::draft::{
     Command, Draft, DraftConfig, DraftSettings, Player, Position, RosterPosition,
 };
-use athlos_core::error::{DraftError, Error};
+use athlos_core::error::{DraftError, Error, ServiceError};
 use athlos_core::id::DraftId;
 use athlos_core::lifecycle::draft::{ClockState, PickOrder};
 use athlos_core::lifecycle::DraftState;
@@ -30,7 +30,6 @@ use athlos_core::service::DraftChange;
 use athlos_core::store::{AggregateRef, AggregateStore, DraftRecord, Stored};
 
 use super::auth::Caller;
-use super::directors;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::tournaments::page;
@@ -316,7 +315,10 @@ async fn create_draft(
         ));
     }
     if state.store.draft(&config.id).await?.is_some() {
-        return Err(directors::taken(&AggregateRef::Draft(config.id)));
+        return Err(ServiceError::IdTaken {
+            aggregate: AggregateRef::Draft(config.id).to_string(),
+        }
+        .into());
     }
     let settings = DraftSettings::new(config).map_err(Error::from)?;
     let record = state

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use athlos_core::access::Refusal;
 use athlos_core::error::{DraftError, Error, ErrorKind, LifecycleError, ServiceError, StoreError};
 use athlos_core::lifecycle::{
     BracketLifecycle, BracketState, DraftLifecycle, DraftState, Lifecycle, MatchLifecycle,
@@ -148,6 +149,12 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::forbidden(refusal.to_string())
     }
 }
 

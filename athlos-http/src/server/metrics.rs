@@ -215,7 +215,7 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     metrics.jobs.clear();
     metrics.depth.clear();
     metrics.age.clear();
-    for stat in stats.iter().filter(|s| s.kind != super::directors::KIND) {
+    for stat in &stats {
         let count = i64::try_from(stat.count).unwrap_or(i64::MAX);
         metrics
             .jobs

@@ -7,7 +7,6 @@
 pub mod auth;
 pub mod clocks;
 pub mod concurrency;
-pub mod directors;
 #[allow(unused_qualifications)]
 pub mod drafts;
 pub mod error;

@@ -38,8 +38,9 @@ use athlos_core::store::{AggregateRef, AggregateStore, EventLog, LoggedEvent};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
 use super::store::SharedStore;
-use super::tournaments::{standings_of, swiss_rows};
+use super::tournaments::standing_lines;
 use super::AppState;
+use athlos_core::service::table_of;
 
 /// Events read from the log per query.
 const PAGE: usize = 500;
@@ -735,10 +736,7 @@ async fn results(
         )
         .with("state", t.state.to_string()));
     }
-    let rows = match t.swiss {
-        Some(_) => swiss_rows(&state.service.swiss_standings(&t.id).await?),
-        None => standings_of(t),
-    };
+    let rows = standing_lines(&table_of(t));
     let mut body = String::new();
     for row in rows {
         body.push_str(&row.to_string());

@@ -1,8 +1,6 @@
 //! Tournaments: create, list, publish, entries, start, pairings, results, advance,
 //! standings, export, archive, cancel.
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
@@ -18,12 +16,11 @@ use athlos_core::bracket::{Bracket, MatchId};
 use athlos_core::id::TournamentId;
 use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
 use athlos_core::model::{Participant, ParticipantId};
-use athlos_core::service::{playing_round, round_complete, TournamentChange};
-use athlos_core::store::{AggregateRef, AggregateStore, Stored, Tournament, TournamentRules};
+use athlos_core::service::{playing_round, table_of, Standings, TournamentChange};
+use athlos_core::store::{AggregateStore, Stored, Tournament, TournamentRules, TournamentSettings};
 
 use super::auth::Caller;
 use super::concurrency::{IfMatch, ResultBody, Tagged};
-use super::directors::{self, Director};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::AppState;
@@ -56,30 +53,23 @@ fn participant_id(text: &str, field: &str) -> Result<ParticipantId, ApiError> {
     ParticipantId::new(text).map_err(|e| ApiError::bad_input(field, e.to_string()))
 }
 
-/// A tournament, for reads that do not show its director (looking the director up takes the
-/// queue's write path on every request).
+/// A tournament.
 async fn read(state: &AppState, id: &str) -> Result<Stored<Tournament>, ApiError> {
     Ok(state.service.tournament(&tournament_id(id)?).await?)
 }
 
-async fn load(state: &AppState, id: &str) -> Result<(Stored<Tournament>, Director), ApiError> {
-    let id = tournament_id(id)?;
-    let tournament = state.service.tournament(&id).await?;
-    let director = directors::of(&state.store, &AggregateRef::Tournament(id)).await?;
-    Ok((tournament, director))
-}
-
-async fn directed(
+/// A tournament the caller directs (403 otherwise).
+pub(crate) async fn directed(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> Result<(Stored<Tournament>, Director), ApiError> {
-    let (tournament, director) = load(state, id).await?;
-    director.require(caller)?;
-    Ok((tournament, director))
+) -> Result<Stored<Tournament>, ApiError> {
+    let tournament = read(state, id).await?;
+    tournament.value.may_direct(&caller.principal())?;
+    Ok(tournament)
 }
 
-fn view(tournament: &Stored<Tournament>, director: &Director) -> Value {
+fn view(tournament: &Stored<Tournament>) -> Value {
     let t = &tournament.value;
     json!({
         "id": t.id,
@@ -91,9 +81,9 @@ fn view(tournament: &Stored<Tournament>, director: &Director) -> Value {
         "rounds": total_rounds(t),
         "rules": t.rules,
         "entries": t.entries,
-        "director": director.director,
-        "self_reporting": director.self_reporting,
-        "auto_advance": director.auto_advance,
+        "director": t.director,
+        "self_reporting": t.self_reporting,
+        "auto_advance": t.auto_advance,
     })
 }
 
@@ -138,12 +128,12 @@ fn round_games(t: &Tournament, round: u32) -> Option<Vec<Value>> {
 }
 
 /// A change's view, tagged with the tournament's version.
-fn tagged(change: &TournamentChange, director: &Director) -> Tagged {
-    Tagged(change.tournament.version, change_view(change, director))
+fn tagged(change: &TournamentChange) -> Tagged {
+    Tagged(change.tournament.version, change_view(change))
 }
 
-fn change_view(change: &TournamentChange, director: &Director) -> Value {
-    let mut v = view(&change.tournament, director);
+fn change_view(change: &TournamentChange) -> Value {
+    let mut v = view(&change.tournament);
     if let Value::Object(map) = &mut v {
         map.insert("events".to_owned(), json!(change.events));
     }
@@ -185,25 +175,16 @@ async fn create_tournament(
     ApiJson(body): ApiJson<CreateTournament>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = tournament_id(&body.id).map_err(|e| e.with("field", "id"))?;
-    // A tournament made outside the API has no director record: claiming one would hand it
-    // over.
-    if state.store.tournament(&id).await?.is_some() {
-        return Err(directors::taken(&AggregateRef::Tournament(id)));
-    }
-    // The record is written after the tournament, so that a refused create leaves none.
-    let aggregate = AggregateRef::Tournament(id.clone());
-    let proposed = Director {
+    let settings = TournamentSettings {
         director: Some(caller.sub().to_owned()),
         self_reporting: body.self_reporting,
         auto_advance: body.auto_advance,
     };
-    directors::check_claim(&state.store, &aggregate, &proposed).await?;
     let tournament = state
         .service
-        .create_tournament(id, body.name, body.rules)
+        .create_tournament_with(id, body.name, body.rules, settings)
         .await?;
-    let director = directors::claim(&state.store, &aggregate, proposed).await?;
-    Ok((StatusCode::CREATED, Json(view(&tournament, &director))))
+    Ok((StatusCode::CREATED, Json(view(&tournament))))
 }
 
 /// The largest `offset` of a list (databases page with signed 64-bit numbers).
@@ -262,15 +243,7 @@ async fn list_tournaments(
 ) -> Result<Json<Value>, ApiError> {
     let (limit, offset) = page(query.limit, query.offset)?;
     let found = state.store.tournaments(query.status, limit, offset).await?;
-    let mut items = Vec::with_capacity(found.len());
-    for tournament in &found {
-        let director = directors::of(
-            &state.store,
-            &AggregateRef::Tournament(tournament.value.id.clone()),
-        )
-        .await?;
-        items.push(view(tournament, &director));
-    }
+    let items: Vec<Value> = found.iter().map(view).collect();
     Ok(Json(
         json!({ "tournaments": items, "limit": limit, "offset": offset }),
     ))
@@ -284,14 +257,14 @@ async fn get_tournament(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Tagged, ApiError> {
-    let (tournament, director) = load(&state, &id).await?;
-    Ok(Tagged(tournament.version, view(&tournament, &director)))
+    let tournament = read(&state, &id).await?;
+    Ok(Tagged(tournament.version, view(&tournament)))
 }
 
 /// Deletes a tournament that has not started, in `draft` or `registration` (director):
 /// `tournament.deleted` is logged with the deletion. Once started it is refused with 409, the
 /// state and the allowed actions (cancel or archive it instead). The id stays reserved to its
-/// director, with the same settings.
+/// director, who may create a tournament under it again (with any settings).
 #[utoipa::path(delete, path = "/v1/tournaments/{tournament_id}", tag = "tournaments",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
     responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -303,7 +276,7 @@ async fn delete_tournament(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (tournament, _) = directed(&state, &caller, &id).await?;
+    let tournament = directed(&state, &caller, &id).await?;
     let id = &tournament.value.id;
     let events = if_match.guard(state.service.delete_tournament(id)).await?;
     Ok(Json(json!({ "id": id, "deleted": true, "events": events })))
@@ -323,9 +296,9 @@ macro_rules! director_action {
             caller: Caller,
             ApiPath(id): ApiPath<String>,
         ) -> Result<Tagged, ApiError> {
-            let (tournament, director) = directed(&state, &caller, &id).await?;
+            let tournament = directed(&state, &caller, &id).await?;
             let change = if_match.guard(state.service.$method(&tournament.value.id)).await?;
-            Ok(tagged(&change, &director))
+            Ok(tagged(&change))
         }
     };
 }
@@ -389,7 +362,7 @@ async fn join(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<JoinRequest>,
 ) -> Result<Tagged, ApiError> {
-    let (tournament, director) = load(&state, &id).await?;
+    let tournament = read(&state, &id).await?;
     let name = body.name.unwrap_or_else(|| caller.sub().to_owned());
     let mut entry = Participant::new(caller.sub(), name)
         .map_err(|e| ApiError::bad_input("sub", e.to_string()))?;
@@ -399,7 +372,7 @@ async fn join(
     let change = if_match
         .guard(state.service.join(&tournament.value.id, entry))
         .await?;
-    Ok(tagged(&change, &director))
+    Ok(tagged(&change))
 }
 
 /// Withdraws the token's subject: removed during registration, walkovers once active.
@@ -414,12 +387,12 @@ async fn withdraw(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Tagged, ApiError> {
-    let (tournament, director) = load(&state, &id).await?;
+    let tournament = read(&state, &id).await?;
     let entry = participant_id(caller.sub(), "sub")?;
     let change = if_match
         .guard(state.service.withdraw(&tournament.value.id, &entry))
         .await?;
-    Ok(tagged(&change, &director))
+    Ok(tagged(&change))
 }
 
 /// Registers an entry on its behalf (director): a participant `{"id", "name", …}`.
@@ -436,11 +409,11 @@ async fn register(
     ApiPath(id): ApiPath<String>,
     ApiJson(entry): ApiJson<Participant>,
 ) -> Result<Tagged, ApiError> {
-    let (tournament, director) = directed(&state, &caller, &id).await?;
+    let tournament = directed(&state, &caller, &id).await?;
     let change = if_match
         .guard(state.service.join(&tournament.value.id, entry))
         .await?;
-    Ok(tagged(&change, &director))
+    Ok(tagged(&change))
 }
 
 /// Names an entry.
@@ -466,11 +439,11 @@ async fn unregister(
     ApiJson(body): ApiJson<EntryRef>,
 ) -> Result<Tagged, ApiError> {
     let entry = participant_id(&body.participant, "participant")?;
-    let (tournament, director) = directed(&state, &caller, &id).await?;
+    let tournament = directed(&state, &caller, &id).await?;
     let change = if_match
         .guard(state.service.withdraw(&tournament.value.id, &entry))
         .await?;
-    Ok(tagged(&change, &director))
+    Ok(tagged(&change))
 }
 
 fn match_view(bracket: &Bracket, m: &athlos_core::bracket::Match) -> Value {
@@ -548,161 +521,25 @@ async fn record_result(
             ApiError::bad_input("match_id", e.to_string())
         })?;
     let written = ResultBody::from_object(body)?;
-    let (tournament, director) = load(&state, &id).await?;
-    if !director.allows(&caller) {
-        let plays = round_games(&tournament.value, match_id.round())
-            .unwrap_or_default()
-            .iter()
-            .filter(|g| g["match_id"] == json!(match_id))
-            .any(|g| {
-                g["sides"]
-                    .as_array()
-                    .is_some_and(|sides| sides.iter().any(|s| s.as_str() == Some(caller.sub())))
-            });
-        if !(director.self_reporting && plays) {
-            return Err(ApiError::forbidden(if director.self_reporting {
-                "only the director or an entrant of this match may report its result"
-            } else {
-                "this tournament does not allow self-reporting: only the director may report results"
-            }));
-        }
-    }
-    let t = &tournament.value.id;
+    let tournament = read(&state, &id).await?;
+    tournament
+        .value
+        .may_report(&caller.principal(), &match_id)?;
     let change = state
         .service
         .write_result(
-            t,
+            &tournament.value.id,
             match_id,
             written.result,
             if_match.write(written.correction),
         )
         .await?;
-    let mut version = change.tournament.version;
-    let mut body = change_view(&change, &director);
-    let done = change.tournament.value.state == TournamentState::Active
-        && change
-            .tournament
-            .value
-            .bracket
-            .as_ref()
-            .is_some_and(|b| round_complete(b, change.tournament.value.round));
-    if director.auto_advance && done {
-        match state.service.advance(t).await {
-            Ok(advanced) => {
-                version = advanced.tournament.version;
-                body = change_view(&advanced, &director);
-            }
-            // Another request advanced first: the round is closed either way.
-            Err(athlos_core::error::Error::Lifecycle(_) | athlos_core::error::Error::Store(_)) => {}
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Ok(Tagged(version, body))
+    Ok(tagged(&change))
 }
 
-/// One line of the standings.
-pub(crate) fn standings_of(t: &Tournament) -> Vec<Value> {
-    #[derive(Default)]
-    struct Line {
-        wins: u32,
-        draws: u32,
-        losses: u32,
-    }
-    let mut lines: BTreeMap<&ParticipantId, Line> =
-        t.entries.iter().map(|p| (&p.id, Line::default())).collect();
-    let placements = t
-        .bracket
-        .as_ref()
-        .and_then(|b| b.placements().ok())
-        .unwrap_or_default();
-    if let Some(bracket) = &t.bracket {
-        for m in bracket.matches() {
-            let Some(result) = &m.result else { continue };
-            let sides = [m.participant(0), m.participant(1)];
-            match result.winner() {
-                Some(winner) => {
-                    for side in sides.into_iter().flatten() {
-                        if let Some(line) = lines.get_mut(side) {
-                            if side == winner {
-                                line.wins += 1;
-                            } else {
-                                line.losses += 1;
-                            }
-                        }
-                    }
-                }
-                None => {
-                    for side in sides.into_iter().flatten() {
-                        if let Some(line) = lines.get_mut(side) {
-                            line.draws += 1;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let place: BTreeMap<&ParticipantId, u32> = placements
-        .iter()
-        .map(|p| (&p.participant, p.place))
-        .collect();
-    let mut rows: Vec<(usize, &Participant, &Line)> = t
-        .entries
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| lines.get(&p.id).map(|l| (i, p, l)))
-        .collect();
-    let half_points = |l: &Line| 2 * l.wins + l.draws;
-    rows.sort_by(|a, b| {
-        let pa = place.get(&a.1.id).copied().unwrap_or(u32::MAX);
-        let pb = place.get(&b.1.id).copied().unwrap_or(u32::MAX);
-        pa.cmp(&pb)
-            .then(half_points(b.2).cmp(&half_points(a.2)))
-            .then(a.0.cmp(&b.0))
-    });
-    let mut out = Vec::with_capacity(rows.len());
-    let mut rank = 0u32;
-    let mut previous: Option<(u32, u32)> = None;
-    for (position, (_, p, l)) in rows.iter().enumerate() {
-        let key = (
-            place.get(&p.id).copied().unwrap_or(u32::MAX),
-            half_points(l),
-        );
-        if previous != Some(key) {
-            rank = u32::try_from(position)
-                .unwrap_or(u32::MAX)
-                .saturating_add(1);
-        }
-        previous = Some(key);
-        out.push(json!({
-            "rank": place.get(&p.id).copied().unwrap_or(rank),
-            "participant": p.id,
-            "name": p.name,
-            "points": f64::from(half_points(l)) / 2.0,
-            "wins": l.wins,
-            "draws": l.draws,
-            "losses": l.losses,
-            "tiebreaks": {},
-        }));
-    }
-    out
-}
-
-pub(crate) fn swiss_rows(rows: &[athlos_core::swiss::play::SwissStanding]) -> Vec<Value> {
-    rows.iter()
-        .map(|r| {
-            json!({
-                "rank": r.rank,
-                "participant": r.participant,
-                "name": r.name,
-                "number": r.number,
-                "points": r.points,
-                "wins": r.wins,
-                "draws": r.draws,
-                "losses": r.losses,
-                "tiebreaks": r.tiebreaks,
-            })
-        })
-        .collect()
+/// The standings rows as JSON values (for the lines of the export and the results feed).
+pub(crate) fn standing_lines(standings: &Standings) -> Vec<Value> {
+    standings.rows.iter().map(|row| json!(row)).collect()
 }
 
 /// Standings: rank, name, points, wins, draws, losses and tie-breaks; final once complete.
@@ -715,23 +552,13 @@ async fn standings(
 ) -> Result<Json<Value>, ApiError> {
     let tournament = read(&state, &id).await?;
     let t = &tournament.value;
-    if t.swiss.is_some() {
-        let rows = state.service.swiss_standings(&t.id).await?;
-        return Ok(Json(json!({
-            "tournament": t.id,
-            "state": t.state,
-            "round": t.round,
-            "final": matches!(t.state, TournamentState::Completed | TournamentState::Archived),
-            "standings": swiss_rows(&rows),
-        })));
-    }
-    let complete = t.bracket.as_ref().is_some_and(Bracket::is_complete);
+    let standings = table_of(t);
     Ok(Json(json!({
         "tournament": t.id,
         "state": t.state,
         "round": t.round,
-        "final": complete,
-        "standings": standings_of(t),
+        "final": standings.is_final,
+        "standings": standings.rows,
     })))
 }
 
@@ -811,11 +638,7 @@ async fn export(
                 }),
         );
     }
-    let standings = match t.swiss {
-        Some(_) => swiss_rows(&state.service.swiss_standings(&t.id).await?),
-        None => standings_of(t),
-    };
-    lines.extend(standings.into_iter().map(|mut v| {
+    lines.extend(standing_lines(&table_of(t)).into_iter().map(|mut v| {
         if let Value::Object(map) = &mut v {
             map.insert("type".to_owned(), json!("standing"));
         }

@@ -40,16 +40,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use athlos_core::error::{ServiceError, StoreError};
+use athlos_core::error::StoreError;
 use athlos_core::event::EventType;
-use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
+use athlos_core::id::{CompetitionId, DivisionId};
 use athlos_core::store::{
     AggregateRef, AggregateStore, AttemptOutcome, Delivery, DeliveryState, EventLog, Job, JobStore,
     NewDelivery, NewWebhook, Webhook, WebhookPatch, WebhookStore,
 };
 
 use super::auth::Caller;
-use super::directors;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::AppState;
@@ -732,12 +731,8 @@ async fn tournament_scope(
     caller: &Caller,
     id: &str,
 ) -> Result<AggregateRef, ApiError> {
-    let id =
-        TournamentId::new(id).map_err(|e| ApiError::bad_input("tournament_id", e.to_string()))?;
-    state.service.tournament(&id).await?;
-    let scope = AggregateRef::Tournament(id);
-    directors::of(&state.store, &scope).await?.require(caller)?;
-    Ok(scope)
+    let tournament = super::tournaments::directed(state, caller, id).await?;
+    Ok(AggregateRef::Tournament(tournament.value.id))
 }
 
 async fn event_scope(
@@ -745,13 +740,8 @@ async fn event_scope(
     caller: &Caller,
     id: &str,
 ) -> Result<AggregateRef, ApiError> {
-    let id = CompetitionId::new(id).map_err(|e| ApiError::bad_input("event_id", e.to_string()))?;
-    if state.store.competition(&id).await?.is_none() {
-        return Err(ServiceError::UnknownCompetition { id: id.to_string() }.into());
-    }
-    let scope = AggregateRef::Competition(id);
-    directors::of(&state.store, &scope).await?.require(caller)?;
-    Ok(scope)
+    let event = super::competitions::directed_event(state, caller, id).await?;
+    Ok(AggregateRef::Competition(event.value.id))
 }
 
 async fn draft_scope(
@@ -778,8 +768,34 @@ async fn require_director(
             None if caller.is_admin() => Ok(()),
             None => Err(ApiError::forbidden("only an admin may do this")),
         },
-        other => directors::of(&state.store, other).await?.require(caller),
+        AggregateRef::Tournament(id) => match state.store.tournament(id).await? {
+            Some(found) => Ok(found.value.may_direct(&caller.principal())?),
+            // Gone: what it left behind names its director.
+            None => tombstone_director(state, caller, scope).await,
+        },
+        AggregateRef::Competition(id) => match state.store.competition(id).await? {
+            Some(found) => Ok(found.value.may_direct(&caller.principal())?),
+            None => tombstone_director(state, caller, scope).await,
+        },
+        other => Err(ApiError::forbidden(format!("{other} has no director"))),
     }
+}
+
+/// 403 unless `caller` directed the deleted `scope` (admins: always).
+async fn tombstone_director(
+    state: &AppState,
+    caller: &Caller,
+    scope: &AggregateRef,
+) -> Result<(), ApiError> {
+    let last = state.store.tombstone(scope).await?;
+    let director = last
+        .as_ref()
+        .and_then(|l| l.get("director"))
+        .and_then(Value::as_str);
+    Ok(athlos_core::access::may_direct(
+        &caller.principal(),
+        director,
+    )?)
 }
 
 /// A subscription the caller directs the scope of.

@@ -109,14 +109,34 @@ pub async fn aggregates_versions_and_conflicts<S: Store>(store: S) {
     assert!(store.competition(&cid("nope")).await.unwrap().is_none());
     assert!(store.tournament(&tid("nope")).await.unwrap().is_none());
 
-    // Creating what exists is a conflict.
-    let again = service.create_competition(cid("open"), "Again").await;
+    // Creating what exists is a conflict in the store, which the service answers as a taken
+    // id.
+    let mut twin = competition.value.clone();
+    twin.name = "Again".to_owned();
+    let again = store
+        .commit(Commit {
+            writes: vec![Write::Competition {
+                value: twin,
+                expected: None,
+            }],
+            ..Commit::default()
+        })
+        .await;
     assert!(
         matches!(
             again,
-            Err(Error::Store(StoreError::Conflict { expected: None, found: Some(v), .. })) if v == competition.version
+            Err(StoreError::Conflict { expected: None, found: Some(v), .. }) if v == competition.version
         ),
         "{again:?}"
+    );
+    let again = service.create_competition(cid("open"), "Again").await;
+    assert!(
+        matches!(again, Err(Error::Service(ServiceError::IdTaken { ref aggregate })) if aggregate == "competition:open"),
+        "{again:?}"
+    );
+    assert_eq!(
+        store.competition(&cid("open")).await.unwrap().unwrap(),
+        competition
     );
 
     // One stale write fails the whole commit: nothing else in it is applied.
@@ -1281,6 +1301,18 @@ pub async fn aggregates_are_deleted_with_their_event<S: Store>(store: S) {
         }
     );
     assert!(store.tournament(&tid("t1")).await.unwrap().is_none());
+    // Its last document stays as its tombstone; nothing else has one.
+    let tombstone = store.tombstone(&t1).await.unwrap().unwrap();
+    assert_eq!(
+        (&tombstone["id"], &tombstone["name"], &tombstone["state"]),
+        (
+            &serde_json::json!("t1"),
+            &serde_json::json!("Cup t1"),
+            &serde_json::json!("registration")
+        )
+    );
+    let t2 = AggregateRef::Tournament(tid("t2"));
+    assert_eq!(store.tombstone(&t2).await.unwrap(), None);
     let after = store.events_after(0, 1000).await.unwrap();
     assert_eq!(after.len(), logged.len() + 1);
     let last = after.last().unwrap();
@@ -1307,6 +1339,16 @@ pub async fn aggregates_are_deleted_with_their_event<S: Store>(store: S) {
         .await
         .unwrap();
     assert_eq!(again.version, 1);
+    // Deleted again, the newer document replaces the tombstone.
+    service.delete_tournament(&tid("t1")).await.unwrap();
+    let tombstone = store.tombstone(&t1).await.unwrap().unwrap();
+    assert_eq!(tombstone["name"], "Cup again");
+    assert!(store
+        .tournaments(None, 10, 0)
+        .await
+        .unwrap()
+        .iter()
+        .all(|t| t.value.id != tid("t1")));
 
     // Once started, a tournament cannot be deleted.
     service.publish(&tid("t3")).await.unwrap();

@@ -1,0 +1,148 @@
+//! Who may do what: the authorisation decisions every adapter asks the core.
+//!
+//! An adapter authenticates its callers (a bearer token, a session, a Python caller that is
+//! trusted) and hands the core a [`Principal`]; the core answers whether that principal may
+//! direct an aggregate or report a match's result. The people and settings the decisions
+//! read live in the aggregates themselves (a competition's or tournament's `director`, a
+//! tournament's `self_reporting`), so the check and the change it allows read one document.
+
+use std::fmt;
+
+/// Someone acting on the engine: an opaque subject (a user or token subject) and whether
+/// the adapter vouches for them as an administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Principal {
+    subject: String,
+    admin: bool,
+}
+
+impl Principal {
+    /// A principal with `subject`, an administrator when `admin`.
+    pub fn new(subject: impl Into<String>, admin: bool) -> Self {
+        Self {
+            subject: subject.into(),
+            admin,
+        }
+    }
+
+    /// The subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// Whether the principal is an administrator (who may act as any director).
+    pub fn is_admin(&self) -> bool {
+        self.admin
+    }
+}
+
+/// Why a principal may not do something; the adapters answer it as "forbidden".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Only the director (or an administrator) may do this.
+    NotDirector,
+    /// The tournament does not allow self-reporting: only the director reports results.
+    NoSelfReporting,
+    /// Self-reporting is allowed, but only to an entrant of the match.
+    NotInMatch,
+}
+
+impl Refusal {
+    /// A stable code for the refusal.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::NotDirector => "not_director",
+            Refusal::NoSelfReporting => "no_self_reporting",
+            Refusal::NotInMatch => "not_in_match",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Refusal::NotDirector => "only the director (the creator) or an admin may do this",
+            Refusal::NoSelfReporting => {
+                "this tournament does not allow self-reporting: only the director may report results"
+            }
+            Refusal::NotInMatch => {
+                "only the director or an entrant of this match may report its result"
+            }
+        })
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Whether `principal` may direct something directed by `director` (`None`: made outside any
+/// adapter that records people, so administrators only).
+///
+/// # Errors
+/// [`Refusal::NotDirector`].
+pub fn may_direct(principal: &Principal, director: Option<&str>) -> Result<(), Refusal> {
+    if principal.is_admin() || director == Some(principal.subject()) {
+        Ok(())
+    } else {
+        Err(Refusal::NotDirector)
+    }
+}
+
+/// Whether `principal` may report the result of a match with `sides` in something directed
+/// by `director` with `self_reporting`: the director always, an entrant of the match when
+/// self-reporting is allowed.
+///
+/// # Errors
+/// [`Refusal::NoSelfReporting`] or [`Refusal::NotInMatch`].
+pub fn may_report<'a>(
+    principal: &Principal,
+    director: Option<&str>,
+    self_reporting: bool,
+    mut sides: impl Iterator<Item = &'a str>,
+) -> Result<(), Refusal> {
+    if may_direct(principal, director).is_ok() {
+        return Ok(());
+    }
+    if !self_reporting {
+        return Err(Refusal::NoSelfReporting);
+    }
+    if sides.any(|side| side == principal.subject()) {
+        Ok(())
+    } else {
+        Err(Refusal::NotInMatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directors_and_admins_direct_nobody_else_does() {
+        let td = Principal::new("td", false);
+        let admin = Principal::new("root", true);
+        let other = Principal::new("x", false);
+        assert_eq!(may_direct(&td, Some("td")), Ok(()));
+        assert_eq!(may_direct(&admin, Some("td")), Ok(()));
+        assert_eq!(may_direct(&admin, None), Ok(()));
+        assert_eq!(may_direct(&other, Some("td")), Err(Refusal::NotDirector));
+        assert_eq!(may_direct(&td, None), Err(Refusal::NotDirector));
+    }
+
+    #[test]
+    fn entrants_report_their_own_matches_only_with_self_reporting() {
+        let a = Principal::new("a", false);
+        let td = Principal::new("td", false);
+        let sides = || ["a", "b"].into_iter();
+        assert_eq!(may_report(&td, Some("td"), false, sides()), Ok(()));
+        assert_eq!(
+            may_report(&a, Some("td"), false, sides()),
+            Err(Refusal::NoSelfReporting)
+        );
+        assert_eq!(may_report(&a, Some("td"), true, sides()), Ok(()));
+        assert_eq!(
+            may_report(&a, Some("td"), true, ["c", "b"].into_iter()),
+            Err(Refusal::NotInMatch)
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! One standings table for every tournament, bracket or Swiss: what the HTTP standings, the
+//! NDJSON export and the results feed all show.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::bracket::Bracket;
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::id::TournamentId;
+use crate::lifecycle::TournamentState;
+use crate::model::ParticipantId;
+use crate::store::{Store, Stored, Tournament};
+use crate::swiss::play::SwissStanding;
+use crate::swiss::StartNumber;
+use crate::tiebreak::{TiebreakValues, Value};
+
+use super::Service;
+
+/// A tournament's standings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Standings {
+    /// Whether they are final: a bracket once every match is decided, a Swiss once
+    /// completed.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// The rows, best first.
+    pub rows: Vec<StandingRow>,
+}
+
+/// One row of the standings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StandingRow {
+    /// Rank from 1; shared by rows equal on everything that ranks them.
+    pub rank: u32,
+    /// The participant.
+    pub participant: ParticipantId,
+    /// Display name.
+    pub name: String,
+    /// Starting number (Swiss only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<StartNumber>,
+    /// Points: a Swiss's by its point system; in a bracket 1 a win, ½ a draw.
+    pub points: Value,
+    /// Wins.
+    pub wins: u32,
+    /// Draws.
+    pub draws: u32,
+    /// Losses.
+    pub losses: u32,
+    /// Tie-break values by code (a Swiss's rules; none in a bracket).
+    pub tiebreaks: TiebreakValues,
+}
+
+impl From<SwissStanding> for StandingRow {
+    fn from(row: SwissStanding) -> Self {
+        Self {
+            rank: row.rank,
+            participant: row.participant,
+            name: row.name,
+            number: Some(row.number),
+            points: row.points,
+            wins: row.wins,
+            draws: row.draws,
+            losses: row.losses,
+            tiebreaks: row.tiebreaks,
+        }
+    }
+}
+
+impl<S: Store, C: Clock> Service<S, C> {
+    /// The standings of a tournament, bracket or Swiss, as they stand (every entry, also
+    /// before the start).
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownTournament`](crate::error::ServiceError::UnknownTournament).
+    pub async fn table(&self, id: &TournamentId) -> Result<Standings, Error> {
+        let Stored { value, .. } = self.tournament(id).await?;
+        Ok(table_of(&value))
+    }
+}
+
+/// The standings of `t` (see [`Service::table`]).
+pub fn table_of(t: &Tournament) -> Standings {
+    if let (Some(play), Some(rules)) = (&t.swiss, &t.rules.swiss) {
+        return Standings {
+            is_final: matches!(
+                t.state,
+                TournamentState::Completed | TournamentState::Archived
+            ),
+            rows: play
+                .standings(&t.entries, rules)
+                .into_iter()
+                .map(StandingRow::from)
+                .collect(),
+        };
+    }
+    Standings {
+        is_final: t.bracket.as_ref().is_some_and(Bracket::is_complete),
+        rows: bracket_rows(t),
+    }
+}
+
+#[derive(Default)]
+struct Record {
+    wins: u32,
+    draws: u32,
+    losses: u32,
+}
+
+impl Record {
+    fn half_points(&self) -> u32 {
+        2 * self.wins + self.draws
+    }
+}
+
+/// A bracket tournament's rows: by final place where the bracket gives one, then points,
+/// then joining order; rows equal on place and points share a rank.
+fn bracket_rows(t: &Tournament) -> Vec<StandingRow> {
+    let mut records: BTreeMap<&ParticipantId, Record> = t
+        .entries
+        .iter()
+        .map(|p| (&p.id, Record::default()))
+        .collect();
+    let mut places: BTreeMap<&ParticipantId, u32> = BTreeMap::new();
+    if let Some(bracket) = &t.bracket {
+        for m in bracket.matches() {
+            let Some(result) = &m.result else { continue };
+            let winner = result.winner();
+            for side in [m.participant(0), m.participant(1)].into_iter().flatten() {
+                if let Some(record) = records.get_mut(side) {
+                    match winner {
+                        Some(w) if w == side => record.wins += 1,
+                        Some(_) => record.losses += 1,
+                        None => record.draws += 1,
+                    }
+                }
+            }
+        }
+        if let Ok(placements) = bracket.placements() {
+            for p in &placements {
+                if let Some((id, _)) = records.get_key_value(&p.participant) {
+                    places.insert(id, p.place);
+                }
+            }
+        }
+    }
+    let place = |id: &ParticipantId| places.get(id).copied().unwrap_or(u32::MAX);
+    let mut rows: Vec<(usize, &crate::model::Participant, &Record)> = t
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| records.get(&p.id).map(|r| (i, p, r)))
+        .collect();
+    rows.sort_by(|a, b| {
+        place(&a.1.id)
+            .cmp(&place(&b.1.id))
+            .then(b.2.half_points().cmp(&a.2.half_points()))
+            .then(a.0.cmp(&b.0))
+    });
+    let mut out = Vec::with_capacity(rows.len());
+    let mut rank = 0u32;
+    let mut previous: Option<(u32, u32)> = None;
+    for (position, (_, p, record)) in rows.iter().enumerate() {
+        let key = (place(&p.id), record.half_points());
+        if previous != Some(key) {
+            rank = u32::try_from(position)
+                .unwrap_or(u32::MAX)
+                .saturating_add(1);
+        }
+        previous = Some(key);
+        out.push(StandingRow {
+            rank: places.get(&p.id).copied().unwrap_or(rank),
+            participant: p.id.clone(),
+            name: p.name.clone(),
+            number: None,
+            points: Value(i64::from(record.half_points()) * 50),
+            wins: record.wins,
+            draws: record.draws,
+            losses: record.losses,
+            tiebreaks: TiebreakValues::default(),
+        });
+    }
+    out
+}
