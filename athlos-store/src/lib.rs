@@ -12,7 +12,12 @@
 //! another process wakes them through a payload-free, debounced `NOTIFY`. A wake-up is only a
 //! hint: the tables are the truth, so consumers also poll at a slow pace.
 //!
-//! [`Worker`] runs jobs and [`Scheduler`] fires deadlines on top of any store.
+//! [`Worker`] runs jobs and [`Scheduler`] fires deadlines on top of any store. Both read the
+//! time from a [`Clock`] (the system's unless [`Worker::with_clock`] or
+//! [`Scheduler::with_clock`] sets another): it decides what is due, leases, claims and retry
+//! times. On a clock that moves when told (a
+//! [`ManualClock`](athlos_core::clock::ManualClock)), a move wakes them, and nothing waits in
+//! real time for a due time.
 //!
 //! # Effects exactly once
 //!
@@ -33,6 +38,7 @@
 //! marked `possibly_sent` (an attempt marks it in flight before sending,
 //! [`WebhookStore::start_attempt`]) and the request `webhook-possibly-sent: true`.
 //!
+//! [`Clock`]: athlos_core::clock::Clock
 //! [`Commit`]: athlos_core::store::Commit
 //! [`Commit::completed_jobs`]: athlos_core::store::Commit::completed_jobs
 //! [`Commit::fired_deadlines`]: athlos_core::store::Commit::fired_deadlines

@@ -1,17 +1,23 @@
 //! A deadline scheduler: one loop per process that claims due deadlines in batches and sleeps
 //! until the earliest next one (or a wake-up), never a task per timer.
+//!
+//! "Due" is decided by the scheduler's [`Clock`]: the system's by default, sleeping in real
+//! time until the next deadline; on a clock that moves when told (a test's
+//! [`ManualClock`](athlos_core::clock::ManualClock)), the scheduler wakes when the clock moves
+//! and never waits in real time for a deadline.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use athlos_core::clock::{Clock, SystemClock};
 use athlos_core::error::StoreError;
 use athlos_core::store::{Commit, Deadline, Store};
 use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 
-use crate::worker::chrono_duration;
+use crate::worker::{chrono_duration, clock_moved};
 use athlos_core::store::Wakeup;
 
 /// Decides what a due deadline does.
@@ -54,10 +60,10 @@ pub struct SchedulerConfig {
     pub batch: usize,
     /// Handlers run at once.
     pub concurrency: usize,
-    /// How long a claim keeps other schedulers off a deadline.
+    /// How long a claim keeps other schedulers off a deadline (on the scheduler's clock).
     pub claim: Duration,
-    /// The longest sleep without a wake-up (deadlines set by other processes without a
-    /// wake-up are seen by then).
+    /// The longest sleep without a wake-up, in real time (deadlines set by other processes
+    /// without a wake-up are seen by then).
     pub poll: Duration,
 }
 
@@ -92,23 +98,40 @@ pub struct SchedulerStats {
 }
 
 /// Fires due deadlines of a store with a handler until shut down.
+///
+/// Every instant it uses comes from its [`Clock`] (the system's unless
+/// [`Scheduler::with_clock`] sets another): which deadlines are due, how long its claims
+/// last, how long it sleeps until the next deadline, and the `at` it reports to
+/// [`DeadlineHandler::committed`].
 #[derive(Debug)]
 pub struct Scheduler<S, H> {
     store: Arc<S>,
     handler: Arc<H>,
     config: SchedulerConfig,
     wakeup: Option<Wakeup>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
-    /// A scheduler over `store` running `handler`.
+    /// A scheduler over `store` running `handler`, on the system clock.
     pub fn new(store: Arc<S>, handler: H, config: SchedulerConfig) -> Self {
         Self {
             store,
             handler: Arc::new(handler),
             config,
             wakeup: None,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Reads the time from `clock` (e.g. a server's, or a test's
+    /// [`ManualClock`](athlos_core::clock::ManualClock)) instead of the system clock. On a
+    /// clock that moves when told ([`Clock::watch`]), every move wakes the scheduler to claim
+    /// what came due.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Wakes on `wakeup` (e.g. [`crate::AnyStore::wakeup`] of [`crate::Topic::Deadlines`]),
@@ -124,9 +147,10 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
         let mut stats = SchedulerStats::default();
         let batch = self.config.batch.max(1);
         let mut wakeup = self.wakeup.take();
+        let mut moves = self.clock.watch();
         tokio::pin!(shutdown);
         loop {
-            let now = Utc::now();
+            let now = self.clock.now();
             let claim_until = now + chrono_duration(self.config.claim);
             let claimed = match self
                 .store
@@ -145,22 +169,27 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
             if full {
                 continue;
             }
-            let sleep = match self.store.next_deadline().await {
-                Ok(Some(next)) => (next - Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-                    .min(self.config.poll),
-                Ok(None) => self.config.poll,
+            let next = match self.store.next_deadline().await {
+                Ok(next) => next,
                 Err(_) => {
                     stats.store_errors += 1;
-                    self.config.poll
+                    None
                 }
             };
-            if sleep.is_zero() {
+            let left =
+                next.map(|next| (next - self.clock.now()).to_std().unwrap_or(Duration::ZERO));
+            if left.is_some_and(|left| left.is_zero()) {
                 continue;
             }
+            // Real time brings the next deadline only on a clock that follows it; on one that
+            // moves when told, a move does.
+            let sleep = match left {
+                Some(left) if moves.is_none() => left.min(self.config.poll),
+                _ => self.config.poll,
+            };
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}
+                () = clock_moved(&mut moves) => {}
                 () = wait(&mut wakeup) => {}
                 () = &mut shutdown => return stats,
             }
@@ -213,7 +242,7 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
         }
         match self.store.commit(merged).await {
             Ok(_) => {
-                let at = Utc::now();
+                let at = self.clock.now();
                 for deadline in &fired {
                     self.handler.committed(deadline, at);
                 }
@@ -234,7 +263,8 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
                 };
                 let handler = self.handler.clone();
                 let store = self.store.clone();
-                tasks.spawn(fire_one(store, handler, deadline));
+                let clock = self.clock.clone();
+                tasks.spawn(fire_one(store, handler, clock, deadline));
             }
             match tasks.join_next().await {
                 Some(Ok(Outcome::Fired)) => stats.fired += 1,
@@ -282,6 +312,7 @@ const TRIES: usize = 3;
 async fn fire_one<S: Store, H: DeadlineHandler>(
     store: Arc<S>,
     handler: Arc<H>,
+    clock: Arc<dyn Clock>,
     deadline: Deadline,
 ) -> Outcome {
     for _ in 0..TRIES {
@@ -291,7 +322,7 @@ async fn fire_one<S: Store, H: DeadlineHandler>(
         commit.fired_deadlines.push(deadline.clone());
         match store.commit(commit).await {
             Ok(_) => {
-                handler.committed(&deadline, Utc::now());
+                handler.committed(&deadline, clock.now());
                 return Outcome::Fired;
             }
             Err(StoreError::DeadlineMoved { .. }) => return Outcome::Stale,
@@ -306,5 +337,83 @@ async fn wait(wakeup: &mut Option<Wakeup>) {
     match wakeup {
         Some(wakeup) => wakeup.wait().await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use athlos_core::clock::ManualClock;
+    use athlos_core::id::TournamentId;
+    use athlos_core::store::{
+        AggregateRef, Commit, Deadline, DeadlineKey, DeadlineStore, MemoryStore,
+    };
+    use chrono::{DateTime, Utc};
+
+    use super::{DeadlineHandler, Scheduler, SchedulerConfig};
+    use crate::worker::tests::{eventually, idle, start};
+
+    /// The deadlines committed: (sequence, at).
+    type Committed = Vec<(u64, DateTime<Utc>)>;
+
+    /// Consumes every deadline and records when each committed.
+    #[derive(Debug, Clone, Default)]
+    struct Recorder(Arc<Mutex<Committed>>);
+
+    #[async_trait]
+    impl DeadlineHandler for Recorder {
+        async fn fire(&self, _deadline: Deadline) -> Result<Commit, String> {
+            Ok(Commit::default())
+        }
+
+        fn committed(&self, deadline: &Deadline, at: DateTime<Utc>) {
+            self.0.lock().unwrap().push((deadline.sequence, at));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_deadline_fires_when_the_clock_reaches_it_not_when_real_time_passes() {
+        let clock = Arc::new(ManualClock::new(start()));
+        let store = Arc::new(MemoryStore::new());
+        let due = start() + chrono::Duration::seconds(60);
+        let deadline = Deadline {
+            key: DeadlineKey {
+                aggregate: AggregateRef::Tournament(TournamentId::new("t1").unwrap()),
+                purpose: "clock".to_owned(),
+            },
+            due,
+            sequence: 1,
+        };
+        store.set_deadline(deadline.clone()).await.unwrap();
+        let recorder = Recorder::default();
+        let mut config = SchedulerConfig::new("s1");
+        // Polls so rare that only the clock's moves can wake the scheduler within the test.
+        config.poll = Duration::from_secs(3600);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let scheduler =
+            Scheduler::new(store.clone(), recorder.clone(), config).with_clock(clock.clone());
+        let running = tokio::spawn(scheduler.run(async move {
+            let _ = stopped.await;
+        }));
+        // Real time passes, and the clock moves to a second before the deadline: nothing.
+        idle().await;
+        clock.advance(chrono::Duration::seconds(59));
+        idle().await;
+        assert!(recorder.0.lock().unwrap().is_empty(), "fired early");
+        let armed = store.deadline(&deadline.key).await.unwrap();
+        assert_eq!(armed, Some(deadline.clone()));
+        clock.advance(chrono::Duration::seconds(1));
+        eventually("the deadline fires", || async {
+            !recorder.0.lock().unwrap().is_empty()
+        })
+        .await;
+        assert_eq!(*recorder.0.lock().unwrap(), [(1, due)], "committed on time");
+        assert_eq!(store.deadline(&deadline.key).await.unwrap(), None);
+        let _ = stop.send(());
+        let stats = running.await.unwrap();
+        assert_eq!((stats.claimed, stats.fired), (1, 1));
     }
 }

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use athlos_core::clock::{Clock, ClockWatch, SystemClock};
 use athlos_core::error::StoreError;
 use athlos_core::store::{Backoff, CompletedAndClaimed, Job, JobId, JobStore};
-use chrono::Utc;
 use tokio::task::JoinSet;
 
 use athlos_core::store::Wakeup;
@@ -59,8 +59,9 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// How often leases of running jobs are extended (well under `lease`).
     pub heartbeat: Duration,
-    /// The longest wait between claims without a wake-up (retries and delayed jobs come due
-    /// without one).
+    /// The longest wait between claims without a wake-up, in real time (retries and delayed
+    /// jobs come due without one; on a clock that moves when told, every move of the clock
+    /// is a wake-up too).
     pub poll: Duration,
     /// Delays between attempts.
     pub backoff: Backoff,
@@ -122,23 +123,39 @@ pub struct WorkerStats {
 }
 
 /// Claims jobs from a store and runs them with a handler until shut down.
+///
+/// Every instant it uses comes from its [`Clock`] (the system's unless
+/// [`Worker::with_clock`] sets another): which jobs are due when it claims, the leases it
+/// takes and renews, and when a failed job is retried (the backoff counts from the clock's
+/// now). On a clock that moves when told ([`Clock::watch`]), a move wakes the worker to claim
+/// what came due, without waiting for a poll.
 #[derive(Debug)]
 pub struct Worker<S, H> {
     store: Arc<S>,
     handler: Arc<H>,
     config: WorkerConfig,
     wakeup: Option<Wakeup>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
-    /// A worker over `store` running `handler`.
+    /// A worker over `store` running `handler`, on the system clock.
     pub fn new(store: Arc<S>, handler: H, config: WorkerConfig) -> Self {
         Self {
             store,
             handler: Arc::new(handler),
             config,
             wakeup: None,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Reads the time from `clock` (e.g. a server's, or a test's
+    /// [`ManualClock`](athlos_core::clock::ManualClock)) instead of the system clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Claims as soon as `wakeup` fires (e.g. [`crate::AnyStore::wakeup`] of
@@ -169,9 +186,11 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
             self.store.clone(),
             held.clone(),
             self.config.clone(),
+            self.clock.clone(),
         ));
         tokio::pin!(shutdown);
         let mut wakeup = self.wakeup.take();
+        let mut moves = self.clock.watch();
         let mut polls = tokio::time::interval(self.config.poll.max(Duration::from_millis(1)));
         polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         polls.reset();
@@ -273,6 +292,11 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                     signal += 1;
                     due = true;
                 }
+                // Retries and delayed jobs may have come due on the clock.
+                () = clock_moved(&mut moves) => {
+                    signal += 1;
+                    due = true;
+                }
                 _ = polls.tick() => {
                     signal += 1;
                     due = true;
@@ -354,8 +378,9 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         let worker = self.config.id.clone();
         let kinds = self.config.kinds.clone();
         let lease = self.config.lease;
+        let clock = self.clock.clone();
         async move {
-            let now = Utc::now();
+            let now = clock.now();
             let lease_until = now + chrono_duration(lease);
             let result = store
                 .complete_and_claim(&done, &worker, kinds.as_deref(), now, lease_until, want)
@@ -432,7 +457,8 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
             match outcome {
                 Ok(()) => succeeded.push(job.id),
                 Err(error) => {
-                    let retry_at = Utc::now() + self.config.backoff.delay(job.id, job.attempts);
+                    let retry_at =
+                        self.clock.now() + self.config.backoff.delay(job.id, job.attempts);
                     match self
                         .store
                         .fail(job.id, &self.config.id, error, retry_at)
@@ -502,10 +528,22 @@ async fn wait(wakeup: &mut Option<Wakeup>) {
     }
 }
 
+/// Resolves when a clock that moves when told has moved (never for a clock that follows real
+/// time, which has no watch).
+pub(crate) async fn clock_moved(watch: &mut Option<ClockWatch>) {
+    match watch {
+        Some(watch) => watch.moved().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Extends the leases of the jobs in `held` every `config.heartbeat` of real time, each to
+/// `config.lease` past the clock's now.
 async fn heartbeat_loop<S: JobStore + 'static>(
     store: Arc<S>,
     held: Arc<Mutex<BTreeSet<JobId>>>,
     config: WorkerConfig,
+    clock: Arc<dyn Clock>,
 ) {
     let mut ticks = tokio::time::interval(config.heartbeat.max(Duration::from_millis(10)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -514,7 +552,7 @@ async fn heartbeat_loop<S: JobStore + 'static>(
         ticks.tick().await;
         let ids: Vec<JobId> = lock(&held).iter().copied().collect();
         for id in ids {
-            let lease_until = Utc::now() + chrono_duration(config.lease);
+            let lease_until = clock.now() + chrono_duration(config.lease);
             if let Err(StoreError::LeaseLost { .. } | StoreError::UnknownJob { .. }) =
                 store.heartbeat(id, &config.id, lease_until).await
             {
@@ -530,4 +568,106 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 pub(crate) fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::future::Future;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use athlos_core::clock::{Clock, ManualClock};
+    use athlos_core::store::{Backoff, Job, JobState, JobStore, MemoryStore, NewJob};
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::{Worker, WorkerConfig};
+
+    /// An instant for the manual clocks, years away from the real time.
+    pub(crate) fn start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2031, 5, 1, 12, 0, 0).unwrap()
+    }
+
+    /// Lets the background tasks run for a while of real time, to show that real time alone
+    /// changes nothing.
+    pub(crate) async fn idle() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    /// Waits until `done` answers true, for 10 s of real time at most.
+    pub(crate) async fn eventually<F, Fut>(what: &str, mut done: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let waited = tokio::time::timeout(Duration::from_secs(10), async {
+            while !done().await {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "timed out: {what}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_job_is_retried_when_the_clock_passes_its_backoff() {
+        let clock = Arc::new(ManualClock::new(start()));
+        let store = Arc::new(MemoryStore::new());
+        let job = store
+            .enqueue(NewJob::new("flaky", serde_json::json!(null), start()))
+            .await
+            .unwrap();
+        // When each attempt ran, on the clock.
+        let runs: Arc<Mutex<Vec<DateTime<Utc>>>> = Arc::default();
+        let handler = {
+            let (runs, clock) = (runs.clone(), clock.clone());
+            move |job: Job| {
+                let (runs, clock) = (runs.clone(), clock.clone());
+                async move {
+                    runs.lock().unwrap().push(clock.now());
+                    match job.attempts {
+                        1 => Err("fails once".to_owned()),
+                        _ => Ok(()),
+                    }
+                }
+            }
+        };
+        let mut config = WorkerConfig::new("w1");
+        // Polls so rare that only the clock's moves can wake the worker within the test.
+        config.poll = Duration::from_secs(3600);
+        config.backoff = Backoff {
+            base: chrono::Duration::seconds(10),
+            max: chrono::Duration::hours(1),
+        };
+        let retry_at = start() + config.backoff.delay(job.id, 1);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = Worker::new(store.clone(), handler, config).with_clock(clock.clone());
+        let running = tokio::spawn(worker.run(async move {
+            let _ = stopped.await;
+        }));
+        let state = |store: &Arc<MemoryStore>| {
+            let store = store.clone();
+            async move { store.job(job.id).await.unwrap().unwrap() }
+        };
+        eventually("the first attempt fails", || async {
+            state(&store).await.state == JobState::Failed
+        })
+        .await;
+        // The backoff counts from the clock's now.
+        let failed = state(&store).await;
+        assert_eq!((failed.run_at, failed.attempts), (retry_at, 1));
+        assert!(retry_at > start() + chrono::Duration::seconds(4));
+        idle().await;
+        clock.set(retry_at - chrono::Duration::milliseconds(1));
+        idle().await;
+        assert_eq!(runs.lock().unwrap().len(), 1, "retried before its time");
+        clock.set(retry_at);
+        eventually("the retry succeeds", || async {
+            state(&store).await.state == JobState::Succeeded
+        })
+        .await;
+        assert_eq!(*runs.lock().unwrap(), [start(), retry_at]);
+        let _ = stop.send(());
+        let stats = running.await.unwrap();
+        assert_eq!((stats.claimed, stats.failed, stats.succeeded), (2, 1, 1));
+    }
 }

@@ -168,8 +168,9 @@ impl AppState {
     }
 
     /// The same state reading the time from `clock`: the service's events and deadlines,
-    /// token expiry, webhook deliveries and metrics all follow it (a test runs the server on
-    /// a `ManualClock`).
+    /// token expiry, webhook deliveries and metrics all follow it, and so do the job worker
+    /// and the deadline scheduler [`start`] runs (due jobs and pick clocks, leases, retry
+    /// backoffs); a test runs the server on a `ManualClock` and moves it.
     #[must_use]
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.service = Arc::new(Service::new(self.store.clone(), clock.clone()));
@@ -315,7 +316,8 @@ impl Running {
 /// How long a stop waits for open connections before cutting them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Binds `state.config.address` and serves in the background, with the job workers.
+/// Binds `state.config.address` and serves in the background, with the job workers and the
+/// deadline scheduler, all on `state.clock`.
 ///
 /// # Errors
 /// The bind error.
@@ -335,7 +337,8 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
             Arc::new(state.store.clone()),
             jobs::Handler::new(state.clone()),
             config,
-        );
+        )
+        .with_clock(state.clock.clone());
         if let Some(database) = &state.database {
             worker = worker.with_wakeup(database.wakeup(athlos_store::Topic::Jobs));
         }
@@ -383,7 +386,8 @@ fn spawn_scheduler(
     config.claim = state.config.deadline_claim;
     let handler = clocks::Clocks::new(state.service.clone(), state.metrics.clone());
     let mut scheduler =
-        athlos_store::Scheduler::new(Arc::new(state.store.clone()), handler, config);
+        athlos_store::Scheduler::new(Arc::new(state.store.clone()), handler, config)
+            .with_clock(state.clock.clone());
     if let Some(database) = &state.database {
         scheduler = scheduler.with_wakeup(database.wakeup(athlos_store::Topic::Deadlines));
     }

@@ -118,19 +118,33 @@ fn config() -> Config {
     }
 }
 
+/// The state of a server over `database` with `config` tweaks.
+async fn state(database: &str, tweak: impl FnOnce(&mut Config)) -> server::AppState {
+    let mut config = config();
+    tweak(&mut config);
+    let opened = server::open_store(database).await.unwrap();
+    opened.into_state(config)
+}
+
 impl Server {
     /// Starts a server over `database` with `config` tweaks.
     pub async fn start_with(database: &str, tweak: impl FnOnce(&mut Config)) -> Server {
-        let mut config = config();
-        tweak(&mut config);
-        let opened = server::open_store(database).await.unwrap();
-        Self::start_state(opened.into_state(config)).await
+        Self::start_state(state(database, tweak).await).await
     }
 
     /// Starts a server in memory that reads the time from `clock`.
     pub async fn start_on_clock(clock: server::SharedClock) -> Server {
-        let opened = server::open_store("memory://").await.unwrap();
-        Self::start_state(opened.into_state(config()).with_clock(clock)).await
+        Self::start_on_clock_with("memory://", clock, |_| {}).await
+    }
+
+    /// Starts a server over `database` with `config` tweaks that reads the time from `clock`
+    /// (its handlers, job worker and deadline scheduler alike).
+    pub async fn start_on_clock_with(
+        database: &str,
+        clock: server::SharedClock,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Server {
+        Self::start_state(state(database, tweak).await.with_clock(clock)).await
     }
 
     async fn start_state(state: server::AppState) -> Server {
@@ -238,6 +252,15 @@ impl Server {
         assert_eq!(status, expected, "POST {path} {body}: {answer}");
         answer
     }
+}
+
+/// Serves `app` on 127.0.0.1 (any free port) in the background, e.g. a webhook receiver;
+/// answers its address.
+pub async fn serve_on_loopback(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    address
 }
 
 /// A token for `sub` with `role`, valid for an hour (or already expired).
