@@ -1,12 +1,13 @@
-//! The OpenAPI document names the body of every success answer of the webhook, draft and
-//! ops routes: a `$ref` to a schema of the components, an object with its properties (never
-//! a bare object).
+//! The typed answers of the webhook, draft, job and ops routes: the OpenAPI document names
+//! the body of every success answer (a `$ref` to a schema of the components with its
+//! properties, never a bare object), and the JSON on the wire keeps its fields, `null`
+//! where a value is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::Server;
+use common::{token, Server};
 use serde_json::Value;
 
 /// The schema a success answer of `method path` refers to, by name.
@@ -164,5 +165,252 @@ async fn webhook_draft_and_ops_answers_are_named_schemas() {
         schemas["JobStatus"]["enum"],
         serde_json::json!(["queued", "running", "succeeded", "retrying", "failed"])
     );
+    server.stop().await;
+}
+
+/// The keys of `object`, sorted.
+fn keys(object: &Value) -> Vec<&str> {
+    let mut found: Vec<&str> = object
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {object}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+fn sorted(mut names: Vec<&str>) -> Vec<&str> {
+    names.sort_unstable();
+    names
+}
+
+/// The typed answers carry exactly the fields the API has always answered: `null` where a
+/// value is missing, and the optional ones (`secret`, `events`) only where they belong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_answers_keep_their_wire_shape() {
+    let server = Server::start_with("memory://", |config| {
+        config.webhooks.allow_private = true;
+    })
+    .await;
+    let director = token("director", "director");
+    assert_eq!(
+        server.get("/health").await,
+        serde_json::json!({"status": "ok"})
+    );
+    assert_eq!(
+        server.get("/ready").await,
+        serde_json::json!({"status": "ready"})
+    );
+
+    let pool: Vec<Value> = (1..=4)
+        .map(|n| serde_json::json!({"id": format!("p{n}"), "position": "FW", "rank": n}))
+        .collect();
+    let draft = serde_json::json!({
+        "id": "shape", "teams": 2, "rounds": 2, "order": "snake", "seconds_per_pick": 600,
+        "roster": [{"position": "FW", "starters": 1}], "pool": pool, "managers": ["m0", null],
+    });
+    let overview = vec![
+        "id",
+        "state",
+        "version",
+        "allowed_actions",
+        "commissioner",
+        "managers",
+        "picks_made",
+        "total_picks",
+        "on_the_clock",
+        "next_deadline",
+    ];
+    let view = sorted(
+        [
+            overview.clone(),
+            vec!["settings", "order", "picks", "clock"],
+        ]
+        .concat(),
+    );
+    let created = server.post("/v1/drafts", &director, draft, 201).await;
+    assert_eq!(keys(&created), view);
+    for missing in ["on_the_clock", "clock", "next_deadline"] {
+        assert!(created[missing].is_null(), "{missing}: {created}");
+    }
+    assert_eq!(keys(&server.get("/v1/drafts/shape").await), view);
+
+    let list = server.get("/v1/drafts").await;
+    assert_eq!(keys(&list), ["drafts", "limit", "offset"]);
+    let summary = &list["drafts"][0];
+    assert_eq!(
+        keys(summary),
+        sorted([overview, vec!["settings", "pool_size"]].concat())
+    );
+    assert_eq!(
+        keys(&summary["settings"]),
+        sorted(vec![
+            "id",
+            "teams",
+            "rounds",
+            "order",
+            "seconds_per_pick",
+            "roster"
+        ])
+    );
+
+    // A draft subscription: the secret once, then only its hint.
+    let receiver = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let hook = serde_json::json!({"url": format!("http://127.0.0.1:{receiver}/hook")});
+    let hook = server
+        .post("/v1/drafts/shape/webhooks", &director, hook, 201)
+        .await;
+    let hook_view = sorted(vec![
+        "id",
+        "scope",
+        "url",
+        "event_types",
+        "enabled",
+        "secret_hint",
+        "after_sequence",
+        "created_at",
+    ]);
+    assert_eq!(
+        keys(&hook),
+        sorted([hook_view.clone(), vec!["secret"]].concat())
+    );
+    assert_eq!(
+        hook["scope"],
+        serde_json::json!({"type": "draft", "id": "shape"})
+    );
+    let hook_id = hook["id"].as_u64().unwrap();
+    let (status, read) = server
+        .send(
+            "GET",
+            &format!("/v1/webhooks/{hook_id}"),
+            Some(&director),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(keys(&read), hook_view);
+
+    let started = server
+        .post("/v1/drafts/shape/start", &director, Value::Null, 200)
+        .await;
+    assert_eq!(keys(&started), sorted([view, vec!["events"]].concat()));
+    assert!(started["events"].as_array().is_some_and(|e| !e.is_empty()));
+
+    let queue = sorted(vec![
+        "draft",
+        "team",
+        "manager",
+        "version",
+        "players",
+        "available",
+    ]);
+    let (status, read) = server
+        .send(
+            "GET",
+            "/v1/drafts/shape/teams/1/queue",
+            Some(&director),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(keys(&read), queue);
+    assert!(read["manager"].is_null());
+    let body = serde_json::json!({"players": ["p4"]});
+    let (status, set) = server
+        .send(
+            "PUT",
+            "/v1/drafts/shape/teams/1/queue",
+            Some(&director),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(keys(&set), sorted([queue, vec!["events"]].concat()));
+
+    let live = server.get("/v1/drafts/shape/state").await;
+    assert_eq!(
+        keys(&live),
+        sorted(vec![
+            "draft",
+            "state",
+            "version",
+            "server_time",
+            "on_the_clock",
+            "clock",
+            "time_left_ms",
+            "next_deadline",
+            "picks_made",
+            "total_picks",
+            "recent_picks",
+            "allowed_actions",
+        ])
+    );
+    assert_eq!(
+        keys(&live["on_the_clock"]),
+        ["manager", "pick", "round", "team"]
+    );
+    assert_eq!(live["clock"], "running");
+
+    // The delivery of `draft.started`, to a receiver that is not there.
+    let deliveries = format!("/v1/webhooks/{hook_id}/deliveries");
+    let delivery = loop {
+        let (status, list) = server.send("GET", &deliveries, Some(&director), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(keys(&list), ["deliveries"]);
+        if let Some(first) = list["deliveries"].get(0) {
+            break first.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        keys(&delivery),
+        sorted(vec![
+            "id",
+            "webhook",
+            "sequence",
+            "webhook_id",
+            "state",
+            "attempts",
+            "round",
+            "last_status",
+            "last_error",
+            "created_at",
+            "updated_at",
+            "possibly_sent",
+        ])
+    );
+    assert!(delivery["last_status"].is_null(), "{delivery}");
+
+    // A bracket job: its error is null until it fails, and it names its division.
+    server
+        .event_with_division(&director, "shape-event", "open")
+        .await;
+    let answer = server
+        .post(
+            "/v1/events/shape-event/generate-all-brackets",
+            &director,
+            Value::Null,
+            202,
+        )
+        .await;
+    let job = &answer["jobs"][0];
+    assert_eq!(
+        keys(job),
+        sorted(vec![
+            "id",
+            "kind",
+            "status",
+            "attempts",
+            "payload",
+            "error",
+            "division",
+            "bracket_state",
+        ])
+    );
+    assert!(job["error"].is_null(), "{job}");
     server.stop().await;
 }
