@@ -22,6 +22,8 @@
 //! # Event log, jobs and deadlines
 //!
 //! The event log is append-only with a global sequence from 1 that doubles as the outbox.
+//! Each event concerns its aggregate and, for a division, that division's competition
+//! ([`audience`]); a [`LogFollower`] reads the log in order with each event's [`Audience`].
 //! [`JobStore`] (a queue with leases, retries and idempotency keys) and [`DeadlineStore`]
 //! (due times claimed by schedulers, fenced by a sequence) are defined here for the issues
 //! that use them; a commit can complete jobs and act on deadlines atomically with its writes.
@@ -33,6 +35,7 @@
 //! many claims a worker keeps under way) and [`JobStore::wakeup`] (hints that something
 //! changed, by [`Topic`]) among them.
 
+mod audience;
 mod forward;
 mod jobs;
 mod memory;
@@ -53,6 +56,7 @@ use crate::model::{Participant, ParticipantId};
 use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
 
+pub use audience::{audience, AddressedEvent, Audience, AudienceCache, LogFollower};
 pub use jobs::{
     Backoff, CompletedAndClaimed, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat,
 };

@@ -11,17 +11,17 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use athlos_core::clock::Clock;
 use athlos_core::draft::{
-    Command, Draft, DraftConfig, DraftSettings, Player, Position, RosterPosition,
+    Command, Draft, DraftConfig, DraftSettings, OnTheClock, Pick, Player, Position, RosterPosition,
 };
 use athlos_core::error::{DraftError, Error, ServiceError};
+use athlos_core::event::Event;
 use athlos_core::id::DraftId;
 use athlos_core::lifecycle::draft::{ClockState, PickOrder};
 use athlos_core::lifecycle::DraftState;
@@ -126,61 +126,164 @@ fn actions(draft: &Draft) -> Vec<String> {
         .collect()
 }
 
+/// What every view of a draft shows: its id, state and version, the actions the state
+/// allows, who runs it, and how far it is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftOverview {
+    /// Id.
+    #[schema(value_type = String)]
+    pub id: DraftId,
+    /// `scheduled`, `in_progress`, `paused` or `completed`.
+    #[schema(value_type = String)]
+    pub state: DraftState,
+    /// Changes with every command.
+    pub version: u64,
+    /// The commissioner's actions the state allows (`start`, `pause` …).
+    pub allowed_actions: Vec<String>,
+    /// The token subject that created the draft.
+    pub commissioner: String,
+    /// One entry per team: its manager's token subject, or `null`.
+    pub managers: Vec<Option<String>>,
+    /// How many picks were made.
+    pub picks_made: usize,
+    /// How many picks the draft has.
+    pub total_picks: u32,
+    /// The pick on the clock (`pick`, `round`, `team`), `null` when none is.
+    #[schema(value_type = Option<Object>)]
+    pub on_the_clock: Option<OnTheClock>,
+    /// When the clock runs out (RFC 3339), `null` unless it runs.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_deadline: Option<DateTime<Utc>>,
+}
+
+impl DraftOverview {
+    /// The overview of `record`.
+    fn of(record: &DraftRecord) -> Self {
+        let d = &record.draft;
+        Self {
+            id: record.id().clone(),
+            state: d.state(),
+            version: d.version(),
+            allowed_actions: actions(d),
+            commissioner: record.commissioner.clone(),
+            managers: record.managers.clone(),
+            picks_made: d.picks().len(),
+            total_picks: d.settings().total_picks(),
+            on_the_clock: d.on_the_clock(),
+            next_deadline: d.next_deadline().map(|deadline| deadline.at),
+        }
+    }
+}
+
 /// A draft as anyone may see it: everything but the queues.
-fn view(record: &DraftRecord) -> Value {
-    let d = &record.draft;
-    json!({
-        "id": record.id(),
-        "state": d.state(),
-        "version": d.version(),
-        "allowed_actions": actions(d),
-        "settings": d.settings().config(),
-        "commissioner": record.commissioner,
-        "managers": record.managers,
-        "order": d.order(),
-        "picks": d.picks(),
-        "picks_made": d.picks().len(),
-        "total_picks": d.settings().total_picks(),
-        "on_the_clock": d.on_the_clock(),
-        "clock": d.clock(),
-        "next_deadline": d.next_deadline().map(|deadline| deadline.at),
-    })
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftView {
+    /// Id, state, progress and who runs it.
+    #[serde(flatten)]
+    pub overview: DraftOverview,
+    /// The settings as created: `id`, `teams`, `rounds`, `order`, `seconds_per_pick`,
+    /// `roster` and `pool`.
+    #[schema(value_type = Object)]
+    pub settings: DraftConfig,
+    /// The team that owns each pick, in pick order, after trades.
+    pub order: Vec<u32>,
+    /// The picks made, in order: `number`, `round`, `team`, `player`, `auto` and `at`.
+    #[schema(value_type = Vec<Object>)]
+    pub picks: Vec<Pick>,
+    /// The clock of the pick on the clock: `{"type": "running", "deadline"}` or
+    /// `{"type": "paused", "remaining_ms"}`, `null` when no pick is on the clock.
+    #[schema(value_type = Option<Object>)]
+    pub clock: Option<ClockState>,
+    /// The events a command committed (in the answers of commands only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub events: Option<Vec<Event>>,
+}
+
+impl DraftView {
+    /// `record` as anyone may see it.
+    fn of(record: &DraftRecord) -> Self {
+        let d = &record.draft;
+        Self {
+            overview: DraftOverview::of(record),
+            settings: d.settings().config().clone(),
+            order: d.order().to_vec(),
+            picks: d.picks().to_vec(),
+            clock: d.clock(),
+            events: None,
+        }
+    }
+
+    /// The draft a command left, with the events it committed.
+    fn of_change(change: &DraftChange) -> Self {
+        Self {
+            events: Some(change.events.clone()),
+            ..Self::of(&change.draft.value)
+        }
+    }
 }
 
 /// A draft in a list: its settings without the pool (its size instead), and its progress
 /// without the picks.
-fn summary(record: &DraftRecord) -> Value {
-    let d = &record.draft;
-    let config = d.settings().config();
-    json!({
-        "id": record.id(),
-        "state": d.state(),
-        "version": d.version(),
-        "allowed_actions": actions(d),
-        "settings": {
-            "id": config.id,
-            "teams": config.teams,
-            "rounds": config.rounds,
-            "order": config.order,
-            "seconds_per_pick": config.seconds_per_pick,
-            "roster": config.roster,
-        },
-        "pool_size": config.pool.len(),
-        "commissioner": record.commissioner,
-        "managers": record.managers,
-        "picks_made": d.picks().len(),
-        "total_picks": d.settings().total_picks(),
-        "on_the_clock": d.on_the_clock(),
-        "next_deadline": d.next_deadline().map(|deadline| deadline.at),
-    })
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftSummary {
+    /// Id, state, progress and who runs it.
+    #[serde(flatten)]
+    pub overview: DraftOverview,
+    /// The settings without the pool.
+    pub settings: SummarySettings,
+    /// How many players the pool holds.
+    pub pool_size: usize,
 }
 
-fn change_view(change: &DraftChange) -> Value {
-    let mut v = view(&change.draft.value);
-    if let Value::Object(map) = &mut v {
-        map.insert("events".to_owned(), json!(change.events));
+/// A draft's settings without its pool.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SummarySettings {
+    /// The draft.
+    #[schema(value_type = String)]
+    pub id: DraftId,
+    /// Number of teams.
+    pub teams: u32,
+    /// Number of rounds.
+    pub rounds: u32,
+    /// `linear`, `snake` or `third_round_reversal`.
+    #[schema(value_type = String)]
+    pub order: PickOrder,
+    /// Seconds per pick.
+    pub seconds_per_pick: u32,
+    /// The roster by position: `position`, `starters` and `max` when set.
+    #[schema(value_type = Vec<Object>)]
+    pub roster: Vec<RosterPosition>,
+}
+
+impl DraftSummary {
+    /// `record` in a list.
+    fn of(record: &DraftRecord) -> Self {
+        let config = record.draft.settings().config();
+        Self {
+            overview: DraftOverview::of(record),
+            settings: SummarySettings {
+                id: config.id.clone(),
+                teams: config.teams,
+                rounds: config.rounds,
+                order: config.order,
+                seconds_per_pick: config.seconds_per_pick,
+                roster: config.roster.clone(),
+            },
+            pool_size: config.pool.len(),
+        }
     }
-    v
+}
+
+/// A page of drafts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftList {
+    /// By id.
+    pub drafts: Vec<DraftSummary>,
+    /// The page size used.
+    pub limit: usize,
+    /// Drafts skipped.
+    pub offset: usize,
 }
 
 /// The order teams pick in, round after round.
@@ -296,7 +399,7 @@ impl CreateDraft {
 /// position, more starters than rounds …) or the managers do not match the teams.
 #[utoipa::path(post, path = "/v1/drafts", tag = "drafts",
     request_body = CreateDraft,
-    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = DraftView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn create_draft(
@@ -325,7 +428,7 @@ async fn create_draft(
         .service
         .create_draft(settings, caller.sub(), managers)
         .await?;
-    Ok((StatusCode::CREATED, Json(view(&record.value))))
+    Ok((StatusCode::CREATED, Json(DraftView::of(&record.value))))
 }
 
 /// Paging and filter of the draft list.
@@ -348,29 +451,30 @@ pub struct DraftListQuery {
 /// pool, progress without the picks).
 #[utoipa::path(get, path = "/v1/drafts", tag = "drafts",
     params(DraftListQuery),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = DraftList), (status = 400, body = ErrorBody)))]
 async fn list_drafts(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DraftListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DraftList>, ApiError> {
     let (limit, offset) = page(query.limit, query.offset)?;
     let found = state.service.drafts(query.state, limit, offset).await?;
-    let items: Vec<Value> = found.iter().map(|d| summary(&d.value)).collect();
-    Ok(Json(
-        json!({ "drafts": items, "limit": limit, "offset": offset }),
-    ))
+    Ok(Json(DraftList {
+        drafts: found.iter().map(|d| DraftSummary::of(&d.value)).collect(),
+        limit,
+        offset,
+    }))
 }
 
 /// A draft: settings, state, version, the pick order after trades, the picks made, the pick
 /// on the clock and its clock, the commissioner and the managers. Never the queues.
 #[utoipa::path(get, path = "/v1/drafts/{draft_id}", tag = "drafts",
     params(("draft_id" = String, Path, description = "Draft id")),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DraftView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_draft(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(view(&load(&state, &id).await?.value)))
+) -> Result<Json<DraftView>, ApiError> {
+    Ok(Json(DraftView::of(&load(&state, &id).await?.value)))
 }
 
 /// Applies `command` to the draft (the caller was checked) and answers the draft with the
@@ -379,12 +483,12 @@ async fn apply(
     state: &AppState,
     record: &Stored<DraftRecord>,
     command: &Command,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DraftView>, ApiError> {
     let change = state
         .service
         .draft_command(record.value.id(), command)
         .await?;
-    Ok(Json(change_view(&change)))
+    Ok(Json(DraftView::of_change(&change)))
 }
 
 macro_rules! commissioner_action {
@@ -392,14 +496,14 @@ macro_rules! commissioner_action {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "drafts",
             params(("draft_id" = String, Path, description = "Draft id")),
-            responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+            responses((status = 200, body = DraftView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                 (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
             security(("bearer" = [])))]
         async fn $name(
             State(state): State<AppState>,
             caller: Caller,
             ApiPath(id): ApiPath<String>,
-        ) -> Result<Json<Value>, ApiError> {
+        ) -> Result<Json<DraftView>, ApiError> {
             let record = load(&state, &id).await?;
             require_commissioner(&record.value, &caller)?;
             apply(&state, &record, &$command).await
@@ -446,7 +550,7 @@ pub struct TradeRequest {
 #[utoipa::path(post, path = "/v1/drafts/{draft_id}/trade", tag = "drafts",
     params(("draft_id" = String, Path, description = "Draft id")),
     request_body = TradeRequest,
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = DraftView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -455,7 +559,7 @@ async fn trade(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<TradeRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DraftView>, ApiError> {
     let record = load(&state, &id).await?;
     require_commissioner(&record.value, &caller)?;
     apply(&state, &record, &Command::Trade { picks: body.picks }).await
@@ -483,7 +587,7 @@ pub struct PickRequest {
 #[utoipa::path(post, path = "/v1/drafts/{draft_id}/picks", tag = "drafts",
     params(("draft_id" = String, Path, description = "Draft id")),
     request_body = PickRequest,
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = DraftView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -492,7 +596,7 @@ async fn pick(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PickRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DraftView>, ApiError> {
     let record = load(&state, &id).await?;
     require_manager(&record.value, &caller, body.team)?;
     let command = Command::Pick {
@@ -513,36 +617,63 @@ pub struct QueueRequest {
     pub players: Vec<ParticipantId>,
 }
 
-fn queue_view(record: &DraftRecord, team: u32) -> Value {
-    let d = &record.draft;
-    let queue = d.queue(team);
-    let available: Vec<&ParticipantId> = queue.iter().filter(|p| d.fits(team, p)).collect();
-    json!({
-        "draft": record.id(),
-        "team": team,
-        "manager": record.managers.get(team as usize).cloned().flatten(),
-        "version": d.version(),
-        "players": queue,
-        "available": available,
-    })
+/// A team's queue, as its manager, the commissioner or an admin sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueueView {
+    /// The draft.
+    #[schema(value_type = String)]
+    pub draft: DraftId,
+    /// The team, from 0.
+    pub team: u32,
+    /// The team's manager (token subject), `null` for the commissioner alone.
+    pub manager: Option<String>,
+    /// The draft's version.
+    pub version: u64,
+    /// The queue as set, most wanted first.
+    #[schema(value_type = Vec<String>)]
+    pub players: Vec<ParticipantId>,
+    /// Those of them the team may still take, in queue order (auto-pick takes the first).
+    #[schema(value_type = Vec<String>)]
+    pub available: Vec<ParticipantId>,
+    /// The events the change committed (in the answer of a change only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub events: Option<Vec<Event>>,
+}
+
+impl QueueView {
+    /// The queue of `team` in `record`.
+    fn of(record: &DraftRecord, team: u32) -> Self {
+        let d = &record.draft;
+        let queue = d.queue(team);
+        Self {
+            draft: record.id().clone(),
+            team,
+            manager: record.managers.get(team as usize).cloned().flatten(),
+            version: d.version(),
+            players: queue.to_vec(),
+            available: queue.iter().filter(|p| d.fits(team, p)).cloned().collect(),
+            events: None,
+        }
+    }
 }
 
 /// A team's queue (its manager, the commissioner or an admin): `players` as set, and
 /// `available`, those of them the team may still take (auto-pick takes the first).
 #[utoipa::path(get, path = "/v1/drafts/{draft_id}/teams/{team}/queue", tag = "drafts",
     params(("draft_id" = String, Path, description = "Draft id"), ("team" = u32, Path, description = "Team, from 0")),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = QueueView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn get_queue(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((id, team)): ApiPath<(String, u32)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QueueView>, ApiError> {
     let record = load(&state, &id).await?;
     known_team(&record.value.draft, team)?;
     require_manager(&record.value, &caller, team)?;
-    Ok(Json(queue_view(&record.value, team)))
+    Ok(Json(QueueView::of(&record.value, team)))
 }
 
 /// Replaces a team's queue (its manager, the commissioner or an admin), until the draft is
@@ -550,7 +681,7 @@ async fn get_queue(
 #[utoipa::path(put, path = "/v1/drafts/{draft_id}/teams/{team}/queue", tag = "drafts",
     params(("draft_id" = String, Path, description = "Draft id"), ("team" = u32, Path, description = "Team, from 0")),
     request_body = QueueRequest,
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = QueueView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -559,7 +690,7 @@ async fn set_queue(
     caller: Caller,
     ApiPath((id, team)): ApiPath<(String, u32)>,
     ApiJson(body): ApiJson<QueueRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QueueView>, ApiError> {
     let record = load(&state, &id).await?;
     known_team(&record.value.draft, team)?;
     require_manager(&record.value, &caller, team)?;
@@ -571,11 +702,10 @@ async fn set_queue(
         .service
         .draft_command(record.value.id(), &command)
         .await?;
-    let mut v = queue_view(&change.draft.value, team);
-    if let Value::Object(map) = &mut v {
-        map.insert("events".to_owned(), json!(change.events));
-    }
-    Ok(Json(v))
+    Ok(Json(QueueView {
+        events: Some(change.events),
+        ..QueueView::of(&change.draft.value, team)
+    }))
 }
 
 /// How many recent picks the live view shows.
@@ -597,18 +727,75 @@ fn time_left_ms(clock: Option<ClockState>, now: DateTime<Utc>) -> Option<i64> {
     }
 }
 
+/// The pick on the clock, with the team's manager.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LivePick {
+    /// Overall pick number, from 1.
+    pub pick: u32,
+    /// Round, from 1.
+    pub round: u32,
+    /// The team that owns it, from 0.
+    pub team: u32,
+    /// The team's manager (token subject), `null` for the commissioner alone.
+    pub manager: Option<String>,
+}
+
+/// Whether the clock of the pick on the clock runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockRunning {
+    /// The time runs out at `next_deadline`.
+    Running,
+    /// The draft is paused: the time left is frozen.
+    Paused,
+}
+
+/// The live state of a draft at the server's time.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LiveDraft {
+    /// The draft.
+    #[schema(value_type = String)]
+    pub draft: DraftId,
+    /// `scheduled`, `in_progress`, `paused` or `completed`.
+    #[schema(value_type = String)]
+    pub state: DraftState,
+    /// Changes with every command.
+    pub version: u64,
+    /// The server's time (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub server_time: DateTime<Utc>,
+    /// The pick on the clock, `null` when none is.
+    pub on_the_clock: Option<LivePick>,
+    /// Its clock, `null` when no pick is on the clock.
+    pub clock: Option<ClockRunning>,
+    /// Milliseconds left on the clock (frozen while paused), `null` without one.
+    pub time_left_ms: Option<i64>,
+    /// When the clock runs out (RFC 3339), `null` unless it runs.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_deadline: Option<DateTime<Utc>>,
+    /// How many picks were made.
+    pub picks_made: usize,
+    /// How many picks the draft has.
+    pub total_picks: u32,
+    /// The last picks, in pick order: `number`, `round`, `team`, `player`, `auto` and `at`.
+    #[schema(value_type = Vec<Object>)]
+    pub recent_picks: Vec<Pick>,
+    /// The commissioner's actions the state allows.
+    pub allowed_actions: Vec<String>,
+}
+
 /// The live state of a draft: its state and version, the pick on the clock (with its
 /// round, team and manager), the time left on the clock in milliseconds at the server's
 /// time (frozen while paused), the next deadline, the last `recent` picks in pick order, and
 /// the actions the state allows.
 #[utoipa::path(get, path = "/v1/drafts/{draft_id}/state", tag = "drafts",
     params(("draft_id" = String, Path, description = "Draft id"), LiveQuery),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = LiveDraft), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn live(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<LiveQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LiveDraft>, ApiError> {
     let recent = query.recent.unwrap_or(DEFAULT_RECENT);
     if recent > MAX_RECENT {
         return Err(ApiError::bad_input(
@@ -620,33 +807,31 @@ async fn live(
     let now = state.service.clock().now();
     let r = &record.value;
     let d = &r.draft;
-    let on_the_clock = d.on_the_clock().map(|on| {
-        json!({
-            "pick": on.pick,
-            "round": on.round,
-            "team": on.team,
-            "manager": r.managers.get(on.team as usize).cloned().flatten(),
-        })
+    let on_the_clock = d.on_the_clock().map(|on| LivePick {
+        pick: on.pick,
+        round: on.round,
+        team: on.team,
+        manager: r.managers.get(on.team as usize).cloned().flatten(),
     });
     let picks = d.picks();
     let recent_picks = &picks[picks.len().saturating_sub(recent)..];
-    Ok(Json(json!({
-        "draft": r.id(),
-        "state": d.state(),
-        "version": d.version(),
-        "server_time": now,
-        "on_the_clock": on_the_clock,
-        "clock": d.clock().map(|clock| match clock {
-            ClockState::Running { .. } => "running",
-            ClockState::Paused { .. } => "paused",
+    Ok(Json(LiveDraft {
+        draft: r.id().clone(),
+        state: d.state(),
+        version: d.version(),
+        server_time: now,
+        on_the_clock,
+        clock: d.clock().map(|clock| match clock {
+            ClockState::Running { .. } => ClockRunning::Running,
+            ClockState::Paused { .. } => ClockRunning::Paused,
         }),
-        "time_left_ms": time_left_ms(d.clock(), now),
-        "next_deadline": d.next_deadline().map(|deadline| deadline.at),
-        "picks_made": picks.len(),
-        "total_picks": d.settings().total_picks(),
-        "recent_picks": recent_picks,
-        "allowed_actions": actions(d),
-    })))
+        time_left_ms: time_left_ms(d.clock(), now),
+        next_deadline: d.next_deadline().map(|deadline| deadline.at),
+        picks_made: picks.len(),
+        total_picks: d.settings().total_picks(),
+        recent_picks: recent_picks.to_vec(),
+        allowed_actions: actions(d),
+    }))
 }
 
 #[cfg(test)]

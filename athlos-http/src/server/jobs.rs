@@ -2,11 +2,14 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use athlos_core::error::{Error, StoreError};
 use athlos_core::id::DivisionId;
-use athlos_core::store::{Job, JobState};
+use athlos_core::lifecycle::BracketState;
+use athlos_core::store::{Job, JobId, JobState};
 use athlos_store::JobHandler;
 
 use super::AppState;
@@ -22,38 +25,94 @@ pub const KINDS: &[&str] = &[GENERATE_BRACKET, athlos_core::store::DELIVER_WEBHO
 const CONFLICT_RETRIES: u64 = 5;
 
 /// A job as the API shows it.
-pub async fn job_view(state: &AppState, job: &Job) -> Value {
-    let status = match job.state {
-        JobState::Queued => "queued",
-        JobState::Running => "running",
-        JobState::Succeeded => "succeeded",
-        JobState::Failed => "retrying",
-        _ => "failed",
-    };
-    let mut view = json!({
-        "id": job.id,
-        "kind": job.kind,
-        "status": status,
-        "attempts": job.attempts,
-        "payload": job.payload,
-        "error": job.last_error,
-    });
-    if job.kind == GENERATE_BRACKET {
-        let division = job
-            .payload
-            .get("division")
-            .and_then(Value::as_str)
-            .and_then(|d| DivisionId::new(d).ok());
-        if let Some(id) = division {
-            if let Ok(division) = state.service.division(&id).await {
-                if let Value::Object(map) = &mut view {
-                    map.insert("division".to_owned(), json!(id));
-                    map.insert("bracket_state".to_owned(), json!(division.value.state));
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    /// Id.
+    #[schema(value_type = u64)]
+    pub id: JobId,
+    /// What it does (`generate_bracket` …).
+    pub kind: String,
+    /// Where it stands.
+    pub status: JobStatus,
+    /// Attempts started.
+    pub attempts: u32,
+    /// Its input (`{"event", "division"}` for `generate_bracket`).
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// The last failure (`null` without one).
+    pub error: Option<String>,
+    /// The division a `generate_bracket` job generates (absent for other jobs, or when the
+    /// division is gone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub division: Option<DivisionId>,
+    /// Where that division's bracket stands now (with `division`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub bracket_state: Option<BracketState>,
+}
+
+/// Where a job stands, as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting to run.
+    Queued,
+    /// Running now.
+    Running,
+    /// Done.
+    Succeeded,
+    /// Failed; it runs again after a backoff.
+    Retrying,
+    /// Failed with no attempts left (`error` says why).
+    Failed,
+}
+
+impl From<JobState> for JobStatus {
+    fn from(state: JobState) -> Self {
+        match state {
+            JobState::Queued => JobStatus::Queued,
+            JobState::Running => JobStatus::Running,
+            JobState::Succeeded => JobStatus::Succeeded,
+            JobState::Failed => JobStatus::Retrying,
+            _ => JobStatus::Failed,
+        }
+    }
+}
+
+impl JobView {
+    /// `job` as the API shows it, with its division's bracket state for a bracket job.
+    pub async fn of(state: &AppState, job: &Job) -> Self {
+        let mut view = Self {
+            id: job.id,
+            kind: job.kind.clone(),
+            status: job.state.into(),
+            attempts: job.attempts,
+            payload: job.payload.clone(),
+            error: job.last_error.clone(),
+            division: None,
+            bracket_state: None,
+        };
+        if job.kind == GENERATE_BRACKET {
+            let division = job
+                .payload
+                .get("division")
+                .and_then(Value::as_str)
+                .and_then(|d| DivisionId::new(d).ok());
+            if let Some(id) = division {
+                if let Ok(division) = state.service.division(&id).await {
+                    view.bracket_state = Some(division.value.state);
+                    view.division = Some(id);
                 }
             }
         }
+        view
     }
-    view
+}
+
+/// A job as the API shows it ([`JobView`]), as JSON for the answers that embed it.
+pub async fn job_view(state: &AppState, job: &Job) -> Value {
+    serde_json::to_value(JobView::of(state, job).await).unwrap_or(Value::Null)
 }
 
 /// Runs the jobs this server queues.

@@ -3,13 +3,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
+use super::jobs::JobView;
+use super::streams::StreamDropped;
 use super::AppState;
 
 /// The routes of this module.
@@ -26,7 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         title = "Athlos API",
         description = "Events, divisions, brackets, tournaments and fantasy drafts (v1). Reads are public (a draft team's queue excepted); writes need a bearer token (HS256 JWT)."
     ),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorBody, JobView, StreamDropped))
 )]
 pub struct ApiDoc;
 
@@ -89,21 +91,42 @@ pub fn finish_document(api: &mut OpenApi) {
     );
 }
 
+/// What `/health` and `/ready` answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ServiceStatus {
+    /// `ok` from `/health`, `ready` from `/ready`.
+    pub status: ServiceState,
+}
+
+/// How the server is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceState {
+    /// The process is up.
+    Ok,
+    /// The database is reachable and migrated.
+    Ready,
+}
+
 /// The process is up.
 #[utoipa::path(get, path = "/health", tag = "ops",
-    responses((status = 200, body = Value)))]
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+    responses((status = 200, body = ServiceStatus)))]
+async fn health() -> Json<ServiceStatus> {
+    Json(ServiceStatus {
+        status: ServiceState::Ok,
+    })
 }
 
 /// The database is reachable and migrated.
 #[utoipa::path(get, path = "/ready", tag = "ops",
-    responses((status = 200, body = Value), (status = 503, body = ErrorBody)))]
-async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    responses((status = 200, body = ServiceStatus), (status = 503, body = ErrorBody)))]
+async fn ready(State(state): State<AppState>) -> Result<Json<ServiceStatus>, ApiError> {
     state
         .ready
         .ready()
         .await
         .map_err(|reason| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", reason))?;
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(Json(ServiceStatus {
+        status: ServiceState::Ready,
+    }))
 }

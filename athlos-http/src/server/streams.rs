@@ -5,13 +5,14 @@
 //! sequence, and each JSON line carries it as `sequence`, so a client that reconnects with
 //! the last one it saw gets exactly what it missed.
 //!
-//! One tail task per process reads the log after every commit (or wake-up) and broadcasts
-//! each event, rendered once, to every subscriber; a subscriber that falls more than the
+//! One tail task per process follows the log ([`LogFollower`]) after every commit (or
+//! wake-up) and broadcasts each event, rendered once with its audience (the aggregates it
+//! concerns: its own, and for a division its event), to every subscriber; a stream sends the
+//! public events whose audience includes what it follows; a subscriber that falls more than the
 //! broadcast buffer behind is dropped with a final `stream.dropped` event (it resumes from
 //! the log by reconnecting) instead of holding the others back. Gaps between the replay and
 //! the broadcast are filled from the log, so nothing committed is ever skipped.
 
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -22,18 +23,22 @@ use axum::extract::State;
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use tokio::sync::broadcast;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use athlos_core::bracket::{MatchId, Placement};
 use athlos_core::event::{EventData, Pairing};
-use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use athlos_core::id::{CompetitionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::ParticipantId;
-use athlos_core::store::{AggregateRef, AggregateStore, EventLog, LoggedEvent};
+use athlos_core::store::{
+    AddressedEvent, AggregateRef, AggregateStore, Audience, EventLog, LogFollower, LoggedEvent,
+};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
@@ -62,12 +67,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct Shared {
     /// The log entry.
     pub logged: LoggedEvent,
+    /// Whom it concerns.
+    pub audience: Audience,
     /// Its JSON line: the envelope with `sequence`.
     pub line: String,
 }
 
 impl Shared {
-    fn new(logged: LoggedEvent) -> Self {
+    fn new(addressed: AddressedEvent) -> Self {
+        let AddressedEvent { logged, audience } = addressed;
         let mut value = serde_json::to_value(&logged.event).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut value {
             map.insert("sequence".to_owned(), json!(logged.sequence));
@@ -75,6 +83,7 @@ impl Shared {
         Self {
             line: value.to_string(),
             logged,
+            audience,
         }
     }
 }
@@ -159,9 +168,9 @@ async fn tail(hub: Arc<HubInner>, store: SharedStore, mut wakeup: Option<athlos_
     } else {
         Duration::from_millis(20)
     };
-    let mut position = loop {
+    let mut follower = loop {
         match store.last_sequence().await {
-            Ok(last) => break last,
+            Ok(last) => break LogFollower::new(last, PAGE),
             Err(error) => {
                 tracing::warn!(%error, "stream tail cannot read the log; retrying");
                 tokio::time::sleep(poll).await;
@@ -176,13 +185,12 @@ async fn tail(hub: Arc<HubInner>, store: SharedStore, mut wakeup: Option<athlos_
                 return;
             }
         }
-        match store.events_after(position, PAGE).await {
+        match follower.next_page(&store).await {
             Ok(page) => {
-                let full = page.len() == PAGE;
-                for logged in page {
-                    position = logged.sequence;
+                let full = page.len() == follower.page_size();
+                for addressed in page {
                     // No receiver is fine: the next subscriber replays from the log.
-                    let _ = hub.sender.send(Arc::new(Shared::new(logged)));
+                    let _ = hub.sender.send(Arc::new(Shared::new(addressed)));
                 }
                 if full {
                     continue;
@@ -201,16 +209,6 @@ async fn tail(hub: Arc<HubInner>, store: SharedStore, mut wakeup: Option<athlos_
             None => sleep.await,
         }
     }
-}
-
-/// What a stream follows.
-#[derive(Debug, Clone)]
-enum Scope {
-    Tournament(TournamentId),
-    /// An event (competition) with its divisions (looked up once each).
-    Event(CompetitionId, BTreeMap<DivisionId, bool>),
-    /// A fantasy draft, without its queues' changes.
-    Draft(DraftId),
 }
 
 /// How events are named on the wire.
@@ -248,14 +246,16 @@ pub struct StreamQuery {
 
 struct Subscriber {
     state: AppState,
-    scope: Scope,
+    /// What it follows: a tournament, an event (with its divisions) or a draft.
+    scope: AggregateRef,
     names: Names,
     participant: Option<ParticipantId>,
     wire: Wire,
     receiver: broadcast::Receiver<Arc<Shared>>,
     closed: tokio::sync::watch::Receiver<bool>,
-    /// The last log sequence looked at (sent or filtered out).
-    position: u64,
+    /// Its position: the last log sequence looked at (sent or filtered out). It reads the
+    /// log itself while catching up.
+    follower: LogFollower,
     /// Replay from the log before going live.
     catching_up: bool,
     /// Fell behind the broadcast by this many events: dropped at the next call.
@@ -286,15 +286,14 @@ impl Subscriber {
                 // Subscribe afresh first: anything broadcast from now on is received, and
                 // anything before is in the log.
                 self.receiver = self.receiver.resubscribe();
-                match self.state.store.events_after(self.position, PAGE).await {
+                match self.follower.next_page(&self.state.store).await {
                     Ok(page) => {
-                        if page.len() < PAGE {
+                        if page.len() < self.follower.page_size() {
                             self.catching_up = false;
                         }
                         let mut out = Vec::new();
-                        for logged in page {
-                            self.position = logged.sequence;
-                            if let Some(frame) = self.frame(&Shared::new(logged)).await {
+                        for addressed in page {
+                            if let Some(frame) = self.frame(&Shared::new(addressed)) {
                                 out.extend_from_slice(&frame);
                             }
                         }
@@ -326,14 +325,15 @@ impl Subscriber {
                     let mut next = Some(shared);
                     while let Some(shared) = next.take() {
                         let sequence = shared.logged.sequence;
-                        if sequence > self.position + 1 {
+                        let position = self.follower.position();
+                        if sequence > position + 1 {
                             // Committed before this receiver existed: read the gap from the log.
                             self.catching_up = true;
                             break;
                         }
-                        if sequence == self.position + 1 {
-                            self.position = sequence;
-                            if let Some(frame) = self.frame(&shared).await {
+                        if sequence == position + 1 {
+                            self.follower.seek(sequence);
+                            if let Some(frame) = self.frame(&shared) {
                                 out.extend_from_slice(&frame);
                             }
                         }
@@ -379,13 +379,13 @@ impl Subscriber {
     /// The final `stream.dropped` event; the stream ends after it.
     fn finish(&mut self, reason: &str, message: &str) -> Bytes {
         self.finished = true;
-        let body = json!({
-            "type": "stream.dropped",
-            "reason": reason,
-            "message": message,
-            "resume_after": self.position,
-        });
-        Bytes::from(self.encode(None, "stream.dropped", &body.to_string()))
+        let body = StreamDropped {
+            kind: StreamDroppedType::StreamDropped,
+            reason: reason.to_owned(),
+            message: message.to_owned(),
+            resume_after: self.follower.position(),
+        };
+        Bytes::from(self.encode(None, "stream.dropped", &json_text(&body)))
     }
 
     fn encode(&self, id: Option<u64>, name: &str, line: &str) -> Vec<u8> {
@@ -407,8 +407,8 @@ impl Subscriber {
     }
 
     /// The frame of `shared` for this subscriber, if it concerns it.
-    async fn frame(&mut self, shared: &Shared) -> Option<Vec<u8>> {
-        if !self.concerns(&shared.logged.aggregate).await {
+    fn frame(&self, shared: &Shared) -> Option<Vec<u8>> {
+        if !shared.audience.includes(&self.scope) {
             return None;
         }
         // Streams are public reads.
@@ -423,96 +423,134 @@ impl Subscriber {
                 &shared.line,
             )),
             Names::Arena => {
-                let (name, mut body) = arena(&shared.logged.event.data, self.participant.as_ref())?;
-                body.insert("type".to_owned(), json!(name));
-                body.insert("sequence".to_owned(), json!(sequence));
-                body.insert("timestamp".to_owned(), json!(shared.logged.event.timestamp));
-                Some(self.encode(Some(sequence), name, &Value::Object(body).to_string()))
+                let frame = ArenaFrame::of(shared, self.participant.as_ref())?;
+                Some(self.encode(Some(sequence), frame.name, &json_text(&frame)))
             }
-        }
-    }
-
-    async fn concerns(&mut self, aggregate: &AggregateRef) -> bool {
-        match (&mut self.scope, aggregate) {
-            (Scope::Tournament(id), AggregateRef::Tournament(t)) => id == t,
-            (Scope::Event(id, _), AggregateRef::Competition(c)) => id == c,
-            (Scope::Draft(id), AggregateRef::Draft(d)) => id == d,
-            (Scope::Event(id, divisions), AggregateRef::Division(d)) => {
-                if let Some(known) = divisions.get(d) {
-                    return *known;
-                }
-                // A division never changes event; a failed read is retried next time.
-                match self.state.store.division(d).await {
-                    Ok(found) => {
-                        let ours = found.is_some_and(|s| &s.value.competition == id);
-                        divisions.insert(d.clone(), ours);
-                        ours
-                    }
-                    Err(_) => false,
-                }
-            }
-            _ => false,
         }
     }
 }
 
-/// The bot-arena name and body of an event, if it has one.
-fn arena(
-    data: &EventData,
-    participant: Option<&ParticipantId>,
-) -> Option<(&'static str, Map<String, Value>)> {
-    let mut body = Map::new();
-    let name = match data {
-        EventData::TournamentStateChanged { tournament, to, .. }
-            if *to == TournamentState::Active =>
-        {
-            body.insert("tournament".to_owned(), json!(tournament));
-            "tournamentStarted"
-        }
-        EventData::RoundStarted { tournament, round } => {
-            body.insert("tournament".to_owned(), json!(tournament));
-            body.insert("round".to_owned(), json!(round));
-            "roundStarted"
-        }
-        EventData::PairingReady {
+/// The last frame of a stream that ends early (the client fell behind, or the log could not
+/// be read): reconnect with `Last-Event-ID: {resume_after}` to resume from the log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StreamDropped {
+    /// Always `stream.dropped`.
+    #[serde(rename = "type")]
+    pub kind: StreamDroppedType,
+    /// `slow_consumer`, or why the stream could not go on.
+    pub reason: String,
+    /// What happened, for a person.
+    pub message: String,
+    /// The last log sequence the stream looked at.
+    pub resume_after: u64,
+}
+
+/// The type of a [`StreamDropped`] frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum StreamDroppedType {
+    /// `stream.dropped`.
+    #[serde(rename = "stream.dropped")]
+    StreamDropped,
+}
+
+/// A bot-arena frame (`names=arena`): the arena name of an event, its log sequence and
+/// time, and what the name carries.
+#[derive(Debug, Serialize)]
+struct ArenaFrame<'a> {
+    /// `tournamentStarted`, `roundStarted`, `pairingReady`, `roundFinished` or
+    /// `tournamentFinished`.
+    #[serde(rename = "type")]
+    name: &'static str,
+    sequence: u64,
+    timestamp: DateTime<Utc>,
+    tournament: &'a TournamentId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    round: Option<u32>,
+    /// `pairingReady` for one participant: its match, colour and opponent (`null`: a bye).
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    match_id: Option<&'a MatchId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    color: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opponent: Option<&'a Option<ParticipantId>>,
+    /// `pairingReady` for everyone: the round's pairings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pairings: Option<&'a [Pairing]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    placements: Option<&'a [Placement]>,
+}
+
+impl<'a> ArenaFrame<'a> {
+    /// The frame of `shared`, if its event has an arena name (and, for `pairingReady` with
+    /// a `participant`, if the participant plays in the round).
+    fn of(shared: &'a Shared, participant: Option<&ParticipantId>) -> Option<Self> {
+        let bare = |name, tournament| ArenaFrame {
+            name,
+            sequence: shared.logged.sequence,
+            timestamp: shared.logged.event.timestamp,
             tournament,
-            round,
-            pairings,
-        } => {
-            body.insert("tournament".to_owned(), json!(tournament));
-            body.insert("round".to_owned(), json!(round));
-            match participant {
-                Some(me) => {
-                    let (pairing, slot) = own_pairing(pairings, me)?;
-                    body.insert("match".to_owned(), json!(pairing.match_id));
-                    body.insert(
-                        "color".to_owned(),
-                        json!(if slot == 0 { "white" } else { "black" }),
-                    );
-                    body.insert("opponent".to_owned(), json!(pairing.sides[1 - slot]));
-                }
-                None => {
-                    body.insert("pairings".to_owned(), json!(pairings));
+            round: None,
+            match_id: None,
+            color: None,
+            opponent: None,
+            pairings: None,
+            placements: None,
+        };
+        let frame = match &shared.logged.event.data {
+            EventData::TournamentStateChanged { tournament, to, .. }
+                if *to == TournamentState::Active =>
+            {
+                bare("tournamentStarted", tournament)
+            }
+            EventData::RoundStarted { tournament, round } => ArenaFrame {
+                round: Some(*round),
+                ..bare("roundStarted", tournament)
+            },
+            EventData::PairingReady {
+                tournament,
+                round,
+                pairings,
+            } => {
+                let frame = ArenaFrame {
+                    round: Some(*round),
+                    ..bare("pairingReady", tournament)
+                };
+                match participant {
+                    Some(me) => {
+                        let (pairing, slot) = own_pairing(pairings, me)?;
+                        ArenaFrame {
+                            match_id: Some(&pairing.match_id),
+                            color: Some(if slot == 0 { "white" } else { "black" }),
+                            opponent: Some(&pairing.sides[1 - slot]),
+                            ..frame
+                        }
+                    }
+                    None => ArenaFrame {
+                        pairings: Some(pairings),
+                        ..frame
+                    },
                 }
             }
-            "pairingReady"
-        }
-        EventData::RoundFinished { tournament, round } => {
-            body.insert("tournament".to_owned(), json!(tournament));
-            body.insert("round".to_owned(), json!(round));
-            "roundFinished"
-        }
-        EventData::TournamentFinished {
-            tournament,
-            placements,
-        } => {
-            body.insert("tournament".to_owned(), json!(tournament));
-            body.insert("placements".to_owned(), json!(placements));
-            "tournamentFinished"
-        }
-        _ => return None,
-    };
-    Some((name, body))
+            EventData::RoundFinished { tournament, round } => ArenaFrame {
+                round: Some(*round),
+                ..bare("roundFinished", tournament)
+            },
+            EventData::TournamentFinished {
+                tournament,
+                placements,
+            } => ArenaFrame {
+                placements: Some(placements),
+                ..bare("tournamentFinished", tournament)
+            },
+            _ => return None,
+        };
+        Some(frame)
+    }
+}
+
+/// `value` as JSON text (`null` if it cannot be encoded, which the frames here never are).
+fn json_text(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// The pairing `me` plays in and its slot (0: first side, white in a Swiss).
@@ -557,7 +595,7 @@ fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiEr
 
 fn open(
     state: AppState,
-    scope: Scope,
+    scope: AggregateRef,
     headers: &HeaderMap,
     query: StreamQuery,
 ) -> Result<Response, ApiError> {
@@ -595,7 +633,7 @@ fn open(
         wire,
         receiver,
         closed: hub.inner.closed.subscribe(),
-        position,
+        follower: LogFollower::new(position, PAGE),
         catching_up: true,
         lagged: None,
         finished: false,
@@ -657,7 +695,7 @@ async fn tournament_stream(
     let id =
         TournamentId::new(&id).map_err(|e| ApiError::bad_input("tournament_id", e.to_string()))?;
     state.service.tournament(&id).await?;
-    open(state, Scope::Tournament(id), &headers, query)
+    open(state, AggregateRef::Tournament(id), &headers, query)
 }
 
 /// An event's events (the event itself and its divisions), live, as the tournament stream.
@@ -681,7 +719,7 @@ async fn event_stream(
             athlos_core::error::ServiceError::UnknownCompetition { id: id.to_string() }.into(),
         );
     }
-    open(state, Scope::Event(id, BTreeMap::new()), &headers, query)
+    open(state, AggregateRef::Competition(id), &headers, query)
 }
 
 /// A draft's events, live, as the tournament stream: `draft.started`, `draft.pick_made`,
@@ -704,7 +742,7 @@ async fn draft_stream(
 ) -> Result<Response, ApiError> {
     let id = super::drafts::draft_id(&id)?;
     state.service.draft(&id).await?;
-    open(state, Scope::Draft(id), &headers, query)
+    open(state, AggregateRef::Draft(id), &headers, query)
 }
 
 /// The final standings as NDJSON, one line per entry in rank order (`rank`, `participant`,

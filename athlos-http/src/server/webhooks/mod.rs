@@ -1,0 +1,37 @@
+//! Signed webhooks (Standard Webhooks): subscriptions, the dispatcher that turns the event
+//! log into deliveries, the job that sends one, and the routes to list and redeliver them.
+//!
+//! - [`routes()`]: a subscription belongs to one event (with its divisions), one tournament or
+//!   one draft and is managed by its director (a draft's commissioner). Its secret
+//!   (`whsec_<base64>`) is shown once, at creation; later only a hint. Secrets never reach
+//!   the logs. The bodies are typed ([`WebhookView`], [`DeliveryView`] …).
+//! - [`dispatch()`]: one task per process (several share the store's cursor) follows the log
+//!   and records a delivery per event and subscription whose scope is in the event's audience
+//!   (the event's own aggregate, and for a division its event). The store pumps each
+//!   subscription's deliveries one at a time, in log order, through the job queue; deliveries
+//!   stranded by a dead job are swept into dead letters every [`SWEEP`].
+//! - [`deliver()`]: the `deliver_webhook` job posts the event envelope with `webhook-id` (the
+//!   event's id: the same on every attempt and redelivery), `webhook-timestamp` and
+//!   `webhook-signature` ([`sign`]). A 2xx answer succeeds; anything else is retried 3 times
+//!   with exponential backoff and jitter, then kept as a dead letter with the last status and
+//!   error.
+//! - [`check_target`]: targets must be `http(s)` URLs whose host is not a loopback, private,
+//!   link-local or otherwise internal address (checked on the literal and on every resolved
+//!   address, and redirects are not followed) unless the operator allows them.
+
+mod bodies;
+mod delivery;
+mod dispatch;
+mod routes;
+mod signing;
+mod target;
+
+pub use bodies::{
+    CreateWebhook, DeliveryList, DeliveryQuery, DeliveryView, GenerateAllBody, ScopeKind,
+    UpdateWebhook, WebhookList, WebhookScope, WebhookView,
+};
+pub use delivery::{deliver, Sender, WebhookCounters, WebhookSettings};
+pub use dispatch::{dispatch, dispatch_once, sweep_stranded, SWEEP};
+pub use routes::{routes, shortcut, subscribe, RawBody};
+pub use signing::{new_secret, secret_key, sign};
+pub use target::{check_target, is_public};
