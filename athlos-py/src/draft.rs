@@ -191,24 +191,8 @@ fn ids(players: &[ParticipantId]) -> Vec<String> {
     players.iter().map(|p| p.as_str().to_owned()).collect()
 }
 
-/// Draft errors by kind: the state refuses → `IllegalTransition`; another command won the
-/// race → `Conflict`; an unknown id → `NotFound`; the rest → `InvalidInput`.
+/// A draft error as every core error is raised (by its kind; a refusal of the draft's
+/// state machine as `IllegalTransition`).
 fn draft_error(error: DraftError) -> PyErr {
-    let message = error.to_string();
-    // The code of the error as the umbrella gives it (a lifecycle refusal's own code).
-    let core = athlos_core::Error::from(error.clone());
-    let raised = match error {
-        DraftError::Lifecycle(_)
-        | DraftError::NotOnTheClock { .. }
-        | DraftError::NotDue { .. }
-        | DraftError::PickNotFuture { .. } => IllegalTransition::new_err(message),
-        DraftError::StaleTimeout { .. }
-        | DraftError::WrongPick { .. }
-        | DraftError::PlayerTaken { .. } => Conflict::new_err(message),
-        DraftError::UnknownPlayer { .. } | DraftError::UnknownTeam { .. } => {
-            NotFound::new_err(message)
-        }
-        _ => InvalidInput::new_err(message),
-    };
-    crate::error::with_code(raised, core.code(), core.kind().as_str())
+    crate::error::to_py(athlos_core::Error::from(error))
 }

@@ -96,6 +96,9 @@ def test_errors_form_one_hierarchy():
     with pytest.raises(athlos.IllegalTransition) as early:
         bracket.record_result("MAIN-R2-M1", winner="1")
     assert early.value.code == "match_not_ready"
+    # The class follows the kind: a state machine's refusal is a conflict, as over HTTP (409).
+    assert early.value.kind == "conflict"
+    assert isinstance(early.value, athlos.Conflict)
     with pytest.raises(athlos.InvalidInput) as seeds:
         athlos.draw(field(8), max_seeds=9)
     assert (seeds.value.code, seeds.value.kind) == ("too_many_seeds", "invalid")
@@ -167,3 +170,17 @@ def test_a_recorded_result_is_replaced_only_by_a_correction():
     with pytest.raises(athlos.IllegalTransition):
         bracket.record_result(first["id"], winner=a, correction=True)
     assert bracket.to_json() == before
+
+
+def test_exception_classes_follow_the_error_kind() -> None:
+    kinds = {
+        athlos.InvalidInput: athlos.AthlosError,
+        athlos.NotFound: athlos.AthlosError,
+        athlos.Conflict: athlos.AthlosError,
+        athlos.IllegalTransition: athlos.Conflict,
+        athlos.ResultExists: athlos.Conflict,
+        athlos.Unavailable: athlos.AthlosError,
+        athlos.InternalError: athlos.AthlosError,
+    }
+    for cls, base in kinds.items():
+        assert cls.__bases__ == (base,), cls

@@ -82,8 +82,11 @@ def test_refusals_map_to_the_error_hierarchy_and_change_nothing():
     draft.apply({"type": "start"}, T0)
     with pytest.raises(athlos.IllegalTransition, match="team 1 does not own pick 1"):
         draft.apply({"type": "pick", "pick": 1, "team": 1, "player": "fw0"}, T0)
-    with pytest.raises(athlos.NotFound, match="ghost"):
+    # A player outside the pool is a bad command (kind `invalid`, as over HTTP), not a
+    # missing resource.
+    with pytest.raises(athlos.InvalidInput, match="ghost") as ghost:
         draft.apply({"type": "pick", "pick": 1, "team": 0, "player": "ghost"}, T0)
+    assert (ghost.value.code, ghost.value.kind) == ("unknown_player", "invalid")
     with pytest.raises(athlos.InvalidInput, match="timezone-aware"):
         draft.apply({"type": "pause"}, datetime(2026, 11, 29, 20, 0))
     with pytest.raises(athlos.InvalidInput, match="command"):

@@ -12,6 +12,7 @@ __all__ = [
     "Format",
     "GrandFinalMode",
     "IllegalTransition",
+    "InternalError",
     "InvalidInput",
     "Machine",
     "NotFound",
@@ -20,6 +21,7 @@ __all__ = [
     "PickOrder",
     "ResultExists",
     "Swiss",
+    "Unavailable",
     "__version__",
     "allowed_actions",
     "diff",
@@ -43,11 +45,13 @@ class AthlosError(Exception):
     kind: str | None
 
 class InvalidInput(AthlosError): ...
-class IllegalTransition(AthlosError): ...
 class NotFound(AthlosError): ...
 class Conflict(AthlosError): ...
+class IllegalTransition(Conflict): ...
 class ResultExists(Conflict):
     recorded: dict[str, Any]
+class Unavailable(AthlosError): ...
+class InternalError(AthlosError): ...
 
 
 @final
