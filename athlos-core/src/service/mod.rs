@@ -43,19 +43,21 @@
 
 mod divisions;
 mod drafts;
+pub(crate) mod error;
 mod results;
 mod tournaments;
 
 use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
-use crate::error::{Error, ServiceError};
+use crate::error::Error;
 use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store};
 
 pub use divisions::{DivisionChanges, Generated};
 pub use drafts::{pick_clock, DraftChange};
+pub use error::ServiceError;
 pub use results::{write_bracket_result, ResultWrite, Written};
 pub use tournaments::{playing_round, round_complete, TournamentChange};
 

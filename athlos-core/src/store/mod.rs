@@ -33,6 +33,7 @@
 //! many claims a worker keeps under way) and [`JobStore::wakeup`] (hints that something
 //! changed, by [`Topic`]) among them.
 
+pub(crate) mod error;
 mod forward;
 mod jobs;
 mod memory;
@@ -44,7 +45,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::bracket::{Bracket, BracketOptions};
 use crate::draft::Draft;
-use crate::error::StoreError;
 use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
 use crate::lifecycle::{BracketState, DraftState, TournamentState};
@@ -52,6 +52,7 @@ use crate::model::Participant;
 use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
 
+pub use error::StoreError;
 pub use jobs::{
     Backoff, CompletedAndClaimed, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat,
 };
