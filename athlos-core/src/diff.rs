@@ -19,15 +19,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub(crate) mod error;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
 use crate::bracket::{Bracket, BracketOptions, MatchId, MatchResult, Occupant};
-use crate::error::{DiffError, Error};
+use crate::error::Error;
 use crate::model::{Participant, ParticipantId};
 use crate::report::DrawReport;
+
+pub use error::DiffError;
 
 /// A value before and after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

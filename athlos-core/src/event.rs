@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::bracket::{BracketOptions, Format, MatchId, MatchResult, Placement};
 use crate::id::{CompetitionId, DivisionId, DraftId, EventId, TagName, TournamentId};
-use crate::lifecycle::TournamentState;
+use crate::lifecycle::states::TournamentState;
 use crate::model::ParticipantId;
 use crate::version::ContentHash;
 

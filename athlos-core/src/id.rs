@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ModelError;
+use crate::model::ModelError;
 
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {

@@ -25,8 +25,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::error::ModelError;
-use crate::model::{validate_field, Participant, ParticipantId};
+use crate::model::{validate_field, ModelError, Participant, ParticipantId};
 
 /// Why a field could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -5,8 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-
-use crate::error::ModelError;
+use thiserror::Error;
 
 /// Identifies a participant: a non-empty string without control characters.
 ///
@@ -182,6 +181,58 @@ pub fn validate_field(participants: &[Participant]) -> Result<(), ModelError> {
         });
     }
     Ok(())
+}
+
+/// Invalid participants or ids.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// An id is empty, too long or contains control characters.
+    #[error("invalid {kind} id {id:?}: must be 1-200 bytes without control characters")]
+    InvalidId {
+        /// What the id names (`participant`, `event`, `division`, `tournament` …).
+        kind: &'static str,
+        /// The refused id.
+        id: String,
+    },
+    /// Two participants share an id.
+    #[error("duplicate participant id \"{id}\"")]
+    DuplicateId {
+        /// The repeated id.
+        id: ParticipantId,
+    },
+    /// Two participants share an explicit seed.
+    #[error("seed {seed} given to both \"{first}\" and \"{second}\"")]
+    DuplicateSeed {
+        /// The repeated seed.
+        seed: u32,
+        /// The first holder.
+        first: ParticipantId,
+        /// The second holder.
+        second: ParticipantId,
+    },
+    /// A seed of 0 (seeds start at 1).
+    #[error("participant \"{id}\" has seed 0; seeds start at 1")]
+    InvalidSeed {
+        /// The participant.
+        id: ParticipantId,
+    },
+    /// Fewer than two participants.
+    #[error("a competition needs at least 2 participants, got {count}")]
+    TooFewParticipants {
+        /// How many were given.
+        count: usize,
+    },
+}
+
+crate::codes::error_codes! {
+ModelError {
+    InvalidId => "invalid_id", Invalid;
+    DuplicateId => "duplicate_id", Invalid;
+    DuplicateSeed => "duplicate_seed", Invalid;
+    InvalidSeed => "invalid_seed", Invalid;
+    TooFewParticipants => "too_few_participants", Invalid;
+}
 }
 
 #[cfg(test)]

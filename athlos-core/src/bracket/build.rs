@@ -4,10 +4,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::id::pool_letters;
 use super::{
-    Bracket, BracketOptions, Format, GrandFinal, Index, Match, MatchId, MatchStatus, Meta,
-    Occupant, Part, Pool, PoolDistribution, Slot, Source,
+    Bracket, BracketError, BracketOptions, Format, GrandFinal, Index, Match, MatchId, MatchStatus,
+    Meta, Occupant, Part, Pool, PoolDistribution, Slot, Source,
 };
-use crate::error::BracketError;
 use crate::model::{validate_field, Participant, ParticipantId};
 use crate::seeding::{standard_positions, Ordering};
 

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::BracketError;
+use super::BracketError;
 
 /// The part of a bracket a match belongs to.
 ///

@@ -71,9 +71,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
-use crate::error::BracketError;
-use crate::model::{Participant, ParticipantId};
+use crate::model::{ModelError, Participant, ParticipantId};
 
 pub use build::{default_loser_orderings, MAX_POOL, MAX_POOL_FIELD, MAX_SLOTS};
 pub use id::{MatchId, Part};
@@ -522,4 +522,218 @@ impl TryFrom<BracketDocument> for Bracket {
         }
         Ok(bracket)
     }
+}
+
+/// A bracket could not be built, or a result, withdrawal or document could not be applied.
+///
+/// Every operation that returns this error leaves the bracket unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BracketError {
+    /// The field itself is invalid (fewer than two entries, duplicate ids or seeds).
+    #[error("invalid field: {0}")]
+    Field(#[source] ModelError),
+    /// The first-round slot list does not have a power-of-two length of at least 2.
+    #[error("first-round slots must be a power of two of at least 2, got {len}")]
+    SlotCount {
+        /// The length given.
+        len: usize,
+    },
+    /// The slot list is shorter than the field.
+    #[error("{slots} first-round slots cannot hold {entries} entries")]
+    TooFewSlots {
+        /// The number of slots.
+        slots: usize,
+        /// The number of entries.
+        entries: usize,
+    },
+    /// A slot names someone who is not in the field.
+    #[error("first-round slot {slot} names \"{participant}\", who is not in the field")]
+    UnknownEntrant {
+        /// The 1-based slot.
+        slot: usize,
+        /// The unknown id.
+        participant: ParticipantId,
+    },
+    /// Someone is placed in two slots.
+    #[error("\"{participant}\" is placed in first-round slots {first} and {second}")]
+    DuplicateEntrant {
+        /// The participant.
+        participant: ParticipantId,
+        /// The first 1-based slot.
+        first: usize,
+        /// The second 1-based slot.
+        second: usize,
+    },
+    /// Someone in the field has no slot.
+    #[error("\"{participant}\" is in the field but in no first-round slot")]
+    MissingEntrant {
+        /// The participant.
+        participant: ParticipantId,
+    },
+    /// The field is larger than a bracket may be.
+    #[error("{entries} entries exceed the maximum of {max} for {format}")]
+    TooLarge {
+        /// The format.
+        format: Format,
+        /// The number of entries.
+        entries: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The builder called cannot make this format.
+    #[error("format {format} is not built by {builder}")]
+    WrongBuilder {
+        /// The requested format.
+        format: Format,
+        /// The builder called (`elimination` or `round_robin`).
+        builder: &'static str,
+    },
+    /// An option that the format does not support.
+    #[error("{option} is not supported with {format}")]
+    UnsupportedOption {
+        /// The format.
+        format: Format,
+        /// The option.
+        option: &'static str,
+    },
+    /// The number of pools does not fit the field.
+    #[error("{groups} pools cannot be made from {entries} entries")]
+    PoolCount {
+        /// The requested number of pools.
+        groups: u32,
+        /// The number of entries.
+        entries: usize,
+    },
+    /// A pool would be larger than a pool may be.
+    #[error("a pool of {size} exceeds the maximum of {max}; use more pools")]
+    PoolTooLarge {
+        /// The size of the largest pool.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More qualifiers per pool than the smallest pool holds, or none.
+    #[error("{advance} qualifiers per pool do not fit pools of {smallest_pool}")]
+    AdvanceCount {
+        /// The requested qualifiers per pool.
+        advance: u32,
+        /// Size of the smallest pool.
+        smallest_pool: usize,
+    },
+    /// No match has this id.
+    #[error("unknown match {match_id}")]
+    UnknownMatch {
+        /// The id.
+        match_id: MatchId,
+    },
+    /// A match id could not be parsed.
+    #[error("invalid match id {text:?}")]
+    InvalidMatchId {
+        /// The refused text.
+        text: String,
+    },
+    /// No participant has this id.
+    #[error("unknown participant \"{participant}\"")]
+    UnknownParticipant {
+        /// The id.
+        participant: ParticipantId,
+    },
+    /// A result for a match whose opponents are not both known yet.
+    #[error("match {match_id} is not ready: its opponents are not both known")]
+    MatchNotReady {
+        /// The match.
+        match_id: MatchId,
+    },
+    /// A result for a match that is decided without being played.
+    #[error("match {match_id} is not played: it is {status}")]
+    MatchNotPlayable {
+        /// The match.
+        match_id: MatchId,
+        /// Its status.
+        status: MatchStatus,
+    },
+    /// The named winner does not stand in the match.
+    #[error("\"{participant}\" does not play in match {match_id}")]
+    NotInMatch {
+        /// The match.
+        match_id: MatchId,
+        /// The participant.
+        participant: ParticipantId,
+    },
+    /// A draw in a match that must have a winner.
+    #[error("match {match_id} is an elimination match and cannot be drawn")]
+    DrawNotAllowed {
+        /// The match.
+        match_id: MatchId,
+    },
+    /// A correction that would change a match already played.
+    #[error(
+        "cannot change the result of {match_id}: {dependent}, which depends on it, has been played"
+    )]
+    DependentPlayed {
+        /// The match whose result was to change.
+        match_id: MatchId,
+        /// The played match that depends on it.
+        dependent: MatchId,
+    },
+    /// A participant withdrawn twice.
+    #[error("\"{participant}\" has already withdrawn")]
+    AlreadyWithdrawn {
+        /// The participant.
+        participant: ParticipantId,
+    },
+    /// Placements asked for before every match is decided.
+    #[error("placements are not final: match {match_id} is {status}")]
+    Incomplete {
+        /// The first undecided match.
+        match_id: MatchId,
+        /// Its status.
+        status: MatchStatus,
+    },
+    /// A stored bracket document that does not match what its own options and draw produce.
+    #[error("bracket document is inconsistent at match {match_id}: {reason}")]
+    InconsistentDocument {
+        /// The first match that differs.
+        match_id: MatchId,
+        /// What differs.
+        reason: &'static str,
+    },
+    /// A stored bracket document whose match list differs in length from its regenerated form.
+    #[error("bracket document has {found} matches, its options and draw give {expected}")]
+    MatchCount {
+        /// Matches in the document.
+        found: usize,
+        /// Matches regenerated.
+        expected: usize,
+    },
+}
+
+crate::codes::error_codes! {
+BracketError {
+    Field => "field", Invalid;
+    SlotCount => "slot_count", Invalid;
+    TooFewSlots => "too_few_slots", Invalid;
+    UnknownEntrant => "unknown_entrant", Invalid;
+    DuplicateEntrant => "duplicate_entrant", Invalid;
+    MissingEntrant => "missing_entrant", Invalid;
+    TooLarge => "too_large", Invalid;
+    WrongBuilder => "wrong_builder", Invalid;
+    UnsupportedOption => "unsupported_option", Invalid;
+    PoolCount => "pool_count", Invalid;
+    PoolTooLarge => "pool_too_large", Invalid;
+    AdvanceCount => "advance_count", Invalid;
+    UnknownMatch => "unknown_match", NotFound;
+    InvalidMatchId => "invalid_match_id", Invalid;
+    UnknownParticipant => "unknown_participant", Invalid;
+    MatchNotReady => "match_not_ready", Invalid;
+    MatchNotPlayable => "match_not_playable", Invalid;
+    NotInMatch => "not_in_match", Invalid;
+    DrawNotAllowed => "draw_not_allowed", Invalid;
+    DependentPlayed => "dependent_played", Conflict;
+    AlreadyWithdrawn => "already_withdrawn", Conflict;
+    Incomplete => "incomplete", Invalid;
+    InconsistentDocument => "inconsistent_document", Internal;
+    MatchCount => "match_count", Internal;
+}
 }

@@ -4,9 +4,9 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use super::{
-    Bracket, Format, Match, MatchId, MatchResult, MatchStatus, Occupant, Part, Placement, Source,
+    Bracket, BracketError, Format, Match, MatchId, MatchResult, MatchStatus, Occupant, Part,
+    Placement, Source,
 };
-use crate::error::BracketError;
 use crate::model::ParticipantId;
 
 impl Bracket {

@@ -48,6 +48,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub(crate) mod error;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -55,13 +56,15 @@ mod tests;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DraftError, LifecycleError};
 use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
 use crate::lifecycle::draft::{ClockState, PickClock};
-use crate::lifecycle::{DraftAction, DraftContext, DraftLifecycle, DraftState, Lifecycle};
+use crate::lifecycle::{
+    DraftAction, DraftContext, DraftLifecycle, DraftState, Lifecycle, LifecycleError,
+};
 use crate::model::ParticipantId;
 
+pub use error::DraftError;
 pub use settings::{
     DraftConfig, DraftSettings, Player, Position, RosterPosition, MAX_ROUNDS, MAX_TEAMS,
 };

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::DraftError;
+use super::DraftError;
 use crate::id::{DraftId, EventId};
 use crate::lifecycle::draft::PickOrder;
 use crate::model::ParticipantId;

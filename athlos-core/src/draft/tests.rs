@@ -1,7 +1,6 @@
 use chrono::{Duration, TimeZone};
 
 use super::*;
-use crate::error::LifecycleError;
 use crate::id::DraftId;
 use crate::lifecycle::draft::PickOrder;
 

@@ -33,17 +33,22 @@
 //!   and pick clock in [`draft`].
 
 pub mod draft;
+pub(crate) mod error;
 mod machines;
+pub(crate) mod states;
 
 use std::fmt::{Debug, Display};
 
-use crate::error::LifecycleError;
 use crate::event::EventType;
 
+pub use error::LifecycleError;
 pub use machines::{
-    BracketAction, BracketContext, BracketLifecycle, BracketState, DraftAction, DraftContext,
-    DraftLifecycle, DraftState, MatchAction, MatchLifecycle, MatchState, TournamentAction,
-    TournamentContext, TournamentLifecycle, TournamentState,
+    BracketContext, BracketLifecycle, DraftContext, DraftLifecycle, MatchLifecycle,
+    TournamentContext, TournamentLifecycle,
+};
+pub use states::{
+    BracketAction, BracketState, DraftAction, DraftState, MatchAction, MatchState,
+    TournamentAction, TournamentState,
 };
 
 /// A named predicate a rule needs to hold.

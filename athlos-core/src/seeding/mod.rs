@@ -5,11 +5,13 @@
 //! - [`place`] puts a field into the first round: byes, `max_seeds` draws, separation.
 //! - [`DrawRng`] is the only source of randomness, seeded from an explicit `u64`.
 
+pub(crate) mod error;
 mod order;
 mod ordering;
 mod placement;
 mod rng;
 
+pub use error::SeedingError;
 pub use order::{compare, seed_order};
 pub use ordering::{standard_positions, Ordering};
 pub(crate) use placement::place_ranked;

@@ -44,8 +44,9 @@ use serde::{Deserialize, Serialize};
 
 use super::order::seed_order;
 use super::rng::DrawRng;
+use super::SeedingError;
 use crate::bracket::BracketOptions;
-use crate::error::{Error, SeedingError};
+use crate::error::Error;
 use crate::model::{validate_field, Participant, ParticipantId};
 use crate::seeding::Ordering;
 
@@ -77,15 +78,20 @@ impl Placement {
 /// unseeded entries and nothing else, so a fully seeded field ignores it.
 ///
 /// # Errors
-/// Invalid fields ([`crate::error::ModelError`]), `max_seeds` larger than the field or a field
-/// above [`MAX_ENTRIES`] ([`SeedingError`]).
+/// Invalid fields ([`ModelError`](crate::model::ModelError)), `max_seeds` larger than the
+/// field or a field above [`MAX_ENTRIES`] ([`SeedingError`]).
 pub fn place(
     participants: &[Participant],
     options: &BracketOptions,
     seed: u64,
 ) -> Result<Placement, Error> {
     validate_field(participants)?;
-    place_ranked(participants, &seed_order(participants), options, seed)
+    Ok(place_ranked(
+        participants,
+        &seed_order(participants),
+        options,
+        seed,
+    )?)
 }
 
 /// [`place`] for a field already validated and ranked (`ranked` = [`seed_order`]).
@@ -94,22 +100,20 @@ pub(crate) fn place_ranked(
     ranked: &[usize],
     options: &BracketOptions,
     seed: u64,
-) -> Result<Placement, Error> {
+) -> Result<Placement, SeedingError> {
     let n = participants.len();
     if n > MAX_ENTRIES {
         return Err(SeedingError::TooLarge {
             entries: n,
             max: MAX_ENTRIES,
-        }
-        .into());
+        });
     }
     let seeded = match options.max_seeds {
         Some(k) if k as usize > n => {
             return Err(SeedingError::TooManySeeds {
                 max_seeds: k as usize,
                 entries: n,
-            }
-            .into())
+            })
         }
         Some(k) => k as usize,
         None => n,

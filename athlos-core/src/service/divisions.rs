@@ -3,19 +3,19 @@
 use crate::bracket::{Bracket, BracketOptions};
 use crate::clock::Clock;
 use crate::diff::{Overrides, Preview};
-use crate::error::{Error, ModelError, ServiceError, VersionError};
+use crate::error::Error;
 use crate::event::{Event, EventData, EventType};
 use crate::id::{CompetitionId, DivisionId, TagName};
 use crate::lifecycle::{BracketAction, BracketContext, BracketLifecycle, BracketState, Lifecycle};
-use crate::model::Participant;
+use crate::model::{ModelError, Participant};
 use crate::store::{
     AggregateRef, Commit, Competition, Division, DivisionRules, JobId, Store, Stored, Write,
 };
 use crate::version::{
-    apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove,
+    apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove, VersionError,
 };
 
-use super::{emitted, next_version, Service};
+use super::{emitted, next_version, Service, ServiceError};
 
 /// The settings a division update changes; `None` keeps a setting as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

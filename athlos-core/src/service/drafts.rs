@@ -8,15 +8,16 @@
 
 use crate::clock::Clock;
 use crate::draft::{Command, Draft, DraftSettings};
-use crate::error::{Error, ServiceError, StoreError};
+use crate::error::Error;
 use crate::event::Event;
 use crate::id::DraftId;
 use crate::lifecycle::DraftState;
 use crate::store::{
-    AggregateRef, Commit, Deadline, DeadlineKey, DraftRecord, Store, Stored, Write, PICK_CLOCK,
+    AggregateRef, Commit, Deadline, DeadlineKey, DraftRecord, Store, StoreError, Stored, Write,
+    PICK_CLOCK,
 };
 
-use super::Service;
+use super::{Service, ServiceError};
 
 /// How often a draft command is re-decided when another writer changed the draft first.
 const COMMAND_TRIES: usize = 5;

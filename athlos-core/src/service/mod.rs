@@ -43,6 +43,7 @@
 
 mod divisions;
 mod drafts;
+pub(crate) mod error;
 mod results;
 mod standings;
 mod tournaments;
@@ -50,13 +51,15 @@ mod tournaments;
 use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
-use crate::error::{Error, ServiceError, StoreError};
+use crate::error::Error;
+use crate::store::StoreError;
 use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store};
 
 pub use divisions::{DivisionChanges, Generated};
 pub use drafts::{pick_clock, DraftChange};
+pub use error::ServiceError;
 pub use results::{write_bracket_result, ResultWrite, Written};
 pub use standings::{table_of, StandingRow, Standings};
 pub use tournaments::{playing_round, round_complete, TournamentChange};

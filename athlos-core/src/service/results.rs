@@ -20,15 +20,15 @@
 //! winner's result: the same one is a no-op, another one is `ResultExists`. Nothing is
 //! overwritten without the writer saying so.
 
-use crate::bracket::{Bracket, MatchId, MatchResult};
+use crate::bracket::{Bracket, BracketError, MatchId, MatchResult};
 use crate::clock::Clock;
-use crate::error::{BracketError, Error, ServiceError, StoreError};
+use crate::error::Error;
 use crate::event::{Event, EventData, EventType, MatchOwner};
 use crate::id::DivisionId;
 use crate::lifecycle::{BracketAction, BracketContext, BracketLifecycle, Lifecycle};
-use crate::store::{AggregateRef, Commit, Division, Store, Stored, Write};
+use crate::store::{AggregateRef, Commit, Division, Store, StoreError, Stored, Write};
 
-use super::{emitted, next_version, Service};
+use super::{emitted, next_version, Service, ServiceError};
 
 /// How a result is written: plainly or as a correction, and optionally only while the
 /// aggregate is at the version the writer read.

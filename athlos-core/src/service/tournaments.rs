@@ -1,8 +1,10 @@
 //! Tournaments: publish, join and withdraw, start, results, advance, standings, archive.
 
-use crate::bracket::{Bracket, Format, Match, MatchId, MatchResult, MatchStatus, Part, Placement};
+use crate::bracket::{
+    Bracket, BracketError, Format, Match, MatchId, MatchResult, MatchStatus, Part, Placement,
+};
 use crate::clock::Clock;
-use crate::error::{BracketError, Error, ServiceError};
+use crate::error::Error;
 use crate::event::{Event, EventData, EventType, MatchOwner, Pairing};
 use crate::id::TournamentId;
 use crate::lifecycle::{
@@ -16,7 +18,7 @@ use crate::store::{
 use crate::swiss::play::{SwissPlay, SwissStanding};
 
 use super::results::{self, Outcome, ResultWrite};
-use super::{created, emitted, next_version, taken, Service};
+use super::{created, emitted, next_version, taken, Service, ServiceError};
 
 impl<S: Store, C: Clock> Service<S, C> {
     /// Creates a tournament in `draft` that only administrators direct (no director, no

@@ -11,10 +11,9 @@ use super::{
     AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Commit, Competition,
     CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division,
     DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewDelivery, NewJob,
-    NewWebhook, QueueStat, Receipt, Store, Stored, Topic, Tournament, Wakeup, Webhook,
+    NewWebhook, QueueStat, Receipt, Store, StoreError, Stored, Topic, Tournament, Wakeup, Webhook,
     WebhookPatch, WebhookStore,
 };
-use crate::error::StoreError;
 use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
 use crate::lifecycle::{DraftState, TournamentState};

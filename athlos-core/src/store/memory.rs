@@ -10,10 +10,9 @@ use super::{
     delivery_job, AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Commit, Competition,
     CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division,
     DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewDelivery, NewJob,
-    NewWebhook, QueueStat, Receipt, Store, Stored, Tournament, Webhook, WebhookPatch, WebhookStore,
-    Write,
+    NewWebhook, QueueStat, Receipt, Store, StoreError, Stored, Tournament, Webhook, WebhookPatch,
+    WebhookStore, Write,
 };
-use crate::error::StoreError;
 use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
 use crate::lifecycle::{DraftState, TournamentState};

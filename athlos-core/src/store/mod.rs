@@ -36,6 +36,7 @@
 //! changed, by [`Topic`]) among them.
 
 mod audience;
+pub(crate) mod error;
 mod forward;
 mod jobs;
 mod memory;
@@ -48,7 +49,6 @@ use serde::{Deserialize, Serialize};
 use crate::access::{self, Principal, Refusal};
 use crate::bracket::{Bracket, BracketOptions, MatchId};
 use crate::draft::Draft;
-use crate::error::StoreError;
 use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
 use crate::lifecycle::{BracketState, DraftState, TournamentState};
@@ -57,6 +57,7 @@ use crate::swiss::play::{SwissPlay, SwissRules};
 use crate::version::{ContentHash, History};
 
 pub use audience::{audience, AddressedEvent, Audience, AudienceCache, LogFollower};
+pub use error::StoreError;
 pub use jobs::{
     Backoff, CompletedAndClaimed, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat,
 };

@@ -4,8 +4,6 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
-use super::state::PlayerState;
-
 /// A side of the board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,13 +96,22 @@ pub(crate) fn colour_difference(colours: &[Colour]) -> i32 {
         .sum()
 }
 
+/// What colour allocation reads of a player: the colours of his played games, oldest first,
+/// with their preference and colour difference.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ColourHistory<'a> {
+    pub(crate) colours: &'a [Colour],
+    pub(crate) preference: Preference,
+    pub(crate) colour_difference: i32,
+}
+
 /// The colour of `high` (the higher ranked player by article 1.2: score, then pairing number)
 /// against `low`, by articles 5.2.1–5.2.6. `initial` is the initial colour; `high_odd` tells
-/// whether `high` has an odd pairing number for article 5.2.6 (see
-/// [`PlayerState::effective_number`]).
+/// whether `high` has an odd pairing number for article 5.2.6 (his `effective_number`, which
+/// counts only the players who have entered the tournament).
 pub(crate) fn allocate(
-    high: &PlayerState,
-    low: &PlayerState,
+    high: &ColourHistory<'_>,
+    low: &ColourHistory<'_>,
     initial: Colour,
     high_odd: bool,
 ) -> Colour {

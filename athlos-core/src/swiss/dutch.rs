@@ -1620,7 +1620,12 @@ impl<'a, const L: usize> Engine<'a, L> {
         // player (ranked by article 1.2, score then pairing number, which `high` already is):
         // the number among the players who have entered the tournament, not the starting
         // number, so players who have only ever been absent do not shift the colours.
-        allocate(h, l, self.state.initial_colour, h.effective_number % 2 == 1)
+        allocate(
+            &h.colour_history(),
+            &l.colour_history(),
+            self.state.initial_colour,
+            h.effective_number % 2 == 1,
+        )
     }
 }
 

@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bracket::{MatchId, MatchResult, MatchStatus, Part};
-use crate::error::{BracketError, Error};
+use crate::bracket::{BracketError, MatchId, MatchResult, MatchStatus, Part};
 use crate::model::{Participant, ParticipantId};
 use crate::swiss::{
-    pair_round, Acceleration, Colour, GameResult, RoundRecord, StartNumber, SwissPlayer, Tournament,
+    pair_round, Acceleration, Colour, GameResult, RoundRecord, StartNumber, SwissError,
+    SwissPlayer, Tournament,
 };
 use crate::tiebreak::{self, Edition, Options, PointSystem, Tiebreak, TiebreakValues, Value};
 use crate::trf::{TrfDocument, TrfPlayer};
@@ -259,19 +259,18 @@ impl SwissPlay {
     /// Pairs the next round with the Dutch system and appends it.
     ///
     /// # Errors
-    /// The engine's [`SwissError`](crate::swiss::SwissError) (no legal pairing, all rounds
-    /// paired); nothing changes then.
+    /// The engine's [`SwissError`] (no legal pairing, all rounds paired); nothing changes
+    /// then.
     pub fn pair_next(
         &mut self,
         entries: &[Participant],
         rules: &SwissRules,
-    ) -> Result<&SwissRound, Error> {
+    ) -> Result<&SwissRound, SwissError> {
         let number = u32::try_from(self.rounds.len() + 1).unwrap_or(u32::MAX);
         if number > rules.rounds {
-            return Err(crate::swiss::SwissError::TournamentOver {
+            return Err(SwissError::TournamentOver {
                 total_rounds: rules.rounds,
-            }
-            .into());
+            });
         }
         let engine = self.engine(entries, rules);
         // The round is named: with every player withdrawn, the engine would read the round
@@ -283,7 +282,7 @@ impl SwissPlay {
                 .and_then(|n| n.checked_sub(1))
                 .and_then(|i| self.players.get(i))
                 .cloned()
-                .ok_or(crate::swiss::SwissError::NoLegalPairing { round: number })
+                .ok_or(SwissError::NoLegalPairing { round: number })
         };
         let mut games = Vec::with_capacity(pairing.pairs.len() + 1);
         for (white, black) in &pairing.pairs {
@@ -305,7 +304,7 @@ impl SwissPlay {
         self.rounds.push(SwissRound { number, games });
         self.rounds
             .last()
-            .ok_or_else(|| crate::swiss::SwissError::NoLegalPairing { round: number }.into())
+            .ok_or(SwissError::NoLegalPairing { round: number })
     }
 
     /// Records the result of a game of the current round waiting for one.
@@ -314,7 +313,7 @@ impl SwissPlay {
     /// [`BracketError::UnknownMatch`] when the id names no game of the current round;
     /// [`BracketError::MatchNotPlayable`] for a bye or a decided game;
     /// [`BracketError::NotInMatch`] when the winner is not one of the two players.
-    pub fn record(&mut self, match_id: &MatchId, result: MatchResult) -> Result<(), Error> {
+    pub fn record(&mut self, match_id: &MatchId, result: MatchResult) -> Result<(), BracketError> {
         let game = self
             .rounds
             .last_mut()
@@ -327,16 +326,14 @@ impl SwissPlay {
             return Err(BracketError::MatchNotPlayable {
                 match_id: *match_id,
                 status,
-            }
-            .into());
+            });
         }
         if let MatchResult::Win { winner, .. } | MatchResult::Walkover { winner } = &result {
             if *winner != game.white && Some(winner) != game.black.as_ref() {
                 return Err(BracketError::NotInMatch {
                     match_id: *match_id,
                     participant: winner.clone(),
-                }
-                .into());
+                });
             }
         }
         game.result = Some(result);
@@ -348,18 +345,16 @@ impl SwissPlay {
     ///
     /// # Errors
     /// [`BracketError::UnknownParticipant`], [`BracketError::AlreadyWithdrawn`].
-    pub fn withdraw(&mut self, participant: &ParticipantId) -> Result<(), Error> {
+    pub fn withdraw(&mut self, participant: &ParticipantId) -> Result<(), BracketError> {
         if self.index(participant).is_none() {
             return Err(BracketError::UnknownParticipant {
                 participant: participant.clone(),
-            }
-            .into());
+            });
         }
         if self.withdrawn.contains(participant) {
             return Err(BracketError::AlreadyWithdrawn {
                 participant: participant.clone(),
-            }
-            .into());
+            });
         }
         if let Some(round) = self.rounds.last_mut() {
             for game in &mut round.games {
@@ -617,17 +612,11 @@ mod tests {
         let game = play.pair_next(&entries, &rules).unwrap().games[0].clone();
         let stranger = ParticipantId::new("p2").unwrap();
         let refused = play.record(&game.id, MatchResult::win(stranger));
-        assert!(matches!(
-            refused,
-            Err(Error::Bracket(BracketError::NotInMatch { .. }))
-        ));
+        assert!(matches!(refused, Err(BracketError::NotInMatch { .. })));
         play.record(&game.id, MatchResult::Draw { score: None })
             .unwrap();
         let again = play.record(&game.id, MatchResult::Draw { score: None });
-        assert!(matches!(
-            again,
-            Err(Error::Bracket(BracketError::MatchNotPlayable { .. }))
-        ));
+        assert!(matches!(again, Err(BracketError::MatchNotPlayable { .. })));
     }
 
     #[test]
@@ -699,9 +688,7 @@ mod tests {
         assert_eq!(from_trf, ours);
         assert!(matches!(
             play.pair_next(&entries, &rules),
-            Err(Error::Swiss(
-                crate::swiss::SwissError::TournamentOver { .. }
-            ))
+            Err(SwissError::TournamentOver { .. })
         ));
     }
 

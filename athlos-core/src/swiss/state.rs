@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::colour::{colour_difference, preference, Preference};
+use super::colour::{colour_difference, preference, ColourHistory, Preference};
 use super::{
     Acceleration, Colour, GameResult, Pairing, RoundRecord, StartNumber, SwissError, Tournament,
 };
@@ -44,6 +44,17 @@ pub struct PlayerState {
     pub unplayed_games: u32,
     pub(crate) float_last: Option<Float>,
     pub(crate) float_before_last: Option<Float>,
+}
+
+impl PlayerState {
+    /// What colour allocation reads of the player.
+    pub(crate) fn colour_history(&self) -> ColourHistory<'_> {
+        ColourHistory {
+            colours: &self.colours,
+            preference: self.preference,
+            colour_difference: self.colour_difference,
+        }
+    }
 }
 
 /// The state before the next round: present players in ranking order (score, then number).

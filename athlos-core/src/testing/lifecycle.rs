@@ -3,10 +3,9 @@
 use proptest::prelude::*;
 
 use super::{broken, Invariant, InvariantViolation};
-use crate::error::LifecycleError;
 use crate::lifecycle::{
-    BracketAction, BracketContext, DraftAction, DraftContext, Lifecycle, MatchAction,
-    TournamentAction, TournamentContext, Transition,
+    BracketAction, BracketContext, DraftAction, DraftContext, Lifecycle, LifecycleError,
+    MatchAction, TournamentAction, TournamentContext, Transition,
 };
 
 /// Checks one step of machine `L`: `outcome` is what deciding `action` in `state` under

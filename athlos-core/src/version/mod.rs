@@ -27,6 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub(crate) mod error;
 mod hash;
 
 use std::collections::BTreeMap;
@@ -35,10 +36,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::bracket::{Bracket, BracketOptions};
-use crate::error::VersionError;
 use crate::id::TagName;
 use crate::model::{Participant, ParticipantId};
 
+pub use error::VersionError;
 pub use hash::{canonical_json, content_hash, ContentHash};
 
 /// A manual edit of a ready bracket's first-round draw.

@@ -1,0 +1,198 @@
+//! The error of the use cases.
+
+use thiserror::Error;
+
+use crate::bracket::{Format, MatchId, MatchResult, MatchStatus};
+use crate::model::ParticipantId;
+
+/// A use case the service layer refuses for a reason other than a lifecycle rule.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// No competition with this id.
+    #[error("unknown competition \"{id}\"")]
+    UnknownCompetition {
+        /// The id.
+        id: String,
+    },
+    /// No division with this id.
+    #[error("unknown division \"{id}\"")]
+    UnknownDivision {
+        /// The id.
+        id: String,
+    },
+    /// No tournament with this id.
+    #[error("unknown tournament \"{id}\"")]
+    UnknownTournament {
+        /// The id.
+        id: String,
+    },
+    /// A division that belongs to another competition.
+    #[error("division \"{division}\" is not in competition \"{competition}\"")]
+    WrongCompetition {
+        /// The division.
+        division: String,
+        /// The competition.
+        competition: String,
+    },
+    /// The field may not change once the bracket is locked.
+    #[error("division \"{division}\" is {state}: its field can no longer change")]
+    FieldFrozen {
+        /// The division.
+        division: String,
+        /// Its state.
+        state: String,
+    },
+    /// A division without a bracket.
+    #[error("division \"{division}\" has no bracket")]
+    NoBracket {
+        /// The division.
+        division: String,
+    },
+    /// A stored version whose blob is missing.
+    #[error("blob {hash} of version {version} is missing")]
+    MissingBlob {
+        /// The version.
+        version: u32,
+        /// Its hash.
+        hash: String,
+    },
+    /// The `current` tag moves only before the bracket is locked.
+    #[error("tag current of division \"{division}\" cannot move: the bracket is {state}")]
+    CurrentFrozen {
+        /// The division.
+        division: String,
+        /// Its state.
+        state: String,
+    },
+    /// An entry joining twice.
+    #[error("\"{participant}\" is already entered in \"{tournament}\"")]
+    AlreadyEntered {
+        /// The tournament.
+        tournament: String,
+        /// The entry.
+        participant: ParticipantId,
+    },
+    /// An entry that is not registered.
+    #[error("\"{participant}\" is not entered in \"{tournament}\"")]
+    NotEntered {
+        /// The tournament.
+        tournament: String,
+        /// The entry.
+        participant: ParticipantId,
+    },
+    /// A result for a match outside the current round, or one that is not pending play.
+    #[error("match {match_id} cannot take a result in round {round}: it is {status} in round {match_round}")]
+    NotInCurrentRound {
+        /// The match.
+        match_id: MatchId,
+        /// The current round.
+        round: u32,
+        /// The match's round.
+        match_round: u32,
+        /// Its status.
+        status: MatchStatus,
+    },
+    /// A tournament format that is not played round by round yet.
+    #[error("tournaments cannot be played as {format} yet: use single_elimination, round_robin or swiss rules")]
+    UnsupportedFormat {
+        /// The format.
+        format: Format,
+    },
+    /// Swiss rules asking for no rounds.
+    #[error("tournament \"{id}\" is a Swiss of 0 rounds: ask for at least 1")]
+    NoRounds {
+        /// The tournament.
+        id: String,
+    },
+    /// A Swiss-only request for a tournament that is not a started Swiss.
+    #[error("tournament \"{id}\" is not a started Swiss")]
+    NotSwiss {
+        /// The tournament.
+        id: String,
+    },
+    /// No draft with this id.
+    #[error("unknown draft \"{id}\"")]
+    UnknownDraft {
+        /// The id.
+        id: String,
+    },
+    /// A draft's managers do not name one principal (or none) per team.
+    #[error("draft \"{id}\" has {teams} teams but {managers} managers were given")]
+    Managers {
+        /// The draft.
+        id: String,
+        /// Its teams.
+        teams: u32,
+        /// The managers given.
+        managers: usize,
+    },
+    /// A transition emitted an event type its use case does not build (a table/service
+    /// mismatch).
+    #[error("{action} emitted {event}, which its use case does not build")]
+    UnexpectedEvent {
+        /// The action.
+        action: String,
+        /// The event type.
+        event: String,
+    },
+    /// A result for a match that already has a different one, without `correction`: the
+    /// recorded result stands.
+    #[error(
+        "match {match_id} already has a result; send the request as a correction to replace it"
+    )]
+    ResultExists {
+        /// The match.
+        match_id: MatchId,
+        /// The result recorded.
+        recorded: MatchResult,
+    },
+    /// A write that expected another version of the aggregate (`If-Match`): someone changed
+    /// it since the writer read it. Nothing was written.
+    #[error("expected version {expected}, but the current version is {current}: reload and retry")]
+    PreconditionFailed {
+        /// The version the writer expected.
+        expected: u64,
+        /// The current version.
+        current: u64,
+    },
+    /// A create under an id that is in use, or that a deleted aggregate of another director
+    /// keeps reserved.
+    #[error("{aggregate} already exists")]
+    IdTaken {
+        /// The aggregate, e.g. `tournament:spring-open`.
+        aggregate: String,
+    },
+    /// A stored document could not be serialized or parsed.
+    #[error("stored document is invalid: {reason}")]
+    Document {
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+crate::codes::error_codes! {
+ServiceError {
+    UnknownCompetition => "unknown_competition", NotFound;
+    UnknownDivision => "unknown_division", NotFound;
+    UnknownTournament => "unknown_tournament", NotFound;
+    WrongCompetition => "wrong_competition", NotFound;
+    FieldFrozen => "field_frozen", Conflict;
+    NoBracket => "no_bracket", Conflict;
+    MissingBlob => "missing_blob", Internal;
+    CurrentFrozen => "current_frozen", Conflict;
+    AlreadyEntered => "already_entered", Conflict;
+    NotEntered => "not_entered", Conflict;
+    NotInCurrentRound => "not_in_current_round", Conflict;
+    UnsupportedFormat => "unsupported_format", Invalid;
+    NoRounds => "no_rounds", Invalid;
+    NotSwiss => "not_swiss", Conflict;
+    UnknownDraft => "unknown_draft", NotFound;
+    Managers => "managers", Invalid;
+    UnexpectedEvent => "unexpected_event", Internal;
+    ResultExists => "result_exists", Conflict;
+    PreconditionFailed => "precondition_failed", PreconditionFailed;
+    IdTaken => "id_taken", Conflict;
+    Document => "document", Internal;
+}
+}
