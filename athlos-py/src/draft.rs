@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 
 use crate::convert::{from_python, to_python};
-use crate::error::{Conflict, IllegalTransition, InvalidInput, NotFound};
+use crate::error::InvalidInput;
 
 /// A fantasy draft: settings, picks, the pick clock and queues.
 #[pyclass(name = "Draft", module = "athlos", skip_from_py_object)]

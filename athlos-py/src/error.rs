@@ -120,6 +120,8 @@ fn raise(message: String, code: &str, kind: ErrorKind, transition: bool) -> PyEr
         ErrorKind::Conflict | ErrorKind::PreconditionFailed => Conflict::new_err(message),
         ErrorKind::Unavailable => Unavailable::new_err(message),
         ErrorKind::Internal => InternalError::new_err(message),
+        // A kind added later: the base class until it has its own.
+        _ => AthlosError::new_err(message),
     };
     with_code(raised, code, kind.as_str())
 }
