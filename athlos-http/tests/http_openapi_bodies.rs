@@ -1,7 +1,7 @@
-//! The typed answers of the webhook, draft, job and ops routes: the OpenAPI document names
-//! the body of every success answer (a `$ref` to a schema of the components with its
-//! properties, never a bare object), and the JSON on the wire keeps its fields, `null`
-//! where a value is missing.
+//! The typed answers of the webhook, draft, job, ops, event, division and tournament routes:
+//! the OpenAPI document names the body of every success answer (a `$ref` to a schema of the
+//! components with its properties, never a bare object) and of every JSON request, and the
+//! JSON on the wire keeps its fields, `null` where a value is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -412,5 +412,647 @@ async fn the_typed_answers_keep_their_wire_shape() {
         ])
     );
     assert!(job["error"].is_null(), "{job}");
+    server.stop().await;
+}
+
+/// The routes of events, divisions, tournaments and jobs, and the schema each success answer
+/// names.
+const EVENT_AND_TOURNAMENT_ANSWERS: &[(&str, &str, &str)] = &[
+    ("/v1/events", "post", "EventView"),
+    ("/v1/events", "get", "EventList"),
+    ("/v1/events/{event_id}", "get", "EventView"),
+    ("/v1/events/{event_id}", "patch", "EventView"),
+    ("/v1/events/{event_id}/divisions", "post", "DivisionView"),
+    ("/v1/events/{event_id}/divisions", "get", "DivisionList"),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}",
+        "get",
+        "DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}",
+        "patch",
+        "DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/participants",
+        "post",
+        "ParticipantsAdded",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/participants",
+        "get",
+        "ParticipantList",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/generate",
+        "post",
+        "GeneratedView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/bracket",
+        "get",
+        "BracketView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/preview-bracket",
+        "post",
+        "BracketPreview",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/lock-bracket",
+        "post",
+        "WithEvents_DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/matches/{match_id}/result",
+        "post",
+        "WithEvents_DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/edits",
+        "post",
+        "WithEvents_DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/versions",
+        "get",
+        "VersionList",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/tags",
+        "get",
+        "TagList",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}",
+        "put",
+        "WithEvents_DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/tags/undo",
+        "post",
+        "WithEvents_DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/tags/redo",
+        "post",
+        "WithEvents_DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/tags/history",
+        "get",
+        "TagHistory",
+    ),
+    (
+        "/v1/events/{event_id}/generate-all-brackets",
+        "post",
+        "BracketJobs",
+    ),
+    ("/v1/jobs/{job_id}", "get", "JobView"),
+    ("/v1/tournaments", "post", "TournamentView"),
+    ("/v1/tournaments", "get", "TournamentList"),
+    ("/v1/tournaments/{tournament_id}", "get", "TournamentView"),
+    (
+        "/v1/tournaments/{tournament_id}",
+        "delete",
+        "TournamentDeleted",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/publish",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/join",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/withdraw",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/register",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/unregister",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/start",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/rounds/{round}/pairings",
+        "get",
+        "Pairings",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/matches/{match_id}/result",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/advance",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/standings",
+        "get",
+        "StandingsView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/archive",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/cancel",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+];
+
+/// The JSON request bodies of the event, division and tournament routes that are not plain
+/// records, and the schema each names.
+const EVENT_AND_TOURNAMENT_REQUESTS: &[(&str, &str, &str)] = &[
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/participants",
+        "post",
+        "NewParticipants",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/preview-bracket",
+        "post",
+        "PreviewRequest",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/matches/{match_id}/result",
+        "post",
+        "ResultBody",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/edits",
+        "post",
+        "BracketEdit",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/register",
+        "post",
+        "NewEntry",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/matches/{match_id}/result",
+        "post",
+        "ResultBody",
+    ),
+];
+
+/// The schema the JSON request body of `method path` refers to, by name.
+fn request_schema<'a>(api: &'a Value, path: &str, method: &str) -> &'a str {
+    let schema =
+        &api["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"];
+    schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .unwrap_or_else(|| {
+            panic!("{method} {path}: the request body is not a named schema: {schema}")
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_division_and_tournament_bodies_are_named_schemas() {
+    let server = Server::start().await;
+    let api = server.get("/openapi.json").await;
+    for (path, method, expected) in EVENT_AND_TOURNAMENT_ANSWERS {
+        let (name, schema) = success_schema(&api, path, method);
+        assert_eq!(name, *expected, "{method} {path}");
+        assert!(
+            !properties(&api, schema).is_empty(),
+            "{name} has no properties"
+        );
+    }
+    // No operation of these routes is left out of the list, and every JSON answer and
+    // request of theirs is named (the NDJSON export and the streams are not JSON).
+    for (path, item) in api["paths"].as_object().unwrap() {
+        let ours = ["/v1/events", "/v1/tournaments", "/v1/jobs"]
+            .iter()
+            .any(|p| path.starts_with(p))
+            && !["/webhooks", "/stream", "/results", "/export"]
+                .iter()
+                .any(|p| path.ends_with(p));
+        if !ours {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                EVENT_AND_TOURNAMENT_ANSWERS
+                    .iter()
+                    .any(|(p, m, _)| p == path && m == method),
+                "{method} {path} is not listed"
+            );
+            let body = &operation["requestBody"]["content"]["application/json"]["schema"];
+            let named = body.is_null()
+                || body["$ref"].is_string()
+                || body["oneOf"]
+                    .as_array()
+                    .is_some_and(|o| o.iter().any(|s| s["$ref"].is_string()));
+            assert!(named, "{method} {path}: request body {body}");
+        }
+    }
+    for (path, method, expected) in EVENT_AND_TOURNAMENT_REQUESTS {
+        assert_eq!(
+            request_schema(&api, path, method),
+            *expected,
+            "{method} {path}"
+        );
+    }
+    let participants = &api["paths"]["/v1/events/{event_id}/divisions/{division_id}/participants"]
+        ["post"]["requestBody"]["content"];
+    assert_eq!(participants["text/csv"]["schema"]["type"], "string");
+
+    let schemas = &api["components"]["schemas"];
+    let fields = |name: &str| properties(&api, &schemas[name]);
+    let has = |name: &str, wanted: &[&str]| {
+        let found = fields(name);
+        for field in wanted {
+            assert!(found.contains(&(*field).to_owned()), "{name}: no {field}");
+        }
+    };
+    // The flattened views are described with the fields they add.
+    let division = [
+        "id",
+        "event_id",
+        "version",
+        "state",
+        "allowed_actions",
+        "rules",
+        "current_version",
+        "tags",
+    ];
+    has("DivisionView", &division);
+    has(
+        "WithEvents_DivisionView",
+        &[&division[..], &["events"]].concat(),
+    );
+    has("ParticipantsAdded", &[&division[..], &["added"]].concat());
+    has(
+        "GeneratedView",
+        &[&division[..], &["events", "dropped_edits"]].concat(),
+    );
+    let tournament = [
+        "id",
+        "state",
+        "round",
+        "rounds",
+        "entries",
+        "director",
+        "self_reporting",
+    ];
+    has("TournamentView", &tournament);
+    has(
+        "WithEvents_TournamentView",
+        &[&tournament[..], &["events"]].concat(),
+    );
+    has("ResultBody", &["type", "winner", "score", "correction"]);
+    has("StandingsView", &["final", "standings"]);
+    // Nested bodies are named too.
+    for name in [
+        "DroppedEdit",
+        "GameView",
+        "EventView",
+        "JobView",
+        "WebhookView",
+    ] {
+        assert!(schemas[name].is_object(), "schema {name} missing");
+    }
+    assert_eq!(
+        schemas["Pairings"]["properties"]["pairings"]["items"]["$ref"],
+        "#/components/schemas/GameView"
+    );
+    assert_eq!(
+        schemas["BracketJobs"]["properties"]["jobs"]["items"]["$ref"],
+        "#/components/schemas/JobView"
+    );
+    // A subscription is only in the answer of a request that asks for one.
+    let required = |name: &str| -> Vec<String> {
+        schemas[name]["required"]
+            .as_array()
+            .map(|r| r.iter().map(|f| f.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    };
+    assert!(!required("BracketJobs").contains(&"webhook".to_owned()));
+    assert!(required("ResultBody").contains(&"type".to_owned()));
+    // Reads of a division or tournament document their ETag.
+    for path in [
+        "/v1/events/{event_id}/divisions/{division_id}",
+        "/v1/tournaments/{tournament_id}",
+    ] {
+        assert!(
+            api["paths"][path]["get"]["responses"]["200"]["headers"]["ETag"].is_object(),
+            "GET {path}: no ETag"
+        );
+    }
+    server.stop().await;
+}
+
+/// A GET that answers 200 with its JSON body and its `ETag`.
+async fn get_tagged(server: &Server, path: &str) -> (Value, Option<String>) {
+    let response = server.client.get(server.url(path)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "GET {path}");
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (response.json().await.unwrap(), etag)
+}
+
+/// The events, divisions and tournaments keep the fields they have always answered: `null`
+/// where a value is missing, `events` in the answers of writes only, a subscription only
+/// when one was asked for, and the `ETag` of the version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_divisions_and_tournaments_keep_their_wire_shape() {
+    let server = Server::start_with("memory://", |config| {
+        config.webhooks.allow_private = true;
+    })
+    .await;
+    let director = token("director", "director");
+    let (status, created) = server
+        .send(
+            "POST",
+            "/v1/events",
+            Some(&director),
+            Some(&serde_json::json!({"id": "wire", "name": "Wire"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let event = ["director", "divisions", "id", "name", "version"];
+    assert_eq!(keys(&created), event);
+    assert_eq!(keys(&server.get("/v1/events/wire").await), event);
+    let list = server.get("/v1/events").await;
+    assert_eq!(keys(&list), ["events", "limit", "offset"]);
+    assert_eq!(keys(&list["events"][0]), event);
+
+    let rules = serde_json::json!({"format": "single_elimination"});
+    let body = serde_json::json!({"id": "wd", "name": "WD", "rules": rules, "seed": 3});
+    let division = server
+        .post("/v1/events/wire/divisions", &director, body, 201)
+        .await;
+    let view = sorted(vec![
+        "id",
+        "event_id",
+        "name",
+        "version",
+        "state",
+        "allowed_actions",
+        "rules",
+        "seed",
+        "participants",
+        "current_version",
+        "versions",
+        "tags",
+    ]);
+    assert_eq!(keys(&division), view);
+    assert!(division["current_version"].is_null(), "{division}");
+    let base = "/v1/events/wire/divisions/wd";
+    let (read, etag) = get_tagged(&server, base).await;
+    assert_eq!(keys(&read), view);
+    assert_eq!(etag, Some(format!("\"v{}\"", read["version"])));
+    assert_eq!(
+        keys(&server.get("/v1/events/wire/divisions").await),
+        ["divisions"]
+    );
+    let field: Vec<Value> = (1..=5)
+        .map(|n| serde_json::json!({"id": format!("p{n}"), "name": format!("P{n}")}))
+        .collect();
+    let added = server
+        .post(
+            &format!("{base}/participants"),
+            &director,
+            Value::Array(field),
+            200,
+        )
+        .await;
+    assert_eq!(keys(&added), sorted([view.clone(), vec!["added"]].concat()));
+    assert_eq!(added["added"], 5);
+    assert_eq!(
+        keys(&server.get(&format!("{base}/participants")).await),
+        ["participants"]
+    );
+    let changed = sorted([view.clone(), vec!["events"]].concat());
+    let generated = server
+        .post(&format!("{base}/generate"), &director, Value::Null, 200)
+        .await;
+    assert_eq!(
+        keys(&generated),
+        sorted([view.clone(), vec!["events", "dropped_edits"]].concat())
+    );
+    let (bracket, etag) = get_tagged(&server, &format!("{base}/bracket")).await;
+    assert_eq!(keys(&bracket), ["bracket", "division", "state", "version"]);
+    assert_eq!(etag, Some(format!("\"v{}\"", generated["version"])));
+    let preview = server
+        .post(
+            &format!("{base}/preview-bracket"),
+            &director,
+            serde_json::json!({"overrides": {"seed": 9}}),
+            200,
+        )
+        .await;
+    assert_eq!(keys(&preview), ["bracket", "diff", "report", "text"]);
+    let swap = serde_json::json!({"type": "swap", "a": "p1", "b": "p2"});
+    let edited = server
+        .post(&format!("{base}/edits"), &director, swap, 200)
+        .await;
+    assert_eq!(keys(&edited), changed);
+    assert_eq!(
+        keys(&server.get(&format!("{base}/versions")).await),
+        ["versions"]
+    );
+    assert_eq!(
+        keys(&server.get(&format!("{base}/tags")).await),
+        ["can_redo", "can_undo", "tags"]
+    );
+    let undone = server
+        .post(&format!("{base}/tags/undo"), &director, Value::Null, 200)
+        .await;
+    assert_eq!(keys(&undone), changed);
+    assert_eq!(
+        keys(&server.get(&format!("{base}/tags/history")).await),
+        ["history"]
+    );
+    let locked = server
+        .post(&format!("{base}/lock-bracket"), &director, Value::Null, 200)
+        .await;
+    assert_eq!(keys(&locked), changed);
+
+    // Jobs, without a subscription and with one (its secret at creation).
+    let jobs = server
+        .post(
+            "/v1/events/wire/generate-all-brackets",
+            &director,
+            Value::Null,
+            202,
+        )
+        .await;
+    assert_eq!(keys(&jobs), ["jobs"]);
+    let receiver = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let hook = serde_json::json!({"webhook": {"url": format!("http://127.0.0.1:{receiver}/hook")}});
+    let jobs = server
+        .post(
+            "/v1/events/wire/generate-all-brackets",
+            &director,
+            hook,
+            202,
+        )
+        .await;
+    assert_eq!(keys(&jobs), ["jobs", "webhook"]);
+    assert!(jobs["webhook"]["secret"].is_string(), "{jobs}");
+    let job = server
+        .get(&format!("/v1/jobs/{}", jobs["jobs"][0]["id"]))
+        .await;
+    assert_eq!(keys(&job), keys(&jobs["jobs"][0]));
+
+    // A bracket tournament of five: byes in round 1.
+    let body = serde_json::json!({
+        "id": "wt", "name": "WT", "rules": {"options": {"format": "single_elimination"}},
+    });
+    let created = server.post("/v1/tournaments", &director, body, 201).await;
+    let tournament = sorted(vec![
+        "id",
+        "name",
+        "version",
+        "state",
+        "allowed_actions",
+        "round",
+        "rounds",
+        "rules",
+        "entries",
+        "director",
+        "self_reporting",
+        "auto_advance",
+    ]);
+    assert_eq!(keys(&created), tournament);
+    assert!(created["rounds"].is_null(), "{created}");
+    let (read, etag) = get_tagged(&server, "/v1/tournaments/wt").await;
+    assert_eq!(keys(&read), tournament);
+    assert_eq!(etag, Some(format!("\"v{}\"", read["version"])));
+    let list = server.get("/v1/tournaments").await;
+    assert_eq!(keys(&list), ["limit", "offset", "tournaments"]);
+    assert_eq!(keys(&list["tournaments"][0]), tournament);
+    let changed = sorted([tournament.clone(), vec!["events"]].concat());
+    let published = server
+        .post("/v1/tournaments/wt/publish", &director, Value::Null, 200)
+        .await;
+    assert_eq!(keys(&published), changed);
+    for n in 1..=4 {
+        let bot = token(&format!("b{n}"), "bot");
+        let joined = server
+            .post("/v1/tournaments/wt/join", &bot, serde_json::json!({}), 200)
+            .await;
+        assert_eq!(keys(&joined), changed);
+    }
+    let entry = serde_json::json!({"id": "x", "name": "X"});
+    let registered = server
+        .post("/v1/tournaments/wt/register", &director, entry, 200)
+        .await;
+    assert_eq!(keys(&registered), changed);
+    let response = server
+        .client
+        .post(server.url("/v1/tournaments/wt/start"))
+        .bearer_auth(&director)
+        .send()
+        .await
+        .unwrap();
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let started: Value = response.json().await.unwrap();
+    assert_eq!(keys(&started), changed);
+    assert_eq!(etag, Some(format!("\"v{}\"", started["version"])));
+    assert!(started["rounds"].is_u64(), "{started}");
+
+    let pairings = server.get("/v1/tournaments/wt/rounds/1/pairings").await;
+    assert_eq!(
+        keys(&pairings),
+        ["complete", "pairings", "round", "tournament"]
+    );
+    let games = pairings["pairings"].as_array().unwrap();
+    for game in games {
+        assert_eq!(
+            keys(game),
+            ["match_id", "result", "round", "sides", "status"]
+        );
+        assert!(game["result"].is_null(), "{game}");
+    }
+    let bye = games.iter().find(|g| g["status"] == "bye").unwrap();
+    assert!(bye["sides"][1].is_null(), "{bye}");
+    let game = games.iter().find(|g| g["status"] == "ready").unwrap();
+    let result = serde_json::json!({"type": "win", "winner": game["sides"][0]});
+    let path = format!(
+        "/v1/tournaments/wt/matches/{}/result",
+        game["match_id"].as_str().unwrap()
+    );
+    let recorded = server.post(&path, &director, result.clone(), 200).await;
+    assert_eq!(keys(&recorded), changed);
+    let again = server.post(&path, &director, result, 200).await;
+    assert_eq!(again["events"], serde_json::json!([]));
+    let standings = server.get("/v1/tournaments/wt/standings").await;
+    assert_eq!(
+        keys(&standings),
+        ["final", "round", "standings", "state", "tournament"]
+    );
+
+    // The export: one object per line, named by its type.
+    let export = server
+        .client
+        .get(server.url("/v1/tournaments/wt/export"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<Value> = export
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let line = |kind: &str| lines.iter().find(|l| l["type"] == kind).unwrap();
+    assert_eq!(
+        keys(line("tournament")),
+        ["id", "name", "round", "rules", "state", "type"]
+    );
+    assert_eq!(keys(line("entry")), ["participant", "type"]);
+    assert_eq!(
+        keys(line("match")),
+        ["match_id", "result", "round", "sides", "status", "type"]
+    );
+    let standing = line("standing");
+    assert_eq!(standing["rank"], standings["standings"][0]["rank"]);
+    assert_eq!(
+        keys(standing),
+        sorted([keys(&standings["standings"][0]), vec!["type"]].concat())
+    );
+
+    let body = serde_json::json!({
+        "id": "gone", "name": "Gone", "rules": {"options": {"format": "round_robin"}},
+    });
+    server.post("/v1/tournaments", &director, body, 201).await;
+    let (status, deleted) = server
+        .send("DELETE", "/v1/tournaments/gone", Some(&director), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(keys(&deleted), ["deleted", "events", "id"]);
+    assert_eq!(deleted["deleted"], true);
     server.stop().await;
 }

@@ -1,5 +1,7 @@
 //! Events (competitions), their divisions, participants and brackets, and generation jobs.
 
+use std::collections::BTreeMap;
+
 use athlos_core::clock::Clock;
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
@@ -12,23 +14,27 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use athlos_core::bracket::{BracketOptions, MatchId};
-use athlos_core::diff::Overrides;
+use athlos_core::bracket::{Bracket, BracketOptions, MatchId};
+use athlos_core::diff::{BracketDiff, Overrides, Preview};
 use athlos_core::error::ServiceError;
+use athlos_core::event::Event;
 use athlos_core::id::{CompetitionId, DivisionId, TagName};
-use athlos_core::lifecycle::{BracketLifecycle, Lifecycle};
-use athlos_core::service::DivisionChanges;
+use athlos_core::lifecycle::{BracketLifecycle, BracketState, Lifecycle};
+use athlos_core::model::Participant;
+use athlos_core::report::DrawReport;
+use athlos_core::service::{DivisionChanges, Generated};
 use athlos_core::store::{
     AggregateRef, AggregateStore, Competition, Division, DivisionRules, JobId, JobStore, NewJob,
     Stored,
 };
-use athlos_core::version::Patch;
+use athlos_core::version::{Patch, TagMove, VersionRecord};
 
 use super::auth::Caller;
-use super::concurrency::{IfMatch, ResultBody, Tagged};
+use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{body_bytes, refuse_nul, ApiJson, ApiPath, ApiQuery};
-use super::jobs::{job_view, GENERATE_BRACKET};
+use super::jobs::{JobView, GENERATE_BRACKET};
+use super::webhooks::WebhookView;
 use super::AppState;
 
 /// The routes of this module.
@@ -110,48 +116,268 @@ pub(crate) async fn directed_event(
     Ok(stored)
 }
 
-fn event_view(event: &Stored<Competition>) -> Value {
-    json!({
-        "id": event.value.id,
-        "name": event.value.name,
-        "version": event.version,
-        "director": event.value.director,
-        "divisions": event.value.divisions,
-    })
+/// An event as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    /// Id.
+    #[schema(value_type = String)]
+    pub id: CompetitionId,
+    /// Display name.
+    pub name: String,
+    /// Changes with every write to the event.
+    pub version: u64,
+    /// The token subject that directs it and its divisions (`null`: administrators only).
+    pub director: Option<String>,
+    /// Its division ids, in creation order.
+    #[schema(value_type = Vec<String>)]
+    pub divisions: Vec<DivisionId>,
 }
 
-fn division_view(division: &Stored<Division>) -> Value {
-    let d = &division.value;
-    json!({
-        "id": d.id,
-        "event_id": d.competition,
-        "name": d.name,
-        "version": division.version,
-        "state": d.state,
-        "allowed_actions": BracketLifecycle::allowed(d.state).iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "rules": d.rules.options,
-        "seed": d.rules.seed,
-        "participants": d.participants.len(),
-        "current_version": d.history.tag(&TagName::current()),
-        "versions": d.history.versions().len(),
-        "tags": d.history.tags(),
-    })
-}
-
-/// A division after a write: its view with the events the write logged, tagged with its
-/// version.
-fn changed((division, events): (Stored<Division>, Vec<athlos_core::event::Event>)) -> Tagged {
-    Tagged(
-        division.version,
-        with_events(division_view(&division), &events),
-    )
-}
-
-fn with_events(mut view: Value, events: &[athlos_core::event::Event]) -> Value {
-    if let Value::Object(map) = &mut view {
-        map.insert("events".to_owned(), json!(events));
+impl EventView {
+    /// `event` as the API shows it.
+    fn of(event: &Stored<Competition>) -> Self {
+        let e = &event.value;
+        Self {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            version: event.version,
+            director: e.director.clone(),
+            divisions: e.divisions.clone(),
+        }
     }
-    view
+}
+
+/// A page of events.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventList {
+    /// By id.
+    pub events: Vec<EventView>,
+    /// The page size used.
+    pub limit: usize,
+    /// Events skipped.
+    pub offset: usize,
+}
+
+/// A division as the API shows it: its state and the actions it allows, its rules, the size
+/// of its field, and its versions and tags (not the bracket itself).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DivisionView {
+    /// Id.
+    #[schema(value_type = String)]
+    pub id: DivisionId,
+    /// The event it belongs to.
+    #[schema(value_type = String)]
+    pub event_id: CompetitionId,
+    /// Display name.
+    pub name: String,
+    /// Changes with every write to the division; its `ETag` is `"v{version}"`.
+    pub version: u64,
+    /// Where the bracket stands: `draft`, `ready`, `locked` or `completed`.
+    #[schema(value_type = String)]
+    pub state: BracketState,
+    /// The bracket actions the state allows (`generate`, `edit`, `lock` …).
+    pub allowed_actions: Vec<String>,
+    /// Bracket rules: `format`, `max_seeds`, `ordering`, `separate_clubs` …
+    #[schema(value_type = Object)]
+    pub rules: BracketOptions,
+    /// The draw seed.
+    pub seed: u64,
+    /// How many participants the field has.
+    pub participants: usize,
+    /// The version tagged `current` (`null` before the first generation).
+    pub current_version: Option<u32>,
+    /// How many versions the history holds.
+    pub versions: usize,
+    /// The tags and the versions they point at.
+    #[schema(value_type = BTreeMap<String, u32>)]
+    pub tags: BTreeMap<TagName, u32>,
+}
+
+impl DivisionView {
+    /// `division` as the API shows it.
+    fn of(division: &Stored<Division>) -> Self {
+        let d = &division.value;
+        Self {
+            id: d.id.clone(),
+            event_id: d.competition.clone(),
+            name: d.name.clone(),
+            version: division.version,
+            state: d.state,
+            allowed_actions: BracketLifecycle::allowed(d.state)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            rules: d.rules.options.clone(),
+            seed: d.rules.seed,
+            participants: d.participants.len(),
+            current_version: d.history.tag(&TagName::current()),
+            versions: d.history.versions().len(),
+            tags: d.history.tags().clone(),
+        }
+    }
+}
+
+/// The divisions of an event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DivisionList {
+    /// In creation order.
+    pub divisions: Vec<DivisionView>,
+}
+
+/// A division after participants were added.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ParticipantsAdded {
+    /// The division as the write left it.
+    #[serde(flatten)]
+    pub division: DivisionView,
+    /// How many participants were added.
+    pub added: usize,
+}
+
+/// A division after its bracket was generated.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GeneratedView {
+    /// The division as the generation left it.
+    #[serde(flatten)]
+    pub division: DivisionView,
+    /// The events the generation logged.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Event>,
+    /// The manual edits of the previous version that no longer apply to the new draw (the
+    /// others were replayed over it).
+    pub dropped_edits: Vec<DroppedEdit>,
+}
+
+impl GeneratedView {
+    /// The answer of `generated`.
+    fn of(generated: Generated) -> Self {
+        Self {
+            division: DivisionView::of(&generated.division),
+            events: generated.events,
+            dropped_edits: generated
+                .dropped
+                .into_iter()
+                .map(|d| DroppedEdit {
+                    reason: d.error.to_string(),
+                    patch: d.patch,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A manual edit a regeneration dropped.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DroppedEdit {
+    /// The edit, as it was posted (`{"type": "swap", "a", "b"}` …).
+    #[schema(value_type = Object)]
+    pub patch: Patch,
+    /// Why it no longer applies.
+    pub reason: String,
+}
+
+/// A division's field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ParticipantList {
+    /// The participants (`id`, `name` and, when set, `rating`, `rank`, `seed`, `club`,
+    /// `nation`, `metadata`), in the order they were added.
+    #[schema(value_type = Vec<Object>)]
+    pub participants: Vec<Participant>,
+}
+
+/// A division's bracket, live or from its history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BracketView {
+    /// The division.
+    #[schema(value_type = String)]
+    pub division: DivisionId,
+    /// Where the division's bracket stands: `draft`, `ready`, `locked` or `completed`.
+    #[schema(value_type = String)]
+    pub state: BracketState,
+    /// The version shown (`null` for a live bracket no tag points at).
+    pub version: Option<u32>,
+    /// The bracket: `format`, `options`, `matches` (with their slots, status and results) …
+    #[schema(value_type = Object)]
+    pub bracket: Bracket,
+}
+
+/// What a regeneration with overrides would give; nothing is saved.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BracketPreview {
+    /// The regenerated bracket.
+    #[schema(value_type = Object)]
+    pub bracket: Bracket,
+    /// Its draw quality report.
+    #[schema(value_type = Object)]
+    pub report: DrawReport,
+    /// The structural difference from the current bracket.
+    #[schema(value_type = Object)]
+    pub diff: BracketDiff,
+    /// The unified text diff from the current bracket.
+    pub text: String,
+}
+
+impl From<Preview> for BracketPreview {
+    fn from(preview: Preview) -> Self {
+        let Preview {
+            bracket,
+            report,
+            diff,
+            text,
+        } = preview;
+        Self {
+            bracket,
+            report,
+            diff,
+            text,
+        }
+    }
+}
+
+/// A division's version history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionList {
+    /// Oldest first: `number`, `hash`, `origin`, `base`, `patches` and `created_at`.
+    #[schema(value_type = Vec<Object>)]
+    pub versions: Vec<VersionRecord>,
+}
+
+/// A division's tags.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TagList {
+    /// The tags and the versions they point at.
+    #[schema(value_type = BTreeMap<String, u32>)]
+    pub tags: BTreeMap<TagName, u32>,
+    /// Whether a tag move can be undone.
+    pub can_undo: bool,
+    /// Whether an undone tag move can be redone.
+    pub can_redo: bool,
+}
+
+/// A division's tag moves (the reflog).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TagHistory {
+    /// Oldest first: `tag`, `from`, `to`, `kind` and `at`.
+    #[schema(value_type = Vec<Object>)]
+    pub history: Vec<TagMove>,
+}
+
+/// The generation jobs queued for an event's divisions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BracketJobs {
+    /// One per division, in the event's order.
+    pub jobs: Vec<JobView>,
+    /// The subscription the body asked for (absent without one); its `secret` only when
+    /// this request created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<WebhookView>)]
+    pub webhook: Option<Value>,
+}
+
+/// A division after a write, with the events the write logged, tagged with its version.
+fn changed((division, events): (Stored<Division>, Vec<Event>)) -> Tagged<WithEvents<DivisionView>> {
+    let view = DivisionView::of(&division);
+    Tagged(division.version, WithEvents { view, events })
 }
 
 /// A new event.
@@ -167,7 +393,7 @@ pub struct CreateEvent {
 /// Creates an event; the caller becomes its director.
 #[utoipa::path(post, path = "/v1/events", tag = "events",
     request_body = CreateEvent,
-    responses((status = 201, description = "Created", body = Value),
+    responses((status = 201, description = "Created", body = EventView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn create_event(
@@ -180,7 +406,7 @@ async fn create_event(
         .service
         .create_competition_with(id, body.name, Some(caller.sub().to_owned()))
         .await?;
-    Ok((StatusCode::CREATED, Json(event_view(&event))))
+    Ok((StatusCode::CREATED, Json(EventView::of(&event))))
 }
 
 /// Paging of the event list.
@@ -199,29 +425,30 @@ pub struct EventListQuery {
 /// Events by id, paged, each with its director and divisions.
 #[utoipa::path(get, path = "/v1/events", tag = "events",
     params(EventListQuery),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = EventList), (status = 400, body = ErrorBody)))]
 async fn list_events(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<EventListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventList>, ApiError> {
     let (limit, offset) = super::tournaments::page(query.limit, query.offset)?;
     let found = state.store.competitions(limit, offset).await?;
-    let items: Vec<Value> = found.iter().map(event_view).collect();
-    Ok(Json(
-        json!({ "events": items, "limit": limit, "offset": offset }),
-    ))
+    Ok(Json(EventList {
+        events: found.iter().map(EventView::of).collect(),
+        limit,
+        offset,
+    }))
 }
 
 /// An event and its divisions.
 #[utoipa::path(get, path = "/v1/events/{event_id}", tag = "events",
     params(("event_id" = String, Path, description = "Event id")),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = EventView), (status = 404, body = ErrorBody)))]
 async fn get_event(
     State(state): State<AppState>,
     ApiPath(event_id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventView>, ApiError> {
     let event = load_event(&state, &event_id).await?;
-    Ok(Json(event_view(&event)))
+    Ok(Json(EventView::of(&event)))
 }
 
 /// Changes to an event.
@@ -236,7 +463,7 @@ pub struct UpdateEvent {
 #[utoipa::path(patch, path = "/v1/events/{event_id}", tag = "events",
     params(("event_id" = String, Path, description = "Event id")),
     request_body = UpdateEvent,
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = EventView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn update_event(
@@ -244,13 +471,13 @@ async fn update_event(
     caller: Caller,
     ApiPath(event_id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateEvent>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventView>, ApiError> {
     let event = directed_event(&state, &caller, &event_id).await?;
     let (event, _) = state
         .service
         .rename_competition(&event.value.id, body.name)
         .await?;
-    Ok(Json(event_view(&event)))
+    Ok(Json(EventView::of(&event)))
 }
 
 /// A new division.
@@ -273,7 +500,7 @@ pub struct CreateDivision {
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions", tag = "divisions",
     params(("event_id" = String, Path, description = "Event id")),
     request_body = CreateDivision,
-    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = DivisionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn create_division(
@@ -292,35 +519,36 @@ async fn create_division(
         .service
         .create_division(&event.value.id, id, body.name, rules)
         .await?;
-    Ok((StatusCode::CREATED, Json(division_view(&division))))
+    Ok((StatusCode::CREATED, Json(DivisionView::of(&division))))
 }
 
 /// The divisions of an event.
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions", tag = "divisions",
     params(("event_id" = String, Path, description = "Event id")),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DivisionList), (status = 404, body = ErrorBody)))]
 async fn list_divisions(
     State(state): State<AppState>,
     ApiPath(event_id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DivisionList>, ApiError> {
     let event = load_event(&state, &event_id).await?;
     let mut divisions = Vec::with_capacity(event.value.divisions.len());
     for id in &event.value.divisions {
-        divisions.push(division_view(&state.service.division(id).await?));
+        divisions.push(DivisionView::of(&state.service.division(id).await?));
     }
-    Ok(Json(json!({ "divisions": divisions })))
+    Ok(Json(DivisionList { divisions }))
 }
 
 /// A division: state, allowed actions, rules, versions and tags.
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}", tag = "divisions",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DivisionView, headers(("ETag" = String, description = "The division's version, e.g. \"v12\""))),
+        (status = 404, body = ErrorBody)))]
 async fn get_division(
     State(state): State<AppState>,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<DivisionView>, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
-    Ok(Tagged(division.version, division_view(&division)))
+    Ok(Tagged(division.version, DivisionView::of(&division)))
 }
 
 /// Changes to a division (before its bracket is locked).
@@ -345,7 +573,7 @@ pub struct UpdateDivision {
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
         ("If-Match" = Option<String>, Header, description = "The division's ETag as read, e.g. \"v12\"")),
     request_body = UpdateDivision,
-    responses((status = 200, body = Value, headers(("ETag" = String, description = "The division's version, e.g. \"v12\""))),
+    responses((status = 200, body = DivisionView, headers(("ETag" = String, description = "The division's version, e.g. \"v12\""))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 412, body = ErrorBody, description = "`precondition_failed`: the division is no longer at the `If-Match` version")),
@@ -356,7 +584,7 @@ async fn update_division(
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateDivision>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<DivisionView>, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let changes = DivisionChanges {
         name: body.name,
@@ -366,15 +594,16 @@ async fn update_division(
     let (division, _) = if_match
         .guard(state.service.update_division(&division.value.id, changes))
         .await?;
-    Ok(Tagged(division.version, division_view(&division)))
+    Ok(Tagged(division.version, DivisionView::of(&division)))
 }
 
 /// Adds participants (director): a JSON array (or `{"participants": [...]}`), or CSV with a
 /// header row when the content type is `text/csv`.
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/participants", tag = "divisions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    request_body(content = Value, description = "Participants as JSON, or CSV (text/csv)", content_type = "application/json"),
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    request_body(description = "Participants as JSON, or CSV with a header row (text/csv)",
+        content((NewParticipants = "application/json"), (String = "text/csv"))),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = ParticipantsAdded), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -384,7 +613,7 @@ async fn add_participants(
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     request: Request,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<ParticipantsAdded>, ApiError> {
     let csv = request
         .headers()
         .get(CONTENT_TYPE)
@@ -404,29 +633,48 @@ async fn add_participants(
     let added = field.len();
     let division = state.service.add_participants(&division.value.id, field);
     let division = if_match.guard(division).await?;
-    let mut view = division_view(&division);
-    if let Value::Object(map) = &mut view {
-        map.insert("added".to_owned(), json!(added));
-    }
+    let view = ParticipantsAdded {
+        division: DivisionView::of(&division),
+        added,
+    };
     Ok(Tagged(division.version, view))
+}
+
+/// Participants to add, as JSON: an array of participants (`id`, `name` and optional
+/// `rating`, `rank`, `seed`, `club`, `nation`, `metadata`), or an object with such an array
+/// under `participants`.
+#[derive(Debug, ToSchema)]
+#[serde(untagged)]
+pub enum NewParticipants {
+    /// An array of participants.
+    #[schema(value_type = Vec<Object>)]
+    List(Vec<Participant>),
+    /// `{"participants": [...]}`.
+    Wrapped {
+        /// The participants.
+        #[schema(value_type = Vec<Object>)]
+        participants: Vec<Participant>,
+    },
 }
 
 /// A division's participants.
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/participants", tag = "divisions",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ParticipantList), (status = 404, body = ErrorBody)))]
 async fn list_participants(
     State(state): State<AppState>,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ParticipantList>, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
-    Ok(Json(json!({ "participants": division.value.participants })))
+    Ok(Json(ParticipantList {
+        participants: division.value.participants,
+    }))
 }
 
 /// Generates (or regenerates) one division's bracket now (director).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/generate", tag = "brackets",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = GeneratedView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn generate_bracket(
@@ -434,23 +682,15 @@ async fn generate_bracket(
     if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<GeneratedView>, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let generated = if_match
         .guard(state.service.generate(&division.value.id))
         .await?;
-    let mut view = with_events(division_view(&generated.division), &generated.events);
-    if let Value::Object(map) = &mut view {
-        map.insert(
-            "dropped_edits".to_owned(),
-            json!(generated
-                .dropped
-                .iter()
-                .map(|d| json!({"patch": d.patch, "reason": d.error.to_string()}))
-                .collect::<Vec<_>>()),
-        );
-    }
-    Ok(Tagged(generated.division.version, view))
+    Ok(Tagged(
+        generated.division.version,
+        GeneratedView::of(generated),
+    ))
 }
 
 /// Which bracket version to read.
@@ -467,12 +707,12 @@ pub struct BracketQuery {
 /// The bracket: the live one (with results), or `?version=` / `?tag=` from the history.
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/bracket", tag = "brackets",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"), BracketQuery),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = BracketView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn get_bracket(
     State(state): State<AppState>,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<BracketQuery>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<BracketView>, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
     let d = &division.value;
     let (number, bracket) = match (query.version, query.tag) {
@@ -506,50 +746,49 @@ async fn get_bracket(
             })?,
         ),
     };
-    Ok(Tagged(
-        division.version,
-        json!({
-            "division": d.id,
-            "state": d.state,
-            "version": number,
-            "bracket": bracket,
-        }),
-    ))
+    let view = BracketView {
+        division: d.id.clone(),
+        state: d.state,
+        version: number,
+        bracket,
+    };
+    Ok(Tagged(division.version, view))
 }
 
 /// What regenerating with overrides would give: the bracket, its quality report and the diff
 /// from the current one. Saves nothing.
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/preview-bracket", tag = "brackets",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    request_body(content = Value, description = "`{\"overrides\": {\"rules\": {\"max_seeds\": 8}, \"seed\": 7}}`"),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    request_body = PreviewRequest,
+    responses((status = 200, body = BracketPreview), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn preview_bracket(
     State(state): State<AppState>,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<PreviewRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BracketPreview>, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
     let preview = state
         .service
         .preview(&division.value.id, &body.overrides)
         .await?;
-    Ok(Json(json!(preview)))
+    Ok(Json(preview.into()))
 }
 
-/// The body of a preview.
-#[derive(Debug, Deserialize)]
+/// The body of a preview: `{"overrides": {"rules": {"max_seeds": 8}, "seed": 7}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewRequest {
-    /// The overrides.
+    /// The option fields to replace (`rules`, by their JSON names) and a new draw `seed`.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub overrides: Overrides,
 }
 
 /// Locks the current bracket for play (director).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/lock-bracket", tag = "brackets",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn lock_bracket(
@@ -557,7 +796,7 @@ async fn lock_bracket(
     if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let written = if_match
         .guard(state.service.lock(&division.value.id))
@@ -585,8 +824,8 @@ fn match_id(text: &str) -> Result<MatchId, ApiError> {
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
         ("match_id" = String, Path, description = "Match id, e.g. KO-R1-M1"),
         ("If-Match" = Option<String>, Header, description = "The division's ETag as read, e.g. \"v12\"")),
-    request_body(content = Value, description = "A match result, with `\"correction\": true` to replace a recorded one"),
-    responses((status = 200, body = Value, headers(("ETag" = String, description = "The division's version, e.g. \"v12\""))),
+    request_body(content = ResultBody, description = "A match result, with `\"correction\": true` to replace a recorded one"),
+    responses((status = 200, body = WithEvents<DivisionView>, headers(("ETag" = String, description = "The division's version, e.g. \"v12\""))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`result_exists` (with the recorded result), `dependent_played`, or a lifecycle refusal"),
         (status = 412, body = ErrorBody, description = "`precondition_failed`: the division is no longer at the `If-Match` version"),
@@ -598,7 +837,7 @@ async fn record_division_result(
     if_match: IfMatch,
     ApiPath((event_id, division_id, match_text)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
     let id = match_id(&match_text)?;
     let body = ResultBody::from_object(body)?;
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
@@ -618,8 +857,8 @@ async fn record_division_result(
 /// `{"type": "replace", "out", "with": {participant}}`, `{"type": "move", "participant", "slot"}`.
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/edits", tag = "brackets",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    request_body(content = Value, description = "A patch"),
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    request_body = BracketEdit,
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn edit_bracket(
@@ -627,8 +866,8 @@ async fn edit_bracket(
     if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-    ApiJson(patch): ApiJson<Patch>,
-) -> Result<Tagged, ApiError> {
+    ApiJson(BracketEdit(patch)): ApiJson<BracketEdit>,
+) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let written = if_match
         .guard(state.service.edit(&division.value.id, patch))
@@ -636,35 +875,43 @@ async fn edit_bracket(
     Ok(changed(written))
 }
 
+/// A manual edit of a ready bracket's first round: `{"type": "swap", "a", "b"}`,
+/// `{"type": "replace", "out", "with": {participant}}` or
+/// `{"type": "move", "participant", "slot"}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct BracketEdit(pub Patch);
+
 /// The version history.
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/versions", tag = "versions",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = VersionList), (status = 404, body = ErrorBody)))]
 async fn list_versions(
     State(state): State<AppState>,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VersionList>, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
-    Ok(Json(
-        json!({ "versions": division.value.history.versions() }),
-    ))
+    Ok(Json(VersionList {
+        versions: division.value.history.versions().to_vec(),
+    }))
 }
 
 /// The tags and the versions they point at.
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/tags", tag = "versions",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TagList), (status = 404, body = ErrorBody)))]
 async fn list_tags(
     State(state): State<AppState>,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TagList>, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
     let h = &division.value.history;
-    Ok(Json(json!({
-        "tags": h.tags(),
-        "can_undo": h.can_undo(),
-        "can_redo": h.can_redo(),
-    })))
+    Ok(Json(TagList {
+        tags: h.tags().clone(),
+        can_undo: h.can_undo(),
+        can_redo: h.can_redo(),
+    }))
 }
 
 /// Where to point a tag.
@@ -680,7 +927,7 @@ pub struct MoveTag {
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
         ("tag" = String, Path, description = "Tag name")),
     request_body = MoveTag,
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn move_tag(
@@ -689,7 +936,7 @@ async fn move_tag(
     caller: Caller,
     ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<MoveTag>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
     let tag = TagName::new(tag.as_str()).map_err(|e| ApiError::bad_input("tag", e.to_string()))?;
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let write = state
@@ -702,7 +949,7 @@ async fn move_tag(
 /// Undoes the last tag move (director).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/undo", tag = "versions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn undo_tag(
@@ -710,7 +957,7 @@ async fn undo_tag(
     if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let written = if_match
         .guard(state.service.undo_tag(&division.value.id))
@@ -721,7 +968,7 @@ async fn undo_tag(
 /// Redoes the last undone tag move (director).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/redo", tag = "versions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn redo_tag(
@@ -729,7 +976,7 @@ async fn redo_tag(
     if_match: IfMatch,
     caller: Caller,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let written = if_match
         .guard(state.service.redo_tag(&division.value.id))
@@ -740,13 +987,15 @@ async fn redo_tag(
 /// The tag moves, oldest first (the reflog).
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/tags/history", tag = "versions",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TagHistory), (status = 404, body = ErrorBody)))]
 async fn tag_history(
     State(state): State<AppState>,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TagHistory>, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
-    Ok(Json(json!({ "history": division.value.history.reflog() })))
+    Ok(Json(TagHistory {
+        history: division.value.history.reflog().to_vec(),
+    }))
 }
 
 /// Queues one generation job per division of the event (director) and answers 202 with the
@@ -755,7 +1004,7 @@ async fn tag_history(
     params(("event_id" = String, Path, description = "Event id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
     request_body(content = Option<super::webhooks::GenerateAllBody>, description = "Optional: `{\"webhook\": {\"url\", \"secret\"}}` subscribes a receiver to the event's events"),
-    responses((status = 202, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 202, body = BracketJobs), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn generate_all(
@@ -802,24 +1051,20 @@ async fn generate_all(
                 }
             })
             .await?;
-        jobs.push(job_view(&state, &job).await);
+        jobs.push(JobView::of(&state, &job).await);
     }
-    let mut answer = json!({ "jobs": jobs });
-    if let (Some(view), Value::Object(map)) = (webhook, &mut answer) {
-        map.insert("webhook".to_owned(), view);
-    }
-    Ok((StatusCode::ACCEPTED, Json(answer)))
+    Ok((StatusCode::ACCEPTED, Json(BracketJobs { jobs, webhook })))
 }
 
 /// A background job: `queued`, `running`, `succeeded` or `failed` (with the reason).
 #[utoipa::path(get, path = "/v1/jobs/{job_id}", tag = "jobs",
     params(("job_id" = u64, Path, description = "Job id")),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = JobView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_job(
     State(state): State<AppState>,
     ApiPath(job_id): ApiPath<u64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobView>, ApiError> {
     let unknown = || ApiError::not_found(format!("unknown job {job_id}"));
     let job = state.store.job(JobId(job_id)).await?.ok_or_else(unknown)?;
-    Ok(Json(job_view(&state, &job).await))
+    Ok(Json(JobView::of(&state, &job).await))
 }

@@ -1,6 +1,7 @@
 //! Optimistic concurrency over HTTP: an aggregate's version as a strong `ETag` (`"v12"`), and
 //! `If-Match` on writes, which the service refuses with 412 `precondition_failed` once the
-//! aggregate has moved on. And the body of a result write: the result plus `correction`.
+//! aggregate has moved on. The answer of a write: the aggregate's view with the events the
+//! write logged. And the body of a result write: the result plus `correction`.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{ETAG, IF_MATCH};
@@ -8,10 +9,14 @@ use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 use athlos_core::bracket::MatchResult;
 use athlos_core::error::ServiceError;
+use athlos_core::event::Event;
 use athlos_core::service::ResultWrite;
 
 use super::error::ApiError;
@@ -23,9 +28,9 @@ pub fn etag(version: u64) -> String {
 
 /// A JSON answer about an aggregate at a version, sent with that version as its `ETag`.
 #[derive(Debug)]
-pub struct Tagged(pub u64, pub Value);
+pub struct Tagged<T>(pub u64, pub T);
 
-impl IntoResponse for Tagged {
+impl<T: Serialize> IntoResponse for Tagged<T> {
     fn into_response(self) -> Response {
         let mut response = Json(self.1).into_response();
         if let Ok(value) = HeaderValue::from_str(&etag(self.0)) {
@@ -33,6 +38,20 @@ impl IntoResponse for Tagged {
         }
         response
     }
+}
+
+/// An aggregate's view after a write, with the events the write logged.
+// The schema traits stay unimported here: the derive names them in full, with the spans of
+// the type parameter.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WithEvents<V> {
+    /// The aggregate as the write left it.
+    #[serde(flatten)]
+    pub view: V,
+    /// The events the write logged, in log order: each with `id`, `type`, `timestamp` and
+    /// `data` (none when the write changed nothing).
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Event>,
 }
 
 /// The version named by a request's `If-Match`, if it has one.
@@ -144,3 +163,42 @@ impl ResultBody {
         Ok(Self { result, correction })
     }
 }
+
+impl utoipa::PartialSchema for ResultBody {
+    fn schema() -> RefOr<Schema> {
+        let winner = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The winner's participant id (`win`, `walkover`)."));
+        let score = ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            )
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .description(Some("Scores in slot order (`win`, `draw`)."));
+        let correction = ObjectBuilder::new()
+            .schema_type(Type::Boolean)
+            .description(Some("Replace a recorded result (default false)."));
+        ObjectBuilder::new()
+            .description(Some(
+                "A match result: `{\"type\": \"win\", \"winner\": \"p1\", \"score\": [3, 1]}`, \
+                 `{\"type\": \"draw\"}` (pools and Swiss) or `{\"type\": \"walkover\", \
+                 \"winner\": \"p1\"}`, with `\"correction\": true` to replace a recorded one.",
+            ))
+            .property(
+                "type",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["win", "draw", "walkover"])),
+            )
+            .required("type")
+            .property("winner", winner)
+            .property("score", score)
+            .property("correction", correction)
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ResultBody {}

@@ -110,11 +110,6 @@ impl JobView {
     }
 }
 
-/// A job as the API shows it ([`JobView`]), as JSON for the answers that embed it.
-pub async fn job_view(state: &AppState, job: &Job) -> Value {
-    serde_json::to_value(JobView::of(state, job).await).unwrap_or(Value::Null)
-}
-
 /// Runs the jobs this server queues.
 #[derive(Debug, Clone)]
 pub struct Handler {

@@ -6,21 +6,22 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use athlos_core::bracket::{Bracket, MatchId};
+use athlos_core::bracket::{Bracket, MatchId, MatchResult, MatchStatus};
+use athlos_core::event::Event;
 use athlos_core::id::TournamentId;
 use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
 use athlos_core::model::{Participant, ParticipantId};
-use athlos_core::service::{playing_round, table_of, Standings, TournamentChange};
+use athlos_core::service::{playing_round, table_of, StandingRow, Standings, TournamentChange};
 use athlos_core::store::{AggregateStore, Stored, Tournament, TournamentRules, TournamentSettings};
 
 use super::auth::Caller;
-use super::concurrency::{IfMatch, ResultBody, Tagged};
+use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::AppState;
@@ -69,22 +70,160 @@ pub(crate) async fn directed(
     Ok(tournament)
 }
 
-fn view(tournament: &Stored<Tournament>) -> Value {
-    let t = &tournament.value;
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "version": tournament.version,
-        "state": t.state,
-        "allowed_actions": TournamentLifecycle::allowed(t.state).iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "round": t.round,
-        "rounds": total_rounds(t),
-        "rules": t.rules,
-        "entries": t.entries,
-        "director": t.director,
-        "self_reporting": t.self_reporting,
-        "auto_advance": t.auto_advance,
-    })
+/// A tournament as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TournamentView {
+    /// Id.
+    #[schema(value_type = String)]
+    pub id: TournamentId,
+    /// Display name.
+    pub name: String,
+    /// Changes with every write to the tournament; its `ETag` is `"v{version}"`.
+    pub version: u64,
+    /// `draft`, `registration`, `active`, `completed`, `archived` or `cancelled`.
+    #[schema(value_type = String)]
+    pub state: TournamentState,
+    /// The actions the state allows (`publish`, `join`, `start`, `advance` …).
+    pub allowed_actions: Vec<String>,
+    /// The current round, from 1 (0 before the start).
+    pub round: u32,
+    /// How many rounds it has (`null` for a bracket before the start).
+    pub rounds: Option<u32>,
+    /// How it is played: `swiss` or bracket `options`, `min_entries`, `max_entries`, `seed`.
+    #[schema(value_type = Object)]
+    pub rules: TournamentRules,
+    /// The entries (`id`, `name` and, when set, `rating`, `club`, `nation` …), in joining
+    /// order.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<Participant>,
+    /// The token subject that directs it (`null`: administrators only).
+    pub director: Option<String>,
+    /// Entrants may report the results of their own matches.
+    pub self_reporting: bool,
+    /// A round closes by itself when its last result arrives.
+    pub auto_advance: bool,
+}
+
+impl TournamentView {
+    /// `tournament` as the API shows it.
+    fn of(tournament: &Stored<Tournament>) -> Self {
+        let t = &tournament.value;
+        Self {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            version: tournament.version,
+            state: t.state,
+            allowed_actions: TournamentLifecycle::allowed(t.state)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            round: t.round,
+            rounds: total_rounds(t),
+            rules: t.rules.clone(),
+            entries: t.entries.clone(),
+            director: t.director.clone(),
+            self_reporting: t.self_reporting,
+            auto_advance: t.auto_advance,
+        }
+    }
+}
+
+/// A page of tournaments.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TournamentList {
+    /// By id.
+    pub tournaments: Vec<TournamentView>,
+    /// The page size used.
+    pub limit: usize,
+    /// Tournaments skipped.
+    pub offset: usize,
+}
+
+/// A deleted tournament.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TournamentDeleted {
+    /// Its id (reserved to its director).
+    #[schema(value_type = String)]
+    pub id: TournamentId,
+    /// Always true.
+    pub deleted: bool,
+    /// The events the deletion logged (`tournament.deleted`).
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Event>,
+}
+
+/// A game of a round, bracket or Swiss.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GameView {
+    /// Match id (`MAIN-R1-M1` …).
+    #[schema(value_type = String)]
+    pub match_id: MatchId,
+    /// The tournament round it is played in.
+    pub round: u32,
+    /// The two sides' entry ids (white first in a Swiss); `null` for a side not known yet or
+    /// a bye.
+    #[schema(value_type = Vec<Option<String>>, min_items = 2, max_items = 2)]
+    pub sides: [Option<ParticipantId>; 2],
+    /// `pending`, `ready`, `completed`, `walkover` or `bye`.
+    #[schema(value_type = String)]
+    pub status: MatchStatus,
+    /// The result once recorded (`{"type": "win", "winner"}` …), `null` before.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<MatchResult>,
+}
+
+/// The pairings of a round.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Pairings {
+    /// The tournament.
+    #[schema(value_type = String)]
+    pub tournament: TournamentId,
+    /// The round.
+    pub round: u32,
+    /// Whether every game of the round is decided.
+    pub complete: bool,
+    /// The games, in board order.
+    pub pairings: Vec<GameView>,
+}
+
+/// A tournament's standings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StandingsView {
+    /// The tournament.
+    #[schema(value_type = String)]
+    pub tournament: TournamentId,
+    /// Its state.
+    #[schema(value_type = String)]
+    pub state: TournamentState,
+    /// Its current round.
+    pub round: u32,
+    /// Whether the standings are final.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// Best first: `rank`, `participant`, `name`, `number` (Swiss), `points`, `wins`,
+    /// `draws`, `losses` and `tiebreaks` by code.
+    #[schema(value_type = Vec<Object>)]
+    pub standings: Vec<StandingRow>,
+}
+
+/// A line of the NDJSON export, named by its `type`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ExportLine<'a> {
+    /// The tournament.
+    Tournament {
+        id: &'a TournamentId,
+        name: &'a str,
+        state: TournamentState,
+        round: u32,
+        rules: &'a TournamentRules,
+    },
+    /// An entry.
+    Entry { participant: &'a Participant },
+    /// A game.
+    Match(GameView),
+    /// A standings row.
+    Standing(&'a StandingRow),
 }
 
 fn total_rounds(t: &Tournament) -> Option<u32> {
@@ -96,19 +235,17 @@ fn total_rounds(t: &Tournament) -> Option<u32> {
 }
 
 /// The games of round `round`, bracket or Swiss, as the API shows them.
-fn round_games(t: &Tournament, round: u32) -> Option<Vec<Value>> {
+fn round_games(t: &Tournament, round: u32) -> Option<Vec<GameView>> {
     if let Some(play) = &t.swiss {
         return play.round(round).map(|r| {
             r.games
                 .iter()
-                .map(|g| {
-                    json!({
-                        "match_id": g.id,
-                        "round": round,
-                        "sides": g.sides(),
-                        "status": g.status(),
-                        "result": g.result,
-                    })
+                .map(|g| GameView {
+                    match_id: g.id,
+                    round,
+                    sides: g.sides(),
+                    status: g.status(),
+                    result: g.result.clone(),
                 })
                 .collect()
         });
@@ -127,17 +264,11 @@ fn round_games(t: &Tournament, round: u32) -> Option<Vec<Value>> {
     )
 }
 
-/// A change's view, tagged with the tournament's version.
-fn tagged(change: &TournamentChange) -> Tagged {
-    Tagged(change.tournament.version, change_view(change))
-}
-
-fn change_view(change: &TournamentChange) -> Value {
-    let mut v = view(&change.tournament);
-    if let Value::Object(map) = &mut v {
-        map.insert("events".to_owned(), json!(change.events));
-    }
-    v
+/// A change's view with its events, tagged with the tournament's version.
+fn tagged(change: TournamentChange) -> Tagged<WithEvents<TournamentView>> {
+    let view = TournamentView::of(&change.tournament);
+    let events = change.events;
+    Tagged(change.tournament.version, WithEvents { view, events })
 }
 
 /// A new tournament.
@@ -166,7 +297,7 @@ pub struct CreateTournament {
 /// Creates a tournament in `draft`; the caller becomes its director.
 #[utoipa::path(post, path = "/v1/tournaments", tag = "tournaments",
     request_body = CreateTournament,
-    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = TournamentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn create_tournament(
@@ -184,7 +315,7 @@ async fn create_tournament(
         .service
         .create_tournament_with(id, body.name, body.rules, settings)
         .await?;
-    Ok((StatusCode::CREATED, Json(view(&tournament))))
+    Ok((StatusCode::CREATED, Json(TournamentView::of(&tournament))))
 }
 
 /// The largest `offset` of a list (databases page with signed 64-bit numbers).
@@ -236,29 +367,31 @@ pub struct ListQuery {
 /// Tournaments by id, optionally in one state, paged.
 #[utoipa::path(get, path = "/v1/tournaments", tag = "tournaments",
     params(ListQuery),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = TournamentList), (status = 400, body = ErrorBody)))]
 async fn list_tournaments(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TournamentList>, ApiError> {
     let (limit, offset) = page(query.limit, query.offset)?;
     let found = state.store.tournaments(query.status, limit, offset).await?;
-    let items: Vec<Value> = found.iter().map(view).collect();
-    Ok(Json(
-        json!({ "tournaments": items, "limit": limit, "offset": offset }),
-    ))
+    Ok(Json(TournamentList {
+        tournaments: found.iter().map(TournamentView::of).collect(),
+        limit,
+        offset,
+    }))
 }
 
 /// A tournament.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}", tag = "tournaments",
     params(("tournament_id" = String, Path, description = "Tournament id")),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TournamentView, headers(("ETag" = String, description = "The tournament's version, e.g. \"v12\""))),
+        (status = 404, body = ErrorBody)))]
 async fn get_tournament(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<TournamentView>, ApiError> {
     let tournament = read(&state, &id).await?;
-    Ok(Tagged(tournament.version, view(&tournament)))
+    Ok(Tagged(tournament.version, TournamentView::of(&tournament)))
 }
 
 /// Deletes a tournament that has not started, in `draft` or `registration` (director):
@@ -267,7 +400,7 @@ async fn get_tournament(
 /// director, who may create a tournament under it again (with any settings).
 #[utoipa::path(delete, path = "/v1/tournaments/{tournament_id}", tag = "tournaments",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = TournamentDeleted), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn delete_tournament(
@@ -275,11 +408,15 @@ async fn delete_tournament(
     if_match: IfMatch,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TournamentDeleted>, ApiError> {
     let tournament = directed(&state, &caller, &id).await?;
-    let id = &tournament.value.id;
-    let events = if_match.guard(state.service.delete_tournament(id)).await?;
-    Ok(Json(json!({ "id": id, "deleted": true, "events": events })))
+    let id = tournament.value.id;
+    let events = if_match.guard(state.service.delete_tournament(&id)).await?;
+    Ok(Json(TournamentDeleted {
+        id,
+        deleted: true,
+        events,
+    }))
 }
 
 macro_rules! director_action {
@@ -287,7 +424,7 @@ macro_rules! director_action {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "tournaments",
             params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
-            responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+            responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<TournamentView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                 (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
             security(("bearer" = [])))]
         async fn $name(
@@ -295,10 +432,10 @@ macro_rules! director_action {
     if_match: IfMatch,
             caller: Caller,
             ApiPath(id): ApiPath<String>,
-        ) -> Result<Tagged, ApiError> {
+        ) -> Result<Tagged<WithEvents<TournamentView>>, ApiError> {
             let tournament = directed(&state, &caller, &id).await?;
             let change = if_match.guard(state.service.$method(&tournament.value.id)).await?;
-            Ok(tagged(&change))
+            Ok(tagged(change))
         }
     };
 }
@@ -352,7 +489,7 @@ pub struct JoinRequest {
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/join", tag = "entries",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
     request_body = JoinRequest,
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<TournamentView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn join(
@@ -361,7 +498,7 @@ async fn join(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<JoinRequest>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<WithEvents<TournamentView>>, ApiError> {
     let tournament = read(&state, &id).await?;
     let name = body.name.unwrap_or_else(|| caller.sub().to_owned());
     let mut entry = Participant::new(caller.sub(), name)
@@ -372,13 +509,13 @@ async fn join(
     let change = if_match
         .guard(state.service.join(&tournament.value.id, entry))
         .await?;
-    Ok(tagged(&change))
+    Ok(tagged(change))
 }
 
 /// Withdraws the token's subject: removed during registration, walkovers once active.
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/withdraw", tag = "entries",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<TournamentView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn withdraw(
@@ -386,20 +523,20 @@ async fn withdraw(
     if_match: IfMatch,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<WithEvents<TournamentView>>, ApiError> {
     let tournament = read(&state, &id).await?;
     let entry = participant_id(caller.sub(), "sub")?;
     let change = if_match
         .guard(state.service.withdraw(&tournament.value.id, &entry))
         .await?;
-    Ok(tagged(&change))
+    Ok(tagged(change))
 }
 
 /// Registers an entry on its behalf (director): a participant `{"id", "name", …}`.
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/register", tag = "entries",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
-    request_body(content = Value, description = "A participant"),
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    request_body = NewEntry,
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<TournamentView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn register(
@@ -407,14 +544,21 @@ async fn register(
     if_match: IfMatch,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(entry): ApiJson<Participant>,
-) -> Result<Tagged, ApiError> {
+    ApiJson(NewEntry(entry)): ApiJson<NewEntry>,
+) -> Result<Tagged<WithEvents<TournamentView>>, ApiError> {
     let tournament = directed(&state, &caller, &id).await?;
     let change = if_match
         .guard(state.service.join(&tournament.value.id, entry))
         .await?;
-    Ok(tagged(&change))
+    Ok(tagged(change))
 }
+
+/// An entry to register: a participant, `{"id", "name"}` with optional `rating`, `rank`,
+/// `seed`, `club`, `nation` and `metadata`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct NewEntry(pub Participant);
 
 /// Names an entry.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -428,7 +572,7 @@ pub struct EntryRef {
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/unregister", tag = "entries",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
     request_body = EntryRef,
-    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<TournamentView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn unregister(
@@ -437,33 +581,33 @@ async fn unregister(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<EntryRef>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<WithEvents<TournamentView>>, ApiError> {
     let entry = participant_id(&body.participant, "participant")?;
     let tournament = directed(&state, &caller, &id).await?;
     let change = if_match
         .guard(state.service.withdraw(&tournament.value.id, &entry))
         .await?;
-    Ok(tagged(&change))
+    Ok(tagged(change))
 }
 
-fn match_view(bracket: &Bracket, m: &athlos_core::bracket::Match) -> Value {
-    json!({
-        "match_id": m.id,
-        "round": playing_round(bracket, m),
-        "sides": [m.participant(0), m.participant(1)],
-        "status": m.status,
-        "result": m.result,
-    })
+fn match_view(bracket: &Bracket, m: &athlos_core::bracket::Match) -> GameView {
+    GameView {
+        match_id: m.id,
+        round: playing_round(bracket, m),
+        sides: [m.participant(0).cloned(), m.participant(1).cloned()],
+        status: m.status,
+        result: m.result.clone(),
+    }
 }
 
 /// The pairings of round `n`.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/rounds/{round}/pairings", tag = "play",
     params(("tournament_id" = String, Path, description = "Tournament id"), ("round" = u32, Path, description = "Round, from 1")),
-    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Pairings), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn pairings(
     State(state): State<AppState>,
     ApiPath((id, round)): ApiPath<(String, u32)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Pairings>, ApiError> {
     let tournament = read(&state, &id).await?;
     let t = &tournament.value;
     let unpaired = || {
@@ -478,13 +622,13 @@ async fn pairings(
     let games = round_games(t, round).ok_or_else(unpaired)?;
     let complete = games
         .iter()
-        .all(|g| !matches!(g["status"].as_str(), Some("ready" | "pending")));
-    Ok(Json(json!({
-        "tournament": t.id,
-        "round": round,
-        "complete": complete,
-        "pairings": games,
-    })))
+        .all(|g| !matches!(g.status, MatchStatus::Ready | MatchStatus::Pending));
+    Ok(Json(Pairings {
+        tournament: t.id.clone(),
+        round,
+        complete,
+        pairings: games,
+    }))
 }
 
 /// Records the result of a pending match of the current round: the director, or an entrant
@@ -501,8 +645,8 @@ async fn pairings(
 #[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/matches/{match_id}/result", tag = "play",
     params(("tournament_id" = String, Path, description = "Tournament id"), ("match_id" = String, Path, description = "Match id"),
         ("If-Match" = Option<String>, Header, description = "The tournament's ETag as read, e.g. \"v12\"")),
-    request_body(content = Value, description = "A match result, with `\"correction\": true` to replace a recorded one"),
-    responses((status = 200, body = Value, headers(("ETag" = String, description = "The tournament's version, e.g. \"v12\""))),
+    request_body(content = ResultBody, description = "A match result, with `\"correction\": true` to replace a recorded one"),
+    responses((status = 200, body = WithEvents<TournamentView>, headers(("ETag" = String, description = "The tournament's version, e.g. \"v12\""))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`result_exists` (with the recorded result), `dependent_played`, `not_in_current_round`, or a lifecycle refusal"),
         (status = 412, body = ErrorBody, description = "`precondition_failed`: the tournament is no longer at the `If-Match` version"),
@@ -514,7 +658,7 @@ async fn record_result(
     if_match: IfMatch,
     ApiPath((id, match_text)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<Tagged, ApiError> {
+) -> Result<Tagged<WithEvents<TournamentView>>, ApiError> {
     let match_id: MatchId = match_text
         .parse()
         .map_err(|e: athlos_core::error::BracketError| {
@@ -534,7 +678,7 @@ async fn record_result(
             if_match.write(written.correction),
         )
         .await?;
-    Ok(tagged(&change))
+    Ok(tagged(change))
 }
 
 /// The standings rows as JSON values (for the lines of the export and the results feed).
@@ -545,21 +689,21 @@ pub(crate) fn standing_lines(standings: &Standings) -> Vec<Value> {
 /// Standings: rank, name, points, wins, draws, losses and tie-breaks; final once complete.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/standings", tag = "play",
     params(("tournament_id" = String, Path, description = "Tournament id")),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = StandingsView), (status = 404, body = ErrorBody)))]
 async fn standings(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StandingsView>, ApiError> {
     let tournament = read(&state, &id).await?;
-    let t = &tournament.value;
-    let standings = table_of(t);
-    Ok(Json(json!({
-        "tournament": t.id,
-        "state": t.state,
-        "round": t.round,
-        "final": standings.is_final,
-        "standings": standings.rows,
-    })))
+    let t = tournament.value;
+    let table = table_of(&t);
+    Ok(Json(StandingsView {
+        tournament: t.id,
+        state: t.state,
+        round: t.round,
+        is_final: table.is_final,
+        standings: table.rows,
+    }))
 }
 
 /// Export format.
@@ -607,18 +751,17 @@ async fn export(
         let text = state.service.export_trf(&t.id).await?;
         return Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response());
     }
-    let mut lines = vec![json!({
-        "type": "tournament",
-        "id": t.id,
-        "name": t.name,
-        "state": t.state,
-        "round": t.round,
-        "rules": t.rules,
-    })];
+    let mut lines = vec![ExportLine::Tournament {
+        id: &t.id,
+        name: &t.name,
+        state: t.state,
+        round: t.round,
+        rules: &t.rules,
+    }];
     lines.extend(
         t.entries
             .iter()
-            .map(|p| json!({ "type": "entry", "participant": p })),
+            .map(|participant| ExportLine::Entry { participant }),
     );
     let played = if t.swiss.is_some() {
         t.round
@@ -626,27 +769,21 @@ async fn export(
         total_rounds(t).unwrap_or(0)
     };
     for round in 1..=played {
-        lines.extend(
-            round_games(t, round)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|mut v| {
-                    if let Value::Object(map) = &mut v {
-                        map.insert("type".to_owned(), json!("match"));
-                    }
-                    v
-                }),
-        );
+        let games = round_games(t, round).unwrap_or_default();
+        lines.extend(games.into_iter().map(ExportLine::Match));
     }
-    lines.extend(standing_lines(&table_of(t)).into_iter().map(|mut v| {
-        if let Value::Object(map) = &mut v {
-            map.insert("type".to_owned(), json!("standing"));
-        }
-        v
-    }));
+    let table = table_of(t);
+    lines.extend(table.rows.iter().map(ExportLine::Standing));
     let mut body = String::new();
     for line in lines {
-        body.push_str(&line.to_string());
+        let text = serde_json::to_string(&line).map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("cannot encode the export: {e}"),
+            )
+        })?;
+        body.push_str(&text);
         body.push('\n');
     }
     Ok(([(CONTENT_TYPE, "application/x-ndjson")], body).into_response())
