@@ -726,13 +726,13 @@ BracketError {
     UnknownMatch => "unknown_match", NotFound;
     InvalidMatchId => "invalid_match_id", Invalid;
     UnknownParticipant => "unknown_participant", Invalid;
-    MatchNotReady => "match_not_ready", Invalid;
-    MatchNotPlayable => "match_not_playable", Invalid;
+    MatchNotReady => "match_not_ready", Conflict;
+    MatchNotPlayable => "match_not_playable", Conflict;
     NotInMatch => "not_in_match", Invalid;
     DrawNotAllowed => "draw_not_allowed", Invalid;
     DependentPlayed => "dependent_played", Conflict;
     AlreadyWithdrawn => "already_withdrawn", Conflict;
-    Incomplete => "incomplete", Invalid;
+    Incomplete => "incomplete", Conflict;
     InconsistentDocument => "inconsistent_document", Internal;
     MatchCount => "match_count", Internal;
 }

@@ -265,7 +265,7 @@ DraftError {
     SameTeam => "same_team", Invalid;
     DuplicateInQueue => "duplicate_in_queue", Invalid;
     UnexpectedEvent => "unexpected_event", Internal;
-    InvalidDocument => "invalid_document", Internal;
-    Replay => "replay", Internal;
+    InvalidDocument => "invalid_document", Invalid;
+    Replay => "replay", Invalid;
 }
 }

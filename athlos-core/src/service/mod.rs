@@ -52,9 +52,9 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::store::StoreError;
 use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
+use crate::store::StoreError;
 use crate::store::{AggregateRef, Commit, Store};
 
 pub use divisions::{DivisionChanges, Generated};

@@ -370,8 +370,7 @@ pub struct BracketJobs {
     /// The subscription the body asked for (absent without one); its `secret` only when
     /// this request created it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<WebhookView>)]
-    pub webhook: Option<Value>,
+    pub webhook: Option<WebhookView>,
 }
 
 /// A division after a write, with the events the write logged, tagged with its version.

@@ -59,6 +59,11 @@ pub struct ErrorBody {
 }
 
 impl ApiError {
+    /// 500 `internal`: something the server made could not be encoded.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+
     /// An error with no context.
     pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
         Self {

@@ -43,7 +43,6 @@ use athlos_core::store::{
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
 use super::store::SharedStore;
-use super::tournaments::standing_lines;
 use super::AppState;
 use athlos_core::service::table_of;
 
@@ -774,10 +773,11 @@ async fn results(
         )
         .with("state", t.state.to_string()));
     }
-    let rows = standing_lines(&table_of(t));
     let mut body = String::new();
-    for row in rows {
-        body.push_str(&row.to_string());
+    for row in &table_of(t).rows {
+        let line = serde_json::to_string(row)
+            .map_err(|e| ApiError::internal(format!("cannot encode a standings row: {e}")))?;
+        body.push_str(&line);
         body.push('\n');
     }
     Ok(([(CONTENT_TYPE, "application/x-ndjson")], body).into_response())

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,7 +17,7 @@ use athlos_core::event::Event;
 use athlos_core::id::TournamentId;
 use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
 use athlos_core::model::{Participant, ParticipantId};
-use athlos_core::service::{playing_round, table_of, StandingRow, Standings, TournamentChange};
+use athlos_core::service::{playing_round, table_of, StandingRow, TournamentChange};
 use athlos_core::store::{AggregateStore, Stored, Tournament, TournamentRules, TournamentSettings};
 
 use super::auth::Caller;
@@ -679,11 +679,6 @@ async fn record_result(
         )
         .await?;
     Ok(tagged(change))
-}
-
-/// The standings rows as JSON values (for the lines of the export and the results feed).
-pub(crate) fn standing_lines(standings: &Standings) -> Vec<Value> {
-    standings.rows.iter().map(|row| json!(row)).collect()
 }
 
 /// Standings: rank, name, points, wins, draws, losses and tie-breaks; final once complete.

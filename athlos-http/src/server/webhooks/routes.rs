@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -118,7 +117,7 @@ pub async fn shortcut(
     state: &AppState,
     scope: AggregateRef,
     raw: &[u8],
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<WebhookView>, ApiError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -132,13 +131,7 @@ pub async fn shortcut(
         Some(found) => WebhookView::of(found),
         None => subscribe(state, scope, webhook).await?,
     };
-    serde_json::to_value(view).map(Some).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("cannot encode the subscription: {e}"),
-        )
-    })
+    Ok(Some(view))
 }
 
 async fn tournament_scope(
