@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use serde::Serialize;
 
 use crate::convert::{from_python, to_python};
-use crate::error::{bracket_error, result_error, to_py, InvalidInput};
+use crate::error::{bracket_error, to_py, InvalidInput, ResultExists};
 use crate::participant::participant_from;
 
 /// Draws a field into a bracket.
@@ -229,4 +229,30 @@ impl PyBracket {
             self.inner.matches().len()
         )
     }
+}
+
+/// A refused result write: `ResultExists` with the recorded result as its `recorded`
+/// attribute, or the error's usual exception.
+fn result_error(py: Python<'_>, error: athlos_core::Error) -> PyErr {
+    if let athlos_core::Error::Service(athlos_core::error::ServiceError::ResultExists {
+        recorded,
+        ..
+    }) = &error
+    {
+        let exists = crate::error::with_code(
+            ResultExists::new_err(error.to_string()),
+            error.code(),
+            error.kind().as_str(),
+        );
+        match to_python(py, recorded) {
+            Ok(value) => {
+                if let Err(failed) = exists.value(py).setattr("recorded", value) {
+                    return failed;
+                }
+            }
+            Err(failed) => return failed,
+        }
+        return exists;
+    }
+    to_py(error)
 }

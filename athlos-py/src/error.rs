@@ -1,6 +1,6 @@
 //! The `athlos.AthlosError` hierarchy and the one mapping from core errors.
 
-use athlos_core::error::{BracketError, DraftError, ErrorKind, ServiceError};
+use athlos_core::error::{BracketError, DraftError, ErrorKind};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -138,26 +138,4 @@ pub(crate) fn with_code(raised: PyErr, code: &str, kind: &str) -> PyErr {
         }
         raised
     })
-}
-
-/// A refused result write: `ResultExists` with the recorded result as its `recorded`
-/// attribute, or the error's usual exception.
-pub(crate) fn result_error(py: Python<'_>, error: athlos_core::Error) -> PyErr {
-    if let athlos_core::Error::Service(ServiceError::ResultExists { recorded, .. }) = &error {
-        let exists = with_code(
-            ResultExists::new_err(error.to_string()),
-            error.code(),
-            error.kind().as_str(),
-        );
-        match crate::convert::to_python(py, recorded) {
-            Ok(value) => {
-                if let Err(failed) = exists.value(py).setattr("recorded", value) {
-                    return failed;
-                }
-            }
-            Err(failed) => return failed,
-        }
-        return exists;
-    }
-    to_py(error)
 }

@@ -5,7 +5,7 @@
 //! [`version`](crate::version) and [`diff`](crate::diff)), and commits the new document and
 //! the events the transition emits as one [`Commit`] that expects the version it loaded. If
 //! another writer got there first, the commit fails with
-//! [`StoreError::Conflict`](crate::error::StoreError::Conflict) and nothing is written: reload
+//! [`StoreError::Conflict`] and nothing is written: reload
 //! and retry. Every event carries the aggregate's new version and a timestamp read from the clock
 //! at commit; its id is `{aggregate}:{version}:{index}`.
 //!
