@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use athlos_core::seeding::DrawRng;
 use athlos_core::swiss::{
-    pair_next_round, Acceleration, Colour, GameResult, RoundRecord, SwissPlayer, Tournament,
+    pair_next_round, Acceleration, Colour, GameResult, RoundRecord, SwissField, SwissPlayer,
 };
 use athlos_core::trf::TrfDocument;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -28,7 +28,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 const PLAYED: usize = 5;
 const TOTAL: u32 = 9;
 
-fn simulated(n: usize, seed: u64) -> Tournament {
+fn simulated(n: usize, seed: u64) -> SwissField {
     let mut rng = DrawRng::new(seed);
     let mut players: Vec<SwissPlayer> = (1..=n as u32)
         .map(|number| SwissPlayer {
@@ -117,7 +117,7 @@ fn simulated(n: usize, seed: u64) -> Tournament {
             p.rounds.push(r.unwrap_or(RoundRecord::ZeroBye));
         }
     }
-    Tournament {
+    SwissField {
         players,
         total_rounds: TOTAL,
         initial_colour: Colour::White,
@@ -127,7 +127,7 @@ fn simulated(n: usize, seed: u64) -> Tournament {
 }
 
 /// The tournament as a TRF-16 file that other pairing programs read.
-fn trf(tournament: &Tournament) -> String {
+fn trf(tournament: &SwissField) -> String {
     let mut text = String::from("012 Simulated open\n");
     for p in &tournament.players {
         text.push_str(&format!(

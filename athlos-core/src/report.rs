@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bracket::{Bracket, Pool};
 use crate::model::{Participant, ParticipantId};
-use crate::seeding::{meeting_round, Placement};
+use crate::seeding::{meeting_round, FirstRound};
 
 /// The quality report of a draw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,7 +157,7 @@ impl DrawReport {
             .map_or(participants.len(), |k| (k as usize).min(participants.len()));
         match bracket.first_round_slots() {
             Some(slots) => {
-                let placement = Placement {
+                let placement = FirstRound {
                     slots: slots.to_vec(),
                     seed_order: participants.iter().map(|p| p.id.clone()).collect(),
                     seeded,
@@ -266,7 +266,7 @@ impl DrawReport {
     }
 
     /// The report of an elimination placement of `participants`.
-    pub fn for_placement(participants: &[Participant], placement: &Placement) -> Self {
+    pub fn for_placement(participants: &[Participant], placement: &FirstRound) -> Self {
         let by_id: BTreeMap<&ParticipantId, &Participant> =
             participants.iter().map(|p| (&p.id, p)).collect();
         let seed_of: BTreeMap<&ParticipantId, usize> = placement
@@ -355,7 +355,7 @@ impl DrawReport {
 }
 
 fn seed_integrity(
-    placement: &Placement,
+    placement: &FirstRound,
     slot_of: &BTreeMap<&ParticipantId, usize>,
     rounds: u32,
 ) -> SeedIntegrity {
@@ -403,7 +403,7 @@ fn seed_integrity(
 }
 
 fn group_meetings(
-    placement: &Placement,
+    placement: &FirstRound,
     by_id: &BTreeMap<&ParticipantId, &Participant>,
     key: fn(&Participant) -> Option<&str>,
     rounds: u32,
@@ -450,7 +450,7 @@ fn group_meetings(
         .collect()
 }
 
-fn bye_report(placement: &Placement, seed_of: &BTreeMap<&ParticipantId, usize>) -> ByeReport {
+fn bye_report(placement: &FirstRound, seed_of: &BTreeMap<&ParticipantId, usize>) -> ByeReport {
     let size = placement.slots.len();
     let sections = if size >= 4 { 4 } else { 2 };
     let mut per_quarter = vec![0usize; sections];
@@ -478,7 +478,7 @@ fn bye_report(placement: &Placement, seed_of: &BTreeMap<&ParticipantId, usize>) 
 }
 
 fn rating_balance(
-    placement: &Placement,
+    placement: &FirstRound,
     by_id: &BTreeMap<&ParticipantId, &Participant>,
 ) -> RatingBalance {
     let size = placement.slots.len();
@@ -524,7 +524,7 @@ fn gap(means: &[Option<u32>]) -> u32 {
 mod tests {
     use super::*;
     use crate::bracket::{BracketOptions, Format};
-    use crate::seeding::{place, Ordering};
+    use crate::seeding::{place, SeedOrdering};
 
     fn field(n: usize) -> Vec<Participant> {
         (1..=n)
@@ -554,7 +554,7 @@ mod tests {
     fn natural_ordering_breaks_seed_integrity() {
         let f = field(8);
         let mut options = BracketOptions::new(Format::SingleElimination);
-        options.ordering = Ordering::Natural;
+        options.ordering = SeedOrdering::Natural;
         let p = place(&f, &options, 0).unwrap();
         let r = DrawReport::for_placement(&f, &p);
         assert!(!r.seed_integrity.intact);

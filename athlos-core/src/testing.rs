@@ -79,7 +79,7 @@ use proptest::prelude::*;
 
 use crate::bracket::{Bracket, BracketOptions, Format, MatchStatus, Occupant, Source};
 use crate::model::{Participant, ParticipantId};
-use crate::seeding::{meeting_round, DrawRng, Ordering, Placement};
+use crate::seeding::{meeting_round, DrawRng, FirstRound, SeedOrdering};
 
 macro_rules! invariants {
     ($($(#[$doc:meta])* $variant:ident => $text:literal,)+) => {
@@ -241,7 +241,7 @@ pub fn elimination_options() -> impl Strategy<Value = (BracketOptions, Option<u8
             Just(Format::DoubleElimination),
             Just(Format::Repechage)
         ],
-        proptest::sample::select(Ordering::ALL.to_vec()),
+        proptest::sample::select(SeedOrdering::ALL.to_vec()),
         any::<bool>(),
         any::<bool>(),
         proptest::option::of(0u8..=100),
@@ -274,7 +274,7 @@ pub fn resolve_max_seeds(options: &mut BracketOptions, share: Option<u8>, entrie
 pub fn check_placement(
     participants: &[Participant],
     options: &BracketOptions,
-    placement: &Placement,
+    placement: &FirstRound,
 ) -> Result<(), InvariantViolation> {
     let n = participants.len();
     let size = placement.slots.len();
@@ -308,7 +308,7 @@ pub fn check_placement(
     }
     // Without balanced byes the other orderings follow brackets-manager.js, where byes padded
     // at the end of the seed list may meet each other (e.g. `natural`).
-    if options.balance_byes || options.ordering == Ordering::InnerOuter {
+    if options.balance_byes || options.ordering == SeedOrdering::InnerOuter {
         for (pair, slots) in placement.slots.chunks(2).enumerate() {
             if slots.iter().all(Option::is_none) {
                 return Err(broken(
@@ -318,7 +318,7 @@ pub fn check_placement(
             }
         }
     }
-    if options.ordering != Ordering::InnerOuter {
+    if options.ordering != SeedOrdering::InnerOuter {
         return Ok(());
     }
     let slot_of = |id: &ParticipantId| seen.get(id).copied();

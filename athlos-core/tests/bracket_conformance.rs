@@ -19,7 +19,7 @@ use athlos_core::bracket::{
     MatchStatus, Occupant, Part, PoolDistribution, Source,
 };
 use athlos_core::model::{Participant, ParticipantId};
-use athlos_core::seeding::Ordering;
+use athlos_core::seeding::SeedOrdering;
 
 fn corpus_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/brackets");
@@ -177,7 +177,7 @@ fn build_elimination(name: &str, case: &Value) -> Bracket {
     let size = case["size"].as_u64().unwrap() as usize;
     let bracket_size = case["bracket_size"].as_u64().unwrap() as usize;
     let opts = &case["options"];
-    let orderings: Vec<Ordering> = opts["seed_ordering"]
+    let orderings: Vec<SeedOrdering> = opts["seed_ordering"]
         .as_array()
         .unwrap()
         .iter()

@@ -10,7 +10,7 @@ use athlos_core::bracket::{
 };
 use athlos_core::error::BracketError;
 use athlos_core::model::{Participant, ParticipantId};
-use athlos_core::seeding::Ordering;
+use athlos_core::seeding::SeedOrdering;
 
 fn field(n: usize) -> Vec<Participant> {
     (1..=n)
@@ -41,7 +41,7 @@ fn elimination(format: Format, n: usize, tweak: impl FnOnce(&mut BracketOptions)
     let mut padded: Vec<Option<ParticipantId>> =
         participants.iter().map(|p| Some(p.id.clone())).collect();
     padded.resize(n.next_power_of_two().max(2), None);
-    let slots = Ordering::InnerOuter.apply(&padded).unwrap();
+    let slots = SeedOrdering::InnerOuter.apply(&padded).unwrap();
     Bracket::elimination(&options, &participants, &slots).unwrap()
 }
 

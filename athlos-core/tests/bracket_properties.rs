@@ -11,7 +11,7 @@ use athlos_core::bracket::{
     Bracket, BracketOptions, Format, GrandFinal, MatchResult, MatchStatus, Occupant, Part, Source,
 };
 use athlos_core::model::{Participant, ParticipantId};
-use athlos_core::seeding::Ordering;
+use athlos_core::seeding::SeedOrdering;
 
 /// A small deterministic generator for the choices made while playing.
 struct Rng(u64);
@@ -32,7 +32,7 @@ struct Case {
     format: Format,
     grand_final: GrandFinal,
     third_place: bool,
-    ordering: Ordering,
+    ordering: SeedOrdering,
     groups: Option<u32>,
     seed: u64,
     withdrawals: usize,
@@ -213,7 +213,7 @@ fn elimination_case() -> impl Strategy<Value = Case> {
     (
         2usize..=512,
         0usize..5,
-        0usize..Ordering::ALL.len(),
+        0usize..SeedOrdering::ALL.len(),
         any::<bool>(),
         any::<u64>(),
         0usize..4,
@@ -231,7 +231,7 @@ fn elimination_case() -> impl Strategy<Value = Case> {
                 format,
                 grand_final,
                 third_place: third && format != Format::Repechage && size >= 3,
-                ordering: Ordering::ALL[ordering],
+                ordering: SeedOrdering::ALL[ordering],
                 groups: None,
                 seed,
                 withdrawals,
@@ -253,7 +253,7 @@ fn pool_case() -> impl Strategy<Value = Case> {
                 format,
                 grand_final: GrandFinal::Simple,
                 third_place: false,
-                ordering: Ordering::InnerOuter,
+                ordering: SeedOrdering::InnerOuter,
                 groups,
                 seed,
                 withdrawals,

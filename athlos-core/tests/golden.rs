@@ -9,7 +9,7 @@ use common::assert_golden;
 
 use athlos_core::bracket::{BracketOptions, Format};
 use athlos_core::model::Participant;
-use athlos_core::seeding::{place, Ordering};
+use athlos_core::seeding::{place, SeedOrdering};
 
 fn seeded_field(n: usize) -> Vec<Participant> {
     (1..=n)
@@ -25,7 +25,7 @@ fn seeded_field(n: usize) -> Vec<Participant> {
 /// balanced.
 #[test]
 fn orderings() {
-    for ordering in Ordering::ALL {
+    for ordering in SeedOrdering::ALL {
         let mut out = String::new();
         for size in [2, 5, 8, 12, 16, 27] {
             for balance_byes in [false, true] {

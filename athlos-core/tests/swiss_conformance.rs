@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use athlos_core::swiss::{check_round, rounds_paired, Pairing};
+use athlos_core::swiss::{check_round, rounds_paired, RoundPairing};
 use athlos_core::trf::TrfDocument;
 
 /// Rounds that still differ from the reference engine, as `(file, round)`. The test fails when
@@ -30,8 +30,8 @@ fn corpus() -> Option<PathBuf> {
     None
 }
 
-fn expected_rounds(text: &str) -> Vec<Pairing> {
-    let mut rounds: Vec<Pairing> = Vec::new();
+fn expected_rounds(text: &str) -> Vec<RoundPairing> {
+    let mut rounds: Vec<RoundPairing> = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let fields: Vec<u32> = line
             .split('\t')
@@ -39,7 +39,7 @@ fn expected_rounds(text: &str) -> Vec<Pairing> {
             .collect();
         let (round, white, black) = (fields[0] as usize, fields[1], fields[2]);
         while rounds.len() < round {
-            rounds.push(Pairing::default());
+            rounds.push(RoundPairing::default());
         }
         if black == 0 {
             rounds[round - 1].bye = Some(white);

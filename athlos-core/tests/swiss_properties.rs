@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use athlos_core::swiss::{
-    pair_next_round, Acceleration, Colour, GameResult, RoundRecord, SwissError, SwissPlayer,
-    Tournament,
+    pair_next_round, Acceleration, Colour, GameResult, RoundRecord, SwissError, SwissField,
+    SwissPlayer,
 };
 use athlos_core::testing::{check_pairing, check_standings, swiss_history};
 use athlos_core::tiebreak::{
@@ -29,7 +29,7 @@ fn colours_of(player: &SwissPlayer) -> Vec<Colour> {
 /// Plays a random tournament round by round, checking every pairing.
 fn simulate(players: usize, rounds: u32, seed: u64) -> Result<(), TestCaseError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut tournament = Tournament {
+    let mut tournament = SwissField {
         players: (1..=players as u32)
             .map(|n| SwissPlayer {
                 number: n,
@@ -283,18 +283,18 @@ proptest! {
 
 #[test]
 fn the_checks_name_the_broken_invariant() {
-    use athlos_core::swiss::Pairing;
+    use athlos_core::swiss::RoundPairing;
     use athlos_core::testing::{random_history, Invariant};
     let mut tournament = random_history(4, 0, 7);
     for p in &mut tournament.players {
         p.rounds.clear();
     }
-    let ok = Pairing {
+    let ok = RoundPairing {
         pairs: vec![(1, 3), (4, 2)],
         bye: None,
     };
     check_pairing(&tournament, &ok).unwrap();
-    let twice = Pairing {
+    let twice = RoundPairing {
         pairs: vec![(1, 3), (3, 2)],
         bye: Some(4),
     };
@@ -302,7 +302,7 @@ fn the_checks_name_the_broken_invariant() {
         check_pairing(&tournament, &twice).unwrap_err().invariant,
         Invariant::PairedOnce
     );
-    let missing = Pairing {
+    let missing = RoundPairing {
         pairs: vec![(1, 3)],
         bye: None,
     };

@@ -5,12 +5,12 @@
 use std::collections::BTreeSet;
 
 use athlos_core::swiss::{
-    pair_next_round, pair_next_round_seeded, Colour, GameResult, RoundRecord, SwissPlayer,
-    Tournament,
+    pair_next_round, pair_next_round_seeded, Colour, GameResult, RoundRecord, SwissField,
+    SwissPlayer,
 };
 
-fn field(size: u32) -> Tournament {
-    Tournament {
+fn field(size: u32) -> SwissField {
+    SwissField {
         players: (1..=size)
             .map(|n| SwissPlayer {
                 number: n,

@@ -119,18 +119,18 @@ fn first_round_pairs_top_half_against_bottom_half() {
 
 #[test]
 fn checker_names_the_broken_criterion() {
-    use athlos_core::swiss::{check_pairing, CheckFinding, Pairing};
+    use athlos_core::swiss::{check_pairing, CheckFinding, RoundPairing};
     let doc = TrfDocument::parse(SAMPLE).unwrap();
     let mut tournament = doc.to_tournament();
     // Round 3 of the sample: everyone present.
     tournament.total_rounds = 5;
-    let rematch = Pairing {
+    let rematch = RoundPairing {
         pairs: vec![(1, 3)],
         bye: Some(2),
     };
     let findings = check_pairing(&tournament, &rematch).unwrap();
     assert!(findings.contains(&CheckFinding::Rematch { white: 1, black: 3 }));
-    let twice = Pairing {
+    let twice = RoundPairing {
         pairs: vec![(1, 2), (2, 3)],
         bye: None,
     };

@@ -3,7 +3,7 @@
 use athlos_core::bracket::{Bracket, BracketOptions, MatchId, MatchResult};
 use athlos_core::model::ParticipantId;
 use athlos_core::report::DrawReport;
-use athlos_core::seeding::Ordering;
+use athlos_core::seeding::SeedOrdering;
 use athlos_core::service::write_bracket_result;
 use pyo3::prelude::*;
 use serde::Serialize;
@@ -78,7 +78,7 @@ pub(crate) fn draw(
 /// The names of the first-round orderings.
 #[pyfunction]
 pub(crate) fn orderings() -> Vec<&'static str> {
-    Ordering::ALL.iter().map(|o| o.name()).collect()
+    SeedOrdering::ALL.iter().map(|o| o.name()).collect()
 }
 
 /// A bracket of any format: structure, draw, results and withdrawals.

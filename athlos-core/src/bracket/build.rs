@@ -8,7 +8,7 @@ use super::{
     Meta, Occupant, Part, Pool, PoolDistribution, Slot, Source,
 };
 use crate::model::{validate_field, Participant, ParticipantId};
-use crate::seeding::{standard_positions, Ordering};
+use crate::seeding::{standard_positions, SeedOrdering};
 
 /// Largest elimination bracket (first-round slots): a double elimination of this size has
 /// about 131,000 matches.
@@ -28,8 +28,8 @@ pub const MAX_POOL: usize = 256;
 /// bracket can meet in losers' rounds 1–8, the latest first possible rematch any choice among
 /// the named orderings reaches (a search over them found none later; a test checks the
 /// structure up to 2048 slots and proptest checks played brackets).
-pub fn default_loser_orderings(bracket_size: usize) -> Vec<Ordering> {
-    use Ordering::{HalfShift, Natural, PairFlip, Reverse, ReverseHalfShift};
+pub fn default_loser_orderings(bracket_size: usize) -> Vec<SeedOrdering> {
+    use SeedOrdering::{HalfShift, Natural, PairFlip, Reverse, ReverseHalfShift};
     match bracket_size {
         0..=2 => vec![Natural],
         4 => vec![Natural, Reverse],
@@ -676,7 +676,7 @@ impl Builder {
         &mut self,
         entries: Vec<Feed>,
         grand_final: GrandFinal,
-        orderings: &[Ordering],
+        orderings: &[SeedOrdering],
         third_place: bool,
     ) -> u32 {
         let size = entries.len();
@@ -706,7 +706,7 @@ impl Builder {
             wb.push(ids);
         }
         let ordered_losers = |ids: &[u32], t: usize| -> Vec<u32> {
-            let ordering = orderings.get(t).copied().unwrap_or(Ordering::Natural);
+            let ordering = orderings.get(t).copied().unwrap_or(SeedOrdering::Natural);
             ordering.apply(ids).unwrap_or_else(|_| ids.to_vec())
         };
         // Losers' bracket.

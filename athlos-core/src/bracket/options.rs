@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::seeding::Ordering;
+use crate::seeding::SeedOrdering;
 
 /// The competition format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -78,7 +78,7 @@ pub struct BracketOptions {
     pub format: Format,
     /// First-round ordering of the placed seeds (elimination formats).
     #[serde(default = "default_ordering")]
-    pub ordering: Ordering,
+    pub ordering: SeedOrdering,
     /// Spread byes evenly over the bracket instead of giving them to the top seeds.
     #[serde(default)]
     pub balance_byes: bool,
@@ -95,7 +95,7 @@ pub struct BracketOptions {
     /// into losers' round `2t`. Missing elements take
     /// [`default_loser_orderings`](crate::bracket::default_loser_orderings).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub loser_orderings: Vec<Ordering>,
+    pub loser_orderings: Vec<SeedOrdering>,
     /// Number of pools (groups format); chosen from the field size when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<u32>,
@@ -169,8 +169,8 @@ impl std::fmt::Display for Format {
     }
 }
 
-fn default_ordering() -> Ordering {
-    Ordering::InnerOuter
+fn default_ordering() -> SeedOrdering {
+    SeedOrdering::InnerOuter
 }
 
 fn default_advance() -> u32 {

@@ -1,6 +1,6 @@
 //! Pool standings: points, head-to-head, score difference.
 
-use std::cmp::Ordering as CmpOrdering;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -108,7 +108,7 @@ impl Bracket {
                 head_to_head[*b] += pb;
             }
         }
-        let sporting = |x: usize, y: usize| -> CmpOrdering {
+        let sporting = |x: usize, y: usize| -> Ordering {
             let (rx, ry) = (&rows[x], &rows[y]);
             let diff = |r: &Standing| i128::from(r.score_for) - i128::from(r.score_against);
             ry.points
@@ -123,7 +123,7 @@ impl Bracket {
         let mut ranks = vec![0u32; rows.len()];
         for (k, &i) in order.iter().enumerate() {
             ranks[i] = match k.checked_sub(1).map(|p| order[p]) {
-                Some(prev) if sporting(prev, i) == CmpOrdering::Equal => ranks[prev],
+                Some(prev) if sporting(prev, i) == Ordering::Equal => ranks[prev],
                 _ => u32::try_from(k + 1).unwrap_or(u32::MAX),
             };
         }

@@ -1,6 +1,6 @@
 //! Seed order: who is stronger than whom before a draw.
 
-use std::cmp::Ordering as CmpOrdering;
+use std::cmp::Ordering;
 
 use crate::model::Participant;
 
@@ -20,24 +20,24 @@ pub fn seed_order(participants: &[Participant]) -> Vec<usize> {
 }
 
 /// The comparison behind [`seed_order`]: `Less` means `a` is seeded ahead of `b`.
-pub fn compare(a: &Participant, b: &Participant) -> CmpOrdering {
+pub fn compare(a: &Participant, b: &Participant) -> Ordering {
     // `None` sorts after any value for seeds and ranks (ascending), and after any rating
     // (descending), so participants with more information come first within each step.
-    fn ascending(a: Option<u32>, b: Option<u32>) -> CmpOrdering {
+    fn ascending(a: Option<u32>, b: Option<u32>) -> Ordering {
         match (a, b) {
             (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => CmpOrdering::Less,
-            (None, Some(_)) => CmpOrdering::Greater,
-            (None, None) => CmpOrdering::Equal,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
         }
     }
     ascending(a.seed, b.seed)
         .then_with(|| ascending(a.rank, b.rank))
         .then_with(|| match (a.rating, b.rating) {
             (Some(x), Some(y)) => y.cmp(&x),
-            (Some(_), None) => CmpOrdering::Less,
-            (None, Some(_)) => CmpOrdering::Greater,
-            (None, None) => CmpOrdering::Equal,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
         })
         .then_with(|| a.id.cmp(&b.id))
 }

@@ -25,7 +25,7 @@ use super::SeedingError;
 /// A first-round ordering of seeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Ordering {
+pub enum SeedOrdering {
     /// Seeds in order: 1–2, 3–4, …
     Natural,
     /// Seeds in reverse order: N–(N−1), …
@@ -40,26 +40,26 @@ pub enum Ordering {
     InnerOuter,
 }
 
-impl Ordering {
+impl SeedOrdering {
     /// Every ordering, in documentation order.
-    pub const ALL: [Ordering; 6] = [
-        Ordering::Natural,
-        Ordering::Reverse,
-        Ordering::HalfShift,
-        Ordering::ReverseHalfShift,
-        Ordering::PairFlip,
-        Ordering::InnerOuter,
+    pub const ALL: [SeedOrdering; 6] = [
+        SeedOrdering::Natural,
+        SeedOrdering::Reverse,
+        SeedOrdering::HalfShift,
+        SeedOrdering::ReverseHalfShift,
+        SeedOrdering::PairFlip,
+        SeedOrdering::InnerOuter,
     ];
 
     /// The snake_case name used in JSON, the command line and Python.
     pub fn name(self) -> &'static str {
         match self {
-            Ordering::Natural => "natural",
-            Ordering::Reverse => "reverse",
-            Ordering::HalfShift => "half_shift",
-            Ordering::ReverseHalfShift => "reverse_half_shift",
-            Ordering::PairFlip => "pair_flip",
-            Ordering::InnerOuter => "inner_outer",
+            SeedOrdering::Natural => "natural",
+            SeedOrdering::Reverse => "reverse",
+            SeedOrdering::HalfShift => "half_shift",
+            SeedOrdering::ReverseHalfShift => "reverse_half_shift",
+            SeedOrdering::PairFlip => "pair_flip",
+            SeedOrdering::InnerOuter => "inner_outer",
         }
     }
 
@@ -79,24 +79,24 @@ impl Ordering {
         }
         let half = len / 2;
         Ok(match self {
-            Ordering::Natural => items.to_vec(),
-            Ordering::Reverse => items.iter().rev().cloned().collect(),
-            Ordering::HalfShift => items[half..]
+            SeedOrdering::Natural => items.to_vec(),
+            SeedOrdering::Reverse => items.iter().rev().cloned().collect(),
+            SeedOrdering::HalfShift => items[half..]
                 .iter()
                 .chain(&items[..half])
                 .cloned()
                 .collect(),
-            Ordering::ReverseHalfShift => items[..half]
+            SeedOrdering::ReverseHalfShift => items[..half]
                 .iter()
                 .rev()
                 .chain(items[half..].iter().rev())
                 .cloned()
                 .collect(),
-            Ordering::PairFlip => items
+            SeedOrdering::PairFlip => items
                 .chunks_exact(2)
                 .flat_map(|pair| [pair[1].clone(), pair[0].clone()])
                 .collect(),
-            Ordering::InnerOuter => {
+            SeedOrdering::InnerOuter => {
                 if !len.is_power_of_two() {
                     return Err(bad());
                 }
@@ -129,16 +129,16 @@ pub fn standard_positions(size: usize) -> Vec<usize> {
     slots
 }
 
-impl fmt::Display for Ordering {
+impl fmt::Display for SeedOrdering {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for Ordering {
+impl FromStr for SeedOrdering {
     type Err = SeedingError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ordering::ALL
+        SeedOrdering::ALL
             .into_iter()
             .find(|o| o.name() == s)
             .ok_or_else(|| SeedingError::UnknownOrdering { name: s.to_owned() })
@@ -149,7 +149,7 @@ impl FromStr for Ordering {
 mod tests {
     use super::*;
 
-    fn pairs(ordering: Ordering, n: usize) -> Vec<(usize, usize)> {
+    fn pairs(ordering: SeedOrdering, n: usize) -> Vec<(usize, usize)> {
         let seeds: Vec<usize> = (1..=n).collect();
         ordering
             .apply(&seeds)
@@ -162,27 +162,27 @@ mod tests {
     #[test]
     fn documented_table_for_eight() {
         assert_eq!(
-            pairs(Ordering::Natural, 8),
+            pairs(SeedOrdering::Natural, 8),
             [(1, 2), (3, 4), (5, 6), (7, 8)]
         );
         assert_eq!(
-            pairs(Ordering::Reverse, 8),
+            pairs(SeedOrdering::Reverse, 8),
             [(8, 7), (6, 5), (4, 3), (2, 1)]
         );
         assert_eq!(
-            pairs(Ordering::HalfShift, 8),
+            pairs(SeedOrdering::HalfShift, 8),
             [(5, 6), (7, 8), (1, 2), (3, 4)]
         );
         assert_eq!(
-            pairs(Ordering::ReverseHalfShift, 8),
+            pairs(SeedOrdering::ReverseHalfShift, 8),
             [(4, 3), (2, 1), (8, 7), (6, 5)]
         );
         assert_eq!(
-            pairs(Ordering::PairFlip, 8),
+            pairs(SeedOrdering::PairFlip, 8),
             [(2, 1), (4, 3), (6, 5), (8, 7)]
         );
         assert_eq!(
-            pairs(Ordering::InnerOuter, 8),
+            pairs(SeedOrdering::InnerOuter, 8),
             [(1, 8), (4, 5), (2, 7), (3, 6)]
         );
     }
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn inner_outer_sixteen_is_standard_seeding() {
         assert_eq!(
-            pairs(Ordering::InnerOuter, 16),
+            pairs(SeedOrdering::InnerOuter, 16),
             [
                 (1, 16),
                 (8, 9),
@@ -206,15 +206,15 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_is_an_error() {
-        for o in Ordering::ALL {
-            assert_eq!(o.name().parse::<Ordering>().unwrap(), o);
+        for o in SeedOrdering::ALL {
+            assert_eq!(o.name().parse::<SeedOrdering>().unwrap(), o);
             assert_eq!(
                 serde_json::to_string(&o).unwrap(),
                 format!("\"{}\"", o.name())
             );
         }
         assert_eq!(
-            "snake".parse::<Ordering>().unwrap_err(),
+            "snake".parse::<SeedOrdering>().unwrap_err(),
             SeedingError::UnknownOrdering {
                 name: "snake".into()
             }
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn odd_lengths_are_refused() {
-        assert!(Ordering::Natural.apply(&[1, 2, 3]).is_err());
-        assert!(Ordering::InnerOuter.apply(&[1, 2, 3, 4, 5, 6]).is_err());
+        assert!(SeedOrdering::Natural.apply(&[1, 2, 3]).is_err());
+        assert!(SeedOrdering::InnerOuter.apply(&[1, 2, 3, 4, 5, 6]).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The placement works on a *virtual seed list* of the bracket size P (the smallest power of
 //! two holding the field): entry `v` of the list is the entry with seed `v + 1`, or a bye.
-//! The chosen [`Ordering`] then turns the list into slots, exactly as brackets-manager.js
+//! The chosen [`SeedOrdering`] then turns the list into slots, exactly as brackets-manager.js
 //! does with its seeding array. With the default `inner_outer` ordering this is the standard
 //! seeded placement: seeds 1 and 2 can only meet in the final, 1–4 only from the semi-finals,
 //! 1–8 only from the quarter-finals, and so on.
@@ -48,14 +48,15 @@ use super::SeedingError;
 use crate::bracket::BracketOptions;
 use crate::error::Error;
 use crate::model::{validate_field, Participant, ParticipantId};
-use crate::seeding::Ordering;
+use crate::seeding::SeedOrdering;
 
 /// The largest field a bracket accepts (2^20 entries).
 pub const MAX_ENTRIES: usize = 1 << 20;
 
-/// The outcome of a placement: the first-round slots and the order behind them.
+/// A field placed into the first round (what [`place`] returns): the first-round slots and
+/// the seed order behind them. A final place in a bracket is a [`crate::bracket::Placement`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Placement {
+pub struct FirstRound {
     /// Slots in bracket order; slots `2k` and `2k + 1` meet in the first round. `None` is a bye.
     pub slots: Vec<Option<ParticipantId>>,
     /// The field in seed order, strongest first.
@@ -64,7 +65,7 @@ pub struct Placement {
     pub seeded: usize,
 }
 
-impl Placement {
+impl FirstRound {
     /// The number of byes.
     pub fn byes(&self) -> usize {
         self.slots.iter().filter(|s| s.is_none()).count()
@@ -84,7 +85,7 @@ pub fn place(
     participants: &[Participant],
     options: &BracketOptions,
     seed: u64,
-) -> Result<Placement, Error> {
+) -> Result<FirstRound, Error> {
     validate_field(participants)?;
     Ok(place_ranked(
         participants,
@@ -100,7 +101,7 @@ pub(crate) fn place_ranked(
     ranked: &[usize],
     options: &BracketOptions,
     seed: u64,
-) -> Result<Placement, SeedingError> {
+) -> Result<FirstRound, SeedingError> {
     let n = participants.len();
     if n > MAX_ENTRIES {
         return Err(SeedingError::TooLarge {
@@ -119,7 +120,7 @@ pub(crate) fn place_ranked(
         None => n,
     };
     let size = n.next_power_of_two();
-    let virtual_list = if options.balance_byes && options.ordering != Ordering::InnerOuter {
+    let virtual_list = if options.balance_byes && options.ordering != SeedOrdering::InnerOuter {
         brackets_manager_balanced_list(n, size)
     } else {
         virtual_seed_list(n, size, options.balance_byes)
@@ -163,7 +164,7 @@ pub(crate) fn place_ranked(
         .into_iter()
         .map(|o| o.map(|rank| participants[ranked[rank]].id.clone()))
         .collect();
-    Ok(Placement {
+    Ok(FirstRound {
         slots,
         seed_order: ranked.iter().map(|&i| participants[i].id.clone()).collect(),
         seeded,
@@ -515,7 +516,7 @@ fn split(
 mod tests {
     use super::*;
     use crate::bracket::Format;
-    use crate::seeding::Ordering;
+    use crate::seeding::SeedOrdering;
 
     fn field(n: usize) -> Vec<Participant> {
         (1..=n)
@@ -527,7 +528,7 @@ mod tests {
             .collect()
     }
 
-    fn seeds(placement: &Placement) -> Vec<Option<u32>> {
+    fn seeds(placement: &FirstRound) -> Vec<Option<u32>> {
         placement
             .slots
             .iter()
@@ -579,7 +580,7 @@ mod tests {
     #[test]
     fn orderings_match_brackets_manager_with_byes() {
         let mut options = BracketOptions::new(Format::SingleElimination);
-        options.ordering = Ordering::Reverse;
+        options.ordering = SeedOrdering::Reverse;
         let p = place(&field(6), &options, 0).unwrap();
         assert_eq!(
             seeds(&p),
@@ -600,7 +601,7 @@ mod tests {
     fn default_placement_is_the_ordering_of_the_padded_seed_list() {
         // The brackets-manager.js conformance corpus builds its stages from exactly this list:
         // seeds 1..N padded with byes to P, then the ordering.
-        for ordering in Ordering::ALL {
+        for ordering in SeedOrdering::ALL {
             for n in 2..=64usize {
                 let mut options = BracketOptions::new(Format::SingleElimination);
                 options.ordering = ordering;

@@ -4,10 +4,9 @@
 //! [`lifecycle`](crate::lifecycle) tables, [`draw()`](crate::draw), the bracket's progression,
 //! [`version`](crate::version) and [`diff`](crate::diff)), and commits the new document and
 //! the events the transition emits as one [`Commit`] that expects the version it loaded. If
-//! another writer got there first, the commit fails with
-//! [`StoreError::Conflict`] and nothing is written: reload
-//! and retry. Every event carries the aggregate's new version and a timestamp read from the clock
-//! at commit; its id is `{aggregate}:{version}:{index}`.
+//! another writer got there first, the commit fails with [`StoreError::Conflict`] and nothing
+//! is written: reload and retry. Every event carries the aggregate's new version and a
+//! timestamp read from the clock at commit; its id is `{aggregate}:{version}:{index}`.
 //!
 //! Tournaments are played round by round on the bracket model: single elimination (a
 //! knockout; round `n` is every match of round `n`, the third-place match included in the
@@ -54,14 +53,13 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
-use crate::store::StoreError;
-use crate::store::{AggregateRef, Commit, Store};
+use crate::store::{AggregateRef, Commit, Store, StoreError};
 
 pub use divisions::{DivisionChanges, Generated};
 pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
 pub use results::{write_bracket_result, ResultWrite, Written};
-pub use standings::{table_of, StandingRow, Standings};
+pub use standings::{table_of, Standings, TableRow};
 pub use tournaments::{playing_round, round_complete, TournamentChange};
 
 std::thread_local! {

@@ -26,12 +26,12 @@ pub struct Standings {
     #[serde(rename = "final")]
     pub is_final: bool,
     /// The rows, best first.
-    pub rows: Vec<StandingRow>,
+    pub rows: Vec<TableRow>,
 }
 
 /// One row of the standings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StandingRow {
+pub struct TableRow {
     /// Rank from 1; shared by rows equal on everything that ranks them.
     pub rank: u32,
     /// The participant.
@@ -53,7 +53,7 @@ pub struct StandingRow {
     pub tiebreaks: TiebreakValues,
 }
 
-impl From<SwissStanding> for StandingRow {
+impl From<SwissStanding> for TableRow {
     fn from(row: SwissStanding) -> Self {
         Self {
             rank: row.rank,
@@ -92,7 +92,7 @@ pub fn table_of(t: &Tournament) -> Standings {
             rows: play
                 .standings(&t.entries, rules)
                 .into_iter()
-                .map(StandingRow::from)
+                .map(TableRow::from)
                 .collect(),
         };
     }
@@ -117,7 +117,7 @@ impl Record {
 
 /// A bracket tournament's rows: by final place where the bracket gives one, then points,
 /// then joining order; rows equal on place and points share a rank.
-fn bracket_rows(t: &Tournament) -> Vec<StandingRow> {
+fn bracket_rows(t: &Tournament) -> Vec<TableRow> {
     let mut records: BTreeMap<&ParticipantId, Record> = t
         .entries
         .iter()
@@ -170,7 +170,7 @@ fn bracket_rows(t: &Tournament) -> Vec<StandingRow> {
                 .saturating_add(1);
         }
         previous = Some(key);
-        out.push(StandingRow {
+        out.push(TableRow {
             rank: places.get(&p.id).copied().unwrap_or(rank),
             participant: p.id.clone(),
             name: p.name.clone(),

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::state::RoundState;
-use super::{pair_next_round, Pairing, StartNumber, SwissError, Tournament};
+use super::{pair_next_round, RoundPairing, StartNumber, SwissError, SwissField};
 
 /// One way a pairing departs from the Dutch rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,8 +78,8 @@ pub enum CheckFinding {
 /// # Errors
 /// A [`SwissError`] for an inconsistent history.
 pub fn check_pairing(
-    tournament: &Tournament,
-    pairing: &Pairing,
+    tournament: &SwissField,
+    pairing: &RoundPairing,
 ) -> Result<Vec<CheckFinding>, SwissError> {
     let state = RoundState::build(tournament)?;
     let mut findings = Vec::new();

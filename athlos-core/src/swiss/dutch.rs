@@ -21,13 +21,13 @@ use super::blossom::{bit, set_bit, EdgeWeights, Matcher};
 use super::colour::{allocate, Strength};
 use super::state::{Float, PlayerState, RoundState};
 use super::wide::Wide;
-use super::{Colour, Pairing, SwissError};
+use super::{Colour, RoundPairing, SwissError};
 
 /// Pairs the round described by `state`.
 ///
 /// The weights first give each bracket [`SLOTS`] score slots; a round with a bracket that
 /// holds more scores than that is paired again with a slot for every score of the round.
-pub(crate) fn pair(state: &RoundState) -> Result<Pairing, SwissError> {
+pub(crate) fn pair(state: &RoundState) -> Result<RoundPairing, SwissError> {
     let scores = state
         .players
         .iter()
@@ -46,7 +46,7 @@ pub(crate) fn pair(state: &RoundState) -> Result<Pairing, SwissError> {
 }
 
 /// Pairs the round with the weights laid out as `layout`, in as few limbs as they need.
-fn pair_with(state: &RoundState, layout: Layout) -> Result<Pairing, Halt> {
+fn pair_with(state: &RoundState, layout: Layout) -> Result<RoundPairing, Halt> {
     let limbs = (layout.total_bits as usize + 8).div_ceil(64);
     match limbs {
         0..=1 => Engine::<1>::new(state, layout).run(),
@@ -1013,10 +1013,10 @@ impl<'a, const L: usize> Engine<'a, L> {
         true
     }
 
-    fn run(mut self) -> Result<Pairing, Halt> {
+    fn run(mut self) -> Result<RoundPairing, Halt> {
         let n = self.info.len();
         if n == 0 {
-            return Ok(Pairing::default());
+            return Ok(RoundPairing::default());
         }
         let top_score = self.info[0].score;
         let mut is_single = false;
@@ -1597,9 +1597,9 @@ impl<'a, const L: usize> Engine<'a, L> {
         &self.state.players[i]
     }
 
-    fn finish(&self, mut pairs: Vec<(usize, usize)>, bye: Option<usize>) -> Pairing {
+    fn finish(&self, mut pairs: Vec<(usize, usize)>, bye: Option<usize>) -> RoundPairing {
         pairs.sort_unstable();
-        let mut out = Pairing::default();
+        let mut out = RoundPairing::default();
         for (high, low) in pairs {
             let colour = self.colour_of_high(high, low);
             let (h, l) = (self.player(high).number, self.player(low).number);
@@ -1655,13 +1655,13 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::swiss::{
-        pair_next_round, Acceleration, GameResult, RoundRecord, SwissPlayer, Tournament,
+        pair_next_round, Acceleration, GameResult, RoundRecord, SwissField, SwissPlayer,
     };
 
     /// A tournament of `n` players after `rounds` rounds paired by the engine, with results
     /// that spread the scores (and so the floats and colour preferences).
-    fn played(n: u32, rounds: u32) -> Tournament {
-        let mut t = Tournament {
+    fn played(n: u32, rounds: u32) -> SwissField {
+        let mut t = SwissField {
             players: (1..=n)
                 .map(|number| SwissPlayer {
                     number,

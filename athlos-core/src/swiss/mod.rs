@@ -1,6 +1,6 @@
 //! The FIDE (Dutch) Swiss system, FIDE Handbook C.04.3 (2025 edition).
 //!
-//! A [`Tournament`] holds the players (by starting number) and their round-by-round history;
+//! A [`SwissField`] holds the players (by starting number) and their round-by-round history;
 //! [`pair_next_round`] pairs the next round with the Dutch rules and [`check_round`] explains
 //! which criterion a given pairing breaks. [`play`] runs a Swiss tournament by participant id
 //! on top of them: rounds, results, withdrawals, standings and the TRF export.
@@ -135,9 +135,11 @@ impl SwissPlayer {
     }
 }
 
-/// A Swiss tournament as the pairing engine sees it.
+/// A Swiss tournament as the pairing engine sees it: the players by starting number with
+/// their history, the rounds planned and the pairing options. The stored tournament, by
+/// participant id, is [`crate::store::Tournament`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tournament {
+pub struct SwissField {
     /// Players by starting number (any order; numbers unique).
     pub players: Vec<SwissPlayer>,
     /// Planned number of rounds.
@@ -150,16 +152,17 @@ pub struct Tournament {
     pub forbidden_pairs: BTreeSet<(StartNumber, StartNumber)>,
 }
 
-/// The pairing of one round.
+/// The pairing of one round by starting number: the boards and the bye. An event announces
+/// a round's matches as [`crate::event::Pairing`]s.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Pairing {
+pub struct RoundPairing {
     /// `(white, black)` by starting number, board order.
     pub pairs: Vec<(StartNumber, StartNumber)>,
     /// Who receives the pairing-allocated bye, if anyone.
     pub bye: Option<StartNumber>,
 }
 
-impl Pairing {
+impl RoundPairing {
     /// A canonical form for comparing two pairings as sets.
     pub fn canonical(&self) -> (Vec<(StartNumber, StartNumber)>, Option<StartNumber>) {
         let mut pairs = self.pairs.clone();
@@ -239,7 +242,7 @@ pub enum SwissError {
 ///
 /// # Errors
 /// A [`SwissError`] when the history is inconsistent or no legal pairing exists.
-pub fn pair_next_round(tournament: &Tournament) -> Result<Pairing, SwissError> {
+pub fn pair_next_round(tournament: &SwissField) -> Result<RoundPairing, SwissError> {
     let state = RoundState::build(tournament)?;
     dutch::pair(&state)
 }
@@ -249,10 +252,10 @@ pub fn pair_next_round(tournament: &Tournament) -> Result<Pairing, SwissError> {
 /// absences, with `first_round_seed` as in [`pair_next_round_seeded`]. For callers that know
 /// which round they pair even when nobody is present for it (see [`rounds_paired`]).
 pub(crate) fn pair_round(
-    tournament: &Tournament,
+    tournament: &SwissField,
     round: u32,
     first_round_seed: Option<u64>,
-) -> Result<Pairing, SwissError> {
+) -> Result<RoundPairing, SwissError> {
     let mut state = RoundState::build_round(tournament, round)?;
     if let Some(seed) = first_round_seed {
         draw_first_round(&mut state, seed);
@@ -270,9 +273,9 @@ pub(crate) fn pair_round(
 /// # Errors
 /// As [`pair_next_round`].
 pub fn pair_next_round_seeded(
-    tournament: &Tournament,
+    tournament: &SwissField,
     first_round_seed: u64,
-) -> Result<Pairing, SwissError> {
+) -> Result<RoundPairing, SwissError> {
     let mut state = RoundState::build(tournament)?;
     draw_first_round(&mut state, first_round_seed);
     dutch::pair(&state)
@@ -307,9 +310,9 @@ fn draw_first_round(state: &mut RoundState, first_round_seed: u64) {
 /// # Errors
 /// A [`SwissError`] when the history is inconsistent.
 pub fn check_round(
-    tournament: &Tournament,
+    tournament: &SwissField,
     round: u32,
-) -> Result<Option<(Pairing, Pairing)>, SwissError> {
+) -> Result<Option<(RoundPairing, RoundPairing)>, SwissError> {
     let truncated = state::truncate(tournament, round);
     // The round is named: a round in which everybody was absent is re-paired as itself (no
     // one to pair), not read as played (see `rounds_paired`).
@@ -327,7 +330,7 @@ pub fn check_round(
 /// every player has a record but nobody was paired (everybody absent). Records in the column
 /// after the played rounds are absences announced for the round to pair, unless every player
 /// has one.
-pub fn rounds_paired(tournament: &Tournament) -> u32 {
+pub fn rounds_paired(tournament: &SwissField) -> u32 {
     state::rounds_paired(tournament)
 }
 

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::bracket::{BracketError, MatchId, MatchResult, MatchStatus, Part};
 use crate::model::{Participant, ParticipantId};
 use crate::swiss::{
-    pair_round, Acceleration, Colour, GameResult, RoundRecord, StartNumber, SwissError,
-    SwissPlayer, Tournament,
+    pair_round, Acceleration, Colour, GameResult, RoundRecord, StartNumber, SwissError, SwissField,
+    SwissPlayer,
 };
 use crate::tiebreak::{self, Edition, Options, PointSystem, Tiebreak, TiebreakValues, Value};
 use crate::trf::{TrfDocument, TrfPlayer};
@@ -197,7 +197,7 @@ impl SwissPlay {
 
     /// The tournament as the pairing engine sees it: every paired round, and the withdrawn
     /// players marked absent from the next round.
-    pub fn engine(&self, entries: &[Participant], rules: &SwissRules) -> Tournament {
+    pub fn engine(&self, entries: &[Participant], rules: &SwissRules) -> SwissField {
         let names: BTreeMap<&ParticipantId, &Participant> =
             entries.iter().map(|p| (&p.id, p)).collect();
         let mut players: Vec<SwissPlayer> = self
@@ -247,7 +247,7 @@ impl SwissPlay {
                 player.rounds.push(RoundRecord::ZeroBye);
             }
         }
-        Tournament {
+        SwissField {
             players,
             total_rounds: rules.rounds,
             initial_colour: rules.initial_colour,
@@ -461,7 +461,7 @@ impl SwissPlay {
 
     /// The engine's view of the rounds decided so far (a round still being played is left
     /// out, and withdrawals add no announced absence).
-    fn decided_engine(&self, entries: &[Participant], rules: &SwissRules) -> Tournament {
+    fn decided_engine(&self, entries: &[Participant], rules: &SwissRules) -> SwissField {
         let complete = self
             .rounds
             .iter()

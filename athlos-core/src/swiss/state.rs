@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::colour::{colour_difference, preference, ColourHistory, Preference};
 use super::{
-    Acceleration, Colour, GameResult, Pairing, RoundRecord, StartNumber, SwissError, Tournament,
+    Acceleration, Colour, GameResult, RoundPairing, RoundRecord, StartNumber, SwissError,
+    SwissField,
 };
 
 /// A float received in a round (C.04.3 article 1.4).
@@ -75,7 +76,7 @@ impl RoundState {
     ///
     /// # Errors
     /// A [`SwissError`] for an inconsistent history.
-    pub fn build(tournament: &Tournament) -> Result<Self, SwissError> {
+    pub fn build(tournament: &SwissField) -> Result<Self, SwissError> {
         Self::build_round(tournament, rounds_paired(tournament).saturating_add(1))
     }
 
@@ -84,7 +85,7 @@ impl RoundState {
     ///
     /// # Errors
     /// A [`SwissError`] for an inconsistent history or a round beyond the planned ones.
-    pub(crate) fn build_round(tournament: &Tournament, round: u32) -> Result<Self, SwissError> {
+    pub(crate) fn build_round(tournament: &SwissField, round: u32) -> Result<Self, SwissError> {
         validate(tournament)?;
         let round = round.max(1);
         let played = round - 1;
@@ -272,7 +273,7 @@ impl RoundState {
 ///
 /// So a round in which everybody was absent counts as played, and byes announced for the
 /// round to pair by some, not all, of the players stay announced byes.
-pub(crate) fn rounds_paired(tournament: &Tournament) -> u32 {
+pub(crate) fn rounds_paired(tournament: &SwissField) -> u32 {
     let mut played = 0usize;
     for p in &tournament.players {
         played = played.max(p.rounds.len().saturating_sub(1));
@@ -291,7 +292,7 @@ pub(crate) fn rounds_paired(tournament: &Tournament) -> u32 {
 
 /// The tournament as it stood before `round` was paired: rounds before it, plus that round's
 /// pre-announced `H`, `F` and `Z` records.
-pub(crate) fn truncate(tournament: &Tournament, round: u32) -> Tournament {
+pub(crate) fn truncate(tournament: &SwissField, round: u32) -> SwissField {
     let keep = round.saturating_sub(1) as usize;
     let mut out = tournament.clone();
     for p in &mut out.players {
@@ -313,9 +314,9 @@ pub(crate) fn truncate(tournament: &Tournament, round: u32) -> Tournament {
 }
 
 /// The pairing recorded for `round` (1-based).
-pub(crate) fn recorded_pairing(tournament: &Tournament, round: u32) -> Pairing {
+pub(crate) fn recorded_pairing(tournament: &SwissField, round: u32) -> RoundPairing {
     let index = round.saturating_sub(1) as usize;
-    let mut pairing = Pairing::default();
+    let mut pairing = RoundPairing::default();
     let mut players: Vec<&super::SwissPlayer> = tournament.players.iter().collect();
     players.sort_by_key(|p| p.number);
     for p in players {
@@ -332,7 +333,7 @@ pub(crate) fn recorded_pairing(tournament: &Tournament, round: u32) -> Pairing {
     pairing
 }
 
-fn validate(tournament: &Tournament) -> Result<(), SwissError> {
+fn validate(tournament: &SwissField) -> Result<(), SwissError> {
     let mut by_number: BTreeMap<StartNumber, &super::SwissPlayer> = BTreeMap::new();
     for p in &tournament.players {
         if by_number.insert(p.number, p).is_some() {

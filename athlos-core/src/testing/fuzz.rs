@@ -17,7 +17,7 @@ use crate::lifecycle::{
 };
 use crate::model::Participant;
 use crate::swiss::{
-    check_round, pair_next_round, rounds_paired, Colour, GameResult, RoundRecord, Tournament,
+    check_round, pair_next_round, rounds_paired, Colour, GameResult, RoundRecord, SwissField,
 };
 use crate::tiebreak::{
     parse_list, standings, Edition, EventKind, Options, PointSystem, Tiebreak, Value,
@@ -271,7 +271,7 @@ pub fn trf_parse(data: &[u8]) -> Result<(), InvariantViolation> {
 
 /// A tournament from fuzz bytes: a TRF file when the bytes are one with players, otherwise a
 /// history decoded from the bytes (consistent, or raw records that may contradict each other).
-fn tournament_from(data: &[u8]) -> Tournament {
+fn tournament_from(data: &[u8]) -> SwissField {
     if let Some(doc) = std::str::from_utf8(data)
         .ok()
         .and_then(|text| TrfDocument::parse(text).ok())
@@ -304,7 +304,7 @@ fn tournament_from(data: &[u8]) -> Tournament {
 }
 
 /// Records straight from the bytes: opponents that may not exist, be oneself, or disagree.
-fn raw_history(pick: &mut dyn FnMut(u32) -> u32) -> Tournament {
+fn raw_history(pick: &mut dyn FnMut(u32) -> u32) -> SwissField {
     let players = pick(12) + 1;
     let rounds = pick(7);
     let mut tournament = build_history(players, 0, pick);
@@ -338,7 +338,7 @@ fn raw_history(pick: &mut dyn FnMut(u32) -> u32) -> Tournament {
     tournament
 }
 
-fn within_bounds(tournament: &Tournament) -> bool {
+fn within_bounds(tournament: &SwissField) -> bool {
     tournament.players.len() <= MAX_SWISS_PLAYERS
         && tournament
             .players
@@ -346,7 +346,7 @@ fn within_bounds(tournament: &Tournament) -> bool {
             .all(|p| p.rounds.len() <= MAX_SWISS_ROUNDS)
 }
 
-fn reversed(tournament: &Tournament) -> Tournament {
+fn reversed(tournament: &SwissField) -> SwissField {
     let mut other = tournament.clone();
     other.players.reverse();
     other

@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use super::{broken, Invariant, InvariantViolation};
 use crate::seeding::DrawRng;
 use crate::swiss::{
-    rounds_paired, Acceleration, Colour, GameResult, Pairing, RoundRecord, StartNumber,
-    SwissPlayer, Tournament,
+    rounds_paired, Acceleration, Colour, GameResult, RoundPairing, RoundRecord, StartNumber,
+    SwissField, SwissPlayer,
 };
 use crate::tiebreak::{Kind, Options, StandingRow, Tiebreak};
 use crate::trf::TrfDocument;
@@ -21,9 +21,9 @@ pub(crate) type Pick<'a> = &'a mut dyn FnMut(u32) -> u32;
 /// program with other rules, or a hand-made pairing, could produce), results, draws, forfeits
 /// on one or both sides, requested half- and full-point byes, absences, withdrawals, the
 /// pairing-allocated bye, forbidden pairs, and pre-announced byes for the next round.
-pub(crate) fn build_history(players: u32, rounds: u32, pick: Pick<'_>) -> Tournament {
+pub(crate) fn build_history(players: u32, rounds: u32, pick: Pick<'_>) -> SwissField {
     let n = players as usize;
-    let mut tournament = Tournament {
+    let mut tournament = SwissField {
         players: (1..=players)
             .map(|number| SwissPlayer {
                 number,
@@ -131,7 +131,7 @@ pub(crate) fn build_history(players: u32, rounds: u32, pick: Pick<'_>) -> Tourna
 }
 
 /// A consistent Swiss history built from the [`DrawRng`] of `seed` (see [`swiss_history`]).
-pub fn random_history(players: u32, rounds: u32, seed: u64) -> Tournament {
+pub fn random_history(players: u32, rounds: u32, seed: u64) -> SwissField {
     let mut rng = DrawRng::new(seed);
     build_history(players, rounds, &mut |n| {
         if n == 0 {
@@ -166,7 +166,7 @@ pub fn random_history(players: u32, rounds: u32, seed: u64) -> Tournament {
 pub fn swiss_history(
     players: std::ops::RangeInclusive<u32>,
     rounds: std::ops::RangeInclusive<u32>,
-) -> impl Strategy<Value = Tournament> {
+) -> impl Strategy<Value = SwissField> {
     (players, rounds, any::<u64>())
         .prop_map(|(players, rounds, seed)| random_history(players, rounds, seed))
 }
@@ -247,7 +247,10 @@ fn absolute_preference(colours: &[Colour]) -> Option<Colour> {
 ///
 /// # Errors
 /// The first invariant found broken.
-pub fn check_pairing(tournament: &Tournament, pairing: &Pairing) -> Result<(), InvariantViolation> {
+pub fn check_pairing(
+    tournament: &SwissField,
+    pairing: &RoundPairing,
+) -> Result<(), InvariantViolation> {
     let round = rounds_paired(tournament) as usize;
     let by_number: BTreeMap<StartNumber, &SwissPlayer> =
         tournament.players.iter().map(|p| (p.number, p)).collect();
@@ -384,13 +387,13 @@ pub fn check_pairing(tournament: &Tournament, pairing: &Pairing) -> Result<(), I
 /// every pairing and the standings after every round are checked.
 ///
 /// ```
-/// use athlos_core::swiss::{pair_next_round, Colour, GameResult, RoundRecord, Tournament};
+/// use athlos_core::swiss::{pair_next_round, Colour, GameResult, RoundRecord, SwissField};
 /// use athlos_core::testing::{check_pairing, check_standings, swiss_history};
 /// use athlos_core::tiebreak::{parse_list, standings, Options};
 /// use proptest::test_runner::TestRunner;
 ///
 /// /// The code under test.
-/// fn enter_result(t: &mut Tournament, white: u32, black: u32, form: &str) {
+/// fn enter_result(t: &mut SwissField, white: u32, black: u32, form: &str) {
 ///     let (w, b) = match form {
 ///         "1-0" => (GameResult::Win, GameResult::Loss),
 ///         "0-1" => (GameResult::Loss, GameResult::Win),
@@ -433,7 +436,7 @@ pub fn check_pairing(tournament: &Tournament, pairing: &Pairing) -> Result<(), I
 /// # Errors
 /// The first invariant found broken.
 pub fn check_standings(
-    tournament: &Tournament,
+    tournament: &SwissField,
     order: &[Tiebreak],
     options: &Options,
     rows: &[StandingRow],

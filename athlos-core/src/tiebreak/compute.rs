@@ -9,7 +9,7 @@ use super::rating;
 use super::{
     Edition, EventKind, Kind, Modifier, Options, StandingRow, Tiebreak, TiebreakValues, Value,
 };
-use crate::swiss::{Colour, GameResult, RoundRecord, Tournament};
+use crate::swiss::{Colour, GameResult, RoundRecord, SwissField};
 
 /// One round of one player, as the tie-breaks see it.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +48,7 @@ struct Player {
 }
 
 struct Event<'a> {
-    tournament: &'a Tournament,
+    tournament: &'a SwissField,
     players: Vec<Player>,
     /// Rounds counted (those paired so far).
     rounds: usize,
@@ -68,7 +68,7 @@ struct Contribution {
 }
 
 pub(super) fn standings(
-    tournament: &Tournament,
+    tournament: &SwissField,
     order: &[Tiebreak],
     options: &Options,
 ) -> Vec<StandingRow> {
@@ -182,7 +182,7 @@ fn progressive_ranks(
 }
 
 impl<'a> Event<'a> {
-    fn new(tournament: &'a Tournament, options: &Options) -> Self {
+    fn new(tournament: &'a SwissField, options: &Options) -> Self {
         let rounds = crate::swiss::rounds_paired(tournament) as usize;
         let planned = (tournament.total_rounds as usize).max(rounds);
         let index: BTreeMap<_, _> = tournament

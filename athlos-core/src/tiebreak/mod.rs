@@ -53,7 +53,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize, Serializer};
 use thiserror::Error;
 
-use crate::swiss::{StartNumber, Tournament};
+use crate::swiss::{StartNumber, SwissField};
 use crate::trf::TrfDocument;
 
 /// A tie-break or its options could not be understood.
@@ -763,7 +763,7 @@ pub struct StandingRow {
 /// Computes the standings after all recorded rounds: points, then the tie-breaks in `order`,
 /// then the starting number (rows equal on points and every tie-break share a rank).
 pub fn standings(
-    tournament: &Tournament,
+    tournament: &SwissField,
     order: &[Tiebreak],
     options: &Options,
 ) -> Vec<StandingRow> {

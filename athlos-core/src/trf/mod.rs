@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 use crate::swiss::{
-    Acceleration, Colour, GameResult, RoundRecord, StartNumber, SwissPlayer, Tournament,
+    Acceleration, Colour, GameResult, RoundRecord, StartNumber, SwissField, SwissPlayer,
 };
 
 /// An error in a TRF file, with its 1-based line and column.
@@ -297,7 +297,7 @@ impl TrfDocument {
     /// The initial colour comes from `XXC`; without it, from the first round with a colour
     /// as recorded (the top-ranked player paired by then, alternating downwards past the
     /// others paired by then; see `infer_initial_colour`).
-    pub fn to_tournament(&self) -> Tournament {
+    pub fn to_tournament(&self) -> SwissField {
         let players: Vec<SwissPlayer> = self
             .players
             .values()
@@ -317,7 +317,7 @@ impl TrfDocument {
             Some(s) if s.to_ascii_uppercase().contains("BAKU") => Acceleration::Baku,
             _ => Acceleration::None,
         };
-        Tournament {
+        SwissField {
             initial_colour: self
                 .initial_colour
                 .unwrap_or_else(|| infer_initial_colour(&players)),
@@ -333,7 +333,7 @@ impl TrfDocument {
     /// for Baku acceleration, the pairing system line. [`TrfDocument::to_tournament`] of the
     /// result gives `tournament` back (players in starting-number order) when its numbers and
     /// ratings fit their TRF columns (up to 9999) and its names fit 33 characters.
-    pub fn from_tournament(tournament: &Tournament) -> Self {
+    pub fn from_tournament(tournament: &SwissField) -> Self {
         let mut doc = Self {
             total_rounds: Some(tournament.total_rounds),
             initial_colour: Some(tournament.initial_colour),
@@ -369,7 +369,7 @@ impl TrfDocument {
     }
 
     /// Replaces the players' rounds with those of `tournament`, recomputing points.
-    pub fn set_rounds(&mut self, tournament: &Tournament) {
+    pub fn set_rounds(&mut self, tournament: &SwissField) {
         for p in &tournament.players {
             if let Some(line) = self.players.get_mut(&p.number) {
                 line.rounds = p.rounds.clone();

@@ -7,7 +7,7 @@ use athlos_core::bracket::{BracketOptions, Format, GrandFinal};
 use athlos_core::import::{participants_from_csv, participants_from_json};
 use athlos_core::model::Participant;
 use athlos_core::report::DrawReport;
-use athlos_core::seeding::Ordering;
+use athlos_core::seeding::SeedOrdering;
 use clap::{Args, ValueEnum};
 
 use super::{render, CliError};
@@ -123,12 +123,12 @@ fn options(args: &BracketArgs) -> BracketOptions {
         FormatArg::Auto => Format::Auto,
     });
     options.ordering = match args.ordering {
-        OrderingArg::Natural => Ordering::Natural,
-        OrderingArg::Reverse => Ordering::Reverse,
-        OrderingArg::HalfShift => Ordering::HalfShift,
-        OrderingArg::ReverseHalfShift => Ordering::ReverseHalfShift,
-        OrderingArg::PairFlip => Ordering::PairFlip,
-        OrderingArg::InnerOuter => Ordering::InnerOuter,
+        OrderingArg::Natural => SeedOrdering::Natural,
+        OrderingArg::Reverse => SeedOrdering::Reverse,
+        OrderingArg::HalfShift => SeedOrdering::HalfShift,
+        OrderingArg::ReverseHalfShift => SeedOrdering::ReverseHalfShift,
+        OrderingArg::PairFlip => SeedOrdering::PairFlip,
+        OrderingArg::InnerOuter => SeedOrdering::InnerOuter,
     };
     options.balance_byes = args.balance_byes;
     options.third_place = args.third_place;

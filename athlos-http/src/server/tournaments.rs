@@ -17,7 +17,7 @@ use athlos_core::event::Event;
 use athlos_core::id::TournamentId;
 use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
 use athlos_core::model::{Participant, ParticipantId};
-use athlos_core::service::{playing_round, table_of, StandingRow, TournamentChange};
+use athlos_core::service::{playing_round, table_of, TableRow, TournamentChange};
 use athlos_core::store::{AggregateStore, Stored, Tournament, TournamentRules, TournamentSettings};
 
 use super::auth::Caller;
@@ -203,7 +203,7 @@ pub struct StandingsView {
     /// Best first: `rank`, `participant`, `name`, `number` (Swiss), `points`, `wins`,
     /// `draws`, `losses` and `tiebreaks` by code.
     #[schema(value_type = Vec<Object>)]
-    pub standings: Vec<StandingRow>,
+    pub standings: Vec<TableRow>,
 }
 
 /// A line of the NDJSON export, named by its `type`.
@@ -223,7 +223,7 @@ enum ExportLine<'a> {
     /// A game.
     Match(GameView),
     /// A standings row.
-    Standing(&'a StandingRow),
+    Standing(&'a TableRow),
 }
 
 fn total_rounds(t: &Tournament) -> Option<u32> {
