@@ -12,11 +12,12 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
 use athlos_core::clock::ManualClock;
+use athlos_core::competition::DivisionRules;
 use athlos_core::diff::Overrides;
 use athlos_core::id::{CompetitionId, DivisionId};
 use athlos_core::import::participants_from_csv;
 use athlos_core::service::Service;
-use athlos_core::store::{DivisionRules, EventLog, MemoryStore};
+use athlos_core::store::{EventLog, MemoryStore};
 use chrono::{Duration, TimeZone, Utc};
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -55,6 +55,7 @@ pub mod access;
 pub mod bracket;
 pub mod clock;
 pub mod codes;
+pub mod competition;
 pub mod diff;
 pub mod draft;
 mod draw;
@@ -72,6 +73,7 @@ pub mod swiss;
 #[cfg(any(test, feature = "proptest"))]
 pub mod testing;
 pub mod tiebreak;
+pub mod tournament;
 pub mod trf;
 pub mod version;
 

@@ -14,10 +14,8 @@ use athlos_core::id::{CompetitionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::Participant;
 use athlos_core::service::Service;
-use athlos_core::store::{
-    AggregateRef, AggregateStore, MemoryStore, Stored, Tournament, TournamentRules,
-    TournamentSettings,
-};
+use athlos_core::store::{AggregateRef, AggregateStore, MemoryStore, Stored};
+use athlos_core::tournament::{Tournament, TournamentRules, TournamentSettings};
 use chrono::{TimeZone, Utc};
 
 fn service() -> Service<MemoryStore, ManualClock> {
@@ -121,7 +119,7 @@ async fn entrants_report_their_own_matches_where_self_reporting_is_on() {
             .unwrap();
         entered(&service, &id).await;
         let started = service.start(&id).await.unwrap().tournament.value;
-        let bracket = started.bracket.as_ref().unwrap();
+        let bracket = started.bracket().unwrap();
         let first = bracket
             .matches()
             .iter()
@@ -214,7 +212,7 @@ async fn an_auto_advancing_knockout_closes_a_round_with_its_last_result() {
     let mut rounds_closed = 0;
     while current.value.state == TournamentState::Active {
         let round = current.value.round;
-        let bracket = current.value.bracket.clone().unwrap();
+        let bracket = current.value.bracket().cloned().unwrap();
         let ready: Vec<_> = bracket
             .matches()
             .iter()

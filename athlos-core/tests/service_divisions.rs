@@ -5,12 +5,13 @@
 
 use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
 use athlos_core::clock::ManualClock;
+use athlos_core::competition::DivisionRules;
 use athlos_core::event::{EventData, EventType};
 use athlos_core::id::{CompetitionId, DivisionId, TagName};
 use athlos_core::lifecycle::BracketState;
 use athlos_core::model::Participant;
 use athlos_core::service::{DivisionChanges, Service};
-use athlos_core::store::{DivisionRules, EventLog, MemoryStore};
+use athlos_core::store::{EventLog, MemoryStore};
 use athlos_core::version::{content_hash, Origin, Patch};
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;

@@ -5,6 +5,7 @@
 
 use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
 use athlos_core::clock::ManualClock;
+use athlos_core::competition::DivisionRules;
 use athlos_core::diff::Overrides;
 use athlos_core::error::{Error, LifecycleError, ServiceError, StoreError, VersionError};
 use athlos_core::event::{EventData, EventType};
@@ -13,9 +14,9 @@ use athlos_core::lifecycle::{BracketState, TournamentState};
 use athlos_core::model::{Participant, ParticipantId};
 use athlos_core::service::Service;
 use athlos_core::store::{
-    AggregateRef, AggregateStore, Commit, DivisionRules, EventLog, MemoryStore, Store,
-    TournamentRules, Write,
+    AggregateRef, AggregateStore, Commit, EventLog, MemoryStore, Store, Write,
 };
+use athlos_core::tournament::TournamentRules;
 use athlos_core::version::Patch;
 use chrono::{Duration, TimeZone, Utc};
 
@@ -340,7 +341,7 @@ async fn a_knockout_tournament_runs_round_by_round() {
     loop {
         let t = service.tournament(&id).await.unwrap().value;
         assert_eq!(t.round, round);
-        let bracket = t.bracket.unwrap();
+        let bracket = t.bracket().unwrap();
         if let Some(later) = bracket.matches().iter().find(|m| m.round > round) {
             assert!(service
                 .record_result(&id, later.id, MatchResult::win(pid("j1")))
@@ -431,7 +432,7 @@ async fn a_round_robin_tournament_completes() {
         if t.state == TournamentState::Completed {
             break;
         }
-        let bracket = t.bracket.unwrap();
+        let bracket = t.bracket().unwrap();
         let ready: Vec<_> = bracket
             .matches()
             .iter()
@@ -583,12 +584,12 @@ async fn the_third_place_match_is_played_with_the_final() {
     assert_eq!(pairings.len(), 2, "the semi-finals only");
     for _ in 0..2 {
         let t = service.tournament(&id).await.unwrap().value;
-        let bracket = t.bracket.unwrap();
+        let bracket = t.bracket().unwrap();
         let ready: Vec<_> = bracket
             .matches()
             .iter()
             .filter(|m| {
-                athlos_core::service::playing_round(&bracket, m) == t.round
+                athlos_core::service::playing_round(bracket, m) == t.round
                     && m.status == MatchStatus::Ready
             })
             .map(|m| (m.id, m.participant(0).unwrap().clone()))

@@ -6,14 +6,13 @@
 
 use athlos_core::bracket::{BracketOptions, Format};
 use athlos_core::clock::ManualClock;
+use athlos_core::competition::DivisionRules;
 use athlos_core::error::{Error, StoreError};
 use athlos_core::event::EventData;
 use athlos_core::id::{CompetitionId, DivisionId};
 use athlos_core::model::Participant;
 use athlos_core::service::Service;
-use athlos_core::store::{
-    AggregateStore, DivisionRules, EventLog, JobState, JobStore, MemoryStore, NewJob,
-};
+use athlos_core::store::{AggregateStore, EventLog, JobState, JobStore, MemoryStore, NewJob};
 use chrono::{Duration, TimeZone, Utc};
 
 async fn division_with_field(service: &Service<MemoryStore, ManualClock>) -> DivisionId {

@@ -6,6 +6,8 @@
 use async_trait::async_trait;
 use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
 use athlos_core::clock::ManualClock;
+use athlos_core::competition::{Competition, Division};
+use athlos_core::draft::DraftRecord;
 use athlos_core::draft::{Command, DraftConfig, DraftSettings, Player, Position, RosterPosition};
 use athlos_core::error::{Error, StoreError};
 use athlos_core::event::{Event, EventData, EventType};
@@ -18,10 +20,11 @@ use athlos_core::service::pick_clock;
 use athlos_core::service::Service;
 use athlos_core::store::WebhookStore;
 use athlos_core::store::{
-    AggregateRef, AggregateStore, BlobStore, Commit, Competition, Deadline, DeadlineKey,
-    DeadlineStore, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent,
-    MemoryStore, NewJob, Receipt, Store, Stored, Tournament, TournamentRules,
+    AggregateRef, AggregateStore, BlobStore, Commit, Deadline, DeadlineKey, DeadlineStore,
+    EventLog, Job, JobId, JobState, JobStore, LoggedEvent, MemoryStore, NewJob, Receipt, Store,
+    Stored,
 };
+use athlos_core::tournament::{Tournament, TournamentRules};
 use athlos_core::version::ContentHash;
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
@@ -597,7 +600,7 @@ proptest! {
                     Call::Archive => service.archive(&id).await,
                     Call::Play => {
                         let t = before.value.clone();
-                        let ready = t.bracket.as_ref().and_then(|b| {
+                        let ready = t.bracket().and_then(|b| {
                             b.matches()
                                 .iter()
                                 .find(|m| m.round == t.round && m.status == MatchStatus::Ready)

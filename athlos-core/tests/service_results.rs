@@ -8,13 +8,15 @@
 
 use athlos_core::bracket::{Bracket, BracketOptions, Format, MatchId, MatchResult, MatchStatus};
 use athlos_core::clock::ManualClock;
+use athlos_core::competition::DivisionRules;
 use athlos_core::error::{BracketError, Error, ServiceError};
 use athlos_core::event::{EventData, EventType};
 use athlos_core::id::{CompetitionId, DivisionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::{Participant, ParticipantId};
 use athlos_core::service::{write_bracket_result, ResultWrite, Service, Written};
-use athlos_core::store::{DivisionRules, EventLog, MemoryStore, TournamentRules};
+use athlos_core::store::{EventLog, MemoryStore};
+use athlos_core::tournament::TournamentRules;
 use chrono::{TimeZone, Utc};
 
 type TestService = Service<MemoryStore, ManualClock>;
@@ -310,7 +312,7 @@ async fn started_tournament() -> (TestService, TournamentId) {
 async fn tournament_results_follow_the_same_rules() {
     let (service, id) = started_tournament().await;
     let t = service.tournament(&id).await.unwrap();
-    let semis = ready(t.value.bracket.as_ref().unwrap(), 1);
+    let semis = ready(t.value.bracket().unwrap(), 1);
     let (m, a, b) = semis[0].clone();
     let first = service
         .record_result(&id, m, MatchResult::win(a.clone()))
@@ -388,7 +390,7 @@ async fn tournament_results_follow_the_same_rules() {
         .await
         .unwrap();
     let t = service.tournament(&id).await.unwrap();
-    let (final_id, x, _) = ready(t.value.bracket.as_ref().unwrap(), 2)[0].clone();
+    let (final_id, x, _) = ready(t.value.bracket().unwrap(), 2)[0].clone();
     service
         .record_result(&id, final_id, MatchResult::win(x.clone()))
         .await

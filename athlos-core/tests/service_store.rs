@@ -147,7 +147,8 @@ async fn deadlines_come_due_in_order() {
 async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
     use athlos_core::bracket::{BracketOptions, Format};
     use athlos_core::lifecycle::TournamentState;
-    use athlos_core::store::{AggregateStore, Commit, Store, Tournament, TournamentRules, Write};
+    use athlos_core::store::{AggregateStore, Commit, Store, Write};
+    use athlos_core::tournament::{Tournament, TournamentRules};
 
     let store = MemoryStore::new();
     let id = TournamentId::new("t").unwrap();
@@ -163,8 +164,7 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
         },
         state: TournamentState::Draft,
         entries: Vec::new(),
-        bracket: None,
-        swiss: None,
+        play: None,
         round: 0,
         director: None,
         self_reporting: false,

@@ -12,10 +12,11 @@ use athlos_core::id::TournamentId;
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::{Participant, ParticipantId};
 use athlos_core::service::Service;
-use athlos_core::store::{EventLog, MemoryStore, TournamentRules};
+use athlos_core::store::{EventLog, MemoryStore};
 use athlos_core::swiss::play::SwissRules;
 use athlos_core::swiss::{check_round, rounds_paired};
 use athlos_core::tiebreak::{self, Value};
+use athlos_core::tournament::TournamentRules;
 use athlos_core::trf::TrfDocument;
 use chrono::{TimeZone, Utc};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -115,7 +116,7 @@ async fn forty_bots_play_nine_rounds_that_the_engine_confirms() {
         if tournament.state == TournamentState::Completed {
             break;
         }
-        let play = tournament.swiss.as_ref().unwrap();
+        let play = tournament.swiss().unwrap();
         let round = play.current().unwrap();
         assert_eq!(round.number, tournament.round);
         assert_eq!(round.games.len(), 20, "40 bots: 20 boards, no bye");
@@ -184,7 +185,7 @@ async fn the_same_entries_and_results_give_the_same_log() {
         open(&service, &id, &entries, swiss_rules(4, true)).await;
         service.start(&id).await.unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(4);
-        while let Some(play) = service.tournament(&id).await.unwrap().value.swiss {
+        while let Some(play) = service.tournament(&id).await.unwrap().value.swiss() {
             let round = play.current().unwrap().clone();
             if service.tournament(&id).await.unwrap().value.state != TournamentState::Active {
                 break;
@@ -212,7 +213,7 @@ async fn without_auto_advance_rounds_wait_for_the_director() {
     let entries = bots(7);
     open(&service, &id, &entries, swiss_rules(3, false)).await;
     let started = service.start(&id).await.unwrap().tournament.value;
-    let round = started.swiss.unwrap().current().unwrap().clone();
+    let round = started.swiss().unwrap().current().unwrap().clone();
     let bye = round.games.last().unwrap();
     assert_eq!(bye.status(), MatchStatus::Bye);
     assert_eq!(
@@ -237,7 +238,7 @@ async fn without_auto_advance_rounds_wait_for_the_director() {
     // A withdrawal forfeits the pending game; the opponent scores the point.
     let leaving = round.games[0].black.clone().unwrap();
     let change = service.withdraw(&id, &leaving).await.unwrap();
-    let play = change.tournament.value.swiss.unwrap();
+    let play = change.tournament.value.swiss().unwrap();
     assert_eq!(
         play.current().unwrap().games[0].status(),
         MatchStatus::Walkover
@@ -255,7 +256,7 @@ async fn without_auto_advance_rounds_wait_for_the_director() {
     assert_eq!(waiting.round, 1, "no automatic advance");
     let next = service.advance(&id).await.unwrap().tournament.value;
     assert_eq!(next.round, 2);
-    let round2 = next.swiss.unwrap().current().unwrap().clone();
+    let round2 = next.swiss().unwrap().current().unwrap().clone();
     assert_eq!(
         round2.games.len(),
         3,

@@ -47,6 +47,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use athlos_core::event::{EventData, MatchOwner};
 use athlos_core::id::{DivisionId, TournamentId};
 use athlos_core::store::{AggregateRef, AggregateStore, EventLog, MemorySnapshot, MemoryStore};
+use athlos_core::tournament::Play;
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH};
 use axum::http::{HeaderName, HeaderValue, Method, Request};
@@ -1774,8 +1775,8 @@ async fn arena_matches(h: &Harness, arena: Arena) -> Result<(u64, Vec<Seen>), Fa
                 .map_err(store_failure)?
                 .ok_or_else(missing)?;
             let t = &stored.value;
-            let seen = match (&t.swiss, &t.bracket) {
-                (Some(play), _) => Some(
+            let seen = match &t.play {
+                Some(Play::Swiss(play)) => Some(
                     (1..=t.round)
                         .filter_map(|r| play.round(r))
                         .flat_map(|round| &round.games)
@@ -1789,7 +1790,8 @@ async fn arena_matches(h: &Harness, arena: Arena) -> Result<(u64, Vec<Seen>), Fa
                         })
                         .collect(),
                 ),
-                (None, bracket) => bracket.as_ref().map(from_bracket),
+                Some(Play::Bracket(bracket)) => Some(from_bracket(bracket)),
+                None => None,
             };
             (stored.version, seen)
         }

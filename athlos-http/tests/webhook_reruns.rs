@@ -12,11 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use athlos_core::bracket::{BracketOptions, Format};
+use athlos_core::competition::DivisionRules;
 use athlos_core::id::{CompetitionId, DivisionId};
 use athlos_core::model::Participant;
 use athlos_core::store::{
-    AggregateRef, DeliveryState, DivisionRules, EventLog, Job, JobStore, NewDelivery, NewWebhook,
-    WebhookStore, DELIVER_WEBHOOK,
+    AggregateRef, DeliveryState, EventLog, Job, JobStore, NewDelivery, NewWebhook, WebhookStore,
+    DELIVER_WEBHOOK,
 };
 use athlos_http::server::jobs::Handler;
 use athlos_http::server::{open_store, AppState, Config};

@@ -1,14 +1,17 @@
 //! Aggregates, blobs, the event log, and commits of all of them at once.
 
 use async_trait::async_trait;
+use athlos_core::competition::{Competition, Division};
+use athlos_core::draft::DraftRecord;
 use athlos_core::error::StoreError;
 use athlos_core::event::Event;
 use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
 use athlos_core::lifecycle::{DraftState, TournamentState};
 use athlos_core::store::{
-    AggregateRef, AggregateStore, BlobStore, Commit, Competition, Division, DraftRecord, EventLog,
-    LoggedEvent, Receipt, Store, Stored, Topic, Tournament,
+    AggregateRef, AggregateStore, BlobStore, Commit, EventLog, LoggedEvent, Receipt, Store, Stored,
+    Topic,
 };
+use athlos_core::tournament::Tournament;
 use athlos_core::version::ContentHash;
 
 use crate::codec::{

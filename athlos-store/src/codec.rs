@@ -1,10 +1,10 @@
 //! Conversions between the core's records and database columns, shared by both backends.
 
+use athlos_core::competition::{Competition, Division};
+use athlos_core::draft::DraftRecord;
 use athlos_core::error::StoreError;
-use athlos_core::store::{
-    AggregateRef, Competition, DeadlineKey, DeliveryState, Division, DraftRecord, JobState,
-    Tournament, Write,
-};
+use athlos_core::store::{AggregateRef, DeadlineKey, DeliveryState, JobState, Write};
+use athlos_core::tournament::Tournament;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

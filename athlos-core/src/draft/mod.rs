@@ -49,6 +49,7 @@
 //! ```
 
 pub(crate) mod error;
+mod record;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -65,6 +66,7 @@ use crate::lifecycle::{
 use crate::model::ParticipantId;
 
 pub use error::DraftError;
+pub use record::{DraftRecord, PICK_CLOCK};
 pub use settings::{
     DraftConfig, DraftSettings, Player, Position, RosterPosition, MAX_ROUNDS, MAX_TEAMS,
 };

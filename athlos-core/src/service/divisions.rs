@@ -2,15 +2,14 @@
 
 use crate::bracket::{Bracket, BracketOptions};
 use crate::clock::Clock;
+use crate::competition::{Competition, Division, DivisionRules};
 use crate::diff::{Overrides, Preview};
 use crate::error::Error;
 use crate::event::{Event, EventData, EventType};
 use crate::id::{CompetitionId, DivisionId, TagName};
 use crate::lifecycle::{BracketAction, BracketContext, BracketLifecycle, BracketState, Lifecycle};
 use crate::model::{ModelError, Participant};
-use crate::store::{
-    AggregateRef, Commit, Competition, Division, DivisionRules, JobId, Store, Stored, Write,
-};
+use crate::store::{AggregateRef, Commit, JobId, Store, Stored, Write};
 use crate::version::{
     apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove, VersionError,
 };

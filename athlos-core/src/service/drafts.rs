@@ -8,14 +8,12 @@
 
 use crate::clock::Clock;
 use crate::draft::{Command, Draft, DraftSettings};
+use crate::draft::{DraftRecord, PICK_CLOCK};
 use crate::error::Error;
 use crate::event::Event;
 use crate::id::DraftId;
 use crate::lifecycle::DraftState;
-use crate::store::{
-    AggregateRef, Commit, Deadline, DeadlineKey, DraftRecord, Store, StoreError, Stored, Write,
-    PICK_CLOCK,
-};
+use crate::store::{AggregateRef, Commit, Deadline, DeadlineKey, Store, StoreError, Stored, Write};
 
 use super::{Service, ServiceError};
 

@@ -21,7 +21,8 @@
 //! use athlos_core::id::{CompetitionId, DivisionId};
 //! use athlos_core::model::Participant;
 //! use athlos_core::service::Service;
-//! use athlos_core::store::{DivisionRules, MemoryStore};
+//! use athlos_core::competition::DivisionRules;
+//! use athlos_core::store::MemoryStore;
 //!
 //! # let runtime = tokio::runtime::Builder::new_current_thread().build()?;
 //! # runtime.block_on(async {

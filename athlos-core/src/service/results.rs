@@ -22,11 +22,12 @@
 
 use crate::bracket::{Bracket, BracketError, MatchId, MatchResult};
 use crate::clock::Clock;
+use crate::competition::Division;
 use crate::error::Error;
 use crate::event::{Event, EventData, EventType, MatchOwner};
 use crate::id::DivisionId;
 use crate::lifecycle::{BracketAction, BracketContext, BracketLifecycle, Lifecycle};
-use crate::store::{AggregateRef, Commit, Division, Store, StoreError, Stored, Write};
+use crate::store::{AggregateRef, Commit, Store, StoreError, Stored, Write};
 
 use super::{emitted, next_version, Service, ServiceError};
 

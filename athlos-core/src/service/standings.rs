@@ -11,10 +11,11 @@ use crate::error::Error;
 use crate::id::TournamentId;
 use crate::lifecycle::TournamentState;
 use crate::model::ParticipantId;
-use crate::store::{Store, Stored, Tournament};
+use crate::store::{Store, Stored};
 use crate::swiss::play::SwissStanding;
 use crate::swiss::StartNumber;
 use crate::tiebreak::{TiebreakValues, Value};
+use crate::tournament::Tournament;
 
 use super::Service;
 
@@ -83,7 +84,7 @@ impl<S: Store, C: Clock> Service<S, C> {
 
 /// The standings of `t` (see [`Service::table`]).
 pub fn table_of(t: &Tournament) -> Standings {
-    if let (Some(play), Some(rules)) = (&t.swiss, &t.rules.swiss) {
+    if let (Some(play), Some(rules)) = (t.swiss(), &t.rules.swiss) {
         return Standings {
             is_final: matches!(
                 t.state,
@@ -97,7 +98,7 @@ pub fn table_of(t: &Tournament) -> Standings {
         };
     }
     Standings {
-        is_final: t.bracket.as_ref().is_some_and(Bracket::is_complete),
+        is_final: t.bracket().is_some_and(Bracket::is_complete),
         rows: bracket_rows(t),
     }
 }
@@ -124,7 +125,7 @@ fn bracket_rows(t: &Tournament) -> Vec<TableRow> {
         .map(|p| (&p.id, Record::default()))
         .collect();
     let mut places: BTreeMap<&ParticipantId, u32> = BTreeMap::new();
-    if let Some(bracket) = &t.bracket {
+    if let Some(bracket) = t.bracket() {
         for m in bracket.matches() {
             let Some(result) = &m.result else { continue };
             let winner = result.winner();

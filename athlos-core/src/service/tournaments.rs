@@ -12,10 +12,9 @@ use crate::lifecycle::{
     Transition,
 };
 use crate::model::{Participant, ParticipantId};
-use crate::store::{
-    AggregateRef, Commit, Store, Stored, Tournament, TournamentRules, TournamentSettings, Write,
-};
+use crate::store::{AggregateRef, Commit, Store, Stored, Write};
 use crate::swiss::play::{SwissPlay, SwissStanding};
+use crate::tournament::{Play, Tournament, TournamentRules, TournamentSettings};
 
 use super::results::{self, Outcome, ResultWrite};
 use super::{created, emitted, next_version, taken, Service, ServiceError};
@@ -70,8 +69,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             rules,
             state: TournamentState::Draft,
             entries: Vec::new(),
-            bracket: None,
-            swiss: None,
+            play: None,
             round: 0,
             director: settings.director,
             self_reporting: settings.self_reporting,
@@ -175,10 +173,10 @@ impl<S: Store, C: Clock> Service<S, C> {
         if !value.entries.iter().any(|p| p.id == *participant) {
             return Err(not_entered().into());
         }
-        match (value.bracket.as_mut(), value.swiss.as_mut()) {
-            (Some(bracket), _) => bracket.withdraw(participant)?,
-            (None, Some(play)) => play.withdraw(participant)?,
-            (None, None) => {
+        match value.play.as_mut() {
+            Some(Play::Bracket(bracket)) => bracket.withdraw(participant)?,
+            Some(Play::Swiss(play)) => play.withdraw(participant)?,
+            None => {
                 let index = value
                     .entries
                     .iter()
@@ -203,12 +201,12 @@ impl<S: Store, C: Clock> Service<S, C> {
             Some(rules) => {
                 let mut play = SwissPlay::new(&value.entries);
                 play.pair_next(&value.entries, rules)?;
-                value.swiss = Some(play);
+                value.play = Some(Play::Swiss(play));
             }
             None => {
                 let bracket = crate::draw(&value.entries, &value.rules.options, value.rules.seed)?;
                 supported(bracket.format())?;
-                value.bracket = Some(bracket);
+                value.play = Some(Play::Bracket(bracket));
             }
         }
         value.round = 1;
@@ -297,8 +295,8 @@ impl<S: Store, C: Clock> Service<S, C> {
         let Stored { version, mut value } = self.tournament(id).await?;
         results::check_version(write, version)?;
         let round = value.round;
-        let (match_round, status, recorded) = match (&value.bracket, &value.swiss) {
-            (Some(bracket), _) => {
+        let (match_round, status, recorded) = match &value.play {
+            Some(Play::Bracket(bracket)) => {
                 let found = bracket
                     .match_by_id(&match_id)
                     .ok_or(BracketError::UnknownMatch { match_id })?;
@@ -308,14 +306,14 @@ impl<S: Store, C: Clock> Service<S, C> {
                     found.result.clone(),
                 )
             }
-            (None, Some(play)) => {
+            Some(Play::Swiss(play)) => {
                 let found = play
                     .round(match_id.round())
                     .and_then(|r| r.games.iter().find(|g| g.id == match_id))
                     .ok_or(BracketError::UnknownMatch { match_id })?;
                 (match_id.round(), found.status(), found.result.clone())
             }
-            (None, None) => return Err(no_play(&value).into()),
+            None => return Err(no_play(&value).into()),
         };
         let outcome = results::outcome(match_id, recorded.as_ref(), result, write)?;
         let mut guards = context(&value);
@@ -332,9 +330,9 @@ impl<S: Store, C: Clock> Service<S, C> {
         }
         let step =
             TournamentLifecycle::apply(value.state, TournamentAction::RecordResult, &guards)?;
-        let in_round = match (&outcome, &value.swiss) {
-            (Outcome::Correct(_), None) => match_round <= round,
-            (Outcome::Correct(_), Some(_)) => match_round == round,
+        let in_round = match (&outcome, &value.play) {
+            (Outcome::Correct(_), Some(Play::Swiss(_))) => match_round == round,
+            (Outcome::Correct(_), _) => match_round <= round,
             _ => match_round == round && status == MatchStatus::Ready,
         };
         if !in_round {
@@ -346,9 +344,9 @@ impl<S: Store, C: Clock> Service<S, C> {
             }
             .into());
         }
-        match (value.bracket.as_mut(), value.swiss.as_mut()) {
-            (Some(bracket), _) => bracket.record_result(&match_id, result.clone())?,
-            (None, Some(play)) => {
+        match value.play.as_mut() {
+            Some(Play::Bracket(bracket)) => bracket.record_result(&match_id, result.clone())?,
+            Some(Play::Swiss(play)) => {
                 if let Outcome::Correct(_) = outcome {
                     // The game is of the current round (checked above): it is played again
                     // with the new result, checked as any result is. On error nothing is
@@ -362,7 +360,7 @@ impl<S: Store, C: Clock> Service<S, C> {
                 }
                 play.record(&match_id, result.clone())?;
             }
-            (None, None) => return Err(no_play(&value).into()),
+            None => return Err(no_play(&value).into()),
         }
         let recorded = EventData::MatchResult {
             owner: MatchOwner::Tournament(id.clone()),
@@ -399,7 +397,7 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// [`Incomplete`](crate::error::BracketError::Incomplete) before the end.
     pub async fn standings(&self, id: &TournamentId) -> Result<Vec<Placement>, Error> {
         let Stored { mut value, .. } = self.tournament(id).await?;
-        if let (Some(play), Some(rules)) = (&value.swiss, &value.rules.swiss) {
+        if let (Some(play), Some(rules)) = (value.swiss(), &value.rules.swiss) {
             return Ok(play
                 .standings(&value.entries, rules)
                 .into_iter()
@@ -420,7 +418,7 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// or a Swiss not started.
     pub async fn swiss_standings(&self, id: &TournamentId) -> Result<Vec<SwissStanding>, Error> {
         let Stored { value, .. } = self.tournament(id).await?;
-        match (&value.swiss, &value.rules.swiss) {
+        match (value.swiss(), &value.rules.swiss) {
             (Some(play), Some(rules)) => Ok(play.standings(&value.entries, rules)),
             _ => Err(ServiceError::NotSwiss { id: id.to_string() }.into()),
         }
@@ -432,7 +430,7 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// [`ServiceError::UnknownTournament`]; [`ServiceError::NotSwiss`].
     pub async fn export_trf(&self, id: &TournamentId) -> Result<String, Error> {
         let Stored { value, .. } = self.tournament(id).await?;
-        match (&value.swiss, &value.rules.swiss) {
+        match (value.swiss(), &value.rules.swiss) {
             (Some(play), Some(rules)) => {
                 Ok(play.to_trf(&value.name, &value.entries, rules).write())
             }
@@ -476,10 +474,10 @@ impl<S: Store, C: Clock> Service<S, C> {
         let mut placements = Vec::new();
         if step.to == TournamentState::Active {
             value.round = finished.saturating_add(1);
-            if let (Some(play), Some(rules)) = (value.swiss.as_mut(), &value.rules.swiss) {
+            if let (Some(Play::Swiss(play)), Some(rules)) = (&mut value.play, &value.rules.swiss) {
                 play.pair_next(&value.entries, rules)?;
             }
-        } else if let (Some(play), Some(rules)) = (&value.swiss, &value.rules.swiss) {
+        } else if let (Some(play), Some(rules)) = (value.swiss(), &value.rules.swiss) {
             placements = play
                 .standings(&value.entries, rules)
                 .into_iter()
@@ -605,12 +603,12 @@ pub fn round_complete(bracket: &Bracket, round: u32) -> bool {
 }
 
 fn context(tournament: &Tournament) -> TournamentContext {
-    let (round_complete, last_round) = match (&tournament.bracket, &tournament.swiss) {
-        (Some(bracket), _) => (
+    let (round_complete, last_round) = match &tournament.play {
+        Some(Play::Bracket(bracket)) => (
             round_complete(bracket, tournament.round),
             tournament.round >= bracket.rounds(),
         ),
-        (None, Some(play)) => (
+        Some(Play::Swiss(play)) => (
             play.round_complete(tournament.round),
             tournament
                 .rules
@@ -618,7 +616,7 @@ fn context(tournament: &Tournament) -> TournamentContext {
                 .as_ref()
                 .is_none_or(|rules| tournament.round >= rules.rounds),
         ),
-        (None, None) => (false, false),
+        None => (false, false),
     };
     TournamentContext {
         entries: tournament.entries.len(),
@@ -630,8 +628,8 @@ fn context(tournament: &Tournament) -> TournamentContext {
 }
 
 fn pairings(tournament: &Tournament, round: u32) -> Vec<Pairing> {
-    if let Some(play) = &tournament.swiss {
-        return play
+    match &tournament.play {
+        Some(Play::Swiss(play)) => play
             .round(round)
             .map(|r| {
                 r.games
@@ -642,22 +640,18 @@ fn pairings(tournament: &Tournament, round: u32) -> Vec<Pairing> {
                     })
                     .collect()
             })
-            .unwrap_or_default();
+            .unwrap_or_default(),
+        Some(Play::Bracket(b)) => b
+            .matches()
+            .iter()
+            .filter(|m| playing_round(b, m) == round)
+            .map(|m| Pairing {
+                match_id: m.id,
+                sides: [m.participant(0).cloned(), m.participant(1).cloned()],
+            })
+            .collect(),
+        None => Vec::new(),
     }
-    tournament
-        .bracket
-        .as_ref()
-        .map(|b| {
-            b.matches()
-                .iter()
-                .filter(|m| playing_round(b, m) == round)
-                .map(|m| Pairing {
-                    match_id: m.id,
-                    sides: [m.participant(0).cloned(), m.participant(1).cloned()],
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn no_play(tournament: &Tournament) -> ServiceError {
@@ -671,7 +665,7 @@ fn no_play(tournament: &Tournament) -> ServiceError {
 
 fn bracket_of(tournament: &mut Tournament) -> Result<&mut Bracket, ServiceError> {
     let id = tournament.id.to_string();
-    tournament.bracket.as_mut().ok_or(ServiceError::Document {
+    tournament.bracket_mut().ok_or(ServiceError::Document {
         reason: format!("tournament \"{id}\" has no bracket"),
     })
 }

@@ -176,10 +176,11 @@ mod tests {
     use super::*;
     use crate::bracket::{BracketOptions, Format};
     use crate::clock::ManualClock;
+    use crate::competition::DivisionRules;
     use crate::event::{Event, EventData};
     use crate::id::{DraftId, EventId, TournamentId};
     use crate::service::Service;
-    use crate::store::{Commit, DivisionRules, MemoryStore, Store};
+    use crate::store::{Commit, MemoryStore, Store};
 
     fn competition(id: &str) -> CompetitionId {
         CompetitionId::new(id).expect("a valid id")

@@ -6,11 +6,12 @@
 //!
 //! # Aggregates and optimistic concurrency
 //!
-//! Aggregates are JSON documents with a version ([`Stored`]): [`Competition`]s (an "event" in
+//! Aggregates (defined in their domain modules: [`competition`](crate::competition),
+//! [`tournament`](crate::tournament), [`draft`](crate::draft)) are JSON documents with a version ([`Stored`]): [`Competition`]s (an "event" in
 //! the HTTP API), [`Division`]s with their participants, rules, lifecycle state, live bracket
-//! (matches and results) and version [`History`] (versions, tags and the tag reflog),
+//! (matches and results) and version [`History`](crate::version::History) (versions, tags and the tag reflog),
 //! [`Tournament`]s with their entries, rules, state, bracket and round, and [`DraftRecord`]s (a
-//! fantasy [`Draft`] with who may act on it). Bracket snapshots are
+//! fantasy [`Draft`](crate::draft::Draft) with who may act on it). Bracket snapshots are
 //! content blobs addressed by their hash. Every change goes through [`Store::commit`]: a
 //! [`Commit`] holds aggregate writes, each with the version it expects (`None`: the aggregate
 //! must not exist yet), blobs, the events to append to the log, and the jobs and deadlines the
@@ -46,15 +47,13 @@ mod webhooks;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::access::{self, Principal, Refusal};
-use crate::bracket::{Bracket, BracketOptions, MatchId};
-use crate::draft::Draft;
+use crate::competition::{Competition, Division};
+use crate::draft::DraftRecord;
 use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
-use crate::lifecycle::{BracketState, DraftState, TournamentState};
-use crate::model::{Participant, ParticipantId};
-use crate::swiss::play::{SwissPlay, SwissRules};
-use crate::version::{ContentHash, History};
+use crate::lifecycle::{DraftState, TournamentState};
+use crate::tournament::Tournament;
+use crate::version::ContentHash;
 
 pub use audience::{audience, AddressedEvent, Audience, AudienceCache, LogFollower};
 pub use error::StoreError;
@@ -77,243 +76,6 @@ pub struct Stored<T> {
     /// The document.
     pub value: T,
 }
-
-/// A competition: a named set of divisions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Competition {
-    /// Id.
-    pub id: CompetitionId,
-    /// Display name.
-    pub name: String,
-    /// Its divisions, in creation order.
-    pub divisions: Vec<DivisionId>,
-    /// Who directs it, its divisions included (`None`: administrators only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub director: Option<String>,
-}
-
-impl Competition {
-    /// Whether `principal` may direct the competition and its divisions.
-    ///
-    /// # Errors
-    /// [`Refusal::NotDirector`].
-    pub fn may_direct(&self, principal: &Principal) -> Result<(), Refusal> {
-        access::may_direct(principal, self.director.as_deref())
-    }
-}
-
-/// How a division's bracket is made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DivisionRules {
-    /// Bracket options.
-    pub options: BracketOptions,
-    /// The draw seed.
-    pub seed: u64,
-}
-
-/// A division: a field, its rules, and its bracket through the bracket lifecycle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Division {
-    /// Id.
-    pub id: DivisionId,
-    /// The competition it belongs to.
-    pub competition: CompetitionId,
-    /// Display name.
-    pub name: String,
-    /// The field.
-    pub participants: Vec<Participant>,
-    /// The rules.
-    pub rules: DivisionRules,
-    /// Where the bracket stands.
-    pub state: BracketState,
-    /// The bracket in use: the version tagged `current`, with results once locked.
-    pub bracket: Option<Bracket>,
-    /// Versions, tags and reflog.
-    pub history: History,
-}
-
-/// How a tournament is played.
-///
-/// In JSON either a Swiss, `{"swiss": {"rounds": 5}}`, or a bracket,
-/// `{"options": {"format": "single_elimination"}}`; `min_entries` defaults to 2 and `seed` to
-/// 0. A Swiss may carry `options` for its seeding fields; a bracket needs them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "RulesInput")]
-pub struct TournamentRules {
-    /// Bracket options; knockout (single elimination) and round robin formats are played
-    /// round by round.
-    pub options: BracketOptions,
-    /// Entries needed to start (at least 2).
-    pub min_entries: usize,
-    /// Entries allowed at most.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_entries: Option<usize>,
-    /// The draw seed.
-    pub seed: u64,
-    /// Play a Swiss (FIDE Dutch) instead of a bracket: `options` then only carries the
-    /// seeding fields, and the rounds, colours, acceleration and tie-breaks come from here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swiss: Option<SwissRules>,
-}
-
-/// What a caller writes for [`TournamentRules`]: the defaults filled in, one of `swiss` and
-/// `options` required.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RulesInput {
-    #[serde(default)]
-    options: Option<BracketOptions>,
-    #[serde(default)]
-    min_entries: Option<usize>,
-    #[serde(default)]
-    max_entries: Option<usize>,
-    #[serde(default)]
-    seed: Option<u64>,
-    #[serde(default)]
-    swiss: Option<SwissRules>,
-}
-
-impl TryFrom<RulesInput> for TournamentRules {
-    type Error = String;
-
-    fn try_from(input: RulesInput) -> Result<Self, Self::Error> {
-        let options = match (input.options, &input.swiss) {
-            (Some(options), _) => options,
-            (None, Some(_)) => BracketOptions::new(crate::bracket::Format::SingleElimination),
-            (None, None) => {
-                return Err("rules need either `swiss` (a Swiss: {\"swiss\": {\"rounds\": 5}}) or `options` (a bracket: {\"options\": {\"format\": \"single_elimination\"}})".to_string())
-            }
-        };
-        Ok(Self {
-            options,
-            min_entries: input.min_entries.unwrap_or(2),
-            max_entries: input.max_entries,
-            seed: input.seed.unwrap_or(0),
-            swiss: input.swiss,
-        })
-    }
-}
-
-/// A live tournament.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Tournament {
-    /// Id.
-    pub id: TournamentId,
-    /// Display name.
-    pub name: String,
-    /// The rules.
-    pub rules: TournamentRules,
-    /// Lifecycle state.
-    pub state: TournamentState,
-    /// Registered entries, in joining order.
-    pub entries: Vec<Participant>,
-    /// The bracket, from the start (bracket formats).
-    pub bracket: Option<Bracket>,
-    /// The rounds of a Swiss, from the start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swiss: Option<SwissPlay>,
-    /// The current round, from 1 (0 before the start).
-    pub round: u32,
-    /// Who directs it (`None`: administrators only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub director: Option<String>,
-    /// Entrants may report the results of their own matches.
-    #[serde(default)]
-    pub self_reporting: bool,
-    /// A round closes by itself, in the same change, when its last result arrives (as the
-    /// Swiss rules' `auto_advance` asks too).
-    #[serde(default)]
-    pub auto_advance: bool,
-}
-
-/// Who directs a new tournament and what it lets happen by itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TournamentSettings {
-    /// The director (`None`: administrators only).
-    pub director: Option<String>,
-    /// Entrants may report the results of their own matches.
-    pub self_reporting: bool,
-    /// A round closes by itself when its last result arrives.
-    pub auto_advance: bool,
-}
-
-impl Tournament {
-    /// Whether a round closes by itself when its last result arrives: the tournament's
-    /// setting or, for a Swiss, its rules'.
-    pub fn auto_advances(&self) -> bool {
-        self.auto_advance || self.rules.swiss.as_ref().is_some_and(|r| r.auto_advance)
-    }
-
-    /// Whether `principal` may direct the tournament.
-    ///
-    /// # Errors
-    /// [`Refusal::NotDirector`].
-    pub fn may_direct(&self, principal: &Principal) -> Result<(), Refusal> {
-        access::may_direct(principal, self.director.as_deref())
-    }
-
-    /// Whether `principal` may report the result of `match_id`: the director, or an
-    /// entrant of the match where self-reporting is allowed.
-    ///
-    /// # Errors
-    /// [`Refusal::NoSelfReporting`]; [`Refusal::NotInMatch`] (also for a match the
-    /// tournament does not have).
-    pub fn may_report(&self, principal: &Principal, match_id: &MatchId) -> Result<(), Refusal> {
-        let sides = self.sides(match_id);
-        access::may_report(
-            principal,
-            self.director.as_deref(),
-            self.self_reporting,
-            sides.iter().flatten().map(ParticipantId::as_str),
-        )
-    }
-
-    /// The two sides of a match of the bracket or the Swiss (`None` for an empty slot or a
-    /// bye); both `None` when there is no such match.
-    pub fn sides(&self, match_id: &MatchId) -> [Option<ParticipantId>; 2] {
-        if let Some(play) = &self.swiss {
-            return play
-                .round(match_id.round())
-                .and_then(|r| r.games.iter().find(|g| &g.id == match_id))
-                .map_or([None, None], |g| g.sides());
-        }
-        self.bracket
-            .as_ref()
-            .and_then(|b| b.match_by_id(match_id))
-            .map_or([None, None], |m| {
-                [m.participant(0).cloned(), m.participant(1).cloned()]
-            })
-    }
-}
-
-/// A fantasy draft as stored: the draft and who may act on it.
-///
-/// The principals are opaque strings (an adapter's user or token subject); the core only
-/// keeps them with the draft so that a check and the change it allows read one document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DraftRecord {
-    /// The draft.
-    pub draft: Draft,
-    /// Who controls the draft: start, pause, resume, undo, trades, and picks for any team.
-    pub commissioner: String,
-    /// Who picks and sets the queue for each team (index = team); `None`: the commissioner.
-    pub managers: Vec<Option<String>>,
-}
-
-impl DraftRecord {
-    /// The draft's id.
-    pub fn id(&self) -> &DraftId {
-        self.draft.settings().id()
-    }
-}
-
-/// The purpose of a draft's pick-clock deadline ([`DeadlineKey::purpose`]).
-pub const PICK_CLOCK: &str = "pick_clock";
 
 /// Names an aggregate (in conflicts and the event log).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -137,7 +137,7 @@ impl SwissPlayer {
 
 /// A Swiss tournament as the pairing engine sees it: the players by starting number with
 /// their history, the rounds planned and the pairing options. The stored tournament, by
-/// participant id, is [`crate::store::Tournament`].
+/// participant id, is [`crate::tournament::Tournament`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SwissField {
     /// Players by starting number (any order; numbers unique).

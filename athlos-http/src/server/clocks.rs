@@ -14,7 +14,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use athlos_core::store::{Commit, Deadline, PICK_CLOCK};
+use athlos_core::draft::PICK_CLOCK;
+use athlos_core::store::{Commit, Deadline};
 use athlos_store::DeadlineHandler;
 
 use super::metrics::Metrics;

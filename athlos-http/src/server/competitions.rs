@@ -15,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use athlos_core::bracket::{Bracket, BracketOptions, MatchId};
+use athlos_core::competition::{Competition, Division, DivisionRules};
 use athlos_core::diff::{BracketDiff, Overrides, Preview};
 use athlos_core::error::ServiceError;
 use athlos_core::event::Event;
@@ -23,10 +24,7 @@ use athlos_core::lifecycle::{BracketLifecycle, BracketState, Lifecycle};
 use athlos_core::model::Participant;
 use athlos_core::report::DrawReport;
 use athlos_core::service::{DivisionChanges, Generated};
-use athlos_core::store::{
-    AggregateRef, AggregateStore, Competition, Division, DivisionRules, JobId, JobStore, NewJob,
-    Stored,
-};
+use athlos_core::store::{AggregateRef, AggregateStore, JobId, JobStore, NewJob, Stored};
 use athlos_core::version::{Patch, TagMove, VersionRecord};
 
 use super::auth::Caller;

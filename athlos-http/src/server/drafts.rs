@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use athlos_core::clock::Clock;
+use athlos_core::draft::DraftRecord;
 use athlos_core::draft::{
     Command, Draft, DraftConfig, DraftSettings, OnTheClock, Pick, Player, Position, RosterPosition,
 };
@@ -27,7 +28,7 @@ use athlos_core::lifecycle::draft::{ClockState, PickOrder};
 use athlos_core::lifecycle::DraftState;
 use athlos_core::model::ParticipantId;
 use athlos_core::service::DraftChange;
-use athlos_core::store::{AggregateRef, AggregateStore, DraftRecord, Stored};
+use athlos_core::store::{AggregateRef, AggregateStore, Stored};
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};

@@ -18,7 +18,8 @@ use athlos_core::id::TournamentId;
 use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
 use athlos_core::model::{Participant, ParticipantId};
 use athlos_core::service::{playing_round, table_of, TableRow, TournamentChange};
-use athlos_core::store::{AggregateStore, Stored, Tournament, TournamentRules, TournamentSettings};
+use athlos_core::store::{AggregateStore, Stored};
+use athlos_core::tournament::{Tournament, TournamentRules, TournamentSettings};
 
 use super::auth::Caller;
 use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
@@ -227,7 +228,7 @@ enum ExportLine<'a> {
 }
 
 fn total_rounds(t: &Tournament) -> Option<u32> {
-    match (&t.rules.swiss, &t.bracket) {
+    match (&t.rules.swiss, t.bracket()) {
         (Some(swiss), _) => Some(swiss.rounds),
         (None, Some(bracket)) => Some(bracket.rounds()),
         (None, None) => None,
@@ -236,7 +237,7 @@ fn total_rounds(t: &Tournament) -> Option<u32> {
 
 /// The games of round `round`, bracket or Swiss, as the API shows them.
 fn round_games(t: &Tournament, round: u32) -> Option<Vec<GameView>> {
-    if let Some(play) = &t.swiss {
+    if let Some(play) = t.swiss() {
         return play.round(round).map(|r| {
             r.games
                 .iter()
@@ -250,7 +251,7 @@ fn round_games(t: &Tournament, round: u32) -> Option<Vec<GameView>> {
                 .collect()
         });
     }
-    let bracket = t.bracket.as_ref()?;
+    let bracket = t.bracket()?;
     if round == 0 || round > bracket.rounds() {
         return None;
     }
@@ -733,7 +734,7 @@ async fn export(
     let tournament = read(&state, &id).await?;
     let t = &tournament.value;
     if format == "trf" {
-        if t.swiss.is_none() {
+        if t.swiss().is_none() {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "not_swiss",
@@ -758,7 +759,7 @@ async fn export(
             .iter()
             .map(|participant| ExportLine::Entry { participant }),
     );
-    let played = if t.swiss.is_some() {
+    let played = if t.swiss().is_some() {
         t.round
     } else {
         total_rounds(t).unwrap_or(0)

@@ -16,6 +16,7 @@ use std::time::Duration as StdDuration;
 use crate::{Scheduler, SchedulerConfig, Worker, WorkerConfig};
 use athlos_core::bracket::{BracketOptions, Format};
 use athlos_core::clock::ManualClock;
+use athlos_core::competition::DivisionRules;
 use athlos_core::error::{Error, ServiceError, StoreError};
 use athlos_core::event::EventData;
 use athlos_core::id::{CompetitionId, DivisionId, TagName, TournamentId};
@@ -23,9 +24,10 @@ use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::Participant;
 use athlos_core::service::Service;
 use athlos_core::store::{
-    AggregateRef, Backoff, Commit, Deadline, DeadlineKey, DivisionRules, Job, JobId, JobState,
-    JobStore, NewJob, Store, TournamentRules, Write,
+    AggregateRef, Backoff, Commit, Deadline, DeadlineKey, Job, JobId, JobState, JobStore, NewJob,
+    Store, Write,
 };
+use athlos_core::tournament::TournamentRules;
 use athlos_core::version::{ContentHash, Patch};
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 
@@ -230,7 +232,7 @@ pub async fn tournaments_are_listed_by_state<S: Store>(store: S) {
     }
     service.publish(&tid("t2")).await.unwrap();
     let store = service.store();
-    let listed = |all: Vec<athlos_core::store::Stored<athlos_core::store::Tournament>>| {
+    let listed = |all: Vec<athlos_core::store::Stored<athlos_core::tournament::Tournament>>| {
         all.into_iter()
             .map(|t| t.value.id.to_string())
             .collect::<Vec<_>>()
@@ -381,7 +383,7 @@ pub async fn tag_history_undo_redo<S: Store>(store: S) {
     let service = generated(store).await;
     let id = did("u73");
     let current =
-        |division: &athlos_core::store::Division| division.history.tag(&TagName::current());
+        |division: &athlos_core::competition::Division| division.history.tag(&TagName::current());
     let reload = || async { service.store().division(&id).await.unwrap().unwrap() };
     assert_eq!(current(&reload().await.value), Some(1));
     service
@@ -1202,7 +1204,7 @@ pub async fn competitions_are_listed_by_id<S: Store>(store: S) {
             .unwrap();
     }
     let store = service.store();
-    let listed = |all: Vec<athlos_core::store::Stored<athlos_core::store::Competition>>| {
+    let listed = |all: Vec<athlos_core::store::Stored<athlos_core::competition::Competition>>| {
         all.into_iter()
             .map(|c| c.value.id.to_string())
             .collect::<Vec<_>>()

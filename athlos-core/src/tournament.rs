@@ -1,0 +1,402 @@
+//! Tournaments: a field that registers, then plays a bracket or a Swiss round by round.
+//!
+//! A [`Tournament`] is the aggregate the service keeps for a live event (entries, rules,
+//! lifecycle state, and from the start its [`Play`]); who directs it and what it lets happen
+//! by itself ([`TournamentSettings`]) are part of the same document, so a check and the change
+//! it allows read one version.
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::access::{self, Principal, Refusal};
+use crate::bracket::{Bracket, BracketOptions, MatchId};
+use crate::id::TournamentId;
+use crate::lifecycle::TournamentState;
+use crate::model::{Participant, ParticipantId};
+use crate::swiss::play::{SwissPlay, SwissRules};
+
+/// How a tournament is played.
+///
+/// In JSON either a Swiss, `{"swiss": {"rounds": 5}}`, or a bracket,
+/// `{"options": {"format": "single_elimination"}}`; `min_entries` defaults to 2 and `seed` to
+/// 0. A Swiss may carry `options` for its seeding fields; a bracket needs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RulesInput")]
+pub struct TournamentRules {
+    /// Bracket options; knockout (single elimination) and round robin formats are played
+    /// round by round.
+    pub options: BracketOptions,
+    /// Entries needed to start (at least 2).
+    pub min_entries: usize,
+    /// Entries allowed at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<usize>,
+    /// The draw seed.
+    pub seed: u64,
+    /// Play a Swiss (FIDE Dutch) instead of a bracket: `options` then only carries the
+    /// seeding fields, and the rounds, colours, acceleration and tie-breaks come from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swiss: Option<SwissRules>,
+}
+
+/// What a caller writes for [`TournamentRules`]: the defaults filled in, one of `swiss` and
+/// `options` required.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesInput {
+    #[serde(default)]
+    options: Option<BracketOptions>,
+    #[serde(default)]
+    min_entries: Option<usize>,
+    #[serde(default)]
+    max_entries: Option<usize>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    swiss: Option<SwissRules>,
+}
+
+impl TryFrom<RulesInput> for TournamentRules {
+    type Error = String;
+
+    fn try_from(input: RulesInput) -> Result<Self, Self::Error> {
+        let options = match (input.options, &input.swiss) {
+            (Some(options), _) => options,
+            (None, Some(_)) => BracketOptions::new(crate::bracket::Format::SingleElimination),
+            (None, None) => {
+                return Err("rules need either `swiss` (a Swiss: {\"swiss\": {\"rounds\": 5}}) or `options` (a bracket: {\"options\": {\"format\": \"single_elimination\"}})".to_string())
+            }
+        };
+        Ok(Self {
+            options,
+            min_entries: input.min_entries.unwrap_or(2),
+            max_entries: input.max_entries,
+            seed: input.seed.unwrap_or(0),
+            swiss: input.swiss,
+        })
+    }
+}
+
+/// How a started tournament is played: one bracket, or the rounds of a Swiss.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Play {
+    /// A bracket (knockout or round robin formats, played round by round).
+    Bracket(Bracket),
+    /// A Swiss (FIDE Dutch): the rounds paired so far.
+    Swiss(SwissPlay),
+}
+
+/// A live tournament.
+///
+/// Stored as JSON with its play under `bracket` (`null` before the start of a bracket
+/// format) or `swiss`, never both.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "TournamentDocument")]
+pub struct Tournament {
+    /// Id.
+    pub id: TournamentId,
+    /// Display name.
+    pub name: String,
+    /// The rules.
+    pub rules: TournamentRules,
+    /// Lifecycle state.
+    pub state: TournamentState,
+    /// Registered entries, in joining order.
+    pub entries: Vec<Participant>,
+    /// The bracket or the Swiss, from the start.
+    pub play: Option<Play>,
+    /// The current round, from 1 (0 before the start).
+    pub round: u32,
+    /// Who directs it (`None`: administrators only).
+    pub director: Option<String>,
+    /// Entrants may report the results of their own matches.
+    pub self_reporting: bool,
+    /// A round closes by itself, in the same change, when its last result arrives (as the
+    /// Swiss rules' `auto_advance` asks too).
+    pub auto_advance: bool,
+}
+
+/// A [`Tournament`] as its JSON document reads.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TournamentDocument {
+    id: TournamentId,
+    name: String,
+    rules: TournamentRules,
+    state: TournamentState,
+    entries: Vec<Participant>,
+    bracket: Option<Bracket>,
+    #[serde(default)]
+    swiss: Option<SwissPlay>,
+    round: u32,
+    #[serde(default)]
+    director: Option<String>,
+    #[serde(default)]
+    self_reporting: bool,
+    #[serde(default)]
+    auto_advance: bool,
+}
+
+impl TryFrom<TournamentDocument> for Tournament {
+    type Error = &'static str;
+
+    fn try_from(d: TournamentDocument) -> Result<Self, Self::Error> {
+        let play = match (d.bracket, d.swiss) {
+            (Some(_), Some(_)) => {
+                return Err("a tournament plays a `bracket` or a `swiss`, not both")
+            }
+            (Some(bracket), None) => Some(Play::Bracket(bracket)),
+            (None, Some(swiss)) => Some(Play::Swiss(swiss)),
+            (None, None) => None,
+        };
+        Ok(Self {
+            id: d.id,
+            name: d.name,
+            rules: d.rules,
+            state: d.state,
+            entries: d.entries,
+            play,
+            round: d.round,
+            director: d.director,
+            self_reporting: d.self_reporting,
+            auto_advance: d.auto_advance,
+        })
+    }
+}
+
+/// The same document, borrowed for writing (fields in the order they always had).
+#[derive(Serialize)]
+struct TournamentView<'a> {
+    id: &'a TournamentId,
+    name: &'a str,
+    rules: &'a TournamentRules,
+    state: &'a TournamentState,
+    entries: &'a [Participant],
+    bracket: Option<&'a Bracket>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    swiss: Option<&'a SwissPlay>,
+    round: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    director: Option<&'a str>,
+    self_reporting: bool,
+    auto_advance: bool,
+}
+
+impl Serialize for Tournament {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        TournamentView {
+            id: &self.id,
+            name: &self.name,
+            rules: &self.rules,
+            state: &self.state,
+            entries: &self.entries,
+            bracket: self.bracket(),
+            swiss: self.swiss(),
+            round: self.round,
+            director: self.director.as_deref(),
+            self_reporting: self.self_reporting,
+            auto_advance: self.auto_advance,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// Who directs a new tournament and what it lets happen by itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TournamentSettings {
+    /// The director (`None`: administrators only).
+    pub director: Option<String>,
+    /// Entrants may report the results of their own matches.
+    pub self_reporting: bool,
+    /// A round closes by itself when its last result arrives.
+    pub auto_advance: bool,
+}
+
+impl Tournament {
+    /// Whether a round closes by itself when its last result arrives: the tournament's
+    /// setting or, for a Swiss, its rules'.
+    pub fn auto_advances(&self) -> bool {
+        self.auto_advance || self.rules.swiss.as_ref().is_some_and(|r| r.auto_advance)
+    }
+
+    /// Whether `principal` may direct the tournament.
+    ///
+    /// # Errors
+    /// [`Refusal::NotDirector`].
+    pub fn may_direct(&self, principal: &Principal) -> Result<(), Refusal> {
+        access::may_direct(principal, self.director.as_deref())
+    }
+
+    /// Whether `principal` may report the result of `match_id`: the director, or an
+    /// entrant of the match where self-reporting is allowed.
+    ///
+    /// # Errors
+    /// [`Refusal::NoSelfReporting`]; [`Refusal::NotInMatch`] (also for a match the
+    /// tournament does not have).
+    pub fn may_report(&self, principal: &Principal, match_id: &MatchId) -> Result<(), Refusal> {
+        let sides = self.sides(match_id);
+        access::may_report(
+            principal,
+            self.director.as_deref(),
+            self.self_reporting,
+            sides.iter().flatten().map(ParticipantId::as_str),
+        )
+    }
+
+    /// The bracket, once a bracket format has started.
+    pub fn bracket(&self) -> Option<&Bracket> {
+        match &self.play {
+            Some(Play::Bracket(bracket)) => Some(bracket),
+            _ => None,
+        }
+    }
+
+    /// The rounds of a Swiss, once it has started.
+    pub fn swiss(&self) -> Option<&SwissPlay> {
+        match &self.play {
+            Some(Play::Swiss(play)) => Some(play),
+            _ => None,
+        }
+    }
+
+    /// The bracket, mutably.
+    pub fn bracket_mut(&mut self) -> Option<&mut Bracket> {
+        match &mut self.play {
+            Some(Play::Bracket(bracket)) => Some(bracket),
+            _ => None,
+        }
+    }
+
+    /// The rounds of a Swiss, mutably.
+    pub fn swiss_mut(&mut self) -> Option<&mut SwissPlay> {
+        match &mut self.play {
+            Some(Play::Swiss(play)) => Some(play),
+            _ => None,
+        }
+    }
+
+    /// The two sides of a match of the bracket or the Swiss (`None` for an empty slot or a
+    /// bye); both `None` when there is no such match.
+    pub fn sides(&self, match_id: &MatchId) -> [Option<ParticipantId>; 2] {
+        match &self.play {
+            Some(Play::Swiss(play)) => play
+                .round(match_id.round())
+                .and_then(|r| r.games.iter().find(|g| &g.id == match_id))
+                .map_or([None, None], |g| g.sides()),
+            Some(Play::Bracket(bracket)) => {
+                bracket.match_by_id(match_id).map_or([None, None], |m| {
+                    [m.participant(0).cloned(), m.participant(1).cloned()]
+                })
+            }
+            None => [None, None],
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::bracket::Format;
+
+    fn tournament(rules: serde_json::Value) -> Tournament {
+        let entries = (1..=4)
+            .map(|i| Participant::new(format!("p{i}"), format!("P{i}")).unwrap())
+            .collect();
+        Tournament {
+            id: TournamentId::new("t").unwrap(),
+            name: "Open".into(),
+            rules: serde_json::from_value(rules).unwrap(),
+            state: TournamentState::Draft,
+            entries,
+            play: None,
+            round: 0,
+            director: None,
+            self_reporting: false,
+            auto_advance: false,
+        }
+    }
+
+    fn round_trip(t: &Tournament) -> serde_json::Value {
+        let json = serde_json::to_value(t).unwrap();
+        assert_eq!(
+            &serde_json::from_value::<Tournament>(json.clone()).unwrap(),
+            t
+        );
+        json
+    }
+
+    #[test]
+    fn the_document_keeps_its_shape_before_the_start() {
+        let t = tournament(serde_json::json!({"options": {"format": "single_elimination"}}));
+        let text = serde_json::to_string(&t).unwrap();
+        assert!(
+            text.contains(r#""entries":[{"id":"p1","name":"P1"}"#),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                r#""bracket":null,"round":0,"self_reporting":false,"auto_advance":false}"#
+            ),
+            "{text}"
+        );
+        round_trip(&t);
+    }
+
+    #[test]
+    fn a_bracket_is_stored_under_bracket_and_a_swiss_under_swiss() {
+        let mut t = tournament(serde_json::json!({"options": {"format": "single_elimination"}}));
+        let bracket = crate::draw(
+            &t.entries,
+            &BracketOptions::new(Format::SingleElimination),
+            1,
+        )
+        .unwrap();
+        t.play = Some(Play::Bracket(bracket.clone()));
+        let json = round_trip(&t);
+        assert_eq!(json["bracket"], serde_json::to_value(&bracket).unwrap());
+        assert!(json.get("swiss").is_none());
+        assert_eq!(t.bracket(), Some(&bracket));
+        assert!(t.swiss().is_none());
+
+        let mut t = tournament(serde_json::json!({"swiss": {"rounds": 3}}));
+        let mut play = SwissPlay::new(&t.entries);
+        play.pair_next(&t.entries, t.rules.swiss.as_ref().unwrap())
+            .unwrap();
+        t.play = Some(Play::Swiss(play.clone()));
+        t.round = 1;
+        let json = round_trip(&t);
+        assert_eq!(json["bracket"], serde_json::Value::Null);
+        assert_eq!(json["swiss"], serde_json::to_value(&play).unwrap());
+        assert_eq!(t.swiss(), Some(&play));
+        assert!(t.bracket().is_none());
+        let first = play.round(1).unwrap().games[0].clone();
+        assert_eq!(t.sides(&first.id), first.sides());
+    }
+
+    #[test]
+    fn a_document_with_both_a_bracket_and_a_swiss_is_refused() {
+        let mut t = tournament(serde_json::json!({"swiss": {"rounds": 3}}));
+        let mut play = SwissPlay::new(&t.entries);
+        play.pair_next(&t.entries, t.rules.swiss.as_ref().unwrap())
+            .unwrap();
+        t.play = Some(Play::Swiss(play));
+        let mut json = serde_json::to_value(&t).unwrap();
+        let bracket = crate::draw(
+            &t.entries,
+            &BracketOptions::new(Format::SingleElimination),
+            1,
+        )
+        .unwrap();
+        json["bracket"] = serde_json::to_value(&bracket).unwrap();
+        let error = serde_json::from_value::<Tournament>(json).unwrap_err();
+        assert!(error.to_string().contains("not both"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused() {
+        let t = tournament(serde_json::json!({"swiss": {"rounds": 3}}));
+        let mut json = serde_json::to_value(&t).unwrap();
+        json["plays"] = serde_json::Value::Null;
+        assert!(serde_json::from_value::<Tournament>(json).is_err());
+    }
+}
