@@ -46,6 +46,13 @@ pub enum Refusal {
     NoSelfReporting,
     /// Self-reporting is allowed, but only to an entrant of the match.
     NotInMatch,
+    /// Only a draft's commissioner (or an administrator) may do this.
+    NotCommissioner,
+    /// Only the manager of the team, the commissioner or an administrator may do this.
+    NotManager {
+        /// The team, from 0.
+        team: u32,
+    },
 }
 
 impl Refusal {
@@ -55,21 +62,32 @@ impl Refusal {
             Refusal::NotDirector => "not_director",
             Refusal::NoSelfReporting => "no_self_reporting",
             Refusal::NotInMatch => "not_in_match",
+            Refusal::NotCommissioner => "not_commissioner",
+            Refusal::NotManager { .. } => "not_manager",
         }
     }
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Refusal::NotDirector => "only the director (the creator) or an admin may do this",
-            Refusal::NoSelfReporting => {
-                "this tournament does not allow self-reporting: only the director may report results"
+        match self {
+            Refusal::NotDirector => {
+                f.write_str("only the director (the creator) or an admin may do this")
             }
+            Refusal::NoSelfReporting => f.write_str(
+                "this tournament does not allow self-reporting: only the director may report results",
+            ),
             Refusal::NotInMatch => {
-                "only the director or an entrant of this match may report its result"
+                f.write_str("only the director or an entrant of this match may report its result")
             }
-        })
+            Refusal::NotCommissioner => f.write_str(
+                "only the commissioner (the draft's creator) or an admin may do this",
+            ),
+            Refusal::NotManager { team } => write!(
+                f,
+                "only the manager of team {team}, the commissioner or an admin may do this"
+            ),
+        }
     }
 }
 
@@ -85,6 +103,47 @@ pub fn may_direct(principal: &Principal, director: Option<&str>) -> Result<(), R
         Ok(())
     } else {
         Err(Refusal::NotDirector)
+    }
+}
+
+/// The director named by what a deleted competition or tournament left behind (its last
+/// document, [`AggregateStore::tombstone`](crate::store::AggregateStore::tombstone)): the id
+/// stays reserved to them.
+pub fn last_director(tombstone: &serde_json::Value) -> Option<&str> {
+    tombstone
+        .get("director")
+        .and_then(serde_json::Value::as_str)
+}
+
+/// Whether `principal` may act as the commissioner of a draft commissioned by `commissioner`
+/// (`None`: the draft is gone, administrators only).
+///
+/// # Errors
+/// [`Refusal::NotCommissioner`].
+pub fn may_commission(principal: &Principal, commissioner: Option<&str>) -> Result<(), Refusal> {
+    if principal.is_admin() || commissioner == Some(principal.subject()) {
+        Ok(())
+    } else {
+        Err(Refusal::NotCommissioner)
+    }
+}
+
+/// Whether `principal` may pick and keep the queue for `team`, managed by `manager` in a draft
+/// commissioned by `commissioner`: the manager, the commissioner or an administrator.
+///
+/// # Errors
+/// [`Refusal::NotManager`].
+pub fn may_manage(
+    principal: &Principal,
+    commissioner: &str,
+    manager: Option<&str>,
+    team: u32,
+) -> Result<(), Refusal> {
+    if may_commission(principal, Some(commissioner)).is_ok() || manager == Some(principal.subject())
+    {
+        Ok(())
+    } else {
+        Err(Refusal::NotManager { team })
     }
 }
 
@@ -127,6 +186,35 @@ mod tests {
         assert_eq!(may_direct(&admin, None), Ok(()));
         assert_eq!(may_direct(&other, Some("td")), Err(Refusal::NotDirector));
         assert_eq!(may_direct(&td, None), Err(Refusal::NotDirector));
+    }
+
+    #[test]
+    fn commissioners_and_admins_commission_managers_manage_their_team() {
+        let c = Principal::new("c", false);
+        let m = Principal::new("m", false);
+        let admin = Principal::new("root", true);
+        assert_eq!(may_commission(&c, Some("c")), Ok(()));
+        assert_eq!(may_commission(&admin, None), Ok(()));
+        assert_eq!(may_commission(&c, None), Err(Refusal::NotCommissioner));
+        assert_eq!(may_commission(&m, Some("c")), Err(Refusal::NotCommissioner));
+        assert_eq!(may_manage(&m, "c", Some("m"), 2), Ok(()));
+        assert_eq!(may_manage(&c, "c", Some("m"), 2), Ok(()));
+        assert_eq!(may_manage(&admin, "c", None, 0), Ok(()));
+        assert_eq!(
+            may_manage(&m, "c", Some("n"), 1),
+            Err(Refusal::NotManager { team: 1 })
+        );
+        assert_eq!(
+            Refusal::NotManager { team: 1 }.to_string(),
+            "only the manager of team 1, the commissioner or an admin may do this"
+        );
+    }
+
+    #[test]
+    fn a_tombstone_names_its_last_director() {
+        let last = serde_json::json!({"id": "t", "director": "td"});
+        assert_eq!(last_director(&last), Some("td"));
+        assert_eq!(last_director(&serde_json::json!({"id": "t"})), None);
     }
 
     #[test]

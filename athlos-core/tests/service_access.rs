@@ -265,3 +265,118 @@ async fn a_competition_s_creator_directs_it() {
         .unwrap_err();
     assert!(id_taken(&again), "{again:?}");
 }
+
+/// What the service answers the director "td", another user and an administrator for `scope`.
+async fn answers(
+    service: &Service<MemoryStore, ManualClock>,
+    scope: AggregateRef,
+) -> Vec<Result<(), Refusal>> {
+    let mut answers = Vec::new();
+    for who in [
+        Principal::new("td", false),
+        Principal::new("x", false),
+        Principal::new("root", true),
+    ] {
+        answers.push(service.may_direct(&who, &scope).await.unwrap());
+    }
+    answers
+}
+
+#[tokio::test]
+async fn the_service_decides_who_directs_any_scope() {
+    use athlos_core::competition::DivisionRules;
+    use athlos_core::draft::{DraftConfig, DraftSettings, Player, Position, RosterPosition};
+    use athlos_core::id::{DivisionId, DraftId};
+    use athlos_core::lifecycle::draft::PickOrder;
+    use athlos_core::model::ParticipantId;
+
+    let service = service();
+    let td = Principal::new("td", false);
+    let decide = |scope: AggregateRef| answers(&service, scope);
+    let directed = vec![Ok(()), Err(Refusal::NotDirector), Ok(())];
+
+    // A competition and its division: the competition's director.
+    let worlds = CompetitionId::new("worlds").unwrap();
+    service
+        .create_competition_with(worlds.clone(), "Worlds", Some("td".to_owned()))
+        .await
+        .unwrap();
+    let u73 = DivisionId::new("u73").unwrap();
+    let rules = DivisionRules {
+        options: BracketOptions::new(Format::SingleElimination),
+        seed: 1,
+    };
+    service
+        .create_division(&worlds, u73.clone(), "-73 kg", rules)
+        .await
+        .unwrap();
+    assert_eq!(decide(AggregateRef::Competition(worlds)).await, directed);
+    assert_eq!(decide(AggregateRef::Division(u73)).await, directed);
+
+    // A tournament, live and deleted: its director, then the one its tombstone names.
+    let spring = TournamentId::new("spring").unwrap();
+    create(&service, &spring, directed_by("td", false, false))
+        .await
+        .unwrap();
+    let scope = AggregateRef::Tournament(spring.clone());
+    assert_eq!(decide(scope.clone()).await, directed);
+    service.delete_tournament(&spring).await.unwrap();
+    assert_eq!(decide(scope).await, directed);
+    // Something that never existed: administrators only.
+    let never = AggregateRef::Tournament(TournamentId::new("never").unwrap());
+    assert_eq!(
+        decide(never).await,
+        vec![Err(Refusal::NotDirector), Err(Refusal::NotDirector), Ok(())]
+    );
+
+    // A draft: its commissioner; each team's manager for that team only.
+    let qb = Position::new("QB").unwrap();
+    let pool = (1..=4)
+        .map(|i| Player {
+            id: ParticipantId::new(format!("p{i}")).unwrap(),
+            position: qb.clone(),
+            rank: i,
+        })
+        .collect();
+    let settings = DraftSettings::new(DraftConfig {
+        id: DraftId::new("league").unwrap(),
+        teams: 2,
+        rounds: 2,
+        order: PickOrder::Snake,
+        seconds_per_pick: 60,
+        roster: vec![RosterPosition {
+            position: qb,
+            starters: 2,
+            max: None,
+        }],
+        pool,
+    })
+    .unwrap();
+    let draft = service
+        .create_draft(settings, "td", vec![Some("m0".to_owned()), None])
+        .await
+        .unwrap()
+        .value;
+    let commissioned = vec![Ok(()), Err(Refusal::NotCommissioner), Ok(())];
+    assert_eq!(
+        decide(AggregateRef::Draft(draft.id().clone())).await,
+        commissioned
+    );
+    let m0 = Principal::new("m0", false);
+    assert_eq!(draft.may_manage(&m0, 0), Ok(()));
+    assert_eq!(
+        draft.may_manage(&m0, 1),
+        Err(Refusal::NotManager { team: 1 })
+    );
+    assert_eq!(draft.may_manage(&td, 1), Ok(()));
+    assert_eq!(draft.may_direct(&m0), Err(Refusal::NotCommissioner));
+    let gone = AggregateRef::Draft(DraftId::new("gone").unwrap());
+    assert_eq!(
+        decide(gone).await,
+        vec![
+            Err(Refusal::NotCommissioner),
+            Err(Refusal::NotCommissioner),
+            Ok(())
+        ]
+    );
+}

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use athlos_core::bracket::{BracketOptions, Format};
-use athlos_core::clock::ManualClock;
+use athlos_core::clock::{Clock, ManualClock};
 use athlos_core::competition::DivisionRules;
 use athlos_core::error::{Error, StoreError};
 use athlos_core::event::EventData;
@@ -176,4 +176,63 @@ async fn a_failed_draw_does_not_complete_the_job() {
     let running = store.job(job.id).await.unwrap().unwrap();
     assert_eq!(running.state, JobState::Running);
     assert_eq!(running.worker.as_deref(), Some("w1"));
+}
+
+#[tokio::test]
+async fn generation_is_queued_per_division_and_run_from_the_job() {
+    use athlos_core::service::{generation_target, GENERATE_BRACKET};
+
+    let service = service();
+    let division = division_with_field(&service).await;
+    let competition = CompetitionId::new("open").unwrap();
+    let store = service.store();
+
+    let queued = service
+        .queue_generation(&competition, Some("k1"))
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    let job = &queued[0];
+    assert_eq!(job.kind, GENERATE_BRACKET);
+    assert_eq!(job.max_attempts, 1);
+    assert_eq!(generation_target(job), Some(division.clone()));
+    // The same key again: the same job, nothing new queued.
+    let again = service
+        .queue_generation(&competition, Some("k1"))
+        .await
+        .unwrap();
+    assert_eq!(again[0].id, job.id);
+    assert_eq!(store.jobs(None, None, 100).await.unwrap().len(), 1);
+
+    // Not leased: refused, nothing generated.
+    let refused = service.run_generation(job).await.unwrap_err();
+    assert_eq!(refused.code(), "document");
+    assert_eq!(generated_events(&service).await, 0);
+
+    let now = service.clock().now();
+    let claimed = store
+        .claim("w1", now, now + Duration::seconds(3), 1)
+        .await
+        .unwrap();
+    service.run_generation(&claimed[0]).await.unwrap();
+    assert_eq!(generated_events(&service).await, 1);
+    assert_eq!(
+        store.job(job.id).await.unwrap().unwrap().state,
+        JobState::Succeeded
+    );
+
+    // A job of another kind names no division.
+    let other = store
+        .enqueue(NewJob::new(
+            "other",
+            serde_json::json!({"division": "u73"}),
+            now,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(generation_target(&other), None);
+    // An unknown competition queues nothing.
+    let unknown = CompetitionId::new("nope").unwrap();
+    let refused = service.queue_generation(&unknown, None).await.unwrap_err();
+    assert_eq!(refused.code(), "unknown_competition");
 }

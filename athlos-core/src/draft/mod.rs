@@ -89,7 +89,7 @@ pub enum Command {
         player: ParticipantId,
     },
     /// The clock armed with `sequence` ran out: pick for the team on the clock. Stale when
-    /// anything re-armed or stopped the clock since ([`Deadline::sequence`]).
+    /// anything re-armed or stopped the clock since ([`PickDeadline::sequence`]).
     Timeout {
         /// The clock sequence the deadline was read with.
         sequence: u64,
@@ -150,7 +150,7 @@ pub struct Pick {
 
 /// When the scheduler must act, and the sequence its timeout must carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Deadline {
+pub struct PickDeadline {
     /// When the clock runs out.
     pub at: DateTime<Utc>,
     /// Fences the timeout: any later change to the clock makes it stale.
@@ -449,10 +449,10 @@ impl Draft {
 
     /// When the scheduler must send a [`Command::Timeout`], with the sequence to send;
     /// `None` unless a clock is running.
-    pub fn next_deadline(&self) -> Option<Deadline> {
+    pub fn next_deadline(&self) -> Option<PickDeadline> {
         match self.clock? {
             ClockState::Running { deadline } if self.state == DraftState::InProgress => {
-                Some(Deadline {
+                Some(PickDeadline {
                     at: deadline,
                     sequence: self.sequence,
                 })

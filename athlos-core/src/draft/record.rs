@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Draft;
+use crate::access::{self, Principal, Refusal};
 use crate::id::DraftId;
 
 /// A fantasy draft as stored: the draft and who may act on it.
@@ -24,6 +25,24 @@ impl DraftRecord {
     /// The draft's id.
     pub fn id(&self) -> &DraftId {
         self.draft.settings().id()
+    }
+
+    /// Whether `principal` may act as the commissioner: start, pause, resume, undo, trades,
+    /// picks for any team.
+    ///
+    /// # Errors
+    /// [`Refusal::NotCommissioner`].
+    pub fn may_direct(&self, principal: &Principal) -> Result<(), Refusal> {
+        access::may_commission(principal, Some(&self.commissioner))
+    }
+
+    /// Whether `principal` may pick and keep the queue for `team`.
+    ///
+    /// # Errors
+    /// [`Refusal::NotManager`].
+    pub fn may_manage(&self, principal: &Principal, team: u32) -> Result<(), Refusal> {
+        let manager = self.managers.get(team as usize).and_then(Option::as_deref);
+        access::may_manage(principal, &self.commissioner, manager, team)
     }
 }
 

@@ -9,12 +9,25 @@ use crate::event::{Event, EventData, EventType};
 use crate::id::{CompetitionId, DivisionId, TagName};
 use crate::lifecycle::{BracketAction, BracketContext, BracketLifecycle, BracketState, Lifecycle};
 use crate::model::{ModelError, Participant};
-use crate::store::{AggregateRef, Commit, JobId, Store, Stored, Write};
+use crate::store::{AggregateRef, Commit, Job, JobId, NewJob, Store, Stored, Write};
 use crate::version::{
     apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove, VersionError,
 };
 
 use super::{emitted, next_version, Service, ServiceError};
+
+/// The job kind that generates one division's bracket; payload `{"event", "division"}`.
+pub const GENERATE_BRACKET: &str = "generate_bracket";
+
+/// The division a [`GENERATE_BRACKET`] job generates (`None` for another kind of job or a
+/// payload without a valid division id).
+pub fn generation_target(job: &Job) -> Option<DivisionId> {
+    if job.kind != GENERATE_BRACKET {
+        return None;
+    }
+    let division = job.payload.get("division")?.as_str()?;
+    DivisionId::new(division).ok()
+}
 
 /// The settings a division update changes; `None` keeps a setting as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -297,6 +310,53 @@ impl<S: Store, C: Clock> Service<S, C> {
     ) -> Result<Generated, Error> {
         self.generate_completing(id, Some((job, worker.to_owned())))
             .await
+    }
+
+    /// Queues one [`GENERATE_BRACKET`] job per division of `competition`, in division order,
+    /// each with one attempt (a draw that fails is reported, not retried). With `key` (a
+    /// caller's idempotency key), each job is keyed by competition, division and `key`, so
+    /// the same call again returns the same jobs and queues nothing new; a failure part way
+    /// leaves the queued jobs, and the same call with the same key completes the set.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownCompetition`]; the store's.
+    pub async fn queue_generation(
+        &self,
+        competition: &CompetitionId,
+        key: Option<&str>,
+    ) -> Result<Vec<Job>, Error> {
+        let event = self.competition(competition).await?.value;
+        let now = self.clock().now();
+        let mut jobs = Vec::with_capacity(event.divisions.len());
+        for division in &event.divisions {
+            let payload = serde_json::json!({ "event": event.id, "division": division });
+            let job = NewJob::new(GENERATE_BRACKET, payload, now).with_max_attempts(1);
+            let job = match key {
+                Some(key) => job.with_key(format!("generate:{}:{division}:{key}", event.id)),
+                None => job,
+            };
+            jobs.push(self.store().enqueue(job).await?);
+        }
+        Ok(jobs)
+    }
+
+    /// Runs a [`GENERATE_BRACKET`] job leased to its worker: the division its payload names,
+    /// generated as [`Service::generate_for_job`] does.
+    ///
+    /// # Errors
+    /// [`ServiceError::Document`] when the job names no division or is not leased; as
+    /// [`Service::generate_for_job`].
+    pub async fn run_generation(&self, job: &Job) -> Result<Generated, Error> {
+        let malformed = |reason: &str| ServiceError::Document {
+            reason: format!("job {}: {reason}", job.id),
+        };
+        let division =
+            generation_target(job).ok_or_else(|| malformed("the job has no division"))?;
+        let worker = job
+            .worker
+            .as_deref()
+            .ok_or_else(|| malformed("the job is not leased to a worker"))?;
+        self.generate_for_job(&division, job.id, worker).await
     }
 
     async fn generate_completing(

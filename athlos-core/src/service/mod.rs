@@ -50,13 +50,14 @@ mod tournaments;
 
 use chrono::{DateTime, Utc};
 
+use crate::access::{self, Principal, Refusal};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store, StoreError};
 
-pub use divisions::{DivisionChanges, Generated};
+pub use divisions::{generation_target, DivisionChanges, Generated, GENERATE_BRACKET};
 pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
 pub use results::{write_bracket_result, ResultWrite, Written};
@@ -157,10 +158,62 @@ impl<S: Store, C: Clock> Service<S, C> {
         };
         // An aggregate nobody directed (made by an administrator or an embedding program)
         // reserves nothing.
-        match last.get("director").and_then(serde_json::Value::as_str) {
+        match access::last_director(&last) {
             Some(reserved_to) if Some(reserved_to) != director => Err(taken(aggregate)),
             _ => Ok(()),
         }
+    }
+
+    /// Whether `principal` may direct `scope`: a competition or tournament by its director, a
+    /// division by its competition's, a draft by its commissioner (administrators always).
+    /// A deleted competition or tournament is decided by the director its last document
+    /// names, so its director keeps control of what was attached to it (webhooks); a deleted
+    /// draft or division, by administrators only.
+    ///
+    /// The outer result is whether the question could be answered (the store), the inner
+    /// one the answer.
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub async fn may_direct(
+        &self,
+        principal: &Principal,
+        scope: &AggregateRef,
+    ) -> Result<Result<(), Refusal>, Error> {
+        let live = match scope {
+            AggregateRef::Competition(id) => self
+                .store
+                .competition(id)
+                .await?
+                .map(|c| c.value.may_direct(principal)),
+            AggregateRef::Tournament(id) => self
+                .store
+                .tournament(id)
+                .await?
+                .map(|t| t.value.may_direct(principal)),
+            AggregateRef::Division(id) => Some(match self.store.division(id).await? {
+                Some(division) => {
+                    let competition = self.store.competition(&division.value.competition).await?;
+                    let director = competition
+                        .as_ref()
+                        .and_then(|c| c.value.director.as_deref());
+                    access::may_direct(principal, director)
+                }
+                None => access::may_direct(principal, None),
+            }),
+            AggregateRef::Draft(id) => Some(match self.store.draft(id).await? {
+                Some(draft) => draft.value.may_direct(principal),
+                None => access::may_commission(principal, None),
+            }),
+        };
+        if let Some(decided) = live {
+            return Ok(decided);
+        }
+        let last = self.store.tombstone(scope).await?;
+        Ok(access::may_direct(
+            principal,
+            last.as_ref().and_then(access::last_director),
+        ))
     }
 
     /// Commits `commit` after appending `data` as events of `aggregate` at `version`.

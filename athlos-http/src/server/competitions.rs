@@ -2,14 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use athlos_core::clock::Clock;
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,14 +23,14 @@ use athlos_core::lifecycle::{BracketLifecycle, BracketState, Lifecycle};
 use athlos_core::model::Participant;
 use athlos_core::report::DrawReport;
 use athlos_core::service::{DivisionChanges, Generated};
-use athlos_core::store::{AggregateRef, AggregateStore, JobId, JobStore, NewJob, Stored};
+use athlos_core::store::{AggregateRef, AggregateStore, JobId, JobStore, Stored};
 use athlos_core::version::{Patch, TagMove, VersionRecord};
 
 use super::auth::Caller;
 use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{body_bytes, refuse_nul, ApiJson, ApiPath, ApiQuery};
-use super::jobs::{JobView, GENERATE_BRACKET};
+use super::jobs::JobView;
 use super::webhooks::WebhookView;
 use super::AppState;
 
@@ -1031,24 +1030,13 @@ async fn generate_all(
         &body,
     )
     .await?;
-    let mut jobs = Vec::with_capacity(event.value.divisions.len());
-    for division in &event.value.divisions {
-        let job = state
-            .store
-            .enqueue({
-                let job = NewJob::new(
-                    GENERATE_BRACKET,
-                    json!({ "event": event.value.id, "division": division }),
-                    state.clock.now(),
-                )
-                .with_max_attempts(1);
-                match &key {
-                    Some(k) => job.with_key(format!("generate:{}:{division}:{k}", event.value.id)),
-                    None => job,
-                }
-            })
-            .await?;
-        jobs.push(JobView::of(&state, &job).await);
+    let queued = state
+        .service
+        .queue_generation(&event.value.id, key.as_deref())
+        .await?;
+    let mut jobs = Vec::with_capacity(queued.len());
+    for job in &queued {
+        jobs.push(JobView::of(&state, job).await);
     }
     Ok((StatusCode::ACCEPTED, Json(BracketJobs { jobs, webhook })))
 }

@@ -65,46 +65,6 @@ pub(crate) fn draft_id(text: &str) -> Result<DraftId, ApiError> {
     DraftId::new(text).map_err(|e| ApiError::bad_input("draft_id", e.to_string()))
 }
 
-/// Whether `caller` may act as the commissioner of `record`: its commissioner, or an admin.
-pub(crate) fn commissions(record: &DraftRecord, caller: &Caller) -> bool {
-    caller.is_admin() || record.commissioner == caller.sub()
-}
-
-/// 403 unless `caller` may act as the commissioner of `record`.
-///
-/// # Errors
-/// 403.
-pub(crate) fn require_commissioner(record: &DraftRecord, caller: &Caller) -> Result<(), ApiError> {
-    if commissions(record, caller) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only the commissioner (the draft's creator) or an admin may do this",
-        ))
-    }
-}
-
-/// Whether `caller` may pick and keep the queue for `team`: its manager, the commissioner or
-/// an admin.
-fn manages(record: &DraftRecord, caller: &Caller, team: u32) -> bool {
-    commissions(record, caller)
-        || record
-            .managers
-            .get(team as usize)
-            .and_then(Option::as_deref)
-            == Some(caller.sub())
-}
-
-fn require_manager(record: &DraftRecord, caller: &Caller, team: u32) -> Result<(), ApiError> {
-    if manages(record, caller, team) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "only the manager of team {team}, the commissioner or an admin may do this"
-        )))
-    }
-}
-
 async fn load(state: &AppState, id: &str) -> Result<Stored<DraftRecord>, ApiError> {
     Ok(state.service.draft(&draft_id(id)?).await?)
 }
@@ -506,7 +466,7 @@ macro_rules! commissioner_action {
             ApiPath(id): ApiPath<String>,
         ) -> Result<Json<DraftView>, ApiError> {
             let record = load(&state, &id).await?;
-            require_commissioner(&record.value, &caller)?;
+            record.value.may_direct(&caller.principal())?;
             apply(&state, &record, &$command).await
         }
     };
@@ -562,7 +522,7 @@ async fn trade(
     ApiJson(body): ApiJson<TradeRequest>,
 ) -> Result<Json<DraftView>, ApiError> {
     let record = load(&state, &id).await?;
-    require_commissioner(&record.value, &caller)?;
+    record.value.may_direct(&caller.principal())?;
     apply(&state, &record, &Command::Trade { picks: body.picks }).await
 }
 
@@ -599,7 +559,7 @@ async fn pick(
     ApiJson(body): ApiJson<PickRequest>,
 ) -> Result<Json<DraftView>, ApiError> {
     let record = load(&state, &id).await?;
-    require_manager(&record.value, &caller, body.team)?;
+    record.value.may_manage(&caller.principal(), body.team)?;
     let command = Command::Pick {
         pick: body.pick,
         team: body.team,
@@ -673,7 +633,7 @@ async fn get_queue(
 ) -> Result<Json<QueueView>, ApiError> {
     let record = load(&state, &id).await?;
     known_team(&record.value.draft, team)?;
-    require_manager(&record.value, &caller, team)?;
+    record.value.may_manage(&caller.principal(), team)?;
     Ok(Json(QueueView::of(&record.value, team)))
 }
 
@@ -694,7 +654,7 @@ async fn set_queue(
 ) -> Result<Json<QueueView>, ApiError> {
     let record = load(&state, &id).await?;
     known_team(&record.value.draft, team)?;
-    require_manager(&record.value, &caller, team)?;
+    record.value.may_manage(&caller.principal(), team)?;
     let command = Command::SetQueue {
         team,
         players: body.players,

@@ -9,13 +9,11 @@ use utoipa::ToSchema;
 use athlos_core::error::{Error, StoreError};
 use athlos_core::id::DivisionId;
 use athlos_core::lifecycle::BracketState;
+use athlos_core::service::{generation_target, GENERATE_BRACKET};
 use athlos_core::store::{Job, JobId, JobState};
 use athlos_store::JobHandler;
 
 use super::AppState;
-
-/// Generates one division's bracket; payload `{"event", "division"}`.
-pub const GENERATE_BRACKET: &str = "generate_bracket";
 
 /// The job kinds [`Handler`] runs: the server's workers claim only these, so workers of
 /// other kinds can share the queue.
@@ -93,17 +91,10 @@ impl JobView {
             division: None,
             bracket_state: None,
         };
-        if job.kind == GENERATE_BRACKET {
-            let division = job
-                .payload
-                .get("division")
-                .and_then(Value::as_str)
-                .and_then(|d| DivisionId::new(d).ok());
-            if let Some(id) = division {
-                if let Ok(division) = state.service.division(&id).await {
-                    view.bracket_state = Some(division.value.state);
-                    view.division = Some(id);
-                }
+        if let Some(id) = generation_target(job) {
+            if let Ok(division) = state.service.division(&id).await {
+                view.bracket_state = Some(division.value.state);
+                view.division = Some(id);
             }
         }
         view
@@ -123,27 +114,12 @@ impl Handler {
     }
 
     async fn generate(&self, job: &Job) -> Result<(), String> {
-        let division = job
-            .payload
-            .get("division")
-            .and_then(Value::as_str)
-            .ok_or("the job has no division")?;
-        let id = DivisionId::new(division).map_err(|e| e.to_string())?;
         // The bracket and the job's completion commit together: a job that generated its
         // bracket is succeeded in that transaction, so a crash after it leaves nothing to run
         // again, and a crash before it leaves nothing generated.
-        let worker = job
-            .worker
-            .as_deref()
-            .ok_or("the job is not leased to a worker")?;
         let mut attempt = 0;
         loop {
-            match self
-                .state
-                .service
-                .generate_for_job(&id, job.id, worker)
-                .await
-            {
+            match self.state.service.run_generation(job).await {
                 Ok(_) => return Ok(()),
                 Err(Error::Store(StoreError::Conflict { .. })) if attempt < CONFLICT_RETRIES => {
                     attempt += 1;

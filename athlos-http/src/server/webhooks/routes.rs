@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use athlos_core::event::EventType;
 use athlos_core::store::{
-    AggregateRef, AggregateStore, DeliveryState, NewWebhook, Webhook, WebhookPatch, WebhookStore,
+    AggregateRef, DeliveryState, NewWebhook, Webhook, WebhookPatch, WebhookStore,
 };
 
 use super::bodies::{
@@ -159,57 +159,21 @@ async fn draft_scope(
 ) -> Result<AggregateRef, ApiError> {
     let id = drafts::draft_id(id)?;
     let draft = state.service.draft(&id).await?;
-    drafts::require_commissioner(&draft.value, caller)?;
+    draft.value.may_direct(&caller.principal())?;
     Ok(AggregateRef::Draft(id))
 }
 
-/// 403 unless `caller` directs `scope`: its director, a draft's commissioner, or an admin.
+/// 403 unless `caller` directs `scope` (the core decides: its director, a draft's
+/// commissioner, an admin; for a deleted aggregate, what it left behind).
 async fn require_director(
     state: &AppState,
     caller: &Caller,
     scope: &AggregateRef,
 ) -> Result<(), ApiError> {
-    match scope {
-        AggregateRef::Draft(id) => match state.store.draft(id).await? {
-            Some(draft) => drafts::require_commissioner(&draft.value, caller),
-            // A draft that is gone has no commissioner left: admins only.
-            None if caller.is_admin() => Ok(()),
-            None => Err(ApiError::forbidden("only an admin may do this")),
-        },
-        other => require_directs(state, caller, other).await,
-    }
-}
-
-/// 403 unless `caller` directs the competition or tournament `scope`, or directed it
-/// before it was deleted (what it left behind names its director); admins always may.
-async fn require_directs(
-    state: &AppState,
-    caller: &Caller,
-    scope: &AggregateRef,
-) -> Result<(), ApiError> {
-    let principal = caller.principal();
-    let live = match scope {
-        AggregateRef::Tournament(id) => state
-            .store
-            .tournament(id)
-            .await?
-            .map(|t| t.value.may_direct(&principal)),
-        AggregateRef::Competition(id) => state
-            .store
-            .competition(id)
-            .await?
-            .map(|c| c.value.may_direct(&principal)),
-        other => return Err(ApiError::forbidden(format!("{other} has no director"))),
-    };
-    if let Some(decided) = live {
-        return Ok(decided?);
-    }
-    let last = state.store.tombstone(scope).await?;
-    let director = last
-        .as_ref()
-        .and_then(|l| l.get("director"))
-        .and_then(serde_json::Value::as_str);
-    Ok(athlos_core::access::may_direct(&principal, director)?)
+    Ok(state
+        .service
+        .may_direct(&caller.principal(), scope)
+        .await??)
 }
 
 /// A subscription the caller directs the scope of.
