@@ -353,6 +353,11 @@ impl<'a> Call<'a> {
     }
 }
 
+/// The clock the fuzzed server reads (the system's, as `athlos serve` wires it).
+fn system_clock() -> server::SharedClock {
+    Arc::new(athlos_core::clock::SystemClock)
+}
+
 fn config() -> Config {
     Config {
         workers: 0,
@@ -396,7 +401,12 @@ impl Harness {
                 .map_err(|e| setup_failure(target, format!("store {store_url}: {e}")))?;
             (opened.store, opened.ready, None)
         };
-        let app = server::app(AppState::new(store.clone(), config(), ready.clone()));
+        let app = server::app(AppState::new(
+            store.clone(),
+            config(),
+            ready.clone(),
+            system_clock(),
+        ));
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
@@ -432,7 +442,12 @@ impl Harness {
 
     /// A new application over the same store, as a server started again after a crash.
     fn restart(&self) {
-        let state = AppState::new(self.store.clone(), config(), self.ready.clone());
+        let state = AppState::new(
+            self.store.clone(),
+            config(),
+            self.ready.clone(),
+            system_clock(),
+        );
         drop(self.app.replace(server::app(state)));
     }
 

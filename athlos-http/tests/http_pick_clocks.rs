@@ -50,7 +50,7 @@ async fn serve(database: &str) -> (Running, server::AppState) {
     let state = server::open_store(database)
         .await
         .unwrap()
-        .into_state(config);
+        .into_state(config, std::sync::Arc::new(athlos_core::clock::SystemClock));
     let running = server::start(state.clone()).await.unwrap();
     (running, state)
 }

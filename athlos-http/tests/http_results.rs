@@ -29,7 +29,11 @@ async fn start(url: &str) -> (Server, SharedStore) {
     };
     let opened = server::open_store(url).await.unwrap();
     let store = opened.store.clone();
-    let running = server::start(opened.into_state(config)).await.unwrap();
+    let running = server::start(
+        opened.into_state(config, std::sync::Arc::new(athlos_core::clock::SystemClock)),
+    )
+    .await
+    .unwrap();
     let base = format!("http://{}", running.address);
     let server = Server {
         running: Some(running),

@@ -951,7 +951,7 @@ async fn a_delivery_whose_job_died_unrecorded_becomes_a_dead_letter_and_the_line
         let state = athlos_http::server::open_store(&database.url)
             .await
             .unwrap()
-            .into_state(config);
+            .into_state(config, Arc::new(athlos_core::clock::SystemClock));
         let store = &state.store;
         let id = TournamentId::new("stranded").unwrap();
         let scope = AggregateRef::Tournament(id.clone());

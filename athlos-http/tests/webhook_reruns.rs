@@ -75,7 +75,10 @@ async fn one_delivery(database: &str, url: &str) -> (AppState, u64) {
         },
         ..Config::default()
     };
-    let state = open_store(database).await.unwrap().into_state(config);
+    let state = open_store(database)
+        .await
+        .unwrap()
+        .into_state(config, Arc::new(athlos_core::clock::SystemClock));
     let competition = CompetitionId::new("open").unwrap();
     let division = DivisionId::new("u73").unwrap();
     let service = &state.service;

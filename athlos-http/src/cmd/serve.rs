@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use athlos_core::clock::SystemClock;
 use athlos_http::server::{self, Config};
 
 use super::CliError;
@@ -92,7 +93,8 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         let opened = server::open_store(&args.database)
             .await
             .map_err(CliError::Usage)?;
-        let state = opened.into_state(config);
+        // The one place the server meets the wall clock.
+        let state = opened.into_state(config, std::sync::Arc::new(SystemClock));
         let running = server::start(state)
             .await
             .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.address)))?;

@@ -40,7 +40,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use athlos_core::clock::{Clock, SystemClock};
+use athlos_core::clock::Clock;
 use athlos_core::service::Service;
 
 use error::ApiError;
@@ -147,12 +147,17 @@ impl ReadyCheck for AlwaysReady {
 }
 
 impl AppState {
-    /// State over `store`.
-    pub fn new(store: SharedStore, config: Config, ready: Arc<dyn ReadyCheck>) -> Self {
+    /// State over `store`, reading the time from `clock` (`athlos serve` wires the system's;
+    /// a test may give a `ManualClock`).
+    pub fn new(
+        store: SharedStore,
+        config: Config,
+        ready: Arc<dyn ReadyCheck>,
+        clock: SharedClock,
+    ) -> Self {
         let streams = streams::Hub::new(config.stream_buffer, config.stream_keep_alive);
         let webhooks = webhooks::Sender::new(config.webhooks.clone());
         let metrics = Arc::new(metrics::Metrics::new(&webhooks.counters, streams.dropped()));
-        let clock: SharedClock = Arc::new(SystemClock);
         Self {
             service: Arc::new(Service::new(store.clone(), clock.clone())),
             store,
@@ -442,9 +447,9 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// The state to serve it with.
-    pub fn into_state(self, config: Config) -> AppState {
-        let mut state = AppState::new(self.store, config, self.ready);
+    /// The state to serve it with, on `clock`.
+    pub fn into_state(self, config: Config, clock: SharedClock) -> AppState {
+        let mut state = AppState::new(self.store, config, self.ready, clock);
         state.database = self.database;
         state
     }

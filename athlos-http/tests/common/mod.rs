@@ -123,7 +123,7 @@ async fn state(database: &str, tweak: impl FnOnce(&mut Config)) -> server::AppSt
     let mut config = config();
     tweak(&mut config);
     let opened = server::open_store(database).await.unwrap();
-    opened.into_state(config)
+    opened.into_state(config, std::sync::Arc::new(athlos_core::clock::SystemClock))
 }
 
 impl Server {
