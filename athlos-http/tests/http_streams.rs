@@ -466,11 +466,10 @@ async fn a_slow_client_is_dropped_with_a_final_event_and_others_keep_up() {
         stream_buffer: 8192,
         ..server::Config::default()
     };
-    let running = server::start(
-        opened.into_state(config, Arc::new(athlos_core::clock::SystemClock)),
-    )
-    .await
-    .unwrap();
+    let running =
+        server::start(opened.into_state(config, Arc::new(athlos_core::clock::SystemClock)))
+            .await
+            .unwrap();
     let base = format!("http://{}", running.address);
     let client = reqwest::Client::new();
     let id = TournamentId::new("flood").unwrap();
