@@ -36,6 +36,59 @@ impl Principal {
     }
 }
 
+/// The roles an adapter may vouch for; only [`Role::Admin`] carries rights of its own (it
+/// may act as any director), the others name what the principal is for the adapter's users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// May act as any director, commissioner or manager.
+    Admin,
+    /// Creates and directs competitions, tournaments and drafts.
+    Director,
+    /// Picks for a team of a draft.
+    Manager,
+    /// Enters tournaments and may report their own results where allowed.
+    Player,
+    /// A program that enters tournaments, as a player does.
+    Bot,
+    /// A signed-in person with no other role.
+    User,
+}
+
+impl Role {
+    /// Every role, in the order above.
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::Director,
+        Role::Manager,
+        Role::Player,
+        Role::Bot,
+        Role::User,
+    ];
+
+    /// The role's name (`admin` …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Director => "director",
+            Role::Manager => "manager",
+            Role::Player => "player",
+            Role::Bot => "bot",
+            Role::User => "user",
+        }
+    }
+
+    /// The role named `name` (exactly, lower case); `None` for a role Athlos does not know.
+    pub fn named(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == name)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a principal may not do something; the adapters answer it as "forbidden".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -175,6 +228,16 @@ pub fn may_report<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_are_named_exactly() {
+        for role in Role::ALL {
+            assert_eq!(Role::named(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::named("superuser"), None);
+        assert_eq!(Role::named("Admin"), None);
+        assert_eq!(Role::named(""), None);
+    }
 
     #[test]
     fn directors_and_admins_direct_nobody_else_does() {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{token, token_at, Server};
+use common::{token, token_at, token_from, Server};
 use serde_json::{json, Value};
 
 fn assert_error(body: &Value, code: &str) {
@@ -84,6 +84,29 @@ async fn writes_need_a_valid_token_and_the_right_person() {
     )
     .await;
     assert_eq!(status, 401);
+    // Correctly signed, but not ours to honour: 401 saying which claim.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for (token, detail) in [
+        (token("alice", "superuser"), "unknown_role"),
+        (token("", "admin"), "empty_subject"),
+        (
+            token_from("alice", "admin", now + 86_400, 3600),
+            "issued_in_future",
+        ),
+    ] {
+        let (status, body) = server
+            .send("POST", "/v1/events", Some(&token), Some(&event))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str(), body["code_detail"].as_str()),
+            (401, Some("unauthorized"), Some(detail)),
+            "{body}"
+        );
+    }
+    assert_eq!(server.get("/v1/events").await["events"], json!([]));
 
     // Reads are public.
     let alice = token("alice", "director");

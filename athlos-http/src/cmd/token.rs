@@ -4,6 +4,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 
+use athlos_core::access::Role;
+
 use athlos_http::server::auth::{mint, Claims};
 use athlos_http::server::DEV_SECRET;
 
@@ -15,7 +17,8 @@ pub struct TokenArgs {
     /// The subject: a user, or the participant id a bot or player enters under.
     #[arg(long)]
     pub sub: String,
-    /// The role (`admin` may act as director of everything).
+    /// The role: admin (may act as director of everything), director, manager, player, bot
+    /// or user.
     #[arg(long, default_value = "director")]
     pub role: String,
     /// Lifetime in seconds.
@@ -29,10 +32,18 @@ pub struct TokenArgs {
 /// Prints the token on stdout.
 ///
 /// # Errors
-/// [`CliError::Usage`] for an empty subject.
+/// [`CliError::Usage`] for an empty subject or a role the server would refuse.
 pub fn run(args: &TokenArgs) -> Result<(), CliError> {
     if args.sub.trim().is_empty() {
         return Err(CliError::Usage("--sub must not be empty".to_owned()));
+    }
+    if Role::named(&args.role).is_none() {
+        let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        return Err(CliError::Usage(format!(
+            "--role {:?} is not a role the server honours (one of {})",
+            args.role,
+            known.join(", ")
+        )));
     }
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use athlos_core::access::Principal;
+use athlos_core::access::{Principal, Role};
 
 use super::error::ApiError;
 use super::AppState;
@@ -40,10 +40,17 @@ pub fn mint(claims: &Claims, secret: &[u8]) -> Result<String, String> {
     .map_err(|e| e.to_string())
 }
 
-/// Checks a token's signature, and its expiry at `now` (seconds since the epoch; no leeway).
+/// How far in the future a token's `iat` may lie: the clock skew allowed between the
+/// server and whoever minted the token, in seconds.
+pub const CLOCK_SKEW: u64 = 60;
+
+/// Checks a token's signature and its claims at `now` (seconds since the epoch): a subject
+/// that is not empty, a role Athlos knows ([`Role`]), issued no more than [`CLOCK_SKEW`]
+/// seconds in the future, not expired (no leeway).
 ///
 /// # Errors
-/// 401 with the reason.
+/// 401 with the reason; `code_detail` says which claim was refused (`empty_subject`,
+/// `unknown_role`, `issued_in_future`, `expired`).
 pub fn verify_at(token: &str, secret: &[u8], now: u64) -> Result<Claims, ApiError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.validate_exp = false;
@@ -51,6 +58,34 @@ pub fn verify_at(token: &str, secret: &[u8], now: u64) -> Result<Claims, ApiErro
     let claims = decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
         .map(|data| data.claims)
         .map_err(|e| ApiError::unauthorized(format!("invalid token: {e}")))?;
+    let refused =
+        |detail: &str, message: String| ApiError::unauthorized(message).with("code_detail", detail);
+    if claims.sub.trim().is_empty() {
+        return Err(refused(
+            "empty_subject",
+            "the token names no subject (`sub` is empty)".to_owned(),
+        ));
+    }
+    if Role::named(&claims.role).is_none() {
+        let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        return Err(refused(
+            "unknown_role",
+            format!(
+                "the token's role {:?} is not one Athlos knows ({})",
+                claims.role,
+                known.join(", ")
+            ),
+        ));
+    }
+    if claims.iat > now.saturating_add(CLOCK_SKEW) {
+        return Err(refused(
+            "issued_in_future",
+            format!(
+                "the token is issued {} s in the future (at most {CLOCK_SKEW} s of clock skew is allowed)",
+                claims.iat - now
+            ),
+        ));
+    }
     unexpired(claims, now)
 }
 
@@ -108,7 +143,7 @@ pub struct Caller(pub Claims);
 impl Caller {
     /// Whether the caller has the admin role.
     pub fn is_admin(&self) -> bool {
-        self.0.role == ADMIN
+        Role::named(&self.0.role) == Some(Role::Admin)
     }
 
     /// The subject.
@@ -211,6 +246,115 @@ mod tests {
         verified.check(&alice, SECRET, NOW).unwrap();
         assert!(verified.check(&forged, b"another secret", NOW).is_err());
         assert!(verified.check(&format!("{alice}x"), SECRET, NOW).is_err());
+    }
+
+    fn signed(sub: &str, role: &str, iat: u64, exp: u64) -> String {
+        let claims = Claims {
+            sub: sub.to_owned(),
+            role: role.to_owned(),
+            exp,
+            iat,
+        };
+        mint(&claims, SECRET).unwrap()
+    }
+
+    fn detail(token: &str) -> String {
+        let refused = verify_at(token, SECRET, NOW).unwrap_err();
+        assert_eq!(refused.status, axum::http::StatusCode::UNAUTHORIZED);
+        refused.context["code_detail"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn every_claim_is_checked() {
+        // Each role Athlos knows is honoured; another is refused, whatever its signature.
+        for role in Role::ALL {
+            let claims = verify_at(&signed("alice", role.as_str(), NOW, NOW + 60), SECRET, NOW);
+            assert_eq!(claims.unwrap().role, role.as_str());
+        }
+        assert_eq!(
+            detail(&signed("alice", "superuser", NOW, NOW + 60)),
+            "unknown_role"
+        );
+        assert_eq!(detail(&signed("alice", "", NOW, NOW + 60)), "unknown_role");
+        assert_eq!(
+            detail(&signed("alice", "Admin", NOW, NOW + 60)),
+            "unknown_role"
+        );
+        // The subject must name someone.
+        assert_eq!(
+            detail(&signed("", "director", NOW, NOW + 60)),
+            "empty_subject"
+        );
+        assert_eq!(
+            detail(&signed("  ", "director", NOW, NOW + 60)),
+            "empty_subject"
+        );
+        // Issued up to a minute ahead (clock skew) is fine; a day ahead is not.
+        assert!(verify_at(
+            &signed("a", "director", NOW + CLOCK_SKEW, NOW + 600),
+            SECRET,
+            NOW
+        )
+        .is_ok());
+        assert_eq!(
+            detail(&signed("a", "director", NOW + CLOCK_SKEW + 1, NOW + 600)),
+            "issued_in_future"
+        );
+        assert_eq!(
+            detail(&signed("a", "director", NOW + 86_400, NOW + 2 * 86_400)),
+            "issued_in_future"
+        );
+        // Expiry, without leeway.
+        assert!(verify_at(&signed("a", "director", NOW - 10, NOW), SECRET, NOW).is_ok());
+        assert_eq!(
+            detail(&signed("a", "director", NOW - 10, NOW - 1)),
+            "expired"
+        );
+        // Missing claims, another signature, another algorithm: refused before any claim.
+        let missing = |claims: serde_json::Value| {
+            encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(SECRET),
+            )
+            .unwrap()
+        };
+        for claims in [
+            serde_json::json!({"role": "director", "exp": NOW + 60, "iat": NOW}),
+            serde_json::json!({"sub": "a", "exp": NOW + 60, "iat": NOW}),
+            serde_json::json!({"sub": "a", "role": "director", "iat": NOW}),
+            serde_json::json!({"sub": "a", "role": "director", "exp": NOW + 60}),
+        ] {
+            assert!(
+                verify_at(&missing(claims.clone()), SECRET, NOW).is_err(),
+                "{claims}"
+            );
+        }
+        let forged = signed("a", "admin", NOW, NOW + 60);
+        assert!(verify_at(&forged, b"another secret", NOW).is_err());
+        let hs512 = encode(
+            &Header::new(Algorithm::HS512),
+            &Claims {
+                sub: "a".into(),
+                role: "admin".into(),
+                exp: NOW + 60,
+                iat: NOW,
+            },
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap();
+        assert!(verify_at(&hs512, SECRET, NOW).is_err());
+    }
+
+    #[test]
+    fn a_token_refused_for_a_claim_is_not_remembered() {
+        let verified = Verified::default();
+        let future = signed("a", "director", NOW + 3600, NOW + 7200);
+        assert!(verified.check(&future, SECRET, NOW).is_err());
+        assert!(verified
+            .check(&signed("a", "root", NOW, NOW + 60), SECRET, NOW)
+            .is_err());
+        assert_eq!(remembered(&verified), 0);
     }
 
     #[test]
