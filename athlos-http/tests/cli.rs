@@ -112,6 +112,59 @@ fn bracket_outputs_for_every_format() {
     }
 }
 
+/// `--svg` prints the core's picture of the bracket it draws: the same bytes as the core's
+/// golden picture of the same field, options and seed, and as `to_svg` of its `--json`.
+#[test]
+fn bracket_svg_is_the_cores_picture() {
+    let names = [
+        "Aiko Tanaka",
+        "Bruno Silva",
+        "Chen Wei & Co",
+        "Dara O'Neil",
+        "Eli \"The Wall\" Roth",
+        "Farah Haddad",
+    ];
+    let field: Vec<serde_json::Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| serde_json::json!({"id": format!("p{}", i + 1), "name": name, "seed": i + 1}))
+        .collect();
+    let path = temp_file("svg-field.json", &serde_json::to_string(&field).unwrap());
+    let args = [
+        "bracket",
+        "--format",
+        "single",
+        "--third-place",
+        "--seed",
+        "7",
+        "--participants",
+        path.to_str().unwrap(),
+    ];
+    let svg = stdout(&athlos(&[&args[..], &["--svg"]].concat()));
+    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../athlos-core/tests/golden/bracket/svg/single_elimination_fresh.svg");
+    assert_eq!(svg, std::fs::read_to_string(golden).unwrap());
+    assert!(svg.contains("Chen Wei &amp; Co"));
+
+    for format in ["double", "repechage", "round-robin", "groups"] {
+        let args = ["bracket", "--format", format, "--size", "9"];
+        let svg = stdout(&athlos(&[&args[..], &["--svg"]].concat()));
+        let json = stdout(&athlos(&[&args[..], &["--json"]].concat()));
+        let bracket: athlos_core::bracket::Bracket = serde_json::from_str(&json).unwrap();
+        assert_eq!(svg, bracket.to_svg(), "{format}");
+        assert!(
+            svg.starts_with("<?xml") && svg.ends_with("</svg>\n"),
+            "{format}"
+        );
+    }
+    assert_refused(
+        &[
+            "bracket", "--format", "single", "--size", "4", "--svg", "--json",
+        ],
+        "cannot be used with",
+    );
+}
+
 #[test]
 fn participants_from_csv_and_json_files() {
     let csv = temp_file(
