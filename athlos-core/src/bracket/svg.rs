@@ -55,7 +55,7 @@ impl Bracket {
     /// - Pools (round robin, the first stage of groups) are cross tables: one row and one
     ///   column per member in Berger order, each cell the row member's result against the
     ///   column member (`W 3:1`, `L`, `D 2:2`, `W wo` for a walkover), then wins, draws,
-    ///   losses, points and the current rank.
+    ///   losses, points and the current rank (once a match of the pool is decided).
     ///
     /// Winners are bold on a green background with a green bar (in a pool, once every pool
     /// match is decided); a bye reads `bye`; a slot still to be filled reads `TBD` when a line
@@ -585,7 +585,8 @@ impl<'a> Picture<'a> {
         let table = self.bracket.pool_table(index);
         let standings: BTreeMap<&ParticipantId, &super::Standing> =
             table.iter().map(|s| (&s.participant, s)).collect();
-        let complete = !games.is_empty() && games.iter().all(|g| g.status.is_decided());
+        let started = games.iter().any(|g| g.status.is_decided());
+        let complete = started && games.iter().all(|g| g.status.is_decided());
         let winner =
             |id: &ParticipantId| complete && standings.get(id).is_some_and(|s| s.rank == 1);
 
@@ -700,7 +701,13 @@ impl<'a> Picture<'a> {
                 }
             }
             if let Some(standing) = standings.get(id) {
-                for (k, (_, value)) in totals.iter().enumerate() {
+                // Everyone shares rank 1 before a match is decided: the rank waits for one.
+                let shown = if started {
+                    totals.len()
+                } else {
+                    totals.len() - 1
+                };
+                for (k, (_, value)) in totals.iter().enumerate().take(shown) {
                     canvas.text(centre(n + 2 + k), baseline, "c", &value(standing));
                 }
             }
