@@ -10,7 +10,7 @@
 #                             test command's)
 #
 # Bounds: at most 50 examples per operation and phase (coverage, fuzzing, stateful) over the
-# 72 operations: about 5,300 requests, about 4 minutes on a 2-core machine once
+# 74 operations: about 5,600 requests, about 4 minutes on a 2-core machine once
 # schemathesis is installed — most of it the three endless event streams, each request of
 # which is read until the 10 s request timeout. The seed is fixed, so a run is reproducible;
 # the server listens on a free port of 127.0.0.1.

@@ -112,6 +112,51 @@ fn bracket_outputs_for_every_format() {
     }
 }
 
+/// `--svg` prints the core's picture of the bracket it draws: the same bytes as the core's
+/// golden picture of the same field, options and seed, and as `to_svg` of its `--json`.
+#[test]
+fn bracket_svg_is_the_cores_picture() {
+    let golden =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../athlos-core/tests/golden/bracket/svg");
+    let read = |suffix: &str| {
+        std::fs::read_to_string(golden.join(format!("single_elimination_{suffix}"))).unwrap()
+    };
+    // The field of the core's golden pictures, as its pinned document lists it.
+    let document: serde_json::Value = serde_json::from_str(&read("in_play.json")).unwrap();
+    let path = temp_file("svg-field.json", &document["participants"].to_string());
+    let args = [
+        "bracket",
+        "--format",
+        "single",
+        "--third-place",
+        "--seed",
+        "7",
+        "--participants",
+        path.to_str().unwrap(),
+    ];
+    let svg = stdout(&athlos(&[&args[..], &["--svg"]].concat()));
+    assert_eq!(svg, read("fresh.svg"));
+    assert!(svg.contains("Chen Wei &amp; Co"));
+
+    for format in ["double", "repechage", "round-robin", "groups"] {
+        let args = ["bracket", "--format", format, "--size", "9"];
+        let svg = stdout(&athlos(&[&args[..], &["--svg"]].concat()));
+        let json = stdout(&athlos(&[&args[..], &["--json"]].concat()));
+        let bracket: athlos_core::bracket::Bracket = serde_json::from_str(&json).unwrap();
+        assert_eq!(svg, bracket.to_svg(), "{format}");
+        assert!(
+            svg.starts_with("<?xml") && svg.ends_with("</svg>\n"),
+            "{format}"
+        );
+    }
+    assert_refused(
+        &[
+            "bracket", "--format", "single", "--size", "4", "--svg", "--json",
+        ],
+        "cannot be used with",
+    );
+}
+
 #[test]
 fn participants_from_csv_and_json_files() {
     let csv = temp_file(

@@ -205,6 +205,12 @@ impl PyBracket {
         String::from_utf8(out).map_err(|e| InvalidInput::new_err(e.to_string()))
     }
 
+    /// The bracket as a self-contained SVG picture: the same bytes as the core's
+    /// `Bracket::to_svg`, `athlos bracket --svg` and the HTTP `bracket.svg` routes.
+    fn to_svg(&self) -> String {
+        self.inner.to_svg()
+    }
+
     /// A bracket from its JSON document; the document is checked against its structure.
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {

@@ -117,14 +117,40 @@ def test_errors_form_one_hierarchy():
     ("groups", "groups"),
 ])
 def test_python_and_command_line_give_the_same_bytes(fmt, cli, athlos_bin):
-    out = subprocess.run(
-        [athlos_bin, "bracket", "--format", cli, "--size", "13", "--max-seeds", "4",
-         "--seed", "5", "--json"],
-        check=True, capture_output=True, text=True,
-    ).stdout
+    def printed(output):
+        return subprocess.run(
+            [athlos_bin, "bracket", "--format", cli, "--size", "13", "--max-seeds", "4",
+             "--seed", "5", output],
+            check=True, capture_output=True,
+        ).stdout
+
     ours = athlos.draw(field(13), format=fmt, max_seeds=4, seed=5)
     # The command line names anonymous entries the same way: id i, "Entry i", seed i.
-    assert out == ours.to_json(indent=2) + "\n"
+    assert printed("--json") == (ours.to_json(indent=2) + "\n").encode()
+    assert printed("--svg") == ours.to_svg().encode()
+
+
+GOLDEN_SVG = ROOT / "athlos-core" / "tests" / "golden" / "bracket" / "svg"
+
+
+@pytest.mark.parametrize(
+    "fmt", ["single_elimination", "double_elimination", "repechage", "round_robin", "groups"]
+)
+def test_svg_is_the_cores_golden_picture(fmt):
+    # The core pins each format's bracket in play and its picture: the same bytes here.
+    bracket = athlos.Bracket.from_json((GOLDEN_SVG / f"{fmt}_in_play.json").read_text("utf-8"))
+    svg = bracket.to_svg()
+    assert svg.encode() == (GOLDEN_SVG / f"{fmt}_in_play.svg").read_bytes()
+    assert svg == bracket.to_svg()
+    assert svg.startswith("<?xml") and 'role="img"' in svg
+
+
+def test_svg_escapes_names():
+    people = field(4)
+    people[0] = athlos.Participant("1", "<script>&\"'", seed=1)
+    svg = athlos.draw(people).to_svg()
+    assert "<script" not in svg
+    assert "&lt;script&gt;&amp;&quot;&apos;" in svg
 
 
 def test_judo27_matches_the_demo():

@@ -60,12 +60,19 @@
 //!   winner when decided (absent for draws and matches nobody won).
 //!
 //! Field names are stable: new fields may be added, none is renamed or removed.
+//!
+//! # Pictures
+//!
+//! [`Bracket::to_svg`] draws any bracket as a self-contained, deterministic SVG document
+//! (elimination trees as round columns, pools as cross tables): the same bracket, the same
+//! bytes.
 
 mod build;
 mod id;
 mod options;
 mod progress;
 mod standings;
+mod svg;
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -65,6 +65,9 @@ pub struct BracketArgs {
     /// Print the draw quality report.
     #[arg(long, group = "output")]
     report: bool,
+    /// Print the bracket as an SVG picture.
+    #[arg(long, group = "output")]
+    svg: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -106,6 +109,8 @@ pub fn run(args: &BracketArgs) -> Result<ExitCode, CliError> {
         render::json(&bracket)?
     } else if args.report {
         render::report_text(&DrawReport::for_bracket(&bracket))
+    } else if args.svg {
+        bracket.to_svg()
     } else {
         render::bracket_text(&bracket)
     };

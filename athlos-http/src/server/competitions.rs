@@ -44,6 +44,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(add_participants, list_participants))
         .routes(routes!(generate_bracket))
         .routes(routes!(get_bracket))
+        .routes(routes!(get_bracket_svg))
         .routes(routes!(preview_bracket))
         .routes(routes!(lock_bracket))
         .routes(routes!(record_division_result))
@@ -711,44 +712,79 @@ async fn get_bracket(
 ) -> Result<Tagged<BracketView>, ApiError> {
     let division = load_division(&state, &event_id, &division_id).await?;
     let d = &division.value;
-    let (number, bracket) = match (query.version, query.tag) {
+    let (number, bracket) = chosen_bracket(&state, d, query).await?;
+    let view = BracketView {
+        division: d.id.clone(),
+        state: d.state,
+        version: number,
+        bracket: bracket.ok_or_else(|| ServiceError::NoBracket {
+            division: d.id.to_string(),
+        })?,
+    };
+    Ok(Tagged(division.version, view))
+}
+
+/// The bracket as an SVG picture (`Bracket::to_svg`: rounds joined by lines, pools as cross
+/// tables, winners marked): the live one, or `?version=` / `?tag=` from the history. 404
+/// `no_bracket` before the first generation.
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/bracket.svg", tag = "brackets",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"), BracketQuery),
+    responses((status = 200, description = "A self-contained SVG document", content((String = "image/svg+xml"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "No such event, division or version, or `no_bracket`: none generated yet")))]
+async fn get_bracket_svg(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<BracketQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let division = load_division(&state, &event_id, &division_id).await?;
+    let d = &division.value;
+    match chosen_bracket(&state, d, query).await? {
+        (_, Some(bracket)) => Ok(svg_response(&bracket)),
+        (_, None) => Err(no_bracket(format!(
+            "division \"{}\" has no bracket yet: generate it first",
+            d.id
+        ))),
+    }
+}
+
+/// A bracket as an `image/svg+xml` answer.
+pub(crate) fn svg_response(bracket: &Bracket) -> axum::response::Response {
+    ([(CONTENT_TYPE, "image/svg+xml")], bracket.to_svg()).into_response()
+}
+
+/// 404 `no_bracket`: there is nothing to draw.
+pub(crate) fn no_bracket(message: String) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no_bracket", message)
+}
+
+/// The bracket a read asks for and its version: `?version=N`, `?tag=NAME`, or the live one
+/// (`None` before the first generation) with the version `current` names.
+async fn chosen_bracket(
+    state: &AppState,
+    d: &Division,
+    query: BracketQuery,
+) -> Result<(Option<u32>, Option<Bracket>), ApiError> {
+    let number = match (query.version, query.tag) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_input(
                 "version",
                 "give either version or tag, not both",
             ))
         }
-        (Some(number), None) => (
-            Some(number),
-            state.service.version_bracket(&d.id, number).await?,
-        ),
+        (Some(number), None) => number,
         (None, Some(tag)) => {
             let name = TagName::new(tag.as_str())
                 .map_err(|e| ApiError::bad_input("tag", e.to_string()))?;
-            let number = d.history.tag(&name).ok_or_else(|| {
+            d.history.tag(&name).ok_or_else(|| {
                 athlos_core::error::Error::from(athlos_core::error::VersionError::UnknownTag {
                     tag: tag.clone(),
                 })
-            })?;
-            (
-                Some(number),
-                state.service.version_bracket(&d.id, number).await?,
-            )
+            })?
         }
-        (None, None) => (
-            d.history.tag(&TagName::current()),
-            d.bracket.clone().ok_or_else(|| ServiceError::NoBracket {
-                division: d.id.to_string(),
-            })?,
-        ),
+        (None, None) => return Ok((d.history.tag(&TagName::current()), d.bracket.clone())),
     };
-    let view = BracketView {
-        division: d.id.clone(),
-        state: d.state,
-        version: number,
-        bracket,
-    };
-    Ok(Tagged(division.version, view))
+    let bracket = state.service.version_bracket(&d.id, number).await?;
+    Ok((Some(number), Some(bracket)))
 }
 
 /// What regenerating with overrides would give: the bracket, its quality report and the diff

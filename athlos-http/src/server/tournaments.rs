@@ -22,6 +22,7 @@ use athlos_core::store::{AggregateStore, Stored};
 use athlos_core::tournament::{Tournament, TournamentRules, TournamentSettings};
 
 use super::auth::Caller;
+use super::competitions::{no_bracket, svg_response};
 use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -42,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_result))
         .routes(routes!(advance))
         .routes(routes!(standings))
+        .routes(routes!(bracket_svg))
         .routes(routes!(export))
         .routes(routes!(archive))
         .routes(routes!(cancel))
@@ -700,6 +702,30 @@ async fn standings(
         is_final: table.is_final,
         standings: table.rows,
     }))
+}
+
+/// The bracket as an SVG picture (`Bracket::to_svg`: rounds joined by lines, pools as cross
+/// tables, winners marked), as it stands. 404 `no_bracket` before the start (the bracket is
+/// drawn then) and for a Swiss, which has pairings and standings instead.
+#[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/bracket.svg", tag = "play",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    responses((status = 200, description = "A self-contained SVG document", content((String = "image/svg+xml"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "No such tournament, or `no_bracket`: not started, or a Swiss")))]
+async fn bracket_svg(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let tournament = read(&state, &id).await?;
+    let t = &tournament.value;
+    if let Some(bracket) = t.bracket() {
+        return Ok(svg_response(bracket));
+    }
+    let reason = if t.rules.swiss.is_some() {
+        "is a Swiss: it has pairings and standings, not a bracket"
+    } else {
+        "has no bracket yet: it is drawn when the tournament starts"
+    };
+    Err(no_bracket(format!("tournament \"{}\" {reason}", t.id)))
 }
 
 /// Export format.
