@@ -45,7 +45,6 @@
 //! [`JobStore::complete_all`]: athlos_core::store::JobStore::complete_all
 //! [`WebhookStore::start_attempt`]: athlos_core::store::WebhookStore::start_attempt
 
-mod adopt;
 mod aggregates;
 mod codec;
 mod deadlines;
@@ -121,11 +120,6 @@ pub async fn connect(url: &str) -> Result<AnyStore, OpenError> {
         Db::Sqlite { .. } => Signals::local(),
         Db::Postgres { pool, .. } => Signals::postgres(pool.clone()),
     };
-    adopt::adopt_director_records(&db)
-        .await
-        .map_err(|e| OpenError::Migrate {
-            reason: format!("moving director records into their aggregates: {e}"),
-        })?;
     Ok(AnyStore {
         inner: Arc::new(Inner { db, signals }),
     })
