@@ -12,23 +12,14 @@ use athlos_core::store::{
 use athlos_core::version::ContentHash;
 
 use crate::codec::{
-    backend, deadline_aggregate, i64_of, kind_and_id, limit_of, state_filter, to_json_text, u64_of,
-    write_row, Document,
+    backend, i64_of, kind_and_id, limit_of, state_filter, to_json_text, u64_of, write_row, Document,
 };
-use crate::dialect::{json, query, Conn, Row, Value};
-use crate::{deadlines, jobs, AnyStore};
+use crate::dialect::{json, query, Conn, Query, Row};
+use crate::{deadlines, jobs, AnyStore, Result};
 
 impl AnyStore {
-    async fn document<T: Document>(&self, id: &str) -> Result<Option<Stored<T>>, StoreError> {
-        let found =
-            query("SELECT version, document FROM athlos_aggregates WHERE kind = $1 AND id = $2")
-                .bind(T::KIND)
-                .bind(id);
-        self.db()
-            .row(found)
-            .await?
-            .map(|row| stored(&row))
-            .transpose()
+    async fn document<T: Document>(&self, id: &str) -> Result<Option<Stored<T>>> {
+        self.db().opt(aggregate_row(T::KIND, id), stored).await
     }
 
     /// Documents of `T`'s kind, by id, only those in `state` when given, paged.
@@ -37,7 +28,7 @@ impl AnyStore {
         state: Option<String>,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<Stored<T>>, StoreError> {
+    ) -> Result<Vec<Stored<T>>> {
         let listed = query(
             "SELECT version, document FROM athlos_aggregates WHERE kind = $1 \
              AND ($2 IS NULL OR state = $2) ORDER BY id LIMIT $3 OFFSET $4",
@@ -46,7 +37,7 @@ impl AnyStore {
         .bind(state)
         .bind(limit_of(limit))
         .bind(limit_of(offset));
-        self.db().rows(listed).await?.iter().map(stored).collect()
+        self.db().all(listed, stored).await
     }
 }
 
@@ -55,38 +46,30 @@ fn tombstone_kind(kind: &str) -> String {
     format!("deleted_{kind}")
 }
 
+/// The version and document of aggregate `id` of `kind`.
+fn aggregate_row(kind: &str, id: &str) -> Query {
+    query("SELECT version, document FROM athlos_aggregates WHERE kind = $1 AND id = $2")
+        .bind(kind)
+        .bind(id)
+}
+
 #[async_trait]
 impl AggregateStore for AnyStore {
-    async fn tombstone(
-        &self,
-        aggregate: &AggregateRef,
-    ) -> Result<Option<serde_json::Value>, StoreError> {
+    async fn tombstone(&self, aggregate: &AggregateRef) -> Result<Option<serde_json::Value>> {
         let (kind, id) = kind_and_id(aggregate)?;
-        let found = query("SELECT document FROM athlos_aggregates WHERE kind = $1 AND id = $2")
-            .bind(tombstone_kind(&kind))
-            .bind(id);
-        self.db()
-            .row(found)
-            .await?
-            .map(|row| row.json("document"))
-            .transpose()
+        let found = aggregate_row(&tombstone_kind(&kind), &id);
+        self.db().opt(found, |row| row.json("document")).await
     }
 
-    async fn competition(
-        &self,
-        id: &CompetitionId,
-    ) -> Result<Option<Stored<Competition>>, StoreError> {
+    async fn competition(&self, id: &CompetitionId) -> Result<Option<Stored<Competition>>> {
         self.document(id.as_str()).await
     }
 
-    async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>, StoreError> {
+    async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>> {
         self.document(id.as_str()).await
     }
 
-    async fn tournament(
-        &self,
-        id: &TournamentId,
-    ) -> Result<Option<Stored<Tournament>>, StoreError> {
+    async fn tournament(&self, id: &TournamentId) -> Result<Option<Stored<Tournament>>> {
         self.document(id.as_str()).await
     }
 
@@ -95,19 +78,15 @@ impl AggregateStore for AnyStore {
         state: Option<TournamentState>,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<Stored<Tournament>>, StoreError> {
+    ) -> Result<Vec<Stored<Tournament>>> {
         self.documents(state_filter(state)?, limit, offset).await
     }
 
-    async fn competitions(
-        &self,
-        limit: usize,
-        offset: usize,
-    ) -> Result<Vec<Stored<Competition>>, StoreError> {
+    async fn competitions(&self, limit: usize, offset: usize) -> Result<Vec<Stored<Competition>>> {
         self.documents(None, limit, offset).await
     }
 
-    async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>, StoreError> {
+    async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>> {
         self.document(id.as_str()).await
     }
 
@@ -116,45 +95,39 @@ impl AggregateStore for AnyStore {
         state: Option<DraftState>,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<Stored<DraftRecord>>, StoreError> {
+    ) -> Result<Vec<Stored<DraftRecord>>> {
         self.documents(state_filter(state)?, limit, offset).await
     }
 }
 
 #[async_trait]
 impl BlobStore for AnyStore {
-    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>> {
         let found = query("SELECT bytes FROM athlos_blobs WHERE hash = $1").bind(hash.as_str());
-        self.db()
-            .row(found)
-            .await?
-            .map(|row| row.get("bytes"))
-            .transpose()
+        self.db().opt(found, |row| row.get("bytes")).await
     }
 }
 
 #[async_trait]
 impl EventLog for AnyStore {
-    async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+    async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>> {
         let page = query(
             "SELECT sequence, aggregate, event FROM athlos_events WHERE sequence > $1 \
              ORDER BY sequence LIMIT $2",
         )
         .bind(i64::try_from(after).unwrap_or(i64::MAX))
         .bind(limit_of(limit));
-        let rows = self.db().rows(page).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(LoggedEvent {
-                    sequence: u64_of(row.get("sequence")?)?,
-                    aggregate: row.json("aggregate")?,
-                    event: row.json("event")?,
-                })
+        let event = |row: &Row| {
+            Ok(LoggedEvent {
+                sequence: u64_of(row.get("sequence")?)?,
+                aggregate: row.json("aggregate")?,
+                event: row.json("event")?,
             })
-            .collect()
+        };
+        self.db().all(page, event).await
     }
 
-    async fn last_sequence(&self) -> Result<u64, StoreError> {
+    async fn last_sequence(&self) -> Result<u64> {
         let last = query("SELECT COALESCE(MAX(sequence), 0) AS last FROM athlos_events");
         u64_of(self.db().one(last).await?.get("last")?)
     }
@@ -162,14 +135,42 @@ impl EventLog for AnyStore {
 
 #[async_trait]
 impl Store for AnyStore {
-    async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError> {
+    async fn commit(&self, commit: Commit) -> Result<Receipt> {
+        self.transact(None, commit).await
+    }
+
+    async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt> {
+        let commit = Commit {
+            events,
+            ..Commit::default()
+        };
+        self.transact(Some((aggregate, expected)), commit).await
+    }
+}
+
+impl AnyStore {
+    /// Deletes `deleted` (an aggregate at an expected version) when given and applies
+    /// `commit`, in one transaction; then wakes the consumers of what it changed.
+    async fn transact(
+        &self,
+        deleted: Option<(&AggregateRef, u64)>,
+        commit: Commit,
+    ) -> Result<Receipt> {
         let wake = [
             (Topic::Events, !commit.events.is_empty()),
             (Topic::Jobs, !commit.jobs.is_empty()),
             (Topic::Deadlines, !commit.deadlines.is_empty()),
         ];
         let mut tx = self.db().begin().await?;
-        let receipt = apply(&mut tx.conn(), commit).await?;
+        if let Some((aggregate, expected)) = deleted {
+            delete(&mut tx, aggregate, expected).await?;
+        }
+        let receipt = apply(&mut tx, commit).await?;
         tx.commit().await?;
         for (topic, changed) in wake {
             if changed {
@@ -178,60 +179,42 @@ impl Store for AnyStore {
         }
         Ok(receipt)
     }
+}
 
-    async fn delete(
-        &self,
-        aggregate: &AggregateRef,
-        expected: u64,
-        events: Vec<(AggregateRef, Event)>,
-    ) -> Result<Receipt, StoreError> {
-        let appends = !events.is_empty();
-        let (kind, id) = kind_and_id(aggregate)?;
-        let mut tx = self.db().begin().await?;
-        // The document stays as the aggregate's tombstone (replacing an earlier one).
-        query("DELETE FROM athlos_aggregates WHERE kind = $1 AND id = $2")
-            .bind(tombstone_kind(&kind))
-            .bind(&id)
-            .execute(&mut tx.conn())
-            .await?;
-        let deleted = query(
-            "UPDATE athlos_aggregates SET kind = $1, state = NULL \
-             WHERE kind = $2 AND id = $3 AND version = $4",
-        )
+/// Deletes `aggregate`, at version `expected`, with its deadlines, in the transaction `conn` is
+/// in (a conflict rolls it back). The document stays as the aggregate's tombstone (replacing
+/// an earlier one).
+async fn delete(conn: &mut Conn, aggregate: &AggregateRef, expected: u64) -> Result<()> {
+    let (kind, id) = kind_and_id(aggregate)?;
+    query("DELETE FROM athlos_aggregates WHERE kind = $1 AND id = $2")
         .bind(tombstone_kind(&kind))
-        .bind(&kind)
         .bind(&id)
-        .bind(i64_of(expected)?);
-        if deleted.execute(&mut tx.conn()).await? != 1 {
-            // Dropping the transaction rolls it back.
-            return Err(StoreError::Conflict {
-                aggregate: aggregate.to_string(),
-                expected: Some(expected),
-                found: version(&mut tx.conn(), &kind, &id).await?,
-            });
-        }
-        query("DELETE FROM athlos_deadlines WHERE aggregate = $1")
-            .bind(aggregate.to_string())
-            .execute(&mut tx.conn())
-            .await?;
-        let receipt = apply(
-            &mut tx.conn(),
-            Commit {
-                events,
-                ..Commit::default()
-            },
-        )
+        .execute(conn)
         .await?;
-        tx.commit().await?;
-        if appends {
-            self.wake(Topic::Events);
-        }
-        Ok(receipt)
+    let deleted = query(
+        "UPDATE athlos_aggregates SET kind = $1, state = NULL \
+         WHERE kind = $2 AND id = $3 AND version = $4",
+    )
+    .bind(tombstone_kind(&kind))
+    .bind(&kind)
+    .bind(&id)
+    .bind(i64_of(expected)?);
+    if deleted.execute(conn).await? != 1 {
+        return Err(StoreError::Conflict {
+            aggregate: aggregate.to_string(),
+            expected: Some(expected),
+            found: version(conn, &kind, &id).await?,
+        });
     }
+    query("DELETE FROM athlos_deadlines WHERE aggregate = $1")
+        .bind(aggregate.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Applies `commit` in the transaction `conn` is in.
-async fn apply(conn: &mut Conn<'_>, commit: Commit) -> Result<Receipt, StoreError> {
+async fn apply(conn: &mut Conn, commit: Commit) -> Result<Receipt> {
     // Writes go in a fixed order (kind, id) so two commits never wait on each other in a cycle.
     let rows = commit
         .writes
@@ -277,7 +260,7 @@ async fn apply(conn: &mut Conn<'_>, commit: Commit) -> Result<Receipt, StoreErro
         let deleted = query(
             "DELETE FROM athlos_deadlines WHERE aggregate = $1 AND purpose = $2 AND sequence = $3",
         )
-        .bind(deadline_aggregate(&fired.key))
+        .bind(fired.key.aggregate.to_string())
         .bind(&fired.key.purpose)
         .bind(i64_of(fired.sequence)?);
         if deleted.execute(conn).await? != 1 {
@@ -316,10 +299,7 @@ async fn apply(conn: &mut Conn<'_>, commit: Commit) -> Result<Receipt, StoreErro
 }
 
 /// Appends `events` to the log, last in the commit; their sequences.
-async fn append(
-    conn: &mut Conn<'_>,
-    events: &[(AggregateRef, Event)],
-) -> Result<Vec<u64>, StoreError> {
+async fn append(conn: &mut Conn, events: &[(AggregateRef, Event)]) -> Result<Vec<u64>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -329,7 +309,6 @@ async fn append(
         aggregates.push(to_json_text(aggregate)?);
         bodies.push(to_json_text(event)?);
     }
-    let mut sequences = Vec::with_capacity(events.len());
     if conn.is_postgres() {
         // One statement: the counter row's lock serialises appends until this transaction
         // ends, so the log has no gaps and its order is the commit order. Holding it briefly
@@ -343,53 +322,53 @@ async fn append(
              RETURNING sequence",
         )
         .bind(i64::try_from(events.len()).map_err(backend)?)
-        .bind(Value::Texts(Some(aggregates)))
-        .bind(Value::Texts(Some(bodies)))
+        .bind(aggregates)
+        .bind(bodies)
         .rows(conn)
         .await?;
-        for row in &appended {
-            sequences.push(u64_of(row.get("sequence")?)?);
-        }
+        let mut sequences = appended
+            .iter()
+            .map(|row| u64_of(row.get("sequence")?))
+            .collect::<Result<Vec<_>>>()?;
         if sequences.len() != events.len() {
+            let appended = sequences.len();
             return Err(backend(format!(
-                "{} of {} events appended",
-                sequences.len(),
+                "{appended} of {} events appended",
                 events.len()
             )));
         }
         sequences.sort_unstable();
-    } else {
-        // SQLite has one writer: the transaction holds the log until it ends.
-        let last = query("SELECT COALESCE(MAX(sequence), 0) AS last FROM athlos_events")
-            .one(conn)
+        return Ok(sequences);
+    }
+    // SQLite has one writer: the transaction holds the log until it ends.
+    let last = query("SELECT COALESCE(MAX(sequence), 0) AS last FROM athlos_events")
+        .one(conn)
+        .await?;
+    let mut next: i64 = last.get("last")?;
+    let mut sequences = Vec::with_capacity(events.len());
+    for (aggregate, event) in aggregates.into_iter().zip(bodies) {
+        next += 1;
+        query("INSERT INTO athlos_events (sequence, aggregate, event) VALUES ($1, $2, $3)")
+            .bind(next)
+            .bind(json(aggregate))
+            .bind(json(event))
+            .execute(conn)
             .await?;
-        let mut next: i64 = last.get("last")?;
-        for (aggregate, event) in aggregates.into_iter().zip(bodies) {
-            next += 1;
-            query("INSERT INTO athlos_events (sequence, aggregate, event) VALUES ($1, $2, $3)")
-                .bind(next)
-                .bind(json(aggregate))
-                .bind(json(event))
-                .execute(conn)
-                .await?;
-            sequences.push(u64_of(next)?);
-        }
+        sequences.push(u64_of(next)?);
     }
     Ok(sequences)
 }
 
 /// The version of an aggregate, if it exists.
-async fn version(conn: &mut Conn<'_>, kind: &str, id: &str) -> Result<Option<u64>, StoreError> {
-    query("SELECT version FROM athlos_aggregates WHERE kind = $1 AND id = $2")
-        .bind(kind)
-        .bind(id)
+async fn version(conn: &mut Conn, kind: &str, id: &str) -> Result<Option<u64>> {
+    aggregate_row(kind, id)
         .row(conn)
         .await?
         .map(|row| u64_of(row.get("version")?))
         .transpose()
 }
 
-fn stored<T: Document>(row: &Row) -> Result<Stored<T>, StoreError> {
+fn stored<T: Document>(row: &Row) -> Result<Stored<T>> {
     Ok(Stored {
         version: u64_of(row.get("version")?)?,
         value: row.json("document")?,

@@ -10,7 +10,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use athlos_core::error::StoreError;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use sqlx::encode::IsNull;
@@ -27,8 +26,8 @@ use sqlx::sqlite::{
 use sqlx::{Executor, Postgres, Sqlite, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::codec::{backend, from_json_text, from_micros, micros};
-use crate::OpenError;
+use crate::codec::{backend, invalid};
+use crate::{OpenError, Result};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -148,7 +147,7 @@ impl Db {
     }
 
     /// Whether every migration is applied.
-    pub(crate) async fn ready(&self) -> Result<(), StoreError> {
+    pub(crate) async fn ready(&self) -> Result<()> {
         let row = self
             .one(query(
                 "SELECT COUNT(*) AS n FROM _sqlx_migrations WHERE success",
@@ -175,48 +174,48 @@ impl Db {
     }
 
     /// A connection for reads and single writes.
-    pub(crate) async fn acquire(&self) -> Result<Held, StoreError> {
-        let conn = match self {
-            Self::Sqlite { pool, .. } => HeldConn::Sqlite(pool.acquire().await.map_err(backend)?),
-            Self::Postgres { pool, .. } => {
-                HeldConn::Postgres(pool.acquire().await.map_err(backend)?)
-            }
+    pub(crate) async fn acquire(&self) -> Result<Conn> {
+        let link = match self {
+            Self::Sqlite { pool, .. } => Link::Sqlite(pool.acquire().await.map_err(backend)?),
+            Self::Postgres { pool, .. } => Link::Postgres(pool.acquire().await.map_err(backend)?),
         };
-        Ok(Held { conn, _turn: None })
+        Ok(Conn { link, _turn: None })
     }
 
     /// A connection for a write that should not wait in SQLite's busy handler (its turn is
     /// taken on SQLite).
-    pub(crate) async fn writer(&self) -> Result<Held, StoreError> {
+    pub(crate) async fn writer(&self) -> Result<Conn> {
         let turn = self.turn().await;
-        let mut held = self.acquire().await?;
-        held._turn = turn;
-        Ok(held)
+        Ok(Conn {
+            _turn: turn,
+            ..self.acquire().await?
+        })
     }
 
     /// A connection for claims and completions of jobs: the queue's own pool on
     /// PostgreSQL, a writer's turn on SQLite.
-    pub(crate) async fn queue(&self) -> Result<Held, StoreError> {
+    pub(crate) async fn queue(&self) -> Result<Conn> {
         match self {
-            Self::Postgres { queue, .. } => Ok(Held {
-                conn: HeldConn::Postgres(queue.acquire().await.map_err(backend)?),
+            Self::Postgres { queue, .. } => Ok(Conn {
+                link: Link::Postgres(queue.acquire().await.map_err(backend)?),
                 _turn: None,
             }),
             Self::Sqlite { .. } => self.writer().await,
         }
     }
 
-    /// A write transaction: `BEGIN IMMEDIATE` in its turn on SQLite (the write lock from the
-    /// start, so it never fails to upgrade halfway), a plain one on PostgreSQL.
-    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
+    /// A write transaction, to end with [`Conn::commit`]: `BEGIN IMMEDIATE` in its turn on
+    /// SQLite (the write lock from the start, so it never fails to upgrade halfway), a plain
+    /// one on PostgreSQL.
+    pub(crate) async fn begin(&self) -> Result<Conn> {
         let turn = self.turn().await;
-        let tx = match self {
+        let link = match self {
             Self::Sqlite { pool, .. } => {
-                TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?)
+                Link::SqliteTx(pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?)
             }
-            Self::Postgres { pool, .. } => TxInner::Postgres(pool.begin().await.map_err(backend)?),
+            Self::Postgres { pool, .. } => Link::PostgresTx(pool.begin().await.map_err(backend)?),
         };
-        Ok(Tx { tx, _turn: turn })
+        Ok(Conn { link, _turn: turn })
     }
 
     async fn turn(&self) -> Option<OwnedMutexGuard<()>> {
@@ -226,24 +225,42 @@ impl Db {
         }
     }
 
-    /// The rows of `query`, on a connection of its own.
-    pub(crate) async fn rows(&self, query: Query) -> Result<Vec<Row>, StoreError> {
-        query.rows(&mut self.acquire().await?.conn()).await
+    /// The rows of `query`, each decoded by `decode`, on a connection of its own.
+    pub(crate) async fn all<T>(
+        &self,
+        query: Query,
+        decode: impl Fn(&Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        query
+            .rows(&mut self.acquire().await?)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
-    /// The row of `query`, if any.
-    pub(crate) async fn row(&self, query: Query) -> Result<Option<Row>, StoreError> {
-        query.row(&mut self.acquire().await?.conn()).await
+    /// The row of `query` decoded by `decode`, if any.
+    pub(crate) async fn opt<T>(
+        &self,
+        query: Query,
+        decode: impl Fn(&Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        query
+            .row(&mut self.acquire().await?)
+            .await?
+            .as_ref()
+            .map(decode)
+            .transpose()
     }
 
     /// The one row of `query` (an aggregate: always one).
-    pub(crate) async fn one(&self, query: Query) -> Result<Row, StoreError> {
-        query.one(&mut self.acquire().await?.conn()).await
+    pub(crate) async fn one(&self, query: Query) -> Result<Row> {
+        query.one(&mut self.acquire().await?).await
     }
 
     /// Runs `query`; how many rows it changed.
-    pub(crate) async fn execute(&self, query: Query) -> Result<u64, StoreError> {
-        query.execute(&mut self.acquire().await?.conn()).await
+    pub(crate) async fn execute(&self, query: Query) -> Result<u64> {
+        query.execute(&mut self.acquire().await?).await
     }
 }
 
@@ -266,64 +283,48 @@ fn migrate_error(error: sqlx::migrate::MigrateError) -> OpenError {
     }
 }
 
-/// A pooled connection, with the writer's turn when taken.
-pub(crate) struct Held {
-    conn: HeldConn,
+/// A connection statements run on: pooled (with the writer's turn when taken) or a
+/// transaction's, rolled back when dropped without [`Conn::commit`].
+pub(crate) struct Conn {
+    link: Link,
+    // Declared last: released after the connection or transaction.
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
-enum HeldConn {
+enum Link {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
+    SqliteTx(Transaction<'static, Sqlite>),
+    PostgresTx(Transaction<'static, Postgres>),
 }
 
-impl Held {
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match &mut self.conn {
-            HeldConn::Sqlite(c) => Conn::Sqlite(c),
-            HeldConn::Postgres(c) => Conn::Postgres(c),
-        }
-    }
-}
-
-/// A transaction, rolled back when dropped without [`Tx::commit`].
-pub(crate) struct Tx {
-    tx: TxInner,
-    // Declared last: released after the transaction ends.
-    _turn: Option<OwnedMutexGuard<()>>,
-}
-
-enum TxInner {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
-}
-
-impl Tx {
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match &mut self.tx {
-            TxInner::Sqlite(tx) => Conn::Sqlite(tx),
-            TxInner::Postgres(tx) => Conn::Postgres(tx),
-        }
-    }
-
-    pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        match self.tx {
-            TxInner::Sqlite(tx) => tx.commit().await,
-            TxInner::Postgres(tx) => tx.commit().await,
-        }
-        .map_err(backend)
-    }
-}
-
-/// A connection (pooled, or a transaction's) statements run on.
-pub(crate) enum Conn<'c> {
+/// The driver's connection under a [`Conn`].
+enum Driver<'c> {
     Sqlite(&'c mut SqliteConnection),
     Postgres(&'c mut PgConnection),
 }
 
-impl Conn<'_> {
+impl Conn {
     pub(crate) fn is_postgres(&self) -> bool {
-        matches!(self, Conn::Postgres(_))
+        matches!(self.link, Link::Postgres(_) | Link::PostgresTx(_))
+    }
+
+    fn driver(&mut self) -> Driver<'_> {
+        match &mut self.link {
+            Link::Sqlite(c) => Driver::Sqlite(c),
+            Link::SqliteTx(tx) => Driver::Sqlite(tx),
+            Link::Postgres(c) => Driver::Postgres(c),
+            Link::PostgresTx(tx) => Driver::Postgres(tx),
+        }
+    }
+
+    /// Commits the transaction of [`Db::begin`] (a pooled connection has none to commit).
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self.link {
+            Link::SqliteTx(tx) => tx.commit().await.map_err(backend),
+            Link::PostgresTx(tx) => tx.commit().await.map_err(backend),
+            Link::Sqlite(_) | Link::Postgres(_) => Ok(()),
+        }
     }
 }
 
@@ -362,7 +363,7 @@ macro_rules! value_from {
 }
 
 value_from!(Int: i64, Int32: i32, Text: String, Text: &str, Text: &String, Bool: bool,
-    Time: DateTime<Utc>);
+    Time: DateTime<Utc>, Texts: Vec<String>);
 
 impl From<Vec<u8>> for Value {
     fn from(value: Vec<u8>) -> Self {
@@ -373,6 +374,11 @@ impl From<Vec<u8>> for Value {
 /// JSON text bound as `TEXT` or `JSONB`.
 pub(crate) fn json(text: impl Into<String>) -> Value {
     Value::Json(Some(text.into()))
+}
+
+/// A row id as bound: beyond the database's signed 64 bits, NULL, which names no row.
+pub(crate) fn id_param(id: u64) -> Value {
+    Value::Int(i64::try_from(id).ok())
 }
 
 /// A statement and its values.
@@ -400,18 +406,27 @@ impl Query {
         self
     }
 
-    pub(crate) async fn rows(self, conn: &mut Conn<'_>) -> Result<Vec<Row>, StoreError> {
+    /// Binds the next parameter if there is one (for a statement that names it only then).
+    pub(crate) fn bind_some<V: Into<Value>>(self, value: Option<V>) -> Self {
+        match value {
+            Some(value) => self.bind(value),
+            None => self,
+        }
+    }
+
+    /// The rows the statement returns.
+    pub(crate) async fn rows(self, conn: &mut Conn) -> Result<Vec<Row>> {
         let Query { sql, values } = self;
-        Ok(match conn {
-            Conn::Sqlite(c) => sqlite_query(&sql, values)?
-                .fetch_all(&mut **c)
+        Ok(match conn.driver() {
+            Driver::Sqlite(c) => sqlite_query(&sql, values)?
+                .fetch_all(c)
                 .await
                 .map_err(backend)?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect(),
-            Conn::Postgres(c) => postgres_query(&sql, values)
-                .fetch_all(&mut **c)
+            Driver::Postgres(c) => postgres_query(&sql, values)
+                .fetch_all(c)
                 .await
                 .map_err(backend)?
                 .into_iter()
@@ -420,37 +435,27 @@ impl Query {
         })
     }
 
-    pub(crate) async fn row(self, conn: &mut Conn<'_>) -> Result<Option<Row>, StoreError> {
-        let Query { sql, values } = self;
-        Ok(match conn {
-            Conn::Sqlite(c) => sqlite_query(&sql, values)?
-                .fetch_optional(&mut **c)
-                .await
-                .map_err(backend)?
-                .map(Row::Sqlite),
-            Conn::Postgres(c) => postgres_query(&sql, values)
-                .fetch_optional(&mut **c)
-                .await
-                .map_err(backend)?
-                .map(Row::Postgres),
-        })
+    /// The row the statement returns, if any (it returns one at most).
+    pub(crate) async fn row(self, conn: &mut Conn) -> Result<Option<Row>> {
+        Ok(self.rows(conn).await?.into_iter().next())
     }
 
-    pub(crate) async fn one(self, conn: &mut Conn<'_>) -> Result<Row, StoreError> {
+    pub(crate) async fn one(self, conn: &mut Conn) -> Result<Row> {
         self.row(conn)
             .await?
             .ok_or_else(|| backend("a statement returned no row"))
     }
 
-    pub(crate) async fn execute(self, conn: &mut Conn<'_>) -> Result<u64, StoreError> {
+    /// Runs the statement; how many rows it changed.
+    pub(crate) async fn execute(self, conn: &mut Conn) -> Result<u64> {
         let Query { sql, values } = self;
-        match conn {
-            Conn::Sqlite(c) => sqlite_query(&sql, values)?
-                .execute(&mut **c)
+        match conn.driver() {
+            Driver::Sqlite(c) => sqlite_query(&sql, values)?
+                .execute(c)
                 .await
                 .map(|done| done.rows_affected()),
-            Conn::Postgres(c) => postgres_query(&sql, values)
-                .execute(&mut **c)
+            Driver::Postgres(c) => postgres_query(&sql, values)
+                .execute(c)
                 .await
                 .map(|done| done.rows_affected()),
         }
@@ -458,7 +463,7 @@ impl Query {
     }
 }
 
-fn sqlite_query(sql: &str, values: Vec<Value>) -> Result<SqliteQuery<'_>, StoreError> {
+fn sqlite_query(sql: &str, values: Vec<Value>) -> Result<SqliteQuery<'_>> {
     let mut query = sqlx::query(sql);
     for value in values {
         query = match value {
@@ -466,7 +471,7 @@ fn sqlite_query(sql: &str, values: Vec<Value>) -> Result<SqliteQuery<'_>, StoreE
             Value::Int32(v) => query.bind(v),
             Value::Text(v) | Value::Json(v) => query.bind(v),
             Value::Bool(v) => query.bind(v),
-            Value::Time(v) => query.bind(v.map(micros)),
+            Value::Time(v) => query.bind(v.map(|time| time.timestamp_micros())),
             Value::Bytes(v) => query.bind(v),
             Value::Ints(v) => query.bind(serde_json::to_string(&v).map_err(backend)?),
             Value::Texts(v) => query.bind(
@@ -524,7 +529,7 @@ pub(crate) enum Row {
 
 impl Row {
     /// A column whose type is the same on both (`BIGINT`, `TEXT`, `BOOLEAN`, bytes).
-    pub(crate) fn get<T>(&self, column: &str) -> Result<T, StoreError>
+    pub(crate) fn get<T>(&self, column: &str) -> Result<T>
     where
         T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
         T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
@@ -538,7 +543,7 @@ impl Row {
     }
 
     /// An `INTEGER` column (32 bits on PostgreSQL), if not NULL.
-    pub(crate) fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn opt_int(&self, column: &str) -> Result<Option<i64>> {
         match self {
             Row::Sqlite(_) => self.get(column),
             Row::Postgres(_) => Ok(self.get::<Option<i32>>(column)?.map(i64::from)),
@@ -546,43 +551,50 @@ impl Row {
     }
 
     /// An `INTEGER` column that is never NULL.
-    pub(crate) fn int(&self, column: &str) -> Result<i64, StoreError> {
+    pub(crate) fn int(&self, column: &str) -> Result<i64> {
         required(self.opt_int(column)?, column)
     }
 
     /// A time column, if not NULL.
-    pub(crate) fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(crate) fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
         match self {
             Row::Sqlite(_) => self
                 .get::<Option<i64>>(column)?
-                .map(from_micros)
+                .map(|micros| {
+                    DateTime::from_timestamp_micros(micros)
+                        .ok_or_else(|| backend(format!("invalid timestamp {micros}")))
+                })
                 .transpose(),
             Row::Postgres(_) => self.get(column),
         }
     }
 
     /// A time column that is never NULL.
-    pub(crate) fn time(&self, column: &str) -> Result<DateTime<Utc>, StoreError> {
+    pub(crate) fn time(&self, column: &str) -> Result<DateTime<Utc>> {
         required(self.opt_time(column)?, column)
     }
 
     /// A JSON column, decoded.
-    pub(crate) fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T, StoreError> {
+    pub(crate) fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
         use sqlx::Row as _;
         match self {
-            Row::Sqlite(row) => from_json_text(&row.try_get::<String, _>(column).map_err(backend)?),
+            Row::Sqlite(_) => serde_json::from_str(&self.get::<String>(column)?).map_err(invalid),
             // Straight from the column's bytes into the value, without a JSON tree between.
             Row::Postgres(row) => row
                 .try_get::<sqlx::types::Json<T>, _>(column)
                 .map(|json| json.0)
-                .map_err(|e| StoreError::Backend {
-                    reason: format!("stored document is invalid: {e}"),
-                }),
+                .map_err(invalid),
         }
+    }
+
+    /// A text column read by `parse` (a state, an aggregate).
+    pub(crate) fn parse<T>(&self, column: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+        let text: String = self.get(column)?;
+        parse(&text).ok_or_else(|| backend(format!("invalid {column} {text:?}")))
     }
 }
 
 /// A column that must not be NULL.
-fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
+fn required<T>(value: Option<T>, column: &str) -> Result<T> {
     value.ok_or_else(|| backend(format!("column {column} is NULL")))
 }

@@ -66,6 +66,9 @@ pub use scheduler::{DeadlineHandler, Scheduler, SchedulerConfig, SchedulerStats}
 pub use worker::{JobHandler, Worker, WorkerConfig, WorkerStats};
 
 use crate::dialect::Db;
+
+/// What the store's functions return.
+type Result<T, E = StoreError> = std::result::Result<T, E>;
 use crate::signals::Signals;
 
 /// Why a store could not be opened.
@@ -153,7 +156,7 @@ impl AnyStore {
     ///
     /// # Errors
     /// [`StoreError::Backend`] naming what is wrong.
-    pub async fn ready(&self) -> Result<(), StoreError> {
+    pub async fn ready(&self) -> Result<()> {
         self.inner.db.ready().await
     }
 

@@ -13,6 +13,8 @@ use tokio::task::JoinSet;
 
 use athlos_core::store::Wakeup;
 
+use crate::Result;
+
 /// Claims refilling a local queue under way at once.
 const MAX_CLAIMS: usize = 2;
 /// Claims of free slots under way at once, at most, when the store takes writes side by side.
@@ -499,18 +501,18 @@ struct Claimed {
     completing: usize,
     /// The worker's signal count when the claim was sent.
     signal: u64,
-    result: Result<CompletedAndClaimed, StoreError>,
+    result: Result<CompletedAndClaimed>,
 }
 
 /// What a completion of `sent` jobs did.
 #[derive(Debug)]
 struct Flushed {
     sent: usize,
-    done: Result<Vec<JobId>, StoreError>,
+    done: Result<Vec<JobId>>,
 }
 
 /// Counts what a completion of `sent` jobs did.
-fn count_completed(sent: usize, done: Result<Vec<JobId>, StoreError>, stats: &mut WorkerStats) {
+fn count_completed(sent: usize, done: Result<Vec<JobId>>, stats: &mut WorkerStats) {
     match done {
         Ok(done) => {
             stats.succeeded += done.len() as u64;
