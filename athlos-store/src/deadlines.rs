@@ -3,11 +3,10 @@
 
 use async_trait::async_trait;
 use athlos_core::store::{Deadline, DeadlineKey, DeadlineStore, Topic};
-use chrono::{DateTime, Utc};
 
 use crate::codec::{aggregate_ref, i64_of, limit_of, u64_of};
 use crate::dialect::{query, Conn, Row};
-use crate::{AnyStore, Result};
+use crate::{AnyStore, Result, Time};
 
 /// The claim statement: on PostgreSQL the due and the expired rows are picked with
 /// `SKIP LOCKED` (schedulers of several processes claim side by side, each index serving its
@@ -48,7 +47,7 @@ impl DeadlineStore for AnyStore {
         clear(&mut self.db().acquire().await?, key).await
     }
 
-    async fn due_deadlines(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>> {
+    async fn due_deadlines(&self, now: Time, limit: usize) -> Result<Vec<Deadline>> {
         let due = query(
             "SELECT aggregate, purpose, next_deadline, sequence FROM athlos_deadlines \
              WHERE next_deadline <= $1 ORDER BY next_deadline, aggregate, purpose LIMIT $2",
@@ -71,8 +70,8 @@ impl DeadlineStore for AnyStore {
     async fn claim_deadlines(
         &self,
         scheduler: &str,
-        now: DateTime<Utc>,
-        claim_until: DateTime<Utc>,
+        now: Time,
+        claim_until: Time,
         limit: usize,
     ) -> Result<Vec<Deadline>> {
         let claim = query(self.db().pick(CLAIM_SQLITE, CLAIM_POSTGRES))
@@ -85,7 +84,7 @@ impl DeadlineStore for AnyStore {
         Ok(claimed)
     }
 
-    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>> {
+    async fn next_deadline(&self) -> Result<Option<Time>> {
         let next = query(
             "SELECT MIN(t) AS next FROM (\
                SELECT MIN(next_deadline) AS t FROM athlos_deadlines WHERE claim_until IS NULL \

@@ -10,7 +10,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -27,7 +26,7 @@ use sqlx::{Executor, Postgres, Sqlite, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::codec::{backend, invalid};
-use crate::{OpenError, Result};
+use crate::{OpenError, Result, Time};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -337,7 +336,7 @@ pub(crate) enum Value {
     Text(Option<String>),
     Bool(Option<bool>),
     /// Microseconds since the Unix epoch on SQLite, `TIMESTAMPTZ` on PostgreSQL.
-    Time(Option<DateTime<Utc>>),
+    Time(Option<Time>),
     /// JSON text: `TEXT` on SQLite, `JSONB` on PostgreSQL.
     Json(Option<String>),
     Bytes(Vec<u8>),
@@ -363,7 +362,7 @@ macro_rules! value_from {
 }
 
 value_from!(Int: i64, Int32: i32, Text: String, Text: &str, Text: &String, Bool: bool,
-    Time: DateTime<Utc>, Texts: Vec<String>);
+    Time: Time, Texts: Vec<String>);
 
 impl From<Vec<u8>> for Value {
     fn from(value: Vec<u8>) -> Self {
@@ -556,12 +555,12 @@ impl Row {
     }
 
     /// A time column, if not NULL.
-    pub(crate) fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
+    pub(crate) fn opt_time(&self, column: &str) -> Result<Option<Time>> {
         match self {
             Row::Sqlite(_) => self
                 .get::<Option<i64>>(column)?
                 .map(|micros| {
-                    DateTime::from_timestamp_micros(micros)
+                    Time::from_timestamp_micros(micros)
                         .ok_or_else(|| backend(format!("invalid timestamp {micros}")))
                 })
                 .transpose(),
@@ -570,7 +569,7 @@ impl Row {
     }
 
     /// A time column that is never NULL.
-    pub(crate) fn time(&self, column: &str) -> Result<DateTime<Utc>> {
+    pub(crate) fn time(&self, column: &str) -> Result<Time> {
         required(self.opt_time(column)?, column)
     }
 

@@ -11,11 +11,10 @@ use athlos_core::error::StoreError;
 use athlos_core::store::{
     CompletedAndClaimed, Job, JobId, JobState, JobStore, NewJob, QueueStat, Topic, Wakeup,
 };
-use chrono::{DateTime, Utc};
 
 use crate::codec::{backend, i64_of, limit_of, u32_of, u64_of};
 use crate::dialect::{id_param, json, query, Conn, Query, Row, Value};
-use crate::{AnyStore, Result};
+use crate::{AnyStore, Result, Time};
 
 const JOB_COLUMNS: &str = "id, kind, payload, idempotency_key, state, priority, run_at, attempts, \
                            max_attempts, worker, lease_until, last_error";
@@ -31,14 +30,8 @@ impl JobStore for AnyStore {
         Ok(job)
     }
 
-    async fn claim(
-        &self,
-        worker: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Job>> {
-        let claimed = self.complete_and_claim(&[], worker, None, now, lease_until, limit);
+    async fn claim(&self, worker: &str, now: Time, until: Time, limit: usize) -> Result<Vec<Job>> {
+        let claimed = self.complete_and_claim(&[], worker, None, now, until, limit);
         Ok(claimed.await?.claimed)
     }
 
@@ -46,13 +39,7 @@ impl JobStore for AnyStore {
         self.leased(id, worker, SUCCEEDED, |update| update).await
     }
 
-    async fn fail(
-        &self,
-        id: JobId,
-        worker: &str,
-        error: String,
-        retry_at: DateTime<Utc>,
-    ) -> Result<Job> {
+    async fn fail(&self, id: JobId, worker: &str, error: String, retry_at: Time) -> Result<Job> {
         let set = "state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END, \
                    run_at = $3, lease_until = NULL, last_error = $4";
         self.leased(id, worker, set, |update| update.bind(retry_at).bind(error))
@@ -89,7 +76,7 @@ impl JobStore for AnyStore {
         self.db().all(page, job).await
     }
 
-    async fn heartbeat(&self, id: JobId, worker: &str, lease_until: DateTime<Utc>) -> Result<Job> {
+    async fn heartbeat(&self, id: JobId, worker: &str, lease_until: Time) -> Result<Job> {
         self.leased(id, worker, "lease_until = $3", |update| {
             update.bind(lease_until)
         })
@@ -108,7 +95,7 @@ impl JobStore for AnyStore {
         Ok(job)
     }
 
-    async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job> {
+    async fn requeue(&self, id: JobId, run_at: Time) -> Result<Job> {
         let requeued = query(format!(
             "UPDATE athlos_jobs SET state = 'queued', attempts = 0, run_at = $1, worker = NULL, \
              lease_until = NULL WHERE id = $2 AND state = 'dead' RETURNING {JOB_COLUMNS}"
@@ -132,8 +119,8 @@ impl JobStore for AnyStore {
         &self,
         worker: &str,
         kinds: &[String],
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        now: Time,
+        lease_until: Time,
         limit: usize,
     ) -> Result<Vec<Job>> {
         let claimed = self.complete_and_claim(&[], worker, Some(kinds), now, lease_until, limit);
@@ -145,8 +132,8 @@ impl JobStore for AnyStore {
         done: &[JobId],
         worker: &str,
         kinds: Option<&[String]>,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        now: Time,
+        lease_until: Time,
         limit: usize,
     ) -> Result<CompletedAndClaimed> {
         // Of no kinds, nothing is claimed.
@@ -165,7 +152,7 @@ impl JobStore for AnyStore {
             .await
     }
 
-    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStat>> {
+    async fn queue_stats(&self, now: Time) -> Result<Vec<QueueStat>> {
         let counted = query(
             "SELECT kind, state, COUNT(*) AS count, \
              COALESCE(SUM(CASE WHEN run_at <= $1 THEN 1 ELSE 0 END), 0) AS due, \
@@ -255,8 +242,8 @@ impl AnyStore {
 struct Wanted<'a> {
     /// Only jobs of these kinds, when given.
     kinds: Option<&'a [String]>,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
+    now: Time,
+    lease_until: Time,
     limit: usize,
 }
 

@@ -1,49 +1,4 @@
-//! SQLite and PostgreSQL storage for Athlos behind the core's store traits.
-//!
-//! [`connect`] opens a store from a URL (`sqlite://athlos.db`, `sqlite::memory:`,
-//! `postgres://user@host/db`), creates a SQLite file on first use, and applies the embedded,
-//! versioned migrations of its backend. The [`AnyStore`] it returns is cheap to clone and
-//! implements [`athlos_core::store::Store`]: aggregates as JSON documents with optimistic
-//! versions, content blobs by hash, a gapless event log that doubles as the outbox, a job
-//! queue with leases, retries and idempotency keys, and deadlines claimed by schedulers.
-//!
-//! Consumers of the log, the queue and the deadlines wait on [`AnyStore::wakeup`] instead of
-//! polling tightly: a commit in this process wakes them at once; on PostgreSQL a commit in
-//! another process wakes them through a payload-free, debounced `NOTIFY`. A wake-up is only a
-//! hint: the tables are the truth, so consumers also poll at a slow pace.
-//!
-//! [`Worker`] runs jobs and [`Scheduler`] fires deadlines on top of any store. Both read the
-//! time from a [`Clock`] (the system's unless [`Worker::with_clock`] or
-//! [`Scheduler::with_clock`] sets another): it decides what is due, leases, claims and retry
-//! times. On a clock that moves when told (a
-//! [`ManualClock`](athlos_core::clock::ManualClock)), a move wakes them, and nothing waits in
-//! real time for a due time.
-//!
-//! # Effects exactly once
-//!
-//! The queue runs a job at least once: a job whose worker died (or stalled past its lease) is
-//! claimed again when the lease runs out. A job's effect happens once when the job commits
-//! it with its own completion: a [`Commit`] listing the job in
-//! [`Commit::completed_jobs`] (with the worker holding the lease) applies only if the job is
-//! still `running` under that worker and moves it to `succeeded` in the same transaction, on
-//! both backends as in the core's memory store. A run killed before that commit wrote
-//! nothing; one killed after it left a succeeded job that is never claimed again; a stale run
-//! fails with [`StoreError::LeaseLost`] and writes nothing. [`JobStore::complete_all`] (the
-//! worker's own completion afterwards) counts a job completed that way as completed.
-//! Deadlines work alike: a [`Scheduler`] commits a deadline's effect with the deadline in
-//! [`Commit::fired_deadlines`], fenced by its sequence, so a second firing fails with
-//! [`StoreError::DeadlineMoved`]. Webhook deliveries leave the process: their outcome is
-//! recorded once (a delivery is sent only while `sending` for its job), and a send whose
-//! worker died before recording it is sent again with the same `webhook-id`, the delivery
-//! marked `possibly_sent` (an attempt marks it in flight before sending,
-//! [`WebhookStore::start_attempt`]) and the request `webhook-possibly-sent: true`.
-//!
-//! [`Clock`]: athlos_core::clock::Clock
-//! [`Commit`]: athlos_core::store::Commit
-//! [`Commit::completed_jobs`]: athlos_core::store::Commit::completed_jobs
-//! [`Commit::fired_deadlines`]: athlos_core::store::Commit::fired_deadlines
-//! [`JobStore::complete_all`]: athlos_core::store::JobStore::complete_all
-//! [`WebhookStore::start_attempt`]: athlos_core::store::WebhookStore::start_attempt
+#![doc = include_str!("../README.md")]
 
 mod aggregates;
 mod codec;
@@ -69,6 +24,9 @@ use crate::dialect::Db;
 
 /// What the store's functions return.
 type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An instant, as the core's store traits take them.
+type Time = chrono::DateTime<chrono::Utc>;
 use crate::signals::Signals;
 
 /// Why a store could not be opened.

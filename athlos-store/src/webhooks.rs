@@ -8,12 +8,11 @@ use athlos_core::store::{
     delivery_job, AggregateRef, AttemptOutcome, Delivery, DeliveryState, JobId, NewDelivery,
     NewWebhook, Topic, Webhook, WebhookPatch, WebhookStore,
 };
-use chrono::{DateTime, Utc};
 
 use crate::codec::{aggregate_ref, backend, i64_of, limit_of, to_json_text, u32_of, u64_of};
 use crate::dialect::{id_param, json, query, Conn, Query, Row, Value};
 use crate::jobs::enqueue;
-use crate::{AnyStore, Result};
+use crate::{AnyStore, Result, Time};
 
 const WEBHOOK_COLUMNS: &str =
     "id, scope, url, secret, event_types, enabled, after_sequence, created_at";
@@ -84,7 +83,7 @@ impl WebhookStore for AnyStore {
         from: u64,
         to: u64,
         deliveries: Vec<NewDelivery>,
-        now: DateTime<Utc>,
+        now: Time,
     ) -> Result<bool> {
         let mut tx = self.db().begin().await?;
         // The cursor row serialises dispatchers: only one moves it from `from`.
@@ -146,12 +145,7 @@ impl WebhookStore for AnyStore {
         self.db().all(page, delivery).await
     }
 
-    async fn start_attempt(
-        &self,
-        id: u64,
-        job: JobId,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Delivery>> {
+    async fn start_attempt(&self, id: u64, job: JobId, now: Time) -> Result<Option<Delivery>> {
         let started = query(format!(
             "UPDATE athlos_webhook_deliveries SET possibly_sent = (possibly_sent OR in_flight), \
              in_flight = TRUE, updated_at = $1 \
@@ -169,7 +163,7 @@ impl WebhookStore for AnyStore {
         id: u64,
         job: JobId,
         outcome: AttemptOutcome,
-        now: DateTime<Utc>,
+        now: Time,
     ) -> Result<Option<Delivery>> {
         let mut tx = self.db().begin().await?;
         let finished = query(format!(
@@ -195,12 +189,7 @@ impl WebhookStore for AnyStore {
         Ok(Some(done))
     }
 
-    async fn redeliver(
-        &self,
-        webhook: u64,
-        one: Option<u64>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Delivery>> {
+    async fn redeliver(&self, webhook: u64, one: Option<u64>, now: Time) -> Result<Vec<Delivery>> {
         let mut tx = self.db().begin().await?;
         let ids = query(
             "UPDATE athlos_webhook_deliveries SET state = 'pending', round = round + 1, \
@@ -236,7 +225,7 @@ impl WebhookStore for AnyStore {
 /// one is `sending` already. Two transactions must not each see nothing `sending` and leave
 /// new deliveries stranded: SQLite has one writer (the transaction is the lock); on
 /// PostgreSQL the subscription's row lock serialises pumps.
-async fn pump(conn: &mut Conn, webhook: u64, now: DateTime<Utc>) -> Result<()> {
+async fn pump(conn: &mut Conn, webhook: u64, now: Time) -> Result<()> {
     let webhook = i64_of(webhook)?;
     if conn.is_postgres() {
         query("SELECT id FROM athlos_webhooks WHERE id = $1 FOR UPDATE")
