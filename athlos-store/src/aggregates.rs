@@ -11,9 +11,7 @@ use athlos_core::store::{
 };
 use athlos_core::version::ContentHash;
 
-use crate::codec::{
-    backend, i64_of, kind_and_id, limit_of, state_filter, to_json_text, u64_of, write_row, Document,
-};
+use crate::codec::{backend, kind_and_id, state_filter, to_json_text, u64_of, write_row, Document};
 use crate::dialect::{json, query, Conn, Query, Row};
 use crate::{deadlines, jobs, AnyStore, Result};
 
@@ -35,8 +33,8 @@ impl AnyStore {
         )
         .bind(T::KIND)
         .bind(state)
-        .bind(limit_of(limit))
-        .bind(limit_of(offset));
+        .bind(limit)
+        .bind(offset);
         self.db().all(listed, stored).await
     }
 }
@@ -116,7 +114,7 @@ impl EventLog for AnyStore {
              ORDER BY sequence LIMIT $2",
         )
         .bind(i64::try_from(after).unwrap_or(i64::MAX))
-        .bind(limit_of(limit));
+        .bind(limit);
         let event = |row: &Row| {
             Ok(LoggedEvent {
                 sequence: u64_of(row.get("sequence")?)?,
@@ -198,7 +196,7 @@ async fn delete(conn: &mut Conn, aggregate: &AggregateRef, expected: u64) -> Res
     .bind(tombstone_kind(&kind))
     .bind(&kind)
     .bind(&id)
-    .bind(i64_of(expected)?);
+    .bind(expected);
     if deleted.execute(conn).await? != 1 {
         return Err(StoreError::Conflict {
             aggregate: aggregate.to_string(),
@@ -246,7 +244,7 @@ async fn apply(conn: &mut Conn, commit: Commit) -> Result<Receipt> {
             .bind(json(row.document.as_str()))
             .bind(&row.kind)
             .bind(&row.id)
-            .bind(i64_of(expected)?),
+            .bind(expected),
         };
         if write.execute(conn).await? != 1 {
             return Err(StoreError::Conflict {
@@ -262,7 +260,7 @@ async fn apply(conn: &mut Conn, commit: Commit) -> Result<Receipt> {
         )
         .bind(fired.key.aggregate.to_string())
         .bind(&fired.key.purpose)
-        .bind(i64_of(fired.sequence)?);
+        .bind(fired.sequence);
         if deleted.execute(conn).await? != 1 {
             return Err(StoreError::DeadlineMoved {
                 key: fired.key.to_string(),
@@ -321,7 +319,7 @@ async fn append(conn: &mut Conn, events: &[(AggregateRef, Event)]) -> Result<Vec
              FROM counter, UNNEST($2::text[], $3::text[]) WITH ORDINALITY AS e(aggregate, event, ord) \
              RETURNING sequence",
         )
-        .bind(i64::try_from(events.len()).map_err(backend)?)
+        .bind(events.len())
         .bind(aggregates)
         .bind(bodies)
         .rows(conn)

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use athlos_core::store::{Deadline, DeadlineKey, DeadlineStore, Topic};
 
-use crate::codec::{aggregate_ref, i64_of, limit_of, u64_of};
+use crate::codec::{aggregate_ref, u64_of};
 use crate::dialect::{query, Conn, Row};
 use crate::{AnyStore, Result, Time};
 
@@ -53,7 +53,7 @@ impl DeadlineStore for AnyStore {
              WHERE next_deadline <= $1 ORDER BY next_deadline, aggregate, purpose LIMIT $2",
         )
         .bind(now)
-        .bind(limit_of(limit));
+        .bind(limit);
         self.db().all(due, deadline).await
     }
 
@@ -78,7 +78,7 @@ impl DeadlineStore for AnyStore {
             .bind(scheduler)
             .bind(claim_until)
             .bind(now)
-            .bind(limit_of(limit));
+            .bind(limit);
         let mut claimed = self.db().all(claim, deadline).await?;
         claimed.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.key.cmp(&b.key)));
         Ok(claimed)
@@ -107,7 +107,7 @@ pub(crate) async fn set(conn: &mut Conn, deadline: &Deadline) -> Result<()> {
     .bind(deadline.key.aggregate.to_string())
     .bind(&deadline.key.purpose)
     .bind(deadline.due)
-    .bind(i64_of(deadline.sequence)?)
+    .bind(deadline.sequence)
     .execute(conn)
     .await?;
     Ok(())

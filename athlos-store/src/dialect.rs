@@ -25,7 +25,9 @@ use sqlx::sqlite::{
 use sqlx::{Executor, Postgres, Sqlite, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::codec::{backend, invalid};
+use athlos_core::store::JobId;
+
+use crate::codec::{backend, i64_of, invalid, limit_of};
 use crate::{OpenError, Result, Time};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -122,10 +124,7 @@ impl Db {
 
     /// `sqlite` or `postgres`.
     pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Self::Sqlite { .. } => "sqlite",
-            Self::Postgres { .. } => "postgres",
-        }
+        self.pick("sqlite", "postgres")
     }
 
     /// Whether writes run side by side (PostgreSQL) rather than one at a time (SQLite).
@@ -147,12 +146,8 @@ impl Db {
 
     /// Whether every migration is applied.
     pub(crate) async fn ready(&self) -> Result<()> {
-        let row = self
-            .one(query(
-                "SELECT COUNT(*) AS n FROM _sqlx_migrations WHERE success",
-            ))
-            .await?;
-        let applied: i64 = row.get("n")?;
+        let applied = query("SELECT COUNT(*) AS n FROM _sqlx_migrations WHERE success");
+        let applied: i64 = self.one(applied).await?.get("n")?;
         let expected = i64::try_from(self.migrations().iter().count()).unwrap_or(i64::MAX);
         if applied < expected {
             return Err(backend(format!(
@@ -230,26 +225,17 @@ impl Db {
         query: Query,
         decode: impl Fn(&Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        query
-            .rows(&mut self.acquire().await?)
-            .await?
-            .iter()
-            .map(decode)
-            .collect()
+        let rows = query.rows(&mut self.acquire().await?).await?;
+        rows.iter().map(decode).collect()
     }
 
-    /// The row of `query` decoded by `decode`, if any.
+    /// The row of `query` (it returns one at most) decoded by `decode`, if any.
     pub(crate) async fn opt<T>(
         &self,
         query: Query,
         decode: impl Fn(&Row) -> Result<T>,
     ) -> Result<Option<T>> {
-        query
-            .row(&mut self.acquire().await?)
-            .await?
-            .as_ref()
-            .map(decode)
-            .transpose()
+        Ok(self.all(query, decode).await?.into_iter().next())
     }
 
     /// The one row of `query` (an aggregate: always one).
@@ -331,6 +317,8 @@ impl Conn {
 #[derive(Debug)]
 pub(crate) enum Value {
     Int(Option<i64>),
+    /// An id, a sequence or a count, bound as a `BIGINT` (one beyond its range fails).
+    Uint(Option<u64>),
     /// An `INTEGER` column (32 bits on PostgreSQL).
     Int32(Option<i32>),
     Text(Option<String>),
@@ -339,9 +327,9 @@ pub(crate) enum Value {
     Time(Option<Time>),
     /// JSON text: `TEXT` on SQLite, `JSONB` on PostgreSQL.
     Json(Option<String>),
-    Bytes(Vec<u8>),
+    Bytes(Option<Vec<u8>>),
     /// A JSON array (for `json_each`) on SQLite, `BIGINT[]` on PostgreSQL.
-    Ints(Vec<i64>),
+    Ints(Option<Vec<i64>>),
     /// A JSON array (for `json_each`) on SQLite, `TEXT[]` on PostgreSQL.
     Texts(Option<Vec<String>>),
 }
@@ -361,13 +349,27 @@ macro_rules! value_from {
     )*};
 }
 
-value_from!(Int: i64, Int32: i32, Text: String, Text: &str, Text: &String, Bool: bool,
-    Time: Time, Texts: Vec<String>);
+value_from!(Int: i64, Uint: u64, Int32: i32, Text: String, Text: &str, Text: &String,
+    Bool: bool, Time: Time, Bytes: Vec<u8>, Ints: Vec<i64>, Texts: Vec<String>);
 
-impl From<Vec<u8>> for Value {
-    fn from(value: Vec<u8>) -> Self {
-        Value::Bytes(value)
+impl From<JobId> for Value {
+    fn from(id: JobId) -> Self {
+        Value::Uint(Some(id.0))
     }
+}
+
+/// A limit or an offset: beyond a `BIGINT`, the largest one.
+impl From<usize> for Value {
+    fn from(limit: usize) -> Self {
+        Value::Int(Some(limit_of(limit)))
+    }
+}
+
+/// A list as SQLite reads it (`json_each`): JSON text.
+fn list<T: serde::Serialize>(list: Option<Vec<T>>) -> Result<Option<String>> {
+    list.map(|list| serde_json::to_string(&list))
+        .transpose()
+        .map_err(backend)
 }
 
 /// JSON text bound as `TEXT` or `JSONB`.
@@ -415,23 +417,14 @@ impl Query {
 
     /// The rows the statement returns.
     pub(crate) async fn rows(self, conn: &mut Conn) -> Result<Vec<Row>> {
+        fn wrap<R>(rows: sqlx::Result<Vec<R>>, row: fn(R) -> Row) -> Result<Vec<Row>> {
+            Ok(rows.map_err(backend)?.into_iter().map(row).collect())
+        }
         let Query { sql, values } = self;
-        Ok(match conn.driver() {
-            Driver::Sqlite(c) => sqlite_query(&sql, values)?
-                .fetch_all(c)
-                .await
-                .map_err(backend)?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-            Driver::Postgres(c) => postgres_query(&sql, values)
-                .fetch_all(c)
-                .await
-                .map_err(backend)?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
-        })
+        match conn.driver() {
+            Driver::Sqlite(c) => wrap(bind_sqlite(&sql, values)?.fetch_all(c).await, Row::Sqlite),
+            Driver::Postgres(c) => wrap(bind_pg(&sql, values)?.fetch_all(c).await, Row::Postgres),
+        }
     }
 
     /// The row the statement returns, if any (it returns one at most).
@@ -449,45 +442,43 @@ impl Query {
     pub(crate) async fn execute(self, conn: &mut Conn) -> Result<u64> {
         let Query { sql, values } = self;
         match conn.driver() {
-            Driver::Sqlite(c) => sqlite_query(&sql, values)?
+            Driver::Sqlite(c) => bind_sqlite(&sql, values)?
                 .execute(c)
                 .await
-                .map(|done| done.rows_affected()),
-            Driver::Postgres(c) => postgres_query(&sql, values)
+                .map(|d| d.rows_affected()),
+            Driver::Postgres(c) => bind_pg(&sql, values)?
                 .execute(c)
                 .await
-                .map(|done| done.rows_affected()),
+                .map(|d| d.rows_affected()),
         }
         .map_err(backend)
     }
 }
 
-fn sqlite_query(sql: &str, values: Vec<Value>) -> Result<SqliteQuery<'_>> {
+fn bind_sqlite(sql: &str, values: Vec<Value>) -> Result<SqliteQuery<'_>> {
     let mut query = sqlx::query(sql);
     for value in values {
         query = match value {
             Value::Int(v) => query.bind(v),
+            Value::Uint(v) => query.bind(v.map(i64_of).transpose()?),
             Value::Int32(v) => query.bind(v),
             Value::Text(v) | Value::Json(v) => query.bind(v),
             Value::Bool(v) => query.bind(v),
             Value::Time(v) => query.bind(v.map(|time| time.timestamp_micros())),
             Value::Bytes(v) => query.bind(v),
-            Value::Ints(v) => query.bind(serde_json::to_string(&v).map_err(backend)?),
-            Value::Texts(v) => query.bind(
-                v.map(|v| serde_json::to_string(&v))
-                    .transpose()
-                    .map_err(backend)?,
-            ),
+            Value::Ints(v) => query.bind(list(v)?),
+            Value::Texts(v) => query.bind(list(v)?),
         };
     }
     Ok(query)
 }
 
-fn postgres_query(sql: &str, values: Vec<Value>) -> PgQuery<'_> {
+fn bind_pg(sql: &str, values: Vec<Value>) -> Result<PgQuery<'_>> {
     let mut query = sqlx::query(sql);
     for value in values {
         query = match value {
             Value::Int(v) => query.bind(v),
+            Value::Uint(v) => query.bind(v.map(i64_of).transpose()?),
             Value::Int32(v) => query.bind(v),
             Value::Text(v) => query.bind(v),
             Value::Json(v) => query.bind(v.map(JsonText)),
@@ -498,7 +489,7 @@ fn postgres_query(sql: &str, values: Vec<Value>) -> PgQuery<'_> {
             Value::Texts(v) => query.bind(v),
         };
     }
-    query
+    Ok(query)
 }
 
 /// JSON text sent as `JSONB` as it is: no tree in between, no `::jsonb` cast in the SQL.

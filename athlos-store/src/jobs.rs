@@ -36,13 +36,13 @@ impl JobStore for AnyStore {
     }
 
     async fn complete(&self, id: JobId, worker: &str) -> Result<Job> {
-        self.leased(id, worker, SUCCEEDED, |update| update).await
+        self.leased(id, worker, SUCCEEDED, Vec::new()).await
     }
 
     async fn fail(&self, id: JobId, worker: &str, error: String, retry_at: Time) -> Result<Job> {
         let set = "state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END, \
                    run_at = $3, lease_until = NULL, last_error = $4";
-        self.leased(id, worker, set, |update| update.bind(retry_at).bind(error))
+        self.leased(id, worker, set, vec![retry_at.into(), error.into()])
             .await
     }
 
@@ -71,16 +71,14 @@ impl JobStore for AnyStore {
         let page = query(format!(
             "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE {filter}id > $1 ORDER BY id LIMIT $2"
         ))
-        .bind(i64_of(after.map_or(0, |a| a.0))?)
-        .bind(limit_of(limit));
+        .bind(after.map_or(0, |a| a.0))
+        .bind(limit);
         self.db().all(page, job).await
     }
 
     async fn heartbeat(&self, id: JobId, worker: &str, lease_until: Time) -> Result<Job> {
-        self.leased(id, worker, "lease_until = $3", |update| {
-            update.bind(lease_until)
-        })
-        .await
+        let set = "lease_until = $3";
+        self.leased(id, worker, set, vec![lease_until.into()]).await
     }
 
     async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>> {
@@ -90,7 +88,7 @@ impl JobStore for AnyStore {
     async fn release(&self, id: JobId, worker: &str) -> Result<Job> {
         let set = "state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 \
                    END, worker = NULL, lease_until = NULL";
-        let job = self.leased(id, worker, set, |update| update).await?;
+        let job = self.leased(id, worker, set, Vec::new()).await?;
         self.wake(Topic::Jobs);
         Ok(job)
     }
@@ -101,7 +99,7 @@ impl JobStore for AnyStore {
              lease_until = NULL WHERE id = $2 AND state = 'dead' RETURNING {JOB_COLUMNS}"
         ))
         .bind(run_at)
-        .bind(i64_of(id.0)?);
+        .bind(id);
         let Some(requeued) = self.db().opt(requeued, job).await? else {
             return Err(match self.job(id).await? {
                 None => StoreError::UnknownJob { id },
@@ -136,20 +134,15 @@ impl JobStore for AnyStore {
         lease_until: Time,
         limit: usize,
     ) -> Result<CompletedAndClaimed> {
-        // Of no kinds, nothing is claimed.
-        let limit = if kinds.is_some_and(<[String]>::is_empty) {
-            0
-        } else {
-            limit
-        };
         let wanted = Wanted {
             kinds,
             now,
             lease_until,
             limit,
         };
-        self.finish(done, worker, (limit > 0).then_some(&wanted))
-            .await
+        // Of no kinds, nothing is claimed.
+        let claims = limit > 0 && !kinds.is_some_and(<[String]>::is_empty);
+        self.finish(done, worker, claims.then_some(&wanted)).await
     }
 
     async fn queue_stats(&self, now: Time) -> Result<Vec<QueueStat>> {
@@ -189,14 +182,8 @@ impl JobStore for AnyStore {
 
 impl AnyStore {
     /// [`leased`] on a connection of its own.
-    async fn leased(
-        &self,
-        id: JobId,
-        worker: &str,
-        set: &str,
-        bind: impl FnOnce(Query) -> Query + Send,
-    ) -> Result<Job> {
-        leased(&mut self.db().acquire().await?, id, worker, set, bind).await
+    async fn leased(&self, id: JobId, worker: &str, set: &str, values: Vec<Value>) -> Result<Job> {
+        leased(&mut self.db().acquire().await?, id, worker, set, values).await
     }
 
     /// Completes `done` as [`JobStore::complete_all`] does, then claims what `wanted` says
@@ -284,27 +271,27 @@ pub(crate) async fn enqueue(conn: &mut Conn, new: NewJob) -> Result<Job> {
     }
 }
 
-/// Applies `set` to job `id` if `worker` holds it (`$1` is the id, `$2` the worker, then what
-/// `bind` binds): the job as it is then, or why not.
+/// Applies `set` to job `id` if `worker` holds it (`$1` is the id, `$2` the worker, then
+/// `values`): the job as it is then, or why not.
 async fn leased(
     conn: &mut Conn,
     id: JobId,
     worker: &str,
     set: &str,
-    bind: impl FnOnce(Query) -> Query,
+    values: Vec<Value>,
 ) -> Result<Job> {
     let update = query(format!(
         "UPDATE athlos_jobs SET {set} WHERE id = $1 AND state = 'running' AND worker = $2 \
          RETURNING {JOB_COLUMNS}"
     ));
-    if let Some(row) = bind(update.bind(i64_of(id.0)?).bind(worker))
-        .row(conn)
-        .await?
-    {
+    let update = values
+        .into_iter()
+        .fold(update.bind(id).bind(worker), Query::bind);
+    if let Some(row) = update.row(conn).await? {
         return job(&row);
     }
     let exists = query("SELECT id FROM athlos_jobs WHERE id = $1")
-        .bind(i64_of(id.0)?)
+        .bind(id)
         .row(conn)
         .await?;
     Err(match exists {
@@ -318,7 +305,7 @@ async fn leased(
 
 /// Marks job `id` succeeded in a commit with its effect, if `worker` still holds it.
 pub(crate) async fn mark_succeeded(conn: &mut Conn, id: JobId, worker: &str) -> Result<Job> {
-    leased(conn, id, worker, SUCCEEDED, |update| update).await
+    leased(conn, id, worker, SUCCEEDED, Vec::new()).await
 }
 
 /// Claims up to `wanted.limit` due jobs for `worker`, in claim order.
@@ -353,7 +340,7 @@ async fn claim(conn: &mut Conn, worker: &str, wanted: &Wanted<'_>) -> Result<Vec
         .bind(worker)
         .bind(wanted.lease_until)
         .bind(wanted.now)
-        .bind(limit_of(wanted.limit))
+        .bind(wanted.limit)
         .bind(wanted.kinds.map(<[String]>::to_vec))
     };
     let mut jobs = claim_rows(claimed.rows(conn).await?)?;
@@ -368,7 +355,7 @@ async fn complete(conn: &mut Conn, ids: Vec<i64>, worker: &str) -> Result<Vec<Jo
         "UPDATE athlos_jobs SET {SUCCEEDED} \
          WHERE id IN (SELECT value FROM json_each($1)) AND state = 'running' AND worker = $2"
     ))
-    .bind(Value::Ints(ids.clone()))
+    .bind(ids.clone())
     .bind(worker)
     .execute(conn)
     .await?;
@@ -377,7 +364,7 @@ async fn complete(conn: &mut Conn, ids: Vec<i64>, worker: &str) -> Result<Vec<Jo
         "SELECT id FROM athlos_jobs WHERE id IN (SELECT value FROM json_each($1)) \
          AND state = 'succeeded' AND worker = $2",
     )
-    .bind(Value::Ints(ids))
+    .bind(ids)
     .bind(worker)
     .rows(conn)
     .await?;
@@ -415,7 +402,7 @@ async fn complete_and_claim_at_once(
         .bind(worker)
         .bind(wanted.map(|wanted| wanted.lease_until))
         .bind(wanted.map(|wanted| wanted.now))
-        .bind(Value::Ints(done))
+        .bind(done)
         .bind_some(wanted.and_then(|wanted| wanted.kinds.map(<[String]>::to_vec)))
         .rows(conn)
         .await?;

@@ -92,45 +92,15 @@ pub struct SchedulerStats {
     pub store_errors: u64,
 }
 
-/// Fires due deadlines of a store with a handler until shut down, on its [`Clock`] (see
-/// [Time](crate#time)).
-#[derive(Debug)]
-pub struct Scheduler<S, H> {
-    store: Arc<S>,
-    handler: Arc<H>,
-    config: SchedulerConfig,
-    wakeup: Option<Wakeup>,
-    clock: Arc<dyn Clock>,
+runner! {
+    /// Fires due deadlines of a store with a handler until shut down, on its [`Clock`] (see
+    /// [Time](crate#time)).
+    Scheduler<S: Store, H: DeadlineHandler>(SchedulerConfig);
+    /// Wakes on `wakeup` (e.g. [`crate::AnyStore::wakeup`] of [`crate::Topic::Deadlines`]),
+    /// so a deadline set sooner than the one it sleeps for is not missed.
 }
 
 impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
-    /// A scheduler over `store` running `handler`, on the system clock.
-    pub fn new(store: Arc<S>, handler: H, config: SchedulerConfig) -> Self {
-        Self {
-            store,
-            handler: Arc::new(handler),
-            config,
-            wakeup: None,
-            clock: Arc::new(SystemClock),
-        }
-    }
-
-    /// Reads the time from `clock` (e.g. a server's, or a test's
-    /// [`ManualClock`](athlos_core::clock::ManualClock)) instead of the system clock.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Wakes on `wakeup` (e.g. [`crate::AnyStore::wakeup`] of [`crate::Topic::Deadlines`]),
-    /// so a deadline set sooner than the one it sleeps for is not missed.
-    #[must_use]
-    pub fn with_wakeup(mut self, wakeup: Wakeup) -> Self {
-        self.wakeup = Some(wakeup);
-        self
-    }
-
     /// Runs until `shutdown` resolves (a round in progress finishes first).
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> SchedulerStats {
         let mut stats = SchedulerStats::default();

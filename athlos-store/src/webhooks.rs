@@ -9,7 +9,7 @@ use athlos_core::store::{
     NewWebhook, Topic, Webhook, WebhookPatch, WebhookStore,
 };
 
-use crate::codec::{aggregate_ref, backend, i64_of, limit_of, to_json_text, u32_of, u64_of};
+use crate::codec::{aggregate_ref, backend, i64_of, to_json_text, u32_of, u64_of};
 use crate::dialect::{id_param, json, query, Conn, Query, Row, Value};
 use crate::jobs::enqueue;
 use crate::{AnyStore, Result, Time};
@@ -64,7 +64,7 @@ impl WebhookStore for AnyStore {
         .bind(patch.url)
         .bind(Value::Json(types))
         .bind(patch.enabled)
-        .bind(i64_of(id)?);
+        .bind(id);
         self.db().opt(updated, webhook).await
     }
 
@@ -88,8 +88,8 @@ impl WebhookStore for AnyStore {
         let mut tx = self.db().begin().await?;
         // The cursor row serialises dispatchers: only one moves it from `from`.
         let moved = query("UPDATE athlos_webhook_cursor SET position = $1 WHERE position = $2")
-            .bind(i64_of(to)?)
-            .bind(i64_of(from)?)
+            .bind(to)
+            .bind(from)
             .execute(&mut tx)
             .await?;
         if moved != 1 {
@@ -103,8 +103,8 @@ impl WebhookStore for AnyStore {
                  WHERE EXISTS (SELECT 1 FROM athlos_webhooks WHERE id = $1) \
                  ON CONFLICT (webhook, sequence) DO NOTHING",
             )
-            .bind(i64_of(new.webhook)?)
-            .bind(i64_of(new.sequence)?)
+            .bind(new.webhook)
+            .bind(new.sequence)
             .bind(&new.message_id)
             .bind(now)
             .execute(&mut tx)
@@ -138,10 +138,10 @@ impl WebhookStore for AnyStore {
             "SELECT {DELIVERY_COLUMNS} FROM athlos_webhook_deliveries WHERE webhook = $1 \
              AND ($2 IS NULL OR state = $2) AND id > $3 ORDER BY id LIMIT $4"
         ))
-        .bind(i64_of(webhook)?)
+        .bind(webhook)
         .bind(state.map(DeliveryState::as_str))
-        .bind(i64_of(after)?)
-        .bind(limit_of(limit));
+        .bind(after)
+        .bind(limit);
         self.db().all(page, delivery).await
     }
 
@@ -152,8 +152,8 @@ impl WebhookStore for AnyStore {
              WHERE id = $2 AND state = 'sending' AND job = $3 RETURNING {DELIVERY_COLUMNS}"
         ))
         .bind(now)
-        .bind(i64_of(id)?)
-        .bind(i64_of(job.0)?);
+        .bind(id)
+        .bind(job);
         let started = started.row(&mut self.db().writer().await?).await?;
         started.as_ref().map(delivery).transpose()
     }
@@ -175,8 +175,8 @@ impl WebhookStore for AnyStore {
         .bind(outcome.error)
         .bind(outcome.state.as_str())
         .bind(now)
-        .bind(i64_of(id)?)
-        .bind(i64_of(job.0)?);
+        .bind(id)
+        .bind(job);
         let Some(row) = finished.row(&mut tx).await? else {
             return Ok(None);
         };
@@ -197,8 +197,8 @@ impl WebhookStore for AnyStore {
              ELSE id = $3 AND state IN ('succeeded', 'dead') END RETURNING id",
         )
         .bind(now)
-        .bind(i64_of(webhook)?)
-        .bind(one.map(i64_of).transpose()?)
+        .bind(webhook)
+        .bind(one)
         .rows(&mut tx)
         .await?;
         let mut ids = ids
@@ -260,7 +260,7 @@ async fn pump(conn: &mut Conn, webhook: u64, now: Time) -> Result<()> {
         "UPDATE athlos_webhook_deliveries SET state = 'sending', job = $1, updated_at = $2 \
          WHERE id = $3",
     )
-    .bind(i64_of(job.id.0)?)
+    .bind(job.id)
     .bind(now)
     .bind(id)
     .execute(conn)

@@ -121,45 +121,15 @@ pub struct WorkerStats {
     pub completions: u64,
 }
 
-/// Claims jobs from a store and runs them with a handler until shut down, on its [`Clock`]
-/// (see [Time](crate#time)).
-#[derive(Debug)]
-pub struct Worker<S, H> {
-    store: Arc<S>,
-    handler: Arc<H>,
-    config: WorkerConfig,
-    wakeup: Option<Wakeup>,
-    clock: Arc<dyn Clock>,
+runner! {
+    /// Claims jobs from a store and runs them with a handler until shut down, on its [`Clock`]
+    /// (see [Time](crate#time)).
+    Worker<S: JobStore, H: JobHandler>(WorkerConfig);
+    /// Claims as soon as `wakeup` fires (e.g. [`crate::AnyStore::wakeup`] of
+    /// [`crate::Topic::Jobs`]), not only every `poll`.
 }
 
 impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
-    /// A worker over `store` running `handler`, on the system clock.
-    pub fn new(store: Arc<S>, handler: H, config: WorkerConfig) -> Self {
-        Self {
-            store,
-            handler: Arc::new(handler),
-            config,
-            wakeup: None,
-            clock: Arc::new(SystemClock),
-        }
-    }
-
-    /// Reads the time from `clock` (e.g. a server's, or a test's
-    /// [`ManualClock`](athlos_core::clock::ManualClock)) instead of the system clock.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Claims as soon as `wakeup` fires (e.g. [`crate::AnyStore::wakeup`] of
-    /// [`crate::Topic::Jobs`]), not only every `poll`.
-    #[must_use]
-    pub fn with_wakeup(mut self, wakeup: Wakeup) -> Self {
-        self.wakeup = Some(wakeup);
-        self
-    }
-
     /// Runs until `shutdown` resolves, then lets running jobs finish within the grace period,
     /// releases the leases of those that did not, and returns what it did.
     ///
