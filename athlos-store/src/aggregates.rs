@@ -10,19 +10,26 @@ use athlos_core::store::{
     LoggedEvent, Receipt, Store, Stored, Topic, Tournament,
 };
 use athlos_core::version::ContentHash;
+use serde::de::DeserializeOwned;
 
-use crate::codec::{backend, kind_and_id, state_filter, to_json_text, u64_of, write_row, Document};
+use crate::codec::{backend, kind_and_id, state_filter, to_json_text, u64_of, write_row};
 use crate::dialect::{json, query, Conn, Query, Row};
 use crate::{deadlines, jobs, AnyStore, Result};
 
 impl AnyStore {
-    async fn document<T: Document>(&self, id: &str) -> Result<Option<Stored<T>>> {
-        self.db().opt(aggregate_row(T::KIND, id), stored).await
+    /// The document of aggregate `id` of `kind`.
+    async fn document<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<Stored<T>>> {
+        self.db().opt(aggregate_row(kind, id), stored).await
     }
 
-    /// Documents of `T`'s kind, by id, only those in `state` when given, paged.
-    async fn documents<T: Document>(
+    /// Documents of `kind`, by id, only those in `state` when given, paged.
+    async fn documents<T: DeserializeOwned>(
         &self,
+        kind: &str,
         state: Option<String>,
         limit: usize,
         offset: usize,
@@ -31,7 +38,7 @@ impl AnyStore {
             "SELECT version, document FROM athlos_aggregates WHERE kind = $1 \
              AND ($2 IS NULL OR state = $2) ORDER BY id LIMIT $3 OFFSET $4",
         )
-        .bind(T::KIND)
+        .bind(kind)
         .bind(state)
         .bind(limit)
         .bind(offset);
@@ -60,15 +67,15 @@ impl AggregateStore for AnyStore {
     }
 
     async fn competition(&self, id: &CompetitionId) -> Result<Option<Stored<Competition>>> {
-        self.document(id.as_str()).await
+        self.document("competition", id.as_str()).await
     }
 
     async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>> {
-        self.document(id.as_str()).await
+        self.document("division", id.as_str()).await
     }
 
     async fn tournament(&self, id: &TournamentId) -> Result<Option<Stored<Tournament>>> {
-        self.document(id.as_str()).await
+        self.document("tournament", id.as_str()).await
     }
 
     async fn tournaments(
@@ -77,15 +84,16 @@ impl AggregateStore for AnyStore {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Stored<Tournament>>> {
-        self.documents(state_filter(state)?, limit, offset).await
+        self.documents("tournament", state_filter(state)?, limit, offset)
+            .await
     }
 
     async fn competitions(&self, limit: usize, offset: usize) -> Result<Vec<Stored<Competition>>> {
-        self.documents(None, limit, offset).await
+        self.documents("competition", None, limit, offset).await
     }
 
     async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>> {
-        self.document(id.as_str()).await
+        self.document("draft", id.as_str()).await
     }
 
     async fn drafts(
@@ -94,7 +102,8 @@ impl AggregateStore for AnyStore {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Stored<DraftRecord>>> {
-        self.documents(state_filter(state)?, limit, offset).await
+        self.documents("draft", state_filter(state)?, limit, offset)
+            .await
     }
 }
 
@@ -366,7 +375,7 @@ async fn version(conn: &mut Conn, kind: &str, id: &str) -> Result<Option<u64>> {
         .transpose()
 }
 
-fn stored<T: Document>(row: &Row) -> Result<Stored<T>> {
+fn stored<T: DeserializeOwned>(row: &Row) -> Result<Stored<T>> {
     Ok(Stored {
         version: u64_of(row.get("version")?)?,
         value: row.json("document")?,

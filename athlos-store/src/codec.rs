@@ -1,8 +1,7 @@
 //! Conversions between the core's records and database columns, shared by both backends.
 
 use athlos_core::error::StoreError;
-use athlos_core::store::{AggregateRef, Competition, Division, DraftRecord, Tournament, Write};
-use serde::de::DeserializeOwned;
+use athlos_core::store::{AggregateRef, Write};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -108,19 +107,3 @@ pub(crate) fn u32_of(value: i64) -> Result<u32> {
 pub(crate) fn limit_of(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
-
-/// Documents decoded by kind.
-pub(crate) trait Document: DeserializeOwned {
-    const KIND: &'static str;
-}
-
-macro_rules! documents {
-    ($($type:ty: $kind:literal),*) => {$(
-        impl Document for $type {
-            const KIND: &'static str = $kind;
-        }
-    )*};
-}
-
-documents!(Competition: "competition", Division: "division", Tournament: "tournament",
-    DraftRecord: "draft");

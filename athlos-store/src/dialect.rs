@@ -1,10 +1,5 @@
-//! What differs between SQLite and PostgreSQL, and nothing more: opening and migrating,
-//! connections and transactions (SQLite's one writer takes an in-process turn and
-//! `BEGIN IMMEDIATE`; PostgreSQL runs transactions side by side and claims on a pool of its
-//! own), how values are bound and read back (times as microseconds or `TIMESTAMPTZ`, JSON as
-//! text or `JSONB`, lists as JSON text or arrays), and the choice between two statement texts
-//! where they differ. Statements use `$1`-style parameters, which both drivers accept, and
-//! the same table names, so most SQL is written once.
+//! What differs between SQLite and PostgreSQL, and nothing more (the README lists what:
+//! opening, connections and transactions, values, the choice between two statement texts).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -59,11 +54,41 @@ pub(crate) enum Db {
 }
 
 impl Db {
-    /// Opens a SQLite database (a file in WAL mode, or memory) and migrates it.
-    pub(crate) async fn sqlite(url: &str) -> Result<Self, OpenError> {
-        let memory = url.contains(":memory:") || url.contains("mode=memory");
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| url_error(url, e))?
+    /// Opens the database a URL names (see [`crate::connect`]) and applies its migrations.
+    pub(crate) async fn open(url: &str) -> Result<Self, OpenError> {
+        let invalid_url = |error: sqlx::Error| OpenError::Url {
+            url: url.to_owned(),
+            reason: error.to_string(),
+        };
+        let unreachable = |error: sqlx::Error| OpenError::Connect {
+            reason: error.to_string(),
+        };
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url).map_err(invalid_url)?;
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
+            Self::sqlite(options, memory).await.map_err(unreachable)?
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(invalid_url)?;
+            Self::postgres(options).await.map_err(unreachable)?
+        } else {
+            return Err(OpenError::Url {
+                url: url.to_owned(),
+                reason: "expected sqlite://…, sqlite::memory: or postgres://…".to_owned(),
+            });
+        };
+        match &db {
+            Self::Sqlite { pool, .. } => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Postgres { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .map_err(|error| OpenError::Migrate {
+            reason: error.to_string(),
+        })?;
+        Ok(db)
+    }
+
+    /// A SQLite database: a file in WAL mode, or memory.
+    async fn sqlite(options: SqliteConnectOptions, memory: bool) -> sqlx::Result<Self> {
+        let options = options
             .create_if_missing(true)
             .journal_mode(if memory {
                 SqliteJournalMode::Memory
@@ -75,7 +100,7 @@ impl Db {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         // An in-memory database lives in one connection: keep exactly that one forever.
-        let pool_options = if memory {
+        let pool = if memory {
             SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -84,30 +109,19 @@ impl Db {
         } else {
             SqlitePoolOptions::new().max_connections(4)
         };
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(connect_error)?;
-        SQLITE_MIGRATIONS.run(&pool).await.map_err(migrate_error)?;
         Ok(Self::Sqlite {
-            pool,
+            pool: pool.connect_with(options).await?,
             writes: Arc::default(),
         })
     }
 
-    /// Opens a PostgreSQL database and migrates it.
-    pub(crate) async fn postgres(url: &str) -> Result<Self, OpenError> {
-        let options = PgConnectOptions::from_str(url).map_err(|e| url_error(url, e))?;
+    /// A PostgreSQL database, with the pool of the queue's connections.
+    async fn postgres(options: PgConnectOptions) -> sqlx::Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.clone())
-            .await
-            .map_err(connect_error)?;
-        POSTGRES_MIGRATIONS
-            .run(&pool)
-            .await
-            .map_err(migrate_error)?;
+            .await?;
         let queue = PgPoolOptions::new()
             .max_connections(QUEUE_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(10))
@@ -246,25 +260,6 @@ impl Db {
     /// Runs `query`; how many rows it changed.
     pub(crate) async fn execute(&self, query: Query) -> Result<u64> {
         query.execute(&mut self.acquire().await?).await
-    }
-}
-
-fn url_error(url: &str, error: sqlx::Error) -> OpenError {
-    OpenError::Url {
-        url: url.to_owned(),
-        reason: error.to_string(),
-    }
-}
-
-fn connect_error(error: sqlx::Error) -> OpenError {
-    OpenError::Connect {
-        reason: error.to_string(),
-    }
-}
-
-fn migrate_error(error: sqlx::migrate::MigrateError) -> OpenError {
-    OpenError::Migrate {
-        reason: error.to_string(),
     }
 }
 

@@ -70,13 +70,13 @@ pub use scheduler::{DeadlineHandler, Scheduler, SchedulerConfig, SchedulerStats}
 pub use worker::{JobHandler, Worker, WorkerConfig, WorkerStats};
 
 use crate::dialect::Db;
+use crate::signals::Signals;
 
 /// What the store's functions return.
 type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// An instant, as the core's store traits take them.
 type Time = chrono::DateTime<chrono::Utc>;
-use crate::signals::Signals;
 
 /// Why a store could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -104,28 +104,16 @@ pub enum OpenError {
     },
 }
 
-/// Opens the store a URL names and applies its migrations.
-///
-/// - `sqlite://path/to/athlos.db` (created with its directory entry on first use, WAL mode),
-///   `sqlite::memory:` (one connection, gone when the last clone is dropped);
-/// - `postgres://user@host:port/database` (or `postgresql://`).
-///
-/// Must be called inside a tokio runtime: on PostgreSQL it starts the `LISTEN` task that
-/// turns other processes' commits into wake-ups.
+/// Opens the store a URL names and applies its migrations (see [Opening a
+/// store](crate#opening-a-store)): `sqlite://path/to/athlos.db`, `sqlite::memory:`,
+/// `postgres://user@host:port/database` (or `postgresql://`). Must be called inside a tokio
+/// runtime: on PostgreSQL it starts the `LISTEN` task that turns other processes' commits into
+/// wake-ups.
 ///
 /// # Errors
 /// [`OpenError::Url`] for an unknown scheme, [`OpenError::Connect`], [`OpenError::Migrate`].
 pub async fn connect(url: &str) -> Result<AnyStore, OpenError> {
-    let db = if url.starts_with("sqlite:") {
-        Db::sqlite(url).await?
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Db::postgres(url).await?
-    } else {
-        return Err(OpenError::Url {
-            url: url.to_owned(),
-            reason: "expected sqlite://…, sqlite::memory: or postgres://…".to_owned(),
-        });
-    };
+    let db = Db::open(url).await?;
     let signals = match &db {
         Db::Sqlite { .. } => Signals::local(),
         Db::Postgres { pool, .. } => Signals::postgres(pool.clone()),
@@ -135,13 +123,7 @@ pub async fn connect(url: &str) -> Result<AnyStore, OpenError> {
     })
 }
 
-/// A SQLite or PostgreSQL store; clones share one connection pool.
-///
-/// One implementation of the store traits serves both databases: the logic (commits with
-/// expected versions, the job queue, deadlines, webhooks) is written once over a small
-/// dialect layer that supplies what differs (statement texts where they differ, how times
-/// and JSON are stored, `BEGIN IMMEDIATE` against `FOR UPDATE SKIP LOCKED`, in-process
-/// wake-ups against `NOTIFY`).
+/// A SQLite or PostgreSQL store (see [the README](crate)); clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct AnyStore {
     inner: Arc<Inner>,

@@ -1,11 +1,6 @@
-//! Wake-ups for consumers of the event log, the job queue and the deadlines.
-//!
-//! In process, a commit bumps a `watch` channel per topic. On PostgreSQL a notifier task also
-//! sends a payload-free `NOTIFY` per topic, at most once per debounce interval however many
-//! commits there were (`NOTIFY` serialises the transactions that send it, so it stays out of
-//! the commits themselves), and a `LISTEN` task turns other processes' notifications into
-//! local wake-ups, reconnecting after a lost connection and waking everyone then, since
-//! notifications may have been missed.
+//! Wake-ups for consumers of the event log, the job queue and the deadlines (as the README
+//! says): a `watch` channel per topic in process; on PostgreSQL, a debounced `NOTIFY` task and
+//! a `LISTEN` task between processes.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

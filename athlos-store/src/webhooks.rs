@@ -9,7 +9,7 @@ use athlos_core::store::{
     NewWebhook, Topic, Webhook, WebhookPatch, WebhookStore,
 };
 
-use crate::codec::{aggregate_ref, backend, i64_of, to_json_text, u32_of, u64_of};
+use crate::codec::{aggregate_ref, backend, to_json_text, u32_of, u64_of};
 use crate::dialect::{id_param, json, query, Conn, Query, Row, Value};
 use crate::jobs::enqueue;
 use crate::{AnyStore, Result, Time};
@@ -69,7 +69,7 @@ impl WebhookStore for AnyStore {
     }
 
     async fn delete_webhook(&self, id: u64) -> Result<bool> {
-        let deleted = query("DELETE FROM athlos_webhooks WHERE id = $1").bind(i64_of(id)?);
+        let deleted = query("DELETE FROM athlos_webhooks WHERE id = $1").bind(id);
         Ok(self.db().execute(deleted).await? == 1)
     }
 
@@ -226,7 +226,6 @@ impl WebhookStore for AnyStore {
 /// new deliveries stranded: SQLite has one writer (the transaction is the lock); on
 /// PostgreSQL the subscription's row lock serialises pumps.
 async fn pump(conn: &mut Conn, webhook: u64, now: Time) -> Result<()> {
-    let webhook = i64_of(webhook)?;
     if conn.is_postgres() {
         query("SELECT id FROM athlos_webhooks WHERE id = $1 FOR UPDATE")
             .bind(webhook)

@@ -211,16 +211,12 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 () = &mut shutdown => break,
                 done = tasks.join_next_with_id(), if !tasks.is_empty() => {
                     let mut finished: Vec<Finished> = done.into_iter().collect();
-                    while let Some(done) = tasks.try_join_next_with_id() {
-                        finished.push(done);
-                    }
+                    finished.extend(std::iter::from_fn(|| tasks.try_join_next_with_id()));
                     if !tasks.is_empty() {
                         // Jobs started together often end together: let those about to end
                         // do so, and claim and complete them in the same round trips.
                         tokio::task::yield_now().await;
-                        while let Some(done) = tasks.try_join_next_with_id() {
-                            finished.push(done);
-                        }
+                        finished.extend(std::iter::from_fn(|| tasks.try_join_next_with_id()));
                     }
                     self.settle(&mut state, finished).await;
                 }
