@@ -223,19 +223,17 @@ async fn delete(conn: &mut Conn, aggregate: &AggregateRef, expected: u64) -> Res
 /// Applies `commit` in the transaction `conn` is in.
 async fn apply(conn: &mut Conn, commit: Commit) -> Result<Receipt> {
     // Writes go in a fixed order (kind, id) so two commits never wait on each other in a cycle.
-    let rows = commit
+    let mut rows = commit
         .writes
         .iter()
         .map(write_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by(|&a, &b| (&rows[a].kind, &rows[a].id).cmp(&(&rows[b].kind, &rows[b].id)));
+        .collect::<Result<Vec<_>>>()?;
     let versions = rows
         .iter()
         .map(|r| r.expected.map_or(1, |v| v.saturating_add(1)))
         .collect();
-    for index in order {
-        let row = &rows[index];
+    rows.sort_by(|a, b| (&a.kind, &a.id).cmp(&(&b.kind, &b.id)));
+    for row in &rows {
         let write = match row.expected {
             None => query(
                 "INSERT INTO athlos_aggregates (kind, id, version, state, document) \

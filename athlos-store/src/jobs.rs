@@ -349,21 +349,13 @@ async fn claim(conn: &mut Conn, worker: &str, wanted: &Wanted<'_>) -> Result<Vec
 }
 
 /// SQLite: marks the jobs of `ids` that `worker` holds succeeded, in the transaction `conn`
-/// is in; returns those, and those it completed already (with their effect, in a commit).
+/// is in; returns those, and those it completed already (with their effect, in a commit: they
+/// are marked again, alike).
 async fn complete(conn: &mut Conn, ids: Vec<i64>, worker: &str) -> Result<Vec<JobId>> {
-    query(format!(
-        "UPDATE athlos_jobs SET {SUCCEEDED} \
-         WHERE id IN (SELECT value FROM json_each($1)) AND state = 'running' AND worker = $2"
+    let done = query(format!(
+        "UPDATE athlos_jobs SET {SUCCEEDED} WHERE id IN (SELECT value FROM json_each($1)) \
+         AND state IN ('running', 'succeeded') AND worker = $2 RETURNING id"
     ))
-    .bind(ids.clone())
-    .bind(worker)
-    .execute(conn)
-    .await?;
-    // Those it has just completed and those it had completed before, alike now.
-    let done = query(
-        "SELECT id FROM athlos_jobs WHERE id IN (SELECT value FROM json_each($1)) \
-         AND state = 'succeeded' AND worker = $2",
-    )
     .bind(ids)
     .bind(worker)
     .rows(conn)
