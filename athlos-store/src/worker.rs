@@ -234,7 +234,8 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                         state.land(trip);
                     }
                 }
-                // Retries and delayed jobs may have come due on the clock.
+                // A wake-up, a move of the clock (retries and delayed jobs may have come due
+                // on it), or a poll.
                 () = nudges.next(polls.tick()) => {
                     signal += 1;
                     due = true;
