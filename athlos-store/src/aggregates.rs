@@ -13,43 +13,39 @@ use athlos_core::store::{
 };
 use athlos_core::tournament::Tournament;
 use athlos_core::version::ContentHash;
+use serde::de::DeserializeOwned;
 
-use crate::codec::{
-    backend, deadline_aggregate, i64_of, kind_and_id, limit_of, state_filter, to_json_text, u64_of,
-    write_row, Document,
-};
-use crate::dialect::{json, query, Conn, Row, Value};
-use crate::{deadlines, jobs, AnyStore};
+use crate::codec::{backend, kind_and_id, state_filter, to_json_text, u64_of, write_row};
+use crate::dialect::{json, query, Conn, Query, Row};
+use crate::{deadlines, jobs, AnyStore, Result};
 
 impl AnyStore {
-    async fn document<T: Document>(&self, id: &str) -> Result<Option<Stored<T>>, StoreError> {
-        let found =
-            query("SELECT version, document FROM athlos_aggregates WHERE kind = $1 AND id = $2")
-                .bind(T::KIND)
-                .bind(id);
-        self.db()
-            .row(found)
-            .await?
-            .map(|row| stored(&row))
-            .transpose()
+    /// The document of aggregate `id` of `kind`.
+    async fn document<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<Stored<T>>> {
+        self.db().opt(aggregate_row(kind, id), stored).await
     }
 
-    /// Documents of `T`'s kind, by id, only those in `state` when given, paged.
-    async fn documents<T: Document>(
+    /// Documents of `kind`, by id, only those in `state` when given, paged.
+    async fn documents<T: DeserializeOwned>(
         &self,
+        kind: &str,
         state: Option<String>,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<Stored<T>>, StoreError> {
+    ) -> Result<Vec<Stored<T>>> {
         let listed = query(
             "SELECT version, document FROM athlos_aggregates WHERE kind = $1 \
              AND ($2 IS NULL OR state = $2) ORDER BY id LIMIT $3 OFFSET $4",
         )
-        .bind(T::KIND)
+        .bind(kind)
         .bind(state)
-        .bind(limit_of(limit))
-        .bind(limit_of(offset));
-        self.db().rows(listed).await?.iter().map(stored).collect()
+        .bind(limit)
+        .bind(offset);
+        self.db().all(listed, stored).await
     }
 }
 
@@ -58,39 +54,31 @@ fn tombstone_kind(kind: &str) -> String {
     format!("deleted_{kind}")
 }
 
+/// The version and document of aggregate `id` of `kind`.
+fn aggregate_row(kind: &str, id: &str) -> Query {
+    query("SELECT version, document FROM athlos_aggregates WHERE kind = $1 AND id = $2")
+        .bind(kind)
+        .bind(id)
+}
+
 #[async_trait]
 impl AggregateStore for AnyStore {
-    async fn tombstone(
-        &self,
-        aggregate: &AggregateRef,
-    ) -> Result<Option<serde_json::Value>, StoreError> {
+    async fn tombstone(&self, aggregate: &AggregateRef) -> Result<Option<serde_json::Value>> {
         let (kind, id) = kind_and_id(aggregate)?;
-        let found = query("SELECT document FROM athlos_aggregates WHERE kind = $1 AND id = $2")
-            .bind(tombstone_kind(&kind))
-            .bind(id);
-        self.db()
-            .row(found)
-            .await?
-            .map(|row| row.json("document"))
-            .transpose()
+        let found = aggregate_row(&tombstone_kind(&kind), &id);
+        self.db().opt(found, |row| row.json("document")).await
     }
 
-    async fn competition(
-        &self,
-        id: &CompetitionId,
-    ) -> Result<Option<Stored<Competition>>, StoreError> {
-        self.document(id.as_str()).await
+    async fn competition(&self, id: &CompetitionId) -> Result<Option<Stored<Competition>>> {
+        self.document("competition", id.as_str()).await
     }
 
-    async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>, StoreError> {
-        self.document(id.as_str()).await
+    async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>> {
+        self.document("division", id.as_str()).await
     }
 
-    async fn tournament(
-        &self,
-        id: &TournamentId,
-    ) -> Result<Option<Stored<Tournament>>, StoreError> {
-        self.document(id.as_str()).await
+    async fn tournament(&self, id: &TournamentId) -> Result<Option<Stored<Tournament>>> {
+        self.document("tournament", id.as_str()).await
     }
 
     async fn tournaments(
@@ -98,20 +86,17 @@ impl AggregateStore for AnyStore {
         state: Option<TournamentState>,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<Stored<Tournament>>, StoreError> {
-        self.documents(state_filter(state)?, limit, offset).await
+    ) -> Result<Vec<Stored<Tournament>>> {
+        self.documents("tournament", state_filter(state)?, limit, offset)
+            .await
     }
 
-    async fn competitions(
-        &self,
-        limit: usize,
-        offset: usize,
-    ) -> Result<Vec<Stored<Competition>>, StoreError> {
-        self.documents(None, limit, offset).await
+    async fn competitions(&self, limit: usize, offset: usize) -> Result<Vec<Stored<Competition>>> {
+        self.documents("competition", None, limit, offset).await
     }
 
-    async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>, StoreError> {
-        self.document(id.as_str()).await
+    async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>> {
+        self.document("draft", id.as_str()).await
     }
 
     async fn drafts(
@@ -119,45 +104,40 @@ impl AggregateStore for AnyStore {
         state: Option<DraftState>,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<Stored<DraftRecord>>, StoreError> {
-        self.documents(state_filter(state)?, limit, offset).await
+    ) -> Result<Vec<Stored<DraftRecord>>> {
+        self.documents("draft", state_filter(state)?, limit, offset)
+            .await
     }
 }
 
 #[async_trait]
 impl BlobStore for AnyStore {
-    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>> {
         let found = query("SELECT bytes FROM athlos_blobs WHERE hash = $1").bind(hash.as_str());
-        self.db()
-            .row(found)
-            .await?
-            .map(|row| row.get("bytes"))
-            .transpose()
+        self.db().opt(found, |row| row.get("bytes")).await
     }
 }
 
 #[async_trait]
 impl EventLog for AnyStore {
-    async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+    async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedEvent>> {
         let page = query(
             "SELECT sequence, aggregate, event FROM athlos_events WHERE sequence > $1 \
              ORDER BY sequence LIMIT $2",
         )
         .bind(i64::try_from(after).unwrap_or(i64::MAX))
-        .bind(limit_of(limit));
-        let rows = self.db().rows(page).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(LoggedEvent {
-                    sequence: u64_of(row.get("sequence")?)?,
-                    aggregate: row.json("aggregate")?,
-                    event: row.json("event")?,
-                })
+        .bind(limit);
+        let event = |row: &Row| {
+            Ok(LoggedEvent {
+                sequence: u64_of(row.get("sequence")?)?,
+                aggregate: row.json("aggregate")?,
+                event: row.json("event")?,
             })
-            .collect()
+        };
+        self.db().all(page, event).await
     }
 
-    async fn last_sequence(&self) -> Result<u64, StoreError> {
+    async fn last_sequence(&self) -> Result<u64> {
         let last = query("SELECT COALESCE(MAX(sequence), 0) AS last FROM athlos_events");
         u64_of(self.db().one(last).await?.get("last")?)
     }
@@ -165,14 +145,42 @@ impl EventLog for AnyStore {
 
 #[async_trait]
 impl Store for AnyStore {
-    async fn commit(&self, commit: Commit) -> Result<Receipt, StoreError> {
+    async fn commit(&self, commit: Commit) -> Result<Receipt> {
+        self.transact(None, commit).await
+    }
+
+    async fn delete(
+        &self,
+        aggregate: &AggregateRef,
+        expected: u64,
+        events: Vec<(AggregateRef, Event)>,
+    ) -> Result<Receipt> {
+        let commit = Commit {
+            events,
+            ..Commit::default()
+        };
+        self.transact(Some((aggregate, expected)), commit).await
+    }
+}
+
+impl AnyStore {
+    /// Deletes `deleted` (an aggregate at an expected version) when given and applies
+    /// `commit`, in one transaction; then wakes the consumers of what it changed.
+    async fn transact(
+        &self,
+        deleted: Option<(&AggregateRef, u64)>,
+        commit: Commit,
+    ) -> Result<Receipt> {
         let wake = [
             (Topic::Events, !commit.events.is_empty()),
             (Topic::Jobs, !commit.jobs.is_empty()),
             (Topic::Deadlines, !commit.deadlines.is_empty()),
         ];
         let mut tx = self.db().begin().await?;
-        let receipt = apply(&mut tx.conn(), commit).await?;
+        if let Some((aggregate, expected)) = deleted {
+            delete(&mut tx, aggregate, expected).await?;
+        }
+        let receipt = apply(&mut tx, commit).await?;
         tx.commit().await?;
         for (topic, changed) in wake {
             if changed {
@@ -181,74 +189,54 @@ impl Store for AnyStore {
         }
         Ok(receipt)
     }
+}
 
-    async fn delete(
-        &self,
-        aggregate: &AggregateRef,
-        expected: u64,
-        events: Vec<(AggregateRef, Event)>,
-    ) -> Result<Receipt, StoreError> {
-        let appends = !events.is_empty();
-        let (kind, id) = kind_and_id(aggregate)?;
-        let mut tx = self.db().begin().await?;
-        // The document stays as the aggregate's tombstone (replacing an earlier one).
-        query("DELETE FROM athlos_aggregates WHERE kind = $1 AND id = $2")
-            .bind(tombstone_kind(&kind))
-            .bind(&id)
-            .execute(&mut tx.conn())
-            .await?;
-        let deleted = query(
-            "UPDATE athlos_aggregates SET kind = $1, state = NULL \
-             WHERE kind = $2 AND id = $3 AND version = $4",
-        )
+/// Deletes `aggregate`, at version `expected`, with its deadlines, in the transaction `conn` is
+/// in (a conflict rolls it back). The document stays as the aggregate's tombstone (replacing
+/// an earlier one).
+async fn delete(conn: &mut Conn, aggregate: &AggregateRef, expected: u64) -> Result<()> {
+    let (kind, id) = kind_and_id(aggregate)?;
+    query("DELETE FROM athlos_aggregates WHERE kind = $1 AND id = $2")
         .bind(tombstone_kind(&kind))
-        .bind(&kind)
         .bind(&id)
-        .bind(i64_of(expected)?);
-        if deleted.execute(&mut tx.conn()).await? != 1 {
-            // Dropping the transaction rolls it back.
-            return Err(StoreError::Conflict {
-                aggregate: aggregate.to_string(),
-                expected: Some(expected),
-                found: version(&mut tx.conn(), &kind, &id).await?,
-            });
-        }
-        query("DELETE FROM athlos_deadlines WHERE aggregate = $1")
-            .bind(aggregate.to_string())
-            .execute(&mut tx.conn())
-            .await?;
-        let receipt = apply(
-            &mut tx.conn(),
-            Commit {
-                events,
-                ..Commit::default()
-            },
-        )
+        .execute(conn)
         .await?;
-        tx.commit().await?;
-        if appends {
-            self.wake(Topic::Events);
-        }
-        Ok(receipt)
+    let deleted = query(
+        "UPDATE athlos_aggregates SET kind = $1, state = NULL \
+         WHERE kind = $2 AND id = $3 AND version = $4",
+    )
+    .bind(tombstone_kind(&kind))
+    .bind(&kind)
+    .bind(&id)
+    .bind(expected);
+    if deleted.execute(conn).await? != 1 {
+        return Err(StoreError::Conflict {
+            aggregate: aggregate.to_string(),
+            expected: Some(expected),
+            found: version(conn, &kind, &id).await?,
+        });
     }
+    query("DELETE FROM athlos_deadlines WHERE aggregate = $1")
+        .bind(aggregate.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Applies `commit` in the transaction `conn` is in.
-async fn apply(conn: &mut Conn<'_>, commit: Commit) -> Result<Receipt, StoreError> {
+async fn apply(conn: &mut Conn, commit: Commit) -> Result<Receipt> {
     // Writes go in a fixed order (kind, id) so two commits never wait on each other in a cycle.
-    let rows = commit
+    let mut rows = commit
         .writes
         .iter()
         .map(write_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by(|&a, &b| (&rows[a].kind, &rows[a].id).cmp(&(&rows[b].kind, &rows[b].id)));
+        .collect::<Result<Vec<_>>>()?;
     let versions = rows
         .iter()
         .map(|r| r.expected.map_or(1, |v| v.saturating_add(1)))
         .collect();
-    for index in order {
-        let row = &rows[index];
+    rows.sort_by(|a, b| (&a.kind, &a.id).cmp(&(&b.kind, &b.id)));
+    for row in &rows {
         let write = match row.expected {
             None => query(
                 "INSERT INTO athlos_aggregates (kind, id, version, state, document) \
@@ -266,7 +254,7 @@ async fn apply(conn: &mut Conn<'_>, commit: Commit) -> Result<Receipt, StoreErro
             .bind(json(row.document.as_str()))
             .bind(&row.kind)
             .bind(&row.id)
-            .bind(i64_of(expected)?),
+            .bind(expected),
         };
         if write.execute(conn).await? != 1 {
             return Err(StoreError::Conflict {
@@ -280,9 +268,9 @@ async fn apply(conn: &mut Conn<'_>, commit: Commit) -> Result<Receipt, StoreErro
         let deleted = query(
             "DELETE FROM athlos_deadlines WHERE aggregate = $1 AND purpose = $2 AND sequence = $3",
         )
-        .bind(deadline_aggregate(&fired.key))
+        .bind(fired.key.aggregate.to_string())
         .bind(&fired.key.purpose)
-        .bind(i64_of(fired.sequence)?);
+        .bind(fired.sequence);
         if deleted.execute(conn).await? != 1 {
             return Err(StoreError::DeadlineMoved {
                 key: fired.key.to_string(),
@@ -319,10 +307,7 @@ async fn apply(conn: &mut Conn<'_>, commit: Commit) -> Result<Receipt, StoreErro
 }
 
 /// Appends `events` to the log, last in the commit; their sequences.
-async fn append(
-    conn: &mut Conn<'_>,
-    events: &[(AggregateRef, Event)],
-) -> Result<Vec<u64>, StoreError> {
+async fn append(conn: &mut Conn, events: &[(AggregateRef, Event)]) -> Result<Vec<u64>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -332,7 +317,6 @@ async fn append(
         aggregates.push(to_json_text(aggregate)?);
         bodies.push(to_json_text(event)?);
     }
-    let mut sequences = Vec::with_capacity(events.len());
     if conn.is_postgres() {
         // One statement: the counter row's lock serialises appends until this transaction
         // ends, so the log has no gaps and its order is the commit order. Holding it briefly
@@ -345,54 +329,54 @@ async fn append(
              FROM counter, UNNEST($2::text[], $3::text[]) WITH ORDINALITY AS e(aggregate, event, ord) \
              RETURNING sequence",
         )
-        .bind(i64::try_from(events.len()).map_err(backend)?)
-        .bind(Value::Texts(Some(aggregates)))
-        .bind(Value::Texts(Some(bodies)))
+        .bind(events.len())
+        .bind(aggregates)
+        .bind(bodies)
         .rows(conn)
         .await?;
-        for row in &appended {
-            sequences.push(u64_of(row.get("sequence")?)?);
-        }
+        let mut sequences = appended
+            .iter()
+            .map(|row| u64_of(row.get("sequence")?))
+            .collect::<Result<Vec<_>>>()?;
         if sequences.len() != events.len() {
+            let appended = sequences.len();
             return Err(backend(format!(
-                "{} of {} events appended",
-                sequences.len(),
+                "{appended} of {} events appended",
                 events.len()
             )));
         }
         sequences.sort_unstable();
-    } else {
-        // SQLite has one writer: the transaction holds the log until it ends.
-        let last = query("SELECT COALESCE(MAX(sequence), 0) AS last FROM athlos_events")
-            .one(conn)
+        return Ok(sequences);
+    }
+    // SQLite has one writer: the transaction holds the log until it ends.
+    let last = query("SELECT COALESCE(MAX(sequence), 0) AS last FROM athlos_events")
+        .one(conn)
+        .await?;
+    let mut next: i64 = last.get("last")?;
+    let mut sequences = Vec::with_capacity(events.len());
+    for (aggregate, event) in aggregates.into_iter().zip(bodies) {
+        next += 1;
+        query("INSERT INTO athlos_events (sequence, aggregate, event) VALUES ($1, $2, $3)")
+            .bind(next)
+            .bind(json(aggregate))
+            .bind(json(event))
+            .execute(conn)
             .await?;
-        let mut next: i64 = last.get("last")?;
-        for (aggregate, event) in aggregates.into_iter().zip(bodies) {
-            next += 1;
-            query("INSERT INTO athlos_events (sequence, aggregate, event) VALUES ($1, $2, $3)")
-                .bind(next)
-                .bind(json(aggregate))
-                .bind(json(event))
-                .execute(conn)
-                .await?;
-            sequences.push(u64_of(next)?);
-        }
+        sequences.push(u64_of(next)?);
     }
     Ok(sequences)
 }
 
 /// The version of an aggregate, if it exists.
-async fn version(conn: &mut Conn<'_>, kind: &str, id: &str) -> Result<Option<u64>, StoreError> {
-    query("SELECT version FROM athlos_aggregates WHERE kind = $1 AND id = $2")
-        .bind(kind)
-        .bind(id)
+async fn version(conn: &mut Conn, kind: &str, id: &str) -> Result<Option<u64>> {
+    aggregate_row(kind, id)
         .row(conn)
         .await?
         .map(|row| u64_of(row.get("version")?))
         .transpose()
 }
 
-fn stored<T: Document>(row: &Row) -> Result<Stored<T>, StoreError> {
+fn stored<T: DeserializeOwned>(row: &Row) -> Result<Stored<T>> {
     Ok(Stored {
         version: u64_of(row.get("version")?)?,
         value: row.json("document")?,

@@ -2,13 +2,11 @@
 //! sequence (a commit firing one deletes it only at the sequence it was claimed at).
 
 use async_trait::async_trait;
-use athlos_core::error::StoreError;
 use athlos_core::store::{Deadline, DeadlineKey, DeadlineStore, Topic};
-use chrono::{DateTime, Utc};
 
-use crate::codec::{deadline_aggregate, deadline_key, i64_of, limit_of, u64_of};
+use crate::codec::{aggregate_ref, u64_of};
 use crate::dialect::{query, Conn, Row};
-use crate::AnyStore;
+use crate::{AnyStore, Result, Time};
 
 /// The claim statement: on PostgreSQL the due and the expired rows are picked with
 /// `SKIP LOCKED` (schedulers of several processes claim side by side, each index serving its
@@ -39,63 +37,54 @@ const CLAIM_POSTGRES: &str = "WITH expired AS (\
 
 #[async_trait]
 impl DeadlineStore for AnyStore {
-    async fn set_deadline(&self, deadline: Deadline) -> Result<(), StoreError> {
-        set(&mut self.db().acquire().await?.conn(), &deadline).await?;
+    async fn set_deadline(&self, deadline: Deadline) -> Result<()> {
+        set(&mut self.db().acquire().await?, &deadline).await?;
         self.wake(Topic::Deadlines);
         Ok(())
     }
 
-    async fn clear_deadline(&self, key: &DeadlineKey) -> Result<(), StoreError> {
-        clear(&mut self.db().acquire().await?.conn(), key).await
+    async fn clear_deadline(&self, key: &DeadlineKey) -> Result<()> {
+        clear(&mut self.db().acquire().await?, key).await
     }
 
-    async fn due_deadlines(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Deadline>, StoreError> {
+    async fn due_deadlines(&self, now: Time, limit: usize) -> Result<Vec<Deadline>> {
         let due = query(
             "SELECT aggregate, purpose, next_deadline, sequence FROM athlos_deadlines \
              WHERE next_deadline <= $1 ORDER BY next_deadline, aggregate, purpose LIMIT $2",
         )
         .bind(now)
-        .bind(limit_of(limit));
-        self.db().rows(due).await?.iter().map(deadline).collect()
+        .bind(limit);
+        self.db().all(due, deadline).await
     }
 
-    async fn deadline(&self, key: &DeadlineKey) -> Result<Option<Deadline>, StoreError> {
+    async fn deadline(&self, key: &DeadlineKey) -> Result<Option<Deadline>> {
         let found = query(
             "SELECT aggregate, purpose, next_deadline, sequence FROM athlos_deadlines \
              WHERE aggregate = $1 AND purpose = $2",
         )
-        .bind(deadline_aggregate(key))
+        .bind(key.aggregate.to_string())
         .bind(&key.purpose);
-        self.db()
-            .row(found)
-            .await?
-            .map(|row| deadline(&row))
-            .transpose()
+        self.db().opt(found, deadline).await
     }
 
     async fn claim_deadlines(
         &self,
         scheduler: &str,
-        now: DateTime<Utc>,
-        claim_until: DateTime<Utc>,
+        now: Time,
+        claim_until: Time,
         limit: usize,
-    ) -> Result<Vec<Deadline>, StoreError> {
+    ) -> Result<Vec<Deadline>> {
         let claim = query(self.db().pick(CLAIM_SQLITE, CLAIM_POSTGRES))
             .bind(scheduler)
             .bind(claim_until)
             .bind(now)
-            .bind(limit_of(limit));
-        let rows = self.db().rows(claim).await?;
-        let mut claimed = rows.iter().map(deadline).collect::<Result<Vec<_>, _>>()?;
+            .bind(limit);
+        let mut claimed = self.db().all(claim, deadline).await?;
         claimed.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.key.cmp(&b.key)));
         Ok(claimed)
     }
 
-    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+    async fn next_deadline(&self) -> Result<Option<Time>> {
         let next = query(
             "SELECT MIN(t) AS next FROM (\
                SELECT MIN(next_deadline) AS t FROM athlos_deadlines WHERE claim_until IS NULL \
@@ -108,34 +97,37 @@ impl DeadlineStore for AnyStore {
 }
 
 /// Sets (or re-arms) a deadline, releasing any claim on it.
-pub(crate) async fn set(conn: &mut Conn<'_>, deadline: &Deadline) -> Result<(), StoreError> {
+pub(crate) async fn set(conn: &mut Conn, deadline: &Deadline) -> Result<()> {
     query(
         "INSERT INTO athlos_deadlines (aggregate, purpose, next_deadline, sequence) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (aggregate, purpose) DO UPDATE SET \
          next_deadline = excluded.next_deadline, sequence = excluded.sequence, \
          claimed_by = NULL, claim_until = NULL",
     )
-    .bind(deadline_aggregate(&deadline.key))
+    .bind(deadline.key.aggregate.to_string())
     .bind(&deadline.key.purpose)
     .bind(deadline.due)
-    .bind(i64_of(deadline.sequence)?)
+    .bind(deadline.sequence)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-pub(crate) async fn clear(conn: &mut Conn<'_>, key: &DeadlineKey) -> Result<(), StoreError> {
+pub(crate) async fn clear(conn: &mut Conn, key: &DeadlineKey) -> Result<()> {
     query("DELETE FROM athlos_deadlines WHERE aggregate = $1 AND purpose = $2")
-        .bind(deadline_aggregate(key))
+        .bind(key.aggregate.to_string())
         .bind(&key.purpose)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-fn deadline(row: &Row) -> Result<Deadline, StoreError> {
+fn deadline(row: &Row) -> Result<Deadline> {
     Ok(Deadline {
-        key: deadline_key(&row.get::<String>("aggregate")?, row.get("purpose")?)?,
+        key: DeadlineKey {
+            aggregate: row.parse("aggregate", aggregate_ref)?,
+            purpose: row.get("purpose")?,
+        },
         due: row.time("next_deadline")?,
         sequence: u64_of(row.get("sequence")?)?,
     })

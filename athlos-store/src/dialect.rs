@@ -1,17 +1,10 @@
-//! What differs between SQLite and PostgreSQL, and nothing more: opening and migrating,
-//! connections and transactions (SQLite's one writer takes an in-process turn and
-//! `BEGIN IMMEDIATE`; PostgreSQL runs transactions side by side and claims on a pool of its
-//! own), how values are bound and read back (times as microseconds or `TIMESTAMPTZ`, JSON as
-//! text or `JSONB`, lists as JSON text or arrays), and the choice between two statement texts
-//! where they differ. Statements use `$1`-style parameters, which both drivers accept, and
-//! the same table names, so most SQL is written once.
+//! What differs between SQLite and PostgreSQL, and nothing more (the README lists what:
+//! opening, connections and transactions, values, the choice between two statement texts).
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use athlos_core::error::StoreError;
-use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -27,8 +20,10 @@ use sqlx::sqlite::{
 use sqlx::{Executor, Postgres, Sqlite, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::codec::{backend, from_json_text, from_micros, micros};
-use crate::OpenError;
+use athlos_core::store::JobId;
+
+use crate::codec::{backend, i64_of, invalid, limit_of};
+use crate::{OpenError, Result, Time};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -59,11 +54,41 @@ pub(crate) enum Db {
 }
 
 impl Db {
-    /// Opens a SQLite database (a file in WAL mode, or memory) and migrates it.
-    pub(crate) async fn sqlite(url: &str) -> Result<Self, OpenError> {
-        let memory = url.contains(":memory:") || url.contains("mode=memory");
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| url_error(url, e))?
+    /// Opens the database a URL names (see [`crate::connect`]) and applies its migrations.
+    pub(crate) async fn open(url: &str) -> Result<Self, OpenError> {
+        let invalid_url = |error: sqlx::Error| OpenError::Url {
+            url: url.to_owned(),
+            reason: error.to_string(),
+        };
+        let unreachable = |error: sqlx::Error| OpenError::Connect {
+            reason: error.to_string(),
+        };
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url).map_err(invalid_url)?;
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
+            Self::sqlite(options, memory).await.map_err(unreachable)?
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(invalid_url)?;
+            Self::postgres(options).await.map_err(unreachable)?
+        } else {
+            return Err(OpenError::Url {
+                url: url.to_owned(),
+                reason: "expected sqlite://…, sqlite::memory: or postgres://…".to_owned(),
+            });
+        };
+        match &db {
+            Self::Sqlite { pool, .. } => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Postgres { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .map_err(|error| OpenError::Migrate {
+            reason: error.to_string(),
+        })?;
+        Ok(db)
+    }
+
+    /// A SQLite database: a file in WAL mode, or memory.
+    async fn sqlite(options: SqliteConnectOptions, memory: bool) -> sqlx::Result<Self> {
+        let options = options
             .create_if_missing(true)
             .journal_mode(if memory {
                 SqliteJournalMode::Memory
@@ -75,7 +100,7 @@ impl Db {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         // An in-memory database lives in one connection: keep exactly that one forever.
-        let pool_options = if memory {
+        let pool = if memory {
             SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -84,30 +109,19 @@ impl Db {
         } else {
             SqlitePoolOptions::new().max_connections(4)
         };
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(connect_error)?;
-        SQLITE_MIGRATIONS.run(&pool).await.map_err(migrate_error)?;
         Ok(Self::Sqlite {
-            pool,
+            pool: pool.connect_with(options).await?,
             writes: Arc::default(),
         })
     }
 
-    /// Opens a PostgreSQL database and migrates it.
-    pub(crate) async fn postgres(url: &str) -> Result<Self, OpenError> {
-        let options = PgConnectOptions::from_str(url).map_err(|e| url_error(url, e))?;
+    /// A PostgreSQL database, with the pool of the queue's connections.
+    async fn postgres(options: PgConnectOptions) -> sqlx::Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.clone())
-            .await
-            .map_err(connect_error)?;
-        POSTGRES_MIGRATIONS
-            .run(&pool)
-            .await
-            .map_err(migrate_error)?;
+            .await?;
         let queue = PgPoolOptions::new()
             .max_connections(QUEUE_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(10))
@@ -124,10 +138,7 @@ impl Db {
 
     /// `sqlite` or `postgres`.
     pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Self::Sqlite { .. } => "sqlite",
-            Self::Postgres { .. } => "postgres",
-        }
+        self.pick("sqlite", "postgres")
     }
 
     /// Whether writes run side by side (PostgreSQL) rather than one at a time (SQLite).
@@ -148,13 +159,9 @@ impl Db {
     }
 
     /// Whether every migration is applied.
-    pub(crate) async fn ready(&self) -> Result<(), StoreError> {
-        let row = self
-            .one(query(
-                "SELECT COUNT(*) AS n FROM _sqlx_migrations WHERE success",
-            ))
-            .await?;
-        let applied: i64 = row.get("n")?;
+    pub(crate) async fn ready(&self) -> Result<()> {
+        let applied = query("SELECT COUNT(*) AS n FROM _sqlx_migrations WHERE success");
+        let applied: i64 = self.one(applied).await?.get("n")?;
         let expected = i64::try_from(self.migrations().iter().count()).unwrap_or(i64::MAX);
         if applied < expected {
             return Err(backend(format!(
@@ -175,48 +182,48 @@ impl Db {
     }
 
     /// A connection for reads and single writes.
-    pub(crate) async fn acquire(&self) -> Result<Held, StoreError> {
-        let conn = match self {
-            Self::Sqlite { pool, .. } => HeldConn::Sqlite(pool.acquire().await.map_err(backend)?),
-            Self::Postgres { pool, .. } => {
-                HeldConn::Postgres(pool.acquire().await.map_err(backend)?)
-            }
+    pub(crate) async fn acquire(&self) -> Result<Conn> {
+        let link = match self {
+            Self::Sqlite { pool, .. } => Link::Sqlite(pool.acquire().await.map_err(backend)?),
+            Self::Postgres { pool, .. } => Link::Postgres(pool.acquire().await.map_err(backend)?),
         };
-        Ok(Held { conn, _turn: None })
+        Ok(Conn { link, _turn: None })
     }
 
     /// A connection for a write that should not wait in SQLite's busy handler (its turn is
     /// taken on SQLite).
-    pub(crate) async fn writer(&self) -> Result<Held, StoreError> {
+    pub(crate) async fn writer(&self) -> Result<Conn> {
         let turn = self.turn().await;
-        let mut held = self.acquire().await?;
-        held._turn = turn;
-        Ok(held)
+        Ok(Conn {
+            _turn: turn,
+            ..self.acquire().await?
+        })
     }
 
     /// A connection for claims and completions of jobs: the queue's own pool on
     /// PostgreSQL, a writer's turn on SQLite.
-    pub(crate) async fn queue(&self) -> Result<Held, StoreError> {
+    pub(crate) async fn queue(&self) -> Result<Conn> {
         match self {
-            Self::Postgres { queue, .. } => Ok(Held {
-                conn: HeldConn::Postgres(queue.acquire().await.map_err(backend)?),
+            Self::Postgres { queue, .. } => Ok(Conn {
+                link: Link::Postgres(queue.acquire().await.map_err(backend)?),
                 _turn: None,
             }),
             Self::Sqlite { .. } => self.writer().await,
         }
     }
 
-    /// A write transaction: `BEGIN IMMEDIATE` in its turn on SQLite (the write lock from the
-    /// start, so it never fails to upgrade halfway), a plain one on PostgreSQL.
-    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
+    /// A write transaction, to end with [`Conn::commit`]: `BEGIN IMMEDIATE` in its turn on
+    /// SQLite (the write lock from the start, so it never fails to upgrade halfway), a plain
+    /// one on PostgreSQL.
+    pub(crate) async fn begin(&self) -> Result<Conn> {
         let turn = self.turn().await;
-        let tx = match self {
+        let link = match self {
             Self::Sqlite { pool, .. } => {
-                TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?)
+                Link::SqliteTx(pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?)
             }
-            Self::Postgres { pool, .. } => TxInner::Postgres(pool.begin().await.map_err(backend)?),
+            Self::Postgres { pool, .. } => Link::PostgresTx(pool.begin().await.map_err(backend)?),
         };
-        Ok(Tx { tx, _turn: turn })
+        Ok(Conn { link, _turn: turn })
     }
 
     async fn turn(&self) -> Option<OwnedMutexGuard<()>> {
@@ -226,104 +233,78 @@ impl Db {
         }
     }
 
-    /// The rows of `query`, on a connection of its own.
-    pub(crate) async fn rows(&self, query: Query) -> Result<Vec<Row>, StoreError> {
-        query.rows(&mut self.acquire().await?.conn()).await
+    /// The rows of `query`, each decoded by `decode`, on a connection of its own.
+    pub(crate) async fn all<T>(
+        &self,
+        query: Query,
+        decode: impl Fn(&Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let rows = query.rows(&mut self.acquire().await?).await?;
+        rows.iter().map(decode).collect()
     }
 
-    /// The row of `query`, if any.
-    pub(crate) async fn row(&self, query: Query) -> Result<Option<Row>, StoreError> {
-        query.row(&mut self.acquire().await?.conn()).await
+    /// The row of `query` (it returns one at most) decoded by `decode`, if any.
+    pub(crate) async fn opt<T>(
+        &self,
+        query: Query,
+        decode: impl Fn(&Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        Ok(self.all(query, decode).await?.into_iter().next())
     }
 
     /// The one row of `query` (an aggregate: always one).
-    pub(crate) async fn one(&self, query: Query) -> Result<Row, StoreError> {
-        query.one(&mut self.acquire().await?.conn()).await
+    pub(crate) async fn one(&self, query: Query) -> Result<Row> {
+        query.one(&mut self.acquire().await?).await
     }
 
     /// Runs `query`; how many rows it changed.
-    pub(crate) async fn execute(&self, query: Query) -> Result<u64, StoreError> {
-        query.execute(&mut self.acquire().await?.conn()).await
+    pub(crate) async fn execute(&self, query: Query) -> Result<u64> {
+        query.execute(&mut self.acquire().await?).await
     }
 }
 
-fn url_error(url: &str, error: sqlx::Error) -> OpenError {
-    OpenError::Url {
-        url: url.to_owned(),
-        reason: error.to_string(),
-    }
-}
-
-fn connect_error(error: sqlx::Error) -> OpenError {
-    OpenError::Connect {
-        reason: error.to_string(),
-    }
-}
-
-fn migrate_error(error: sqlx::migrate::MigrateError) -> OpenError {
-    OpenError::Migrate {
-        reason: error.to_string(),
-    }
-}
-
-/// A pooled connection, with the writer's turn when taken.
-pub(crate) struct Held {
-    conn: HeldConn,
+/// A connection statements run on: pooled (with the writer's turn when taken) or a
+/// transaction's, rolled back when dropped without [`Conn::commit`].
+pub(crate) struct Conn {
+    link: Link,
+    // Declared last: released after the connection or transaction.
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
-enum HeldConn {
+enum Link {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
+    SqliteTx(Transaction<'static, Sqlite>),
+    PostgresTx(Transaction<'static, Postgres>),
 }
 
-impl Held {
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match &mut self.conn {
-            HeldConn::Sqlite(c) => Conn::Sqlite(c),
-            HeldConn::Postgres(c) => Conn::Postgres(c),
-        }
-    }
-}
-
-/// A transaction, rolled back when dropped without [`Tx::commit`].
-pub(crate) struct Tx {
-    tx: TxInner,
-    // Declared last: released after the transaction ends.
-    _turn: Option<OwnedMutexGuard<()>>,
-}
-
-enum TxInner {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
-}
-
-impl Tx {
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match &mut self.tx {
-            TxInner::Sqlite(tx) => Conn::Sqlite(tx),
-            TxInner::Postgres(tx) => Conn::Postgres(tx),
-        }
-    }
-
-    pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        match self.tx {
-            TxInner::Sqlite(tx) => tx.commit().await,
-            TxInner::Postgres(tx) => tx.commit().await,
-        }
-        .map_err(backend)
-    }
-}
-
-/// A connection (pooled, or a transaction's) statements run on.
-pub(crate) enum Conn<'c> {
+/// The driver's connection under a [`Conn`].
+enum Driver<'c> {
     Sqlite(&'c mut SqliteConnection),
     Postgres(&'c mut PgConnection),
 }
 
-impl Conn<'_> {
+impl Conn {
     pub(crate) fn is_postgres(&self) -> bool {
-        matches!(self, Conn::Postgres(_))
+        matches!(self.link, Link::Postgres(_) | Link::PostgresTx(_))
+    }
+
+    fn driver(&mut self) -> Driver<'_> {
+        match &mut self.link {
+            Link::Sqlite(c) => Driver::Sqlite(c),
+            Link::SqliteTx(tx) => Driver::Sqlite(tx),
+            Link::Postgres(c) => Driver::Postgres(c),
+            Link::PostgresTx(tx) => Driver::Postgres(tx),
+        }
+    }
+
+    /// Commits the transaction of [`Db::begin`] (a pooled connection has none to commit).
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self.link {
+            Link::SqliteTx(tx) => tx.commit().await.map_err(backend),
+            Link::PostgresTx(tx) => tx.commit().await.map_err(backend),
+            Link::Sqlite(_) | Link::Postgres(_) => Ok(()),
+        }
     }
 }
 
@@ -331,17 +312,19 @@ impl Conn<'_> {
 #[derive(Debug)]
 pub(crate) enum Value {
     Int(Option<i64>),
+    /// An id, a sequence or a count, bound as a `BIGINT` (one beyond its range fails).
+    Uint(Option<u64>),
     /// An `INTEGER` column (32 bits on PostgreSQL).
     Int32(Option<i32>),
     Text(Option<String>),
     Bool(Option<bool>),
     /// Microseconds since the Unix epoch on SQLite, `TIMESTAMPTZ` on PostgreSQL.
-    Time(Option<DateTime<Utc>>),
+    Time(Option<Time>),
     /// JSON text: `TEXT` on SQLite, `JSONB` on PostgreSQL.
     Json(Option<String>),
-    Bytes(Vec<u8>),
+    Bytes(Option<Vec<u8>>),
     /// A JSON array (for `json_each`) on SQLite, `BIGINT[]` on PostgreSQL.
-    Ints(Vec<i64>),
+    Ints(Option<Vec<i64>>),
     /// A JSON array (for `json_each`) on SQLite, `TEXT[]` on PostgreSQL.
     Texts(Option<Vec<String>>),
 }
@@ -361,18 +344,37 @@ macro_rules! value_from {
     )*};
 }
 
-value_from!(Int: i64, Int32: i32, Text: String, Text: &str, Text: &String, Bool: bool,
-    Time: DateTime<Utc>);
+value_from!(Int: i64, Uint: u64, Int32: i32, Text: String, Text: &str, Text: &String,
+    Bool: bool, Time: Time, Bytes: Vec<u8>, Ints: Vec<i64>, Texts: Vec<String>);
 
-impl From<Vec<u8>> for Value {
-    fn from(value: Vec<u8>) -> Self {
-        Value::Bytes(value)
+impl From<JobId> for Value {
+    fn from(id: JobId) -> Self {
+        Value::Uint(Some(id.0))
     }
+}
+
+/// A limit or an offset: beyond a `BIGINT`, the largest one.
+impl From<usize> for Value {
+    fn from(limit: usize) -> Self {
+        Value::Int(Some(limit_of(limit)))
+    }
+}
+
+/// A list as SQLite reads it (`json_each`): JSON text.
+fn list<T: serde::Serialize>(list: Option<Vec<T>>) -> Result<Option<String>> {
+    list.map(|list| serde_json::to_string(&list))
+        .transpose()
+        .map_err(backend)
 }
 
 /// JSON text bound as `TEXT` or `JSONB`.
 pub(crate) fn json(text: impl Into<String>) -> Value {
     Value::Json(Some(text.into()))
+}
+
+/// A row id as bound: beyond the database's signed 64 bits, NULL, which names no row.
+pub(crate) fn id_param(id: u64) -> Value {
+    Value::Int(i64::try_from(id).ok())
 }
 
 /// A statement and its values.
@@ -400,90 +402,78 @@ impl Query {
         self
     }
 
-    pub(crate) async fn rows(self, conn: &mut Conn<'_>) -> Result<Vec<Row>, StoreError> {
-        let Query { sql, values } = self;
-        Ok(match conn {
-            Conn::Sqlite(c) => sqlite_query(&sql, values)?
-                .fetch_all(&mut **c)
-                .await
-                .map_err(backend)?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-            Conn::Postgres(c) => postgres_query(&sql, values)
-                .fetch_all(&mut **c)
-                .await
-                .map_err(backend)?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
-        })
+    /// Binds the next parameter if there is one (for a statement that names it only then).
+    pub(crate) fn bind_some<V: Into<Value>>(self, value: Option<V>) -> Self {
+        match value {
+            Some(value) => self.bind(value),
+            None => self,
+        }
     }
 
-    pub(crate) async fn row(self, conn: &mut Conn<'_>) -> Result<Option<Row>, StoreError> {
+    /// The rows the statement returns.
+    pub(crate) async fn rows(self, conn: &mut Conn) -> Result<Vec<Row>> {
+        fn wrap<R>(rows: sqlx::Result<Vec<R>>, row: fn(R) -> Row) -> Result<Vec<Row>> {
+            Ok(rows.map_err(backend)?.into_iter().map(row).collect())
+        }
         let Query { sql, values } = self;
-        Ok(match conn {
-            Conn::Sqlite(c) => sqlite_query(&sql, values)?
-                .fetch_optional(&mut **c)
-                .await
-                .map_err(backend)?
-                .map(Row::Sqlite),
-            Conn::Postgres(c) => postgres_query(&sql, values)
-                .fetch_optional(&mut **c)
-                .await
-                .map_err(backend)?
-                .map(Row::Postgres),
-        })
+        match conn.driver() {
+            Driver::Sqlite(c) => wrap(bind_sqlite(&sql, values)?.fetch_all(c).await, Row::Sqlite),
+            Driver::Postgres(c) => wrap(bind_pg(&sql, values)?.fetch_all(c).await, Row::Postgres),
+        }
     }
 
-    pub(crate) async fn one(self, conn: &mut Conn<'_>) -> Result<Row, StoreError> {
+    /// The row the statement returns, if any (it returns one at most).
+    pub(crate) async fn row(self, conn: &mut Conn) -> Result<Option<Row>> {
+        Ok(self.rows(conn).await?.into_iter().next())
+    }
+
+    pub(crate) async fn one(self, conn: &mut Conn) -> Result<Row> {
         self.row(conn)
             .await?
             .ok_or_else(|| backend("a statement returned no row"))
     }
 
-    pub(crate) async fn execute(self, conn: &mut Conn<'_>) -> Result<u64, StoreError> {
+    /// Runs the statement; how many rows it changed.
+    pub(crate) async fn execute(self, conn: &mut Conn) -> Result<u64> {
         let Query { sql, values } = self;
-        match conn {
-            Conn::Sqlite(c) => sqlite_query(&sql, values)?
-                .execute(&mut **c)
+        match conn.driver() {
+            Driver::Sqlite(c) => bind_sqlite(&sql, values)?
+                .execute(c)
                 .await
-                .map(|done| done.rows_affected()),
-            Conn::Postgres(c) => postgres_query(&sql, values)
-                .execute(&mut **c)
+                .map(|d| d.rows_affected()),
+            Driver::Postgres(c) => bind_pg(&sql, values)?
+                .execute(c)
                 .await
-                .map(|done| done.rows_affected()),
+                .map(|d| d.rows_affected()),
         }
         .map_err(backend)
     }
 }
 
-fn sqlite_query(sql: &str, values: Vec<Value>) -> Result<SqliteQuery<'_>, StoreError> {
+fn bind_sqlite(sql: &str, values: Vec<Value>) -> Result<SqliteQuery<'_>> {
     let mut query = sqlx::query(sql);
     for value in values {
         query = match value {
             Value::Int(v) => query.bind(v),
+            Value::Uint(v) => query.bind(v.map(i64_of).transpose()?),
             Value::Int32(v) => query.bind(v),
             Value::Text(v) | Value::Json(v) => query.bind(v),
             Value::Bool(v) => query.bind(v),
-            Value::Time(v) => query.bind(v.map(micros)),
+            Value::Time(v) => query.bind(v.map(|time| time.timestamp_micros())),
             Value::Bytes(v) => query.bind(v),
-            Value::Ints(v) => query.bind(serde_json::to_string(&v).map_err(backend)?),
-            Value::Texts(v) => query.bind(
-                v.map(|v| serde_json::to_string(&v))
-                    .transpose()
-                    .map_err(backend)?,
-            ),
+            Value::Ints(v) => query.bind(list(v)?),
+            Value::Texts(v) => query.bind(list(v)?),
         };
     }
     Ok(query)
 }
 
-fn postgres_query(sql: &str, values: Vec<Value>) -> PgQuery<'_> {
+fn bind_pg(sql: &str, values: Vec<Value>) -> Result<PgQuery<'_>> {
     let mut query = sqlx::query(sql);
     for value in values {
         query = match value {
             Value::Int(v) => query.bind(v),
+            Value::Uint(v) => query.bind(v.map(i64_of).transpose()?),
             Value::Int32(v) => query.bind(v),
             Value::Text(v) => query.bind(v),
             Value::Json(v) => query.bind(v.map(JsonText)),
@@ -494,7 +484,7 @@ fn postgres_query(sql: &str, values: Vec<Value>) -> PgQuery<'_> {
             Value::Texts(v) => query.bind(v),
         };
     }
-    query
+    Ok(query)
 }
 
 /// JSON text sent as `JSONB` as it is: no tree in between, no `::jsonb` cast in the SQL.
@@ -524,7 +514,7 @@ pub(crate) enum Row {
 
 impl Row {
     /// A column whose type is the same on both (`BIGINT`, `TEXT`, `BOOLEAN`, bytes).
-    pub(crate) fn get<T>(&self, column: &str) -> Result<T, StoreError>
+    pub(crate) fn get<T>(&self, column: &str) -> Result<T>
     where
         T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
         T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
@@ -538,7 +528,7 @@ impl Row {
     }
 
     /// An `INTEGER` column (32 bits on PostgreSQL), if not NULL.
-    pub(crate) fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn opt_int(&self, column: &str) -> Result<Option<i64>> {
         match self {
             Row::Sqlite(_) => self.get(column),
             Row::Postgres(_) => Ok(self.get::<Option<i32>>(column)?.map(i64::from)),
@@ -546,43 +536,50 @@ impl Row {
     }
 
     /// An `INTEGER` column that is never NULL.
-    pub(crate) fn int(&self, column: &str) -> Result<i64, StoreError> {
+    pub(crate) fn int(&self, column: &str) -> Result<i64> {
         required(self.opt_int(column)?, column)
     }
 
     /// A time column, if not NULL.
-    pub(crate) fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(crate) fn opt_time(&self, column: &str) -> Result<Option<Time>> {
         match self {
             Row::Sqlite(_) => self
                 .get::<Option<i64>>(column)?
-                .map(from_micros)
+                .map(|micros| {
+                    Time::from_timestamp_micros(micros)
+                        .ok_or_else(|| backend(format!("invalid timestamp {micros}")))
+                })
                 .transpose(),
             Row::Postgres(_) => self.get(column),
         }
     }
 
     /// A time column that is never NULL.
-    pub(crate) fn time(&self, column: &str) -> Result<DateTime<Utc>, StoreError> {
+    pub(crate) fn time(&self, column: &str) -> Result<Time> {
         required(self.opt_time(column)?, column)
     }
 
     /// A JSON column, decoded.
-    pub(crate) fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T, StoreError> {
+    pub(crate) fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
         use sqlx::Row as _;
         match self {
-            Row::Sqlite(row) => from_json_text(&row.try_get::<String, _>(column).map_err(backend)?),
+            Row::Sqlite(_) => serde_json::from_str(&self.get::<String>(column)?).map_err(invalid),
             // Straight from the column's bytes into the value, without a JSON tree between.
             Row::Postgres(row) => row
                 .try_get::<sqlx::types::Json<T>, _>(column)
                 .map(|json| json.0)
-                .map_err(|e| StoreError::Backend {
-                    reason: format!("stored document is invalid: {e}"),
-                }),
+                .map_err(invalid),
         }
+    }
+
+    /// A text column read by `parse` (a state, an aggregate).
+    pub(crate) fn parse<T>(&self, column: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+        let text: String = self.get(column)?;
+        parse(&text).ok_or_else(|| backend(format!("invalid {column} {text:?}")))
     }
 }
 
 /// A column that must not be NULL.
-fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
+fn required<T>(value: Option<T>, column: &str) -> Result<T> {
     value.ok_or_else(|| backend(format!("column {column} is NULL")))
 }

@@ -11,87 +11,50 @@ use athlos_core::error::StoreError;
 use athlos_core::store::{
     CompletedAndClaimed, Job, JobId, JobState, JobStore, NewJob, QueueStat, Topic, Wakeup,
 };
-use chrono::{DateTime, Utc};
 
-use crate::codec::{backend, i64_of, job_state, limit_of, u32_of, u64_of};
-use crate::dialect::{json, query, Conn, Query, Row, Value};
-use crate::AnyStore;
+use crate::codec::{backend, i64_of, limit_of, u32_of, u64_of};
+use crate::dialect::{id_param, json, query, Conn, Query, Row, Value};
+use crate::{AnyStore, Result, Time};
 
 const JOB_COLUMNS: &str = "id, kind, payload, idempotency_key, state, priority, run_at, attempts, \
                            max_attempts, worker, lease_until, last_error";
 
+/// What completing a job sets.
+const SUCCEEDED: &str = "state = 'succeeded', lease_until = NULL";
+
 #[async_trait]
 impl JobStore for AnyStore {
-    async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError> {
-        let job = enqueue(&mut self.db().writer().await?.conn(), job).await?;
+    async fn enqueue(&self, job: NewJob) -> Result<Job> {
+        let job = enqueue(&mut self.db().writer().await?, job).await?;
         self.wake(Topic::Jobs);
         Ok(job)
     }
 
-    async fn claim(
-        &self,
-        worker: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Job>, StoreError> {
-        let wanted = Wanted {
-            kinds: None,
-            now,
-            lease_until,
-            limit,
-        };
-        claim(&mut self.db().queue().await?.conn(), worker, &wanted).await
+    async fn claim(&self, worker: &str, now: Time, until: Time, limit: usize) -> Result<Vec<Job>> {
+        let claimed = self.complete_and_claim(&[], worker, None, now, until, limit);
+        Ok(claimed.await?.claimed)
     }
 
-    async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
-        let done = query(format!(
-            "UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
-             WHERE id = $1 AND state = 'running' AND worker = $2 RETURNING {JOB_COLUMNS}"
-        ))
-        .bind(i64_of(id.0)?)
-        .bind(worker);
-        self.leased(done, id, worker).await
+    async fn complete(&self, id: JobId, worker: &str) -> Result<Job> {
+        self.leased(id, worker, SUCCEEDED, Vec::new()).await
     }
 
-    async fn fail(
-        &self,
-        id: JobId,
-        worker: &str,
-        error: String,
-        retry_at: DateTime<Utc>,
-    ) -> Result<Job, StoreError> {
-        let failed = query(format!(
-            "UPDATE athlos_jobs SET \
-             state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END, \
-             run_at = $1, lease_until = NULL, last_error = $2 \
-             WHERE id = $3 AND state = 'running' AND worker = $4 RETURNING {JOB_COLUMNS}"
-        ))
-        .bind(retry_at)
-        .bind(error)
-        .bind(i64_of(id.0)?)
-        .bind(worker);
-        self.leased(failed, id, worker).await
+    async fn fail(&self, id: JobId, worker: &str, error: String, retry_at: Time) -> Result<Job> {
+        let set = "state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END, \
+                   run_at = $3, lease_until = NULL, last_error = $4";
+        self.leased(id, worker, set, vec![retry_at.into(), error.into()])
+            .await
     }
 
-    async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
-        // Ids are signed 64-bit in the database: a larger one names nothing.
-        let Ok(key) = i64::try_from(id.0) else {
-            return Ok(None);
-        };
+    async fn job(&self, id: JobId) -> Result<Option<Job>> {
         let found = query(format!(
             "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE id = $1"
-        ))
-        .bind(key);
-        self.db().row(found).await?.map(|row| job(&row)).transpose()
+        ));
+        self.db().opt(found.bind(id_param(id.0)), job).await
     }
 
-    async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
-        let found = query(format!(
-            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE idempotency_key = $1"
-        ))
-        .bind(key);
-        self.db().row(found).await?.map(|row| job(&row)).transpose()
+    async fn job_by_key(&self, key: &str) -> Result<Option<Job>> {
+        self.db().opt(by_key(key), job).await
     }
 
     async fn jobs(
@@ -99,7 +62,7 @@ impl JobStore for AnyStore {
         state: Option<JobState>,
         after: Option<JobId>,
         limit: usize,
-    ) -> Result<Vec<Job>, StoreError> {
+    ) -> Result<Vec<Job>> {
         // The state is written into the statement (one of a few constants), so that the
         // planner sees which partial index serves it.
         let filter = state.map_or(String::new(), |state| {
@@ -108,86 +71,58 @@ impl JobStore for AnyStore {
         let page = query(format!(
             "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE {filter}id > $1 ORDER BY id LIMIT $2"
         ))
-        .bind(i64_of(after.map_or(0, |a| a.0))?)
-        .bind(limit_of(limit));
-        self.db().rows(page).await?.iter().map(job).collect()
+        .bind(after.map_or(0, |a| a.0))
+        .bind(limit);
+        self.db().all(page, job).await
     }
 
-    async fn heartbeat(
-        &self,
-        id: JobId,
-        worker: &str,
-        lease_until: DateTime<Utc>,
-    ) -> Result<Job, StoreError> {
-        let extended = query(format!(
-            "UPDATE athlos_jobs SET lease_until = $1 \
-             WHERE id = $2 AND state = 'running' AND worker = $3 RETURNING {JOB_COLUMNS}"
-        ))
-        .bind(lease_until)
-        .bind(i64_of(id.0)?)
-        .bind(worker);
-        self.leased(extended, id, worker).await
+    async fn heartbeat(&self, id: JobId, worker: &str, lease_until: Time) -> Result<Job> {
+        let set = "lease_until = $3";
+        self.leased(id, worker, set, vec![lease_until.into()]).await
     }
 
-    async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError> {
+    async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>> {
         Ok(self.finish(ids, worker, None).await?.completed)
     }
 
-    async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
-        let released = query(format!(
-            "UPDATE athlos_jobs SET state = 'queued', \
-             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
-             worker = NULL, lease_until = NULL \
-             WHERE id = $1 AND state = 'running' AND worker = $2 RETURNING {JOB_COLUMNS}"
-        ))
-        .bind(i64_of(id.0)?)
-        .bind(worker);
-        let job = self.leased(released, id, worker).await?;
+    async fn release(&self, id: JobId, worker: &str) -> Result<Job> {
+        let set = "state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 \
+                   END, worker = NULL, lease_until = NULL";
+        let job = self.leased(id, worker, set, Vec::new()).await?;
         self.wake(Topic::Jobs);
         Ok(job)
     }
 
-    async fn requeue(&self, id: JobId, run_at: DateTime<Utc>) -> Result<Job, StoreError> {
+    async fn requeue(&self, id: JobId, run_at: Time) -> Result<Job> {
         let requeued = query(format!(
             "UPDATE athlos_jobs SET state = 'queued', attempts = 0, run_at = $1, worker = NULL, \
              lease_until = NULL WHERE id = $2 AND state = 'dead' RETURNING {JOB_COLUMNS}"
         ))
         .bind(run_at)
-        .bind(i64_of(id.0)?);
-        let job = match self.db().row(requeued).await? {
-            Some(row) => job(&row)?,
-            None => {
-                return Err(match self.job(id).await? {
-                    None => StoreError::UnknownJob { id },
-                    Some(found) => StoreError::JobNotDead {
-                        id,
-                        state: found.state.to_string(),
-                    },
-                })
-            }
+        .bind(id);
+        let Some(requeued) = self.db().opt(requeued, job).await? else {
+            return Err(match self.job(id).await? {
+                None => StoreError::UnknownJob { id },
+                Some(found) => StoreError::JobNotDead {
+                    id,
+                    state: found.state.to_string(),
+                },
+            });
         };
         self.wake(Topic::Jobs);
-        Ok(job)
+        Ok(requeued)
     }
 
     async fn claim_kinds(
         &self,
         worker: &str,
         kinds: &[String],
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        now: Time,
+        lease_until: Time,
         limit: usize,
-    ) -> Result<Vec<Job>, StoreError> {
-        if kinds.is_empty() {
-            return Ok(Vec::new());
-        }
-        let wanted = Wanted {
-            kinds: Some(kinds),
-            now,
-            lease_until,
-            limit,
-        };
-        claim(&mut self.db().queue().await?.conn(), worker, &wanted).await
+    ) -> Result<Vec<Job>> {
+        let claimed = self.complete_and_claim(&[], worker, Some(kinds), now, lease_until, limit);
+        Ok(claimed.await?.claimed)
     }
 
     async fn complete_and_claim(
@@ -195,25 +130,22 @@ impl JobStore for AnyStore {
         done: &[JobId],
         worker: &str,
         kinds: Option<&[String]>,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        now: Time,
+        lease_until: Time,
         limit: usize,
-    ) -> Result<CompletedAndClaimed, StoreError> {
+    ) -> Result<CompletedAndClaimed> {
         let wanted = Wanted {
             kinds,
             now,
             lease_until,
-            limit: if kinds.is_some_and(<[String]>::is_empty) {
-                0
-            } else {
-                limit
-            },
+            limit,
         };
-        self.finish(done, worker, (wanted.limit > 0).then_some(&wanted))
-            .await
+        // Of no kinds, nothing is claimed.
+        let claims = limit > 0 && !kinds.is_some_and(<[String]>::is_empty);
+        self.finish(done, worker, claims.then_some(&wanted)).await
     }
 
-    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStat>, StoreError> {
+    async fn queue_stats(&self, now: Time) -> Result<Vec<QueueStat>> {
         let counted = query(
             "SELECT kind, state, COUNT(*) AS count, \
              COALESCE(SUM(CASE WHEN run_at <= $1 THEN 1 ELSE 0 END), 0) AS due, \
@@ -223,19 +155,16 @@ impl JobStore for AnyStore {
         .bind(now);
         let mut stats = self
             .db()
-            .rows(counted)
-            .await?
-            .iter()
-            .map(|row| {
+            .all(counted, |row| {
                 Ok(QueueStat {
                     kind: row.get("kind")?,
-                    state: job_state(&row.get::<String>("state")?)?,
+                    state: row.parse("state", JobState::parse)?,
                     count: u64_of(row.get("count")?)?,
                     due: u64_of(row.get("due")?)?,
                     oldest_due: row.opt_time("oldest_due")?,
                 })
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .await?;
         // By kind (bytewise), then in the enum's order (queued, running …), as every store
         // gives them.
         stats.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.state.cmp(&b.state)));
@@ -252,18 +181,9 @@ impl JobStore for AnyStore {
 }
 
 impl AnyStore {
-    /// The job a statement on a job `worker` leases returned, or why there is none.
-    async fn leased(&self, statement: Query, id: JobId, worker: &str) -> Result<Job, StoreError> {
-        match self.db().row(statement).await? {
-            Some(row) => job(&row),
-            None => match self.job(id).await? {
-                None => Err(StoreError::UnknownJob { id }),
-                Some(_) => Err(StoreError::LeaseLost {
-                    id,
-                    worker: worker.to_owned(),
-                }),
-            },
-        }
+    /// [`leased`] on a connection of its own.
+    async fn leased(&self, id: JobId, worker: &str, set: &str, values: Vec<Value>) -> Result<Job> {
+        leased(&mut self.db().acquire().await?, id, worker, set, values).await
     }
 
     /// Completes `done` as [`JobStore::complete_all`] does, then claims what `wanted` says
@@ -273,26 +193,26 @@ impl AnyStore {
         done: &[JobId],
         worker: &str,
         wanted: Option<&Wanted<'_>>,
-    ) -> Result<CompletedAndClaimed, StoreError> {
+    ) -> Result<CompletedAndClaimed> {
         let ids = done
             .iter()
             .map(|id| i64_of(id.0))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>>>()?;
         let (mut completed, mut claimed) = match wanted {
             _ if ids.is_empty() && wanted.is_none() => (Vec::new(), Vec::new()),
             Some(wanted) if ids.is_empty() => (
                 Vec::new(),
-                claim(&mut self.db().queue().await?.conn(), worker, wanted).await?,
+                claim(&mut self.db().queue().await?, worker, wanted).await?,
             ),
             _ if self.db().parallel_writes() => {
-                let mut held = self.db().queue().await?;
-                complete_and_claim_at_once(&mut held.conn(), ids, worker, wanted).await?
+                let conn = &mut self.db().queue().await?;
+                complete_and_claim_at_once(conn, ids, worker, wanted).await?
             }
             _ => {
                 let mut tx = self.db().begin().await?;
-                let completed = complete(&mut tx.conn(), ids, worker).await?;
+                let completed = complete(&mut tx, ids, worker).await?;
                 let claimed = match wanted {
-                    Some(wanted) => claim(&mut tx.conn(), worker, wanted).await?,
+                    Some(wanted) => claim(&mut tx, worker, wanted).await?,
                     None => Vec::new(),
                 };
                 tx.commit().await?;
@@ -309,20 +229,25 @@ impl AnyStore {
 struct Wanted<'a> {
     /// Only jobs of these kinds, when given.
     kinds: Option<&'a [String]>,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
+    now: Time,
+    lease_until: Time,
     limit: usize,
 }
 
+/// The job enqueued under an idempotency key.
+fn by_key(key: impl Into<Value>) -> Query {
+    query(format!(
+        "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE idempotency_key = $1"
+    ))
+    .bind(key)
+}
+
 /// Enqueues `new`, or returns the job already enqueued under its idempotency key.
-pub(crate) async fn enqueue(conn: &mut Conn<'_>, new: NewJob) -> Result<Job, StoreError> {
+pub(crate) async fn enqueue(conn: &mut Conn, new: NewJob) -> Result<Job> {
     // SQLite's one writer looks first, so that a repeated key uses up no id (its upsert
     // would); on PostgreSQL the upsert alone decides, race-free, in one round trip.
     if let (Some(key), false) = (&new.idempotency_key, conn.is_postgres()) {
-        let found = query(format!(
-            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE idempotency_key = $1"
-        ));
-        if let Some(row) = found.bind(key).row(conn).await? {
+        if let Some(row) = by_key(key).row(conn).await? {
             return job(&row);
         }
     }
@@ -340,37 +265,33 @@ pub(crate) async fn enqueue(conn: &mut Conn<'_>, new: NewJob) -> Result<Job, Sto
     .bind(i32::try_from(new.max_attempts.max(1)).unwrap_or(i32::MAX))
     .row(conn)
     .await?;
-    if let Some(row) = inserted {
-        return job(&row);
+    match inserted {
+        Some(row) => job(&row),
+        None => job(&by_key(new.idempotency_key).one(conn).await?),
     }
-    let existing = query(format!(
-        "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE idempotency_key = $1"
-    ))
-    .bind(new.idempotency_key)
-    .one(conn)
-    .await?;
-    job(&existing)
 }
 
-/// Marks job `id` succeeded in a commit with its effect, if `worker` still holds it.
-pub(crate) async fn mark_succeeded(
-    conn: &mut Conn<'_>,
+/// Applies `set` to job `id` if `worker` holds it (`$1` is the id, `$2` the worker, then
+/// `values`): the job as it is then, or why not.
+async fn leased(
+    conn: &mut Conn,
     id: JobId,
     worker: &str,
-) -> Result<(), StoreError> {
-    let marked = query(
-        "UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
-         WHERE id = $1 AND state = 'running' AND worker = $2",
-    )
-    .bind(i64_of(id.0)?)
-    .bind(worker)
-    .execute(conn)
-    .await?;
-    if marked == 1 {
-        return Ok(());
+    set: &str,
+    values: Vec<Value>,
+) -> Result<Job> {
+    let update = query(format!(
+        "UPDATE athlos_jobs SET {set} WHERE id = $1 AND state = 'running' AND worker = $2 \
+         RETURNING {JOB_COLUMNS}"
+    ));
+    let update = values
+        .into_iter()
+        .fold(update.bind(id).bind(worker), Query::bind);
+    if let Some(row) = update.row(conn).await? {
+        return job(&row);
     }
     let exists = query("SELECT id FROM athlos_jobs WHERE id = $1")
-        .bind(i64_of(id.0)?)
+        .bind(id)
         .row(conn)
         .await?;
     Err(match exists {
@@ -382,25 +303,23 @@ pub(crate) async fn mark_succeeded(
     })
 }
 
+/// Marks job `id` succeeded in a commit with its effect, if `worker` still holds it.
+pub(crate) async fn mark_succeeded(conn: &mut Conn, id: JobId, worker: &str) -> Result<Job> {
+    leased(conn, id, worker, SUCCEEDED, Vec::new()).await
+}
+
 /// Claims up to `wanted.limit` due jobs for `worker`, in claim order.
-async fn claim(
-    conn: &mut Conn<'_>,
-    worker: &str,
-    wanted: &Wanted<'_>,
-) -> Result<Vec<Job>, StoreError> {
+async fn claim(conn: &mut Conn, worker: &str, wanted: &Wanted<'_>) -> Result<Vec<Job>> {
     let claimed = if conn.is_postgres() {
         let sql = format!(
             "WITH {} SELECT {JOB_COLUMNS} FROM claimed",
             claim_ctes(wanted.limit, wanted.kinds.map(|_| "$4"), None)
         );
-        let claim = query(sql)
+        query(sql)
             .bind(worker)
             .bind(wanted.lease_until)
-            .bind(wanted.now);
-        match wanted.kinds {
-            Some(kinds) => claim.bind(Value::Texts(Some(kinds.to_vec()))),
-            None => claim,
-        }
+            .bind(wanted.now)
+            .bind_some(wanted.kinds.map(<[String]>::to_vec))
     } else {
         // `$5`: the kinds as a JSON array, or NULL for every kind.
         query(format!(
@@ -421,8 +340,8 @@ async fn claim(
         .bind(worker)
         .bind(wanted.lease_until)
         .bind(wanted.now)
-        .bind(limit_of(wanted.limit))
-        .bind(Value::Texts(wanted.kinds.map(<[String]>::to_vec)))
+        .bind(wanted.limit)
+        .bind(wanted.kinds.map(<[String]>::to_vec))
     };
     let mut jobs = claim_rows(claimed.rows(conn).await?)?;
     sort_claimed(&mut jobs);
@@ -430,26 +349,14 @@ async fn claim(
 }
 
 /// SQLite: marks the jobs of `ids` that `worker` holds succeeded, in the transaction `conn`
-/// is in; returns those, and those it completed already (with their effect, in a commit).
-async fn complete(
-    conn: &mut Conn<'_>,
-    ids: Vec<i64>,
-    worker: &str,
-) -> Result<Vec<JobId>, StoreError> {
-    query(
-        "UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
-         WHERE id IN (SELECT value FROM json_each($1)) AND state = 'running' AND worker = $2",
-    )
-    .bind(Value::Ints(ids.clone()))
-    .bind(worker)
-    .execute(conn)
-    .await?;
-    // Those it has just completed and those it had completed before, alike now.
-    let done = query(
-        "SELECT id FROM athlos_jobs WHERE id IN (SELECT value FROM json_each($1)) \
-         AND state = 'succeeded' AND worker = $2",
-    )
-    .bind(Value::Ints(ids))
+/// is in; returns those, and those it completed already (with their effect, in a commit: they
+/// are marked again, alike).
+async fn complete(conn: &mut Conn, ids: Vec<i64>, worker: &str) -> Result<Vec<JobId>> {
+    let done = query(format!(
+        "UPDATE athlos_jobs SET {SUCCEEDED} WHERE id IN (SELECT value FROM json_each($1)) \
+         AND state IN ('running', 'succeeded') AND worker = $2 RETURNING id"
+    ))
+    .bind(ids)
     .bind(worker)
     .rows(conn)
     .await?;
@@ -460,11 +367,11 @@ async fn complete(
 
 /// PostgreSQL: completes `done` and claims what `wanted` says (if anything) in one statement.
 async fn complete_and_claim_at_once(
-    conn: &mut Conn<'_>,
+    conn: &mut Conn,
     done: Vec<i64>,
     worker: &str,
     wanted: Option<&Wanted<'_>>,
-) -> Result<(Vec<JobId>, Vec<Job>), StoreError> {
+) -> Result<(Vec<JobId>, Vec<Job>)> {
     // The claim leaves out the jobs this statement completes: a row is updated once per
     // statement (a job held by this worker whose lease ran out would be a candidate).
     // One row always comes back, with the completed ids and a claimed job or NULLs.
@@ -473,26 +380,24 @@ async fn complete_and_claim_at_once(
         None => String::from("claimed AS (SELECT NULL::BIGINT AS id WHERE false)"),
     };
     let sql = format!(
-        "WITH {}, {claims}, \
-         finished AS (SELECT array_agg(id) AS ids FROM completed) \
-         SELECT finished.ids AS finished, claimed.* FROM finished \
-         LEFT JOIN claimed ON true",
-        completed_ctes("$4"),
+        "WITH marked AS (\
+           UPDATE athlos_jobs SET {SUCCEEDED} \
+           WHERE id = ANY($4) AND state = 'running' AND worker = $1 RETURNING id), \
+         completed AS (\
+           SELECT id FROM marked UNION ALL \
+           SELECT id FROM athlos_jobs WHERE id = ANY($4) AND state = 'succeeded' \
+             AND worker = $1 AND (SELECT COUNT(*) FROM marked) < cardinality($4)), \
+         {claims}, finished AS (SELECT array_agg(id) AS ids FROM completed) \
+         SELECT finished.ids AS finished, claimed.* FROM finished LEFT JOIN claimed ON true"
     );
-    let (lease_until, now) = match wanted {
-        Some(wanted) => (Some(wanted.lease_until), Some(wanted.now)),
-        None => (None, None),
-    };
-    let statement = query(sql)
+    let rows = query(sql)
         .bind(worker)
-        .bind(lease_until)
-        .bind(now)
-        .bind(Value::Ints(done));
-    let statement = match wanted.and_then(|wanted| wanted.kinds) {
-        Some(kinds) => statement.bind(Value::Texts(Some(kinds.to_vec()))),
-        None => statement,
-    };
-    let rows = statement.rows(conn).await?;
+        .bind(wanted.map(|wanted| wanted.lease_until))
+        .bind(wanted.map(|wanted| wanted.now))
+        .bind(done)
+        .bind_some(wanted.and_then(|wanted| wanted.kinds.map(<[String]>::to_vec)))
+        .rows(conn)
+        .await?;
     let mut completed = Vec::new();
     if let Some(Row::Postgres(first)) = rows.first() {
         use sqlx::Row as _;
@@ -501,36 +406,21 @@ async fn complete_and_claim_at_once(
             .unwrap_or_default()
             .into_iter()
             .map(|id| u64_of(id).map(JobId))
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_>>()?;
     }
     Ok((completed, claim_rows(rows)?))
 }
 
 /// The claimed jobs of rows that may have a NULL id (nothing claimed).
-fn claim_rows(rows: Vec<Row>) -> Result<Vec<Job>, StoreError> {
-    let mut jobs = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if row.get::<Option<i64>>("id")?.is_some() {
-            jobs.push(job(row)?);
-        }
-    }
-    Ok(jobs)
-}
-
-/// The CTEs completing the jobs whose ids the parameter `ids` names for worker `$1`, ending in
-/// `completed` (their ids): those it still holds, and those it completed already (with their
-/// effect, in a commit). The second SELECT sees the rows as they were before the UPDATE, and
-/// runs only when the UPDATE left some out.
-fn completed_ctes(ids: &str) -> String {
-    format!(
-        "marked AS (\
-           UPDATE athlos_jobs SET state = 'succeeded', lease_until = NULL \
-           WHERE id = ANY({ids}) AND state = 'running' AND worker = $1 RETURNING id), \
-         completed AS (\
-           SELECT id FROM marked UNION ALL \
-           SELECT id FROM athlos_jobs WHERE id = ANY({ids}) AND state = 'succeeded' \
-             AND worker = $1 AND (SELECT COUNT(*) FROM marked) < cardinality({ids}))"
-    )
+fn claim_rows(rows: Vec<Row>) -> Result<Vec<Job>> {
+    let claimed = rows
+        .iter()
+        .filter_map(|row| match row.get::<Option<i64>>("id") {
+            Ok(None) => None,
+            // A claimed job, or the error reading it.
+            _ => Some(job(row)),
+        });
+    claimed.collect()
 }
 
 /// The CTEs of a PostgreSQL claim of up to `limit` jobs by worker `$1` until `$2`, due at
@@ -576,13 +466,13 @@ fn sort_claimed(jobs: &mut [Job]) {
     });
 }
 
-fn job(row: &Row) -> Result<Job, StoreError> {
+fn job(row: &Row) -> Result<Job> {
     Ok(Job {
         id: JobId(u64_of(row.get("id")?)?),
         kind: row.get("kind")?,
         payload: row.json("payload")?,
         idempotency_key: row.get("idempotency_key")?,
-        state: job_state(&row.get::<String>("state")?)?,
+        state: row.parse("state", JobState::parse)?,
         run_at: row.time("run_at")?,
         attempts: u32_of(row.int("attempts")?)?,
         max_attempts: u32_of(row.int("max_attempts")?)?,

@@ -1,51 +1,54 @@
-//! SQLite and PostgreSQL storage for Athlos behind the core's store traits.
-//!
-//! [`connect`] opens a store from a URL (`sqlite://athlos.db`, `sqlite::memory:`,
-//! `postgres://user@host/db`), creates a SQLite file on first use, and applies the embedded,
-//! versioned migrations of its backend. The [`AnyStore`] it returns is cheap to clone and
-//! implements [`athlos_core::store::Store`]: aggregates as JSON documents with optimistic
-//! versions, content blobs by hash, a gapless event log that doubles as the outbox, a job
-//! queue with leases, retries and idempotency keys, and deadlines claimed by schedulers.
-//!
-//! Consumers of the log, the queue and the deadlines wait on [`AnyStore::wakeup`] instead of
-//! polling tightly: a commit in this process wakes them at once; on PostgreSQL a commit in
-//! another process wakes them through a payload-free, debounced `NOTIFY`. A wake-up is only a
-//! hint: the tables are the truth, so consumers also poll at a slow pace.
-//!
-//! [`Worker`] runs jobs and [`Scheduler`] fires deadlines on top of any store. Both read the
-//! time from a [`Clock`] (the system's unless [`Worker::with_clock`] or
-//! [`Scheduler::with_clock`] sets another): it decides what is due, leases, claims and retry
-//! times. On a clock that moves when told (a
-//! [`ManualClock`](athlos_core::clock::ManualClock)), a move wakes them, and nothing waits in
-//! real time for a due time.
-//!
-//! # Effects exactly once
-//!
-//! The queue runs a job at least once: a job whose worker died (or stalled past its lease) is
-//! claimed again when the lease runs out. A job's effect happens once when the job commits
-//! it with its own completion: a [`Commit`] listing the job in
-//! [`Commit::completed_jobs`] (with the worker holding the lease) applies only if the job is
-//! still `running` under that worker and moves it to `succeeded` in the same transaction, on
-//! both backends as in the core's memory store. A run killed before that commit wrote
-//! nothing; one killed after it left a succeeded job that is never claimed again; a stale run
-//! fails with [`StoreError::LeaseLost`] and writes nothing. [`JobStore::complete_all`] (the
-//! worker's own completion afterwards) counts a job completed that way as completed.
-//! Deadlines work alike: a [`Scheduler`] commits a deadline's effect with the deadline in
-//! [`Commit::fired_deadlines`], fenced by its sequence, so a second firing fails with
-//! [`StoreError::DeadlineMoved`]. Webhook deliveries leave the process: their outcome is
-//! recorded once (a delivery is sent only while `sending` for its job), and a send whose
-//! worker died before recording it is sent again with the same `webhook-id`, the delivery
-//! marked `possibly_sent` (an attempt marks it in flight before sending,
-//! [`WebhookStore::start_attempt`]) and the request `webhook-possibly-sent: true`.
-//!
-//! [`Clock`]: athlos_core::clock::Clock
-//! [`Commit`]: athlos_core::store::Commit
-//! [`Commit::completed_jobs`]: athlos_core::store::Commit::completed_jobs
-//! [`Commit::fired_deadlines`]: athlos_core::store::Commit::fired_deadlines
-//! [`JobStore::complete_all`]: athlos_core::store::JobStore::complete_all
-//! [`WebhookStore::start_attempt`]: athlos_core::store::WebhookStore::start_attempt
+#![doc = include_str!("../README.md")]
 
-mod adopt;
+/// Defines a [`Worker`] or a [`Scheduler`]: a store, a handler, a configuration, a wake-up and a
+/// clock, made by `new` and set by `with_clock` and `with_wakeup` (in a module that imports
+/// `Arc`, `Clock`, `SystemClock` and `Wakeup`).
+macro_rules! runner {
+    (
+        $(#[$doc:meta])*
+        $name:ident<S: $store:ident, H: $handler:ident>($config:ident);
+        $(#[$wakeup_doc:meta])*
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name<S, H> {
+            store: Arc<S>,
+            handler: Arc<H>,
+            config: $config,
+            wakeup: Option<Wakeup>,
+            clock: Arc<dyn Clock>,
+        }
+
+        impl<S: $store + 'static, H: $handler> $name<S, H> {
+            /// Over `store`, running `handler`, on the system clock.
+            pub fn new(store: Arc<S>, handler: H, config: $config) -> Self {
+                Self {
+                    store,
+                    handler: Arc::new(handler),
+                    config,
+                    wakeup: None,
+                    clock: Arc::new(SystemClock),
+                }
+            }
+
+            /// Reads the time from `clock` (e.g. a server's, or a test's
+            /// [`ManualClock`](athlos_core::clock::ManualClock)) instead of the system clock.
+            #[must_use]
+            pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+                self.clock = clock;
+                self
+            }
+
+            $(#[$wakeup_doc])*
+            #[must_use]
+            pub fn with_wakeup(mut self, wakeup: Wakeup) -> Self {
+                self.wakeup = Some(wakeup);
+                self
+            }
+        }
+    };
+}
+
 mod aggregates;
 mod codec;
 mod deadlines;
@@ -68,6 +71,12 @@ pub use worker::{JobHandler, Worker, WorkerConfig, WorkerStats};
 
 use crate::dialect::Db;
 use crate::signals::Signals;
+
+/// What the store's functions return.
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An instant, as the core's store traits take them.
+type Time = chrono::DateTime<chrono::Utc>;
 
 /// Why a store could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -95,49 +104,26 @@ pub enum OpenError {
     },
 }
 
-/// Opens the store a URL names and applies its migrations.
-///
-/// - `sqlite://path/to/athlos.db` (created with its directory entry on first use, WAL mode),
-///   `sqlite::memory:` (one connection, gone when the last clone is dropped);
-/// - `postgres://user@host:port/database` (or `postgresql://`).
-///
-/// Must be called inside a tokio runtime: on PostgreSQL it starts the `LISTEN` task that
-/// turns other processes' commits into wake-ups.
+/// Opens the store a URL names and applies its migrations (see [Opening a
+/// store](crate#opening-a-store)): `sqlite://path/to/athlos.db`, `sqlite::memory:`,
+/// `postgres://user@host:port/database` (or `postgresql://`). Must be called inside a tokio
+/// runtime: on PostgreSQL it starts the `LISTEN` task that turns other processes' commits into
+/// wake-ups.
 ///
 /// # Errors
 /// [`OpenError::Url`] for an unknown scheme, [`OpenError::Connect`], [`OpenError::Migrate`].
 pub async fn connect(url: &str) -> Result<AnyStore, OpenError> {
-    let db = if url.starts_with("sqlite:") {
-        Db::sqlite(url).await?
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Db::postgres(url).await?
-    } else {
-        return Err(OpenError::Url {
-            url: url.to_owned(),
-            reason: "expected sqlite://…, sqlite::memory: or postgres://…".to_owned(),
-        });
-    };
+    let db = Db::open(url).await?;
     let signals = match &db {
         Db::Sqlite { .. } => Signals::local(),
         Db::Postgres { pool, .. } => Signals::postgres(pool.clone()),
     };
-    adopt::adopt_director_records(&db)
-        .await
-        .map_err(|e| OpenError::Migrate {
-            reason: format!("moving director records into their aggregates: {e}"),
-        })?;
     Ok(AnyStore {
         inner: Arc::new(Inner { db, signals }),
     })
 }
 
-/// A SQLite or PostgreSQL store; clones share one connection pool.
-///
-/// One implementation of the store traits serves both databases: the logic (commits with
-/// expected versions, the job queue, deadlines, webhooks) is written once over a small
-/// dialect layer that supplies what differs (statement texts where they differ, how times
-/// and JSON are stored, `BEGIN IMMEDIATE` against `FOR UPDATE SKIP LOCKED`, in-process
-/// wake-ups against `NOTIFY`).
+/// A SQLite or PostgreSQL store (see [the README](crate)); clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct AnyStore {
     inner: Arc<Inner>,
@@ -159,7 +145,7 @@ impl AnyStore {
     ///
     /// # Errors
     /// [`StoreError::Backend`] naming what is wrong.
-    pub async fn ready(&self) -> Result<(), StoreError> {
+    pub async fn ready(&self) -> Result<()> {
         self.inner.db.ready().await
     }
 

@@ -1,10 +1,5 @@
 //! A deadline scheduler: one loop per process that claims due deadlines in batches and sleeps
 //! until the earliest next one (or a wake-up), never a task per timer.
-//!
-//! "Due" is decided by the scheduler's [`Clock`]: the system's by default, sleeping in real
-//! time until the next deadline; on a clock that moves when told (a test's
-//! [`ManualClock`](athlos_core::clock::ManualClock)), the scheduler wakes when the clock moves
-//! and never waits in real time for a deadline.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,12 +8,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use athlos_core::clock::{Clock, SystemClock};
 use athlos_core::error::StoreError;
-use athlos_core::store::{Commit, Deadline, Store};
+use athlos_core::store::{Commit, Deadline, Store, Wakeup};
 use chrono::{DateTime, Utc};
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 
-use crate::worker::{chrono_duration, clock_moved};
-use athlos_core::store::Wakeup;
+use crate::worker::{chrono_duration, Nudges};
+use crate::Result;
 
 /// Decides what a due deadline does.
 ///
@@ -97,85 +92,35 @@ pub struct SchedulerStats {
     pub store_errors: u64,
 }
 
-/// Fires due deadlines of a store with a handler until shut down.
-///
-/// Every instant it uses comes from its [`Clock`] (the system's unless
-/// [`Scheduler::with_clock`] sets another): which deadlines are due, how long its claims
-/// last, how long it sleeps until the next deadline, and the `at` it reports to
-/// [`DeadlineHandler::committed`].
-#[derive(Debug)]
-pub struct Scheduler<S, H> {
-    store: Arc<S>,
-    handler: Arc<H>,
-    config: SchedulerConfig,
-    wakeup: Option<Wakeup>,
-    clock: Arc<dyn Clock>,
+runner! {
+    /// Fires due deadlines of a store with a handler until shut down, on its [`Clock`] (see
+    /// [Time](crate#time)).
+    Scheduler<S: Store, H: DeadlineHandler>(SchedulerConfig);
+    /// Wakes on `wakeup` (e.g. [`crate::AnyStore::wakeup`] of [`crate::Topic::Deadlines`]),
+    /// so a deadline set sooner than the one it sleeps for is not missed.
 }
 
 impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
-    /// A scheduler over `store` running `handler`, on the system clock.
-    pub fn new(store: Arc<S>, handler: H, config: SchedulerConfig) -> Self {
-        Self {
-            store,
-            handler: Arc::new(handler),
-            config,
-            wakeup: None,
-            clock: Arc::new(SystemClock),
-        }
-    }
-
-    /// Reads the time from `clock` (e.g. a server's, or a test's
-    /// [`ManualClock`](athlos_core::clock::ManualClock)) instead of the system clock. On a
-    /// clock that moves when told ([`Clock::watch`]), every move wakes the scheduler to claim
-    /// what came due.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Wakes on `wakeup` (e.g. [`crate::AnyStore::wakeup`] of [`crate::Topic::Deadlines`]),
-    /// so a deadline set sooner than the one it sleeps for is not missed.
-    #[must_use]
-    pub fn with_wakeup(mut self, wakeup: Wakeup) -> Self {
-        self.wakeup = Some(wakeup);
-        self
-    }
-
     /// Runs until `shutdown` resolves (a round in progress finishes first).
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> SchedulerStats {
         let mut stats = SchedulerStats::default();
         let batch = self.config.batch.max(1);
-        let mut wakeup = self.wakeup.take();
-        let mut moves = self.clock.watch();
+        let mut nudges = Nudges::new(self.wakeup.take(), &*self.clock);
         tokio::pin!(shutdown);
         loop {
             let now = self.clock.now();
             let claim_until = now + chrono_duration(self.config.claim);
-            let claimed = match self
+            let claim = self
                 .store
-                .claim_deadlines(&self.config.id, now, claim_until, batch)
-                .await
-            {
-                Ok(claimed) => claimed,
-                Err(_) => {
-                    stats.store_errors += 1;
-                    Vec::new()
-                }
-            };
+                .claim_deadlines(&self.config.id, now, claim_until, batch);
+            let claimed = counted(claim.await, &mut stats);
             let full = claimed.len() == batch;
             stats.claimed += claimed.len() as u64;
             self.fire_all(claimed, &mut stats).await;
             if full {
                 continue;
             }
-            let next = match self.store.next_deadline().await {
-                Ok(next) => next,
-                Err(_) => {
-                    stats.store_errors += 1;
-                    None
-                }
-            };
+            let next = counted(self.store.next_deadline().await, &mut stats);
             let left =
                 next.map(|next| (next - self.clock.now()).to_std().unwrap_or(Duration::ZERO));
             if left.is_some_and(|left| left.is_zero()) {
@@ -184,13 +129,11 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
             // Real time brings the next deadline only on a clock that follows it; on one that
             // moves when told, a move does.
             let sleep = match left {
-                Some(left) if moves.is_none() => left.min(self.config.poll),
+                Some(left) if nudges.real_time() => left.min(self.config.poll),
                 _ => self.config.poll,
             };
             tokio::select! {
-                () = tokio::time::sleep(sleep) => {}
-                () = clock_moved(&mut moves) => {}
-                () = wait(&mut wakeup) => {}
+                () = nudges.next(tokio::time::sleep(sleep)) => {}
                 () = &mut shutdown => return stats,
             }
         }
@@ -203,38 +146,20 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
         if claimed.len() <= 1 {
             return self.fire_each(claimed, stats).await;
         }
-        let mut decisions = JoinSet::new();
-        let concurrency = self.config.concurrency.max(1);
-        let mut pending = claimed.into_iter().enumerate();
-        let mut decided = Vec::new();
-        loop {
-            while decisions.len() < concurrency {
-                let Some((index, deadline)) = pending.next() else {
-                    break;
-                };
-                let handler = self.handler.clone();
-                decisions.spawn(async move {
-                    let decision = handler.fire(deadline.clone()).await;
-                    (index, deadline, decision)
-                });
-            }
-            match decisions.join_next().await {
-                Some(Ok(done)) => decided.push(done),
-                Some(Err(_)) => stats.failed += 1,
-                None => break,
-            }
-        }
-        decided.sort_by_key(|(index, _, _)| *index);
+        let decide = |deadline: Deadline| {
+            let handler = self.handler.clone();
+            async move { (handler.fire(deadline.clone()).await, deadline) }
+        };
         let mut merged = Commit::default();
         let mut fired = Vec::new();
-        for (_, deadline, decision) in decided {
-            match decision {
-                Ok(commit) => {
+        for decided in self.each(claimed, decide).await {
+            match decided {
+                Ok((Ok(commit), deadline)) => {
                     merge(&mut merged, commit);
                     merged.fired_deadlines.push(deadline.clone());
                     fired.push(deadline);
                 }
-                Err(_) => stats.failed += 1,
+                Ok((Err(_), _)) | Err(_) => stats.failed += 1,
             }
         }
         if fired.is_empty() {
@@ -253,28 +178,59 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
     }
 
     async fn fire_each(&self, claimed: Vec<Deadline>, stats: &mut SchedulerStats) {
-        let mut tasks = JoinSet::new();
-        let concurrency = self.config.concurrency.max(1);
-        let mut claimed = claimed.into_iter();
-        loop {
-            while tasks.len() < concurrency {
-                let Some(deadline) = claimed.next() else {
-                    break;
-                };
-                let handler = self.handler.clone();
-                let store = self.store.clone();
-                let clock = self.clock.clone();
-                tasks.spawn(fire_one(store, handler, clock, deadline));
-            }
-            match tasks.join_next().await {
-                Some(Ok(Outcome::Fired)) => stats.fired += 1,
-                Some(Ok(Outcome::Stale)) => stats.stale += 1,
-                Some(Ok(Outcome::Failed) | Err(_)) => stats.failed += 1,
-                Some(Ok(Outcome::StoreError)) => stats.store_errors += 1,
-                None => break,
+        let fire = |deadline| {
+            let (store, clock) = (self.store.clone(), self.clock.clone());
+            fire_one(store, self.handler.clone(), clock, deadline)
+        };
+        for outcome in self.each(claimed, fire).await {
+            match outcome {
+                Ok(Outcome::Fired) => stats.fired += 1,
+                Ok(Outcome::Stale) => stats.stale += 1,
+                Ok(Outcome::Failed) | Err(_) => stats.failed += 1,
+                Ok(Outcome::StoreError) => stats.store_errors += 1,
             }
         }
     }
+
+    /// Runs `work` for each deadline, `concurrency` at once; their results in claim order.
+    async fn each<F>(
+        &self,
+        deadlines: Vec<Deadline>,
+        work: impl Fn(Deadline) -> F,
+    ) -> Vec<Result<F::Output, JoinError>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let mut tasks = JoinSet::new();
+        let mut pending = deadlines.into_iter().enumerate();
+        let mut done = Vec::new();
+        loop {
+            while tasks.len() < self.config.concurrency.max(1) {
+                let Some((index, deadline)) = pending.next() else {
+                    break;
+                };
+                let work = work(deadline);
+                tasks.spawn(async move { (index, work.await) });
+            }
+            match tasks.join_next().await {
+                Some(result) => done.push(result),
+                None => break,
+            }
+        }
+        done.sort_by_key(|result| result.as_ref().map_or(usize::MAX, |(index, _)| *index));
+        done.into_iter()
+            .map(|result| result.map(|(_, output)| output))
+            .collect()
+    }
+}
+
+/// The value of `result`, or the default after counting a store error.
+fn counted<T: Default>(result: Result<T>, stats: &mut SchedulerStats) -> T {
+    result.unwrap_or_else(|_| {
+        stats.store_errors += 1;
+        T::default()
+    })
 }
 
 /// Appends `commit` to `merged`.
@@ -331,89 +287,4 @@ async fn fire_one<S: Store, H: DeadlineHandler>(
         }
     }
     Outcome::Failed
-}
-
-async fn wait(wakeup: &mut Option<Wakeup>) {
-    match wakeup {
-        Some(wakeup) => wakeup.wait().await,
-        None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use async_trait::async_trait;
-    use athlos_core::clock::ManualClock;
-    use athlos_core::id::TournamentId;
-    use athlos_core::store::{
-        AggregateRef, Commit, Deadline, DeadlineKey, DeadlineStore, MemoryStore,
-    };
-    use chrono::{DateTime, Utc};
-
-    use super::{DeadlineHandler, Scheduler, SchedulerConfig};
-    use crate::worker::tests::{eventually, idle, start};
-
-    /// The deadlines committed: (sequence, at).
-    type Committed = Vec<(u64, DateTime<Utc>)>;
-
-    /// Consumes every deadline and records when each committed.
-    #[derive(Debug, Clone, Default)]
-    struct Recorder(Arc<Mutex<Committed>>);
-
-    #[async_trait]
-    impl DeadlineHandler for Recorder {
-        async fn fire(&self, _deadline: Deadline) -> Result<Commit, String> {
-            Ok(Commit::default())
-        }
-
-        fn committed(&self, deadline: &Deadline, at: DateTime<Utc>) {
-            self.0.lock().unwrap().push((deadline.sequence, at));
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_deadline_fires_when_the_clock_reaches_it_not_when_real_time_passes() {
-        let clock = Arc::new(ManualClock::new(start()));
-        let store = Arc::new(MemoryStore::new());
-        let due = start() + chrono::Duration::seconds(60);
-        let deadline = Deadline {
-            key: DeadlineKey {
-                aggregate: AggregateRef::Tournament(TournamentId::new("t1").unwrap()),
-                purpose: "clock".to_owned(),
-            },
-            due,
-            sequence: 1,
-        };
-        store.set_deadline(deadline.clone()).await.unwrap();
-        let recorder = Recorder::default();
-        let mut config = SchedulerConfig::new("s1");
-        // Polls so rare that only the clock's moves can wake the scheduler within the test.
-        config.poll = Duration::from_secs(3600);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let scheduler =
-            Scheduler::new(store.clone(), recorder.clone(), config).with_clock(clock.clone());
-        let running = tokio::spawn(scheduler.run(async move {
-            let _ = stopped.await;
-        }));
-        // Real time passes, and the clock moves to a second before the deadline: nothing.
-        idle().await;
-        clock.advance(chrono::Duration::seconds(59));
-        idle().await;
-        assert!(recorder.0.lock().unwrap().is_empty(), "fired early");
-        let armed = store.deadline(&deadline.key).await.unwrap();
-        assert_eq!(armed, Some(deadline.clone()));
-        clock.advance(chrono::Duration::seconds(1));
-        eventually("the deadline fires", || async {
-            !recorder.0.lock().unwrap().is_empty()
-        })
-        .await;
-        assert_eq!(*recorder.0.lock().unwrap(), [(1, due)], "committed on time");
-        assert_eq!(store.deadline(&deadline.key).await.unwrap(), None);
-        let _ = stop.send(());
-        let stats = running.await.unwrap();
-        assert_eq!((stats.claimed, stats.fired), (1, 1));
-    }
 }

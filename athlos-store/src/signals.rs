@@ -1,11 +1,6 @@
-//! Wake-ups for consumers of the event log, the job queue and the deadlines.
-//!
-//! In process, a commit bumps a `watch` channel per topic. On PostgreSQL a notifier task also
-//! sends a payload-free `NOTIFY` per topic, at most once per debounce interval however many
-//! commits there were (`NOTIFY` serialises the transactions that send it, so it stays out of
-//! the commits themselves), and a `LISTEN` task turns other processes' notifications into
-//! local wake-ups, reconnecting after a lost connection and waking everyone then, since
-//! notifications may have been missed.
+//! Wake-ups for consumers of the event log, the job queue and the deadlines (as the README
+//! says): a `watch` channel per topic in process; on PostgreSQL, a debounced `NOTIFY` task and
+//! a `LISTEN` task between processes.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -15,15 +10,18 @@ use athlos_core::store::{Topic, WakeSource, Wakeup};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::{watch, Notify};
 
-const TOPICS: [Topic; 3] = [Topic::Events, Topic::Jobs, Topic::Deadlines];
+/// The PostgreSQL channel of each topic's slot.
+const CHANNELS: [&str; 3] = ["athlos_events", "athlos_jobs", "athlos_deadlines"];
 
-/// The topic's slot and its PostgreSQL channel.
-fn slot(topic: Topic) -> (usize, &'static str) {
+const DEBOUNCE: Duration = Duration::from_millis(5);
+
+/// The topic's slot.
+fn slot(topic: Topic) -> usize {
     match topic {
-        Topic::Events => (0, "athlos_events"),
-        Topic::Jobs => (1, "athlos_jobs"),
+        Topic::Events => 0,
+        Topic::Jobs => 1,
         // A topic added later shares the deadlines' slot until it has one of its own.
-        _ => (2, "athlos_deadlines"),
+        _ => 2,
     }
 }
 
@@ -41,19 +39,17 @@ impl WakeSource for Watch {
     }
 }
 
-const DEBOUNCE: Duration = Duration::from_millis(5);
+type Senders = [watch::Sender<u64>; 3];
+
+/// The slots whose topics changed since the last `NOTIFY`, and the notifier's bell.
+type Pending = Arc<(Mutex<[bool; 3]>, Notify)>;
 
 #[derive(Debug)]
 pub(crate) struct Signals {
-    senders: [watch::Sender<u64>; 3],
-    remote: Option<Remote>,
+    senders: Senders,
+    /// On PostgreSQL, what the notifier task is to send.
+    remote: Option<Pending>,
     stop: watch::Sender<bool>,
-}
-
-#[derive(Debug)]
-struct Remote {
-    requested: Arc<Notify>,
-    pending: Arc<Mutex<[bool; 3]>>,
 }
 
 impl Signals {
@@ -67,14 +63,10 @@ impl Signals {
 
     pub(crate) fn postgres(pool: PgPool) -> Self {
         let mut signals = Self::local();
-        let remote = Remote {
-            requested: Arc::new(Notify::new()),
-            pending: Arc::new(Mutex::new([false; 3])),
-        };
+        let remote = Pending::default();
         tokio::spawn(notify_task(
             pool.clone(),
-            remote.requested.clone(),
-            remote.pending.clone(),
+            remote.clone(),
             signals.stop.subscribe(),
         ));
         tokio::spawn(listen_task(
@@ -87,17 +79,14 @@ impl Signals {
     }
 
     pub(crate) fn subscribe(&self, topic: Topic) -> Wakeup {
-        Wakeup::new(Watch(self.senders[slot(topic).0].subscribe()))
+        Wakeup::new(Watch(self.senders[slot(topic)].subscribe()))
     }
 
     pub(crate) fn wake(&self, topic: Topic) {
-        self.senders[slot(topic).0].send_modify(|n| *n = n.wrapping_add(1));
+        bump(&self.senders[slot(topic)]);
         if let Some(remote) = &self.remote {
-            remote
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)[slot(topic).0] = true;
-            remote.requested.notify_one();
+            remote.0.lock().unwrap_or_else(PoisonError::into_inner)[slot(topic)] = true;
+            remote.1.notify_one();
         }
     }
 
@@ -112,22 +101,21 @@ impl Drop for Signals {
     }
 }
 
-async fn notify_task(
-    pool: PgPool,
-    requested: Arc<Notify>,
-    pending: Arc<Mutex<[bool; 3]>>,
-    mut stop: watch::Receiver<bool>,
-) {
+fn bump(sender: &watch::Sender<u64>) {
+    sender.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+async fn notify_task(pool: PgPool, remote: Pending, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
-            () = requested.notified() => {}
+            () = remote.1.notified() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let due = std::mem::take(&mut *pending.lock().unwrap_or_else(PoisonError::into_inner));
-        let channels: Vec<&str> = TOPICS
+        let due = std::mem::take(&mut *remote.0.lock().unwrap_or_else(PoisonError::into_inner));
+        let channels: Vec<&str> = CHANNELS
             .into_iter()
-            .filter(|t| due[slot(*t).0])
-            .map(|t| slot(t).1)
+            .zip(due)
+            .filter_map(|(channel, due)| due.then_some(channel))
             .collect();
         if !channels.is_empty() {
             // A lost notification only delays remote consumers until their next poll.
@@ -140,22 +128,11 @@ async fn notify_task(
     }
 }
 
-async fn listen_task(
-    pool: PgPool,
-    senders: [watch::Sender<u64>; 3],
-    mut stop: watch::Receiver<bool>,
-) {
-    let wake_all = |senders: &[watch::Sender<u64>; 3]| {
-        for sender in senders {
-            sender.send_modify(|n| *n = n.wrapping_add(1));
-        }
-    };
+async fn listen_task(pool: PgPool, senders: Senders, mut stop: watch::Receiver<bool>) {
     loop {
         let listener = async {
             let mut listener = PgListener::connect_with(&pool).await?;
-            listener
-                .listen_all(TOPICS.into_iter().map(|t| slot(t).1))
-                .await?;
+            listener.listen_all(CHANNELS).await?;
             Ok::<_, sqlx::Error>(listener)
         };
         let mut listener = tokio::select! {
@@ -164,7 +141,7 @@ async fn listen_task(
         };
         if let Ok(listener) = &mut listener {
             // Whatever happened while we were not listening counts as a change.
-            wake_all(&senders);
+            senders.iter().for_each(bump);
             loop {
                 let received = tokio::select! {
                     received = listener.try_recv() => received,
@@ -172,11 +149,9 @@ async fn listen_task(
                 };
                 match received {
                     Ok(Some(notification)) => {
-                        if let Some(topic) = TOPICS
-                            .into_iter()
-                            .find(|t| slot(*t).1 == notification.channel())
-                        {
-                            senders[slot(topic).0].send_modify(|n| *n = n.wrapping_add(1));
+                        let channel = notification.channel();
+                        if let Some(slot) = CHANNELS.iter().position(|c| *c == channel) {
+                            bump(&senders[slot]);
                         }
                     }
                     // The connection was lost: reconnect, and wake everyone, as

@@ -4,19 +4,15 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use athlos_core::error::StoreError;
 use athlos_core::store::{
     delivery_job, AggregateRef, AttemptOutcome, Delivery, DeliveryState, JobId, NewDelivery,
     NewWebhook, Topic, Webhook, WebhookPatch, WebhookStore,
 };
-use chrono::{DateTime, Utc};
 
-use crate::codec::{
-    backend, delivery_state, i64_of, limit_of, scope_of, to_json_text, u32_of, u64_of,
-};
-use crate::dialect::{json, query, Conn, Row, Value};
+use crate::codec::{aggregate_ref, backend, to_json_text, u32_of, u64_of};
+use crate::dialect::{id_param, json, query, Conn, Query, Row, Value};
 use crate::jobs::enqueue;
-use crate::AnyStore;
+use crate::{AnyStore, Result, Time};
 
 const WEBHOOK_COLUMNS: &str =
     "id, scope, url, secret, event_types, enabled, after_sequence, created_at";
@@ -26,7 +22,7 @@ const DELIVERY_COLUMNS: &str = "id, webhook, sequence, message_id, state, attemp
 
 #[async_trait]
 impl WebhookStore for AnyStore {
-    async fn create_webhook(&self, new: NewWebhook) -> Result<Webhook, StoreError> {
+    async fn create_webhook(&self, new: NewWebhook) -> Result<Webhook> {
         let created = query(format!(
             "INSERT INTO athlos_webhooks (scope, url, secret, event_types, enabled, \
              after_sequence, created_at) VALUES ($1, $2, $3, $4, $5, \
@@ -42,32 +38,23 @@ impl WebhookStore for AnyStore {
         webhook(&self.db().one(created).await?)
     }
 
-    async fn webhook(&self, id: u64) -> Result<Option<Webhook>, StoreError> {
-        // Ids are signed 64-bit in the database: a larger one names nothing.
-        let Ok(key) = i64::try_from(id) else {
-            return Ok(None);
-        };
+    async fn webhook(&self, id: u64) -> Result<Option<Webhook>> {
         let found = query(format!(
             "SELECT {WEBHOOK_COLUMNS} FROM athlos_webhooks WHERE id = $1"
-        ))
-        .bind(key);
-        self.db().row(found).await?.map(|r| webhook(&r)).transpose()
+        ));
+        self.db().opt(found.bind(id_param(id)), webhook).await
     }
 
-    async fn webhooks(&self, scope: Option<&AggregateRef>) -> Result<Vec<Webhook>, StoreError> {
+    async fn webhooks(&self, scope: Option<&AggregateRef>) -> Result<Vec<Webhook>> {
         let listed = query(format!(
             "SELECT {WEBHOOK_COLUMNS} FROM athlos_webhooks WHERE ($1 IS NULL OR scope = $1) \
              ORDER BY id"
         ))
         .bind(scope.map(ToString::to_string));
-        self.db().rows(listed).await?.iter().map(webhook).collect()
+        self.db().all(listed, webhook).await
     }
 
-    async fn update_webhook(
-        &self,
-        id: u64,
-        patch: WebhookPatch,
-    ) -> Result<Option<Webhook>, StoreError> {
+    async fn update_webhook(&self, id: u64, patch: WebhookPatch) -> Result<Option<Webhook>> {
         let types = patch.event_types.as_ref().map(to_json_text).transpose()?;
         let updated = query(format!(
             "UPDATE athlos_webhooks SET url = COALESCE($1, url), \
@@ -77,20 +64,16 @@ impl WebhookStore for AnyStore {
         .bind(patch.url)
         .bind(Value::Json(types))
         .bind(patch.enabled)
-        .bind(i64_of(id)?);
-        self.db()
-            .row(updated)
-            .await?
-            .map(|r| webhook(&r))
-            .transpose()
+        .bind(id);
+        self.db().opt(updated, webhook).await
     }
 
-    async fn delete_webhook(&self, id: u64) -> Result<bool, StoreError> {
-        let deleted = query("DELETE FROM athlos_webhooks WHERE id = $1").bind(i64_of(id)?);
+    async fn delete_webhook(&self, id: u64) -> Result<bool> {
+        let deleted = query("DELETE FROM athlos_webhooks WHERE id = $1").bind(id);
         Ok(self.db().execute(deleted).await? == 1)
     }
 
-    async fn webhook_cursor(&self) -> Result<u64, StoreError> {
+    async fn webhook_cursor(&self) -> Result<u64> {
         let cursor = query("SELECT position FROM athlos_webhook_cursor");
         u64_of(self.db().one(cursor).await?.get("position")?)
     }
@@ -100,14 +83,14 @@ impl WebhookStore for AnyStore {
         from: u64,
         to: u64,
         deliveries: Vec<NewDelivery>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+        now: Time,
+    ) -> Result<bool> {
         let mut tx = self.db().begin().await?;
         // The cursor row serialises dispatchers: only one moves it from `from`.
         let moved = query("UPDATE athlos_webhook_cursor SET position = $1 WHERE position = $2")
-            .bind(i64_of(to)?)
-            .bind(i64_of(from)?)
-            .execute(&mut tx.conn())
+            .bind(to)
+            .bind(from)
+            .execute(&mut tx)
             .await?;
         if moved != 1 {
             return Ok(false);
@@ -120,18 +103,18 @@ impl WebhookStore for AnyStore {
                  WHERE EXISTS (SELECT 1 FROM athlos_webhooks WHERE id = $1) \
                  ON CONFLICT (webhook, sequence) DO NOTHING",
             )
-            .bind(i64_of(new.webhook)?)
-            .bind(i64_of(new.sequence)?)
+            .bind(new.webhook)
+            .bind(new.sequence)
             .bind(&new.message_id)
             .bind(now)
-            .execute(&mut tx.conn())
+            .execute(&mut tx)
             .await?;
             if inserted == 1 {
                 touched.insert(new.webhook);
             }
         }
         for webhook in touched {
-            pump(&mut tx.conn(), webhook, now).await?;
+            pump(&mut tx, webhook, now).await?;
         }
         tx.commit().await?;
         if !deliveries.is_empty() {
@@ -140,20 +123,8 @@ impl WebhookStore for AnyStore {
         Ok(true)
     }
 
-    async fn delivery(&self, id: u64) -> Result<Option<Delivery>, StoreError> {
-        // Ids are signed 64-bit in the database: a larger one names nothing.
-        let Ok(key) = i64::try_from(id) else {
-            return Ok(None);
-        };
-        let found = query(format!(
-            "SELECT {DELIVERY_COLUMNS} FROM athlos_webhook_deliveries WHERE id = $1"
-        ))
-        .bind(key);
-        self.db()
-            .row(found)
-            .await?
-            .map(|r| delivery(&r))
-            .transpose()
+    async fn delivery(&self, id: u64) -> Result<Option<Delivery>> {
+        self.db().opt(delivery_by_id(id_param(id)), delivery).await
     }
 
     async fn deliveries(
@@ -162,34 +133,29 @@ impl WebhookStore for AnyStore {
         state: Option<DeliveryState>,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
+    ) -> Result<Vec<Delivery>> {
         let page = query(format!(
             "SELECT {DELIVERY_COLUMNS} FROM athlos_webhook_deliveries WHERE webhook = $1 \
              AND ($2 IS NULL OR state = $2) AND id > $3 ORDER BY id LIMIT $4"
         ))
-        .bind(i64_of(webhook)?)
+        .bind(webhook)
         .bind(state.map(DeliveryState::as_str))
-        .bind(i64_of(after)?)
-        .bind(limit_of(limit));
-        self.db().rows(page).await?.iter().map(delivery).collect()
+        .bind(after)
+        .bind(limit);
+        self.db().all(page, delivery).await
     }
 
-    async fn start_attempt(
-        &self,
-        id: u64,
-        job: JobId,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Delivery>, StoreError> {
+    async fn start_attempt(&self, id: u64, job: JobId, now: Time) -> Result<Option<Delivery>> {
         let started = query(format!(
             "UPDATE athlos_webhook_deliveries SET possibly_sent = (possibly_sent OR in_flight), \
              in_flight = TRUE, updated_at = $1 \
              WHERE id = $2 AND state = 'sending' AND job = $3 RETURNING {DELIVERY_COLUMNS}"
         ))
         .bind(now)
-        .bind(i64_of(id)?)
-        .bind(i64_of(job.0)?);
-        let row = started.row(&mut self.db().writer().await?.conn()).await?;
-        row.as_ref().map(delivery).transpose()
+        .bind(id)
+        .bind(job);
+        let started = started.row(&mut self.db().writer().await?).await?;
+        started.as_ref().map(delivery).transpose()
     }
 
     async fn finish_delivery(
@@ -197,8 +163,8 @@ impl WebhookStore for AnyStore {
         id: u64,
         job: JobId,
         outcome: AttemptOutcome,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Delivery>, StoreError> {
+        now: Time,
+    ) -> Result<Option<Delivery>> {
         let mut tx = self.db().begin().await?;
         let finished = query(format!(
             "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
@@ -209,26 +175,21 @@ impl WebhookStore for AnyStore {
         .bind(outcome.error)
         .bind(outcome.state.as_str())
         .bind(now)
-        .bind(i64_of(id)?)
-        .bind(i64_of(job.0)?);
-        let Some(row) = finished.row(&mut tx.conn()).await? else {
+        .bind(id)
+        .bind(job);
+        let Some(row) = finished.row(&mut tx).await? else {
             return Ok(None);
         };
         let done = delivery(&row)?;
         if matches!(done.state, DeliveryState::Succeeded | DeliveryState::Dead) {
-            pump(&mut tx.conn(), done.webhook, now).await?;
+            pump(&mut tx, done.webhook, now).await?;
         }
         tx.commit().await?;
         self.wake(Topic::Jobs);
         Ok(Some(done))
     }
 
-    async fn redeliver(
-        &self,
-        webhook: u64,
-        one: Option<u64>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Delivery>, StoreError> {
+    async fn redeliver(&self, webhook: u64, one: Option<u64>, now: Time) -> Result<Vec<Delivery>> {
         let mut tx = self.db().begin().await?;
         let ids = query(
             "UPDATE athlos_webhook_deliveries SET state = 'pending', round = round + 1, \
@@ -236,27 +197,21 @@ impl WebhookStore for AnyStore {
              ELSE id = $3 AND state IN ('succeeded', 'dead') END RETURNING id",
         )
         .bind(now)
-        .bind(i64_of(webhook)?)
-        .bind(one.map(i64_of).transpose()?)
-        .rows(&mut tx.conn())
+        .bind(webhook)
+        .bind(one)
+        .rows(&mut tx)
         .await?;
         let mut ids = ids
             .iter()
             .map(|row| row.get::<i64>("id"))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>>>()?;
         if !ids.is_empty() {
-            pump(&mut tx.conn(), webhook, now).await?;
+            pump(&mut tx, webhook, now).await?;
         }
         ids.sort_unstable();
         let mut again = Vec::with_capacity(ids.len());
         for id in ids {
-            let row = query(format!(
-                "SELECT {DELIVERY_COLUMNS} FROM athlos_webhook_deliveries WHERE id = $1"
-            ))
-            .bind(id)
-            .one(&mut tx.conn())
-            .await?;
-            again.push(delivery(&row)?);
+            again.push(delivery(&delivery_by_id(id).one(&mut tx).await?)?);
         }
         tx.commit().await?;
         if !again.is_empty() {
@@ -270,8 +225,7 @@ impl WebhookStore for AnyStore {
 /// one is `sending` already. Two transactions must not each see nothing `sending` and leave
 /// new deliveries stranded: SQLite has one writer (the transaction is the lock); on
 /// PostgreSQL the subscription's row lock serialises pumps.
-async fn pump(conn: &mut Conn<'_>, webhook: u64, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let webhook = i64_of(webhook)?;
+async fn pump(conn: &mut Conn, webhook: u64, now: Time) -> Result<()> {
     if conn.is_postgres() {
         query("SELECT id FROM athlos_webhooks WHERE id = $1 FOR UPDATE")
             .bind(webhook)
@@ -305,7 +259,7 @@ async fn pump(conn: &mut Conn<'_>, webhook: u64, now: DateTime<Utc>) -> Result<(
         "UPDATE athlos_webhook_deliveries SET state = 'sending', job = $1, updated_at = $2 \
          WHERE id = $3",
     )
-    .bind(i64_of(job.id.0)?)
+    .bind(job.id)
     .bind(now)
     .bind(id)
     .execute(conn)
@@ -313,10 +267,18 @@ async fn pump(conn: &mut Conn<'_>, webhook: u64, now: DateTime<Utc>) -> Result<(
     Ok(())
 }
 
-fn webhook(row: &Row) -> Result<Webhook, StoreError> {
+/// A delivery by id.
+fn delivery_by_id(id: impl Into<Value>) -> Query {
+    query(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM athlos_webhook_deliveries WHERE id = $1"
+    ))
+    .bind(id)
+}
+
+fn webhook(row: &Row) -> Result<Webhook> {
     Ok(Webhook {
         id: u64_of(row.get("id")?)?,
-        scope: scope_of(&row.get::<String>("scope")?)?,
+        scope: row.parse("scope", aggregate_ref)?,
         url: row.get("url")?,
         secret: row.get("secret")?,
         event_types: row.json("event_types")?,
@@ -326,13 +288,13 @@ fn webhook(row: &Row) -> Result<Webhook, StoreError> {
     })
 }
 
-fn delivery(row: &Row) -> Result<Delivery, StoreError> {
+fn delivery(row: &Row) -> Result<Delivery> {
     Ok(Delivery {
         id: u64_of(row.get("id")?)?,
         webhook: u64_of(row.get("webhook")?)?,
         sequence: u64_of(row.get("sequence")?)?,
         message_id: row.get("message_id")?,
-        state: delivery_state(&row.get::<String>("state")?)?,
+        state: row.parse("state", DeliveryState::parse)?,
         attempts: u32_of(row.int("attempts")?)?,
         round: u32_of(row.int("round")?)?,
         job: row

@@ -8,10 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use athlos_core::clock::{Clock, ClockWatch, SystemClock};
 use athlos_core::error::StoreError;
-use athlos_core::store::{Backoff, CompletedAndClaimed, Job, JobId, JobStore};
-use tokio::task::JoinSet;
+use athlos_core::store::{Backoff, CompletedAndClaimed, Job, JobId, JobStore, Wakeup};
+use tokio::task::{Id, JoinError, JoinSet};
 
-use athlos_core::store::Wakeup;
+use crate::Result;
 
 /// Claims refilling a local queue under way at once.
 const MAX_CLAIMS: usize = 2;
@@ -21,7 +21,7 @@ const MAX_SLOT_CLAIMS: usize = 8;
 const MAX_FLUSHES: usize = 1;
 
 /// A finished handler task.
-type Finished = Result<(tokio::task::Id, Result<(), String>), tokio::task::JoinError>;
+type Finished = Result<(Id, Result<(), String>), JoinError>;
 
 /// Runs one job. An `Err` fails the attempt with its message: the job is retried after a
 /// backoff while attempts remain, then dead.
@@ -74,15 +74,14 @@ pub struct WorkerConfig {
     /// for the slots free when it is sent; `0` chooses by [`JobStore::parallel_writes`]: one
     /// on a store with a single writer (SQLite), which would only queue them (slots that free
     /// up meanwhile go in the next claim), and one per four slots (at most 8) where they run
-    /// side by side (PostgreSQL): more claims under
-    /// way each carry fewer slots and completions, and at four slots one claim at a time
-    /// moved the most jobs.
+    /// side by side (PostgreSQL): more claims under way each carry fewer slots and
+    /// completions, and at four slots one claim at a time moved the most jobs.
     pub slot_claims: usize,
 }
 
 impl WorkerConfig {
-    /// Defaults for a worker named `id`: 4 jobs at once, claims of the free slots, 30 s leases renewed every 10 s,
-    /// polling every second, 1 s doubling backoff, 10 s grace, every job kind.
+    /// Defaults for a worker named `id`: 4 jobs at once, claims of the free slots, 30 s leases
+    /// renewed every 10 s, polling every second, 1 s doubling backoff, 10 s grace, every kind.
     pub fn new(id: impl Into<String>) -> Self {
         Self {
             id: id.into(),
@@ -122,85 +121,41 @@ pub struct WorkerStats {
     pub completions: u64,
 }
 
-/// Claims jobs from a store and runs them with a handler until shut down.
-///
-/// Every instant it uses comes from its [`Clock`] (the system's unless
-/// [`Worker::with_clock`] sets another): which jobs are due when it claims, the leases it
-/// takes and renews, and when a failed job is retried (the backoff counts from the clock's
-/// now). On a clock that moves when told ([`Clock::watch`]), a move wakes the worker to claim
-/// what came due, without waiting for a poll.
-#[derive(Debug)]
-pub struct Worker<S, H> {
-    store: Arc<S>,
-    handler: Arc<H>,
-    config: WorkerConfig,
-    wakeup: Option<Wakeup>,
-    clock: Arc<dyn Clock>,
+runner! {
+    /// Claims jobs from a store and runs them with a handler until shut down, on its [`Clock`]
+    /// (see [Time](crate#time)).
+    Worker<S: JobStore, H: JobHandler>(WorkerConfig);
+    /// Claims as soon as `wakeup` fires (e.g. [`crate::AnyStore::wakeup`] of
+    /// [`crate::Topic::Jobs`]), not only every `poll`.
 }
 
 impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
-    /// A worker over `store` running `handler`, on the system clock.
-    pub fn new(store: Arc<S>, handler: H, config: WorkerConfig) -> Self {
-        Self {
-            store,
-            handler: Arc::new(handler),
-            config,
-            wakeup: None,
-            clock: Arc::new(SystemClock),
-        }
-    }
-
-    /// Reads the time from `clock` (e.g. a server's, or a test's
-    /// [`ManualClock`](athlos_core::clock::ManualClock)) instead of the system clock.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Claims as soon as `wakeup` fires (e.g. [`crate::AnyStore::wakeup`] of
-    /// [`crate::Topic::Jobs`]), not only every `poll`.
-    #[must_use]
-    pub fn with_wakeup(mut self, wakeup: Wakeup) -> Self {
-        self.wakeup = Some(wakeup);
-        self
-    }
-
     /// Runs until `shutdown` resolves, then lets running jobs finish within the grace period,
     /// releases the leases of those that did not, and returns what it did.
     ///
-    /// Claims and completions run beside the jobs, not between them: free slots are claimed
-    /// for at once (see [`WorkerConfig::slot_claims`]), a local queue (when `batch` exceeds
-    /// `concurrency`) is refilled once it is down to half, and the jobs that succeeded are
-    /// completed in one statement, those that succeed meanwhile in the next. Claiming free
-    /// slots, a claim carries the jobs that succeeded since the last round trip
-    /// ([`JobStore::complete_and_claim`]), so that a freed slot costs one round trip, and the
-    /// jobs that succeed while a claim is under way wait for the next one.
+    /// Claims and completions run beside the jobs, not between them (see
+    /// [`WorkerConfig::batch`] and [`WorkerConfig::slot_claims`]): the jobs that succeeded
+    /// are completed in one statement, those that succeed meanwhile in the next, and a claim
+    /// of free slots carries those that succeeded since the last round trip
+    /// ([`JobStore::complete_and_claim`]), so that a freed slot costs one round trip.
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> WorkerStats {
-        let mut stats = WorkerStats::default();
         let concurrency = self.config.concurrency.max(1);
-        let held: Arc<Mutex<BTreeSet<JobId>>> = Arc::default();
+        let mut state = State::default();
         let mut tasks: JoinSet<Result<(), String>> = JoinSet::new();
-        let mut running: HashMap<tokio::task::Id, Started> = HashMap::new();
         let heartbeats = tokio::spawn(heartbeat_loop(
             self.store.clone(),
-            held.clone(),
+            state.held.clone(),
             self.config.clone(),
             self.clock.clone(),
         ));
         tokio::pin!(shutdown);
-        let mut wakeup = self.wakeup.take();
-        let mut moves = self.clock.watch();
+        let mut nudges = Nudges::new(self.wakeup.take(), &*self.clock);
         let mut polls = tokio::time::interval(self.config.poll.max(Duration::from_millis(1)));
         polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         polls.reset();
         // Claims and completions under way, each a task of its own: a transaction must go on
         // while this loop awaits something else (SQLite holds its write lock meanwhile).
-        let mut claims: JoinSet<Claimed> = JoinSet::new();
-        let mut flushes: JoinSet<Flushed> = JoinSet::new();
-        // Jobs claimed but not started yet (when `batch` exceeds the free slots).
-        let mut queue: VecDeque<Job> = VecDeque::new();
-        let mut succeeded: Vec<JobId> = Vec::new();
+        let (mut claims, mut flushes) = (JoinSet::new(), JoinSet::new());
         // Slots asked for by the claims under way.
         let mut claiming = 0;
         let free_slots = self.config.batch <= concurrency;
@@ -220,84 +175,68 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         let mut due = true;
         loop {
             if due && claims.len() < max_claims {
-                let want = self.claim_size(concurrency, tasks.len(), queue.len(), claiming);
+                let want = self.claim_size(concurrency, tasks.len(), state.queue.len(), claiming);
                 if want > 0 {
                     claiming += want;
-                    stats.claims += 1;
+                    state.stats.claims += 1;
                     // Claiming free slots, the jobs that succeeded go with the claim: one round
                     // trip for both. A local queue's claim of a whole batch goes alone, not
                     // slowed down by completions while the queue runs low.
                     let done = if free_slots {
-                        std::mem::take(&mut succeeded)
+                        std::mem::take(&mut state.succeeded)
                     } else {
                         Vec::new()
                     };
-                    claims.spawn(self.claim(done, want, signal));
+                    claims.spawn(self.trip(done, want, signal));
                 }
             }
             while tasks.len() < concurrency {
-                let Some(job) = queue.pop_front() else {
+                let Some(job) = state.queue.pop_front() else {
                     break;
                 };
-                let started = Started {
-                    id: job.id,
-                    attempts: job.attempts,
-                };
-                let handler = self.handler.clone();
+                let (id, attempts, handler) = (job.id, job.attempts, self.handler.clone());
                 let handle = tasks.spawn(async move { handler.run(job).await });
-                running.insert(handle.id(), started);
+                state.running.insert(handle.id(), (id, attempts));
             }
             // Claiming free slots, the jobs that succeeded wait for the next claim while one is
             // under way (it comes back within a round trip, and their slots are free for the
             // next); with a local queue they go at once.
             let claim_follows = free_slots && due && !claims.is_empty();
-            if !succeeded.is_empty() && flushes.len() < MAX_FLUSHES && !claim_follows {
-                stats.completions += 1;
-                flushes.spawn(self.complete(std::mem::take(&mut succeeded)));
+            if !state.succeeded.is_empty() && flushes.len() < MAX_FLUSHES && !claim_follows {
+                state.stats.completions += 1;
+                flushes.spawn(self.trip(std::mem::take(&mut state.succeeded), 0, signal));
             }
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
                 done = tasks.join_next_with_id(), if !tasks.is_empty() => {
                     let mut finished: Vec<Finished> = done.into_iter().collect();
-                    while let Some(done) = tasks.try_join_next_with_id() {
-                        finished.push(done);
-                    }
+                    finished.extend(std::iter::from_fn(|| tasks.try_join_next_with_id()));
                     if !tasks.is_empty() {
                         // Jobs started together often end together: let those about to end
                         // do so, and claim and complete them in the same round trips.
                         tokio::task::yield_now().await;
-                        while let Some(done) = tasks.try_join_next_with_id() {
-                            finished.push(done);
-                        }
+                        finished.extend(std::iter::from_fn(|| tasks.try_join_next_with_id()));
                     }
-                    self.settle(finished, &mut running, &held, &mut stats, &mut succeeded)
-                        .await;
+                    self.settle(&mut state, finished).await;
                 }
-                claimed = claims.join_next(), if !claims.is_empty() => {
-                    if let Some(Ok(claimed)) = claimed {
-                        claiming -= claimed.wanted;
-                        let seen = claimed.signal == signal;
-                        if self.take_claim(claimed, &held, &mut queue, &mut stats) && seen {
+                trip = claims.join_next(), if !claims.is_empty() => {
+                    if let Some(Ok(trip)) = trip {
+                        claiming -= trip.wanted;
+                        let seen = trip.signal == signal;
+                        if state.land(trip) && seen {
                             due = false;
                         }
                     }
                 }
-                flushed = flushes.join_next(), if !flushes.is_empty() => {
-                    if let Some(Ok(flushed)) = flushed {
-                        count_completed(flushed.sent, flushed.done, &mut stats);
+                trip = flushes.join_next(), if !flushes.is_empty() => {
+                    if let Some(Ok(trip)) = trip {
+                        state.land(trip);
                     }
                 }
-                () = wait(&mut wakeup) => {
-                    signal += 1;
-                    due = true;
-                }
-                // Retries and delayed jobs may have come due on the clock.
-                () = clock_moved(&mut moves) => {
-                    signal += 1;
-                    due = true;
-                }
-                _ = polls.tick() => {
+                // A wake-up, a move of the clock (retries and delayed jobs may have come due
+                // on it), or a poll.
+                () = nudges.next(polls.tick()) => {
                     signal += 1;
                     due = true;
                 }
@@ -305,44 +244,30 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         }
         // Shutdown: no more claims; the jobs of claims under way join the local queue, which
         // is given back.
-        while let Some(claimed) = claims.join_next().await {
-            if let Ok(claimed) = claimed {
-                self.take_claim(claimed, &held, &mut queue, &mut stats);
+        for trips in [&mut claims, &mut flushes] {
+            while let Some(trip) = trips.join_next().await {
+                if let Ok(trip) = trip {
+                    state.land(trip);
+                }
             }
         }
-        for job in std::mem::take(&mut queue) {
-            lock(&held).remove(&job.id);
-            if self.store.release(job.id, &self.config.id).await.is_ok() {
-                stats.released += 1;
-            }
-        }
-        while let Some(flushed) = flushes.join_next().await {
-            if let Ok(flushed) = flushed {
-                count_completed(flushed.sent, flushed.done, &mut stats);
-            }
-        }
-        self.flush(&mut succeeded, &mut stats).await;
+        let queued: Vec<JobId> = state.queue.drain(..).map(|job| job.id).collect();
+        self.release(&mut state, queued).await;
+        self.flush(&mut state).await;
         // Running jobs get the grace period.
         let deadline = tokio::time::Instant::now() + self.config.grace;
-        while !tasks.is_empty() {
-            match tokio::time::timeout_at(deadline, tasks.join_next_with_id()).await {
-                Ok(Some(done)) => {
-                    self.settle(vec![done], &mut running, &held, &mut stats, &mut succeeded)
-                        .await;
-                    self.flush(&mut succeeded, &mut stats).await;
-                }
-                Ok(None) | Err(_) => break,
-            }
+        while let Ok(Some(done)) =
+            tokio::time::timeout_at(deadline, tasks.join_next_with_id()).await
+        {
+            self.settle(&mut state, vec![done]).await;
+            self.flush(&mut state).await;
         }
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
         heartbeats.abort();
-        for (_, job) in std::mem::take(&mut running) {
-            if self.store.release(job.id, &self.config.id).await.is_ok() {
-                stats.released += 1;
-            }
-        }
-        stats
+        let abandoned: Vec<JobId> = state.running.drain().map(|(_, (id, _))| id).collect();
+        self.release(&mut state, abandoned).await;
+        state.stats
     }
 
     /// How many jobs to claim now: the free slots no job or claim covers yet; with a local
@@ -367,25 +292,35 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         }
     }
 
-    /// A claim of `want` jobs that also completes `done`, to run beside the worker's loop.
-    fn claim(
+    /// A round trip to run beside the worker's loop: completes `done` and claims `want` jobs
+    /// (none: it only completes).
+    fn trip(
         &self,
         done: Vec<JobId>,
         want: usize,
         signal: u64,
-    ) -> impl Future<Output = Claimed> + Send + 'static {
-        let store = self.store.clone();
-        let worker = self.config.id.clone();
-        let kinds = self.config.kinds.clone();
-        let lease = self.config.lease;
-        let clock = self.clock.clone();
+    ) -> impl Future<Output = Trip> + Send + 'static {
+        let (store, worker, clock) = (
+            self.store.clone(),
+            self.config.id.clone(),
+            self.clock.clone(),
+        );
+        let (kinds, lease) = (self.config.kinds.clone(), self.config.lease);
         async move {
-            let now = clock.now();
-            let lease_until = now + chrono_duration(lease);
-            let result = store
-                .complete_and_claim(&done, &worker, kinds.as_deref(), now, lease_until, want)
-                .await;
-            Claimed {
+            let result = if want == 0 {
+                let completed = store.complete_all(&done, &worker).await;
+                completed.map(|completed| CompletedAndClaimed {
+                    completed,
+                    claimed: Vec::new(),
+                })
+            } else {
+                let now = clock.now();
+                let lease_until = now + chrono_duration(lease);
+                store
+                    .complete_and_claim(&done, &worker, kinds.as_deref(), now, lease_until, want)
+                    .await
+            };
+            Trip {
                 wanted: want,
                 completing: done.len(),
                 signal,
@@ -394,146 +329,134 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
         }
     }
 
-    /// Counts a claim's completions and queues its jobs; true when it brought fewer than
-    /// wanted (or failed).
-    fn take_claim(
-        &self,
-        claimed: Claimed,
-        held: &Mutex<BTreeSet<JobId>>,
-        queue: &mut VecDeque<Job>,
-        stats: &mut WorkerStats,
-    ) -> bool {
-        match claimed.result {
-            Ok(CompletedAndClaimed {
-                completed,
-                claimed: jobs,
-            }) => {
-                count_completed(claimed.completing, Ok(completed), stats);
-                let short = jobs.len() < claimed.wanted;
-                stats.claimed += jobs.len() as u64;
-                lock(held).extend(jobs.iter().map(|j| j.id));
-                queue.extend(jobs);
-                short
-            }
-            // The leases of the jobs it was to complete run out and they run again: at least
-            // once, never lost.
-            Err(_) => {
-                stats.store_errors += 1;
-                true
-            }
-        }
-    }
-
-    /// Completes `ids`, to run beside the worker's loop.
-    fn complete(&self, ids: Vec<JobId>) -> impl Future<Output = Flushed> + Send + 'static {
-        let store = self.store.clone();
-        let worker = self.config.id.clone();
-        async move {
-            let done = store.complete_all(&ids, &worker).await;
-            Flushed {
-                sent: ids.len(),
-                done,
-            }
-        }
-    }
-
-    async fn settle(
-        &self,
-        finished: Vec<Finished>,
-        running: &mut HashMap<tokio::task::Id, Started>,
-        held: &Mutex<BTreeSet<JobId>>,
-        stats: &mut WorkerStats,
-        succeeded: &mut Vec<JobId>,
-    ) {
+    /// Records how the handler tasks in `finished` ended: a success is completed in the next
+    /// round trip, a failure is failed now (retried after a backoff on the clock).
+    async fn settle(&self, state: &mut State, finished: Vec<Finished>) {
         for done in finished {
             let (task, outcome) = match done {
                 Ok((task, outcome)) => (task, outcome),
                 Err(error) => (error.id(), Err(format!("job handler panicked: {error}"))),
             };
-            let Some(job) = running.remove(&task) else {
+            let Some((id, attempts)) = state.running.remove(&task) else {
                 continue;
             };
-            lock(held).remove(&job.id);
-            match outcome {
-                Ok(()) => succeeded.push(job.id),
-                Err(error) => {
-                    let retry_at =
-                        self.clock.now() + self.config.backoff.delay(job.id, job.attempts);
-                    match self
-                        .store
-                        .fail(job.id, &self.config.id, error, retry_at)
-                        .await
-                    {
-                        Ok(_) => stats.failed += 1,
-                        Err(StoreError::LeaseLost { .. }) => stats.lost += 1,
-                        Err(_) => stats.store_errors += 1,
-                    }
-                }
+            lock(&state.held).remove(&id);
+            let Err(error) = outcome else {
+                state.succeeded.push(id);
+                continue;
+            };
+            let retry_at = self.clock.now() + self.config.backoff.delay(id, attempts);
+            match self.store.fail(id, &self.config.id, error, retry_at).await {
+                Ok(_) => state.stats.failed += 1,
+                Err(StoreError::LeaseLost { .. }) => state.stats.lost += 1,
+                Err(_) => state.stats.store_errors += 1,
             }
         }
     }
 
     /// Completes the jobs that succeeded, in one statement.
-    async fn flush(&self, succeeded: &mut Vec<JobId>, stats: &mut WorkerStats) {
-        if succeeded.is_empty() {
-            return;
+    async fn flush(&self, state: &mut State) {
+        if !state.succeeded.is_empty() {
+            state.stats.completions += 1;
+            let trip = self.trip(std::mem::take(&mut state.succeeded), 0, 0);
+            state.land(trip.await);
         }
-        stats.completions += 1;
-        let flushed = self.complete(std::mem::take(succeeded)).await;
-        count_completed(flushed.sent, flushed.done, stats);
+    }
+
+    /// Gives `jobs` back (at shutdown).
+    async fn release(&self, state: &mut State, jobs: Vec<JobId>) {
+        for id in jobs {
+            lock(&state.held).remove(&id);
+            if self.store.release(id, &self.config.id).await.is_ok() {
+                state.stats.released += 1;
+            }
+        }
     }
 }
 
-/// A job handed to the handler.
-#[derive(Debug, Clone, Copy)]
-struct Started {
-    id: JobId,
-    attempts: u32,
+/// What a running worker keeps track of.
+#[derive(Debug, Default)]
+struct State {
+    stats: WorkerStats,
+    /// The jobs it holds leases on (queued or running), renewed by the heartbeats.
+    held: Arc<Mutex<BTreeSet<JobId>>>,
+    /// Jobs claimed but not started yet (when `batch` exceeds the free slots).
+    queue: VecDeque<Job>,
+    /// The running jobs (id and attempt) by their handler task.
+    running: HashMap<Id, (JobId, u32)>,
+    /// Jobs that succeeded, to complete in the next round trip.
+    succeeded: Vec<JobId>,
 }
 
-/// What a claim brought.
+impl State {
+    /// Counts what a round trip did and queues the jobs it claimed; true when it brought
+    /// fewer than it wanted (or failed).
+    fn land(&mut self, trip: Trip) -> bool {
+        let Ok(CompletedAndClaimed { completed, claimed }) = trip.result else {
+            // The leases of the jobs it was to complete run out and they run again: at least
+            // once, never lost.
+            self.stats.store_errors += 1;
+            return true;
+        };
+        self.stats.succeeded += completed.len() as u64;
+        self.stats.lost += trip.completing.saturating_sub(completed.len()) as u64;
+        self.stats.claimed += claimed.len() as u64;
+        lock(&self.held).extend(claimed.iter().map(|job| job.id));
+        let short = claimed.len() < trip.wanted;
+        self.queue.extend(claimed);
+        short
+    }
+}
+
+/// What a round trip (a claim, or a completion alone) brought.
 #[derive(Debug)]
-struct Claimed {
+struct Trip {
     wanted: usize,
     /// Jobs it was to complete.
     completing: usize,
-    /// The worker's signal count when the claim was sent.
+    /// The worker's signal count when it was sent.
     signal: u64,
-    result: Result<CompletedAndClaimed, StoreError>,
+    result: Result<CompletedAndClaimed>,
 }
 
-/// What a completion of `sent` jobs did.
+/// What wakes a worker or a scheduler besides its own work: a store's wake-up, and a move of
+/// a clock that moves when told (a clock that follows real time has no watch).
 #[derive(Debug)]
-struct Flushed {
-    sent: usize,
-    done: Result<Vec<JobId>, StoreError>,
+pub(crate) struct Nudges {
+    wakeup: Option<Wakeup>,
+    moves: Option<ClockWatch>,
 }
 
-/// Counts what a completion of `sent` jobs did.
-fn count_completed(sent: usize, done: Result<Vec<JobId>, StoreError>, stats: &mut WorkerStats) {
-    match done {
-        Ok(done) => {
-            stats.succeeded += done.len() as u64;
-            stats.lost += sent.saturating_sub(done.len()) as u64;
+impl Nudges {
+    pub(crate) fn new(wakeup: Option<Wakeup>, clock: &dyn Clock) -> Self {
+        let moves = clock.watch();
+        Self { wakeup, moves }
+    }
+
+    /// Whether the clock follows real time (then real time brings what comes due).
+    pub(crate) fn real_time(&self) -> bool {
+        self.moves.is_none()
+    }
+
+    /// Resolves on a wake-up, a move of the clock, or when `otherwise` does.
+    pub(crate) async fn next(&mut self, otherwise: impl Future) {
+        let woken = async {
+            match &mut self.wakeup {
+                Some(wakeup) => wakeup.wait().await,
+                None => std::future::pending().await,
+            }
+        };
+        let moved = async {
+            match &mut self.moves {
+                Some(watch) => watch.moved().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = woken => {}
+            () = moved => {}
+            _ = otherwise => {}
         }
-        // The leases run out and the jobs run again: at least once, never lost.
-        Err(_) => stats.store_errors += 1,
-    }
-}
-
-async fn wait(wakeup: &mut Option<Wakeup>) {
-    match wakeup {
-        Some(wakeup) => wakeup.wait().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Resolves when a clock that moves when told has moved (never for a clock that follows real
-/// time, which has no watch).
-pub(crate) async fn clock_moved(watch: &mut Option<ClockWatch>) {
-    match watch {
-        Some(watch) => watch.moved().await,
-        None => std::future::pending().await,
     }
 }
 
@@ -568,106 +491,4 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 pub(crate) fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use std::future::Future;
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use athlos_core::clock::{Clock, ManualClock};
-    use athlos_core::store::{Backoff, Job, JobState, JobStore, MemoryStore, NewJob};
-    use chrono::{DateTime, TimeZone, Utc};
-
-    use super::{Worker, WorkerConfig};
-
-    /// An instant for the manual clocks, years away from the real time.
-    pub(crate) fn start() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2031, 5, 1, 12, 0, 0).unwrap()
-    }
-
-    /// Lets the background tasks run for a while of real time, to show that real time alone
-    /// changes nothing.
-    pub(crate) async fn idle() {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-
-    /// Waits until `done` answers true, for 10 s of real time at most.
-    pub(crate) async fn eventually<F, Fut>(what: &str, mut done: F)
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = bool>,
-    {
-        let waited = tokio::time::timeout(Duration::from_secs(10), async {
-            while !done().await {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await;
-        assert!(waited.is_ok(), "timed out: {what}");
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failed_job_is_retried_when_the_clock_passes_its_backoff() {
-        let clock = Arc::new(ManualClock::new(start()));
-        let store = Arc::new(MemoryStore::new());
-        let job = store
-            .enqueue(NewJob::new("flaky", serde_json::json!(null), start()))
-            .await
-            .unwrap();
-        // When each attempt ran, on the clock.
-        let runs: Arc<Mutex<Vec<DateTime<Utc>>>> = Arc::default();
-        let handler = {
-            let (runs, clock) = (runs.clone(), clock.clone());
-            move |job: Job| {
-                let (runs, clock) = (runs.clone(), clock.clone());
-                async move {
-                    runs.lock().unwrap().push(clock.now());
-                    match job.attempts {
-                        1 => Err("fails once".to_owned()),
-                        _ => Ok(()),
-                    }
-                }
-            }
-        };
-        let mut config = WorkerConfig::new("w1");
-        // Polls so rare that only the clock's moves can wake the worker within the test.
-        config.poll = Duration::from_secs(3600);
-        config.backoff = Backoff {
-            base: chrono::Duration::seconds(10),
-            max: chrono::Duration::hours(1),
-        };
-        let retry_at = start() + config.backoff.delay(job.id, 1);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let worker = Worker::new(store.clone(), handler, config).with_clock(clock.clone());
-        let running = tokio::spawn(worker.run(async move {
-            let _ = stopped.await;
-        }));
-        let state = |store: &Arc<MemoryStore>| {
-            let store = store.clone();
-            async move { store.job(job.id).await.unwrap().unwrap() }
-        };
-        eventually("the first attempt fails", || async {
-            state(&store).await.state == JobState::Failed
-        })
-        .await;
-        // The backoff counts from the clock's now.
-        let failed = state(&store).await;
-        assert_eq!((failed.run_at, failed.attempts), (retry_at, 1));
-        assert!(retry_at > start() + chrono::Duration::seconds(4));
-        idle().await;
-        clock.set(retry_at - chrono::Duration::milliseconds(1));
-        idle().await;
-        assert_eq!(runs.lock().unwrap().len(), 1, "retried before its time");
-        clock.set(retry_at);
-        eventually("the retry succeeds", || async {
-            state(&store).await.state == JobState::Succeeded
-        })
-        .await;
-        assert_eq!(*runs.lock().unwrap(), [start(), retry_at]);
-        let _ = stop.send(());
-        let stats = running.await.unwrap();
-        assert_eq!((stats.claimed, stats.failed, stats.succeeded), (2, 1, 1));
-    }
 }
