@@ -11,7 +11,9 @@
 //! public events whose audience includes what it follows; a subscriber that falls more than the
 //! broadcast buffer behind is dropped with a final `stream.dropped` event (it resumes from
 //! the log by reconnecting) instead of holding the others back. Gaps between the replay and
-//! the broadcast are filled from the log, so nothing committed is ever skipped.
+//! the broadcast are filled from the log, so nothing committed is ever skipped: when a later
+//! event shows the gap, or at the latest when the stream has been idle for a keep-alive
+//! interval (an event committed before the tail task started is never broadcast).
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -313,10 +315,19 @@ impl Subscriber {
                     .await;
             match received {
                 Err(_) => {
+                    // Idle: anything committed that no broadcast brought (the tail task may
+                    // have started after this stream's replay read the log) is read from the
+                    // log now, so an idle stream never waits on the next commit for it.
+                    if let Ok(last) = self.state.store.last_sequence().await {
+                        if last > self.follower.position() {
+                            self.catching_up = true;
+                            continue;
+                        }
+                    }
                     return Some(Bytes::from_static(match self.wire {
                         Wire::Sse => b": keep-alive\n\n",
                         Wire::Ndjson => b"\n",
-                    }))
+                    }));
                 }
                 Ok(Ok(shared)) => {
                     // Send what is ready with it in one write (fan-out of bursts).
