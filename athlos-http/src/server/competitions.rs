@@ -31,6 +31,7 @@ use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{body_bytes, refuse_nul, ApiJson, ApiPath, ApiQuery};
 use super::jobs::JobView;
+use super::svg::{no_bracket, svg_response};
 use super::webhooks::WebhookView;
 use super::AppState;
 
@@ -745,16 +746,6 @@ async fn get_bracket_svg(
             d.id
         ))),
     }
-}
-
-/// A bracket as an `image/svg+xml` answer.
-pub(crate) fn svg_response(bracket: &Bracket) -> axum::response::Response {
-    ([(CONTENT_TYPE, "image/svg+xml")], bracket.to_svg()).into_response()
-}
-
-/// 404 `no_bracket`: there is nothing to draw.
-pub(crate) fn no_bracket(message: String) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "no_bracket", message)
 }
 
 /// The bracket a read asks for and its version: `?version=N`, `?tag=NAME`, or the live one

@@ -22,6 +22,7 @@ pub mod ops;
 pub mod store;
 #[allow(unused_qualifications)]
 pub mod streams;
+pub(crate) mod svg;
 #[allow(unused_qualifications)]
 pub mod tournaments;
 #[allow(unused_qualifications)]

@@ -22,10 +22,10 @@ use athlos_core::store::{AggregateStore, Stored};
 use athlos_core::tournament::{Tournament, TournamentRules, TournamentSettings};
 
 use super::auth::Caller;
-use super::competitions::{no_bracket, svg_response};
 use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::svg::{no_bracket, svg_response};
 use super::AppState;
 
 /// The routes of this module.
