@@ -266,14 +266,6 @@ impl Tournament {
         }
     }
 
-    /// The rounds of a Swiss, mutably.
-    pub fn swiss_mut(&mut self) -> Option<&mut SwissPlay> {
-        match &mut self.play {
-            Some(Play::Swiss(play)) => Some(play),
-            _ => None,
-        }
-    }
-
     /// The two sides of a match of the bracket or the Swiss (`None` for an empty slot or a
     /// bye); both `None` when there is no such match.
     pub fn sides(&self, match_id: &MatchId) -> [Option<ParticipantId>; 2] {
