@@ -193,11 +193,10 @@ impl<S: Store, C: Clock> Service<S, C> {
                 .map(|t| t.value.may_direct(principal)),
             AggregateRef::Division(id) => Some(match self.store.division(id).await? {
                 Some(division) => {
-                    let competition = self.store.competition(&division.value.competition).await?;
-                    let director = competition
-                        .as_ref()
-                        .and_then(|c| c.value.director.as_deref());
-                    access::may_direct(principal, director)
+                    match self.store.competition(&division.value.competition).await? {
+                        Some(competition) => competition.value.may_direct(principal),
+                        None => access::may_direct(principal, None),
+                    }
                 }
                 None => access::may_direct(principal, None),
             }),
