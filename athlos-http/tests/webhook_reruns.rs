@@ -21,7 +21,7 @@ use athlos_core::store::{
 };
 use athlos_http::server::jobs::Handler;
 use athlos_http::server::{open_store, AppState, Config};
-use athlos_store::JobHandler;
+use athlos_runner::JobHandler;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;

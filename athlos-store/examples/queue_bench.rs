@@ -28,9 +28,8 @@ use athlos_core::id::TournamentId;
 use athlos_core::store::{
     AggregateRef, Commit, Deadline, DeadlineKey, DeadlineStore, Job, JobStore, NewJob, Store,
 };
-use athlos_store::{
-    AnyStore, Scheduler, SchedulerConfig, Topic, Worker, WorkerConfig, WorkerStats,
-};
+use athlos_runner::{Scheduler, SchedulerConfig, Worker, WorkerConfig, WorkerStats};
+use athlos_store::{AnyStore, Topic};
 use chrono::Utc;
 use sqlx::Connection;
 

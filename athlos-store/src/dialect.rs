@@ -10,14 +10,13 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{
-    PgArgumentBuffer, PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow,
-    PgTypeInfo,
+    PgArgumentBuffer, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow, PgTypeInfo,
 };
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
-    SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Executor, Postgres, Sqlite, Transaction};
+use sqlx::{Database, Encode, Executor, Postgres, Sqlite, Transaction, Type};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use athlos_core::store::JobId;
@@ -392,8 +391,7 @@ pub(crate) fn query(sql: impl Into<String>) -> Query {
     }
 }
 
-type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
-type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+type DbQuery<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>;
 
 impl Query {
     /// Binds the next parameter.
@@ -417,8 +415,14 @@ impl Query {
         }
         let Query { sql, values } = self;
         match conn.driver() {
-            Driver::Sqlite(c) => wrap(bind_sqlite(&sql, values)?.fetch_all(c).await, Row::Sqlite),
-            Driver::Postgres(c) => wrap(bind_pg(&sql, values)?.fetch_all(c).await, Row::Postgres),
+            Driver::Sqlite(c) => wrap(
+                bind(&sql, values, sqlite_own)?.fetch_all(c).await,
+                Row::Sqlite,
+            ),
+            Driver::Postgres(c) => wrap(
+                bind(&sql, values, postgres_own)?.fetch_all(c).await,
+                Row::Postgres,
+            ),
         }
     }
 
@@ -437,11 +441,11 @@ impl Query {
     pub(crate) async fn execute(self, conn: &mut Conn) -> Result<u64> {
         let Query { sql, values } = self;
         match conn.driver() {
-            Driver::Sqlite(c) => bind_sqlite(&sql, values)?
+            Driver::Sqlite(c) => bind(&sql, values, sqlite_own)?
                 .execute(c)
                 .await
                 .map(|d| d.rows_affected()),
-            Driver::Postgres(c) => bind_pg(&sql, values)?
+            Driver::Postgres(c) => bind(&sql, values, postgres_own)?
                 .execute(c)
                 .await
                 .map(|d| d.rows_affected()),
@@ -450,25 +454,20 @@ impl Query {
     }
 }
 
-fn bind_sqlite(sql: &str, values: Vec<Value>) -> Result<SqliteQuery<'_>> {
-    let mut query = sqlx::query(sql);
-    for value in values {
-        query = match value {
-            Value::Int(v) => query.bind(v),
-            Value::Uint(v) => query.bind(v.map(i64_of).transpose()?),
-            Value::Int32(v) => query.bind(v),
-            Value::Text(v) | Value::Json(v) => query.bind(v),
-            Value::Bool(v) => query.bind(v),
-            Value::Time(v) => query.bind(v.map(|time| time.timestamp_micros())),
-            Value::Bytes(v) => query.bind(v),
-            Value::Ints(v) => query.bind(list(v)?),
-            Value::Texts(v) => query.bind(list(v)?),
-        };
-    }
-    Ok(query)
-}
-
-fn bind_pg(sql: &str, values: Vec<Value>) -> Result<PgQuery<'_>> {
+/// A statement with its values bound: on each dialect, what both encode alike here, the rest
+/// (times, JSON, lists) by `own`.
+fn bind<'q, DB: Database>(
+    sql: &'q str,
+    values: Vec<Value>,
+    own: fn(DbQuery<'q, DB>, Value) -> Result<DbQuery<'q, DB>>,
+) -> Result<DbQuery<'q, DB>>
+where
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    Option<i32>: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    Option<bool>: Encode<'q, DB> + Type<DB>,
+    Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+{
     let mut query = sqlx::query(sql);
     for value in values {
         query = match value {
@@ -476,28 +475,47 @@ fn bind_pg(sql: &str, values: Vec<Value>) -> Result<PgQuery<'_>> {
             Value::Uint(v) => query.bind(v.map(i64_of).transpose()?),
             Value::Int32(v) => query.bind(v),
             Value::Text(v) => query.bind(v),
-            Value::Json(v) => query.bind(v.map(JsonText)),
             Value::Bool(v) => query.bind(v),
-            Value::Time(v) => query.bind(v),
             Value::Bytes(v) => query.bind(v),
-            Value::Ints(v) => query.bind(v),
-            Value::Texts(v) => query.bind(v),
+            other => own(query, other)?,
         };
     }
     Ok(query)
+}
+
+/// SQLite's own: times as microseconds, JSON as text, lists as JSON text.
+fn sqlite_own(query: DbQuery<'_, Sqlite>, value: Value) -> Result<DbQuery<'_, Sqlite>> {
+    Ok(match value {
+        Value::Time(v) => query.bind(v.map(|time| time.timestamp_micros())),
+        Value::Ints(v) => query.bind(list(v)?),
+        Value::Texts(v) => query.bind(list(v)?),
+        Value::Json(v) => query.bind(v),
+        _ => return Err(backend("a value neither dialect binds alike")),
+    })
+}
+
+/// PostgreSQL's own: `TIMESTAMPTZ`, `JSONB` and arrays.
+fn postgres_own(query: DbQuery<'_, Postgres>, value: Value) -> Result<DbQuery<'_, Postgres>> {
+    Ok(match value {
+        Value::Time(v) => query.bind(v),
+        Value::Ints(v) => query.bind(v),
+        Value::Texts(v) => query.bind(v),
+        Value::Json(v) => query.bind(v.map(JsonText)),
+        _ => return Err(backend("a value neither dialect binds alike")),
+    })
 }
 
 /// JSON text sent as `JSONB` as it is: no tree in between, no `::jsonb` cast in the SQL.
 #[derive(Debug)]
 struct JsonText(String);
 
-impl sqlx::Type<Postgres> for JsonText {
+impl Type<Postgres> for JsonText {
     fn type_info() -> PgTypeInfo {
-        <serde_json::Value as sqlx::Type<Postgres>>::type_info()
+        <serde_json::Value as Type<Postgres>>::type_info()
     }
 }
 
-impl sqlx::Encode<'_, Postgres> for JsonText {
+impl Encode<'_, Postgres> for JsonText {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
         // The binary JSONB format: a version byte, then the text.
         buf.push(1);
@@ -516,8 +534,8 @@ impl Row {
     /// A column whose type is the same on both (`BIGINT`, `TEXT`, `BOOLEAN`, bytes).
     pub(crate) fn get<T>(&self, column: &str) -> Result<T>
     where
-        T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-        T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+        T: for<'r> sqlx::Decode<'r, Sqlite> + Type<Sqlite>,
+        T: for<'r> sqlx::Decode<'r, Postgres> + Type<Postgres>,
     {
         use sqlx::Row as _;
         match self {

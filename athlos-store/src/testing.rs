@@ -3,8 +3,8 @@
 //! Every implementation of the core's store traits promises the same behaviour: versions and
 //! conflicts, a gapless event log, blobs, the job queue (leases, retries, dead letters,
 //! idempotency keys, claims by kind, completions in a commit and with a claim), deadlines
-//! claimed and fenced, webhook deliveries in order, and a [`crate::Worker`] and
-//! [`crate::Scheduler`] running on top. [`store_conformance!`](crate::store_conformance)
+//! claimed and fenced, webhook deliveries in order, and an [`athlos_runner::Worker`] and
+//! [`athlos_runner::Scheduler`] running on top. [`store_conformance!`](crate::store_conformance)
 //! writes one test per case, each on a fresh store from a function you give; the memory,
 //! SQLite and PostgreSQL stores of this workspace are tested with it just so.
 //!

@@ -58,7 +58,8 @@ use athlos_core::store::{
     AggregateRef, Commit, Deadline, DeadlineKey, DeadlineStore, EventLog, Job, JobState, JobStore,
     NewJob, Store,
 };
-use athlos_store::{AnyStore, Scheduler, SchedulerConfig, Topic, Wakeup, Worker, WorkerConfig};
+use athlos_runner::{Scheduler, SchedulerConfig, Worker, WorkerConfig};
+use athlos_store::{AnyStore, Topic, Wakeup};
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, Row};
 use support::cluster::PrivateCluster;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use athlos_core::draft::PICK_CLOCK;
 use athlos_core::store::{Commit, Deadline};
-use athlos_store::DeadlineHandler;
+use athlos_runner::DeadlineHandler;
 
 use super::metrics::Metrics;
 use super::AppService;

@@ -11,7 +11,7 @@ use athlos_core::id::DivisionId;
 use athlos_core::lifecycle::BracketState;
 use athlos_core::service::{generation_target, GENERATE_BRACKET};
 use athlos_core::store::{Job, JobId, JobState};
-use athlos_store::JobHandler;
+use athlos_runner::JobHandler;
 
 use super::AppState;
 

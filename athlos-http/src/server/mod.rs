@@ -333,13 +333,13 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
     let (shutdown, mut watch_rx) = watch::channel(false);
     let mut workers = Vec::new();
     if state.config.workers > 0 {
-        let mut config = athlos_store::WorkerConfig::new(worker_name(address));
+        let mut config = athlos_runner::WorkerConfig::new(worker_name(address));
         config.concurrency = state.config.workers;
         config.lease = state.config.job_lease;
         config.heartbeat = state.config.job_lease / 3;
         config.poll = state.config.job_poll;
         config.kinds = Some(jobs::KINDS.iter().map(|kind| (*kind).to_owned()).collect());
-        let mut worker = athlos_store::Worker::new(
+        let mut worker = athlos_runner::Worker::new(
             Arc::new(state.store.clone()),
             jobs::Handler::new(state.clone()),
             config,
@@ -388,11 +388,11 @@ fn spawn_scheduler(
     address: SocketAddr,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    let mut config = athlos_store::SchedulerConfig::new(worker_name(address));
+    let mut config = athlos_runner::SchedulerConfig::new(worker_name(address));
     config.claim = state.config.deadline_claim;
     let handler = clocks::Clocks::new(state.service.clone(), state.metrics.clone());
     let mut scheduler =
-        athlos_store::Scheduler::new(Arc::new(state.store.clone()), handler, config)
+        athlos_runner::Scheduler::new(Arc::new(state.store.clone()), handler, config)
             .with_clock(state.clock.clone());
     if let Some(database) = &state.database {
         scheduler = scheduler.with_wakeup(database.wakeup(athlos_store::Topic::Deadlines));

@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
-use crate::{Scheduler, SchedulerConfig, Worker, WorkerConfig};
 use athlos_core::bracket::{BracketOptions, Format};
 use athlos_core::clock::ManualClock;
 use athlos_core::competition::DivisionRules;
@@ -29,6 +28,7 @@ use athlos_core::store::{
 };
 use athlos_core::tournament::TournamentRules;
 use athlos_core::version::{ContentHash, Patch};
+use athlos_runner::{Scheduler, SchedulerConfig, Worker, WorkerConfig};
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 
 fn t0() -> DateTime<Utc> {

@@ -96,8 +96,10 @@ runner! {
     /// Fires due deadlines of a store with a handler until shut down, on its [`Clock`] (see
     /// [Time](crate#time)).
     Scheduler<S: Store, H: DeadlineHandler>(SchedulerConfig);
-    /// Wakes on `wakeup` (e.g. [`crate::AnyStore::wakeup`] of [`crate::Topic::Deadlines`]),
-    /// so a deadline set sooner than the one it sleeps for is not missed.
+    /// Wakes on `wakeup` (e.g. a store's
+    /// [`JobStore::wakeup`](athlos_core::store::JobStore::wakeup) of
+    /// [`Topic::Deadlines`](crate::Topic::Deadlines)), so a deadline set sooner than the one
+    /// it sleeps for is not missed.
 }
 
 impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {

@@ -14,7 +14,7 @@ use athlos_core::store::{
     AggregateRef, Backoff, Commit, Deadline, DeadlineKey, DeadlineStore, Job, JobState, JobStore,
     MemoryStore, NewJob,
 };
-use athlos_store::{DeadlineHandler, Scheduler, SchedulerConfig, Worker, WorkerConfig};
+use athlos_runner::{DeadlineHandler, Scheduler, SchedulerConfig, Worker, WorkerConfig};
 use chrono::{DateTime, TimeZone, Utc};
 
 /// An instant for the manual clocks, years away from the real time.

@@ -125,8 +125,8 @@ runner! {
     /// Claims jobs from a store and runs them with a handler until shut down, on its [`Clock`]
     /// (see [Time](crate#time)).
     Worker<S: JobStore, H: JobHandler>(WorkerConfig);
-    /// Claims as soon as `wakeup` fires (e.g. [`crate::AnyStore::wakeup`] of
-    /// [`crate::Topic::Jobs`]), not only every `poll`.
+    /// Claims as soon as `wakeup` fires (e.g. a store's [`JobStore::wakeup`] of
+    /// [`Topic::Jobs`](crate::Topic::Jobs)), not only every `poll`.
 }
 
 impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
