@@ -27,6 +27,7 @@
 //! new values, so the same input always gives byte-identical output.
 //!
 //! - [`access`]: who may do what: the authorisation decisions adapters ask.
+//! - [`announcement`]: tournaments published, started and finished, read off the event log.
 //! - [`model`]: participants and ids.
 //! - [`seeding`]: seed order, bracket placement, first-round orderings, byes, seeded draws and
 //!   club/nation separation.
@@ -52,6 +53,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod announcement;
 pub mod bracket;
 pub mod clock;
 pub mod codes;

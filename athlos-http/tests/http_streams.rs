@@ -885,3 +885,107 @@ async fn the_server_reads_the_time_from_its_clock() {
     assert_eq!(status, 401);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announcements_tell_of_tournaments_published_started_and_finished() {
+    for database in common::databases().await {
+        let server = Server::start_with(&database.url, |_| {}).await;
+        let director = token("herald", "director");
+        let mut live = Stream::open(&server, "/v1/announcements/stream", false, None).await;
+        let mut lines = Stream::open(&server, "/v1/announcements/stream", true, None).await;
+        tournament(&server, &director, "spring", 4).await;
+        // A second tournament only published: announced once, never started.
+        let create = json!({"id": "autumn", "name": "Autumn",
+            "rules": {"options": {"format": "single_elimination"}}});
+        server.post("/v1/tournaments", &director, create, 201).await;
+        server
+            .post(
+                "/v1/tournaments/autumn/publish",
+                &director,
+                json!(null),
+                200,
+            )
+            .await;
+        while play_round(&server, &director, "spring").await {}
+
+        let wanted = [
+            ("tournament_published", "spring"),
+            ("tournament_started", "spring"),
+            ("tournament_published", "autumn"),
+            ("tournament_finished", "spring"),
+        ];
+        for stream in [&mut live, &mut lines] {
+            let mut got = Vec::new();
+            for _ in 0..wanted.len() {
+                got.push(stream.next().await.expect("the stream ended early"));
+            }
+            let kinds: Vec<(&str, &str)> = got
+                .iter()
+                .map(|e| (e.name.as_str(), e.data["tournament"].as_str().unwrap()))
+                .collect();
+            assert_eq!(kinds, wanted, "{}", database.url);
+            assert!(got.windows(2).all(|w| w[0].id < w[1].id));
+            assert_eq!(got[3].data["winners"], json!(["b1"]), "b1 wins every game");
+            assert_eq!(got[0].data["winners"], json!([]));
+            assert!(got[0].data["timestamp"].is_string());
+        }
+
+        // The same, a page at a time, resuming after the last one read.
+        let page = server.get("/v1/announcements?limit=2").await;
+        let listed: Vec<&str> = page["announcements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(listed, ["tournament_published", "tournament_started"]);
+        assert_eq!(page["more"], true);
+        let second = page["announcements"][1]["sequence"].as_u64().unwrap();
+        assert_eq!(page["next_after"], second);
+        let rest = server
+            .get(&format!("/v1/announcements?after={second}&limit=10"))
+            .await;
+        let listed: Vec<(&str, &str)> = rest["announcements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["type"].as_str().unwrap(),
+                    a["tournament"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(listed, wanted[2..]);
+        assert_eq!(rest["more"], false);
+        let finished = &rest["announcements"][1];
+        assert_eq!(finished["winners"], json!(["b1"]));
+
+        // A stream resumed after the start announcement replays only what followed it.
+        let start = page["announcements"][1]["sequence"].as_u64().unwrap();
+        let mut resumed =
+            Stream::open(&server, "/v1/announcements/stream", true, Some(start)).await;
+        let next = resumed.next().await.unwrap();
+        assert_eq!(
+            (next.name.as_str(), next.data["tournament"].as_str()),
+            ("tournament_published", Some("autumn"))
+        );
+
+        for bad in [
+            "/v1/announcements?limit=0",
+            "/v1/announcements?limit=501",
+            "/v1/announcements?after=-1",
+            "/v1/announcements?after=9223372036854775808",
+            "/v1/announcements?colour=red",
+            "/v1/announcements/stream?after=x",
+            "/v1/announcements/stream?names=arena",
+        ] {
+            let (status, body) = server.send("GET", bad, None, None).await;
+            assert_eq!(status, 400, "{bad}: {body}");
+            assert!(body["code"].is_string(), "{bad}: {body}");
+        }
+        drop((live, lines, resumed));
+        server.stop().await;
+        database.drop_it().await;
+    }
+}

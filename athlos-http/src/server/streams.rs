@@ -25,6 +25,7 @@ use axum::extract::State;
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -33,6 +34,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use athlos_core::announcement::{Announcement, AnnouncementKind};
 use athlos_core::bracket::{MatchId, Placement};
 use athlos_core::event::{EventData, Pairing};
 use athlos_core::id::{CompetitionId, TournamentId};
@@ -61,6 +63,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(event_stream))
         .routes(routes!(draft_stream))
         .routes(routes!(results))
+        .routes(routes!(announcements))
+        .routes(routes!(announcement_stream))
 }
 
 /// One logged event, rendered once for every subscriber.
@@ -212,6 +216,15 @@ async fn tail(hub: Arc<HubInner>, store: SharedStore, mut wakeup: Option<athlos_
     }
 }
 
+/// What a stream follows.
+#[derive(Debug, Clone)]
+enum Scope {
+    /// The public events whose audience includes this aggregate.
+    Aggregate(AggregateRef),
+    /// The announcements of every tournament ([`Announcement`]).
+    Announcements,
+}
+
 /// How events are named on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Names {
@@ -247,8 +260,9 @@ pub struct StreamQuery {
 
 struct Subscriber {
     state: AppState,
-    /// What it follows: a tournament, an event (with its divisions) or a draft.
-    scope: AggregateRef,
+    /// What it follows: a tournament, an event (with its divisions), a draft, or the
+    /// announcements of every tournament.
+    scope: Scope,
     names: Names,
     participant: Option<ParticipantId>,
     wire: Wire,
@@ -418,7 +432,15 @@ impl Subscriber {
 
     /// The frame of `shared` for this subscriber, if it concerns it.
     fn frame(&self, shared: &Shared) -> Option<Vec<u8>> {
-        if !shared.audience.includes(&self.scope) {
+        let scope = match &self.scope {
+            Scope::Aggregate(scope) => scope,
+            Scope::Announcements => {
+                let announced = AnnouncementBody::of(&shared.logged)?;
+                let name = announced.kind.as_str();
+                return Some(self.encode(Some(announced.sequence), name, &json_text(&announced)));
+            }
+        };
+        if !shared.audience.includes(scope) {
             return None;
         }
         // Streams are public reads.
@@ -605,7 +627,7 @@ fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiEr
 
 fn open(
     state: AppState,
-    scope: AggregateRef,
+    scope: Scope,
     headers: &HeaderMap,
     query: StreamQuery,
 ) -> Result<Response, ApiError> {
@@ -705,7 +727,12 @@ async fn tournament_stream(
     let id =
         TournamentId::new(&id).map_err(|e| ApiError::bad_input("tournament_id", e.to_string()))?;
     state.service.tournament(&id).await?;
-    open(state, AggregateRef::Tournament(id), &headers, query)
+    open(
+        state,
+        Scope::Aggregate(AggregateRef::Tournament(id)),
+        &headers,
+        query,
+    )
 }
 
 /// An event's events (the event itself and its divisions), live, as the tournament stream.
@@ -729,7 +756,12 @@ async fn event_stream(
             athlos_core::error::ServiceError::UnknownCompetition { id: id.to_string() }.into(),
         );
     }
-    open(state, AggregateRef::Competition(id), &headers, query)
+    open(
+        state,
+        Scope::Aggregate(AggregateRef::Competition(id)),
+        &headers,
+        query,
+    )
 }
 
 /// A draft's events, live, as the tournament stream: `draft.started`, `draft.pick_made`,
@@ -752,7 +784,12 @@ async fn draft_stream(
 ) -> Result<Response, ApiError> {
     let id = super::drafts::draft_id(&id)?;
     state.service.draft(&id).await?;
-    open(state, AggregateRef::Draft(id), &headers, query)
+    open(
+        state,
+        Scope::Aggregate(AggregateRef::Draft(id)),
+        &headers,
+        query,
+    )
 }
 
 /// The final standings as NDJSON, one line per entry in rank order (`rank`, `participant`,
@@ -792,4 +829,158 @@ async fn results(
         body.push('\n');
     }
     Ok(([(CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// An announcement as the API writes it: a tournament published, started or finished.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnnouncementBody {
+    /// `tournament_published`, `tournament_started` or `tournament_finished`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "tournament_finished")]
+    pub kind: AnnouncementKind,
+    /// The log sequence of the event that made it (resume after it).
+    pub sequence: u64,
+    /// When it happened.
+    #[schema(value_type = String, format = DateTime)]
+    pub timestamp: DateTime<Utc>,
+    /// The tournament.
+    #[schema(value_type = String)]
+    pub tournament: TournamentId,
+    /// With `tournament_finished`: the participants placed first (more than one when the
+    /// format shares first place); empty otherwise.
+    #[schema(value_type = Vec<String>)]
+    pub winners: Vec<ParticipantId>,
+}
+
+impl AnnouncementBody {
+    /// The announcement `logged` makes, if any.
+    fn of(logged: &LoggedEvent) -> Option<Self> {
+        let announced = Announcement::of(&logged.event)?;
+        Some(Self {
+            kind: announced.kind,
+            sequence: logged.sequence,
+            timestamp: announced.timestamp,
+            tournament: announced.tournament.clone(),
+            winners: announced.winners.into_iter().cloned().collect(),
+        })
+    }
+}
+
+/// Where a page of announcements starts and how long it is.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AnnouncementQuery {
+    /// Announcements made after this log sequence (default 0: from the start).
+    #[param(maximum = 9223372036854775807_u64)]
+    pub after: Option<u64>,
+    /// Announcements per page, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<usize>,
+}
+
+/// A page of announcements.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnnouncementPage {
+    /// In log order.
+    pub announcements: Vec<AnnouncementBody>,
+    /// The log sequence this page read up to: ask for the next page `after` it.
+    pub next_after: u64,
+    /// Whether the log goes on past `next_after` (a page reads at most
+    /// [`ANNOUNCEMENT_SCAN`] events of the log, so a page may hold fewer announcements than
+    /// asked for, even none, while more follow).
+    pub more: bool,
+}
+
+/// Events of the log one page of announcements reads at most.
+pub const ANNOUNCEMENT_SCAN: usize = 10_000;
+
+/// Where the whole platform hears of its tournaments: each tournament published
+/// (`tournament_published`), started (`tournament_started`) and finished
+/// (`tournament_finished`, with its winners), in log order, a page at a time.
+#[utoipa::path(get, path = "/v1/announcements", tag = "streams",
+    params(AnnouncementQuery),
+    responses((status = 200, body = AnnouncementPage), (status = 400, body = ErrorBody)))]
+async fn announcements(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AnnouncementQuery>,
+) -> Result<Json<AnnouncementPage>, ApiError> {
+    let limit = match query.limit {
+        None => 100,
+        Some(limit @ 1..=500) => limit,
+        Some(_) => return Err(ApiError::bad_input("limit", "limit must be 1 to 500")),
+    };
+    let after = query.after.unwrap_or(0);
+    if after > MAX_SEQUENCE {
+        return Err(ApiError::bad_input(
+            "after",
+            format!("after must be a log sequence up to {MAX_SEQUENCE}"),
+        ));
+    }
+    let mut follower = LogFollower::new(after, PAGE);
+    let mut found = Vec::new();
+    let mut scanned = 0;
+    let mut more = true;
+    while found.len() < limit && scanned < ANNOUNCEMENT_SCAN {
+        let page = follower.next_page(&state.store).await?;
+        let read = page.len();
+        for addressed in page {
+            scanned += 1;
+            if let Some(announced) = AnnouncementBody::of(&addressed.logged) {
+                found.push(announced);
+                if found.len() == limit {
+                    follower.seek(addressed.logged.sequence);
+                    break;
+                }
+            }
+        }
+        if read < PAGE && found.len() < limit {
+            more = false;
+            break;
+        }
+    }
+    // At the last announcement of a full page, else at the last event read.
+    let next_after = follower.position();
+    if more {
+        more = state.store.last_sequence().await? > next_after;
+    }
+    Ok(Json(AnnouncementPage {
+        announcements: found,
+        next_after,
+        more,
+    }))
+}
+
+/// Where a stream of announcements starts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AnnouncementStreamQuery {
+    /// Replay announcements made after this log sequence (the `Last-Event-ID` header wins
+    /// when both are given); without either, every announcement so far is replayed first.
+    #[param(maximum = 9223372036854775807_u64)]
+    pub after: Option<u64>,
+}
+
+/// The announcements, live, as `GET /v1/announcements` writes them: Server-Sent Events
+/// named by their `type`, or NDJSON when the client accepts `application/x-ndjson`. The SSE
+/// `id` is the log sequence: reconnect with `Last-Event-ID` to get exactly what was missed.
+#[utoipa::path(get, path = "/v1/announcements/stream", tag = "streams",
+    params(("Last-Event-ID" = Option<u64>, Header, maximum = 9223372036854775807_u64,
+            description = "Resume after this log sequence"),
+        AnnouncementStreamQuery),
+    responses((status = 200, description = "An endless stream of announcements",
+            content((AnnouncementBody = "text/event-stream"), (AnnouncementBody = "application/x-ndjson"))),
+        (status = 400, body = ErrorBody)))]
+async fn announcement_stream(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AnnouncementStreamQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = StreamQuery {
+        after: query.after,
+        names: None,
+        participant: None,
+    };
+    open(state, Scope::Announcements, &headers, query)
 }
