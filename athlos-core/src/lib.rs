@@ -39,6 +39,7 @@
 //! - [`clock`]: time as an input ([`clock::Clock`], system and manual clocks).
 //! - [`id`]: ids of competitions, divisions, tournaments, drafts, events and tags.
 //! - [`event`]: the domain event catalog and its envelope.
+//! - [`leaderboard`]: placements and points summed across finished tournaments.
 //! - [`lifecycle`]: the bracket, tournament, match and draft state machines as tables.
 //! - [`draft`]: fantasy drafts: settings, picks, the pick clock, auto-pick, trades, queues and
 //!   replay.
@@ -65,6 +66,7 @@ pub mod error;
 pub mod event;
 pub mod id;
 pub mod import;
+pub mod leaderboard;
 pub mod lifecycle;
 pub mod model;
 pub mod report;

@@ -5,6 +5,7 @@
 //! by itself ([`TournamentSettings`]) are part of the same document, so a check and the change
 //! it allows read one version.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::access::{self, Principal, Refusal};
@@ -113,6 +114,9 @@ pub struct Tournament {
     /// A round closes by itself, in the same change, when its last result arrives (as the
     /// Swiss rules' `auto_advance` asks too).
     pub auto_advance: bool,
+    /// When its last round completed, by the service's clock (`None` until then, and for a
+    /// tournament finished before finish times were recorded).
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// A [`Tournament`] as its JSON document reads.
@@ -134,6 +138,8 @@ struct TournamentDocument {
     self_reporting: bool,
     #[serde(default)]
     auto_advance: bool,
+    #[serde(default)]
+    finished_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<TournamentDocument> for Tournament {
@@ -159,6 +165,7 @@ impl TryFrom<TournamentDocument> for Tournament {
             director: d.director,
             self_reporting: d.self_reporting,
             auto_advance: d.auto_advance,
+            finished_at: d.finished_at,
         })
     }
 }
@@ -179,6 +186,8 @@ struct TournamentView<'a> {
     director: Option<&'a str>,
     self_reporting: bool,
     auto_advance: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finished_at: Option<&'a DateTime<Utc>>,
 }
 
 impl Serialize for Tournament {
@@ -195,6 +204,7 @@ impl Serialize for Tournament {
             director: self.director.as_deref(),
             self_reporting: self.self_reporting,
             auto_advance: self.auto_advance,
+            finished_at: self.finished_at.as_ref(),
         }
         .serialize(serializer)
     }
@@ -305,6 +315,7 @@ mod tests {
             director: None,
             self_reporting: false,
             auto_advance: false,
+            finished_at: None,
         }
     }
 

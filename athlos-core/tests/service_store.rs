@@ -169,6 +169,7 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
         director: None,
         self_reporting: false,
         auto_advance: false,
+        finished_at: None,
     };
     let key = DeadlineKey {
         aggregate: AggregateRef::Tournament(id.clone()),

@@ -989,3 +989,106 @@ async fn announcements_tell_of_tournaments_published_started_and_finished() {
         database.drop_it().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leaderboard_sums_finished_tournaments() {
+    for database in common::databases().await {
+        let server = Server::start_with(&database.url, |_| {}).await;
+        let director = token("keeper", "director");
+        // Round robins where the lower-numbered bot wins every game: b1 first, b2 second …
+        tournament(&server, &director, "first", 4).await;
+        while play_round(&server, &director, "first").await {}
+        let first = server.get("/v1/tournaments/first").await;
+        let finished_at = first["finished_at"].as_str().unwrap().to_owned();
+        tournament(&server, &director, "second", 5).await;
+        while play_round(&server, &director, "second").await {}
+        // Started, not finished: not counted.
+        tournament(&server, &director, "third", 4).await;
+
+        let board = server.get("/v1/leaderboard").await;
+        let rows: Vec<(u64, &str, u64, u64)> = board["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["rank"].as_u64().unwrap(),
+                    r["participant"].as_str().unwrap(),
+                    r["points"].as_u64().unwrap(),
+                    r["tournaments"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        // b1: 4 + 5, b2: 3 + 4, b3: 2 + 3, b4: 1 + 2, b5: 1.
+        assert_eq!(
+            rows,
+            [
+                (1, "b1", 9, 2),
+                (2, "b2", 7, 2),
+                (3, "b3", 5, 2),
+                (4, "b4", 3, 2),
+                (5, "b5", 1, 1),
+            ],
+            "{}",
+            database.url
+        );
+        assert_eq!(board["total"], 5);
+        assert_eq!(board["rows"][0]["wins"], 2);
+        assert_eq!(board["rows"][0]["podiums"], 2);
+        assert_eq!(board["rows"][0]["best"], 1);
+        assert_eq!(board["rows"][0]["name"], "Bot 1");
+
+        let page = server.get("/v1/leaderboard?limit=2&offset=1").await;
+        let ids: Vec<&str> = page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["participant"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["b2", "b3"]);
+        assert_eq!(page["total"], 5);
+        let knockouts = server
+            .get("/v1/leaderboard?format=single_elimination")
+            .await;
+        assert_eq!(knockouts["total"], 0);
+        let round_robins = server.get("/v1/leaderboard?format=round_robin").await;
+        assert_eq!(round_robins["total"], 5);
+        // Since the first finished: both count; a moment after: only the second.
+        let since = |at: &str| format!("/v1/leaderboard?since={}", at.replace('+', "%2B"));
+        assert_eq!(server.get(&since(&finished_at)).await["total"], 5);
+        let later = chrono::DateTime::parse_from_rfc3339(&finished_at).unwrap()
+            + chrono::Duration::microseconds(1);
+        let recent = server.get(&since(&later.to_rfc3339())).await;
+        let second: Vec<(&str, u64)> = recent["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["participant"].as_str().unwrap(),
+                    r["points"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            second,
+            [("b1", 5), ("b2", 4), ("b3", 3), ("b4", 2), ("b5", 1)]
+        );
+
+        for bad in [
+            "/v1/leaderboard?format=auto",
+            "/v1/leaderboard?format=chess",
+            "/v1/leaderboard?since=yesterday",
+            "/v1/leaderboard?limit=0",
+            "/v1/leaderboard?limit=1001",
+            "/v1/leaderboard?offset=-1",
+            "/v1/leaderboard?sort=name",
+        ] {
+            let (status, body) = server.send("GET", bad, None, None).await;
+            assert_eq!(status, 400, "{bad}: {body}");
+            assert!(body["code"].is_string(), "{bad}: {body}");
+        }
+        server.stop().await;
+        database.drop_it().await;
+    }
+}

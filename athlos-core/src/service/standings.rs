@@ -9,6 +9,7 @@ use crate::bracket::Bracket;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::TournamentId;
+use crate::leaderboard::{leaderboard, LeaderboardFilter, LeaderboardRow};
 use crate::lifecycle::TournamentState;
 use crate::model::ParticipantId;
 use crate::store::{Store, Stored};
@@ -71,6 +72,32 @@ impl From<SwissStanding> for TableRow {
 }
 
 impl<S: Store, C: Clock> Service<S, C> {
+    /// The leaderboard across every finished (completed or archived) tournament that `filter`
+    /// counts: see [`crate::leaderboard`].
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`](crate::error::StoreError::Backend).
+    pub async fn leaderboard(
+        &self,
+        filter: &LeaderboardFilter,
+    ) -> Result<Vec<LeaderboardRow>, Error> {
+        const PAGE: usize = 500;
+        let mut finished = Vec::new();
+        for state in [TournamentState::Completed, TournamentState::Archived] {
+            let mut offset = 0;
+            loop {
+                let page = self.store().tournaments(Some(state), PAGE, offset).await?;
+                let read = page.len();
+                finished.extend(page.into_iter().map(|stored| stored.value));
+                if read < PAGE {
+                    break;
+                }
+                offset += read;
+            }
+        }
+        Ok(leaderboard(&finished, filter))
+    }
+
     /// The standings of a tournament, bracket or Swiss, as they stand (every entry, also
     /// before the start).
     ///

@@ -74,6 +74,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             director: settings.director,
             self_reporting: settings.self_reporting,
             auto_advance: settings.auto_advance,
+            finished_at: None,
         };
         let commit = Commit {
             writes: vec![Write::Tournament {
@@ -551,11 +552,18 @@ impl<S: Store, C: Clock> Service<S, C> {
 
     async fn commit_tournament(
         &self,
-        value: Tournament,
+        mut value: Tournament,
         expected: u64,
         data: Vec<EventData>,
     ) -> Result<TournamentChange, Error> {
         let version = next_version(expected);
+        let now = self.clock().now();
+        if data
+            .iter()
+            .any(|d| matches!(d, EventData::TournamentFinished { .. }))
+        {
+            value.finished_at = Some(now);
+        }
         let aggregate = AggregateRef::Tournament(value.id.clone());
         let commit = Commit {
             writes: vec![Write::Tournament {
@@ -564,7 +572,6 @@ impl<S: Store, C: Clock> Service<S, C> {
             }],
             ..Commit::default()
         };
-        let now = self.clock().now();
         let events = self
             .commit_with_events(commit, &aggregate, version, now, data)
             .await?;

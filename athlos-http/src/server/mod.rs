@@ -16,6 +16,8 @@ pub mod competitions;
 pub mod extract;
 pub mod jobs;
 #[allow(unused_qualifications)]
+pub mod leaderboard;
+#[allow(unused_qualifications)]
 pub mod metrics;
 #[allow(unused_qualifications)]
 pub mod ops;
@@ -194,6 +196,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(drafts::routes())
         // Streams, webhooks and metrics.
         .merge(streams::routes())
+        .merge(leaderboard::routes())
         .merge(webhooks::routes())
         .merge(metrics::routes())
         .split_for_parts();

@@ -105,6 +105,10 @@ pub struct TournamentView {
     pub self_reporting: bool,
     /// A round closes by itself when its last result arrives.
     pub auto_advance: bool,
+    /// When its last round completed (absent until then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl TournamentView {
@@ -127,6 +131,7 @@ impl TournamentView {
             director: t.director.clone(),
             self_reporting: t.self_reporting,
             auto_advance: t.auto_advance,
+            finished_at: t.finished_at,
         }
     }
 }
