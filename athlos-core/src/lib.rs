@@ -39,6 +39,7 @@
 //! - [`clock`]: time as an input ([`clock::Clock`], system and manual clocks).
 //! - [`id`]: ids of competitions, divisions, tournaments, drafts, events and tags.
 //! - [`event`]: the domain event catalog and its envelope.
+//! - [`browse`]: the filters of a list of tournaments (state, format, text).
 //! - [`leaderboard`]: placements and points summed across finished tournaments.
 //! - [`lifecycle`]: the bracket, tournament, match and draft state machines as tables.
 //! - [`draft`]: fantasy drafts: settings, picks, the pick clock, auto-pick, trades, queues and
@@ -56,6 +57,7 @@
 pub mod access;
 pub mod announcement;
 pub mod bracket;
+pub mod browse;
 pub mod clock;
 pub mod codes;
 pub mod competition;

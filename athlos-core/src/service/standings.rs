@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::bracket::Bracket;
+use crate::browse::TournamentFilter;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::TournamentId;
@@ -96,6 +97,43 @@ impl<S: Store, C: Clock> Service<S, C> {
             }
         }
         Ok(leaderboard(&finished, filter))
+    }
+
+    /// One page of the tournaments `filter` passes, by id, and how many pass in all (the
+    /// state filter is the store's; the others are applied to every tournament in that
+    /// state).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`](crate::error::StoreError::Backend).
+    pub async fn browse_tournaments(
+        &self,
+        filter: &TournamentFilter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<Stored<Tournament>>, usize), Error> {
+        const PAGE: usize = 500;
+        let mut passed = Vec::new();
+        let mut total = 0;
+        let mut read_from = 0;
+        loop {
+            let page = self
+                .store()
+                .tournaments(filter.state, PAGE, read_from)
+                .await?;
+            let read = page.len();
+            for stored in page {
+                if filter.matches(&stored.value) {
+                    if total >= offset && passed.len() < limit {
+                        passed.push(stored);
+                    }
+                    total += 1;
+                }
+            }
+            if read < PAGE {
+                return Ok((passed, total));
+            }
+            read_from += read;
+        }
     }
 
     /// The standings of a tournament, bracket or Swiss, as they stand (every entry, also

@@ -21,6 +21,7 @@ pub mod leaderboard;
 pub mod metrics;
 #[allow(unused_qualifications)]
 pub mod ops;
+pub mod pages;
 pub mod store;
 #[allow(unused_qualifications)]
 pub mod streams;
@@ -234,7 +235,18 @@ pub fn app(state: AppState) -> Router {
                         async move { axum::Json(api.as_ref().clone()) }
                     }),
                 )
-                .fallback(|| async { ApiError::not_found("no such route") })
+                .merge(pages::routes())
+                // A browser asking for an unknown address gets the 404 page; an API client
+                // the JSON error.
+                .fallback(|headers: axum::http::HeaderMap| async move {
+                    if pages::wants_html(&headers) {
+                        pages::not_found_page("There is nothing at this address.")
+                    } else {
+                        axum::response::IntoResponse::into_response(ApiError::not_found(
+                            "no such route",
+                        ))
+                    }
+                })
                 .method_not_allowed_fallback(|| async {
                     ApiError::new(
                         StatusCode::METHOD_NOT_ALLOWED,

@@ -234,7 +234,7 @@ enum ExportLine<'a> {
     Standing(&'a TableRow),
 }
 
-fn total_rounds(t: &Tournament) -> Option<u32> {
+pub(crate) fn total_rounds(t: &Tournament) -> Option<u32> {
     match (&t.rules.swiss, t.bracket()) {
         (Some(swiss), _) => Some(swiss.rounds),
         (None, Some(bracket)) => Some(bracket.rounds()),
@@ -243,7 +243,7 @@ fn total_rounds(t: &Tournament) -> Option<u32> {
 }
 
 /// The games of round `round`, bracket or Swiss, as the API shows them.
-fn round_games(t: &Tournament, round: u32) -> Option<Vec<GameView>> {
+pub(crate) fn round_games(t: &Tournament, round: u32) -> Option<Vec<GameView>> {
     if let Some(play) = t.swiss() {
         return play.round(round).map(|r| {
             r.games

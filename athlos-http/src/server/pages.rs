@@ -1,0 +1,451 @@
+//! The web pages: server-rendered HTML over the same core service as the API.
+//!
+//! Every page reads through [`Service`](athlos_core::service::Service) and shows what the core
+//! decides (a tournament's allowed actions come from its lifecycle, its standings from the
+//! core's table, which tournaments a filter passes from [`TournamentFilter`]); the templates
+//! (`templates/`, checked at compile time) only lay them out, escaping every text. Pages carry
+//! a Content-Security-Policy that allows no inline script or style and nothing from another
+//! origin.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use athlos_core::bracket::MatchResult;
+use athlos_core::browse::TournamentFilter;
+use athlos_core::id::TournamentId;
+use athlos_core::leaderboard::PlayFormat;
+use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
+use athlos_core::service::table_of;
+use athlos_core::tournament::Tournament;
+
+use super::error::ApiError;
+use super::tournaments::{round_games, total_rounds};
+use super::AppState;
+
+/// The policy of every page: scripts, styles and images from this origin only, no inline
+/// script or style, no framing, forms posting here only.
+const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+                      base-uri 'none'";
+
+/// Tournaments per page of the list.
+const PAGE: usize = 20;
+
+/// The page routes (not in the OpenAPI document: they answer HTML).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/tournaments", get(tournament_list))
+        .route("/tournaments/{id}", get(tournament_page))
+        .route("/static/app.css", get(stylesheet))
+}
+
+/// A rendered page with its status and the page headers.
+fn page(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let mut response = (status, html).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(error) => ApiError::internal(format!("cannot render a page: {error}")).into_response(),
+    }
+}
+
+/// The "not found" page.
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFound {
+    title: &'static str,
+    message: String,
+}
+
+/// The 404 page saying `message`.
+pub fn not_found_page(message: impl Into<String>) -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        &NotFound {
+            title: "Not found",
+            message: message.into(),
+        },
+    )
+}
+
+/// Whether the client asked for HTML (a browser), so that an unknown address answers the 404
+/// page rather than the API's JSON error.
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// A tournament as a line of a list.
+struct Card {
+    id: String,
+    name: String,
+    state: TournamentState,
+    format: String,
+    entries: usize,
+    round: u32,
+}
+
+impl Card {
+    fn of(t: &Tournament) -> Self {
+        Self {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            state: t.state,
+            format: format_name(PlayFormat::of(t)),
+            entries: t.entries.len(),
+            round: t.round,
+        }
+    }
+}
+
+fn format_name(format: PlayFormat) -> String {
+    match format {
+        PlayFormat::Swiss => "swiss".to_owned(),
+        PlayFormat::Bracket(format) => format.name().to_owned(),
+    }
+}
+
+/// A finished tournament on the home page.
+struct Finished {
+    id: String,
+    name: String,
+    winners: String,
+    finished: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    title: &'static str,
+    counts: Vec<(TournamentState, usize)>,
+    live: Vec<Card>,
+    upcoming: Vec<Card>,
+    recent: Vec<Finished>,
+}
+
+/// The home dashboard: counts by state, live and upcoming tournaments, recent results.
+async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let mut counts = Vec::new();
+    let cards = |wanted: TournamentState| TournamentFilter {
+        state: Some(wanted),
+        ..TournamentFilter::default()
+    };
+    let mut live = Vec::new();
+    let mut upcoming = Vec::new();
+    let mut finished = Vec::new();
+    for &wanted in TournamentState::ALL {
+        let (found, total) = state
+            .service
+            .browse_tournaments(&cards(wanted), usize::MAX, 0)
+            .await?;
+        counts.push((wanted, total));
+        match wanted {
+            TournamentState::Active => {
+                live.extend(found.iter().take(10).map(|s| Card::of(&s.value)))
+            }
+            TournamentState::Registration => {
+                upcoming.extend(found.iter().take(10).map(|s| Card::of(&s.value)));
+            }
+            TournamentState::Completed | TournamentState::Archived => {
+                finished.extend(found.into_iter().map(|s| s.value));
+            }
+            _ => {}
+        }
+    }
+    // The latest finished first.
+    finished.sort_by(|a, b| (b.finished_at, &b.id).cmp(&(a.finished_at, &a.id)));
+    let recent = finished
+        .iter()
+        .take(5)
+        .map(|t| {
+            let table = table_of(t);
+            let winners: Vec<&str> = table
+                .rows
+                .iter()
+                .filter(|row| row.rank == 1)
+                .map(|row| row.name.as_str())
+                .collect();
+            Finished {
+                id: t.id.to_string(),
+                name: t.name.clone(),
+                winners: winners.join(", "),
+                finished: t
+                    .finished_at
+                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(page(
+        StatusCode::OK,
+        &Home {
+            title: "Home",
+            counts,
+            live,
+            upcoming,
+            recent,
+        },
+    ))
+}
+
+/// The list's filters as the address carries them.
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+#[derive(Template)]
+#[template(path = "tournaments.html")]
+struct List {
+    title: &'static str,
+    q: String,
+    states: Vec<(&'static str, bool)>,
+    formats: Vec<(&'static str, bool)>,
+    rows: Vec<Card>,
+    total: usize,
+    page: usize,
+    pages: usize,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// The formats a list filters by.
+const FORMATS: [&str; 6] = [
+    "swiss",
+    "single_elimination",
+    "double_elimination",
+    "repechage",
+    "round_robin",
+    "groups",
+];
+
+/// The tournament list: filters by state, format and text, a page at a time. A filter value
+/// it does not know answers 400 with the page naming it.
+async fn tournament_list(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Response> {
+    let bad = |message: String| {
+        let mut response = not_found_page(message);
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        response
+    };
+    let query: ListQuery = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|error| bad(format!("This list address is not valid: {error}.")))?;
+    let wanted_state = match query.state.as_str() {
+        "" => None,
+        name => Some(
+            TournamentState::ALL
+                .iter()
+                .copied()
+                .find(|s| s.name() == name)
+                .ok_or_else(|| bad(format!("There is no tournament state \"{name}\".")))?,
+        ),
+    };
+    let format = match query.format.as_str() {
+        "" => None,
+        name => Some(PlayFormat::parse(name).map_err(|message| bad(format!("{message}.")))?),
+    };
+    let filter = TournamentFilter {
+        state: wanted_state,
+        format,
+        text: Some(query.q.clone()).filter(|q| !q.trim().is_empty()),
+    };
+    let page_number = query.page.unwrap_or(1).max(1);
+    let offset = (page_number - 1).saturating_mul(PAGE);
+    let (found, total) = state
+        .service
+        .browse_tournaments(&filter, PAGE, offset)
+        .await
+        .map_err(|error| ApiError::from(error).into_response())?;
+    let pages = total.div_ceil(PAGE).max(1);
+    let link = |number: usize| {
+        let mut pairs = vec![];
+        if !query.q.is_empty() {
+            pairs.push(("q", query.q.clone()));
+        }
+        if !query.state.is_empty() {
+            pairs.push(("state", query.state.clone()));
+        }
+        if !query.format.is_empty() {
+            pairs.push(("format", query.format.clone()));
+        }
+        pairs.push(("page", number.to_string()));
+        format!(
+            "/tournaments?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    };
+    let list = List {
+        title: "Tournaments",
+        q: query.q.clone(),
+        states: TournamentState::ALL
+            .iter()
+            .map(|s| (s.name(), Some(*s) == wanted_state))
+            .collect(),
+        formats: FORMATS
+            .iter()
+            .map(|f| (*f, *f == query.format.as_str()))
+            .collect(),
+        rows: found.iter().map(|s| Card::of(&s.value)).collect(),
+        total,
+        page: page_number,
+        pages,
+        previous: (page_number > 1).then(|| link(page_number - 1)),
+        next: (page_number < pages).then(|| link(page_number + 1)),
+    };
+    Ok(page(StatusCode::OK, &list))
+}
+
+/// A game on a tournament page.
+struct Game {
+    id: String,
+    sides: (String, String),
+    result: String,
+}
+
+/// A standings row on a tournament page.
+struct Row {
+    rank: u32,
+    name: String,
+    points: String,
+    wins: u32,
+    draws: u32,
+    losses: u32,
+}
+
+#[derive(Template)]
+#[template(path = "tournament.html")]
+struct TournamentPage {
+    title: String,
+    id: String,
+    name: String,
+    state: TournamentState,
+    format: String,
+    round: u32,
+    rounds: Option<u32>,
+    actions: Vec<String>,
+    entries: Vec<String>,
+    pairings: Vec<Game>,
+    standings: Vec<Row>,
+    standings_final: bool,
+    has_bracket: bool,
+}
+
+/// A tournament's page: what it shows follows its state (the current round's games while
+/// active, standings once started, the bracket, the entries).
+async fn tournament_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Ok(id) = TournamentId::new(&id) else {
+        return Ok(not_found_page("There is no tournament at this address."));
+    };
+    let Some(stored) = state.service.store().tournament(&id).await? else {
+        return Ok(not_found_page(format!(
+            "There is no tournament \"{}\".",
+            id.as_str()
+        )));
+    };
+    let t = stored.value;
+    let name_of = |side: &Option<athlos_core::model::ParticipantId>| match side {
+        Some(id) => t
+            .entries
+            .iter()
+            .find(|e| e.id == *id)
+            .map_or_else(|| id.to_string(), |e| e.name.clone()),
+        None => "—".to_owned(),
+    };
+    let pairings = if t.state == TournamentState::Active {
+        round_games(&t, t.round)
+            .unwrap_or_default()
+            .iter()
+            .map(|g| Game {
+                id: g.match_id.to_string(),
+                sides: (name_of(&g.sides[0]), name_of(&g.sides[1])),
+                result: match &g.result {
+                    None => g.status.to_string(),
+                    Some(MatchResult::Draw { .. }) => "draw".to_owned(),
+                    Some(result) => result.winner().map_or_else(String::new, |w| {
+                        format!("{} won", name_of(&Some(w.clone())))
+                    }),
+                },
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let table = table_of(&t);
+    let started = t.play.is_some();
+    let standings = if started {
+        table
+            .rows
+            .iter()
+            .map(|row| Row {
+                rank: row.rank,
+                name: row.name.clone(),
+                points: row.points.to_string(),
+                wins: row.wins,
+                draws: row.draws,
+                losses: row.losses,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let rounds = total_rounds(&t);
+    let view = TournamentPage {
+        title: t.name.clone(),
+        id: t.id.to_string(),
+        name: t.name.clone(),
+        state: t.state,
+        format: format_name(PlayFormat::of(&t)),
+        round: t.round,
+        rounds,
+        actions: TournamentLifecycle::allowed(t.state)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        entries: t.entries.iter().map(|e| e.name.clone()).collect(),
+        pairings,
+        standings,
+        standings_final: table.is_final,
+        has_bracket: t.bracket().is_some(),
+    };
+    Ok(page(StatusCode::OK, &view))
+}
