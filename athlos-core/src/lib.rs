@@ -52,6 +52,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod account;
 pub mod bracket;
 pub mod clock;
 pub mod codes;
