@@ -598,9 +598,51 @@ async fn accounts_sessions_profiles_and_tokens() {
             }
         }
 
+        // Nor does any stored document: only hashes are kept.
+        let secret_part = secret.rsplit('.').next().unwrap().to_owned();
+        let secrets = [
+            ALICE_PASSWORD,
+            BOB_PASSWORD,
+            cookie.as_str(),
+            csrf.as_str(),
+            secret_part.as_str(),
+        ];
+        let stored = stored_documents(&database.url).await;
+        if database.url != "memory://" {
+            assert!(stored.len() >= 6, "{} documents", stored.len());
+            assert!(stored.iter().any(|d| d.contains("$argon2id$")));
+        }
+        for document in &stored {
+            for secret in secrets {
+                assert!(
+                    !document.contains(secret),
+                    "a document keeps a secret: {document}"
+                );
+            }
+        }
+
         drop(client);
         server.stop().await;
         database.drop_it().await;
+    }
+}
+
+/// Every aggregate document a SQL database holds, as text (none for memory).
+async fn stored_documents(url: &str) -> Vec<String> {
+    use sqlx::Row;
+    let sql = "SELECT CAST(document AS TEXT) AS document FROM athlos_aggregates";
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows.iter().map(|row| row.get("document")).collect()
+    } else if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows.iter().map(|row| row.get("document")).collect()
+    } else {
+        Vec::new()
     }
 }
 

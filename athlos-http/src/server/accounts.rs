@@ -86,7 +86,7 @@ impl UserView {
 }
 
 /// A sign-up.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUp {
     /// 3 to 32 ASCII letters, digits, `_`, `-` or `.`, starting with a letter or digit;
@@ -96,6 +96,15 @@ pub struct SignUp {
     pub password: String,
     /// 1 to 64 characters.
     pub display_name: String,
+}
+
+impl std::fmt::Debug for SignUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUp")
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Creates an account (role `user`). The answer is the account, without any secret; sign
@@ -525,4 +534,35 @@ async fn revoke_token(
     account::may_act_for(&caller.principal(), &id)?;
     let (_, revoked) = state.service.revoke_token(&id, &token).await?;
     Ok(Json(TokenView::of(&revoked)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_with_a_password_never_print_it() {
+        let up: SignUp = serde_json::from_str(
+            r#"{"username": "ann", "password": "secret-password", "display_name": "Ann"}"#,
+        )
+        .unwrap();
+        let printed = format!("{up:?}");
+        assert!(
+            printed.contains("ann") && !printed.contains("secret-password"),
+            "{printed}"
+        );
+        let sign_in: SignIn =
+            serde_json::from_str(r#"{"username": "ann", "password": "secret-password"}"#).unwrap();
+        assert!(!format!("{sign_in:?}").contains("secret-password"));
+    }
+
+    #[test]
+    fn failures_count_by_folded_username_and_address() {
+        assert_eq!(
+            throttle_keys("AnN", "10.0.0.1"),
+            ["user:ann".to_owned(), "address:10.0.0.1".to_owned()]
+        );
+        let long = "x".repeat(500);
+        assert_eq!(throttle_keys(&long, "a")[0].len(), 5 + 64);
+    }
 }
