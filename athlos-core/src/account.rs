@@ -691,6 +691,20 @@ impl Throttle {
         }
     }
 
+    /// Takes back one failure of `key` counted at `at` (an attempt counted before it was
+    /// decided, so that attempts running at the same time cannot pass the limit together,
+    /// and that then succeeded).
+    pub fn forgive(&mut self, key: &str, at: DateTime<Utc>) {
+        if let Some(times) = self.failures.get_mut(key) {
+            if let Some(i) = times.iter().rposition(|t| *t == at) {
+                times.remove(i);
+            }
+            if times.is_empty() {
+                self.failures.remove(key);
+            }
+        }
+    }
+
     /// Forgets the failures of `key` (after a successful sign-in).
     pub fn clear(&mut self, key: &str) {
         self.failures.remove(key);
@@ -911,5 +925,18 @@ mod tests {
         assert_eq!(throttle.check("alice", at(901)), Err(Duration::seconds(9)));
         throttle.clear("alice");
         assert_eq!(throttle.check("alice", at(901)), Ok(()));
+        // An attempt counted ahead and then forgiven leaves the count as it was.
+        for s in 0..4 {
+            throttle.fail("carol", at(1000 + s));
+        }
+        throttle.fail("carol", at(1010));
+        assert!(throttle.check("carol", at(1010)).is_err());
+        throttle.forgive("carol", at(1010));
+        assert_eq!(throttle.check("carol", at(1010)), Ok(()));
+        throttle.forgive("carol", at(5));
+        for s in 0..4 {
+            throttle.forgive("carol", at(1000 + s));
+        }
+        assert!(throttle.failures.is_empty());
     }
 }

@@ -235,11 +235,20 @@ async fn sign_in(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let keys = throttle_keys(&body.username, &address);
+    // The attempt is counted as a failure before it is decided (and forgiven if it
+    // succeeds), so that attempts made at the same time cannot pass the limit together.
     let wait = {
-        let throttle = throttle(&state);
-        keys.iter()
+        let mut throttle = throttle(&state);
+        let wait = keys
+            .iter()
             .filter_map(|key| throttle.check(key, now).err())
-            .max()
+            .max();
+        if wait.is_none() {
+            for key in &keys {
+                throttle.fail(key, now);
+            }
+        }
+        wait
     };
     if let Some(wait) = wait {
         let seconds = wait.num_seconds().max(1);
@@ -260,17 +269,17 @@ async fn sign_in(
         secrets::verify_password(body.password, user.as_ref().map(|u| &u.value.password_hash))
             .await?;
     let Some(user) = user.filter(|_| verified) else {
-        let mut throttle = throttle(&state);
-        for key in &keys {
-            throttle.fail(key, now);
-        }
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "unknown username or wrong password",
         ));
     };
-    throttle(&state).clear(&keys[0]);
+    {
+        let mut throttle = throttle(&state);
+        throttle.clear(&keys[0]);
+        throttle.forgive(&keys[1], now);
+    }
     let session_id = secrets::new_secret()?;
     let csrf_token = secrets::new_secret()?;
     let lasts = chrono::Duration::from_std(state.config.session_lifetime)
