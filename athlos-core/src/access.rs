@@ -106,6 +106,10 @@ pub enum Refusal {
         /// The team, from 0.
         team: u32,
     },
+    /// Only the account's holder (or an administrator) may do this.
+    NotAccountHolder,
+    /// Only an administrator may do this.
+    NotAdmin,
 }
 
 impl Refusal {
@@ -117,6 +121,8 @@ impl Refusal {
             Refusal::NotInMatch => "not_in_match",
             Refusal::NotCommissioner => "not_commissioner",
             Refusal::NotManager { .. } => "not_manager",
+            Refusal::NotAccountHolder => "not_account_holder",
+            Refusal::NotAdmin => "not_admin",
         }
     }
 }
@@ -140,6 +146,10 @@ impl fmt::Display for Refusal {
                 f,
                 "only the manager of team {team}, the commissioner or an admin may do this"
             ),
+            Refusal::NotAccountHolder => {
+                f.write_str("only the account's holder or an admin may do this")
+            }
+            Refusal::NotAdmin => f.write_str("only an admin may do this"),
         }
     }
 }

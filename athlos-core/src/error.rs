@@ -10,6 +10,7 @@
 
 use thiserror::Error;
 
+pub use crate::account::AccountError;
 pub use crate::bracket::BracketError;
 pub use crate::codes::ErrorKind;
 pub use crate::diff::error::DiffError;
@@ -68,6 +69,9 @@ pub enum Error {
     /// Draft settings were invalid or a draft command was refused.
     #[error(transparent)]
     Draft(#[from] DraftError),
+    /// An account operation was refused.
+    #[error(transparent)]
+    Account(#[from] AccountError),
 }
 
 impl Error {
@@ -98,6 +102,7 @@ impl Error {
             Error::Swiss(e) => (e.code(), e.kind()),
             Error::Tiebreak(e) => (e.code(), e.kind()),
             Error::Draft(e) => (e.code(), e.kind()),
+            Error::Account(e) => (e.code(), e.kind()),
         }
     }
 }

@@ -79,6 +79,16 @@ string_id!(
     "draft"
 );
 string_id!(
+    /// Identifies a user account (the subject of its principal); the adapter draws it.
+    UserId,
+    "user"
+);
+string_id!(
+    /// Identifies an API token of a user account (the adapter draws it).
+    TokenId,
+    "api token"
+);
+string_id!(
     /// Identifies a domain event; unique in the event log.
     EventId,
     "domain event"

@@ -27,6 +27,8 @@
 //! new values, so the same input always gives byte-identical output.
 //!
 //! - [`access`]: who may do what: the authorisation decisions adapters ask.
+//! - [`account`]: user accounts, their profiles, API tokens and browser sessions, the rules
+//!   of their fields and the sign-in throttle (the adapter hashes and draws the secrets).
 //! - [`announcement`]: tournaments published, started and finished, read off the event log.
 //! - [`model`]: participants and ids.
 //! - [`seeding`]: seed order, bracket placement, first-round orderings, byes, seeded draws and
@@ -37,7 +39,8 @@
 //! - [`import`]: reading a field from JSON or CSV.
 //! - [`draw()`]: the paved path from a field to a bracket.
 //! - [`clock`]: time as an input ([`clock::Clock`], system and manual clocks).
-//! - [`id`]: ids of competitions, divisions, tournaments, drafts, events and tags.
+//! - [`id`]: ids of competitions, divisions, tournaments, drafts, users, API tokens, events
+//!   and tags.
 //! - [`event`]: the domain event catalog and its envelope.
 //! - [`browse`]: the filters of a list of tournaments (state, format, text).
 //! - [`leaderboard`]: placements and points summed across finished tournaments.
@@ -55,6 +58,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod account;
 pub mod announcement;
 pub mod bracket;
 pub mod browse;

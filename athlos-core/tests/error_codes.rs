@@ -8,8 +8,8 @@ mod common;
 
 use athlos_core::codes::ErrorKind;
 use athlos_core::error::{
-    BracketError, DiffError, DraftError, Error, LifecycleError, ModelError, SeedingError,
-    ServiceError, StoreError, VersionError,
+    AccountError, BracketError, DiffError, DraftError, Error, LifecycleError, ModelError,
+    SeedingError, ServiceError, StoreError, VersionError,
 };
 use athlos_core::import::ImportError;
 use athlos_core::swiss::SwissError;
@@ -18,7 +18,7 @@ use common::assert_golden;
 
 #[test]
 fn every_code_is_pinned() {
-    let tables: [(&str, &[(&str, ErrorKind)]); 12] = [
+    let tables: [(&str, &[(&str, ErrorKind)]); 13] = [
         ("ModelError", ModelError::CODES),
         ("SeedingError", SeedingError::CODES),
         ("ImportError", ImportError::CODES),
@@ -31,6 +31,7 @@ fn every_code_is_pinned() {
         ("SwissError", SwissError::CODES),
         ("TiebreakError", TiebreakError::CODES),
         ("DraftError", DraftError::CODES),
+        ("AccountError", AccountError::CODES),
     ];
     let mut out = String::new();
     for (name, codes) in tables {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use async_trait::async_trait;
+use athlos_core::account::{PasswordHash, SecretHash, Session, User, Username, UsernameClaim};
 use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
 use athlos_core::clock::ManualClock;
 use athlos_core::competition::{Competition, Division};
@@ -11,13 +12,13 @@ use athlos_core::draft::DraftRecord;
 use athlos_core::draft::{Command, DraftConfig, DraftSettings, Player, Position, RosterPosition};
 use athlos_core::error::{Error, StoreError};
 use athlos_core::event::{Event, EventData, EventType};
-use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId, UserId};
 use athlos_core::lifecycle::draft::PickOrder;
 use athlos_core::lifecycle::{DraftState, TournamentState};
 use athlos_core::model::Participant;
 use athlos_core::model::ParticipantId;
 use athlos_core::service::pick_clock;
-use athlos_core::service::Service;
+use athlos_core::service::{NewAccount, Service};
 use athlos_core::store::WebhookStore;
 use athlos_core::store::{
     AggregateRef, AggregateStore, BlobStore, Commit, Deadline, DeadlineKey, DeadlineStore,
@@ -90,6 +91,22 @@ impl AggregateStore for YieldingStore {
         offset: usize,
     ) -> Result<Vec<Stored<DraftRecord>>, StoreError> {
         self.0.drafts(state, limit, offset).await
+    }
+    async fn user(&self, id: &UserId) -> Result<Option<Stored<User>>, StoreError> {
+        let found = self.0.user(id).await;
+        tokio::task::yield_now().await;
+        found
+    }
+    async fn username_claim(
+        &self,
+        folded: &Username,
+    ) -> Result<Option<Stored<UsernameClaim>>, StoreError> {
+        let found = self.0.username_claim(folded).await;
+        tokio::task::yield_now().await;
+        found
+    }
+    async fn session(&self, key: &SecretHash) -> Result<Option<Stored<Session>>, StoreError> {
+        self.0.session(key).await
     }
 }
 
@@ -333,6 +350,32 @@ fn rules(max_entries: Option<usize>) -> TournamentRules {
 
 fn entry(i: usize) -> Participant {
     Participant::new(format!("e{i}"), format!("Entry {i}")).unwrap()
+}
+
+#[tokio::test]
+async fn two_sign_ups_racing_for_one_username_leave_one_account() {
+    let service = Service::new(YieldingStore::default(), clock());
+    let sign_up = |id: &str, username: &str| NewAccount {
+        id: UserId::new(id).unwrap(),
+        username: username.to_owned(),
+        display_name: username.to_owned(),
+        password_hash: PasswordHash::new("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA").unwrap(),
+    };
+    // Both read "no claim" before either commits: the claim written at version 0 decides.
+    let (a, b) = tokio::join!(
+        service.create_account(sign_up("u1", "Dana")),
+        service.create_account(sign_up("u2", "dana"))
+    );
+    let (winner, loser) = match (a, b) {
+        (Ok(_), Err(lost)) => ("u1", ("u2", lost)),
+        (Err(lost), Ok(_)) => ("u2", ("u1", lost)),
+        (a, b) => panic!("exactly one sign-up must win: {a:?} {b:?}"),
+    };
+    assert_eq!(loser.1.code(), "username_taken");
+    let lost = service.store().0.user(&UserId::new(loser.0).unwrap()).await;
+    assert!(lost.unwrap().is_none());
+    let holder = service.user_by_username("DANA").await.unwrap().unwrap();
+    assert_eq!(holder.value.id.as_str(), winner);
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
 //! Aggregates, blobs, the event log, and commits of all of them at once.
 
 use async_trait::async_trait;
+use athlos_core::account::{SecretHash, Session, User, Username, UsernameClaim};
 use athlos_core::competition::{Competition, Division};
 use athlos_core::draft::DraftRecord;
 use athlos_core::error::StoreError;
 use athlos_core::event::Event;
-use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use athlos_core::id::{CompetitionId, DivisionId, DraftId, TournamentId, UserId};
 use athlos_core::lifecycle::{DraftState, TournamentState};
 use athlos_core::store::{
     AggregateRef, AggregateStore, BlobStore, Commit, EventLog, LoggedEvent, Receipt, Store, Stored,
@@ -107,6 +108,18 @@ impl AggregateStore for AnyStore {
     ) -> Result<Vec<Stored<DraftRecord>>> {
         self.documents("draft", state_filter(state)?, limit, offset)
             .await
+    }
+
+    async fn user(&self, id: &UserId) -> Result<Option<Stored<User>>> {
+        self.document("user", id.as_str()).await
+    }
+
+    async fn username_claim(&self, folded: &Username) -> Result<Option<Stored<UsernameClaim>>> {
+        self.document("username", folded.as_str()).await
+    }
+
+    async fn session(&self, key: &SecretHash) -> Result<Option<Stored<Session>>> {
+        self.document("session", key.as_str()).await
     }
 }
 

@@ -24,7 +24,8 @@ pub(crate) fn to_json_text<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(backend)
 }
 
-/// The kind and id columns of an aggregate (`competition`, `division`, `tournament`, `draft`).
+/// The kind and id columns of an aggregate (`competition`, `division`, `tournament`, `draft`,
+/// `user`, `username`, `session`).
 pub(crate) fn kind_and_id(aggregate: &AggregateRef) -> Result<(String, String)> {
     let json = serde_json::to_value(aggregate).map_err(backend)?;
     match (json["type"].as_str(), json["id"].as_str()) {
@@ -62,6 +63,9 @@ pub(crate) fn write_row(write: &Write) -> Result<WriteRow> {
             Some(state_text(&value.draft.state())?),
             to_json_text(value)?,
         ),
+        Write::User { value, .. } => (None, to_json_text(value)?),
+        Write::UsernameClaim { value, .. } => (None, to_json_text(value)?),
+        Write::Session { value, .. } => (None, to_json_text(value)?),
         other => {
             return Err(backend(format!(
                 "this store cannot write {}",

@@ -41,6 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod accounts;
 mod divisions;
 mod drafts;
 pub(crate) mod error;
@@ -57,6 +58,7 @@ use crate::event::{Event, EventData, EventType};
 use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store, StoreError};
 
+pub use accounts::{NewAccount, NewSession, NewToken};
 pub use divisions::{generation_target, DivisionChanges, Generated, GENERATE_BRACKET};
 pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
@@ -204,6 +206,11 @@ impl<S: Store, C: Clock> Service<S, C> {
                 Some(draft) => draft.value.may_direct(principal),
                 None => access::may_commission(principal, None),
             }),
+            // An account is its holder's; the claims of names and sessions, nobody's.
+            AggregateRef::User(id) => Some(crate::account::may_act_for(principal, id)),
+            AggregateRef::Username(_) | AggregateRef::Session(_) => {
+                Some(access::may_direct(principal, None))
+            }
         };
         if let Some(decided) = live {
             return Ok(decided);

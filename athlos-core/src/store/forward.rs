@@ -14,8 +14,9 @@ use super::{
     NewWebhook, QueueStat, Receipt, Store, StoreError, Stored, Topic, Tournament, Wakeup, Webhook,
     WebhookPatch, WebhookStore,
 };
+use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
 use crate::event::Event;
-use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId, UserId};
 use crate::lifecycle::{DraftState, TournamentState};
 use crate::version::ContentHash;
 
@@ -76,6 +77,24 @@ macro_rules! forward {
 
             async fn draft(&self, id: &DraftId) -> Result<Option<Stored<DraftRecord>>, StoreError> {
                 (**self).draft(id).await
+            }
+
+            async fn user(&self, id: &UserId) -> Result<Option<Stored<User>>, StoreError> {
+                (**self).user(id).await
+            }
+
+            async fn username_claim(
+                &self,
+                folded: &Username,
+            ) -> Result<Option<Stored<UsernameClaim>>, StoreError> {
+                (**self).username_claim(folded).await
+            }
+
+            async fn session(
+                &self,
+                key: &SecretHash,
+            ) -> Result<Option<Stored<Session>>, StoreError> {
+                (**self).session(key).await
             }
 
             async fn drafts(

@@ -13,8 +13,9 @@ use super::{
     NewWebhook, QueueStat, Receipt, Store, StoreError, Stored, Tournament, Webhook, WebhookPatch,
     WebhookStore, Write,
 };
+use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
 use crate::event::Event;
-use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId, UserId};
 use crate::lifecycle::{DraftState, TournamentState};
 use crate::version::ContentHash;
 
@@ -32,6 +33,9 @@ struct Inner {
     divisions: BTreeMap<DivisionId, Shared<Stored<Division>>>,
     tournaments: BTreeMap<TournamentId, Shared<Stored<Tournament>>>,
     drafts: BTreeMap<DraftId, Shared<Stored<DraftRecord>>>,
+    users: BTreeMap<UserId, Shared<Stored<User>>>,
+    usernames: BTreeMap<Username, Stored<UsernameClaim>>,
+    sessions: BTreeMap<SecretHash, Stored<Session>>,
     blobs: BTreeMap<ContentHash, Shared<Vec<u8>>>,
     log: Vec<Shared<LoggedEvent>>,
     jobs: BTreeMap<JobId, Job>,
@@ -251,6 +255,9 @@ impl Inner {
             AggregateRef::Division(id) => self.divisions.get(id).map(|s| s.version),
             AggregateRef::Tournament(id) => self.tournaments.get(id).map(|s| s.version),
             AggregateRef::Draft(id) => self.drafts.get(id).map(|s| s.version),
+            AggregateRef::User(id) => self.users.get(id).map(|s| s.version),
+            AggregateRef::Username(name) => self.usernames.get(name).map(|s| s.version),
+            AggregateRef::Session(key) => self.sessions.get(key).map(|s| s.version),
         }
     }
 
@@ -344,6 +351,21 @@ impl AggregateStore for MemoryStore {
             .map(Shared::value)
             .collect())
     }
+
+    async fn user(&self, id: &UserId) -> Result<Option<Stored<User>>, StoreError> {
+        Ok(self.lock().users.get(id).map(Shared::value))
+    }
+
+    async fn username_claim(
+        &self,
+        folded: &Username,
+    ) -> Result<Option<Stored<UsernameClaim>>, StoreError> {
+        Ok(self.lock().usernames.get(folded).cloned())
+    }
+
+    async fn session(&self, key: &SecretHash) -> Result<Option<Stored<Session>>, StoreError> {
+        Ok(self.lock().sessions.get(key).cloned())
+    }
 }
 
 #[async_trait]
@@ -428,6 +450,25 @@ impl Store for MemoryStore {
                         }),
                     );
                 }
+                Write::User { value, .. } => {
+                    inner.users.insert(
+                        value.id.clone(),
+                        Shared::new(Stored {
+                            version,
+                            value: *value,
+                        }),
+                    );
+                }
+                Write::UsernameClaim { value, .. } => {
+                    inner
+                        .usernames
+                        .insert(value.username.clone(), Stored { version, value });
+                }
+                Write::Session { value, .. } => {
+                    inner
+                        .sessions
+                        .insert(value.key.clone(), Stored { version, value });
+                }
             }
         }
         for (hash, bytes) in commit.blobs {
@@ -501,6 +542,18 @@ impl Store for MemoryStore {
             AggregateRef::Draft(id) => inner
                 .drafts
                 .remove(id)
+                .map(|s| serde_json::to_value(&s.value)),
+            AggregateRef::User(id) => inner
+                .users
+                .remove(id)
+                .map(|s| serde_json::to_value(&s.value)),
+            AggregateRef::Username(name) => inner
+                .usernames
+                .remove(name)
+                .map(|s| serde_json::to_value(&s.value)),
+            AggregateRef::Session(key) => inner
+                .sessions
+                .remove(key)
                 .map(|s| serde_json::to_value(&s.value)),
         };
         if let Some(last) = last {

@@ -11,7 +11,9 @@
 //! the HTTP API), [`Division`]s with their participants, rules, lifecycle state, live bracket
 //! (matches and results) and version [`History`](crate::version::History) (versions, tags and the tag reflog),
 //! [`Tournament`]s with their entries, rules, state, bracket and round, and [`DraftRecord`]s (a
-//! fantasy [`Draft`](crate::draft::Draft) with who may act on it). Bracket snapshots are
+//! fantasy [`Draft`](crate::draft::Draft) with who may act on it), and the accounts of
+//! [`account`](crate::account): [`User`]s, the [`UsernameClaim`] that keeps a username to one
+//! account, and browser [`Session`]s. Bracket snapshots are
 //! content blobs addressed by their hash. Every change goes through [`Store::commit`]: a
 //! [`Commit`] holds aggregate writes, each with the version it expects (`None`: the aggregate
 //! must not exist yet), blobs, the events to append to the log, and the jobs and deadlines the
@@ -47,10 +49,11 @@ mod webhooks;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
 use crate::competition::{Competition, Division};
 use crate::draft::DraftRecord;
 use crate::event::Event;
-use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId};
+use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId, UserId};
 use crate::lifecycle::{DraftState, TournamentState};
 use crate::tournament::Tournament;
 use crate::version::ContentHash;
@@ -90,6 +93,12 @@ pub enum AggregateRef {
     Tournament(TournamentId),
     /// A fantasy draft.
     Draft(DraftId),
+    /// A user account.
+    User(UserId),
+    /// The claim of a username, by the username folded to lower case.
+    Username(Username),
+    /// A browser session, by the hash of its id.
+    Session(SecretHash),
 }
 
 impl std::fmt::Display for AggregateRef {
@@ -99,6 +108,9 @@ impl std::fmt::Display for AggregateRef {
             AggregateRef::Division(id) => write!(f, "division:{id}"),
             AggregateRef::Tournament(id) => write!(f, "tournament:{id}"),
             AggregateRef::Draft(id) => write!(f, "draft:{id}"),
+            AggregateRef::User(id) => write!(f, "user:{id}"),
+            AggregateRef::Username(name) => write!(f, "username:{name}"),
+            AggregateRef::Session(key) => write!(f, "session:{key}"),
         }
     }
 }
@@ -135,6 +147,27 @@ pub enum Write {
         /// The version it must be at now.
         expected: Option<u64>,
     },
+    /// Store a user account.
+    User {
+        /// The new document.
+        value: Box<User>,
+        /// The version it must be at now.
+        expected: Option<u64>,
+    },
+    /// Store the claim of a username (created once, with its account).
+    UsernameClaim {
+        /// The new document.
+        value: UsernameClaim,
+        /// The version it must be at now.
+        expected: Option<u64>,
+    },
+    /// Store a browser session.
+    Session {
+        /// The new document.
+        value: Session,
+        /// The version it must be at now.
+        expected: Option<u64>,
+    },
 }
 
 impl Write {
@@ -145,6 +178,9 @@ impl Write {
             Write::Division { value, .. } => AggregateRef::Division(value.id.clone()),
             Write::Tournament { value, .. } => AggregateRef::Tournament(value.id.clone()),
             Write::Draft { value, .. } => AggregateRef::Draft(value.id().clone()),
+            Write::User { value, .. } => AggregateRef::User(value.id.clone()),
+            Write::UsernameClaim { value, .. } => AggregateRef::Username(value.username.clone()),
+            Write::Session { value, .. } => AggregateRef::Session(value.key.clone()),
         }
     }
 
@@ -154,7 +190,10 @@ impl Write {
             Write::Competition { expected, .. }
             | Write::Division { expected, .. }
             | Write::Tournament { expected, .. }
-            | Write::Draft { expected, .. } => *expected,
+            | Write::Draft { expected, .. }
+            | Write::User { expected, .. }
+            | Write::UsernameClaim { expected, .. }
+            | Write::Session { expected, .. } => *expected,
         }
     }
 }
@@ -279,6 +318,28 @@ pub trait AggregateStore: Send + Sync {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Stored<DraftRecord>>, StoreError>;
+
+    /// A user account.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn user(&self, id: &UserId) -> Result<Option<Stored<User>>, StoreError>;
+
+    /// The claim of a username, by the username folded to lower case
+    /// ([`Username::folded`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn username_claim(
+        &self,
+        folded: &Username,
+    ) -> Result<Option<Stored<UsernameClaim>>, StoreError>;
+
+    /// A browser session, by the hash of its id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn session(&self, key: &SecretHash) -> Result<Option<Stored<Session>>, StoreError>;
 }
 
 /// Content blobs by hash.

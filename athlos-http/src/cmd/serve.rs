@@ -56,6 +56,12 @@ pub struct ServeArgs {
     /// Longest one webhook delivery attempt may take, seconds.
     #[arg(long, env = "ATHLOS_WEBHOOK_TIMEOUT", default_value_t = 10)]
     pub webhook_timeout: u64,
+    /// Mark the session cookie `Secure` (set it when clients reach the server over HTTPS).
+    #[arg(long, env = "ATHLOS_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+    /// How long a browser session lasts after sign-in, hours.
+    #[arg(long, env = "ATHLOS_SESSION_HOURS", default_value_t = 14 * 24)]
+    pub session_hours: u64,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -83,6 +89,8 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             allow_private: args.webhook_allow_private,
             timeout: Duration::from_secs(args.webhook_timeout.max(1)),
         },
+        secure_cookies: args.secure_cookies,
+        session_lifetime: Duration::from_secs(args.session_hours.max(1).saturating_mul(3600)),
         ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,14 +1,20 @@
-//! Bearer JWT (HS256): who is asking.
+//! Who is asking: a bearer JWT (HS256, for machines and operators), a user's API token
+//! (`Bearer athlos.…`), or a browser session (an HttpOnly cookie, with a CSRF token on every
+//! unsafe request).
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use axum::http::Method;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use athlos_core::access::{Principal, Role};
+use athlos_core::account::SecretHash;
+use athlos_core::id::{TokenId, UserId};
 
 use super::error::ApiError;
+use super::secrets;
 use super::AppState;
 
 /// The role that may act as the director of everything.
@@ -136,25 +142,124 @@ impl Verified {
     }
 }
 
-/// The caller of a write: a valid bearer token is required.
+/// The caller of a write: a valid bearer token (a JWT, or a user's API token), or a live
+/// browser session (its cookie, and on unsafe methods its CSRF token in `X-CSRF-Token`).
 #[derive(Debug, Clone)]
-pub struct Caller(pub Claims);
+pub struct Caller {
+    principal: Principal,
+    /// The session the request came with, when it came with one (for signing out).
+    session: Option<SecretHash>,
+}
 
 impl Caller {
-    /// Whether the caller has the admin role.
-    pub fn is_admin(&self) -> bool {
-        Role::named(&self.0.role) == Some(Role::Admin)
+    /// A caller from verified JWT claims.
+    pub fn from_claims(claims: &Claims) -> Self {
+        let admin = Role::named(&claims.role) == Some(Role::Admin);
+        Self {
+            principal: Principal::new(claims.sub.clone(), admin),
+            session: None,
+        }
     }
 
-    /// The subject.
+    /// Whether the caller acts as an administrator (the `admin` role of a token or an
+    /// account).
+    pub fn is_admin(&self) -> bool {
+        self.principal.is_admin()
+    }
+
+    /// The subject: a JWT's `sub`, or the id of the signed-in account.
     pub fn sub(&self) -> &str {
-        &self.0.sub
+        self.principal.subject()
     }
 
     /// The caller as the core's authorisation decisions know it.
     pub fn principal(&self) -> Principal {
-        Principal::new(self.sub(), self.is_admin())
+        self.principal.clone()
     }
+
+    /// The hash of the session id the request came with (`None`: a bearer token).
+    pub fn session(&self) -> Option<&SecretHash> {
+        self.session.as_ref()
+    }
+}
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "athlos_session";
+
+/// The header that carries a session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The value of the session cookie, if the request has one.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then_some(value)
+        })
+}
+
+/// Whether `method` changes nothing (no CSRF token needed).
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The caller of a user's API token `text`.
+async fn token_caller(state: &AppState, text: &str) -> Result<Caller, ApiError> {
+    let refused = |detail: &str, message: &str| {
+        ApiError::unauthorized(message.to_owned()).with("code_detail", detail)
+    };
+    let unknown = || refused("unknown_token", "the API token is not one of this server's");
+    let (user, token, secret) = secrets::parse_token(text).ok_or_else(unknown)?;
+    let (Ok(user), Ok(token)) = (UserId::new(user), TokenId::new(token)) else {
+        return Err(unknown());
+    };
+    let (account, token) = state
+        .service
+        .token(&user, &token)
+        .await?
+        .ok_or_else(unknown)?;
+    if !secrets::secret_matches(secret, &token.secret_hash) {
+        return Err(unknown());
+    }
+    if token.revoked.is_some() {
+        return Err(refused("revoked", "the API token was revoked"));
+    }
+    Ok(Caller {
+        principal: account.value.principal(),
+        session: None,
+    })
+}
+
+/// The caller of the browser session whose id is `id`: live, and on an unsafe method with
+/// its CSRF token.
+async fn session_caller(state: &AppState, parts: &Parts, id: &str) -> Result<Caller, ApiError> {
+    let key = secrets::hash_secret(id);
+    let (session, account) = state.service.live_session(&key).await?.ok_or_else(|| {
+        ApiError::unauthorized("the session has expired or was signed out of: sign in again")
+            .with("code_detail", "no_session")
+    })?;
+    if !is_safe(&parts.method) {
+        let csrf = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if csrf.is_empty() || !secrets::secret_matches(csrf, &session.value.csrf_hash) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "a request signed in by the session cookie needs the session's CSRF token in the X-CSRF-Token header",
+            ));
+        }
+    }
+    Ok(Caller {
+        principal: account.value.principal(),
+        session: Some(key),
+    })
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -164,10 +269,14 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("this request needs a bearer token"))?;
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            return match session_cookie(&parts.headers) {
+                Some(id) => session_caller(state, parts, id).await,
+                None => Err(ApiError::unauthorized(
+                    "this request needs a bearer token or a signed-in session",
+                )),
+            };
+        };
         let text = header
             .to_str()
             .map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
@@ -176,15 +285,19 @@ impl FromRequestParts<AppState> for Caller {
             .or_else(|| text.strip_prefix("bearer "))
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
-            })?;
+            })?
+            .trim();
+        if token.starts_with(secrets::TOKEN_PREFIX) {
+            return token_caller(state, token).await;
+        }
         state
             .tokens
             .check(
-                token.trim(),
+                token,
                 state.config.jwt_secret.as_bytes(),
                 u64::try_from(state.clock.now().timestamp()).unwrap_or(0),
             )
-            .map(Caller)
+            .map(|claims| Caller::from_claims(&claims))
     }
 }
 

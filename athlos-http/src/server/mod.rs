@@ -4,6 +4,8 @@
 //! goes out as [`ApiError`]. Background jobs (bracket generation) run in
 //! worker tasks of the same process that claim jobs from the store with leases.
 
+#[allow(unused_qualifications)]
+pub mod accounts;
 pub mod auth;
 pub mod clocks;
 pub mod concurrency;
@@ -22,6 +24,7 @@ pub mod metrics;
 #[allow(unused_qualifications)]
 pub mod ops;
 pub mod pages;
+pub mod secrets;
 pub mod store;
 #[allow(unused_qualifications)]
 pub mod streams;
@@ -83,6 +86,16 @@ pub struct Config {
     pub stream_keep_alive: Duration,
     /// How webhooks are sent.
     pub webhooks: webhooks::WebhookSettings,
+    /// How long a browser session lasts after sign-in.
+    pub session_lifetime: Duration,
+    /// Mark the session cookie `Secure` (sent over HTTPS only): set it when the server is
+    /// reached over HTTPS.
+    pub secure_cookies: bool,
+    /// Failed sign-ins allowed per username and per client address within
+    /// `sign_in_window` before further attempts are refused (429).
+    pub sign_in_limit: usize,
+    /// The window the failed sign-ins are counted over.
+    pub sign_in_window: Duration,
 }
 
 impl Default for Config {
@@ -99,6 +112,10 @@ impl Default for Config {
             stream_buffer: 4096,
             stream_keep_alive: Duration::from_secs(15),
             webhooks: webhooks::WebhookSettings::default(),
+            session_lifetime: Duration::from_secs(14 * 24 * 3600),
+            secure_cookies: false,
+            sign_in_limit: 5,
+            sign_in_window: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -130,6 +147,8 @@ pub struct AppState {
     pub tokens: Arc<auth::Verified>,
     /// What the server reads the time from (the service's clock too).
     pub clock: SharedClock,
+    /// Failed sign-ins of this process, by username and by client address.
+    pub sign_ins: Arc<std::sync::Mutex<athlos_core::account::Throttle>>,
 }
 
 /// Answers `/ready`.
@@ -162,6 +181,9 @@ impl AppState {
         let streams = streams::Hub::new(config.stream_buffer, config.stream_keep_alive);
         let webhooks = webhooks::Sender::new(config.webhooks.clone());
         let metrics = Arc::new(metrics::Metrics::new(&webhooks.counters, streams.dropped()));
+        let config_limit = config.sign_in_limit;
+        let config_window =
+            chrono::Duration::from_std(config.sign_in_window).unwrap_or(chrono::Duration::MAX);
         Self {
             service: Arc::new(Service::new(store.clone(), clock.clone())),
             store,
@@ -172,6 +194,10 @@ impl AppState {
             database: None,
             ready,
             tokens: Arc::default(),
+            sign_ins: Arc::new(std::sync::Mutex::new(athlos_core::account::Throttle::new(
+                config_limit,
+                config_window,
+            ))),
             clock,
         }
     }
@@ -195,6 +221,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(competitions::routes())
         .merge(tournaments::routes())
         .merge(drafts::routes())
+        .merge(accounts::routes())
         // Streams, webhooks and metrics.
         .merge(streams::routes())
         .merge(leaderboard::routes())
@@ -381,6 +408,8 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
     let streams = state.streams.clone();
     let app = app(state);
     let handle = tokio::spawn(async move {
+        // The client's address reaches the handlers (sign-in attempts are counted by it).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = watch_rx.wait_for(|stop| *stop).await;

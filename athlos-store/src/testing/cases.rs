@@ -1881,3 +1881,131 @@ pub async fn jobs_are_completed_and_claimed_together<S: JobStore>(store: S) {
         .unwrap();
     assert_eq!(ids(&rest.claimed), vec![later.id]);
 }
+
+/// Accounts: a sign-up writes the user and the claim of its folded username in one commit;
+/// a second claim of the name (in any case) conflicts and leaves nothing behind; profiles,
+/// tokens and sessions round-trip through the store with their versions, times and hashes.
+pub async fn accounts_claim_usernames_and_keep_sessions<S: Store>(store: S) {
+    use athlos_core::account::{PasswordHash, ProfilePatch, SecretHash, Username, UsernameClaim};
+    use athlos_core::id::{TokenId, UserId};
+    use athlos_core::service::{NewAccount, NewSession, NewToken};
+
+    let service = Service::new(store, ManualClock::new(t0()));
+    let uid = |id: &str| UserId::new(id).unwrap();
+    let hash = |c: char| SecretHash::new(c.to_string().repeat(64)).unwrap();
+    let phc = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g").unwrap();
+    let sign_up = |id: &str, username: &str| NewAccount {
+        id: uid(id),
+        username: username.to_owned(),
+        display_name: format!("{username} Display"),
+        password_hash: phc.clone(),
+    };
+    let alice = service
+        .create_account(sign_up("u1", "Alice"))
+        .await
+        .unwrap();
+    let store = service.store();
+    let stored = store.user(&uid("u1")).await.unwrap().unwrap();
+    assert_eq!(stored, alice);
+    assert_eq!(stored.value.created, t0());
+    assert_eq!(stored.value.password_hash, phc);
+    let claim = store
+        .username_claim(&Username::new("alice").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((claim.version, claim.value.user.clone()), (1, uid("u1")));
+    // The same name in another case: refused before and at the commit.
+    let refused = service
+        .create_account(sign_up("u2", "ALICE"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "username_taken");
+    let racing = Commit {
+        writes: vec![
+            Write::User {
+                value: Box::new(athlos_core::account::User {
+                    id: uid("u2"),
+                    username: Username::new("ALICE").unwrap(),
+                    ..alice.value.clone()
+                }),
+                expected: None,
+            },
+            Write::UsernameClaim {
+                value: UsernameClaim {
+                    username: Username::new("alice").unwrap(),
+                    user: uid("u2"),
+                },
+                expected: None,
+            },
+        ],
+        ..Commit::default()
+    };
+    match store.commit(racing).await {
+        Err(StoreError::Conflict {
+            aggregate,
+            expected: None,
+            found: Some(1),
+        }) => assert_eq!(aggregate, "username:alice"),
+        other => panic!("a second claim must conflict: {other:?}"),
+    }
+    assert!(
+        store.user(&uid("u2")).await.unwrap().is_none(),
+        "all or nothing"
+    );
+    assert_eq!(
+        service
+            .user_by_username("aLiCe")
+            .await
+            .unwrap()
+            .map(|u| u.value.id),
+        Some(uid("u1"))
+    );
+    // A profile change and a token, each a new version.
+    let patch = ProfilePatch {
+        club: Some(Some("Oslo SK".to_owned())),
+        nation: Some(Some("NOR".to_owned())),
+        rating: Some(Some(2012)),
+        ..ProfilePatch::default()
+    };
+    let principal = stored.value.principal();
+    let changed = service
+        .update_profile(&principal, &uid("u1"), &patch)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.version, 2);
+    let token = NewToken {
+        id: TokenId::new("t1").unwrap(),
+        name: "ci".to_owned(),
+        secret_hash: hash('a'),
+    };
+    service.add_token(&uid("u1"), token).await.unwrap();
+    let (user, found) = service
+        .token(&uid("u1"), &TokenId::new("t1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.version, 3);
+    assert_eq!(user.value.profile.rating, Some(2012));
+    assert_eq!((found.secret_hash, found.created), (hash('a'), t0()));
+    // A session: live until it ends.
+    let session = NewSession {
+        key: hash('b'),
+        csrf_hash: hash('c'),
+        user: uid("u1"),
+        lasts: secs(3600),
+    };
+    service.open_session(session.clone()).await.unwrap();
+    let reopened = service.open_session(session).await.unwrap_err();
+    assert_eq!(reopened.code(), "id_taken");
+    let (live, _) = service.live_session(&hash('b')).await.unwrap().unwrap();
+    assert_eq!(live.value.expires, t0() + secs(3600));
+    assert!(service.end_session(&hash('b')).await.unwrap());
+    let ended = store.session(&hash('b')).await.unwrap().unwrap();
+    assert_eq!((ended.version, ended.value.ended), (2, Some(t0())));
+    assert!(service.live_session(&hash('b')).await.unwrap().is_none());
+    // Accounts are other kinds: never listed as competitions or tournaments.
+    assert!(store.competitions(10, 0).await.unwrap().is_empty());
+    assert!(store.tournaments(None, 10, 0).await.unwrap().is_empty());
+}
