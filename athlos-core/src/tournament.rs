@@ -5,10 +5,11 @@
 //! by itself ([`TournamentSettings`]) are part of the same document, so a check and the change
 //! it allows read one version.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::access::{self, Principal, Refusal};
-use crate::bracket::{Bracket, BracketOptions, MatchId};
+use crate::bracket::{Bracket, BracketOptions, MatchId, MatchResult};
 use crate::id::TournamentId;
 use crate::lifecycle::TournamentState;
 use crate::model::{Participant, ParticipantId};
@@ -113,6 +114,30 @@ pub struct Tournament {
     /// A round closes by itself, in the same change, when its last result arrives (as the
     /// Swiss rules' `auto_advance` asks too).
     pub auto_advance: bool,
+    /// When play is announced to begin (informative: starting stays the director's action).
+    pub starts_at: Option<DateTime<Utc>>,
+    /// The teams registered, in registration order: each is also an entry (a
+    /// [`Participant`] whose id is the team's id).
+    pub teams: Vec<Team>,
+}
+
+/// A team entered in a tournament: its entry's id and name, and the subjects of its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    /// The team's id, which is also its entry's id.
+    pub id: ParticipantId,
+    /// Display name.
+    pub name: String,
+    /// The members: principal subjects (who registers a team is usually among them).
+    pub members: Vec<String>,
+}
+
+impl Team {
+    /// Whether `subject` is a member.
+    pub fn has_member(&self, subject: &str) -> bool {
+        self.members.iter().any(|m| m == subject)
+    }
 }
 
 /// A [`Tournament`] as its JSON document reads.
@@ -134,6 +159,10 @@ struct TournamentDocument {
     self_reporting: bool,
     #[serde(default)]
     auto_advance: bool,
+    #[serde(default)]
+    starts_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    teams: Vec<Team>,
 }
 
 impl TryFrom<TournamentDocument> for Tournament {
@@ -159,6 +188,8 @@ impl TryFrom<TournamentDocument> for Tournament {
             director: d.director,
             self_reporting: d.self_reporting,
             auto_advance: d.auto_advance,
+            starts_at: d.starts_at,
+            teams: d.teams,
         })
     }
 }
@@ -179,6 +210,10 @@ struct TournamentView<'a> {
     director: Option<&'a str>,
     self_reporting: bool,
     auto_advance: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    starts_at: Option<&'a DateTime<Utc>>,
+    #[serde(skip_serializing_if = "<[Team]>::is_empty")]
+    teams: &'a [Team],
 }
 
 impl Serialize for Tournament {
@@ -195,6 +230,8 @@ impl Serialize for Tournament {
             director: self.director.as_deref(),
             self_reporting: self.self_reporting,
             auto_advance: self.auto_advance,
+            starts_at: self.starts_at.as_ref(),
+            teams: &self.teams,
         }
         .serialize(serializer)
     }
@@ -240,6 +277,55 @@ impl Tournament {
             self.self_reporting,
             sides.iter().flatten().map(ParticipantId::as_str),
         )
+    }
+
+    /// Whether `principal` may write `result` for `match_id`: as [`Tournament::may_report`],
+    /// except that a double forfeit (an abandoned match) is the director's alone.
+    ///
+    /// # Errors
+    /// [`Refusal::NotDirector`] for a double forfeit; otherwise as
+    /// [`Tournament::may_report`].
+    pub fn may_record(
+        &self,
+        principal: &Principal,
+        match_id: &MatchId,
+        result: &MatchResult,
+    ) -> Result<(), Refusal> {
+        if matches!(result, MatchResult::DoubleForfeit) {
+            return self.may_direct(principal);
+        }
+        self.may_report(principal, match_id)
+    }
+
+    /// Whether `principal` may register `team`: one of its members, the director or an
+    /// administrator.
+    ///
+    /// # Errors
+    /// [`Refusal::NotTeamMember`].
+    pub fn may_register_team(&self, principal: &Principal, team: &Team) -> Result<(), Refusal> {
+        access::may_act_for_team(principal, self.director.as_deref(), &team.members)
+    }
+
+    /// Whether `principal` may unregister the team `team`: one of its members, the director
+    /// or an administrator (for a team the tournament does not have, only the last two; the
+    /// service then answers that it is unknown).
+    ///
+    /// # Errors
+    /// [`Refusal::NotTeamMember`].
+    pub fn may_unregister_team(
+        &self,
+        principal: &Principal,
+        team: &ParticipantId,
+    ) -> Result<(), Refusal> {
+        let members = self
+            .team(team)
+            .map_or(&[][..], |t| t.members.as_slice());
+        access::may_act_for_team(principal, self.director.as_deref(), members)
+    }
+
+    /// The team with id `id`.
+    pub fn team(&self, id: &ParticipantId) -> Option<&Team> {
+        self.teams.iter().find(|t| t.id == *id)
     }
 
     /// The bracket, once a bracket format has started.
@@ -305,6 +391,8 @@ mod tests {
             director: None,
             self_reporting: false,
             auto_advance: false,
+            starts_at: None,
+            teams: Vec::new(),
         }
     }
 
