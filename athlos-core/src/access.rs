@@ -216,8 +216,7 @@ pub fn may_act_for_team(
     director: Option<&str>,
     members: &[String],
 ) -> Result<(), Refusal> {
-    if may_direct(principal, director).is_ok() || members.iter().any(|m| m == principal.subject())
-    {
+    if may_direct(principal, director).is_ok() || members.iter().any(|m| m == principal.subject()) {
         Ok(())
     } else {
         Err(Refusal::NotTeamMember)
@@ -309,7 +308,10 @@ mod tests {
         let members = ["a".to_string(), "b".to_string()];
         let td = Principal::new("td", false);
         let admin = Principal::new("root", true);
-        assert_eq!(may_act_for_team(&Principal::new("b", false), Some("td"), &members), Ok(()));
+        assert_eq!(
+            may_act_for_team(&Principal::new("b", false), Some("td"), &members),
+            Ok(())
+        );
         assert_eq!(may_act_for_team(&td, Some("td"), &members), Ok(()));
         assert_eq!(may_act_for_team(&admin, None, &members), Ok(()));
         assert_eq!(

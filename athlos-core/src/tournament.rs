@@ -317,9 +317,7 @@ impl Tournament {
         principal: &Principal,
         team: &ParticipantId,
     ) -> Result<(), Refusal> {
-        let members = self
-            .team(team)
-            .map_or(&[][..], |t| t.members.as_slice());
+        let members = self.team(team).map_or(&[][..], |t| t.members.as_slice());
         access::may_act_for_team(principal, self.director.as_deref(), members)
     }
 

@@ -178,7 +178,9 @@ pub enum ServiceError {
         reason: String,
     },
     /// A member of a team to register is already on another team of the tournament.
-    #[error("\"{member}\" is already on team \"{team}\" of \"{tournament}\": one team per tournament")]
+    #[error(
+        "\"{member}\" is already on team \"{team}\" of \"{tournament}\": one team per tournament"
+    )]
     OnAnotherTeam {
         /// The tournament.
         tournament: String,

@@ -398,8 +398,13 @@ impl<S: Store, C: Clock> Service<S, C> {
         id: &TournamentId,
         match_id: MatchId,
     ) -> Result<TournamentChange, Error> {
-        self.write_result(id, match_id, MatchResult::DoubleForfeit, ResultWrite::record())
-            .await
+        self.write_result(
+            id,
+            match_id,
+            MatchResult::DoubleForfeit,
+            ResultWrite::record(),
+        )
+        .await
     }
 
     /// Records or corrects the result of a match by the rules of [`ResultWrite`]. A result
