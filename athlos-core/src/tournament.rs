@@ -291,7 +291,7 @@ impl Tournament {
         match_id: &MatchId,
         result: &MatchResult,
     ) -> Result<(), Refusal> {
-        if matches!(result, MatchResult::DoubleForfeit) {
+        if matches!(result, MatchResult::DoubleForfeit {}) {
             return self.may_direct(principal);
         }
         self.may_report(principal, match_id)

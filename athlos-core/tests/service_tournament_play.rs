@@ -249,7 +249,7 @@ async fn an_abandoned_knockout_match_sends_nobody_on_and_the_opponent_goes_throu
     // Entrants may self-report here, but abandoning is the director's.
     let entrant = Principal::new(a.as_str(), false);
     assert_eq!(
-        t.may_record(&entrant, &first, &MatchResult::DoubleForfeit),
+        t.may_record(&entrant, &first, &MatchResult::DoubleForfeit {}),
         Err(Refusal::NotDirector)
     );
     assert_eq!(
@@ -260,7 +260,7 @@ async fn an_abandoned_knockout_match_sends_nobody_on_and_the_opponent_goes_throu
         t.may_record(
             &Principal::new("td", false),
             &first,
-            &MatchResult::DoubleForfeit
+            &MatchResult::DoubleForfeit {}
         ),
         Ok(())
     );
@@ -272,7 +272,7 @@ async fn an_abandoned_knockout_match_sends_nobody_on_and_the_opponent_goes_throu
         EventData::MatchResult {
             owner: athlos_core::event::MatchOwner::Tournament(tid()),
             match_id: first,
-            result: MatchResult::DoubleForfeit,
+            result: MatchResult::DoubleForfeit {},
         }
     );
     let json = serde_json::to_value(&abandoned.events[0]).unwrap();
@@ -335,11 +335,23 @@ async fn abandoning_is_refused_outside_play_and_for_a_decided_match() {
         .await
         .unwrap();
     service.publish(&tid()).await.unwrap();
+    // Before the start: the lifecycle refuses (a result too).
     let refused = service
         .abandon_match(&tid(), mid("MAIN-R1-M1"))
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), "document");
+    assert_eq!(
+        lifecycle_refusal(&refused),
+        ("registration".to_owned(), "abandon_match".to_owned())
+    );
+    let refused = service
+        .record_result(&tid(), mid("MAIN-R1-M1"), MatchResult::win(pid("p1")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        lifecycle_refusal(&refused),
+        ("registration".to_owned(), "record_result".to_owned())
+    );
     for i in 1..=2 {
         let entry = Participant::new(format!("p{i}"), format!("P{i}")).unwrap();
         service.join(&tid(), entry).await.unwrap();
@@ -360,7 +372,7 @@ async fn abandoning_is_refused_outside_play_and_for_a_decided_match() {
         .write_result(
             &tid(),
             final_match,
-            MatchResult::DoubleForfeit,
+            MatchResult::DoubleForfeit {},
             athlos_core::service::ResultWrite::correction(),
         )
         .await
@@ -438,7 +450,7 @@ async fn in_a_swiss_an_abandoned_game_is_a_double_forfeit() {
         .games[0]
         .clone();
     assert_eq!(game.status(), MatchStatus::Walkover);
-    assert_eq!(game.result, Some(MatchResult::DoubleForfeit));
+    assert_eq!(game.result, Some(MatchResult::DoubleForfeit {}));
     service
         .record_result(&tid(), played.id, MatchResult::win(played.white.clone()))
         .await

@@ -308,8 +308,9 @@ pub enum MatchResult {
     },
     /// The match will not be played and both sides lose it (an abandoned match, a double
     /// forfeit): in a knockout neither goes through — the next match's opponent advances by
-    /// bye —, in a pool both take a loss and no points.
-    DoubleForfeit,
+    /// bye —, in a pool both take a loss and no points. `{"type": "double_forfeit"}`, with no
+    /// other field.
+    DoubleForfeit {},
 }
 
 impl MatchResult {
@@ -325,14 +326,14 @@ impl MatchResult {
     pub fn winner(&self) -> Option<&ParticipantId> {
         match self {
             MatchResult::Win { winner, .. } | MatchResult::Walkover { winner } => Some(winner),
-            MatchResult::Draw { .. } | MatchResult::DoubleForfeit => None,
+            MatchResult::Draw { .. } | MatchResult::DoubleForfeit {} => None,
         }
     }
 
     fn score(&self) -> Option<[u32; 2]> {
         match self {
             MatchResult::Win { score, .. } | MatchResult::Draw { score } => *score,
-            MatchResult::Walkover { .. } | MatchResult::DoubleForfeit => None,
+            MatchResult::Walkover { .. } | MatchResult::DoubleForfeit {} => None,
         }
     }
 }

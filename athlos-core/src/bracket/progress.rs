@@ -59,7 +59,9 @@ impl Bracket {
                     participant: w.clone(),
                 })
             }
-            None if current.part != Part::Pool && result != MatchResult::DoubleForfeit => {
+            None if current.part != Part::Pool
+                && !matches!(result, MatchResult::DoubleForfeit {}) =>
+            {
                 return Err(BracketError::DrawNotAllowed { match_id: *id })
             }
             _ => {}
@@ -348,11 +350,13 @@ impl Bracket {
                 if let Some(result) = &m.result {
                     let fits = match result.winner() {
                         Some(w) => w == a || w == b,
-                        None => m.part == Part::Pool || *result == MatchResult::DoubleForfeit,
+                        None => {
+                            m.part == Part::Pool || matches!(result, MatchResult::DoubleForfeit {})
+                        }
                     };
                     if fits {
                         let status = match result {
-                            MatchResult::Walkover { .. } | MatchResult::DoubleForfeit => {
+                            MatchResult::Walkover { .. } | MatchResult::DoubleForfeit {} => {
                                 MatchStatus::Walkover
                             }
                             _ => MatchStatus::Completed,

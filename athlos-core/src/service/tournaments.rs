@@ -401,7 +401,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         self.write_result(
             id,
             match_id,
-            MatchResult::DoubleForfeit,
+            MatchResult::DoubleForfeit {},
             ResultWrite::record(),
         )
         .await
@@ -450,6 +450,14 @@ impl<S: Store, C: Clock> Service<S, C> {
     ) -> Result<TournamentChange, Error> {
         let Stored { version, mut value } = self.tournament(id).await?;
         results::check_version(write, version)?;
+        let action = match result {
+            MatchResult::DoubleForfeit {} => TournamentAction::AbandonMatch,
+            _ => TournamentAction::RecordResult,
+        };
+        if value.play.is_none() {
+            // Not started (or done without play): the lifecycle says what the state allows.
+            TournamentLifecycle::apply(value.state, action, &context(&value))?;
+        }
         let round = value.round;
         let (match_round, status, recorded) = match &value.play {
             Some(Play::Bracket(bracket)) => {
@@ -484,10 +492,6 @@ impl<S: Store, C: Clock> Service<S, C> {
             // A correction reopens the match it corrects: the round is in progress for it.
             Outcome::Correct(_) => guards.round_complete = false,
         }
-        let action = match result {
-            MatchResult::DoubleForfeit => TournamentAction::AbandonMatch,
-            _ => TournamentAction::RecordResult,
-        };
         let step = TournamentLifecycle::apply(value.state, action, &guards)?;
         let in_round = match (&outcome, &value.play) {
             (Outcome::Correct(_), Some(Play::Swiss(_))) => match_round == round,

@@ -123,7 +123,7 @@ impl SwissGame {
         match (&self.black, &self.result) {
             (None, _) => MatchStatus::Bye,
             (Some(_), None) => MatchStatus::Ready,
-            (Some(_), Some(MatchResult::Walkover { .. } | MatchResult::DoubleForfeit)) => {
+            (Some(_), Some(MatchResult::Walkover { .. } | MatchResult::DoubleForfeit {})) => {
                 MatchStatus::Walkover
             }
             (Some(_), Some(_)) => MatchStatus::Completed,
@@ -509,7 +509,7 @@ fn outcome(game: &SwissGame) -> (GameResult, GameResult) {
         }
         Some(MatchResult::Walkover { .. }) => (GameResult::ForfeitLoss, GameResult::ForfeitWin),
         // A double forfeit ("0F-0F"): both lose by forfeit, as an undecided game reads.
-        Some(MatchResult::DoubleForfeit) | None => {
+        Some(MatchResult::DoubleForfeit {}) | None => {
             (GameResult::ForfeitLoss, GameResult::ForfeitLoss)
         }
     }
