@@ -547,7 +547,7 @@ async fn teams_register_as_entries_with_their_members() {
         .await
         .unwrap();
     let t = &registered.tournament.value;
-    assert_eq!(t.teams, [dragons.clone()]);
+    assert_eq!(t.teams, std::slice::from_ref(&dragons));
     assert_eq!(
         t.entries,
         [Participant::new("dragons", "Team dragons").unwrap()]
@@ -648,7 +648,7 @@ async fn teams_register_as_entries_with_their_members() {
         .unregister_team(&tid(), &pid("tigers"))
         .await
         .unwrap();
-    assert_eq!(left.tournament.value.teams, [dragons.clone()]);
+    assert_eq!(left.tournament.value.teams, std::slice::from_ref(&dragons));
     assert_eq!(left.tournament.value.entries.len(), 1);
     // Its member may join another team now.
     service
@@ -657,7 +657,10 @@ async fn teams_register_as_entries_with_their_members() {
         .unwrap();
     // Withdrawing a team's entry during registration takes the team with it.
     let withdrawn = service.withdraw(&tid(), &pid("lions")).await.unwrap();
-    assert_eq!(withdrawn.tournament.value.teams, [dragons.clone()]);
+    assert_eq!(
+        withdrawn.tournament.value.teams,
+        std::slice::from_ref(&dragons)
+    );
 
     // Once play starts, teams no longer register or leave.
     service.register_team(&tid(), tigers).await.unwrap();

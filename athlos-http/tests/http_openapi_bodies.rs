@@ -624,11 +624,7 @@ const EVENT_AND_TOURNAMENT_REQUESTS: &[(&str, &str, &str)] = &[
         "post",
         "NewEntry",
     ),
-    (
-        "/v1/tournaments/{tournament_id}",
-        "patch",
-        "EditTournament",
-    ),
+    ("/v1/tournaments/{tournament_id}", "patch", "EditTournament"),
     ("/v1/tournaments/{tournament_id}/teams", "post", "NewTeam"),
     (
         "/v1/tournaments/{tournament_id}/matches/{match_id}/result",
