@@ -110,6 +110,8 @@ pub enum Refusal {
     NotAccountHolder,
     /// Only an administrator may do this.
     NotAdmin,
+    /// Only a member of the team, the director or an administrator may do this.
+    NotTeamMember,
 }
 
 impl Refusal {
@@ -123,6 +125,7 @@ impl Refusal {
             Refusal::NotManager { .. } => "not_manager",
             Refusal::NotAccountHolder => "not_account_holder",
             Refusal::NotAdmin => "not_admin",
+            Refusal::NotTeamMember => "not_team_member",
         }
     }
 }
@@ -150,6 +153,9 @@ impl fmt::Display for Refusal {
                 f.write_str("only the account's holder or an admin may do this")
             }
             Refusal::NotAdmin => f.write_str("only an admin may do this"),
+            Refusal::NotTeamMember => f.write_str(
+                "only a member of the team (the caller must be among its members), the director or an admin may do this",
+            ),
         }
     }
 }
@@ -207,6 +213,23 @@ pub fn may_manage(
         Ok(())
     } else {
         Err(Refusal::NotManager { team })
+    }
+}
+
+/// Whether `principal` may register or unregister a team with `members` in something directed
+/// by `director`: one of the members, the director or an administrator.
+///
+/// # Errors
+/// [`Refusal::NotTeamMember`].
+pub fn may_act_for_team(
+    principal: &Principal,
+    director: Option<&str>,
+    members: &[String],
+) -> Result<(), Refusal> {
+    if may_direct(principal, director).is_ok() || members.iter().any(|m| m == principal.subject()) {
+        Ok(())
+    } else {
+        Err(Refusal::NotTeamMember)
     }
 }
 
@@ -288,6 +311,28 @@ mod tests {
         let last = serde_json::json!({"id": "t", "director": "td"});
         assert_eq!(last_director(&last), Some("td"));
         assert_eq!(last_director(&serde_json::json!({"id": "t"})), None);
+    }
+
+    #[test]
+    fn members_directors_and_admins_act_for_a_team() {
+        let members = ["a".to_string(), "b".to_string()];
+        let td = Principal::new("td", false);
+        let admin = Principal::new("root", true);
+        assert_eq!(
+            may_act_for_team(&Principal::new("b", false), Some("td"), &members),
+            Ok(())
+        );
+        assert_eq!(may_act_for_team(&td, Some("td"), &members), Ok(()));
+        assert_eq!(may_act_for_team(&admin, None, &members), Ok(()));
+        assert_eq!(
+            may_act_for_team(&Principal::new("c", false), Some("td"), &members),
+            Err(Refusal::NotTeamMember)
+        );
+        assert_eq!(
+            may_act_for_team(&td, Some("td2"), &[]),
+            Err(Refusal::NotTeamMember)
+        );
+        assert_eq!(Refusal::NotTeamMember.code(), "not_team_member");
     }
 
     #[test]

@@ -58,6 +58,8 @@ mod tests {
             self_reporting: false,
             auto_advance: false,
             finished_at: None,
+            starts_at: None,
+            teams: Vec::new(),
         }
     }
 

@@ -25,6 +25,7 @@ use crate::bracket::{BracketOptions, Format, MatchId, MatchResult, Placement};
 use crate::id::{CompetitionId, DivisionId, DraftId, EventId, TagName, TournamentId};
 use crate::lifecycle::states::TournamentState;
 use crate::model::ParticipantId;
+use crate::tournament::TournamentRules;
 use crate::version::ContentHash;
 
 /// A domain event: what happened, to which aggregate version, and when.
@@ -101,11 +102,13 @@ pub enum EventType {
     EventUpdated,
     /// `division.updated`: a division's name, bracket rules or draw seed changed.
     DivisionUpdated,
+    /// `tournament.edited`: a tournament in draft changed its name, rules or start time.
+    TournamentEdited,
 }
 
 impl EventType {
     /// Every type, in catalog order.
-    pub const ALL: [EventType; 25] = [
+    pub const ALL: [EventType; 26] = [
         EventType::BracketGenerated,
         EventType::BracketFailed,
         EventType::BracketEdited,
@@ -131,6 +134,7 @@ impl EventType {
         EventType::MatchCorrected,
         EventType::EventUpdated,
         EventType::DivisionUpdated,
+        EventType::TournamentEdited,
     ];
 
     /// The dotted lower-case name written in the envelope's `type`.
@@ -161,6 +165,7 @@ impl EventType {
             EventType::MatchCorrected => "match.corrected",
             EventType::EventUpdated => "event.updated",
             EventType::DivisionUpdated => "division.updated",
+            EventType::TournamentEdited => "tournament.edited",
         }
     }
 
@@ -454,6 +459,18 @@ pub enum EventData {
         /// Its draw seed.
         seed: u64,
     },
+    /// `tournament.edited`: the tournament's settings after an edit in draft.
+    #[serde(rename = "tournament.edited")]
+    TournamentEdited {
+        /// The tournament.
+        tournament: TournamentId,
+        /// Its display name.
+        name: String,
+        /// Its rules.
+        rules: TournamentRules,
+        /// When play is announced to begin, if set.
+        starts_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl EventData {
@@ -485,6 +502,7 @@ impl EventData {
             EventData::MatchCorrected { .. } => EventType::MatchCorrected,
             EventData::EventUpdated { .. } => EventType::EventUpdated,
             EventData::DivisionUpdated { .. } => EventType::DivisionUpdated,
+            EventData::TournamentEdited { .. } => EventType::TournamentEdited,
         }
     }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::access::{self, Principal, Refusal};
-use crate::bracket::{Bracket, BracketOptions, MatchId};
+use crate::bracket::{Bracket, BracketOptions, MatchId, MatchResult};
 use crate::id::TournamentId;
 use crate::lifecycle::TournamentState;
 use crate::model::{Participant, ParticipantId};
@@ -117,6 +117,30 @@ pub struct Tournament {
     /// When its last round completed, by the service's clock (`None` until then, and for a
     /// tournament finished before finish times were recorded).
     pub finished_at: Option<DateTime<Utc>>,
+    /// When play is announced to begin (informative: starting stays the director's action).
+    pub starts_at: Option<DateTime<Utc>>,
+    /// The teams registered, in registration order: each is also an entry (a
+    /// [`Participant`] whose id is the team's id).
+    pub teams: Vec<Team>,
+}
+
+/// A team entered in a tournament: its entry's id and name, and the subjects of its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    /// The team's id, which is also its entry's id.
+    pub id: ParticipantId,
+    /// Display name.
+    pub name: String,
+    /// The members: principal subjects (who registers a team is usually among them).
+    pub members: Vec<String>,
+}
+
+impl Team {
+    /// Whether `subject` is a member.
+    pub fn has_member(&self, subject: &str) -> bool {
+        self.members.iter().any(|m| m == subject)
+    }
 }
 
 /// A [`Tournament`] as its JSON document reads.
@@ -140,6 +164,9 @@ struct TournamentDocument {
     auto_advance: bool,
     #[serde(default)]
     finished_at: Option<DateTime<Utc>>,
+    starts_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    teams: Vec<Team>,
 }
 
 impl TryFrom<TournamentDocument> for Tournament {
@@ -166,6 +193,8 @@ impl TryFrom<TournamentDocument> for Tournament {
             self_reporting: d.self_reporting,
             auto_advance: d.auto_advance,
             finished_at: d.finished_at,
+            starts_at: d.starts_at,
+            teams: d.teams,
         })
     }
 }
@@ -188,6 +217,9 @@ struct TournamentView<'a> {
     auto_advance: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     finished_at: Option<&'a DateTime<Utc>>,
+    starts_at: Option<&'a DateTime<Utc>>,
+    #[serde(skip_serializing_if = "<[Team]>::is_empty")]
+    teams: &'a [Team],
 }
 
 impl Serialize for Tournament {
@@ -205,6 +237,8 @@ impl Serialize for Tournament {
             self_reporting: self.self_reporting,
             auto_advance: self.auto_advance,
             finished_at: self.finished_at.as_ref(),
+            starts_at: self.starts_at.as_ref(),
+            teams: &self.teams,
         }
         .serialize(serializer)
     }
@@ -250,6 +284,53 @@ impl Tournament {
             self.self_reporting,
             sides.iter().flatten().map(ParticipantId::as_str),
         )
+    }
+
+    /// Whether `principal` may write `result` for `match_id`: as [`Tournament::may_report`],
+    /// except that a double forfeit (an abandoned match) is the director's alone.
+    ///
+    /// # Errors
+    /// [`Refusal::NotDirector`] for a double forfeit; otherwise as
+    /// [`Tournament::may_report`].
+    pub fn may_record(
+        &self,
+        principal: &Principal,
+        match_id: &MatchId,
+        result: &MatchResult,
+    ) -> Result<(), Refusal> {
+        if matches!(result, MatchResult::DoubleForfeit {}) {
+            return self.may_direct(principal);
+        }
+        self.may_report(principal, match_id)
+    }
+
+    /// Whether `principal` may register `team`: one of its members, the director or an
+    /// administrator.
+    ///
+    /// # Errors
+    /// [`Refusal::NotTeamMember`].
+    pub fn may_register_team(&self, principal: &Principal, team: &Team) -> Result<(), Refusal> {
+        access::may_act_for_team(principal, self.director.as_deref(), &team.members)
+    }
+
+    /// Whether `principal` may unregister the team `team`: one of its members, the director
+    /// or an administrator (for a team the tournament does not have, only the last two; the
+    /// service then answers that it is unknown).
+    ///
+    /// # Errors
+    /// [`Refusal::NotTeamMember`].
+    pub fn may_unregister_team(
+        &self,
+        principal: &Principal,
+        team: &ParticipantId,
+    ) -> Result<(), Refusal> {
+        let members = self.team(team).map_or(&[][..], |t| t.members.as_slice());
+        access::may_act_for_team(principal, self.director.as_deref(), members)
+    }
+
+    /// The team with id `id`.
+    pub fn team(&self, id: &ParticipantId) -> Option<&Team> {
+        self.teams.iter().find(|t| t.id == *id)
     }
 
     /// The bracket, once a bracket format has started.
@@ -316,6 +397,8 @@ mod tests {
             self_reporting: false,
             auto_advance: false,
             finished_at: None,
+            starts_at: None,
+            teams: Vec::new(),
         }
     }
 

@@ -37,13 +37,17 @@ fn bracket_model(state: BS, action: BA, complete: bool) -> Option<BS> {
 fn tournament_model(state: TS, action: TA, c: &TournamentContext) -> Option<TS> {
     match (state, action) {
         (TS::Draft, TA::Publish) => Some(TS::Registration),
+        (TS::Draft, TA::Edit) => Some(TS::Draft),
         (TS::Draft | TS::Registration, TA::Cancel) => Some(TS::Cancelled),
         (TS::Registration, TA::Join) if c.max_entries.is_none_or(|m| c.entries < m) => {
             Some(TS::Registration)
         }
-        (TS::Registration, TA::Withdraw) => Some(TS::Registration),
+        (TS::Registration, TA::RegisterTeam) if c.max_entries.is_none_or(|m| c.entries < m) => {
+            Some(TS::Registration)
+        }
+        (TS::Registration, TA::Withdraw | TA::UnregisterTeam) => Some(TS::Registration),
         (TS::Registration, TA::Start) if c.entries >= c.min_entries.max(2) => Some(TS::Active),
-        (TS::Active, TA::RecordResult) if !c.round_complete => Some(TS::Active),
+        (TS::Active, TA::RecordResult | TA::AbandonMatch) if !c.round_complete => Some(TS::Active),
         (TS::Active, TA::Withdraw) => Some(TS::Active),
         (TS::Active, TA::Advance) if c.round_complete => Some(if c.last_round {
             TS::Completed
@@ -207,7 +211,28 @@ fn match_and_draft_tables_match_their_models_for_every_pair() {
 fn allowed_actions_answer_what_may_i_do_now() {
     assert_eq!(
         TournamentLifecycle::allowed(TS::Registration),
-        vec![TA::Join, TA::Withdraw, TA::Start, TA::Cancel, TA::Delete]
+        vec![
+            TA::Join,
+            TA::Withdraw,
+            TA::RegisterTeam,
+            TA::UnregisterTeam,
+            TA::Start,
+            TA::Cancel,
+            TA::Delete
+        ]
+    );
+    assert_eq!(
+        TournamentLifecycle::allowed(TS::Draft),
+        vec![TA::Edit, TA::Publish, TA::Cancel, TA::Delete]
+    );
+    assert_eq!(
+        TournamentLifecycle::allowed(TS::Active),
+        vec![
+            TA::RecordResult,
+            TA::AbandonMatch,
+            TA::Withdraw,
+            TA::Advance
+        ]
     );
     assert!(TournamentLifecycle::allowed(TS::Archived).is_empty());
     let few = TournamentContext {
@@ -217,7 +242,14 @@ fn allowed_actions_answer_what_may_i_do_now() {
     };
     assert_eq!(
         TournamentLifecycle::available(TS::Registration, &few),
-        vec![TA::Join, TA::Withdraw, TA::Cancel, TA::Delete]
+        vec![
+            TA::Join,
+            TA::Withdraw,
+            TA::RegisterTeam,
+            TA::UnregisterTeam,
+            TA::Cancel,
+            TA::Delete
+        ]
     );
     let error = TournamentLifecycle::apply(TS::Registration, TA::Start, &few).unwrap_err();
     assert_eq!(
@@ -284,8 +316,8 @@ impl Sim {
                 let finished = self.round;
                 self.state = step.to;
                 match action {
-                    TA::Join => self.context.entries += 1,
-                    TA::Withdraw if from == TS::Registration => {
+                    TA::Join | TA::RegisterTeam => self.context.entries += 1,
+                    TA::Withdraw | TA::UnregisterTeam if from == TS::Registration => {
                         self.context.entries = self.context.entries.saturating_sub(1)
                     }
                     TA::Delete => self.deleted = true,
@@ -329,6 +361,15 @@ impl Sim {
                             owner: MatchOwner::Tournament(tournament),
                             match_id: "MAIN-R1-M1".parse().unwrap(),
                             result: MatchResult::win(ParticipantId::new("p1").unwrap()),
+                        },
+                        EventType::TournamentEdited => EventData::TournamentEdited {
+                            tournament,
+                            name: "T".to_owned(),
+                            rules: serde_json::from_value(
+                                serde_json::json!({"swiss": {"rounds": 3}}),
+                            )
+                            .unwrap(),
+                            starts_at: None,
                         },
                         other => panic!("unexpected emitted type {other}"),
                     };
@@ -587,6 +628,12 @@ fn event_catalog_is_pinned() {
             name: "Men -73 kg".to_owned(),
             rules: athlos_core::bracket::BracketOptions::new(Format::SingleElimination),
             seed: 7,
+        },
+        EventData::TournamentEdited {
+            tournament: TournamentId::new("cup").unwrap(),
+            name: "Winter Cup".to_owned(),
+            rules: serde_json::from_value(serde_json::json!({"swiss": {"rounds": 5}})).unwrap(),
+            starts_at: Some(Utc.with_ymd_and_hms(2026, 12, 24, 18, 0, 0).unwrap()),
         },
     ];
     let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();

@@ -170,6 +170,8 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
         self_reporting: false,
         auto_advance: false,
         finished_at: None,
+        starts_at: None,
+        teams: Vec::new(),
     };
     let key = DeadlineKey {
         aggregate: AggregateRef::Tournament(id.clone()),

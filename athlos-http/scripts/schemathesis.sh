@@ -86,6 +86,7 @@ for tournament in st-open st-live; do
         call POST "/v1/tournaments/$tournament/register" "{\"id\":\"p$n\",\"name\":\"P$n\"}"
     done
 done
+call POST /v1/tournaments/st-open/teams '{"id":"st-team","name":"ST Team","members":["schemathesis"]}'
 call POST /v1/tournaments/st-live/start
 pool='[{"id":"g1","position":"GK","rank":1},{"id":"g2","position":"GK","rank":2},
        {"id":"f1","position":"FW","rank":3},{"id":"f2","position":"FW","rank":4},
@@ -112,12 +113,15 @@ values = ["st-u73", "st-u81", "st-u90"]
 values = ["st-draft", "st-open", "st-live"]
 [dictionaries.drafts]
 values = ["st-sched", "st-drafting", "st-done"]
+[dictionaries.teams]
+values = ["st-team", "p1"]
 
 [parameters]
 "path.event_id" = { dictionary = "events", probability = 0.8 }
 "path.division_id" = { dictionary = "divisions", probability = 0.8 }
 "path.tournament_id" = { dictionary = "tournaments", probability = 0.8 }
 "path.draft_id" = { dictionary = "drafts", probability = 0.8 }
+"path.team_id" = { dictionary = "teams", probability = 0.8 }
 EOF
 
 # Run from the temporary directory so that schemathesis keeps its files out of the work tree.

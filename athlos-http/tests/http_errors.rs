@@ -447,7 +447,7 @@ async fn unknown_things_are_404_and_conflicts_409() {
     assert_eq!(body["state"], "draft");
     assert_eq!(
         body["allowed_actions"],
-        json!(["publish", "cancel", "delete"])
+        json!(["edit", "publish", "cancel", "delete"])
     );
     server
         .post("/v1/tournaments/t/publish", &alice, json!(null), 200)

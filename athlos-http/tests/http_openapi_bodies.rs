@@ -515,6 +515,22 @@ const EVENT_AND_TOURNAMENT_ANSWERS: &[(&str, &str, &str)] = &[
     ("/v1/tournaments/{tournament_id}", "get", "TournamentView"),
     (
         "/v1/tournaments/{tournament_id}",
+        "patch",
+        "WithEvents_TournamentView",
+    ),
+    ("/v1/tournaments/{tournament_id}/teams", "get", "TeamList"),
+    (
+        "/v1/tournaments/{tournament_id}/teams",
+        "post",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/teams/{team_id}",
+        "delete",
+        "WithEvents_TournamentView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}",
         "delete",
         "TournamentDeleted",
     ),
@@ -608,6 +624,8 @@ const EVENT_AND_TOURNAMENT_REQUESTS: &[(&str, &str, &str)] = &[
         "post",
         "NewEntry",
     ),
+    ("/v1/tournaments/{tournament_id}", "patch", "EditTournament"),
+    ("/v1/tournaments/{tournament_id}/teams", "post", "NewTeam"),
     (
         "/v1/tournaments/{tournament_id}/matches/{match_id}/result",
         "post",
@@ -722,8 +740,16 @@ async fn event_division_and_tournament_bodies_are_named_schemas() {
         "entries",
         "director",
         "self_reporting",
+        "starts_at",
+        "teams",
     ];
     has("TournamentView", &tournament);
+    has("TeamView", &["id", "name", "members"]);
+    has(
+        "EditTournament",
+        &["name", "rules", "min_entries", "max_entries", "starts_at"],
+    );
+    has("NewTeam", &["id", "name", "members"]);
     has(
         "WithEvents_TournamentView",
         &[&tournament[..], &["events"]].concat(),
@@ -947,6 +973,8 @@ async fn events_divisions_and_tournaments_keep_their_wire_shape() {
         "director",
         "self_reporting",
         "auto_advance",
+        "starts_at",
+        "teams",
     ]);
     assert_eq!(keys(&created), tournament);
     assert!(created["rounds"].is_null(), "{created}");

@@ -88,13 +88,13 @@ async fn pages_follow_the_core_and_escape_every_text() {
             spring.contains("<td>Bot 1</td><td>Bot 4</td><td>ready</td>"),
             "{spring}"
         );
-        assert!(spring.contains("Actions in this state: record_result, withdraw, advance"));
+        assert!(spring.contains("Actions in this state: record_result, abandon_match, withdraw, advance"));
         assert!(spring.contains("src=\"/v1/tournaments/spring/bracket.svg\""));
         // Draft: no round, no standings, nobody entered.
         let (_, _, _, blitz) = page(&server, "/tournaments/blitz").await;
         assert!(!blitz.contains("round-heading") && !blitz.contains("standings-heading"));
         assert!(blitz.contains("Nobody has registered yet."));
-        assert!(blitz.contains("Actions in this state: publish, cancel, delete"));
+        assert!(blitz.contains("Actions in this state: edit, publish, cancel, delete"));
 
         // Browsers get the 404 page; API clients the JSON error.
         for missing in ["/tournaments/nope", "/no/such/page"] {

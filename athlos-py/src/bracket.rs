@@ -128,14 +128,16 @@ impl PyBracket {
         to_python(py, &DrawReport::for_bracket(&self.inner))
     }
 
-    /// Records a result: a win for `winner`, a draw (pools only) or a walkover for `winner`.
+    /// Records a result: a win for `winner`, a draw (pools only), a walkover for `winner`, or
+    /// a double forfeit (`double_forfeit=True`, no winner: an abandoned match both sides
+    /// lose; in a knockout neither advances and the next opponent goes through by bye).
     /// `score` is in slot order and only informs pool tie-breaks.
     ///
     /// A match that already has a result keeps it: the same result again changes nothing;
     /// another one raises `ResultExists` (its `recorded` attribute holds the recorded result)
     /// unless `correction=True`, which replaces it while no match depending on this one has
     /// been played (`IllegalTransition` otherwise).
-    #[pyo3(signature = (match_id, winner=None, *, draw=false, walkover=false, score=None, correction=false))]
+    #[pyo3(signature = (match_id, winner=None, *, draw=false, walkover=false, score=None, correction=false, double_forfeit=false))]
     #[allow(clippy::too_many_arguments)]
     fn record_result(
         &mut self,
@@ -146,22 +148,23 @@ impl PyBracket {
         walkover: bool,
         score: Option<[u32; 2]>,
         correction: bool,
+        double_forfeit: bool,
     ) -> PyResult<()> {
         let id = self::match_id(match_id)?;
-        let result =
-            match (winner, draw, walkover) {
-                (Some(w), false, false) => MatchResult::Win {
-                    winner: participant_id(w)?,
-                    score,
-                },
-                (None, true, false) => MatchResult::Draw { score },
-                (Some(w), false, true) => MatchResult::Walkover {
-                    winner: participant_id(w)?,
-                },
-                _ => return Err(InvalidInput::new_err(
-                    "give a winner, or draw=True without a winner, or a winner with walkover=True",
-                )),
-            };
+        let result = match (winner, draw, walkover, double_forfeit) {
+            (Some(w), false, false, false) => MatchResult::Win {
+                winner: participant_id(w)?,
+                score,
+            },
+            (None, true, false, false) => MatchResult::Draw { score },
+            (Some(w), false, true, false) => MatchResult::Walkover {
+                winner: participant_id(w)?,
+            },
+            (None, false, false, true) if score.is_none() => MatchResult::DoubleForfeit {},
+            _ => return Err(InvalidInput::new_err(
+                "give a winner, or draw=True without a winner, or a winner with walkover=True, or double_forfeit=True alone",
+            )),
+        };
         write_bracket_result(&mut self.inner, &id, result, correction)
             .map(|_| ())
             .map_err(|e| result_error(py, e))

@@ -210,3 +210,26 @@ def test_exception_classes_follow_the_error_kind() -> None:
     }
     for cls, base in kinds.items():
         assert cls.__bases__ == (base,), cls
+
+
+def test_a_double_forfeit_sends_nobody_on():
+    bracket = athlos.draw(field(4))
+    first = next(m for m in bracket.matches if m["id"] == "MAIN-R1-M1")
+    bracket.record_result("MAIN-R1-M1", double_forfeit=True)
+    after = {m["id"]: m for m in bracket.matches}
+    assert after["MAIN-R1-M1"]["status"] == "walkover"
+    assert after["MAIN-R1-M1"]["result"] == {"type": "double_forfeit"}
+    assert after["MAIN-R1-M1"].get("winner") is None
+    # Again: nothing changes; a win over it needs a correction.
+    bracket.record_result("MAIN-R1-M1", double_forfeit=True)
+    with pytest.raises(athlos.ResultExists):
+        bracket.record_result("MAIN-R1-M1", winner=first["slots"][0]["occupant"]["id"])
+    with pytest.raises(athlos.InvalidInput):
+        bracket.record_result("MAIN-R1-M2", winner="2", double_forfeit=True)
+    second = after["MAIN-R1-M2"]
+    winner = second["slots"][0]["occupant"]["id"]
+    bracket.record_result("MAIN-R1-M2", winner=winner)
+    final = next(m for m in bracket.matches if m["id"] == "MAIN-R2-M1")
+    assert final["status"] == "bye"
+    assert bracket.is_complete
+    assert bracket.placements()[0] == {"place": 1, "participant": winner}

@@ -306,6 +306,11 @@ pub enum MatchResult {
         /// The winner.
         winner: ParticipantId,
     },
+    /// The match will not be played and both sides lose it (an abandoned match, a double
+    /// forfeit): in a knockout neither goes through — the next match's opponent advances by
+    /// bye —, in a pool both take a loss and no points. `{"type": "double_forfeit"}`, with no
+    /// other field.
+    DoubleForfeit {},
 }
 
 impl MatchResult {
@@ -321,14 +326,14 @@ impl MatchResult {
     pub fn winner(&self) -> Option<&ParticipantId> {
         match self {
             MatchResult::Win { winner, .. } | MatchResult::Walkover { winner } => Some(winner),
-            MatchResult::Draw { .. } => None,
+            MatchResult::Draw { .. } | MatchResult::DoubleForfeit {} => None,
         }
     }
 
     fn score(&self) -> Option<[u32; 2]> {
         match self {
             MatchResult::Win { score, .. } | MatchResult::Draw { score } => *score,
-            MatchResult::Walkover { .. } => None,
+            MatchResult::Walkover { .. } | MatchResult::DoubleForfeit {} => None,
         }
     }
 }

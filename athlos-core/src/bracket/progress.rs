@@ -12,7 +12,9 @@ use crate::model::ParticipantId;
 impl Bracket {
     /// Records (or corrects) the result of a match and moves the winner on — and the loser,
     /// where the format says (losers' bracket, repechage, third place). Byes and walkovers that
-    /// follow resolve themselves.
+    /// follow resolve themselves. A [`MatchResult::DoubleForfeit`] sends nobody on: the slots
+    /// it feeds become byes (the opponent waiting there advances), and in a pool both sides
+    /// take a loss; its status is `walkover` with no winner.
     ///
     /// A correction is accepted while no match that depends on this one has been played; what
     /// depends on it is then re-computed. Changing only the score of an elimination match is
@@ -57,7 +59,9 @@ impl Bracket {
                     participant: w.clone(),
                 })
             }
-            None if current.part != Part::Pool => {
+            None if current.part != Part::Pool
+                && !matches!(result, MatchResult::DoubleForfeit {}) =>
+            {
                 return Err(BracketError::DrawNotAllowed { match_id: *id })
             }
             _ => {}
@@ -346,11 +350,15 @@ impl Bracket {
                 if let Some(result) = &m.result {
                     let fits = match result.winner() {
                         Some(w) => w == a || w == b,
-                        None => m.part == Part::Pool,
+                        None => {
+                            m.part == Part::Pool || matches!(result, MatchResult::DoubleForfeit {})
+                        }
                     };
                     if fits {
                         let status = match result {
-                            MatchResult::Walkover { .. } => MatchStatus::Walkover,
+                            MatchResult::Walkover { .. } | MatchResult::DoubleForfeit {} => {
+                                MatchStatus::Walkover
+                            }
                             _ => MatchStatus::Completed,
                         };
                         return (status, result.winner().cloned(), true);

@@ -125,7 +125,19 @@ const ROUND_IN_PROGRESS: Guard<TournamentContext> = Guard {
     check: |c| !c.round_complete,
 };
 
+const ENTRIES_BELOW_MAXIMUM: Guard<TournamentContext> = Guard {
+    name: "entries_below_maximum",
+    check: |c| c.max_entries.is_none_or(|max| c.entries < max),
+};
+
 const TOURNAMENT_RULES: &[Rule<TournamentState, TournamentAction, TournamentContext>] = &[
+    Rule {
+        from: TournamentState::Draft,
+        action: TournamentAction::Edit,
+        guard: None,
+        to: TournamentState::Draft,
+        emits: &[EventType::TournamentEdited],
+    },
     Rule {
         from: TournamentState::Draft,
         action: TournamentAction::Publish,
@@ -143,16 +155,27 @@ const TOURNAMENT_RULES: &[Rule<TournamentState, TournamentAction, TournamentCont
     Rule {
         from: TournamentState::Registration,
         action: TournamentAction::Join,
-        guard: Some(Guard {
-            name: "entries_below_maximum",
-            check: |c| c.max_entries.is_none_or(|max| c.entries < max),
-        }),
+        guard: Some(ENTRIES_BELOW_MAXIMUM),
         to: TournamentState::Registration,
         emits: &[],
     },
     Rule {
         from: TournamentState::Registration,
         action: TournamentAction::Withdraw,
+        guard: None,
+        to: TournamentState::Registration,
+        emits: &[],
+    },
+    Rule {
+        from: TournamentState::Registration,
+        action: TournamentAction::RegisterTeam,
+        guard: Some(ENTRIES_BELOW_MAXIMUM),
+        to: TournamentState::Registration,
+        emits: &[],
+    },
+    Rule {
+        from: TournamentState::Registration,
+        action: TournamentAction::UnregisterTeam,
         guard: None,
         to: TournamentState::Registration,
         emits: &[],
@@ -181,6 +204,13 @@ const TOURNAMENT_RULES: &[Rule<TournamentState, TournamentAction, TournamentCont
     Rule {
         from: TournamentState::Active,
         action: TournamentAction::RecordResult,
+        guard: Some(ROUND_IN_PROGRESS),
+        to: TournamentState::Active,
+        emits: &[EventType::MatchResult],
+    },
+    Rule {
+        from: TournamentState::Active,
+        action: TournamentAction::AbandonMatch,
         guard: Some(ROUND_IN_PROGRESS),
         to: TournamentState::Active,
         emits: &[EventType::MatchResult],

@@ -108,6 +108,14 @@ named_enum!(
         /// Delete the tournament (before the start). It leaves no state behind: the rule's
         /// `to` is the state it was in, and the service removes the document.
         Delete => "delete",
+        /// Change the name, the rules or the start time (in draft).
+        Edit => "edit",
+        /// Abandon a match of the current round: a double forfeit, both sides lose.
+        AbandonMatch => "abandon_match",
+        /// A team registers (its members are kept with it).
+        RegisterTeam => "register_team",
+        /// A team leaves before the start.
+        UnregisterTeam => "unregister_team",
     }
 );
 

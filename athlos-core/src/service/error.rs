@@ -163,6 +163,40 @@ pub enum ServiceError {
         /// The aggregate, e.g. `tournament:spring-open`.
         aggregate: String,
     },
+    /// A tournament's `max_entries` is below its `min_entries`.
+    #[error("max_entries {max} is below min_entries {min}")]
+    EntryLimits {
+        /// The minimum asked for.
+        min: usize,
+        /// The maximum asked for.
+        max: usize,
+    },
+    /// A team to register breaks a rule (an empty name, no members, a repeated member …).
+    #[error("invalid team: {reason}")]
+    InvalidTeam {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A member of a team to register is already on another team of the tournament.
+    #[error(
+        "\"{member}\" is already on team \"{team}\" of \"{tournament}\": one team per tournament"
+    )]
+    OnAnotherTeam {
+        /// The tournament.
+        tournament: String,
+        /// The member.
+        member: String,
+        /// The team they are on.
+        team: ParticipantId,
+    },
+    /// The tournament has no team with this id.
+    #[error("tournament \"{tournament}\" has no team \"{team}\"")]
+    UnknownTeam {
+        /// The tournament.
+        tournament: String,
+        /// The team asked for.
+        team: ParticipantId,
+    },
     /// A stored document could not be serialized or parsed.
     #[error("stored document is invalid: {reason}")]
     Document {
@@ -194,5 +228,9 @@ ServiceError {
     PreconditionFailed => "precondition_failed", PreconditionFailed;
     IdTaken => "id_taken", Conflict;
     Document => "document", Internal;
+    EntryLimits => "entry_limits", Invalid;
+    InvalidTeam => "invalid_team", Invalid;
+    OnAnotherTeam => "on_another_team", Conflict;
+    UnknownTeam => "unknown_team", NotFound;
 }
 }

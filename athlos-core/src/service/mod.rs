@@ -64,7 +64,9 @@ pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
 pub use results::{write_bracket_result, ResultWrite, Written};
 pub use standings::{table_of, Standings, TableRow};
-pub use tournaments::{playing_round, round_complete, TournamentChange};
+pub use tournaments::{
+    playing_round, round_complete, TournamentChange, TournamentChanges, MAX_TEAM_MEMBERS,
+};
 
 std::thread_local! {
     /// The version the aggregate of the write being polled must be at, set by [`expecting`].

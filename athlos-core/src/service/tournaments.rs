@@ -1,4 +1,7 @@
-//! Tournaments: publish, join and withdraw, start, results, advance, standings, archive.
+//! Tournaments: edit, publish, join and withdraw, teams, start, results and abandoned
+//! matches, advance, standings, archive.
+
+use chrono::{DateTime, Utc};
 
 use crate::bracket::{
     Bracket, BracketError, Format, Match, MatchId, MatchResult, MatchStatus, Part, Placement,
@@ -14,7 +17,7 @@ use crate::lifecycle::{
 use crate::model::{Participant, ParticipantId};
 use crate::store::{AggregateRef, Commit, Store, Stored, Write};
 use crate::swiss::play::{SwissPlay, SwissStanding};
-use crate::tournament::{Play, Tournament, TournamentRules, TournamentSettings};
+use crate::tournament::{Play, Team, Tournament, TournamentRules, TournamentSettings};
 
 use super::results::{self, Outcome, ResultWrite};
 use super::{created, emitted, next_version, taken, Service, ServiceError};
@@ -50,13 +53,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         rules: TournamentRules,
         settings: TournamentSettings,
     ) -> Result<Stored<Tournament>, Error> {
-        match &rules.swiss {
-            Some(swiss) if swiss.rounds == 0 => {
-                return Err(ServiceError::NoRounds { id: id.to_string() }.into())
-            }
-            Some(_) => {}
-            None => supported(rules.options.format)?,
-        }
+        check_rules(&id, &rules)?;
         let aggregate = AggregateRef::Tournament(id.clone());
         if self.store().tournament(&id).await?.is_some() {
             return Err(taken(&aggregate));
@@ -75,6 +72,8 @@ impl<S: Store, C: Clock> Service<S, C> {
             self_reporting: settings.self_reporting,
             auto_advance: settings.auto_advance,
             finished_at: None,
+            starts_at: None,
+            teams: Vec::new(),
         };
         let commit = Commit {
             writes: vec![Write::Tournament {
@@ -102,6 +101,62 @@ impl<S: Store, C: Clock> Service<S, C> {
             .ok_or_else(|| ServiceError::UnknownTournament { id: id.to_string() })?;
         super::check_expected(found.version)?;
         Ok(found)
+    }
+
+    /// Edits a tournament in `draft`: its name, rules, entry limits or start time, logged as
+    /// `tournament.edited` with the settings after the change. `min_entries` and
+    /// `max_entries` apply over the rules (the new ones when both are given). An edit that
+    /// leaves every setting as it was changes nothing and logs nothing.
+    ///
+    /// # Errors
+    /// [`LifecycleError`](crate::error::LifecycleError) outside `draft` (with the state and
+    /// the actions it allows); [`ServiceError::UnsupportedFormat`],
+    /// [`ServiceError::NoRounds`], [`ServiceError::EntryLimits`] for rules a tournament
+    /// cannot be created with; a conflict.
+    pub async fn edit_tournament(
+        &self,
+        id: &TournamentId,
+        changes: TournamentChanges,
+    ) -> Result<TournamentChange, Error> {
+        let Stored { version, mut value } = self.tournament(id).await?;
+        let step =
+            TournamentLifecycle::apply(value.state, TournamentAction::Edit, &context(&value))?;
+        let before = value.clone();
+        if let Some(name) = changes.name {
+            value.name = name;
+        }
+        if let Some(rules) = changes.rules {
+            value.rules = rules;
+        }
+        if let Some(min) = changes.min_entries {
+            value.rules.min_entries = min;
+        }
+        if let Some(max) = changes.max_entries {
+            value.rules.max_entries = max;
+        }
+        if let Some(starts_at) = changes.starts_at {
+            value.starts_at = starts_at;
+        }
+        check_rules(id, &value.rules)?;
+        if value == before {
+            return Ok(TournamentChange {
+                tournament: Stored {
+                    version,
+                    value: before,
+                },
+                events: Vec::new(),
+            });
+        }
+        let edited = EventData::TournamentEdited {
+            tournament: id.clone(),
+            name: value.name.clone(),
+            rules: value.rules.clone(),
+            starts_at: value.starts_at,
+        };
+        self.finish(value, version, &step, |kind| {
+            (kind == EventType::TournamentEdited).then(|| edited.clone())
+        })
+        .await
     }
 
     /// Opens registration.
@@ -152,8 +207,85 @@ impl<S: Store, C: Clock> Service<S, C> {
         self.finish(value, version, &step, |_| None).await
     }
 
-    /// Withdraws an entry: removed during registration; once active, its remaining matches
-    /// become walkovers for its opponents.
+    /// Registers a team during registration: its entry (a participant with the team's id and
+    /// name) joins the field and the team, with its members, is kept on the tournament. Who
+    /// may register it is [`Tournament::may_register_team`]'s to say.
+    ///
+    /// The name must not be blank (at most 200 bytes); the members are 1 to
+    /// [`MAX_TEAM_MEMBERS`] distinct subjects, none blank or over 200 bytes, and none on
+    /// another team of the tournament.
+    ///
+    /// # Errors
+    /// [`LifecycleError`](crate::error::LifecycleError) outside registration or when full;
+    /// [`ServiceError::InvalidTeam`]; [`ServiceError::AlreadyEntered`] when the id is an
+    /// entry's; [`ServiceError::OnAnotherTeam`]; a conflict.
+    pub async fn register_team(
+        &self,
+        id: &TournamentId,
+        team: Team,
+    ) -> Result<TournamentChange, Error> {
+        let Stored { version, mut value } = self.tournament(id).await?;
+        let step = TournamentLifecycle::apply(
+            value.state,
+            TournamentAction::RegisterTeam,
+            &context(&value),
+        )?;
+        check_team(&team)?;
+        if value.entries.iter().any(|p| p.id == team.id) {
+            return Err(ServiceError::AlreadyEntered {
+                tournament: id.to_string(),
+                participant: team.id,
+            }
+            .into());
+        }
+        for member in &team.members {
+            if let Some(other) = value.teams.iter().find(|t| t.has_member(member)) {
+                return Err(ServiceError::OnAnotherTeam {
+                    tournament: id.to_string(),
+                    member: member.clone(),
+                    team: other.id.clone(),
+                }
+                .into());
+            }
+        }
+        let entry = Participant::new(team.id.as_str(), team.name.clone())?;
+        value.entries.push(entry);
+        value.teams.push(team);
+        self.finish(value, version, &step, |_| None).await
+    }
+
+    /// Unregisters a team during registration: its entry leaves the field and the team is
+    /// forgotten. Who may is [`Tournament::may_unregister_team`]'s to say.
+    ///
+    /// # Errors
+    /// [`LifecycleError`](crate::error::LifecycleError) outside registration;
+    /// [`ServiceError::UnknownTeam`]; a conflict.
+    pub async fn unregister_team(
+        &self,
+        id: &TournamentId,
+        team: &ParticipantId,
+    ) -> Result<TournamentChange, Error> {
+        let Stored { version, mut value } = self.tournament(id).await?;
+        let step = TournamentLifecycle::apply(
+            value.state,
+            TournamentAction::UnregisterTeam,
+            &context(&value),
+        )?;
+        let index = value
+            .teams
+            .iter()
+            .position(|t| t.id == *team)
+            .ok_or_else(|| ServiceError::UnknownTeam {
+                tournament: id.to_string(),
+                team: team.clone(),
+            })?;
+        value.teams.remove(index);
+        value.entries.retain(|p| p.id != *team);
+        self.finish(value, version, &step, |_| None).await
+    }
+
+    /// Withdraws an entry: removed during registration (a team's entry with its team);
+    /// once active, its remaining matches become walkovers for its opponents.
     ///
     /// # Errors
     /// [`LifecycleError`](crate::error::LifecycleError) outside registration and play;
@@ -184,6 +316,7 @@ impl<S: Store, C: Clock> Service<S, C> {
                     .position(|p| p.id == *participant)
                     .ok_or_else(not_entered)?;
                 value.entries.remove(index);
+                value.teams.retain(|t| t.id != *participant);
             }
         }
         self.finish(value, version, &step, |_| None).await
@@ -252,6 +385,29 @@ impl<S: Store, C: Clock> Service<S, C> {
             .await
     }
 
+    /// Abandons a pending match of the current round: it will not be played and both sides
+    /// lose it, recorded as a [`MatchResult::DoubleForfeit`] (`match.result`). In a knockout
+    /// neither side advances and the next match's opponent goes through by bye; in a round
+    /// robin both take a loss (no points); in a Swiss both lose by forfeit (0 points each,
+    /// `0F-0F`). The lifecycle's `abandon_match` must allow it: active, with the round in
+    /// progress. Who may is [`Tournament::may_record`]'s to say (the director only).
+    ///
+    /// # Errors
+    /// As [`Service::write_result`].
+    pub async fn abandon_match(
+        &self,
+        id: &TournamentId,
+        match_id: MatchId,
+    ) -> Result<TournamentChange, Error> {
+        self.write_result(
+            id,
+            match_id,
+            MatchResult::DoubleForfeit {},
+            ResultWrite::record(),
+        )
+        .await
+    }
+
     /// Records or corrects the result of a match by the rules of [`ResultWrite`]. A result
     /// is recorded for a pending match of the current round. A correction replaces the
     /// result of a decided match while no match depending on it has been played: in a
@@ -295,6 +451,14 @@ impl<S: Store, C: Clock> Service<S, C> {
     ) -> Result<TournamentChange, Error> {
         let Stored { version, mut value } = self.tournament(id).await?;
         results::check_version(write, version)?;
+        let action = match result {
+            MatchResult::DoubleForfeit {} => TournamentAction::AbandonMatch,
+            _ => TournamentAction::RecordResult,
+        };
+        if value.play.is_none() {
+            // Not started (or done without play): the lifecycle says what the state allows.
+            TournamentLifecycle::apply(value.state, action, &context(&value))?;
+        }
         let round = value.round;
         let (match_round, status, recorded) = match &value.play {
             Some(Play::Bracket(bracket)) => {
@@ -329,8 +493,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             // A correction reopens the match it corrects: the round is in progress for it.
             Outcome::Correct(_) => guards.round_complete = false,
         }
-        let step =
-            TournamentLifecycle::apply(value.state, TournamentAction::RecordResult, &guards)?;
+        let step = TournamentLifecycle::apply(value.state, action, &guards)?;
         let in_round = match (&outcome, &value.play) {
             (Outcome::Correct(_), Some(Play::Swiss(_))) => match_round == round,
             (Outcome::Correct(_), _) => match_round <= round,
@@ -582,6 +745,24 @@ impl<S: Store, C: Clock> Service<S, C> {
     }
 }
 
+/// The most members a team may have.
+pub const MAX_TEAM_MEMBERS: usize = 64;
+
+/// What [`Service::edit_tournament`] changes: each field left `None` stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TournamentChanges {
+    /// A new display name.
+    pub name: Option<String>,
+    /// New rules (replacing the rules whole).
+    pub rules: Option<TournamentRules>,
+    /// A new minimum of entries to start.
+    pub min_entries: Option<usize>,
+    /// A new maximum of entries (`Some(None)`: no limit).
+    pub max_entries: Option<Option<usize>>,
+    /// A new start time (`Some(None)`: none announced).
+    pub starts_at: Option<Option<DateTime<Utc>>>,
+}
+
 /// A committed tournament change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TournamentChange {
@@ -675,6 +856,51 @@ fn bracket_of(tournament: &mut Tournament) -> Result<&mut Bracket, ServiceError>
     tournament.bracket_mut().ok_or(ServiceError::Document {
         reason: format!("tournament \"{id}\" has no bracket"),
     })
+}
+
+/// Refuses rules a tournament cannot be played with.
+fn check_rules(id: &TournamentId, rules: &TournamentRules) -> Result<(), ServiceError> {
+    match &rules.swiss {
+        Some(swiss) if swiss.rounds == 0 => {
+            return Err(ServiceError::NoRounds { id: id.to_string() })
+        }
+        Some(_) => {}
+        None => supported(rules.options.format)?,
+    }
+    match rules.max_entries {
+        Some(max) if max < rules.min_entries => Err(ServiceError::EntryLimits {
+            min: rules.min_entries,
+            max,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a team with a blank or long name, or members that are missing, blank, long or
+/// repeated.
+fn check_team(team: &Team) -> Result<(), ServiceError> {
+    let invalid = |reason: String| Err(ServiceError::InvalidTeam { reason });
+    if team.name.trim().is_empty() || team.name.len() > 200 {
+        return invalid("the name must be 1 to 200 bytes and not blank".to_string());
+    }
+    if team.members.is_empty() || team.members.len() > MAX_TEAM_MEMBERS {
+        return invalid(format!(
+            "a team has 1 to {MAX_TEAM_MEMBERS} members, not {}",
+            team.members.len()
+        ));
+    }
+    for (i, member) in team.members.iter().enumerate() {
+        if member.trim().is_empty() || member.len() > 200 {
+            return invalid(format!(
+                "member {} must be 1 to 200 bytes and not blank",
+                i + 1
+            ));
+        }
+        if team.members[..i].contains(member) {
+            return invalid(format!("\"{member}\" is listed twice"));
+        }
+    }
+    Ok(())
 }
 
 fn supported(format: Format) -> Result<(), ServiceError> {

@@ -118,12 +118,14 @@ pub struct SwissGame {
 
 impl SwissGame {
     /// Where the game stands: `bye`, `ready` (waiting for a result), `completed` or
-    /// `walkover` (decided by forfeit).
+    /// `walkover` (decided by forfeit, one side's or both's).
     pub fn status(&self) -> MatchStatus {
         match (&self.black, &self.result) {
             (None, _) => MatchStatus::Bye,
             (Some(_), None) => MatchStatus::Ready,
-            (Some(_), Some(MatchResult::Walkover { .. })) => MatchStatus::Walkover,
+            (Some(_), Some(MatchResult::Walkover { .. } | MatchResult::DoubleForfeit {})) => {
+                MatchStatus::Walkover
+            }
             (Some(_), Some(_)) => MatchStatus::Completed,
         }
     }
@@ -506,7 +508,10 @@ fn outcome(game: &SwissGame) -> (GameResult, GameResult) {
             (GameResult::ForfeitWin, GameResult::ForfeitLoss)
         }
         Some(MatchResult::Walkover { .. }) => (GameResult::ForfeitLoss, GameResult::ForfeitWin),
-        None => (GameResult::ForfeitLoss, GameResult::ForfeitLoss),
+        // A double forfeit ("0F-0F"): both lose by forfeit, as an undecided game reads.
+        Some(MatchResult::DoubleForfeit {}) | None => {
+            (GameResult::ForfeitLoss, GameResult::ForfeitLoss)
+        }
     }
 }
 

@@ -184,14 +184,16 @@ impl utoipa::PartialSchema for ResultBody {
         ObjectBuilder::new()
             .description(Some(
                 "A match result: `{\"type\": \"win\", \"winner\": \"p1\", \"score\": [3, 1]}`, \
-                 `{\"type\": \"draw\"}` (pools and Swiss) or `{\"type\": \"walkover\", \
-                 \"winner\": \"p1\"}`, with `\"correction\": true` to replace a recorded one.",
+                 `{\"type\": \"draw\"}` (pools and Swiss), `{\"type\": \"walkover\", \
+                 \"winner\": \"p1\"}` or `{\"type\": \"double_forfeit\"}` (an abandoned \
+                 match: both sides lose; directors only), with `\"correction\": true` to \
+                 replace a recorded one.",
             ))
             .property(
                 "type",
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .enum_values(Some(["win", "draw", "walkover"])),
+                    .enum_values(Some(["win", "draw", "walkover", "double_forfeit"])),
             )
             .required("type")
             .property("winner", winner)

@@ -1,5 +1,5 @@
-//! Tournaments: create, list, publish, entries, start, pairings, results, advance,
-//! standings, export, archive, cancel.
+//! Tournaments: create, list, edit, publish, entries and teams, start, pairings, results
+//! and abandoned matches, advance, standings, export, archive, cancel.
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -17,9 +17,12 @@ use athlos_core::event::Event;
 use athlos_core::id::TournamentId;
 use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
 use athlos_core::model::{Participant, ParticipantId};
-use athlos_core::service::{playing_round, table_of, TableRow, TournamentChange};
+use athlos_core::service::{
+    playing_round, table_of, TableRow, TournamentChange, TournamentChanges,
+};
 use athlos_core::store::{AggregateStore, Stored};
-use athlos_core::tournament::{Tournament, TournamentRules, TournamentSettings};
+use athlos_core::tournament::{Team, Tournament, TournamentRules, TournamentSettings};
+use chrono::{DateTime, Utc};
 
 use super::auth::Caller;
 use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
@@ -32,12 +35,14 @@ use super::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_tournament, list_tournaments))
-        .routes(routes!(get_tournament, delete_tournament))
+        .routes(routes!(get_tournament, delete_tournament, edit_tournament))
         .routes(routes!(publish))
         .routes(routes!(join))
         .routes(routes!(withdraw))
         .routes(routes!(register))
         .routes(routes!(unregister))
+        .routes(routes!(list_teams, register_team))
+        .routes(routes!(unregister_team))
         .routes(routes!(start))
         .routes(routes!(pairings))
         .routes(routes!(record_result))
@@ -108,7 +113,44 @@ pub struct TournamentView {
     /// When its last round completed (absent until then).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
-    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When play is announced to begin (`null`: not announced).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts_at: Option<DateTime<Utc>>,
+    /// The teams registered, in registration order (each is also an entry).
+    pub teams: Vec<TeamView>,
+}
+
+/// A team: its id (also its entry's id), name and members.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TeamView {
+    /// Id, also the id of its entry.
+    #[schema(value_type = String)]
+    pub id: ParticipantId,
+    /// Display name.
+    pub name: String,
+    /// The members' subjects.
+    pub members: Vec<String>,
+}
+
+impl TeamView {
+    fn of(team: &Team) -> Self {
+        Self {
+            id: team.id.clone(),
+            name: team.name.clone(),
+            members: team.members.clone(),
+        }
+    }
+}
+
+/// A tournament's teams.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TeamList {
+    /// The tournament.
+    #[schema(value_type = String)]
+    pub tournament: TournamentId,
+    /// In registration order.
+    pub teams: Vec<TeamView>,
 }
 
 impl TournamentView {
@@ -132,6 +174,8 @@ impl TournamentView {
             self_reporting: t.self_reporting,
             auto_advance: t.auto_advance,
             finished_at: t.finished_at,
+            starts_at: t.starts_at,
+            teams: t.teams.iter().map(TeamView::of).collect(),
         }
     }
 }
@@ -427,6 +471,73 @@ async fn delete_tournament(
     }))
 }
 
+/// Changes to a tournament in `draft`: each field left out stays as it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditTournament {
+    /// New display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New rules, replacing the rules whole (as `rules` when creating).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<TournamentRules>,
+    /// New minimum of entries to start.
+    #[serde(default)]
+    #[schema(minimum = 0)]
+    pub min_entries: Option<usize>,
+    /// New maximum of entries; `null` removes the limit.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u64>, minimum = 0)]
+    pub max_entries: Option<Option<usize>>,
+    /// When play is announced to begin (RFC 3339); `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// A field that is present, as `Some` of its value (`Some(None)` for `null`); an absent one
+/// stays `None` by its default.
+fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Edits a tournament in `draft` (director): `name`, `rules`, `min_entries`, `max_entries`
+/// and `starts_at`, logged as `tournament.edited`; an edit that changes nothing logs nothing
+/// and keeps the version. After `draft` it is refused with 409, the state and the allowed
+/// actions. With `If-Match: "v{version}"` it applies only at that version.
+#[utoipa::path(patch, path = "/v1/tournaments/{tournament_id}", tag = "tournaments",
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
+    request_body = EditTournament,
+    responses((status = 200, body = WithEvents<TournamentView>, headers(("ETag" = String, description = "The tournament's version, e.g. \"v12\""))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "Not in `draft`: the state and `allowed_actions`"),
+        (status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"),
+        (status = 422, body = ErrorBody, description = "`unsupported_format`, `no_rounds` or `entry_limits`")),
+    security(("bearer" = [])))]
+async fn edit_tournament(
+    State(state): State<AppState>,
+    if_match: IfMatch,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<EditTournament>,
+) -> Result<Tagged<WithEvents<TournamentView>>, ApiError> {
+    let tournament = directed(&state, &caller, &id).await?;
+    let changes = TournamentChanges {
+        name: body.name,
+        rules: body.rules,
+        min_entries: body.min_entries,
+        max_entries: body.max_entries,
+        starts_at: body.starts_at,
+    };
+    let change = if_match
+        .guard(state.service.edit_tournament(&tournament.value.id, changes))
+        .await?;
+    Ok(tagged(change))
+}
+
 macro_rules! director_action {
     ($name:ident, $path:literal, $method:ident, $doc:literal) => {
         #[doc = $doc]
@@ -598,6 +709,93 @@ async fn unregister(
     Ok(tagged(change))
 }
 
+/// A team to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTeam {
+    /// The team's id, also its entry's id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The members' subjects (1 to 64, distinct); the caller must be among them unless they
+    /// direct the tournament.
+    pub members: Vec<String>,
+}
+
+/// The teams of a tournament, in registration order.
+#[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/teams", tag = "entries",
+    params(("tournament_id" = String, Path, description = "Tournament id")),
+    responses((status = 200, body = TeamList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_teams(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<TeamList>, ApiError> {
+    let tournament = read(&state, &id).await?;
+    let t = tournament.value;
+    Ok(Json(TeamList {
+        teams: t.teams.iter().map(TeamView::of).collect(),
+        tournament: t.id,
+    }))
+}
+
+/// Registers a team during registration (a member of it, or the director): the team becomes
+/// an entry whose id is the team's id. 403 when the caller is neither among the members nor
+/// the director; 409 outside registration or when full (the state and the allowed actions),
+/// `already_entered` for an id in use, `on_another_team` for a member already on a team of
+/// this tournament; 422 `invalid_team` for a blank name or members missing, blank or
+/// repeated.
+#[utoipa::path(post, path = "/v1/tournaments/{tournament_id}/teams", tag = "entries",
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id")),
+    request_body = NewTeam,
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<TournamentView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn register_team(
+    State(state): State<AppState>,
+    if_match: IfMatch,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewTeam>,
+) -> Result<Tagged<WithEvents<TournamentView>>, ApiError> {
+    let team = Team {
+        id: participant_id(&body.id, "id")?,
+        name: body.name,
+        members: body.members,
+    };
+    let tournament = read(&state, &id).await?;
+    tournament
+        .value
+        .may_register_team(&caller.principal(), &team)?;
+    let change = if_match
+        .guard(state.service.register_team(&tournament.value.id, team))
+        .await?;
+    Ok(tagged(change))
+}
+
+/// Unregisters a team during registration (a member of it, or the director): its entry
+/// leaves the field. 403 for anyone else; 404 `unknown_team`; 409 outside registration.
+#[utoipa::path(delete, path = "/v1/tournaments/{tournament_id}/teams/{team_id}", tag = "entries",
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("tournament_id" = String, Path, description = "Tournament id"), ("team_id" = String, Path, description = "Team id")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<TournamentView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn unregister_team(
+    State(state): State<AppState>,
+    if_match: IfMatch,
+    caller: Caller,
+    ApiPath((id, team)): ApiPath<(String, String)>,
+) -> Result<Tagged<WithEvents<TournamentView>>, ApiError> {
+    let team = participant_id(&team, "team_id")?;
+    let tournament = read(&state, &id).await?;
+    tournament
+        .value
+        .may_unregister_team(&caller.principal(), &team)?;
+    let change = if_match
+        .guard(state.service.unregister_team(&tournament.value.id, &team))
+        .await?;
+    Ok(tagged(change))
+}
+
 fn match_view(bracket: &Bracket, m: &athlos_core::bracket::Match) -> GameView {
     GameView {
         match_id: m.id,
@@ -643,6 +841,12 @@ async fn pairings(
 /// of the match where self-reporting is allowed. With auto-advance, the round closes when
 /// its last result arrives.
 ///
+/// `{"type": "double_forfeit"}` abandons the match (the lifecycle's `abandon_match`, the
+/// director only): both sides lose. In a knockout neither advances and the opponent waiting
+/// in the next match goes through by bye; in a round robin both take a loss and no points; in
+/// a Swiss both lose by forfeit, 0 points each (`0F-0F`). Its status is `walkover` with no
+/// winner, and it is logged as `match.result` with that result.
+///
 /// A match that already has a result keeps it: the same result again answers 200 with the
 /// tournament as it stands and no new event; another result is 409 `result_exists` with the
 /// `recorded` one, unless the body says `"correction": true` — accepted while no match that
@@ -676,7 +880,7 @@ async fn record_result(
     let tournament = read(&state, &id).await?;
     tournament
         .value
-        .may_report(&caller.principal(), &match_id)?;
+        .may_record(&caller.principal(), &match_id, &written.result)?;
     let change = state
         .service
         .write_result(
