@@ -88,7 +88,8 @@ async fn pages_follow_the_core_and_escape_every_text() {
             spring.contains("<td>Bot 1</td><td>Bot 4</td><td>ready</td>"),
             "{spring}"
         );
-        assert!(spring.contains("Actions in this state: record_result, abandon_match, withdraw, advance"));
+        assert!(spring
+            .contains("Actions in this state: record_result, abandon_match, withdraw, advance"));
         assert!(spring.contains("src=\"/v1/tournaments/spring/bracket.svg\""));
         // Draft: no round, no standings, nobody entered.
         let (_, _, _, blitz) = page(&server, "/tournaments/blitz").await;
