@@ -164,6 +164,7 @@ struct TournamentDocument {
     auto_advance: bool,
     #[serde(default)]
     finished_at: Option<DateTime<Utc>>,
+    #[serde(default)]
     starts_at: Option<DateTime<Utc>>,
     #[serde(default)]
     teams: Vec<Team>,
@@ -217,6 +218,7 @@ struct TournamentView<'a> {
     auto_advance: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     finished_at: Option<&'a DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     starts_at: Option<&'a DateTime<Utc>>,
     #[serde(skip_serializing_if = "<[Team]>::is_empty")]
     teams: &'a [Team],
