@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use athlos_core::bracket::Format;
 use athlos_core::leaderboard::{LeaderboardFilter, LeaderboardRow, PlayFormat};
 
 use super::error::{ApiError, ErrorBody};
@@ -24,17 +25,50 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LeaderboardQuery {
-    /// Only tournaments of this format: `swiss`, `single_elimination`, `double_elimination`,
-    /// `repechage`, `round_robin` or `groups`.
-    pub format: Option<String>,
+    /// Only tournaments of this format.
+    #[param(inline)]
+    pub format: Option<FormatParam>,
     /// Only tournaments finished at or after this instant (RFC 3339, e.g.
     /// `2026-12-01T00:00:00Z`).
+    #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<String>,
     /// Rows to show, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// Rows to skip (default 0).
     pub offset: Option<usize>,
+}
+
+/// A format a leaderboard filters by: `swiss` or a bracket format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FormatParam {
+    /// A Swiss.
+    Swiss,
+    /// Single elimination.
+    SingleElimination,
+    /// Double elimination.
+    DoubleElimination,
+    /// Judo repechage.
+    Repechage,
+    /// Round robin.
+    RoundRobin,
+    /// Pools then a knockout.
+    Groups,
+}
+
+impl FormatParam {
+    /// The core's format.
+    fn play_format(self) -> PlayFormat {
+        match self {
+            Self::Swiss => PlayFormat::Swiss,
+            Self::SingleElimination => PlayFormat::Bracket(Format::SingleElimination),
+            Self::DoubleElimination => PlayFormat::Bracket(Format::DoubleElimination),
+            Self::Repechage => PlayFormat::Bracket(Format::Repechage),
+            Self::RoundRobin => PlayFormat::Bracket(Format::RoundRobin),
+            Self::Groups => PlayFormat::Bracket(Format::Groups),
+        }
+    }
 }
 
 /// One entrant's line.
@@ -95,12 +129,7 @@ async fn leaderboard_page(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LeaderboardQuery>,
 ) -> Result<Json<LeaderboardPage>, ApiError> {
-    let format = query
-        .format
-        .as_deref()
-        .map(PlayFormat::parse)
-        .transpose()
-        .map_err(|message| ApiError::bad_input("format", message))?;
+    let format = query.format.map(FormatParam::play_format);
     let since = query
         .since
         .as_deref()
