@@ -970,7 +970,7 @@ pub struct AnnouncementStreamQuery {
             description = "Resume after this log sequence"),
         AnnouncementStreamQuery),
     responses((status = 200, description = "An endless stream of announcements",
-            content((AnnouncementBody = "text/event-stream"), (AnnouncementBody = "application/x-ndjson"))),
+            content((SseEvent = "text/event-stream"), (AnnouncementBody = "application/x-ndjson"))),
         (status = 400, body = ErrorBody)))]
 async fn announcement_stream(
     State(state): State<AppState>,
