@@ -46,25 +46,33 @@ impl PlayFormat {
     /// A message naming the formats, for any other name (`auto` included: a tournament's
     /// format is always concrete once played).
     pub fn parse(name: &str) -> Result<Self, String> {
-        if name == "swiss" {
-            return Ok(Self::Swiss);
+        Self::ALL
+            .into_iter()
+            .find(|format| format.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown format {name:?}: expected swiss, single_elimination, \
+                     double_elimination, repechage, round_robin or groups"
+                )
+            })
+    }
+
+    /// Every format a tournament is played in, Swiss first.
+    pub const ALL: [PlayFormat; 6] = [
+        Self::Swiss,
+        Self::Bracket(Format::SingleElimination),
+        Self::Bracket(Format::DoubleElimination),
+        Self::Bracket(Format::Repechage),
+        Self::Bracket(Format::RoundRobin),
+        Self::Bracket(Format::Groups),
+    ];
+
+    /// Its name: `swiss`, or the bracket format's.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Swiss => "swiss",
+            Self::Bracket(format) => format.name(),
         }
-        [
-            Format::SingleElimination,
-            Format::DoubleElimination,
-            Format::Repechage,
-            Format::RoundRobin,
-            Format::Groups,
-        ]
-        .into_iter()
-        .find(|format| format.name() == name)
-        .map(Self::Bracket)
-        .ok_or_else(|| {
-            format!(
-                "unknown format {name:?}: expected swiss, single_elimination, \
-                 double_elimination, repechage, round_robin or groups"
-            )
-        })
     }
 
     /// How `tournament` is played: a Swiss, its bracket's format once drawn, else the format

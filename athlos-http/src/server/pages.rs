@@ -119,17 +119,10 @@ impl Card {
             id: t.id.to_string(),
             name: t.name.clone(),
             state: t.state,
-            format: format_name(PlayFormat::of(t)),
+            format: PlayFormat::of(t).name().to_owned(),
             entries: t.entries.len(),
             round: t.round,
         }
-    }
-}
-
-fn format_name(format: PlayFormat) -> String {
-    match format {
-        PlayFormat::Swiss => "swiss".to_owned(),
-        PlayFormat::Bracket(format) => format.name().to_owned(),
     }
 }
 
@@ -244,16 +237,6 @@ struct List {
     next: Option<String>,
 }
 
-/// The formats a list filters by.
-const FORMATS: [&str; 6] = [
-    "swiss",
-    "single_elimination",
-    "double_elimination",
-    "repechage",
-    "round_robin",
-    "groups",
-];
-
 /// The tournament list: filters by state, format and text, a page at a time. A filter value
 /// it does not know answers 400 with the page naming it.
 async fn tournament_list(
@@ -318,9 +301,9 @@ async fn tournament_list(
             .iter()
             .map(|s| (s.name(), Some(*s) == wanted_state))
             .collect(),
-        formats: FORMATS
+        formats: PlayFormat::ALL
             .iter()
-            .map(|f| (*f, *f == query.format.as_str()))
+            .map(|f| (f.name(), f.name() == query.format.as_str()))
             .collect(),
         rows: found.iter().map(|s| Card::of(&s.value)).collect(),
         total,
@@ -434,7 +417,7 @@ async fn tournament_page(
         id: t.id.to_string(),
         name: t.name.clone(),
         state: t.state,
-        format: format_name(PlayFormat::of(&t)),
+        format: PlayFormat::of(&t).name().to_owned(),
         round: t.round,
         rounds,
         actions: TournamentLifecycle::allowed(t.state)
