@@ -125,8 +125,9 @@ values = ["st-team", "p1"]
 EOF
 
 # Run from the temporary directory so that schemathesis keeps its files out of the work tree.
+hooks="$PWD/athlos-http/scripts/schemathesis_hooks.py"
 cd "$work"
-"$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
+SCHEMATHESIS_HOOKS="$hooks" "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
     --checks negative_data_rejection,not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
     --header "Authorization: Bearer $token" \
     --max-examples "$examples" \

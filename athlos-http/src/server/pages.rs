@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tournaments", get(tournament_list))
         .route("/tournaments/{id}", get(tournament_page))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/icon.svg", get(icon))
 }
 
 /// A rendered page with its status and the page headers.
@@ -93,12 +94,25 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    )
+}
+
+/// The site's icon, named by every page (so that browsers do not ask for `/favicon.ico`).
+async fn icon() -> Response {
+    asset("image/svg+xml", include_str!("../../static/icon.svg"))
+}
+
+/// A file of `static/`, cacheable for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CONTENT_TYPE, content_type),
             (CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../static/app.css"),
+        body,
     )
         .into_response()
 }
