@@ -120,3 +120,136 @@ async fn pages_follow_the_core_and_escape_every_text() {
         database.drop_it().await;
     }
 }
+
+/// A form post as a browser makes it (no redirects followed): status, headers, body.
+async fn post_form(
+    server: &Server,
+    path: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut request = client
+        .post(server.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+/// The value of the hidden `csrf_token` field of a page.
+fn csrf_field(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_pages_sign_up_in_and_out_with_csrf_tokens() {
+    for database in common::databases().await {
+        let server = Server::start_with(&database.url, |_| {}).await;
+        // A refused sign-up shows the form again with the reason, keeping what was typed
+        // except the password.
+        let (status, _, html) = post_form(
+            &server,
+            "/sign-up",
+            "username=ivo&display_name=Ivo+%3Cb%3E&password=short",
+            &[],
+        )
+        .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("role=\"alert\"") && html.contains("value=\"ivo\""));
+        assert!(html.contains("value=\"Ivo &#60;b&#62;\"") && !html.contains("short"));
+        // Malformed forms and other sites' posts are refused, never a server error.
+        let (status, _, _) = post_form(&server, "/sign-up", "username=%zz&&=", &[]).await;
+        assert!(status == 400 || status == 422, "{status}");
+        let evil = [("origin", "http://evil.example")];
+        let body = "username=ivo&display_name=Ivo&password=long-enough-password";
+        let (status, _, _) = post_form(&server, "/sign-up", body, &evil).await;
+        assert_eq!(status, 403);
+
+        // Signed up: signed in, on to "me".
+        let host = server.base.trim_start_matches("http://").to_owned();
+        let origin = format!("http://{host}");
+        let (status, headers, _) =
+            post_form(&server, "/sign-up", body, &[("origin", origin.as_str())]).await;
+        assert_eq!(status, 303);
+        assert_eq!(headers["location"], "/me");
+        let set = headers["set-cookie"].to_str().unwrap().to_owned();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        let cookie = set.split(';').next().unwrap().to_owned();
+        let me = server
+            .client
+            .get(server.url("/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status().as_u16(), 200);
+        let html = me.text().await.unwrap();
+        assert!(html.contains("<h1>My account</h1>") && html.contains(">Sign out</button>"));
+        let csrf = csrf_field(&html);
+
+        // The session's posts need its CSRF token.
+        let jar = [("cookie", cookie.as_str())];
+        let (status, _, _) = post_form(&server, "/me/tokens", "name=ci", &jar).await;
+        assert_eq!(status, 403);
+        let forged = "csrf_token=0000&name=ci";
+        let (status, _, _) = post_form(&server, "/me/tokens", forged, &jar).await;
+        assert_eq!(status, 403);
+        let made = format!("csrf_token={csrf}&name=ci");
+        let (status, _, html) = post_form(&server, "/me/tokens", &made, &jar).await;
+        assert_eq!(status, 201, "{html}");
+        assert!(html.contains("athlos.u"), "the new token is shown once");
+
+        // Signing out ends the session: "me" sends to the sign-in page.
+        let (status, headers, _) =
+            post_form(&server, "/sign-out", &format!("csrf_token={csrf}"), &jar).await;
+        assert_eq!(status, 303);
+        assert!(headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0"));
+        let (status, headers, _) = {
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let response = client
+                .get(server.url("/me"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.headers().clone(), ())
+        };
+        assert_eq!(
+            (status, &headers["location"]),
+            (303, &"/sign-in".parse().unwrap())
+        );
+
+        // A wrong password: 401 and the form again.
+        let wrong = "username=IVO&password=not-the-password";
+        let (status, _, html) = post_form(&server, "/sign-in", wrong, &[]).await;
+        assert_eq!(status, 401);
+        assert!(html.contains("wrong password") && html.contains("value=\"IVO\""));
+        let right = "username=ivo&password=long-enough-password";
+        let (status, headers, _) = post_form(&server, "/sign-in", right, &[]).await;
+        assert_eq!(
+            (status, &headers["location"]),
+            (303, &"/me".parse().unwrap())
+        );
+        server.stop().await;
+        database.drop_it().await;
+    }
+}

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -118,13 +118,19 @@ async fn sign_up(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SignUp>,
 ) -> Result<impl IntoResponse, ApiError> {
-    // Every rule is checked before the (slow) hashing.
+    let user = register(&state, body).await?;
+    Ok((StatusCode::CREATED, Json(UserView::of(&user))))
+}
+
+/// Creates the account of a sign-up (the API's and the sign-up page's): every rule is
+/// checked before the (slow) hashing.
+pub(super) async fn register(state: &AppState, body: SignUp) -> Result<Stored<User>, ApiError> {
     Username::new(body.username.as_str()).map_err(Error::from)?;
     account::display_name(&body.display_name).map_err(Error::from)?;
     account::check_password(&body.password).map_err(Error::from)?;
     let password_hash = secrets::hash_password(body.password).await?;
     let id = UserId::new(secrets::new_id("u")?).map_err(|e| ApiError::internal(e.to_string()))?;
-    let user = state
+    Ok(state
         .service
         .create_account(NewAccount {
             id,
@@ -132,8 +138,7 @@ async fn sign_up(
             display_name: body.display_name,
             password_hash,
         })
-        .await?;
-    Ok((StatusCode::CREATED, Json(UserView::of(&user))))
+        .await?)
 }
 
 /// A sign-in.
@@ -183,7 +188,7 @@ fn throttle_keys(username: &str, address: &str) -> [String; 2] {
 
 /// The client's address as an extractor (never refuses).
 #[derive(Debug, Clone)]
-pub struct ClientAddress(String);
+pub struct ClientAddress(pub String);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
@@ -201,7 +206,11 @@ fn throttle(state: &AppState) -> std::sync::MutexGuard<'_, Throttle> {
 }
 
 /// The session cookie for `value`, lasting `max_age` seconds (0: removed).
-fn cookie(state: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
+pub(super) fn session_cookie(
+    state: &AppState,
+    value: &str,
+    max_age: i64,
+) -> Result<HeaderValue, ApiError> {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {
@@ -233,12 +242,47 @@ async fn sign_in(
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<SignIn>,
 ) -> Result<Response, ApiError> {
+    let opened = open_session(&state, &address, &body.username, body.password).await?;
+    let view = SessionView {
+        user: UserView::of(&opened.user),
+        csrf_token: opened.csrf_token,
+        expires_at: opened.expires,
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(SET_COOKIE, opened.cookie)],
+        Json(view),
+    )
+        .into_response())
+}
+
+/// A browser session just opened by a sign-in.
+pub(super) struct Opened {
+    /// The account signed in.
+    pub user: Stored<User>,
+    /// The session's CSRF token (derived from its id: [`secrets::csrf_token_of`]).
+    pub csrf_token: String,
+    /// When the session ends by itself.
+    pub expires: DateTime<Utc>,
+    /// The `Set-Cookie` value carrying the session id.
+    pub cookie: HeaderValue,
+}
+
+/// Signs `username` in with `password` from `address` (the API's and the sign-in page's):
+/// the throttle first, then the password, then a new session. A refusal by the throttle is
+/// 429 `too_many_attempts` with `retry_after` seconds.
+pub(super) async fn open_session(
+    state: &AppState,
+    address: &str,
+    username: &str,
+    password: String,
+) -> Result<Opened, ApiError> {
     let now = state.clock.now();
-    let keys = throttle_keys(&body.username, &address);
+    let keys = throttle_keys(username, address);
     // The attempt is counted as a failure before it is decided (and forgiven if it
     // succeeds), so that attempts made at the same time cannot pass the limit together.
     let wait = {
-        let mut throttle = throttle(&state);
+        let mut throttle = throttle(state);
         let wait = keys
             .iter()
             .filter_map(|key| throttle.check(key, now).err())
@@ -252,22 +296,16 @@ async fn sign_in(
     };
     if let Some(wait) = wait {
         let seconds = wait.num_seconds().max(1);
-        let mut refused = ApiError::new(
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
             format!("too many failed sign-ins: try again in {seconds} s"),
         )
-        .with("retry_after", seconds)
-        .into_response();
-        refused
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(seconds));
-        return Ok(refused);
+        .with("retry_after", seconds));
     }
-    let user = state.service.user_by_username(&body.username).await?;
+    let user = state.service.user_by_username(username).await?;
     let verified =
-        secrets::verify_password(body.password, user.as_ref().map(|u| &u.value.password_hash))
-            .await?;
+        secrets::verify_password(password, user.as_ref().map(|u| &u.value.password_hash)).await?;
     let Some(user) = user.filter(|_| verified) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -276,12 +314,12 @@ async fn sign_in(
         ));
     };
     {
-        let mut throttle = throttle(&state);
+        let mut throttle = throttle(state);
         throttle.clear(&keys[0]);
         throttle.forgive(&keys[1], now);
     }
     let session_id = secrets::new_secret()?;
-    let csrf_token = secrets::new_secret()?;
+    let csrf_token = secrets::csrf_token_of(&session_id);
     let lasts = chrono::Duration::from_std(state.config.session_lifetime)
         .unwrap_or(chrono::Duration::days(14));
     let session = state
@@ -293,13 +331,13 @@ async fn sign_in(
             lasts,
         })
         .await?;
-    let view = SessionView {
-        user: UserView::of(&user),
+    let cookie = session_cookie(state, &session_id, lasts.num_seconds())?;
+    Ok(Opened {
+        user,
         csrf_token,
-        expires_at: session.value.expires,
-    };
-    let set = cookie(&state, &session_id, lasts.num_seconds())?;
-    Ok((StatusCode::CREATED, [(SET_COOKIE, set)], Json(view)).into_response())
+        expires: session.value.expires,
+        cookie,
+    })
 }
 
 /// Signs out of the session the request's cookie names (with its CSRF token) and removes
@@ -315,7 +353,7 @@ async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<Respo
             .with("code_detail", "no_session")
     })?;
     state.service.end_session(key).await?;
-    let removed = cookie(&state, "", 0)?;
+    let removed = session_cookie(&state, "", 0)?;
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, removed)]).into_response())
 }
 
@@ -483,28 +521,39 @@ async fn create_token(
     ApiJson(body): ApiJson<CreateToken>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = user_id(&id)?;
-    account::may_create_token(&caller.principal(), &id)?;
+    let created = make_token(&state, &caller, &id, body.name).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Makes an API token named `name` for `id`'s account, if `caller` may (the API's and the
+/// profile page's).
+pub(super) async fn make_token(
+    state: &AppState,
+    caller: &Caller,
+    id: &UserId,
+    name: String,
+) -> Result<CreatedToken, ApiError> {
+    account::may_create_token(&caller.principal(), id)?;
     let secret = secrets::new_secret()?;
     let token_id =
         TokenId::new(secrets::new_id("t")?).map_err(|e| ApiError::internal(e.to_string()))?;
     let (_, token) = state
         .service
         .add_token(
-            &id,
+            id,
             NewToken {
                 id: token_id,
-                name: body.name,
+                name,
                 secret_hash: secrets::hash_secret(&secret),
             },
         )
         .await?;
-    let created = CreatedToken {
+    Ok(CreatedToken {
         id: token.id.to_string(),
         name: token.name.clone(),
         created: token.created,
         token: secrets::format_token(id.as_str(), token.id.as_str(), &secret),
-    };
-    Ok((StatusCode::CREATED, Json(created)))
+    })
 }
 
 /// An account's API tokens (its holder or an administrator).

@@ -161,6 +161,15 @@ impl Caller {
         }
     }
 
+    /// The caller of a live browser session `key` of `account` (a page's form post, whose
+    /// CSRF token the page checked).
+    pub fn of_session(account: &athlos_core::account::User, key: SecretHash) -> Self {
+        Self {
+            principal: account.principal(),
+            session: Some(key),
+        }
+    }
+
     /// Whether the caller acts as an administrator (the `admin` role of a token or an
     /// account).
     pub fn is_admin(&self) -> bool {

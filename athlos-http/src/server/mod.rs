@@ -5,6 +5,7 @@
 //! worker tasks of the same process that claim jobs from the store with leases.
 
 #[allow(unused_qualifications)]
+pub mod account_pages;
 pub mod accounts;
 pub mod auth;
 pub mod clocks;
@@ -263,6 +264,7 @@ pub fn app(state: AppState) -> Router {
                     }),
                 )
                 .merge(pages::routes())
+                .merge(account_pages::routes())
                 // A browser asking for an unknown address gets the 404 page; an API client
                 // the JSON error.
                 .fallback(|headers: axum::http::HeaderMap| async move {

@@ -24,6 +24,7 @@ use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
 use athlos_core::service::table_of;
 use athlos_core::tournament::Tournament;
 
+use super::account_pages::{PageViewer, Viewer};
 use super::error::ApiError;
 use super::tournaments::{round_games, total_rounds};
 use super::AppState;
@@ -48,7 +49,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A rendered page with its status and the page headers.
-fn page(status: StatusCode, template: &impl Template) -> Response {
+pub(super) fn page(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => {
             let mut response = (status, html).into_response();
@@ -70,6 +71,7 @@ fn page(status: StatusCode, template: &impl Template) -> Response {
 #[template(path = "not_found.html")]
 struct NotFound {
     title: &'static str,
+    viewer: Option<Viewer>,
     message: String,
 }
 
@@ -79,6 +81,7 @@ pub fn not_found_page(message: impl Into<String>) -> Response {
         StatusCode::NOT_FOUND,
         &NotFound {
             title: "Not found",
+            viewer: None,
             message: message.into(),
         },
     )
@@ -152,6 +155,7 @@ struct Finished {
 #[template(path = "home.html")]
 struct Home {
     title: &'static str,
+    viewer: Option<Viewer>,
     counts: Vec<(TournamentState, usize)>,
     live: Vec<Card>,
     upcoming: Vec<Card>,
@@ -159,7 +163,10 @@ struct Home {
 }
 
 /// The home dashboard: counts by state, live and upcoming tournaments, recent results.
-async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn home(
+    State(state): State<AppState>,
+    PageViewer(viewer): PageViewer,
+) -> Result<Response, ApiError> {
     let mut counts = Vec::new();
     let cards = |wanted: TournamentState| TournamentFilter {
         state: Some(wanted),
@@ -215,6 +222,7 @@ async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
         StatusCode::OK,
         &Home {
             title: "Home",
+            viewer,
             counts,
             live,
             upcoming,
@@ -240,6 +248,7 @@ struct ListQuery {
 #[template(path = "tournaments.html")]
 struct List {
     title: &'static str,
+    viewer: Option<Viewer>,
     q: String,
     states: Vec<(&'static str, bool)>,
     formats: Vec<(&'static str, bool)>,
@@ -255,6 +264,7 @@ struct List {
 /// it does not know answers 400 with the page naming it.
 async fn tournament_list(
     State(state): State<AppState>,
+    PageViewer(viewer): PageViewer,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Response> {
     let bad = |message: String| {
@@ -310,6 +320,7 @@ async fn tournament_list(
     };
     let list = List {
         title: "Tournaments",
+        viewer,
         q: query.q.clone(),
         states: TournamentState::ALL
             .iter()
@@ -350,6 +361,7 @@ struct Row {
 #[template(path = "tournament.html")]
 struct TournamentPage {
     title: String,
+    viewer: Option<Viewer>,
     id: String,
     name: String,
     state: TournamentState,
@@ -368,6 +380,7 @@ struct TournamentPage {
 /// active, standings once started, the bracket, the entries).
 async fn tournament_page(
     State(state): State<AppState>,
+    PageViewer(viewer): PageViewer,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let Ok(id) = TournamentId::new(&id) else {
@@ -428,6 +441,7 @@ async fn tournament_page(
     let rounds = total_rounds(&t);
     let view = TournamentPage {
         title: t.name.clone(),
+        viewer,
         id: t.id.to_string(),
         name: t.name.clone(),
         state: t.state,

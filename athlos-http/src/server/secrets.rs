@@ -54,6 +54,15 @@ pub fn hash_secret(secret: &str) -> SecretHash {
     SecretHash::new(hex).unwrap_or_else(|_| unreachable!("a SHA-256 is 64 hex digits"))
 }
 
+/// The CSRF token of the browser session whose id is `session_id`: the SHA-256 of the id
+/// with a purpose prefix, in hex. Deriving it lets a page put it in its forms from the
+/// session cookie alone; knowing it reveals nothing of the id (a one-way function), and
+/// nobody without the id (an HttpOnly cookie) can compute it.
+pub fn csrf_token_of(session_id: &str) -> String {
+    let digest = Sha256::digest(format!("athlos-csrf:{session_id}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Whether `secret` hashes to `stored`, comparing in constant time.
 pub fn secret_matches(secret: &str, stored: &SecretHash) -> bool {
     let given = hash_secret(secret);

@@ -129,19 +129,34 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh page that records console errors and failed requests; the test fails if any
-    occurred."""
+def page(browser, request):
+    """A fresh page that records console errors, failed requests and error statuses; the
+    test fails if any occurred, except the statuses its `allow_status` mark names (a form
+    refused on purpose)."""
+    mark = request.node.get_closest_marker("allow_status")
+    allowed = set(mark.args) if mark else set()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+
+    def console(message):
+        expected = any(f"status of {status}" in message.text for status in allowed)
+        if message.type == "error" and not expected:
+            problems.append(f"console: {message.text}")
+
+    page.on("console", console)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
+    page.on("response", lambda r: r.status >= 400 and r.status not in allowed
+            and problems.append(f"{r.status}: {r.url}"))
     yield page
     context.close()
     assert not problems, problems
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "allow_status(*codes): error statuses the test provokes on purpose")
 
 
 def screenshot(page, name, full_page=True):
