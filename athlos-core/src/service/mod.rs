@@ -65,7 +65,8 @@ pub use error::ServiceError;
 pub use results::{write_bracket_result, ResultWrite, Written};
 pub use standings::{table_of, Standings, TableRow};
 pub use tournaments::{
-    playing_round, round_complete, TournamentChange, TournamentChanges, MAX_TEAM_MEMBERS,
+    actions_for, playing_round, round_complete, TournamentChange, TournamentChanges,
+    MAX_TEAM_MEMBERS,
 };
 
 std::thread_local! {

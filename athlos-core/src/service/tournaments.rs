@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::access::Principal;
 use crate::bracket::{
     Bracket, BracketError, Format, Match, MatchId, MatchResult, MatchStatus, Part, Placement,
 };
@@ -908,4 +909,52 @@ fn supported(format: Format) -> Result<(), ServiceError> {
         Format::SingleElimination | Format::RoundRobin => Ok(()),
         format => Err(ServiceError::UnsupportedFormat { format }),
     }
+}
+
+/// What `principal` may do with `tournament` now (`None`: nobody signed in, who may do
+/// nothing): the actions its lifecycle allows in its state whose guards hold, kept when
+/// the principal is one who may take them —
+///
+/// - the director (or an administrator): publish, start, advance, cancel, archive, delete,
+///   edit, abandon a match, record a result, unregister a team;
+/// - anyone signed in who has not entered: join, register a team (of which they are a
+///   member);
+/// - an entrant: withdraw; record a result where entrants report their own;
+/// - a member of a registered team: unregister a team.
+///
+/// Pages show a button for each and nothing else; the service still decides every action
+/// when it is taken.
+pub fn actions_for(
+    tournament: &Tournament,
+    principal: Option<&Principal>,
+) -> Vec<TournamentAction> {
+    let Some(principal) = principal else {
+        return Vec::new();
+    };
+    let directs = tournament.may_direct(principal).is_ok();
+    let entered = tournament
+        .entries
+        .iter()
+        .any(|e| e.id.as_str() == principal.subject());
+    let on_team = tournament
+        .teams
+        .iter()
+        .any(|t| t.members.iter().any(|m| m == principal.subject()));
+    TournamentLifecycle::available(tournament.state, &context(tournament))
+        .into_iter()
+        .filter(|action| match action {
+            TournamentAction::Publish
+            | TournamentAction::Start
+            | TournamentAction::Advance
+            | TournamentAction::Cancel
+            | TournamentAction::Archive
+            | TournamentAction::Delete
+            | TournamentAction::Edit
+            | TournamentAction::AbandonMatch => directs,
+            TournamentAction::Join | TournamentAction::RegisterTeam => !entered && !on_team,
+            TournamentAction::Withdraw => entered,
+            TournamentAction::RecordResult => directs || (tournament.self_reporting && entered),
+            TournamentAction::UnregisterTeam => directs || on_team,
+        })
+        .collect()
 }

@@ -96,7 +96,7 @@ impl FromRequestParts<AppState> for PageViewer {
 }
 
 /// A redirect after a form post (303: the browser follows with a GET).
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(to) {
         response.headers_mut().insert(LOCATION, value);
@@ -116,7 +116,7 @@ fn form<T: DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response>> {
 /// A form posted while signed in: the viewer and its fields once its `csrf_token` field is
 /// the session's; otherwise the answer (the sign-in page when signed out, 403 without the
 /// token, 400 for a form that cannot be read).
-fn signed_in_form<T: DeserializeOwned>(
+pub(super) fn signed_in_form<T: DeserializeOwned>(
     viewer: Option<Viewer>,
     body: &Bytes,
 ) -> Result<(Viewer, T), Box<Response>> {
@@ -341,7 +341,7 @@ async fn sign_in(
 
 /// A form that only carries the CSRF token.
 #[derive(Deserialize)]
-struct TokenOnly {
+pub(super) struct TokenOnly {
     #[serde(default)]
     csrf_token: String,
 }

@@ -25,6 +25,7 @@ pub mod metrics;
 #[allow(unused_qualifications)]
 pub mod ops;
 pub mod pages;
+pub mod play_pages;
 pub mod secrets;
 pub mod store;
 #[allow(unused_qualifications)]
@@ -265,6 +266,7 @@ pub fn app(state: AppState) -> Router {
                 )
                 .merge(pages::routes())
                 .merge(account_pages::routes())
+                .merge(play_pages::routes())
                 // A browser asking for an unknown address gets the 404 page; an API client
                 // the JSON error.
                 .fallback(|headers: axum::http::HeaderMap| async move {

@@ -20,8 +20,8 @@ use athlos_core::bracket::MatchResult;
 use athlos_core::browse::TournamentFilter;
 use athlos_core::id::TournamentId;
 use athlos_core::leaderboard::PlayFormat;
-use athlos_core::lifecycle::{Lifecycle, TournamentLifecycle, TournamentState};
-use athlos_core::service::table_of;
+use athlos_core::lifecycle::{TournamentAction, TournamentState};
+use athlos_core::service::{actions_for, table_of};
 use athlos_core::tournament::Tournament;
 
 use super::account_pages::{PageViewer, Viewer};
@@ -347,6 +347,27 @@ struct Game {
     result: String,
 }
 
+/// A pending match in the results form: its id, its sides (id, name), and whether it may be
+/// abandoned by this viewer.
+struct ResultControl {
+    id: String,
+    sides: Vec<(String, String)>,
+    may_abandon: bool,
+}
+
+/// The actions a tournament page has buttons for, in the order shown, with their labels
+/// (editing, teams and results have forms of their own).
+pub(super) const BUTTONS: [(TournamentAction, &str); 8] = [
+    (TournamentAction::Publish, "Publish"),
+    (TournamentAction::Start, "Start"),
+    (TournamentAction::Advance, "Advance"),
+    (TournamentAction::Archive, "Archive"),
+    (TournamentAction::Cancel, "Cancel"),
+    (TournamentAction::Delete, "Delete"),
+    (TournamentAction::Join, "Join"),
+    (TournamentAction::Withdraw, "Withdraw"),
+];
+
 /// A standings row on a tournament page.
 struct Row {
     rank: u32,
@@ -362,13 +383,19 @@ struct Row {
 struct TournamentPage {
     title: String,
     viewer: Option<Viewer>,
+    csrf_token: String,
+    /// Refusals of the form just posted.
+    errors: Vec<String>,
+    /// The action buttons this viewer has now: the action's name and its label.
+    buttons: Vec<(String, &'static str)>,
+    /// The results form's controls (empty: no form).
+    results: Vec<ResultControl>,
     id: String,
     name: String,
     state: TournamentState,
     format: String,
     round: u32,
     rounds: Option<u32>,
-    actions: Vec<String>,
     entries: Vec<String>,
     pairings: Vec<Game>,
     standings: Vec<Row>,
@@ -383,7 +410,19 @@ async fn tournament_page(
     PageViewer(viewer): PageViewer,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let Ok(id) = TournamentId::new(&id) else {
+    render_tournament(&state, viewer, &id, StatusCode::OK, Vec::new()).await
+}
+
+/// A tournament's page for `viewer` with `status`, showing `errors` (the refusals of a form
+/// just posted) above its content.
+pub(super) async fn render_tournament(
+    state: &AppState,
+    viewer: Option<Viewer>,
+    id: &str,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Result<Response, ApiError> {
+    let Ok(id) = TournamentId::new(id) else {
         return Ok(not_found_page("There is no tournament at this address."));
     };
     let Some(stored) = state.service.store().tournament(&id).await? else {
@@ -401,9 +440,39 @@ async fn tournament_page(
             .map_or_else(|| id.to_string(), |e| e.name.clone()),
         None => "—".to_owned(),
     };
+    let principal = viewer.as_ref().map(|v| v.user.value.principal());
+    let allowed = actions_for(&t, principal.as_ref());
+    let games = if t.state == TournamentState::Active {
+        round_games(&t, t.round).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    // The results form: the current round's pending matches this viewer may report.
+    let results = match &principal {
+        Some(principal) if allowed.contains(&TournamentAction::RecordResult) => games
+            .iter()
+            .filter(|g| g.result.is_none() && g.sides.iter().all(Option::is_some))
+            .filter(|g| t.may_report(principal, &g.match_id).is_ok())
+            .map(|g| ResultControl {
+                id: g.match_id.to_string(),
+                sides: g
+                    .sides
+                    .iter()
+                    .flatten()
+                    .map(|side| (side.to_string(), name_of(&Some(side.clone()))))
+                    .collect(),
+                may_abandon: allowed.contains(&TournamentAction::AbandonMatch),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let buttons = BUTTONS
+        .iter()
+        .filter(|(action, _)| allowed.contains(action))
+        .map(|(action, label)| (action.to_string(), *label))
+        .collect();
     let pairings = if t.state == TournamentState::Active {
-        round_games(&t, t.round)
-            .unwrap_or_default()
+        games
             .iter()
             .map(|g| Game {
                 id: g.match_id.to_string(),
@@ -441,22 +510,25 @@ async fn tournament_page(
     let rounds = total_rounds(&t);
     let view = TournamentPage {
         title: t.name.clone(),
+        csrf_token: viewer
+            .as_ref()
+            .map(|v| v.csrf_token.clone())
+            .unwrap_or_default(),
         viewer,
+        errors,
+        buttons,
+        results,
         id: t.id.to_string(),
         name: t.name.clone(),
         state: t.state,
         format: PlayFormat::of(&t).name().to_owned(),
         round: t.round,
         rounds,
-        actions: TournamentLifecycle::allowed(t.state)
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
         entries: t.entries.iter().map(|e| e.name.clone()).collect(),
         pairings,
         standings,
         standings_final: table.is_final,
         has_bracket: t.bracket().is_some(),
     };
-    Ok(page(StatusCode::OK, &view))
+    Ok(page(status, &view))
 }
