@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tournaments/{id}", get(tournament_page))
         .route("/static/app.css", get(stylesheet))
         .route("/static/icon.svg", get(icon))
+        .route("/static/live.js", get(live_script))
 }
 
 /// A rendered page with its status and the page headers.
@@ -106,6 +107,14 @@ async fn stylesheet() -> Response {
 /// The site's icon, named by every page (so that browsers do not ask for `/favicon.ico`).
 async fn icon() -> Response {
     asset("image/svg+xml", include_str!("../../static/icon.svg"))
+}
+
+/// The script of live pages (tournament pages: results saved as chosen, updates streamed).
+async fn live_script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/live.js"),
+    )
 }
 
 /// A file of `static/`, cacheable for an hour.
@@ -344,6 +353,8 @@ async fn tournament_list(
 struct Game {
     id: String,
     sides: (String, String),
+    /// The sides' entry ids (empty: not known yet), for the live updates.
+    side_ids: (String, String),
     result: String,
 }
 
@@ -383,6 +394,8 @@ struct Row {
 struct TournamentPage {
     title: String,
     viewer: Option<Viewer>,
+    /// The log sequence the page shows the tournament at: its live stream resumes after it.
+    after: u64,
     csrf_token: String,
     /// Refusals of the form just posted.
     errors: Vec<String>,
@@ -425,6 +438,9 @@ pub(super) async fn render_tournament(
     let Ok(id) = TournamentId::new(id) else {
         return Ok(not_found_page("There is no tournament at this address."));
     };
+    // Read before the tournament, so that the page's live stream, which resumes after it,
+    // misses nothing that the page does not show.
+    let after = state.service.store().last_sequence().await?;
     let Some(stored) = state.service.store().tournament(&id).await? else {
         return Ok(not_found_page(format!(
             "There is no tournament \"{}\".",
@@ -477,6 +493,16 @@ pub(super) async fn render_tournament(
             .map(|g| Game {
                 id: g.match_id.to_string(),
                 sides: (name_of(&g.sides[0]), name_of(&g.sides[1])),
+                side_ids: (
+                    g.sides[0]
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    g.sides[1]
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                ),
                 result: match &g.result {
                     None => g.status.to_string(),
                     Some(MatchResult::Draw { .. }) => "draw".to_owned(),
@@ -510,6 +536,7 @@ pub(super) async fn render_tournament(
     let rounds = total_rounds(&t);
     let view = TournamentPage {
         title: t.name.clone(),
+        after,
         csrf_token: viewer
             .as_ref()
             .map(|v| v.csrf_token.clone())

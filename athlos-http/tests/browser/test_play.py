@@ -6,6 +6,7 @@ refused by the server (another result was recorded first) is shown with its reas
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import screenshot
 from test_accounts import sign_up
@@ -79,26 +80,58 @@ def test_director_and_player_play_a_cup_from_its_page(browser, api, axe_source):
         assert pia.get_by_role("form", name="Results").count() == 0
         assert buttons(pia) == ["Withdraw"]
 
-        # A second tab of the director's, opened now, goes stale once the first records.
+        # A second tab of the director's whose live stream is cut: it goes stale.
         stale = director.new_page()
+        stale.route(re.compile(r"/stream(\?.*)?$"), lambda route: route.abort())
         stale.goto(api.base + "/tournaments/page-cup")
+        # The player watches the round.
+        pia.goto(api.base + "/tournaments/page-cup")
+
+        # With JavaScript a result is saved as soon as it is chosen, and shown at once.
+        assert results.get_by_role("button", name="Save results").is_hidden()
         first = controls.first
+        match = first.get_attribute("data-match")
         option = first.locator("option").nth(1)
         winner = option.inner_text()  # "<name> won"
-        first.select_option(option.get_attribute("value"))
-        results.get_by_role("button", name="Save results").click()
-        td.wait_for_url(re.compile(r"/tournaments/page-cup$"))
-        assert td.get_by_role("form", name="Results").get_by_role("combobox").count() == 1
-        assert winner in td.get_by_role("region", name="Round 1").inner_text()
+        with td.expect_response(re.compile(r"/matches/.*/result$")) as saved:
+            first.select_option(option.get_attribute("value"))
+        assert saved.value.status == 200
+        round_1 = td.get_by_role("region", name="Round 1")
+        expect(round_1.locator(f'tr[data-match="{match}"] .outcome')).to_have_text(winner)
+        expect(td.get_by_role("form", name="Results").get_by_role("combobox")).to_have_count(1)
+        # The player's page shows it within a second, over the stream.
+        expect(pia.locator(f'tr[data-match="{match}"] .outcome')).to_have_text(
+            winner, timeout=1000)
+        screenshot(pia, "play-live-player")
 
-        other = stale.get_by_role("form", name="Results").get_by_role("combobox").first
-        other.select_option(other.locator("option").nth(2).get_attribute("value"))
-        with stale.expect_response(re.compile(r"/results$")) as answer:
-            stale.get_by_role("form", name="Results").get_by_role("button").click()
+        # The stale tab offers the same match; the server refuses another result for it and
+        # the page puts everything back, saying why.
+        other = stale.locator(f'select[data-match="{match}"]')
+        cell = stale.locator(f'tr[data-match="{match}"] .outcome')
+        assert cell.inner_text() == "ready"
+        with stale.expect_response(re.compile(r"/matches/.*/result$")) as answer:
+            other.select_option(other.locator("option").nth(2).get_attribute("value"))
         assert answer.value.status == 409
-        alert = stale.get_by_role("alert")
-        assert "already" in alert.inner_text() or "result" in alert.inner_text()
+        expect(stale.get_by_role("alert")).to_contain_text("already has a result")
+        expect(cell).to_have_text("ready")
+        assert other.input_value() == "" and other.is_enabled()
         screenshot(stale, "play-result-refused")
+
+        # Without JavaScript the same form posts, and the server answers with the page.
+        plain = browser.new_context(java_script_enabled=False)
+        try:
+            nojs = plain.new_page()
+            plain.add_cookies(director.cookies())
+            nojs.goto(api.base + "/tournaments/page-cup")
+            form = nojs.get_by_role("form", name="Results")
+            last = form.get_by_role("combobox").first
+            last.select_option(last.locator("option").nth(1).get_attribute("value"))
+            form.get_by_role("button", name="Save results").click()
+            nojs.wait_for_url(re.compile(r"/tournaments/page-cup$"))
+            assert nojs.get_by_role("form", name="Results").count() == 0
+            assert "Advance" in buttons(nojs)
+        finally:
+            plain.close()
     finally:
         director.close()
         player.close()
