@@ -85,7 +85,9 @@ async fn pages_follow_the_core_and_escape_every_text() {
         assert_eq!(status, 200);
         assert!(spring.contains("<h2 id=\"round-heading\">Round 1</h2>"));
         assert!(
-            spring.contains("<td>Bot 1</td><td>Bot 4</td><td>ready</td>"),
+            spring.contains(
+                "<td data-entry=\"b1\">Bot 1</td><td data-entry=\"b4\">Bot 4</td><td class=\"outcome\">ready</td>"
+            ),
             "{spring}"
         );
         assert!(!spring.contains("data-action") && !spring.contains("results-heading"));
