@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use athlos_core::access::Principal;
-use athlos_core::bracket::{BracketOptions, Format, MatchResult};
+use athlos_core::bracket::MatchResult;
 use athlos_core::chat::{ChatError, MAX_MESSAGE_CHARS, RATE_LIMIT};
 use athlos_core::clock::ManualClock;
 use athlos_core::codes::ErrorKind;
@@ -31,13 +31,11 @@ fn who(subject: &str) -> Principal {
 }
 
 fn rules() -> TournamentRules {
-    TournamentRules {
-        options: BracketOptions::new(Format::SingleElimination),
-        min_entries: 2,
-        max_entries: None,
-        seed: 3,
-        swiss: None,
-    }
+    serde_json::from_value(serde_json::json!({
+        "options": {"format": "single_elimination"},
+        "seed": 3
+    }))
+    .unwrap()
 }
 
 /// A tournament directed by `td` in registration, with entrant `p1` and team `dragons`

@@ -49,6 +49,16 @@ async fn post(server: &Server, who: Option<&str>, text: &str) -> (u16, Option<St
     (status, retry_after, response.json().await.unwrap())
 }
 
+/// Deletes chat message `message` (a path segment, as sent) as `who`: the status and the
+/// answer.
+async fn delete(server: &Server, who: &str, message: &str) -> (u16, Value) {
+    let role = if who == "td" { "director" } else { "player" };
+    let path = format!("{CHAT}/{message}");
+    server
+        .send("DELETE", &path, Some(&token(who, role)), None)
+        .await
+}
+
 /// The NDJSON lines of `path` (a stream from the start of the log) up to the first whose
 /// `type` is `last`, included.
 async fn lines_until(server: &Server, path: &str, last: &str) -> Vec<Value> {
@@ -228,62 +238,27 @@ async fn members_chat_within_the_limits_and_the_stream_carries_it() {
         }
 
         // Only the director deletes; a tombstone stays.
-        let (status, body) = server
-            .send(
-                "DELETE",
-                &format!("{CHAT}/2"),
-                Some(&token("alice", "player")),
-                None,
-            )
-            .await;
+        let (status, body) = delete(&server, "alice", "2").await;
         assert_eq!(
             (status, body["code"].as_str()),
             (403, Some("not_chat_moderator"))
         );
-        let (status, deleted) = server
-            .send(
-                "DELETE",
-                &format!("{CHAT}/2"),
-                Some(&token("td", "director")),
-                None,
-            )
-            .await;
+        let (status, deleted) = delete(&server, "td", "2").await;
         assert_eq!(status, 200, "{deleted}");
         assert_eq!(deleted["text"], Value::Null);
         assert_eq!(deleted["deleted"], true);
         assert_eq!(deleted["deleted_by"], "td");
         assert_eq!(deleted["author"], "alice");
         assert_eq!(deleted["events"][0]["type"], "chat.deleted");
-        let (status, again) = server
-            .send(
-                "DELETE",
-                &format!("{CHAT}/2"),
-                Some(&token("td", "director")),
-                None,
-            )
-            .await;
+        let (status, again) = delete(&server, "td", "2").await;
         assert_eq!(status, 200);
         assert_eq!(again["events"], json!([]));
-        let (status, body) = server
-            .send(
-                "DELETE",
-                &format!("{CHAT}/99"),
-                Some(&token("td", "director")),
-                None,
-            )
-            .await;
+        let (status, body) = delete(&server, "td", "99").await;
         assert_eq!(
             (status, body["code"].as_str()),
             (404, Some("unknown_message"))
         );
-        let (status, body) = server
-            .send(
-                "DELETE",
-                &format!("{CHAT}/two"),
-                Some(&token("td", "director")),
-                None,
-            )
-            .await;
+        let (status, body) = delete(&server, "td", "two").await;
         assert_eq!(status, 400, "{body}");
         let listed = server.get(&format!("{CHAT}?after=1&limit=1")).await;
         assert_eq!(listed["messages"][0]["text"], Value::Null);

@@ -136,11 +136,7 @@ async fn list_chat(
     ApiQuery(query): ApiQuery<ChatQuery>,
 ) -> Result<Json<ChatPageView>, ApiError> {
     let id = tournament_id(&id)?;
-    let limit = match query.limit {
-        None => 100,
-        Some(limit @ 1..=500) => limit,
-        Some(_) => return Err(ApiError::bad_input("limit", "limit must be 1 to 500")),
-    };
+    let limit = super::streams::page_limit(query.limit)?;
     let page = state
         .service
         .chat_page(&id, query.after.unwrap_or(0), limit)

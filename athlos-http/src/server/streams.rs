@@ -918,11 +918,7 @@ async fn announcements(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<AnnouncementQuery>,
 ) -> Result<Json<AnnouncementPage>, ApiError> {
-    let limit = match query.limit {
-        None => 100,
-        Some(limit @ 1..=500) => limit,
-        Some(_) => return Err(ApiError::bad_input("limit", "limit must be 1 to 500")),
-    };
+    let limit = page_limit(query.limit)?;
     let after = query.after.unwrap_or(0);
     if after > MAX_SEQUENCE {
         return Err(ApiError::bad_input(
@@ -962,6 +958,18 @@ async fn announcements(
         next_after,
         more,
     }))
+}
+
+/// The `limit` of a page (of announcements, of a chat): 1 to 500, 100 when not given.
+///
+/// # Errors
+/// 400 naming `limit` outside that range.
+pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(limit @ 1..=500) => Ok(limit),
+        Some(_) => Err(ApiError::bad_input("limit", "limit must be 1 to 500")),
+    }
 }
 
 /// Where a stream of announcements starts.
