@@ -23,6 +23,10 @@ pub enum ErrorKind {
     Unavailable,
     /// A stored document or an internal step broke its own rules (HTTP 500).
     Internal,
+    /// The caller may not do this (HTTP 403).
+    Forbidden,
+    /// The caller did this too often lately; the same call succeeds after a wait (HTTP 429).
+    RateLimited,
 }
 
 impl ErrorKind {
@@ -35,6 +39,8 @@ impl ErrorKind {
             ErrorKind::PreconditionFailed => "precondition_failed",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::RateLimited => "rate_limited",
         }
     }
 }

@@ -12,6 +12,7 @@ use thiserror::Error;
 
 pub use crate::account::AccountError;
 pub use crate::bracket::BracketError;
+pub use crate::chat::ChatError;
 pub use crate::codes::ErrorKind;
 pub use crate::diff::error::DiffError;
 pub use crate::draft::error::DraftError;
@@ -72,6 +73,9 @@ pub enum Error {
     /// An account operation was refused.
     #[error(transparent)]
     Account(#[from] AccountError),
+    /// A chat post or deletion was refused.
+    #[error(transparent)]
+    Chat(#[from] ChatError),
 }
 
 impl Error {
@@ -103,6 +107,7 @@ impl Error {
             Error::Tiebreak(e) => (e.code(), e.kind()),
             Error::Draft(e) => (e.code(), e.kind()),
             Error::Account(e) => (e.code(), e.kind()),
+            Error::Chat(e) => (e.code(), e.kind()),
         }
     }
 }

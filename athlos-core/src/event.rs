@@ -104,11 +104,15 @@ pub enum EventType {
     DivisionUpdated,
     /// `tournament.edited`: a tournament in draft changed its name, rules or start time.
     TournamentEdited,
+    /// `chat.posted`: a message was posted to a tournament's chat.
+    ChatPosted,
+    /// `chat.deleted`: a chat message was deleted (its text is gone from the chat).
+    ChatDeleted,
 }
 
 impl EventType {
     /// Every type, in catalog order.
-    pub const ALL: [EventType; 26] = [
+    pub const ALL: [EventType; 28] = [
         EventType::BracketGenerated,
         EventType::BracketFailed,
         EventType::BracketEdited,
@@ -135,6 +139,8 @@ impl EventType {
         EventType::EventUpdated,
         EventType::DivisionUpdated,
         EventType::TournamentEdited,
+        EventType::ChatPosted,
+        EventType::ChatDeleted,
     ];
 
     /// The dotted lower-case name written in the envelope's `type`.
@@ -166,6 +172,8 @@ impl EventType {
             EventType::EventUpdated => "event.updated",
             EventType::DivisionUpdated => "division.updated",
             EventType::TournamentEdited => "tournament.edited",
+            EventType::ChatPosted => "chat.posted",
+            EventType::ChatDeleted => "chat.deleted",
         }
     }
 
@@ -319,6 +327,10 @@ pub enum EventData {
         match_id: MatchId,
         /// The result.
         result: MatchResult,
+        /// The tournament round the match was played in (events logged before rounds were
+        /// recorded, and division results, have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        round: Option<u32>,
     },
     /// `round.finished`.
     #[serde(rename = "round.finished")]
@@ -471,6 +483,30 @@ pub enum EventData {
         /// When play is announced to begin, if set.
         starts_at: Option<DateTime<Utc>>,
     },
+    /// `chat.posted`: a message of a tournament's chat (logged for the chat, whose events
+    /// concern its tournament). The text is plain text, as posted (trimmed): never markup.
+    #[serde(rename = "chat.posted")]
+    ChatPosted {
+        /// The tournament.
+        tournament: TournamentId,
+        /// The message's number in the chat, from 1.
+        message: u64,
+        /// Who posted it (a principal subject).
+        author: String,
+        /// The text.
+        text: String,
+    },
+    /// `chat.deleted`: the director (or an administrator) deleted a chat message; the chat
+    /// keeps a tombstone without its text.
+    #[serde(rename = "chat.deleted")]
+    ChatDeleted {
+        /// The tournament.
+        tournament: TournamentId,
+        /// The message's number in the chat.
+        message: u64,
+        /// Who deleted it.
+        by: String,
+    },
 }
 
 impl EventData {
@@ -503,6 +539,8 @@ impl EventData {
             EventData::EventUpdated { .. } => EventType::EventUpdated,
             EventData::DivisionUpdated { .. } => EventType::DivisionUpdated,
             EventData::TournamentEdited { .. } => EventType::TournamentEdited,
+            EventData::ChatPosted { .. } => EventType::ChatPosted,
+            EventData::ChatDeleted { .. } => EventType::ChatDeleted,
         }
     }
 }

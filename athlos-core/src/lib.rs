@@ -30,6 +30,8 @@
 //! - [`account`]: user accounts, their profiles, API tokens and browser sessions, the rules
 //!   of their fields and the sign-in throttle (the adapter hashes and draws the secrets).
 //! - [`announcement`]: tournaments published, started and finished, read off the event log.
+//! - [`chat`]: a tournament's chat: who may post and delete, length and rate limits.
+//! - [`profile`]: naming profiles of the streams (the platform's event shapes).
 //! - [`model`]: participants and ids.
 //! - [`seeding`]: seed order, bracket placement, first-round orderings, byes, seeded draws and
 //!   club/nation separation.
@@ -62,6 +64,7 @@ pub mod account;
 pub mod announcement;
 pub mod bracket;
 pub mod browse;
+pub mod chat;
 pub mod clock;
 pub mod codes;
 pub mod competition;
@@ -75,6 +78,7 @@ pub mod import;
 pub mod leaderboard;
 pub mod lifecycle;
 pub mod model;
+pub mod profile;
 pub mod report;
 pub mod seeding;
 pub mod service;

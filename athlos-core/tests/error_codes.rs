@@ -8,8 +8,8 @@ mod common;
 
 use athlos_core::codes::ErrorKind;
 use athlos_core::error::{
-    AccountError, BracketError, DiffError, DraftError, Error, LifecycleError, ModelError,
-    SeedingError, ServiceError, StoreError, VersionError,
+    AccountError, BracketError, ChatError, DiffError, DraftError, Error, LifecycleError,
+    ModelError, SeedingError, ServiceError, StoreError, VersionError,
 };
 use athlos_core::import::ImportError;
 use athlos_core::swiss::SwissError;
@@ -18,7 +18,7 @@ use common::assert_golden;
 
 #[test]
 fn every_code_is_pinned() {
-    let tables: [(&str, &[(&str, ErrorKind)]); 13] = [
+    let tables: [(&str, &[(&str, ErrorKind)]); 14] = [
         ("ModelError", ModelError::CODES),
         ("SeedingError", SeedingError::CODES),
         ("ImportError", ImportError::CODES),
@@ -32,6 +32,7 @@ fn every_code_is_pinned() {
         ("TiebreakError", TiebreakError::CODES),
         ("DraftError", DraftError::CODES),
         ("AccountError", AccountError::CODES),
+        ("ChatError", ChatError::CODES),
     ];
     let mut out = String::new();
     for (name, codes) in tables {

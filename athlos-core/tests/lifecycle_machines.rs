@@ -361,6 +361,7 @@ impl Sim {
                             owner: MatchOwner::Tournament(tournament),
                             match_id: "MAIN-R1-M1".parse().unwrap(),
                             result: MatchResult::win(ParticipantId::new("p1").unwrap()),
+                            round: Some(1),
                         },
                         EventType::TournamentEdited => EventData::TournamentEdited {
                             tournament,
@@ -560,6 +561,7 @@ fn event_catalog_is_pinned() {
             owner: MatchOwner::Tournament(tournament.clone()),
             match_id: final_match,
             result: MatchResult::win(p1.clone()),
+            round: None,
         },
         EventData::RoundFinished {
             tournament: tournament.clone(),
@@ -634,6 +636,17 @@ fn event_catalog_is_pinned() {
             name: "Winter Cup".to_owned(),
             rules: serde_json::from_value(serde_json::json!({"swiss": {"rounds": 5}})).unwrap(),
             starts_at: Some(Utc.with_ymd_and_hms(2026, 12, 24, 18, 0, 0).unwrap()),
+        },
+        EventData::ChatPosted {
+            tournament: TournamentId::new("cup").unwrap(),
+            message: 1,
+            author: "p1".to_owned(),
+            text: "Good luck <everyone> & have fun".to_owned(),
+        },
+        EventData::ChatDeleted {
+            tournament: TournamentId::new("cup").unwrap(),
+            message: 1,
+            by: "td".to_owned(),
         },
     ];
     let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();

@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use athlos_core::account::{PasswordHash, SecretHash, Session, User, Username, UsernameClaim};
 use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
+use athlos_core::chat::TournamentChat;
 use athlos_core::clock::ManualClock;
 use athlos_core::competition::{Competition, Division};
 use athlos_core::draft::DraftRecord;
@@ -107,6 +108,14 @@ impl AggregateStore for YieldingStore {
     }
     async fn session(&self, key: &SecretHash) -> Result<Option<Stored<Session>>, StoreError> {
         self.0.session(key).await
+    }
+    async fn chat(
+        &self,
+        tournament: &TournamentId,
+    ) -> Result<Option<Stored<TournamentChat>>, StoreError> {
+        let found = self.0.chat(tournament).await;
+        tokio::task::yield_now().await;
+        found
     }
 }
 
@@ -416,6 +425,38 @@ async fn two_tasks_joining_at_once_one_wins_the_other_conflicts() {
         .filter(|e| e.event.event_type() == EventType::RoundStarted)
         .count();
     assert_eq!(rounds, 1);
+}
+
+#[tokio::test]
+async fn chat_posts_racing_each_other_all_land_with_their_own_numbers() {
+    let service = Service::new(YieldingStore::default(), clock());
+    let id = TournamentId::new("chatty").unwrap();
+    service
+        .create_tournament(id.clone(), "Chatty", rules(None))
+        .await
+        .unwrap();
+    service.publish(&id).await.unwrap();
+    for i in 1..=3 {
+        service.join(&id, entry(i)).await.unwrap();
+    }
+    let who = |i: usize| athlos_core::access::Principal::new(format!("e{i}"), false);
+    // Each reads the chat before the others commit: the losers decide again.
+    let (one, two, three) = (who(1), who(2), who(3));
+    let (a, b, c) = tokio::join!(
+        service.post_chat(&id, &one, "one"),
+        service.post_chat(&id, &two, "two"),
+        service.post_chat(&id, &three, "three")
+    );
+    let mut numbers = vec![
+        a.unwrap().message.id,
+        b.unwrap().message.id,
+        c.unwrap().message.id,
+    ];
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3]);
+    let chat = service.chat(&id).await.unwrap();
+    assert_eq!(chat.version, 3);
+    assert_eq!(chat.value.messages.len(), 3);
 }
 
 /// Two teams, two rounds, one position; ranks follow the number in the id.

@@ -273,6 +273,7 @@ async fn an_abandoned_knockout_match_sends_nobody_on_and_the_opponent_goes_throu
             owner: athlos_core::event::MatchOwner::Tournament(tid()),
             match_id: first,
             result: MatchResult::DoubleForfeit {},
+            round: Some(1),
         }
     );
     let json = serde_json::to_value(&abandoned.events[0]).unwrap();

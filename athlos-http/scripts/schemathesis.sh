@@ -87,6 +87,7 @@ for tournament in st-open st-live; do
     done
 done
 call POST /v1/tournaments/st-open/teams '{"id":"st-team","name":"ST Team","members":["schemathesis"]}'
+call POST /v1/tournaments/st-open/chat '{"text":"Welcome to <b>ST Open</b>"}'
 call POST /v1/tournaments/st-live/start
 pool='[{"id":"g1","position":"GK","rank":1},{"id":"g2","position":"GK","rank":2},
        {"id":"f1","position":"FW","rank":3},{"id":"f2","position":"FW","rank":4},

@@ -1830,6 +1830,7 @@ async fn logged(h: &Harness, arena: Arena) -> Result<BTreeMap<String, Logged>, F
                 owner,
                 match_id,
                 result,
+                ..
             } => (owner, match_id, result, false),
             EventData::MatchCorrected {
                 owner,

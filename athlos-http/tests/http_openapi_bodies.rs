@@ -520,6 +520,21 @@ const EVENT_AND_TOURNAMENT_ANSWERS: &[(&str, &str, &str)] = &[
     ),
     ("/v1/tournaments/{tournament_id}/teams", "get", "TeamList"),
     (
+        "/v1/tournaments/{tournament_id}/chat",
+        "get",
+        "ChatPageView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/chat",
+        "post",
+        "WithEvents_ChatMessageView",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/chat/{message_id}",
+        "delete",
+        "WithEvents_ChatMessageView",
+    ),
+    (
         "/v1/tournaments/{tournament_id}/teams",
         "post",
         "WithEvents_TournamentView",
@@ -626,6 +641,7 @@ const EVENT_AND_TOURNAMENT_REQUESTS: &[(&str, &str, &str)] = &[
     ),
     ("/v1/tournaments/{tournament_id}", "patch", "EditTournament"),
     ("/v1/tournaments/{tournament_id}/teams", "post", "NewTeam"),
+    ("/v1/tournaments/{tournament_id}/chat", "post", "PostChat"),
     (
         "/v1/tournaments/{tournament_id}/matches/{match_id}/result",
         "post",

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use athlos_core::account::{SecretHash, Session, User, Username, UsernameClaim};
+use athlos_core::chat::TournamentChat;
 use athlos_core::competition::{Competition, Division};
 use athlos_core::draft::DraftRecord;
 use athlos_core::error::StoreError;
@@ -120,6 +121,10 @@ impl AggregateStore for AnyStore {
 
     async fn session(&self, key: &SecretHash) -> Result<Option<Stored<Session>>> {
         self.document("session", key.as_str()).await
+    }
+
+    async fn chat(&self, tournament: &TournamentId) -> Result<Option<Stored<TournamentChat>>> {
+        self.document("chat", tournament.as_str()).await
     }
 }
 

@@ -25,7 +25,7 @@ pub(crate) fn to_json_text<T: Serialize>(value: &T) -> Result<String> {
 }
 
 /// The kind and id columns of an aggregate (`competition`, `division`, `tournament`, `draft`,
-/// `user`, `username`, `session`).
+/// `user`, `username`, `session`, `chat`).
 pub(crate) fn kind_and_id(aggregate: &AggregateRef) -> Result<(String, String)> {
     let json = serde_json::to_value(aggregate).map_err(backend)?;
     match (json["type"].as_str(), json["id"].as_str()) {
@@ -66,6 +66,7 @@ pub(crate) fn write_row(write: &Write) -> Result<WriteRow> {
         Write::User { value, .. } => (None, to_json_text(value)?),
         Write::UsernameClaim { value, .. } => (None, to_json_text(value)?),
         Write::Session { value, .. } => (None, to_json_text(value)?),
+        Write::Chat { value, .. } => (None, to_json_text(value)?),
         other => {
             return Err(backend(format!(
                 "this store cannot write {}",

@@ -3,7 +3,7 @@
 //! Every implementation of the core's store traits promises the same behaviour: versions and
 //! conflicts, a gapless event log, blobs, the job queue (leases, retries, dead letters,
 //! idempotency keys, claims by kind, completions in a commit and with a claim), deadlines
-//! claimed and fenced, webhook deliveries in order, accounts (usernames claimed once, sessions), and an [`athlos_runner::Worker`] and
+//! claimed and fenced, webhook deliveries in order, accounts (usernames claimed once, sessions), tournament chats, and an [`athlos_runner::Worker`] and
 //! [`athlos_runner::Scheduler`] running on top. [`store_conformance!`](crate::store_conformance)
 //! writes one test per case, each on a fresh store from a function you give; the memory,
 //! SQLite and PostgreSQL stores of this workspace are tested with it just so.
@@ -120,6 +120,7 @@ macro_rules! store_conformance {
             queue_stats_count_jobs_by_kind_and_state,
             jobs_are_completed_and_claimed_together,
             accounts_claim_usernames_and_keep_sessions,
+            chats_are_kept_per_tournament,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {

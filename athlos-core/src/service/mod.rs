@@ -42,6 +42,7 @@
 //! ```
 
 mod accounts;
+mod chat;
 mod divisions;
 mod drafts;
 pub(crate) mod error;
@@ -59,6 +60,7 @@ use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store, StoreError};
 
 pub use accounts::{NewAccount, NewSession, NewToken};
+pub use chat::ChatChange;
 pub use divisions::{generation_target, DivisionChanges, Generated, GENERATE_BRACKET};
 pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
@@ -214,6 +216,12 @@ impl<S: Store, C: Clock> Service<S, C> {
             AggregateRef::Username(_) | AggregateRef::Session(_) => {
                 Some(access::may_direct(principal, None))
             }
+            // A chat is directed by its tournament's director.
+            AggregateRef::Chat(id) => self
+                .store
+                .tournament(id)
+                .await?
+                .map(|t| t.value.may_direct(principal)),
         };
         if let Some(decided) = live {
             return Ok(decided);

@@ -168,6 +168,7 @@ pub(super) fn corrected(data: Vec<EventData>, outcome: &Outcome) -> Vec<EventDat
                 owner,
                 match_id,
                 result,
+                ..
             } => EventData::MatchCorrected {
                 owner,
                 match_id,
@@ -291,6 +292,7 @@ impl<S: Store, C: Clock> Service<S, C> {
                 owner: MatchOwner::Division(id.clone()),
                 match_id,
                 result: result.clone(),
+                round: None,
             })
         })?;
         let mut data = corrected(data, &outcome);

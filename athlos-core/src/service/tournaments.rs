@@ -531,6 +531,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             owner: MatchOwner::Tournament(id.clone()),
             match_id,
             result: result.clone(),
+            round: Some(round),
         };
         let data = emitted(&step.action, step.emits, |kind| {
             (kind == EventType::MatchResult).then(|| recorded.clone())

@@ -1,9 +1,10 @@
 //! Who a logged event concerns, and one follower of the log that says it for each event.
 //!
 //! An event is logged for one aggregate. Its *audience* is the aggregates whose followers
-//! (a webhook subscription, a live stream) receive it: that aggregate itself, and for a
+//! (a webhook subscription, a live stream) receive it: that aggregate itself, for a
 //! division also the competition (an "event" in the HTTP API) it belongs to, so that a
-//! competition's followers see its divisions' events. [`audience`] is the rule, given the
+//! competition's followers see its divisions' events, and for a tournament's chat also the
+//! tournament, so that its followers see its chat. [`audience`] is the rule, given the
 //! division → competition relation; [`AudienceCache`] asks a store for that relation once per
 //! division; [`LogFollower`] reads the log in order from a position and gives every event
 //! with its audience.
@@ -20,7 +21,7 @@ use crate::id::{CompetitionId, DivisionId};
 use super::{AggregateRef, AggregateStore, EventLog, LoggedEvent};
 
 /// The aggregates an event concerns: the one it was logged for and, for a division, its
-/// competition.
+/// competition (for a chat, its tournament).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Audience {
     aggregate: AggregateRef,
@@ -33,7 +34,8 @@ impl Audience {
         self.iter().any(|member| member == scope)
     }
 
-    /// The aggregates concerned: the event's own first, then its division's competition.
+    /// The aggregates concerned: the event's own first, then its division's competition (or
+    /// its chat's tournament).
     pub fn iter(&self) -> impl Iterator<Item = &AggregateRef> {
         std::iter::once(&self.aggregate).chain(self.parent.as_ref())
     }
@@ -48,6 +50,7 @@ pub fn audience(
 ) -> Audience {
     let parent = match aggregate {
         AggregateRef::Division(division) => competition_of(division).map(AggregateRef::Competition),
+        AggregateRef::Chat(tournament) => Some(AggregateRef::Tournament(tournament.clone())),
         _ => None,
     };
     Audience {

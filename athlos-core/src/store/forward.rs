@@ -15,6 +15,7 @@ use super::{
     WebhookPatch, WebhookStore,
 };
 use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
+use crate::chat::TournamentChat;
 use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId, UserId};
 use crate::lifecycle::{DraftState, TournamentState};
@@ -95,6 +96,13 @@ macro_rules! forward {
                 key: &SecretHash,
             ) -> Result<Option<Stored<Session>>, StoreError> {
                 (**self).session(key).await
+            }
+
+            async fn chat(
+                &self,
+                tournament: &TournamentId,
+            ) -> Result<Option<Stored<TournamentChat>>, StoreError> {
+                (**self).chat(tournament).await
             }
 
             async fn drafts(

@@ -14,6 +14,7 @@ use super::{
     WebhookStore, Write,
 };
 use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
+use crate::chat::TournamentChat;
 use crate::event::Event;
 use crate::id::{CompetitionId, DivisionId, DraftId, TournamentId, UserId};
 use crate::lifecycle::{DraftState, TournamentState};
@@ -36,6 +37,7 @@ struct Inner {
     users: BTreeMap<UserId, Shared<Stored<User>>>,
     usernames: BTreeMap<Username, Stored<UsernameClaim>>,
     sessions: BTreeMap<SecretHash, Stored<Session>>,
+    chats: BTreeMap<TournamentId, Shared<Stored<TournamentChat>>>,
     blobs: BTreeMap<ContentHash, Shared<Vec<u8>>>,
     log: Vec<Shared<LoggedEvent>>,
     jobs: BTreeMap<JobId, Job>,
@@ -258,6 +260,7 @@ impl Inner {
             AggregateRef::User(id) => self.users.get(id).map(|s| s.version),
             AggregateRef::Username(name) => self.usernames.get(name).map(|s| s.version),
             AggregateRef::Session(key) => self.sessions.get(key).map(|s| s.version),
+            AggregateRef::Chat(id) => self.chats.get(id).map(|s| s.version),
         }
     }
 
@@ -366,6 +369,13 @@ impl AggregateStore for MemoryStore {
     async fn session(&self, key: &SecretHash) -> Result<Option<Stored<Session>>, StoreError> {
         Ok(self.lock().sessions.get(key).cloned())
     }
+
+    async fn chat(
+        &self,
+        tournament: &TournamentId,
+    ) -> Result<Option<Stored<TournamentChat>>, StoreError> {
+        Ok(self.lock().chats.get(tournament).map(Shared::value))
+    }
 }
 
 #[async_trait]
@@ -469,6 +479,15 @@ impl Store for MemoryStore {
                         .sessions
                         .insert(value.key.clone(), Stored { version, value });
                 }
+                Write::Chat { value, .. } => {
+                    inner.chats.insert(
+                        value.tournament.clone(),
+                        Shared::new(Stored {
+                            version,
+                            value: *value,
+                        }),
+                    );
+                }
             }
         }
         for (hash, bytes) in commit.blobs {
@@ -554,6 +573,10 @@ impl Store for MemoryStore {
             AggregateRef::Session(key) => inner
                 .sessions
                 .remove(key)
+                .map(|s| serde_json::to_value(&s.value)),
+            AggregateRef::Chat(id) => inner
+                .chats
+                .remove(id)
                 .map(|s| serde_json::to_value(&s.value)),
         };
         if let Some(last) = last {

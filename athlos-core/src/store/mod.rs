@@ -13,7 +13,7 @@
 //! [`Tournament`]s with their entries, rules, state, bracket and round, and [`DraftRecord`]s (a
 //! fantasy [`Draft`](crate::draft::Draft) with who may act on it), and the accounts of
 //! [`account`](crate::account): [`User`]s, the [`UsernameClaim`] that keeps a username to one
-//! account, and browser [`Session`]s. Bracket snapshots are
+//! account, and browser [`Session`]s; and each tournament's [`TournamentChat`]. Bracket snapshots are
 //! content blobs addressed by their hash. Every change goes through [`Store::commit`]: a
 //! [`Commit`] holds aggregate writes, each with the version it expects (`None`: the aggregate
 //! must not exist yet), blobs, the events to append to the log, and the jobs and deadlines the
@@ -50,6 +50,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
+use crate::chat::TournamentChat;
 use crate::competition::{Competition, Division};
 use crate::draft::DraftRecord;
 use crate::event::Event;
@@ -99,6 +100,8 @@ pub enum AggregateRef {
     Username(Username),
     /// A browser session, by the hash of its id.
     Session(SecretHash),
+    /// The chat of a tournament (its events concern the tournament too).
+    Chat(TournamentId),
 }
 
 impl std::fmt::Display for AggregateRef {
@@ -111,6 +114,7 @@ impl std::fmt::Display for AggregateRef {
             AggregateRef::User(id) => write!(f, "user:{id}"),
             AggregateRef::Username(name) => write!(f, "username:{name}"),
             AggregateRef::Session(key) => write!(f, "session:{key}"),
+            AggregateRef::Chat(id) => write!(f, "chat:{id}"),
         }
     }
 }
@@ -168,6 +172,13 @@ pub enum Write {
         /// The version it must be at now.
         expected: Option<u64>,
     },
+    /// Store a tournament's chat.
+    Chat {
+        /// The new document.
+        value: Box<TournamentChat>,
+        /// The version it must be at now.
+        expected: Option<u64>,
+    },
 }
 
 impl Write {
@@ -181,6 +192,7 @@ impl Write {
             Write::User { value, .. } => AggregateRef::User(value.id.clone()),
             Write::UsernameClaim { value, .. } => AggregateRef::Username(value.username.clone()),
             Write::Session { value, .. } => AggregateRef::Session(value.key.clone()),
+            Write::Chat { value, .. } => AggregateRef::Chat(value.tournament.clone()),
         }
     }
 
@@ -193,7 +205,8 @@ impl Write {
             | Write::Draft { expected, .. }
             | Write::User { expected, .. }
             | Write::UsernameClaim { expected, .. }
-            | Write::Session { expected, .. } => *expected,
+            | Write::Session { expected, .. }
+            | Write::Chat { expected, .. } => *expected,
         }
     }
 }
@@ -340,6 +353,15 @@ pub trait AggregateStore: Send + Sync {
     /// # Errors
     /// [`StoreError::Backend`].
     async fn session(&self, key: &SecretHash) -> Result<Option<Stored<Session>>, StoreError>;
+
+    /// The chat of a tournament (`None` until its first message).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn chat(
+        &self,
+        tournament: &TournamentId,
+    ) -> Result<Option<Stored<TournamentChat>>, StoreError>;
 }
 
 /// Content blobs by hash.

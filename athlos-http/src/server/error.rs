@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use athlos_core::access::Refusal;
-use athlos_core::error::{DraftError, Error, ErrorKind, LifecycleError, ServiceError, StoreError};
+use athlos_core::error::{
+    ChatError, DraftError, Error, ErrorKind, LifecycleError, ServiceError, StoreError,
+};
 use athlos_core::lifecycle::{
     BracketLifecycle, BracketState, DraftLifecycle, DraftState, Lifecycle, MatchLifecycle,
     MatchState, TournamentLifecycle, TournamentState,
@@ -56,6 +58,9 @@ pub struct ErrorBody {
     /// `"v{current_version}"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u64>,
+    /// Seconds to wait before trying again (429), as the `Retry-After` header says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -103,6 +108,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A 429 that says how long to wait says it in `Retry-After` too.
+        let retry_after = (self.status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| self.context.get("retry_after").and_then(Value::as_u64))
+            .flatten();
         let mut body = Map::new();
         body.insert("error".to_owned(), Value::String(self.message));
         body.insert("code".to_owned(), Value::String(self.code));
@@ -147,6 +156,9 @@ impl From<Error> for ApiError {
                     .with("expected_version", *expected)
                     .with("current_version", *current);
             }
+            Error::Chat(ChatError::RateLimited { retry_after, .. }) => {
+                api = api.with("retry_after", *retry_after);
+            }
             _ => {}
         }
         if api.status.is_server_error() {
@@ -164,6 +176,8 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

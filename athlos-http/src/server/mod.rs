@@ -8,6 +8,8 @@
 pub mod account_pages;
 pub mod accounts;
 pub mod auth;
+#[allow(unused_qualifications)]
+pub mod chat;
 pub mod clocks;
 pub mod concurrency;
 #[allow(unused_qualifications)]
@@ -224,6 +226,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(tournaments::routes())
         .merge(drafts::routes())
         .merge(accounts::routes())
+        .merge(chat::routes())
         // Streams, webhooks and metrics.
         .merge(streams::routes())
         .merge(leaderboard::routes())

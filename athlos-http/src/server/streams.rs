@@ -40,6 +40,7 @@ use athlos_core::event::{EventData, Pairing};
 use athlos_core::id::{CompetitionId, TournamentId};
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::ParticipantId;
+use athlos_core::profile::PlatformEvent;
 use athlos_core::store::{
     AddressedEvent, AggregateRef, AggregateStore, Audience, EventLog, LogFollower, LoggedEvent,
 };
@@ -232,6 +233,9 @@ enum Names {
     Dotted,
     /// Bot-arena names (`tournamentStarted`, `roundStarted`, `pairingReady` …).
     Arena,
+    /// The platform's event shapes ([`PlatformEvent`]: `state_changed`, `match_result`,
+    /// `round_advanced`, `chat_message`, `chat_message_deleted`).
+    Platform,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,9 +253,13 @@ pub struct StreamQuery {
     /// wins when both are given); without either, the whole history is replayed first.
     #[param(maximum = 9223372036854775807_u64)]
     pub after: Option<u64>,
-    /// `dotted` (default: the catalog's types) or `arena` (bot-arena names:
+    /// `dotted` (default: the catalog's types), `arena` (bot-arena names:
     /// `tournamentStarted`, `roundStarted`, `pairingReady`, `roundFinished`,
-    /// `tournamentFinished`; other events are left out).
+    /// `tournamentFinished`; other events are left out) or `platform` (the platform's event
+    /// shapes: `state_changed` with `from_state`/`to_state`, `match_result` with `winner` and
+    /// `round`, `round_advanced` with `new_round` and `matches_count`, `chat_message`,
+    /// `chat_message_deleted`, each with `tournament_id`, `sequence` and `timestamp`; other
+    /// events are left out).
     pub names: Option<String>,
     /// With `names=arena`: the participant (bot) whose pairing, colour and opponent
     /// `pairingReady` carries; rounds it does not play are left out.
@@ -458,6 +466,10 @@ impl Subscriber {
                 let frame = ArenaFrame::of(shared, self.participant.as_ref())?;
                 Some(self.encode(Some(sequence), frame.name, &json_text(&frame)))
             }
+            Names::Platform => {
+                let shaped = PlatformEvent::of(&shared.logged.event, sequence)?;
+                Some(self.encode(Some(sequence), shaped.name(), &json_text(&shaped)))
+            }
         }
     }
 }
@@ -635,10 +647,11 @@ fn open(
     let names = match query.names.as_deref() {
         None | Some("dotted") => Names::Dotted,
         Some("arena") => Names::Arena,
+        Some("platform") => Names::Platform,
         Some(_) => {
             return Err(ApiError::bad_input(
                 "names",
-                "names must be dotted or arena",
+                "names must be dotted, arena or platform",
             ))
         }
     };
@@ -697,7 +710,7 @@ fn open(
 pub struct SseEvent {
     /// The log sequence (the value to send back as `Last-Event-ID`).
     pub id: Option<String>,
-    /// The event type (`match.result`, `pairingReady`, `stream.dropped` …).
+    /// The event type (`match.result`, `pairingReady`, `match_result`, `stream.dropped` …).
     pub event: Option<String>,
     /// The event as JSON text.
     pub data: String,
@@ -705,8 +718,8 @@ pub struct SseEvent {
     pub retry: Option<u64>,
 }
 
-/// A tournament's events, live: Server-Sent Events, or NDJSON when the client accepts
-/// `application/x-ndjson`. Each event's SSE `id` (and `sequence` in its JSON) is its log
+/// A tournament's events, live, its chat's included (`chat.posted`, `chat.deleted`):
+/// Server-Sent Events, or NDJSON when the client accepts `application/x-ndjson`. Each event's SSE `id` (and `sequence` in its JSON) is its log
 /// sequence: reconnect with `Last-Event-ID` (or `?after=`) to get exactly what was missed.
 /// Keep-alives are SSE comments (empty lines in NDJSON); a client that falls too far behind
 /// gets a final `stream.dropped` event.
@@ -905,11 +918,7 @@ async fn announcements(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<AnnouncementQuery>,
 ) -> Result<Json<AnnouncementPage>, ApiError> {
-    let limit = match query.limit {
-        None => 100,
-        Some(limit @ 1..=500) => limit,
-        Some(_) => return Err(ApiError::bad_input("limit", "limit must be 1 to 500")),
-    };
+    let limit = page_limit(query.limit)?;
     let after = query.after.unwrap_or(0);
     if after > MAX_SEQUENCE {
         return Err(ApiError::bad_input(
@@ -949,6 +958,18 @@ async fn announcements(
         next_after,
         more,
     }))
+}
+
+/// The `limit` of a page (of announcements, of a chat): 1 to 500, 100 when not given.
+///
+/// # Errors
+/// 400 naming `limit` outside that range.
+pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(limit @ 1..=500) => Ok(limit),
+        Some(_) => Err(ApiError::bad_input("limit", "limit must be 1 to 500")),
+    }
 }
 
 /// Where a stream of announcements starts.

@@ -2009,3 +2009,69 @@ pub async fn accounts_claim_usernames_and_keep_sessions<S: Store>(store: S) {
     assert!(store.competitions(10, 0).await.unwrap().is_empty());
     assert!(store.tournaments(None, 10, 0).await.unwrap().is_empty());
 }
+
+/// A tournament's chat is an aggregate of its own (`chat:{tournament}`): created with its
+/// first message, read back with its version, written only at the version read, its
+/// tombstones kept, and its events logged for the chat.
+pub async fn chats_are_kept_per_tournament<S: Store>(store: S) {
+    use athlos_core::access::Principal;
+
+    let service = Service::new(store, ManualClock::new(t0()));
+    let id = TournamentId::new("chat-cup").unwrap();
+    let rules: TournamentRules =
+        serde_json::from_value(serde_json::json!({"options": {"format": "single_elimination"}}))
+            .unwrap();
+    service
+        .create_tournament(id.clone(), "Chat Cup", rules)
+        .await
+        .unwrap();
+    service.publish(&id).await.unwrap();
+    service
+        .join(&id, Participant::new("p1", "P1").unwrap())
+        .await
+        .unwrap();
+    assert!(service.store().chat(&id).await.unwrap().is_none());
+
+    let p1 = Principal::new("p1", false);
+    service.post_chat(&id, &p1, "hello <there>").await.unwrap();
+    service.post_chat(&id, &p1, "second").await.unwrap();
+    let stored = service.store().chat(&id).await.unwrap().unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.value.messages.len(), 2);
+    assert_eq!(
+        stored.value.messages[0].text.as_deref(),
+        Some("hello <there>")
+    );
+    assert_eq!(stored.value.messages[0].posted_at, t0());
+
+    // A write at a stale version is a conflict and changes nothing.
+    let stale = Commit {
+        writes: vec![Write::Chat {
+            value: Box::new(stored.value.clone()),
+            expected: Some(1),
+        }],
+        ..Commit::default()
+    };
+    assert!(matches!(
+        service.store().commit(stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
+
+    service
+        .delete_chat_message(&id, &Principal::new("admin", true), 1)
+        .await
+        .unwrap();
+    let after = service.store().chat(&id).await.unwrap().unwrap();
+    assert_eq!(after.version, 3);
+    assert_eq!(after.value.messages[0].text, None);
+    assert!(after.value.messages[0].deleted.is_some());
+    assert_eq!(after.value.messages[1].text.as_deref(), Some("second"));
+
+    let log = service.store().events_after(0, 100).await.unwrap();
+    let chat: Vec<_> = log
+        .iter()
+        .filter(|e| e.aggregate == AggregateRef::Chat(id.clone()))
+        .map(|e| e.event.event_type().as_str())
+        .collect();
+    assert_eq!(chat, ["chat.posted", "chat.posted", "chat.deleted"]);
+}
