@@ -115,10 +115,6 @@ impl IntoResponse for ApiError {
         let mut body = Map::new();
         body.insert("error".to_owned(), Value::String(self.message));
         body.insert("code".to_owned(), Value::String(self.code));
-        // A refusal that says when to try again says it in `Retry-After` too.
-        let retry_after = (self.status == StatusCode::TOO_MANY_REQUESTS)
-            .then(|| self.context.get("retry_after").and_then(Value::as_u64))
-            .flatten();
         body.extend(self.context);
         let mut response = (self.status, axum::Json(Value::Object(body))).into_response();
         if let Some(seconds) = retry_after {
