@@ -104,11 +104,17 @@ pub enum EventType {
     DivisionUpdated,
     /// `tournament.edited`: a tournament in draft changed its name, rules or start time.
     TournamentEdited,
+    /// `tournament.followed`: a user follows a tournament (its notifications reach them).
+    TournamentFollowed,
+    /// `tournament.unfollowed`: a user stopped following a tournament.
+    TournamentUnfollowed,
+    /// `tournament.starting`: a tournament's start is near (its reminder fired, once).
+    TournamentStarting,
 }
 
 impl EventType {
     /// Every type, in catalog order.
-    pub const ALL: [EventType; 26] = [
+    pub const ALL: [EventType; 29] = [
         EventType::BracketGenerated,
         EventType::BracketFailed,
         EventType::BracketEdited,
@@ -135,6 +141,9 @@ impl EventType {
         EventType::EventUpdated,
         EventType::DivisionUpdated,
         EventType::TournamentEdited,
+        EventType::TournamentFollowed,
+        EventType::TournamentUnfollowed,
+        EventType::TournamentStarting,
     ];
 
     /// The dotted lower-case name written in the envelope's `type`.
@@ -166,14 +175,24 @@ impl EventType {
             EventType::EventUpdated => "event.updated",
             EventType::DivisionUpdated => "division.updated",
             EventType::TournamentEdited => "tournament.edited",
+            EventType::TournamentFollowed => "tournament.followed",
+            EventType::TournamentUnfollowed => "tournament.unfollowed",
+            EventType::TournamentStarting => "tournament.starting",
         }
     }
 
     /// Whether anyone who may read the aggregate may see events of this type (its public
     /// streams show them). `draft.queue_set` is not: a team's queue of wanted players is its
-    /// own; it goes to the draft's commissioner (webhooks) and to no public stream.
+    /// own; it goes to the draft's commissioner (webhooks) and to no public stream. Nor are
+    /// `tournament.followed` and `tournament.unfollowed`: who follows a tournament is theirs
+    /// (and the director's) to know.
     pub fn is_public(self) -> bool {
-        self != EventType::DraftQueueSet
+        !matches!(
+            self,
+            EventType::DraftQueueSet
+                | EventType::TournamentFollowed
+                | EventType::TournamentUnfollowed
+        )
     }
 
     /// The type with this dotted name, if any.
@@ -471,6 +490,35 @@ pub enum EventData {
         /// When play is announced to begin, if set.
         starts_at: Option<DateTime<Utc>>,
     },
+    /// `tournament.followed`: `user` (a principal's subject) follows the tournament.
+    #[serde(rename = "tournament.followed")]
+    TournamentFollowed {
+        /// The tournament.
+        tournament: TournamentId,
+        /// Who follows it.
+        user: String,
+    },
+    /// `tournament.unfollowed`: `user` no longer follows the tournament.
+    #[serde(rename = "tournament.unfollowed")]
+    TournamentUnfollowed {
+        /// The tournament.
+        tournament: TournamentId,
+        /// Who stopped following it.
+        user: String,
+    },
+    /// `tournament.starting`: the reminder before a tournament's announced start fired (at
+    /// most once per start time).
+    #[serde(rename = "tournament.starting")]
+    TournamentStarting {
+        /// The tournament.
+        tournament: TournamentId,
+        /// Its display name.
+        name: String,
+        /// When play is announced to begin.
+        starts_at: DateTime<Utc>,
+        /// Whole minutes from the reminder to the start (rounded up).
+        starts_in_minutes: i64,
+    },
 }
 
 impl EventData {
@@ -503,6 +551,9 @@ impl EventData {
             EventData::EventUpdated { .. } => EventType::EventUpdated,
             EventData::DivisionUpdated { .. } => EventType::DivisionUpdated,
             EventData::TournamentEdited { .. } => EventType::TournamentEdited,
+            EventData::TournamentFollowed { .. } => EventType::TournamentFollowed,
+            EventData::TournamentUnfollowed { .. } => EventType::TournamentUnfollowed,
+            EventData::TournamentStarting { .. } => EventType::TournamentStarting,
         }
     }
 }
@@ -584,12 +635,19 @@ mod tests {
     }
 
     #[test]
-    fn only_a_teams_queue_is_private() {
+    fn only_a_teams_queue_and_follows_are_private() {
         let private: Vec<EventType> = EventType::ALL
             .into_iter()
             .filter(|t| !t.is_public())
             .collect();
-        assert_eq!(private, [EventType::DraftQueueSet]);
+        assert_eq!(
+            private,
+            [
+                EventType::DraftQueueSet,
+                EventType::TournamentFollowed,
+                EventType::TournamentUnfollowed
+            ]
+        );
     }
 
     #[test]

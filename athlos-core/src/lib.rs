@@ -75,6 +75,7 @@ pub mod import;
 pub mod leaderboard;
 pub mod lifecycle;
 pub mod model;
+pub mod notify;
 pub mod report;
 pub mod seeding;
 pub mod service;
