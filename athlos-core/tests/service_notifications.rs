@@ -182,7 +182,10 @@ async fn entrants_team_members_and_followers_get_theirs_and_nobody_else_anything
     let alice = all(&service, "alice").await;
     assert_eq!(
         kinds(&alice),
-        [NotificationKind::MatchReady, NotificationKind::ResultRecorded]
+        [
+            NotificationKind::MatchReady,
+            NotificationKind::ResultRecorded
+        ]
     );
     assert!(matches!(
         &alice[1].body,
@@ -213,7 +216,15 @@ async fn entrants_team_members_and_followers_get_theirs_and_nobody_else_anything
 
     // Play it out: everyone entered learns their place, the follower the winners.
     let t = service.tournament(&tid()).await.unwrap().value;
-    let (other_match, _) = pairing_of(&service, if alice_opponent == pid("bob") { "erin" } else { "bob" }).await;
+    let (other_match, _) = pairing_of(
+        &service,
+        if alice_opponent == pid("bob") {
+            "erin"
+        } else {
+            "bob"
+        },
+    )
+    .await;
     let [a, _] = t.sides(&other_match);
     service
         .record_result(&tid(), other_match, MatchResult::win(a.unwrap()))
@@ -299,10 +310,7 @@ async fn a_follower_hears_only_what_happened_while_following() {
         to: TournamentState::Active,
     };
     let hank = all(&service, "hank").await;
-    assert_eq!(
-        hank.iter().map(|n| &n.body).collect::<Vec<_>>(),
-        [&started]
-    );
+    assert_eq!(hank.iter().map(|n| &n.body).collect::<Vec<_>>(), [&started]);
     let fred = all(&service, "fred").await;
     assert_eq!(fred.len(), 1, "only the publication: {fred:?}");
     // The followers are the director's to see.
@@ -380,7 +388,10 @@ async fn the_read_cursor_moves_forward_for_the_holder_only() {
         .unwrap();
     assert_eq!(back, first);
     let fred = all(&service, "fred").await;
-    assert_eq!(fred.iter().map(|n| n.read).collect::<Vec<_>>(), [true, false]);
+    assert_eq!(
+        fred.iter().map(|n| n.read).collect::<Vec<_>>(),
+        [true, false]
+    );
 
     // Another user may neither read nor mark; an administrator may.
     assert_eq!(

@@ -44,8 +44,8 @@
 mod accounts;
 mod divisions;
 mod drafts;
-mod notifications;
 pub(crate) mod error;
+mod notifications;
 mod results;
 mod standings;
 mod tournaments;
