@@ -468,7 +468,7 @@ async fn the_start_reminder_fires_once_to_entrants_and_followers() {
         .due_deadlines(service.clock().now(), 10)
         .await
         .unwrap();
-    assert_eq!(due, [armed.clone()]);
+    assert_eq!(due, std::slice::from_ref(&armed));
     fire(&service, &armed).await.unwrap();
     // Fired once: the deadline is gone, a second firing of the same claim is fenced out,
     // and later changes do not arm it again.
