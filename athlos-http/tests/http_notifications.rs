@@ -327,3 +327,52 @@ async fn play(server: &Server) {
         .await;
     assert_eq!(status, 400);
 }
+
+/// The start reminder fires through the server's deadline scheduler, once, to the followers
+/// (a reminder of a minute before a start a minute and two seconds away).
+#[tokio::test]
+async fn the_start_reminder_reaches_a_follower_through_the_scheduler() {
+    for database in databases().await {
+        let server = Server::start_with(&database.url, |config| {
+            config.start_reminder = Duration::from_secs(60);
+            config.deadline_claim = Duration::from_secs(2);
+        })
+        .await;
+        let td = token("td", "director");
+        let fred = token("fred", "user");
+        let create = json!({"id": "soon", "name": "Soon Cup",
+            "rules": {"options": {"format": "single_elimination"}}});
+        server.post("/v1/tournaments", &td, create, 201).await;
+        server
+            .post("/v1/tournaments/soon/followers", &fred, Value::Null, 200)
+            .await;
+        let starts_at = chrono::Utc::now() + chrono::Duration::seconds(62);
+        let (status, body) = server
+            .send(
+                "PATCH",
+                "/v1/tournaments/soon",
+                Some(&td),
+                Some(&json!({"starts_at": starts_at.to_rfc3339()})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let mut stream = Stream::open(
+            &server,
+            "/v1/users/fred/notifications/stream",
+            &fred,
+            false,
+            None,
+        )
+        .await;
+        let frame = stream.next().await;
+        assert_eq!(frame.name.as_deref(), Some("tournament_starting"));
+        assert_eq!(frame.data["data"]["name"], "Soon Cup");
+        let minutes = frame.data["data"]["starts_in_minutes"].as_i64().unwrap();
+        assert!((1..=2).contains(&minutes), "{frame:?}");
+        // Once: the list holds exactly one, and the tournament is marked reminded.
+        let got = list(&server, "fred", &fred).await;
+        assert_eq!(kinds(&got), ["tournament_starting"]);
+        server.stop().await;
+        database.drop_it().await;
+    }
+}
