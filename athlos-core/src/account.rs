@@ -400,6 +400,15 @@ pub struct User {
     pub tokens: Vec<ApiToken>,
     /// When it signed up.
     pub created: DateTime<Utc>,
+    /// Its read cursor: every notification with an id up to this one is read
+    /// ([`crate::notify`]; 0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub notifications_read: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl User {
@@ -729,6 +738,7 @@ mod tests {
             password_hash: PasswordHash::new("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA").unwrap(),
             tokens: Vec::new(),
             created: DateTime::<Utc>::UNIX_EPOCH,
+            notifications_read: 0,
         }
     }
 

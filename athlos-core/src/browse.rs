@@ -60,6 +60,8 @@ mod tests {
             finished_at: None,
             starts_at: None,
             teams: Vec::new(),
+            followers: Vec::new(),
+            reminded_at: None,
         }
     }
 

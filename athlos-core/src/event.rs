@@ -108,11 +108,17 @@ pub enum EventType {
     ChatPosted,
     /// `chat.deleted`: a chat message was deleted (its text is gone from the chat).
     ChatDeleted,
+    /// `tournament.followed`: a user follows a tournament (its notifications reach them).
+    TournamentFollowed,
+    /// `tournament.unfollowed`: a user stopped following a tournament.
+    TournamentUnfollowed,
+    /// `tournament.starting`: a tournament's start is near (its reminder fired, once).
+    TournamentStarting,
 }
 
 impl EventType {
     /// Every type, in catalog order.
-    pub const ALL: [EventType; 28] = [
+    pub const ALL: [EventType; 31] = [
         EventType::BracketGenerated,
         EventType::BracketFailed,
         EventType::BracketEdited,
@@ -141,6 +147,9 @@ impl EventType {
         EventType::TournamentEdited,
         EventType::ChatPosted,
         EventType::ChatDeleted,
+        EventType::TournamentFollowed,
+        EventType::TournamentUnfollowed,
+        EventType::TournamentStarting,
     ];
 
     /// The dotted lower-case name written in the envelope's `type`.
@@ -174,14 +183,24 @@ impl EventType {
             EventType::TournamentEdited => "tournament.edited",
             EventType::ChatPosted => "chat.posted",
             EventType::ChatDeleted => "chat.deleted",
+            EventType::TournamentFollowed => "tournament.followed",
+            EventType::TournamentUnfollowed => "tournament.unfollowed",
+            EventType::TournamentStarting => "tournament.starting",
         }
     }
 
     /// Whether anyone who may read the aggregate may see events of this type (its public
     /// streams show them). `draft.queue_set` is not: a team's queue of wanted players is its
-    /// own; it goes to the draft's commissioner (webhooks) and to no public stream.
+    /// own; it goes to the draft's commissioner (webhooks) and to no public stream. Nor are
+    /// `tournament.followed` and `tournament.unfollowed`: who follows a tournament is theirs
+    /// (and the director's) to know.
     pub fn is_public(self) -> bool {
-        self != EventType::DraftQueueSet
+        !matches!(
+            self,
+            EventType::DraftQueueSet
+                | EventType::TournamentFollowed
+                | EventType::TournamentUnfollowed
+        )
     }
 
     /// The type with this dotted name, if any.
@@ -507,6 +526,35 @@ pub enum EventData {
         /// Who deleted it.
         by: String,
     },
+    /// `tournament.followed`: `user` (a principal's subject) follows the tournament.
+    #[serde(rename = "tournament.followed")]
+    TournamentFollowed {
+        /// The tournament.
+        tournament: TournamentId,
+        /// Who follows it.
+        user: String,
+    },
+    /// `tournament.unfollowed`: `user` no longer follows the tournament.
+    #[serde(rename = "tournament.unfollowed")]
+    TournamentUnfollowed {
+        /// The tournament.
+        tournament: TournamentId,
+        /// Who stopped following it.
+        user: String,
+    },
+    /// `tournament.starting`: the reminder before a tournament's announced start fired (at
+    /// most once per start time).
+    #[serde(rename = "tournament.starting")]
+    TournamentStarting {
+        /// The tournament.
+        tournament: TournamentId,
+        /// Its display name.
+        name: String,
+        /// When play is announced to begin.
+        starts_at: DateTime<Utc>,
+        /// Whole minutes from the reminder to the start (rounded up).
+        starts_in_minutes: i64,
+    },
 }
 
 impl EventData {
@@ -541,6 +589,9 @@ impl EventData {
             EventData::TournamentEdited { .. } => EventType::TournamentEdited,
             EventData::ChatPosted { .. } => EventType::ChatPosted,
             EventData::ChatDeleted { .. } => EventType::ChatDeleted,
+            EventData::TournamentFollowed { .. } => EventType::TournamentFollowed,
+            EventData::TournamentUnfollowed { .. } => EventType::TournamentUnfollowed,
+            EventData::TournamentStarting { .. } => EventType::TournamentStarting,
         }
     }
 }
@@ -622,12 +673,19 @@ mod tests {
     }
 
     #[test]
-    fn only_a_teams_queue_is_private() {
+    fn only_a_teams_queue_and_follows_are_private() {
         let private: Vec<EventType> = EventType::ALL
             .into_iter()
             .filter(|t| !t.is_public())
             .collect();
-        assert_eq!(private, [EventType::DraftQueueSet]);
+        assert_eq!(
+            private,
+            [
+                EventType::DraftQueueSet,
+                EventType::TournamentFollowed,
+                EventType::TournamentUnfollowed
+            ]
+        );
     }
 
     #[test]

@@ -78,6 +78,7 @@ pub mod import;
 pub mod leaderboard;
 pub mod lifecycle;
 pub mod model;
+pub mod notify;
 pub mod profile;
 pub mod report;
 pub mod seeding;

@@ -122,6 +122,12 @@ pub struct Tournament {
     /// The teams registered, in registration order: each is also an entry (a
     /// [`Participant`] whose id is the team's id).
     pub teams: Vec<Team>,
+    /// Who follows it (principal subjects, sorted, each once): they are notified of its
+    /// state changes, results and end ([`crate::notify`]).
+    pub followers: Vec<String>,
+    /// When the reminder of its start (`tournament.starting`) fired for the current
+    /// `starts_at` (`None`: not yet; an edit of `starts_at` resets it).
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 /// A team entered in a tournament: its entry's id and name, and the subjects of its members.
@@ -168,6 +174,10 @@ struct TournamentDocument {
     starts_at: Option<DateTime<Utc>>,
     #[serde(default)]
     teams: Vec<Team>,
+    #[serde(default)]
+    followers: Vec<String>,
+    #[serde(default)]
+    reminded_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<TournamentDocument> for Tournament {
@@ -196,6 +206,8 @@ impl TryFrom<TournamentDocument> for Tournament {
             finished_at: d.finished_at,
             starts_at: d.starts_at,
             teams: d.teams,
+            followers: d.followers,
+            reminded_at: d.reminded_at,
         })
     }
 }
@@ -222,6 +234,10 @@ struct TournamentView<'a> {
     starts_at: Option<&'a DateTime<Utc>>,
     #[serde(skip_serializing_if = "<[Team]>::is_empty")]
     teams: &'a [Team],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    followers: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reminded_at: Option<&'a DateTime<Utc>>,
 }
 
 impl Serialize for Tournament {
@@ -241,6 +257,8 @@ impl Serialize for Tournament {
             finished_at: self.finished_at.as_ref(),
             starts_at: self.starts_at.as_ref(),
             teams: &self.teams,
+            followers: &self.followers,
+            reminded_at: self.reminded_at.as_ref(),
         }
         .serialize(serializer)
     }
@@ -330,6 +348,34 @@ impl Tournament {
         access::may_act_for_team(principal, self.director.as_deref(), members)
     }
 
+    /// The principal subjects entry `entry` stands for: a team's members, else the entry's
+    /// own id (who registers themselves enters under their user id).
+    pub fn subjects_of<'a>(&'a self, entry: &'a ParticipantId) -> Vec<&'a str> {
+        match self.team(entry) {
+            Some(team) => team.members.iter().map(String::as_str).collect(),
+            None => vec![entry.as_str()],
+        }
+    }
+
+    /// The entry `subject` plays in: the team they are a member of, else the entry with
+    /// their id.
+    pub fn entry_of(&self, subject: &str) -> Option<&ParticipantId> {
+        if let Some(team) = self.teams.iter().find(|t| t.has_member(subject)) {
+            return Some(&team.id);
+        }
+        self.entries
+            .iter()
+            .find(|p| p.id.as_str() == subject)
+            .map(|p| &p.id)
+    }
+
+    /// Whether `subject` follows it.
+    pub fn is_followed_by(&self, subject: &str) -> bool {
+        self.followers
+            .binary_search_by(|f| f.as_str().cmp(subject))
+            .is_ok()
+    }
+
     /// The team with id `id`.
     pub fn team(&self, id: &ParticipantId) -> Option<&Team> {
         self.teams.iter().find(|t| t.id == *id)
@@ -401,6 +447,8 @@ mod tests {
             finished_at: None,
             starts_at: None,
             teams: Vec::new(),
+            followers: Vec::new(),
+            reminded_at: None,
         }
     }
 

@@ -648,6 +648,20 @@ fn event_catalog_is_pinned() {
             message: 1,
             by: "td".to_owned(),
         },
+        EventData::TournamentFollowed {
+            tournament: TournamentId::new("cup").unwrap(),
+            user: "carol".to_owned(),
+        },
+        EventData::TournamentUnfollowed {
+            tournament: TournamentId::new("cup").unwrap(),
+            user: "carol".to_owned(),
+        },
+        EventData::TournamentStarting {
+            tournament: TournamentId::new("cup").unwrap(),
+            name: "Winter Cup".to_owned(),
+            starts_at: Utc.with_ymd_and_hms(2026, 12, 24, 18, 0, 0).unwrap(),
+            starts_in_minutes: 15,
+        },
     ];
     let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();
     assert_eq!(

@@ -172,6 +172,8 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
         finished_at: None,
         starts_at: None,
         teams: Vec::new(),
+        followers: Vec::new(),
+        reminded_at: None,
     };
     let key = DeadlineKey {
         aggregate: AggregateRef::Tournament(id.clone()),

@@ -535,6 +535,21 @@ const EVENT_AND_TOURNAMENT_ANSWERS: &[(&str, &str, &str)] = &[
         "WithEvents_ChatMessageView",
     ),
     (
+        "/v1/tournaments/{tournament_id}/followers",
+        "post",
+        "Following",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/followers",
+        "delete",
+        "Following",
+    ),
+    (
+        "/v1/tournaments/{tournament_id}/followers",
+        "get",
+        "FollowerList",
+    ),
+    (
         "/v1/tournaments/{tournament_id}/teams",
         "post",
         "WithEvents_TournamentView",

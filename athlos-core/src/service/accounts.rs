@@ -93,6 +93,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             password_hash: new.password_hash,
             tokens: Vec::new(),
             created: self.clock.now(),
+            notifications_read: 0,
         };
         let claim = UsernameClaim {
             username: username.folded(),
@@ -154,7 +155,7 @@ impl<S: Store, C: Clock> Service<S, C> {
 
     /// Applies `change` to account `id` and commits it at the version it read, re-reading
     /// and re-applying when another writer came first.
-    async fn change_user<T>(
+    pub(super) async fn change_user<T>(
         &self,
         id: &UserId,
         change: impl Fn(&User) -> Result<(User, T), Error>,

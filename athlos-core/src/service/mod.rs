@@ -46,6 +46,7 @@ mod chat;
 mod divisions;
 mod drafts;
 pub(crate) mod error;
+mod notifications;
 mod results;
 mod standings;
 mod tournaments;
@@ -64,6 +65,7 @@ pub use chat::ChatChange;
 pub use divisions::{generation_target, DivisionChanges, Generated, GENERATE_BRACKET};
 pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
+pub use notifications::{reminder_due, starting_reminder};
 pub use results::{write_bracket_result, ResultWrite, Written};
 pub use standings::{table_of, Standings, TableRow};
 pub use tournaments::{
@@ -135,12 +137,31 @@ fn check_expected(current: u64) -> Result<(), ServiceError> {
 pub struct Service<S, C> {
     store: S,
     clock: C,
+    reminder: chrono::Duration,
 }
 
 impl<S: Store, C: Clock> Service<S, C> {
-    /// A service over `store` and `clock`.
+    /// A service over `store` and `clock`, reminding of a tournament's start
+    /// [`DEFAULT_REMINDER_MINUTES`](crate::notify::DEFAULT_REMINDER_MINUTES) before it.
     pub fn new(store: S, clock: C) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            reminder: chrono::Duration::minutes(crate::notify::DEFAULT_REMINDER_MINUTES),
+        }
+    }
+
+    /// The same service reminding of a tournament's start `before` it (the
+    /// `tournament_starting` notification; see [`crate::notify`]).
+    #[must_use]
+    pub fn with_reminder(mut self, before: chrono::Duration) -> Self {
+        self.reminder = before;
+        self
+    }
+
+    /// How long before a tournament's `starts_at` its start reminder fires.
+    pub fn reminder(&self) -> chrono::Duration {
+        self.reminder
     }
 
     /// The store.

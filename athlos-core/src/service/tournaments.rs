@@ -75,6 +75,8 @@ impl<S: Store, C: Clock> Service<S, C> {
             finished_at: None,
             starts_at: None,
             teams: Vec::new(),
+            followers: Vec::new(),
+            reminded_at: None,
         };
         let commit = Commit {
             writes: vec![Write::Tournament {
@@ -136,6 +138,10 @@ impl<S: Store, C: Clock> Service<S, C> {
             value.rules.max_entries = max;
         }
         if let Some(starts_at) = changes.starts_at {
+            if starts_at != value.starts_at {
+                // A new start time gets its own reminder.
+                value.reminded_at = None;
+            }
             value.starts_at = starts_at;
         }
         check_rules(id, &value.rules)?;
@@ -715,7 +721,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         self.commit_tournament(value, expected, data).await
     }
 
-    async fn commit_tournament(
+    pub(super) async fn commit_tournament(
         &self,
         mut value: Tournament,
         expected: u64,
@@ -730,13 +736,14 @@ impl<S: Store, C: Clock> Service<S, C> {
             value.finished_at = Some(now);
         }
         let aggregate = AggregateRef::Tournament(value.id.clone());
-        let commit = Commit {
+        let mut commit = Commit {
             writes: vec![Write::Tournament {
                 value: value.clone(),
                 expected: Some(expected),
             }],
             ..Commit::default()
         };
+        super::notifications::arm_reminder(&mut commit, &value, version, self.reminder, now);
         let events = self
             .commit_with_events(commit, &aggregate, version, now, data)
             .await?;

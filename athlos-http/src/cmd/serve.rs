@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// How long a browser session lasts after sign-in, hours.
     #[arg(long, env = "ATHLOS_SESSION_HOURS", default_value_t = 14 * 24)]
     pub session_hours: u64,
+    /// Minutes before a tournament's announced start that its entrants and followers are
+    /// notified (`tournament_starting`).
+    #[arg(long, env = "ATHLOS_START_REMINDER_MINUTES", default_value_t = 15)]
+    pub start_reminder_minutes: u64,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -91,6 +95,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         },
         secure_cookies: args.secure_cookies,
         session_lifetime: Duration::from_secs(args.session_hours.max(1).saturating_mul(3600)),
+        start_reminder: Duration::from_secs(args.start_reminder_minutes.saturating_mul(60)),
         ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,4 +1,5 @@
-//! The deadline scheduler of `athlos serve`: fires the pick clocks of drafts.
+//! The deadline scheduler of `athlos serve`: fires the pick clocks of drafts and the start
+//! reminders of tournaments (`tournament_starting`, see [`athlos_core::notify`]).
 //!
 //! Every process that runs workers runs one scheduler. Schedulers claim due deadlines from
 //! the store (`FOR UPDATE SKIP LOCKED` on PostgreSQL) for [`Config::deadline_claim`], so two
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use athlos_core::draft::PICK_CLOCK;
+use athlos_core::notify::TOURNAMENT_STARTING;
 use athlos_core::store::{Commit, Deadline};
 use athlos_runner::DeadlineHandler;
 
@@ -38,18 +40,19 @@ impl Clocks {
 #[async_trait]
 impl DeadlineHandler for Clocks {
     async fn fire(&self, deadline: Deadline) -> Result<Commit, String> {
-        if deadline.key.purpose != PICK_CLOCK {
-            // Left in place (claimed again after the claim) for a process that knows it.
-            tracing::warn!(key = %deadline.key, "no handler for this deadline's purpose");
-            return Err(format!("no handler for deadline {}", deadline.key));
-        }
-        self.service
-            .pick_clock_commit(&deadline)
-            .await
-            .map_err(|error| {
-                tracing::warn!(key = %deadline.key, %error, "pick clock could not fire");
-                error.to_string()
-            })
+        let effect = match deadline.key.purpose.as_str() {
+            PICK_CLOCK => self.service.pick_clock_commit(&deadline).await,
+            TOURNAMENT_STARTING => self.service.tournament_starting_commit(&deadline).await,
+            _ => {
+                // Left in place (claimed again after the claim) for a process that knows it.
+                tracing::warn!(key = %deadline.key, "no handler for this deadline's purpose");
+                return Err(format!("no handler for deadline {}", deadline.key));
+            }
+        };
+        effect.map_err(|error| {
+            tracing::warn!(key = %deadline.key, %error, "deadline could not fire");
+            error.to_string()
+        })
     }
 
     fn committed(&self, deadline: &Deadline, at: DateTime<Utc>) {

@@ -25,6 +25,8 @@ pub mod leaderboard;
 #[allow(unused_qualifications)]
 pub mod metrics;
 #[allow(unused_qualifications)]
+pub mod notifications;
+#[allow(unused_qualifications)]
 pub mod ops;
 pub mod pages;
 pub mod play_pages;
@@ -100,6 +102,9 @@ pub struct Config {
     pub sign_in_limit: usize,
     /// The window the failed sign-ins are counted over.
     pub sign_in_window: Duration,
+    /// How long before a tournament's `starts_at` its entrants and followers get the
+    /// `tournament_starting` notification.
+    pub start_reminder: Duration,
 }
 
 impl Default for Config {
@@ -120,6 +125,9 @@ impl Default for Config {
             secure_cookies: false,
             sign_in_limit: 5,
             sign_in_window: Duration::from_secs(15 * 60),
+            start_reminder: Duration::from_secs(
+                athlos_core::notify::DEFAULT_REMINDER_MINUTES.unsigned_abs() * 60,
+            ),
         }
     }
 }
@@ -189,7 +197,7 @@ impl AppState {
         let config_window =
             chrono::Duration::from_std(config.sign_in_window).unwrap_or(chrono::Duration::MAX);
         Self {
-            service: Arc::new(Service::new(store.clone(), clock.clone())),
+            service: Arc::new(service(&store, &clock, &config)),
             store,
             streams,
             webhooks,
@@ -212,10 +220,18 @@ impl AppState {
     /// backoffs); a test runs the server on a `ManualClock` and moves it.
     #[must_use]
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
-        self.service = Arc::new(Service::new(self.store.clone(), clock.clone()));
+        self.service = Arc::new(service(&self.store, &clock, &self.config));
         self.clock = clock;
         self
     }
+}
+
+/// The service over `store` and `clock` with the settings of `config` that are the core's.
+fn service(store: &SharedStore, clock: &SharedClock, config: &Config) -> AppService {
+    let reminder = chrono::Duration::from_std(config.start_reminder).unwrap_or(
+        chrono::Duration::minutes(athlos_core::notify::DEFAULT_REMINDER_MINUTES),
+    );
+    Service::new(store.clone(), clock.clone()).with_reminder(reminder)
 }
 
 /// The routes and the OpenAPI document they describe.
@@ -227,6 +243,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(drafts::routes())
         .merge(accounts::routes())
         .merge(chat::routes())
+        .merge(notifications::routes())
         // Streams, webhooks and metrics.
         .merge(streams::routes())
         .merge(leaderboard::routes())

@@ -146,8 +146,18 @@ impl Hub {
         &self.inner.dropped
     }
 
+    /// How often an idle stream sends a keep-alive.
+    pub(super) fn keep_alive(&self) -> Duration {
+        self.inner.keep_alive
+    }
+
+    /// A watch that turns `true` when the server shuts down.
+    pub(super) fn closed(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.closed.subscribe()
+    }
+
     /// A receiver of live events, starting the tail task if it is not running.
-    fn subscribe(&self, state: &AppState) -> broadcast::Receiver<Arc<Shared>> {
+    pub(super) fn subscribe(&self, state: &AppState) -> broadcast::Receiver<Arc<Shared>> {
         let mut tailing = self
             .inner
             .tailing
@@ -238,10 +248,68 @@ enum Names {
     Platform,
 }
 
+/// How a stream is written: Server-Sent Events, or NDJSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wire {
+pub(super) enum Wire {
     Sse,
     Ndjson,
+}
+
+impl Wire {
+    /// NDJSON when the client accepts `application/x-ndjson`, else SSE.
+    pub(super) fn of(headers: &HeaderMap) -> Self {
+        let ndjson = headers
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/x-ndjson"));
+        if ndjson {
+            Wire::Ndjson
+        } else {
+            Wire::Sse
+        }
+    }
+
+    /// One frame: an SSE event (with its `id` when given) or an NDJSON line.
+    pub(super) fn encode(self, id: Option<u64>, name: &str, line: &str) -> Vec<u8> {
+        match self {
+            Wire::Sse => {
+                let mut frame = String::with_capacity(line.len() + 48);
+                if let Some(id) = id {
+                    frame.push_str(&format!("id: {id}\n"));
+                }
+                frame.push_str(&format!("event: {name}\ndata: {line}\n\n"));
+                frame.into_bytes()
+            }
+            Wire::Ndjson => {
+                let mut frame = line.as_bytes().to_vec();
+                frame.push(b'\n');
+                frame
+            }
+        }
+    }
+
+    /// A keep-alive: an SSE comment, or an empty NDJSON line.
+    pub(super) fn keep_alive(self) -> Bytes {
+        Bytes::from_static(match self {
+            Wire::Sse => b": keep-alive\n\n",
+            Wire::Ndjson => b"\n",
+        })
+    }
+
+    /// The response of a stream of `body` in this wire format.
+    pub(super) fn respond(self, body: Body) -> Response {
+        let content_type = match self {
+            Wire::Sse => "text/event-stream",
+            Wire::Ndjson => "application/x-ndjson",
+        };
+        (
+            StatusCode::OK,
+            [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
+            [("x-accel-buffering", "no")],
+            body,
+        )
+            .into_response()
+    }
 }
 
 /// Where a stream starts and how it names events.
@@ -346,10 +414,7 @@ impl Subscriber {
                             continue;
                         }
                     }
-                    return Some(Bytes::from_static(match self.wire {
-                        Wire::Sse => b": keep-alive\n\n",
-                        Wire::Ndjson => b"\n",
-                    }));
+                    return Some(self.wire.keep_alive());
                 }
                 Ok(Ok(shared)) => {
                     // Send what is ready with it in one write (fan-out of bursts).
@@ -421,21 +486,7 @@ impl Subscriber {
     }
 
     fn encode(&self, id: Option<u64>, name: &str, line: &str) -> Vec<u8> {
-        match self.wire {
-            Wire::Sse => {
-                let mut frame = String::with_capacity(line.len() + 48);
-                if let Some(id) = id {
-                    frame.push_str(&format!("id: {id}\n"));
-                }
-                frame.push_str(&format!("event: {name}\ndata: {line}\n\n"));
-                frame.into_bytes()
-            }
-            Wire::Ndjson => {
-                let mut frame = line.as_bytes().to_vec();
-                frame.push(b'\n');
-                frame
-            }
-        }
+        self.wire.encode(id, name, line)
     }
 
     /// The frame of `shared` for this subscriber, if it concerns it.
@@ -610,7 +661,7 @@ fn own_pairing<'a>(pairings: &'a [Pairing], me: &ParticipantId) -> Option<(&'a P
 /// The largest log sequence: the databases keep sequences as signed 64-bit numbers.
 const MAX_SEQUENCE: u64 = i64::MAX as u64;
 
-fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiError> {
+pub(super) fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiError> {
     // Checked even when the header wins: a request with a bad `after` is a bad request.
     let after = match query.after {
         Some(after) if after > MAX_SEQUENCE => {
@@ -662,11 +713,7 @@ fn open(
             ParticipantId::new(p).map_err(|e| ApiError::bad_input("participant", e.to_string()))
         })
         .transpose()?;
-    let ndjson = headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/x-ndjson"));
-    let wire = if ndjson { Wire::Ndjson } else { Wire::Sse };
+    let wire = Wire::of(headers);
     let hub = state.streams.clone();
     let receiver = hub.subscribe(&state);
     hub.inner.subscribers.fetch_add(1, Ordering::Relaxed);
@@ -690,17 +737,7 @@ fn open(
             .await
             .map(|bytes| (Ok::<Bytes, Infallible>(bytes), subscriber))
     });
-    let content_type = match wire {
-        Wire::Sse => "text/event-stream",
-        Wire::Ndjson => "application/x-ndjson",
-    };
-    Ok((
-        StatusCode::OK,
-        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
-        [("x-accel-buffering", "no")],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(wire.respond(Body::from_stream(stream)))
 }
 
 /// One Server-Sent Event of a stream, as a client reads it: `data` is the JSON event
