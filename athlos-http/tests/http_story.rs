@@ -1,7 +1,9 @@
 //! The story of seed 001 over real HTTP, on SQLite and PostgreSQL: players sign up and sign
-//! in with browser sessions, form teams and register them; the director edits the tournament
-//! in draft, publishes and starts it; results (one match abandoned) are recorded round after
-//! round until it finishes; the announcements tell of it and the leaderboard counts it.
+//! in with browser sessions, form teams and register them, and a third user follows; the
+//! director edits the tournament in draft, publishes and starts it; every team member hears
+//! that their match is ready; results (one match abandoned) are recorded round after round
+//! until it finishes and reach the follower, the announcements and the leaderboard; the chat
+//! takes the members' messages and refuses what it must.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -66,6 +68,27 @@ impl Session {
     }
 }
 
+/// `session`'s notifications of `kind`.
+async fn notifications(server: &Server, session: &Session, kind: &str) -> Vec<Value> {
+    let path = format!("/v1/users/{}/notifications?limit=500", session.user);
+    let response = server
+        .client
+        .get(server.url(&path))
+        .header("cookie", &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let list: Value = response.json().await.unwrap();
+    list["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
 /// The current round's matches that wait for a result.
 async fn ready_matches(server: &Server, id: &str) -> Vec<Value> {
     let t = server.get(&format!("/v1/tournaments/{id}")).await;
@@ -93,6 +116,7 @@ async fn the_club_cup_of_seed_001() {
         let ben = sign_up_and_in(&server, "ben").await;
         let cai = sign_up_and_in(&server, "cai").await;
         let dee = sign_up_and_in(&server, "dee").await;
+        let fay = sign_up_and_in(&server, "fay").await;
 
         // The director drafts the cup, edits it while it is a draft, publishes it; edits are
         // refused after that with the state and what it allows.
@@ -152,6 +176,20 @@ async fn the_club_cup_of_seed_001() {
         server
             .post("/v1/tournaments/club-cup/teams", &td, bishops, 200)
             .await;
+        // A third user follows the cup.
+        let (status, follows) = fay
+            .send(
+                &server,
+                "POST",
+                "/v1/tournaments/club-cup/followers",
+                json!(null),
+            )
+            .await;
+        assert_eq!(
+            (status, &follows["following"]),
+            (200, &json!(true)),
+            "{follows}"
+        );
         let listed = server.get("/v1/tournaments/club-cup/teams").await;
         let names: Vec<&str> = listed["teams"]
             .as_array()
@@ -164,6 +202,63 @@ async fn the_club_cup_of_seed_001() {
         server
             .post("/v1/tournaments/club-cup/start", &td, json!(null), 200)
             .await;
+
+        // Every member of a team with a match in round 1 hears that it is ready, with the
+        // opponent; the follower does not (it is not theirs to play).
+        let round_1 = ready_matches(&server, "club-cup").await;
+        for member in [&ann, &ben, &cai, &dee] {
+            let team = if [&ann.user, &ben.user].contains(&&member.user) {
+                "knights"
+            } else {
+                "rooks"
+            };
+            let playing = round_1
+                .iter()
+                .any(|m| m["sides"].as_array().unwrap().iter().any(|s| s == team));
+            let ready = notifications(&server, member, "match_ready").await;
+            assert_eq!(
+                ready.len(),
+                usize::from(playing),
+                "{} {ready:?}",
+                member.user
+            );
+            if let Some(first) = ready.first() {
+                assert_eq!(first["data"]["entry"], team);
+                assert!(first["data"]["opponent"].is_string());
+            }
+        }
+        assert!(notifications(&server, &fay, "match_ready").await.is_empty());
+
+        // The chat: members post; a non-member, a message too long, and a sixth message
+        // within ten seconds are refused.
+        let chat = "/v1/tournaments/club-cup/chat";
+        let (status, posted) = ann
+            .send(&server, "POST", chat, json!({"text": "Good luck <all>!"}))
+            .await;
+        assert_eq!(status, 201, "{posted}");
+        assert_eq!(posted["text"], "Good luck <all>!");
+        let (status, refused) = fay.send(&server, "POST", chat, json!({"text": "hi"})).await;
+        assert_eq!(status, 403, "{refused}");
+        let long = "x".repeat(501);
+        let (status, _) = cai.send(&server, "POST", chat, json!({"text": long})).await;
+        assert_eq!(status, 422);
+        for n in 2..=5 {
+            let (status, _) = ann
+                .send(
+                    &server,
+                    "POST",
+                    chat,
+                    json!({"text": format!("message {n}")}),
+                )
+                .await;
+            assert_eq!(status, 201);
+        }
+        let (status, refused) = ann
+            .send(&server, "POST", chat, json!({"text": "one too many"}))
+            .await;
+        assert_eq!(status, 429, "{refused}");
+        let page = server.get(chat).await;
+        assert_eq!(page["messages"].as_array().unwrap().len(), 5);
 
         // Round after round: the first match is abandoned (both lose), the first side wins
         // every other; the director advances when a round is done.
@@ -194,6 +289,26 @@ async fn the_club_cup_of_seed_001() {
         assert_eq!(finished["state"], "completed", "{finished}");
         assert!(abandoned.is_some());
         let standings = server.get("/v1/tournaments/club-cup/standings").await;
+
+        // The follower heard of every result (the abandoned one too), of the state changes,
+        // and of the end; the players of their places.
+        let results = notifications(&server, &fay, "result_recorded").await;
+        assert_eq!(results.len(), 3, "{results:?}");
+        assert!(results
+            .iter()
+            .any(|n| n["data"]["match"] == json!(abandoned.clone().unwrap())));
+        assert!(!notifications(&server, &fay, "state_changed")
+            .await
+            .is_empty());
+        assert_eq!(
+            notifications(&server, &fay, "tournament_finished")
+                .await
+                .len(),
+            1
+        );
+        let finished_for_ann = notifications(&server, &ann, "tournament_finished").await;
+        assert_eq!(finished_for_ann.len(), 1);
+        assert!(finished_for_ann[0]["data"]["place"].as_u64().unwrap() >= 1);
 
         // The announcements tell of it, the winners named; the leaderboard counts it.
         let page = server.get("/v1/announcements?limit=100").await;
