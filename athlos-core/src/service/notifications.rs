@@ -85,7 +85,7 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// Any tournament may be followed, whatever its state.
     ///
     /// # Errors
-    /// [`ServiceError::UnknownTournament`]; a conflict.
+    /// [`ServiceError::UnknownTournament`](super::ServiceError::UnknownTournament); a conflict.
     pub async fn follow(
         &self,
         principal: &Principal,
@@ -98,7 +98,7 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// following it changes nothing.
     ///
     /// # Errors
-    /// [`ServiceError::UnknownTournament`]; a conflict.
+    /// [`ServiceError::UnknownTournament`](super::ServiceError::UnknownTournament); a conflict.
     pub async fn unfollow(
         &self,
         principal: &Principal,
@@ -147,7 +147,7 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// `principal` may ask it.
     ///
     /// # Errors
-    /// [`ServiceError::UnknownTournament`]; the store's.
+    /// [`ServiceError::UnknownTournament`](super::ServiceError::UnknownTournament); the store's.
     pub async fn followers(
         &self,
         principal: &Principal,
