@@ -123,6 +123,20 @@ values = ["st-team", "p1"]
 "path.tournament_id" = { dictionary = "tournaments", probability = 0.8 }
 "path.draft_id" = { dictionary = "drafts", probability = 0.8 }
 "path.team_id" = { dictionary = "teams", probability = 0.8 }
+
+# A failed precondition is a rejection too: the server evaluates `If-Match` before it reads
+# the content (as RFC 9110, 13.2.1 lets it), so a request whose `If-Match` names no current
+# version (an empty one names none) is 412 whatever its body holds.
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "412", "415", "422", "428", "429", "5xx"]
+
+# A user's notification stream is the one secured (bearer or session cookie) operation with a
+# header parameter; for it alone schemathesis sends an unknown header and wants a refusal.
+# Unknown header fields are ignored, as HTTP asks of a recipient (RFC 9110, 5.1): browsers
+# send many. Unknown query parameters are still refused there (400), as everywhere.
+[[operations]]
+include-path = "/v1/users/{id}/notifications/stream"
+generation.allow-extra-parameters = false
 EOF
 
 # Run from the temporary directory so that schemathesis keeps its files out of the work tree.

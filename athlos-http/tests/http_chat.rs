@@ -226,7 +226,13 @@ async fn members_chat_within_the_limits_and_the_stream_carries_it() {
             .collect();
         assert_eq!(ids, (3..=10).collect::<Vec<_>>());
         assert_eq!(rest["more"], false);
-        for bad in ["?limit=0", "?limit=501", "?after=-1", "?colour=red"] {
+        for bad in [
+            "?limit=0",
+            "?limit=501",
+            "?after=-1",
+            "?after=9223372036854775808",
+            "?colour=red",
+        ] {
             let (status, body) = server
                 .send("GET", &format!("{CHAT}{bad}"), None, None)
                 .await;

@@ -95,6 +95,7 @@ impl ChatMessageView {
 #[serde(deny_unknown_fields)]
 pub struct ChatQuery {
     /// Messages numbered after this one (default 0: from the first).
+    #[param(maximum = 9223372036854775807_u64)]
     pub after: Option<u64>,
     /// Messages per page, 1 to 500 (default 100).
     #[param(minimum = 1, maximum = 500)]
@@ -137,10 +138,15 @@ async fn list_chat(
 ) -> Result<Json<ChatPageView>, ApiError> {
     let id = tournament_id(&id)?;
     let limit = super::streams::page_limit(query.limit)?;
-    let page = state
-        .service
-        .chat_page(&id, query.after.unwrap_or(0), limit)
-        .await?;
+    let after = query.after.unwrap_or(0);
+    // The document's bound for the integer (a signed 64-bit one, as every client can read).
+    if after > i64::MAX as u64 {
+        return Err(ApiError::bad_input(
+            "after",
+            format!("after must be a message number up to {}", i64::MAX),
+        ));
+    }
+    let page = state.service.chat_page(&id, after, limit).await?;
     Ok(Json(ChatPageView::of(&page)))
 }
 
