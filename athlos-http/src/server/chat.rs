@@ -138,14 +138,7 @@ async fn list_chat(
 ) -> Result<Json<ChatPageView>, ApiError> {
     let id = tournament_id(&id)?;
     let limit = super::streams::page_limit(query.limit)?;
-    let after = query.after.unwrap_or(0);
-    // The document's bound for the integer (a signed 64-bit one, as every client can read).
-    if after > i64::MAX as u64 {
-        return Err(ApiError::bad_input(
-            "after",
-            format!("after must be a message number up to {}", i64::MAX),
-        ));
-    }
+    let after = super::streams::within_bound("after", "message number", query.after.unwrap_or(0))?;
     let page = state.service.chat_page(&id, after, limit).await?;
     Ok(Json(ChatPageView::of(&page)))
 }

@@ -239,17 +239,9 @@ pub struct ListQuery {
     pub limit: Option<usize>,
 }
 
-/// The largest id: the databases keep log sequences as signed 64-bit numbers.
-const MAX_ID: u64 = i64::MAX as u64;
-
+/// `value` of `field` if it can be a notification id (a log sequence), else 400.
 fn checked_id(field: &str, value: u64) -> Result<u64, ApiError> {
-    if value > MAX_ID {
-        return Err(ApiError::bad_input(
-            field,
-            format!("{field} must be a notification id up to {MAX_ID}"),
-        ));
-    }
-    Ok(value)
+    super::streams::within_bound(field, "notification id", value)
 }
 
 /// A user's notifications, oldest first (that user or an administrator).

@@ -661,17 +661,22 @@ fn own_pairing<'a>(pairings: &'a [Pairing], me: &ParticipantId) -> Option<(&'a P
 /// The largest log sequence: the databases keep sequences as signed 64-bit numbers.
 const MAX_SEQUENCE: u64 = i64::MAX as u64;
 
+/// `value` of the request's `field` if it is at most [`MAX_SEQUENCE`] (the bound the document
+/// gives every position, id and number kept as a signed 64-bit number), else 400 saying
+/// that `field` must be a `what` up to it.
+pub(super) fn within_bound(field: &str, what: &str, value: u64) -> Result<u64, ApiError> {
+    if value > MAX_SEQUENCE {
+        return Err(ApiError::bad_input(
+            field,
+            format!("{field} must be a {what} up to {MAX_SEQUENCE}"),
+        ));
+    }
+    Ok(value)
+}
+
 pub(super) fn start_position(headers: &HeaderMap, query: &StreamQuery) -> Result<u64, ApiError> {
     // Checked even when the header wins: a request with a bad `after` is a bad request.
-    let after = match query.after {
-        Some(after) if after > MAX_SEQUENCE => {
-            return Err(ApiError::bad_input(
-                "after",
-                format!("after must be a log sequence up to {MAX_SEQUENCE}"),
-            ))
-        }
-        after => after.unwrap_or(0),
-    };
+    let after = within_bound("after", "log sequence", query.after.unwrap_or(0))?;
     match headers.get("last-event-id") {
         Some(value) => value
             .to_str()
@@ -956,13 +961,7 @@ async fn announcements(
     ApiQuery(query): ApiQuery<AnnouncementQuery>,
 ) -> Result<Json<AnnouncementPage>, ApiError> {
     let limit = page_limit(query.limit)?;
-    let after = query.after.unwrap_or(0);
-    if after > MAX_SEQUENCE {
-        return Err(ApiError::bad_input(
-            "after",
-            format!("after must be a log sequence up to {MAX_SEQUENCE}"),
-        ));
-    }
+    let after = within_bound("after", "log sequence", query.after.unwrap_or(0))?;
     let mut follower = LogFollower::new(after, PAGE);
     let mut found = Vec::new();
     let mut scanned = 0;
