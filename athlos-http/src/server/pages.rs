@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
-use athlos_core::bracket::MatchResult;
+use athlos_core::bracket::{MatchResult, MatchStatus};
 use athlos_core::browse::TournamentFilter;
 use athlos_core::id::TournamentId;
 use athlos_core::leaderboard::PlayFormat;
@@ -467,7 +467,7 @@ pub(super) async fn render_tournament(
     let results = match &principal {
         Some(principal) if allowed.contains(&TournamentAction::RecordResult) => games
             .iter()
-            .filter(|g| g.result.is_none() && g.sides.iter().all(Option::is_some))
+            .filter(|g| g.status == MatchStatus::Ready)
             .filter(|g| t.may_report(principal, &g.match_id).is_ok())
             .map(|g| ResultControl {
                 id: g.match_id.to_string(),
