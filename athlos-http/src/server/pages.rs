@@ -118,7 +118,7 @@ async fn live_script() -> Response {
 }
 
 /// A file of `static/`, cacheable for an hour.
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+pub(super) fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
             (CONTENT_TYPE, content_type),
