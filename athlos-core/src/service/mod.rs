@@ -67,7 +67,7 @@ pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
 pub use notifications::{reminder_due, starting_reminder};
 pub use results::{write_bracket_result, ResultWrite, Written};
-pub use standings::{table_of, Standings, TableRow};
+pub use standings::{crosstable_of, table_of, Standings, TableRow};
 pub use tournaments::{
     actions_for, playing_round, round_complete, TournamentChange, TournamentChanges,
     MAX_TEAM_MEMBERS,

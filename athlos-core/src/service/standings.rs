@@ -250,3 +250,9 @@ fn bracket_rows(t: &Tournament) -> Vec<TableRow> {
     }
     out
 }
+
+/// A Swiss tournament's crosstable after its decided rounds; `None` for a bracket or a
+/// Swiss not yet started.
+pub fn crosstable_of(t: &Tournament) -> Option<crate::swiss::crosstable::Crosstable> {
+    Some(t.swiss()?.crosstable(&t.entries, t.rules.swiss.as_ref()?))
+}

@@ -7,6 +7,7 @@
 
 mod blossom;
 mod check;
+pub mod crosstable;
 mod colour;
 mod dutch;
 pub mod play;

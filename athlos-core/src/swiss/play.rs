@@ -380,7 +380,7 @@ impl SwissPlay {
 
     /// Standings after the decided rounds, ranked by points and then the rules' tie-breaks.
     pub fn standings(&self, entries: &[Participant], rules: &SwissRules) -> Vec<SwissStanding> {
-        let engine = self.decided_engine(entries, rules);
+        let engine = self.decided_field(entries, rules);
         tiebreak::standings(&engine, &rules.tiebreaks, &rules.standings_options())
             .into_iter()
             .filter_map(|row| {
@@ -405,7 +405,7 @@ impl SwissPlay {
     /// ranks, the number of rounds, the first-round colour, and a point system other than
     /// 1 / ½ / 0 on a `162` line (so that the file's standings read back the same).
     pub fn to_trf(&self, name: &str, entries: &[Participant], rules: &SwissRules) -> TrfDocument {
-        let engine = self.decided_engine(entries, rules);
+        let engine = self.decided_field(entries, rules);
         let table: BTreeMap<StartNumber, (u32, Value)> = self
             .standings(entries, rules)
             .into_iter()
@@ -463,7 +463,7 @@ impl SwissPlay {
 
     /// The engine's view of the rounds decided so far (a round still being played is left
     /// out, and withdrawals add no announced absence).
-    fn decided_engine(&self, entries: &[Participant], rules: &SwissRules) -> SwissField {
+    pub(crate) fn decided_field(&self, entries: &[Participant], rules: &SwissRules) -> SwissField {
         let complete = self
             .rounds
             .iter()
