@@ -282,6 +282,12 @@ impl Tournament {
         self.auto_advance || self.rules.swiss.as_ref().is_some_and(|r| r.auto_advance)
     }
 
+    /// Whether `match_id` may end in a draw: any game of a Swiss, and pool (round-robin)
+    /// matches of a bracket; elimination matches need a winner.
+    pub fn may_be_drawn(&self, match_id: &MatchId) -> bool {
+        self.swiss().is_some() || match_id.part() == crate::bracket::Part::Pool
+    }
+
     /// Whether `principal` may direct the tournament.
     ///
     /// # Errors

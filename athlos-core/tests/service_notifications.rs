@@ -324,6 +324,25 @@ async fn a_follower_hears_only_what_happened_while_following() {
         service.followers(&who("hank"), &tid()).await.unwrap(),
         Err(Refusal::NotDirector)
     );
+    // What each follows.
+    let followed = |who: &'static str| {
+        let service = &service;
+        async move {
+            service
+                .followed_by(who)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| t.id.to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(followed("hank").await, [tid().to_string()]);
+    assert!(followed("fred").await.is_empty());
+    assert!(
+        followed("han").await.is_empty(),
+        "a prefix is not a follower"
+    );
     // Following an unknown tournament is refused.
     let unknown = TournamentId::new("nope").unwrap();
     assert!(matches!(

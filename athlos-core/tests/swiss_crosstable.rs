@@ -68,7 +68,9 @@ fn rows_follow_the_standings_and_games_read_alike_from_both_sides() {
                     colour,
                     result,
                 } => {
-                    let rank = cell.opponent_rank.expect("a paired game names its opponent");
+                    let rank = cell
+                        .opponent_rank
+                        .expect("a paired game names its opponent");
                     let other = row_of_rank(rank, opponent).expect("the opponent is a row");
                     let RoundRecord::Game {
                         opponent: back,

@@ -41,6 +41,18 @@
     heading.parentNode.insertBefore(box, status.nextSibling);
   }
 
+  // Why a result was not saved, in words for the person at the form.
+  function refusal(match, code, answer) {
+    var why = answer.error || ("the server refused it (" + code + ")");
+    if (answer.code === "result_exists") {
+      return "Not saved: a result for " + match + " was recorded first (" +
+        describe(match, answer.recorded) + "). A director can correct it.";
+    }
+    if (code === 403) { return "Not saved: you may not report " + match + " (" + why + ")."; }
+    if (code === 409) { return "Not saved: " + match + " cannot take a result now (" + why + ")."; }
+    return "Not saved: " + match + ": " + why;
+  }
+
   // A result known to be recorded: shown in the round's table, its control gone.
   function recorded(match, result) {
     var cell = row(match) && row(match).querySelector(".outcome");
@@ -61,9 +73,9 @@
       var select = event.target;
       var match = select.getAttribute("data-match");
       if (!match || !select.value) { return; }
-      var body = select.value === "double_forfeit"
-        ? { type: "double_forfeit" }
-        : { type: "win", winner: select.value.slice(4) };
+      var body = select.value.indexOf("win:") === 0
+        ? { type: "win", winner: select.value.slice(4) }
+        : { type: select.value };
       var cell = row(match) && row(match).querySelector(".outcome");
       var before = cell ? cell.textContent : "";
       var box = control(match);
@@ -91,7 +103,8 @@
           box.classList.remove("saving");
           box.classList.add("refused");
           say("");
-          alertBox(match + ": " + (answer.error || ("refused (" + response.status + ")")));
+          alertBox(refusal(match, response.status, answer));
+          if (answer.code === "result_exists" && answer.recorded) { recorded(match, answer.recorded); }
         });
       }, function () {
         if (cell) { cell.textContent = before; }

@@ -92,11 +92,15 @@ async fn pages_follow_the_core_and_escape_every_text() {
         );
         assert!(!spring.contains("data-action") && !spring.contains("results-heading"));
         assert!(spring.contains("src=\"/v1/tournaments/spring/bracket.svg\""));
-        // Draft: no round, no standings, nobody entered.
-        let (_, _, _, blitz) = page(&server, "/tournaments/blitz").await;
-        assert!(!blitz.contains("round-heading") && !blitz.contains("standings-heading"));
-        assert!(blitz.contains("Nobody has registered yet."));
-        assert!(!blitz.contains("data-action"));
+        // Draft, signed out: the "not open yet" page, nothing of the tournament's content.
+        let (status, _, _, blitz) = page(&server, "/tournaments/blitz").await;
+        assert_eq!(status, 200);
+        assert!(
+            blitz.contains("This tournament has not opened yet"),
+            "{blitz}"
+        );
+        assert!(!blitz.contains("round-heading") && !blitz.contains("entries-heading"));
+        assert!(!blitz.contains("data-action") && !blitz.contains("configuration-heading"));
 
         // Browsers get the 404 page; API clients the JSON error.
         for missing in ["/tournaments/nope", "/no/such/page"] {

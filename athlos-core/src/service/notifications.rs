@@ -141,6 +141,26 @@ impl<S: Store, C: Clock> Service<S, C> {
         self.commit_tournament(value, version, vec![data]).await
     }
 
+    /// The tournaments `subject` follows, by id (every tournament is read: the followers
+    /// are kept on the tournaments).
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn followed_by(&self, subject: &str) -> Result<Vec<Tournament>, Error> {
+        let (all, _) = self
+            .browse_tournaments(&crate::browse::TournamentFilter::default(), usize::MAX, 0)
+            .await?;
+        Ok(all
+            .into_iter()
+            .map(|stored| stored.value)
+            .filter(|t| {
+                t.followers
+                    .binary_search_by(|f| f.as_str().cmp(subject))
+                    .is_ok()
+            })
+            .collect())
+    }
+
     /// The followers of tournament `id` (sorted), for its director or an administrator.
     ///
     /// The outer result is whether the question could be answered, the inner one whether

@@ -56,9 +56,7 @@ impl CrossCell {
     /// `bye` (pairing-allocated), `½ bye`, `1 bye`, and `–` (absent, no points).
     pub fn text(&self) -> String {
         match &self.record {
-            RoundRecord::Game {
-                colour, result, ..
-            } => {
+            RoundRecord::Game { colour, result, .. } => {
                 let colour = match colour {
                     Colour::White => 'w',
                     Colour::Black => 'b',

@@ -7,8 +7,8 @@
 
 mod blossom;
 mod check;
-pub mod crosstable;
 mod colour;
+pub mod crosstable;
 mod dutch;
 pub mod play;
 mod state;

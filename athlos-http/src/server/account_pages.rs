@@ -26,8 +26,9 @@ use athlos_core::store::Stored;
 
 use super::accounts::{self, ClientAddress, SignUp};
 use super::auth::{session_cookie, Caller};
+use super::dashboard::{dashboard, Dashboard};
 use super::error::ApiError;
-use super::pages::{not_found_page, page};
+use super::pages::{not_found_page, page, when};
 use super::secrets;
 use super::AppState;
 
@@ -387,22 +388,30 @@ struct MePage {
     /// A token just made: its name and the secret, shown this once.
     created: Option<(String, String)>,
     error: Option<String>,
+    /// The account's id (its notification stream's address).
+    user_id: String,
+    /// Followed tournaments and notifications.
+    dashboard: Dashboard,
 }
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-/// The profile page of `viewer`, with a token just made or a refusal to show.
-fn me_page(
+/// The profile page of `viewer` with their dashboard, and a token just made or a refusal to
+/// show.
+async fn me_page(
+    state: &AppState,
     viewer: Viewer,
     status: StatusCode,
     created: Option<(String, String)>,
     error: Option<String>,
 ) -> Response {
+    let dashboard = match dashboard(state, &viewer).await {
+        Ok(dashboard) => dashboard,
+        Err(error) => return error.into_response(),
+    };
     let user = &viewer.user.value;
     let template = MePage {
         title: "My account",
+        user_id: user.id.to_string(),
+        dashboard,
         username: user.username.to_string(),
         role: user.role.as_str().to_owned(),
         club: user.profile.club.clone().unwrap_or_default(),
@@ -431,9 +440,9 @@ fn me_page(
 }
 
 /// "Me": the signed-in account's profile and API tokens; signed out, the sign-in page.
-async fn me(PageViewer(viewer): PageViewer) -> Response {
+async fn me(State(state): State<AppState>, PageViewer(viewer): PageViewer) -> Response {
     match viewer {
-        Some(viewer) => me_page(viewer, StatusCode::OK, None, None),
+        Some(viewer) => me_page(&state, viewer, StatusCode::OK, None, None).await,
         None => see_other("/sign-in"),
     }
 }
@@ -458,17 +467,21 @@ async fn create_token(
     let id = viewer.user.value.id.clone();
     match accounts::make_token(&state, &viewer.caller(), &id, fields.name).await {
         Ok(made) => match state.service.user(&id).await {
-            Ok(user) => me_page(
-                Viewer { user, ..viewer },
-                StatusCode::CREATED,
-                Some((made.name, made.token)),
-                None,
-            ),
+            Ok(user) => {
+                me_page(
+                    &state,
+                    Viewer { user, ..viewer },
+                    StatusCode::CREATED,
+                    Some((made.name, made.token)),
+                    None,
+                )
+                .await
+            }
             Err(error) => ApiError::from(error).into_response(),
         },
         Err(error) => {
             let (status, message) = refusal(&error);
-            me_page(viewer, status, None, Some(message))
+            me_page(&state, viewer, status, None, Some(message)).await
         }
     }
 }
@@ -496,7 +509,7 @@ async fn revoke_token(
         Ok(()) => see_other("/me"),
         Err(error) => {
             let (status, message) = refusal(&error);
-            me_page(viewer, status, None, Some(message))
+            me_page(&state, viewer, status, None, Some(message)).await
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod chat;
 pub mod clocks;
 pub mod concurrency;
+pub mod dashboard;
 #[allow(unused_qualifications)]
 pub mod drafts;
 pub mod error;
@@ -35,6 +36,8 @@ pub mod store;
 #[allow(unused_qualifications)]
 pub mod streams;
 pub(crate) mod svg;
+pub mod swiss_pages;
+pub mod tournament_forms;
 #[allow(unused_qualifications)]
 pub mod tournaments;
 #[allow(unused_qualifications)]
@@ -287,6 +290,9 @@ pub fn app(state: AppState) -> Router {
                 .merge(pages::routes())
                 .merge(account_pages::routes())
                 .merge(play_pages::routes())
+                .merge(tournament_forms::routes())
+                .merge(swiss_pages::routes())
+                .merge(dashboard::routes())
                 // A browser asking for an unknown address gets the 404 page; an API client
                 // the JSON error.
                 .fallback(|headers: axum::http::HeaderMap| async move {

@@ -21,11 +21,12 @@ use athlos_core::browse::TournamentFilter;
 use athlos_core::id::TournamentId;
 use athlos_core::leaderboard::PlayFormat;
 use athlos_core::lifecycle::{TournamentAction, TournamentState};
-use athlos_core::service::{actions_for, table_of};
+use athlos_core::service::{actions_for, table_of, TableRow};
 use athlos_core::tournament::Tournament;
 
 use super::account_pages::{PageViewer, Viewer};
 use super::error::ApiError;
+use super::tournament_forms::{format_choices, RulesFields};
 use super::tournaments::{round_games, total_rounds};
 use super::AppState;
 
@@ -220,10 +221,7 @@ async fn home(
                 id: t.id.to_string(),
                 name: t.name.clone(),
                 winners: winners.join(", "),
-                finished: t
-                    .finished_at
-                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
-                    .unwrap_or_default(),
+                finished: t.finished_at.map(when).unwrap_or_default(),
             }
         })
         .collect();
@@ -358,12 +356,14 @@ struct Game {
     result: String,
 }
 
-/// A pending match in the results form: its id, its sides (id, name), and whether it may be
-/// abandoned by this viewer.
+/// A pending match in the results form: its id, its sides (id, name), whether this viewer may
+/// abandon it and whether it may be drawn.
 struct ResultControl {
     id: String,
     sides: Vec<(String, String)>,
     may_abandon: bool,
+    /// Whether the match may be drawn (the core says: a Swiss game or a pool match).
+    may_draw: bool,
 }
 
 /// The actions a tournament page has buttons for, in the order shown, with their labels
@@ -380,13 +380,72 @@ pub(super) const BUTTONS: [(TournamentAction, &str); 8] = [
 ];
 
 /// A standings row on a tournament page.
-struct Row {
-    rank: u32,
+pub(super) struct Row {
+    pub rank: u32,
+    pub name: String,
+    pub points: String,
+    pub wins: u32,
+    pub draws: u32,
+    pub losses: u32,
+    /// Tie-break values in the rules' order (empty for a bracket).
+    pub tiebreaks: Vec<String>,
+}
+
+impl Row {
+    /// A row of the core's table.
+    pub(super) fn of(row: &TableRow) -> Self {
+        Self {
+            rank: row.rank,
+            name: row.name.clone(),
+            points: row.points.to_string(),
+            wins: row.wins,
+            draws: row.draws,
+            losses: row.losses,
+            tiebreaks: row
+                .tiebreaks
+                .values()
+                .map(|value| value.map_or_else(|| "–".to_owned(), |v| v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// A registered team on a tournament page.
+struct TeamLine {
+    id: String,
     name: String,
-    points: String,
-    wins: u32,
-    draws: u32,
-    losses: u32,
+    members: String,
+    /// Whether this viewer may unregister it now (the core says).
+    may_unregister: bool,
+}
+
+/// The page of a tournament that has not opened (in draft), for everyone but its director.
+#[derive(Template)]
+#[template(path = "not_started.html")]
+struct NotStarted {
+    title: String,
+    viewer: Option<Viewer>,
+    name: String,
+    starts_at: Option<String>,
+}
+
+/// The username of account `id` (a subject without an account, such as a bot's token, as
+/// it is).
+async fn username_of(state: &AppState, id: &str) -> Result<String, ApiError> {
+    let Ok(user) = athlos_core::id::UserId::new(id) else {
+        return Ok(id.to_owned());
+    };
+    Ok(state
+        .service
+        .store()
+        .user(&user)
+        .await?
+        .map_or_else(|| id.to_owned(), |stored| stored.value.username.to_string()))
+}
+
+/// A time as pages show it.
+pub(super) fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 #[derive(Template)]
@@ -413,7 +472,22 @@ struct TournamentPage {
     pairings: Vec<Game>,
     standings: Vec<Row>,
     standings_final: bool,
+    /// The tie-break codes heading the standings' last columns.
+    tiebreak_codes: Vec<String>,
+    /// A Swiss's paired rounds, each with a page of its pairings.
+    swiss_rounds: Vec<u32>,
     has_bracket: bool,
+    starts_at: Option<String>,
+    /// The configuration form's fields (in draft, for the director).
+    configuration: Option<RulesFields>,
+    formats: Vec<(&'static str, String)>,
+    creating: bool,
+    /// Whether the team sign-up form is shown, and the viewer's account (its first member).
+    sign_up: bool,
+    me: String,
+    teams: Vec<TeamLine>,
+    /// Whether the viewer follows the tournament (`None`: signed out).
+    following: Option<bool>,
 }
 
 /// A tournament's page: what it shows follows its state (the current round's games while
@@ -423,17 +497,19 @@ async fn tournament_page(
     PageViewer(viewer): PageViewer,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    render_tournament(&state, viewer, &id, StatusCode::OK, Vec::new()).await
+    render_tournament(&state, viewer, &id, StatusCode::OK, Vec::new(), None).await
 }
 
 /// A tournament's page for `viewer` with `status`, showing `errors` (the refusals of a form
-/// just posted) above its content.
+/// just posted) above its content, and the configuration form with `typed` (what was just
+/// posted) rather than the tournament's own settings.
 pub(super) async fn render_tournament(
     state: &AppState,
     viewer: Option<Viewer>,
     id: &str,
     status: StatusCode,
     errors: Vec<String>,
+    typed: Option<RulesFields>,
 ) -> Result<Response, ApiError> {
     let Ok(id) = TournamentId::new(id) else {
         return Ok(not_found_page("There is no tournament at this address."));
@@ -458,6 +534,17 @@ pub(super) async fn render_tournament(
     };
     let principal = viewer.as_ref().map(|v| v.user.value.principal());
     let allowed = actions_for(&t, principal.as_ref());
+    if t.state == TournamentState::Draft && !allowed.contains(&TournamentAction::Edit) {
+        return Ok(page(
+            status,
+            &NotStarted {
+                title: t.name.clone(),
+                viewer,
+                name: t.name.clone(),
+                starts_at: t.starts_at.map(when),
+            },
+        ));
+    }
     let games = if t.state == TournamentState::Active {
         round_games(&t, t.round).unwrap_or_default()
     } else {
@@ -478,6 +565,7 @@ pub(super) async fn render_tournament(
                     .map(|side| (side.to_string(), name_of(&Some(side.clone()))))
                     .collect(),
                 may_abandon: allowed.contains(&TournamentAction::AbandonMatch),
+                may_draw: t.may_be_drawn(&g.match_id),
             })
             .collect(),
         _ => Vec::new(),
@@ -518,22 +606,44 @@ pub(super) async fn render_tournament(
     let table = table_of(&t);
     let started = t.play.is_some();
     let standings = if started {
-        table
-            .rows
-            .iter()
-            .map(|row| Row {
-                rank: row.rank,
-                name: row.name.clone(),
-                points: row.points.to_string(),
-                wins: row.wins,
-                draws: row.draws,
-                losses: row.losses,
-            })
-            .collect()
+        table.rows.iter().map(Row::of).collect()
     } else {
         Vec::new()
     };
+    let tiebreak_codes = t
+        .rules
+        .swiss
+        .as_ref()
+        .map(|s| s.tiebreaks.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    let swiss_rounds = t
+        .swiss()
+        .map(|play| play.rounds.iter().map(|r| r.number).collect())
+        .unwrap_or_default();
+    let configuration = (t.state == TournamentState::Draft
+        && allowed.contains(&TournamentAction::Edit))
+    .then(|| typed.unwrap_or_else(|| RulesFields::of(&t)));
+    let mut teams = Vec::with_capacity(t.teams.len());
+    for team in &t.teams {
+        let mut members = Vec::with_capacity(team.members.len());
+        for member in &team.members {
+            members.push(username_of(state, member).await?);
+        }
+        teams.push(TeamLine {
+            id: team.id.to_string(),
+            name: team.name.clone(),
+            members: members.join(", "),
+            may_unregister: allowed.contains(&TournamentAction::UnregisterTeam)
+                && principal
+                    .as_ref()
+                    .is_some_and(|p| t.may_unregister_team(p, &team.id).is_ok()),
+        });
+    }
     let rounds = total_rounds(&t);
+    let me = viewer
+        .as_ref()
+        .map(|v| v.user.value.username.to_string())
+        .unwrap_or_default();
     let view = TournamentPage {
         title: t.name.clone(),
         after,
@@ -555,7 +665,21 @@ pub(super) async fn render_tournament(
         pairings,
         standings,
         standings_final: table.is_final,
+        tiebreak_codes,
+        swiss_rounds,
         has_bracket: t.bracket().is_some(),
+        starts_at: t.starts_at.map(when),
+        configuration,
+        formats: format_choices(),
+        creating: false,
+        sign_up: allowed.contains(&TournamentAction::RegisterTeam),
+        me,
+        teams,
+        following: principal.as_ref().map(|p| {
+            t.followers
+                .binary_search_by(|f| f.as_str().cmp(p.subject()))
+                .is_ok()
+        }),
     };
     Ok(page(status, &view))
 }

@@ -17,15 +17,15 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use athlos_core::bracket::MatchId;
-use athlos_core::id::TournamentId;
 use athlos_core::lifecycle::TournamentAction;
 use athlos_core::model::{Participant, ParticipantId};
 use athlos_core::service::{actions_for, ResultWrite};
 
-use super::account_pages::{see_other, signed_in_form, PageViewer, TokenOnly, Viewer};
+use super::account_pages::{see_other, PageViewer, TokenOnly, Viewer};
 use super::concurrency::ResultBody;
 use super::error::ApiError;
 use super::pages::{not_found_page, render_tournament, BUTTONS};
+use super::tournament_forms::tournament_form;
 use super::AppState;
 
 /// The form routes of tournament pages.
@@ -41,7 +41,7 @@ async fn refused(state: &AppState, viewer: Viewer, id: &str, errors: Vec<ApiErro
         .first()
         .map_or(StatusCode::BAD_REQUEST, |error| error.status);
     let messages = errors.into_iter().map(|error| error.message).collect();
-    render_tournament(state, Some(viewer), id, status, messages)
+    render_tournament(state, Some(viewer), id, status, messages, None)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -53,15 +53,12 @@ async fn take_action(
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let (viewer, TokenOnly { .. }) = match signed_in_form::<TokenOnly>(viewer, &body) {
+    let (viewer, TokenOnly { .. }, tid) = match tournament_form::<TokenOnly>(viewer, &body, &id) {
         Ok(posted) => posted,
         Err(response) => return *response,
     };
     let Some((action, _)) = BUTTONS.iter().find(|(a, _)| a.to_string() == action) else {
         return not_found_page("There is no such action.");
-    };
-    let Ok(tid) = TournamentId::new(&id) else {
-        return not_found_page("There is no tournament at this address.");
     };
     let tournament = match state.service.tournament(&tid).await {
         Ok(stored) => stored.value,
@@ -102,7 +99,7 @@ async fn take_action(
     }
 }
 
-/// The result a results-form control chose: `win:<participant>` or `double_forfeit`.
+/// The result a results-form control chose: `win:<participant>`, `draw` or `double_forfeit`.
 fn chosen(value: &str) -> Result<ResultBody, ApiError> {
     let mut object = Map::new();
     match value.split_once(':') {
@@ -110,8 +107,8 @@ fn chosen(value: &str) -> Result<ResultBody, ApiError> {
             object.insert("type".to_owned(), json!("win"));
             object.insert("winner".to_owned(), Value::String(winner.to_owned()));
         }
-        None if value == "double_forfeit" => {
-            object.insert("type".to_owned(), json!("double_forfeit"));
+        None if value == "double_forfeit" || value == "draw" => {
+            object.insert("type".to_owned(), json!(value));
         }
         _ => {
             return Err(ApiError::bad_input(
@@ -131,12 +128,9 @@ async fn record_results(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (viewer, fields) = match signed_in_form::<Vec<(String, String)>>(viewer, &body) {
+    let (viewer, fields, tid) = match tournament_form::<Vec<(String, String)>>(viewer, &body, &id) {
         Ok(posted) => posted,
         Err(response) => return *response,
-    };
-    let Ok(tid) = TournamentId::new(&id) else {
-        return not_found_page("There is no tournament at this address.");
     };
     let principal = viewer.user.value.principal();
     let mut errors = Vec::new();

@@ -105,16 +105,20 @@ def test_director_and_player_play_a_cup_from_its_page(browser, api, axe_source):
         screenshot(pia, "play-live-player")
 
         # The stale tab offers the same match; the server refuses another result for it and
-        # the page puts everything back, saying why.
+        # the page takes its guess back, saying why, and shows the result recorded first.
         other = stale.locator(f'select[data-match="{match}"]')
         cell = stale.locator(f'tr[data-match="{match}"] .outcome')
         assert cell.inner_text() == "ready"
+        loser = other.locator("option").nth(2)
+        assert loser.inner_text() != winner
         with stale.expect_response(re.compile(r"/matches/.*/result$")) as answer:
-            other.select_option(other.locator("option").nth(2).get_attribute("value"))
+            other.select_option(loser.get_attribute("value"))
         assert answer.value.status == 409
-        expect(stale.get_by_role("alert")).to_contain_text("already has a result")
-        expect(cell).to_have_text("ready")
-        assert other.input_value() == "" and other.is_enabled()
+        expect(stale.get_by_role("alert")).to_have_text(
+            f"Not saved: a result for {match} was recorded first ({winner}). "
+            "A director can correct it.")
+        expect(cell).to_have_text(winner)
+        expect(other).to_have_count(0)
         screenshot(stale, "play-result-refused")
 
         # Without JavaScript the same form posts, and the server answers with the page.
