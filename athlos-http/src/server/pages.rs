@@ -474,8 +474,10 @@ struct TournamentPage {
     standings_final: bool,
     /// The tie-break codes heading the standings' last columns.
     tiebreak_codes: Vec<String>,
-    /// A Swiss's paired rounds, each with a page of its pairings.
-    swiss_rounds: Vec<u32>,
+    /// The rounds paired so far, each with a page of its games (the history once finished).
+    played_rounds: Vec<u32>,
+    /// Whether it is a Swiss (which has a crosstable).
+    is_swiss: bool,
     has_bracket: bool,
     starts_at: Option<String>,
     /// The configuration form's fields (in draft, for the director).
@@ -616,10 +618,7 @@ pub(super) async fn render_tournament(
         .as_ref()
         .map(|s| s.tiebreaks.iter().map(ToString::to_string).collect())
         .unwrap_or_default();
-    let swiss_rounds = t
-        .swiss()
-        .map(|play| play.rounds.iter().map(|r| r.number).collect())
-        .unwrap_or_default();
+    let played_rounds = if started { (1..=t.round).collect() } else { Vec::new() };
     let configuration = (t.state == TournamentState::Draft
         && allowed.contains(&TournamentAction::Edit))
     .then(|| typed.unwrap_or_else(|| RulesFields::of(&t)));
@@ -666,7 +665,8 @@ pub(super) async fn render_tournament(
         standings,
         standings_final: table.is_final,
         tiebreak_codes,
-        swiss_rounds,
+        played_rounds,
+        is_swiss: t.swiss().is_some(),
         has_bracket: t.bracket().is_some(),
         starts_at: t.starts_at.map(when),
         configuration,

@@ -69,6 +69,7 @@ struct RoundPage {
     rounds: Option<u32>,
     paired: Vec<u32>,
     boards: Vec<Board>,
+    is_swiss: bool,
 }
 
 /// A game's result as a score line, the first side's part first: `1–0`, `½–½`, `+–−` (won
@@ -151,6 +152,7 @@ async fn round_page(
             rounds: total_rounds(&t),
             paired: (1..=t.round).collect(),
             boards,
+            is_swiss: swiss.is_some(),
         },
     ))
 }
