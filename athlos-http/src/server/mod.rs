@@ -15,6 +15,7 @@ pub mod concurrency;
 #[allow(unused_qualifications)]
 pub mod drafts;
 pub mod error;
+pub mod event_pages;
 // The OpenAPI path macros expand to qualified paths.
 #[allow(unused_qualifications)]
 pub mod competitions;
@@ -287,6 +288,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(pages::routes())
                 .merge(account_pages::routes())
                 .merge(play_pages::routes())
+                .merge(event_pages::routes())
                 // A browser asking for an unknown address gets the 404 page; an API client
                 // the JSON error.
                 .fallback(|headers: axum::http::HeaderMap| async move {
