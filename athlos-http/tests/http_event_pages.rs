@@ -8,7 +8,7 @@
 mod common;
 
 use common::{token, Server};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// A client that follows no redirect, as a page's form post is seen.
 fn unfollowing() -> reqwest::Client {
@@ -143,5 +143,149 @@ async fn event_pages_refuse_what_the_core_refuses() {
     );
     let (_, _, html) = browse(&server, "/events/open", Some(&cookie), None).await;
     assert!(html.contains(">generated</span>") && !html.contains("Generate all brackets"));
+    server.stop().await;
+}
+
+/// An API write with a page session: its cookie and CSRF token, as the pages' scripts send.
+async fn session_write(
+    server: &Server,
+    (cookie, csrf): &(String, String),
+    path: &str,
+    body: Value,
+) {
+    let response = server
+        .client
+        .post(server.url(path))
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_is_saved_only_at_its_version_then_locked() {
+    let server = Server::start().await;
+    let session = signed_up(&server, "dora").await;
+    let (cookie, csrf) = (session.0.as_str(), session.1.as_str());
+    session_write(
+        &server,
+        &session,
+        "/v1/events",
+        json!({"id": "cup", "name": "Cup"}),
+    )
+    .await;
+    let division = json!({"id": "open", "name": "Open", "rules": {"format": "single_elimination"}});
+    session_write(&server, &session, "/v1/events/cup/divisions", division).await;
+    let field: Vec<_> = (1..=6)
+        .map(|n| json!({"id": format!("p{n}"), "name": format!("P{n}"), "rating": 100 - n}))
+        .collect();
+    let participants = "/v1/events/cup/divisions/open/participants";
+    session_write(&server, &session, participants, json!(field)).await;
+    // A draft division has nothing to preview yet.
+    let page = "/events/cup/divisions/open";
+    let (_, _, html) = browse(&server, page, Some(cookie), None).await;
+    assert!(!html.contains("aria-labelledby=\"preview-heading\""));
+    session_write(
+        &server,
+        &session,
+        "/v1/events/cup/divisions/open/generate",
+        json!(null),
+    )
+    .await;
+    let (_, _, html) = browse(&server, page, Some(cookie), None).await;
+    assert!(
+        html.contains("aria-labelledby=\"preview-heading\"") && html.contains(">Lock</button>")
+    );
+
+    // The preview: report and diff, nothing saved; the save form carries its version.
+    let form = format!("csrf_token={csrf}&seed=42&third_place=yes");
+    let (status, _, html) = browse(
+        &server,
+        &format!("{page}/preview"),
+        Some(cookie),
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Quality report") && html.contains("+++ preview"));
+    let marker = "name=\"version\" value=\"";
+    let at = html.find(marker).unwrap() + marker.len();
+    let version: u64 = html[at..].split('"').next().unwrap().parse().unwrap();
+    assert_eq!(
+        server.get("/v1/events/cup/divisions/open").await["versions"],
+        1
+    );
+    // A bad override: 422 with the reason, nothing saved; an unknown form: 404.
+    let bad = format!("csrf_token={csrf}&format=knockout");
+    let (status, _, html) = browse(
+        &server,
+        &format!("{page}/preview"),
+        Some(cookie),
+        Some(&bad),
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("role=\"alert\""));
+    let (status, _, _) = browse(&server, &format!("{page}/other"), Some(cookie), Some(&form)).await;
+    assert_eq!(status, 404);
+
+    // Saved at a stale version: 409, nothing saved; at its version: saved, the same draw.
+    let previewed = server
+        .post(
+            "/v1/events/cup/divisions/open/preview-bracket",
+            &token("anyone", "player"),
+            json!({"overrides": {"rules": {"third_place": true}, "seed": 42}}),
+            200,
+        )
+        .await;
+    let stale = format!("{form}&version={}", version - 1);
+    let (status, _, html) =
+        browse(&server, &format!("{page}/save"), Some(cookie), Some(&stale)).await;
+    assert_eq!(status, 409, "{html}");
+    assert!(html.contains("changed since the preview"));
+    assert_eq!(
+        server.get("/v1/events/cup/divisions/open").await["versions"],
+        1
+    );
+    let fresh = format!("{form}&version={version}");
+    let (status, location, _) =
+        browse(&server, &format!("{page}/save"), Some(cookie), Some(&fresh)).await;
+    assert_eq!((status, location.as_str()), (303, page));
+    let saved = server.get("/v1/events/cup/divisions/open/bracket").await;
+    assert_eq!(saved["bracket"], previewed["bracket"]);
+    assert_eq!(saved["version"], 2);
+
+    // Locked: then neither lock nor preview again.
+    let token_only = format!("csrf_token={csrf}");
+    let (status, _, _) = browse(
+        &server,
+        &format!("{page}/lock"),
+        Some(cookie),
+        Some(&token_only),
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        server.get("/v1/events/cup/divisions/open").await["state"],
+        "locked"
+    );
+    for action in ["lock", "preview", "save"] {
+        let (status, _, html) = browse(
+            &server,
+            &format!("{page}/{action}"),
+            Some(cookie),
+            Some(&fresh),
+        )
+        .await;
+        assert_eq!(status, 403, "{action}");
+        assert!(html.contains("You cannot"), "{action}");
+    }
     server.stop().await;
 }

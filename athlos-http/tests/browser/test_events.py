@@ -120,6 +120,20 @@ def test_director_generates_previews_saves_and_locks(page, api, axe_source, brow
     assert page.get_by_role("form", name="Lock").count() == 0
     assert api.ok("GET", f"/v1/events/{EVENT}/divisions/u60")["state"] == "locked"
 
+    # Without JavaScript the button still posts, and the page it comes back to shows the
+    # jobs as they stand (the locked division's job fails with the core's reason).
+    plain = browser.new_context(java_script_enabled=False)
+    try:
+        plain.add_cookies(page.context.cookies())
+        still = plain.new_page()
+        still.goto(api.base + f"/events/{EVENT}")
+        still.get_by_role("button", name="Generate all brackets").click()
+        still.wait_for_url(re.compile(rf"/events/{EVENT}\?jobs=\d+,\d+$"))
+        assert re.search(r"\d of 2 brackets", still.get_by_role("status").inner_text())
+        assert still.get_by_role("region", name="Generation").get_by_role("listitem").count() == 2
+    finally:
+        plain.close()
+
     # A spectator (signed out) sees both pages and no form at all.
     spectator = browser.new_context(viewport={"width": 390, "height": 844})
     try:
