@@ -128,7 +128,7 @@ async fn event_pages_refuse_what_the_core_refuses() {
         )
         .await;
     let form = format!("csrf_token={csrf}&max_seeds=2");
-    for action in ["preview", "save", "lock"] {
+    for action in ["preview", "save", "lock", "generate"] {
         let path = format!("/events/open/divisions/u73/{action}");
         let (status, _, html) = browse(&server, &path, Some(&cookie), Some(&form)).await;
         assert_eq!(status, 403, "{action}");
@@ -188,21 +188,20 @@ async fn a_preview_is_saved_only_at_its_version_then_locked() {
         .collect();
     let participants = "/v1/events/cup/divisions/open/participants";
     session_write(&server, &session, participants, json!(field)).await;
-    // A draft division has nothing to preview yet.
+    // A draft division has nothing to preview yet: its first bracket is generated.
     let page = "/events/cup/divisions/open";
     let (_, _, html) = browse(&server, page, Some(cookie), None).await;
     assert!(!html.contains("aria-labelledby=\"preview-heading\""));
-    session_write(
-        &server,
-        &session,
-        "/v1/events/cup/divisions/open/generate",
-        json!(null),
-    )
-    .await;
+    assert!(html.contains(">Generate bracket</button>"));
+    let token_only = format!("csrf_token={csrf}");
+    let generate = format!("{page}/generate");
+    let (status, _, _) = browse(&server, &generate, Some(cookie), Some(&token_only)).await;
+    assert_eq!(status, 303);
     let (_, _, html) = browse(&server, page, Some(cookie), None).await;
     assert!(
         html.contains("aria-labelledby=\"preview-heading\"") && html.contains(">Lock</button>")
     );
+    assert!(!html.contains(">Generate bracket</button>"));
 
     // The preview: report and diff, nothing saved; the save form carries its version.
     let form = format!("csrf_token={csrf}&seed=42&third_place=yes");
@@ -263,7 +262,6 @@ async fn a_preview_is_saved_only_at_its_version_then_locked() {
     assert_eq!(saved["version"], 2);
 
     // Locked: then neither lock nor preview again.
-    let token_only = format!("csrf_token={csrf}");
     let (status, _, _) = browse(
         &server,
         &format!("{page}/lock"),
@@ -276,7 +274,7 @@ async fn a_preview_is_saved_only_at_its_version_then_locked() {
         server.get("/v1/events/cup/divisions/open").await["state"],
         "locked"
     );
-    for action in ["lock", "preview", "save"] {
+    for action in ["lock", "preview", "save", "generate"] {
         let (status, _, html) = browse(
             &server,
             &format!("{page}/{action}"),

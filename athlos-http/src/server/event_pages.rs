@@ -56,9 +56,8 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}/divisions/{division}", get(division_page))
         .route(
             "/events/{id}/divisions/{division}/{step}",
-            post(overrides_posted),
+            post(division_posted),
         )
-        .route("/events/{id}/divisions/{division}/lock", post(lock))
         .route("/static/event.js", get(script))
 }
 
@@ -366,6 +365,8 @@ struct Line {
 
 /// A preview shown before saving.
 struct PreviewView {
+    /// The manual edits of the current version that saving replays over the new draw.
+    replayed: usize,
     report: Vec<Line>,
     changes: Vec<Line>,
     unchanged: bool,
@@ -448,6 +449,8 @@ struct DivisionPage {
     versions: Vec<VersionRow>,
     may_preview: bool,
     may_lock: bool,
+    /// A first bracket may be generated (later ones go through the preview).
+    may_generate: bool,
     formats: Vec<&'static str>,
     /// The yes/no overrides: field name, label, the choice posted.
     switches: Vec<(&'static str, &'static str, String)>,
@@ -611,7 +614,11 @@ async fn render_division(
             .map_or_else(|| id.to_string(), |p| p.name.clone())
     };
     let (fields, preview) = shown.unwrap_or_default();
+    let replayed = current
+        .and_then(|n| d.history.version(n))
+        .map_or(0, |record| record.patches.len());
     let preview = preview.map(|p| PreviewView {
+        replayed,
         report: report_lines(&p.report),
         changes: change_lines(&p.diff, &name_of),
         unchanged: p.diff.is_empty(),
@@ -662,6 +669,7 @@ async fn render_division(
             .collect(),
         may_preview: actions.contains(&DivisionAction::Preview),
         may_lock: actions.contains(&DivisionAction::Lock),
+        may_generate: actions.contains(&DivisionAction::Generate) && d.bracket.is_none(),
         formats: FORMATS.iter().map(|f| f.name()).collect(),
         switches: vec![
             (
@@ -745,30 +753,51 @@ async fn refused(
     .await
 }
 
-/// The Preview form and "Save this bracket" (`step`: `preview` or `save`), posted by a
-/// viewer who may preview the division now.
-async fn overrides_posted(
+/// A division's forms (`step`): `preview` (the Preview form), `save` ("Save this
+/// bracket"), `generate` and `lock`, posted by a viewer who may take that action now.
+async fn division_posted(
     State(state): State<AppState>,
     PageViewer(viewer): PageViewer,
     Path((event, division, step)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Response {
     let place = (event.as_str(), division.as_str());
-    let saving = match step.as_str() {
-        "preview" => false,
-        "save" => true,
+    let action = match step.as_str() {
+        "preview" | "save" => DivisionAction::Preview,
+        "generate" => DivisionAction::Generate,
+        "lock" => DivisionAction::Lock,
         _ => return not_found_page("There is no such division form."),
     };
-    let posted =
-        division_form::<OverrideFields>(&state, viewer, place, DivisionAction::Preview, &body)
-            .await;
+    let posted = division_form::<OverrideFields>(&state, viewer, place, action, &body).await;
     let (viewer, fields, d, version) = match posted {
         Ok(posted) => posted,
         Err(response) => return response,
     };
-    if saving {
-        return save(&state, viewer, place, fields, d, version).await;
+    let written = match step.as_str() {
+        "save" => return save(&state, viewer, place, fields, d, version).await,
+        "generate" => expecting(Some(version), state.service.generate(&d.id))
+            .await
+            .map(drop),
+        "lock" => expecting(Some(version), state.service.lock(&d.id))
+            .await
+            .map(drop),
+        _ => return show_preview(&state, viewer, place, fields, &d).await,
+    };
+    match written {
+        Ok(()) => see_other(&division_address(place.0, place.1)),
+        Err(error) => refused(&state, viewer, place, error.into(), fields).await,
     }
+}
+
+/// The Preview form's answer: the division page with the quality report and the diff of a
+/// regeneration with the posted overrides, from the core's preview; nothing is saved.
+async fn show_preview(
+    state: &AppState,
+    viewer: Viewer,
+    place: (&str, &str),
+    fields: OverrideFields,
+    d: &Division,
+) -> Response {
     let previewed = match fields.overrides() {
         Ok(overrides) => state
             .service
@@ -780,7 +809,7 @@ async fn overrides_posted(
     match previewed {
         Ok(preview) => {
             render_division(
-                &state,
+                state,
                 Some(viewer),
                 place,
                 StatusCode::OK,
@@ -789,7 +818,7 @@ async fn overrides_posted(
             )
             .await
         }
-        Err(error) => refused(&state, viewer, place, error, fields).await,
+        Err(error) => refused(state, viewer, place, error, fields).await,
     }
 }
 
@@ -858,39 +887,4 @@ fn division_address(event: &str, division: &str) -> String {
         urlencoding(event),
         urlencoding(division)
     )
-}
-
-/// "Lock": locks the current bracket for play, as `lock-bracket` does.
-async fn lock(
-    State(state): State<AppState>,
-    PageViewer(viewer): PageViewer,
-    Path((event, division)): Path<(String, String)>,
-    body: Bytes,
-) -> Response {
-    let place = (event.as_str(), division.as_str());
-    let (viewer, TokenOnly { .. }, d, _) = match division_form::<TokenOnly>(
-        &state,
-        viewer,
-        place,
-        DivisionAction::Lock,
-        &body,
-    )
-    .await
-    {
-        Ok(posted) => posted,
-        Err(response) => return response,
-    };
-    match state.service.lock(&d.id).await {
-        Ok(_) => see_other(&division_address(&event, &division)),
-        Err(error) => {
-            refused(
-                &state,
-                viewer,
-                place,
-                error.into(),
-                OverrideFields::default(),
-            )
-            .await
-        }
-    }
 }
