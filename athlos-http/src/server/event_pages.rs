@@ -9,7 +9,9 @@
 //!   answers the quality report and the diff from the current bracket before anything is
 //!   saved, a "Save this bracket" button that saves exactly that draw (the division's rules
 //!   and seed set to the previewed ones, then generated, as `PATCH` and `generate` do, only
-//!   while the division is still at the previewed version), and "Lock".
+//!   while the division is still at the previewed version; manual edits of the current
+//!   version are replayed over it, as `generate` does, and the preview says so), "Lock", and
+//!   "Generate bracket" for a division that has none yet.
 //!
 //! Which buttons and forms a viewer gets, and whether a posted one is taken, comes from the
 //! core ([`division_actions_for`], [`may_generate_all`]); every write is the service call the
