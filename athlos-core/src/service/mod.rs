@@ -43,6 +43,7 @@
 
 mod accounts;
 mod chat;
+mod division_actions;
 mod divisions;
 mod drafts;
 pub(crate) mod error;
@@ -62,6 +63,7 @@ use crate::store::{AggregateRef, Commit, Store, StoreError};
 
 pub use accounts::{NewAccount, NewSession, NewToken};
 pub use chat::ChatChange;
+pub use division_actions::{division_actions_for, may_generate_all, DivisionAction};
 pub use divisions::{generation_target, DivisionChanges, Generated, GENERATE_BRACKET};
 pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;

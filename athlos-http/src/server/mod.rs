@@ -16,6 +16,7 @@ pub mod dashboard;
 #[allow(unused_qualifications)]
 pub mod drafts;
 pub mod error;
+pub mod event_pages;
 // The OpenAPI path macros expand to qualified paths.
 #[allow(unused_qualifications)]
 pub mod competitions;
@@ -293,6 +294,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(tournament_forms::routes())
                 .merge(swiss_pages::routes())
                 .merge(dashboard::routes())
+                .merge(event_pages::routes())
                 // A browser asking for an unknown address gets the 404 page; an API client
                 // the JSON error.
                 .fallback(|headers: axum::http::HeaderMap| async move {
