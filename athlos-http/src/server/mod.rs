@@ -12,6 +12,7 @@ pub mod auth;
 pub mod chat;
 pub mod clocks;
 pub mod concurrency;
+pub mod draft_pages;
 #[allow(unused_qualifications)]
 pub mod drafts;
 pub mod error;
@@ -287,6 +288,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(pages::routes())
                 .merge(account_pages::routes())
                 .merge(play_pages::routes())
+                .merge(draft_pages::routes())
                 // A browser asking for an unknown address gets the 404 page; an API client
                 // the JSON error.
                 .fallback(|headers: axum::http::HeaderMap| async move {
