@@ -41,7 +41,12 @@
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("draft-live");
         var live = document.getElementById("draft-live");
         if (fresh && live) {
+          // Keyboard users keep their place: the control that had focus gets it back.
+          var focused = document.activeElement && live.contains(document.activeElement)
+            ? document.activeElement.id : "";
           live.parentNode.replaceChild(document.adoptNode(fresh), live);
+          var back = focused && document.getElementById(focused);
+          if (back) { back.focus(); }
           arm();
           tick();
           if (status) { status.textContent = "The board was updated."; }

@@ -205,6 +205,22 @@ async fn the_board_its_forms_and_their_refusals() {
             "{path} {form}"
         );
     }
+
+    // Paused: the time left is frozen (no deadline to count down to), nobody may pick.
+    server
+        .post(
+            "/v1/drafts/page-league/pause",
+            &commissioner,
+            json!({}),
+            200,
+        )
+        .await;
+    let (_, _, html) = get(Some(&cookie)).await;
+    assert!(
+        html.contains("(paused)") && !html.contains("data-deadline"),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"pick-heading\""));
     server.stop().await;
 }
 

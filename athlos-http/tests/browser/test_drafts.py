@@ -131,7 +131,9 @@ def test_two_managers_and_a_spectator_follow_a_live_draft(browser, api, axe_sour
         stale.goto(url)
         expect(pick_form(stale)).to_have_count(1)
 
-        # Ana picks; Ben's board shows it within a second and offers him the form.
+        # Ana picks; Ben's board shows it within a second and offers him the form; the
+        # control Ben had focused keeps the focus through the refresh.
+        b.locator("#queue-add-1").focus()
         form = pick_form(a)
         form.get_by_label(re.compile("Player for pick 1")).select_option("keeper1")
         with a.expect_response(re.compile(rf"/drafts/{DRAFT}/pick$")) as answer:
@@ -142,6 +144,7 @@ def test_two_managers_and_a_spectator_follow_a_live_draft(browser, api, axe_sour
         recent = b.get_by_role("region", name="Recent picks")
         expect(recent.locator('tr[data-pick="1"]')).to_contain_text("keeper1", timeout=1000)
         expect(pick_form(b)).to_have_count(1, timeout=1000)
+        assert b.evaluate("document.activeElement.id") == "queue-add-1"
         expect(watcher.locator('tr[data-pick="1"]')).to_contain_text("Team 1", timeout=1000)
         assert "Team 2" in b.locator("#on-clock-team").inner_text()
         # Ben cannot take the goalkeeper Ana took; his queue still names keeper2.
