@@ -50,6 +50,7 @@
 
 pub(crate) mod error;
 mod record;
+mod rights;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -67,6 +68,7 @@ use crate::model::ParticipantId;
 
 pub use error::DraftError;
 pub use record::{DraftRecord, PICK_CLOCK};
+pub use rights::DraftRights;
 pub use settings::{
     DraftConfig, DraftSettings, Player, Position, RosterPosition, MAX_ROUNDS, MAX_TEAMS,
 };

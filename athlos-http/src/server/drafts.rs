@@ -681,7 +681,7 @@ pub struct LiveQuery {
 
 /// Milliseconds left on `clock` at `now`: the time to the deadline (0 once past) while it
 /// runs, the frozen remainder while it is paused.
-fn time_left_ms(clock: Option<ClockState>, now: DateTime<Utc>) -> Option<i64> {
+pub(super) fn time_left_ms(clock: Option<ClockState>, now: DateTime<Utc>) -> Option<i64> {
     match clock? {
         ClockState::Running { deadline } => Some((deadline - now).num_milliseconds().max(0)),
         ClockState::Paused { remaining_ms } => Some(remaining_ms.max(0)),

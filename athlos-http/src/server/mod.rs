@@ -13,6 +13,7 @@ pub mod chat;
 pub mod clocks;
 pub mod concurrency;
 pub mod dashboard;
+pub mod draft_pages;
 #[allow(unused_qualifications)]
 pub mod drafts;
 pub mod error;
@@ -295,6 +296,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(swiss_pages::routes())
                 .merge(dashboard::routes())
                 .merge(event_pages::routes())
+                .merge(draft_pages::routes())
                 // A browser asking for an unknown address gets the 404 page; an API client
                 // the JSON error.
                 .fallback(|headers: axum::http::HeaderMap| async move {
