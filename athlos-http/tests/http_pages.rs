@@ -258,3 +258,27 @@ async fn account_pages_sign_up_in_and_out_with_csrf_tokens() {
         database.drop_it().await;
     }
 }
+
+/// The pages' scripts stay small and plain: under 20 KB in all, and no file of another
+/// project among them.
+#[test]
+fn the_pages_scripts_stay_under_twenty_kilobytes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    let mut total = 0;
+    let mut scripts = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("static/ is readable") {
+        let path = entry.expect("an entry of static/").path();
+        if path.extension().is_some_and(|e| e == "js") {
+            let text = std::fs::read_to_string(&path).expect("a script is text");
+            assert!(
+                !text.contains("Copyright") && !text.contains("@license"),
+                "{} looks like a vendored file",
+                path.display()
+            );
+            total += text.len();
+            scripts.push(path);
+        }
+    }
+    assert!(scripts.len() >= 4, "the live scripts: {scripts:?}");
+    assert!(total < 20 * 1024, "{total} bytes of script in {scripts:?}");
+}
