@@ -618,7 +618,11 @@ pub(super) async fn render_tournament(
         .as_ref()
         .map(|s| s.tiebreaks.iter().map(ToString::to_string).collect())
         .unwrap_or_default();
-    let played_rounds = if started { (1..=t.round).collect() } else { Vec::new() };
+    let played_rounds = if started {
+        (1..=t.round).collect()
+    } else {
+        Vec::new()
+    };
     let configuration = (t.state == TournamentState::Draft
         && allowed.contains(&TournamentAction::Edit))
     .then(|| typed.unwrap_or_else(|| RulesFields::of(&t)));

@@ -76,7 +76,10 @@ def test_director_and_player_play_a_cup_from_its_page(browser, api, axe_source):
         assert axe_violations(td, axe_source) == []
         # The player reports nothing here (no self-reporting): no form, no buttons but
         # Withdraw.
-        pia.reload()
+        # The start reaches the player's page over its stream, which reloads it (a reload of
+        # the test's own could race that one).
+        expect(pia.locator(".state")).to_have_text("active")
+        expect(pia.get_by_role("region", name="Round 1")).to_be_visible()
         assert pia.get_by_role("form", name="Results").count() == 0
         assert buttons(pia) == ["Withdraw"]
 
