@@ -62,6 +62,7 @@ mod tests {
             teams: Vec::new(),
             followers: Vec::new(),
             reminded_at: None,
+            board: None,
         }
     }
 

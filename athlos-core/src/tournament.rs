@@ -128,6 +128,22 @@ pub struct Tournament {
     /// When the reminder of its start (`tournament.starting`) fired for the current
     /// `starts_at` (`None`: not yet; an edit of `starts_at` resets it).
     pub reminded_at: Option<DateTime<Utc>>,
+    /// Its games are played on a board service with this clock (`None`: results are
+    /// reported, as usual).
+    pub board: Option<BoardGames>,
+}
+
+/// How the games of a tournament played on a board service (a chess server for bots, say)
+/// are set up there: the clock both sides get, and whether the games are rated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardGames {
+    /// Each side's initial time, seconds.
+    pub clock_limit: u32,
+    /// The increment a move, seconds.
+    pub clock_increment: u32,
+    /// Whether the games count for ratings.
+    pub rated: bool,
 }
 
 /// A team entered in a tournament: its entry's id and name, and the subjects of its members.
@@ -178,6 +194,8 @@ struct TournamentDocument {
     followers: Vec<String>,
     #[serde(default)]
     reminded_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    board: Option<BoardGames>,
 }
 
 impl TryFrom<TournamentDocument> for Tournament {
@@ -208,6 +226,7 @@ impl TryFrom<TournamentDocument> for Tournament {
             teams: d.teams,
             followers: d.followers,
             reminded_at: d.reminded_at,
+            board: d.board,
         })
     }
 }
@@ -238,6 +257,8 @@ struct TournamentView<'a> {
     followers: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     reminded_at: Option<&'a DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    board: Option<&'a BoardGames>,
 }
 
 impl Serialize for Tournament {
@@ -259,6 +280,7 @@ impl Serialize for Tournament {
             teams: &self.teams,
             followers: &self.followers,
             reminded_at: self.reminded_at.as_ref(),
+            board: self.board.as_ref(),
         }
         .serialize(serializer)
     }
@@ -273,6 +295,8 @@ pub struct TournamentSettings {
     pub self_reporting: bool,
     /// A round closes by itself when its last result arrives.
     pub auto_advance: bool,
+    /// The games are played on a board service with this clock.
+    pub board: Option<BoardGames>,
 }
 
 impl Tournament {
@@ -455,6 +479,7 @@ mod tests {
             teams: Vec::new(),
             followers: Vec::new(),
             reminded_at: None,
+            board: None,
         }
     }
 

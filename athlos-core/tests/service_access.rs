@@ -40,6 +40,7 @@ fn directed_by(director: &str, self_reporting: bool, auto_advance: bool) -> Tour
         director: Some(director.to_owned()),
         self_reporting,
         auto_advance,
+        board: None,
     }
 }
 

@@ -54,6 +54,7 @@ async fn create(service: &Svc) {
         director: Some("td".to_owned()),
         self_reporting: false,
         auto_advance: false,
+        board: None,
     };
     service
         .create_tournament_with(tid(), "Cup", knockout(), settings)

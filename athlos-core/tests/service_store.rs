@@ -174,6 +174,7 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
         teams: Vec::new(),
         followers: Vec::new(),
         reminded_at: None,
+        board: None,
     };
     let key = DeadlineKey {
         aggregate: AggregateRef::Tournament(id.clone()),

@@ -46,6 +46,7 @@ fn td() -> TournamentSettings {
         director: Some("td".to_owned()),
         self_reporting: true,
         auto_advance: false,
+        board: None,
     }
 }
 

@@ -46,6 +46,7 @@ async fn each_viewer_gets_the_actions_that_are_theirs_in_each_state() {
         director: Some("td".to_owned()),
         self_reporting: true,
         auto_advance: false,
+        board: None,
     };
     service
         .create_tournament_with(tid(), "Cup", rules, settings)

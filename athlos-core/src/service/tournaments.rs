@@ -77,6 +77,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             teams: Vec::new(),
             followers: Vec::new(),
             reminded_at: None,
+            board: settings.board,
         };
         let commit = Commit {
             writes: vec![Write::Tournament {

@@ -271,6 +271,7 @@ async fn create(
             director: Some(viewer.user.value.id.to_string()),
             self_reporting: form.self_reporting.is_some(),
             auto_advance: form.auto_advance.is_some(),
+            board: None,
         };
         let name = form.name.trim().to_owned();
         Ok::<_, ApiError>(

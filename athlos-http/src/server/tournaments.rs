@@ -362,6 +362,7 @@ async fn create_tournament(
         director: Some(caller.sub().to_owned()),
         self_reporting: body.self_reporting,
         auto_advance: body.auto_advance,
+        board: None,
     };
     let tournament = state
         .service
