@@ -11,8 +11,8 @@
 #   ATHLOS_SCHEMATHESIS_VENV  the virtualenv to install schemathesis in (default .venv)
 #
 # The calls carry a bot's token (`schemathesis`, role `bot`): it may create, join and
-# withdraw; the fixture tournaments are directed by another subject, so it cannot start or
-# terminate those. Fixed seed: a run is reproducible.
+# withdraw; of the fixture tournaments it directs one (it may start or terminate it), another
+# subject the others. Fixed seed: a run is reproducible.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -63,7 +63,7 @@ call() {
     esac
 }
 create() {
-    call POST /api/tournament "$director" application/x-www-form-urlencoded \
+    call POST /api/tournament "${auth:-$director}" application/x-www-form-urlencoded \
         "name=ST+$1&nbRounds=$2&clockLimit=300&clockIncrement=3"
     sed -n 's/.*"id":"\([A-Za-z0-9]*\)".*/\1/p' "$work/fixture.json" | head -n 1
 }
@@ -73,6 +73,9 @@ join_bots() {
             application/x-www-form-urlencoded
     done
 }
+# One the calls' own bot directs, with two bots in: it may start or terminate it.
+own="$(auth="$token" create own 2)"
+join_bots "$own" 2
 created="$(create created 3)"
 join_bots "$created" 2
 started="$(create started 3)"
@@ -88,7 +91,7 @@ call POST "/v1/tournaments/$finished/matches/$game/result" "$director" applicati
 
 cat >"$work/schemathesis.toml" <<TOML
 [dictionaries.tournaments]
-values = ["$created", "$started", "$finished"]
+values = ["$own", "$created", "$started", "$finished"]
 
 [parameters]
 "path.id" = { dictionary = "tournaments", probability = 0.8 }
@@ -97,7 +100,7 @@ values = ["$created", "$started", "$finished"]
 expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "5xx"]
 TOML
 
-hooks="$PWD/athlos-http/scripts/schemathesis_hooks.py"
+hooks="$PWD/athlos-http/scripts/schemathesis_nowchess_hooks.py"
 cd "$work"
 SCHEMATHESIS_HOOKS="$hooks" "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" \
     run "$base/api/tournament/openapi.yaml" \

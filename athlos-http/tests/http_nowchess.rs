@@ -429,21 +429,31 @@ async fn refusals_have_the_documented_statuses_and_error_bodies() {
     )
     .await;
     assert!(refused["error"].is_string());
-    // Rounds: bad numbers are 400, beyond the last round 404, a round not paired yet empty.
-    json_call(&server, "GET", &format!("{base}/round/0"), None, None, 400).await;
-    json_call(&server, "GET", &format!("{base}/round/x"), None, None, 400).await;
+    // Rounds: bad numbers and rounds beyond the last are 404 (the document's only refusal
+    // of its reads), a round not paired yet is empty.
+    json_call(&server, "GET", &format!("{base}/round/0"), None, None, 404).await;
+    json_call(&server, "GET", &format!("{base}/round/x"), None, None, 404).await;
     json_call(&server, "GET", &format!("{base}/round/3"), None, None, 404).await;
     let empty = json_call(&server, "GET", &format!("{base}/round/2"), None, None, 200).await;
     assert_eq!(empty, json!({"round": 2, "pairings": []}));
-    json_call(
-        &server,
-        "GET",
-        &format!("{base}/results?nb=0"),
-        None,
-        None,
-        400,
-    )
-    .await;
+    for nb in ["0", "x", "-1"] {
+        let path = format!("{base}/results?nb={nb}");
+        json_call(&server, "GET", &path, None, None, 404).await;
+    }
+    // An export nobody could read is refused; `*/*` gets PGN.
+    for (accept, expected) in [
+        ("text/html", 404),
+        ("*/*", 200),
+        ("application/x-chess-pgn;q=0.9", 200),
+    ] {
+        let response = reqwest::Client::new()
+            .get(server.url(&format!("{base}/export/games")))
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{accept}");
+    }
     let (status, _, text) = call(&server, "GET", &format!("{base}/results"), None, None).await;
     assert_eq!(status, 200);
     assert_eq!(lines(&text).len(), 1);

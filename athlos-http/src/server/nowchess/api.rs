@@ -356,15 +356,24 @@ pub async fn results(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or_default())
-            .map_err(|e| ApiError::bad_input("query", format!("invalid query: {e}")))?;
+        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).map_err(|e| {
+            conform(
+                ApiError::bad_input("query", format!("invalid query: {e}")),
+                READ,
+            )
+        })?;
     let nb = match pairs.iter().find(|(k, _)| k == "nb") {
         None => usize::MAX,
         Some((_, value)) => value
             .parse::<usize>()
             .ok()
             .filter(|n| *n >= 1)
-            .ok_or_else(|| ApiError::bad_input("nb", "nb must be a whole number of at least 1"))?,
+            .ok_or_else(|| {
+                conform(
+                    ApiError::bad_input("nb", "nb must be a whole number of at least 1"),
+                    READ,
+                )
+            })?,
     };
     let tournament = read(&state, &id).await.map_err(|e| conform(e, READ))?;
     let rows: Vec<Value> = views::results(&tournament.value)
@@ -385,7 +394,8 @@ pub async fn round(
         .ok()
         .filter(|n| *n >= 1)
         .ok_or_else(|| {
-            ApiError::bad_input("round", "round must be a whole number of at least 1")
+            let bad = ApiError::bad_input("round", "round must be a whole number of at least 1");
+            conform(bad, READ)
         })?;
     let tournament = read(&state, &id).await?;
     let rounds = tournament
@@ -414,11 +424,16 @@ pub async fn export_games(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let tournament = read(&state, &id).await?;
-    let wants_ndjson = headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/x-ndjson"));
+    let wants_ndjson = match export_format(&headers) {
+        Some(ndjson) => ndjson,
+        None => return Err(conform(
+            ApiError::bad_input(
+                "Accept",
+                "the games are exported as application/x-chess-pgn or application/x-ndjson only",
+            ),
+            READ,
+        )),
+    };
     if wants_ndjson {
         let t = &tournament.value;
         let games: Vec<Value> = (1..=views::rounds(t))
@@ -435,4 +450,28 @@ pub async fn export_games(
         views::pgn(&tournament.value),
     )
         .into_response())
+}
+
+/// The export format the `Accept` header asks for: `Some(true)` NDJSON, `Some(false)` PGN
+/// (also without the header, or for a range that takes anything, such as `*/*`), `None` when
+/// it accepts neither (the document's refusal for it is 404).
+fn export_format(headers: &HeaderMap) -> Option<bool> {
+    let mut values = headers.get_all(ACCEPT).iter().peekable();
+    if values.peek().is_none() {
+        return Some(false);
+    }
+    let ranges: Vec<String> = values
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|range| range.split(';').next())
+        .map(|range| range.trim().to_ascii_lowercase())
+        .collect();
+    let has = |media: &str| ranges.iter().any(|r| r == media);
+    if has("application/x-ndjson") {
+        Some(true)
+    } else if has("application/x-chess-pgn") || has("*/*") || has("application/*") {
+        Some(false)
+    } else {
+        None
+    }
 }

@@ -84,18 +84,24 @@ pub fn bot(
 }
 
 /// `error` with a status the document lists for the operation (`allowed`): a status it
-/// lists is kept, and so is a server error; another refusal becomes 409 when the operation
-/// has it (a state or a conflict the document calls so), else 400.
+/// lists is kept, and so is a server error. Another refusal becomes the first the operation
+/// lists of: 400 then 409 for bad input, 409 then 400 for a state or a conflict, and last
+/// 404 (the only refusal of the document's reads: a read's bad parameter names nothing
+/// there is).
 pub fn conform(mut error: ApiError, allowed: &[u16]) -> ApiError {
     let status = error.status.as_u16();
     if allowed.contains(&status) || error.status.is_server_error() {
         return error;
     }
-    error.status = if allowed.contains(&409) && status != 400 && status != 422 {
-        StatusCode::CONFLICT
+    let input = status == 400 || status == 422;
+    let candidates: &[u16] = if input {
+        &[400, 409, 404]
     } else {
-        StatusCode::BAD_REQUEST
+        &[409, 400, 404]
     };
+    if let Some(code) = candidates.iter().find(|c| allowed.contains(c)) {
+        error.status = StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_REQUEST);
+    }
     error
 }
 
@@ -138,9 +144,11 @@ mod tests {
     fn refusals_get_a_documented_status() {
         let unprocessable = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "x", "y");
         assert_eq!(conform(unprocessable.clone(), &[400, 401]).status, 400);
-        assert_eq!(conform(unprocessable, &[401, 404, 409]).status, 400);
+        assert_eq!(conform(unprocessable, &[401, 404, 409]).status, 409);
         let not_found = ApiError::not_found("gone");
         assert_eq!(conform(not_found.clone(), &[404]).status, 404);
         assert_eq!(conform(not_found, &[401, 409]).status, 409);
+        let bad = ApiError::bad_input("nb", "nb must be at least 1");
+        assert_eq!(conform(bad, &[404]).status, 404);
     }
 }
