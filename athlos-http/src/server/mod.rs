@@ -29,6 +29,7 @@ pub mod leaderboard;
 pub mod metrics;
 #[allow(unused_qualifications)]
 pub mod notifications;
+pub mod nowchess;
 #[allow(unused_qualifications)]
 pub mod ops;
 pub mod pages;
@@ -297,6 +298,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(dashboard::routes())
                 .merge(event_pages::routes())
                 .merge(draft_pages::routes())
+                .merge(nowchess::routes())
                 // A browser asking for an unknown address gets the 404 page; an API client
                 // the JSON error.
                 .fallback(|headers: axum::http::HeaderMap| async move {
