@@ -20,7 +20,7 @@ server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 base=""
 for _ in $(seq 1 100); do
-    base="$(sed -n 's/^athlos listening on //p' "$work/serve.out")"
+    base="$(sed -n 's/^athlos listening on //p' "$work/serve.out" 2>/dev/null || true)"
     [ -n "$base" ] && curl -fsS "$base/ready" >/dev/null 2>&1 && break
     sleep 0.1
 done

@@ -62,7 +62,7 @@ start_server() {
     server=$!
     base=""
     for _ in $(seq 1 100); do
-        base="$(sed -n 's/^athlos listening on //p' "$work/serve.out")"
+        base="$(sed -n 's/^athlos listening on //p' "$work/serve.out" 2>/dev/null || true)"
         [ -n "$base" ] && curl -fsS "$base/ready" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
