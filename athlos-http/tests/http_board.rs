@@ -30,6 +30,14 @@ const BOARD_SECRET: &str = "a board secret for the tests";
 
 /// A server on a fresh memory store using `board`; its state and base URL.
 async fn serve(board: &FakeBoard) -> (AppState, server::Running, String) {
+    serve_on(board, Arc::new(athlos_core::clock::SystemClock)).await
+}
+
+/// The same, reading the time from `clock`.
+async fn serve_on(
+    board: &FakeBoard,
+    clock: server::SharedClock,
+) -> (AppState, server::Running, String) {
     let config = server::Config {
         address: "127.0.0.1:0".parse().unwrap(),
         jwt_secret: common::SECRET.to_owned(),
@@ -42,7 +50,7 @@ async fn serve(board: &FakeBoard) -> (AppState, server::Running, String) {
         ..server::Config::default()
     };
     let opened = server::open_store("memory://").await.unwrap();
-    let state = opened.into_state(config, Arc::new(athlos_core::clock::SystemClock));
+    let state = opened.into_state(config, clock);
     let running = server::start(state.clone()).await.unwrap();
     let base = format!("http://{}", running.address);
     board.set_callback(format!("{base}/api/board/callback"));
@@ -296,5 +304,35 @@ async fn the_stream_needs_a_bot_of_the_tournament_or_its_director() {
         .await
         .unwrap();
     assert_eq!(unsigned.status(), 401);
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_game_that_never_ends_is_forfeited_at_its_deadline() {
+    let board = FakeBoard::start(BOARD_SECRET).await;
+    board.silence("b1");
+    let clock = Arc::new(athlos_core::clock::ManualClock::new(chrono::Utc::now()));
+    let (state, running, _base) = serve_on(&board, clock.clone()).await;
+    let id = board_swiss(&state, "silent", 1, 2).await;
+    state.service.start(&id).await.unwrap();
+    // The game is created and recorded, then nothing happens.
+    let mut recorded = false;
+    for _ in 0..300 {
+        let t = state.service.tournament(&id).await.unwrap().value;
+        if !t.board_games.is_empty() {
+            recorded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(recorded, "the game was created");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t = state.service.tournament(&id).await.unwrap().value;
+    assert!(t.finished_at.is_none(), "no result before the deadline");
+    let deadline = athlos_core::service::game_deadline(t.board.as_ref().unwrap());
+    clock.advance(deadline + chrono::Duration::seconds(1));
+    let done = finished(&state, &id).await;
+    let game = &done.swiss().unwrap().rounds[0].games[0];
+    assert_eq!(game.result, Some(MatchResult::DoubleForfeit {}));
     running.stop().await.unwrap();
 }

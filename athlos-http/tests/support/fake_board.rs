@@ -39,6 +39,8 @@ struct Inner {
     requests: Vec<String>,
     /// Bots whose games the board refuses to create (503).
     refuse: BTreeSet<String>,
+    /// Bots whose games never end (no callback).
+    silent: BTreeSet<String>,
     /// Keys whose first answer is lost (the game is created, the answer is a 500).
     lose_first_answer: BTreeSet<String>,
     /// Where games' ends are reported.
@@ -85,6 +87,11 @@ impl FakeBoard {
     /// Refuses every game of `bot`.
     pub fn refuse(&self, bot: &str) {
         self.lock().refuse.insert(bot.to_owned());
+    }
+
+    /// Creates the games of `bot` but never ends them.
+    pub fn silence(&self, bot: &str) {
+        self.lock().silent.insert(bot.to_owned());
     }
 
     /// Creates the game of `key` but loses the first answer.
@@ -177,6 +184,13 @@ async fn play(board: FakeBoard, key: String, id: String, request: Value) {
         if let Some(game) = board.lock().games.get_mut(&key) {
             game.moves.push((*step).to_owned());
         }
+    }
+    let players = [&request["white"]["id"], &request["black"]["id"]];
+    if players
+        .iter()
+        .any(|p| board.lock().silent.contains(p.as_str().unwrap_or_default()))
+    {
+        return;
     }
     let number: usize = id[1..].parse().unwrap();
     let winner = ["white", "black", "draw"][(number - 1) % 3];
