@@ -18,8 +18,10 @@
 //!   The result is recorded through the core's result write (a tournament that advances by
 //!   itself pairs the next round, whose games are created in turn). Answers: 200
 //!   `{"ok": true}` (also for the same result again), 401 for a missing or wrong signature,
-//!   404 for an unknown tournament or a game id that is not the match's, 409 when the match
-//!   already has another result (forfeited by the arbiter, say), 400 for a malformed body.
+//!   404 for an unknown tournament or a game id that is not (yet) the match's, 409 when the
+//!   match already has another result (forfeited by the arbiter, say), 400 for a malformed
+//!   body. The board service retries a callback until it gets a 2xx or a 4xx other than 404
+//!   (a game may end before its creation is recorded; the fake board in the tests does so).
 //! - The arbiter's rule: a game the board service still refuses on the last of
 //!   [`athlos_core::service::BOARD_CREATE_ATTEMPTS`] attempts, or with no result when its
 //!   deadline job runs ([`athlos_core::service::game_deadline`] after its creation), is a
