@@ -63,6 +63,7 @@ mod tests {
             followers: Vec::new(),
             reminded_at: None,
             board: None,
+            board_games: Default::default(),
         }
     }
 

@@ -114,11 +114,13 @@ pub enum EventType {
     TournamentUnfollowed,
     /// `tournament.starting`: a tournament's start is near (its reminder fired, once).
     TournamentStarting,
+    /// `board.game_created`: a tournament's game was created on the board service.
+    BoardGameCreated,
 }
 
 impl EventType {
     /// Every type, in catalog order.
-    pub const ALL: [EventType; 31] = [
+    pub const ALL: [EventType; 32] = [
         EventType::BracketGenerated,
         EventType::BracketFailed,
         EventType::BracketEdited,
@@ -150,6 +152,7 @@ impl EventType {
         EventType::TournamentFollowed,
         EventType::TournamentUnfollowed,
         EventType::TournamentStarting,
+        EventType::BoardGameCreated,
     ];
 
     /// The dotted lower-case name written in the envelope's `type`.
@@ -186,6 +189,7 @@ impl EventType {
             EventType::TournamentFollowed => "tournament.followed",
             EventType::TournamentUnfollowed => "tournament.unfollowed",
             EventType::TournamentStarting => "tournament.starting",
+            EventType::BoardGameCreated => "board.game_created",
         }
     }
 
@@ -555,6 +559,22 @@ pub enum EventData {
         /// Whole minutes from the reminder to the start (rounded up).
         starts_in_minutes: i64,
     },
+    /// `board.game_created`: the game of a match exists on the board service under
+    /// `game_id`, White the match's first side and Black its second (recorded once a match).
+    #[serde(rename = "board.game_created")]
+    BoardGameCreated {
+        /// The tournament.
+        tournament: TournamentId,
+        /// The match.
+        #[serde(rename = "match")]
+        match_id: MatchId,
+        /// The round it is played in.
+        round: u32,
+        /// The board service's id of the game.
+        game_id: String,
+        /// White, then Black.
+        players: [ParticipantId; 2],
+    },
 }
 
 impl EventData {
@@ -592,6 +612,7 @@ impl EventData {
             EventData::TournamentFollowed { .. } => EventType::TournamentFollowed,
             EventData::TournamentUnfollowed { .. } => EventType::TournamentUnfollowed,
             EventData::TournamentStarting { .. } => EventType::TournamentStarting,
+            EventData::BoardGameCreated { .. } => EventType::BoardGameCreated,
         }
     }
 }

@@ -5,6 +5,8 @@
 //! by itself ([`TournamentSettings`]) are part of the same document, so a check and the change
 //! it allows read one version.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -131,6 +133,9 @@ pub struct Tournament {
     /// Its games are played on a board service with this clock (`None`: results are
     /// reported, as usual).
     pub board: Option<BoardGames>,
+    /// The board service's game id of each match whose game was created there (empty for a
+    /// tournament without a board, and in documents written before games were recorded).
+    pub board_games: BTreeMap<MatchId, String>,
 }
 
 /// How the games of a tournament played on a board service (a chess server for bots, say)
@@ -196,6 +201,8 @@ struct TournamentDocument {
     reminded_at: Option<DateTime<Utc>>,
     #[serde(default)]
     board: Option<BoardGames>,
+    #[serde(default)]
+    board_games: BTreeMap<MatchId, String>,
 }
 
 impl TryFrom<TournamentDocument> for Tournament {
@@ -227,6 +234,7 @@ impl TryFrom<TournamentDocument> for Tournament {
             followers: d.followers,
             reminded_at: d.reminded_at,
             board: d.board,
+            board_games: d.board_games,
         })
     }
 }
@@ -259,6 +267,8 @@ struct TournamentView<'a> {
     reminded_at: Option<&'a DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     board: Option<&'a BoardGames>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    board_games: &'a BTreeMap<MatchId, String>,
 }
 
 impl Serialize for Tournament {
@@ -281,6 +291,7 @@ impl Serialize for Tournament {
             followers: &self.followers,
             reminded_at: self.reminded_at.as_ref(),
             board: self.board.as_ref(),
+            board_games: &self.board_games,
         }
         .serialize(serializer)
     }
@@ -480,6 +491,7 @@ mod tests {
             followers: Vec::new(),
             reminded_at: None,
             board: None,
+            board_games: BTreeMap::new(),
         }
     }
 

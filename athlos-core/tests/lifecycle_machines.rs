@@ -662,6 +662,16 @@ fn event_catalog_is_pinned() {
             starts_at: Utc.with_ymd_and_hms(2026, 12, 24, 18, 0, 0).unwrap(),
             starts_in_minutes: 15,
         },
+        EventData::BoardGameCreated {
+            tournament: TournamentId::new("cup").unwrap(),
+            match_id: final_match,
+            round: 1,
+            game_id: "j0nPtcjl".to_owned(),
+            players: [
+                ParticipantId::new("p1").unwrap(),
+                ParticipantId::new("p2").unwrap(),
+            ],
+        },
     ];
     let kinds: Vec<EventType> = catalog.iter().map(EventData::event_type).collect();
     assert_eq!(

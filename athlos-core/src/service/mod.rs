@@ -42,6 +42,7 @@
 //! ```
 
 mod accounts;
+mod board;
 mod chat;
 mod division_actions;
 mod divisions;
@@ -62,6 +63,11 @@ use crate::id::EventId;
 use crate::store::{AggregateRef, Commit, Store, StoreError};
 
 pub use accounts::{NewAccount, NewSession, NewToken};
+pub use board::{
+    awaits_result, board_game_key, board_jobs, board_result, game_deadline, may_follow_games,
+    BoardJob, BoardWinner, BOARD_CREATE_ATTEMPTS, BOARD_GAME_DEADLINE, CREATE_BOARD_GAME,
+    DEADLINE_SLACK_SECS,
+};
 pub use chat::ChatChange;
 pub use division_actions::{division_actions_for, may_generate_all, DivisionAction};
 pub use divisions::{generation_target, DivisionChanges, Generated, GENERATE_BRACKET};

@@ -78,6 +78,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             followers: Vec::new(),
             reminded_at: None,
             board: settings.board,
+            board_games: Default::default(),
         };
         let commit = Commit {
             writes: vec![Write::Tournament {
@@ -745,6 +746,10 @@ impl<S: Store, C: Clock> Service<S, C> {
             ..Commit::default()
         };
         super::notifications::arm_reminder(&mut commit, &value, version, self.reminder, now);
+        // The games this change pairs on a board service are created by jobs enqueued with it.
+        commit
+            .jobs
+            .extend(super::board::board_jobs(&value, &data, now));
         let events = self
             .commit_with_events(commit, &aggregate, version, now, data)
             .await?;

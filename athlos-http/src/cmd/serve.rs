@@ -66,6 +66,12 @@ pub struct ServeArgs {
     /// notified (`tournament_starting`).
     #[arg(long, env = "ATHLOS_START_REMINDER_MINUTES", default_value_t = 15)]
     pub start_reminder_minutes: u64,
+    /// The board service's base URL: tournaments with a board create their games there.
+    #[arg(long, env = "ATHLOS_BOARD_URL")]
+    pub board_url: Option<String>,
+    /// The secret shared with the board service (signs game creations and its callbacks).
+    #[arg(long, env = "ATHLOS_BOARD_SECRET", hide_env_values = true)]
+    pub board_secret: Option<String>,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -96,6 +102,10 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         secure_cookies: args.secure_cookies,
         session_lifetime: Duration::from_secs(args.session_hours.max(1).saturating_mul(3600)),
         start_reminder: Duration::from_secs(args.start_reminder_minutes.saturating_mul(60)),
+        board: server::nowchess_board::client::BoardConfig {
+            url: args.board_url.clone().filter(|u| !u.is_empty()),
+            secret: args.board_secret.clone().filter(|s| !s.is_empty()),
+        },
         ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

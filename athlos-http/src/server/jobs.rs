@@ -17,7 +17,12 @@ use super::AppState;
 
 /// The job kinds [`Handler`] runs: the server's workers claim only these, so workers of
 /// other kinds can share the queue.
-pub const KINDS: &[&str] = &[GENERATE_BRACKET, athlos_core::store::DELIVER_WEBHOOK];
+pub const KINDS: &[&str] = &[
+    GENERATE_BRACKET,
+    athlos_core::store::DELIVER_WEBHOOK,
+    athlos_core::service::CREATE_BOARD_GAME,
+    athlos_core::service::BOARD_GAME_DEADLINE,
+];
 
 /// How often a job retries a write that lost an optimistic-concurrency race.
 const CONFLICT_RETRIES: u64 = 5;
@@ -138,6 +143,9 @@ impl JobHandler for Handler {
             GENERATE_BRACKET => self.generate(&job).await,
             athlos_core::store::DELIVER_WEBHOOK => {
                 super::webhooks::deliver(&self.state, &job).await
+            }
+            kind if super::nowchess_board::KINDS.contains(&kind) => {
+                super::nowchess_board::run(&self.state, &job).await
             }
             other => Err(format!("unknown job kind {other:?}")),
         };

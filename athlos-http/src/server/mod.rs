@@ -30,6 +30,7 @@ pub mod metrics;
 #[allow(unused_qualifications)]
 pub mod notifications;
 pub mod nowchess;
+pub mod nowchess_board;
 #[allow(unused_qualifications)]
 pub mod ops;
 pub mod pages;
@@ -111,6 +112,8 @@ pub struct Config {
     /// How long before a tournament's `starts_at` its entrants and followers get the
     /// `tournament_starting` notification.
     pub start_reminder: Duration,
+    /// The board service tournaments with a board play their games on.
+    pub board: nowchess_board::client::BoardConfig,
 }
 
 impl Default for Config {
@@ -134,6 +137,7 @@ impl Default for Config {
             start_reminder: Duration::from_secs(
                 athlos_core::notify::DEFAULT_REMINDER_MINUTES.unsigned_abs() * 60,
             ),
+            board: nowchess_board::client::BoardConfig::default(),
         }
     }
 }
@@ -299,6 +303,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(event_pages::routes())
                 .merge(draft_pages::routes())
                 .merge(nowchess::routes())
+                .merge(nowchess_board::routes())
                 // A browser asking for an unknown address gets the 404 page; an API client
                 // the JSON error.
                 .fallback(|headers: axum::http::HeaderMap| async move {

@@ -155,10 +155,14 @@ pub fn games(tournament: &Tournament, number: u32) -> Vec<&SwissGame> {
     }
 }
 
-/// The id a game goes by: its match id in the tournament (the board service's own id
-/// replaces it once the games are created there).
-pub fn game_id(game: &SwissGame) -> String {
-    game.id.to_string()
+/// The id a game goes by: the board service's id once the game is created there (the
+/// `board.game_created` the tournament records); until then, its match id in the tournament.
+pub fn game_id(tournament: &Tournament, game: &SwissGame) -> String {
+    tournament
+        .board_games
+        .get(&game.id)
+        .cloned()
+        .unwrap_or_else(|| game.id.to_string())
 }
 
 /// `white`, `black` or `draw` for a decided game (a double forfeit counts as a draw of
@@ -176,7 +180,7 @@ pub fn winner(game: &SwissGame) -> Option<&'static str> {
 pub fn game(tournament: &Tournament, round: u32, game: &SwissGame, moves: bool) -> Value {
     let black = game.black.as_ref().map(|b| bot_ref(tournament, b));
     let mut view = json!({
-        if moves { "id" } else { "gameId" }: game_id(game),
+        if moves { "id" } else { "gameId" }: game_id(tournament, game),
         "round": round,
         "white": bot_ref(tournament, &game.white),
         "black": black,
@@ -237,7 +241,7 @@ pub fn pgn(tournament: &Tournament) -> String {
                 ("White", name(&Some(game.white.clone()))),
                 ("Black", name(&game.black)),
                 ("Result", result.to_owned()),
-                ("GameId", game_id(game)),
+                ("GameId", game_id(tournament, game)),
             ];
             for (key, value) in lines {
                 out.push_str(&format!("[{key} \"{}\"]\n", tag(&value)));
