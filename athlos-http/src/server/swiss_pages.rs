@@ -1,6 +1,6 @@
 //! The pages of a tournament's play beyond its front page: the pairings of any round
 //! (`/tournaments/{id}/rounds/{n}`) and a Swiss's crosstable (`/tournaments/{id}/crosstable`),
-//! both read from the core ([`round_games`], [`crosstable_of`]).
+//! both read from the core (the games of a round as the API shows them, [`crosstable_of`]).
 
 use askama::Template;
 use axum::extract::{Path, State};
