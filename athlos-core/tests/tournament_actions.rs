@@ -104,3 +104,50 @@ async fn each_viewer_gets_the_actions_that_are_theirs_in_each_state() {
     );
     assert!(actions(&service, Some(&eve)).await.is_empty());
 }
+
+/// Which matches may end in a draw: every game of a Swiss and the matches of round-robin
+/// pools; a knockout match needs a winner (the results form offers "draw" by this).
+#[tokio::test]
+async fn draws_are_allowed_in_swiss_games_and_pools_only() {
+    for (rules, drawn) in [
+        (serde_json::json!({"swiss": {"rounds": 3}}), true),
+        (
+            serde_json::json!({"options": {"format": "round_robin"}}),
+            true,
+        ),
+        (
+            serde_json::json!({"options": {"format": "single_elimination"}}),
+            false,
+        ),
+    ] {
+        let service = Service::new(
+            MemoryStore::new(),
+            ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap()),
+        );
+        let rules: TournamentRules = serde_json::from_value(rules.clone()).unwrap();
+        let settings = TournamentSettings {
+            director: Some("td".to_owned()),
+            ..TournamentSettings::default()
+        };
+        service
+            .create_tournament_with(tid(), "Cup", rules, settings)
+            .await
+            .unwrap();
+        service.publish(&tid()).await.unwrap();
+        for n in 1..=4 {
+            let entry = Participant::new(format!("p{n}"), format!("Player {n}")).unwrap();
+            service.join(&tid(), entry).await.unwrap();
+        }
+        service.start(&tid()).await.unwrap();
+        let t = service.tournament(&tid()).await.unwrap().value;
+        let ids: Vec<athlos_core::bracket::MatchId> = match (t.swiss(), t.bracket()) {
+            (Some(swiss), _) => swiss.rounds[0].games.iter().map(|g| g.id).collect(),
+            (None, Some(bracket)) => bracket.matches().iter().map(|m| m.id).collect(),
+            (None, None) => panic!("started without play"),
+        };
+        assert!(!ids.is_empty());
+        for id in ids {
+            assert_eq!(t.may_be_drawn(&id), drawn, "{id}");
+        }
+    }
+}
