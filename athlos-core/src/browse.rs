@@ -64,6 +64,7 @@ mod tests {
             reminded_at: None,
             board: None,
             board_games: Default::default(),
+            board_moves: Default::default(),
         }
     }
 

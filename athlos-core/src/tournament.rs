@@ -136,6 +136,9 @@ pub struct Tournament {
     /// The board service's game id of each match whose game was created there (empty for a
     /// tournament without a board, and in documents written before games were recorded).
     pub board_games: BTreeMap<MatchId, String>,
+    /// The moves of each board game that ended, space-separated UCI, as the board service
+    /// reported them with its end.
+    pub board_moves: BTreeMap<MatchId, String>,
 }
 
 /// How the games of a tournament played on a board service (a chess server for bots, say)
@@ -203,6 +206,8 @@ struct TournamentDocument {
     board: Option<BoardGames>,
     #[serde(default)]
     board_games: BTreeMap<MatchId, String>,
+    #[serde(default)]
+    board_moves: BTreeMap<MatchId, String>,
 }
 
 impl TryFrom<TournamentDocument> for Tournament {
@@ -235,6 +240,7 @@ impl TryFrom<TournamentDocument> for Tournament {
             reminded_at: d.reminded_at,
             board: d.board,
             board_games: d.board_games,
+            board_moves: d.board_moves,
         })
     }
 }
@@ -269,6 +275,8 @@ struct TournamentView<'a> {
     board: Option<&'a BoardGames>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     board_games: &'a BTreeMap<MatchId, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    board_moves: &'a BTreeMap<MatchId, String>,
 }
 
 impl Serialize for Tournament {
@@ -292,6 +300,7 @@ impl Serialize for Tournament {
             reminded_at: self.reminded_at.as_ref(),
             board: self.board.as_ref(),
             board_games: &self.board_games,
+            board_moves: &self.board_moves,
         }
         .serialize(serializer)
     }
@@ -492,6 +501,7 @@ mod tests {
             reminded_at: None,
             board: None,
             board_games: BTreeMap::new(),
+            board_moves: BTreeMap::new(),
         }
     }
 

@@ -176,6 +176,7 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
         reminded_at: None,
         board: None,
         board_games: Default::default(),
+        board_moves: Default::default(),
     };
     let key = DeadlineKey {
         aggregate: AggregateRef::Tournament(id.clone()),

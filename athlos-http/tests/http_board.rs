@@ -304,6 +304,26 @@ async fn the_stream_needs_a_bot_of_the_tournament_or_its_director() {
         .await
         .unwrap();
     assert_eq!(unsigned.status(), 401);
+    // Signed, but with moves that are not UCI: refused before anything is read.
+    let body = serde_json::json!({"gameId": "g1", "tournamentId": "nobody", "match": "MAIN-R1-M1",
+                                  "winner": "white", "moves": "e2e4 Nf3"})
+    .to_string();
+    let bad_moves = client
+        .post(format!("{base}/api/board/callback"))
+        .header(
+            "x-board-signature",
+            server::nowchess_board::client::sign(BOARD_SECRET, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_moves.status(), 400);
+    let answer: Value = bad_moves.json().await.unwrap();
+    assert!(answer["error"]
+        .as_str()
+        .unwrap()
+        .contains("\"Nf3\" is not a UCI move"));
     running.stop().await.unwrap();
 }
 

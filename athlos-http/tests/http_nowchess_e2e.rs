@@ -101,6 +101,15 @@ async fn text(server: &Server, path: &str, accept: &str) -> String {
     response.text().await.unwrap()
 }
 
+/// The objects of an NDJSON answer.
+async fn ndjson(server: &Server, path: &str) -> Vec<Value> {
+    text(server, path, "application/x-ndjson")
+        .await
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nine_bots_play_a_board_swiss_from_join_to_the_winner() {
     for database in databases().await {
@@ -240,15 +249,7 @@ async fn played(server: &Server, board: &FakeBoard, database: &str) {
     let finished: Value = server.get(&format!("/api/tournament/{id}")).await;
     assert_eq!(finished["status"], "finished");
     assert_eq!(finished["winner"]["id"], winners[0]);
-    let results: Vec<Value> = text(
-        server,
-        &format!("/api/tournament/{id}/results"),
-        "application/x-ndjson",
-    )
-    .await
-    .lines()
-    .map(|l| serde_json::from_str(l).unwrap())
-    .collect();
+    let results = ndjson(server, &format!("/api/tournament/{id}/results")).await;
     assert_eq!(results.len(), BOTS);
     assert_eq!(results[0]["bot"]["id"], winners[0]);
     let standings = server.get(&format!("/v1/tournaments/{id}/standings")).await;
@@ -295,4 +296,15 @@ async fn played(server: &Server, board: &FakeBoard, database: &str) {
         + pgn.matches("[Result \"0-1\"]").count()
         + pgn.matches("[Result \"1/2-1/2\"]").count();
     assert_eq!(decided, games.len(), "every game has its result");
+    // The NDJSON export carries each game's moves as the board reported them.
+    let exported = ndjson(server, &format!("/api/tournament/{id}/export/games")).await;
+    assert_eq!(exported.len(), games.len());
+    for game in games.values() {
+        let line = exported
+            .iter()
+            .find(|e| e["id"] == game.id.as_str())
+            .unwrap_or_else(|| panic!("{} is exported", game.id));
+        assert_eq!(line["moves"], game.moves.join(" "), "{}", game.id);
+        assert!(!game.moves.is_empty());
+    }
 }

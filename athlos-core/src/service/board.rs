@@ -347,3 +347,54 @@ mod tests {
         ));
     }
 }
+
+/// The most moves a board game's record keeps.
+pub const MAX_BOARD_MOVES: usize = 2_000;
+
+/// A board game's moves as the board service reports them — UCI moves (`e2e4`, `e7e8q`)
+/// separated by white space — normalised to single spaces.
+///
+/// # Errors
+/// A message naming the first token that is not a UCI move, or saying there are too many.
+pub fn uci_moves(text: &str) -> Result<String, String> {
+    let moves: Vec<&str> = text.split_whitespace().collect();
+    if moves.len() > MAX_BOARD_MOVES {
+        return Err(format!(
+            "{} moves: a game keeps at most {MAX_BOARD_MOVES}",
+            moves.len()
+        ));
+    }
+    let square =
+        |file: u8, rank: u8| (b'a'..=b'h').contains(&file) && (b'1'..=b'8').contains(&rank);
+    for uci in &moves {
+        let b = uci.as_bytes();
+        let shaped = match b.len() {
+            4 => square(b[0], b[1]) && square(b[2], b[3]),
+            5 => square(b[0], b[1]) && square(b[2], b[3]) && b"qrbn".contains(&b[4]),
+            _ => false,
+        };
+        if !shaped {
+            return Err(format!(
+                "\"{uci}\" is not a UCI move (such as e2e4 or e7e8q)"
+            ));
+        }
+    }
+    Ok(moves.join(" "))
+}
+
+#[cfg(test)]
+mod uci_tests {
+    use super::*;
+
+    #[test]
+    fn uci_moves_are_checked_and_normalised() {
+        assert_eq!(uci_moves(" e2e4\te7e5\n g1f3 ").unwrap(), "e2e4 e7e5 g1f3");
+        assert_eq!(uci_moves("e7e8q").unwrap(), "e7e8q");
+        assert_eq!(uci_moves("").unwrap(), "");
+        for bad in ["e2e9", "e2e4x", "i2e4", "e2", "e2e4 Nf3"] {
+            assert!(uci_moves(bad).is_err(), "{bad}");
+        }
+        let long = vec!["e2e4"; MAX_BOARD_MOVES + 1].join(" ");
+        assert!(uci_moves(&long).is_err());
+    }
+}

@@ -79,6 +79,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             reminded_at: None,
             board: settings.board,
             board_games: Default::default(),
+            board_moves: Default::default(),
         };
         let commit = Commit {
             writes: vec![Write::Tournament {
@@ -438,9 +439,42 @@ impl<S: Store, C: Clock> Service<S, C> {
         result: MatchResult,
         write: ResultWrite,
     ) -> Result<TournamentChange, Error> {
+        self.write_result_and_moves(id, match_id, result, write, None)
+            .await
+    }
+
+    /// Records the result of a game played on the board service together with its moves
+    /// (space-separated UCI, checked by [`uci_moves`](super::uci_moves)), in one commit: the
+    /// result as [`Service::record_result`] records it, the moves kept on the tournament
+    /// ([`Tournament::board_moves`]) for the games' export.
+    ///
+    /// # Errors
+    /// As [`Service::write_result`].
+    pub async fn record_board_result(
+        &self,
+        id: &TournamentId,
+        match_id: MatchId,
+        result: MatchResult,
+        moves: String,
+    ) -> Result<TournamentChange, Error> {
+        self.write_result_and_moves(id, match_id, result, ResultWrite::record(), Some(moves))
+            .await
+    }
+
+    async fn write_result_and_moves(
+        &self,
+        id: &TournamentId,
+        match_id: MatchId,
+        result: MatchResult,
+        write: ResultWrite,
+        moves: Option<String>,
+    ) -> Result<TournamentChange, Error> {
         let mut attempt = 1;
         loop {
-            match self.try_write_result(id, match_id, &result, write).await {
+            match self
+                .try_write_result(id, match_id, &result, write, moves.as_deref())
+                .await
+            {
                 Err(error) if results::lost_race(&error) => {
                     let current = self.tournament(id).await?.version;
                     results::after_race(error, write, attempt, current)?;
@@ -457,6 +491,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         match_id: MatchId,
         result: &MatchResult,
         write: ResultWrite,
+        moves: Option<&str>,
     ) -> Result<TournamentChange, Error> {
         let Stored { version, mut value } = self.tournament(id).await?;
         results::check_version(write, version)?;
@@ -545,6 +580,9 @@ impl<S: Store, C: Clock> Service<S, C> {
             (kind == EventType::MatchResult).then(|| recorded.clone())
         })?;
         let mut data = results::corrected(data, &outcome);
+        if let Some(moves) = moves {
+            value.board_moves.insert(match_id, moves.to_owned());
+        }
         if value.auto_advances() && context(&value).round_complete {
             data.extend(self.advance_in_place(&mut value)?);
         }

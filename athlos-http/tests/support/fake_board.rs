@@ -199,6 +199,12 @@ async fn play(board: FakeBoard, key: String, id: String, request: Value) {
         "tournamentId": request["tournamentId"],
         "match": request["match"],
         "winner": winner,
+        "moves": board
+            .lock()
+            .games
+            .get(&key)
+            .map(|g| g.moves.join(" "))
+            .unwrap_or_default(),
     })
     .to_string();
     let signature = client::sign(&board.secret, body.as_bytes());

@@ -187,8 +187,11 @@ pub fn game(tournament: &Tournament, round: u32, game: &SwissGame, moves: bool) 
         "winner": winner(game),
     });
     if moves {
-        // No moves are known yet: the games are not played on a board service in this part.
-        view["moves"] = json!("");
+        // The moves the board service reported with the game's end ("" before it ends).
+        view["moves"] = json!(tournament
+            .board_moves
+            .get(&game.id)
+            .map_or("", String::as_str));
     }
     view
 }

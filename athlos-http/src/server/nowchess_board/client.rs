@@ -135,6 +135,9 @@ pub struct GameEnded {
     pub match_id: MatchId,
     /// `white`, `black` or `draw`.
     pub winner: athlos_core::service::BoardWinner,
+    /// The game's moves, space-separated UCI (optional): kept for the games' export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moves: Option<String>,
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret` (empty in the case HMAC

@@ -43,7 +43,8 @@ use serde_json::json;
 
 use athlos_core::error::{Error, StoreError};
 use athlos_core::service::{
-    awaits_result, board_game_key, board_result, BoardJob, BOARD_GAME_DEADLINE, CREATE_BOARD_GAME,
+    awaits_result, board_game_key, board_result, uci_moves, BoardJob, BOARD_GAME_DEADLINE,
+    CREATE_BOARD_GAME,
 };
 use athlos_core::store::Job;
 
@@ -106,6 +107,12 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(ended) => ended,
         Err(e) => return refusal(StatusCode::BAD_REQUEST, format!("invalid body: {e}")),
     };
+    let moves = match ended.moves.as_deref().map(uci_moves).transpose() {
+        Ok(moves) => moves,
+        Err(message) => {
+            return refusal(StatusCode::BAD_REQUEST, format!("invalid moves: {message}"))
+        }
+    };
     let tournament = match state.service.tournament(&ended.tournament_id).await {
         Ok(found) => found.value,
         Err(error) => return core_refusal(&error),
@@ -123,11 +130,21 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(result) => result,
         Err(error) => return core_refusal(&Error::from(error)),
     };
-    match state
-        .service
-        .record_result(&ended.tournament_id, ended.match_id, result)
-        .await
-    {
+    let recorded = match moves {
+        None => {
+            state
+                .service
+                .record_result(&ended.tournament_id, ended.match_id, result)
+                .await
+        }
+        Some(moves) => {
+            state
+                .service
+                .record_board_result(&ended.tournament_id, ended.match_id, result, moves)
+                .await
+        }
+    };
+    match recorded {
         Ok(_) => Json(json!({"ok": true})).into_response(),
         Err(error) => core_refusal(&error),
     }
