@@ -149,6 +149,8 @@ pub struct Caller {
     principal: Principal,
     /// The session the request came with, when it came with one (for signing out).
     session: Option<SecretHash>,
+    /// The role a JWT named (`None`: an API token or a session, which act as their account).
+    role: Option<Role>,
 }
 
 impl Caller {
@@ -158,6 +160,7 @@ impl Caller {
         Self {
             principal: Principal::new(claims.sub.clone(), admin),
             session: None,
+            role: Role::named(&claims.role),
         }
     }
 
@@ -167,6 +170,7 @@ impl Caller {
         Self {
             principal: account.principal(),
             session: Some(key),
+            role: None,
         }
     }
 
@@ -184,6 +188,11 @@ impl Caller {
     /// The caller as the core's authorisation decisions know it.
     pub fn principal(&self) -> Principal {
         self.principal.clone()
+    }
+
+    /// The role its JWT named (`None`: an API token or a browser session).
+    pub fn role(&self) -> Option<Role> {
+        self.role
     }
 
     /// The hash of the session id the request came with (`None`: a bearer token).
@@ -240,6 +249,7 @@ async fn token_caller(state: &AppState, text: &str) -> Result<Caller, ApiError> 
     Ok(Caller {
         principal: account.value.principal(),
         session: None,
+        role: None,
     })
 }
 
@@ -268,6 +278,7 @@ async fn session_caller(state: &AppState, parts: &Parts, id: &str) -> Result<Cal
     Ok(Caller {
         principal: account.value.principal(),
         session: Some(key),
+        role: None,
     })
 }
 

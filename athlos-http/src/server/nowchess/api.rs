@@ -296,11 +296,10 @@ fn ok() -> Json<Value> {
 pub async fn join(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let tournament = read(&state, &id).await?;
-    bot(&state, &headers, &caller)?;
+    bot(&caller)?;
     let entry = Participant::new(caller.sub(), caller.sub())
         .map_err(|e| ApiError::forbidden(e.to_string()))?;
     state
@@ -316,11 +315,10 @@ pub async fn join(
 pub async fn withdraw(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let tournament = read(&state, &id).await?;
-    bot(&state, &headers, &caller)?;
+    bot(&caller)?;
     if !matches!(tournament.value.state, TournamentState::Registration) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -18,7 +18,6 @@ use athlos_core::access::Role;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::secrets::TOKEN_PREFIX;
 use super::AppState;
 
 /// The seed's OpenAPI document, byte for byte.
@@ -41,39 +40,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tournament/{id}/export/games", get(api::export_games))
 }
 
-/// The role the request's bearer token vouches for: a JWT's `role` claim. An API token or a
-/// browser session belongs to an account, whose roles never include `bot`, so it gives
-/// `None` here (what matters is only whether the caller is a bot).
-pub fn token_role(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Role> {
-    let text = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let token = text
-        .strip_prefix("Bearer ")
-        .or_else(|| text.strip_prefix("bearer "))?
-        .trim();
-    if token.starts_with(TOKEN_PREFIX) {
-        return None;
-    }
-    let now = u64::try_from(state.clock.now().timestamp()).unwrap_or(0);
-    let claims = state
-        .tokens
-        .check(token, state.config.jwt_secret.as_bytes(), now)
-        .ok()?;
-    Role::named(&claims.role)
-}
-
-/// A caller that must be a bot (the document's `join` and `withdraw`): 403 otherwise.
+/// A caller that must be a bot (the document's `join` and `withdraw`): its JWT names the
+/// `bot` role (an API token or a browser session acts as its account, never a bot).
 ///
 /// # Errors
 /// 403 when the token's role is not `bot`.
-pub fn bot(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-    caller: &Caller,
-) -> Result<(), ApiError> {
-    if token_role(state, headers) == Some(Role::Bot) {
+pub fn bot(caller: &Caller) -> Result<(), ApiError> {
+    if caller.role() == Some(Role::Bot) {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(
