@@ -51,8 +51,9 @@ pub struct CrossCell {
 }
 
 impl CrossCell {
-    /// The cell as crosstables print it: the opponent's rank, their colour (`w`/`b`) and the
-    /// result (`1`, `½`, `0`, `+` and `-` for forfeits), e.g. `12w1`; byes and absences as
+    /// The cell as crosstables print it: the opponent's rank, the colour this player had
+    /// (`w`/`b`) and this player's result (`1`, `½`, `0`, `+` and `-` for forfeits), e.g.
+    /// `12w1`; byes and absences as
     /// `bye` (pairing-allocated), `½ bye`, `1 bye`, and `–` (absent, no points).
     pub fn text(&self) -> String {
         match &self.record {
