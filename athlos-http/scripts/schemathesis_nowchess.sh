@@ -2,13 +2,16 @@
 # Property-based test of the NowChess tournament API: schemathesis (PyPI) generates requests
 # from seed 004's OpenAPI document as the server serves it (/api/tournament/openapi.yaml, the
 # seed's document byte for byte, not ours) and sends them to a live `athlos serve` (the debug
-# binary, SQLite in a temporary directory). It fails on any 5xx and on any response whose
+# binary, on SQLite in a temporary directory, or on a PostgreSQL database of its own). It fails on any 5xx and on any response whose
 # status code, content type, headers or body the document does not describe, and on a
 # request that breaks the document being accepted. The bot event stream
 # (`GET /api/tournament/{id}/stream`) is left out.
 #
 # Usage: athlos-http/scripts/schemathesis_nowchess.sh [max examples per operation, default 50]
 #   ATHLOS_SCHEMATHESIS_VENV  the virtualenv to install schemathesis in (default .venv)
+#   ATHLOS_SCHEMATHESIS_POSTGRES  a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test):
+#                             the server runs on a database created next to it for this run,
+#                             dropped at the end; unset, on SQLite
 #
 # The calls carry a bot's token (`schemathesis`, role `bot`): it may create, join and
 # withdraw; of the fixture tournaments it directs one (it may start or terminate it), another
@@ -27,12 +30,25 @@ case "$bin" in /*) ;; *) bin="$PWD/$bin" ;; esac
 
 work="$(mktemp -d)"
 export ATHLOS_JWT_SECRET="schemathesis-$$-$RANDOM"
-"$bin" serve --address 127.0.0.1:0 --database "sqlite://$work/athlos.db" \
+database="sqlite://$work/athlos.db"
+admin="${ATHLOS_SCHEMATHESIS_POSTGRES:-}"
+scratch=""
+if [ -n "$admin" ]; then
+    scratch="athlos_schemathesis_$$_$RANDOM"
+    psql -q -v ON_ERROR_STOP=1 "$admin" -c "CREATE DATABASE $scratch" >/dev/null
+    # The same server and credentials, the scratch database (any query string is kept).
+    database="$(printf '%s' "$admin" | sed -E "s#^([a-z]+://[^/]*)/[^?]*#\1/$scratch#")"
+fi
+echo "schemathesis (NowChess profile) on ${database%%://*}"
+"$bin" serve --address 127.0.0.1:0 --database "$database" \
     --log-format json >"$work/serve.out" 2>"$work/serve.log" &
 server=$!
 cleanup() {
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
+    if [ -n "$scratch" ]; then
+        psql -q "$admin" -c "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" >/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
