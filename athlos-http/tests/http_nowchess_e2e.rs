@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use common::{databases, token, Server};
+use common::{databases, post_form, token, Server};
 use fake_board::FakeBoard;
 
 const BOARD_SECRET: &str = "the e2e board secret";
@@ -74,31 +74,8 @@ fn example(base: &str, id: &str, bot: &str) -> tokio::task::JoinHandle<String> {
     })
 }
 
-async fn post_form(server: &Server, path: &str, bearer: &str, form: &str) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url(path))
-        .bearer_auth(bearer)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 async fn text(server: &Server, path: &str, accept: &str) -> String {
-    let response = server
-        .client
-        .get(server.url(path))
-        .header("accept", accept)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.unwrap()
+    common::get_text(&server.base, path, accept).await
 }
 
 /// The objects of an NDJSON answer.
@@ -133,7 +110,7 @@ async fn nine_bots_play_a_board_swiss_from_join_to_the_winner() {
 async fn played(server: &Server, board: &FakeBoard, database: &str) {
     let director = token("e2e-director", "director");
     let (status, created) = post_form(
-        server,
+        &server.base,
         "/api/tournament",
         &director,
         &format!("name=Friday+Night+Bots&nbRounds={ROUNDS}&clockLimit=60&clockIncrement=1"),
@@ -149,7 +126,7 @@ async fn played(server: &Server, board: &FakeBoard, database: &str) {
     let example = example(&server.base, &id, example_bot);
     for bot in bots {
         let (status, ok) = post_form(
-            server,
+            &server.base,
             &format!("/api/tournament/{id}/join"),
             &token(bot, "bot"),
             "",
@@ -170,7 +147,7 @@ async fn played(server: &Server, board: &FakeBoard, database: &str) {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, started) = post_form(
-        server,
+        &server.base,
         &format!("/api/tournament/{id}/start"),
         &director,
         "",

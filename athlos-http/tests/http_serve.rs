@@ -3,8 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -13,31 +14,10 @@ fn athlos() -> Command {
     Command::new(env!("CARGO_BIN_EXE_athlos"))
 }
 
-/// Starts `athlos serve` on a free port and returns it with its base URL.
-fn serve(database: &str) -> (Child, String) {
-    let mut child = athlos()
-        .args(["serve", "--address", "127.0.0.1:0", "--log-format", "json"])
-        .env("ATHLOS_DATABASE_URL", database)
-        .env("ATHLOS_JWT_SECRET", "serve-test-secret")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("athlos listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_owned();
-    (child, base)
-}
-
 fn mint(sub: &str) -> String {
     let output = athlos()
         .args(["token", "--sub", sub, "--role", "director"])
-        .env("ATHLOS_JWT_SECRET", "serve-test-secret")
+        .env("ATHLOS_JWT_SECRET", common::SECRET)
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -72,7 +52,7 @@ async fn serve_on_sqlite_keeps_data_across_a_restart() {
     let client = reqwest::Client::new();
     let organiser = mint("organiser");
 
-    let (child, base) = serve(&database);
+    let (child, base) = common::serve_process(&database, &[], &[]);
     let ready: Value = client
         .get(format!("{base}/ready"))
         .send()
@@ -106,7 +86,7 @@ async fn serve_on_sqlite_keeps_data_across_a_restart() {
     assert_eq!(refused.status().as_u16(), 401);
     terminate(child);
 
-    let (child, base) = serve(&database);
+    let (child, base) = common::serve_process(&database, &[], &[]);
     let event: Value = client
         .get(format!("{base}/v1/events/kept"))
         .send()

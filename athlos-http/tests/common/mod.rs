@@ -263,6 +263,77 @@ pub async fn serve_on_loopback(app: axum::Router) -> std::net::SocketAddr {
     address
 }
 
+/// The PostgreSQL test database alone (the others dropped); `None` when there is none
+/// ([`databases`] said why: a loud skip, or a failure under `CI=true`).
+pub async fn postgres_only() -> Option<TestDatabase> {
+    let mut databases = databases().await;
+    let at = databases.iter().position(|d| d.url.starts_with("postgres"));
+    let postgres = at.map(|at| databases.remove(at));
+    for db in databases {
+        db.drop_it().await;
+    }
+    postgres
+}
+
+/// Sends `form` (`application/x-www-form-urlencoded`) to `base` + `path` as `bearer`;
+/// answers the status and the JSON body (`null` when not JSON).
+pub async fn post_form(base: &str, path: &str, bearer: &str, form: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(bearer)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// GETs `base` + `path` asking for `accept`; checks the answer is a 200 and answers its text.
+pub async fn get_text(base: &str, path: &str, accept: &str) -> String {
+    let response = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .header("accept", accept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+/// Starts an `athlos serve` process on a free port of 127.0.0.1 over `database` (signing
+/// with [`SECRET`]), with `args` and `env` added; answers it with its base URL.
+pub fn serve_process(
+    database: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_athlos"))
+        .args(["serve", "--address", "127.0.0.1:0", "--log-format", "json"])
+        .args(args)
+        .env("ATHLOS_DATABASE_URL", database)
+        .env("ATHLOS_JWT_SECRET", SECRET)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("athlos listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned();
+    (child, base)
+}
+
 /// A token for `sub` with `role`, valid for an hour (or already expired).
 pub fn token(sub: &str, role: &str) -> String {
     token_at(sub, role, 3600)
