@@ -59,6 +59,8 @@ mod tests {
             auto_advance: false,
             finished_at: None,
             starts_at: None,
+            started_at: None,
+            withdrawals_close_at_start: false,
             teams: Vec::new(),
             followers: Vec::new(),
             reminded_at: None,

@@ -121,6 +121,12 @@ pub struct Tournament {
     pub finished_at: Option<DateTime<Utc>>,
     /// When play is announced to begin (informative: starting stays the director's action).
     pub starts_at: Option<DateTime<Utc>>,
+    /// When it started (round 1 paired), by the service's clock (`None` before, and for a
+    /// tournament started before start times were recorded).
+    pub started_at: Option<DateTime<Utc>>,
+    /// Entries may withdraw only before the start (`false`, the default: also during play,
+    /// their remaining games becoming walkovers).
+    pub withdrawals_close_at_start: bool,
     /// The teams registered, in registration order: each is also an entry (a
     /// [`Participant`] whose id is the team's id).
     pub teams: Vec<Team>,
@@ -197,6 +203,10 @@ struct TournamentDocument {
     #[serde(default)]
     starts_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    withdrawals_close_at_start: bool,
+    #[serde(default)]
     teams: Vec<Team>,
     #[serde(default)]
     followers: Vec<String>,
@@ -235,6 +245,8 @@ impl TryFrom<TournamentDocument> for Tournament {
             auto_advance: d.auto_advance,
             finished_at: d.finished_at,
             starts_at: d.starts_at,
+            started_at: d.started_at,
+            withdrawals_close_at_start: d.withdrawals_close_at_start,
             teams: d.teams,
             followers: d.followers,
             reminded_at: d.reminded_at,
@@ -265,6 +277,10 @@ struct TournamentView<'a> {
     finished_at: Option<&'a DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     starts_at: Option<&'a DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    started_at: Option<&'a DateTime<Utc>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    withdrawals_close_at_start: bool,
     #[serde(skip_serializing_if = "<[Team]>::is_empty")]
     teams: &'a [Team],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -295,6 +311,8 @@ impl Serialize for Tournament {
             auto_advance: self.auto_advance,
             finished_at: self.finished_at.as_ref(),
             starts_at: self.starts_at.as_ref(),
+            started_at: self.started_at.as_ref(),
+            withdrawals_close_at_start: self.withdrawals_close_at_start,
             teams: &self.teams,
             followers: &self.followers,
             reminded_at: self.reminded_at.as_ref(),
@@ -317,6 +335,8 @@ pub struct TournamentSettings {
     pub auto_advance: bool,
     /// The games are played on a board service with this clock.
     pub board: Option<BoardGames>,
+    /// Entries may withdraw only before the start.
+    pub withdrawals_close_at_start: bool,
 }
 
 impl Tournament {
@@ -496,6 +516,8 @@ mod tests {
             auto_advance: false,
             finished_at: None,
             starts_at: None,
+            started_at: None,
+            withdrawals_close_at_start: false,
             teams: Vec::new(),
             followers: Vec::new(),
             reminded_at: None,

@@ -48,7 +48,7 @@ fn tournament_model(state: TS, action: TA, c: &TournamentContext) -> Option<TS> 
         (TS::Registration, TA::Withdraw | TA::UnregisterTeam) => Some(TS::Registration),
         (TS::Registration, TA::Start) if c.entries >= c.min_entries.max(2) => Some(TS::Active),
         (TS::Active, TA::RecordResult | TA::AbandonMatch) if !c.round_complete => Some(TS::Active),
-        (TS::Active, TA::Withdraw) => Some(TS::Active),
+        (TS::Active, TA::Withdraw) if !c.withdrawals_close_at_start => Some(TS::Active),
         (TS::Active, TA::Advance) if c.round_complete => Some(if c.last_round {
             TS::Completed
         } else {
@@ -143,13 +143,16 @@ fn tournament_table_matches_the_model_for_every_pair() {
             for max_entries in [None, Some(4)] {
                 for round_complete in [false, true] {
                     for last_round in [false, true] {
-                        contexts.push(TournamentContext {
-                            entries,
-                            min_entries,
-                            max_entries,
-                            round_complete,
-                            last_round,
-                        });
+                        for closed in [false, true] {
+                            contexts.push(TournamentContext {
+                                entries,
+                                min_entries,
+                                max_entries,
+                                round_complete,
+                                last_round,
+                                withdrawals_close_at_start: closed,
+                            });
+                        }
                     }
                 }
             }
@@ -235,6 +238,20 @@ fn allowed_actions_answer_what_may_i_do_now() {
         ]
     );
     assert!(TournamentLifecycle::allowed(TS::Archived).is_empty());
+    // A tournament whose withdrawals close at the start: before it, yes; during play, no.
+    let closed = TournamentContext {
+        withdrawals_close_at_start: true,
+        ..TournamentContext::default()
+    };
+    assert!(TournamentLifecycle::apply(TS::Registration, TA::Withdraw, &closed).is_ok());
+    assert!(
+        TournamentLifecycle::apply(TS::Active, TA::Withdraw, &TournamentContext::default()).is_ok()
+    );
+    let error = TournamentLifecycle::apply(TS::Active, TA::Withdraw, &closed).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "tournament in state active cannot withdraw now: withdrawals_open_during_play does not hold"
+    );
     let few = TournamentContext {
         entries: 1,
         min_entries: 2,

@@ -41,6 +41,7 @@ fn directed_by(director: &str, self_reporting: bool, auto_advance: bool) -> Tour
         self_reporting,
         auto_advance,
         board: None,
+        withdrawals_close_at_start: false,
     }
 }
 

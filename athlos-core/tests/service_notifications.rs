@@ -55,6 +55,7 @@ async fn create(service: &Svc) {
         self_reporting: false,
         auto_advance: false,
         board: None,
+        withdrawals_close_at_start: false,
     };
     service
         .create_tournament_with(tid(), "Cup", knockout(), settings)

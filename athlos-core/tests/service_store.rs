@@ -171,6 +171,8 @@ async fn a_commit_schedules_jobs_and_deadlines_with_its_writes_or_not_at_all() {
         auto_advance: false,
         finished_at: None,
         starts_at: None,
+        started_at: None,
+        withdrawals_close_at_start: false,
         teams: Vec::new(),
         followers: Vec::new(),
         reminded_at: None,

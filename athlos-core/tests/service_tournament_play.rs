@@ -47,6 +47,7 @@ fn td() -> TournamentSettings {
         self_reporting: true,
         auto_advance: false,
         board: None,
+        withdrawals_close_at_start: false,
     }
 }
 

@@ -47,6 +47,7 @@ async fn each_viewer_gets_the_actions_that_are_theirs_in_each_state() {
         self_reporting: true,
         auto_advance: false,
         board: None,
+        withdrawals_close_at_start: false,
     };
     service
         .create_tournament_with(tid(), "Cup", rules, settings)

@@ -72,6 +72,7 @@ async fn board_swiss(state: &AppState, id: &str, rounds: u32, bots: u32) -> Tour
             clock_increment: 1,
             rated: false,
         }),
+        withdrawals_close_at_start: true,
     };
     let service = &state.service;
     service

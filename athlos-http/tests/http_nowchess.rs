@@ -186,7 +186,8 @@ async fn a_whole_swiss_from_creation_to_the_winner() {
         409,
     )
     .await;
-    json_call(
+    // Withdrawals close at the start in this profile: the core refuses, nothing changes.
+    let refused = json_call(
         &server,
         "POST",
         &format!("{base}/withdraw"),
@@ -195,6 +196,21 @@ async fn a_whole_swiss_from_creation_to_the_winner() {
         409,
     )
     .await;
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("withdraw")),
+        "{refused}"
+    );
+    let still = json_call(&server, "GET", &base, None, None, 200).await;
+    assert_eq!(still["nbPlayers"], started["nbPlayers"]);
+    // Started: `startsAt` is when.
+    assert!(
+        started["startsAt"]
+            .as_str()
+            .is_some_and(|at| chrono::DateTime::parse_from_rfc3339(at).is_ok()),
+        "{started}"
+    );
     json_call(&server, "DELETE", &base, Some(&td), None, 409).await;
     let listed = json_call(&server, "GET", "/api/tournament", None, None, 200).await;
     assert!(listed["started"]

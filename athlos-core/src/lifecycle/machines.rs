@@ -113,6 +113,8 @@ pub struct TournamentContext {
     pub round_complete: bool,
     /// The current round is the last.
     pub last_round: bool,
+    /// Entries may withdraw only before the start.
+    pub withdrawals_close_at_start: bool,
 }
 
 /// `draft → registration → active → completed → archived`, plus `cancel` and `delete` before
@@ -218,7 +220,10 @@ const TOURNAMENT_RULES: &[Rule<TournamentState, TournamentAction, TournamentCont
     Rule {
         from: TournamentState::Active,
         action: TournamentAction::Withdraw,
-        guard: None,
+        guard: Some(Guard {
+            name: "withdrawals_open_during_play",
+            check: |c| !c.withdrawals_close_at_start,
+        }),
         to: TournamentState::Active,
         emits: &[],
     },

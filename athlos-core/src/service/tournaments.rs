@@ -74,6 +74,8 @@ impl<S: Store, C: Clock> Service<S, C> {
             auto_advance: settings.auto_advance,
             finished_at: None,
             starts_at: None,
+            started_at: None,
+            withdrawals_close_at_start: settings.withdrawals_close_at_start,
             teams: Vec::new(),
             followers: Vec::new(),
             reminded_at: None,
@@ -775,6 +777,18 @@ impl<S: Store, C: Clock> Service<S, C> {
         {
             value.finished_at = Some(now);
         }
+        let starts = data.iter().any(|d| {
+            matches!(
+                d,
+                EventData::TournamentStateChanged {
+                    to: TournamentState::Active,
+                    ..
+                }
+            )
+        });
+        if starts && value.started_at.is_none() {
+            value.started_at = Some(now);
+        }
         let aggregate = AggregateRef::Tournament(value.id.clone());
         let mut commit = Commit {
             writes: vec![Write::Tournament {
@@ -865,6 +879,7 @@ fn context(tournament: &Tournament) -> TournamentContext {
         max_entries: tournament.rules.max_entries,
         round_complete,
         last_round,
+        withdrawals_close_at_start: tournament.withdrawals_close_at_start,
     }
 }
 

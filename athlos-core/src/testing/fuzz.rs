@@ -497,6 +497,7 @@ pub fn lifecycle_actions(data: &[u8]) -> Result<(), InvariantViolation> {
         max_entries: (b & 1 == 1).then_some(usize::from(b >> 1) % 12),
         round_complete: b & 2 == 2,
         last_round: b & 4 == 4,
+        withdrawals_close_at_start: b & 8 == 8,
     });
     run_lifecycle::<TournamentLifecycle>(
         TournamentState::ALL[start % TournamentState::ALL.len()],

@@ -198,14 +198,18 @@ pub fn tournament_actions(
         proptest::option::of(0usize..10),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
-            |(entries, min_entries, max_entries, round_complete, last_round)| TournamentContext {
-                entries,
-                min_entries,
-                max_entries,
-                round_complete,
-                last_round,
+            |(entries, min_entries, max_entries, round_complete, last_round, closed)| {
+                TournamentContext {
+                    entries,
+                    min_entries,
+                    max_entries,
+                    round_complete,
+                    last_round,
+                    withdrawals_close_at_start: closed,
+                }
             },
         );
     proptest::collection::vec(

@@ -272,6 +272,7 @@ async fn create(
             self_reporting: form.self_reporting.is_some(),
             auto_advance: form.auto_advance.is_some(),
             board: None,
+            withdrawals_close_at_start: false,
         };
         let name = form.name.trim().to_owned();
         Ok::<_, ApiError>(

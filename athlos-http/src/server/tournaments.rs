@@ -363,6 +363,7 @@ async fn create_tournament(
         self_reporting: body.self_reporting,
         auto_advance: body.auto_advance,
         board: None,
+        withdrawals_close_at_start: false,
     };
     let tournament = state
         .service

@@ -219,6 +219,7 @@ pub async fn create(
             director: Some(caller.sub().to_owned()),
             board: Some(form.board),
             auto_advance: true,
+            withdrawals_close_at_start: true,
             ..TournamentSettings::default()
         };
         let tournament_id = TournamentId::new(id).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -311,7 +312,8 @@ pub async fn join(
 }
 
 /// `POST /api/tournament/{id}/withdraw`: the token's bot leaves, before the start only (the
-/// document's rule; the core would let it withdraw later, by walkovers).
+/// document's rule, which this profile's tournaments carry: the core refuses a withdrawal
+/// during play, 409).
 pub async fn withdraw(
     State(state): State<AppState>,
     caller: Caller,
@@ -319,13 +321,6 @@ pub async fn withdraw(
 ) -> Result<Json<Value>, ApiError> {
     let tournament = read(&state, &id).await?;
     bot(&caller)?;
-    if !matches!(tournament.value.state, TournamentState::Registration) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "tournament_started",
-            "tournament already started: bots may withdraw only while it is created",
-        ));
-    }
     let entry = ParticipantId::new(caller.sub()).map_err(|e| ApiError::forbidden(e.to_string()))?;
     state
         .service

@@ -73,7 +73,8 @@ pub fn info(tournament: &Tournament) -> serde_json::Map<String, Value> {
     if let Some(director) = &tournament.director {
         info.insert("createdBy".into(), json!(director));
     }
-    if let Some(starts_at) = tournament.starts_at {
+    // The announced start, else the start itself once it happened.
+    if let Some(starts_at) = tournament.starts_at.or(tournament.started_at) {
         info.insert(
             "startsAt".into(),
             json!(starts_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
