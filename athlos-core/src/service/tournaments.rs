@@ -54,6 +54,62 @@ impl<S: Store, C: Clock> Service<S, C> {
         rules: TournamentRules,
         settings: TournamentSettings,
     ) -> Result<Stored<Tournament>, Error> {
+        let value = self.new_tournament(id, name, rules, settings).await?;
+        Ok(self.create(value, Vec::new()).await?.tournament)
+    }
+
+    /// Creates a tournament already open for entries (in `registration`), in one commit
+    /// with its `tournament.state_changed` event (`draft` → `registration`): a crash cannot
+    /// leave it created but unpublished.
+    ///
+    /// # Errors
+    /// As [`Service::create_tournament_with`].
+    pub async fn create_published(
+        &self,
+        id: TournamentId,
+        name: impl Into<String>,
+        rules: TournamentRules,
+        settings: TournamentSettings,
+    ) -> Result<TournamentChange, Error> {
+        let mut value = self.new_tournament(id, name, rules, settings).await?;
+        let step =
+            TournamentLifecycle::apply(value.state, TournamentAction::Publish, &context(&value))?;
+        let from = value.state;
+        value.state = step.to;
+        let data = emitted(&step.action, step.emits, |kind| {
+            (kind == EventType::TournamentStateChanged).then(|| EventData::TournamentStateChanged {
+                tournament: value.id.clone(),
+                from,
+                to: step.to,
+            })
+        })?;
+        self.create(value, data).await
+    }
+
+    /// Commits the new tournament `value` (version 1) with the events of `data`; a store
+    /// conflict (someone created the id first) is [`ServiceError::IdTaken`].
+    async fn create(
+        &self,
+        value: Tournament,
+        data: Vec<EventData>,
+    ) -> Result<TournamentChange, Error> {
+        let aggregate = AggregateRef::Tournament(value.id.clone());
+        self.write_tournament(value, None, data)
+            .await
+            .map_err(|e| match e {
+                Error::Store(store) => created(store, &aggregate),
+                other => other,
+            })
+    }
+
+    /// A new tournament in `draft`, checked (rules, a free id), not yet stored.
+    async fn new_tournament(
+        &self,
+        id: TournamentId,
+        name: impl Into<String>,
+        rules: TournamentRules,
+        settings: TournamentSettings,
+    ) -> Result<Tournament, Error> {
         check_rules(&id, &rules)?;
         let aggregate = AggregateRef::Tournament(id.clone());
         if self.store().tournament(&id).await?.is_some() {
@@ -61,7 +117,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         }
         self.check_reserved(&aggregate, settings.director.as_deref())
             .await?;
-        let value = Tournament {
+        Ok(Tournament {
             id,
             name: name.into(),
             rules,
@@ -82,19 +138,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             board: settings.board,
             board_games: Default::default(),
             board_moves: Default::default(),
-        };
-        let commit = Commit {
-            writes: vec![Write::Tournament {
-                value: value.clone(),
-                expected: None,
-            }],
-            ..Commit::default()
-        };
-        self.store()
-            .commit(commit)
-            .await
-            .map_err(|e| created(e, &aggregate))?;
-        Ok(Stored { version: 1, value })
+        })
     }
 
     /// A tournament.
@@ -765,11 +809,22 @@ impl<S: Store, C: Clock> Service<S, C> {
 
     pub(super) async fn commit_tournament(
         &self,
-        mut value: Tournament,
+        value: Tournament,
         expected: u64,
         data: Vec<EventData>,
     ) -> Result<TournamentChange, Error> {
-        let version = next_version(expected);
+        self.write_tournament(value, Some(expected), data).await
+    }
+
+    /// Commits `value` with the events of `data`: over version `expected`, or as a new
+    /// tournament (`None`: version 1).
+    async fn write_tournament(
+        &self,
+        mut value: Tournament,
+        expected: Option<u64>,
+        data: Vec<EventData>,
+    ) -> Result<TournamentChange, Error> {
+        let version = expected.map_or(1, next_version);
         let now = self.clock().now();
         if data
             .iter()
@@ -793,7 +848,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         let mut commit = Commit {
             writes: vec![Write::Tournament {
                 value: value.clone(),
-                expected: Some(expected),
+                expected,
             }],
             ..Commit::default()
         };

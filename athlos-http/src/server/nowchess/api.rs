@@ -225,15 +225,10 @@ pub async fn create(
         let tournament_id = TournamentId::new(id).map_err(|e| ApiError::internal(e.to_string()))?;
         match state
             .service
-            .create_tournament_with(tournament_id.clone(), form.name.clone(), rules, settings)
+            .create_published(tournament_id, form.name.clone(), rules, settings)
             .await
         {
-            Ok(_) => {
-                let published = state
-                    .service
-                    .publish(&tournament_id)
-                    .await
-                    .map_err(|e| conform(e.into(), CREATE))?;
+            Ok(published) => {
                 let view = views::tournament(&published.tournament.value);
                 return Ok((StatusCode::CREATED, Json(view)).into_response());
             }
