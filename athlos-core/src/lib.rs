@@ -31,6 +31,8 @@
 //!   of their fields and the sign-in throttle (the adapter hashes and draws the secrets).
 //! - [`announcement`]: tournaments published, started and finished, read off the event log.
 //! - [`chat`]: a tournament's chat: who may post and delete, length and rate limits.
+//! - [`chess`]: chess games as a board service reports them: replay of UCI moves, SAN, how
+//!   the game ended on the board.
 //! - [`profile`]: naming profiles of the streams (the platform's event shapes).
 //! - [`model`]: participants and ids.
 //! - [`seeding`]: seed order, bracket placement, first-round orderings, byes, seeded draws and
@@ -65,6 +67,7 @@ pub mod announcement;
 pub mod bracket;
 pub mod browse;
 pub mod chat;
+pub mod chess;
 pub mod clock;
 pub mod codes;
 pub mod competition;

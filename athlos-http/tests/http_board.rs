@@ -307,20 +307,9 @@ async fn the_stream_needs_a_bot_of_the_tournament_or_its_director() {
     assert_eq!(unsigned.status(), 401);
     // Signed, but with moves that are not UCI: refused before anything is read.
     let body = serde_json::json!({"gameId": "g1", "tournamentId": "nobody", "match": "MAIN-R1-M1",
-                                  "winner": "white", "moves": "e2e4 Nf3"})
-    .to_string();
-    let bad_moves = client
-        .post(format!("{base}/api/board/callback"))
-        .header(
-            "x-board-signature",
-            server::nowchess_board::client::sign(BOARD_SECRET, body.as_bytes()),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad_moves.status(), 400);
-    let answer: Value = bad_moves.json().await.unwrap();
+                                  "winner": "white", "moves": "e2e4 Nf3"});
+    let (status, answer) = signed_callback(&base, &body).await;
+    assert_eq!(status, 400);
     assert!(answer["error"]
         .as_str()
         .unwrap()
@@ -355,5 +344,90 @@ async fn a_game_that_never_ends_is_forfeited_at_its_deadline() {
     let done = finished(&state, &id).await;
     let game = &done.swiss().unwrap().rounds[0].games[0];
     assert_eq!(game.result, Some(MatchResult::DoubleForfeit {}));
+    running.stop().await.unwrap();
+}
+
+/// Posts a signed callback with `body` to `base`; its status and JSON answer.
+async fn signed_callback(base: &str, body: &Value) -> (u16, Value) {
+    let body = body.to_string();
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/api/board/callback"))
+        .header(
+            "x-board-signature",
+            server::nowchess_board::client::sign(BOARD_SECRET, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn moves_that_are_no_legal_game_or_a_winner_against_the_mate_are_refused() {
+    let board = FakeBoard::start(BOARD_SECRET).await;
+    // The board creates the game and never reports its end: the test does.
+    board.silence("b1");
+    let (state, running, base) = serve(&board).await;
+    let id = board_swiss(&state, "checked", 1, 2).await;
+    state.service.start(&id).await.unwrap();
+    let mut created = None;
+    for _ in 0..300 {
+        let t = state.service.tournament(&id).await.unwrap();
+        if let Some((match_id, game_id)) = t.value.board_games.clone().into_iter().next() {
+            created = Some((t, match_id, game_id));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (before, match_id, game_id) = created.expect("the game was created");
+    let callback = |winner: &str, moves: &str| {
+        serde_json::json!({"gameId": game_id, "tournamentId": id.as_str(),
+                           "match": match_id.to_string(), "winner": winner, "moves": moves})
+    };
+    let scholars_mate = "e2e4 e7e5 f1c4 b8c6 d1h5 g8f6 h5f7";
+
+    // UCI, but White's king cannot go to e3: refused, with the move and why.
+    let (status, answer) = signed_callback(&base, &callback("white", "e2e4 e7e5 e1e3")).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(
+        answer["error"],
+        format!(
+            "the moves of match {match_id} are not a legal game: \
+             move 3 (\"e1e3\", White's move 2): not a legal move in the position"
+        )
+    );
+    // White mated, but the board says Black won, then a draw: refused.
+    for winner in ["black", "draw"] {
+        let (status, answer) = signed_callback(&base, &callback(winner, scholars_mate)).await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(
+            answer["error"],
+            format!(
+                "the moves of match {match_id} end in checkmate by White: \
+                 the result must be a win for White"
+            )
+        );
+    }
+    // Nothing was recorded: the same tournament at the same version.
+    let after = state.service.tournament(&id).await.unwrap();
+    assert_eq!(after.version, before.version);
+    assert_eq!(after.value, before.value);
+    assert!(after.value.board_moves.is_empty());
+    assert_eq!(after.value.swiss().unwrap().rounds[0].games[0].result, None);
+
+    // The board's word agreeing with the mate is recorded, and the PGN gives its SAN.
+    let (status, answer) = signed_callback(&base, &callback("white", scholars_mate)).await;
+    assert_eq!((status, &answer), (200, &serde_json::json!({"ok": true})));
+    let done = finished(&state, &id).await;
+    assert_eq!(done.board_moves[&match_id], scholars_mate);
+    // PGN is the export's default type.
+    let export = reqwest::get(format!("{base}/api/tournament/{id}/export/games"));
+    let pgn = export.await.unwrap().text().await.unwrap();
+    assert!(
+        pgn.contains("\n\n1. e4 e5 2. Bc4 Nc6 3. Qh5 Nf6 4. Qxf7# 1-0\n\n"),
+        "{pgn}"
+    );
+    assert!(pgn.contains("[Date \"????.??.??\"]"), "{pgn}");
     running.stop().await.unwrap();
 }

@@ -273,6 +273,18 @@ async fn played(server: &Server, board: &FakeBoard, database: &str) {
         + pgn.matches("[Result \"0-1\"]").count()
         + pgn.matches("[Result \"1/2-1/2\"]").count();
     assert_eq!(decided, games.len(), "every game has its result");
+    // Each game's movetext is the fake board's script in SAN, numbered, then its result.
+    let blocks: Vec<&str> = pgn.split("[Event ").skip(1).collect();
+    assert_eq!(blocks.len(), games.len());
+    for block in blocks {
+        let result = block
+            .split("[Result \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("a result tag: {block}"));
+        let movetext = format!("\n\n1. e4 e5 2. Nf3 Nc6 3. Bc4 Nf6 {result}\n\n");
+        assert!(block.ends_with(&movetext), "{block}");
+    }
     // The NDJSON export carries each game's moves as the board reported them.
     let exported = ndjson(server, &format!("/api/tournament/{id}/export/games")).await;
     assert_eq!(exported.len(), games.len());

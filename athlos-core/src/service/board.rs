@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Principal;
 use crate::bracket::{MatchId, MatchResult, MatchStatus};
+use crate::chess::{self, Ending, Game, Side};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::event::{EventData, Pairing};
@@ -349,10 +350,12 @@ mod tests {
 }
 
 /// The most moves a board game's record keeps.
-pub const MAX_BOARD_MOVES: usize = 2_000;
+pub const MAX_BOARD_MOVES: usize = chess::MAX_PLIES;
 
 /// A board game's moves as the board service reports them — UCI moves (`e2e4`, `e7e8q`)
-/// separated by white space — normalised to single spaces.
+/// separated by white space — normalised to single spaces. Only their shape is checked here
+/// (an adapter's early refusal of a malformed body); [`board_game`] checks that they are a
+/// legal game.
 ///
 /// # Errors
 /// A message naming the first token that is not a UCI move, or saying there are too many.
@@ -364,22 +367,68 @@ pub fn uci_moves(text: &str) -> Result<String, String> {
             moves.len()
         ));
     }
-    let square =
-        |file: u8, rank: u8| (b'a'..=b'h').contains(&file) && (b'1'..=b'8').contains(&rank);
-    for uci in &moves {
-        let b = uci.as_bytes();
-        let shaped = match b.len() {
-            4 => square(b[0], b[1]) && square(b[2], b[3]),
-            5 => square(b[0], b[1]) && square(b[2], b[3]) && b"qrbn".contains(&b[4]),
-            _ => false,
-        };
-        if !shaped {
-            return Err(format!(
-                "\"{uci}\" is not a UCI move (such as e2e4 or e7e8q)"
-            ));
-        }
+    if let Some(bad) = moves.iter().find(|uci| !chess::is_uci(uci)) {
+        return Err(format!(
+            "\"{bad}\" is not a UCI move (such as e2e4 or e7e8q)"
+        ));
     }
     Ok(moves.join(" "))
+}
+
+/// The moves of the board game of `match_id` replayed from the initial position
+/// ([`chess::replay`]).
+///
+/// # Errors
+/// [`ServiceError::IllegalGame`] naming the first move that is not UCI, not legal where it is
+/// played or played after the end, or saying there are more than [`MAX_BOARD_MOVES`].
+pub fn board_game(match_id: MatchId, moves: &str) -> Result<Game, ServiceError> {
+    chess::replay(moves).map_err(|error| ServiceError::IllegalGame { match_id, error })
+}
+
+/// Checks `result` of `match_id` of `tournament` against how its `game` ended on the board:
+/// a checkmate must be a win for the side that gave it (White is the match's first side), a
+/// stalemate a draw; a game that did not end on the board (a resignation, a flag, an agreed
+/// draw …) takes any result.
+///
+/// # Errors
+/// [`ServiceError::ResultAgainstBoard`] when they disagree.
+pub fn check_board_ending(
+    tournament: &Tournament,
+    match_id: &MatchId,
+    result: &MatchResult,
+    game: &Game,
+) -> Result<(), ServiceError> {
+    let Some(ending) = game.ending else {
+        return Ok(());
+    };
+    let (agrees, expected) = match ending {
+        Ending::Stalemate => (
+            matches!(result, MatchResult::Draw { .. }),
+            "a draw".to_owned(),
+        ),
+        Ending::Checkmate { winner } => {
+            let [white, black] = tournament.sides(match_id);
+            let mated_by = match winner {
+                Side::White => white,
+                Side::Black => black,
+            };
+            (
+                matches!(result, MatchResult::Win { .. })
+                    && mated_by.is_some()
+                    && result.winner() == mated_by.as_ref(),
+                format!("a win for {winner}"),
+            )
+        }
+    };
+    if agrees {
+        Ok(())
+    } else {
+        Err(ServiceError::ResultAgainstBoard {
+            match_id: *match_id,
+            ending,
+            expected,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use crate::bracket::{Format, MatchId, MatchResult, MatchStatus};
+use crate::chess::{Ending, GameError};
 use crate::model::ParticipantId;
 
 /// A use case the service layer refuses for a reason other than a lifecycle rule.
@@ -197,6 +198,26 @@ pub enum ServiceError {
         /// The team asked for.
         team: ParticipantId,
     },
+    /// The moves reported with a board game's end are not a legal game from the initial
+    /// position.
+    #[error("the moves of match {match_id} are not a legal game: {error}")]
+    IllegalGame {
+        /// The match.
+        match_id: MatchId,
+        /// The first move refused, and why.
+        error: GameError,
+    },
+    /// A board game's result that its moves contradict: a checkmate is a win for the side
+    /// that gave it, a stalemate a draw.
+    #[error("the moves of match {match_id} end in {ending}: the result must be {expected}")]
+    ResultAgainstBoard {
+        /// The match.
+        match_id: MatchId,
+        /// How the moves end.
+        ending: Ending,
+        /// The result they call for, in words (`a win for White`, `a draw`).
+        expected: String,
+    },
     /// A stored document could not be serialized or parsed.
     #[error("stored document is invalid: {reason}")]
     Document {
@@ -232,5 +253,7 @@ ServiceError {
     InvalidTeam => "invalid_team", Invalid;
     OnAnotherTeam => "on_another_team", Conflict;
     UnknownTeam => "unknown_team", NotFound;
+    IllegalGame => "illegal_game", Invalid;
+    ResultAgainstBoard => "result_against_board", Invalid;
 }
 }

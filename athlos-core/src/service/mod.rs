@@ -64,9 +64,9 @@ use crate::store::{AggregateRef, Commit, Store, StoreError};
 
 pub use accounts::{NewAccount, NewSession, NewToken};
 pub use board::{
-    awaits_result, board_game_key, board_jobs, board_result, game_deadline, may_follow_games,
-    uci_moves, BoardJob, BoardWinner, BOARD_CREATE_ATTEMPTS, BOARD_GAME_DEADLINE,
-    CREATE_BOARD_GAME, DEADLINE_SLACK_SECS, MAX_BOARD_MOVES,
+    awaits_result, board_game, board_game_key, board_jobs, board_result, check_board_ending,
+    game_deadline, may_follow_games, uci_moves, BoardJob, BoardWinner, BOARD_CREATE_ATTEMPTS,
+    BOARD_GAME_DEADLINE, CREATE_BOARD_GAME, DEADLINE_SLACK_SECS, MAX_BOARD_MOVES,
 };
 pub use chat::ChatChange;
 pub use division_actions::{division_actions_for, may_generate_all, DivisionAction};

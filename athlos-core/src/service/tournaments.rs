@@ -7,6 +7,7 @@ use crate::access::Principal;
 use crate::bracket::{
     Bracket, BracketError, Format, Match, MatchId, MatchResult, MatchStatus, Part, Placement,
 };
+use crate::chess::Game;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::event::{Event, EventData, EventType, MatchOwner, Pairing};
@@ -490,12 +491,17 @@ impl<S: Store, C: Clock> Service<S, C> {
     }
 
     /// Records the result of a game played on the board service together with its moves
-    /// (space-separated UCI, checked by [`uci_moves`](super::uci_moves)), in one commit: the
-    /// result as [`Service::record_result`] records it, the moves kept on the tournament
-    /// ([`Tournament::board_moves`]) for the games' export.
+    /// (UCI separated by white space), in one commit: the result as
+    /// [`Service::record_result`] records it, the moves (normalised to single spaces) kept on
+    /// the tournament ([`Tournament::board_moves`]) for the games' export. The moves must be
+    /// a legal game from the initial position ([`board_game`](super::board_game)), and
+    /// the result must agree with how it ended on the board
+    /// ([`check_board_ending`](super::check_board_ending)): when either is refused,
+    /// nothing is recorded.
     ///
     /// # Errors
-    /// As [`Service::write_result`].
+    /// [`ServiceError::IllegalGame`]; [`ServiceError::ResultAgainstBoard`]; as
+    /// [`Service::write_result`].
     pub async fn record_board_result(
         &self,
         id: &TournamentId,
@@ -503,7 +509,8 @@ impl<S: Store, C: Clock> Service<S, C> {
         result: MatchResult,
         moves: String,
     ) -> Result<TournamentChange, Error> {
-        self.write_result_and_moves(id, match_id, result, ResultWrite::record(), Some(moves))
+        let game = super::board::board_game(match_id, &moves)?;
+        self.write_result_and_moves(id, match_id, result, ResultWrite::record(), Some(&game))
             .await
     }
 
@@ -513,12 +520,12 @@ impl<S: Store, C: Clock> Service<S, C> {
         match_id: MatchId,
         result: MatchResult,
         write: ResultWrite,
-        moves: Option<String>,
+        moves: Option<&Game>,
     ) -> Result<TournamentChange, Error> {
         let mut attempt = 1;
         loop {
             match self
-                .try_write_result(id, match_id, &result, write, moves.as_deref())
+                .try_write_result(id, match_id, &result, write, moves)
                 .await
             {
                 Err(error) if results::lost_race(&error) => {
@@ -537,7 +544,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         match_id: MatchId,
         result: &MatchResult,
         write: ResultWrite,
-        moves: Option<&str>,
+        moves: Option<&Game>,
     ) -> Result<TournamentChange, Error> {
         let Stored { version, mut value } = self.tournament(id).await?;
         results::check_version(write, version)?;
@@ -570,6 +577,9 @@ impl<S: Store, C: Clock> Service<S, C> {
             }
             None => return Err(no_play(&value).into()),
         };
+        if let Some(game) = moves {
+            super::board::check_board_ending(&value, &match_id, result, game)?;
+        }
         let outcome = results::outcome(match_id, recorded.as_ref(), result, write)?;
         let mut guards = context(&value);
         match outcome {
@@ -626,8 +636,8 @@ impl<S: Store, C: Clock> Service<S, C> {
             (kind == EventType::MatchResult).then(|| recorded.clone())
         })?;
         let mut data = results::corrected(data, &outcome);
-        if let Some(moves) = moves {
-            value.board_moves.insert(match_id, moves.to_owned());
+        if let Some(game) = moves {
+            value.board_moves.insert(match_id, game.uci());
         }
         if value.auto_advances() && context(&value).round_complete {
             data.extend(self.advance_in_place(&mut value)?);

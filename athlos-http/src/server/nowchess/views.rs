@@ -1,10 +1,23 @@
 //! The document's JSON shapes (`TournamentInfo`, `Tournament`, `Result`, `Pairing`,
 //! `GameExport`) and the PGN export, made from the core's tournament.
+//!
+//! The PGN export ([`pgn`], `GET /api/tournament/{id}/export/games`, the default type
+//! `application/x-chess-pgn`) writes every game with two players, round by round in board
+//! order, as one block: the tags `Event` (the tournament's name), `Site` (`NowChess`),
+//! `Date` (the tournament's announced start, `YYYY.MM.DD`, else `????.??.??`), `Round`,
+//! `White`, `Black`, `Result` (`1-0`, `0-1`, `1/2-1/2`, `*` while played; a double forfeit
+//! is `1/2-1/2`) and `GameId` (the board service's id), a blank line, then the movetext: the
+//! moves the board service reported with the game's end, replayed by the core
+//! ([`athlos_core::chess`]) and written in SAN with move numbers (`1. e4 e5 2. Nf3 Nc6`),
+//! ending with the result token, in lines under 80 characters, a full move never split. A
+//! game without moves (still played, forfeited, or reported without them) has only the
+//! result token.
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use athlos_core::bracket::MatchResult;
+use athlos_core::chess;
 use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::ParticipantId;
 use athlos_core::swiss::play::{SwissGame, SwissStanding};
@@ -215,18 +228,78 @@ fn tag(text: &str) -> String {
         .collect()
 }
 
-/// Every game as PGN, one block a game: the seven-tag roster, the round, the game id and
-/// the result as movetext (no moves are known yet).
+/// The longest line of a game's movetext: PGN asks for lines under 80 characters.
+pub const PGN_LINE: usize = 79;
+
+/// The PGN result token of a game (`*` while it is played).
+fn result_token(game: &SwissGame) -> &'static str {
+    match winner(game) {
+        Some("white") => "1-0",
+        Some("black") => "0-1",
+        Some(_) => "1/2-1/2",
+        None => "*",
+    }
+}
+
+/// The `Date` tag: the tournament's announced start (`starts_at`) as `YYYY.MM.DD`, or
+/// `????.??.??` when it has none.
+fn pgn_date(tournament: &Tournament) -> String {
+    tournament.starts_at.map_or_else(
+        || "????.??.??".to_owned(),
+        |at| at.format("%Y.%m.%d").to_string(),
+    )
+}
+
+/// `words` separated by spaces, a line ending before a word that would make it longer than
+/// [`PGN_LINE`].
+fn wrap(words: impl IntoIterator<Item = String>) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in words {
+        if line > 0 && line + 1 + word.len() > PGN_LINE {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        line += word.len();
+        out.push_str(&word);
+    }
+    out
+}
+
+/// The movetext of `game`: its moves in SAN, numbered (`1. e4 e5 2. Nf3`), then the result
+/// token, wrapped under 80 characters. A game without moves has only the result; moves that
+/// do not replay (recorded before the core checked them) are left out with a comment that
+/// says why.
+fn movetext(tournament: &Tournament, game: &SwissGame) -> String {
+    let moves = tournament
+        .board_moves
+        .get(&game.id)
+        .map_or("", String::as_str);
+    let mut words: Vec<String> = match chess::replay(moves) {
+        Ok(replayed) => replayed.numbered(),
+        Err(error) => format!(
+            "{{moves left out: {}}}",
+            error.to_string().replace(['{', '}'], "")
+        )
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect(),
+    };
+    words.push(result_token(game).to_owned());
+    wrap(words)
+}
+
+/// Every game as PGN, one block a game: the seven-tag roster (`Date` from the tournament's
+/// announced start), the game id, a blank line, the movetext (the moves in SAN, numbered, then
+/// the result) and a blank line.
 pub fn pgn(tournament: &Tournament) -> String {
     let mut out = String::new();
     for round in 1..=rounds(tournament) {
         for game in games(tournament, round) {
-            let result = match winner(game) {
-                Some("white") => "1-0",
-                Some("black") => "0-1",
-                Some(_) => "1/2-1/2",
-                None => "*",
-            };
+            let result = result_token(game);
             let name = |id: &Option<ParticipantId>| {
                 id.as_ref()
                     .map(|id| {
@@ -240,7 +313,7 @@ pub fn pgn(tournament: &Tournament) -> String {
             let lines = [
                 ("Event", tournament.name.clone()),
                 ("Site", "NowChess".to_owned()),
-                ("Date", "????.??.??".to_owned()),
+                ("Date", pgn_date(tournament)),
                 ("Round", round.to_string()),
                 ("White", name(&Some(game.white.clone()))),
                 ("Black", name(&game.black)),
@@ -251,7 +324,7 @@ pub fn pgn(tournament: &Tournament) -> String {
                 out.push_str(&format!("[{key} \"{}\"]\n", tag(&value)));
             }
             out.push('\n');
-            out.push_str(result);
+            out.push_str(&movetext(tournament, game));
             out.push_str("\n\n");
         }
     }
@@ -265,4 +338,50 @@ pub fn ndjson<T: Serialize>(lines: &[T]) -> String {
         .filter_map(|line| serde_json::to_string(line).ok())
         .map(|line| line + "\n")
         .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_movetext_wraps_under_80_characters_between_full_moves() {
+        let game = chess::replay(&vec!["g1f3 g8f6 f3g1 f6g8"; 40].join(" ")).unwrap();
+        let mut words = game.numbered();
+        words.push("1/2-1/2".to_owned());
+        let text = wrap(words.clone());
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.len() > 3, "{text}");
+        for (n, line) in lines.iter().enumerate() {
+            assert!(line.len() <= PGN_LINE, "{line}");
+            // A line starts with a move number (the result may open the last one), and
+            // holds as many full moves as fit.
+            let first = line.split(' ').next().unwrap();
+            assert!(first.ends_with('.') || *line == "1/2-1/2", "{line}");
+            if let Some(next) = lines.get(n + 1) {
+                let unit = next.split(' ').take(3).collect::<Vec<_>>().join(" ");
+                assert!(line.len() + 1 + unit.len() > PGN_LINE, "{line} | {next}");
+            }
+        }
+        assert_eq!(text.replace('\n', " "), words.join(" "));
+        assert!(
+            text.starts_with("1. Nf3 Nf6 2. Ng1 Ng8 3. Nf3 Nf6"),
+            "{text}"
+        );
+        assert!(text.ends_with("80. Ng1 Ng8 1/2-1/2"), "{text}");
+        assert_eq!(wrap(["*".to_owned()]), "*");
+    }
+
+    #[test]
+    fn the_date_is_the_announced_start_or_unknown() {
+        let mut t: Tournament = serde_json::from_value(json!({
+            "id": "t1", "name": "T", "rules": {"swiss": {"rounds": 3}},
+            "state": "registration", "entries": [], "bracket": null, "round": 0
+        }))
+        .unwrap();
+        assert_eq!(pgn_date(&t), "????.??.??");
+        t.starts_at = chrono::DateTime::from_timestamp(1_796_644_800, 0);
+        assert_eq!(pgn_date(&t), "2026.12.07");
+    }
 }

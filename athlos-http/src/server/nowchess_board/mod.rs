@@ -13,14 +13,17 @@
 //! - The end of a game: a signed callback, `POST /api/board/callback` (chosen over following
 //!   each game's stream: one request a game instead of one open connection a game, and any
 //!   instance behind the load balancer can take it). The body is
-//!   [`client::GameEnded`] (`{"gameId", "tournamentId", "match", "winner"}`), signed with
+//!   [`client::GameEnded`] (`{"gameId", "tournamentId", "match", "winner", "moves"}`), signed with
 //!   `X-Board-Signature: sha256=<hex HMAC-SHA256 of the body under ATHLOS_BOARD_SECRET>`.
 //!   The result is recorded through the core's result write (a tournament that advances by
 //!   itself pairs the next round, whose games are created in turn). Answers: 200
 //!   `{"ok": true}` (also for the same result again), 401 for a missing or wrong signature,
 //!   404 for an unknown tournament or a game id that is not (yet) the match's, 409 when the
 //!   match already has another result (forfeited by the arbiter, say), 400 for a malformed
-//!   body. The board service retries a callback until it gets a 2xx or a 4xx other than 404
+//!   body (`moves` with a token that is no UCI move included), 422 for moves the core refuses
+//!   ([`athlos_core::service::Service::record_board_result`]: not a legal game from the
+//!   initial position, or a `winner` against a mate or a stalemate on the board; nothing is
+//!   recorded). The board service retries a callback until it gets a 2xx or a 4xx other than 404
 //!   (a game may end before its creation is recorded; the fake board in the tests does so).
 //! - The arbiter's rule: a game the board service still refuses on the last of
 //!   [`athlos_core::service::BOARD_CREATE_ATTEMPTS`] attempts, or with no result when its
