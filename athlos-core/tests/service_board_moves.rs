@@ -47,6 +47,7 @@ async fn started() -> Svc {
             clock_increment: 1,
             rated: false,
         }),
+        withdrawals_close_at_start: true,
     };
     service
         .create_tournament_with(tid(), "Bots", rules, settings)

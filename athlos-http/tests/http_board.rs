@@ -305,15 +305,23 @@ async fn the_stream_needs_a_bot_of_the_tournament_or_its_director() {
         .await
         .unwrap();
     assert_eq!(unsigned.status(), 401);
-    // Signed, but with moves that are not UCI: refused before anything is read.
+    // Signed, but with moves that are not UCI: the core refuses them before anything is read
+    // (the tournament does not even exist).
     let body = serde_json::json!({"gameId": "g1", "tournamentId": "nobody", "match": "MAIN-R1-M1",
                                   "winner": "white", "moves": "e2e4 Nf3"});
     let (status, answer) = signed_callback(&base, &body).await;
-    assert_eq!(status, 400);
-    assert!(answer["error"]
-        .as_str()
-        .unwrap()
-        .contains("\"Nf3\" is not a UCI move"));
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("(\"Nf3\", Black's move 1): not a UCI move"),
+        "{answer}"
+    );
+    // Legal moves for a tournament that does not exist: 404.
+    let body = serde_json::json!({"gameId": "g1", "tournamentId": "nobody", "match": "MAIN-R1-M1",
+                                  "winner": "white", "moves": "e2e4"});
+    assert_eq!(signed_callback(&base, &body).await.0, 404);
     running.stop().await.unwrap();
 }
 
@@ -409,6 +417,17 @@ async fn moves_that_are_no_legal_game_or_a_winner_against_the_mate_are_refused()
             )
         );
     }
+    // Another game than the match's: 404, whatever it says.
+    let mut stranger = callback("white", scholars_mate);
+    stranger["gameId"] = serde_json::json!(format!("{game_id}-other"));
+    let (status, answer) = signed_callback(&base, &stranger).await;
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(
+        answer["error"],
+        format!(
+            "game {game_id}-other is not the board game of match {match_id} of tournament {id}"
+        )
+    );
     // Nothing was recorded: the same tournament at the same version.
     let after = state.service.tournament(&id).await.unwrap();
     assert_eq!(after.version, before.version);
@@ -428,6 +447,8 @@ async fn moves_that_are_no_legal_game_or_a_winner_against_the_mate_are_refused()
         pgn.contains("\n\n1. e4 e5 2. Bc4 Nc6 3. Qh5 Nf6 4. Qxf7# 1-0\n\n"),
         "{pgn}"
     );
-    assert!(pgn.contains("[Date \"????.??.??\"]"), "{pgn}");
+    // Dated the day it started.
+    let day = done.started_at.unwrap().format("%Y.%m.%d");
+    assert!(pgn.contains(&format!("[Date \"{day}\"]")), "{pgn}");
     running.stop().await.unwrap();
 }

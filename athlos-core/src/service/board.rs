@@ -287,6 +287,65 @@ impl<S: Store, C: Clock> Service<S, C> {
     }
 }
 
+/// The most moves a board game's record keeps.
+pub const MAX_BOARD_MOVES: usize = chess::MAX_PLIES;
+
+/// The moves of the board game of `match_id` replayed from the initial position
+/// ([`chess::replay`]).
+///
+/// # Errors
+/// [`ServiceError::IllegalGame`] naming the first move that is not UCI, not legal where it is
+/// played or played after the end, or saying there are more than [`MAX_BOARD_MOVES`].
+pub fn board_game(match_id: MatchId, moves: &str) -> Result<Game, ServiceError> {
+    chess::replay(moves).map_err(|error| ServiceError::IllegalGame { match_id, error })
+}
+
+/// Checks `result` of `match_id` of `tournament` against how its `game` ended on the board:
+/// a checkmate must be a win for the side that gave it (White is the match's first side), a
+/// stalemate a draw; a game that did not end on the board (a resignation, a flag, an agreed
+/// draw …) takes any result.
+///
+/// # Errors
+/// [`ServiceError::ResultAgainstBoard`] when they disagree.
+pub fn check_board_ending(
+    tournament: &Tournament,
+    match_id: &MatchId,
+    result: &MatchResult,
+    game: &Game,
+) -> Result<(), ServiceError> {
+    let Some(ending) = game.ending else {
+        return Ok(());
+    };
+    let (agrees, expected) = match ending {
+        Ending::Stalemate => (
+            matches!(result, MatchResult::Draw { .. }),
+            "a draw".to_owned(),
+        ),
+        Ending::Checkmate { winner } => {
+            let [white, black] = tournament.sides(match_id);
+            let mated_by = match winner {
+                Side::White => white,
+                Side::Black => black,
+            };
+            (
+                matches!(result, MatchResult::Win { .. })
+                    && mated_by.is_some()
+                    && result.winner() == mated_by.as_ref(),
+                format!("a win for {winner}"),
+            )
+        }
+    };
+    if agrees {
+        Ok(())
+    } else {
+        Err(ServiceError::ResultAgainstBoard {
+            match_id: *match_id,
+            ending,
+            expected,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -346,104 +405,5 @@ mod tests {
             &t,
             &Principal::new("stranger".to_owned(), false)
         ));
-    }
-}
-
-/// The most moves a board game's record keeps.
-pub const MAX_BOARD_MOVES: usize = chess::MAX_PLIES;
-
-/// A board game's moves as the board service reports them — UCI moves (`e2e4`, `e7e8q`)
-/// separated by white space — normalised to single spaces. Only their shape is checked here
-/// (an adapter's early refusal of a malformed body); [`board_game`] checks that they are a
-/// legal game.
-///
-/// # Errors
-/// A message naming the first token that is not a UCI move, or saying there are too many.
-pub fn uci_moves(text: &str) -> Result<String, String> {
-    let moves: Vec<&str> = text.split_whitespace().collect();
-    if moves.len() > MAX_BOARD_MOVES {
-        return Err(format!(
-            "{} moves: a game keeps at most {MAX_BOARD_MOVES}",
-            moves.len()
-        ));
-    }
-    if let Some(bad) = moves.iter().find(|uci| !chess::is_uci(uci)) {
-        return Err(format!(
-            "\"{bad}\" is not a UCI move (such as e2e4 or e7e8q)"
-        ));
-    }
-    Ok(moves.join(" "))
-}
-
-/// The moves of the board game of `match_id` replayed from the initial position
-/// ([`chess::replay`]).
-///
-/// # Errors
-/// [`ServiceError::IllegalGame`] naming the first move that is not UCI, not legal where it is
-/// played or played after the end, or saying there are more than [`MAX_BOARD_MOVES`].
-pub fn board_game(match_id: MatchId, moves: &str) -> Result<Game, ServiceError> {
-    chess::replay(moves).map_err(|error| ServiceError::IllegalGame { match_id, error })
-}
-
-/// Checks `result` of `match_id` of `tournament` against how its `game` ended on the board:
-/// a checkmate must be a win for the side that gave it (White is the match's first side), a
-/// stalemate a draw; a game that did not end on the board (a resignation, a flag, an agreed
-/// draw …) takes any result.
-///
-/// # Errors
-/// [`ServiceError::ResultAgainstBoard`] when they disagree.
-pub fn check_board_ending(
-    tournament: &Tournament,
-    match_id: &MatchId,
-    result: &MatchResult,
-    game: &Game,
-) -> Result<(), ServiceError> {
-    let Some(ending) = game.ending else {
-        return Ok(());
-    };
-    let (agrees, expected) = match ending {
-        Ending::Stalemate => (
-            matches!(result, MatchResult::Draw { .. }),
-            "a draw".to_owned(),
-        ),
-        Ending::Checkmate { winner } => {
-            let [white, black] = tournament.sides(match_id);
-            let mated_by = match winner {
-                Side::White => white,
-                Side::Black => black,
-            };
-            (
-                matches!(result, MatchResult::Win { .. })
-                    && mated_by.is_some()
-                    && result.winner() == mated_by.as_ref(),
-                format!("a win for {winner}"),
-            )
-        }
-    };
-    if agrees {
-        Ok(())
-    } else {
-        Err(ServiceError::ResultAgainstBoard {
-            match_id: *match_id,
-            ending,
-            expected,
-        })
-    }
-}
-
-#[cfg(test)]
-mod uci_tests {
-    use super::*;
-
-    #[test]
-    fn uci_moves_are_checked_and_normalised() {
-        assert_eq!(uci_moves(" e2e4\te7e5\n g1f3 ").unwrap(), "e2e4 e7e5 g1f3");
-        assert_eq!(uci_moves("e7e8q").unwrap(), "e7e8q");
-        assert_eq!(uci_moves("").unwrap(), "");
-        for bad in ["e2e9", "e2e4x", "i2e4", "e2", "e2e4 Nf3"] {
-            assert!(uci_moves(bad).is_err(), "{bad}");
-        }
-        let long = vec!["e2e4"; MAX_BOARD_MOVES + 1].join(" ");
-        assert!(uci_moves(&long).is_err());
     }
 }

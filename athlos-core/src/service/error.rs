@@ -198,6 +198,16 @@ pub enum ServiceError {
         /// The team asked for.
         team: ParticipantId,
     },
+    /// A board game's end reported for a game that is not the one recorded for its match.
+    #[error("game {game_id} is not the board game of match {match_id} of tournament {tournament}")]
+    UnknownBoardGame {
+        /// The tournament.
+        tournament: String,
+        /// The match.
+        match_id: MatchId,
+        /// The game reported.
+        game_id: String,
+    },
     /// The moves reported with a board game's end are not a legal game from the initial
     /// position.
     #[error("the moves of match {match_id} are not a legal game: {error}")]
@@ -253,6 +263,7 @@ ServiceError {
     InvalidTeam => "invalid_team", Invalid;
     OnAnotherTeam => "on_another_team", Conflict;
     UnknownTeam => "unknown_team", NotFound;
+    UnknownBoardGame => "unknown_board_game", NotFound;
     IllegalGame => "illegal_game", Invalid;
     ResultAgainstBoard => "result_against_board", Invalid;
 }

@@ -65,7 +65,7 @@ use crate::store::{AggregateRef, Commit, Store, StoreError};
 pub use accounts::{NewAccount, NewSession, NewToken};
 pub use board::{
     awaits_result, board_game, board_game_key, board_jobs, board_result, check_board_ending,
-    game_deadline, may_follow_games, uci_moves, BoardJob, BoardWinner, BOARD_CREATE_ATTEMPTS,
+    game_deadline, may_follow_games, BoardJob, BoardWinner, BOARD_CREATE_ATTEMPTS,
     BOARD_GAME_DEADLINE, CREATE_BOARD_GAME, DEADLINE_SLACK_SECS, MAX_BOARD_MOVES,
 };
 pub use chat::ChatChange;

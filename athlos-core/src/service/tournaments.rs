@@ -490,6 +490,43 @@ impl<S: Store, C: Clock> Service<S, C> {
             .await
     }
 
+    /// The board service reports that game `game_id` of `match_id` ended with `winner`, and
+    /// perhaps its moves: the whole rule of a board game's end, in one place. The moves, when
+    /// given, must be a legal game that agrees with the winner (checked first, before
+    /// anything is read); the game must be the one recorded for the match
+    /// ([`Tournament::board_games`]); then the result is recorded, with the moves, as
+    /// [`Service::record_board_result`] (or [`Service::record_result`] without moves) — the
+    /// same report again changes nothing.
+    ///
+    /// # Errors
+    /// [`ServiceError::IllegalGame`]; [`ServiceError::UnknownTournament`];
+    /// [`ServiceError::UnknownBoardGame`]; [`ServiceError::Document`] for a match without two
+    /// players; [`ServiceError::ResultAgainstBoard`]; as [`Service::write_result`].
+    pub async fn board_game_ended(
+        &self,
+        id: &TournamentId,
+        match_id: MatchId,
+        game_id: &str,
+        winner: super::BoardWinner,
+        moves: Option<&str>,
+    ) -> Result<TournamentChange, Error> {
+        let game = moves
+            .map(|moves| super::board::board_game(match_id, moves))
+            .transpose()?;
+        let tournament = self.tournament(id).await?.value;
+        if tournament.board_games.get(&match_id).map(String::as_str) != Some(game_id) {
+            return Err(ServiceError::UnknownBoardGame {
+                tournament: id.to_string(),
+                match_id,
+                game_id: game_id.to_owned(),
+            }
+            .into());
+        }
+        let result = super::board::board_result(&tournament, &match_id, winner)?;
+        self.write_result_and_moves(id, match_id, result, ResultWrite::record(), game.as_ref())
+            .await
+    }
+
     /// Records the result of a game played on the board service together with its moves
     /// (UCI separated by white space), in one commit: the result as
     /// [`Service::record_result`] records it, the moves (normalised to single spaces) kept on

@@ -4,7 +4,8 @@
 //! The PGN export ([`pgn`], `GET /api/tournament/{id}/export/games`, the default type
 //! `application/x-chess-pgn`) writes every game with two players, round by round in board
 //! order, as one block: the tags `Event` (the tournament's name), `Site` (`NowChess`),
-//! `Date` (the tournament's announced start, `YYYY.MM.DD`, else `????.??.??`), `Round`,
+//! `Date` (the tournament's start, else its announced start, `YYYY.MM.DD`, else
+//! `????.??.??`), `Round`,
 //! `White`, `Black`, `Result` (`1-0`, `0-1`, `1/2-1/2`, `*` while played; a double forfeit
 //! is `1/2-1/2`) and `GameId` (the board service's id), a blank line, then the movetext: the
 //! moves the board service reported with the game's end, replayed by the core
@@ -241,10 +242,10 @@ fn result_token(game: &SwissGame) -> &'static str {
     }
 }
 
-/// The `Date` tag: the tournament's announced start (`starts_at`) as `YYYY.MM.DD`, or
-/// `????.??.??` when it has none.
+/// The `Date` tag: when the tournament started (`started_at`), else its announced start
+/// (`starts_at`), as `YYYY.MM.DD`; `????.??.??` when it has neither.
 fn pgn_date(tournament: &Tournament) -> String {
-    tournament.starts_at.map_or_else(
+    tournament.started_at.or(tournament.starts_at).map_or_else(
         || "????.??.??".to_owned(),
         |at| at.format("%Y.%m.%d").to_string(),
     )
@@ -374,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn the_date_is_the_announced_start_or_unknown() {
+    fn the_date_is_the_start_else_the_announced_start_else_unknown() {
         let mut t: Tournament = serde_json::from_value(json!({
             "id": "t1", "name": "T", "rules": {"swiss": {"rounds": 3}},
             "state": "registration", "entries": [], "bracket": null, "round": 0
@@ -383,5 +384,8 @@ mod tests {
         assert_eq!(pgn_date(&t), "????.??.??");
         t.starts_at = chrono::DateTime::from_timestamp(1_796_644_800, 0);
         assert_eq!(pgn_date(&t), "2026.12.07");
+        // Started a day after the announced start: the day it started.
+        t.started_at = chrono::DateTime::from_timestamp(1_796_644_800 + 86_400, 0);
+        assert_eq!(pgn_date(&t), "2026.12.08");
     }
 }

@@ -15,15 +15,15 @@
 //!   instance behind the load balancer can take it). The body is
 //!   [`client::GameEnded`] (`{"gameId", "tournamentId", "match", "winner", "moves"}`), signed with
 //!   `X-Board-Signature: sha256=<hex HMAC-SHA256 of the body under ATHLOS_BOARD_SECRET>`.
-//!   The result is recorded through the core's result write (a tournament that advances by
-//!   itself pairs the next round, whose games are created in turn). Answers: 200
-//!   `{"ok": true}` (also for the same result again), 401 for a missing or wrong signature,
-//!   404 for an unknown tournament or a game id that is not (yet) the match's, 409 when the
-//!   match already has another result (forfeited by the arbiter, say), 400 for a malformed
-//!   body (`moves` with a token that is no UCI move included), 422 for moves the core refuses
-//!   ([`athlos_core::service::Service::record_board_result`]: not a legal game from the
-//!   initial position, or a `winner` against a mate or a stalemate on the board; nothing is
-//!   recorded). The board service retries a callback until it gets a 2xx or a 4xx other than 404
+//!   The core decides everything about it
+//!   ([`athlos_core::service::Service::board_game_ended`]; a tournament that advances by
+//!   itself pairs the next round in the same commit, whose games are created in turn).
+//!   Answers: 200 `{"ok": true}` (also for the same result again), 401 for a missing or
+//!   wrong signature, 400 for a body that is not the JSON above, 422 for moves the core
+//!   refuses (a token that is no UCI move, not a legal game from the initial position, or a
+//!   `winner` against a mate or a stalemate on the board; nothing is recorded), 404 for an
+//!   unknown tournament or a game id that is not (yet) the match's, 409 when the match
+//!   already has another result (forfeited by the arbiter, say). The board service retries a callback until it gets a 2xx or a 4xx other than 404
 //!   (a game may end before its creation is recorded; the fake board in the tests does so).
 //! - The arbiter's rule: a game the board service still refuses on the last of
 //!   [`athlos_core::service::BOARD_CREATE_ATTEMPTS`] attempts, or with no result when its
@@ -46,8 +46,7 @@ use serde_json::json;
 
 use athlos_core::error::{Error, StoreError};
 use athlos_core::service::{
-    awaits_result, board_game_key, board_result, uci_moves, BoardJob, BOARD_GAME_DEADLINE,
-    CREATE_BOARD_GAME,
+    awaits_result, board_game_key, BoardJob, BOARD_GAME_DEADLINE, CREATE_BOARD_GAME,
 };
 use athlos_core::store::Job;
 
@@ -110,43 +109,16 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(ended) => ended,
         Err(e) => return refusal(StatusCode::BAD_REQUEST, format!("invalid body: {e}")),
     };
-    let moves = match ended.moves.as_deref().map(uci_moves).transpose() {
-        Ok(moves) => moves,
-        Err(message) => {
-            return refusal(StatusCode::BAD_REQUEST, format!("invalid moves: {message}"))
-        }
-    };
-    let tournament = match state.service.tournament(&ended.tournament_id).await {
-        Ok(found) => found.value,
-        Err(error) => return core_refusal(&error),
-    };
-    if tournament.board_games.get(&ended.match_id) != Some(&ended.game_id) {
-        return refusal(
-            StatusCode::NOT_FOUND,
-            format!(
-                "game {} is not the game of match {} of tournament {}",
-                ended.game_id, ended.match_id, ended.tournament_id
-            ),
-        );
-    }
-    let result = match board_result(&tournament, &ended.match_id, ended.winner) {
-        Ok(result) => result,
-        Err(error) => return core_refusal(&Error::from(error)),
-    };
-    let recorded = match moves {
-        None => {
-            state
-                .service
-                .record_result(&ended.tournament_id, ended.match_id, result)
-                .await
-        }
-        Some(moves) => {
-            state
-                .service
-                .record_board_result(&ended.tournament_id, ended.match_id, result, moves)
-                .await
-        }
-    };
+    let recorded = state
+        .service
+        .board_game_ended(
+            &ended.tournament_id,
+            ended.match_id,
+            &ended.game_id,
+            ended.winner,
+            ended.moves.as_deref(),
+        )
+        .await;
     match recorded {
         Ok(_) => Json(json!({"ok": true})).into_response(),
         Err(error) => core_refusal(&error),
