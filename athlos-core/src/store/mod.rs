@@ -43,6 +43,7 @@ pub(crate) mod error;
 mod forward;
 mod jobs;
 mod memory;
+pub mod runs;
 mod wakeup;
 mod webhooks;
 
