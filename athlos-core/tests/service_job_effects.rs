@@ -12,7 +12,10 @@ use athlos_core::event::EventData;
 use athlos_core::id::{CompetitionId, DivisionId};
 use athlos_core::model::Participant;
 use athlos_core::service::Service;
-use athlos_core::store::{AggregateStore, EventLog, JobState, JobStore, MemoryStore, NewJob};
+use athlos_core::store::{
+    AggregateRef, AggregateStore, CancelOutcome, EventLog, JobState, JobStore, MemoryStore, NewJob,
+    SnapshotEntry, SnapshotIndex,
+};
 use chrono::{Duration, TimeZone, Utc};
 
 async fn division_with_field(service: &Service<MemoryStore, ManualClock>) -> DivisionId {
@@ -75,6 +78,28 @@ async fn the_bracket_and_the_jobs_completion_commit_together() {
         .unwrap();
     let done = store.job(job.id).await.unwrap().unwrap();
     assert_eq!(done.state, JobState::Succeeded);
+    // Its snapshot index: the division's version read; the bracket's blob and the version
+    // written.
+    let stored = store.division(&division).await.unwrap().unwrap();
+    let blob = stored.value.history.versions()[0].hash.clone();
+    let aggregate = AggregateRef::Division(division.clone());
+    assert_eq!(
+        done.snapshot,
+        Some(SnapshotIndex {
+            read: vec![SnapshotEntry::Aggregate {
+                aggregate: aggregate.clone(),
+                version: stored.version - 1,
+            }],
+            wrote: vec![
+                SnapshotEntry::Blob { hash: blob },
+                SnapshotEntry::Aggregate {
+                    aggregate,
+                    version: stored.version,
+                },
+            ],
+        })
+    );
+    assert_eq!(done.finished_at, Some(service.clock().now()));
     // The worker's own completion afterwards counts it as completed, not lost.
     assert_eq!(store.complete_all(&[job.id], "w1").await.unwrap(), [job.id]);
 
@@ -235,4 +260,37 @@ async fn generation_is_queued_per_division_and_run_from_the_job() {
     let unknown = CompetitionId::new("nope").unwrap();
     let refused = service.queue_generation(&unknown, None).await.unwrap_err();
     assert_eq!(refused.code(), "unknown_competition");
+}
+
+#[tokio::test]
+async fn a_run_cancelled_while_running_commits_nothing() {
+    let service = service();
+    let division = division_with_field(&service).await;
+    let now = service.clock().now();
+    let store = service.store();
+    let job = store
+        .enqueue(NewJob::new("generate_bracket", serde_json::json!({}), now))
+        .await
+        .unwrap();
+    store
+        .claim("w1", now, now + Duration::seconds(30), 1)
+        .await
+        .unwrap();
+    let asked = store.request_cancel(job.id, now).await.unwrap();
+    assert_eq!(asked.outcome, CancelOutcome::StopRequested);
+    let before = store.division(&division).await.unwrap().unwrap();
+    let events = generated_events(&service).await;
+    let refused = service.generate_for_job(&division, job.id, "w1").await;
+    assert!(
+        matches!(refused, Err(Error::Store(StoreError::RunCancelled { id })) if id == job.id),
+        "{refused:?}"
+    );
+    assert_eq!(store.division(&division).await.unwrap().unwrap(), before);
+    assert_eq!(generated_events(&service).await, events);
+    let stopped = store
+        .fail(job.id, "w1", "cancelled".to_owned(), now)
+        .await
+        .unwrap();
+    assert_eq!(stopped.state, JobState::Cancelled);
+    assert_eq!(stopped.snapshot, None);
 }
