@@ -13,8 +13,8 @@ use athlos_core::id::{CompetitionId, DivisionId};
 use athlos_core::model::Participant;
 use athlos_core::service::Service;
 use athlos_core::store::{
-    AggregateRef, AggregateStore, CancelOutcome, EventLog, JobState, JobStore, MemoryStore, NewJob,
-    SnapshotEntry, SnapshotIndex,
+    AggregateRef, AggregateStore, CancelOutcome, EventLog, Job, JobState, JobStore, MemoryStore,
+    NewJob, SnapshotEntry, SnapshotIndex,
 };
 use chrono::{Duration, TimeZone, Utc};
 
@@ -49,6 +49,19 @@ async fn generated_events(service: &Service<MemoryStore, ManualClock>) -> usize 
         .iter()
         .filter(|e| matches!(e.event.data, EventData::BracketGenerated { .. }))
         .count()
+}
+
+/// A `generate_bracket` job queued now and claimed by `w1` for `lease`.
+async fn claimed_by_w1(service: &Service<MemoryStore, ManualClock>, lease: Duration) -> Job {
+    let now = service.clock().now();
+    let store = service.store();
+    let job = store
+        .enqueue(NewJob::new("generate_bracket", serde_json::json!({}), now))
+        .await
+        .unwrap();
+    let claimed = store.claim("w1", now, now + lease, 1).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    job
 }
 
 fn service() -> Service<MemoryStore, ManualClock> {
@@ -127,14 +140,7 @@ async fn a_worker_whose_lease_was_taken_over_commits_nothing() {
     let division = division_with_field(&service).await;
     let now = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
     let store = service.store();
-    let job = store
-        .enqueue(NewJob::new("generate_bracket", serde_json::json!({}), now))
-        .await
-        .unwrap();
-    store
-        .claim("w1", now, now + Duration::seconds(3), 1)
-        .await
-        .unwrap();
+    let job = claimed_by_w1(&service, Duration::seconds(3)).await;
     // w1 stalls past its lease; w2 takes the job over.
     let later = now + Duration::seconds(4);
     let taken = store
@@ -268,14 +274,7 @@ async fn a_run_cancelled_while_running_commits_nothing() {
     let division = division_with_field(&service).await;
     let now = service.clock().now();
     let store = service.store();
-    let job = store
-        .enqueue(NewJob::new("generate_bracket", serde_json::json!({}), now))
-        .await
-        .unwrap();
-    store
-        .claim("w1", now, now + Duration::seconds(30), 1)
-        .await
-        .unwrap();
+    let job = claimed_by_w1(&service, Duration::seconds(30)).await;
     let asked = store.request_cancel(job.id, now).await.unwrap();
     assert_eq!(asked.outcome, CancelOutcome::StopRequested);
     let before = store.division(&division).await.unwrap().unwrap();

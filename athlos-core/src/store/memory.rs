@@ -259,6 +259,23 @@ impl Inner {
         done
     }
 
+    /// Up to `limit` jobs with an id greater than `after` that `keep` keeps, by id.
+    fn jobs_after(
+        &self,
+        after: Option<JobId>,
+        limit: usize,
+        keep: impl Fn(&Job) -> bool,
+    ) -> Vec<Job> {
+        let start = after.map_or(JobId(0), |a| JobId(a.0.saturating_add(1)));
+        self.jobs
+            .range(start..)
+            .map(|(_, j)| j)
+            .filter(|j| keep(j))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
     fn version_of(&self, aggregate: &AggregateRef) -> Option<u64> {
         match aggregate {
             AggregateRef::Competition(id) => self.competitions.get(id).map(|s| s.version),
@@ -701,16 +718,9 @@ impl JobStore for MemoryStore {
         after: Option<JobId>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
-        let inner = self.lock();
-        let start = after.map_or(JobId(0), |a| JobId(a.0.saturating_add(1)));
-        Ok(inner
-            .jobs
-            .range(start..)
-            .map(|(_, j)| j)
-            .filter(|j| state.is_none_or(|s| j.state == s))
-            .take(limit)
-            .cloned()
-            .collect())
+        Ok(self
+            .lock()
+            .jobs_after(after, limit, |j| state.is_none_or(|s| j.state == s)))
     }
 
     async fn runs(
@@ -719,16 +729,7 @@ impl JobStore for MemoryStore {
         after: Option<JobId>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
-        let inner = self.lock();
-        let start = after.map_or(JobId(0), |a| JobId(a.0.saturating_add(1)));
-        Ok(inner
-            .jobs
-            .range(start..)
-            .map(|(_, j)| j)
-            .filter(|j| filter.matches(j))
-            .take(limit)
-            .cloned()
-            .collect())
+        Ok(self.lock().jobs_after(after, limit, |j| filter.matches(j)))
     }
 
     async fn request_cancel(
