@@ -102,6 +102,10 @@ async fn runs_are_listed_cancelled_and_indexed() {
             .send("GET", "/v1/runs?status=paused", None, None)
             .await;
         assert_eq!(status, 400, "{bad}");
+        let (status, bad) = server
+            .send("GET", "/v1/runs?after=9223372036854775808", None, None)
+            .await;
+        assert_eq!(status, 400, "{bad}");
         let (status, _) = server.send("GET", "/v1/runs/999999", None, None).await;
         assert_eq!(status, 404);
 

@@ -111,7 +111,7 @@ pub struct RunListQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// Only runs with a greater id (the previous page's `next_after`).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 9223372036854775807_u64)]
     pub after: Option<u64>,
 }
 
@@ -124,6 +124,16 @@ async fn list_runs(
     ApiQuery(query): ApiQuery<RunListQuery>,
 ) -> Result<Json<RunList>, ApiError> {
     let (limit, _) = super::tournaments::page(query.limit, None)?;
+    // Ids are signed 64-bit integers (the document's `int64`).
+    if query
+        .after
+        .is_some_and(|after| i64::try_from(after).is_err())
+    {
+        return Err(ApiError::bad_input(
+            "after",
+            "after must be at most 9223372036854775807",
+        ));
+    }
     let status = match query.status.as_deref() {
         None => None,
         Some(name) => Some(RunStatus::parse(name).ok_or_else(|| {
