@@ -12,7 +12,10 @@ use athlos_core::event::EventData;
 use athlos_core::id::{CompetitionId, DivisionId};
 use athlos_core::model::Participant;
 use athlos_core::service::Service;
-use athlos_core::store::{AggregateStore, EventLog, JobState, JobStore, MemoryStore, NewJob};
+use athlos_core::store::{
+    AggregateRef, AggregateStore, CancelOutcome, EventLog, Job, JobState, JobStore, MemoryStore,
+    NewJob, SnapshotEntry, SnapshotIndex,
+};
 use chrono::{Duration, TimeZone, Utc};
 
 async fn division_with_field(service: &Service<MemoryStore, ManualClock>) -> DivisionId {
@@ -48,6 +51,19 @@ async fn generated_events(service: &Service<MemoryStore, ManualClock>) -> usize 
         .count()
 }
 
+/// A `generate_bracket` job queued now and claimed by `w1` for `lease`.
+async fn claimed_by_w1(service: &Service<MemoryStore, ManualClock>, lease: Duration) -> Job {
+    let now = service.clock().now();
+    let store = service.store();
+    let job = store
+        .enqueue(NewJob::new("generate_bracket", serde_json::json!({}), now))
+        .await
+        .unwrap();
+    let claimed = store.claim("w1", now, now + lease, 1).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    job
+}
+
 fn service() -> Service<MemoryStore, ManualClock> {
     let start = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
     Service::new(MemoryStore::new(), ManualClock::new(start))
@@ -75,6 +91,28 @@ async fn the_bracket_and_the_jobs_completion_commit_together() {
         .unwrap();
     let done = store.job(job.id).await.unwrap().unwrap();
     assert_eq!(done.state, JobState::Succeeded);
+    // Its snapshot index: the division's version read; the bracket's blob and the version
+    // written.
+    let stored = store.division(&division).await.unwrap().unwrap();
+    let blob = stored.value.history.versions()[0].hash.clone();
+    let aggregate = AggregateRef::Division(division.clone());
+    assert_eq!(
+        done.snapshot,
+        Some(SnapshotIndex {
+            read: vec![SnapshotEntry::Aggregate {
+                aggregate: aggregate.clone(),
+                version: stored.version - 1,
+            }],
+            wrote: vec![
+                SnapshotEntry::Blob { hash: blob },
+                SnapshotEntry::Aggregate {
+                    aggregate,
+                    version: stored.version,
+                },
+            ],
+        })
+    );
+    assert_eq!(done.finished_at, Some(service.clock().now()));
     // The worker's own completion afterwards counts it as completed, not lost.
     assert_eq!(store.complete_all(&[job.id], "w1").await.unwrap(), [job.id]);
 
@@ -102,14 +140,7 @@ async fn a_worker_whose_lease_was_taken_over_commits_nothing() {
     let division = division_with_field(&service).await;
     let now = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
     let store = service.store();
-    let job = store
-        .enqueue(NewJob::new("generate_bracket", serde_json::json!({}), now))
-        .await
-        .unwrap();
-    store
-        .claim("w1", now, now + Duration::seconds(3), 1)
-        .await
-        .unwrap();
+    let job = claimed_by_w1(&service, Duration::seconds(3)).await;
     // w1 stalls past its lease; w2 takes the job over.
     let later = now + Duration::seconds(4);
     let taken = store
@@ -235,4 +266,30 @@ async fn generation_is_queued_per_division_and_run_from_the_job() {
     let unknown = CompetitionId::new("nope").unwrap();
     let refused = service.queue_generation(&unknown, None).await.unwrap_err();
     assert_eq!(refused.code(), "unknown_competition");
+}
+
+#[tokio::test]
+async fn a_run_cancelled_while_running_commits_nothing() {
+    let service = service();
+    let division = division_with_field(&service).await;
+    let now = service.clock().now();
+    let store = service.store();
+    let job = claimed_by_w1(&service, Duration::seconds(30)).await;
+    let asked = store.request_cancel(job.id, now).await.unwrap();
+    assert_eq!(asked.outcome, CancelOutcome::StopRequested);
+    let before = store.division(&division).await.unwrap().unwrap();
+    let events = generated_events(&service).await;
+    let refused = service.generate_for_job(&division, job.id, "w1").await;
+    assert!(
+        matches!(refused, Err(Error::Store(StoreError::RunCancelled { id })) if id == job.id),
+        "{refused:?}"
+    );
+    assert_eq!(store.division(&division).await.unwrap().unwrap(), before);
+    assert_eq!(generated_events(&service).await, events);
+    let stopped = store
+        .fail(job.id, "w1", "cancelled".to_owned(), now)
+        .await
+        .unwrap();
+    assert_eq!(stopped.state, JobState::Cancelled);
+    assert_eq!(stopped.snapshot, None);
 }

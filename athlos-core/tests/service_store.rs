@@ -21,6 +21,8 @@ fn job(key: Option<&str>, max_attempts: u32) -> NewJob {
         run_at: t0(),
         max_attempts,
         priority: 0,
+        target: None,
+        created_at: None,
     }
 }
 

@@ -163,7 +163,14 @@ async fn webhook_draft_and_ops_answers_are_named_schemas() {
     );
     assert_eq!(
         schemas["JobStatus"]["enum"],
-        serde_json::json!(["queued", "running", "succeeded", "retrying", "failed"])
+        serde_json::json!([
+            "queued",
+            "running",
+            "succeeded",
+            "retrying",
+            "failed",
+            "cancelled"
+        ])
     );
     server.stop().await;
 }

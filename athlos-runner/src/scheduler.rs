@@ -246,6 +246,7 @@ fn merge(merged: &mut Commit, commit: Commit) {
         cleared_deadlines,
         fired_deadlines,
         completed_jobs,
+        completed_runs,
     } = commit;
     merged.writes.extend(writes);
     merged.blobs.extend(blobs);
@@ -255,6 +256,7 @@ fn merge(merged: &mut Commit, commit: Commit) {
     merged.cleared_deadlines.extend(cleared_deadlines);
     merged.fired_deadlines.extend(fired_deadlines);
     merged.completed_jobs.extend(completed_jobs);
+    merged.completed_runs.extend(completed_runs);
 }
 
 enum Outcome {

@@ -297,7 +297,10 @@ async fn apply(conn: &mut Conn, commit: Commit) -> Result<Receipt> {
         }
     }
     for (id, worker) in &commit.completed_jobs {
-        jobs::mark_succeeded(conn, *id, worker).await?;
+        jobs::mark_succeeded(conn, *id, worker, None).await?;
+    }
+    for run in &commit.completed_runs {
+        jobs::mark_succeeded(conn, run.job, &run.worker, Some(run)).await?;
     }
     for (hash, bytes) in &commit.blobs {
         query(

@@ -590,6 +590,21 @@ impl Row {
         }
     }
 
+    /// A JSON column that may be NULL, decoded.
+    pub(crate) fn opt_json<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>> {
+        use sqlx::Row as _;
+        match self {
+            Row::Sqlite(_) => self
+                .get::<Option<String>>(column)?
+                .map(|text| serde_json::from_str(&text).map_err(invalid))
+                .transpose(),
+            Row::Postgres(row) => row
+                .try_get::<Option<sqlx::types::Json<T>>, _>(column)
+                .map(|json| json.map(|json| json.0))
+                .map_err(invalid),
+        }
+    }
+
     /// A text column read by `parse` (a state, an aggregate).
     pub(crate) fn parse<T>(&self, column: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
         let text: String = self.get(column)?;

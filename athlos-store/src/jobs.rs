@@ -8,8 +8,10 @@
 
 use async_trait::async_trait;
 use athlos_core::error::StoreError;
+use athlos_core::store::runs::cancel_outcome;
 use athlos_core::store::{
-    CompletedAndClaimed, Job, JobId, JobState, JobStore, NewJob, QueueStat, Topic, Wakeup,
+    CancelOutcome, Cancellation, CompletedAndClaimed, CompletedRun, Job, JobId, JobState, JobStore,
+    NewJob, QueueStat, RunFilter, Topic, Wakeup,
 };
 
 use crate::codec::{backend, i64_of, limit_of, u32_of, u64_of};
@@ -17,10 +19,13 @@ use crate::dialect::{id_param, json, query, Conn, Query, Row, Value};
 use crate::{AnyStore, Result, Time};
 
 const JOB_COLUMNS: &str = "id, kind, payload, idempotency_key, state, priority, run_at, attempts, \
-                           max_attempts, worker, lease_until, last_error";
+                           max_attempts, worker, lease_until, last_error, target, \
+                           cancel_requested, created_at, started_at, finished_at, snapshot";
 
-/// What completing a job sets.
-const SUCCEEDED: &str = "state = 'succeeded', lease_until = NULL";
+/// What completing a job sets: succeeded, or cancelled when its cancellation was requested.
+const SUCCEEDED: &str =
+    "state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'succeeded' END, \
+                         lease_until = NULL";
 
 #[async_trait]
 impl JobStore for AnyStore {
@@ -40,7 +45,8 @@ impl JobStore for AnyStore {
     }
 
     async fn fail(&self, id: JobId, worker: &str, error: String, retry_at: Time) -> Result<Job> {
-        let set = "state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END, \
+        let set = "state = CASE WHEN cancel_requested THEN 'cancelled' \
+                   WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END, \
                    run_at = $3, lease_until = NULL, last_error = $4";
         self.leased(id, worker, set, vec![retry_at.into(), error.into()])
             .await
@@ -76,6 +82,82 @@ impl JobStore for AnyStore {
         self.db().all(page, job).await
     }
 
+    async fn runs(
+        &self,
+        filter: &RunFilter,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>> {
+        // States are written into the statement (constants), kind and target bound.
+        let mut conditions = vec![String::from("id > $1")];
+        if let Some(status) = filter.status {
+            let states: Vec<String> = status
+                .job_states()
+                .iter()
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect();
+            conditions.push(format!("state IN ({})", states.join(", ")));
+        }
+        // Ids are signed 64-bit in the database: none is greater than one beyond that.
+        let Ok(after) = i64::try_from(after.map_or(0, |a| a.0)) else {
+            return Ok(Vec::new());
+        };
+        let mut values: Vec<Value> = vec![after.into()];
+        for (column, value) in [("kind", &filter.kind), ("target", &filter.target)] {
+            if let Some(value) = value {
+                values.push(value.into());
+                conditions.push(format!("{column} = ${}", values.len()));
+            }
+        }
+        values.push(limit.into());
+        let page = query(format!(
+            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE {} ORDER BY id LIMIT ${}",
+            conditions.join(" AND "),
+            values.len()
+        ));
+        let page = values.into_iter().fold(page, Query::bind);
+        self.db().all(page, job).await
+    }
+
+    async fn request_cancel(&self, id: JobId, now: Time) -> Result<Cancellation> {
+        let mut tx = self.db().begin().await?;
+        let lock = if tx.is_postgres() { " FOR UPDATE" } else { "" };
+        let found = query(format!(
+            "SELECT {JOB_COLUMNS} FROM athlos_jobs WHERE id = $1{lock}"
+        ))
+        .bind(id_param(id.0))
+        .row(&mut tx)
+        .await?;
+        let Some(found) = found else {
+            return Err(StoreError::UnknownJob { id });
+        };
+        let found = job(&found)?;
+        let outcome = cancel_outcome(&found, now);
+        let set = match outcome {
+            CancelOutcome::Cancelled => {
+                "state = 'cancelled', cancel_requested = TRUE, lease_until = NULL, \
+                 finished_at = $2"
+            }
+            CancelOutcome::StopRequested => "cancel_requested = TRUE",
+            CancelOutcome::AlreadyFinished => {
+                return Ok(Cancellation {
+                    job: found,
+                    outcome,
+                })
+            }
+        };
+        let updated = query(format!(
+            "UPDATE athlos_jobs SET {set} WHERE id = $1 RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(id)
+        .bind_some((outcome == CancelOutcome::Cancelled).then_some(now))
+        .one(&mut tx)
+        .await?;
+        let job = job(&updated)?;
+        tx.commit().await?;
+        Ok(Cancellation { job, outcome })
+    }
+
     async fn heartbeat(&self, id: JobId, worker: &str, lease_until: Time) -> Result<Job> {
         let set = "lease_until = $3";
         self.leased(id, worker, set, vec![lease_until.into()]).await
@@ -86,8 +168,11 @@ impl JobStore for AnyStore {
     }
 
     async fn release(&self, id: JobId, worker: &str) -> Result<Job> {
-        let set = "state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 \
-                   END, worker = NULL, lease_until = NULL";
+        // A job whose cancellation was requested ends cancelled instead of going back.
+        let set = "state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END, \
+                   attempts = CASE WHEN cancel_requested THEN attempts \
+                   WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+                   worker = CASE WHEN cancel_requested THEN worker END, lease_until = NULL";
         let job = self.leased(id, worker, set, Vec::new()).await?;
         self.wake(Topic::Jobs);
         Ok(job)
@@ -253,7 +338,8 @@ pub(crate) async fn enqueue(conn: &mut Conn, new: NewJob) -> Result<Job> {
     }
     let inserted = query(format!(
         "INSERT INTO athlos_jobs (kind, payload, idempotency_key, state, priority, run_at, \
-         attempts, max_attempts) VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6) \
+         attempts, max_attempts, target, created_at) \
+         VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6, $7, $8) \
          ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
          RETURNING {JOB_COLUMNS}"
     ))
@@ -263,6 +349,8 @@ pub(crate) async fn enqueue(conn: &mut Conn, new: NewJob) -> Result<Job> {
     .bind(new.priority)
     .bind(new.run_at)
     .bind(i32::try_from(new.max_attempts.max(1)).unwrap_or(i32::MAX))
+    .bind(new.target.clone())
+    .bind(new.created_at.unwrap_or(new.run_at))
     .row(conn)
     .await?;
     match inserted {
@@ -303,9 +391,52 @@ async fn leased(
     })
 }
 
-/// Marks job `id` succeeded in a commit with its effect, if `worker` still holds it.
-pub(crate) async fn mark_succeeded(conn: &mut Conn, id: JobId, worker: &str) -> Result<Job> {
-    leased(conn, id, worker, SUCCEEDED, Vec::new()).await
+/// Marks job `id` succeeded in a commit with its effect, if `worker` still holds it and its
+/// cancellation was not requested, recording the run's snapshot index and finish time when
+/// given.
+pub(crate) async fn mark_succeeded(
+    conn: &mut Conn,
+    id: JobId,
+    worker: &str,
+    run: Option<&CompletedRun>,
+) -> Result<()> {
+    let (set, values) = match run {
+        Some(run) => (
+            "state = 'succeeded', lease_until = NULL, snapshot = $3, finished_at = $4",
+            vec![
+                json(serde_json::to_string(&run.index).map_err(backend)?),
+                run.finished_at.into(),
+            ],
+        ),
+        None => ("state = 'succeeded', lease_until = NULL", Vec::new()),
+    };
+    let update = query(format!(
+        "UPDATE athlos_jobs SET {set} WHERE id = $1 AND state = 'running' AND worker = $2 \
+         AND NOT cancel_requested RETURNING id"
+    ));
+    let update = values
+        .into_iter()
+        .fold(update.bind(id).bind(worker), Query::bind);
+    if update.row(conn).await?.is_some() {
+        return Ok(());
+    }
+    let found = query("SELECT state, worker, cancel_requested FROM athlos_jobs WHERE id = $1")
+        .bind(id)
+        .row(conn)
+        .await?;
+    let Some(found) = found else {
+        return Err(StoreError::UnknownJob { id });
+    };
+    let held = found.get::<String>("state")? == "running"
+        && found.get::<Option<String>>("worker")?.as_deref() == Some(worker);
+    Err(if held && found.get::<bool>("cancel_requested")? {
+        StoreError::RunCancelled { id }
+    } else {
+        StoreError::LeaseLost {
+            id,
+            worker: worker.to_owned(),
+        }
+    })
 }
 
 /// Claims up to `wanted.limit` due jobs for `worker`, in claim order.
@@ -324,14 +455,14 @@ async fn claim(conn: &mut Conn, worker: &str, wanted: &Wanted<'_>) -> Result<Vec
         // `$5`: the kinds as a JSON array, or NULL for every kind.
         query(format!(
             "UPDATE athlos_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
-             lease_until = $2 WHERE id IN (SELECT id FROM (\
+             lease_until = $2, started_at = $3 WHERE id IN (SELECT id FROM (\
                SELECT * FROM (SELECT id, priority, run_at FROM athlos_jobs \
                  WHERE state IN ('queued', 'failed') AND run_at <= $3 \
                  AND ($5 IS NULL OR kind IN (SELECT value FROM json_each($5))) \
                  ORDER BY priority DESC, run_at, id LIMIT $4) \
                UNION ALL \
                SELECT * FROM (SELECT id, priority, run_at FROM athlos_jobs \
-                 WHERE state = 'running' AND lease_until <= $3 \
+                 WHERE state = 'running' AND lease_until <= $3 AND NOT cancel_requested \
                  AND ($5 IS NULL OR kind IN (SELECT value FROM json_each($5))) \
                  ORDER BY lease_until LIMIT $4)) \
                ORDER BY priority DESC, run_at, id LIMIT $4) \
@@ -354,7 +485,7 @@ async fn claim(conn: &mut Conn, worker: &str, wanted: &Wanted<'_>) -> Result<Vec
 async fn complete(conn: &mut Conn, ids: Vec<i64>, worker: &str) -> Result<Vec<JobId>> {
     let done = query(format!(
         "UPDATE athlos_jobs SET {SUCCEEDED} WHERE id IN (SELECT value FROM json_each($1)) \
-         AND state IN ('running', 'succeeded') AND worker = $2 RETURNING id"
+         AND state IN ('running', 'succeeded', 'cancelled') AND worker = $2 RETURNING id"
     ))
     .bind(ids)
     .bind(worker)
@@ -385,7 +516,8 @@ async fn complete_and_claim_at_once(
            WHERE id = ANY($4) AND state = 'running' AND worker = $1 RETURNING id), \
          completed AS (\
            SELECT id FROM marked UNION ALL \
-           SELECT id FROM athlos_jobs WHERE id = ANY($4) AND state = 'succeeded' \
+           SELECT id FROM athlos_jobs WHERE id = ANY($4) \
+             AND state IN ('succeeded', 'cancelled') \
              AND worker = $1 AND (SELECT COUNT(*) FROM marked) < cardinality($4)), \
          {claims}, finished AS (SELECT array_agg(id) AS ids FROM completed) \
          SELECT finished.ids AS finished, claimed.* FROM finished LEFT JOIN claimed ON true"
@@ -444,14 +576,14 @@ fn claim_ctes(limit: usize, kinds: Option<&str>, skip: Option<&str>) -> String {
            ORDER BY priority DESC, run_at, id LIMIT {limit} FOR UPDATE SKIP LOCKED), \
          expired AS (\
            SELECT id, priority, run_at FROM athlos_jobs \
-           WHERE state = 'running' AND lease_until <= $3{kinds}{skip} \
+           WHERE state = 'running' AND lease_until <= $3 AND NOT cancel_requested{kinds}{skip} \
            ORDER BY lease_until LIMIT {limit} FOR UPDATE SKIP LOCKED), \
          picked AS (\
            SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM expired) candidates \
            ORDER BY priority DESC, run_at, id LIMIT {limit}), \
          claimed AS (\
            UPDATE athlos_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
-             lease_until = $2 WHERE id = ANY(ARRAY(SELECT id FROM picked)) \
+             lease_until = $2, started_at = $3 WHERE id = ANY(ARRAY(SELECT id FROM picked)) \
            RETURNING {JOB_COLUMNS})"
     )
 }
@@ -480,5 +612,11 @@ fn job(row: &Row) -> Result<Job> {
         lease_until: row.opt_time("lease_until")?,
         last_error: row.get("last_error")?,
         priority: row.get("priority")?,
+        target: row.get("target")?,
+        cancel_requested: row.get("cancel_requested")?,
+        created_at: row.opt_time("created_at")?,
+        started_at: row.opt_time("started_at")?,
+        finished_at: row.opt_time("finished_at")?,
+        snapshot: row.opt_json("snapshot")?,
     })
 }

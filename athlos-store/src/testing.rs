@@ -121,6 +121,10 @@ macro_rules! store_conformance {
             jobs_are_completed_and_claimed_together,
             accounts_claim_usernames_and_keep_sessions,
             chats_are_kept_per_tournament,
+            cancelled_queued_runs_are_never_claimed,
+            cancel_requested_runs_commit_nothing,
+            cancel_requested_runs_complete_as_cancelled_in_batches,
+            runs_are_listed_by_status_kind_and_target,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {

@@ -9,7 +9,10 @@ use crate::event::{Event, EventData, EventType};
 use crate::id::{CompetitionId, DivisionId, TagName};
 use crate::lifecycle::{BracketAction, BracketContext, BracketLifecycle, BracketState, Lifecycle};
 use crate::model::{ModelError, Participant};
-use crate::store::{AggregateRef, Commit, Job, JobId, NewJob, Store, Stored, Write};
+use crate::store::{
+    AggregateRef, Commit, CompletedRun, Job, JobId, NewJob, SnapshotEntry, SnapshotIndex, Store,
+    Stored, Write,
+};
 use crate::version::{
     apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove, VersionError,
 };
@@ -294,14 +297,17 @@ impl<S: Store, C: Clock> Service<S, C> {
     }
 
     /// [`Service::generate`] as the effect of a job: the new version commits together with the
-    /// job's completion ([`Commit::completed_jobs`]), so a job that generated its bracket is
+    /// job's completion and its snapshot index ([`Commit::completed_runs`]: the division's
+    /// version read; the blobs and the version written), so a job that generated its bracket is
     /// succeeded in the same transaction and never runs, nor generates, again. A draw that
     /// fails commits its `bracket.failed` event without completing the job.
     ///
     /// # Errors
     /// As [`Service::generate`];
     /// [`StoreError::LeaseLost`](crate::error::StoreError::LeaseLost) (nothing committed) when
-    /// `worker` no longer holds the job, e.g. because it already succeeded.
+    /// `worker` no longer holds the job, e.g. because it already succeeded;
+    /// [`StoreError::RunCancelled`](crate::error::StoreError::RunCancelled) (nothing
+    /// committed) when its cancellation was requested.
     pub async fn generate_for_job(
         &self,
         id: &DivisionId,
@@ -330,7 +336,9 @@ impl<S: Store, C: Clock> Service<S, C> {
         let mut jobs = Vec::with_capacity(event.divisions.len());
         for division in &event.divisions {
             let payload = serde_json::json!({ "event": event.id, "division": division });
-            let job = NewJob::new(GENERATE_BRACKET, payload, now).with_max_attempts(1);
+            let job = NewJob::new(GENERATE_BRACKET, payload, now)
+                .with_max_attempts(1)
+                .with_target(AggregateRef::Division(division.clone()).to_string());
             let job = match key {
                 Some(key) => job.with_key(format!("generate:{}:{division}:{key}", event.id)),
                 None => job,
@@ -639,16 +647,39 @@ impl<S: Store, C: Clock> Service<S, C> {
     ) -> Result<(Stored<Division>, Vec<Event>), Error> {
         let version = next_version(expected);
         let aggregate = AggregateRef::Division(value.id.clone());
+        let now = self.clock().now();
+        // A job completes as a run, with the snapshot index of what it read and wrote.
+        let completed_runs = job
+            .map(|(job, worker)| CompletedRun {
+                job,
+                worker,
+                index: SnapshotIndex {
+                    read: vec![SnapshotEntry::Aggregate {
+                        aggregate: aggregate.clone(),
+                        version: expected,
+                    }],
+                    wrote: blobs
+                        .iter()
+                        .map(|(hash, _)| SnapshotEntry::Blob { hash: hash.clone() })
+                        .chain([SnapshotEntry::Aggregate {
+                            aggregate: aggregate.clone(),
+                            version,
+                        }])
+                        .collect(),
+                },
+                finished_at: now,
+            })
+            .into_iter()
+            .collect();
         let commit = Commit {
             writes: vec![Write::Division {
                 value: value.clone(),
                 expected: Some(expected),
             }],
             blobs,
-            completed_jobs: job.into_iter().collect(),
+            completed_runs,
             ..Commit::default()
         };
-        let now = self.clock().now();
         let events = self
             .commit_with_events(commit, &aggregate, version, now, data)
             .await?;

@@ -50,6 +50,12 @@ pub enum StoreError {
         /// The sequence the commit expected.
         sequence: u64,
     },
+    /// A commit would complete a run whose cancellation was requested; nothing was applied.
+    #[error("run {id} was cancelled: its completion commits nothing")]
+    RunCancelled {
+        /// The run's job.
+        id: JobId,
+    },
     /// The storage backend failed (adapters only).
     #[error("storage failed: {reason}")]
     Backend {
@@ -69,6 +75,7 @@ StoreError {
     LeaseLost => "lease_lost", Unavailable;
     JobNotDead => "job_not_dead", Unavailable;
     DeadlineMoved => "deadline_moved", Unavailable;
+    RunCancelled => "run_cancelled", Conflict;
     Backend => "backend", Unavailable;
 }
 }

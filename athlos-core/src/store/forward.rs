@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Commit, Competition,
+    AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Cancellation, Commit, Competition,
     CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division,
     DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewDelivery, NewJob,
-    NewWebhook, QueueStat, Receipt, Store, StoreError, Stored, Topic, Tournament, Wakeup, Webhook,
-    WebhookPatch, WebhookStore,
+    NewWebhook, QueueStat, Receipt, RunFilter, Store, StoreError, Stored, Topic, Tournament,
+    Wakeup, Webhook, WebhookPatch, WebhookStore,
 };
 use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
 use crate::chat::TournamentChat;
@@ -182,6 +182,23 @@ macro_rules! forward {
                 limit: usize,
             ) -> Result<Vec<Job>, StoreError> {
                 (**self).jobs(state, after, limit).await
+            }
+
+            async fn runs(
+                &self,
+                filter: &RunFilter,
+                after: Option<JobId>,
+                limit: usize,
+            ) -> Result<Vec<Job>, StoreError> {
+                (**self).runs(filter, after, limit).await
+            }
+
+            async fn request_cancel(
+                &self,
+                id: JobId,
+                now: DateTime<Utc>,
+            ) -> Result<Cancellation, StoreError> {
+                (**self).request_cancel(id, now).await
             }
 
             async fn heartbeat(

@@ -31,19 +31,24 @@ pub enum JobState {
     Failed,
     /// Failed with no attempts left: a dead letter.
     Dead,
+    /// Cancelled before it ran, or stopped at a checkpoint after a cancellation request: it
+    /// committed nothing (see [`crate::store::runs`]).
+    Cancelled,
 }
 
 impl JobState {
     /// Every state, in lifecycle order.
-    pub const ALL: [JobState; 5] = [
+    pub const ALL: [JobState; 6] = [
         JobState::Queued,
         JobState::Running,
         JobState::Succeeded,
         JobState::Failed,
         JobState::Dead,
+        JobState::Cancelled,
     ];
 
-    /// The snake-case name (`queued`, `running`, `succeeded`, `failed`, `dead`).
+    /// The snake-case name (`queued`, `running`, `succeeded`, `failed`, `dead`,
+    /// `cancelled`).
     pub fn as_str(self) -> &'static str {
         match self {
             JobState::Queued => "queued",
@@ -51,6 +56,7 @@ impl JobState {
             JobState::Succeeded => "succeeded",
             JobState::Failed => "failed",
             JobState::Dead => "dead",
+            JobState::Cancelled => "cancelled",
         }
     }
 
@@ -94,6 +100,12 @@ pub struct NewJob {
     /// Among due jobs, higher priorities are claimed first (default 0).
     #[serde(default)]
     pub priority: i32,
+    /// What a run works on (`division:u17-60`), for listings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// When it was submitted (`None`: at `run_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 impl NewJob {
@@ -106,7 +118,23 @@ impl NewJob {
             run_at,
             max_attempts: 25,
             priority: 0,
+            target: None,
+            created_at: None,
         }
+    }
+
+    /// With a target (what a run works on).
+    #[must_use]
+    pub fn with_target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+
+    /// Submitted at `created_at` (rather than at `run_at`).
+    #[must_use]
+    pub fn with_created_at(mut self, created_at: DateTime<Utc>) -> Self {
+        self.created_at = Some(created_at);
+        self
     }
 
     /// With an idempotency key.
@@ -164,6 +192,24 @@ pub struct Job {
     /// Among due jobs, higher priorities are claimed first.
     #[serde(default)]
     pub priority: i32,
+    /// What a run works on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Whether a cancellation was requested (see [`crate::store::runs`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancel_requested: bool,
+    /// When it was submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    /// When its latest attempt was claimed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it finished, where the store was told the time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// What it read and wrote, recorded with its completion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<crate::store::SnapshotIndex>,
 }
 
 /// Exponential backoff with jitter for retries: attempt `n` (from 1) waits

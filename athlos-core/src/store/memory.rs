@@ -6,12 +6,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::runs::cancel_outcome;
 use super::{
-    delivery_job, AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Commit, Competition,
-    CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division,
-    DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewDelivery, NewJob,
-    NewWebhook, QueueStat, Receipt, Store, StoreError, Stored, Tournament, Webhook, WebhookPatch,
-    WebhookStore, Write,
+    delivery_job, AggregateRef, AggregateStore, AttemptOutcome, BlobStore, CancelOutcome,
+    Cancellation, Commit, Competition, CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore,
+    Delivery, DeliveryState, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore,
+    LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, RunFilter, Store, StoreError,
+    Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
 };
 use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
 use crate::chat::TournamentChat;
@@ -194,6 +195,12 @@ impl Inner {
             lease_until: None,
             last_error: None,
             priority: job.priority,
+            target: job.target,
+            cancel_requested: false,
+            created_at: Some(job.created_at.unwrap_or(job.run_at)),
+            started_at: None,
+            finished_at: None,
+            snapshot: None,
         };
         self.jobs.insert(id, stored.clone());
         stored
@@ -214,7 +221,7 @@ impl Inner {
             .filter(|j| kinds.is_none_or(|kinds| kinds.contains(&j.kind)))
             .filter(|j| match j.state {
                 JobState::Queued | JobState::Failed => j.run_at <= now,
-                JobState::Running => j.lease_until.is_some_and(|l| l <= now),
+                JobState::Running => !j.cancel_requested && j.lease_until.is_some_and(|l| l <= now),
                 _ => false,
             })
             .map(|j| (std::cmp::Reverse(j.priority), j.run_at, j.id))
@@ -227,6 +234,7 @@ impl Inner {
                 job.attempts = job.attempts.saturating_add(1);
                 job.worker = Some(worker.to_owned());
                 job.lease_until = Some(lease_until);
+                job.started_at = Some(now);
                 claimed.push(job.clone());
             }
         }
@@ -239,16 +247,33 @@ impl Inner {
         let mut done = Vec::with_capacity(ids.len());
         for &id in ids {
             if let Ok(job) = leased(self, id, worker) {
-                job.state = JobState::Succeeded;
-                job.lease_until = None;
+                succeed(job);
                 done.push(id);
             } else if self.jobs.get(&id).is_some_and(|job| {
-                job.state == JobState::Succeeded && job.worker.as_deref() == Some(worker)
+                matches!(job.state, JobState::Succeeded | JobState::Cancelled)
+                    && job.worker.as_deref() == Some(worker)
             }) {
                 done.push(id);
             }
         }
         done
+    }
+
+    /// Up to `limit` jobs with an id greater than `after` that `keep` keeps, by id.
+    fn jobs_after(
+        &self,
+        after: Option<JobId>,
+        limit: usize,
+        keep: impl Fn(&Job) -> bool,
+    ) -> Vec<Job> {
+        let start = after.map_or(JobId(0), |a| JobId(a.0.saturating_add(1)));
+        self.jobs
+            .range(start..)
+            .map(|(_, j)| j)
+            .filter(|j| keep(j))
+            .take(limit)
+            .cloned()
+            .collect()
     }
 
     fn version_of(&self, aggregate: &AggregateRef) -> Option<u64> {
@@ -428,8 +453,20 @@ impl Store for MemoryStore {
                 });
             }
         }
-        for (id, worker) in &commit.completed_jobs {
-            leased(&mut inner, *id, worker)?;
+        let completions = commit
+            .completed_jobs
+            .iter()
+            .map(|(id, worker)| (*id, worker.as_str()))
+            .chain(
+                commit
+                    .completed_runs
+                    .iter()
+                    .map(|r| (r.job, r.worker.as_str())),
+            );
+        for (id, worker) in completions {
+            if leased(&mut inner, id, worker)?.cancel_requested {
+                return Err(StoreError::RunCancelled { id });
+            }
         }
         let mut versions = Vec::with_capacity(commit.writes.len());
         for write in commit.writes {
@@ -508,8 +545,14 @@ impl Store for MemoryStore {
         }
         for (id, worker) in &commit.completed_jobs {
             if let Ok(job) = leased(&mut inner, *id, worker) {
-                job.state = JobState::Succeeded;
-                job.lease_until = None;
+                succeed(job);
+            }
+        }
+        for run in commit.completed_runs {
+            if let Ok(job) = leased(&mut inner, run.job, &run.worker) {
+                succeed(job);
+                job.snapshot = Some(run.index);
+                job.finished_at = Some(run.finished_at);
             }
         }
         for job in commit.jobs {
@@ -630,8 +673,7 @@ impl JobStore for MemoryStore {
     async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
         let mut inner = self.lock();
         let job = leased(&mut inner, id, worker)?;
-        job.state = JobState::Succeeded;
-        job.lease_until = None;
+        succeed(job);
         Ok(job.clone())
     }
 
@@ -644,7 +686,9 @@ impl JobStore for MemoryStore {
     ) -> Result<Job, StoreError> {
         let mut inner = self.lock();
         let job = leased(&mut inner, id, worker)?;
-        job.state = if job.attempts >= job.max_attempts {
+        job.state = if job.cancel_requested {
+            JobState::Cancelled
+        } else if job.attempts >= job.max_attempts {
             JobState::Dead
         } else {
             JobState::Failed
@@ -674,16 +718,45 @@ impl JobStore for MemoryStore {
         after: Option<JobId>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
-        let inner = self.lock();
-        let start = after.map_or(JobId(0), |a| JobId(a.0.saturating_add(1)));
-        Ok(inner
+        Ok(self
+            .lock()
+            .jobs_after(after, limit, |j| state.is_none_or(|s| j.state == s)))
+    }
+
+    async fn runs(
+        &self,
+        filter: &RunFilter,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        Ok(self.lock().jobs_after(after, limit, |j| filter.matches(j)))
+    }
+
+    async fn request_cancel(
+        &self,
+        id: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<Cancellation, StoreError> {
+        let mut inner = self.lock();
+        let job = inner
             .jobs
-            .range(start..)
-            .map(|(_, j)| j)
-            .filter(|j| state.is_none_or(|s| j.state == s))
-            .take(limit)
-            .cloned()
-            .collect())
+            .get_mut(&id)
+            .ok_or(StoreError::UnknownJob { id })?;
+        let outcome = cancel_outcome(job, now);
+        match outcome {
+            CancelOutcome::Cancelled => {
+                job.state = JobState::Cancelled;
+                job.cancel_requested = true;
+                job.lease_until = None;
+                job.finished_at = Some(now);
+            }
+            CancelOutcome::StopRequested => job.cancel_requested = true,
+            CancelOutcome::AlreadyFinished => {}
+        }
+        Ok(Cancellation {
+            job: job.clone(),
+            outcome,
+        })
     }
 
     async fn heartbeat(
@@ -721,6 +794,11 @@ impl JobStore for MemoryStore {
     async fn release(&self, id: JobId, worker: &str) -> Result<Job, StoreError> {
         let mut inner = self.lock();
         let job = leased(&mut inner, id, worker)?;
+        if job.cancel_requested {
+            job.state = JobState::Cancelled;
+            job.lease_until = None;
+            return Ok(job.clone());
+        }
         job.state = JobState::Queued;
         job.attempts = job.attempts.saturating_sub(1);
         job.worker = None;
@@ -782,6 +860,17 @@ impl JobStore for MemoryStore {
         }
         Ok(stats.into_values().collect())
     }
+}
+
+/// Ends a leased job as its worker reports success: succeeded, or cancelled when its
+/// cancellation was requested.
+fn succeed(job: &mut Job) {
+    job.state = if job.cancel_requested {
+        JobState::Cancelled
+    } else {
+        JobState::Succeeded
+    };
+    job.lease_until = None;
 }
 
 fn leased<'a>(inner: &'a mut Inner, id: JobId, worker: &str) -> Result<&'a mut Job, StoreError> {

@@ -43,6 +43,7 @@ pub(crate) mod error;
 mod forward;
 mod jobs;
 mod memory;
+pub mod runs;
 mod wakeup;
 mod webhooks;
 
@@ -65,6 +66,10 @@ pub use jobs::{
     Backoff, CompletedAndClaimed, Deadline, DeadlineKey, Job, JobId, JobState, NewJob, QueueStat,
 };
 pub use memory::{MemorySnapshot, MemoryStore};
+pub use runs::{
+    CancelOutcome, Cancellation, CompletedRun, Run, RunFilter, RunStatus, SnapshotEntry,
+    SnapshotIndex,
+};
 pub use wakeup::{Topic, WakeSource, Wakeup};
 pub use webhooks::{
     delivery_job, AttemptOutcome, Delivery, DeliveryState, NewDelivery, NewWebhook, Webhook,
@@ -235,6 +240,11 @@ pub struct Commit {
     /// job and its completion commit together. A lease no longer held fails the commit with
     /// [`StoreError::LeaseLost`] and changes nothing.
     pub completed_jobs: Vec<(JobId, String)>,
+    /// Runs this change completes, as `completed_jobs` does, each recording its
+    /// [`SnapshotIndex`] and finish time with the completion. A run whose cancellation was
+    /// requested fails the commit with [`StoreError::RunCancelled`] and changes nothing (a
+    /// job of `completed_jobs` too).
+    pub completed_runs: Vec<CompletedRun>,
 }
 
 /// An event in the log.
@@ -400,7 +410,8 @@ pub trait JobStore: Send + Sync {
     async fn enqueue(&self, job: NewJob) -> Result<Job, StoreError>;
 
     /// Claims up to `limit` jobs due at `now` (queued, failed and due for retry, or running
-    /// with an expired lease), oldest first, leasing them to `worker` until `lease_until`.
+    /// with an expired lease and no cancellation requested), oldest first, leasing them to
+    /// `worker` until `lease_until`; each claimed job's `started_at` is `now`.
     ///
     /// # Errors
     /// [`StoreError::Backend`].
@@ -412,13 +423,14 @@ pub trait JobStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Job>, StoreError>;
 
-    /// Marks a leased job succeeded.
+    /// Marks a leased job succeeded (cancelled when its cancellation was requested).
     ///
     /// # Errors
     /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`] when `worker` no longer holds it.
     async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError>;
 
-    /// Marks a leased job failed: retried at `retry_at` while attempts remain, else dead.
+    /// Marks a leased job failed: retried at `retry_at` while attempts remain, else dead;
+    /// cancelled when its cancellation was requested.
     ///
     /// # Errors
     /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`].
@@ -453,7 +465,32 @@ pub trait JobStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Job>, StoreError>;
 
-    /// Extends the lease `worker` holds on a running job until `lease_until`.
+    /// Runs (jobs seen as runs, [`runs`]) that `filter` matches, by id, with an id greater
+    /// than `after`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn runs(
+        &self,
+        filter: &RunFilter,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
+
+    /// Asks to cancel run `id` at `now`, as [`runs::CANCEL_RULES`] decide: a queued run is
+    /// cancelled at once (finished at `now`), a running one is marked `cancel_requested`
+    /// (its worker stops at its next checkpoint), a finished one is left as it is.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownJob`], [`StoreError::Backend`].
+    async fn request_cancel(
+        &self,
+        id: JobId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Cancellation, StoreError>;
+
+    /// Extends the lease `worker` holds on a running job until `lease_until`. The job
+    /// returned shows whether its cancellation was requested (a checkpoint of its worker).
     ///
     /// # Errors
     /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`] when `worker` no longer holds it.
@@ -473,7 +510,8 @@ pub trait JobStore: Send + Sync {
     async fn complete_all(&self, ids: &[JobId], worker: &str) -> Result<Vec<JobId>, StoreError>;
 
     /// Gives a leased job back without counting the attempt (a worker shutting down before
-    /// or while running it): it is due again at once.
+    /// or while running it): it is due again at once, or cancelled when its cancellation was
+    /// requested.
     ///
     /// # Errors
     /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`].

@@ -250,7 +250,7 @@ impl AttemptOutcome {
     pub fn stranded(job_id: JobId, job: Option<&Job>) -> Option<Self> {
         let reason = match job {
             None => format!("its delivery job {} is gone", job_id.0),
-            Some(job) if job.state == JobState::Dead => format!(
+            Some(job) if matches!(job.state, JobState::Dead | JobState::Cancelled) => format!(
                 "its delivery job {} ended without recording its last attempt: {}",
                 job_id.0,
                 job.last_error.as_deref().unwrap_or("no error recorded")
@@ -319,6 +319,12 @@ mod tests {
             lease_until: Some(now),
             last_error: Some("lease lost".to_owned()),
             priority: 0,
+            target: None,
+            cancel_requested: false,
+            created_at: None,
+            started_at: None,
+            finished_at: None,
+            snapshot: None,
         };
         assert_eq!(AttemptOutcome::stranded(id, Some(&job)), None);
         job.state = JobState::Queued;

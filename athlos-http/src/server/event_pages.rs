@@ -241,7 +241,10 @@ async fn render_event(
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
             error: view.error.unwrap_or_default(),
-            done: matches!(view.status, JobStatus::Succeeded | JobStatus::Failed),
+            done: matches!(
+                view.status,
+                JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+            ),
         });
     }
     let divisions = match divisions_of(state, &competition).await {

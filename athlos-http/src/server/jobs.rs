@@ -69,6 +69,8 @@ pub enum JobStatus {
     Retrying,
     /// Failed with no attempts left (`error` says why).
     Failed,
+    /// Cancelled: it committed nothing.
+    Cancelled,
 }
 
 impl From<JobState> for JobStatus {
@@ -78,6 +80,7 @@ impl From<JobState> for JobStatus {
             JobState::Running => JobStatus::Running,
             JobState::Succeeded => JobStatus::Succeeded,
             JobState::Failed => JobStatus::Retrying,
+            JobState::Cancelled => JobStatus::Cancelled,
             _ => JobStatus::Failed,
         }
     }

@@ -35,6 +35,8 @@ pub mod nowchess_board;
 pub mod ops;
 pub mod pages;
 pub mod play_pages;
+#[allow(unused_qualifications)]
+pub mod runs;
 pub mod secrets;
 pub mod store;
 #[allow(unused_qualifications)]
@@ -258,6 +260,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(streams::routes())
         .merge(leaderboard::routes())
         .merge(webhooks::routes())
+        .merge(runs::routes())
         .merge(metrics::routes())
         .split_for_parts();
     ops::finish_document(&mut api);

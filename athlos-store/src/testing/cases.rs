@@ -23,8 +23,9 @@ use athlos_core::lifecycle::TournamentState;
 use athlos_core::model::Participant;
 use athlos_core::service::Service;
 use athlos_core::store::{
-    AggregateRef, Backoff, Commit, Deadline, DeadlineKey, Job, JobId, JobState, JobStore, NewJob,
-    Store, Write,
+    AggregateRef, Backoff, CancelOutcome, Commit, CompletedRun, Deadline, DeadlineKey, Job, JobId,
+    JobState, JobStore, NewJob, Run, RunFilter, RunStatus, SnapshotEntry, SnapshotIndex, Store,
+    Write,
 };
 use athlos_core::tournament::TournamentRules;
 use athlos_core::version::{ContentHash, Patch};
@@ -2074,4 +2075,339 @@ pub async fn chats_are_kept_per_tournament<S: Store>(store: S) {
         .map(|e| e.event.event_type().as_str())
         .collect();
     assert_eq!(chat, ["chat.posted", "chat.posted", "chat.deleted"]);
+}
+
+fn run(kind: &str, target: &str) -> NewJob {
+    job(kind).with_target(target)
+}
+
+pub async fn cancelled_queued_runs_are_never_claimed<S: Store>(store: S) {
+    let queued = store.enqueue(run("generate", "division:a")).await.unwrap();
+    assert_eq!(queued.created_at, Some(t0()));
+    assert_eq!(queued.target.as_deref(), Some("division:a"));
+    let cancelled = store
+        .request_cancel(queued.id, t0() + secs(1))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.outcome, CancelOutcome::Cancelled);
+    assert_eq!(cancelled.job.state, JobState::Cancelled);
+    assert!(cancelled.job.cancel_requested);
+    assert_eq!(cancelled.job.finished_at, Some(t0() + secs(1)));
+    assert_eq!(
+        store.job(queued.id).await.unwrap(),
+        Some(cancelled.job.clone())
+    );
+    assert!(store
+        .claim("w1", t0() + secs(3600), t0() + secs(3630), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Asking again changes nothing; a cancelled run is not requeued.
+    let again = store
+        .request_cancel(queued.id, t0() + secs(2))
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, CancelOutcome::AlreadyFinished);
+    assert_eq!(again.job, cancelled.job);
+    assert!(matches!(
+        store.requeue(queued.id, t0()).await,
+        Err(StoreError::JobNotDead { .. })
+    ));
+    // A run waiting for its retry is queued too: cancelled at once, never claimed again.
+    let retried = store
+        .enqueue(run("generate", "division:b").with_created_at(t0() - secs(5)))
+        .await
+        .unwrap();
+    assert_eq!(retried.created_at, Some(t0() - secs(5)));
+    let claimed = store.claim("w1", t0(), t0() + secs(30), 1).await.unwrap();
+    assert_eq!(ids(&claimed), vec![retried.id]);
+    assert_eq!(claimed[0].started_at, Some(t0()));
+    let failed = store
+        .fail(retried.id, "w1", "boom".to_owned(), t0() + secs(10))
+        .await
+        .unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    let cancelled = store
+        .request_cancel(retried.id, t0() + secs(5))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.outcome, CancelOutcome::Cancelled);
+    assert_eq!(cancelled.job.state, JobState::Cancelled);
+    assert_eq!(cancelled.job.last_error.as_deref(), Some("boom"));
+    assert!(store
+        .claim("w1", t0() + secs(60), t0() + secs(90), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        store.request_cancel(JobId(999_999), t0()).await,
+        Err(StoreError::UnknownJob { .. })
+    ));
+}
+
+pub async fn cancel_requested_runs_commit_nothing<S: Store>(store: S) {
+    let a = store.enqueue(run("generate", "division:a")).await.unwrap();
+    let b = store.enqueue(run("generate", "division:b")).await.unwrap();
+    let c = store.enqueue(run("generate", "division:c")).await.unwrap();
+    let d = store.enqueue(run("generate", "division:d")).await.unwrap();
+    let e = store.enqueue(run("generate", "division:e")).await.unwrap();
+    let claimed = store.claim("w1", t0(), t0() + secs(30), 5).await.unwrap();
+    assert_eq!(claimed.len(), 5);
+    for id in [a.id, c.id, d.id, e.id] {
+        let asked = store.request_cancel(id, t0() + secs(1)).await.unwrap();
+        assert_eq!(asked.outcome, CancelOutcome::StopRequested);
+        assert_eq!(asked.job.state, JobState::Running);
+        assert!(asked.job.cancel_requested);
+        assert_eq!(asked.job.finished_at, None);
+    }
+    // The worker sees the request at its checkpoint (a heartbeat's answer).
+    let beat = store.heartbeat(a.id, "w1", t0() + secs(40)).await.unwrap();
+    assert!(beat.cancel_requested);
+    assert_eq!(beat.state, JobState::Running);
+    // Its completion commits nothing, alone or with a snapshot.
+    let bytes = b"partial".to_vec();
+    let hash = ContentHash::of(&bytes);
+    let index = SnapshotIndex {
+        read: vec![SnapshotEntry::Aggregate {
+            aggregate: AggregateRef::Division(did("a")),
+            version: 3,
+        }],
+        wrote: vec![SnapshotEntry::Blob { hash: hash.clone() }],
+    };
+    for commit in [
+        Commit {
+            blobs: vec![(hash.clone(), bytes.clone())],
+            completed_jobs: vec![(a.id, "w1".to_owned())],
+            ..Commit::default()
+        },
+        Commit {
+            blobs: vec![(hash.clone(), bytes.clone())],
+            jobs: vec![job("follow-up")],
+            completed_runs: vec![CompletedRun {
+                job: a.id,
+                worker: "w1".to_owned(),
+                index: index.clone(),
+                finished_at: t0() + secs(2),
+            }],
+            ..Commit::default()
+        },
+    ] {
+        let refused = store.commit(commit).await;
+        assert!(
+            matches!(refused, Err(StoreError::RunCancelled { id }) if id == a.id),
+            "{refused:?}"
+        );
+    }
+    assert!(store.blob(&hash).await.unwrap().is_none());
+    assert_eq!(store.jobs(None, None, 100).await.unwrap().len(), 5);
+    let still = store.job(a.id).await.unwrap().unwrap();
+    assert_eq!(still.state, JobState::Running);
+    assert_eq!(still.snapshot, None);
+    // Whatever its worker reports then, it ends cancelled.
+    let stopped = store
+        .fail(
+            a.id,
+            "w1",
+            "cancelled at a checkpoint".to_owned(),
+            t0() + secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stopped.state, JobState::Cancelled);
+    assert_eq!(
+        store.complete(c.id, "w1").await.unwrap().state,
+        JobState::Cancelled
+    );
+    assert_eq!(
+        store.release(d.id, "w1").await.unwrap().state,
+        JobState::Cancelled
+    );
+    // The run left alone completes with its snapshot index, which reads back.
+    store
+        .commit(Commit {
+            blobs: vec![(hash.clone(), bytes.clone())],
+            completed_runs: vec![CompletedRun {
+                job: b.id,
+                worker: "w1".to_owned(),
+                index: index.clone(),
+                finished_at: t0() + secs(3),
+            }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.blob(&hash).await.unwrap(), Some(bytes));
+    let done = store.job(b.id).await.unwrap().unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    assert_eq!(done.snapshot, Some(index.clone()));
+    assert_eq!(done.finished_at, Some(t0() + secs(3)));
+    assert_eq!(done.started_at, Some(t0()));
+    // A cancel-requested run whose lease expires is not claimed again; asked again once its
+    // worker is gone, it is cancelled.
+    assert!(store
+        .claim("w2", t0() + secs(300), t0() + secs(330), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let gone = store.request_cancel(e.id, t0() + secs(300)).await.unwrap();
+    assert_eq!(gone.outcome, CancelOutcome::Cancelled);
+    assert_eq!(gone.job.state, JobState::Cancelled);
+    assert_eq!(gone.job.finished_at, Some(t0() + secs(300)));
+    let listed = store
+        .runs(
+            &RunFilter {
+                status: Some(RunStatus::Succeeded),
+                ..RunFilter::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![done.clone()]);
+    assert_eq!(Run::from(done).snapshot, Some(index));
+    // Cancelling a finished run changes nothing.
+    let late = store.request_cancel(b.id, t0() + secs(4)).await.unwrap();
+    assert_eq!(late.outcome, CancelOutcome::AlreadyFinished);
+    assert_eq!(late.job.state, JobState::Succeeded);
+    assert!(!late.job.cancel_requested);
+}
+
+pub async fn cancel_requested_runs_complete_as_cancelled_in_batches<S: JobStore>(store: S) {
+    let a = store.enqueue(run("generate", "division:a")).await.unwrap();
+    let b = store.enqueue(run("generate", "division:b")).await.unwrap();
+    store.claim("w1", t0(), t0() + secs(30), 2).await.unwrap();
+    store.request_cancel(a.id, t0() + secs(1)).await.unwrap();
+    let done = store.complete_all(&[a.id, b.id], "w1").await.unwrap();
+    assert_eq!(done.len(), 2);
+    assert_eq!(
+        store.job(a.id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    assert_eq!(
+        store.job(b.id).await.unwrap().unwrap().state,
+        JobState::Succeeded
+    );
+    // Handed in again, both count as the worker's (as after a commit with their effect).
+    let mut again = store.complete_all(&[a.id, b.id], "w1").await.unwrap();
+    again.sort();
+    assert_eq!(again, vec![a.id, b.id]);
+    let c = store.enqueue(run("generate", "division:c")).await.unwrap();
+    store.claim("w1", t0(), t0() + secs(30), 1).await.unwrap();
+    store.request_cancel(c.id, t0() + secs(1)).await.unwrap();
+    let both = store
+        .complete_and_claim(&[c.id], "w1", None, t0() + secs(2), t0() + secs(32), 5)
+        .await
+        .unwrap();
+    assert_eq!(both.completed, vec![c.id]);
+    assert!(both.claimed.is_empty());
+    assert_eq!(
+        store.job(c.id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+}
+
+pub async fn runs_are_listed_by_status_kind_and_target<S: Store>(store: S) {
+    // Five runs and a job without a target: generate a, b, c; replay a, b.
+    let g_a = store.enqueue(run("generate", "division:a")).await.unwrap();
+    let g_b = store.enqueue(run("generate", "division:b")).await.unwrap();
+    let plain = store.enqueue(job("deliver")).await.unwrap();
+    let r_a = store.enqueue(run("replay", "division:a")).await.unwrap();
+    let g_c = store.enqueue(run("generate", "division:c")).await.unwrap();
+    let r_b = store
+        .enqueue(run("replay", "division:b").with_max_attempts(1))
+        .await
+        .unwrap();
+    // g_a running, r_b dead (failed), g_c cancelled, g_b and r_a queued.
+    let claimed = store
+        .claim_kinds("w1", &["generate".to_owned()], t0(), t0() + secs(30), 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), vec![g_a.id]);
+    store
+        .claim_kinds("w1", &["replay".to_owned()], t0(), t0() + secs(30), 2)
+        .await
+        .unwrap();
+    store.release(r_a.id, "w1").await.unwrap();
+    let dead = store
+        .fail(r_b.id, "w1", "diverged".to_owned(), t0())
+        .await
+        .unwrap();
+    assert_eq!(dead.state, JobState::Dead);
+    store.request_cancel(g_c.id, t0()).await.unwrap();
+    let list = |status: Option<RunStatus>, kind: Option<&str>, target: Option<&str>| {
+        let filter = RunFilter {
+            status,
+            kind: kind.map(str::to_owned),
+            target: target.map(str::to_owned),
+        };
+        let store = &store;
+        async move { ids(&store.runs(&filter, None, 100).await.unwrap()) }
+    };
+    assert_eq!(
+        list(None, None, None).await,
+        vec![g_a.id, g_b.id, plain.id, r_a.id, g_c.id, r_b.id]
+    );
+    assert_eq!(
+        list(Some(RunStatus::Queued), None, None).await,
+        vec![g_b.id, plain.id, r_a.id]
+    );
+    assert_eq!(
+        list(Some(RunStatus::Running), None, None).await,
+        vec![g_a.id]
+    );
+    assert_eq!(
+        list(Some(RunStatus::Failed), None, None).await,
+        vec![r_b.id]
+    );
+    assert_eq!(
+        list(Some(RunStatus::Cancelled), None, None).await,
+        vec![g_c.id]
+    );
+    assert_eq!(
+        list(None, Some("generate"), None).await,
+        vec![g_a.id, g_b.id, g_c.id]
+    );
+    assert_eq!(
+        list(None, None, Some("division:a")).await,
+        vec![g_a.id, r_a.id]
+    );
+    assert_eq!(
+        list(Some(RunStatus::Queued), Some("replay"), Some("division:a")).await,
+        vec![r_a.id]
+    );
+    assert_eq!(
+        list(Some(RunStatus::Queued), Some("replay"), Some("division:b")).await,
+        vec![]
+    );
+    assert_eq!(list(None, Some("nothing"), None).await, vec![]);
+    // A failed attempt waiting for its retry is a queued run, with its error.
+    let retry = store.enqueue(run("generate", "division:d")).await.unwrap();
+    store.claim("w1", t0(), t0() + secs(30), 10).await.unwrap();
+    let failed = store
+        .fail(retry.id, "w1", "busy".to_owned(), t0() + secs(60))
+        .await
+        .unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    let seen = Run::from(failed);
+    assert_eq!(seen.status, RunStatus::Queued);
+    assert_eq!(seen.error.as_deref(), Some("busy"));
+    assert_eq!(seen.target.as_deref(), Some("division:d"));
+    // Paging by id.
+    let filter = RunFilter {
+        kind: Some("generate".to_owned()),
+        ..RunFilter::default()
+    };
+    let first = store.runs(&filter, None, 2).await.unwrap();
+    assert_eq!(ids(&first), vec![g_a.id, g_b.id]);
+    let next = store.runs(&filter, Some(g_b.id), 2).await.unwrap();
+    assert_eq!(ids(&next), vec![g_c.id, retry.id]);
+    let last = store.runs(&filter, Some(retry.id), 2).await.unwrap();
+    assert!(last.is_empty());
+    assert!(store.runs(&filter, None, 0).await.unwrap().is_empty());
+    assert!(store
+        .runs(&RunFilter::default(), Some(JobId(u64::MAX)), 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -187,6 +187,22 @@ impl JobStore for DefaultJobStore {
         self.0.jobs(state, after, limit).await
     }
 
+    async fn runs(
+        &self,
+        filter: &athlos_core::store::RunFilter,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.0.runs(filter, after, limit).await
+    }
+    async fn request_cancel(
+        &self,
+        id: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<athlos_core::store::Cancellation, StoreError> {
+        self.0.request_cancel(id, now).await
+    }
+
     async fn heartbeat(
         &self,
         id: JobId,
