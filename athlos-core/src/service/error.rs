@@ -198,6 +198,12 @@ pub enum ServiceError {
         /// The team asked for.
         team: ParticipantId,
     },
+    /// No run (job) with this id.
+    #[error("unknown run {id}")]
+    UnknownRun {
+        /// The id.
+        id: u64,
+    },
     /// A board game's end reported for a game that is not the one recorded for its match.
     #[error("game {game_id} is not the board game of match {match_id} of tournament {tournament}")]
     UnknownBoardGame {
@@ -264,6 +270,7 @@ ServiceError {
     OnAnotherTeam => "on_another_team", Conflict;
     UnknownTeam => "unknown_team", NotFound;
     UnknownBoardGame => "unknown_board_game", NotFound;
+    UnknownRun => "unknown_run", NotFound;
     IllegalGame => "illegal_game", Invalid;
     ResultAgainstBoard => "result_against_board", Invalid;
 }

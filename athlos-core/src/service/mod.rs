@@ -50,6 +50,7 @@ mod drafts;
 pub(crate) mod error;
 mod notifications;
 mod results;
+mod runs;
 mod standings;
 mod tournaments;
 

@@ -198,19 +198,10 @@ async fn cancel_run(
     caller: Caller,
     ApiPath(run_id): ApiPath<u64>,
 ) -> Result<Json<CancelAnswer>, ApiError> {
-    let unknown = || ApiError::not_found(format!("unknown run {run_id}"));
-    let job = state.store.job(JobId(run_id)).await?.ok_or_else(unknown)?;
-    if !caller.is_admin() {
-        let event = job.payload.get("event").and_then(Value::as_str);
-        let Some(event) = event else {
-            return Err(ApiError::forbidden(
-                "only administrators may cancel a run that works for no event",
-            ));
-        };
-        super::competitions::directed_event(&state, &caller, event).await?;
-    }
-    let now = state.clock.now();
-    let cancellation = state.store.request_cancel(job.id, now).await?;
+    let cancellation = state
+        .service
+        .cancel_run(&caller.principal(), JobId(run_id))
+        .await??;
     Ok(Json(CancelAnswer {
         outcome: cancellation.outcome,
         run: RunView::of(cancellation.job),
