@@ -972,7 +972,7 @@ async fn events_divisions_and_tournaments_keep_their_wire_shape() {
             202,
         )
         .await;
-    assert_eq!(keys(&jobs), ["jobs"]);
+    assert_eq!(keys(&jobs), ["jobs", "runs"]);
     let receiver = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
@@ -986,12 +986,17 @@ async fn events_divisions_and_tournaments_keep_their_wire_shape() {
             202,
         )
         .await;
-    assert_eq!(keys(&jobs), ["jobs", "webhook"]);
+    assert_eq!(keys(&jobs), ["jobs", "runs", "webhook"]);
     assert!(jobs["webhook"]["secret"].is_string(), "{jobs}");
     let job = server
         .get(&format!("/v1/jobs/{}", jobs["jobs"][0]["id"]))
         .await;
     assert_eq!(keys(&job), keys(&jobs["jobs"][0]));
+    let run = server
+        .get(&format!("/v1/runs/{}", jobs["runs"][0]["id"]))
+        .await;
+    assert_eq!(keys(&run), keys(&jobs["runs"][0]));
+    assert_eq!(jobs["runs"][0]["id"], jobs["jobs"][0]["id"]);
 
     // A bracket tournament of five: byes in round 1.
     let body = serde_json::json!({

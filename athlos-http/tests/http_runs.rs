@@ -21,6 +21,22 @@ fn ids(list: &Value) -> Vec<u64> {
         .collect()
 }
 
+/// Run `run`, whose snapshot index must name the blob of `division`'s first version.
+async fn wrote_its_blob(server: &Server, run: u64, division: &str) -> Value {
+    let run = server.get(&format!("/v1/runs/{run}")).await;
+    let versions = server
+        .get(&format!("/v1/events/e/divisions/{division}/versions"))
+        .await;
+    let hash = versions["versions"][0]["hash"].clone();
+    assert!(hash.is_string(), "{versions}");
+    let wrote = run["snapshot"]["wrote"].as_array().unwrap();
+    assert!(
+        wrote.contains(&json!({"entry": "blob", "hash": hash})),
+        "{run}"
+    );
+    run
+}
+
 /// An event `e` with divisions `d0`, `d1`, `d2` of 4 entries each, directed by `director`.
 async fn event(server: &Server, director: &str) {
     server
@@ -142,17 +158,8 @@ async fn runs_are_listed_cancelled_and_indexed() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             for (run, division) in [(runs[0], "d0"), (runs[2], "d2")] {
-                let run = server.get(&format!("/v1/runs/{run}")).await;
-                let versions = server
-                    .get(&format!("/v1/events/e/divisions/{division}/versions"))
-                    .await;
-                let hash = versions["versions"][0]["hash"].clone();
-                assert!(hash.is_string(), "{versions}");
+                let run = wrote_its_blob(&server, run, division).await;
                 let wrote = run["snapshot"]["wrote"].as_array().unwrap();
-                assert!(
-                    wrote.contains(&json!({"entry": "blob", "hash": hash})),
-                    "{run}"
-                );
                 assert!(wrote.contains(&json!({
                     "entry": "aggregate",
                     "aggregate": {"type": "division", "id": division},
@@ -172,6 +179,174 @@ async fn runs_are_listed_cancelled_and_indexed() {
             );
             server.stop().await;
         }
+        database.drop_it().await;
+    }
+}
+
+/// `POST /v1/runs` with `body` and an `Idempotency-Key`, which must answer 202.
+async fn submit(server: &Server, token: &str, body: &Value, key: &str) -> Value {
+    let response = server
+        .client
+        .post(server.url("/v1/runs"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(status, 202, "{answer}");
+    answer
+}
+
+/// Polls `path` until `done` holds for its answer (at most 60 s).
+async fn until(server: &Server, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = server.get(path).await;
+        if done(&answer) {
+            return answer;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} never got there: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_run_cancelled_midway_commits_nothing() {
+    for database in common::databases().await {
+        let director = token("organiser", "director");
+        let stranger = token("stranger", "director");
+        // While the hold file exists, runs wait at their last checkpoint before committing:
+        // they are running, with their draw made, when one of them is cancelled.
+        let hold = std::env::temp_dir().join(format!(
+            "athlos_hold_{}_{}",
+            std::process::id(),
+            database.url.len()
+        ));
+        std::fs::write(&hold, b"hold").unwrap();
+        let held = hold.clone();
+        let server = Server::start_with(&database.url, move |c| {
+            c.workers = 4;
+            c.hold_runs = Some(held);
+        })
+        .await;
+        event(&server, &director).await;
+
+        // Refusals first: none of them queues anything.
+        // Each case: the status, the error code, the body.
+        for case in [
+            r#"422 unknown_run_kind {"kind": "simulate", "target": "event:e"}"#,
+            r#"422 run_target {"kind": "generate_all", "target": "division:d0"}"#,
+            r#"422 run_target {"kind": "generate_bracket", "target": "d0"}"#,
+            r#"422 run_options {"kind": "generate_bracket", "target": "division:d0", "options": {"seed": 1}}"#,
+            r#"404 unknown_division {"kind": "generate_bracket", "target": "division:nope"}"#,
+            r#"404 unknown_competition {"kind": "generate_all", "target": "event:nope"}"#,
+        ] {
+            let mut parts = case.splitn(3, ' ');
+            let (status, code, body) = (
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+            );
+            let status: u16 = status.parse().unwrap();
+            let body: Value = serde_json::from_str(body).unwrap();
+            let (got, answer) = server
+                .send("POST", "/v1/runs", Some(&director), Some(&body))
+                .await;
+            assert_eq!(got, status, "{body} → {answer}");
+            assert_eq!(answer["code"], code, "{body} → {answer}");
+        }
+        let body = json!({"kind": "generate_all", "target": "event:e"});
+        let (got, _) = server
+            .send("POST", "/v1/runs", Some(&stranger), Some(&body))
+            .await;
+        assert_eq!(got, 403);
+        let (got, _) = server.send("POST", "/v1/runs", None, Some(&body)).await;
+        assert_eq!(got, 401);
+        assert!(ids(&server.get("/v1/runs").await).is_empty());
+
+        // Submit the generate-all as a run; the same key gives the same runs.
+        let runs = ids(&submit(&server, &director, &body, "all-1").await);
+        assert_eq!(runs.len(), 3);
+        let again = submit(&server, &director, &body, "all-1").await;
+        assert_eq!(ids(&again), runs, "the same key queues nothing new");
+        let (got, bad) = server
+            .send(
+                "POST",
+                "/v1/runs",
+                Some(&director),
+                Some(&json!({"kind": "generate_all"})),
+            )
+            .await;
+        assert_eq!(got, 400, "{bad}");
+
+        // All three run and wait at their checkpoint.
+        let running = until(&server, "/v1/runs?status=running", |list| {
+            ids(list).len() == 3
+        })
+        .await;
+        assert_eq!(ids(&running), runs);
+        for run in running["runs"].as_array().unwrap() {
+            assert!(run["started_at"].is_string(), "{run}");
+            assert_eq!(run["attempts"], 1);
+        }
+
+        // Cancel d1's run midway: it is asked to stop, then the hold is lifted.
+        let cancelled = server
+            .post(
+                &format!("/v1/runs/{}/cancel", runs[1]),
+                &director,
+                Value::Null,
+                200,
+            )
+            .await;
+        assert_eq!(cancelled["outcome"], "stop_requested", "{cancelled}");
+        assert_eq!(cancelled["run"]["status"], "running");
+        assert_eq!(cancelled["run"]["cancel_requested"], true);
+        std::fs::remove_file(&hold).unwrap();
+
+        let finished = until(&server, "/v1/runs", |list| {
+            list["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["status"] != "running" && r["status"] != "queued")
+        })
+        .await;
+        let status: Vec<&str> = finished["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            status,
+            ["succeeded", "cancelled", "succeeded"],
+            "{finished}"
+        );
+
+        // The cancelled run committed nothing: no version, no bracket, no snapshot index.
+        let stopped = server.get(&format!("/v1/runs/{}", runs[1])).await;
+        assert_eq!(stopped["snapshot"], Value::Null, "{stopped}");
+        assert!(
+            stopped["error"].as_str().unwrap().contains("checkpoint"),
+            "{stopped}"
+        );
+        let d1 = server.get("/v1/events/e/divisions/d1").await;
+        assert_eq!(d1["state"], "draft", "{d1}");
+        let versions = server.get("/v1/events/e/divisions/d1/versions").await;
+        assert_eq!(versions["versions"], json!([]));
+
+        // The others succeeded with snapshot indexes naming the blobs they wrote.
+        for (run, division) in [(runs[0], "d0"), (runs[2], "d2")] {
+            wrote_its_blob(&server, run, division).await;
+        }
+        server.stop().await;
         database.drop_it().await;
     }
 }

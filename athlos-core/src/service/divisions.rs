@@ -17,6 +17,7 @@ use crate::version::{
     apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove, VersionError,
 };
 
+use super::runs::{Checkpoint, NoProbe, RunProbe};
 use super::{emitted, next_version, Service, ServiceError};
 
 /// The job kind that generates one division's bracket; payload `{"event", "division"}`.
@@ -293,7 +294,7 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// [`LifecycleError`](crate::error::LifecycleError) once locked; the draw's error; a
     /// conflict.
     pub async fn generate(&self, id: &DivisionId) -> Result<Generated, Error> {
-        self.generate_completing(id, None).await
+        self.generate_completing(id, None, None).await
     }
 
     /// [`Service::generate`] as the effect of a job: the new version commits together with the
@@ -314,7 +315,7 @@ impl<S: Store, C: Clock> Service<S, C> {
         job: JobId,
         worker: &str,
     ) -> Result<Generated, Error> {
-        self.generate_completing(id, Some((job, worker.to_owned())))
+        self.generate_completing(id, Some((job, worker.to_owned())), None)
             .await
     }
 
@@ -332,20 +333,33 @@ impl<S: Store, C: Clock> Service<S, C> {
         key: Option<&str>,
     ) -> Result<Vec<Job>, Error> {
         let event = self.competition(competition).await?.value;
-        let now = self.clock().now();
         let mut jobs = Vec::with_capacity(event.divisions.len());
         for division in &event.divisions {
-            let payload = serde_json::json!({ "event": event.id, "division": division });
-            let job = NewJob::new(GENERATE_BRACKET, payload, now)
-                .with_max_attempts(1)
-                .with_target(AggregateRef::Division(division.clone()).to_string());
-            let job = match key {
-                Some(key) => job.with_key(format!("generate:{}:{division}:{key}", event.id)),
-                None => job,
-            };
-            jobs.push(self.store().enqueue(job).await?);
+            jobs.push(self.queue_division(&event.id, division, key).await?);
         }
         Ok(jobs)
+    }
+
+    /// Queues the [`GENERATE_BRACKET`] job of `division` of `event`, keyed as
+    /// [`Service::queue_generation`] keys it (the same key gives the same job either way).
+    ///
+    /// # Errors
+    /// The store's.
+    pub(crate) async fn queue_division(
+        &self,
+        event: &CompetitionId,
+        division: &DivisionId,
+        key: Option<&str>,
+    ) -> Result<Job, Error> {
+        let payload = serde_json::json!({ "event": event, "division": division });
+        let job = NewJob::new(GENERATE_BRACKET, payload, self.clock().now())
+            .with_max_attempts(1)
+            .with_target(AggregateRef::Division(division.clone()).to_string());
+        let job = match key {
+            Some(key) => job.with_key(format!("generate:{event}:{division}:{key}")),
+            None => job,
+        };
+        Ok(self.store().enqueue(job).await?)
     }
 
     /// Runs a [`GENERATE_BRACKET`] job leased to its worker: the division its payload names,
@@ -355,6 +369,23 @@ impl<S: Store, C: Clock> Service<S, C> {
     /// [`ServiceError::Document`] when the job names no division or is not leased; as
     /// [`Service::generate_for_job`].
     pub async fn run_generation(&self, job: &Job) -> Result<Generated, Error> {
+        self.run_generation_with(job, &NoProbe).await
+    }
+
+    /// [`Service::run_generation`] with its checkpoints ([`Service::checkpoint`]): after
+    /// reading the division ([`Checkpoint::Read`]) and after the draw ([`Checkpoint::Computed`]),
+    /// `probe` is told and the run stops there if its cancellation was requested, having
+    /// committed nothing (a cancellation requested later still stops it: the commit that
+    /// would complete it is refused).
+    ///
+    /// # Errors
+    /// As [`Service::run_generation`]; [`StoreError::RunCancelled`](crate::error::StoreError::RunCancelled)
+    /// at a checkpoint.
+    pub async fn run_generation_with(
+        &self,
+        job: &Job,
+        probe: &dyn RunProbe,
+    ) -> Result<Generated, Error> {
         let malformed = |reason: &str| ServiceError::Document {
             reason: format!("job {}: {reason}", job.id),
         };
@@ -364,19 +395,32 @@ impl<S: Store, C: Clock> Service<S, C> {
             .worker
             .as_deref()
             .ok_or_else(|| malformed("the job is not leased to a worker"))?;
-        self.generate_for_job(&division, job.id, worker).await
+        self.generate_completing(
+            &division,
+            Some((job.id, worker.to_owned())),
+            Some((job, probe)),
+        )
+        .await
     }
 
     async fn generate_completing(
         &self,
         id: &DivisionId,
         job: Option<(JobId, String)>,
+        run: Option<(&Job, &dyn RunProbe)>,
     ) -> Result<Generated, Error> {
         let Stored { version, mut value } = self.division(id).await?;
+        if let Some((job, probe)) = run {
+            self.checkpoint(job, Checkpoint::Read, probe).await?;
+        }
         let context = BracketContext::default();
         let step = BracketLifecycle::apply(value.state, BracketAction::Generate, &context)?;
         let now = self.clock().now();
-        let base = match crate::draw(&value.participants, &value.rules.options, value.rules.seed) {
+        let drawn = crate::draw(&value.participants, &value.rules.options, value.rules.seed);
+        if let Some((job, probe)) = run {
+            self.checkpoint(job, Checkpoint::Computed, probe).await?;
+        }
+        let base = match drawn {
             Ok(bracket) => bracket,
             Err(error) => {
                 let failed = BracketLifecycle::apply(value.state, BracketAction::Fail, &context)?;

@@ -204,6 +204,32 @@ pub enum ServiceError {
         /// The id.
         id: u64,
     },
+    /// A run of a kind that cannot be submitted.
+    #[error("unknown run kind \"{kind}\": the kinds are {known}")]
+    UnknownRunKind {
+        /// The kind asked for.
+        kind: String,
+        /// The kinds there are, comma-separated.
+        known: String,
+    },
+    /// A run's target that its kind does not work on.
+    #[error("a {kind} run works on {expected}, not \"{target}\"")]
+    RunTarget {
+        /// The run's kind.
+        kind: String,
+        /// The target given.
+        target: String,
+        /// What it works on (`division:<id>`).
+        expected: String,
+    },
+    /// A run's options its kind does not take.
+    #[error("options of a {kind} run: {reason}")]
+    RunOptions {
+        /// The run's kind.
+        kind: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A board game's end reported for a game that is not the one recorded for its match.
     #[error("game {game_id} is not the board game of match {match_id} of tournament {tournament}")]
     UnknownBoardGame {
@@ -271,6 +297,9 @@ ServiceError {
     UnknownTeam => "unknown_team", NotFound;
     UnknownBoardGame => "unknown_board_game", NotFound;
     UnknownRun => "unknown_run", NotFound;
+    UnknownRunKind => "unknown_run_kind", Invalid;
+    RunTarget => "run_target", Invalid;
+    RunOptions => "run_options", Invalid;
     IllegalGame => "illegal_game", Invalid;
     ResultAgainstBoard => "result_against_board", Invalid;
 }

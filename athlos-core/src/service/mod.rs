@@ -76,6 +76,7 @@ pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
 pub use notifications::{reminder_due, starting_reminder};
 pub use results::{write_bracket_result, ResultWrite, Written};
+pub use runs::{Checkpoint, NoProbe, RunProbe, RunRequest, GENERATE_ALL, RUN_KINDS};
 pub use standings::{crosstable_of, table_of, Standings, TableRow};
 pub use tournaments::{
     actions_for, playing_round, round_complete, TournamentChange, TournamentChanges,

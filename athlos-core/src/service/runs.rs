@@ -1,13 +1,18 @@
-//! Runs as people act on them: who may cancel one, and the store's cancellation rule
-//! ([`crate::store::runs`]) applied at the service's clock.
+//! Runs as people act on them: submitting one, who may cancel one, the store's cancellation
+//! rule ([`crate::store::runs`]) applied at the service's clock, and the checkpoints at which
+//! a running run stops when asked to.
 
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::access::{self, Principal, Refusal};
 use crate::clock::Clock;
-use crate::error::Error;
-use crate::id::CompetitionId;
-use crate::store::{AggregateRef, Cancellation, JobId, Store};
+use crate::error::{Error, StoreError};
+use crate::id::{CompetitionId, DivisionId};
+use crate::store::{AggregateRef, Cancellation, Job, JobId, JobState, Store};
+
+use super::divisions::GENERATE_BRACKET;
 
 use super::{Service, ServiceError};
 
@@ -46,5 +51,179 @@ impl<S: Store, C: Clock> Service<S, C> {
         }
         let cancellation = self.store().request_cancel(id, self.clock().now()).await?;
         Ok(Ok(cancellation))
+    }
+}
+
+/// The kinds of run [`Service::submit_run`] takes, with the target each works on.
+pub const RUN_KINDS: [(&str, &str); 2] = [
+    (GENERATE_BRACKET, "division:<id>"),
+    (GENERATE_ALL, "event:<id>"),
+];
+
+/// The run kind that generates every bracket of an event: one [`GENERATE_BRACKET`] run per
+/// division, as `generate-all-brackets` queues them.
+pub const GENERATE_ALL: &str = "generate_all";
+
+/// A run as submitted: what to do, on what, with which options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    /// What to do (see [`RUN_KINDS`]).
+    pub kind: String,
+    /// What to do it on (`division:u17-60`, `event:open-2027`).
+    pub target: String,
+    /// The kind's options (`{}` or absent for the generation kinds, which take none).
+    #[serde(default)]
+    pub options: Value,
+}
+
+/// Where a run stands in its work, each a point at which it may stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Checkpoint {
+    /// It has read what it works on.
+    Read,
+    /// It has computed its effect, about to commit it.
+    Computed,
+}
+
+impl Checkpoint {
+    /// The snake-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Checkpoint::Read => "read",
+            Checkpoint::Computed => "computed",
+        }
+    }
+}
+
+/// Told each time a run reaches a [`Checkpoint`], before the run looks whether it was asked
+/// to stop: a worker's progress report, or a test holding a run midway. It may take its
+/// time; the run waits.
+#[async_trait]
+pub trait RunProbe: Send + Sync {
+    /// `job` has reached `at`.
+    async fn reached(&self, job: &Job, at: Checkpoint);
+}
+
+/// A probe that does nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProbe;
+
+#[async_trait]
+impl RunProbe for NoProbe {
+    async fn reached(&self, _job: &Job, _at: Checkpoint) {}
+}
+
+impl<S: Store, C: Clock> Service<S, C> {
+    /// Submits a run for `principal` (see [`RUN_KINDS`]): a [`GENERATE_BRACKET`] run of a
+    /// division, or a [`GENERATE_ALL`], which queues one such run per division of an event.
+    /// The event's director may, administrators always. With `key` (the caller's idempotency
+    /// key) the same submission returns the same runs and queues nothing new. The outer
+    /// result is whether the submission could be carried out; the inner one whether
+    /// `principal` may (nothing is queued when not).
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownRunKind`], [`ServiceError::RunTarget`],
+    /// [`ServiceError::RunOptions`]; [`ServiceError::UnknownDivision`] or
+    /// [`ServiceError::UnknownCompetition`] for a target that does not exist; the store's.
+    pub async fn submit_run(
+        &self,
+        principal: &Principal,
+        request: &RunRequest,
+        key: Option<&str>,
+    ) -> Result<Result<Vec<Job>, Refusal>, Error> {
+        let known = || {
+            RUN_KINDS
+                .iter()
+                .map(|(kind, _)| *kind)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let expected = RUN_KINDS
+            .iter()
+            .find(|(kind, _)| *kind == request.kind)
+            .map(|(_, target)| *target)
+            .ok_or_else(|| ServiceError::UnknownRunKind {
+                kind: request.kind.clone(),
+                known: known(),
+            })?;
+        let bad_target = || ServiceError::RunTarget {
+            kind: request.kind.clone(),
+            target: request.target.clone(),
+            expected: expected.to_owned(),
+        };
+        let takes_none = match &request.options {
+            Value::Null => true,
+            Value::Object(fields) => fields.is_empty(),
+            _ => false,
+        };
+        if !takes_none {
+            return Err(ServiceError::RunOptions {
+                kind: request.kind.clone(),
+                reason: "this kind takes no options: give {} or leave them out".to_owned(),
+            }
+            .into());
+        }
+        let (prefix, id) = request.target.split_once(':').ok_or_else(bad_target)?;
+        let (event, divisions) = match (request.kind.as_str(), prefix) {
+            (GENERATE_BRACKET, "division") => {
+                let division = DivisionId::new(id).map_err(|_| bad_target())?;
+                let stored = self.division(&division).await?.value;
+                (stored.competition, Some(division))
+            }
+            (GENERATE_ALL, "event" | "competition") => {
+                let event = CompetitionId::new(id).map_err(|_| bad_target())?;
+                // Unknown events are refused before the permission is looked at.
+                self.competition(&event).await?;
+                (event, None)
+            }
+            _ => return Err(bad_target().into()),
+        };
+        if let Err(refusal) = self
+            .may_direct(principal, &AggregateRef::Competition(event.clone()))
+            .await?
+        {
+            return Ok(Err(refusal));
+        }
+        let jobs = match divisions {
+            Some(division) => vec![self.queue_division(&event, &division, key).await?],
+            None => self.queue_generation(&event, key).await?,
+        };
+        Ok(Ok(jobs))
+    }
+
+    /// Stops run `job` at checkpoint `at` when its cancellation was requested, after telling
+    /// `probe`: the run ends there and commits nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::RunCancelled`] when the cancellation was requested;
+    /// [`StoreError::LeaseLost`] when the job's worker no longer holds it (another worker
+    /// has it, or it ended); [`StoreError::UnknownJob`]; the store's failure.
+    pub async fn checkpoint(
+        &self,
+        job: &Job,
+        at: Checkpoint,
+        probe: &dyn RunProbe,
+    ) -> Result<(), Error> {
+        probe.reached(job, at).await;
+        let now = self
+            .store()
+            .job(job.id)
+            .await?
+            .ok_or(StoreError::UnknownJob { id: job.id })?;
+        if now.cancel_requested {
+            return Err(StoreError::RunCancelled { id: job.id }.into());
+        }
+        let held =
+            now.state == JobState::Running && now.worker.is_some() && now.worker == job.worker;
+        if !held {
+            return Err(StoreError::LeaseLost {
+                id: job.id,
+                worker: job.worker.clone().unwrap_or_default(),
+            }
+            .into());
+        }
+        Ok(())
     }
 }

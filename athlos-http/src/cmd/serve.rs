@@ -72,6 +72,11 @@ pub struct ServeArgs {
     /// The secret shared with the board service (signs game creations and its callbacks).
     #[arg(long, env = "ATHLOS_BOARD_SECRET", hide_env_values = true)]
     pub board_secret: Option<String>,
+    /// Testing aid (builds with the `test-hooks` feature only): while this file exists, runs
+    /// wait at their last checkpoint before committing.
+    #[cfg(feature = "test-hooks")]
+    #[arg(long, hide = true)]
+    pub hold_runs: Option<std::path::PathBuf>,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -106,6 +111,8 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             url: args.board_url.clone().filter(|u| !u.is_empty()),
             secret: args.board_secret.clone().filter(|s| !s.is_empty()),
         },
+        #[cfg(feature = "test-hooks")]
+        hold_runs: args.hold_runs.clone(),
         ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

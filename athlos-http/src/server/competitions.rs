@@ -364,8 +364,10 @@ pub struct TagHistory {
 /// The generation jobs queued for an event's divisions.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BracketJobs {
-    /// One per division, in the event's order.
+    /// One per division, in the event's order (the runs below, as `/v1/jobs` shows them).
     pub jobs: Vec<JobView>,
+    /// The same, as runs (`/v1/runs/{id}`).
+    pub runs: Vec<super::runs::RunView>,
     /// The subscription the body asked for (absent without one); its `secret` only when
     /// this request created it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1021,8 +1023,9 @@ async fn tag_history(
     }))
 }
 
-/// Queues one generation job per division of the event (director) and answers 202 with the
-/// jobs; the same `Idempotency-Key` returns the same jobs.
+/// Queues one generation run per division of the event (director) and answers 202 with the
+/// runs (also as jobs); the same `Idempotency-Key` returns the same runs. `POST /v1/runs`
+/// with `{"kind": "generate_all", "target": "event:<id>"}` does the same.
 #[utoipa::path(post, path = "/v1/events/{event_id}/generate-all-brackets", tag = "brackets",
     params(("event_id" = String, Path, description = "Event id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
@@ -1037,19 +1040,7 @@ async fn generate_all(
     headers: HeaderMap,
     super::webhooks::RawBody(body): super::webhooks::RawBody,
 ) -> Result<impl IntoResponse, ApiError> {
-    let key = match headers.get("idempotency-key") {
-        Some(value) => {
-            let text = value
-                .to_str()
-                .ok()
-                .filter(|t| !t.is_empty() && t.len() <= 200)
-                .ok_or_else(|| {
-                    ApiError::bad_input("Idempotency-Key", "must be 1-200 visible characters")
-                })?;
-            Some(text.to_owned())
-        }
-        None => None,
-    };
+    let key = super::runs::idempotency_key(&headers)?;
     let event = directed_event(&state, &caller, &event_id).await?;
     let webhook = super::webhooks::shortcut(
         &state,
@@ -1065,7 +1056,15 @@ async fn generate_all(
     for job in &queued {
         jobs.push(JobView::of(&state, job).await);
     }
-    Ok((StatusCode::ACCEPTED, Json(BracketJobs { jobs, webhook })))
+    let runs = queued.into_iter().map(super::runs::RunView::of).collect();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(BracketJobs {
+            jobs,
+            runs,
+            webhook,
+        }),
+    ))
 }
 
 /// A background job: `queued`, `running`, `succeeded` or `failed` (with the reason).

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use athlos_core::error::{Error, StoreError};
 use athlos_core::id::DivisionId;
 use athlos_core::lifecycle::BracketState;
-use athlos_core::service::{generation_target, GENERATE_BRACKET};
+use athlos_core::service::{generation_target, Checkpoint, RunProbe, GENERATE_BRACKET};
 use athlos_core::store::{Job, JobId, JobState};
 use athlos_runner::JobHandler;
 
@@ -125,16 +125,43 @@ impl Handler {
         // The bracket and the job's completion commit together: a job that generated its
         // bracket is succeeded in that transaction, so a crash after it leaves nothing to run
         // again, and a crash before it leaves nothing generated.
+        let probe = Hold {
+            file: self.state.config.hold_runs.clone(),
+        };
         let mut attempt = 0;
         loop {
-            match self.state.service.run_generation(job).await {
+            match self.state.service.run_generation_with(job, &probe).await {
                 Ok(_) => return Ok(()),
                 Err(Error::Store(StoreError::Conflict { .. })) if attempt < CONFLICT_RETRIES => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
                 }
+                Err(Error::Store(StoreError::RunCancelled { .. })) => {
+                    return Err("stopped at a checkpoint: its cancellation was requested; nothing was committed".to_owned())
+                }
                 Err(error) => return Err(error.to_string()),
             }
+        }
+    }
+}
+
+/// The probe runs pass at their checkpoints: with [`Config::hold_runs`](super::Config::hold_runs)
+/// set (a testing aid), a run waits at [`Checkpoint::Computed`] while that file exists.
+#[derive(Debug)]
+struct Hold {
+    file: Option<std::path::PathBuf>,
+}
+
+#[async_trait::async_trait]
+impl RunProbe for Hold {
+    async fn reached(&self, job: &Job, at: Checkpoint) {
+        tracing::debug!(job = %job.id, checkpoint = at.as_str(), "run at checkpoint");
+        let Some(file) = &self.file else { return };
+        if at != Checkpoint::Computed {
+            return;
+        }
+        while tokio::fs::try_exists(file).await.unwrap_or(false) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }

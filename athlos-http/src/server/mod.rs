@@ -116,6 +116,10 @@ pub struct Config {
     pub start_reminder: Duration,
     /// The board service tournaments with a board play their games on.
     pub board: nowchess_board::client::BoardConfig,
+    /// A testing aid: while this file exists, every run waits at its last checkpoint before
+    /// it commits (tests cancel or kill runs midway with it). `None` in production; `athlos
+    /// serve` sets it (`--hold-runs`) only when built with the `test-hooks` feature.
+    pub hold_runs: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -140,6 +144,7 @@ impl Default for Config {
                 athlos_core::notify::DEFAULT_REMINDER_MINUTES.unsigned_abs() * 60,
             ),
             board: nowchess_board::client::BoardConfig::default(),
+            hold_runs: None,
         }
     }
 }

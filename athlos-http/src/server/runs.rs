@@ -9,17 +9,19 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use athlos_core::service::RunRequest;
 use athlos_core::store::{CancelOutcome, Job, JobId, JobStore, Run, RunFilter, RunStatus};
+use axum::http::{HeaderMap, StatusCode};
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiPath, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::AppState;
 
 /// The runs routes.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_runs))
+        .routes(routes!(list_runs, submit_run))
         .routes(routes!(get_run))
         .routes(routes!(cancel_run))
 }
@@ -206,4 +208,77 @@ async fn cancel_run(
         outcome: cancellation.outcome,
         run: RunView::of(cancellation.job),
     }))
+}
+
+/// The caller's `Idempotency-Key`, if any: 1-200 visible characters.
+///
+/// # Errors
+/// 400 `bad_input` for an empty, over-long or non-visible key.
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .ok()
+        .filter(|t| !t.is_empty() && t.len() <= 200)
+        .ok_or_else(|| {
+            ApiError::bad_input("Idempotency-Key", "must be 1-200 visible characters")
+        })?;
+    Ok(Some(text.to_owned()))
+}
+
+/// A run to submit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRun {
+    /// `generate_bracket` (target `division:<id>`) or `generate_all` (target `event:<id>`:
+    /// one `generate_bracket` run per division of the event).
+    pub kind: String,
+    /// What the run works on.
+    pub target: String,
+    /// The kind's options (the generation kinds take none: `{}` or leave it out).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub options: Value,
+}
+
+/// The runs a submission queued.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubmittedRuns {
+    /// One run, or one per division for `generate_all`.
+    pub runs: Vec<RunView>,
+}
+
+/// Submits a run (the director of the event it works on, or an administrator) and answers
+/// 202 with the runs queued; the same `Idempotency-Key` returns the same runs and queues
+/// nothing new.
+#[utoipa::path(post, path = "/v1/runs", tag = "runs",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key (1-200 visible characters)")),
+    request_body = SubmitRun,
+    responses((status = 202, body = SubmittedRuns), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn submit_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SubmitRun>,
+) -> Result<(StatusCode, Json<SubmittedRuns>), ApiError> {
+    let key = idempotency_key(&headers)?;
+    let request = RunRequest {
+        kind: body.kind,
+        target: body.target,
+        options: body.options,
+    };
+    let runs = state
+        .service
+        .submit_run(&caller.principal(), &request, key.as_deref())
+        .await??;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SubmittedRuns {
+            runs: runs.into_iter().map(RunView::of).collect(),
+        }),
+    ))
 }
