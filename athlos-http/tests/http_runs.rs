@@ -39,27 +39,7 @@ async fn wrote_its_blob(server: &Server, run: u64, division: &str) -> Value {
 
 /// An event `e` with divisions `d0`, `d1`, `d2` of 4 entries each, directed by `director`.
 async fn event(server: &Server, director: &str) {
-    server
-        .post("/v1/events", director, json!({"id": "e", "name": "E"}), 201)
-        .await;
-    for d in 0..3 {
-        let id = format!("d{d}");
-        let body = json!({"id": id, "name": id, "rules": {"format": "single_elimination"}});
-        server
-            .post("/v1/events/e/divisions", director, body, 201)
-            .await;
-        let field: Vec<Value> = (1..=4)
-            .map(|i| json!({"id": format!("{id}-{i}"), "name": format!("Entry {i}")}))
-            .collect();
-        server
-            .post(
-                &format!("/v1/events/e/divisions/{id}/participants"),
-                director,
-                json!(field),
-                200,
-            )
-            .await;
-    }
+    server.event_with_divisions(director, "e", 3, 4).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,22 +180,6 @@ async fn submit(server: &Server, token: &str, body: &Value, key: &str) -> Value 
     answer
 }
 
-/// Polls `path` until `done` holds for its answer (at most 60 s).
-async fn until(server: &Server, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let answer = server.get(path).await;
-        if done(&answer) {
-            return answer;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} never got there: {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_run_cancelled_midway_commits_nothing() {
     for database in common::databases().await {
@@ -286,10 +250,9 @@ async fn a_running_run_cancelled_midway_commits_nothing() {
         assert_eq!(got, 400, "{bad}");
 
         // All three run and wait at their checkpoint.
-        let running = until(&server, "/v1/runs?status=running", |list| {
-            ids(list).len() == 3
-        })
-        .await;
+        let running = server
+            .until("/v1/runs?status=running", |list| ids(list).len() == 3)
+            .await;
         assert_eq!(ids(&running), runs);
         for run in running["runs"].as_array().unwrap() {
             assert!(run["started_at"].is_string(), "{run}");
@@ -310,14 +273,15 @@ async fn a_running_run_cancelled_midway_commits_nothing() {
         assert_eq!(cancelled["run"]["cancel_requested"], true);
         std::fs::remove_file(&hold).unwrap();
 
-        let finished = until(&server, "/v1/runs", |list| {
-            list["runs"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|r| r["status"] != "running" && r["status"] != "queued")
-        })
-        .await;
+        let finished = server
+            .until("/v1/runs", |list| {
+                list["runs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["status"] != "running" && r["status"] != "queued")
+            })
+            .await;
         let status: Vec<&str> = finished["runs"]
             .as_array()
             .unwrap()

@@ -468,11 +468,21 @@ async fn heartbeat_loop<S: JobStore + 'static>(
     config: WorkerConfig,
     clock: Arc<dyn Clock>,
 ) {
-    let mut ticks = tokio::time::interval(config.heartbeat.max(Duration::from_millis(10)));
+    let every = config.heartbeat.max(Duration::from_millis(10));
+    let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
+    // About once a lease, runs whose cancellation was asked and whose worker died before its
+    // next checkpoint end as cancelled (no claim takes them again).
+    let sweep_every = (config.lease.as_millis() / every.as_millis()).max(1);
+    let mut beats: u128 = 0;
     loop {
         ticks.tick().await;
+        if beats % sweep_every == 0 {
+            // A failure is retried at the next sweep.
+            let _ = store.sweep_cancelled(clock.now()).await;
+        }
+        beats = beats.wrapping_add(1);
         let ids: Vec<JobId> = lock(&held).iter().copied().collect();
         for id in ids {
             let lease_until = clock.now() + chrono_duration(config.lease);

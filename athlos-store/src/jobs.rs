@@ -158,6 +158,21 @@ impl JobStore for AnyStore {
         Ok(Cancellation { job, outcome })
     }
 
+    async fn sweep_cancelled(&self, now: Time) -> Result<Vec<Job>> {
+        let mut conn = self.db().acquire().await?;
+        let swept = query(format!(
+            "UPDATE athlos_jobs SET state = 'cancelled', lease_until = NULL, finished_at = $1 \
+             WHERE state = 'running' AND cancel_requested AND lease_until <= $1 \
+             RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(now)
+        .rows(&mut conn)
+        .await?;
+        let mut jobs = swept.iter().map(job).collect::<Result<Vec<_>>>()?;
+        jobs.sort_by_key(|job| job.id);
+        Ok(jobs)
+    }
+
     async fn heartbeat(&self, id: JobId, worker: &str, lease_until: Time) -> Result<Job> {
         let set = "lease_until = $3";
         self.leased(id, worker, set, vec![lease_until.into()]).await

@@ -124,6 +124,7 @@ macro_rules! store_conformance {
             cancelled_queued_runs_are_never_claimed,
             cancel_requested_runs_commit_nothing,
             cancel_requested_runs_complete_as_cancelled_in_batches,
+            cancel_requested_runs_of_dead_workers_are_swept,
             runs_are_listed_by_status_kind_and_target,
         );
     };

@@ -171,6 +171,10 @@ macro_rules! forward {
                 (**self).job(id).await
             }
 
+            async fn sweep_cancelled(&self, now: DateTime<Utc>) -> Result<Vec<Job>, StoreError> {
+                (**self).sweep_cancelled(now).await
+            }
+
             async fn job_by_key(&self, key: &str) -> Result<Option<Job>, StoreError> {
                 (**self).job_by_key(key).await
             }

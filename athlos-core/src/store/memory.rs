@@ -759,6 +759,21 @@ impl JobStore for MemoryStore {
         })
     }
 
+    async fn sweep_cancelled(&self, now: DateTime<Utc>) -> Result<Vec<Job>, StoreError> {
+        let mut inner = self.lock();
+        let mut swept = Vec::new();
+        for job in inner.jobs.values_mut() {
+            let gone = job.lease_until.is_none_or(|until| until <= now);
+            if job.state == JobState::Running && job.cancel_requested && gone {
+                job.state = JobState::Cancelled;
+                job.lease_until = None;
+                job.finished_at = Some(now);
+                swept.push(job.clone());
+            }
+        }
+        Ok(swept)
+    }
+
     async fn heartbeat(
         &self,
         id: JobId,

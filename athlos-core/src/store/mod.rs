@@ -489,6 +489,18 @@ pub trait JobStore: Send + Sync {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Cancellation, StoreError>;
 
+    /// Ends as cancelled, finished at `now`, every running run whose cancellation was
+    /// requested and whose lease ran out by `now` (its worker died before its next
+    /// checkpoint: no claim takes such a run again, and its effect was never committed);
+    /// returns them, by id. Workers call it about once a lease.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn sweep_cancelled(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Job>, StoreError>;
+
     /// Extends the lease `worker` holds on a running job until `lease_until`. The job
     /// returned shows whether its cancellation was requested (a checkpoint of its worker).
     ///

@@ -233,6 +233,12 @@ impl Server {
     pub async fn event_with_division(&self, director: &str, event: &str, division: &str) {
         let body = serde_json::json!({"id": event, "name": format!("Event {event}")});
         self.post("/v1/events", director, body, 201).await;
+        self.single_elimination_division(director, event, division)
+            .await;
+    }
+
+    /// Adds the single-elimination division `division` to `event`, as `director`.
+    pub async fn single_elimination_division(&self, director: &str, event: &str, division: &str) {
         let body = serde_json::json!({
             "id": division,
             "name": format!("Division {division}"),
@@ -245,6 +251,44 @@ impl Server {
             201,
         )
         .await;
+    }
+
+    /// Polls `GET path` until `done` holds for its answer (at most 60 s); returns it.
+    pub async fn until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let answer = self.get(path).await;
+            if done(&answer) {
+                return answer;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{path} never got there: {answer}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Creates the event `event` with single-elimination divisions `d0`, `d1` … (`divisions`
+    /// of them) of `entries` entries each (`d0-1` …), as `director`.
+    pub async fn event_with_divisions(
+        &self,
+        director: &str,
+        event: &str,
+        divisions: usize,
+        entries: usize,
+    ) {
+        let body = serde_json::json!({"id": event, "name": format!("Event {event}")});
+        self.post("/v1/events", director, body, 201).await;
+        for d in 0..divisions {
+            let id = format!("d{d}");
+            self.single_elimination_division(director, event, &id).await;
+            let field: Vec<Value> = (1..=entries)
+                .map(|i| serde_json::json!({"id": format!("{id}-{i}"), "name": format!("Entry {i}")}))
+                .collect();
+            let path = format!("/v1/events/{event}/divisions/{id}/participants");
+            self.post(&path, director, Value::Array(field), 200).await;
+        }
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value, expected: u16) -> Value {

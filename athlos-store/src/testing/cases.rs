@@ -2411,3 +2411,53 @@ pub async fn runs_are_listed_by_status_kind_and_target<S: Store>(store: S) {
         .unwrap()
         .is_empty());
 }
+
+pub async fn cancel_requested_runs_of_dead_workers_are_swept<S: Store>(store: S) {
+    let a = store.enqueue(run("generate", "division:a")).await.unwrap();
+    let b = store.enqueue(run("generate", "division:b")).await.unwrap();
+    let c = store.enqueue(run("generate", "division:c")).await.unwrap();
+    let claimed = store.claim("w1", t0(), t0() + secs(30), 3).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    // Two asked to stop; then their worker dies (it never heartbeats again) while b's
+    // worker is alive (a heartbeat extends its lease).
+    for id in [a.id, c.id] {
+        let asked = store.request_cancel(id, t0() + secs(1)).await.unwrap();
+        assert_eq!(asked.outcome, CancelOutcome::StopRequested);
+    }
+    store.heartbeat(c.id, "w1", t0() + secs(90)).await.unwrap();
+    store.heartbeat(b.id, "w1", t0() + secs(90)).await.unwrap();
+    // Before the leases run out, nothing is swept.
+    assert!(store
+        .sweep_cancelled(t0() + secs(10))
+        .await
+        .unwrap()
+        .is_empty());
+    // a's lease ran out: swept, finished then; c's has not; b was never asked to stop.
+    let swept = store.sweep_cancelled(t0() + secs(60)).await.unwrap();
+    assert_eq!(ids(&swept), vec![a.id]);
+    assert_eq!(swept[0].state, JobState::Cancelled);
+    assert_eq!(swept[0].finished_at, Some(t0() + secs(60)));
+    assert_eq!(swept[0].lease_until, None);
+    let stored = store.job(a.id).await.unwrap().unwrap();
+    assert_eq!(stored, swept[0]);
+    // Its worker's late reports change nothing; no claim takes it again.
+    assert!(store.complete(a.id, "w1").await.is_err());
+    assert!(store
+        .claim("w2", t0() + secs(3600), t0() + secs(3630), 10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|job| job.id == b.id));
+    assert_eq!(
+        store.job(a.id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    // Later, c is swept too; sweeping again finds nothing.
+    let swept = store.sweep_cancelled(t0() + secs(3600)).await.unwrap();
+    assert_eq!(ids(&swept), vec![c.id]);
+    assert!(store
+        .sweep_cancelled(t0() + secs(7200))
+        .await
+        .unwrap()
+        .is_empty());
+}

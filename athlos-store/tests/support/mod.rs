@@ -202,6 +202,9 @@ impl JobStore for DefaultJobStore {
     ) -> Result<athlos_core::store::Cancellation, StoreError> {
         self.0.request_cancel(id, now).await
     }
+    async fn sweep_cancelled(&self, now: DateTime<Utc>) -> Result<Vec<Job>, StoreError> {
+        self.0.sweep_cancelled(now).await
+    }
 
     async fn heartbeat(
         &self,
