@@ -314,3 +314,78 @@ async fn a_running_run_cancelled_midway_commits_nothing() {
         database.drop_it().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_run_checks_that_the_log_reproduces_the_tournament() {
+    for database in common::databases().await {
+        let server = Server::start_with(&database.url, |_| {}).await;
+        let director = token("organiser", "director");
+        let swiss = json!({"id": "sw", "name": "Swiss", "rules": {"swiss": {"rounds": 3}}});
+        server.started_with_bots(&director, swiss, 5).await;
+        // Round 1 played: each ready game won by white.
+        let pairings = server.get("/v1/tournaments/sw/rounds/1/pairings").await;
+        for game in pairings["pairings"].as_array().unwrap() {
+            if game["status"] != "ready" {
+                continue;
+            }
+            let path = format!(
+                "/v1/tournaments/sw/matches/{}/result",
+                game["match_id"].as_str().unwrap()
+            );
+            let body = json!({"type": "win", "winner": game["sides"][0]});
+            server.post(&path, &director, body, 200).await;
+        }
+        let body = json!({"kind": "replay", "target": "tournament:sw"});
+        let stranger = token("stranger", "director");
+        let (status, _) = server
+            .send("POST", "/v1/runs", Some(&stranger), Some(&body))
+            .await;
+        assert_eq!(status, 403);
+        let (status, bad) = server
+            .send(
+                "POST",
+                "/v1/runs",
+                Some(&director),
+                Some(&json!({"kind": "replay", "target": "event:sw"})),
+            )
+            .await;
+        assert_eq!(
+            (status, bad["code"].as_str()),
+            (422, Some("run_target")),
+            "{bad}"
+        );
+        let submitted = server.post("/v1/runs", &director, body, 202).await;
+        let run = submitted["runs"][0]["id"].as_u64().unwrap();
+        assert_eq!(submitted["runs"][0]["target"], "tournament:sw");
+        let path = format!("/v1/runs/{run}");
+        let done = server
+            .until(&path, |run| {
+                run["status"] != "queued" && run["status"] != "running"
+            })
+            .await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        let tournament = server
+            .client
+            .get(server.url("/v1/tournaments/sw"))
+            .send()
+            .await
+            .unwrap();
+        let etag = tournament.headers()["etag"].to_str().unwrap().to_owned();
+        let version: u64 = etag
+            .trim_matches('"')
+            .trim_start_matches('v')
+            .parse()
+            .unwrap();
+        assert_eq!(
+            done["snapshot"],
+            json!({"read": [{"entry": "aggregate", "aggregate": {"type": "tournament", "id": "sw"}, "version": version}], "wrote": []}),
+            "{done}"
+        );
+        let listed = server
+            .get("/v1/runs?kind=replay&target=tournament:sw")
+            .await;
+        assert_eq!(ids(&listed), [run]);
+        server.stop().await;
+        database.drop_it().await;
+    }
+}

@@ -222,6 +222,14 @@ pub enum ServiceError {
         /// What it works on (`division:<id>`).
         expected: String,
     },
+    /// A tournament's log that does not reproduce its state (a replay run's failure).
+    #[error("the log of tournament \"{tournament}\" does not reproduce its state: {divergence}")]
+    ReplayDiverged {
+        /// The tournament.
+        tournament: String,
+        /// Where the replay parted from the log or the state.
+        divergence: String,
+    },
     /// A run's options its kind does not take.
     #[error("options of a {kind} run: {reason}")]
     RunOptions {
@@ -300,6 +308,7 @@ ServiceError {
     UnknownRunKind => "unknown_run_kind", Invalid;
     RunTarget => "run_target", Invalid;
     RunOptions => "run_options", Invalid;
+    ReplayDiverged => "replay_diverged", Conflict;
     IllegalGame => "illegal_game", Invalid;
     ResultAgainstBoard => "result_against_board", Invalid;
 }

@@ -49,6 +49,7 @@ mod divisions;
 mod drafts;
 pub(crate) mod error;
 mod notifications;
+mod replay;
 mod results;
 mod runs;
 mod standings;
@@ -75,6 +76,7 @@ pub use divisions::{generation_target, DivisionChanges, Generated, GENERATE_BRAC
 pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
 pub use notifications::{reminder_due, starting_reminder};
+pub use replay::{Replay, REPLAY};
 pub use results::{write_bracket_result, ResultWrite, Written};
 pub use runs::{Checkpoint, NoProbe, RunProbe, RunRequest, GENERATE_ALL, RUN_KINDS};
 pub use standings::{crosstable_of, table_of, Standings, TableRow};

@@ -13,7 +13,11 @@ use crate::id::{CompetitionId, DivisionId};
 use crate::store::{AggregateRef, Cancellation, Job, JobId, JobState, Store};
 
 use super::divisions::GENERATE_BRACKET;
+use super::replay::REPLAY;
+use crate::id::TournamentId;
+use crate::store::{Commit, CompletedRun, NewJob};
 
+use super::replay::Replay;
 use super::{Service, ServiceError};
 
 impl<S: Store, C: Clock> Service<S, C> {
@@ -39,11 +43,18 @@ impl<S: Store, C: Clock> Service<S, C> {
             .get("event")
             .and_then(Value::as_str)
             .and_then(|event| CompetitionId::new(event).ok());
-        let allowed = match event {
-            Some(event) => {
-                self.may_direct(principal, &AggregateRef::Competition(event))
-                    .await?
-            }
+        let tournament = job
+            .payload
+            .get("tournament")
+            .and_then(Value::as_str)
+            .and_then(|tournament| TournamentId::new(tournament).ok());
+        let scope = match (event, tournament) {
+            (Some(event), _) => Some(AggregateRef::Competition(event)),
+            (None, Some(tournament)) => Some(AggregateRef::Tournament(tournament)),
+            (None, None) => None,
+        };
+        let allowed = match scope {
+            Some(scope) => self.may_direct(principal, &scope).await?,
             None => access::may_direct(principal, None),
         };
         if let Err(refusal) = allowed {
@@ -55,9 +66,10 @@ impl<S: Store, C: Clock> Service<S, C> {
 }
 
 /// The kinds of run [`Service::submit_run`] takes, with the target each works on.
-pub const RUN_KINDS: [(&str, &str); 2] = [
+pub const RUN_KINDS: [(&str, &str); 3] = [
     (GENERATE_BRACKET, "division:<id>"),
     (GENERATE_ALL, "event:<id>"),
+    (REPLAY, "tournament:<id>"),
 ];
 
 /// The run kind that generates every bracket of an event: one [`GENERATE_BRACKET`] run per
@@ -166,6 +178,26 @@ impl<S: Store, C: Clock> Service<S, C> {
             .into());
         }
         let (prefix, id) = request.target.split_once(':').ok_or_else(bad_target)?;
+        if request.kind == REPLAY {
+            if prefix != "tournament" {
+                return Err(bad_target().into());
+            }
+            let tournament = TournamentId::new(id).map_err(|_| bad_target())?;
+            self.tournament(&tournament).await?;
+            let scope = AggregateRef::Tournament(tournament.clone());
+            if let Err(refusal) = self.may_direct(principal, &scope).await? {
+                return Ok(Err(refusal));
+            }
+            let payload = serde_json::json!({ "tournament": tournament });
+            let job = NewJob::new(REPLAY, payload, self.clock().now())
+                .with_max_attempts(1)
+                .with_target(scope.to_string());
+            let job = match key {
+                Some(key) => job.with_key(format!("replay:{tournament}:{key}")),
+                None => job,
+            };
+            return Ok(Ok(vec![self.store().enqueue(job).await?]));
+        }
         let (event, divisions) = match (request.kind.as_str(), prefix) {
             (GENERATE_BRACKET, "division") => {
                 let division = DivisionId::new(id).map_err(|_| bad_target())?;
@@ -225,5 +257,54 @@ impl<S: Store, C: Clock> Service<S, C> {
             .into());
         }
         Ok(())
+    }
+}
+
+impl<S: Store, C: Clock> Service<S, C> {
+    /// Runs a [`REPLAY`] run leased to its worker: replays its tournament's log
+    /// ([`Service::replay_tournament`]) between checkpoints, and completes it with its
+    /// snapshot index (the tournament version it read; it writes nothing) when the log
+    /// reproduces the state.
+    ///
+    /// # Errors
+    /// [`ServiceError::ReplayDiverged`] when it does not (the run fails with where);
+    /// [`ServiceError::Document`] for a run that names no tournament or is not leased; as
+    /// [`Service::checkpoint`]; the store's.
+    pub async fn run_replay(&self, job: &Job, probe: &dyn RunProbe) -> Result<Replay, Error> {
+        let malformed = |reason: &str| ServiceError::Document {
+            reason: format!("job {}: {reason}", job.id),
+        };
+        let tournament = job
+            .payload
+            .get("tournament")
+            .and_then(Value::as_str)
+            .and_then(|id| TournamentId::new(id).ok())
+            .ok_or_else(|| malformed("the run names no tournament"))?;
+        let worker = job
+            .worker
+            .clone()
+            .ok_or_else(|| malformed("the job is not leased to a worker"))?;
+        self.checkpoint(job, Checkpoint::Read, probe).await?;
+        let replay = self.replay_tournament(&tournament).await?;
+        if let Some(divergence) = &replay.divergence {
+            return Err(ServiceError::ReplayDiverged {
+                tournament: tournament.to_string(),
+                divergence: divergence.clone(),
+            }
+            .into());
+        }
+        self.checkpoint(job, Checkpoint::Computed, probe).await?;
+        self.store()
+            .commit(Commit {
+                completed_runs: vec![CompletedRun {
+                    job: job.id,
+                    worker,
+                    index: replay.index.clone(),
+                    finished_at: self.clock().now(),
+                }],
+                ..Commit::default()
+            })
+            .await?;
+        Ok(replay)
     }
 }

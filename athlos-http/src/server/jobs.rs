@@ -19,6 +19,7 @@ use super::AppState;
 /// other kinds can share the queue.
 pub const KINDS: &[&str] = &[
     GENERATE_BRACKET,
+    athlos_core::service::REPLAY,
     athlos_core::store::DELIVER_WEBHOOK,
     athlos_core::service::CREATE_BOARD_GAME,
     athlos_core::service::BOARD_GAME_DEADLINE,
@@ -125,9 +126,7 @@ impl Handler {
         // The bracket and the job's completion commit together: a job that generated its
         // bracket is succeeded in that transaction, so a crash after it leaves nothing to run
         // again, and a crash before it leaves nothing generated.
-        let probe = Hold {
-            file: self.state.config.hold_runs.clone(),
-        };
+        let probe = self.probe();
         let mut attempt = 0;
         loop {
             match self.state.service.run_generation_with(job, &probe).await {
@@ -136,12 +135,35 @@ impl Handler {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
                 }
-                Err(Error::Store(StoreError::RunCancelled { .. })) => {
-                    return Err("stopped at a checkpoint: its cancellation was requested; nothing was committed".to_owned())
-                }
-                Err(error) => return Err(error.to_string()),
+                Err(error) => return Err(run_error(&error)),
             }
         }
+    }
+
+    /// The probe runs pass at their checkpoints.
+    fn probe(&self) -> Hold {
+        Hold {
+            file: self.state.config.hold_runs.clone(),
+        }
+    }
+
+    async fn replay(&self, job: &Job) -> Result<(), String> {
+        let probe = self.probe();
+        match self.state.service.run_replay(job, &probe).await {
+            Ok(_) => Ok(()),
+            Err(error) => Err(run_error(&error)),
+        }
+    }
+}
+
+/// What a run that ended with `error` reports.
+fn run_error(error: &Error) -> String {
+    match error {
+        Error::Store(StoreError::RunCancelled { .. }) => {
+            "stopped at a checkpoint: its cancellation was requested; nothing was committed"
+                .to_owned()
+        }
+        other => other.to_string(),
     }
 }
 
@@ -171,6 +193,7 @@ impl JobHandler for Handler {
     async fn run(&self, job: Job) -> Result<(), String> {
         let outcome = match job.kind.as_str() {
             GENERATE_BRACKET => self.generate(&job).await,
+            athlos_core::service::REPLAY => self.replay(&job).await,
             athlos_core::store::DELIVER_WEBHOOK => {
                 super::webhooks::deliver(&self.state, &job).await
             }
