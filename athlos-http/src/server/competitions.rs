@@ -355,9 +355,9 @@ pub struct TagList {
     /// The tags and the versions they point at.
     #[schema(value_type = BTreeMap<String, u32>)]
     pub tags: BTreeMap<TagName, u32>,
-    /// Whether a tag move can be undone.
+    /// Whether a division-wide undo (`POST …/tags/undo`) has a step of some tag to undo.
     pub can_undo: bool,
-    /// Whether an undone tag move can be redone.
+    /// Whether a division-wide redo (`POST …/tags/redo`) has an undone step to redo.
     pub can_redo: bool,
 }
 
@@ -1055,7 +1055,7 @@ fn tag_name(text: &str) -> Result<TagName, ApiError> {
 /// goes on the tag's own undo stack and clears the tag's redo.
 #[utoipa::path(put, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}", tag = "versions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
-        ("tag" = String, Path, description = "Tag name")),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
     request_body = MoveTag,
     responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "`reserved_id`: a reserved tag name")),
@@ -1135,7 +1135,7 @@ async fn tag_history(
 /// never existed; a deleted tag is still found (`version: null`).
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}", tag = "versions",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
-        ("tag" = String, Path, description = "Tag name")),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
     responses((status = 200, body = TagView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "`reserved_id`: a reserved tag name")))]
 async fn get_tag(
@@ -1154,7 +1154,7 @@ async fn get_tag(
 /// for any tag of the locked version (the message says which); nothing changes.
 #[utoipa::path(delete, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}", tag = "versions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
-        ("tag" = String, Path, description = "Tag name")),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
     responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_tag`: the tag points nowhere"),
         (status = 409, body = ErrorBody, description = "`protected_tag`: `current`, or a tag of the locked version"),
@@ -1178,7 +1178,7 @@ async fn delete_tag(
 /// redo. `current` moves only before the lock (409 `current_frozen`).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}/undo", tag = "versions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
-        ("tag" = String, Path, description = "Tag name")),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
     responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_tag`: the tag never existed"),
         (status = 409, body = ErrorBody, description = "`nothing_to_undo`, or `current_frozen`"),
@@ -1202,7 +1202,7 @@ async fn undo_tag_of(
 /// redone deletion of a tag protected meanwhile is refused (409 `protected_tag`).
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}/redo", tag = "versions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
-        ("tag" = String, Path, description = "Tag name")),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
     responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_tag`: the tag never existed"),
         (status = 409, body = ErrorBody, description = "`nothing_to_redo`, `current_frozen` or `protected_tag`"),
@@ -1225,7 +1225,7 @@ async fn redo_tag_of(
 /// This tag's moves, deletions, undos and redos, oldest first (its reflog).
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}/history", tag = "versions",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
-        ("tag" = String, Path, description = "Tag name")),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
     responses((status = 200, body = TagHistory), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_tag`: the tag never existed"),
         (status = 422, body = ErrorBody, description = "`reserved_id`: a reserved tag name")))]
