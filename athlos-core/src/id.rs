@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::ModelError;
 
 macro_rules! string_id {
-    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+    ($(#[$doc:meta])* $name:ident, $kind:literal $(, reserved = $reserved:expr)?) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -22,12 +22,16 @@ macro_rules! string_id {
             ///
             /// # Errors
             /// [`ModelError::InvalidId`] when the string is empty, longer than 200 bytes or
-            /// contains a control character.
+            /// contains a control character; [`ModelError::ReservedId`] for a name the type
+            /// reserves.
             pub fn new(id: impl Into<String>) -> Result<Self, ModelError> {
                 let id = id.into();
                 if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
                     return Err(ModelError::InvalidId { kind: $kind, id });
                 }
+                $(if $reserved.contains(&id.as_str()) {
+                    return Err(ModelError::ReservedId { kind: $kind, id });
+                })?
                 Ok(Self(id))
             }
 
@@ -94,12 +98,18 @@ string_id!(
     "domain event"
 );
 string_id!(
-    /// Names a tag of a division's version history (`current`, `published` or a user tag).
+    /// Names a tag of a division's version history (`current`, `published` or a user tag);
+    /// never one of [`TagName::RESERVED`].
     TagName,
-    "tag"
+    "tag",
+    reserved = TagName::RESERVED
 );
 
 impl TagName {
+    /// Names no tag may have: the HTTP API's division-wide `tags/undo`, `tags/redo` and
+    /// `tags/history` sit where a tag of that name would be addressed (`tags/{tag}`).
+    pub const RESERVED: [&'static str; 3] = ["undo", "redo", "history"];
+
     /// The tag that always names the version in use.
     pub fn current() -> Self {
         Self("current".to_owned())
@@ -125,6 +135,14 @@ mod tests {
         );
         assert!(serde_json::from_str::<DraftId>("\"\"").is_err());
         assert_eq!(TagName::current().to_string(), "current");
+        for reserved in TagName::RESERVED {
+            assert!(matches!(
+                TagName::new(reserved),
+                Err(ModelError::ReservedId { kind: "tag", .. })
+            ));
+            assert!(serde_json::from_str::<TagName>(&format!("\"{reserved}\"")).is_err());
+        }
+        assert!(TagName::new("Undo").is_ok());
     }
 
     #[test]

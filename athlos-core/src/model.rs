@@ -195,6 +195,14 @@ pub enum ModelError {
         /// The refused id.
         id: String,
     },
+    /// An id the kind reserves (a tag named `undo`, `redo` or `history`).
+    #[error("{kind} name {id:?} is reserved")]
+    ReservedId {
+        /// What the id names.
+        kind: &'static str,
+        /// The refused id.
+        id: String,
+    },
     /// Two participants share an id.
     #[error("duplicate participant id \"{id}\"")]
     DuplicateId {
@@ -228,6 +236,7 @@ pub enum ModelError {
 crate::codes::error_codes! {
 ModelError {
     InvalidId => "invalid_id", Invalid;
+    ReservedId => "reserved_id", Invalid;
     DuplicateId => "duplicate_id", Invalid;
     DuplicateSeed => "duplicate_seed", Invalid;
     InvalidSeed => "invalid_seed", Invalid;

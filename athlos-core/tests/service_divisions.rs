@@ -6,13 +6,14 @@
 use athlos_core::bracket::{BracketOptions, Format, MatchResult, MatchStatus};
 use athlos_core::clock::ManualClock;
 use athlos_core::competition::DivisionRules;
+use athlos_core::error::{Error, ServiceError, VersionError};
 use athlos_core::event::{EventData, EventType};
 use athlos_core::id::{CompetitionId, DivisionId, TagName};
 use athlos_core::lifecycle::BracketState;
 use athlos_core::model::Participant;
-use athlos_core::service::{DivisionChanges, Service};
+use athlos_core::service::{locked_version, tag_status, DivisionChanges, Service};
 use athlos_core::store::{EventLog, MemoryStore};
-use athlos_core::version::{content_hash, Origin, Patch};
+use athlos_core::version::{content_hash, Origin, Patch, Protection};
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
 
@@ -26,6 +27,10 @@ enum Call {
     Undo,
     Redo,
     Publish(u32),
+    /// Delete, undo or redo one tag (0: `current`, 1: `published`).
+    DeleteTag(usize),
+    UndoTag(usize),
+    RedoTag(usize),
     /// A new name (one of three) and, when odd, a new seed (one of three).
     Update(u8),
 }
@@ -40,8 +45,15 @@ fn call() -> impl Strategy<Value = Call> {
         2 => Just(Call::Undo),
         1 => Just(Call::Redo),
         1 => (1u32..6).prop_map(Call::Publish),
+        1 => (0usize..2).prop_map(Call::DeleteTag),
+        1 => (0usize..2).prop_map(Call::UndoTag),
+        1 => (0usize..2).prop_map(Call::RedoTag),
         1 => any::<u8>().prop_map(Call::Update),
     ]
+}
+
+fn tag(t: usize) -> TagName {
+    [TagName::current(), TagName::published()][t].clone()
 }
 
 fn entry(i: usize) -> Participant {
@@ -83,6 +95,9 @@ proptest! {
                     Call::Undo => service.undo_tag(&id).await,
                     Call::Redo => service.redo_tag(&id).await,
                     Call::Publish(v) => service.move_tag(&id, TagName::published(), v).await,
+                    Call::DeleteTag(t) => service.delete_tag(&id, &tag(t)).await,
+                    Call::UndoTag(t) => service.undo_tag_of(&id, &tag(t)).await,
+                    Call::RedoTag(t) => service.redo_tag_of(&id, &tag(t)).await,
                     Call::Update(n) => {
                         let changes = DivisionChanges {
                             name: Some(format!("D{}", n % 3)),
@@ -295,5 +310,92 @@ fn division_rules_change_until_the_bracket_is_locked_and_the_name_always() {
             },
             other => panic!("expected one event, got {other:?}"),
         }
+    });
+}
+
+/// The division of four, generated (version 1) and edited (version 2).
+async fn edited() -> (Service<MemoryStore, ManualClock>, DivisionId) {
+    let (service, id) = division_of_four(true).await;
+    let swap = Patch::Swap {
+        a: entry(0).id,
+        b: entry(1).id,
+    };
+    service.edit(&id, swap).await.unwrap();
+    (service, id)
+}
+
+#[test]
+fn protected_deletions_are_refused_and_change_nothing() {
+    runtime().block_on(async {
+        let (service, id) = edited().await;
+        let review = TagName::new("review").unwrap();
+        service.move_tag(&id, review.clone(), 2).await.unwrap();
+        let before = service.division(&id).await.unwrap();
+        let refused = service.delete_tag(&id, &TagName::current()).await;
+        assert!(matches!(
+            refused,
+            Err(Error::Version(VersionError::ProtectedTag { .. }))
+        ));
+        assert_eq!(service.division(&id).await.unwrap(), before);
+        // Deleted, restored, locked at the version it names: its deletion may not be redone.
+        let (_, events) = service.delete_tag(&id, &review).await.unwrap();
+        assert!(matches!(
+            &events[0].data,
+            EventData::TagMoved {
+                from: Some(2),
+                to: None,
+                ..
+            }
+        ));
+        service.undo_tag_of(&id, &review).await.unwrap();
+        service.lock(&id).await.unwrap();
+        let locked = service.division(&id).await.unwrap();
+        assert_eq!(locked_version(&locked.value), Some(2));
+        let status = tag_status(&locked.value, &review).unwrap();
+        assert_eq!(
+            status.protection,
+            Some(Protection::LockedVersion { version: 2 })
+        );
+        for refused in [
+            service.redo_tag_of(&id, &review).await,
+            service.redo_tag(&id).await,
+            service.delete_tag(&id, &review).await,
+        ] {
+            assert!(matches!(
+                refused,
+                Err(Error::Version(VersionError::ProtectedTag { .. }))
+            ));
+        }
+        assert_eq!(service.division(&id).await.unwrap(), locked);
+        // `current` stays frozen for its own undo once locked.
+        assert!(matches!(
+            service.undo_tag_of(&id, &TagName::current()).await,
+            Err(Error::Service(ServiceError::CurrentFrozen { .. }))
+        ));
+        let unknown = TagName::new("never").unwrap();
+        assert!(matches!(
+            service.undo_tag_of(&id, &unknown).await,
+            Err(Error::Version(VersionError::UnknownTag { .. }))
+        ));
+    });
+}
+
+#[test]
+fn per_tag_undo_leaves_other_tags_alone_and_the_bracket_follows_current() {
+    runtime().block_on(async {
+        let (service, id) = edited().await;
+        let v2 = service.division(&id).await.unwrap().value.bracket;
+        service
+            .move_tag(&id, TagName::published(), 1)
+            .await
+            .unwrap();
+        // Undoing `current` (moved before `published`) brings back version 1's bracket.
+        let (undone, _) = service.undo_tag_of(&id, &TagName::current()).await.unwrap();
+        assert_eq!(undone.value.history.tag(&TagName::current()), Some(1));
+        assert_eq!(undone.value.history.tag(&TagName::published()), Some(1));
+        assert_ne!(undone.value.bracket, v2);
+        let (redone, _) = service.redo_tag_of(&id, &TagName::current()).await.unwrap();
+        assert_eq!(redone.value.bracket, v2);
+        assert!(redone.value.history.can_undo_tag(&TagName::published()));
     });
 }

@@ -232,8 +232,35 @@ fn history_records_chains_and_tags() {
 #[derive(Debug, Clone)]
 enum TagOp {
     Move(usize, u32),
+    Delete(usize),
     Undo,
     Redo,
+    UndoTag(usize),
+    RedoTag(usize),
+}
+
+/// The reference for one tag: its value, the steps done (before, after, when) and the steps
+/// undone, newest last.
+#[derive(Debug, Clone, Default)]
+struct TagModel {
+    value: Option<u32>,
+    done: Vec<(Option<u32>, Option<u32>, u32)>,
+    undone: Vec<(Option<u32>, Option<u32>, u32)>,
+}
+
+/// The tag whose done (or undone) top is the newest.
+fn newest(models: &[TagModel], undone: bool) -> Option<usize> {
+    (0..models.len())
+        .filter_map(|t| {
+            let stack = if undone {
+                &models[t].undone
+            } else {
+                &models[t].done
+            };
+            stack.last().map(|&(_, _, when)| (when, t))
+        })
+        .max()
+        .map(|(_, t)| t)
 }
 
 proptest! {
@@ -241,8 +268,11 @@ proptest! {
     fn undo_redo_return_the_exact_earlier_targets(
         ops in prop::collection::vec(prop_oneof![
             3 => (0usize..3, 1u32..5).prop_map(|(t, v)| TagOp::Move(t, v)),
+            1 => (0usize..3).prop_map(TagOp::Delete),
             2 => Just(TagOp::Undo),
             1 => Just(TagOp::Redo),
+            2 => (0usize..3).prop_map(TagOp::UndoTag),
+            1 => (0usize..3).prop_map(TagOp::RedoTag),
         ], 0..60)
     ) {
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap();
@@ -253,40 +283,93 @@ proptest! {
         for seed in 0..4 {
             history.record_generated(hash.clone(), options.clone(), seed, at).unwrap();
         }
-        let names = [TagName::current(), TagName::published(), TagName::new("review").unwrap()];
-        // The reference: a list of complete tag maps, a cursor into it.
-        let mut snapshots: Vec<BTreeMap<TagName, u32>> = vec![BTreeMap::new()];
-        let mut cursor = 0usize;
+        let names = [TagName::published(), TagName::new("review").unwrap(), TagName::new("draft").unwrap()];
+        // The reference: per tag, its value and its own stacks of (before, after, when).
+        let mut models = vec![TagModel::default(); names.len()];
+        let mut clock = 0u32;
         for op in ops {
+            clock += 1;
+            // Which tag an undo or redo acts on, per the reference (None: nothing to do).
+            let (undo_of, redo_of) = match op {
+                TagOp::Undo => (Some(newest(&models, false)), None),
+                TagOp::Redo => (None, Some(newest(&models, true))),
+                TagOp::UndoTag(t) => (Some(Some(t).filter(|&t| !models[t].done.is_empty())), None),
+                TagOp::RedoTag(t) => (None, Some(Some(t).filter(|&t| !models[t].undone.is_empty()))),
+                _ => (None, None),
+            };
             match op {
                 TagOp::Move(t, v) => {
-                    history.move_tag(names[t].clone(), v, at).unwrap();
-                    let mut next = snapshots[cursor].clone();
-                    next.insert(names[t].clone(), v);
-                    snapshots.truncate(cursor + 1);
-                    snapshots.push(next);
-                    cursor += 1;
+                    let step = history.move_tag(names[t].clone(), v, at).unwrap();
+                    prop_assert_eq!((step.from, step.to), (models[t].value, Some(v)));
+                    let m = &mut models[t];
+                    m.done.push((m.value, Some(v), clock));
+                    m.undone.clear();
+                    m.value = Some(v);
                 }
-                TagOp::Undo => {
-                    let result = history.undo(at);
-                    if cursor == 0 {
-                        prop_assert_eq!(result, Err(VersionError::NothingToUndo));
-                    } else {
-                        prop_assert!(result.is_ok());
-                        cursor -= 1;
+                TagOp::Delete(t) => {
+                    let result = history.delete_tag(&names[t], None, at);
+                    let m = &mut models[t];
+                    match m.value {
+                        None => prop_assert_eq!(result, Err(VersionError::UnknownTag { tag: names[t].to_string() })),
+                        Some(v) => {
+                            let step = result.unwrap();
+                            prop_assert_eq!((step.from, step.to, step.kind), (Some(v), None, MoveKind::Delete));
+                            m.done.push((Some(v), None, clock));
+                            m.undone.clear();
+                            m.value = None;
+                        }
                     }
                 }
-                TagOp::Redo => {
-                    let result = history.redo(at);
-                    if cursor + 1 == snapshots.len() {
-                        prop_assert_eq!(result, Err(VersionError::NothingToRedo));
-                    } else {
-                        prop_assert!(result.is_ok());
-                        cursor += 1;
+                TagOp::Undo | TagOp::UndoTag(_) => {
+                    let result = match op {
+                        TagOp::UndoTag(t) => history.undo_tag(&names[t], at),
+                        _ => history.undo(at),
+                    };
+                    match undo_of.flatten() {
+                        None => prop_assert_eq!(result, Err(VersionError::NothingToUndo)),
+                        Some(t) => {
+                            let step = result.unwrap();
+                            let m = &mut models[t];
+                            let (before, after, _) = m.done.pop().unwrap();
+                            prop_assert_eq!(&step.tag, &names[t]);
+                            prop_assert_eq!((step.from, step.to), (after, before));
+                            m.undone.push((before, after, clock));
+                            m.value = before;
+                        }
+                    }
+                }
+                TagOp::Redo | TagOp::RedoTag(_) => {
+                    let result = match op {
+                        TagOp::RedoTag(t) => history.redo_tag(&names[t], at),
+                        _ => history.redo(at),
+                    };
+                    match redo_of.flatten() {
+                        None => prop_assert_eq!(result, Err(VersionError::NothingToRedo)),
+                        Some(t) => {
+                            let step = result.unwrap();
+                            let m = &mut models[t];
+                            let (before, after, _) = m.undone.pop().unwrap();
+                            prop_assert_eq!(&step.tag, &names[t]);
+                            prop_assert_eq!((step.from, step.to), (before, after));
+                            m.done.push((before, after, clock));
+                            m.value = after;
+                        }
                     }
                 }
             }
-            prop_assert_eq!(history.tags(), &snapshots[cursor]);
+            let expected: BTreeMap<TagName, u32> = names
+                .iter()
+                .zip(&models)
+                .filter_map(|(name, m)| m.value.map(|v| (name.clone(), v)))
+                .collect();
+            prop_assert_eq!(history.tags(), &expected);
+            for (name, m) in names.iter().zip(&models) {
+                prop_assert_eq!(history.can_undo_tag(name), !m.done.is_empty());
+                prop_assert_eq!(history.can_redo_tag(name), !m.undone.is_empty());
+            }
+            // The stored shape reads back as the same history.
+            let json = serde_json::to_string(&history).unwrap();
+            prop_assert_eq!(&serde_json::from_str::<History>(&json).unwrap(), &history);
         }
     }
 

@@ -512,6 +512,41 @@ const EVENT_AND_TOURNAMENT_ANSWERS: &[(&str, &str, &str)] = &[
         "TagHistory",
     ),
     (
+        "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}",
+        "get",
+        "TagView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}",
+        "delete",
+        "WithEvents_DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}/undo",
+        "post",
+        "WithEvents_DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}/redo",
+        "post",
+        "WithEvents_DivisionView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}/history",
+        "get",
+        "TagHistory",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/patches/{patch_id}",
+        "get",
+        "PatchView",
+    ),
+    (
+        "/v1/events/{event_id}/divisions/{division_id}/versions/{version}/patches",
+        "get",
+        "PatchChainView",
+    ),
+    (
         "/v1/events/{event_id}/generate-all-brackets",
         "post",
         "BracketJobs",
@@ -957,6 +992,36 @@ async fn events_divisions_and_tournaments_keep_their_wire_shape() {
     assert_eq!(
         keys(&server.get(&format!("{base}/tags/history")).await),
         ["history"]
+    );
+    assert_eq!(
+        keys(&server.get(&format!("{base}/tags/current")).await),
+        [
+            "can_redo",
+            "can_undo",
+            "hash",
+            "protection",
+            "tag",
+            "version"
+        ]
+    );
+    assert_eq!(
+        keys(&server.get(&format!("{base}/tags/current/history")).await),
+        ["history"]
+    );
+    let chain = server.get(&format!("{base}/versions/2/patches")).await;
+    assert_eq!(keys(&chain), ["base", "base_hash", "patches", "version"]);
+    let patch_id = chain["patches"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        keys(&server.get(&format!("{base}/patches/{patch_id}")).await),
+        [
+            "base_hash",
+            "id",
+            "parent",
+            "patch",
+            "result_hash",
+            "version",
+            "versions"
+        ]
     );
     let locked = server
         .post(&format!("{base}/lock-bracket"), &director, Value::Null, 200)

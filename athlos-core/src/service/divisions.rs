@@ -14,7 +14,8 @@ use crate::store::{
     Stored, Write,
 };
 use crate::version::{
-    apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove, VersionError,
+    apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove, TagStatus,
+    VersionError,
 };
 
 use super::runs::{Checkpoint, NoProbe, RunProbe};
@@ -595,35 +596,99 @@ impl<S: Store, C: Clock> Service<S, C> {
         number: u32,
     ) -> Result<(Stored<Division>, Vec<Event>), Error> {
         let now = self.clock().now();
-        self.change_tags(id, |history| history.move_tag(tag, number, now))
+        self.change_tags(id, |history, _| history.move_tag(tag, number, now))
             .await
     }
 
-    /// Undoes the division's last tag move.
+    /// Undoes the division's newest tag step still undoable, whichever tag it moved
+    /// (division-wide undo; see [`crate::version::tags`]).
     ///
     /// # Errors
     /// [`VersionError::NothingToUndo`]; [`ServiceError::CurrentFrozen`]; a conflict.
     pub async fn undo_tag(&self, id: &DivisionId) -> Result<(Stored<Division>, Vec<Event>), Error> {
         let now = self.clock().now();
-        self.change_tags(id, |history| history.undo(now)).await
+        self.change_tags(id, |history, _| history.undo(now)).await
     }
 
-    /// Redoes the division's last undone tag move.
+    /// Redoes the division's most recently undone tag step still redoable, whichever tag it
+    /// moved (division-wide redo).
     ///
     /// # Errors
-    /// [`VersionError::NothingToRedo`]; [`ServiceError::CurrentFrozen`]; a conflict.
+    /// [`VersionError::NothingToRedo`]; [`ServiceError::CurrentFrozen`];
+    /// [`VersionError::ProtectedTag`] for the redo of a deletion of a tag now protected; a
+    /// conflict.
     pub async fn redo_tag(&self, id: &DivisionId) -> Result<(Stored<Division>, Vec<Event>), Error> {
         let now = self.clock().now();
-        self.change_tags(id, |history| history.redo(now)).await
+        self.change_tags(id, |history, _| history.redo(now)).await
     }
 
+    /// Undoes `tag`'s last move, deletion or redo; other tags keep their undo and redo.
+    ///
+    /// # Errors
+    /// [`VersionError::UnknownTag`] for a tag that never existed;
+    /// [`VersionError::NothingToUndo`]; [`ServiceError::CurrentFrozen`]; a conflict.
+    pub async fn undo_tag_of(
+        &self,
+        id: &DivisionId,
+        tag: &TagName,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let now = self.clock().now();
+        self.change_tags(id, |history, _| {
+            history.known(tag)?;
+            history.undo_tag(tag, now)
+        })
+        .await
+    }
+
+    /// Redoes `tag`'s last undone step; other tags keep their undo and redo.
+    ///
+    /// # Errors
+    /// [`VersionError::UnknownTag`] for a tag that never existed;
+    /// [`VersionError::NothingToRedo`]; [`ServiceError::CurrentFrozen`];
+    /// [`VersionError::ProtectedTag`] for the redo of a deletion of a tag now protected; a
+    /// conflict.
+    pub async fn redo_tag_of(
+        &self,
+        id: &DivisionId,
+        tag: &TagName,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let now = self.clock().now();
+        self.change_tags(id, |history, _| {
+            history.known(tag)?;
+            history.redo_tag(tag, now)
+        })
+        .await
+    }
+
+    /// Deletes `tag`, logged as `tag.moved` with `to: null`; the deletion is in the tag's
+    /// reflog and undoable. `current` and every tag of the locked version are protected
+    /// ([`crate::version::Protection`]).
+    ///
+    /// # Errors
+    /// [`VersionError::UnknownTag`] for a tag that points nowhere;
+    /// [`VersionError::ProtectedTag`] (nothing changes); a conflict.
+    pub async fn delete_tag(
+        &self,
+        id: &DivisionId,
+        tag: &TagName,
+    ) -> Result<(Stored<Division>, Vec<Event>), Error> {
+        let now = self.clock().now();
+        self.change_tags(id, |history, locked| history.delete_tag(tag, locked, now))
+            .await
+    }
+
+    /// Applies one tag step to the division's history; `change` gets the locked version.
+    /// A step that deletes a protected tag (a redone deletion) is refused, `current` moves
+    /// only before the lock and the bracket follows it. A refusal changes nothing.
     async fn change_tags(
         &self,
         id: &DivisionId,
-        change: impl FnOnce(&mut crate::version::History) -> Result<TagMove, VersionError>,
+        change: impl FnOnce(&mut crate::version::History, Option<u32>) -> Result<TagMove, VersionError>,
     ) -> Result<(Stored<Division>, Vec<Event>), Error> {
         let Stored { version, mut value } = self.division(id).await?;
-        let step = change(&mut value.history)?;
+        let locked = locked_version(&value);
+        let step = change(&mut value.history, locked)?;
+        step.check_protection(locked)?;
         if step.tag == TagName::current() {
             if !matches!(value.state, BracketState::Draft | BracketState::Ready) {
                 return Err(ServiceError::CurrentFrozen {
@@ -729,6 +794,25 @@ impl<S: Store, C: Clock> Service<S, C> {
             .await?;
         Ok((Stored { version, value }, events))
     }
+}
+
+/// The version a locked (or completed) bracket was locked at: the one `current` names, which
+/// no longer moves; `None` before the lock.
+pub fn locked_version(division: &Division) -> Option<u32> {
+    matches!(
+        division.state,
+        BracketState::Locked | BracketState::Completed
+    )
+    .then(|| division.history.tag(&TagName::current()))
+    .flatten()
+}
+
+/// `tag` of `division` as it stands: where it points, its undo and redo, its protection.
+///
+/// # Errors
+/// [`VersionError::UnknownTag`] for a tag that never existed.
+pub fn tag_status(division: &Division, tag: &TagName) -> Result<TagStatus, VersionError> {
+    division.history.tag_status(tag, locked_version(division))
 }
 
 fn current_of(division: &Division) -> Result<(u32, &Bracket), ServiceError> {

@@ -72,7 +72,9 @@ pub use board::{
 };
 pub use chat::ChatChange;
 pub use division_actions::{division_actions_for, may_generate_all, DivisionAction};
-pub use divisions::{generation_target, DivisionChanges, Generated, GENERATE_BRACKET};
+pub use divisions::{
+    generation_target, locked_version, tag_status, DivisionChanges, Generated, GENERATE_BRACKET,
+};
 pub use drafts::{pick_clock, DraftChange};
 pub use error::ServiceError;
 pub use notifications::{reminder_due, starting_reminder};

@@ -5,6 +5,8 @@ use thiserror::Error;
 use crate::bracket::{BracketError, Format, MatchId};
 use crate::model::ParticipantId;
 
+use super::tags::Protection;
+
 /// A version, tag or patch problem.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -96,6 +98,20 @@ pub enum VersionError {
     /// Redo with nothing to redo.
     #[error("no undone tag move to redo")]
     NothingToRedo,
+    /// A deletion of a protected tag; nothing changed.
+    #[error("tag \"{tag}\" may not be deleted: {protection}")]
+    ProtectedTag {
+        /// The tag.
+        tag: String,
+        /// Why it is protected.
+        protection: Protection,
+    },
+    /// No patch with this id in the history.
+    #[error("no patch {id} in the history")]
+    UnknownPatch {
+        /// The id.
+        id: String,
+    },
     /// More versions than a history may hold.
     #[error("the version history is full")]
     HistoryFull,
@@ -119,5 +135,7 @@ VersionError {
     NothingToUndo => "nothing_to_undo", Conflict;
     NothingToRedo => "nothing_to_redo", Conflict;
     HistoryFull => "history_full", Invalid;
+    ProtectedTag => "protected_tag", Conflict;
+    UnknownPatch => "unknown_patch", NotFound;
 }
 }

@@ -4,10 +4,15 @@
 //! - A version is identified in storage by the [`ContentHash`] of the bracket's
 //!   [`canonical_json`]; the history numbers versions from 1 and records where each came from
 //!   ([`Origin`]): a generation (seed and options) or an edit of a parent version.
-//! - Tags ([`TagName`]) point at versions. Every move is appended to the reflog
-//!   ([`History::reflog`]); [`History::undo`] puts the last moved tag back and
-//!   [`History::redo`] replays an undone move, like a git branch with its reflog. A new move
-//!   clears what could be redone.
+//! - Tags ([`TagName`]) point at versions. Every move, deletion, undo and redo is appended to
+//!   the reflog ([`History::reflog`], per tag [`History::tag_reflog`]). Each tag has its own
+//!   undo and redo, like a git ref with its reflog ([`History::undo_tag`],
+//!   [`History::redo_tag`]); the division-wide [`History::undo`] and [`History::redo`] act
+//!   on the newest step of any tag. `current` and the tags of the locked version may not be
+//!   deleted ([`Protection`]). See [`tags`].
+//! - Every edit is addressed by a [`PatchId`], the hash of its base's hash and the patch;
+//!   [`History::patch`] finds it, [`History::chain`] lists a version's edits from its
+//!   generated base.
 //! - [`apply_patch`] applies one edit (swap, replace, move to a slot) to a bracket with no
 //!   results; [`rebase`] replays a chain of edits over a regenerated base and reports the ones
 //!   that no longer apply.
@@ -29,6 +34,8 @@
 
 pub(crate) mod error;
 mod hash;
+mod patches;
+pub mod tags;
 
 use std::collections::BTreeMap;
 
@@ -41,6 +48,10 @@ use crate::model::{Participant, ParticipantId};
 
 pub use error::VersionError;
 pub use hash::{canonical_json, content_hash, ContentHash};
+pub use patches::{PatchChain, PatchId, PatchRecord};
+pub use tags::{Protection, TagStatus};
+
+use tags::TagStacks;
 
 /// A manual edit of a ready bracket's first-round draw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,10 +247,12 @@ pub struct VersionRecord {
 pub enum MoveKind {
     /// An explicit move.
     Move,
-    /// An undo of an earlier move.
+    /// An undo of an earlier move (or deletion).
     Undo,
-    /// A redo of an undone move.
+    /// A redo of an undone move (or deletion).
     Redo,
+    /// An explicit deletion of the tag (`to` is `None`).
+    Delete,
 }
 
 /// One entry of the reflog.
@@ -250,7 +263,7 @@ pub struct TagMove {
     pub tag: TagName,
     /// Where it pointed before (`None`: it did not exist).
     pub from: Option<u32>,
-    /// Where it points after (`None`: it was removed by an undo of its creation).
+    /// Where it points after (`None`: it was deleted, or removed by an undo of its creation).
     pub to: Option<u32>,
     /// Why it moved.
     pub kind: MoveKind,
@@ -258,15 +271,23 @@ pub struct TagMove {
     pub at: DateTime<Utc>,
 }
 
-/// A division's versions, tags and reflog.
+/// A division's versions, tags and reflog, with one undo and one redo stack per tag.
+///
+/// The stacks hold positions in the reflog: a tag's undo stack the entries (moves,
+/// deletions, redos) that its undo would take back, newest last; its redo stack the undo
+/// entries its redo would take back. The division-wide [`History::undo`] and
+/// [`History::redo`] act on the tag whose top entry is the newest, so used alone they behave
+/// as one division-wide stack — except that a move clears only the moved tag's redo stack.
+///
+/// Stored histories of the earlier shape (one division-wide `undo`/`redo` pair) are read by
+/// replaying their reflog with the rules they were written under (see [`tags`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "tags::StoredHistory")]
 pub struct History {
     versions: Vec<VersionRecord>,
     tags: BTreeMap<TagName, u32>,
     reflog: Vec<TagMove>,
-    undo: Vec<TagMove>,
-    redo: Vec<TagMove>,
+    stacks: BTreeMap<TagName, TagStacks>,
 }
 
 impl History {
@@ -301,7 +322,7 @@ impl History {
         self.tags.get(tag).copied()
     }
 
-    /// Every tag move, undo and redo, oldest first.
+    /// Every tag move, deletion, undo and redo, oldest first.
     pub fn reflog(&self) -> &[TagMove] {
         &self.reflog
     }
@@ -357,81 +378,6 @@ impl History {
             created_at: at,
         });
         Ok(number)
-    }
-
-    /// Points `tag` at version `to`, recording the move; clears the redo stack.
-    ///
-    /// # Errors
-    /// [`VersionError::UnknownVersion`].
-    pub fn move_tag(
-        &mut self,
-        tag: TagName,
-        to: u32,
-        at: DateTime<Utc>,
-    ) -> Result<TagMove, VersionError> {
-        if self.version(to).is_none() {
-            return Err(VersionError::UnknownVersion { number: to });
-        }
-        let step = TagMove {
-            from: self.tag(&tag),
-            to: Some(to),
-            tag,
-            kind: MoveKind::Move,
-            at,
-        };
-        self.set(&step.tag, step.to);
-        self.reflog.push(step.clone());
-        self.undo.push(step.clone());
-        self.redo.clear();
-        Ok(step)
-    }
-
-    /// Undoes the last tag move (or redo) not yet undone.
-    ///
-    /// # Errors
-    /// [`VersionError::NothingToUndo`].
-    pub fn undo(&mut self, at: DateTime<Utc>) -> Result<TagMove, VersionError> {
-        let last = self.undo.pop().ok_or(VersionError::NothingToUndo)?;
-        let step = TagMove {
-            tag: last.tag.clone(),
-            from: last.to,
-            to: last.from,
-            kind: MoveKind::Undo,
-            at,
-        };
-        self.set(&step.tag, step.to);
-        self.reflog.push(step.clone());
-        self.redo.push(last);
-        Ok(step)
-    }
-
-    /// Redoes the last undone move.
-    ///
-    /// # Errors
-    /// [`VersionError::NothingToRedo`].
-    pub fn redo(&mut self, at: DateTime<Utc>) -> Result<TagMove, VersionError> {
-        let undone = self.redo.pop().ok_or(VersionError::NothingToRedo)?;
-        let step = TagMove {
-            tag: undone.tag.clone(),
-            from: undone.from,
-            to: undone.to,
-            kind: MoveKind::Redo,
-            at,
-        };
-        self.set(&step.tag, step.to);
-        self.reflog.push(step.clone());
-        self.undo.push(undone);
-        Ok(step)
-    }
-
-    /// Whether an undo is possible.
-    pub fn can_undo(&self) -> bool {
-        !self.undo.is_empty()
-    }
-
-    /// Whether a redo is possible.
-    pub fn can_redo(&self) -> bool {
-        !self.redo.is_empty()
     }
 
     fn set(&mut self, tag: &TagName, to: Option<u32>) {

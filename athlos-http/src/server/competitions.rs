@@ -20,11 +20,14 @@ use athlos_core::error::ServiceError;
 use athlos_core::event::Event;
 use athlos_core::id::{CompetitionId, DivisionId, TagName};
 use athlos_core::lifecycle::{BracketLifecycle, BracketState, Lifecycle};
-use athlos_core::model::Participant;
+use athlos_core::model::{ModelError, Participant};
 use athlos_core::report::DrawReport;
 use athlos_core::service::{DivisionChanges, Generated};
 use athlos_core::store::{AggregateRef, AggregateStore, JobId, JobStore, Stored};
-use athlos_core::version::{Patch, TagMove, VersionRecord};
+use athlos_core::version::{
+    ContentHash, Patch, PatchChain, PatchId, PatchRecord, Protection, TagMove, TagStatus,
+    VersionRecord,
+};
 
 use super::auth::Caller;
 use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
@@ -52,10 +55,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(edit_bracket))
         .routes(routes!(list_versions))
         .routes(routes!(list_tags))
-        .routes(routes!(move_tag))
+        .routes(routes!(get_tag, move_tag, delete_tag))
         .routes(routes!(undo_tag))
         .routes(routes!(redo_tag))
         .routes(routes!(tag_history))
+        .routes(routes!(undo_tag_of))
+        .routes(routes!(redo_tag_of))
+        .routes(routes!(tag_history_of))
+        .routes(routes!(get_patch))
+        .routes(routes!(version_patches))
         .routes(routes!(generate_all))
         .routes(routes!(get_job))
 }
@@ -347,18 +355,104 @@ pub struct TagList {
     /// The tags and the versions they point at.
     #[schema(value_type = BTreeMap<String, u32>)]
     pub tags: BTreeMap<TagName, u32>,
-    /// Whether a tag move can be undone.
+    /// Whether a division-wide undo (`POST …/tags/undo`) has a step of some tag to undo.
     pub can_undo: bool,
-    /// Whether an undone tag move can be redone.
+    /// Whether a division-wide redo (`POST …/tags/redo`) has an undone step to redo.
     pub can_redo: bool,
 }
 
-/// A division's tag moves (the reflog).
+/// Tag moves (the reflog): a division's, or one tag's.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TagHistory {
-    /// Oldest first: `tag`, `from`, `to`, `kind` and `at`.
+    /// Oldest first: `tag`, `from`, `to` (`null`: deleted or its creation undone), `kind`
+    /// (`move`, `delete`, `undo` or `redo`) and `at`.
     #[schema(value_type = Vec<Object>)]
     pub history: Vec<TagMove>,
+}
+
+/// One tag: where it points, its own undo and redo, and whether it may be deleted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TagView {
+    /// The tag.
+    #[schema(value_type = String)]
+    pub tag: TagName,
+    /// The version it points at (`null`: deleted, or its creation undone).
+    pub version: Option<u32>,
+    /// That version's content hash.
+    #[schema(value_type = Option<String>)]
+    pub hash: Option<ContentHash>,
+    /// Whether this tag has a step to undo (`POST …/tags/{tag}/undo`).
+    pub can_undo: bool,
+    /// Whether this tag has an undone step to redo (`POST …/tags/{tag}/redo`).
+    pub can_redo: bool,
+    /// Why it may not be deleted (`null`: it may): `{"reason": "current"}` or
+    /// `{"reason": "locked_version", "version": N}`.
+    #[schema(value_type = Option<Object>)]
+    pub protection: Option<Protection>,
+}
+
+impl From<TagStatus> for TagView {
+    fn from(status: TagStatus) -> Self {
+        Self {
+            tag: status.tag,
+            version: status.version,
+            hash: status.hash,
+            can_undo: status.can_undo,
+            can_redo: status.can_redo,
+            protection: status.protection,
+        }
+    }
+}
+
+/// A patch found by its id.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PatchView {
+    /// The id: the sha256 of `{"base": <base_hash>, "patch": <patch>}` as compact JSON.
+    #[schema(value_type = String)]
+    pub id: PatchId,
+    /// The patch (`swap`, `replace` or `move`).
+    #[schema(value_type = Object)]
+    pub patch: Patch,
+    /// The version it was first applied to.
+    pub parent: u32,
+    /// The content hash of the bracket it applies to.
+    #[schema(value_type = String)]
+    pub base_hash: ContentHash,
+    /// The version it first produced.
+    pub version: u32,
+    /// The content hash of the bracket it produces.
+    #[schema(value_type = String)]
+    pub result_hash: ContentHash,
+    /// Every version it produced, oldest first (a regeneration replays an edit under the same
+    /// id).
+    pub versions: Vec<u32>,
+}
+
+/// The chain of edits from a version's generated base to it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PatchChainView {
+    /// The version the chain ends at.
+    pub version: u32,
+    /// The generated version it starts from.
+    pub base: u32,
+    /// The generated version's content hash.
+    #[schema(value_type = String)]
+    pub base_hash: ContentHash,
+    /// Oldest first: `id`, `patch`, `parent`, `base_hash`, `version` and `result_hash`; each
+    /// one's `base_hash` is the previous one's `result_hash`.
+    #[schema(value_type = Vec<Object>)]
+    pub patches: Vec<PatchRecord>,
+}
+
+impl From<PatchChain> for PatchChainView {
+    fn from(chain: PatchChain) -> Self {
+        Self {
+            version: chain.version,
+            base: chain.base,
+            base_hash: chain.base_hash,
+            patches: chain.patches,
+        }
+    }
 }
 
 /// The generation jobs queued for an event's divisions.
@@ -947,13 +1041,26 @@ pub struct MoveTag {
     pub version: u32,
 }
 
-/// Points a tag at a version (director); `current` moves only before the lock.
+/// A tag name from the path: 400 `invalid_input` when malformed, 422 `reserved_id` for
+/// `undo`, `redo` and `history` (no tag may be named so: `tags/undo`, `tags/redo` and
+/// `tags/history` are the division-wide routes).
+fn tag_name(text: &str) -> Result<TagName, ApiError> {
+    TagName::new(text).map_err(|error| match error {
+        ModelError::ReservedId { .. } => {
+            ApiError::from(athlos_core::error::Error::from(error)).with("field", "tag")
+        }
+        _ => ApiError::bad_input("tag", error.to_string()),
+    })
+}
+
+/// Points a tag at a version (director); `current` moves only before the lock. The move
+/// goes on the tag's own undo stack and clears the tag's redo.
 #[utoipa::path(put, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}", tag = "versions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
-        ("tag" = String, Path, description = "Tag name")),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
     request_body = MoveTag,
     responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "`reserved_id`: a reserved tag name")),
     security(("bearer" = [])))]
 async fn move_tag(
     State(state): State<AppState>,
@@ -962,7 +1069,7 @@ async fn move_tag(
     ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<MoveTag>,
 ) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
-    let tag = TagName::new(tag.as_str()).map_err(|e| ApiError::bad_input("tag", e.to_string()))?;
+    let tag = tag_name(&tag)?;
     let division = directed_division(&state, &caller, &event_id, &division_id).await?;
     let write = state
         .service
@@ -971,7 +1078,8 @@ async fn move_tag(
     Ok(changed(written))
 }
 
-/// Undoes the last tag move (director).
+/// Undoes the division's newest tag step (move, deletion or redo) of any tag (director):
+/// the undo of that tag's last step, as `POST …/tags/{tag}/undo` would do it.
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/undo", tag = "versions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
     responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -990,7 +1098,8 @@ async fn undo_tag(
     Ok(changed(written))
 }
 
-/// Redoes the last undone tag move (director).
+/// Redoes the division's most recently undone tag step of any tag still redoable
+/// (director), as `POST …/tags/{tag}/redo` would do it.
 #[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/redo", tag = "versions",
     params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
     responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -1009,7 +1118,7 @@ async fn redo_tag(
     Ok(changed(written))
 }
 
-/// The tag moves, oldest first (the reflog).
+/// The tag moves of every tag, oldest first (the division's reflog).
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/tags/history", tag = "versions",
     params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id")),
     responses((status = 200, body = TagHistory), (status = 404, body = ErrorBody)))]
@@ -1021,6 +1130,170 @@ async fn tag_history(
     Ok(Json(TagHistory {
         history: division.value.history.reflog().to_vec(),
     }))
+}
+
+/// One tag: the version it points at and its hash, whether it has a step to undo or redo,
+/// and whether (and why) it is protected from deletion. 404 `unknown_tag` for a tag that
+/// never existed; a deleted tag is still found (`version: null`).
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
+    responses((status = 200, body = TagView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "`reserved_id`: a reserved tag name")))]
+async fn get_tag(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
+) -> Result<Json<TagView>, ApiError> {
+    let tag = tag_name(&tag)?;
+    let division = load_division(&state, &event_id, &division_id).await?;
+    let status = athlos_core::service::tag_status(&division.value, &tag)
+        .map_err(athlos_core::error::Error::from)?;
+    Ok(Json(status.into()))
+}
+
+/// Deletes a tag (director), logged as `tag.moved` with `to: null`; the deletion is in the
+/// tag's reflog and undone by `POST …/tags/{tag}/undo`. 409 `protected_tag` for `current` and
+/// for any tag of the locked version (the message says which); nothing changes.
+#[utoipa::path(delete, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}", tag = "versions",
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_tag`: the tag points nowhere"),
+        (status = 409, body = ErrorBody, description = "`protected_tag`: `current`, or a tag of the locked version"),
+        (status = 422, body = ErrorBody, description = "`reserved_id`: a reserved tag name")),
+    security(("bearer" = [])))]
+async fn delete_tag(
+    State(state): State<AppState>,
+    if_match: IfMatch,
+    caller: Caller,
+    ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
+) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
+    let tag = tag_name(&tag)?;
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let written = if_match
+        .guard(state.service.delete_tag(&division.value.id, &tag))
+        .await?;
+    Ok(changed(written))
+}
+
+/// Undoes this tag's last move, deletion or redo (director); other tags keep their undo and
+/// redo. `current` moves only before the lock (409 `current_frozen`).
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}/undo", tag = "versions",
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_tag`: the tag never existed"),
+        (status = 409, body = ErrorBody, description = "`nothing_to_undo`, or `current_frozen`"),
+        (status = 422, body = ErrorBody, description = "`reserved_id`: a reserved tag name")),
+    security(("bearer" = [])))]
+async fn undo_tag_of(
+    State(state): State<AppState>,
+    if_match: IfMatch,
+    caller: Caller,
+    ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
+) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
+    let tag = tag_name(&tag)?;
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let written = if_match
+        .guard(state.service.undo_tag_of(&division.value.id, &tag))
+        .await?;
+    Ok(changed(written))
+}
+
+/// Redoes this tag's last undone step (director); other tags keep their undo and redo. A
+/// redone deletion of a tag protected meanwhile is refused (409 `protected_tag`).
+#[utoipa::path(post, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}/redo", tag = "versions",
+    params(("If-Match" = Option<String>, Header, description = "The ETag as read, e.g. \"v12\": the write applies only at that version"), ("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
+    responses((status = 412, body = ErrorBody, description = "`precondition_failed`: no longer at the `If-Match` version"), (status = 200, body = WithEvents<DivisionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_tag`: the tag never existed"),
+        (status = 409, body = ErrorBody, description = "`nothing_to_redo`, `current_frozen` or `protected_tag`"),
+        (status = 422, body = ErrorBody, description = "`reserved_id`: a reserved tag name")),
+    security(("bearer" = [])))]
+async fn redo_tag_of(
+    State(state): State<AppState>,
+    if_match: IfMatch,
+    caller: Caller,
+    ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
+) -> Result<Tagged<WithEvents<DivisionView>>, ApiError> {
+    let tag = tag_name(&tag)?;
+    let division = directed_division(&state, &caller, &event_id, &division_id).await?;
+    let written = if_match
+        .guard(state.service.redo_tag_of(&division.value.id, &tag))
+        .await?;
+    Ok(changed(written))
+}
+
+/// This tag's moves, deletions, undos and redos, oldest first (its reflog).
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/tags/{tag}/history", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("tag" = String, Path, description = "Tag name; never `undo`, `redo` or `history` (reserved: those paths are the division-wide routes)")),
+    responses((status = 200, body = TagHistory), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_tag`: the tag never existed"),
+        (status = 422, body = ErrorBody, description = "`reserved_id`: a reserved tag name")))]
+async fn tag_history_of(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id, tag)): ApiPath<(String, String, String)>,
+) -> Result<Json<TagHistory>, ApiError> {
+    let tag = tag_name(&tag)?;
+    let division = load_division(&state, &event_id, &division_id).await?;
+    let history = division
+        .value
+        .history
+        .tag_reflog(&tag)
+        .map_err(athlos_core::error::Error::from)?;
+    Ok(Json(TagHistory { history }))
+}
+
+/// A patch by its content address: the patch, the hashes of the bracket it applies to and of
+/// the one it produces, and the versions it produced. 404 `unknown_patch` for an id no edit
+/// of the division has.
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/patches/{patch_id}", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("patch_id" = String, Path, description = "Patch id: 64 lower-case hex digits")),
+    responses((status = 200, body = PatchView), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_patch`")))]
+async fn get_patch(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id, patch_id)): ApiPath<(String, String, String)>,
+) -> Result<Json<PatchView>, ApiError> {
+    let id =
+        PatchId::parse(&patch_id).map_err(|e| ApiError::bad_input("patch_id", e.to_string()))?;
+    let division = load_division(&state, &event_id, &division_id).await?;
+    let (record, versions) = division
+        .value
+        .history
+        .patch(&id)
+        .map_err(athlos_core::error::Error::from)?;
+    Ok(Json(PatchView {
+        id: record.id,
+        patch: record.patch,
+        parent: record.parent,
+        base_hash: record.base_hash,
+        version: record.version,
+        result_hash: record.result_hash,
+        versions,
+    }))
+}
+
+/// The chain of edits from version `version`'s generated base to it, each with its id and
+/// the hashes it goes from and to (empty for a generated version).
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/versions/{version}/patches", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("version" = u32, Path, description = "Version number")),
+    responses((status = 200, body = PatchChainView), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_version`")))]
+async fn version_patches(
+    State(state): State<AppState>,
+    ApiPath((event_id, division_id, version)): ApiPath<(String, String, u32)>,
+) -> Result<Json<PatchChainView>, ApiError> {
+    let division = load_division(&state, &event_id, &division_id).await?;
+    let chain = division
+        .value
+        .history
+        .chain(version)
+        .map_err(athlos_core::error::Error::from)?;
+    Ok(Json(chain.into()))
 }
 
 /// Queues one generation run per division of the event (director) and answers 202 with the
