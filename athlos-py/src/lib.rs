@@ -33,5 +33,7 @@ fn _athlos(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(draft::pick_order, m)?)?;
     m.add_function(wrap_pyfunction!(events::event_types, m)?)?;
     m.add_function(wrap_pyfunction!(events::parse_event, m)?)?;
+    m.add_function(wrap_pyfunction!(events::parse_run, m)?)?;
+    m.add_function(wrap_pyfunction!(events::run_statuses, m)?)?;
     Ok(())
 }

@@ -273,7 +273,8 @@ pub const STOP_RULES: [(WorkerReport, StopOutcome); 5] = [
     (WorkerReport::Commit, StopOutcome::Refused),
 ];
 
-/// A run as users see it: a job through its run fields.
+/// A run as users see it: a job through its run fields. Its JSON is the document
+/// `GET /v1/runs/{id}` answers (absent values as `null`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Run {
@@ -282,7 +283,7 @@ pub struct Run {
     /// What it does.
     pub kind: String,
     /// What it works on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub target: Option<String>,
     /// Its options (the job's payload).
     pub options: serde_json::Value,
@@ -295,19 +296,19 @@ pub struct Run {
     /// Attempts allowed.
     pub max_attempts: u32,
     /// When it was submitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     /// When its latest attempt started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub started_at: Option<DateTime<Utc>>,
     /// When it finished.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub finished_at: Option<DateTime<Utc>>,
     /// The last failure.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub error: Option<String>,
     /// What it read and wrote (once succeeded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub snapshot: Option<SnapshotIndex>,
 }
 

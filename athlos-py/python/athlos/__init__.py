@@ -33,7 +33,9 @@ from ._athlos import (
     event_types,
     orderings,
     parse_event,
+    parse_run,
     pick_order,
+    run_statuses,
     states,
 )
 
@@ -77,6 +79,8 @@ __all__ = [
     "event_types",
     "orderings",
     "parse_event",
+    "parse_run",
     "pick_order",
+    "run_statuses",
     "states",
 ]

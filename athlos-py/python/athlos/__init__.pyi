@@ -29,7 +29,9 @@ __all__ = [
     "event_types",
     "orderings",
     "parse_event",
+    "parse_run",
     "pick_order",
+    "run_statuses",
     "states",
 ]
 
@@ -203,3 +205,5 @@ class Draft:
 
 def event_types() -> list[str]: ...
 def parse_event(payload: Union[str, bytes, Mapping[str, Any]]) -> dict[str, Any]: ...
+def parse_run(payload: Union[str, bytes, Mapping[str, Any]]) -> dict[str, Any]: ...
+def run_statuses() -> list[str]: ...
