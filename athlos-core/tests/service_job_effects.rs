@@ -287,7 +287,7 @@ async fn a_run_cancelled_while_running_commits_nothing() {
     assert_eq!(store.division(&division).await.unwrap().unwrap(), before);
     assert_eq!(generated_events(&service).await, events);
     let stopped = store
-        .fail(job.id, "w1", "cancelled".to_owned(), now)
+        .fail(job.id, "w1", "cancelled".to_owned(), now, now)
         .await
         .unwrap();
     assert_eq!(stopped.state, JobState::Cancelled);

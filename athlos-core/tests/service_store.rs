@@ -63,7 +63,7 @@ async fn jobs_are_leased_retried_and_die() {
         Err(StoreError::LeaseLost { .. })
     ));
     let dead = store
-        .fail(first.id, "w3", "boom".to_owned(), lease)
+        .fail(first.id, "w3", "boom".to_owned(), lease, t0())
         .await
         .unwrap();
     assert_eq!(dead.state, JobState::Dead, "two attempts of two");
@@ -86,7 +86,7 @@ async fn failed_jobs_wait_for_their_retry_time() {
         .unwrap();
     let retry_at = t0() + Duration::seconds(10);
     let failed = store
-        .fail(queued.id, "w", "transient".to_owned(), retry_at)
+        .fail(queued.id, "w", "transient".to_owned(), retry_at, t0())
         .await
         .unwrap();
     assert_eq!(failed.state, JobState::Failed);

@@ -297,6 +297,7 @@ async fn a_running_run_cancelled_midway_commits_nothing() {
         // The cancelled run committed nothing: no version, no bracket, no snapshot index.
         let stopped = server.get(&format!("/v1/runs/{}", runs[1])).await;
         assert_eq!(stopped["snapshot"], Value::Null, "{stopped}");
+        assert!(stopped["finished_at"].is_string(), "{stopped}");
         assert!(
             stopped["error"].as_str().unwrap().contains("checkpoint"),
             "{stopped}"

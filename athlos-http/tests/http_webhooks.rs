@@ -1007,6 +1007,7 @@ async fn a_delivery_whose_job_died_unrecorded_becomes_a_dead_letter_and_the_line
                     "ghost",
                     "connection reset".to_owned(),
                     chrono::Utc::now(),
+                    chrono::Utc::now(),
                 )
                 .await
                 .unwrap();

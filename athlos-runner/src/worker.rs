@@ -345,8 +345,13 @@ impl<S: JobStore + 'static, H: JobHandler> Worker<S, H> {
                 state.succeeded.push(id);
                 continue;
             };
-            let retry_at = self.clock.now() + self.config.backoff.delay(id, attempts);
-            match self.store.fail(id, &self.config.id, error, retry_at).await {
+            let now = self.clock.now();
+            let retry_at = now + self.config.backoff.delay(id, attempts);
+            match self
+                .store
+                .fail(id, &self.config.id, error, retry_at, now)
+                .await
+            {
                 Ok(_) => state.stats.failed += 1,
                 Err(StoreError::LeaseLost { .. }) => state.stats.lost += 1,
                 Err(_) => state.stats.store_errors += 1,

@@ -44,12 +44,26 @@ impl JobStore for AnyStore {
         self.leased(id, worker, SUCCEEDED, Vec::new()).await
     }
 
-    async fn fail(&self, id: JobId, worker: &str, error: String, retry_at: Time) -> Result<Job> {
+    async fn fail(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: String,
+        retry_at: Time,
+        now: Time,
+    ) -> Result<Job> {
         let set = "state = CASE WHEN cancel_requested THEN 'cancelled' \
                    WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END, \
+                   finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts \
+                   THEN $5 ELSE finished_at END, \
                    run_at = $3, lease_until = NULL, last_error = $4";
-        self.leased(id, worker, set, vec![retry_at.into(), error.into()])
-            .await
+        self.leased(
+            id,
+            worker,
+            set,
+            vec![retry_at.into(), error.into(), now.into()],
+        )
+        .await
     }
 
     async fn job(&self, id: JobId) -> Result<Option<Job>> {

@@ -163,8 +163,9 @@ macro_rules! forward {
                 worker: &str,
                 error: String,
                 retry_at: DateTime<Utc>,
+                now: DateTime<Utc>,
             ) -> Result<Job, StoreError> {
-                (**self).fail(id, worker, error, retry_at).await
+                (**self).fail(id, worker, error, retry_at, now).await
             }
 
             async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {

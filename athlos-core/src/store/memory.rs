@@ -683,6 +683,7 @@ impl JobStore for MemoryStore {
         worker: &str,
         error: String,
         retry_at: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<Job, StoreError> {
         let mut inner = self.lock();
         let job = leased(&mut inner, id, worker)?;
@@ -693,6 +694,9 @@ impl JobStore for MemoryStore {
         } else {
             JobState::Failed
         };
+        if job.state != JobState::Failed {
+            job.finished_at = Some(now);
+        }
         job.run_at = retry_at;
         job.lease_until = None;
         job.last_error = Some(error);

@@ -429,8 +429,9 @@ pub trait JobStore: Send + Sync {
     /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`] when `worker` no longer holds it.
     async fn complete(&self, id: JobId, worker: &str) -> Result<Job, StoreError>;
 
-    /// Marks a leased job failed: retried at `retry_at` while attempts remain, else dead;
-    /// cancelled when its cancellation was requested.
+    /// Marks a leased job failed at `now`: retried at `retry_at` while attempts remain, else
+    /// dead; cancelled when its cancellation was requested. A job that ends (dead or
+    /// cancelled) is finished at `now`.
     ///
     /// # Errors
     /// [`StoreError::UnknownJob`], [`StoreError::LeaseLost`].
@@ -440,6 +441,7 @@ pub trait JobStore: Send + Sync {
         worker: &str,
         error: String,
         retry_at: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Job, StoreError>;
 
     /// A job by id.

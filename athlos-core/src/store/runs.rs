@@ -37,9 +37,10 @@
 //! when the cancellation is asked (its worker is gone) is cancelled at once, and a
 //! cancel-requested run is never claimed again after its lease expires.
 //!
-//! Known gap of this phase: `finished_at` is set where the store is told the time (a
-//! cancellation, a completed run's commit); completions without a time (`complete`, `fail`)
-//! leave it empty.
+//! `finished_at` is set wherever a run ends: a cancellation, a sweep, a completed run's
+//! commit, a failure that ends it (dead, or cancelled at a checkpoint). A cancel-requested
+//! run its worker completes or releases without a time (`complete`, `release`) ends
+//! cancelled without one; the server's workers stop such runs by failing them.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -528,15 +528,17 @@ pub async fn job_queue<S: Store>(store: S) {
     // Failures: retried at the given time while attempts remain, then dead.
     let retry_at = lease + secs(10);
     let failed = store
-        .fail(low.id, "w3", "boom".to_owned(), retry_at)
+        .fail(low.id, "w3", "boom".to_owned(), retry_at, t0())
         .await
         .unwrap();
     assert_eq!(failed.state, JobState::Dead, "one attempt of one");
     assert_eq!(failed.last_error.as_deref(), Some("boom"));
+    assert_eq!(failed.finished_at, Some(t0()), "a dead job is finished");
     let failed = store
-        .fail(first.id, "w1", "first try".to_owned(), retry_at)
+        .fail(first.id, "w1", "first try".to_owned(), retry_at, t0())
         .await
         .unwrap();
+    assert_eq!(failed.finished_at, None, "a job to retry is not finished");
     assert_eq!((failed.state, failed.run_at), (JobState::Failed, retry_at));
     assert!(ids(&store
         .claim("w4", retry_at - secs(1), retry_at, 10)
@@ -550,7 +552,7 @@ pub async fn job_queue<S: Store>(store: S) {
     assert_eq!(ids(&retried), vec![first.id]);
     assert_eq!(retried[0].attempts, 2);
     let dead = store
-        .fail(first.id, "w4", "second try".to_owned(), retry_at)
+        .fail(first.id, "w4", "second try".to_owned(), retry_at, t0())
         .await
         .unwrap();
     assert_eq!(
@@ -2123,7 +2125,7 @@ pub async fn cancelled_queued_runs_are_never_claimed<S: Store>(store: S) {
     assert_eq!(ids(&claimed), vec![retried.id]);
     assert_eq!(claimed[0].started_at, Some(t0()));
     let failed = store
-        .fail(retried.id, "w1", "boom".to_owned(), t0() + secs(10))
+        .fail(retried.id, "w1", "boom".to_owned(), t0() + secs(10), t0())
         .await
         .unwrap();
     assert_eq!(failed.state, JobState::Failed);
@@ -2210,10 +2212,12 @@ pub async fn cancel_requested_runs_commit_nothing<S: Store>(store: S) {
             "w1",
             "cancelled at a checkpoint".to_owned(),
             t0() + secs(60),
+            t0() + secs(3),
         )
         .await
         .unwrap();
     assert_eq!(stopped.state, JobState::Cancelled);
+    assert_eq!(stopped.finished_at, Some(t0() + secs(3)));
     assert_eq!(
         store.complete(c.id, "w1").await.unwrap().state,
         JobState::Cancelled
@@ -2330,7 +2334,7 @@ pub async fn runs_are_listed_by_status_kind_and_target<S: Store>(store: S) {
         .unwrap();
     store.release(r_a.id, "w1").await.unwrap();
     let dead = store
-        .fail(r_b.id, "w1", "diverged".to_owned(), t0())
+        .fail(r_b.id, "w1", "diverged".to_owned(), t0(), t0())
         .await
         .unwrap();
     assert_eq!(dead.state, JobState::Dead);
@@ -2385,7 +2389,7 @@ pub async fn runs_are_listed_by_status_kind_and_target<S: Store>(store: S) {
     let retry = store.enqueue(run("generate", "division:d")).await.unwrap();
     store.claim("w1", t0(), t0() + secs(30), 10).await.unwrap();
     let failed = store
-        .fail(retry.id, "w1", "busy".to_owned(), t0() + secs(60))
+        .fail(retry.id, "w1", "busy".to_owned(), t0() + secs(60), t0())
         .await
         .unwrap();
     assert_eq!(failed.state, JobState::Failed);

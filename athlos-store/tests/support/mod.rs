@@ -166,8 +166,9 @@ impl JobStore for DefaultJobStore {
         worker: &str,
         error: String,
         retry_at: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<Job, StoreError> {
-        self.0.fail(id, worker, error, retry_at).await
+        self.0.fail(id, worker, error, retry_at, now).await
     }
 
     async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
