@@ -1,4 +1,4 @@
-//! Draw and bracket generation at realistic sizes.
+//! Draw and bracket generation at realistic sizes, and placement simulations.
 //!
 //! `cargo bench -p athlos-core --bench bracket`
 
@@ -49,5 +49,25 @@ fn place(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, draw, place);
+/// Placement probabilities: 10,000 simulations of a 64-entry double elimination (issue 29's
+/// target: under a second).
+fn simulate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("simulate");
+    group.sample_size(10);
+    let participants: Vec<Participant> = field(64)
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| p.with_rating(2400 - 10 * i as u32))
+        .collect();
+    let options = BracketOptions::new(Format::DoubleElimination);
+    let bracket = athlos_core::draw(&participants, &options, 7)
+        .unwrap_or_else(|_| unreachable!("64 entries draw"));
+    let model = athlos_core::simulate::StrengthModel::elo();
+    group.bench_function("double_64_x10000", |b| {
+        b.iter(|| athlos_core::simulate::simulate_bracket(black_box(&bracket), &model, 10_000, 1))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, draw, place, simulate);
 criterion_main!(benches);

@@ -86,6 +86,7 @@ pub mod profile;
 pub mod report;
 pub mod seeding;
 pub mod service;
+pub mod simulate;
 pub mod store;
 pub mod swiss;
 #[cfg(any(test, feature = "proptest"))]

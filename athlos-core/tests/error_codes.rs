@@ -12,13 +12,14 @@ use athlos_core::error::{
     ModelError, SeedingError, ServiceError, StoreError, VersionError,
 };
 use athlos_core::import::ImportError;
+use athlos_core::simulate::SimulationError;
 use athlos_core::swiss::SwissError;
 use athlos_core::tiebreak::TiebreakError;
 use common::assert_golden;
 
 #[test]
 fn every_code_is_pinned() {
-    let tables: [(&str, &[(&str, ErrorKind)]); 14] = [
+    let tables: [(&str, &[(&str, ErrorKind)]); 15] = [
         ("ModelError", ModelError::CODES),
         ("SeedingError", SeedingError::CODES),
         ("ImportError", ImportError::CODES),
@@ -33,6 +34,7 @@ fn every_code_is_pinned() {
         ("DraftError", DraftError::CODES),
         ("AccountError", AccountError::CODES),
         ("ChatError", ChatError::CODES),
+        ("SimulationError", SimulationError::CODES),
     ];
     let mut out = String::new();
     for (name, codes) in tables {
