@@ -187,12 +187,7 @@ async fn a_running_run_cancelled_midway_commits_nothing() {
         let stranger = token("stranger", "director");
         // While the hold file exists, runs wait at their last checkpoint before committing:
         // they are running, with their draw made, when one of them is cancelled.
-        let hold = std::env::temp_dir().join(format!(
-            "athlos_hold_{}_{}",
-            std::process::id(),
-            database.url.len()
-        ));
-        std::fs::write(&hold, b"hold").unwrap();
+        let hold = common::hold_file();
         let held = hold.clone();
         let server = Server::start_with(&database.url, move |c| {
             c.workers = 4;

@@ -40,12 +40,7 @@ async fn runs_of_a_killed_server_resume_or_end_cancelled_never_half_applied() {
             continue;
         }
         let director = token("organiser", "director");
-        let hold = std::env::temp_dir().join(format!(
-            "athlos_hold_killed_{}_{}",
-            std::process::id(),
-            database.url.len()
-        ));
-        std::fs::write(&hold, b"hold").unwrap();
+        let hold = common::hold_file();
         let hold_arg = hold.display().to_string();
         let args = ["--job-lease", "2", "--workers", "4"];
         let (mut first, base) = serve_process(

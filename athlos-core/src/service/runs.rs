@@ -43,11 +43,7 @@ impl<S: Store, C: Clock> Service<S, C> {
             .get("event")
             .and_then(Value::as_str)
             .and_then(|event| CompetitionId::new(event).ok());
-        let tournament = job
-            .payload
-            .get("tournament")
-            .and_then(Value::as_str)
-            .and_then(|tournament| TournamentId::new(tournament).ok());
+        let tournament = run_tournament(&job);
         let scope = match (event, tournament) {
             (Some(event), _) => Some(AggregateRef::Competition(event)),
             (None, Some(tournament)) => Some(AggregateRef::Tournament(tournament)),
@@ -274,12 +270,8 @@ impl<S: Store, C: Clock> Service<S, C> {
         let malformed = |reason: &str| ServiceError::Document {
             reason: format!("job {}: {reason}", job.id),
         };
-        let tournament = job
-            .payload
-            .get("tournament")
-            .and_then(Value::as_str)
-            .and_then(|id| TournamentId::new(id).ok())
-            .ok_or_else(|| malformed("the run names no tournament"))?;
+        let tournament =
+            run_tournament(job).ok_or_else(|| malformed("the run names no tournament"))?;
         let worker = job
             .worker
             .clone()
@@ -307,4 +299,12 @@ impl<S: Store, C: Clock> Service<S, C> {
             .await?;
         Ok(replay)
     }
+}
+
+/// The tournament a run's options name (`{"tournament": "<id>"}`), if a valid one.
+fn run_tournament(job: &Job) -> Option<TournamentId> {
+    job.payload
+        .get("tournament")
+        .and_then(Value::as_str)
+        .and_then(|id| TournamentId::new(id).ok())
 }

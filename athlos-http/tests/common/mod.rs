@@ -62,6 +62,14 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{n}_{nanos}", std::process::id())
 }
 
+/// A file, unique to this call, that holds runs at their last checkpoint while it exists
+/// (`Config::hold_runs`, `serve --hold-runs`); created here, removed by the test to let go.
+pub fn hold_file() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(unique("athlos_hold"));
+    std::fs::write(&path, b"hold").unwrap();
+    path
+}
+
 /// The databases the end-to-end tests run against: in memory, a fresh SQLite file, and a
 /// fresh PostgreSQL database made on the server `ATHLOS_TEST_DATABASE_URL` names (unset: a
 /// loud skip, or a failure when `CI=true`).
