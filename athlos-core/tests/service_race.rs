@@ -44,6 +44,9 @@ impl AggregateStore for YieldingStore {
     ) -> Result<Option<serde_json::Value>, StoreError> {
         self.0.tombstone(aggregate).await
     }
+    async fn version(&self, aggregate: &AggregateRef) -> Result<Option<u64>, StoreError> {
+        self.0.version(aggregate).await
+    }
     async fn competition(
         &self,
         id: &CompetitionId,

@@ -243,6 +243,9 @@ async fn pictures_are_in_the_openapi_document() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["event_id", "division_id", "version", "tag"]);
+    assert_eq!(
+        names,
+        ["event_id", "division_id", "version", "tag", "If-None-Match"]
+    );
     server.stop().await;
 }

@@ -614,6 +614,9 @@ async fn fan_out_benchmark() {
     };
     let subscribers = env("BENCH_SUBSCRIBERS", 10_000);
     let generations = env("BENCH_GENERATIONS", 50);
+    // Milliseconds between generations (2 events each): 100 is 20 events/s per subscriber,
+    // 1,000 is 2 events/s.
+    let interval = env("BENCH_INTERVAL_MS", 100) as u64;
     let path = std::env::temp_dir().join(format!("athlos_fanout_{}.db", std::process::id()));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -704,9 +707,15 @@ async fn fan_out_benchmark() {
                 rest.push_str(std::str::from_utf8(&chunk).unwrap());
                 let complete = rest.rfind('\n').map_or(0, |i| i + 1);
                 for line in rest[..complete].lines().filter(|l| !l.trim().is_empty()) {
-                    let v: Value = serde_json::from_str(line).unwrap();
-                    let at: chrono::DateTime<chrono::Utc> =
-                        v["timestamp"].as_str().unwrap().parse().unwrap();
+                    // The load client reads only the timestamp (a full parse of every line
+                    // would spend on the client the cores the server needs).
+                    let at: chrono::DateTime<chrono::Utc> = line
+                        .split_once("\"timestamp\":\"")
+                        .and_then(|(_, rest)| rest.split_once('"'))
+                        .map(|(stamp, _)| stamp)
+                        .unwrap()
+                        .parse()
+                        .unwrap();
                     delays.push((now - at).num_microseconds().unwrap() as f64 / 1000.0);
                 }
                 rest.drain(..complete);
@@ -724,13 +733,15 @@ async fn fan_out_benchmark() {
         ready_rx.recv().await.unwrap();
     }
     let started = now_ms();
+    let cpu_before = (cpu_seconds("self"), cpu_seconds(&child.id().to_string()));
+    let mut tick = tokio::time::interval(Duration::from_millis(interval));
     for _ in 0..generations {
+        tick.tick().await;
         post(
             "/v1/events/fan/divisions/fan-u60/generate".into(),
             json!(null),
         )
         .await;
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut delays = Vec::with_capacity(subscribers * expected);
     let mut finished = started;
@@ -739,25 +750,51 @@ async fn fan_out_benchmark() {
         delays.extend(d);
         finished = finished.max(end);
     }
+    let client_cpu = cpu_seconds("self") - cpu_before.0;
+    let server_cpu = cpu_seconds(&child.id().to_string()) - cpu_before.1;
     delays.sort_by(f64::total_cmp);
     let pct = |p: f64| delays[((delays.len() as f64 * p) as usize).min(delays.len() - 1)];
     let seconds = (finished - started) / 1000.0;
     println!(
-        "fan-out: {subscribers} subscribers, {expected} events each, {} deliveries in {seconds:.2} s \
-         ({:.0} events/s delivered); commit-to-receipt delay p50 {:.1} ms, p99 {:.1} ms, \
-         p99.9 {:.1} ms, max {:.1} ms",
+        "fan-out: {subscribers} subscribers, {expected} events each ({:.1} events/s each), {} \
+         deliveries in {seconds:.2} s ({:.0} events/s delivered); commit-to-receipt delay p50 \
+         {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms; CPU: server {server_cpu:.2} s \
+         ({:.0} % of a core), load client {client_cpu:.2} s ({:.0} % of a core)",
+        2000.0 / interval as f64,
         delays.len(),
         delays.len() as f64 / seconds,
         pct(0.5),
         pct(0.99),
         pct(0.999),
         delays[delays.len() - 1],
+        100.0 * server_cpu / seconds,
+        100.0 * client_cpu / seconds,
     );
     child.kill().unwrap();
     child.wait().unwrap();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+}
+
+/// User and system CPU seconds of process `pid` (`self`: this one) so far, from `/proc`.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th
+    // and 13th of them.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // The kernel's USER_HZ is 100 on Linux.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn now_ms() -> f64 {

@@ -67,21 +67,7 @@ async fn tags_and_patches_are_addressable_on_their_own() {
         let server = Server::start_with(&database.url, |_| {}).await;
         let director = token("organiser", "director");
         let stranger = token("stranger", "director");
-        server.event_with_division(&director, "e", "d").await;
-        let field: Vec<Value> = (1..=4)
-            .map(|i| json!({"id": format!("p{i}"), "name": format!("Entry {i}")}))
-            .collect();
-        server
-            .post(
-                &format!("{BASE}/participants"),
-                &director,
-                json!(field),
-                200,
-            )
-            .await;
-        server
-            .post(&format!("{BASE}/generate"), &director, Value::Null, 200)
-            .await;
+        server.generated_division(&director, "e", "d", 4).await;
         // Two edits: versions 2 and 3.
         for (a, b) in [("p1", "p2"), ("p3", "p4")] {
             let swap = json!({"type": "swap", "a": a, "b": b});

@@ -71,6 +71,16 @@ impl AggregateStore for AnyStore {
         self.db().opt(found, |row| row.json("document")).await
     }
 
+    async fn version(&self, aggregate: &AggregateRef) -> Result<Option<u64>> {
+        let (kind, id) = kind_and_id(aggregate)?;
+        let found = query("SELECT version FROM athlos_aggregates WHERE kind = $1 AND id = $2")
+            .bind(kind)
+            .bind(id);
+        self.db()
+            .opt(found, |row| u64_of(row.get("version")?))
+            .await
+    }
+
     async fn competition(&self, id: &CompetitionId) -> Result<Option<Stored<Competition>>> {
         self.document("competition", id.as_str()).await
     }

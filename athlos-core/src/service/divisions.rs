@@ -15,7 +15,7 @@ use crate::store::{
 };
 use crate::version::{
     apply_patch, canonical_json, rebase, ContentHash, DroppedPatch, Patch, TagMove, TagStatus,
-    VersionError,
+    VersionError, VersionRecord,
 };
 
 use super::runs::{Checkpoint, NoProbe, RunProbe};
@@ -584,6 +584,29 @@ impl<S: Store, C: Clock> Service<S, C> {
         self.load_version(&value, number).await
     }
 
+    /// The stored bytes of the bracket with content hash `hash` in the division's history
+    /// (its canonical JSON: their sha256 is `hash`), with the newest version that has it.
+    ///
+    /// # Errors
+    /// [`VersionError::UnknownBracket`] when no version has it; a missing or corrupt blob.
+    pub async fn bracket_by_hash(
+        &self,
+        id: &DivisionId,
+        hash: &ContentHash,
+    ) -> Result<(u32, Vec<u8>), Error> {
+        let Stored { value, .. } = self.division(id).await?;
+        let record = value
+            .history
+            .versions()
+            .iter()
+            .rev()
+            .find(|record| &record.hash == hash)
+            .ok_or_else(|| VersionError::UnknownBracket {
+                hash: hash.to_string(),
+            })?;
+        Ok((record.number, self.verified_blob(record).await?))
+    }
+
     /// Points `tag` at version `number`. `current` moves only before the bracket is locked,
     /// and the division's bracket follows it.
     ///
@@ -716,22 +739,34 @@ impl<S: Store, C: Clock> Service<S, C> {
             .history
             .version(number)
             .ok_or(VersionError::UnknownVersion { number })?;
+        let bytes = self.verified_blob(record).await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            VersionError::CorruptBlob {
+                hash: record.hash.to_string(),
+                reason: e.to_string(),
+            }
+            .into()
+        })
+    }
+
+    /// The stored bytes of a version's bracket, checked against its hash.
+    async fn verified_blob(&self, record: &VersionRecord) -> Result<Vec<u8>, Error> {
         let bytes =
             self.store()
                 .blob(&record.hash)
                 .await?
                 .ok_or_else(|| ServiceError::MissingBlob {
-                    version: number,
+                    version: record.number,
                     hash: record.hash.to_string(),
                 })?;
-        let corrupt = |reason: String| VersionError::CorruptBlob {
-            hash: record.hash.to_string(),
-            reason,
-        };
         if ContentHash::of(&bytes) != record.hash {
-            return Err(corrupt("content does not match its hash".to_owned()).into());
+            return Err(VersionError::CorruptBlob {
+                hash: record.hash.to_string(),
+                reason: "content does not match its hash".to_owned(),
+            }
+            .into());
         }
-        serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()).into())
+        Ok(bytes)
     }
 
     async fn save_division(

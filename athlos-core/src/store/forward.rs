@@ -38,6 +38,10 @@ macro_rules! forward {
                 (**self).tombstone(aggregate).await
             }
 
+            async fn version(&self, aggregate: &AggregateRef) -> Result<Option<u64>, StoreError> {
+                (**self).version(aggregate).await
+            }
+
             async fn competition(
                 &self,
                 id: &CompetitionId,

@@ -316,6 +316,10 @@ impl AggregateStore for MemoryStore {
         Ok(self.lock().competitions.get(id).map(Shared::value))
     }
 
+    async fn version(&self, aggregate: &AggregateRef) -> Result<Option<u64>, StoreError> {
+        Ok(self.lock().version_of(aggregate))
+    }
+
     async fn division(&self, id: &DivisionId) -> Result<Option<Stored<Division>>, StoreError> {
         Ok(self.lock().divisions.get(id).map(Shared::value))
     }

@@ -282,6 +282,15 @@ pub trait AggregateStore: Send + Sync {
         aggregate: &AggregateRef,
     ) -> Result<Option<serde_json::Value>, StoreError>;
 
+    /// The version of an aggregate as stored now, without reading its document: `None` when
+    /// there is none. A read started after a commit returned sees that commit's version, so a
+    /// document rendered at this version is what a full read would give (the read cache of
+    /// the HTTP adapter relies on it).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the storage fails.
+    async fn version(&self, aggregate: &AggregateRef) -> Result<Option<u64>, StoreError>;
+
     /// A competition.
     ///
     /// # Errors

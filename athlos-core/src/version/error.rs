@@ -112,6 +112,12 @@ pub enum VersionError {
         /// The id.
         id: String,
     },
+    /// No version in the history has a bracket with this content hash.
+    #[error("no version in the history has the bracket {hash}")]
+    UnknownBracket {
+        /// The hash.
+        hash: String,
+    },
     /// More versions than a history may hold.
     #[error("the version history is full")]
     HistoryFull,
@@ -137,5 +143,6 @@ VersionError {
     HistoryFull => "history_full", Invalid;
     ProtectedTag => "protected_tag", Conflict;
     UnknownPatch => "unknown_patch", NotFound;
+    UnknownBracket => "unknown_bracket", NotFound;
 }
 }

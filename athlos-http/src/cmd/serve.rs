@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// Longest one webhook delivery attempt may take, seconds.
     #[arg(long, env = "ATHLOS_WEBHOOK_TIMEOUT", default_value_t = 10)]
     pub webhook_timeout: u64,
+    /// Megabytes of rendered public reads (brackets, standings, pairings) kept in memory,
+    /// each until its aggregate's next commit (0: none; conditional requests still get 304).
+    #[arg(long, env = "ATHLOS_READ_CACHE_MB", default_value_t = 64)]
+    pub read_cache_mb: usize,
     /// Mark the session cookie `Secure` (set it when clients reach the server over HTTPS).
     #[arg(long, env = "ATHLOS_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -104,6 +108,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             allow_private: args.webhook_allow_private,
             timeout: Duration::from_secs(args.webhook_timeout.max(1)),
         },
+        read_cache_bytes: args.read_cache_mb.saturating_mul(1024 * 1024),
         secure_cookies: args.secure_cookies,
         session_lifetime: Duration::from_secs(args.session_hours.max(1).saturating_mul(3600)),
         start_reminder: Duration::from_secs(args.start_reminder_minutes.saturating_mul(60)),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -34,7 +34,8 @@ use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{body_bytes, refuse_nul, ApiJson, ApiPath, ApiQuery};
 use super::jobs::JobView;
-use super::svg::{no_bracket, svg_response};
+use super::reads::{self, Freshness, ReadKey, Rendered};
+use super::svg::no_bracket;
 use super::webhooks::WebhookView;
 use super::AppState;
 
@@ -49,6 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(generate_bracket))
         .routes(routes!(get_bracket))
         .routes(routes!(get_bracket_svg))
+        .routes(routes!(get_bracket_by_hash))
         .routes(routes!(preview_bracket))
         .routes(routes!(lock_bracket))
         .routes(routes!(record_division_result))
@@ -798,50 +800,129 @@ pub struct BracketQuery {
     pub tag: Option<String>,
 }
 
+impl BracketQuery {
+    /// The read cache's name of `route` of the division of event `event` read this way.
+    fn view(&self, route: &str, event: &str) -> String {
+        format!(
+            "{route} {event} version={:?} tag={:?}",
+            self.version, self.tag
+        )
+    }
+}
+
+/// The read cache's key of `route` of a division (400 for a malformed id).
+fn division_read(
+    division: &str,
+    route: &str,
+    event: &str,
+    query: &BracketQuery,
+) -> Result<ReadKey, ApiError> {
+    Ok(ReadKey::new(
+        AggregateRef::Division(division_id(division, "division_id")?),
+        query.view(route, event),
+    ))
+}
+
 /// The bracket: the live one (with results), or `?version=` / `?tag=` from the history.
+/// Rendered once per division version; `If-None-Match` with the `ETag` answers 304.
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/bracket", tag = "brackets",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"), BracketQuery),
-    responses((status = 200, body = BracketView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"), BracketQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before, e.g. \"v12\": 304 while the division is still at that version")),
+    responses((status = 200, body = BracketView, headers(("ETag" = String, description = "The division's version, e.g. \"v12\""), ("Cache-Control" = String, description = "`no-cache`: revalidate with the ETag"))),
+        (status = 304, description = "Not modified: the division is still at the `If-None-Match` version"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn get_bracket(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<BracketQuery>,
-) -> Result<Tagged<BracketView>, ApiError> {
-    let division = load_division(&state, &event_id, &division_id).await?;
-    let d = &division.value;
-    let (number, bracket) = chosen_bracket(&state, d, query).await?;
-    let view = BracketView {
-        division: d.id.clone(),
-        state: d.state,
-        version: number,
-        bracket: bracket.ok_or_else(|| ServiceError::NoBracket {
-            division: d.id.to_string(),
-        })?,
-    };
-    Ok(Tagged(division.version, view))
+) -> Result<Response, ApiError> {
+    let key = division_read(&division_id, "bracket", &event_id, &query)?;
+    reads::serve(&state, &headers, key, Freshness::Live, || async {
+        let division = load_division(&state, &event_id, &division_id).await?;
+        let d = &division.value;
+        let (number, bracket) = chosen_bracket(&state, d, query).await?;
+        let view = BracketView {
+            division: d.id.clone(),
+            state: d.state,
+            version: number,
+            bracket: bracket.ok_or_else(|| ServiceError::NoBracket {
+                division: d.id.to_string(),
+            })?,
+        };
+        Rendered::json(division.version, &view)
+    })
+    .await
 }
 
 /// The bracket as an SVG picture (`Bracket::to_svg`: rounds joined by lines, pools as cross
 /// tables, winners marked): the live one, or `?version=` / `?tag=` from the history. 404
 /// `no_bracket` before the first generation.
 #[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/bracket.svg", tag = "brackets",
-    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"), BracketQuery),
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"), BracketQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: 304 while the division is still at that version")),
     responses((status = 200, description = "A self-contained SVG document", content((String = "image/svg+xml"))),
+        (status = 304, description = "Not modified: the division is still at the `If-None-Match` version"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "No such event, division or version, or `no_bracket`: none generated yet")))]
 async fn get_bracket_svg(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiPath((event_id, division_id)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<BracketQuery>,
-) -> Result<axum::response::Response, ApiError> {
-    let division = load_division(&state, &event_id, &division_id).await?;
-    let d = &division.value;
-    match chosen_bracket(&state, d, query).await? {
-        (_, Some(bracket)) => Ok(svg_response(&bracket)),
-        (_, None) => Err(no_bracket(format!(
-            "division \"{}\" has no bracket yet: generate it first",
-            d.id
-        ))),
-    }
+) -> Result<Response, ApiError> {
+    let key = division_read(&division_id, "bracket.svg", &event_id, &query)?;
+    reads::serve(&state, &headers, key, Freshness::Live, || async {
+        let division = load_division(&state, &event_id, &division_id).await?;
+        let d = &division.value;
+        match chosen_bracket(&state, d, query).await? {
+            (_, Some(bracket)) => Ok(Rendered::svg(division.version, bracket.to_svg())),
+            (_, None) => Err(no_bracket(format!(
+                "division \"{}\" has no bracket yet: generate it first",
+                d.id
+            ))),
+        }
+    })
+    .await
+}
+
+/// A bracket of the division's history by its content address (the `hash` of a version in
+/// `GET …/versions`): the stored canonical JSON of the bracket, whose sha256 is the hash. It
+/// never changes, so it is sent with `Cache-Control: public, max-age=31536000, immutable` and
+/// the hash as its `ETag`. 404 `unknown_bracket` when no version of the division has it.
+#[utoipa::path(get, path = "/v1/events/{event_id}/divisions/{division_id}/brackets/{hash}", tag = "versions",
+    params(("event_id" = String, Path, description = "Event id"), ("division_id" = String, Path, description = "Division id"),
+        ("hash" = String, Path, description = "Content hash: 64 lower-case hex digits"),
+        ("If-None-Match" = Option<String>, Header, description = "The hash in quotes: 304")),
+    responses((status = 200, description = "The bracket's canonical JSON (`format`, `options`, `matches` …)", content((Object = "application/json")),
+            headers(("ETag" = String, description = "The hash, in quotes"), ("Cache-Control" = String, description = "`public, max-age=31536000, immutable`"))),
+        (status = 304, description = "Not modified"),
+        (status = 400, body = ErrorBody, description = "A malformed id"),
+        (status = 422, body = ErrorBody, description = "`invalid_hash`: not 64 lower-case hex digits"),
+        (status = 404, body = ErrorBody, description = "No such event or division, or `unknown_bracket`")))]
+async fn get_bracket_by_hash(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath((event_id, division_id, hash)): ApiPath<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let hash = ContentHash::parse(&hash).map_err(athlos_core::error::Error::from)?;
+    let key = ReadKey::new(
+        AggregateRef::Division(self::division_id(&division_id, "division_id")?),
+        format!("brackets/{hash} {event_id}"),
+    );
+    let freshness = Freshness::Immutable(hash.to_string());
+    reads::serve(&state, &headers, key, freshness, || async {
+        let division = load_division(&state, &event_id, &division_id).await?;
+        let (_, bytes) = state
+            .service
+            .bracket_by_hash(&division.value.id, &hash)
+            .await?;
+        Ok(Rendered {
+            version: division.version,
+            content_type: "application/json",
+            body: bytes.into(),
+        })
+    })
+    .await
 }
 
 /// The bracket a read asks for and its version: `?version=N`, `?tag=NAME`, or the live one

@@ -9,7 +9,10 @@
 //!   `athlos_webhook_dead_letters_total` (this process's attempts);
 //! - `athlos_deadline_lateness_seconds` (how late deadlines fire, observed by the scheduler
 //!   through [`Metrics::observe_deadline_lateness`]);
-//! - `athlos_stream_subscribers` and `athlos_stream_dropped_total`.
+//! - `athlos_stream_subscribers` and `athlos_stream_dropped_total`;
+//! - `athlos_read_cache_hits_total`, `athlos_read_cache_misses_total` and
+//!   `athlos_read_cache_not_modified_total` (public reads answered from kept bytes, rendered,
+//!   or answered 304; see [`super::reads`]).
 
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -30,6 +33,7 @@ use utoipa_axum::routes;
 use athlos_core::store::{JobState, JobStore};
 
 use super::error::ApiError;
+use super::reads::ReadCounters;
 use super::webhooks::WebhookCounters;
 use super::AppState;
 
@@ -80,8 +84,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Metrics registering the webhook counters and the stream drop counter given.
-    pub fn new(webhooks: &WebhookCounters, stream_dropped: &Counter) -> Self {
+    /// Metrics registering the webhook counters, the stream drop counter and the read cache's
+    /// counters given.
+    pub fn new(webhooks: &WebhookCounters, stream_dropped: &Counter, reads: &ReadCounters) -> Self {
         let mut registry = Registry::with_prefix("athlos");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -124,6 +129,21 @@ impl Metrics {
             "webhook_dead_letters",
             "Webhook deliveries that became dead letters",
             webhooks.dead_letters.clone(),
+        );
+        registry.register(
+            "read_cache_hits",
+            "Public reads answered from rendered bytes kept for their version",
+            reads.hits.clone(),
+        );
+        registry.register(
+            "read_cache_misses",
+            "Public reads rendered",
+            reads.misses.clone(),
+        );
+        registry.register(
+            "read_cache_not_modified",
+            "Public reads answered 304 Not Modified",
+            reads.not_modified.clone(),
         );
         // 1 ms to 60 s, with 100 ms (the pick-clock target) a bucket bound.
         let deadline_lateness = Histogram::new([

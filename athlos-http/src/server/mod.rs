@@ -35,6 +35,7 @@ pub mod nowchess_board;
 pub mod ops;
 pub mod pages;
 pub mod play_pages;
+pub mod reads;
 #[allow(unused_qualifications)]
 pub mod runs;
 pub mod secrets;
@@ -101,6 +102,8 @@ pub struct Config {
     pub stream_keep_alive: Duration,
     /// How webhooks are sent.
     pub webhooks: webhooks::WebhookSettings,
+    /// Bytes of rendered public reads kept ([`reads`]; 0 keeps none).
+    pub read_cache_bytes: usize,
     /// How long a browser session lasts after sign-in.
     pub session_lifetime: Duration,
     /// Mark the session cookie `Secure` (sent over HTTPS only): set it when the server is
@@ -136,6 +139,7 @@ impl Default for Config {
             stream_buffer: 4096,
             stream_keep_alive: Duration::from_secs(15),
             webhooks: webhooks::WebhookSettings::default(),
+            read_cache_bytes: 64 * 1024 * 1024,
             session_lifetime: Duration::from_secs(14 * 24 * 3600),
             secure_cookies: false,
             sign_in_limit: 5,
@@ -172,6 +176,8 @@ pub struct AppState {
     pub webhooks: webhooks::Sender,
     /// The process's metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// Rendered public reads, by aggregate version.
+    pub reads: Arc<reads::Reads>,
     /// The bearer tokens verified so far.
     pub tokens: Arc<auth::Verified>,
     /// What the server reads the time from (the service's clock too).
@@ -209,7 +215,12 @@ impl AppState {
     ) -> Self {
         let streams = streams::Hub::new(config.stream_buffer, config.stream_keep_alive);
         let webhooks = webhooks::Sender::new(config.webhooks.clone());
-        let metrics = Arc::new(metrics::Metrics::new(&webhooks.counters, streams.dropped()));
+        let reads = Arc::new(reads::Reads::new(config.read_cache_bytes));
+        let metrics = Arc::new(metrics::Metrics::new(
+            &webhooks.counters,
+            streams.dropped(),
+            &reads.counters,
+        ));
         let config_limit = config.sign_in_limit;
         let config_window =
             chrono::Duration::from_std(config.sign_in_window).unwrap_or(chrono::Duration::MAX);
@@ -219,6 +230,7 @@ impl AppState {
             streams,
             webhooks,
             metrics,
+            reads,
             config: Arc::new(config),
             database: None,
             ready,

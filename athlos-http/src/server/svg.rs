@@ -1,18 +1,9 @@
-//! Brackets drawn as SVG (`…/bracket.svg` of divisions and tournaments): the answer and its
-//! refusal, shared by both routes.
+//! The refusal of the `…/bracket.svg` routes of divisions and tournaments when there is
+//! nothing to draw (the drawing is `Bracket::to_svg`, answered through [`super::reads`]).
 
-use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-
-use athlos_core::bracket::Bracket;
 
 use super::error::ApiError;
-
-/// A bracket as an `image/svg+xml` answer.
-pub(crate) fn svg_response(bracket: &Bracket) -> axum::response::Response {
-    ([(CONTENT_TYPE, "image/svg+xml")], bracket.to_svg()).into_response()
-}
 
 /// 404 `no_bracket`: there is nothing to draw.
 pub(crate) fn no_bracket(message: String) -> ApiError {

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ use athlos_core::model::{Participant, ParticipantId};
 use athlos_core::service::{
     playing_round, table_of, TableRow, TournamentChange, TournamentChanges,
 };
-use athlos_core::store::{AggregateStore, Stored};
+use athlos_core::store::{AggregateRef, AggregateStore, Stored};
 use athlos_core::tournament::{Team, Tournament, TournamentRules, TournamentSettings};
 use chrono::{DateTime, Utc};
 
@@ -28,7 +28,8 @@ use super::auth::Caller;
 use super::concurrency::{IfMatch, ResultBody, Tagged, WithEvents};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::svg::{no_bracket, svg_response};
+use super::reads::{self, Freshness, ReadKey, Rendered};
+use super::svg::no_bracket;
 use super::AppState;
 
 /// The routes of this module.
@@ -808,35 +809,53 @@ fn match_view(bracket: &Bracket, m: &athlos_core::bracket::Match) -> GameView {
     }
 }
 
-/// The pairings of round `n`.
+/// The read cache's key of `view` of a tournament (400 for a malformed id).
+fn tournament_read(id: &str, view: String) -> Result<ReadKey, ApiError> {
+    Ok(ReadKey::new(
+        AggregateRef::Tournament(tournament_id(id)?),
+        view,
+    ))
+}
+
+/// The pairings of round `n`. Rendered once per tournament version; `If-None-Match` with the
+/// `ETag` answers 304.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/rounds/{round}/pairings", tag = "play",
-    params(("tournament_id" = String, Path, description = "Tournament id"), ("round" = u32, Path, description = "Round, from 1")),
-    responses((status = 200, body = Pairings), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("tournament_id" = String, Path, description = "Tournament id"), ("round" = u32, Path, description = "Round, from 1"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before, e.g. \"v12\": 304 while the tournament is still at that version")),
+    responses((status = 200, body = Pairings, headers(("ETag" = String, description = "The tournament's version, e.g. \"v12\""), ("Cache-Control" = String, description = "`no-cache`: revalidate with the ETag"))),
+        (status = 304, description = "Not modified: the tournament is still at the `If-None-Match` version"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn pairings(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiPath((id, round)): ApiPath<(String, u32)>,
-) -> Result<Json<Pairings>, ApiError> {
-    let tournament = read(&state, &id).await?;
-    let t = &tournament.value;
-    let unpaired = || {
-        ApiError::not_found(format!(
-            "round {round} has not been paired (current round {})",
-            t.round
-        ))
-    };
-    if round == 0 || round > t.round {
-        return Err(unpaired());
-    }
-    let games = round_games(t, round).ok_or_else(unpaired)?;
-    let complete = games
-        .iter()
-        .all(|g| !matches!(g.status, MatchStatus::Ready | MatchStatus::Pending));
-    Ok(Json(Pairings {
-        tournament: t.id.clone(),
-        round,
-        complete,
-        pairings: games,
-    }))
+) -> Result<Response, ApiError> {
+    let key = tournament_read(&id, format!("pairings {round}"))?;
+    reads::serve(&state, &headers, key, Freshness::Live, || async {
+        let tournament = read(&state, &id).await?;
+        let t = &tournament.value;
+        let unpaired = || {
+            ApiError::not_found(format!(
+                "round {round} has not been paired (current round {})",
+                t.round
+            ))
+        };
+        if round == 0 || round > t.round {
+            return Err(unpaired());
+        }
+        let games = round_games(t, round).ok_or_else(unpaired)?;
+        let complete = games
+            .iter()
+            .all(|g| !matches!(g.status, MatchStatus::Ready | MatchStatus::Pending));
+        let view = Pairings {
+            tournament: t.id.clone(),
+            round,
+            complete,
+            pairings: games,
+        };
+        Rendered::json(tournament.version, &view)
+    })
+    .await
 }
 
 /// Records the result of a pending match of the current round: the director, or an entrant
@@ -896,47 +915,64 @@ async fn record_result(
 }
 
 /// Standings: rank, name, points, wins, draws, losses and tie-breaks; final once complete.
+/// Computed once per tournament version; `If-None-Match` with the `ETag` answers 304.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/standings", tag = "play",
-    params(("tournament_id" = String, Path, description = "Tournament id")),
-    responses((status = 200, body = StandingsView), (status = 404, body = ErrorBody)))]
+    params(("tournament_id" = String, Path, description = "Tournament id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before, e.g. \"v12\": 304 while the tournament is still at that version")),
+    responses((status = 200, body = StandingsView, headers(("ETag" = String, description = "The tournament's version, e.g. \"v12\""), ("Cache-Control" = String, description = "`no-cache`: revalidate with the ETag"))),
+        (status = 304, description = "Not modified: the tournament is still at the `If-None-Match` version"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn standings(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<StandingsView>, ApiError> {
-    let tournament = read(&state, &id).await?;
-    let t = tournament.value;
-    let table = table_of(&t);
-    Ok(Json(StandingsView {
-        tournament: t.id,
-        state: t.state,
-        round: t.round,
-        is_final: table.is_final,
-        standings: table.rows,
-    }))
+) -> Result<Response, ApiError> {
+    let key = tournament_read(&id, "standings".to_owned())?;
+    reads::serve(&state, &headers, key, Freshness::Live, || async {
+        let tournament = read(&state, &id).await?;
+        let t = tournament.value;
+        let table = table_of(&t);
+        let view = StandingsView {
+            tournament: t.id,
+            state: t.state,
+            round: t.round,
+            is_final: table.is_final,
+            standings: table.rows,
+        };
+        Rendered::json(tournament.version, &view)
+    })
+    .await
 }
 
 /// The bracket as an SVG picture (`Bracket::to_svg`: rounds joined by lines, pools as cross
 /// tables, winners marked), as it stands. 404 `no_bracket` before the start (the bracket is
 /// drawn then) and for a Swiss, which has pairings and standings instead.
 #[utoipa::path(get, path = "/v1/tournaments/{tournament_id}/bracket.svg", tag = "play",
-    params(("tournament_id" = String, Path, description = "Tournament id")),
+    params(("tournament_id" = String, Path, description = "Tournament id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: 304 while the tournament is still at that version")),
     responses((status = 200, description = "A self-contained SVG document", content((String = "image/svg+xml"))),
+        (status = 304, description = "Not modified: the tournament is still at the `If-None-Match` version"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "No such tournament, or `no_bracket`: not started, or a Swiss")))]
 async fn bracket_svg(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let tournament = read(&state, &id).await?;
-    let t = &tournament.value;
-    if let Some(bracket) = t.bracket() {
-        return Ok(svg_response(bracket));
-    }
-    let reason = if t.rules.swiss.is_some() {
-        "is a Swiss: it has pairings and standings, not a bracket"
-    } else {
-        "has no bracket yet: it is drawn when the tournament starts"
-    };
-    Err(no_bracket(format!("tournament \"{}\" {reason}", t.id)))
+    let key = tournament_read(&id, "bracket.svg".to_owned())?;
+    reads::serve(&state, &headers, key, Freshness::Live, || async {
+        let tournament = read(&state, &id).await?;
+        let t = &tournament.value;
+        if let Some(bracket) = t.bracket() {
+            return Ok(Rendered::svg(tournament.version, bracket.to_svg()));
+        }
+        let reason = if t.rules.swiss.is_some() {
+            "is a Swiss: it has pairings and standings, not a bracket"
+        } else {
+            "has no bracket yet: it is drawn when the tournament starts"
+        };
+        Err(no_bracket(format!("tournament \"{}\" {reason}", t.id)))
+    })
+    .await
 }
 
 /// Export format.

@@ -245,6 +245,32 @@ impl Server {
             .await;
     }
 
+    /// Creates the event `event` with the single-elimination division `division` of
+    /// `entries` entries `p1`, `p2` … (named `Entry 1` …) and generates its bracket (version 1),
+    /// as `director`.
+    pub async fn generated_division(
+        &self,
+        director: &str,
+        event: &str,
+        division: &str,
+        entries: usize,
+    ) {
+        self.event_with_division(director, event, division).await;
+        let field: Vec<Value> = (1..=entries)
+            .map(|i| serde_json::json!({"id": format!("p{i}"), "name": format!("Entry {i}")}))
+            .collect();
+        let base = format!("/v1/events/{event}/divisions/{division}");
+        self.post(
+            &format!("{base}/participants"),
+            director,
+            Value::Array(field),
+            200,
+        )
+        .await;
+        self.post(&format!("{base}/generate"), director, Value::Null, 200)
+            .await;
+    }
+
     /// Adds the single-elimination division `division` to `event`, as `director`.
     pub async fn single_elimination_division(&self, director: &str, event: &str, division: &str) {
         let body = serde_json::json!({
