@@ -111,6 +111,22 @@ pub async fn aggregates_versions_and_conflicts<S: Store>(store: S) {
     assert!(store.division(&did("nope")).await.unwrap().is_none());
     assert!(store.competition(&cid("nope")).await.unwrap().is_none());
     assert!(store.tournament(&tid("nope")).await.unwrap().is_none());
+    // The version alone, as the documents have it; none for what does not exist.
+    for (aggregate, version) in [
+        (AggregateRef::Division(did("u73")), Some(division.version)),
+        (
+            AggregateRef::Competition(cid("open")),
+            Some(competition.version),
+        ),
+        (AggregateRef::Division(did("nope")), None),
+        (AggregateRef::Tournament(tid("nope")), None),
+    ] {
+        assert_eq!(
+            store.version(&aggregate).await.unwrap(),
+            version,
+            "{aggregate}"
+        );
+    }
 
     // Creating what exists is a conflict in the store, which the service answers as a taken
     // id.
@@ -1293,8 +1309,15 @@ pub async fn aggregates_are_deleted_with_their_event<S: Store>(store: S) {
     );
     assert!(store.deadline(&key("t1", "clock")).await.unwrap().is_some());
 
+    assert_eq!(store.version(&t1).await.unwrap(), Some(2));
+
     // The service deletes it at its version, with `tournament.deleted` in the same commit.
     let events = service.delete_tournament(&tid("t1")).await.unwrap();
+    assert_eq!(
+        store.version(&t1).await.unwrap(),
+        None,
+        "a deleted aggregate has no version (its tombstone is not it)"
+    );
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].id.as_str(), "tournament:t1:3:0");
     assert_eq!(events[0].version, 3);
