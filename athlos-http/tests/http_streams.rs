@@ -757,12 +757,14 @@ async fn fan_out_benchmark() {
     let seconds = (finished - started) / 1000.0;
     println!(
         "fan-out: {subscribers} subscribers, {expected} events each ({:.1} events/s each), {} \
-         deliveries in {seconds:.2} s ({:.0} events/s delivered); commit-to-receipt delay p50 \
-         {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms; CPU: server {server_cpu:.2} s \
+         deliveries in {seconds:.2} s ({:.0} events/s delivered); commit-to-receipt delay p1 \
+         {:.1} ms, p10 {:.1} ms, p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms; CPU: server {server_cpu:.2} s \
          ({:.0} % of a core), load client {client_cpu:.2} s ({:.0} % of a core)",
         2000.0 / interval as f64,
         delays.len(),
         delays.len() as f64 / seconds,
+        pct(0.01),
+        pct(0.1),
         pct(0.5),
         pct(0.99),
         pct(0.999),

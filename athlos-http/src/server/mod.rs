@@ -471,6 +471,13 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
     let handle = tokio::spawn(async move {
         // The client's address reaches the handlers (sign-in attempts are counted by it).
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        // Small writes go out at once: a stream's second event in a row would otherwise wait
+        // for the client's delayed acknowledgement of the first (Nagle's algorithm).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = watch_rx.wait_for(|stop| *stop).await;
