@@ -355,6 +355,16 @@ impl WebhookStore for YieldingStore {
         self.0.finish_delivery(id, job, outcome, now).await
     }
 
+    async fn record_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        attempt: athlos_core::store::Attempt,
+        now: DateTime<Utc>,
+    ) -> Result<Option<athlos_core::store::Recorded>, StoreError> {
+        self.0.record_attempt(id, job, attempt, now).await
+    }
+
     async fn redeliver(
         &self,
         webhook: u64,

@@ -257,13 +257,14 @@ async fn metric(server: &Server, series: &str) -> f64 {
         .map_or(0.0, |value| value.trim().parse().unwrap())
 }
 
-/// The delivery jobs waiting for a retry.
-const RETRYING: &str = "athlos_jobs{kind=\"deliver_webhook\",state=\"failed\"}";
+/// The delivery jobs waiting: after a failed attempt, the job of its retry (a new one, due at
+/// the retry time on the clock).
+const RETRYING: &str = "athlos_jobs{kind=\"deliver_webhook\",state=\"queued\"}";
 /// The delivery jobs due on the server's clock.
 const DUE: &str = "athlos_queue_depth{kind=\"deliver_webhook\"}";
 
-/// Waits until the worker has recorded a failed attempt: the delivery's job waits for its
-/// retry.
+/// Waits until the worker has recorded a failed attempt: the job of the delivery's retry
+/// waits.
 async fn wait_retrying(server: &Server) {
     eventually("the failure recorded", || async move {
         match metric(server, RETRYING).await {

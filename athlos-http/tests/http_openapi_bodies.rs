@@ -280,6 +280,7 @@ async fn the_typed_answers_keep_their_wire_shape() {
         "secret_hint",
         "after_sequence",
         "created_at",
+        "circuit",
     ]);
     assert_eq!(
         keys(&hook),
@@ -300,6 +301,10 @@ async fn the_typed_answers_keep_their_wire_shape() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(keys(&read), hook_view);
+    assert_eq!(
+        read["circuit"],
+        serde_json::json!({"state": "closed", "consecutive_failures": 0, "next_probe_at": null})
+    );
 
     let started = server
         .post("/v1/drafts/shape/start", &director, Value::Null, 200)

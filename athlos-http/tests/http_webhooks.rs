@@ -1,7 +1,9 @@
 //! Webhooks over real HTTP with receivers on loopback: signed deliveries in log order, a
 //! receiver that fails twice then succeeds (one logical delivery, one `webhook-id`), one that
 //! never succeeds (a dead letter after 3 retries, replayed on request), redelivery, the
-//! target policy, and a server killed with SIGKILL mid-delivery that delivers after restart.
+//! target policy, a server killed with SIGKILL mid-delivery that delivers after restart, and
+//! the circuit breaker: a failing receiver's circuit opens and its line waits while a healthy
+//! one and one that hangs do not hold each other up, then its backlog arrives in order.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -37,6 +39,10 @@ struct Receiver {
     down: Mutex<bool>,
     /// `/slow` waits this long before answering.
     slow: Mutex<Duration>,
+    /// `/broken` answers 500 while this is set.
+    broken: Mutex<bool>,
+    /// `/gated` answers only once this is unset.
+    gated: Mutex<bool>,
 }
 
 async fn receive(
@@ -70,6 +76,13 @@ async fn receive(
     match hit.path.as_str() {
         "/flaky" if earlier < 2 => StatusCode::INTERNAL_SERVER_ERROR,
         "/down" if *receiver.down.lock().unwrap() => StatusCode::SERVICE_UNAVAILABLE,
+        "/broken" if *receiver.broken.lock().unwrap() => StatusCode::INTERNAL_SERVER_ERROR,
+        "/gated" => {
+            while *receiver.gated.lock().unwrap() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            StatusCode::NO_CONTENT
+        }
         "/slow" => {
             let wait = *receiver.slow.lock().unwrap();
             tokio::time::sleep(wait).await;
@@ -849,10 +862,230 @@ async fn metrics_count_requests_jobs_webhooks_and_streams() {
     server.stop().await;
 }
 
+/// The ids a receiver got at `path`, each once, in the order they first came.
+fn first_seen(receiver: &Receiver, path: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for hit in hits(receiver, path) {
+        if !ids.contains(&hit.id) {
+            ids.push(hit.id);
+        }
+    }
+    ids
+}
+
+async fn webhook_view(server: &Server, director: &str, hook: u64) -> Value {
+    let (status, view) = server
+        .send("GET", &format!("/v1/webhooks/{hook}"), Some(director), None)
+        .await;
+    assert_eq!(status, 200, "{view}");
+    view
+}
+
+async fn scrape(server: &Server) -> String {
+    let response = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_receiver_opens_its_circuit_and_holds_up_no_other() {
+    use athlos_core::store::Backoff;
+    use athlos_http::server::webhooks::DeliveryPolicy;
+    let (receiver, base) = receiver().await;
+    for database in common::databases().await {
+        receiver.hits.lock().unwrap().clear();
+        *receiver.broken.lock().unwrap() = true;
+        *receiver.gated.lock().unwrap() = true;
+        let server = Server::start_with(&database.url, |c| {
+            c.webhooks.allow_private = true;
+            c.webhooks.timeout = Duration::from_secs(120);
+            c.webhooks.policy = DeliveryPolicy {
+                attempts: 4,
+                failure_threshold: 3,
+                retry: Backoff {
+                    base: chrono::Duration::milliseconds(20),
+                    max: chrono::Duration::milliseconds(20),
+                },
+                probe: Backoff {
+                    base: chrono::Duration::milliseconds(100),
+                    max: chrono::Duration::milliseconds(400),
+                },
+            };
+        })
+        .await;
+        let director = token("breaker", "director");
+        server
+            .post(
+                "/v1/tournaments",
+                &director,
+                json!({"id": "hooked", "name": "Hooked",
+                       "rules": {"options": {"format": "round_robin"}, "min_entries": 4, "seed": 1}}),
+                201,
+            )
+            .await;
+        let (ok, _) = subscribe(&server, &director, format!("{base}/ok"), json!([])).await;
+        let (broken, secret) =
+            subscribe(&server, &director, format!("{base}/broken"), json!([])).await;
+        let (gated, _) = subscribe(&server, &director, format!("{base}/gated"), json!([])).await;
+        let view = webhook_view(&server, &director, broken).await;
+        assert_eq!(
+            view["circuit"],
+            json!({"state": "closed", "consecutive_failures": 0, "next_probe_at": null})
+        );
+        server
+            .post(
+                "/v1/tournaments/hooked/publish",
+                &director,
+                json!(null),
+                200,
+            )
+            .await;
+        for n in 1..=4 {
+            server
+                .post(
+                    "/v1/tournaments/hooked/join",
+                    &token(&format!("b{n}"), "player"),
+                    json!({"name": format!("Player {n}")}),
+                    200,
+                )
+                .await;
+        }
+        server
+            .post("/v1/tournaments/hooked/start", &director, json!(null), 200)
+            .await;
+
+        // The healthy receiver gets everything, in order, while the gated one hangs on its
+        // first delivery and the broken one fails (the start's events are recorded together:
+        // once one reached /ok, all are).
+        wait_for("round 1 reaches /ok", || {
+            hits(&receiver, "/ok")
+                .iter()
+                .any(|h| h.body.contains("\"type\":\"pairing.ready\""))
+        })
+        .await;
+        let list = wait_deliveries(&server, &director, ok, "all delivered to /ok", |l| {
+            l.len() > 2 && l.iter().all(|d| d["state"] == "succeeded")
+        })
+        .await;
+        let expected: Vec<String> = list
+            .iter()
+            .map(|d| d["webhook_id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(first_seen(&receiver, "/ok"), expected, "in log order");
+        assert_eq!(hits(&receiver, "/ok").len(), expected.len(), "once each");
+        assert_eq!(
+            hits(&receiver, "/gated").len(),
+            1,
+            "the gated receiver still holds the first"
+        );
+
+        // The broken one's circuit opens: its line waits, nothing dropped.
+        let start = Instant::now();
+        let view = loop {
+            let view = webhook_view(&server, &director, broken).await;
+            if view["circuit"]["state"] == "open" {
+                break view;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "not opened: {view}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(view["circuit"]["consecutive_failures"].as_u64().unwrap() >= 3);
+        assert!(view["circuit"]["next_probe_at"].is_string(), "{view}");
+        let waiting = deliveries(&server, &director, broken).await;
+        assert_eq!(waiting.len(), expected.len());
+        assert_eq!(waiting[0]["state"], "sending");
+        assert!(
+            waiting[1..].iter().all(|d| d["state"] == "pending"),
+            "the line waits: {waiting:?}"
+        );
+        assert_eq!(
+            first_seen(&receiver, "/broken"),
+            expected[..1].to_vec(),
+            "only the first is tried"
+        );
+        let text = scrape(&server).await;
+        assert_eq!(metric(&text, "athlos_webhook_open_circuits"), 1.0);
+        assert!(metric(&text, "athlos_webhook_circuit_openings_total") >= 1.0);
+        assert_eq!(metric(&text, "athlos_webhook_dead_letters_total"), 0.0);
+        let (status, listed) = server
+            .send(
+                "GET",
+                "/v1/tournaments/hooked/webhooks",
+                Some(&director),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        let shown = listed["webhooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == broken)
+            .unwrap();
+        assert_eq!(shown["circuit"]["state"], "open");
+
+        // The receiver comes back: a probe succeeds, the circuit closes and the backlog
+        // arrives in order, each delivery once after its failed attempts.
+        *receiver.broken.lock().unwrap() = false;
+        let list = wait_deliveries(&server, &director, broken, "the backlog", |l| {
+            l.iter().all(|d| d["state"] == "succeeded")
+        })
+        .await;
+        assert_eq!(list.len(), expected.len());
+        assert_eq!(first_seen(&receiver, "/broken"), expected, "in log order");
+        let got = hits(&receiver, "/broken");
+        let first_tries = got.iter().filter(|h| h.id == expected[0]).count();
+        assert!(
+            first_tries >= 4,
+            "failed attempts, then the probe: {first_tries}"
+        );
+        assert_eq!(list[0]["attempts"], first_tries);
+        assert_eq!(
+            got.len(),
+            first_tries + expected.len() - 1,
+            "the rest once each"
+        );
+        for hit in &got {
+            verify(&secret, hit);
+        }
+        let view = webhook_view(&server, &director, broken).await;
+        assert_eq!(
+            view["circuit"],
+            json!({"state": "closed", "consecutive_failures": 0, "next_probe_at": null})
+        );
+        let text = scrape(&server).await;
+        assert_eq!(metric(&text, "athlos_webhook_open_circuits"), 0.0);
+
+        // The gated receiver answers at last: its line goes on, in order.
+        assert_eq!(
+            deliveries(&server, &director, gated).await[1]["state"],
+            "pending"
+        );
+        *receiver.gated.lock().unwrap() = false;
+        wait_deliveries(&server, &director, gated, "the gated line", |l| {
+            l.iter().all(|d| d["state"] == "succeeded")
+        })
+        .await;
+        assert_eq!(first_seen(&receiver, "/gated"), expected);
+        assert_eq!(hits(&receiver, "/gated").len(), expected.len());
+        server.stop().await;
+        database.drop_it().await;
+    }
+}
+
 /// Delivery figures for BENCHMARKS.md (release build): `BENCH_HOOKS` subscriptions (4) of an
 /// event receive `BENCH_GENERATIONS` bracket generations (2 events each) on a receiver on
 /// loopback; prints deliveries per second from the first commit to the last delivery, on
-/// SQLite and (with `ATHLOS_TEST_DATABASE_URL`) PostgreSQL.
+/// SQLite and (with `ATHLOS_TEST_DATABASE_URL`) PostgreSQL. `BENCH_WORKERS` (8) sets the
+/// server's job slots, `BENCH_CONCURRENCY` (16) its webhook delivery jobs at once.
 /// `cargo test --release -p athlos-http --test http_webhooks -- --ignored --nocapture benchmark`
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a benchmark: run by hand in release"]
@@ -866,6 +1099,7 @@ async fn delivery_benchmark() {
     let hooks = env("BENCH_HOOKS", 4);
     let generations = env("BENCH_GENERATIONS", 500);
     let workers = env("BENCH_WORKERS", 8);
+    let concurrency = env("BENCH_CONCURRENCY", 16);
     let (receiver, base) = receiver().await;
     for database in common::databases().await {
         if database.url.starts_with("memory") {
@@ -875,6 +1109,7 @@ async fn delivery_benchmark() {
         let server = Server::start_with(&database.url, |c| {
             c.webhooks.allow_private = true;
             c.workers = workers;
+            c.webhooks.concurrency = concurrency;
         })
         .await;
         let director = token("bench", "director");
@@ -924,7 +1159,8 @@ async fn delivery_benchmark() {
         let elapsed = start.elapsed();
         println!(
             "webhooks on {}: {total} deliveries ({hooks} subscriptions x {} events) in {:.2} s \
-             = {:.0} deliveries/s ({workers} worker slots; the events were committed in {:.2} s)",
+             = {:.0} deliveries/s ({workers} worker slots, {concurrency} delivery jobs; the events \
+             were committed in {:.2} s)",
             database.url.split(':').next().unwrap_or("?"),
             generations * 2,
             elapsed.as_secs_f64(),

@@ -72,6 +72,7 @@ async fn one_delivery(database: &str, url: &str) -> (AppState, u64) {
         webhooks: athlos_http::server::webhooks::WebhookSettings {
             allow_private: true,
             timeout: Duration::from_secs(30),
+            ..Default::default()
         },
         ..Config::default()
     };

@@ -1,12 +1,14 @@
 //! Webhook subscriptions and deliveries: one delivery per event and subscription, at most one
-//! `sending` per subscription (the pump), its job enqueued in the same transaction.
+//! `sending` per subscription (the pump), its job enqueued in the same transaction; an
+//! attempt recorded with the subscription's circuit and, when final, the next delivery handed
+//! to the same job in the same transaction.
 
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use athlos_core::store::{
-    delivery_job, AggregateRef, AttemptOutcome, Delivery, DeliveryState, JobId, NewDelivery,
-    NewWebhook, Topic, Webhook, WebhookPatch, WebhookStore,
+    retry_job, AggregateRef, Attempt, AttemptOutcome, Circuit, Delivery, DeliveryState, JobId,
+    NewDelivery, NewWebhook, Recorded, Topic, Webhook, WebhookPatch, WebhookStore,
 };
 
 use crate::codec::{aggregate_ref, backend, to_json_text, u32_of, u64_of};
@@ -14,8 +16,8 @@ use crate::dialect::{id_param, json, query, Conn, Query, Row, Value};
 use crate::jobs::enqueue;
 use crate::{AnyStore, Result, Time};
 
-const WEBHOOK_COLUMNS: &str =
-    "id, scope, url, secret, event_types, enabled, after_sequence, created_at";
+const WEBHOOK_COLUMNS: &str = "id, scope, url, secret, event_types, enabled, after_sequence, \
+                               created_at, failures, next_probe";
 const DELIVERY_COLUMNS: &str = "id, webhook, sequence, message_id, state, attempts, round, job, \
                                 last_status, last_error, created_at, updated_at, in_flight, \
                                 possibly_sent";
@@ -189,6 +191,90 @@ impl WebhookStore for AnyStore {
         Ok(Some(done))
     }
 
+    async fn record_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        attempt: Attempt,
+        now: Time,
+    ) -> Result<Option<Recorded>> {
+        let mut tx = self.db().begin().await?;
+        // The subscription's row, locked on PostgreSQL: its circuit and its line change here.
+        let Some(row) = lock_webhook(&mut tx, attempt.webhook).await? else {
+            return Ok(None);
+        };
+        let mut hook = webhook(&row)?;
+        let decision = attempt
+            .policy
+            .decide(attempt.sent, attempt.number, hook.circuit, id, now);
+        let finished = query(format!(
+            "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
+             last_error = $2, state = $3, updated_at = $4, in_flight = FALSE \
+             WHERE id = $5 AND state = 'sending' AND job = $6 AND webhook = $7 \
+             RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .bind(decision.outcome.status.map(i32::from))
+        .bind(decision.outcome.error.clone())
+        .bind(decision.outcome.state.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(job)
+        .bind(attempt.webhook);
+        let Some(row) = finished.row(&mut tx).await? else {
+            return Ok(None);
+        };
+        let mut done = delivery(&row)?;
+        if decision.circuit != hook.circuit {
+            query("UPDATE athlos_webhooks SET failures = $1, next_probe = $2 WHERE id = $3")
+                .bind(i32::try_from(decision.circuit.failures).unwrap_or(i32::MAX))
+                .bind(decision.circuit.next_probe)
+                .bind(attempt.webhook)
+                .execute(&mut tx)
+                .await?;
+            hook.circuit = decision.circuit;
+        }
+        let mut next = None;
+        let mut enqueued = false;
+        match decision.retry_at {
+            Some(at) if done.state == DeliveryState::Sending => {
+                let retry = retry_job(id, done.round, attempt.number.saturating_add(1), at);
+                let retry = enqueue(&mut tx, retry).await?;
+                query("UPDATE athlos_webhook_deliveries SET job = $1 WHERE id = $2")
+                    .bind(retry.id)
+                    .bind(id)
+                    .execute(&mut tx)
+                    .await?;
+                done.job = Some(retry.id);
+                enqueued = true;
+            }
+            _ if attempt.chain && !hook.circuit.is_open() => {
+                let taken = query(format!(
+                    "UPDATE athlos_webhook_deliveries SET state = 'sending', job = $1, \
+                     updated_at = $2, in_flight = TRUE WHERE id = (SELECT id FROM \
+                     athlos_webhook_deliveries WHERE webhook = $3 AND state = 'pending' \
+                     ORDER BY sequence, id LIMIT 1) RETURNING {DELIVERY_COLUMNS}"
+                ))
+                .bind(job)
+                .bind(now)
+                .bind(attempt.webhook)
+                .row(&mut tx)
+                .await?;
+                next = taken.as_ref().map(delivery).transpose()?;
+            }
+            _ => enqueued = pump_locked(&mut tx, &hook, now).await?,
+        }
+        tx.commit().await?;
+        if enqueued {
+            self.wake(Topic::Jobs);
+        }
+        Ok(Some(Recorded {
+            delivery: done,
+            webhook: hook,
+            opened: decision.opened,
+            next,
+        }))
+    }
+
     async fn redeliver(&self, webhook: u64, one: Option<u64>, now: Time) -> Result<Vec<Delivery>> {
         let mut tx = self.db().begin().await?;
         let ids = query(
@@ -221,40 +307,64 @@ impl WebhookStore for AnyStore {
     }
 }
 
-/// Makes the subscription's earliest pending delivery `sending` and enqueues its job, unless
-/// one is `sending` already. Two transactions must not each see nothing `sending` and leave
-/// new deliveries stranded: SQLite has one writer (the transaction is the lock); on
-/// PostgreSQL the subscription's row lock serialises pumps.
+/// The subscription's row, locked until the transaction ends on PostgreSQL (on SQLite the
+/// transaction is the lock: one writer).
+async fn lock_webhook(conn: &mut Conn, webhook: u64) -> Result<Option<Row>> {
+    let lock = if conn.is_postgres() {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    query(format!(
+        "SELECT {WEBHOOK_COLUMNS} FROM athlos_webhooks WHERE id = $1{lock}"
+    ))
+    .bind(webhook)
+    .row(conn)
+    .await
+}
+
+/// Makes the subscription's earliest pending delivery `sending` and enqueues its job (due at
+/// the next probe while its circuit is open), unless one is `sending` already. Two
+/// transactions must not each see nothing `sending` and leave new deliveries stranded:
+/// SQLite has one writer (the transaction is the lock); on PostgreSQL the subscription's row
+/// lock serialises pumps.
 async fn pump(conn: &mut Conn, webhook: u64, now: Time) -> Result<()> {
-    if conn.is_postgres() {
-        query("SELECT id FROM athlos_webhooks WHERE id = $1 FOR UPDATE")
-            .bind(webhook)
-            .row(conn)
-            .await?;
-    }
+    let Some(row) = lock_webhook(conn, webhook).await? else {
+        return Ok(());
+    };
+    pump_locked(conn, &self::webhook(&row)?, now).await?;
+    Ok(())
+}
+
+/// [`pump`] with the subscription's row locked already; whether it enqueued a job.
+async fn pump_locked(conn: &mut Conn, hook: &Webhook, now: Time) -> Result<bool> {
     let sending = query(
         "SELECT id FROM athlos_webhook_deliveries WHERE webhook = $1 AND state = 'sending' \
          LIMIT 1",
     )
-    .bind(webhook)
+    .bind(hook.id)
     .row(conn)
     .await?;
     if sending.is_some() {
-        return Ok(());
+        return Ok(false);
     }
     let next = query(
         "SELECT id, round FROM athlos_webhook_deliveries WHERE webhook = $1 \
          AND state = 'pending' ORDER BY sequence, id LIMIT 1",
     )
-    .bind(webhook)
+    .bind(hook.id)
     .row(conn)
     .await?;
     let Some(next) = next else {
-        return Ok(());
+        return Ok(false);
     };
     let id: i64 = next.get("id")?;
     let round = u32_of(next.int("round")?)?;
-    let job = enqueue(conn, delivery_job(u64_of(id)?, round, now)).await?;
+    let job = enqueue(
+        conn,
+        retry_job(u64_of(id)?, round, 1, hook.circuit.due(now)),
+    )
+    .await?;
     query(
         "UPDATE athlos_webhook_deliveries SET state = 'sending', job = $1, updated_at = $2 \
          WHERE id = $3",
@@ -264,7 +374,7 @@ async fn pump(conn: &mut Conn, webhook: u64, now: Time) -> Result<()> {
     .bind(id)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// A delivery by id.
@@ -285,6 +395,10 @@ fn webhook(row: &Row) -> Result<Webhook> {
         enabled: row.get("enabled")?,
         after: u64_of(row.get("after_sequence")?)?,
         created_at: row.time("created_at")?,
+        circuit: Circuit {
+            failures: u32_of(row.int("failures")?)?,
+            next_probe: row.opt_time("next_probe")?,
+        },
     })
 }
 

@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AggregateRef, AggregateStore, AttemptOutcome, BlobStore, Cancellation, Commit, Competition,
-    CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore, Delivery, DeliveryState, Division,
-    DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent, NewDelivery, NewJob,
-    NewWebhook, QueueStat, Receipt, RunFilter, Store, StoreError, Stored, Topic, Tournament,
-    Wakeup, Webhook, WebhookPatch, WebhookStore,
+    AggregateRef, AggregateStore, Attempt, AttemptOutcome, BlobStore, Cancellation, Commit,
+    Competition, CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore, Delivery,
+    DeliveryState, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent,
+    NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, Recorded, RunFilter, Store, StoreError,
+    Stored, Topic, Tournament, Wakeup, Webhook, WebhookPatch, WebhookStore,
 };
 use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
 use crate::chat::TournamentChat;
@@ -404,6 +404,16 @@ macro_rules! forward {
                 now: DateTime<Utc>,
             ) -> Result<Option<Delivery>, StoreError> {
                 (**self).finish_delivery(id, job, outcome, now).await
+            }
+
+            async fn record_attempt(
+                &self,
+                id: u64,
+                job: JobId,
+                attempt: Attempt,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<Recorded>, StoreError> {
+                (**self).record_attempt(id, job, attempt, now).await
             }
 
             async fn redeliver(

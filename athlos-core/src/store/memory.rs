@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 
 use super::runs::cancel_outcome;
 use super::{
-    delivery_job, AggregateRef, AggregateStore, AttemptOutcome, BlobStore, CancelOutcome,
+    retry_job, AggregateRef, AggregateStore, Attempt, AttemptOutcome, BlobStore, CancelOutcome,
     Cancellation, Commit, Competition, CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore,
     Delivery, DeliveryState, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore,
-    LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, RunFilter, Store, StoreError,
-    Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
+    LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, Recorded, RunFilter, Store,
+    StoreError, Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
 };
 use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
 use crate::chat::TournamentChat;
@@ -981,27 +981,49 @@ impl DeadlineStore for MemoryStore {
 }
 
 impl Inner {
-    /// Makes the subscription's earliest pending delivery `sending` and enqueues its job,
-    /// unless one is `sending` already.
-    fn pump(&mut self, webhook: u64, now: DateTime<Utc>) {
+    /// The subscription's earliest pending delivery, unless one is `sending` already.
+    fn next_in_line(&self, webhook: u64) -> Option<u64> {
         let mut next: Option<(u64, u64)> = None;
         for d in self.deliveries.values().filter(|d| d.webhook == webhook) {
             match d.state {
-                DeliveryState::Sending => return,
+                DeliveryState::Sending => return None,
                 DeliveryState::Pending if next.is_none_or(|n| (d.sequence, d.id) < n) => {
                     next = Some((d.sequence, d.id));
                 }
                 _ => {}
             }
         }
-        let Some((_, id)) = next else { return };
+        next.map(|(_, id)| id)
+    }
+
+    /// Makes the subscription's earliest pending delivery `sending` and enqueues its job (due
+    /// at the next probe while the circuit is open), unless one is `sending` already.
+    fn pump(&mut self, webhook: u64, now: DateTime<Utc>) {
+        let Some(id) = self.next_in_line(webhook) else {
+            return;
+        };
+        let due = self
+            .webhooks
+            .get(&webhook)
+            .map_or(now, |hook| hook.circuit.due(now));
         let round = self.deliveries.get(&id).map_or(0, |d| d.round);
-        let job = self.enqueue(delivery_job(id, round, now));
+        let job = self.enqueue(retry_job(id, round, 1, due));
         if let Some(d) = self.deliveries.get_mut(&id) {
             d.state = DeliveryState::Sending;
             d.job = Some(job.id);
             d.updated_at = now;
         }
+    }
+
+    /// Makes the subscription's earliest pending delivery `sending` by `job`, in flight.
+    fn take_next(&mut self, webhook: u64, job: JobId, now: DateTime<Utc>) -> Option<Delivery> {
+        let id = self.next_in_line(webhook)?;
+        let d = self.deliveries.get_mut(&id)?;
+        d.state = DeliveryState::Sending;
+        d.job = Some(job);
+        d.in_flight = true;
+        d.updated_at = now;
+        Some(d.clone())
     }
 }
 
@@ -1023,6 +1045,7 @@ impl WebhookStore for MemoryStore {
             enabled: new.enabled,
             after: inner.log.len() as u64,
             created_at: new.created_at,
+            circuit: super::Circuit::default(),
         };
         inner.webhooks.insert(id, webhook.clone());
         Ok(webhook)
@@ -1193,6 +1216,67 @@ impl WebhookStore for MemoryStore {
             inner.pump(done.webhook, now);
         }
         Ok(Some(done))
+    }
+
+    async fn record_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        attempt: Attempt,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Recorded>, StoreError> {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let Some(delivery) = inner.deliveries.get_mut(&id) else {
+            return Ok(None);
+        };
+        let Some(hook) = inner.webhooks.get_mut(&attempt.webhook) else {
+            return Ok(None);
+        };
+        if delivery.state != DeliveryState::Sending
+            || delivery.job != Some(job)
+            || delivery.webhook != attempt.webhook
+        {
+            return Ok(None);
+        }
+        let decision = attempt
+            .policy
+            .decide(attempt.sent, attempt.number, hook.circuit, id, now);
+        hook.circuit = decision.circuit;
+        let webhook = hook.clone();
+        let retry_at = decision
+            .retry_at
+            .filter(|_| decision.outcome.state == DeliveryState::Sending);
+        delivery.attempts = delivery.attempts.saturating_add(1);
+        delivery.in_flight = false;
+        delivery.last_status = decision.outcome.status;
+        delivery.last_error = decision.outcome.error;
+        delivery.state = decision.outcome.state;
+        delivery.updated_at = now;
+        let round = delivery.round;
+        let mut next = None;
+        match retry_at {
+            Some(at) => {
+                let retry =
+                    inner.enqueue(retry_job(id, round, attempt.number.saturating_add(1), at));
+                if let Some(d) = inner.deliveries.get_mut(&id) {
+                    d.job = Some(retry.id);
+                }
+            }
+            _ if attempt.chain && !webhook.circuit.is_open() => {
+                next = inner.take_next(webhook.id, job, now);
+            }
+            _ => inner.pump(webhook.id, now),
+        }
+        let Some(delivery) = inner.deliveries.get(&id).cloned() else {
+            return Ok(None);
+        };
+        Ok(Some(Recorded {
+            delivery,
+            webhook,
+            opened: decision.opened,
+            next,
+        }))
     }
 
     async fn redeliver(

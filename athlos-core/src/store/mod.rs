@@ -72,8 +72,9 @@ pub use runs::{
 };
 pub use wakeup::{Topic, WakeSource, Wakeup};
 pub use webhooks::{
-    delivery_job, AttemptOutcome, Delivery, DeliveryState, NewDelivery, NewWebhook, Webhook,
-    WebhookPatch, DELIVERY_ATTEMPTS, DELIVER_WEBHOOK,
+    delivery_job, retry_job, Attempt, AttemptDecision, AttemptOutcome, Circuit, Delivery,
+    DeliveryPolicy, DeliveryState, NewDelivery, NewWebhook, Recorded, Webhook, WebhookPatch,
+    DELIVERY_ATTEMPTS, DELIVER_WEBHOOK,
 };
 
 /// A document with the version it was stored at (1 after creation, +1 per write).
@@ -817,7 +818,10 @@ pub trait WebhookStore: Send + Sync {
 
     /// Records an attempt of delivery `id` by job `job`: counts it, clears `in_flight`, keeps
     /// the status and error, and moves it to `outcome.state`; when that is final (succeeded or
-    /// dead) the subscription's next delivery is pumped in the same transaction. `None` (and
+    /// dead) the subscription's next delivery is pumped in the same transaction (its job due
+    /// at the next probe when the subscription's circuit is open). The circuit is left as
+    /// it is: the sweep of stranded deliveries records with this; senders use
+    /// [`WebhookStore::record_attempt`]. `None` (and
     /// no change) when the delivery is gone or no longer `sending` by that job (a stale job).
     ///
     /// # Errors
@@ -829,6 +833,27 @@ pub trait WebhookStore: Send + Sync {
         outcome: AttemptOutcome,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<Delivery>, StoreError>;
+
+    /// Records attempt `attempt.number` of delivery `id` by job `job`, in one transaction:
+    /// [`DeliveryPolicy::decide`] rules on it from the subscription's [`Circuit`], which is
+    /// updated; the delivery is counted, its `in_flight` cleared, its status and error kept.
+    /// A retry (`sending`) gets a new job due at the retry time ([`retry_job`], the next
+    /// attempt's number), and this job leaves the delivery. A final state moves the line on:
+    /// with `attempt.chain` and the circuit closed, the subscription's next delivery becomes
+    /// `sending` by this same job, marked in flight, and is returned in [`Recorded::next`] to
+    /// send at once; otherwise the next delivery gets a new job (due at the next probe when
+    /// the circuit is open). `None` (and no change) when the delivery is gone or no longer
+    /// `sending` by that job, or not of `attempt.webhook` (a stale job).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn record_attempt(
+        &self,
+        id: u64,
+        job: JobId,
+        attempt: Attempt,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Recorded>, StoreError>;
 
     /// Puts deliveries of subscription `webhook` back in line for another round: delivery
     /// `delivery` when given (if succeeded or dead), else every dead letter of the

@@ -9,11 +9,28 @@
 //! finishes the delivery ([`super::WebhookStore::finish_delivery`]) with success or a dead letter,
 //! the same transaction makes the next one `sending`. A redelivery puts deliveries back in
 //! line ([`super::WebhookStore::redeliver`]).
+//!
+//! The sending job records each attempt with [`super::WebhookStore::record_attempt`], which
+//! decides with a [`DeliveryPolicy`] in one transaction: a failed attempt is retried by a new
+//! job due after a backoff (the sending job ends); a final one (succeeded, or a dead letter)
+//! hands the subscription's next delivery to the *same* job, which sends it at once (no
+//! claim, no new job per delivery), until the job's budget is spent and a new job takes the
+//! line over.
+//!
+//! # The circuit breaker
+//!
+//! Each subscription keeps a [`Circuit`]: its consecutive failed attempts, and while open,
+//! when the next probe goes. [`DeliveryPolicy::failure_threshold`] consecutive failures open
+//! it: the delivery being sent is then retried only at the probe times, with a backoff that
+//! doubles per failed probe up to [`DeliveryPolicy::probe`]'s longest delay, and it never
+//! becomes a dead letter while the circuit is open; the deliveries behind it wait in line,
+//! kept. The first success closes the circuit and the line flows again. Only that
+//! subscription waits: the others have their own lines and jobs.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{AggregateRef, Job, JobId, JobState, NewJob};
+use super::{AggregateRef, Backoff, Job, JobId, JobState, NewJob};
 
 /// The job kind that sends a webhook delivery; its payload is `{"delivery": id}`.
 pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
@@ -41,6 +58,35 @@ pub struct Webhook {
     pub after: u64,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Its circuit breaker.
+    #[serde(default)]
+    pub circuit: Circuit,
+}
+
+/// A subscription's circuit breaker (see the module notes): closed while `next_probe` is
+/// `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Circuit {
+    /// Consecutive failed attempts (0 after a success).
+    pub failures: u32,
+    /// While the circuit is open: when the next probe (an attempt of the delivery at the head
+    /// of the line) goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_probe: Option<DateTime<Utc>>,
+}
+
+impl Circuit {
+    /// Whether the circuit is open (deliveries wait for the probe).
+    pub fn is_open(&self) -> bool {
+        self.next_probe.is_some()
+    }
+
+    /// The earliest time a job of the subscription may send: `now`, or the next probe when
+    /// the circuit is open and it is later.
+    pub fn due(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.next_probe.map_or(now, |probe| probe.max(now))
+    }
 }
 
 impl std::fmt::Debug for Webhook {
@@ -55,6 +101,7 @@ impl std::fmt::Debug for Webhook {
             .field("enabled", &self.enabled)
             .field("after", &self.after)
             .field("created_at", &self.created_at)
+            .field("circuit", &self.circuit)
             .finish()
     }
 }
@@ -265,11 +312,153 @@ impl AttemptOutcome {
     }
 }
 
+/// How deliveries are retried and when a subscription's circuit opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryPolicy {
+    /// Attempts of one delivery round while the circuit is closed; then a dead letter.
+    pub attempts: u32,
+    /// Consecutive failed attempts that open the circuit (0: it never opens).
+    pub failure_threshold: u32,
+    /// The delay before retrying a failed attempt while the circuit is closed (doubling per
+    /// attempt of the round, with jitter).
+    pub retry: Backoff,
+    /// The delay before each probe while the circuit is open (doubling per failed probe up
+    /// to its longest delay, with jitter).
+    pub probe: Backoff,
+}
+
+impl Default for DeliveryPolicy {
+    /// 4 attempts (1 s, 2 s, 4 s apart, halved by jitter at most), the circuit open after 5
+    /// consecutive failures, probes 5 s doubling up to 10 minutes.
+    fn default() -> Self {
+        Self {
+            attempts: DELIVERY_ATTEMPTS,
+            failure_threshold: 5,
+            retry: Backoff::default(),
+            probe: Backoff {
+                base: chrono::Duration::seconds(5),
+                max: chrono::Duration::minutes(10),
+            },
+        }
+    }
+}
+
+/// What an attempt leads to, as [`DeliveryPolicy::decide`] rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptDecision {
+    /// The delivery's state after it, with the status and error.
+    pub outcome: AttemptOutcome,
+    /// When the delivery is tried again (`outcome.state` is `Sending`).
+    pub retry_at: Option<DateTime<Utc>>,
+    /// The subscription's circuit after it.
+    pub circuit: Circuit,
+    /// This attempt opened the circuit.
+    pub opened: bool,
+}
+
+impl DeliveryPolicy {
+    /// Rules on attempt number `attempt` (of its round, from 1) of delivery `delivery`, which
+    /// gave `sent` (as [`AttemptOutcome::of_attempt`] takes it), when the subscription's
+    /// circuit was `circuit`: a success closes the circuit; a failure counts, and opens the
+    /// circuit at the threshold (the delivery waits for the probe, never a dead letter while
+    /// open); below it, the delivery is retried after the backoff while attempts remain, else
+    /// dead. The jitter is drawn from the delivery's id and the attempt: the same inputs give
+    /// the same decision.
+    pub fn decide(
+        &self,
+        sent: Result<u16, (Option<u16>, String)>,
+        attempt: u32,
+        circuit: Circuit,
+        delivery: u64,
+        now: DateTime<Utc>,
+    ) -> AttemptDecision {
+        let failed = sent.is_err();
+        let mut outcome = AttemptOutcome::of_attempt(sent, attempt, self.attempts.max(1));
+        if !failed {
+            return AttemptDecision {
+                outcome,
+                retry_at: None,
+                circuit: Circuit::default(),
+                opened: false,
+            };
+        }
+        let failures = circuit.failures.saturating_add(1);
+        if self.failure_threshold > 0 && failures >= self.failure_threshold {
+            let probes = failures - self.failure_threshold + 1;
+            let at = now + self.probe.delay(JobId(delivery), probes);
+            outcome.state = DeliveryState::Sending;
+            return AttemptDecision {
+                outcome,
+                retry_at: Some(at),
+                circuit: Circuit {
+                    failures,
+                    next_probe: Some(at),
+                },
+                opened: !circuit.is_open(),
+            };
+        }
+        let retry_at = (outcome.state == DeliveryState::Sending)
+            .then(|| now + self.retry.delay(JobId(delivery), attempt));
+        AttemptDecision {
+            outcome,
+            retry_at,
+            circuit: Circuit {
+                failures,
+                next_probe: None,
+            },
+            opened: false,
+        }
+    }
+}
+
+/// An attempt to record ([`super::WebhookStore::record_attempt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The delivery's subscription.
+    pub webhook: u64,
+    /// Its number in the delivery's round, from 1.
+    pub number: u32,
+    /// What the send gave: a 2xx status, or the status (if the receiver answered) and why it
+    /// failed.
+    pub sent: Result<u16, (Option<u16>, String)>,
+    /// The rules.
+    pub policy: DeliveryPolicy,
+    /// Whether the job goes on with the subscription's next delivery (else a new job takes
+    /// it).
+    pub chain: bool,
+}
+
+/// What recording an attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The delivery after it.
+    pub delivery: Delivery,
+    /// The subscription after it (its circuit).
+    pub webhook: Webhook,
+    /// The attempt opened the circuit.
+    pub opened: bool,
+    /// The subscription's next delivery, now `sending` and in flight by the same job, which
+    /// sends it next (attempt 1 of its round).
+    pub next: Option<Delivery>,
+}
+
 /// The job that sends delivery `id` in round `round`, due at `now`.
 pub fn delivery_job(id: u64, round: u32, now: DateTime<Utc>) -> NewJob {
-    NewJob::new(DELIVER_WEBHOOK, serde_json::json!({ "delivery": id }), now)
-        .with_key(format!("webhook_delivery:{id}:{round}"))
-        .with_max_attempts(DELIVERY_ATTEMPTS)
+    retry_job(id, round, 1, now)
+}
+
+/// The job that makes attempt `attempt` (of its round, from 1) of delivery `id` in round
+/// `round`, due at `at`. The first attempt's job has the key `webhook_delivery:{id}:{round}`;
+/// a retry's has none (the transaction that records the failed attempt enqueues it, once) and
+/// its payload names the attempt.
+pub fn retry_job(id: u64, round: u32, attempt: u32, at: DateTime<Utc>) -> NewJob {
+    if attempt <= 1 {
+        return NewJob::new(DELIVER_WEBHOOK, serde_json::json!({ "delivery": id }), at)
+            .with_key(format!("webhook_delivery:{id}:{round}"))
+            .with_max_attempts(DELIVERY_ATTEMPTS);
+    }
+    let payload = serde_json::json!({ "delivery": id, "attempt": attempt });
+    NewJob::new(DELIVER_WEBHOOK, payload, at).with_max_attempts(DELIVERY_ATTEMPTS)
 }
 
 #[cfg(test)]
@@ -336,5 +525,83 @@ mod tests {
             dead.error.as_deref(),
             Some("its delivery job 7 ended without recording its last attempt: lease lost")
         );
+    }
+
+    #[test]
+    fn the_circuit_opens_after_the_threshold_probes_with_backoff_and_closes_on_success() {
+        let now = DateTime::<Utc>::default();
+        let policy = DeliveryPolicy {
+            attempts: 4,
+            failure_threshold: 3,
+            retry: Backoff {
+                base: chrono::Duration::seconds(1),
+                max: chrono::Duration::seconds(8),
+            },
+            probe: Backoff {
+                base: chrono::Duration::seconds(10),
+                max: chrono::Duration::seconds(40),
+            },
+        };
+        let fail = || Err((Some(500), "the receiver answered 500".to_owned()));
+        // Below the threshold: retried after the backoff, the failures counted.
+        let first = policy.decide(fail(), 1, Circuit::default(), 9, now);
+        assert_eq!(first.outcome.state, DeliveryState::Sending);
+        assert_eq!(first.circuit.failures, 1);
+        assert!(!first.circuit.is_open() && !first.opened);
+        let wait = first.retry_at.unwrap() - now;
+        assert!(
+            wait >= chrono::Duration::milliseconds(500) && wait <= chrono::Duration::seconds(1)
+        );
+        let second = policy.decide(fail(), 2, first.circuit, 9, now);
+        assert_eq!(second.circuit.failures, 2);
+        // The third consecutive failure opens it: the delivery waits for the probe.
+        let third = policy.decide(fail(), 3, second.circuit, 9, now);
+        assert!(third.opened && third.circuit.is_open());
+        assert_eq!(third.outcome.state, DeliveryState::Sending);
+        assert_eq!(third.retry_at, third.circuit.next_probe);
+        let wait = third.retry_at.unwrap() - now;
+        assert!(wait >= chrono::Duration::seconds(5) && wait <= chrono::Duration::seconds(10));
+        // Open, a delivery past its attempts is never a dead letter; probes back off, capped.
+        let mut circuit = third.circuit;
+        let mut waits = Vec::new();
+        for attempt in 4..12 {
+            let probe = policy.decide(fail(), attempt, circuit, 9, now);
+            assert_eq!(
+                probe.outcome.state,
+                DeliveryState::Sending,
+                "attempt {attempt}"
+            );
+            assert!(!probe.opened, "it was open already");
+            circuit = probe.circuit;
+            waits.push(probe.retry_at.unwrap() - now);
+        }
+        assert_eq!(circuit.failures, 11);
+        assert!(waits.iter().all(|w| *w <= chrono::Duration::seconds(40)));
+        assert!(waits[0] >= chrono::Duration::seconds(10), "{waits:?}");
+        assert!(waits[7] >= chrono::Duration::seconds(20), "{waits:?}");
+        assert_eq!(
+            policy.decide(fail(), 5, third.circuit, 9, now),
+            policy.decide(fail(), 5, third.circuit, 9, now),
+            "deterministic"
+        );
+        // A success closes it.
+        let ok = policy.decide(Ok(204), 12, circuit, 9, now);
+        assert_eq!(ok.outcome.state, DeliveryState::Succeeded);
+        assert_eq!(ok.circuit, Circuit::default());
+        assert_eq!(ok.retry_at, None);
+        // Closed, the last attempt of a round is a dead letter; with no threshold it never
+        // opens.
+        let never = DeliveryPolicy {
+            failure_threshold: 0,
+            ..policy
+        };
+        let dead = never.decide(fail(), 4, Circuit::default(), 9, now);
+        assert_eq!(dead.outcome.state, DeliveryState::Dead);
+        assert_eq!(dead.retry_at, None);
+        let many = Circuit {
+            failures: 1000,
+            next_probe: None,
+        };
+        assert!(!never.decide(fail(), 1, many, 9, now).circuit.is_open());
     }
 }

@@ -60,6 +60,17 @@ pub struct ServeArgs {
     /// each until its aggregate's next commit (0: none; conditional requests still get 304).
     #[arg(long, env = "ATHLOS_READ_CACHE_MB", default_value_t = 64)]
     pub read_cache_mb: usize,
+    /// Webhook delivery jobs run at once in this process (one per subscription sending).
+    #[arg(long, env = "ATHLOS_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: usize,
+    /// Consecutive failed attempts that open a webhook subscription's circuit (its deliveries
+    /// wait for probes; 0: never).
+    #[arg(long, env = "ATHLOS_WEBHOOK_FAILURE_THRESHOLD", default_value_t = 5)]
+    pub webhook_failure_threshold: u32,
+    /// Longest delay between probes of an open webhook circuit, seconds (the first is 5 s,
+    /// doubling).
+    #[arg(long, env = "ATHLOS_WEBHOOK_PROBE_MAX", default_value_t = 600)]
+    pub webhook_probe_max: u64,
     /// Mark the session cookie `Secure` (set it when clients reach the server over HTTPS).
     #[arg(long, env = "ATHLOS_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -107,6 +118,8 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         webhooks: server::webhooks::WebhookSettings {
             allow_private: args.webhook_allow_private,
             timeout: Duration::from_secs(args.webhook_timeout.max(1)),
+            concurrency: args.webhook_concurrency.max(1),
+            policy: webhook_policy(args),
         },
         read_cache_bytes: args.read_cache_mb.saturating_mul(1024 * 1024),
         secure_cookies: args.secure_cookies,
@@ -139,6 +152,18 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             .await
             .map_err(|e| CliError::Output(e.to_string()))
     })
+}
+
+/// The webhook delivery policy the flags set.
+fn webhook_policy(args: &ServeArgs) -> server::webhooks::DeliveryPolicy {
+    let mut policy = server::webhooks::DeliveryPolicy {
+        failure_threshold: args.webhook_failure_threshold,
+        ..server::webhooks::DeliveryPolicy::default()
+    };
+    let max = i64::try_from(args.webhook_probe_max.max(1)).unwrap_or(i64::MAX);
+    policy.probe.max = chrono::Duration::try_seconds(max).unwrap_or(chrono::Duration::MAX);
+    policy.probe.base = policy.probe.base.min(policy.probe.max);
+    policy
 }
 
 fn init_logging(format: LogFormat) {

@@ -6,7 +6,9 @@
 //!   `athlos_queue_age_seconds{kind}` (how long the oldest due job has waited), read from
 //!   the store at each scrape;
 //! - `athlos_webhook_attempts_total`, `athlos_webhook_failures_total`,
-//!   `athlos_webhook_dead_letters_total` (this process's attempts);
+//!   `athlos_webhook_dead_letters_total`, `athlos_webhook_circuit_openings_total` (this
+//!   process's attempts) and `athlos_webhook_open_circuits` (subscriptions whose circuit is
+//!   open, read from the store at each scrape);
 //! - `athlos_deadline_lateness_seconds` (how late deadlines fire, observed by the scheduler
 //!   through [`Metrics::observe_deadline_lateness`]);
 //! - `athlos_stream_subscribers` and `athlos_stream_dropped_total`;
@@ -30,7 +32,7 @@ use prometheus_client::registry::Registry;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use athlos_core::store::{JobState, JobStore};
+use athlos_core::store::{JobState, JobStore, WebhookStore};
 
 use super::error::ApiError;
 use super::reads::ReadCounters;
@@ -79,6 +81,7 @@ pub struct Metrics {
     age: Family<KindLabels, Gauge<f64, AtomicU64>>,
     deadline_lateness: Histogram,
     subscribers: Gauge,
+    open_circuits: Gauge,
     /// Scrapes are serialised: the job gauges are rebuilt each time.
     scrape: tokio::sync::Mutex<()>,
 }
@@ -145,6 +148,17 @@ impl Metrics {
             "Public reads answered 304 Not Modified",
             reads.not_modified.clone(),
         );
+        registry.register(
+            "webhook_circuit_openings",
+            "Webhook subscriptions whose circuit opened (consecutive failed attempts)",
+            webhooks.circuit_openings.clone(),
+        );
+        let open_circuits = Gauge::default();
+        registry.register(
+            "webhook_open_circuits",
+            "Webhook subscriptions whose circuit is open (deliveries wait for a probe)",
+            open_circuits.clone(),
+        );
         // 1 ms to 60 s, with 100 ms (the pick-clock target) a bucket bound.
         let deadline_lateness = Histogram::new([
             0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
@@ -174,6 +188,7 @@ impl Metrics {
             age,
             deadline_lateness,
             subscribers,
+            open_circuits,
             scrape: tokio::sync::Mutex::new(()),
         }
     }
@@ -261,6 +276,16 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
             }
         }
     }
+    let open = state
+        .store
+        .webhooks(None)
+        .await?
+        .iter()
+        .filter(|hook| hook.circuit.is_open())
+        .count();
+    metrics
+        .open_circuits
+        .set(i64::try_from(open).unwrap_or(i64::MAX));
     metrics
         .subscribers
         .set(i64::try_from(state.streams.subscribers()).unwrap_or(i64::MAX));

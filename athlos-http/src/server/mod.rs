@@ -436,30 +436,24 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
     let (shutdown, mut watch_rx) = watch::channel(false);
     let mut workers = Vec::new();
     if state.config.workers > 0 {
-        let mut config = athlos_runner::WorkerConfig::new(worker_name(address));
-        config.concurrency = state.config.workers;
-        config.lease = state.config.job_lease;
-        config.heartbeat = state.config.job_lease / 3;
-        config.poll = state.config.job_poll;
-        config.kinds = Some(jobs::KINDS.iter().map(|kind| (*kind).to_owned()).collect());
-        let mut worker = athlos_runner::Worker::new(
-            Arc::new(state.store.clone()),
-            jobs::Handler::new(state.clone()),
-            config,
-        )
-        .with_clock(state.clock.clone());
-        if let Some(database) = &state.database {
-            worker = worker.with_wakeup(database.wakeup(athlos_store::Topic::Jobs));
-        }
-        let mut stop = shutdown.subscribe();
-        workers.push(tokio::spawn(async move {
-            let stats = worker
-                .run(async move {
-                    let _ = stop.wait_for(|stop| *stop).await;
-                })
-                .await;
-            tracing::info!(?stats, "job worker stopped");
-        }));
+        // Webhook deliveries run in a worker of their own: a slow receiver holds none of the
+        // slots of the other jobs, and every subscription gets one.
+        let deliver = athlos_core::store::DELIVER_WEBHOOK;
+        let others = jobs::KINDS.iter().filter(|kind| **kind != deliver);
+        workers.push(spawn_worker(
+            &state,
+            worker_name(address),
+            others.map(|kind| (*kind).to_owned()).collect(),
+            state.config.workers,
+            shutdown.subscribe(),
+        ));
+        workers.push(spawn_worker(
+            &state,
+            format!("{}-webhooks", worker_name(address)),
+            vec![deliver.to_owned()],
+            state.config.webhooks.concurrency.max(1),
+            shutdown.subscribe(),
+        ));
         workers.push(tokio::spawn(webhooks::dispatch(
             state.clone(),
             shutdown.subscribe(),
@@ -491,6 +485,39 @@ pub async fn start(state: AppState) -> std::io::Result<Running> {
         shutdown,
         handle,
         workers,
+    })
+}
+
+/// A job worker named `name` running `concurrency` jobs of `kinds` at once, until `stop`.
+fn spawn_worker(
+    state: &AppState,
+    name: String,
+    kinds: Vec<String>,
+    concurrency: usize,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let mut config = athlos_runner::WorkerConfig::new(name);
+    config.concurrency = concurrency;
+    config.lease = state.config.job_lease;
+    config.heartbeat = state.config.job_lease / 3;
+    config.poll = state.config.job_poll;
+    config.kinds = Some(kinds);
+    let mut worker = athlos_runner::Worker::new(
+        Arc::new(state.store.clone()),
+        jobs::Handler::new(state.clone()),
+        config,
+    )
+    .with_clock(state.clock.clone());
+    if let Some(database) = &state.database {
+        worker = worker.with_wakeup(database.wakeup(athlos_store::Topic::Jobs));
+    }
+    tokio::spawn(async move {
+        let stats = worker
+            .run(async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            })
+            .await;
+        tracing::info!(?stats, "job worker stopped");
     })
 }
 

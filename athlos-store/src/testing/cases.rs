@@ -1747,6 +1747,257 @@ pub async fn webhook_deliveries_in_order_with_dead_letters<S: Store>(store: S) {
     assert_eq!(store.webhooks(None).await.unwrap(), vec![other]);
 }
 
+/// A subscription's circuit breaker and the job that goes on down its line: attempts recorded
+/// with [`WebhookStore::record_attempt`](athlos_core::store::WebhookStore::record_attempt)
+/// retry with a new job, hand the next delivery to the same job, open the circuit after the
+/// threshold (the line waits for the probe, nothing becomes a dead letter while open) and
+/// close it on a success; a pump while it is open is due at the probe.
+pub async fn webhook_circuit_breaker_and_chained_deliveries<S: Store>(store: S) {
+    use athlos_core::store::{
+        Attempt, AttemptOutcome, Backoff, DeliveryPolicy, DeliveryState, NewDelivery, NewWebhook,
+    };
+    let hook = store
+        .create_webhook(NewWebhook {
+            scope: AggregateRef::Tournament(tid("cup")),
+            url: "https://example.com/hook".to_owned(),
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+            event_types: Vec::new(),
+            enabled: true,
+            created_at: t0(),
+        })
+        .await
+        .unwrap();
+    assert!(!hook.circuit.is_open());
+    assert_eq!(hook.circuit.failures, 0);
+    let policy = DeliveryPolicy {
+        attempts: 2,
+        failure_threshold: 3,
+        retry: Backoff {
+            base: secs(1),
+            max: secs(1),
+        },
+        probe: Backoff {
+            base: secs(10),
+            max: secs(40),
+        },
+    };
+    let record = |sequences: std::ops::RangeInclusive<u64>| {
+        sequences
+            .map(|sequence| NewDelivery {
+                webhook: hook.id,
+                sequence,
+                message_id: format!("msg_{sequence}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(store
+        .record_deliveries(0, 3, record(1..=3), t0())
+        .await
+        .unwrap());
+    let ids: Vec<u64> = store
+        .deliveries(hook.id, None, 0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    let first_job = store.delivery(ids[0]).await.unwrap().unwrap().job.unwrap();
+    let attempt = |number: u32, sent: Result<u16, (Option<u16>, String)>, chain: bool| Attempt {
+        webhook: hook.id,
+        number,
+        sent,
+        policy,
+        chain,
+    };
+    let failed = || Err((Some(503), "the receiver answered 503".to_owned()));
+
+    // A stale job, or the wrong subscription, changes nothing.
+    for (job, webhook) in [
+        (JobId(first_job.0 + 1000), hook.id),
+        (first_job, hook.id + 1),
+    ] {
+        let stale = Attempt {
+            webhook,
+            ..attempt(1, Ok(204), true)
+        };
+        assert_eq!(
+            store
+                .record_attempt(ids[0], job, stale, t0())
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    // A failure below the threshold: retried by a new job after the backoff, counted.
+    let now = t0() + secs(1);
+    let retried = store
+        .record_attempt(ids[0], first_job, attempt(1, failed(), true), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(retried.delivery.state, DeliveryState::Sending);
+    assert_eq!(
+        (retried.delivery.attempts, retried.delivery.last_status),
+        (1, Some(503))
+    );
+    assert!(!retried.delivery.in_flight);
+    assert_eq!(retried.webhook.circuit.failures, 1);
+    assert!(!retried.webhook.circuit.is_open() && !retried.opened);
+    assert_eq!(retried.next, None);
+    let second_job = retried.delivery.job.unwrap();
+    assert_ne!(second_job, first_job, "the retry is a new job");
+    let job = store.job(second_job).await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Queued);
+    assert_eq!(
+        job.payload,
+        serde_json::json!({"delivery": ids[0], "attempt": 2})
+    );
+    assert!(job.run_at > now && job.run_at <= now + secs(1), "{job:?}");
+    assert_eq!(
+        store.delivery(ids[1]).await.unwrap().unwrap().state,
+        DeliveryState::Pending
+    );
+    // The last attempt of the round: a dead letter, and the same job takes the next one.
+    let dead = store
+        .record_attempt(ids[0], second_job, attempt(2, failed(), true), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dead.delivery.state, DeliveryState::Dead);
+    assert_eq!(dead.webhook.circuit.failures, 2);
+    let next = dead.next.unwrap();
+    assert_eq!(next.id, ids[1]);
+    assert_eq!(
+        (next.state, next.job, next.in_flight),
+        (DeliveryState::Sending, Some(second_job), true)
+    );
+    assert_eq!(store.delivery(ids[1]).await.unwrap().unwrap(), next);
+    // The third failure in a row opens the circuit: the delivery waits for the probe, with a
+    // new job due then.
+    let opened = store
+        .record_attempt(ids[1], second_job, attempt(1, failed(), true), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(opened.opened);
+    let probe = opened.webhook.circuit.next_probe.unwrap();
+    assert!(probe >= now + secs(5) && probe <= now + secs(10), "{probe}");
+    assert_eq!(opened.webhook.circuit.failures, 3);
+    assert_eq!(opened.delivery.state, DeliveryState::Sending);
+    assert_eq!(opened.next, None);
+    let third_job = opened.delivery.job.unwrap();
+    assert_eq!(store.job(third_job).await.unwrap().unwrap().run_at, probe);
+    assert_eq!(
+        store.webhook(hook.id).await.unwrap().unwrap().circuit,
+        opened.webhook.circuit,
+        "the circuit is stored"
+    );
+    // A failed probe: still waiting (past its attempts, never a dead letter while open), the
+    // next probe later.
+    let again = store
+        .record_attempt(ids[1], third_job, attempt(2, failed(), true), probe)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!again.opened);
+    assert_eq!(again.delivery.state, DeliveryState::Sending);
+    assert_eq!(again.webhook.circuit.failures, 4);
+    let later = again.webhook.circuit.next_probe.unwrap();
+    assert!(
+        later >= probe + secs(10) && later <= probe + secs(20),
+        "{later}"
+    );
+    assert_eq!(
+        store.delivery(ids[2]).await.unwrap().unwrap().state,
+        DeliveryState::Pending,
+        "the line waits, kept"
+    );
+    // A successful probe closes it; without chaining, a new job (due now) takes the line.
+    let fourth_job = again.delivery.job.unwrap();
+    let closed = store
+        .record_attempt(ids[1], fourth_job, attempt(3, Ok(204), false), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.delivery.state, DeliveryState::Succeeded);
+    assert_eq!(closed.delivery.attempts, 3);
+    assert_eq!(closed.webhook.circuit, Default::default());
+    assert_eq!(closed.next, None);
+    let third = store.delivery(ids[2]).await.unwrap().unwrap();
+    assert_eq!(third.state, DeliveryState::Sending);
+    assert!(!third.in_flight);
+    let fifth_job = third.job.unwrap();
+    assert_ne!(fifth_job, fourth_job);
+    assert_eq!(store.job(fifth_job).await.unwrap().unwrap().run_at, later);
+    assert_eq!(
+        store.webhook(hook.id).await.unwrap().unwrap().circuit,
+        Default::default()
+    );
+    // The end of the line: nothing next.
+    let last = store
+        .record_attempt(ids[2], fifth_job, attempt(1, Ok(200), true), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.next, None);
+
+    // Open again, a pump (here: the sweep's dead letter) is due at the probe.
+    assert!(store
+        .record_deliveries(3, 5, record(4..=5), later)
+        .await
+        .unwrap());
+    let line = store.deliveries(hook.id, None, ids[2], 10).await.unwrap();
+    let (four, five) = (line[0].clone(), line[1].clone());
+    assert_eq!(
+        store.job(four.job.unwrap()).await.unwrap().unwrap().run_at,
+        later
+    );
+    let mut job = four.job.unwrap();
+    let mut opened_at = None;
+    for failure in 1..=3 {
+        // Each time the first attempt of a round (as after redeliveries): the failures count
+        // across attempts and rounds.
+        let recorded = store
+            .record_attempt(four.id, job, attempt(1, failed(), true), later)
+            .await
+            .unwrap()
+            .unwrap();
+        job = recorded.delivery.job.unwrap();
+        if recorded.opened {
+            opened_at = recorded.webhook.circuit.next_probe;
+        }
+        assert_eq!(recorded.delivery.state, DeliveryState::Sending, "{failure}");
+        assert_eq!(recorded.webhook.circuit.failures, failure);
+        assert_eq!(recorded.next, None);
+    }
+    let probe = opened_at.expect("opened on the third failure");
+    assert_eq!(
+        store.job(job).await.unwrap().unwrap().run_at,
+        store
+            .webhook(hook.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .circuit
+            .next_probe
+            .unwrap()
+    );
+    let swept = AttemptOutcome {
+        state: DeliveryState::Dead,
+        status: None,
+        error: Some("stranded".to_owned()),
+    };
+    store
+        .finish_delivery(four.id, job, swept, later)
+        .await
+        .unwrap()
+        .unwrap();
+    let five = store.delivery(five.id).await.unwrap().unwrap();
+    assert_eq!(five.state, DeliveryState::Sending);
+    let due = store.job(five.job.unwrap()).await.unwrap().unwrap().run_at;
+    assert_eq!(due, probe, "due at the probe while the circuit is open");
+}
+
 /// Jobs counted by kind and state, with the due ones and the oldest due time.
 pub async fn queue_stats_count_jobs_by_kind_and_state<S: Store>(store: S) {
     use athlos_core::store::QueueStat;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use athlos_core::store::{AggregateRef, Delivery, DeliveryState, Webhook};
+use athlos_core::store::{AggregateRef, Circuit, Delivery, DeliveryState, Webhook};
 
 use super::signing::secret_hint;
 
@@ -120,9 +120,50 @@ pub struct WebhookView {
     /// When it was created (RFC 3339).
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
+    /// The circuit breaker: open after consecutive failed attempts, while deliveries wait
+    /// for a probe.
+    pub circuit: CircuitView,
     /// The signing secret: only in the answer that creates the subscription, never again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+}
+
+/// Whether a subscription's deliveries flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CircuitState {
+    /// Deliveries flow.
+    Closed,
+    /// Consecutive attempts failed: deliveries wait (kept, in order) while a probe is retried
+    /// with a growing delay; a success closes it.
+    Open,
+}
+
+/// A subscription's circuit breaker.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CircuitView {
+    /// `closed` or `open`.
+    pub state: CircuitState,
+    /// Failed attempts in a row (0 after a success).
+    pub consecutive_failures: u32,
+    /// While open: when the next probe goes (RFC 3339); `null` while closed.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_probe_at: Option<DateTime<Utc>>,
+}
+
+impl CircuitView {
+    /// `circuit` as the API shows it.
+    pub fn of(circuit: &Circuit) -> Self {
+        Self {
+            state: if circuit.is_open() {
+                CircuitState::Open
+            } else {
+                CircuitState::Closed
+            },
+            consecutive_failures: circuit.failures,
+            next_probe_at: circuit.next_probe,
+        }
+    }
 }
 
 impl WebhookView {
@@ -137,6 +178,7 @@ impl WebhookView {
             secret_hint: secret_hint(&hook.secret),
             after_sequence: hook.after,
             created_at: hook.created_at,
+            circuit: CircuitView::of(&hook.circuit),
             secret: None,
         }
     }

@@ -1,10 +1,14 @@
-//! Sending: the HTTP client and its policy, and the `deliver_webhook` job that makes one
-//! attempt of a delivery.
+//! Sending: the HTTP client and its policy, and the `deliver_webhook` job that sends a
+//! subscription's deliveries.
 //!
 //! The job posts the event envelope with `webhook-id` (the event's id: the same on every
 //! attempt and redelivery), `webhook-timestamp` and `webhook-signature`. A 2xx answer
-//! succeeds; anything else is retried 3 times with exponential backoff and jitter, then kept
-//! as a dead letter with the last status and error.
+//! succeeds; anything else is retried (3 times by default) with exponential backoff and
+//! jitter by a new job, then kept as a dead letter with the last status and error. After a
+//! final outcome the same job goes straight on to the subscription's next delivery (the
+//! store hands it over in the transaction that records the outcome), up to [`CHAIN`]
+//! deliveries. Consecutive failures open the subscription's circuit: its line waits for
+//! probes with a capped backoff until one succeeds ([`DeliveryPolicy`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,12 +17,16 @@ use prometheus_client::metrics::counter::Counter;
 use serde_json::Value;
 
 use athlos_core::store::{
-    AttemptOutcome, Delivery, DeliveryState, EventLog, Job, Webhook, WebhookStore,
+    Attempt, Delivery, DeliveryPolicy, DeliveryState, EventLog, Job, Webhook, WebhookStore,
 };
 
 use super::signing::sign;
 use super::target::{check_target, Resolver};
 use crate::server::AppState;
+
+/// Deliveries one job sends in a row before a new job takes its subscription's line over
+/// (other jobs get their turn, and a job's lease is not held for ever).
+pub const CHAIN: u32 = 100;
 
 /// How webhooks are sent.
 #[derive(Debug, Clone)]
@@ -27,6 +35,11 @@ pub struct WebhookSettings {
     pub allow_private: bool,
     /// Longest one delivery attempt may take.
     pub timeout: Duration,
+    /// Delivery jobs this process runs at once (one per subscription sending at a time), in a
+    /// worker of their own beside the other jobs'.
+    pub concurrency: usize,
+    /// Retries, and the circuit breaker.
+    pub policy: DeliveryPolicy,
 }
 
 impl Default for WebhookSettings {
@@ -34,6 +47,8 @@ impl Default for WebhookSettings {
         Self {
             allow_private: false,
             timeout: Duration::from_secs(10),
+            concurrency: 16,
+            policy: DeliveryPolicy::default(),
         }
     }
 }
@@ -47,6 +62,8 @@ pub struct WebhookCounters {
     pub failures: Counter,
     /// Deliveries that became dead letters.
     pub dead_letters: Counter,
+    /// Circuits that opened.
+    pub circuit_openings: Counter,
 }
 
 /// The HTTP client deliveries go out with, and its policy.
@@ -75,11 +92,20 @@ impl Sender {
             counters: Arc::default(),
         }
     }
+
+    /// The settings it sends with.
+    pub fn settings(&self) -> &WebhookSettings {
+        &self.settings
+    }
 }
-/// Sends the delivery a `deliver_webhook` job names (one attempt).
+
+/// Sends the delivery a `deliver_webhook` job names, then the subscription's next ones while
+/// the store hands them to this job (up to [`CHAIN`]). A failed attempt is retried by a new
+/// job; this one ends.
 ///
 /// # Errors
-/// The attempt's failure (the worker retries it after a backoff while attempts remain).
+/// A store failure (the worker retries the job after a backoff while attempts remain; the
+/// delivery it holds is sent again, marked possibly sent).
 pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
     let store = &state.store;
     let id = job
@@ -87,72 +113,131 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
         .get("delivery")
         .and_then(Value::as_u64)
         .ok_or("the job names no delivery")?;
-    let Some(delivery) = store.delivery(id).await.map_err(|e| e.to_string())? else {
-        return Ok(()); // its subscription was deleted
-    };
-    if delivery.state != DeliveryState::Sending || delivery.job != Some(job.id) {
-        return Ok(()); // a stale job: the delivery moved on
-    }
-    let hook = store
-        .webhook(delivery.webhook)
+    // The attempt of the round this job makes (its own attempts count when it runs again).
+    let reruns = job.attempts.saturating_sub(1);
+    let first = job
+        .payload
+        .get("attempt")
+        .and_then(Value::as_u64)
+        .map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX));
+    let mut number = first.saturating_add(reruns);
+    // Marked in flight before the send: a retry that finds it still so knows the receiver
+    // may have it already, and says so (`webhook-possibly-sent`); it deduplicates by
+    // `webhook-id`, the same on every attempt.
+    let started = store
+        .start_attempt(id, job.id, state.clock.now())
         .await
         .map_err(|e| e.to_string())?;
-    let Some(hook) = hook else { return Ok(()) };
-    let event = store
+    let mut current = match started {
+        Some(delivery) => delivery,
+        None => match held(state, job, id).await? {
+            Some(delivery) => {
+                number = reruns.max(1);
+                delivery
+            }
+            None => return Ok(()), // a stale job: the line moved on
+        },
+    };
+    let hook = store
+        .webhook(current.webhook)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(mut hook) = hook else { return Ok(()) };
+    let sender = &state.webhooks;
+    for sent in 1..=CHAIN {
+        let result = attempt(state, &hook, &current).await?;
+        sender.counters.attempts.inc();
+        if let Err((_, error)) = &result {
+            sender.counters.failures.inc();
+            tracing::warn!(webhook = hook.id, delivery = current.id, %error, "webhook attempt failed");
+        }
+        let recorded = store
+            .record_attempt(
+                current.id,
+                job.id,
+                Attempt {
+                    webhook: hook.id,
+                    number,
+                    sent: result,
+                    policy: sender.settings.policy,
+                    chain: sent < CHAIN,
+                },
+                state.clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(recorded) = recorded else {
+            return Ok(()); // a stale job: the line moved on
+        };
+        if recorded.delivery.state == DeliveryState::Dead {
+            sender.counters.dead_letters.inc();
+        }
+        if recorded.opened {
+            sender.counters.circuit_openings.inc();
+            tracing::warn!(
+                webhook = hook.id,
+                failures = recorded.webhook.circuit.failures,
+                next_probe = ?recorded.webhook.circuit.next_probe,
+                "webhook circuit opened: deliveries wait for the probe"
+            );
+        }
+        let Some(next) = recorded.next else {
+            return Ok(());
+        };
+        hook = recorded.webhook;
+        current = next;
+        number = 1;
+    }
+    Ok(())
+}
+
+/// The delivery this job holds when it was cut while going down its subscription's line
+/// (its worker died, another runs it again): the subscription's `sending` one, if this job
+/// sends it; marked as a new attempt.
+async fn held(state: &AppState, job: &Job, id: u64) -> Result<Option<Delivery>, String> {
+    let store = &state.store;
+    let Some(named) = store.delivery(id).await.map_err(|e| e.to_string())? else {
+        return Ok(None); // its subscription was deleted
+    };
+    let sending = store
+        .deliveries(named.webhook, Some(DeliveryState::Sending), 0, 1)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(delivery) = sending.into_iter().find(|d| d.job == Some(job.id)) else {
+        return Ok(None);
+    };
+    store
+        .start_attempt(delivery.id, job.id, state.clock.now())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// One attempt of `delivery`: its event from the log, signed and posted. The outer error is
+/// the store's (the job fails; the attempt is not counted).
+async fn attempt(
+    state: &AppState,
+    hook: &Webhook,
+    delivery: &Delivery,
+) -> Result<Result<u16, (Option<u16>, String)>, String> {
+    let event = state
+        .store
         .events_after(delivery.sequence.saturating_sub(1), 1)
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
         .find(|e| e.sequence == delivery.sequence);
-    // Marked in flight before the send: a retry that finds it still so knows the receiver
-    // may have it already, and says so (`webhook-possibly-sent`); it deduplicates by
-    // `webhook-id`, the same on every attempt.
-    let Some(delivery) = store
-        .start_attempt(id, job.id, state.clock.now())
-        .await
-        .map_err(|e| e.to_string())?
-    else {
-        return Ok(()); // a stale job: the delivery moved on
-    };
-    let sender = &state.webhooks;
-    let result = match event {
-        Some(event) => match serde_json::to_string(&event.event) {
-            Ok(body) => {
-                send(
-                    sender,
-                    &hook,
-                    &delivery,
-                    body,
-                    state.clock.now().timestamp(),
-                )
-                .await
-            }
-            Err(e) => Err((None, format!("cannot encode the event: {e}"))),
-        },
-        None => Err((
+    let Some(event) = event else {
+        return Ok(Err((
             None,
             format!("event {} is not in the log", delivery.sequence),
-        )),
+        )));
     };
-    sender.counters.attempts.inc();
-    let outcome = AttemptOutcome::of_attempt(result.clone(), job.attempts, job.max_attempts);
-    if result.is_err() {
-        sender.counters.failures.inc();
-    }
-    if outcome.state == DeliveryState::Dead {
-        sender.counters.dead_letters.inc();
-    }
-    store
-        .finish_delivery(id, job.id, outcome, state.clock.now())
-        .await
-        .map_err(|e| e.to_string())?;
-    match result {
-        Ok(_) => Ok(()),
-        Err((_, error)) => {
-            tracing::warn!(webhook = hook.id, delivery = id, %error, "webhook attempt failed");
-            Err(error)
-        }
-    }
+    let body = match serde_json::to_string(&event.event) {
+        Ok(body) => body,
+        Err(e) => return Ok(Err((None, format!("cannot encode the event: {e}")))),
+    };
+    let timestamp = state.clock.now().timestamp();
+    Ok(send(&state.webhooks, hook, delivery, body, timestamp).await)
 }
 
 async fn send(

@@ -14,7 +14,14 @@
 //!   event's id: the same on every attempt and redelivery), `webhook-timestamp` and
 //!   `webhook-signature` ([`sign`]). A 2xx answer succeeds; anything else is retried 3 times
 //!   with exponential backoff and jitter, then kept as a dead letter with the last status and
-//!   error.
+//!   error. The job goes on with the subscription's next delivery in the transaction that
+//!   records the last one (up to [`CHAIN`] in a row). Delivery jobs run in a worker of their
+//!   own ([`WebhookSettings::concurrency`] at once).
+//! - The circuit breaker: after [`DeliveryPolicy::failure_threshold`] consecutive failed
+//!   attempts a subscription's circuit opens; its deliveries wait, kept in order, while a
+//!   probe is retried with a capped exponential backoff; a success closes it. Only that
+//!   subscription waits. The webhook's view shows it ([`CircuitView`]), `/metrics` counts
+//!   open circuits and openings.
 //! - [`check_target`]: targets must be `http(s)` URLs whose host is not a loopback, private,
 //!   link-local or otherwise internal address (checked on the literal and on every resolved
 //!   address, and redirects are not followed) unless the operator allows them.
@@ -26,11 +33,12 @@ mod routes;
 mod signing;
 mod target;
 
+pub use athlos_core::store::DeliveryPolicy;
 pub use bodies::{
-    CreateWebhook, DeliveryList, DeliveryQuery, DeliveryView, GenerateAllBody, ScopeKind,
-    UpdateWebhook, WebhookList, WebhookScope, WebhookView,
+    CircuitState, CircuitView, CreateWebhook, DeliveryList, DeliveryQuery, DeliveryView,
+    GenerateAllBody, ScopeKind, UpdateWebhook, WebhookList, WebhookScope, WebhookView,
 };
-pub use delivery::{deliver, Sender, WebhookCounters, WebhookSettings};
+pub use delivery::{deliver, Sender, WebhookCounters, WebhookSettings, CHAIN};
 pub use dispatch::{dispatch, dispatch_once, sweep_stranded, SWEEP};
 pub use routes::{routes, shortcut, subscribe, RawBody};
 pub use signing::{new_secret, secret_key, sign};

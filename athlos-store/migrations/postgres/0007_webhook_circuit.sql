@@ -1,0 +1,5 @@
+-- A subscription's circuit breaker: its consecutive failed delivery attempts, and while the
+-- circuit is open, when the next probe goes (NULL: closed).
+ALTER TABLE athlos_webhooks
+    ADD COLUMN failures INTEGER NOT NULL DEFAULT 0,
+    ADD COLUMN next_probe TIMESTAMPTZ;
