@@ -584,18 +584,18 @@ impl<S: Store, C: Clock> Service<S, C> {
         self.load_version(&value, number).await
     }
 
-    /// The stored bytes of the bracket with content hash `hash` in the division's history
-    /// (its canonical JSON: their sha256 is `hash`), with the newest version that has it.
+    /// The stored bytes of the bracket with content hash `hash` in the history of `division`
+    /// (as the caller read it; its canonical JSON: their sha256 is `hash`), with the newest
+    /// version that has it.
     ///
     /// # Errors
     /// [`VersionError::UnknownBracket`] when no version has it; a missing or corrupt blob.
     pub async fn bracket_by_hash(
         &self,
-        id: &DivisionId,
+        division: &Division,
         hash: &ContentHash,
     ) -> Result<(u32, Vec<u8>), Error> {
-        let Stored { value, .. } = self.division(id).await?;
-        let record = value
+        let record = division
             .history
             .versions()
             .iter()

@@ -914,7 +914,7 @@ async fn get_bracket_by_hash(
         let division = load_division(&state, &event_id, &division_id).await?;
         let (_, bytes) = state
             .service
-            .bracket_by_hash(&division.value.id, &hash)
+            .bracket_by_hash(&division.value, &hash)
             .await?;
         Ok(Rendered {
             version: division.version,
