@@ -173,6 +173,23 @@ async fn wait_deliveries(
     }
 }
 
+/// Publishes the tournament `hooked` and has four players `{prefix}1` … `{prefix}4` join it.
+async fn publish_with_players(server: &Server, director: &str, prefix: &str) {
+    server
+        .post("/v1/tournaments/hooked/publish", director, json!(null), 200)
+        .await;
+    for n in 1..=4 {
+        server
+            .post(
+                "/v1/tournaments/hooked/join",
+                &token(&format!("{prefix}{n}"), "player"),
+                json!({"name": format!("Player {n}")}),
+                200,
+            )
+            .await;
+    }
+}
+
 async fn subscribe(server: &Server, director: &str, url: String, types: Value) -> (u64, String) {
     let created = server
         .post(
@@ -216,24 +233,7 @@ async fn signed_deliveries_retries_dead_letters_and_replays() {
             json!(["tournament.state_changed"]),
         )
         .await;
-        server
-            .post(
-                "/v1/tournaments/hooked/publish",
-                &director,
-                json!(null),
-                200,
-            )
-            .await;
-        for n in 1..=4 {
-            server
-                .post(
-                    "/v1/tournaments/hooked/join",
-                    &token(&format!("p{n}"), "player"),
-                    json!({"name": format!("Player {n}")}),
-                    200,
-                )
-                .await;
-        }
+        publish_with_players(&server, &director, "p").await;
         // Subscribed just before the start: it gets only what follows.
         let (down, _) = subscribe(
             &server,
@@ -937,24 +937,7 @@ async fn a_failing_receiver_opens_its_circuit_and_holds_up_no_other() {
             view["circuit"],
             json!({"state": "closed", "consecutive_failures": 0, "next_probe_at": null})
         );
-        server
-            .post(
-                "/v1/tournaments/hooked/publish",
-                &director,
-                json!(null),
-                200,
-            )
-            .await;
-        for n in 1..=4 {
-            server
-                .post(
-                    "/v1/tournaments/hooked/join",
-                    &token(&format!("b{n}"), "player"),
-                    json!({"name": format!("Player {n}")}),
-                    200,
-                )
-                .await;
-        }
+        publish_with_players(&server, &director, "b").await;
         server
             .post("/v1/tournaments/hooked/start", &director, json!(null), 200)
             .await;
