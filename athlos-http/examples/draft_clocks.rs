@@ -563,6 +563,9 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
     let period = chrono::Duration::seconds(i64::from(args.seconds));
     let mut lateness_all = Vec::new();
     let mut lateness_steady = Vec::new();
+    // Lateness by when the clock ran out, in windows of one pick period from the start: where
+    // in the run the late ones are (the start-up burst, the kill, steady play).
+    let mut by_window: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
     let mut late_after_kill: f64 = 0.0;
     let mut recovered_after: f64 = 0.0;
     let mut picks_total = 0usize;
@@ -613,6 +616,8 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
                         let late =
                             (*recorded - due).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
                         lateness_all.push(late);
+                        let window = (due - begun_at).num_seconds().max(0) / period.num_seconds();
+                        by_window.entry(window).or_default().push(late);
                         match killed_at {
                             Some(kill)
                                 if due
@@ -685,6 +690,14 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
         },
         "lateness": summary(&mut lateness_all),
         "lateness_outside_recovery": summary(&mut lateness_steady),
+        "lateness_by_window": by_window
+            .iter_mut()
+            .map(|(window, values)| {
+                let mut s = summary(values);
+                s["from_second"] = json!(window * period.num_seconds());
+                s
+            })
+            .collect::<Vec<_>>(),
         "recovery": {
             "max_lateness_ms": late_after_kill * 1000.0,
             "late_until_seconds_after_kill": recovered_after,

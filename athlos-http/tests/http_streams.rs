@@ -691,34 +691,58 @@ async fn fan_out_benchmark() {
     let expected = generations * 2;
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(subscribers);
     let mut tasks = Vec::with_capacity(subscribers);
+    // Each subscriber is a bare HTTP/1.1 connection read as bytes: the load client does no
+    // more than a browser's socket would (an HTTP client library's per-chunk tasks and
+    // channels would spend the cores the server needs on the client).
+    let request = format!(
+        "GET /v1/events/fan/stream?after={after} HTTP/1.1\r\nhost: 127.0.0.1\r\n\
+         accept: application/x-ndjson\r\n\r\n"
+    );
+    // A warm-up generation first: every subscriber has caught up from the log and is live
+    // (reading the log costs the server a query per stream) before the measured ones.
+    let (warm_tx, mut warm_rx) = tokio::sync::mpsc::channel::<()>(subscribers);
     for i in 0..subscribers {
-        let request = client
-            .get(format!("{base}/v1/events/fan/stream?after={after}"))
-            .header("accept", "application/x-ndjson");
-        let ready = ready_tx.clone();
+        let (ready, warm, request) = (ready_tx.clone(), warm_tx.clone(), request.clone());
+        let address = format!("127.0.0.1:{port}");
         tasks.push(tokio::spawn(async move {
-            let mut response = request.send().await.unwrap();
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+            socket.set_nodelay(true).unwrap();
+            socket.write_all(request.as_bytes()).await.unwrap();
             ready.send(()).await.unwrap();
             let mut delays = Vec::with_capacity(expected);
-            let mut rest = String::new();
+            let mut buffer = Vec::with_capacity(16 * 1024);
+            let mut start = 0;
+            let mut warming = 2;
             while delays.len() < expected {
-                let chunk = response.chunk().await.unwrap().unwrap();
+                if buffer.len() == buffer.capacity() {
+                    buffer.drain(..start);
+                    start = 0;
+                    buffer.reserve(16 * 1024);
+                }
+                let read = socket.read_buf(&mut buffer).await.unwrap();
+                assert!(read > 0, "the server closed a stream");
                 let now = chrono::Utc::now();
-                rest.push_str(std::str::from_utf8(&chunk).unwrap());
-                let complete = rest.rfind('\n').map_or(0, |i| i + 1);
-                for line in rest[..complete].lines().filter(|l| !l.trim().is_empty()) {
-                    // The load client reads only the timestamp (a full parse of every line
-                    // would spend on the client the cores the server needs).
-                    let at: chrono::DateTime<chrono::Utc> = line
-                        .split_once("\"timestamp\":\"")
-                        .and_then(|(_, rest)| rest.split_once('"'))
-                        .map(|(stamp, _)| stamp)
-                        .unwrap()
-                        .parse()
-                        .unwrap();
+                // Whole lines only (the chunked framing's size lines carry no timestamp).
+                while let Some(end) = buffer[start..].iter().position(|&b| b == b'\n') {
+                    let line = &buffer[start..start + end];
+                    start += end + 1;
+                    let Some(at) = timestamp_of(line) else {
+                        continue;
+                    };
+                    if warming > 0 {
+                        warming -= 1;
+                        if warming == 0 {
+                            warm.send(()).await.unwrap();
+                        }
+                        continue;
+                    }
                     delays.push((now - at).num_microseconds().unwrap() as f64 / 1000.0);
                 }
-                rest.drain(..complete);
+                if start == buffer.len() {
+                    buffer.clear();
+                    start = 0;
+                }
             }
             (delays, now_ms())
         }));
@@ -731,6 +755,14 @@ async fn fan_out_benchmark() {
     }
     for _ in 0..(subscribers % 500) {
         ready_rx.recv().await.unwrap();
+    }
+    post(
+        "/v1/events/fan/divisions/fan-u60/generate".into(),
+        json!(null),
+    )
+    .await;
+    for _ in 0..subscribers {
+        warm_rx.recv().await.unwrap();
     }
     let started = now_ms();
     let cpu_before = (cpu_seconds("self"), cpu_seconds(&child.id().to_string()));
@@ -777,6 +809,17 @@ async fn fan_out_benchmark() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+}
+
+/// The `timestamp` of an NDJSON event line (the load client reads nothing else of it).
+fn timestamp_of(line: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
+    const KEY: &[u8] = b"\"timestamp\":\"";
+    let at = line.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let length = line[at..].iter().position(|&b| b == b'"')?;
+    std::str::from_utf8(&line[at..at + length])
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// User and system CPU seconds of process `pid` (`self`: this one) so far, from `/proc`.

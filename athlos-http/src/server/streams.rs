@@ -17,7 +17,7 @@
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -77,6 +77,10 @@ pub struct Shared {
     pub audience: Audience,
     /// Its JSON line: the envelope with `sequence`.
     pub line: String,
+    /// Its frame with the catalog's names, as SSE and as NDJSON, made by the first
+    /// subscriber that sends it and shared by all the others (ten thousand subscribers write
+    /// the same bytes, not ten thousand copies).
+    dotted: [OnceLock<Bytes>; 2],
 }
 
 impl Shared {
@@ -90,7 +94,24 @@ impl Shared {
             line: value.to_string(),
             logged,
             audience,
+            dotted: Default::default(),
         }
+    }
+
+    /// Its frame with the catalog's names on `wire`.
+    fn dotted(&self, wire: Wire) -> Bytes {
+        let slot = match wire {
+            Wire::Sse => &self.dotted[0],
+            Wire::Ndjson => &self.dotted[1],
+        };
+        slot.get_or_init(|| {
+            Bytes::from(wire.encode(
+                Some(self.logged.sequence),
+                self.logged.event.event_type().as_str(),
+                &self.line,
+            ))
+        })
+        .clone()
     }
 }
 
@@ -352,6 +373,14 @@ struct Subscriber {
     /// Fell behind the broadcast by this many events: dropped at the next call.
     lagged: Option<u64>,
     finished: bool,
+    /// Frames ready to send, each its own write to the connection (which joins what is
+    /// ready into one system call): an event's frame is shared by every subscriber of it.
+    pending: std::collections::VecDeque<Bytes>,
+    /// When the stream last sent something, and the one timer that sends a keep-alive when
+    /// it has been idle for the hub's keep-alive period (moved only when it fires, not at
+    /// every event).
+    sent_at: tokio::time::Instant,
+    idle: std::pin::Pin<Box<tokio::time::Sleep>>,
     _guard: SubscriberGuard,
 }
 
@@ -366,8 +395,19 @@ impl Drop for SubscriberGuard {
 impl Subscriber {
     /// The next bytes to send, or `None` to end the stream.
     async fn next(&mut self) -> Option<Bytes> {
+        let frame = self.produce().await;
+        if frame.is_some() {
+            self.sent_at = tokio::time::Instant::now();
+        }
+        frame
+    }
+
+    async fn produce(&mut self) -> Option<Bytes> {
         if self.finished || *self.closed.borrow() {
             return None;
+        }
+        if let Some(frame) = self.pending.pop_front() {
+            return Some(frame);
         }
         if let Some(missed) = self.lagged {
             return Some(self.drop_slow(missed));
@@ -382,14 +422,13 @@ impl Subscriber {
                         if page.len() < self.follower.page_size() {
                             self.catching_up = false;
                         }
-                        let mut out = Vec::new();
                         for addressed in page {
                             if let Some(frame) = self.frame(&Shared::new(addressed)) {
-                                out.extend_from_slice(&frame);
+                                self.pending.push_back(frame);
                             }
                         }
-                        if !out.is_empty() {
-                            return Some(Bytes::from(out));
+                        if let Some(frame) = self.pending.pop_front() {
+                            return Some(frame);
                         }
                         continue;
                     }
@@ -400,11 +439,21 @@ impl Subscriber {
                     }
                 }
             }
-            let received =
-                tokio::time::timeout(self.state.streams.inner.keep_alive, self.receiver.recv())
-                    .await;
+            let received = tokio::select! {
+                biased;
+                received = self.receiver.recv() => Some(received),
+                () = self.idle.as_mut() => None,
+            };
             match received {
-                Err(_) => {
+                None => {
+                    let keep_alive = self.state.streams.inner.keep_alive;
+                    let now = tokio::time::Instant::now();
+                    if self.sent_at + keep_alive > now {
+                        // Not idle that long: the timer goes off a period after the last send.
+                        self.idle.as_mut().reset(self.sent_at + keep_alive);
+                        continue;
+                    }
+                    self.idle.as_mut().reset(now + keep_alive);
                     // Idle: anything committed that no broadcast brought (the tail task may
                     // have started after this stream's replay read the log) is read from the
                     // log now, so an idle stream never waits on the next commit for it.
@@ -416,9 +465,10 @@ impl Subscriber {
                     }
                     return Some(self.wire.keep_alive());
                 }
-                Ok(Ok(shared)) => {
-                    // Send what is ready with it in one write (fan-out of bursts).
-                    let mut out = Vec::new();
+                Some(Ok(shared)) => {
+                    // Take what is ready with it (fan-out of bursts: the connection writes
+                    // the frames in one system call).
+                    let mut bytes = 0;
                     let mut next = Some(shared);
                     while let Some(shared) = next.take() {
                         let sequence = shared.logged.sequence;
@@ -431,10 +481,11 @@ impl Subscriber {
                         if sequence == position + 1 {
                             self.follower.seek(sequence);
                             if let Some(frame) = self.frame(&shared) {
-                                out.extend_from_slice(&frame);
+                                bytes += frame.len();
+                                self.pending.push_back(frame);
                             }
                         }
-                        if out.len() >= BURST {
+                        if bytes >= BURST {
                             break;
                         }
                         match self.receiver.try_recv() {
@@ -445,17 +496,17 @@ impl Subscriber {
                             Err(_) => {}
                         }
                     }
-                    if !out.is_empty() {
-                        return Some(Bytes::from(out));
+                    if let Some(frame) = self.pending.pop_front() {
+                        return Some(frame);
                     }
                     if let Some(missed) = self.lagged {
                         return Some(self.drop_slow(missed));
                     }
                 }
-                Ok(Err(broadcast::error::RecvError::Lagged(missed))) => {
+                Some(Err(broadcast::error::RecvError::Lagged(missed))) => {
                     return Some(self.drop_slow(missed));
                 }
-                Ok(Err(broadcast::error::RecvError::Closed)) => return None,
+                Some(Err(broadcast::error::RecvError::Closed)) => return None,
             }
         }
     }
@@ -482,21 +533,21 @@ impl Subscriber {
             message: message.to_owned(),
             resume_after: self.follower.position(),
         };
-        Bytes::from(self.encode(None, "stream.dropped", &json_text(&body)))
+        self.encoded(None, "stream.dropped", &json_text(&body))
     }
 
-    fn encode(&self, id: Option<u64>, name: &str, line: &str) -> Vec<u8> {
-        self.wire.encode(id, name, line)
+    fn encoded(&self, id: Option<u64>, name: &str, line: &str) -> Bytes {
+        Bytes::from(self.wire.encode(id, name, line))
     }
 
     /// The frame of `shared` for this subscriber, if it concerns it.
-    fn frame(&self, shared: &Shared) -> Option<Vec<u8>> {
+    fn frame(&self, shared: &Shared) -> Option<Bytes> {
         let scope = match &self.scope {
             Scope::Aggregate(scope) => scope,
             Scope::Announcements => {
                 let announced = AnnouncementBody::of(&shared.logged)?;
                 let name = announced.kind.as_str();
-                return Some(self.encode(Some(announced.sequence), name, &json_text(&announced)));
+                return Some(self.encoded(Some(announced.sequence), name, &json_text(&announced)));
             }
         };
         if !shared.audience.includes(scope) {
@@ -508,18 +559,14 @@ impl Subscriber {
         }
         let sequence = shared.logged.sequence;
         match self.names {
-            Names::Dotted => Some(self.encode(
-                Some(sequence),
-                shared.logged.event.event_type().as_str(),
-                &shared.line,
-            )),
+            Names::Dotted => Some(shared.dotted(self.wire)),
             Names::Arena => {
                 let frame = ArenaFrame::of(shared, self.participant.as_ref())?;
-                Some(self.encode(Some(sequence), frame.name, &json_text(&frame)))
+                Some(self.encoded(Some(sequence), frame.name, &json_text(&frame)))
             }
             Names::Platform => {
                 let shaped = PlatformEvent::of(&shared.logged.event, sequence)?;
-                Some(self.encode(Some(sequence), shaped.name(), &json_text(&shaped)))
+                Some(self.encoded(Some(sequence), shaped.name(), &json_text(&shaped)))
             }
         }
     }
@@ -734,6 +781,9 @@ fn open(
         catching_up: true,
         lagged: None,
         finished: false,
+        pending: std::collections::VecDeque::new(),
+        sent_at: tokio::time::Instant::now(),
+        idle: Box::pin(tokio::time::sleep(hub.keep_alive())),
         _guard: SubscriberGuard(hub.inner.clone()),
     };
     let stream = futures_util::stream::unfold(subscriber, |mut subscriber| async move {
