@@ -102,14 +102,36 @@ runner! {
     /// it sleeps for is not missed.
 }
 
+/// Rounds (a claimed batch being decided and committed) in flight at once: the next batch is
+/// claimed while earlier ones commit, so a slow commit does not hold up deadlines that fall
+/// due meanwhile.
+const ROUNDS_IN_FLIGHT: usize = 4;
+
 impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
-    /// Runs until `shutdown` resolves (a round in progress finishes first).
+    /// Runs until `shutdown` resolves (the rounds in progress finish first).
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> SchedulerStats {
         let mut stats = SchedulerStats::default();
         let batch = self.config.batch.max(1);
         let mut nudges = Nudges::new(self.wakeup.take(), &*self.clock);
+        let round = Round {
+            store: self.store.clone(),
+            handler: self.handler.clone(),
+            clock: self.clock.clone(),
+            concurrency: self.config.concurrency.max(1),
+        };
+        let mut rounds: JoinSet<SchedulerStats> = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
+            while let Some(done) = rounds.try_join_next() {
+                add(&mut stats, done);
+            }
+            if rounds.len() >= ROUNDS_IN_FLIGHT {
+                tokio::select! {
+                    Some(done) = rounds.join_next() => add(&mut stats, done),
+                    () = &mut shutdown => break,
+                }
+                continue;
+            }
             let now = self.clock.now();
             let claim_until = now + chrono_duration(self.config.claim);
             let claim = self
@@ -118,7 +140,14 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
             let claimed = counted(claim.await, &mut stats);
             let full = claimed.len() == batch;
             stats.claimed += claimed.len() as u64;
-            self.fire_all(claimed, &mut stats).await;
+            if !claimed.is_empty() {
+                let round = round.clone();
+                rounds.spawn(async move {
+                    let mut stats = SchedulerStats::default();
+                    round.fire_all(claimed, &mut stats).await;
+                    stats
+                });
+            }
             if full {
                 continue;
             }
@@ -136,11 +165,53 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
             };
             tokio::select! {
                 () = nudges.next(tokio::time::sleep(sleep)) => {}
-                () = &mut shutdown => return stats,
+                // A round's end may release deadlines it could not fire (claimed again after
+                // their claim): look again.
+                Some(done) = rounds.join_next() => add(&mut stats, done),
+                () = &mut shutdown => break,
             }
         }
+        while let Some(done) = rounds.join_next().await {
+            add(&mut stats, done);
+        }
+        stats
     }
+}
 
+/// Adds a finished round's figures to `stats` (a round that panicked counts as failed).
+fn add(stats: &mut SchedulerStats, done: Result<SchedulerStats, JoinError>) {
+    match done {
+        Ok(round) => {
+            stats.claimed += round.claimed;
+            stats.fired += round.fired;
+            stats.failed += round.failed;
+            stats.stale += round.stale;
+            stats.store_errors += round.store_errors;
+        }
+        Err(_) => stats.failed += 1,
+    }
+}
+
+/// What one round needs: the store, the handler, the clock.
+struct Round<S, H> {
+    store: Arc<S>,
+    handler: Arc<H>,
+    clock: Arc<dyn Clock>,
+    concurrency: usize,
+}
+
+impl<S, H> Clone for Round<S, H> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            handler: self.handler.clone(),
+            clock: self.clock.clone(),
+            concurrency: self.concurrency,
+        }
+    }
+}
+
+impl<S: Store + 'static, H: DeadlineHandler> Round<S, H> {
     /// Decides every claimed deadline, then applies all their effects in one transaction (one
     /// durable commit per batch instead of one per deadline); if that commit fails (a conflict
     /// or a stale fence in any of them), each is committed on its own.
@@ -208,7 +279,7 @@ impl<S: Store + 'static, H: DeadlineHandler> Scheduler<S, H> {
         let mut pending = deadlines.into_iter().enumerate();
         let mut done = Vec::new();
         loop {
-            while tasks.len() < self.config.concurrency.max(1) {
+            while tasks.len() < self.concurrency {
                 let Some((index, deadline)) = pending.next() else {
                     break;
                 };
