@@ -1064,6 +1064,41 @@ async fn a_failing_receiver_opens_its_circuit_and_holds_up_no_other() {
     }
 }
 
+/// A benchmark's setting from the environment, or `default`.
+fn bench_env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The benchmarks' event `b`: division `b-u60` with eight participants, and `hooks`
+/// subscriptions of the event posting to `{base}/ok/{n}`.
+async fn bench_event(server: &Server, director: &str, hooks: usize, base: &str) {
+    server.event_with_division(director, "b", "b-u60").await;
+    let field: Vec<Value> = (1..=8)
+        .map(|i| json!({"id": format!("j{i}"), "name": format!("J {i}")}))
+        .collect();
+    server
+        .post(
+            "/v1/events/b/divisions/b-u60/participants",
+            director,
+            json!(field),
+            200,
+        )
+        .await;
+    for n in 0..hooks {
+        server
+            .post(
+                "/v1/events/b/webhooks",
+                director,
+                json!({"url": format!("{base}/ok/{n}")}),
+                201,
+            )
+            .await;
+    }
+}
+
 /// Delivery figures for BENCHMARKS.md (release build): `BENCH_HOOKS` subscriptions (4) of an
 /// event receive `BENCH_GENERATIONS` bracket generations (2 events each) on a receiver on
 /// loopback; prints deliveries per second from the first commit to the last delivery, on
@@ -1073,16 +1108,10 @@ async fn a_failing_receiver_opens_its_circuit_and_holds_up_no_other() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a benchmark: run by hand in release"]
 async fn delivery_benchmark() {
-    let env = |name: &str, default: usize| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let hooks = env("BENCH_HOOKS", 4);
-    let generations = env("BENCH_GENERATIONS", 500);
-    let workers = env("BENCH_WORKERS", 8);
-    let concurrency = env("BENCH_CONCURRENCY", 16);
+    let hooks = bench_env("BENCH_HOOKS", 4);
+    let generations = bench_env("BENCH_GENERATIONS", 500);
+    let workers = bench_env("BENCH_WORKERS", 8);
+    let concurrency = bench_env("BENCH_CONCURRENCY", 16);
     let (receiver, base) = receiver().await;
     for database in common::databases().await {
         if database.url.starts_with("memory") {
@@ -1096,28 +1125,7 @@ async fn delivery_benchmark() {
         })
         .await;
         let director = token("bench", "director");
-        server.event_with_division(&director, "b", "b-u60").await;
-        let field: Vec<Value> = (1..=8)
-            .map(|i| json!({"id": format!("j{i}"), "name": format!("J {i}")}))
-            .collect();
-        server
-            .post(
-                "/v1/events/b/divisions/b-u60/participants",
-                &director,
-                json!(field),
-                200,
-            )
-            .await;
-        for n in 0..hooks {
-            server
-                .post(
-                    "/v1/events/b/webhooks",
-                    &director,
-                    json!({"url": format!("{base}/ok/{n}")}),
-                    201,
-                )
-                .await;
-        }
+        bench_event(&server, &director, hooks, &base).await;
         let start = Instant::now();
         for _ in 0..generations {
             server
@@ -1151,6 +1159,205 @@ async fn delivery_benchmark() {
             committed.as_secs_f64(),
         );
         server.stop().await;
+        database.drop_it().await;
+    }
+}
+
+/// What the backlog benchmark's receiver got: per path, the `webhook-id`s in arrival order.
+#[derive(Default)]
+struct Tally {
+    ids: Mutex<BTreeMap<String, Vec<String>>>,
+    count: std::sync::atomic::AtomicUsize,
+}
+
+/// A receiver that answers 204 at once and keeps only each request's path and id (the
+/// general receiver looks every hit up among the earlier ones, which costs the benchmark's
+/// CPU quadratically).
+async fn tally_receiver() -> (Arc<Tally>, String) {
+    async fn tally(State(tally): State<Arc<Tally>>, uri: Uri, headers: HeaderMap) -> StatusCode {
+        let id = headers
+            .get("webhook-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        tally
+            .ids
+            .lock()
+            .unwrap()
+            .entry(uri.path().to_owned())
+            .or_default()
+            .push(id);
+        tally
+            .count
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        StatusCode::NO_CONTENT
+    }
+    let state = Arc::new(Tally::default());
+    let app = axum::Router::new()
+        .fallback(tally)
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (state, format!("http://{address}"))
+}
+
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which is in parentheses): state is the 3rd field,
+    // utime and stime the 14th and 15th, in clock ticks (USER_HZ, 100 on Linux).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
+
+/// The machine's busy and total CPU time so far (jiffies), from `/proc/stat`.
+fn machine_cpu() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap();
+    let line = stat.lines().next().unwrap();
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let total: u64 = values.iter().sum();
+    // idle and iowait
+    let idle = values[3] + values.get(4).copied().unwrap_or(0);
+    (total - idle, total)
+}
+
+/// Backlog delivery figures for BENCHMARKS.md (release build): `BENCH_HOOKS` subscriptions
+/// (16) of an event, `BENCH_GENERATIONS` bracket generations (500, 2 events each) committed
+/// first by a server with no workers (nothing dispatched or delivered); then an `athlos
+/// serve` process on the same database (`BENCH_CONCURRENCY` delivery jobs, 16) turns the log
+/// into deliveries and sends them to a receiver on loopback. Time runs from its start to
+/// the last delivery; it checks that every subscription got every event once, in log order,
+/// and prints deliveries/s and the CPU the server, this process (the receiver) and the
+/// machine used meanwhile, on SQLite and (with `ATHLOS_TEST_DATABASE_URL`) PostgreSQL.
+/// `ATHLOS_BENCH_PAUSE=1` waits for Enter before the server starts (to attach a profiler).
+/// `cargo test --release -p athlos-http --test http_webhooks -- --ignored --nocapture backlog`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: run by hand in release"]
+async fn backlog_benchmark() {
+    use athlos_core::store::EventLog;
+    let hooks = bench_env("BENCH_HOOKS", 16);
+    let generations = bench_env("BENCH_GENERATIONS", 500);
+    let concurrency = bench_env("BENCH_CONCURRENCY", 16);
+    let (tally, base) = tally_receiver().await;
+    for database in common::databases().await {
+        if database.url.starts_with("memory") {
+            continue;
+        }
+        tally.ids.lock().unwrap().clear();
+        tally.count.store(0, std::sync::atomic::Ordering::SeqCst);
+        // No workers: no dispatcher, no delivery; the backlog builds up in the log.
+        let server = Server::start_with(&database.url, |c| {
+            c.workers = 0;
+            c.webhooks.allow_private = true;
+        })
+        .await;
+        let director = token("bench", "director");
+        bench_event(&server, &director, hooks, &base).await;
+        let log = athlos_http::server::open_store(&database.url)
+            .await
+            .unwrap()
+            .store;
+        let mut before = 0;
+        while let Some(last) = log.events_after(before, 1000).await.unwrap().last() {
+            before = last.sequence;
+        }
+        for _ in 0..generations {
+            server
+                .post(
+                    "/v1/events/b/divisions/b-u60/generate",
+                    &director,
+                    json!(null),
+                    200,
+                )
+                .await;
+        }
+        server.stop().await;
+        // Every subscription is owed every event after `before`, in log order.
+        let mut expected = Vec::new();
+        let mut after = before;
+        loop {
+            let page = log.events_after(after, 1000).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.sequence;
+            expected.extend(page.iter().map(|e| e.event.id.to_string()));
+        }
+        drop(log);
+        assert_eq!(expected.len(), generations * 2);
+        let total = hooks * expected.len();
+
+        if std::env::var("ATHLOS_BENCH_PAUSE").is_ok_and(|v| v == "1") {
+            eprintln!("backlog committed; press Enter to start the server");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).unwrap();
+        }
+        let concurrency_arg = concurrency.to_string();
+        let load_before = std::fs::read_to_string("/proc/loadavg").unwrap();
+        let own = std::process::id().to_string();
+        let (machine_before, own_before) = (machine_cpu(), cpu_seconds(&own));
+        let start = Instant::now();
+        let (child, _) = common::serve_process(
+            &database.url,
+            &["--webhook-concurrency", &concurrency_arg],
+            &[
+                ("ATHLOS_WEBHOOK_ALLOW_PRIVATE", "true"),
+                ("ATHLOS_WEBHOOK_TIMEOUT", "60"),
+                ("RUST_LOG", "warn"),
+            ],
+        );
+        let child = Child(child);
+        let pid = child.0.id().to_string();
+        eprintln!("server pid {pid}");
+        while tally.count.load(std::sync::atomic::Ordering::SeqCst) < total {
+            assert!(
+                start.elapsed() < Duration::from_secs(600),
+                "deliveries stalled"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let elapsed = start.elapsed();
+        let server_cpu = cpu_seconds(&pid);
+        let own_cpu = cpu_seconds(&own) - own_before;
+        let machine_after = machine_cpu();
+        let load_after = std::fs::read_to_string("/proc/loadavg").unwrap();
+        // Nothing more comes (no duplicate after the count was reached).
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        drop(child);
+        let got = tally.ids.lock().unwrap().clone();
+        assert_eq!(got.len(), hooks, "subscriptions that got deliveries");
+        for (path, ids) in &got {
+            assert_eq!(ids, &expected, "{path}: every event once, in log order");
+        }
+        let busy = (machine_after.0 - machine_before.0) as f64
+            / (machine_after.1 - machine_before.1).max(1) as f64;
+        let seconds = elapsed.as_secs_f64();
+        println!(
+            "backlog webhooks on {}: {total} deliveries ({hooks} subscriptions x {} events) in \
+             {seconds:.2} s = {:.0} deliveries/s ({concurrency} delivery jobs); server CPU \
+             {server_cpu:.2} s ({:.0} % of one core), receiver process {own_cpu:.2} s, machine \
+             busy {:.0} %; load average before {}, after {}",
+            database.url.split(':').next().unwrap_or("?"),
+            expected.len(),
+            total as f64 / seconds,
+            100.0 * server_cpu / seconds,
+            100.0 * busy,
+            load_before
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+            load_after
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
         database.drop_it().await;
     }
 }

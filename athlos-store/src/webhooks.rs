@@ -98,21 +98,9 @@ impl WebhookStore for AnyStore {
             return Ok(false);
         }
         let mut touched = BTreeSet::new();
-        for new in &deliveries {
-            let inserted = query(
-                "INSERT INTO athlos_webhook_deliveries (webhook, sequence, message_id, state, \
-                 created_at, updated_at) SELECT $1, $2, $3, 'pending', $4, $4 \
-                 WHERE EXISTS (SELECT 1 FROM athlos_webhooks WHERE id = $1) \
-                 ON CONFLICT (webhook, sequence) DO NOTHING",
-            )
-            .bind(new.webhook)
-            .bind(new.sequence)
-            .bind(&new.message_id)
-            .bind(now)
-            .execute(&mut tx)
-            .await?;
-            if inserted == 1 {
-                touched.insert(new.webhook);
+        for chunk in deliveries.chunks(INSERT_CHUNK) {
+            for row in insert_deliveries(&tx, chunk, now).rows(&mut tx).await? {
+                touched.insert(u64_of(row.get("webhook")?)?);
             }
         }
         for webhook in touched {
@@ -207,23 +195,11 @@ impl WebhookStore for AnyStore {
         let decision = attempt
             .policy
             .decide(attempt.sent, attempt.number, hook.circuit, id, now);
-        let finished = query(format!(
-            "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
-             last_error = $2, state = $3, updated_at = $4, in_flight = FALSE \
-             WHERE id = $5 AND state = 'sending' AND job = $6 AND webhook = $7 \
-             RETURNING {DELIVERY_COLUMNS}"
-        ))
-        .bind(decision.outcome.status.map(i32::from))
-        .bind(decision.outcome.error.clone())
-        .bind(decision.outcome.state.as_str())
-        .bind(now)
-        .bind(id)
-        .bind(job)
-        .bind(attempt.webhook);
-        let Some(row) = finished.row(&mut tx).await? else {
-            return Ok(None);
-        };
-        let mut done = delivery(&row)?;
+        let retry_at = decision
+            .retry_at
+            .filter(|_| decision.outcome.state == DeliveryState::Sending);
+        // The same job goes on with the subscription's next delivery.
+        let take_next = retry_at.is_none() && attempt.chain && !decision.circuit.is_open();
         if decision.circuit != hook.circuit {
             query("UPDATE athlos_webhooks SET failures = $1, next_probe = $2 WHERE id = $3")
                 .bind(i32::try_from(decision.circuit.failures).unwrap_or(i32::MAX))
@@ -233,10 +209,53 @@ impl WebhookStore for AnyStore {
                 .await?;
             hook.circuit = decision.circuit;
         }
+        let finish = format!(
+            "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
+             last_error = $2, state = $3, updated_at = $4, in_flight = FALSE \
+             WHERE id = $5 AND state = 'sending' AND job = $6 AND webhook = $7 \
+             RETURNING {DELIVERY_COLUMNS}"
+        );
+        let merged = take_next && tx.is_postgres();
+        let sql = if merged {
+            // One statement (one round trip) records the attempt and takes the next delivery
+            // when this attempt was recorded: the subscription's row is locked already, so the
+            // statement's snapshot sees every pending delivery committed before (a dispatcher
+            // pumps under the same lock).
+            format!(
+                "WITH done AS ({finish}), next AS ({} AND EXISTS (SELECT 1 FROM done) \
+                 RETURNING {DELIVERY_COLUMNS}) \
+                 SELECT FALSE AS taken, {DELIVERY_COLUMNS} FROM done \
+                 UNION ALL SELECT TRUE AS taken, {DELIVERY_COLUMNS} FROM next",
+                take_pending("$6", "$4", "$7")
+            )
+        } else {
+            finish
+        };
+        let rows = query(sql)
+            .bind(decision.outcome.status.map(i32::from))
+            .bind(decision.outcome.error.clone())
+            .bind(decision.outcome.state.as_str())
+            .bind(now)
+            .bind(id)
+            .bind(job)
+            .bind(attempt.webhook)
+            .rows(&mut tx)
+            .await?;
+        let mut done = None;
         let mut next = None;
+        for row in &rows {
+            if merged && row.get::<bool>("taken")? {
+                next = Some(delivery(row)?);
+            } else {
+                done = Some(delivery(row)?);
+            }
+        }
+        let Some(mut done) = done else {
+            return Ok(None);
+        };
         let mut enqueued = false;
-        match decision.retry_at {
-            Some(at) if done.state == DeliveryState::Sending => {
+        match retry_at {
+            Some(at) => {
                 let retry = retry_job(id, done.round, attempt.number.saturating_add(1), at);
                 let retry = enqueue(&mut tx, retry).await?;
                 query("UPDATE athlos_webhook_deliveries SET job = $1 WHERE id = $2")
@@ -247,21 +266,18 @@ impl WebhookStore for AnyStore {
                 done.job = Some(retry.id);
                 enqueued = true;
             }
-            _ if attempt.chain && !hook.circuit.is_open() => {
-                let taken = query(format!(
-                    "UPDATE athlos_webhook_deliveries SET state = 'sending', job = $1, \
-                     updated_at = $2, in_flight = TRUE WHERE id = (SELECT id FROM \
-                     athlos_webhook_deliveries WHERE webhook = $3 AND state = 'pending' \
-                     ORDER BY sequence, id LIMIT 1) RETURNING {DELIVERY_COLUMNS}"
-                ))
-                .bind(job)
-                .bind(now)
-                .bind(attempt.webhook)
-                .row(&mut tx)
-                .await?;
+            None if merged => {}
+            None if take_next => {
+                let take = take_pending("$1", "$2", "$3");
+                let taken = query(format!("{take} RETURNING {DELIVERY_COLUMNS}"))
+                    .bind(job)
+                    .bind(now)
+                    .bind(attempt.webhook)
+                    .row(&mut tx)
+                    .await?;
                 next = taken.as_ref().map(delivery).transpose()?;
             }
-            _ => enqueued = pump_locked(&mut tx, &hook, now).await?,
+            None => enqueued = pump_locked(&mut tx, &hook, now).await?,
         }
         tx.commit().await?;
         if enqueued {
@@ -305,6 +321,57 @@ impl WebhookStore for AnyStore {
         }
         Ok(again)
     }
+}
+
+/// The statement that makes subscription `webhook`'s earliest pending delivery `sending` and
+/// in flight by `job` at `now` (the parameters' names).
+fn take_pending(job: &str, now: &str, webhook: &str) -> String {
+    format!(
+        "UPDATE athlos_webhook_deliveries SET state = 'sending', job = {job}, \
+         updated_at = {now}, in_flight = TRUE WHERE id = (SELECT id FROM \
+         athlos_webhook_deliveries WHERE webhook = {webhook} AND state = 'pending' \
+         ORDER BY sequence, id LIMIT 1)"
+    )
+}
+
+/// Deliveries [`insert_deliveries`] records in one statement.
+const INSERT_CHUNK: usize = 1000;
+
+/// One statement that records `deliveries` (`pending`), in their order (the ids follow it),
+/// but those of a deleted subscription or recorded already; it returns the subscription of
+/// each row it inserts. The rows go as
+/// three lists (one statement text, planned once, for any number of rows): arrays on
+/// PostgreSQL, JSON arrays read by `json_each` on SQLite.
+fn insert_deliveries(conn: &Conn, deliveries: &[NewDelivery], now: Time) -> Query {
+    let rows = if conn.is_postgres() {
+        "SELECT webhook, sequence, message_id, n FROM unnest($2::bigint[], $3::bigint[], \
+         $4::text[]) WITH ORDINALITY AS v(webhook, sequence, message_id, n)"
+    } else {
+        "SELECT w.value AS webhook, s.value AS sequence, m.value AS message_id, w.key AS n \
+         FROM json_each($2) AS w JOIN json_each($3) AS s ON s.key = w.key \
+         JOIN json_each($4) AS m ON m.key = w.key"
+    };
+    let ids = |f: fn(&NewDelivery) -> u64| {
+        deliveries
+            .iter()
+            .map(|d| i64::try_from(f(d)).unwrap_or(i64::MAX))
+            .collect::<Vec<i64>>()
+    };
+    query(format!(
+        "INSERT INTO athlos_webhook_deliveries (webhook, sequence, message_id, state, \
+         created_at, updated_at) SELECT v.webhook, v.sequence, v.message_id, 'pending', $1, $1 \
+         FROM ({rows}) AS v WHERE EXISTS (SELECT 1 FROM athlos_webhooks WHERE id = v.webhook) \
+         ORDER BY v.n ON CONFLICT (webhook, sequence) DO NOTHING RETURNING webhook"
+    ))
+    .bind(now)
+    .bind(ids(|d| d.webhook))
+    .bind(ids(|d| d.sequence))
+    .bind(
+        deliveries
+            .iter()
+            .map(|d| d.message_id.clone())
+            .collect::<Vec<String>>(),
+    )
 }
 
 /// The subscription's row, locked until the transaction ends on PostgreSQL (on SQLite the

@@ -17,7 +17,8 @@ use prometheus_client::metrics::counter::Counter;
 use serde_json::Value;
 
 use athlos_core::store::{
-    Attempt, Delivery, DeliveryPolicy, DeliveryState, EventLog, Job, Webhook, WebhookStore,
+    Attempt, Delivery, DeliveryPolicy, DeliveryState, EventLog, Job, LoggedEvent, Webhook,
+    WebhookStore,
 };
 
 use super::signing::sign;
@@ -144,8 +145,9 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let Some(mut hook) = hook else { return Ok(()) };
     let sender = &state.webhooks;
+    let mut events = Window::default();
     for sent in 1..=CHAIN {
-        let result = attempt(state, &hook, &current).await?;
+        let result = attempt(state, &mut events, &hook, &current).await?;
         sender.counters.attempts.inc();
         if let Err((_, error)) = &result {
             sender.counters.failures.inc();
@@ -212,21 +214,59 @@ async fn held(state: &AppState, job: &Job, id: u64) -> Result<Option<Delivery>, 
         .map_err(|e| e.to_string())
 }
 
+/// Events of the log read ahead for one job's line. A subscription that gets every event
+/// of a stretch of the log (one busy event or tournament) has its next deliveries' events
+/// read together, [`READ_AHEAD`] at a time; otherwise each is read alone.
+#[derive(Default)]
+struct Window {
+    /// The sequence the events follow: they are the log's from `after + 1` on, without gaps
+    /// up to the last.
+    after: u64,
+    events: Vec<LoggedEvent>,
+    /// The sequence of the last event asked for.
+    last_asked: Option<u64>,
+}
+
+/// Events a [`Window`] reads at once for a subscription that gets consecutive events.
+const READ_AHEAD: usize = 64;
+
+impl Window {
+    /// The event at `sequence`, if the log holds it.
+    async fn event(
+        &mut self,
+        state: &AppState,
+        sequence: u64,
+    ) -> Result<Option<&LoggedEvent>, String> {
+        let consecutive = self.last_asked == Some(sequence.saturating_sub(1));
+        self.last_asked = Some(sequence);
+        let covered = sequence > self.after
+            && self
+                .events
+                .last()
+                .is_some_and(|last| sequence <= last.sequence);
+        if !covered {
+            let after = sequence.saturating_sub(1);
+            let limit = if consecutive { READ_AHEAD } else { 1 };
+            self.events = state
+                .store
+                .events_after(after, limit)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.after = after;
+        }
+        Ok(self.events.iter().find(|e| e.sequence == sequence))
+    }
+}
+
 /// One attempt of `delivery`: its event from the log, signed and posted. The outer error is
 /// the store's (the job fails; the attempt is not counted).
 async fn attempt(
     state: &AppState,
+    events: &mut Window,
     hook: &Webhook,
     delivery: &Delivery,
 ) -> Result<Result<u16, (Option<u16>, String)>, String> {
-    let event = state
-        .store
-        .events_after(delivery.sequence.saturating_sub(1), 1)
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|e| e.sequence == delivery.sequence);
-    let Some(event) = event else {
+    let Some(event) = events.event(state, delivery.sequence).await? else {
         return Ok(Err((
             None,
             format!("event {} is not in the log", delivery.sequence),
