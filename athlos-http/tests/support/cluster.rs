@@ -99,6 +99,9 @@ pub struct Plan {
     pub settle: f64,
     /// Clocks on time again this many seconds after a disturbance.
     pub recovery: f64,
+    /// Whether a slower recovery fails the run (the load runs) or is only reported (the test
+    /// suite's run: timing on a shared, unoptimised build is measured, not asserted).
+    pub enforce_recovery: bool,
     /// Seed of the draft pools.
     pub seed: u64,
     /// Keep the database afterwards.
@@ -130,6 +133,7 @@ impl Plan {
             lease: 5,
             settle: 120.0,
             recovery: 5.0,
+            enforce_recovery: true,
             seed: 2026,
             keep: false,
             logs: PathBuf::from("."),
@@ -1070,7 +1074,7 @@ async fn check_drafts(
     }
     let mut recoveries = Vec::new();
     for (k, (what, at)) in disturbances.iter().enumerate() {
-        if late_until[k] > plan.recovery {
+        if plan.enforce_recovery && late_until[k] > plan.recovery {
             failures.push(format!(
                 "clocks still late {:.1} s after the {what} (more than {} s)",
                 late_until[k], plan.recovery
@@ -1091,6 +1095,7 @@ async fn check_drafts(
         "lateness": summary(&mut all),
         "lateness_outside_recovery": summary(&mut steady),
         "recovery": recoveries,
+        "recovery_enforced": plan.enforce_recovery,
     }))
 }
 
