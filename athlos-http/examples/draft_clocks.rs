@@ -30,8 +30,10 @@
 //!
 //! Prints one JSON object with the figures; exits non-zero if a check fails.
 
+#[path = "../tests/support/processes.rs"]
+mod processes;
+
 use std::collections::BTreeMap;
-use std::process::{Child, Command as Process, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -53,6 +55,7 @@ use athlos_core::service::Service;
 use athlos_core::store::{AggregateRef, AggregateStore};
 use athlos_examples::{fantasy_draft, FANTASY_ROUNDS, FANTASY_TEAMS};
 use athlos_http::server::auth::{mint, Claims};
+use processes::{summary, wait_ready, Failure, RunDatabase, Server};
 
 /// The run's shape.
 #[derive(Debug, Parser)]
@@ -95,8 +98,6 @@ struct Args {
     keep: bool,
 }
 
-type Failure = Box<dyn std::error::Error + Send + Sync>;
-
 const SECRET: &str = "draft-clocks-secret";
 const TEAMS: u32 = FANTASY_TEAMS;
 const ROUNDS: u32 = FANTASY_ROUNDS;
@@ -118,53 +119,18 @@ fn token(sub: &str) -> Result<String, Failure> {
     )?)
 }
 
-/// A server process, killed if still running when dropped (a failed run leaves none).
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 fn spawn_server(args: &Args, url: &str, port: u16, log: &str) -> Result<Server, Failure> {
-    let log = std::fs::File::create(log)?;
-    let child = Process::new(&args.athlos)
-        .arg("serve")
-        .env("ATHLOS_ADDRESS", format!("127.0.0.1:{port}"))
-        .env("ATHLOS_DATABASE_URL", url)
-        .env("ATHLOS_JWT_SECRET", SECRET)
-        .env("ATHLOS_DEADLINE_CLAIM", args.claim.to_string())
-        .env("ATHLOS_LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()?;
-    Ok(Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    })
-}
-
-async fn wait_ready(http: &reqwest::Client, base: &str) -> Result<(), Failure> {
-    let started = Instant::now();
-    loop {
-        if let Ok(response) = http.get(format!("{base}/ready")).send().await {
-            if response.status().is_success() {
-                return Ok(());
-            }
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            return Err(format!("{base} not ready after 30 s").into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let env = [
+        ("ATHLOS_JWT_SECRET", SECRET.to_owned()),
+        ("ATHLOS_DEADLINE_CLAIM", args.claim.to_string()),
+    ];
+    Server::spawn(
+        std::path::Path::new(&args.athlos),
+        url,
+        &format!("127.0.0.1:{port}"),
+        &env,
+        std::path::Path::new(log),
+    )
 }
 
 /// What the managers saw.
@@ -341,45 +307,14 @@ async fn pick(
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-fn summary(values: &mut [f64]) -> Value {
-    values.sort_by(f64::total_cmp);
-    let within = values.iter().filter(|&&v| v <= 0.1).count();
-    json!({
-        "count": values.len(),
-        "p50_ms": percentile(values, 0.5) * 1000.0,
-        "p99_ms": percentile(values, 0.99) * 1000.0,
-        "max_ms": values.last().copied().unwrap_or(f64::NAN) * 1000.0,
-        "within_100ms": if values.is_empty() { f64::NAN } else { within as f64 / values.len() as f64 },
-    })
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let args = Args::parse();
-    let name = format!("athlos_draft_clocks_{}", std::process::id());
-    let base = match args.database.rfind('/') {
-        Some(i) => args.database[..i].to_owned(),
-        None => return Err("--database must be a postgres:// URL with a database".into()),
-    };
-    let url = format!("{base}/{name}");
-    let mut admin = sqlx::PgConnection::connect(&args.database).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await?;
-    let result = run(args, &url).await;
+    let database = RunDatabase::create(&args.database, "athlos_draft_clocks").await?;
+    let result = run(args, &database.url).await;
     let keep = result.as_ref().map(|(_, keep)| *keep).unwrap_or(false);
     if !keep {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await?;
+        database.drop_it().await?;
     }
     let (report, _) = result?;
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -504,8 +439,7 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
         if let Some(wait) = kill_at.checked_sub(begun.elapsed()) {
             tokio::time::sleep(wait).await;
         }
-        second.child.kill()?;
-        let _ = second.child.wait();
+        second.kill()?;
         shared.second_dead.store(true, Ordering::Relaxed);
         killed_at = Some(Utc::now());
         eprintln!(
@@ -525,17 +459,9 @@ async fn run(args: Args, url: &str) -> Result<(Value, bool), Failure> {
         }
     }
     // Stop the servers (SIGTERM lets the survivor finish its round).
-    let _ = Process::new("kill")
-        .arg("-TERM")
-        .arg(first.child.id().to_string())
-        .status();
-    let _ = first.child.wait();
+    first.terminate();
     if killed_at.is_none() {
-        let _ = Process::new("kill")
-            .arg("-TERM")
-            .arg(second.child.id().to_string())
-            .status();
-        let _ = second.child.wait();
+        second.terminate();
     }
 
     eprintln!(
