@@ -208,8 +208,7 @@ impl AnyStore {
         if let Some((aggregate, expected)) = deleted {
             delete(&mut tx, aggregate, expected).await?;
         }
-        let receipt = apply(&mut tx, commit).await?;
-        tx.commit().await?;
+        let receipt = apply(tx, commit).await?;
         for (topic, changed) in wake {
             if changed {
                 self.wake(topic);
@@ -251,8 +250,9 @@ async fn delete(conn: &mut Conn, aggregate: &AggregateRef, expected: u64) -> Res
     Ok(())
 }
 
-/// Applies `commit` in the transaction `conn` is in.
-async fn apply(conn: &mut Conn, commit: Commit) -> Result<Receipt> {
+/// Applies `commit` in the transaction `tx`, and commits it.
+async fn apply(mut tx: Conn, commit: Commit) -> Result<Receipt> {
+    let conn = &mut tx;
     // Writes go in a fixed order (kind, id) so two commits never wait on each other in a cycle.
     let mut rows = commit
         .writes
@@ -330,16 +330,18 @@ async fn apply(conn: &mut Conn, commit: Commit) -> Result<Receipt> {
     for key in &commit.cleared_deadlines {
         deadlines::clear(conn, key).await?;
     }
-    let sequences = append(conn, &commit.events).await?;
+    let sequences = append_and_commit(tx, &commit.events).await?;
     Ok(Receipt {
         versions,
         sequences,
     })
 }
 
-/// Appends `events` to the log, last in the commit; their sequences.
-async fn append(conn: &mut Conn, events: &[(AggregateRef, Event)]) -> Result<Vec<u64>> {
+/// Appends `events` to the log, last in the transaction `tx`, and commits it; their
+/// sequences.
+async fn append_and_commit(mut tx: Conn, events: &[(AggregateRef, Event)]) -> Result<Vec<u64>> {
     if events.is_empty() {
+        tx.commit().await?;
         return Ok(Vec::new());
     }
     let mut aggregates = Vec::with_capacity(events.len());
@@ -348,43 +350,78 @@ async fn append(conn: &mut Conn, events: &[(AggregateRef, Event)]) -> Result<Vec
         aggregates.push(to_json_text(aggregate)?);
         bodies.push(to_json_text(event)?);
     }
-    if conn.is_postgres() {
-        // One statement: the counter row's lock serialises appends until this transaction
-        // ends, so the log has no gaps and its order is the commit order. Holding it briefly
-        // matters: one round trip, then the commit.
-        let appended = query(
-            "WITH counter AS (\
-               UPDATE athlos_event_counter SET last = last + $1 RETURNING last) \
-             INSERT INTO athlos_events (sequence, aggregate, event) \
-             SELECT counter.last - $1 + e.ord, e.aggregate::jsonb, e.event::jsonb \
-             FROM counter, UNNEST($2::text[], $3::text[]) WITH ORDINALITY AS e(aggregate, event, ord) \
-             RETURNING sequence",
-        )
-        .bind(events.len())
-        .bind(aggregates)
-        .bind(bodies)
-        .rows(conn)
-        .await?;
-        let mut sequences = appended
-            .iter()
-            .map(|row| u64_of(row.get("sequence")?))
-            .collect::<Result<Vec<_>>>()?;
-        if sequences.len() != events.len() {
-            let appended = sequences.len();
-            return Err(backend(format!(
-                "{appended} of {} events appended",
-                events.len()
-            )));
-        }
-        sequences.sort_unstable();
+    if !tx.is_postgres() {
+        let sequences = append_one_writer(&mut tx, aggregates, bodies).await?;
+        tx.commit().await?;
         return Ok(sequences);
     }
-    // SQLite has one writer: the transaction holds the log until it ends.
+    // One statement, sent with the COMMIT: the counter row's lock serialises appends until
+    // the transaction ends (so the log has no gaps and its order is the commit order), and it
+    // is held for the commit alone, not for a round trip to this process and back. The
+    // values are written in (the message takes no parameters), dollar-quoted.
+    let count = events.len();
+    let statement = format!(
+        "WITH counter AS (\
+           UPDATE athlos_event_counter SET last = last + {count} RETURNING last) \
+         INSERT INTO athlos_events (sequence, aggregate, event) \
+         SELECT counter.last - {count} + e.ord, e.aggregate::jsonb, e.event::jsonb \
+         FROM counter, UNNEST({}, {}) WITH ORDINALITY AS e(aggregate, event, ord) \
+         RETURNING sequence",
+        text_array(&aggregates),
+        text_array(&bodies),
+    );
+    let rows = tx
+        .commit_with(&statement)
+        .await?
+        .ok_or_else(|| backend("a PostgreSQL transaction is not one"))?;
+    let mut sequences = rows
+        .iter()
+        .map(|row| u64_of(row.get("sequence")?))
+        .collect::<Result<Vec<_>>>()?;
+    if sequences.len() != count {
+        let appended = sequences.len();
+        return Err(backend(format!("{appended} of {count} events appended")));
+    }
+    sequences.sort_unstable();
+    Ok(sequences)
+}
+
+/// A PostgreSQL `text[]` literal of `items`, each dollar-quoted with a tag none of them
+/// contains (so no text can end its quote early).
+fn text_array(items: &[String]) -> String {
+    let mut n = 0u32;
+    let tag = loop {
+        let tag = format!("$e{n}$");
+        if !items.iter().any(|item| item.contains(&tag)) {
+            break tag;
+        }
+        n += 1;
+    };
+    let mut out = String::from("ARRAY[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&tag);
+        out.push_str(item);
+        out.push_str(&tag);
+    }
+    out.push_str("]::text[]");
+    out
+}
+
+/// Appends the events (their aggregates' and bodies' JSON texts) to the log of a store with
+/// one writer (SQLite: the transaction holds the log until it ends); their sequences.
+async fn append_one_writer(
+    conn: &mut Conn,
+    aggregates: Vec<String>,
+    bodies: Vec<String>,
+) -> Result<Vec<u64>> {
     let last = query("SELECT COALESCE(MAX(sequence), 0) AS last FROM athlos_events")
         .one(conn)
         .await?;
     let mut next: i64 = last.get("last")?;
-    let mut sequences = Vec::with_capacity(events.len());
+    let mut sequences = Vec::with_capacity(aggregates.len());
     for (aggregate, event) in aggregates.into_iter().zip(bodies) {
         next += 1;
         query("INSERT INTO athlos_events (sequence, aggregate, event) VALUES ($1, $2, $3)")

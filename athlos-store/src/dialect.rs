@@ -297,6 +297,27 @@ impl Conn {
         }
     }
 
+    /// On a PostgreSQL transaction of [`Db::begin`]: runs `statement` (its values written
+    /// into it, no parameters) and commits, both in one message, so whatever lock the
+    /// statement takes is held for the commit only, not for a round trip to this process and
+    /// back; the rows the statement returns. Elsewhere `None`: run it and commit as usual.
+    pub(crate) async fn commit_with(self, statement: &str) -> Result<Option<Vec<Row>>> {
+        let Link::PostgresTx(mut tx) = self.link else {
+            return Ok(None);
+        };
+        // `BEGIN` after the `COMMIT` opens an empty transaction for the driver's own
+        // `COMMIT` to end (it still counts this one open); an error in the statement stops the
+        // message there, and the transaction is rolled back when dropped.
+        let message = format!("{statement};\nCOMMIT;\nBEGIN");
+        let connection: &mut PgConnection = &mut tx;
+        let rows = connection
+            .fetch_all(sqlx::raw_sql(&message))
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(rows.into_iter().map(Row::Postgres).collect()))
+    }
+
     /// Commits the transaction of [`Db::begin`] (a pooled connection has none to commit).
     pub(crate) async fn commit(self) -> Result<()> {
         match self.link {

@@ -103,6 +103,7 @@ macro_rules! store_conformance {
             aggregates_versions_and_conflicts,
             tournaments_are_listed_by_state,
             event_log_is_gapless_and_replays,
+            event_text_comes_back_as_written,
             blobs_are_stored_once,
             tag_history_undo_redo,
             job_queue,

@@ -288,6 +288,48 @@ pub async fn tournaments_are_listed_by_state<S: Store>(store: S) {
     );
 }
 
+/// Event text of any content comes back from the log as written: quotes, backslashes,
+/// dollar signs and dollar-quote tags, line breaks, text that reads as SQL, and non-ASCII.
+pub async fn event_text_comes_back_as_written<S: Store + 'static>(store: S) {
+    let service = generated(store).await;
+    let first = service.store().events_after(0, 1).await.unwrap();
+    let template = first[0].clone();
+    let awkward = [
+        "$e0$",
+        "$e0$$e1$ ' '' \" \\ \\' $$ $",
+        "line\nbreak\ttab \u{e9} \u{2713} \u{1f3c6}",
+        "$e2$'); DROP TABLE athlos_events; --",
+    ];
+    let mut events = Vec::new();
+    for (i, text) in awkward.iter().enumerate() {
+        let mut event = template.event.clone();
+        event.data = EventData::ChatPosted {
+            tournament: TournamentId::new("chat-cup").unwrap(),
+            message: i as u64 + 1,
+            author: (*text).to_owned(),
+            text: (*text).to_owned(),
+        };
+        events.push((template.aggregate.clone(), event));
+    }
+    let receipt = service
+        .store()
+        .commit(Commit {
+            events: events.clone(),
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(receipt.sequences.len(), awkward.len());
+    let logged = service
+        .store()
+        .events_after(receipt.sequences[0] - 1, awkward.len())
+        .await
+        .unwrap();
+    let read: Vec<_> = logged.into_iter().map(|l| l.event).collect();
+    let written: Vec<_> = events.into_iter().map(|(_, e)| e).collect();
+    assert_eq!(read, written, "the log gives back what was written");
+}
+
 pub async fn event_log_is_gapless_and_replays<S: Store + 'static>(store: S) {
     let service = generated(store).await;
     let first = service.store().events_after(0, 1000).await.unwrap();
