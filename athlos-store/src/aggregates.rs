@@ -387,12 +387,17 @@ async fn append_and_commit(mut tx: Conn, events: &[(AggregateRef, Event)]) -> Re
 }
 
 /// A PostgreSQL `text[]` literal of `items`, each dollar-quoted with a tag none of them
-/// contains (so no text can end its quote early).
+/// contains or ends with the start of (so no text can end its quote early: `$e0` followed by
+/// the closing `$e0$` would read as a tag one character early).
 fn text_array(items: &[String]) -> String {
     let mut n = 0u32;
     let tag = loop {
         let tag = format!("$e{n}$");
-        if !items.iter().any(|item| item.contains(&tag)) {
+        let start = &tag[..tag.len() - 1];
+        if !items
+            .iter()
+            .any(|item| item.contains(&tag) || item.ends_with(start))
+        {
             break tag;
         }
         n += 1;
@@ -449,4 +454,23 @@ fn stored<T: DeserializeOwned>(row: &Row) -> Result<Stored<T>> {
         version: u64_of(row.get("version")?)?,
         value: row.json("document")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_array;
+
+    #[test]
+    fn the_quote_tag_appears_nowhere_in_the_texts_nor_starts_at_their_end() {
+        let plain = vec!["{\"a\":1}".to_owned()];
+        assert_eq!(text_array(&plain), "ARRAY[$e0${\"a\":1}$e0$]::text[]");
+        let inside = vec!["x $e0$ y".to_owned()];
+        assert_eq!(text_array(&inside), "ARRAY[$e1$x $e0$ y$e1$]::text[]");
+        // `$e0` then `$e0$` would close the quote one character early.
+        let at_end = vec!["a".to_owned(), "b $e0".to_owned()];
+        assert_eq!(
+            text_array(&at_end),
+            "ARRAY[$e1$a$e1$,$e1$b $e0$e1$]::text[]"
+        );
+    }
 }

@@ -299,6 +299,7 @@ pub async fn event_text_comes_back_as_written<S: Store + 'static>(store: S) {
         "$e0$$e1$ ' '' \" \\ \\' $$ $",
         "line\nbreak\ttab \u{e9} \u{2713} \u{1f3c6}",
         "$e2$'); DROP TABLE athlos_events; --",
+        "ends with a tag's start $e0",
     ];
     let mut events = Vec::new();
     for (i, text) in awkward.iter().enumerate() {
