@@ -365,6 +365,15 @@ impl WebhookStore for YieldingStore {
         self.0.record_attempt(id, job, attempt, now).await
     }
 
+    async fn record_attempts(
+        &self,
+        job: JobId,
+        run: athlos_core::store::AttemptRun,
+        now: DateTime<Utc>,
+    ) -> Result<Option<athlos_core::store::RecordedRun>, StoreError> {
+        self.0.record_attempts(job, run, now).await
+    }
+
     async fn redeliver(
         &self,
         webhook: u64,

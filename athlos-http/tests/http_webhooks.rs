@@ -1245,6 +1245,7 @@ async fn backlog_benchmark() {
     let hooks = bench_env("BENCH_HOOKS", 16);
     let generations = bench_env("BENCH_GENERATIONS", 500);
     let concurrency = bench_env("BENCH_CONCURRENCY", 16);
+    let window = bench_env("BENCH_WINDOW", athlos_core::store::DELIVERY_WINDOW);
     let (tally, base) = tally_receiver().await;
     for database in common::databases().await {
         if database.url.starts_with("memory") {
@@ -1298,13 +1299,19 @@ async fn backlog_benchmark() {
             std::io::stdin().read_line(&mut line).unwrap();
         }
         let concurrency_arg = concurrency.to_string();
+        let window_arg = window.to_string();
         let load_before = std::fs::read_to_string("/proc/loadavg").unwrap();
         let own = std::process::id().to_string();
         let (machine_before, own_before) = (machine_cpu(), cpu_seconds(&own));
         let start = Instant::now();
         let (child, _) = common::serve_process(
             &database.url,
-            &["--webhook-concurrency", &concurrency_arg],
+            &[
+                "--webhook-concurrency",
+                &concurrency_arg,
+                "--webhook-window",
+                &window_arg,
+            ],
             &[
                 ("ATHLOS_WEBHOOK_ALLOW_PRIVATE", "true"),
                 ("ATHLOS_WEBHOOK_TIMEOUT", "60"),
@@ -1339,7 +1346,8 @@ async fn backlog_benchmark() {
         let seconds = elapsed.as_secs_f64();
         println!(
             "backlog webhooks on {}: {total} deliveries ({hooks} subscriptions x {} events) in \
-             {seconds:.2} s = {:.0} deliveries/s ({concurrency} delivery jobs); server CPU \
+             {seconds:.2} s = {:.0} deliveries/s ({concurrency} delivery jobs, windows of \
+             {window}); server CPU \
              {server_cpu:.2} s ({:.0} % of one core), receiver process {own_cpu:.2} s, machine \
              busy {:.0} %; load average before {}, after {}",
             database.url.split(':').next().unwrap_or("?"),

@@ -119,6 +119,7 @@ macro_rules! store_conformance {
             jobs_are_claimed_by_kind,
             webhook_deliveries_in_order_with_dead_letters,
             webhook_circuit_breaker_and_chained_deliveries,
+            webhook_runs_are_recorded_together,
             queue_stats_count_jobs_by_kind_and_state,
             jobs_are_completed_and_claimed_together,
             accounts_claim_usernames_and_keep_sessions,

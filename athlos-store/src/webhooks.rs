@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use athlos_core::store::{
-    retry_job, AggregateRef, Attempt, AttemptOutcome, Circuit, Delivery, DeliveryState, JobId,
-    NewDelivery, NewWebhook, Recorded, Topic, Webhook, WebhookPatch, WebhookStore,
+    retry_job, AggregateRef, AttemptOutcome, AttemptRun, Circuit, Delivery, DeliveryState, JobId,
+    NewDelivery, NewWebhook, RecordedRun, Topic, Webhook, WebhookPatch, WebhookStore,
 };
 
 use crate::codec::{aggregate_ref, backend, to_json_text, u32_of, u64_of};
@@ -158,7 +158,8 @@ impl WebhookStore for AnyStore {
         let mut tx = self.db().begin().await?;
         let finished = query(format!(
             "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
-             last_error = $2, state = $3, updated_at = $4, in_flight = FALSE \
+             last_error = $2, state = $3, updated_at = $4, in_flight = FALSE, \
+             possibly_sent = (possibly_sent OR $7) \
              WHERE id = $5 AND state = 'sending' AND job = $6 RETURNING {DELIVERY_COLUMNS}"
         ))
         .bind(outcome.status.map(i32::from))
@@ -166,7 +167,8 @@ impl WebhookStore for AnyStore {
         .bind(outcome.state.as_str())
         .bind(now)
         .bind(id)
-        .bind(job);
+        .bind(job)
+        .bind(outcome.possibly_sent);
         let Some(row) = finished.row(&mut tx).await? else {
             return Ok(None);
         };
@@ -179,112 +181,119 @@ impl WebhookStore for AnyStore {
         Ok(Some(done))
     }
 
-    async fn record_attempt(
+    async fn record_attempts(
         &self,
-        id: u64,
         job: JobId,
-        attempt: Attempt,
+        run: AttemptRun,
         now: Time,
-    ) -> Result<Option<Recorded>> {
+    ) -> Result<Option<RecordedRun>> {
+        if run.attempts.is_empty() {
+            return Ok(None);
+        }
         let mut tx = self.db().begin().await?;
         // The subscription's row, locked on PostgreSQL: its circuit and its line change here.
-        let Some(row) = lock_webhook(&mut tx, attempt.webhook).await? else {
+        let Some(row) = lock_webhook(&mut tx, run.webhook).await? else {
             return Ok(None);
         };
         let mut hook = webhook(&row)?;
-        let decision = attempt
-            .policy
-            .decide(attempt.sent, attempt.number, hook.circuit, id, now);
-        let retry_at = decision
-            .retry_at
-            .filter(|_| decision.outcome.state == DeliveryState::Sending);
-        // The same job goes on with the subscription's next delivery.
-        let take_next = retry_at.is_none() && attempt.chain && !decision.circuit.is_open();
+        let decision = run.policy.decide_run(&run.attempts, hook.circuit, now);
+        // The successes in one statement; the failure, the run's last attempt if any, alone.
+        let (succeeded, failed): (Vec<_>, Vec<_>) = decision
+            .outcomes
+            .iter()
+            .partition(|(_, outcome)| outcome.state == DeliveryState::Succeeded);
+        let mut recorded = Vec::with_capacity(decision.outcomes.len());
+        if !succeeded.is_empty() {
+            for row in record_successes(&tx, &succeeded, job, run.webhook, now)
+                .rows(&mut tx)
+                .await?
+            {
+                recorded.push(delivery(&row)?);
+            }
+        }
+        for (id, outcome) in failed {
+            let finished = query(format!(
+                "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, \
+                 last_status = $1, last_error = $2, state = $3, updated_at = $4, \
+                 in_flight = FALSE, possibly_sent = (possibly_sent OR $5) \
+                 WHERE id = $6 AND state = 'sending' AND job = $7 AND webhook = $8 \
+                 RETURNING {DELIVERY_COLUMNS}"
+            ))
+            .bind(outcome.status.map(i32::from))
+            .bind(outcome.error.clone())
+            .bind(outcome.state.as_str())
+            .bind(now)
+            .bind(outcome.possibly_sent)
+            .bind(*id)
+            .bind(job)
+            .bind(run.webhook);
+            if let Some(row) = finished.row(&mut tx).await? {
+                recorded.push(delivery(&row)?);
+            }
+        }
+        if recorded.len() != decision.outcomes.len() {
+            return Ok(None); // a stale job: the transaction is rolled back
+        }
+        let order: Vec<u64> = decision.outcomes.iter().map(|(id, _)| *id).collect();
+        recorded.sort_by_key(|d| order.iter().position(|id| *id == d.id));
         if decision.circuit != hook.circuit {
             query("UPDATE athlos_webhooks SET failures = $1, next_probe = $2 WHERE id = $3")
                 .bind(i32::try_from(decision.circuit.failures).unwrap_or(i32::MAX))
                 .bind(decision.circuit.next_probe)
-                .bind(attempt.webhook)
+                .bind(run.webhook)
                 .execute(&mut tx)
                 .await?;
             hook.circuit = decision.circuit;
         }
-        let finish = format!(
-            "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
-             last_error = $2, state = $3, updated_at = $4, in_flight = FALSE \
-             WHERE id = $5 AND state = 'sending' AND job = $6 AND webhook = $7 \
-             RETURNING {DELIVERY_COLUMNS}"
-        );
-        let merged = take_next && tx.is_postgres();
-        let sql = if merged {
-            // One statement (one round trip) records the attempt and takes the next delivery
-            // when this attempt was recorded: the subscription's row is locked already, so the
-            // statement's snapshot sees every pending delivery committed before (a dispatcher
-            // pumps under the same lock).
-            format!(
-                "WITH done AS ({finish}), next AS ({} AND EXISTS (SELECT 1 FROM done) \
-                 RETURNING {DELIVERY_COLUMNS}) \
-                 SELECT FALSE AS taken, {DELIVERY_COLUMNS} FROM done \
-                 UNION ALL SELECT TRUE AS taken, {DELIVERY_COLUMNS} FROM next",
-                take_pending("$6", "$4", "$7")
-            )
-        } else {
-            finish
-        };
-        let rows = query(sql)
-            .bind(decision.outcome.status.map(i32::from))
-            .bind(decision.outcome.error.clone())
-            .bind(decision.outcome.state.as_str())
-            .bind(now)
-            .bind(id)
-            .bind(job)
-            .bind(attempt.webhook)
-            .rows(&mut tx)
-            .await?;
-        let mut done = None;
-        let mut next = None;
-        for row in &rows {
-            if merged && row.get::<bool>("taken")? {
-                next = Some(delivery(row)?);
-            } else {
-                done = Some(delivery(row)?);
-            }
-        }
-        let Some(mut done) = done else {
-            return Ok(None);
-        };
         let mut enqueued = false;
-        match retry_at {
-            Some(at) => {
-                let retry = retry_job(id, done.round, attempt.number.saturating_add(1), at);
-                let retry = enqueue(&mut tx, retry).await?;
-                query("UPDATE athlos_webhook_deliveries SET job = $1 WHERE id = $2")
-                    .bind(retry.id)
-                    .bind(id)
-                    .execute(&mut tx)
-                    .await?;
-                done.job = Some(retry.id);
-                enqueued = true;
+        if let Some((id, number, at)) = decision.retry {
+            let round = recorded.iter().find(|d| d.id == id).map_or(0, |d| d.round);
+            let retry = enqueue(&mut tx, retry_job(id, round, number, at)).await?;
+            query("UPDATE athlos_webhook_deliveries SET job = $1 WHERE id = $2")
+                .bind(retry.id)
+                .bind(id)
+                .execute(&mut tx)
+                .await?;
+            if let Some(d) = recorded.iter_mut().find(|d| d.id == id) {
+                d.job = Some(retry.id);
             }
-            None if merged => {}
-            None if take_next => {
-                let take = take_pending("$1", "$2", "$3");
-                let taken = query(format!("{take} RETURNING {DELIVERY_COLUMNS}"))
+            enqueued = true;
+        }
+        // What the job held and did not record goes back in line (a run cut by a failure).
+        query(
+            "UPDATE athlos_webhook_deliveries SET state = 'pending', job = NULL, \
+             in_flight = FALSE, updated_at = $1 \
+             WHERE webhook = $2 AND state = 'sending' AND job = $3",
+        )
+        .bind(now)
+        .bind(run.webhook)
+        .bind(job)
+        .execute(&mut tx)
+        .await?;
+        let mut next = Vec::new();
+        if decision.retry.is_none() {
+            if run.take > 0 && !hook.circuit.is_open() {
+                let take = take_pending("$1", "$2", "$3", run.take);
+                for row in query(format!("{take} RETURNING {DELIVERY_COLUMNS}"))
                     .bind(job)
                     .bind(now)
-                    .bind(attempt.webhook)
-                    .row(&mut tx)
-                    .await?;
-                next = taken.as_ref().map(delivery).transpose()?;
+                    .bind(run.webhook)
+                    .rows(&mut tx)
+                    .await?
+                {
+                    next.push(delivery(&row)?);
+                }
+                next.sort_by_key(|d| (d.sequence, d.id));
+            } else {
+                enqueued = pump_locked(&mut tx, &hook, now).await?;
             }
-            None => enqueued = pump_locked(&mut tx, &hook, now).await?,
         }
         tx.commit().await?;
         if enqueued {
             self.wake(Topic::Jobs);
         }
-        Ok(Some(Recorded {
-            delivery: done,
+        Ok(Some(RecordedRun {
+            deliveries: recorded,
             webhook: hook,
             opened: decision.opened,
             next,
@@ -323,15 +332,48 @@ impl WebhookStore for AnyStore {
     }
 }
 
-/// The statement that makes subscription `webhook`'s earliest pending delivery `sending` and
-/// in flight by `job` at `now` (the parameters' names).
-fn take_pending(job: &str, now: &str, webhook: &str) -> String {
+/// The statement that makes subscription `webhook`'s `count` earliest pending deliveries
+/// `sending` and in flight by `job` at `now` (the parameters' names).
+fn take_pending(job: &str, now: &str, webhook: &str, count: usize) -> String {
     format!(
         "UPDATE athlos_webhook_deliveries SET state = 'sending', job = {job}, \
-         updated_at = {now}, in_flight = TRUE WHERE id = (SELECT id FROM \
+         updated_at = {now}, in_flight = TRUE WHERE id IN (SELECT id FROM \
          athlos_webhook_deliveries WHERE webhook = {webhook} AND state = 'pending' \
-         ORDER BY sequence, id LIMIT 1)"
+         ORDER BY sequence, id LIMIT {count})"
     )
+}
+
+/// One statement that records the successful attempts `succeeded` (delivery, outcome) of
+/// subscription `webhook`'s deliveries `sending` by `job`; it returns the rows it changed.
+fn record_successes(
+    conn: &Conn,
+    succeeded: &[&(u64, AttemptOutcome)],
+    job: JobId,
+    webhook: u64,
+    now: Time,
+) -> Query {
+    let rows = if conn.is_postgres() {
+        "SELECT delivery, status::integer AS status FROM unnest($2::bigint[], $3::bigint[]) \
+         AS u(delivery, status)"
+    } else {
+        "SELECT d.value AS delivery, s.value AS status FROM json_each($2) AS d \
+         JOIN json_each($3) AS s ON s.key = d.key"
+    };
+    let column =
+        |f: fn(&(u64, AttemptOutcome)) -> i64| succeeded.iter().map(|o| f(o)).collect::<Vec<i64>>();
+    query(format!(
+        "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = v.status, \
+         last_error = NULL, state = 'succeeded', updated_at = $1, in_flight = FALSE \
+         FROM ({rows}) AS v WHERE id = v.delivery AND state = 'sending' AND job = $4 \
+         AND webhook = $5 RETURNING {DELIVERY_COLUMNS}"
+    ))
+    .bind(now)
+    .bind(column(|(id, _)| i64::try_from(*id).unwrap_or(i64::MAX)))
+    .bind(column(|(_, outcome)| {
+        i64::from(outcome.status.unwrap_or(0))
+    }))
+    .bind(job)
+    .bind(webhook)
 }
 
 /// Deliveries [`insert_deliveries`] records in one statement.

@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AggregateRef, AggregateStore, Attempt, AttemptOutcome, BlobStore, Cancellation, Commit,
-    Competition, CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore, Delivery,
+    AggregateRef, AggregateStore, Attempt, AttemptOutcome, AttemptRun, BlobStore, Cancellation,
+    Commit, Competition, CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore, Delivery,
     DeliveryState, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore, LoggedEvent,
-    NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, Recorded, RunFilter, Store, StoreError,
-    Stored, Topic, Tournament, Wakeup, Webhook, WebhookPatch, WebhookStore,
+    NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, Recorded, RecordedRun, RunFilter, Store,
+    StoreError, Stored, Topic, Tournament, Wakeup, Webhook, WebhookPatch, WebhookStore,
 };
 use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
 use crate::chat::TournamentChat;
@@ -414,6 +414,15 @@ macro_rules! forward {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Option<Recorded>, StoreError> {
                 (**self).record_attempt(id, job, attempt, now).await
+            }
+
+            async fn record_attempts(
+                &self,
+                job: JobId,
+                run: AttemptRun,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<RecordedRun>, StoreError> {
+                (**self).record_attempts(job, run, now).await
             }
 
             async fn redeliver(

@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 
 use super::runs::cancel_outcome;
 use super::{
-    retry_job, AggregateRef, AggregateStore, Attempt, AttemptOutcome, BlobStore, CancelOutcome,
+    retry_job, AggregateRef, AggregateStore, AttemptOutcome, AttemptRun, BlobStore, CancelOutcome,
     Cancellation, Commit, Competition, CompletedAndClaimed, Deadline, DeadlineKey, DeadlineStore,
     Delivery, DeliveryState, Division, DraftRecord, EventLog, Job, JobId, JobState, JobStore,
-    LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, Recorded, RunFilter, Store,
-    StoreError, Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
+    LoggedEvent, NewDelivery, NewJob, NewWebhook, QueueStat, Receipt, RecordedRun, RunFilter,
+    Store, StoreError, Stored, Tournament, Webhook, WebhookPatch, WebhookStore, Write,
 };
 use crate::account::{SecretHash, Session, User, Username, UsernameClaim};
 use crate::chat::TournamentChat;
@@ -1015,16 +1015,33 @@ impl Inner {
         }
     }
 
-    /// Makes the subscription's earliest pending delivery `sending` by `job`, in flight.
-    fn take_next(&mut self, webhook: u64, job: JobId, now: DateTime<Utc>) -> Option<Delivery> {
-        let id = self.next_in_line(webhook)?;
-        let d = self.deliveries.get_mut(&id)?;
-        d.state = DeliveryState::Sending;
-        d.job = Some(job);
-        d.in_flight = true;
-        d.updated_at = now;
-        Some(d.clone())
+    /// The first `count` pending deliveries of the subscription's line, in its order; none
+    /// while one is `sending`.
+    fn line(&self, webhook: u64, count: usize) -> Vec<u64> {
+        if self.next_in_line(webhook).is_none() {
+            return Vec::new();
+        }
+        let mut pending: Vec<(u64, u64)> = self
+            .deliveries
+            .values()
+            .filter(|d| d.webhook == webhook && d.state == DeliveryState::Pending)
+            .map(|d| (d.sequence, d.id))
+            .collect();
+        pending.sort_unstable();
+        pending.into_iter().take(count).map(|(_, id)| id).collect()
     }
+}
+
+/// Records an attempt's outcome on its delivery: counted, no longer in flight, possibly sent
+/// when the outcome says so.
+fn record_outcome(delivery: &mut Delivery, outcome: AttemptOutcome, now: DateTime<Utc>) {
+    delivery.attempts = delivery.attempts.saturating_add(1);
+    delivery.in_flight = false;
+    delivery.possibly_sent |= outcome.possibly_sent;
+    delivery.last_status = outcome.status;
+    delivery.last_error = outcome.error;
+    delivery.state = outcome.state;
+    delivery.updated_at = now;
 }
 
 #[async_trait]
@@ -1205,12 +1222,7 @@ impl WebhookStore for MemoryStore {
         if delivery.state != DeliveryState::Sending || delivery.job != Some(job) {
             return Ok(None);
         }
-        delivery.attempts = delivery.attempts.saturating_add(1);
-        delivery.in_flight = false;
-        delivery.last_status = outcome.status;
-        delivery.last_error = outcome.error;
-        delivery.state = outcome.state;
-        delivery.updated_at = now;
+        record_outcome(delivery, outcome, now);
         let done = delivery.clone();
         if matches!(done.state, DeliveryState::Succeeded | DeliveryState::Dead) {
             inner.pump(done.webhook, now);
@@ -1218,61 +1230,77 @@ impl WebhookStore for MemoryStore {
         Ok(Some(done))
     }
 
-    async fn record_attempt(
+    async fn record_attempts(
         &self,
-        id: u64,
         job: JobId,
-        attempt: Attempt,
+        run: AttemptRun,
         now: DateTime<Utc>,
-    ) -> Result<Option<Recorded>, StoreError> {
+    ) -> Result<Option<RecordedRun>, StoreError> {
         let mut inner = self.lock();
         let inner = &mut *inner;
-        let Some(delivery) = inner.deliveries.get_mut(&id) else {
+        let Some(hook) = inner.webhooks.get(&run.webhook) else {
             return Ok(None);
         };
-        let Some(hook) = inner.webhooks.get_mut(&attempt.webhook) else {
-            return Ok(None);
+        let decision = run.policy.decide_run(&run.attempts, hook.circuit, now);
+        let held_by_job = |d: &Delivery| {
+            d.state == DeliveryState::Sending && d.job == Some(job) && d.webhook == run.webhook
         };
-        if delivery.state != DeliveryState::Sending
-            || delivery.job != Some(job)
-            || delivery.webhook != attempt.webhook
-        {
+        let all_held = decision
+            .outcomes
+            .iter()
+            .all(|(id, _)| inner.deliveries.get(id).is_some_and(held_by_job));
+        if decision.outcomes.is_empty() || !all_held {
             return Ok(None);
         }
-        let decision = attempt
-            .policy
-            .decide(attempt.sent, attempt.number, hook.circuit, id, now);
+        let mut recorded = Vec::with_capacity(decision.outcomes.len());
+        for (id, outcome) in decision.outcomes {
+            if let Some(delivery) = inner.deliveries.get_mut(&id) {
+                record_outcome(delivery, outcome, now);
+                recorded.push(id);
+            }
+        }
+        // What the job held and did not record goes back in line.
+        for d in inner.deliveries.values_mut().filter(|d| held_by_job(d)) {
+            if !recorded.contains(&d.id) {
+                d.state = DeliveryState::Pending;
+                d.job = None;
+                d.in_flight = false;
+                d.updated_at = now;
+            }
+        }
+        let Some(hook) = inner.webhooks.get_mut(&run.webhook) else {
+            return Ok(None);
+        };
         hook.circuit = decision.circuit;
         let webhook = hook.clone();
-        let retry_at = decision
-            .retry_at
-            .filter(|_| decision.outcome.state == DeliveryState::Sending);
-        delivery.attempts = delivery.attempts.saturating_add(1);
-        delivery.in_flight = false;
-        delivery.last_status = decision.outcome.status;
-        delivery.last_error = decision.outcome.error;
-        delivery.state = decision.outcome.state;
-        delivery.updated_at = now;
-        let round = delivery.round;
-        let mut next = None;
-        match retry_at {
-            Some(at) => {
-                let retry =
-                    inner.enqueue(retry_job(id, round, attempt.number.saturating_add(1), at));
+        let mut next = Vec::new();
+        match decision.retry {
+            Some((id, number, at)) => {
+                let round = inner.deliveries.get(&id).map_or(0, |d| d.round);
+                let retry = inner.enqueue(retry_job(id, round, number, at));
                 if let Some(d) = inner.deliveries.get_mut(&id) {
                     d.job = Some(retry.id);
                 }
             }
-            _ if attempt.chain && !webhook.circuit.is_open() => {
-                next = inner.take_next(webhook.id, job, now);
+            None if run.take > 0 && !webhook.circuit.is_open() => {
+                for id in inner.line(webhook.id, run.take) {
+                    if let Some(d) = inner.deliveries.get_mut(&id) {
+                        d.state = DeliveryState::Sending;
+                        d.job = Some(job);
+                        d.in_flight = true;
+                        d.updated_at = now;
+                        next.push(d.clone());
+                    }
+                }
             }
-            _ => inner.pump(webhook.id, now),
+            None => inner.pump(webhook.id, now),
         }
-        let Some(delivery) = inner.deliveries.get(&id).cloned() else {
-            return Ok(None);
-        };
-        Ok(Some(Recorded {
-            delivery,
+        let deliveries = recorded
+            .iter()
+            .filter_map(|id| inner.deliveries.get(id).cloned())
+            .collect();
+        Ok(Some(RecordedRun {
+            deliveries,
             webhook,
             opened: decision.opened,
             next,

@@ -72,9 +72,10 @@ pub use runs::{
 };
 pub use wakeup::{Topic, WakeSource, Wakeup};
 pub use webhooks::{
-    delivery_job, retry_job, Attempt, AttemptDecision, AttemptOutcome, Circuit, Delivery,
-    DeliveryPolicy, DeliveryState, NewDelivery, NewWebhook, Recorded, Webhook, WebhookPatch,
-    DELIVERY_ATTEMPTS, DELIVER_WEBHOOK,
+    delivery_job, retry_job, Attempt, AttemptDecision, AttemptOutcome, AttemptRun, Circuit,
+    Delivery, DeliveryPolicy, DeliveryState, NewDelivery, NewWebhook, Recorded, RecordedRun,
+    RunAttempt, RunDecision, SendFailure, Webhook, WebhookPatch, DELIVERY_ATTEMPTS,
+    DELIVERY_WINDOW, DELIVER_WEBHOOK,
 };
 
 /// A document with the version it was stored at (1 after creation, +1 per write).
@@ -834,16 +835,9 @@ pub trait WebhookStore: Send + Sync {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<Delivery>, StoreError>;
 
-    /// Records attempt `attempt.number` of delivery `id` by job `job`, in one transaction:
-    /// [`DeliveryPolicy::decide`] rules on it from the subscription's [`Circuit`], which is
-    /// updated; the delivery is counted, its `in_flight` cleared, its status and error kept.
-    /// A retry (`sending`) gets a new job due at the retry time ([`retry_job`], the next
-    /// attempt's number), and this job leaves the delivery. A final state moves the line on:
-    /// with `attempt.chain` and the circuit closed, the subscription's next delivery becomes
-    /// `sending` by this same job, marked in flight, and is returned in [`Recorded::next`] to
-    /// send at once; otherwise the next delivery gets a new job (due at the next probe when
-    /// the circuit is open). `None` (and no change) when the delivery is gone or no longer
-    /// `sending` by that job, or not of `attempt.webhook` (a stale job).
+    /// Records attempt `attempt.number` of delivery `id` by job `job`: the run of one
+    /// attempt ([`WebhookStore::record_attempts`]) that takes at most one next delivery (with
+    /// `attempt.chain`). `None` (and no change) as there.
     ///
     /// # Errors
     /// [`StoreError::Backend`].
@@ -853,7 +847,54 @@ pub trait WebhookStore: Send + Sync {
         job: JobId,
         attempt: Attempt,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<Recorded>, StoreError>;
+    ) -> Result<Option<Recorded>, StoreError> {
+        let run = AttemptRun {
+            webhook: attempt.webhook,
+            attempts: vec![RunAttempt {
+                delivery: id,
+                number: attempt.number,
+                sent: attempt.sent,
+            }],
+            policy: attempt.policy,
+            take: usize::from(attempt.chain),
+        };
+        let Some(recorded) = self.record_attempts(job, run, now).await? else {
+            return Ok(None);
+        };
+        let Some(delivery) = recorded.deliveries.into_iter().next() else {
+            return Ok(None);
+        };
+        Ok(Some(Recorded {
+            delivery,
+            webhook: recorded.webhook,
+            opened: recorded.opened,
+            next: recorded.next.into_iter().next(),
+        }))
+    }
+
+    /// Records a run of attempts job `job` made of consecutive deliveries of subscription
+    /// `run.webhook`, in one transaction. [`DeliveryPolicy::decide_run`] rules on them from
+    /// the subscription's [`Circuit`], which is updated; each delivery recorded is counted, its
+    /// `in_flight` cleared, its status and error kept, and it is marked `possibly_sent` when
+    /// its attempt failed after the request may have arrived
+    /// ([`AttemptOutcome::possibly_sent`]). The deliveries the job held and did not record
+    /// (after a failure) go back in line (`pending`, not in flight). A retry (`sending`) gets a
+    /// new job due at the retry time ([`retry_job`], the next attempt's number), and this job
+    /// leaves the line. Otherwise the line moves on: with `run.take` and the circuit closed,
+    /// up to `run.take` of the subscription's next deliveries become `sending` by this same
+    /// job, marked in flight, and are returned in [`RecordedRun::next`] to send at once;
+    /// otherwise the next delivery gets a new job (due at the next probe when the circuit is
+    /// open). `None` (and no change) when the run is empty, or a delivery of it is gone, no
+    /// longer `sending` by that job, or not of `run.webhook` (a stale job).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn record_attempts(
+        &self,
+        job: JobId,
+        run: AttemptRun,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<RecordedRun>, StoreError>;
 
     /// Puts deliveries of subscription `webhook` back in line for another round: delivery
     /// `delivery` when given (if succeeded or dead), else every dead letter of the

@@ -234,9 +234,11 @@ pub struct Delivery {
     /// ([`super::WebhookStore::start_attempt`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_flight: bool,
-    /// An attempt started sending it and its worker stopped before recording the outcome:
-    /// the receiver may have it already (it deduplicates by `webhook-id`). Set when the
-    /// next attempt starts, and kept.
+    /// The receiver may have it already (it deduplicates by `webhook-id`), and the next
+    /// attempt says so (`webhook-possibly-sent`): an attempt started sending it and its worker
+    /// stopped before recording the outcome (set when the next attempt starts), or an attempt
+    /// failed after its request may have arrived ([`SendFailure::may_have_arrived`]: an
+    /// error answer, a timeout; set when it is recorded). Kept once set.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub possibly_sent: bool,
 }
@@ -261,32 +263,76 @@ pub struct AttemptOutcome {
     pub status: Option<u16>,
     /// What failed.
     pub error: Option<String>,
+    /// The attempt failed after its request may have reached the receiver (it answered with
+    /// an error, or the answer never came): the delivery is marked
+    /// [`Delivery::possibly_sent`] and the next attempt says so.
+    pub possibly_sent: bool,
+}
+
+/// Why a send failed ([`Attempt::sent`]), and whether the receiver may have the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    /// The receiver's status, if it answered.
+    pub status: Option<u16>,
+    /// What failed, for the delivery's `last_error`.
+    pub error: String,
+    /// The request may have reached the receiver: it answered (with a status other than
+    /// 2xx), or the answer did not come (a timeout, a connection broken after the request
+    /// went out). False only when it certainly did not: no connection was made, or the
+    /// request was never built (a refused target, an event that cannot be encoded).
+    pub may_have_arrived: bool,
+}
+
+impl SendFailure {
+    /// The receiver answered `status`, not a 2xx: it has the request.
+    pub fn answered(status: u16) -> Self {
+        Self {
+            status: Some(status),
+            error: format!("the receiver answered {status}"),
+            may_have_arrived: true,
+        }
+    }
+
+    /// The request went out (or may have) and no answer came.
+    pub fn unanswered(error: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            error: error.into(),
+            may_have_arrived: true,
+        }
+    }
+
+    /// The request never reached the receiver.
+    pub fn not_sent(error: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            error: error.into(),
+            may_have_arrived: false,
+        }
+    }
 }
 
 impl AttemptOutcome {
     /// How an attempt ended, from what the send gave: `Ok(status)`, a 2xx answer, succeeds;
-    /// a failure (`Err((the status if the receiver answered, the reason))`) is retried while
-    /// the job has attempts left (the delivery stays `Sending`) and is a dead letter after its
-    /// last (`attempt` counts from 1, up to `max_attempts`).
-    pub fn of_attempt(
-        sent: Result<u16, (Option<u16>, String)>,
-        attempt: u32,
-        max_attempts: u32,
-    ) -> Self {
+    /// a failure is retried while the job has attempts left (the delivery stays `Sending`)
+    /// and is a dead letter after its last (`attempt` counts from 1, up to `max_attempts`).
+    pub fn of_attempt(sent: Result<u16, SendFailure>, attempt: u32, max_attempts: u32) -> Self {
         match sent {
             Ok(status) => Self {
                 state: DeliveryState::Succeeded,
                 status: Some(status),
                 error: None,
+                possibly_sent: false,
             },
-            Err((status, error)) => Self {
+            Err(failure) => Self {
                 state: if attempt >= max_attempts {
                     DeliveryState::Dead
                 } else {
                     DeliveryState::Sending
                 },
-                status,
-                error: Some(error),
+                status: failure.status,
+                error: Some(failure.error),
+                possibly_sent: failure.may_have_arrived,
             },
         }
     }
@@ -308,6 +354,7 @@ impl AttemptOutcome {
             state: DeliveryState::Dead,
             status: None,
             error: Some(reason),
+            possibly_sent: false,
         })
     }
 }
@@ -366,7 +413,7 @@ impl DeliveryPolicy {
     /// the same decision.
     pub fn decide(
         &self,
-        sent: Result<u16, (Option<u16>, String)>,
+        sent: Result<u16, SendFailure>,
         attempt: u32,
         circuit: Circuit,
         delivery: u64,
@@ -418,14 +465,114 @@ pub struct Attempt {
     pub webhook: u64,
     /// Its number in the delivery's round, from 1.
     pub number: u32,
-    /// What the send gave: a 2xx status, or the status (if the receiver answered) and why it
-    /// failed.
-    pub sent: Result<u16, (Option<u16>, String)>,
+    /// What the send gave: a 2xx status, or why it failed.
+    pub sent: Result<u16, SendFailure>,
     /// The rules.
     pub policy: DeliveryPolicy,
     /// Whether the job goes on with the subscription's next delivery (else a new job takes
     /// it).
     pub chain: bool,
+}
+
+/// Deliveries a job takes from its subscription's line at once: it sends them in a row, each
+/// after the one before succeeded, and records their outcomes together (one transaction for
+/// the lot, [`super::WebhookStore::record_attempts`]).
+pub const DELIVERY_WINDOW: usize = 8;
+
+/// One attempt of an [`AttemptRun`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunAttempt {
+    /// The delivery.
+    pub delivery: u64,
+    /// The attempt's number in the delivery's round, from 1.
+    pub number: u32,
+    /// What the send gave: a 2xx status, or why it failed.
+    pub sent: Result<u16, SendFailure>,
+}
+
+/// Attempts one job made of consecutive deliveries of its subscription's line, in the line's
+/// order, recorded together ([`super::WebhookStore::record_attempts`]). The job sends nothing
+/// after a failure: the run ends with its first failed attempt (later ones are not recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRun {
+    /// The subscription.
+    pub webhook: u64,
+    /// The attempts, in the line's order.
+    pub attempts: Vec<RunAttempt>,
+    /// The rules.
+    pub policy: DeliveryPolicy,
+    /// How many of the line's next deliveries the same job takes to send next (0: the next
+    /// delivery gets a job of its own).
+    pub take: usize,
+}
+
+/// What recording an [`AttemptRun`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRun {
+    /// The deliveries recorded, in the run's order, after it.
+    pub deliveries: Vec<Delivery>,
+    /// The subscription after it (its circuit).
+    pub webhook: Webhook,
+    /// The run opened the circuit.
+    pub opened: bool,
+    /// The deliveries the same job sends next, in the line's order: `sending` by it and in
+    /// flight.
+    pub next: Vec<Delivery>,
+}
+
+/// What an [`AttemptRun`] leads to, as [`DeliveryPolicy::decide_run`] rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDecision {
+    /// Each recorded attempt's delivery and outcome, in order: the attempts up to and with
+    /// the first failure.
+    pub outcomes: Vec<(u64, AttemptOutcome)>,
+    /// The failed delivery tried again: its id, the next attempt's number and when.
+    pub retry: Option<(u64, u32, DateTime<Utc>)>,
+    /// The subscription's circuit after the run.
+    pub circuit: Circuit,
+    /// The run opened the circuit.
+    pub opened: bool,
+}
+
+impl DeliveryPolicy {
+    /// Rules on a run of attempts ([`AttemptRun`]) from the subscription's `circuit`: each
+    /// attempt as [`DeliveryPolicy::decide`] rules on it with the circuit the one before left,
+    /// up to the first failure; the attempts after it are not recorded.
+    pub fn decide_run(
+        &self,
+        attempts: &[RunAttempt],
+        circuit: Circuit,
+        now: DateTime<Utc>,
+    ) -> RunDecision {
+        let mut decided = RunDecision {
+            outcomes: Vec::with_capacity(attempts.len()),
+            retry: None,
+            circuit,
+            opened: false,
+        };
+        for attempt in attempts {
+            let failed = attempt.sent.is_err();
+            let decision = self.decide(
+                attempt.sent.clone(),
+                attempt.number,
+                decided.circuit,
+                attempt.delivery,
+                now,
+            );
+            decided.circuit = decision.circuit;
+            decided.opened |= decision.opened;
+            if decision.outcome.state == DeliveryState::Sending {
+                decided.retry = decision
+                    .retry_at
+                    .map(|at| (attempt.delivery, attempt.number.saturating_add(1), at));
+            }
+            decided.outcomes.push((attempt.delivery, decision.outcome));
+            if failed {
+                break;
+            }
+        }
+        decided
+    }
 }
 
 /// What recording an attempt did.
@@ -476,16 +623,31 @@ mod tests {
             (3, DeliveryState::Dead),
             (4, DeliveryState::Dead),
         ] {
-            let failed = AttemptOutcome::of_attempt(Err((Some(500), "500".to_owned())), attempt, 3);
+            let failed = AttemptOutcome::of_attempt(Err(SendFailure::answered(500)), attempt, 3);
             assert_eq!(failed.state, state, "attempt {attempt} of 3");
             assert_eq!(failed.status, Some(500));
-            assert_eq!(failed.error.as_deref(), Some("500"));
+            assert_eq!(failed.error.as_deref(), Some("the receiver answered 500"));
+            assert!(failed.possibly_sent, "the receiver has it");
         }
-        let unanswered = AttemptOutcome::of_attempt(Err((None, "timeout".to_owned())), 1, 1);
+        let unanswered = AttemptOutcome::of_attempt(Err(SendFailure::unanswered("timeout")), 1, 1);
         assert_eq!(
-            (unanswered.state, unanswered.status),
-            (DeliveryState::Dead, None)
+            (
+                unanswered.state,
+                unanswered.status,
+                unanswered.possibly_sent
+            ),
+            (DeliveryState::Dead, None, true)
         );
+        let refused = AttemptOutcome::of_attempt(Err(SendFailure::not_sent("refused")), 1, 2);
+        assert_eq!(
+            (refused.state, refused.status, refused.error.as_deref()),
+            (DeliveryState::Sending, None, Some("refused"))
+        );
+        assert!(
+            !refused.possibly_sent,
+            "no connection: the receiver has nothing"
+        );
+        assert!(!ok.possibly_sent);
     }
 
     #[test]
@@ -542,7 +704,7 @@ mod tests {
                 max: chrono::Duration::seconds(40),
             },
         };
-        let fail = || Err((Some(500), "the receiver answered 500".to_owned()));
+        let fail = || Err(SendFailure::answered(500));
         // Below the threshold: retried after the backoff, the failures counted.
         let first = policy.decide(fail(), 1, Circuit::default(), 9, now);
         assert_eq!(first.outcome.state, DeliveryState::Sending);

@@ -63,6 +63,12 @@ pub struct ServeArgs {
     /// Webhook delivery jobs run at once in this process (one per subscription sending).
     #[arg(long, env = "ATHLOS_WEBHOOK_CONCURRENCY", default_value_t = 16)]
     pub webhook_concurrency: usize,
+    /// Deliveries of one subscription a job sends one after the other (each once the one
+    /// before succeeded) before recording them together, 1 to 64 (1: each recorded before
+    /// the next is sent).
+    #[arg(long, env = "ATHLOS_WEBHOOK_WINDOW", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub webhook_window: u16,
     /// Consecutive failed attempts that open a webhook subscription's circuit (its deliveries
     /// wait for probes; 0: never).
     #[arg(long, env = "ATHLOS_WEBHOOK_FAILURE_THRESHOLD", default_value_t = 5)]
@@ -119,6 +125,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             allow_private: args.webhook_allow_private,
             timeout: Duration::from_secs(args.webhook_timeout.max(1)),
             concurrency: args.webhook_concurrency.max(1),
+            window: usize::from(args.webhook_window.clamp(1, 64)),
             policy: webhook_policy(args),
         },
         read_cache_bytes: args.read_cache_mb.saturating_mul(1024 * 1024),

@@ -37,7 +37,7 @@
 //!   receiver got each once (a repeat only with `webhook-possibly-sent`), in log order.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -1169,16 +1169,26 @@ async fn check_webhooks(
             .collect();
         // The database: one delivery per event, succeeded.
         let rows = sqlx::query(
-            "SELECT sequence, state FROM athlos_webhook_deliveries WHERE webhook = $1 AND sequence <= $2",
+            "SELECT sequence, state, attempts, last_error, possibly_sent \
+             FROM athlos_webhook_deliveries WHERE webhook = $1 AND sequence <= $2",
         )
         .bind(*hook as i64)
         .bind(frozen as i64)
         .fetch_all(&mut *conn)
         .await?;
         let mut recorded: BTreeMap<u64, usize> = BTreeMap::new();
+        // What the database says of each delivery, to explain a repeat.
+        let mut history: HashMap<u64, String> = HashMap::new();
         for row in &rows {
             let sequence: i64 = row.try_get("sequence")?;
             let state: String = row.try_get("state")?;
+            let attempts: i32 = row.try_get("attempts")?;
+            let error: Option<String> = row.try_get("last_error")?;
+            let flagged: bool = row.try_get("possibly_sent")?;
+            history.insert(
+                sequence as u64,
+                format!("{sequence}: {attempts} attempts, possibly_sent {flagged}, last error {error:?}"),
+            );
             *recorded.entry(sequence as u64).or_default() += 1;
             if state != "succeeded" {
                 failures.push(format!("webhook {n}: delivery of {sequence} is {state}"));
@@ -1199,7 +1209,8 @@ async fn check_webhooks(
         // The receiver: each event once (a repeat only flagged as possibly sent), in order.
         let mut first: Vec<u64> = Vec::new();
         let mut got = HashSet::new();
-        let (mut repeats, mut unflagged) = (0usize, 0usize);
+        let mut repeats = 0usize;
+        let mut unflagged = Vec::new();
         for (_, id, possibly_sent) in received.iter().filter(|(h, _, _)| *h == n) {
             let Some(sequence) = by_id.get(id).copied() else {
                 failures.push(format!("webhook {n}: a delivery of unknown event {id}"));
@@ -1213,13 +1224,15 @@ async fn check_webhooks(
             } else {
                 repeats += 1;
                 if !possibly_sent {
-                    unflagged += 1;
+                    unflagged.push(history.get(&sequence).cloned().unwrap_or_default());
                 }
             }
         }
-        if unflagged > 0 {
+        if !unflagged.is_empty() {
             failures.push(format!(
-                "webhook {n}: {unflagged} events delivered again without webhook-possibly-sent"
+                "webhook {n}: {} events delivered again without webhook-possibly-sent ({})",
+                unflagged.len(),
+                unflagged.join("; ")
             ));
         }
         if first.windows(2).any(|w| w[0] > w[1]) {

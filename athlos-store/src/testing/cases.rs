@@ -1660,6 +1660,7 @@ pub async fn webhook_deliveries_in_order_with_dead_letters<S: Store>(store: S) {
         state,
         status,
         error: status.map(|s| format!("receiver answered {s}")),
+        possibly_sent: false,
     };
     // A stale job changes nothing.
     assert_eq!(
@@ -1794,36 +1795,15 @@ pub async fn webhook_deliveries_in_order_with_dead_letters<S: Store>(store: S) {
 /// with [`WebhookStore::record_attempt`](athlos_core::store::WebhookStore::record_attempt)
 /// retry with a new job, hand the next delivery to the same job, open the circuit after the
 /// threshold (the line waits for the probe, nothing becomes a dead letter while open) and
-/// close it on a success; a pump while it is open is due at the probe.
+/// close it on a success; a pump while it is open is due at the probe. A failure the receiver
+/// may have seen (it answered) marks the delivery possibly sent; one it cannot have (no
+/// connection) does not.
 pub async fn webhook_circuit_breaker_and_chained_deliveries<S: Store>(store: S) {
-    use athlos_core::store::{
-        Attempt, AttemptOutcome, Backoff, DeliveryPolicy, DeliveryState, NewDelivery, NewWebhook,
-    };
-    let hook = store
-        .create_webhook(NewWebhook {
-            scope: AggregateRef::Tournament(tid("cup")),
-            url: "https://example.com/hook".to_owned(),
-            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
-            event_types: Vec::new(),
-            enabled: true,
-            created_at: t0(),
-        })
-        .await
-        .unwrap();
+    use athlos_core::store::{Attempt, AttemptOutcome, DeliveryState, NewDelivery, SendFailure};
+    let hook = cup_webhook(&store).await;
     assert!(!hook.circuit.is_open());
     assert_eq!(hook.circuit.failures, 0);
-    let policy = DeliveryPolicy {
-        attempts: 2,
-        failure_threshold: 3,
-        retry: Backoff {
-            base: secs(1),
-            max: secs(1),
-        },
-        probe: Backoff {
-            base: secs(10),
-            max: secs(40),
-        },
-    };
+    let policy = test_policy(3);
     let record = |sequences: std::ops::RangeInclusive<u64>| {
         sequences
             .map(|sequence| NewDelivery {
@@ -1845,14 +1825,14 @@ pub async fn webhook_circuit_breaker_and_chained_deliveries<S: Store>(store: S) 
         .map(|d| d.id)
         .collect();
     let first_job = store.delivery(ids[0]).await.unwrap().unwrap().job.unwrap();
-    let attempt = |number: u32, sent: Result<u16, (Option<u16>, String)>, chain: bool| Attempt {
+    let attempt = |number: u32, sent: Result<u16, SendFailure>, chain: bool| Attempt {
         webhook: hook.id,
         number,
         sent,
         policy,
         chain,
     };
-    let failed = || Err((Some(503), "the receiver answered 503".to_owned()));
+    let failed = || Err(SendFailure::answered(503));
 
     // A stale job, or the wrong subscription, changes nothing.
     for (job, webhook) in [
@@ -1884,6 +1864,10 @@ pub async fn webhook_circuit_breaker_and_chained_deliveries<S: Store>(store: S) 
         (1, Some(503))
     );
     assert!(!retried.delivery.in_flight);
+    assert!(
+        retried.delivery.possibly_sent,
+        "the receiver answered: it has the request, the retry says so"
+    );
     assert_eq!(retried.webhook.circuit.failures, 1);
     assert!(!retried.webhook.circuit.is_open() && !retried.opened);
     assert_eq!(retried.next, None);
@@ -1914,14 +1898,21 @@ pub async fn webhook_circuit_breaker_and_chained_deliveries<S: Store>(store: S) 
         (next.state, next.job, next.in_flight),
         (DeliveryState::Sending, Some(second_job), true)
     );
+    assert!(!next.possibly_sent);
     assert_eq!(store.delivery(ids[1]).await.unwrap().unwrap(), next);
-    // The third failure in a row opens the circuit: the delivery waits for the probe, with a
-    // new job due then.
+    // The third failure in a row (no connection: the receiver has nothing) opens the circuit:
+    // the delivery waits for the probe, with a new job due then.
+    let refused = Err(SendFailure::not_sent("the request could not connect"));
     let opened = store
-        .record_attempt(ids[1], second_job, attempt(1, failed(), true), now)
+        .record_attempt(ids[1], second_job, attempt(1, refused, true), now)
         .await
         .unwrap()
         .unwrap();
+    assert!(!opened.delivery.possibly_sent, "{:?}", opened.delivery);
+    assert_eq!(
+        opened.delivery.last_error.as_deref(),
+        Some("the request could not connect")
+    );
     assert!(opened.opened);
     let probe = opened.webhook.circuit.next_probe.unwrap();
     assert!(probe >= now + secs(5) && probe <= now + secs(10), "{probe}");
@@ -2029,6 +2020,7 @@ pub async fn webhook_circuit_breaker_and_chained_deliveries<S: Store>(store: S) 
         state: DeliveryState::Dead,
         status: None,
         error: Some("stranded".to_owned()),
+        possibly_sent: false,
     };
     store
         .finish_delivery(four.id, job, swept, later)
@@ -2039,6 +2031,257 @@ pub async fn webhook_circuit_breaker_and_chained_deliveries<S: Store>(store: S) 
     assert_eq!(five.state, DeliveryState::Sending);
     let due = store.job(five.job.unwrap()).await.unwrap().unwrap().run_at;
     assert_eq!(due, probe, "due at the probe while the circuit is open");
+}
+
+/// A run of attempts of one subscription's deliveries by one job is recorded in one go: the
+/// successes, then the first failure (retried by a new job, or a dead letter); what the job
+/// held and did not record goes back in line; the line's next deliveries are taken by the same
+/// job, up to the run's `take`, in order and in flight; `take` 0 hands the next one to a job
+/// of its own. A stale job, another job's run or an empty run changes nothing.
+pub async fn webhook_runs_are_recorded_together<S: Store>(store: S) {
+    use athlos_core::store::{AttemptRun, DeliveryState, NewDelivery, RunAttempt, SendFailure};
+    let hook = cup_webhook(&store).await;
+    let policy = test_policy(5);
+    let new = (1..=10)
+        .map(|sequence| NewDelivery {
+            webhook: hook.id,
+            sequence,
+            message_id: format!("msg_{sequence}"),
+        })
+        .collect();
+    assert!(store.record_deliveries(0, 10, new, t0()).await.unwrap());
+    let ids: Vec<u64> = store
+        .deliveries(hook.id, None, 0, 20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(ids.len(), 10);
+    let d = |n: usize| ids[n - 1];
+    let ok = |n: usize, status: u16| RunAttempt {
+        delivery: d(n),
+        number: 1,
+        sent: Ok(status),
+    };
+    let run = |attempts: Vec<RunAttempt>, take: usize| AttemptRun {
+        webhook: hook.id,
+        attempts,
+        policy,
+        take,
+    };
+    let first_job = delivery_of(&store, d(1)).await.job.unwrap();
+    store
+        .start_attempt(d(1), first_job, t0())
+        .await
+        .unwrap()
+        .unwrap();
+
+    // An empty run, and another job's, change nothing.
+    assert_eq!(
+        store
+            .record_attempts(first_job, run(Vec::new(), 4), t0())
+            .await
+            .unwrap(),
+        None
+    );
+    let other = JobId(first_job.0 + 1000);
+    assert_eq!(
+        store
+            .record_attempts(other, run(vec![ok(1, 204)], 4), t0())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        delivery_of(&store, d(1)).await.state,
+        DeliveryState::Sending
+    );
+
+    // One success; the same job takes the next four, in order and in flight.
+    let now = t0() + secs(1);
+    let first = store
+        .record_attempts(first_job, run(vec![ok(1, 204)], 4), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.deliveries.len(), 1);
+    assert_eq!(
+        (first.deliveries[0].state, first.deliveries[0].attempts),
+        (DeliveryState::Succeeded, 1)
+    );
+    let taken: Vec<u64> = first.next.iter().map(|x| x.id).collect();
+    assert_eq!(taken, [d(2), d(3), d(4), d(5)]);
+    for x in &first.next {
+        assert_eq!(
+            (x.state, x.job, x.in_flight),
+            (DeliveryState::Sending, Some(first_job), true),
+            "{x:?}"
+        );
+        assert_eq!(&delivery_of(&store, x.id).await, x, "as stored");
+    }
+    assert_eq!(
+        delivery_of(&store, d(6)).await.state,
+        DeliveryState::Pending
+    );
+
+    // A success, then a failure the receiver saw (an attempt after it is not recorded): the
+    // failure is retried by a new job, possibly sent; the rest go back in line.
+    let cut = vec![
+        ok(2, 200),
+        RunAttempt {
+            delivery: d(3),
+            number: 1,
+            sent: Err(SendFailure::answered(503)),
+        },
+        ok(4, 204),
+    ];
+    let second = store
+        .record_attempts(first_job, run(cut, 4), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let recorded: Vec<(u64, DeliveryState)> =
+        second.deliveries.iter().map(|x| (x.id, x.state)).collect();
+    assert_eq!(
+        recorded,
+        [
+            (d(2), DeliveryState::Succeeded),
+            (d(3), DeliveryState::Sending)
+        ]
+    );
+    assert_eq!(second.deliveries[0].last_status, Some(200));
+    let failed = &second.deliveries[1];
+    assert!(failed.possibly_sent && !failed.in_flight, "{failed:?}");
+    assert_eq!((failed.attempts, failed.last_status), (1, Some(503)));
+    let retry_job = failed.job.unwrap();
+    assert_ne!(retry_job, first_job);
+    assert_eq!(store.delivery(d(3)).await.unwrap().unwrap(), *failed);
+    let retry = store.job(retry_job).await.unwrap().unwrap();
+    assert_eq!(
+        retry.payload,
+        serde_json::json!({"delivery": d(3), "attempt": 2})
+    );
+    assert!(second.next.is_empty());
+    assert_eq!(second.webhook.circuit.failures, 1);
+    for n in [4, 5] {
+        let back = delivery_of(&store, d(n)).await;
+        assert_eq!(
+            (back.state, back.job, back.in_flight, back.attempts),
+            (DeliveryState::Pending, None, false, 0),
+            "{back:?}"
+        );
+    }
+
+    // The retry succeeds and takes three more: the line resumes where it was cut.
+    let third = store
+        .record_attempts(
+            retry_job,
+            run(
+                vec![RunAttempt {
+                    delivery: d(3),
+                    number: 2,
+                    sent: Ok(204),
+                }],
+                3,
+            ),
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.webhook.circuit.failures, 0);
+    let taken: Vec<u64> = third.next.iter().map(|x| x.id).collect();
+    assert_eq!(taken, [d(4), d(5), d(6)]);
+
+    // A dead letter ends the run too; the line goes on with the same job (the one it held
+    // and did not try goes back, and is taken again first).
+    let dying = vec![
+        ok(4, 204),
+        RunAttempt {
+            delivery: d(5),
+            number: 2,
+            sent: Err(SendFailure::not_sent("the request could not connect")),
+        },
+    ];
+    let fourth = store
+        .record_attempts(retry_job, run(dying, 2), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let dead = &fourth.deliveries[1];
+    assert_eq!(dead.state, DeliveryState::Dead);
+    assert!(!dead.possibly_sent, "never connected: {dead:?}");
+    let taken: Vec<u64> = fourth.next.iter().map(|x| x.id).collect();
+    assert_eq!(taken, [d(6), d(7)]);
+
+    // `take` 0: the next delivery gets a job of its own.
+    let fifth = store
+        .record_attempts(retry_job, run(vec![ok(6, 204), ok(7, 204)], 0), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(fifth.next.is_empty());
+    assert!(fifth
+        .deliveries
+        .iter()
+        .all(|x| x.state == DeliveryState::Succeeded && !x.in_flight));
+    let eighth = delivery_of(&store, d(8)).await;
+    assert_eq!(eighth.state, DeliveryState::Sending);
+    assert!(!eighth.in_flight);
+    let own = eighth.job.unwrap();
+    assert_ne!(own, retry_job);
+    assert_eq!(
+        store.job(own).await.unwrap().unwrap().state,
+        JobState::Queued
+    );
+    // The old job's run is stale now.
+    assert_eq!(
+        store
+            .record_attempts(retry_job, run(vec![ok(8, 204)], 1), now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(delivery_of(&store, d(8)).await, eighth);
+}
+
+/// A webhook of tournament `cup`'s events to an outside URL.
+async fn cup_webhook<S: Store>(store: &S) -> athlos_core::store::Webhook {
+    store
+        .create_webhook(athlos_core::store::NewWebhook {
+            scope: AggregateRef::Tournament(tid("cup")),
+            url: "https://example.com/hook".to_owned(),
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+            event_types: Vec::new(),
+            enabled: true,
+            created_at: t0(),
+        })
+        .await
+        .unwrap()
+}
+
+/// Two attempts a round, retried after a second; the circuit opens after `threshold`
+/// failures in a row, probes every 10 s to 40 s.
+fn test_policy(threshold: u32) -> athlos_core::store::DeliveryPolicy {
+    use athlos_core::store::Backoff;
+    athlos_core::store::DeliveryPolicy {
+        attempts: 2,
+        failure_threshold: threshold,
+        retry: Backoff {
+            base: secs(1),
+            max: secs(1),
+        },
+        probe: Backoff {
+            base: secs(10),
+            max: secs(40),
+        },
+    }
+}
+
+/// Delivery `id`, which exists.
+async fn delivery_of<S: Store>(store: &S, id: u64) -> athlos_core::store::Delivery {
+    store.delivery(id).await.unwrap().unwrap()
 }
 
 /// Jobs counted by kind and state, with the due ones and the oldest due time.

@@ -219,8 +219,10 @@ pub struct DeliveryView {
     /// When it last changed (RFC 3339).
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
-    /// An attempt may have reached the receiver without its outcome being recorded: the
-    /// receiver deduplicates by `webhook-id`.
+    /// The receiver may have it already: an attempt's worker stopped before recording its
+    /// outcome, or an attempt failed after its request may have arrived (an error answer, a
+    /// timeout). Later attempts carry `webhook-possibly-sent: true`; the receiver
+    /// deduplicates by `webhook-id`.
     pub possibly_sent: bool,
 }
 

@@ -5,9 +5,9 @@
 //! attempt and redelivery), `webhook-timestamp` and `webhook-signature`. A 2xx answer
 //! succeeds; anything else is retried (3 times by default) with exponential backoff and
 //! jitter by a new job, then kept as a dead letter with the last status and error. After a
-//! final outcome the same job goes straight on to the subscription's next delivery (the
-//! store hands it over in the transaction that records the outcome), up to [`CHAIN`]
-//! deliveries. Consecutive failures open the subscription's circuit: its line waits for
+//! final outcome the same job goes straight on to the subscription's next deliveries (the
+//! store hands them over, [`DELIVERY_WINDOW`] at a time, in the transaction that records the
+//! outcomes of the ones before), up to [`CHAIN`] deliveries. Consecutive failures open the subscription's circuit: its line waits for
 //! probes with a capped backoff until one succeeds ([`DeliveryPolicy`]).
 
 use std::sync::Arc;
@@ -17,8 +17,8 @@ use prometheus_client::metrics::counter::Counter;
 use serde_json::Value;
 
 use athlos_core::store::{
-    Attempt, Delivery, DeliveryPolicy, DeliveryState, EventLog, Job, LoggedEvent, Webhook,
-    WebhookStore,
+    AttemptRun, Delivery, DeliveryPolicy, DeliveryState, EventLog, Job, LoggedEvent, RunAttempt,
+    SendFailure, Webhook, WebhookStore, DELIVERY_WINDOW,
 };
 
 use super::signing::sign;
@@ -27,7 +27,7 @@ use crate::server::AppState;
 
 /// Deliveries one job sends in a row before a new job takes its subscription's line over
 /// (other jobs get their turn, and a job's lease is not held for ever).
-pub const CHAIN: u32 = 100;
+pub const CHAIN: usize = 100;
 
 /// How webhooks are sent.
 #[derive(Debug, Clone)]
@@ -39,6 +39,9 @@ pub struct WebhookSettings {
     /// Delivery jobs this process runs at once (one per subscription sending at a time), in a
     /// worker of their own beside the other jobs'.
     pub concurrency: usize,
+    /// Deliveries of one subscription a job sends one after the other (each once the one
+    /// before succeeded) and records together; at least 1.
+    pub window: usize,
     /// Retries, and the circuit breaker.
     pub policy: DeliveryPolicy,
 }
@@ -49,6 +52,7 @@ impl Default for WebhookSettings {
             allow_private: false,
             timeout: Duration::from_secs(10),
             concurrency: 16,
+            window: DELIVERY_WINDOW,
             policy: DeliveryPolicy::default(),
         }
     }
@@ -101,12 +105,13 @@ impl Sender {
 }
 
 /// Sends the delivery a `deliver_webhook` job names, then the subscription's next ones while
-/// the store hands them to this job (up to [`CHAIN`]). A failed attempt is retried by a new
-/// job; this one ends.
+/// the store hands them to this job (up to [`CHAIN`]): [`WebhookSettings::window`] at a time, each
+/// sent once the one before succeeded, their outcomes recorded together. A failed attempt
+/// ends the window (the rest go back in line) and is retried by a new job; this one ends.
 ///
 /// # Errors
 /// A store failure (the worker retries the job after a backoff while attempts remain; the
-/// delivery it holds is sent again, marked possibly sent).
+/// deliveries it holds are sent again, marked possibly sent).
 pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
     let store = &state.store;
     let id = job
@@ -121,7 +126,6 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
         .get("attempt")
         .and_then(Value::as_u64)
         .map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX));
-    let mut number = first.saturating_add(reruns);
     // Marked in flight before the send: a retry that finds it still so knows the receiver
     // may have it already, and says so (`webhook-possibly-sent`); it deduplicates by
     // `webhook-id`, the same on every attempt.
@@ -129,51 +133,73 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
         .start_attempt(id, job.id, state.clock.now())
         .await
         .map_err(|e| e.to_string())?;
-    let mut current = match started {
-        Some(delivery) => delivery,
-        None => match held(state, job, id).await? {
-            Some(delivery) => {
-                number = reruns.max(1);
-                delivery
+    let (mut window, mut number) = match started {
+        Some(delivery) => (vec![delivery], first.saturating_add(reruns)),
+        None => {
+            let held = held(state, job, id).await?;
+            if held.is_empty() {
+                return Ok(()); // a stale job: the line moved on
             }
-            None => return Ok(()), // a stale job: the line moved on
-        },
+            (held, reruns.max(1))
+        }
     };
     let hook = store
-        .webhook(current.webhook)
+        .webhook(window[0].webhook)
         .await
         .map_err(|e| e.to_string())?;
     let Some(mut hook) = hook else { return Ok(()) };
     let sender = &state.webhooks;
     let mut events = Window::default();
-    for sent in 1..=CHAIN {
-        let result = attempt(state, &mut events, &hook, &current).await?;
-        sender.counters.attempts.inc();
-        if let Err((_, error)) = &result {
-            sender.counters.failures.inc();
-            tracing::warn!(webhook = hook.id, delivery = current.id, %error, "webhook attempt failed");
+    let mut sent = 0usize;
+    loop {
+        let mut attempts = Vec::with_capacity(window.len());
+        for current in &window {
+            let result = attempt(state, &mut events, &hook, current).await?;
+            sender.counters.attempts.inc();
+            sent += 1;
+            let failed = result.is_err();
+            if let Err(failure) = &result {
+                sender.counters.failures.inc();
+                tracing::warn!(
+                    webhook = hook.id,
+                    delivery = current.id,
+                    error = %failure.error,
+                    "webhook attempt failed"
+                );
+            }
+            attempts.push(RunAttempt {
+                delivery: current.id,
+                number,
+                sent: result,
+            });
+            number = 1;
+            if failed {
+                break;
+            }
         }
+        let run = AttemptRun {
+            webhook: hook.id,
+            attempts,
+            policy: sender.settings.policy,
+            take: sender
+                .settings
+                .window
+                .max(1)
+                .min(CHAIN.saturating_sub(sent)),
+        };
         let recorded = store
-            .record_attempt(
-                current.id,
-                job.id,
-                Attempt {
-                    webhook: hook.id,
-                    number,
-                    sent: result,
-                    policy: sender.settings.policy,
-                    chain: sent < CHAIN,
-                },
-                state.clock.now(),
-            )
+            .record_attempts(job.id, run, state.clock.now())
             .await
             .map_err(|e| e.to_string())?;
         let Some(recorded) = recorded else {
             return Ok(()); // a stale job: the line moved on
         };
-        if recorded.delivery.state == DeliveryState::Dead {
-            sender.counters.dead_letters.inc();
-        }
+        let dead = recorded
+            .deliveries
+            .iter()
+            .filter(|d| d.state == DeliveryState::Dead)
+            .count();
+        sender.counters.dead_letters.inc_by(dead as u64);
         if recorded.opened {
             sender.counters.circuit_openings.inc();
             tracing::warn!(
@@ -183,36 +209,42 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), String> {
                 "webhook circuit opened: deliveries wait for the probe"
             );
         }
-        let Some(next) = recorded.next else {
+        if recorded.next.is_empty() {
             return Ok(());
-        };
+        }
         hook = recorded.webhook;
-        current = next;
-        number = 1;
+        window = recorded.next;
     }
-    Ok(())
 }
 
-/// The delivery this job holds when it was cut while going down its subscription's line
-/// (its worker died, another runs it again): the subscription's `sending` one, if this job
-/// sends it; marked as a new attempt.
-async fn held(state: &AppState, job: &Job, id: u64) -> Result<Option<Delivery>, String> {
+/// The deliveries this job holds when it was cut while going down its subscription's line
+/// (its worker died, another runs it again): the subscription's `sending` ones this job
+/// sends, in the line's order, each marked as a new attempt (possibly sent: the job may have
+/// sent any of them).
+async fn held(state: &AppState, job: &Job, id: u64) -> Result<Vec<Delivery>, String> {
     let store = &state.store;
     let Some(named) = store.delivery(id).await.map_err(|e| e.to_string())? else {
-        return Ok(None); // its subscription was deleted
+        return Ok(Vec::new()); // its subscription was deleted
     };
-    let sending = store
-        .deliveries(named.webhook, Some(DeliveryState::Sending), 0, 1)
+    let mut sending = store
+        .deliveries(named.webhook, Some(DeliveryState::Sending), 0, HELD_AT_MOST)
         .await
         .map_err(|e| e.to_string())?;
-    let Some(delivery) = sending.into_iter().find(|d| d.job == Some(job.id)) else {
-        return Ok(None);
-    };
-    store
-        .start_attempt(delivery.id, job.id, state.clock.now())
-        .await
-        .map_err(|e| e.to_string())
+    sending.retain(|d| d.job == Some(job.id));
+    sending.sort_by_key(|d| (d.sequence, d.id));
+    let mut held = Vec::with_capacity(sending.len());
+    for delivery in sending {
+        let started = store
+            .start_attempt(delivery.id, job.id, state.clock.now())
+            .await
+            .map_err(|e| e.to_string())?;
+        held.extend(started);
+    }
+    Ok(held)
 }
+
+/// More deliveries than a job can hold at once (its window is 64 at most).
+const HELD_AT_MOST: usize = 256;
 
 /// Events of the log read ahead for one job's line. A subscription that gets every event
 /// of a stretch of the log (one busy event or tournament) has its next deliveries' events
@@ -265,16 +297,20 @@ async fn attempt(
     events: &mut Window,
     hook: &Webhook,
     delivery: &Delivery,
-) -> Result<Result<u16, (Option<u16>, String)>, String> {
+) -> Result<Result<u16, SendFailure>, String> {
     let Some(event) = events.event(state, delivery.sequence).await? else {
-        return Ok(Err((
-            None,
-            format!("event {} is not in the log", delivery.sequence),
-        )));
+        return Ok(Err(SendFailure::not_sent(format!(
+            "event {} is not in the log",
+            delivery.sequence
+        ))));
     };
     let body = match serde_json::to_string(&event.event) {
         Ok(body) => body,
-        Err(e) => return Ok(Err((None, format!("cannot encode the event: {e}")))),
+        Err(e) => {
+            return Ok(Err(SendFailure::not_sent(format!(
+                "cannot encode the event: {e}"
+            ))))
+        }
     };
     let timestamp = state.clock.now().timestamp();
     Ok(send(&state.webhooks, hook, delivery, body, timestamp).await)
@@ -286,10 +322,12 @@ async fn send(
     delivery: &Delivery,
     body: String,
     timestamp: i64,
-) -> Result<u16, (Option<u16>, String)> {
+) -> Result<u16, SendFailure> {
     let message_id = delivery.message_id.as_str();
-    let url = check_target(&hook.url, sender.settings.allow_private).map_err(|e| (None, e))?;
-    let signature = sign(&hook.secret, message_id, timestamp, &body).map_err(|e| (None, e))?;
+    let url =
+        check_target(&hook.url, sender.settings.allow_private).map_err(SendFailure::not_sent)?;
+    let signature =
+        sign(&hook.secret, message_id, timestamp, &body).map_err(SendFailure::not_sent)?;
     let mut request = sender
         .client
         .post(url)
@@ -302,20 +340,26 @@ async fn send(
         request = request.header("webhook-possibly-sent", "true");
     }
     let response = request.body(body).send().await.map_err(|e| {
+        // Only a connection never made keeps the request from the receiver; after a timeout
+        // or a connection broken mid-request it may have it.
+        if e.is_connect() {
+            return SendFailure::not_sent(format!(
+                "the request could not connect: {}",
+                error_chain(&e)
+            ));
+        }
         let what = if e.is_timeout() {
             "timed out"
-        } else if e.is_connect() {
-            "could not connect"
         } else {
             "failed"
         };
-        (None, format!("the request {what}: {}", error_chain(&e)))
+        SendFailure::unanswered(format!("the request {what}: {}", error_chain(&e)))
     })?;
     let status = response.status().as_u16();
     if response.status().is_success() {
         Ok(status)
     } else {
-        Err((Some(status), format!("the receiver answered {status}")))
+        Err(SendFailure::answered(status))
     }
 }
 

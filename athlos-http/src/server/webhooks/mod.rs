@@ -8,14 +8,17 @@
 //! - [`dispatch()`]: one task per process (several share the store's cursor) follows the log
 //!   and records a delivery per event and subscription whose scope is in the event's audience
 //!   (the event's own aggregate, and for a division its event). The store pumps each
-//!   subscription's deliveries one at a time, in log order, through the job queue; deliveries
+//!   subscription's deliveries in log order through the job queue, one job at a time; deliveries
 //!   stranded by a dead job are swept into dead letters every [`SWEEP`].
 //! - [`deliver()`]: the `deliver_webhook` job posts the event envelope with `webhook-id` (the
 //!   event's id: the same on every attempt and redelivery), `webhook-timestamp` and
 //!   `webhook-signature` ([`sign`]). A 2xx answer succeeds; anything else is retried 3 times
 //!   with exponential backoff and jitter, then kept as a dead letter with the last status and
-//!   error. The job goes on with the subscription's next delivery in the transaction that
-//!   records the last one (up to [`CHAIN`] in a row). Delivery jobs run in a worker of their
+//!   error. The job goes on with the subscription's next deliveries, taken in the
+//!   transaction that records the ones before: a window of
+//!   [`DELIVERY_WINDOW`](athlos_core::store::DELIVERY_WINDOW) sent one after another (each
+//!   once the one before succeeded) and recorded together, up to [`CHAIN`] in a row; a
+//!   failure ends the window and the rest go back in line. Delivery jobs run in a worker of their
 //!   own ([`WebhookSettings::concurrency`] at once).
 //! - The circuit breaker: after [`DeliveryPolicy::failure_threshold`] consecutive failed
 //!   attempts a subscription's circuit opens; its deliveries wait, kept in order, while a
