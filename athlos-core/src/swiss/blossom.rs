@@ -79,6 +79,14 @@ pub(crate) trait EdgeWeights<const L: usize> {
     /// The weight of the edge between `u` and `v`.
     fn weight(&self, u: usize, v: usize) -> Wide<L>;
 
+    /// Twice the slack `y_u + y_v - 2·weight(u, v)` of the edge between `u` and `v` under
+    /// the duals `du` and `dv`, or `None` when there is no edge (weight zero).
+    #[inline(always)]
+    fn slack(&self, u: usize, v: usize, du: &Wide<L>, dv: &Wide<L>) -> Option<Wide<L>> {
+        let weight = self.weight(u, v);
+        (!weight.is_zero()).then(|| du.slack(dv, &weight))
+    }
+
     /// The class of `x`: zero when it is not outer.
     fn class(&self, _x: usize) -> usize {
         0
@@ -1259,12 +1267,10 @@ impl<const L: usize> Matcher<L> {
                 if bv == bx || (self.label[bx] == 2 && self.label[x] != 0) {
                     continue;
                 }
-                let weight = w.weight(v, x);
-                if weight.is_zero() {
+                let Some(slack) = w.slack(v, x, &dv, &self.dual[x]) else {
                     continue;
-                }
+                };
                 let p = arc(v, x);
-                let slack = dv.slack(&self.dual[x], &weight);
                 if slack.is_zero() {
                     if self.label[bx] == 0 {
                         if self.mate[self.base[bx]] == NO_ARC {

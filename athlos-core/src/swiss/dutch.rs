@@ -504,6 +504,21 @@ impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
         }
     }
 
+    #[inline(always)]
+    fn slack(&self, u: usize, v: usize, du: &Wide<L>, dv: &Wide<L>) -> Option<Wide<L>> {
+        let (pu, pv) = (self.position[u], self.position[v]);
+        if pu != NONE && pv != NONE {
+            if let Some(b) = self.bracket {
+                return self.engine.current_slack(b, pu, pv, du, dv);
+            }
+        }
+        if self.engine.may_pair(u, v) {
+            Some(du.slack(dv, &self.outside[u].add(&self.separate[v])))
+        } else {
+            None
+        }
+    }
+
     /// Players below the bracket's next score group are of class 1 (their edges weigh
     /// `outside[u] + separate[x]`), those of the next score group of class 2 (`high_next` of
     /// the bracket's end, or `outside` below, plus their `low_next`).
@@ -986,6 +1001,43 @@ impl<'a, const L: usize> Engine<'a, L> {
     #[inline]
     fn current(&self, b: &Bracket<L>, a: usize, c: usize) -> Wide<L> {
         self.weight_with(b, a, c, b.removed_at(a, c), b.nudge_at(a, c))
+    }
+
+    /// Twice the slack of the pair of positions `{a, c}` under the duals `da` and `dc` of its
+    /// ends, or `None` when its weight is zero: [`Engine::current`] and the slack in one pass.
+    /// The weight of a pair that may meet is never zero: its higher end's share holds the
+    /// completion field, above every nudge.
+    #[inline(always)]
+    fn current_slack(
+        &self,
+        b: &Bracket<L>,
+        a: usize,
+        c: usize,
+        da: &Wide<L>,
+        dc: &Wide<L>,
+    ) -> Option<Wide<L>> {
+        let (high, low) = (a.min(c), a.max(c));
+        if low < b.moved {
+            let w = &b.carried[high + low * b.moved];
+            return (!w.is_zero()).then(|| da.slack(dc, w));
+        }
+        if b.removed_at(a, c) || !self.may_pair(b.local[a], b.local[c]) {
+            return None;
+        }
+        if low >= b.end {
+            return Some(da.slack_of_sum(dc, &b.high_next[high], &b.low_next[low], &Wide::ZERO, 0));
+        }
+        if b.terms.is_empty() {
+            return Some(da.slack(dc, &self.current(b, a, c)));
+        }
+        let at = b.code[high] as usize * b.codes + b.code[low] as usize;
+        Some(da.slack_of_sum(
+            dc,
+            &b.high_in[high],
+            &b.low_in[low],
+            &b.terms[at],
+            b.nudge[a * b.end + c],
+        ))
     }
 
     /// Whether the pair of positions `{a, b}` still has its base weight (not zero): neither
