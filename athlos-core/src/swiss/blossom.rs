@@ -158,6 +158,17 @@ pub(crate) struct Matcher<const L: usize> {
     /// The vertices labelled in the current search (each once).
     tree: Vec<usize>,
     in_tree: Vec<bool>,
+    /// The visited vertices outside the blossom `apart_from` when the list was made (of the
+    /// first `apart_len` of `visited`), while `apart_epoch` equals `epoch`: the leaves of one
+    /// S blossom are scanned one after another, and each would otherwise pass over all the
+    /// others.
+    apart: Vec<usize>,
+    apart_from: usize,
+    apart_len: usize,
+    apart_epoch: u64,
+    /// Bumped whenever a vertex may leave a blossom (a blossom dissolved or expanded) and at
+    /// each search.
+    epoch: u64,
     /// The S vertices scanned in the current search, in the order of their first scan.
     scanned: Vec<usize>,
     is_scanned: Vec<bool>,
@@ -220,6 +231,11 @@ impl<const L: usize> Matcher<L> {
             is_visited: vec![false; n],
             tree: Vec::new(),
             in_tree: vec![false; n],
+            apart: Vec::new(),
+            apart_from: NONE,
+            apart_len: 0,
+            apart_epoch: 0,
+            epoch: 1,
             scanned: Vec::new(),
             is_scanned: vec![false; n],
             outer_best: vec![[(NONE, Wide::ZERO); OUTER_CLASSES + 1]; n],
@@ -393,6 +409,7 @@ impl<const L: usize> Matcher<L> {
     /// Dissolves the top-level blossom `b`, moving its dual onto its vertices so that every
     /// slack inside it is unchanged; its base leaves its mate when that edge stops being tight.
     fn dissolve(&mut self, b: usize) {
+        self.epoch += 1;
         let z = self.dual[b];
         if !z.is_zero() {
             let leaves = self.leaves_buf(b);
@@ -859,6 +876,7 @@ impl<const L: usize> Matcher<L> {
     }
 
     fn expand_blossom(&mut self, b: usize, end_stage: bool) -> Result<(), MatchingFailed> {
+        self.epoch += 1;
         let children = self.children[b].clone();
         for &s in &children {
             self.parent[s] = NONE;
@@ -1056,6 +1074,7 @@ impl<const L: usize> Matcher<L> {
         self.live_list = live;
         self.queue.clear();
         self.stamp += 1;
+        self.epoch += 1;
         // The vertices visited one by one, ascending: the inner ones.
         let mut visited = std::mem::take(&mut self.visited);
         visited.clear();
@@ -1260,8 +1279,34 @@ impl<const L: usize> Matcher<L> {
             }
             let mut bv = self.in_blossom[v];
             let dv = self.dual[v];
-            for index in 0..self.visited.len() {
-                let x = self.visited[index];
+            // The visited vertices outside `bv` (the others are passed over below), in their
+            // order: those of the list kept for `bv`, then the ones visited since it was made.
+            let len = self.visited.len();
+            let (kept, from) = if bv >= self.n {
+                if self.apart_from != bv || self.apart_epoch != self.epoch {
+                    let mut apart = std::mem::take(&mut self.apart);
+                    apart.clear();
+                    apart.extend(
+                        self.visited
+                            .iter()
+                            .copied()
+                            .filter(|&x| self.in_blossom[x] != bv),
+                    );
+                    self.apart = apart;
+                    self.apart_from = bv;
+                    self.apart_len = len;
+                    self.apart_epoch = self.epoch;
+                }
+                (self.apart.len(), self.apart_len)
+            } else {
+                (0, 0)
+            };
+            for index in 0..kept + (len - from) {
+                let x = if index < kept {
+                    self.apart[index]
+                } else {
+                    self.visited[from + index - kept]
+                };
                 let bx = self.in_blossom[x];
                 // An edge to a labelled vertex of an inner blossom changes nothing.
                 if bv == bx || (self.label[bx] == 2 && self.label[x] != 0) {
