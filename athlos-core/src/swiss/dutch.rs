@@ -419,11 +419,27 @@ const MAX_CODES: usize = 384;
 struct OddStart<'s, 'a, const L: usize> {
     engine: &'s Engine<'a, L>,
     top_score: u32,
+    /// Each player's term in each of its edges ([`OddStart::term`] with nothing extra), and
+    /// the same with the edge's one in the completion field added (for its higher end).
+    low: Vec<Wide<L>>,
+    high: Vec<Wide<L>>,
 }
 
-impl<const L: usize> OddStart<'_, '_, L> {
+impl<'s, 'a, const L: usize> OddStart<'s, 'a, L> {
+    fn new(engine: &'s Engine<'a, L>, top_score: u32) -> Self {
+        let mut this = Self {
+            engine,
+            top_score,
+            low: Vec::new(),
+            high: Vec::new(),
+        };
+        let n = engine.info.len();
+        this.low = (0..n).map(|p| this.term(p, 0)).collect();
+        this.high = (0..n).map(|p| this.term(p, 1)).collect();
+        this
+    }
+
     /// A player's term in each of its edges, `extra` being added to the completion field.
-    #[inline]
     fn term(&self, p: usize, extra: u64) -> Wide<L> {
         let lay = &self.engine.layout;
         let mut w = Wide::<L>::ZERO;
@@ -443,7 +459,7 @@ impl<const L: usize> EdgeWeights<L> for OddStart<'_, '_, L> {
         if !self.engine.may_pair(high, low) {
             return Wide::ZERO;
         }
-        let mut w = self.term(high, 1).add(&self.term(low, 0));
+        let mut w = self.high[high].add(&self.low[low]);
         w.add_at(0, u64::from(self.engine.info[low].score >= self.top_score));
         w
     }
@@ -455,7 +471,7 @@ impl<const L: usize> EdgeWeights<L> for OddStart<'_, '_, L> {
 
     #[inline]
     fn own(&self, x: usize) -> Wide<L> {
-        self.term(x, 0)
+        self.low[x]
     }
 }
 
@@ -1075,10 +1091,7 @@ impl<'a, const L: usize> Engine<'a, L> {
         let mut warm = None;
         // Completion and the score of the bye assignee.
         if n % 2 == 1 {
-            let (mate, _) = self.solve_complete(&OddStart {
-                engine: &self,
-                top_score,
-            })?;
+            let (mate, _) = self.solve_complete(&OddStart::new(&self, top_score))?;
             if let Some(single) = (0..n).find(|&v| mate[v] == v) {
                 self.bye_score = self.info[single].score;
             }
