@@ -158,10 +158,13 @@ pub(crate) struct Matcher<const L: usize> {
     /// The vertices labelled in the current search (each once).
     tree: Vec<usize>,
     in_tree: Vec<bool>,
-    /// The visited vertices outside the blossom `apart_from` when the list was made (of the
-    /// first `apart_len` of `visited`), while `apart_epoch` equals `epoch`: the leaves of one
-    /// S blossom are scanned one after another, and each would otherwise pass over all the
-    /// others.
+    /// The visited vertices outside the blossom `apart_from` (of the first `apart_len` of
+    /// `visited`), while `apart_epoch` equals `epoch`: the leaves of one S blossom are scanned
+    /// one after another, and each would otherwise pass over all the others. A scan through
+    /// the list also drops the labelled vertices of inner blossoms from it: while the list
+    /// holds, they stay so (a T vertex changes its label only when its blossom is expanded, a
+    /// new epoch, or when it joins a new S blossom, which then holds `apart_from`, so the list
+    /// is not used again).
     apart: Vec<usize>,
     apart_from: usize,
     apart_len: usize,
@@ -1282,6 +1285,7 @@ impl<const L: usize> Matcher<L> {
             // The visited vertices outside `bv` (the others are passed over below), in their
             // order: those of the list kept for `bv`, then the ones visited since it was made.
             let len = self.visited.len();
+            let key = bv;
             let (kept, from) = if bv >= self.n {
                 if self.apart_from != bv || self.apart_epoch != self.epoch {
                     let mut apart = std::mem::take(&mut self.apart);
@@ -1297,10 +1301,15 @@ impl<const L: usize> Matcher<L> {
                     self.apart_len = len;
                     self.apart_epoch = self.epoch;
                 }
+                // Not usable until the scan has passed over all of it (a scan that augments
+                // ends early).
+                self.apart_from = NONE;
                 (self.apart.len(), self.apart_len)
             } else {
                 (0, 0)
             };
+            // Where the next vertex the list keeps goes: the list is compacted as it is read.
+            let mut write = 0;
             for index in 0..kept + (len - from) {
                 let x = if index < kept {
                     self.apart[index]
@@ -1311,6 +1320,14 @@ impl<const L: usize> Matcher<L> {
                 // An edge to a labelled vertex of an inner blossom changes nothing.
                 if bv == bx || (self.label[bx] == 2 && self.label[x] != 0) {
                     continue;
+                }
+                if key >= self.n {
+                    if write < self.apart.len() {
+                        self.apart[write] = x;
+                    } else {
+                        self.apart.push(x);
+                    }
+                    write += 1;
                 }
                 let Some(slack) = w.slack(v, x, &dv, &self.dual[x]) else {
                     continue;
@@ -1345,6 +1362,11 @@ impl<const L: usize> Matcher<L> {
                 {
                     self.set_best(x, p, slack);
                 }
+            }
+            if key >= self.n {
+                self.apart.truncate(write);
+                self.apart_len = len;
+                self.apart_from = key;
             }
             for c in 1..=OUTER_CLASSES {
                 loop {
