@@ -79,6 +79,14 @@ pub(crate) trait EdgeWeights<const L: usize> {
     /// The weight of the edge between `u` and `v`.
     fn weight(&self, u: usize, v: usize) -> Wide<L>;
 
+    /// Twice the slack `y_u + y_v - 2·weight(u, v)` of the edge between `u` and `v` under
+    /// the duals `du` and `dv`, or `None` when there is no edge (weight zero).
+    #[inline(always)]
+    fn slack(&self, u: usize, v: usize, du: &Wide<L>, dv: &Wide<L>) -> Option<Wide<L>> {
+        let weight = self.weight(u, v);
+        (!weight.is_zero()).then(|| du.slack(dv, &weight))
+    }
+
     /// The class of `x`: zero when it is not outer.
     fn class(&self, _x: usize) -> usize {
         0
@@ -150,6 +158,20 @@ pub(crate) struct Matcher<const L: usize> {
     /// The vertices labelled in the current search (each once).
     tree: Vec<usize>,
     in_tree: Vec<bool>,
+    /// The visited vertices outside the blossom `apart_from` (of the first `apart_len` of
+    /// `visited`), while `apart_epoch` equals `epoch`: the leaves of one S blossom are scanned
+    /// one after another, and each would otherwise pass over all the others. A scan through
+    /// the list also drops the labelled vertices of inner blossoms from it: while the list
+    /// holds, they stay so (a T vertex changes its label only when its blossom is expanded, a
+    /// new epoch, or when it joins a new S blossom, which then holds `apart_from`, so the list
+    /// is not used again).
+    apart: Vec<usize>,
+    apart_from: usize,
+    apart_len: usize,
+    apart_epoch: u64,
+    /// Bumped whenever a vertex may leave a blossom (a blossom dissolved or expanded) and at
+    /// each search.
+    epoch: u64,
     /// The S vertices scanned in the current search, in the order of their first scan.
     scanned: Vec<usize>,
     is_scanned: Vec<bool>,
@@ -212,6 +234,11 @@ impl<const L: usize> Matcher<L> {
             is_visited: vec![false; n],
             tree: Vec::new(),
             in_tree: vec![false; n],
+            apart: Vec::new(),
+            apart_from: NONE,
+            apart_len: 0,
+            apart_epoch: 0,
+            epoch: 1,
             scanned: Vec::new(),
             is_scanned: vec![false; n],
             outer_best: vec![[(NONE, Wide::ZERO); OUTER_CLASSES + 1]; n],
@@ -385,6 +412,7 @@ impl<const L: usize> Matcher<L> {
     /// Dissolves the top-level blossom `b`, moving its dual onto its vertices so that every
     /// slack inside it is unchanged; its base leaves its mate when that edge stops being tight.
     fn dissolve(&mut self, b: usize) {
+        self.epoch += 1;
         let z = self.dual[b];
         if !z.is_zero() {
             let leaves = self.leaves_buf(b);
@@ -851,6 +879,7 @@ impl<const L: usize> Matcher<L> {
     }
 
     fn expand_blossom(&mut self, b: usize, end_stage: bool) -> Result<(), MatchingFailed> {
+        self.epoch += 1;
         let children = self.children[b].clone();
         for &s in &children {
             self.parent[s] = NONE;
@@ -1048,6 +1077,7 @@ impl<const L: usize> Matcher<L> {
         self.live_list = live;
         self.queue.clear();
         self.stamp += 1;
+        self.epoch += 1;
         // The vertices visited one by one, ascending: the inner ones.
         let mut visited = std::mem::take(&mut self.visited);
         visited.clear();
@@ -1252,19 +1282,57 @@ impl<const L: usize> Matcher<L> {
             }
             let mut bv = self.in_blossom[v];
             let dv = self.dual[v];
-            for index in 0..self.visited.len() {
-                let x = self.visited[index];
+            // The visited vertices outside `bv` (the others are passed over below), in their
+            // order: those of the list kept for `bv`, then the ones visited since it was made.
+            let len = self.visited.len();
+            let key = bv;
+            let (kept, from) = if bv >= self.n {
+                if self.apart_from != bv || self.apart_epoch != self.epoch {
+                    let mut apart = std::mem::take(&mut self.apart);
+                    apart.clear();
+                    apart.extend(
+                        self.visited
+                            .iter()
+                            .copied()
+                            .filter(|&x| self.in_blossom[x] != bv),
+                    );
+                    self.apart = apart;
+                    self.apart_from = bv;
+                    self.apart_len = len;
+                    self.apart_epoch = self.epoch;
+                }
+                // Not usable until the scan has passed over all of it (a scan that augments
+                // ends early).
+                self.apart_from = NONE;
+                (self.apart.len(), self.apart_len)
+            } else {
+                (0, 0)
+            };
+            // Where the next vertex the list keeps goes: the list is compacted as it is read.
+            let mut write = 0;
+            for index in 0..kept + (len - from) {
+                let x = if index < kept {
+                    self.apart[index]
+                } else {
+                    self.visited[from + index - kept]
+                };
                 let bx = self.in_blossom[x];
                 // An edge to a labelled vertex of an inner blossom changes nothing.
                 if bv == bx || (self.label[bx] == 2 && self.label[x] != 0) {
                     continue;
                 }
-                let weight = w.weight(v, x);
-                if weight.is_zero() {
-                    continue;
+                if key >= self.n {
+                    if write < self.apart.len() {
+                        self.apart[write] = x;
+                    } else {
+                        self.apart.push(x);
+                    }
+                    write += 1;
                 }
+                let Some(slack) = w.slack(v, x, &dv, &self.dual[x]) else {
+                    continue;
+                };
                 let p = arc(v, x);
-                let slack = dv.slack(&self.dual[x], &weight);
                 if slack.is_zero() {
                     if self.label[bx] == 0 {
                         if self.mate[self.base[bx]] == NO_ARC {
@@ -1294,6 +1362,11 @@ impl<const L: usize> Matcher<L> {
                 {
                     self.set_best(x, p, slack);
                 }
+            }
+            if key >= self.n {
+                self.apart.truncate(write);
+                self.apart_len = len;
+                self.apart_from = key;
             }
             for c in 1..=OUTER_CLASSES {
                 loop {

@@ -419,11 +419,27 @@ const MAX_CODES: usize = 384;
 struct OddStart<'s, 'a, const L: usize> {
     engine: &'s Engine<'a, L>,
     top_score: u32,
+    /// Each player's term in each of its edges ([`OddStart::term`] with nothing extra), and
+    /// the same with the edge's one in the completion field added (for its higher end).
+    low: Vec<Wide<L>>,
+    high: Vec<Wide<L>>,
 }
 
-impl<const L: usize> OddStart<'_, '_, L> {
+impl<'s, 'a, const L: usize> OddStart<'s, 'a, L> {
+    fn new(engine: &'s Engine<'a, L>, top_score: u32) -> Self {
+        let mut this = Self {
+            engine,
+            top_score,
+            low: Vec::new(),
+            high: Vec::new(),
+        };
+        let n = engine.info.len();
+        this.low = (0..n).map(|p| this.term(p, 0)).collect();
+        this.high = (0..n).map(|p| this.term(p, 1)).collect();
+        this
+    }
+
     /// A player's term in each of its edges, `extra` being added to the completion field.
-    #[inline]
     fn term(&self, p: usize, extra: u64) -> Wide<L> {
         let lay = &self.engine.layout;
         let mut w = Wide::<L>::ZERO;
@@ -443,7 +459,7 @@ impl<const L: usize> EdgeWeights<L> for OddStart<'_, '_, L> {
         if !self.engine.may_pair(high, low) {
             return Wide::ZERO;
         }
-        let mut w = self.term(high, 1).add(&self.term(low, 0));
+        let mut w = self.high[high].add(&self.low[low]);
         w.add_at(0, u64::from(self.engine.info[low].score >= self.top_score));
         w
     }
@@ -455,7 +471,7 @@ impl<const L: usize> EdgeWeights<L> for OddStart<'_, '_, L> {
 
     #[inline]
     fn own(&self, x: usize) -> Wide<L> {
-        self.term(x, 0)
+        self.low[x]
     }
 }
 
@@ -501,6 +517,21 @@ impl<const L: usize> EdgeWeights<L> for View<'_, '_, L> {
             self.outside[u].add(&self.separate[v])
         } else {
             Wide::ZERO
+        }
+    }
+
+    #[inline(always)]
+    fn slack(&self, u: usize, v: usize, du: &Wide<L>, dv: &Wide<L>) -> Option<Wide<L>> {
+        let (pu, pv) = (self.position[u], self.position[v]);
+        if pu != NONE && pv != NONE {
+            if let Some(b) = self.bracket {
+                return self.engine.current_slack(b, pu, pv, du, dv);
+            }
+        }
+        if self.engine.may_pair(u, v) {
+            Some(du.slack(dv, &self.outside[u].add(&self.separate[v])))
+        } else {
+            None
         }
     }
 
@@ -988,6 +1019,43 @@ impl<'a, const L: usize> Engine<'a, L> {
         self.weight_with(b, a, c, b.removed_at(a, c), b.nudge_at(a, c))
     }
 
+    /// Twice the slack of the pair of positions `{a, c}` under the duals `da` and `dc` of its
+    /// ends, or `None` when its weight is zero: [`Engine::current`] and the slack in one pass.
+    /// The weight of a pair that may meet is never zero: its higher end's share holds the
+    /// completion field, above every nudge.
+    #[inline(always)]
+    fn current_slack(
+        &self,
+        b: &Bracket<L>,
+        a: usize,
+        c: usize,
+        da: &Wide<L>,
+        dc: &Wide<L>,
+    ) -> Option<Wide<L>> {
+        let (high, low) = (a.min(c), a.max(c));
+        if low < b.moved {
+            let w = &b.carried[high + low * b.moved];
+            return (!w.is_zero()).then(|| da.slack(dc, w));
+        }
+        if b.removed_at(a, c) || !self.may_pair(b.local[a], b.local[c]) {
+            return None;
+        }
+        if low >= b.end {
+            return Some(da.slack_of_sum(dc, &b.high_next[high], &b.low_next[low], &Wide::ZERO, 0));
+        }
+        if b.terms.is_empty() {
+            return Some(da.slack(dc, &self.current(b, a, c)));
+        }
+        let at = b.code[high] as usize * b.codes + b.code[low] as usize;
+        Some(da.slack_of_sum(
+            dc,
+            &b.high_in[high],
+            &b.low_in[low],
+            &b.terms[at],
+            b.nudge[a * b.end + c],
+        ))
+    }
+
     /// Whether the pair of positions `{a, b}` still has its base weight (not zero): neither
     /// moved-down players both, nor unable to meet, nor taken out.
     #[inline]
@@ -1023,10 +1091,7 @@ impl<'a, const L: usize> Engine<'a, L> {
         let mut warm = None;
         // Completion and the score of the bye assignee.
         if n % 2 == 1 {
-            let (mate, _) = self.solve_complete(&OddStart {
-                engine: &self,
-                top_score,
-            })?;
+            let (mate, _) = self.solve_complete(&OddStart::new(&self, top_score))?;
             if let Some(single) = (0..n).find(|&v| mate[v] == v) {
                 self.bye_score = self.info[single].score;
             }

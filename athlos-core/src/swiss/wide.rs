@@ -91,6 +91,28 @@ impl<const L: usize> Wide<L> {
         Self(out)
     }
 
+    /// `self + other - 2·(a + b + c + nudge)`, wrapping, in one pass: the doubled slack of an
+    /// edge whose weight is the sum of three parts and a signed nudge (`|nudge| < 2^126`).
+    #[inline(always)]
+    pub(crate) fn slack_of_sum(
+        &self,
+        other: &Self,
+        a: &Self,
+        b: &Self,
+        c: &Self,
+        nudge: i128,
+    ) -> Self {
+        let mut out = [0u64; L];
+        let mut carry = -2 * nudge;
+        for (k, slot) in out.iter_mut().enumerate() {
+            let parts = i128::from(a.0[k]) + i128::from(b.0[k]) + i128::from(c.0[k]);
+            let t = i128::from(self.0[k]) + i128::from(other.0[k]) - 2 * parts + carry;
+            *slot = t as u64;
+            carry = t >> 64;
+        }
+        Self(out)
+    }
+
     /// `self + value` for a signed `value`, wrapping.
     #[inline]
     pub(crate) fn add_signed(&self, value: i128) -> Self {
@@ -202,6 +224,10 @@ mod tests {
                 expected.add(&as_wide)
             };
             assert_eq!(a.add_signed(value), expected);
+            let (d, e) = (rng.wide(), rng.wide());
+            let nudge = value >> 2;
+            let summed = c.add(&d).add(&e).add_signed(nudge);
+            assert_eq!(a.slack_of_sum(&b, &c, &d, &e, nudge), a.slack(&b, &summed));
             let offset = (rng.next() % 200) as u32;
             let small = rng.next() >> (rng.next() % 64);
             let mut fast = a;
