@@ -56,6 +56,13 @@ fn assert_refused(args: &[&str], needle: &str) {
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
 }
 
+#[test]
+fn serve_refuses_a_webhook_window_outside_1_to_64() {
+    for window in ["0", "65", "many"] {
+        assert_refused(&["serve", "--webhook-window", window], "--webhook-window");
+    }
+}
+
 fn temp_file(name: &str, content: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("athlos-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
