@@ -85,6 +85,25 @@ async fn one_delivery(database: &str, url: &str) -> (AppState, u64) {
     one_delivery_within(database, url, Duration::from_secs(30)).await
 }
 
+/// Division `id` of `competition`, four players, its bracket generated.
+async fn generated_division(state: &AppState, competition: &CompetitionId, id: &str) {
+    let division = DivisionId::new(id).unwrap();
+    let rules = DivisionRules {
+        options: BracketOptions::new(Format::SingleElimination),
+        seed: 1,
+    };
+    let service = &state.service;
+    service
+        .create_division(competition, division.clone(), id, rules)
+        .await
+        .unwrap();
+    let field = (1..=4)
+        .map(|i| Participant::new(format!("p{i}"), format!("P{i}")).unwrap())
+        .collect();
+    service.add_participants(&division, field).await.unwrap();
+    service.generate(&division).await.unwrap();
+}
+
 /// [`one_delivery`], its requests timed out after `timeout`.
 async fn one_delivery_within(database: &str, url: &str, timeout: Duration) -> (AppState, u64) {
     let config = Config {
@@ -101,25 +120,12 @@ async fn one_delivery_within(database: &str, url: &str, timeout: Duration) -> (A
         .unwrap()
         .into_state(config, Arc::new(athlos_core::clock::SystemClock));
     let competition = CompetitionId::new("open").unwrap();
-    let division = DivisionId::new("u73").unwrap();
-    let service = &state.service;
-    service
+    state
+        .service
         .create_competition(competition.clone(), "Open")
         .await
         .unwrap();
-    let rules = DivisionRules {
-        options: BracketOptions::new(Format::SingleElimination),
-        seed: 1,
-    };
-    service
-        .create_division(&competition, division.clone(), "-73 kg", rules)
-        .await
-        .unwrap();
-    let field = (1..=4)
-        .map(|i| Participant::new(format!("p{i}"), format!("P{i}")).unwrap())
-        .collect();
-    service.add_participants(&division, field).await.unwrap();
-    service.generate(&division).await.unwrap();
+    generated_division(&state, &competition, "u73").await;
     let store = &state.store;
     let hook = store
         .create_webhook(NewWebhook {
@@ -388,21 +394,7 @@ async fn a_window_cut_in_flight_is_sent_again_in_order_and_marked() {
         // Three more events: brackets of three more divisions.
         let competition = CompetitionId::new("open").unwrap();
         for n in 1..=3 {
-            let division = DivisionId::new(format!("d{n}")).unwrap();
-            let rules = DivisionRules {
-                options: BracketOptions::new(Format::SingleElimination),
-                seed: 1,
-            };
-            let service = &state.service;
-            service
-                .create_division(&competition, division.clone(), "more", rules)
-                .await
-                .unwrap();
-            let field = (1..=4)
-                .map(|i| Participant::new(format!("p{i}"), format!("P{i}")).unwrap())
-                .collect();
-            service.add_participants(&division, field).await.unwrap();
-            service.generate(&division).await.unwrap();
+            generated_division(&state, &competition, &format!("d{n}")).await;
         }
         let now_last = store.last_sequence().await.unwrap();
         assert!(now_last >= last + 3, "{last} {now_last}");

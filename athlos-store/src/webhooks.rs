@@ -156,19 +156,7 @@ impl WebhookStore for AnyStore {
         now: Time,
     ) -> Result<Option<Delivery>> {
         let mut tx = self.db().begin().await?;
-        let finished = query(format!(
-            "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
-             last_error = $2, state = $3, updated_at = $4, in_flight = FALSE, \
-             possibly_sent = (possibly_sent OR $7) \
-             WHERE id = $5 AND state = 'sending' AND job = $6 RETURNING {DELIVERY_COLUMNS}"
-        ))
-        .bind(outcome.status.map(i32::from))
-        .bind(outcome.error)
-        .bind(outcome.state.as_str())
-        .bind(now)
-        .bind(id)
-        .bind(job)
-        .bind(outcome.possibly_sent);
+        let finished = record_outcome(id, job, None, &outcome, now);
         let Some(row) = finished.row(&mut tx).await? else {
             return Ok(None);
         };
@@ -212,21 +200,7 @@ impl WebhookStore for AnyStore {
             }
         }
         for (id, outcome) in failed {
-            let finished = query(format!(
-                "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, \
-                 last_status = $1, last_error = $2, state = $3, updated_at = $4, \
-                 in_flight = FALSE, possibly_sent = (possibly_sent OR $5) \
-                 WHERE id = $6 AND state = 'sending' AND job = $7 AND webhook = $8 \
-                 RETURNING {DELIVERY_COLUMNS}"
-            ))
-            .bind(outcome.status.map(i32::from))
-            .bind(outcome.error.clone())
-            .bind(outcome.state.as_str())
-            .bind(now)
-            .bind(outcome.possibly_sent)
-            .bind(*id)
-            .bind(job)
-            .bind(run.webhook);
+            let finished = record_outcome(*id, job, Some(run.webhook), outcome, now);
             if let Some(row) = finished.row(&mut tx).await? {
                 recorded.push(delivery(&row)?);
             }
@@ -273,11 +247,7 @@ impl WebhookStore for AnyStore {
         let mut next = Vec::new();
         if decision.retry.is_none() {
             if run.take > 0 && !hook.circuit.is_open() {
-                let take = take_pending("$1", "$2", "$3", run.take);
-                for row in query(format!("{take} RETURNING {DELIVERY_COLUMNS}"))
-                    .bind(job)
-                    .bind(now)
-                    .bind(run.webhook)
+                for row in take_pending(job, now, run.webhook, run.take)
                     .rows(&mut tx)
                     .await?
                 {
@@ -333,14 +303,45 @@ impl WebhookStore for AnyStore {
 }
 
 /// The statement that makes subscription `webhook`'s `count` earliest pending deliveries
-/// `sending` and in flight by `job` at `now` (the parameters' names).
-fn take_pending(job: &str, now: &str, webhook: &str, count: usize) -> String {
-    format!(
-        "UPDATE athlos_webhook_deliveries SET state = 'sending', job = {job}, \
-         updated_at = {now}, in_flight = TRUE WHERE id IN (SELECT id FROM \
-         athlos_webhook_deliveries WHERE webhook = {webhook} AND state = 'pending' \
-         ORDER BY sequence, id LIMIT {count})"
-    )
+/// `sending` and in flight by `job` at `now`, returning them.
+fn take_pending(job: JobId, now: Time, webhook: u64, count: usize) -> Query {
+    query(format!(
+        "UPDATE athlos_webhook_deliveries SET state = 'sending', job = $1, updated_at = $2, \
+         in_flight = TRUE WHERE id IN (SELECT id FROM athlos_webhook_deliveries \
+         WHERE webhook = $3 AND state = 'pending' ORDER BY sequence, id LIMIT $4) \
+         RETURNING {DELIVERY_COLUMNS}"
+    ))
+    .bind(job)
+    .bind(now)
+    .bind(webhook)
+    .bind(count)
+}
+
+/// The statement that records `outcome` on delivery `id` while it is `sending` by `job` (and
+/// of `webhook`, when given): counted, no longer in flight, possibly sent when the outcome
+/// says so; it returns the row it changed.
+fn record_outcome(
+    id: u64,
+    job: JobId,
+    webhook: Option<u64>,
+    outcome: &AttemptOutcome,
+    now: Time,
+) -> Query {
+    query(format!(
+        "UPDATE athlos_webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
+         last_error = $2, state = $3, updated_at = $4, in_flight = FALSE, \
+         possibly_sent = (possibly_sent OR $5) \
+         WHERE id = $6 AND state = 'sending' AND job = $7 AND ($8 IS NULL OR webhook = $8) \
+         RETURNING {DELIVERY_COLUMNS}"
+    ))
+    .bind(outcome.status.map(i32::from))
+    .bind(outcome.error.clone())
+    .bind(outcome.state.as_str())
+    .bind(now)
+    .bind(outcome.possibly_sent)
+    .bind(id)
+    .bind(job)
+    .bind(webhook)
 }
 
 /// One statement that records the successful attempts `succeeded` (delivery, outcome) of
